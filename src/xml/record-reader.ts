@@ -1,0 +1,256 @@
+/**
+ * Reads one record element (an upload `CAS` or a graduate `BulkReportingCASData`) into
+ * the domain shape. The record has already passed XSD validation, so a required element
+ * that is missing here is a bug, and throws.
+ */
+import { XMLParser, type X2jOptions } from 'fast-xml-parser';
+import type { CasRecord, GraduateRecord, PartialDate, XmlObject, XmlValue } from '../domain/types.ts';
+
+/**
+ * The fast-xml-parser options for records; the pipeline must use the same ones so that
+ * what it stores and what the rules read agree. Elements that may repeat are always arrays.
+ */
+export const RECORD_PARSER_OPTIONS: Partial<X2jOptions> = Object.freeze({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  isArray: (name: string) => name === 'AddressLine' || name === 'CAS' || name === 'BulkReportingCASData',
+});
+
+const parser = new XMLParser(RECORD_PARSER_OPTIONS);
+
+const PREDEFINED: Record<string, string> = { '<': '&lt;', '&': '&amp;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/**
+ * With `htmlEntities: false` the parser decodes only the five predefined entities and
+ * leaves character references such as `&#233;` as literal text. They are legal XML, so
+ * they are resolved here, outside CDATA sections and comments, before parsing. A
+ * reference to a markup character becomes its predefined entity, which the parser then
+ * decodes once; `&amp;#233;` is untouched (it is `&amp;` followed by text).
+ */
+function resolveCharacterReferences(xml: string): string {
+  if (!xml.includes('&#')) return xml;
+  return xml.replace(
+    /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|&#(?:x([0-9A-Fa-f]+)|([0-9]+));/g,
+    (match, hex: string | undefined, dec: string | undefined) => {
+      if (hex === undefined && dec === undefined) return match;
+      const cp = hex !== undefined ? parseInt(hex, 16) : parseInt(dec as string, 10);
+      if (!Number.isSafeInteger(cp) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return match;
+      const ch = String.fromCodePoint(cp);
+      return PREDEFINED[ch] ?? ch;
+    },
+  );
+}
+
+function isObject(v: XmlValue | undefined): v is XmlObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Trims every text value (CDATA content is not trimmed by the parser). */
+function deepTrim(v: XmlValue): XmlValue {
+  if (typeof v === 'string') return v.trim();
+  if (Array.isArray(v)) return v.map(deepTrim);
+  const out: XmlObject = {};
+  for (const [k, child] of Object.entries(v)) out[k] = deepTrim(child);
+  return out;
+}
+
+/**
+ * Parses the exact text of one record element (`<CAS>...</CAS>`, `<cmn:CAS>...`, or a
+ * `BulkReportingCASData`) and returns that element's content, text trimmed. Namespace
+ * prefixes are dropped, so a prefix declared only on the file's root does no harm.
+ */
+export function parseRecordXml(xml: string): XmlObject {
+  const doc: unknown = parser.parse(resolveCharacterReferences(xml));
+  if (!isObject(doc as XmlValue)) throw new Error('Record XML has no element');
+  const names = Object.keys(doc as XmlObject);
+  if (names.length !== 1) {
+    throw new Error(`Record XML must hold exactly one element, found ${names.length} (${names.join(', ')})`);
+  }
+  let content = (doc as XmlObject)[names[0] as string] as XmlValue;
+  if (Array.isArray(content)) {
+    if (content.length !== 1) throw new Error(`Record XML must hold exactly one ${names[0]} element`);
+    content = content[0] as XmlValue;
+  }
+  if (content === '') return {};
+  if (!isObject(content)) throw new Error(`Record element ${names[0]} has text but no child elements`);
+  return deepTrim(content) as XmlObject;
+}
+
+// ---------------------------------------------------------------------------------------
+// Navigation helpers: paths are '/'-separated element names relative to the record.
+
+function get(node: XmlObject, path: string): XmlValue | undefined {
+  let cur: XmlValue | undefined = node;
+  for (const name of path.split('/')) {
+    if (Array.isArray(cur)) cur = cur[0];
+    if (!isObject(cur)) return undefined;
+    cur = cur[name];
+  }
+  return cur;
+}
+
+/** The trimmed text of an optional element; absent or empty reads as undefined. */
+function optText(node: XmlObject, path: string): string | undefined {
+  let v = get(node, path);
+  if (Array.isArray(v)) v = v[0];
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+function reqText(node: XmlObject, path: string, index: number): string {
+  const v = optText(node, path);
+  if (v === undefined) throw new Error(`Record ${index}: required element ${path} is missing or empty`);
+  return v;
+}
+
+/** An optional element with children; an empty element (`<X></X>`, `<X/>`) reads as undefined. */
+function optObject(node: XmlObject, path: string): XmlObject | undefined {
+  let v = get(node, path);
+  if (Array.isArray(v)) v = v[0];
+  if (!isObject(v) || Object.keys(v).length === 0) return undefined;
+  return v;
+}
+
+/** xs:boolean: `true|false|1|0`. */
+function parseBool(value: string, path: string, index: number): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`Record ${index}: ${path} is not an xs:boolean`);
+}
+
+function optBool(node: XmlObject, path: string, index: number): boolean | undefined {
+  const v = optText(node, path);
+  return v === undefined ? undefined : parseBool(v, path, index);
+}
+
+/** xs:date may carry a time zone (`2013-12-26Z`, `2013-12-26+01:00`); course dates ignore it. */
+function dateOnly(value: string): string {
+  const m = /^(-?\d{4,}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$/.exec(value);
+  return m ? (m[1] as string) : value;
+}
+
+function reqDate(node: XmlObject, path: string, index: number): string {
+  return dateOnly(reqText(node, path, index));
+}
+
+function optDate(node: XmlObject, path: string): string | undefined {
+  const v = optText(node, path);
+  return v === undefined ? undefined : dateOnly(v);
+}
+
+function readDateOfBirth(node: XmlObject, index: number): PartialDate {
+  const base = 'ApplicantData/DateOfBirth';
+  const full = optText(node, `${base}/FullDate`);
+  if (full !== undefined) return { kind: 'full', value: dateOnly(full) };
+  const yearMonth = optText(node, `${base}/YearMonth`);
+  if (yearMonth !== undefined) return { kind: 'yearMonth', value: yearMonth };
+  const year = optText(node, `${base}/Year`);
+  if (year !== undefined) return { kind: 'year', value: year };
+  throw new Error(`Record ${index}: ${base} has no FullDate, YearMonth or Year`);
+}
+
+/** The address elements that hold a Country, as paths relative to the CAS element. */
+export const ADDRESS_COUNTRY_PATHS: readonly string[] = Object.freeze([
+  'NonSponsorEducationInstitutionData/PartnerInstitutionDetails/AddressDetails/Country',
+  'NonSponsorEducationInstitutionData/OverseasHigherEducationInstitutionDetails/Address/Country',
+  'CourseDetails/WorkPlacementAddress/Country',
+  'WorkPlacementDetails/WorkPlacementAddress/Country',
+]);
+
+/** xs:integer, possibly signed or zero-padded (`+050`). */
+function optInteger(node: XmlObject, path: string, index: number): number | undefined {
+  const v = optText(node, path);
+  if (v === undefined) return undefined;
+  if (!/^[+-]?\d+$/.test(v)) throw new Error(`Record ${index}: ${path} is not an xs:integer`);
+  return Number(v);
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** One upload `CAS` element's content (from `parseRecordXml`) as a domain record. */
+export function readCasRecord(node: XmlObject, index: number): CasRecord {
+  const raw = deepTrim(node) as XmlObject;
+
+  const rec: CasRecord = {
+    index,
+    applicantId: reqText(raw, 'ApplicantData/ApplicantID', index),
+    familyName: reqText(raw, 'ApplicantData/FamilyName', index),
+    nationality: reqText(raw, 'ApplicantData/Nationality', index),
+    countryOfBirth: reqText(raw, 'ApplicantData/CountryOfBirth', index),
+    dateOfBirth: readDateOfBirth(raw, index),
+    passportNumber: reqText(raw, 'ApplicantData/ApplicantPassportOrTravelDocumentNumber', index),
+    courseTitle: reqText(raw, 'CourseDetails/CourseCurriculumTitle', index),
+    courseStartDate: reqDate(raw, 'CourseDetails/CourseStartDate', index),
+    expectedCourseEndDate: reqDate(raw, 'CourseDetails/ExpectedCourseEndDate', index),
+    addressCountries: [],
+    applicantHasWorkPlacement: parseBool(
+      reqText(raw, 'CourseDetails/ApplicantHasWorkPlacement', index),
+      'CourseDetails/ApplicantHasWorkPlacement',
+      index,
+    ),
+    raw,
+  };
+
+  const givenName = optText(raw, 'ApplicantData/GivenName');
+  if (givenName !== undefined) rec.givenName = givenName;
+  const courseId = optText(raw, 'CourseDetails/CourseID');
+  if (courseId !== undefined) rec.courseId = courseId;
+  const latest = optDate(raw, 'CourseDetails/LatestDateForAcceptanceOnCourse');
+  if (latest !== undefined) rec.latestAcceptanceDate = latest;
+
+  for (const field of ADDRESS_COUNTRY_PATHS) {
+    const value = optText(raw, field);
+    if (value !== undefined) rec.addressCountries.push({ field, value });
+  }
+
+  const wp = optObject(raw, 'WorkPlacementDetails');
+  if (wp) {
+    const percentage = optInteger(wp, 'WorkPlacementPercentage', index);
+    rec.workPlacement = {
+      hasJustification: optText(wp, 'WorkPlacementJustificationText') !== undefined,
+      ...(percentage !== undefined ? { percentage } : {}),
+    };
+  }
+
+  const ev = optObject(raw, 'EvidenceDetails');
+  if (ev) {
+    const evidence: NonNullable<CasRecord['evidence']> = {
+      hasProgressionJustification: optText(ev, 'ProgressionJustification') !== undefined,
+    };
+    const seltRequired = optBool(ev, 'SELTRequired', index);
+    if (seltRequired !== undefined) evidence.seltRequired = seltRequired;
+    const previousUkStudy = optBool(ev, 'PreviousUKStudy', index);
+    if (previousUkStudy !== undefined) evidence.previousUkStudy = previousUkStudy;
+    const texts = [
+      ['reasonSeltNotRequired', 'ReasonSELTNotRequired'],
+      ['englishLanguageLevel', 'EnglishLanguageLevelAttained'],
+      ['testProvider', 'TestProvider'],
+      ['previousAcademicLevel', 'PreviousAcademicLevel'],
+      ['comparison', 'CurrentPreviousCourseLevelComparison'],
+    ] as const;
+    for (const [key, name] of texts) {
+      const v = optText(ev, name);
+      if (v !== undefined) evidence[key] = v;
+    }
+    rec.evidence = evidence;
+  }
+
+  return rec;
+}
+
+/** One graduate `BulkReportingCASData` element's content as a domain record. */
+export function readGraduateRecord(node: XmlObject, index: number): GraduateRecord {
+  const raw = deepTrim(node) as XmlObject;
+  return {
+    index,
+    report: reqText(raw, 'CASReport', index),
+    casNumber: reqText(raw, 'BulkReportingCASGraduation/CASNumber', index),
+  };
+}
