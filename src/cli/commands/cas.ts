@@ -1,0 +1,98 @@
+/** `cas-bdt cas show|list` */
+import type { Command } from 'commander';
+import { casHistory, findCas, listCas, type CasView } from '../../db/cas-query.ts';
+import { CAS_STATUSES, type CasStatus } from '../../domain/types.ts';
+import { notFound, table, usage } from '../context.ts';
+import type { Runner } from '../main.ts';
+import { parseLicence, requireSponsor } from './sponsor.ts';
+
+export const human = (s: CasStatus) => s.replaceAll('_', ' ');
+
+export function parseId(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw usage(`CAS id must be a number, got "${value}"`);
+  return Number(value);
+}
+
+export function parseCasNumber(value: string): string {
+  const n = value.trim().toUpperCase();
+  if (!/^E4[CG][0-9A-Z]{11}$/.test(n)) throw usage(`"${value}" is not a CAS number (14 characters starting E4G or E4C)`);
+  return n;
+}
+
+function describe(v: CasView): string[] {
+  return [
+    `CAS id:       ${v.id}`,
+    `CAS number:   ${v.casNumber ?? '(not assigned)'}`,
+    `Status:       ${human(v.status)}`,
+    `Sponsor:      ${v.sponsorLicenceNumber} (${v.route} route), batch ${v.batch}`,
+    `Applicant:    ${v.applicantId}: ${v.familyName}${v.givenName ? `, ${v.givenName}` : ''} (${v.nationality})`,
+    `Course:       ${v.courseTitle}${v.courseId ? ` [${v.courseId}]` : ''}, ${v.courseStartDate} to ${v.expectedCourseEndDate}`,
+    ...(v.assignedAt ? [`Assigned:     ${v.assignedAt}, expires ${v.expiresAt}`] : []),
+    ...(v.usedAt ? [`Used:         ${v.usedAt}`] : []),
+    ...(v.graduatedAt ? [`Graduated:    ${v.graduatedAt}`] : []),
+  ];
+}
+
+export function registerCasCommands(program: Command, run: Runner): void {
+  const casCmd = program.command('cas').description('look at CAS and change their status');
+
+  casCmd
+    .command('show')
+    .description('one CAS with its history')
+    .argument('[cas-number]', 'the CAS number')
+    .option('--id <id>', 'the internal CAS id instead of a number')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, numberArg) => {
+        if ((numberArg === undefined) === (opts.id === undefined)) throw usage('give either a CAS number or --id ID');
+        const by = opts.id !== undefined ? { id: parseId(String(opts.id)) } : { casNumber: parseCasNumber(numberArg!) };
+        const { db } = await ctx.store();
+        const v = await findCas(db, by);
+        if (!v) throw notFound('id' in by ? `CAS id ${by.id}` : `CAS ${by.casNumber}`);
+        const history = await casHistory(db, v.id);
+        if (opts.json) return ctx.json({ ...v, history });
+        ctx.out(
+          [
+            ...describe(v),
+            'History:',
+            ...history.map((h) => `  ${h.at}  ${h.from ? human(h.from) : '(new)'} -> ${human(h.to)}  ${h.reason}`),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  casCmd
+    .command('list')
+    .description("a sponsor's CAS")
+    .requiredOption('--sponsor <licence>', 'the sponsor')
+    .option('--status <status>', CAS_STATUSES.join('|'))
+    .option('--batch <name>', 'only this batch (BulkUploadFileId)')
+    .option('--applicant <id>', 'only this ApplicantID')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts) => {
+        const licence = parseLicence(String(opts.sponsor));
+        let status: CasStatus | undefined;
+        if (opts.status !== undefined) {
+          status = String(opts.status).toUpperCase().replaceAll(' ', '_') as CasStatus;
+          if (!CAS_STATUSES.includes(status)) throw usage(`--status must be one of ${CAS_STATUSES.join(', ')}`);
+        }
+        await requireSponsor(ctx, licence);
+        const { db } = await ctx.store();
+        const rows = await listCas(db, {
+          licence,
+          ...(status ? { status } : {}),
+          ...(opts.batch !== undefined ? { batch: String(opts.batch) } : {}),
+          ...(opts.applicant !== undefined ? { applicantId: String(opts.applicant) } : {}),
+        });
+        if (opts.json) return ctx.json(rows);
+        if (rows.length === 0) return ctx.out('No CAS match.');
+        ctx.out(
+          table(
+            ['ID', 'CAS NUMBER', 'STATUS', 'APPLICANT', 'COURSE', 'START', 'BATCH', 'EXPIRES'],
+            rows.map((r) => [r.id, r.casNumber, human(r.status), r.applicantId, r.courseId ?? r.courseTitle, r.courseStartDate, r.batch, r.expiresAt]),
+          ),
+        );
+      }),
+    );
+}

@@ -1,0 +1,15 @@
+/** `cas-bdt db migrate` */
+import type { Command } from 'commander';
+import type { Runner } from '../main.ts';
+
+export function registerDbCommands(program: Command, run: Runner): void {
+  const db = program.command('db').description('database maintenance');
+  db.command('migrate')
+    .description('apply migrations (also done automatically on start)')
+    .action(
+      run(async (ctx) => {
+        const store = await ctx.store();
+        ctx.out(`Migrations applied to the ${store.describe}.`);
+      }),
+    );
+}

@@ -1,0 +1,137 @@
+/** `cas-bdt process`, `submissions` and `rerun` */
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { getSubmission, listSubmissions, type FileSummary } from '../../db/submissions.ts';
+import { emitResult } from '../../inbox/emit.ts';
+import { sponsorDir } from '../../inbox/layout.ts';
+import { processFile } from '../../pipeline/process-file.ts';
+import { readReceivedFile } from '../../pipeline/read-file.ts';
+import { notFound, table, usage, type Context } from '../context.ts';
+import type { Runner } from '../main.ts';
+import { parseLicence, requireSponsor } from './sponsor.ts';
+import path from 'node:path';
+
+export function summaryLine(s: FileSummary): string {
+  const c = s.counts;
+  const what =
+    s.outcome === 'REJECTED'
+      ? s.fileErrors.map((e) => `${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}`).slice(0, 3).join(', ') + (s.fileErrors.length > 3 ? `, +${s.fileErrors.length - 3} more` : '')
+      : s.fileType === 'GRADUATE_REPORT'
+        ? `${c.records} records: ${c.reported} reported, ${c.rejected} rejected`
+        : `${c.records} records: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+  return `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
+}
+
+function progressBar(ctx: Context, label: string) {
+  if (!ctx.io.stderrIsTTY) return undefined;
+  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}%`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
+  bar.start(100, 0);
+  return bar;
+}
+
+export function registerProcessCommands(program: Command, run: Runner): void {
+  program
+    .command('process')
+    .description('run the pipeline on files anywhere (inputs are not moved)')
+    .argument('<files...>', 'BDT files')
+    .requiredOption('--sponsor <licence>', 'the sponsor the files belong to')
+    .option('--out <dir>', "where results go (default: the sponsor's outbox)")
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, filesArg) => {
+        const files = filesArg!.split('\u0000');
+        const licence = parseLicence(String(opts.sponsor));
+        await requireSponsor(ctx, licence);
+        const { db } = await ctx.store();
+        const cfg = ctx.config;
+        const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(cfg.rootDir, licence, 'outbox');
+        const summaries: FileSummary[] = [];
+        for (const f of files) {
+          const file = path.resolve(ctx.io.cwd, f);
+          let received;
+          try {
+            received = await readReceivedFile(file, licence, cfg.maxFileBytes);
+          } catch (err) {
+            throw usage(`cannot read ${f}: ${(err as Error).message}`);
+          }
+          const bar = received.size > 5 * 1024 * 1024 ? progressBar(ctx, received.fileName) : undefined;
+          const processed = await processFile(
+            {
+              db,
+              settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, maxFileBytes: cfg.maxFileBytes },
+              ...(bar ? { onProgress: (x: number) => bar.update(Math.round(x * 100)) } : {}),
+            },
+            received,
+          );
+          bar?.stop();
+          const resultFile = await emitResult(db, outDir, { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml });
+          const summary = { ...processed.summary, resultFile };
+          summaries.push(summary);
+          if (!opts.json) ctx.out(summaryLine(summary));
+        }
+        if (opts.json) ctx.json(summaries);
+        return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
+      }),
+    );
+
+  program
+    .command('submissions')
+    .description('received files, newest first')
+    .option('--sponsor <licence>', 'only this sponsor')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts) => {
+        const licence = opts.sponsor ? parseLicence(String(opts.sponsor)) : undefined;
+        if (licence) await requireSponsor(ctx, licence);
+        const { db } = await ctx.store();
+        const rows = await listSubmissions(db, licence);
+        const views = rows.map((r) => ({
+          ...(r.summary as FileSummary),
+          submissionId: r.id,
+          fileId: r.fileId,
+          sha256: r.sha256,
+          receivedAt: r.receivedAt.toISOString(),
+          processedAt: r.processedAt.toISOString(),
+          resultFile: r.resultFile,
+        }));
+        if (opts.json) return ctx.json(views);
+        if (views.length === 0) return ctx.out('No submissions.');
+        ctx.out(
+          table(
+            ['ID', 'RECEIVED', 'SPONSOR', 'FILE', 'TYPE', 'OUTCOME', 'RECORDS', 'ASSIGNED', 'REJECTED', 'ERRORS'],
+            views.map((v) => [
+              v.submissionId,
+              v.receivedAt,
+              v.sponsorLicenceNumber,
+              v.file,
+              v.fileType,
+              v.outcome + (v.replay ? ' (replay)' : ''),
+              v.counts.records,
+              v.counts.assigned,
+              v.counts.rejected,
+              v.fileErrors.map((e) => e.code).filter((c, i, a) => a.indexOf(c) === i).join(','),
+            ]),
+          ),
+        );
+      }),
+    );
+
+  program
+    .command('rerun')
+    .description("write a submission's stored result again (nothing is processed again)")
+    .argument('<submission-id>', 'the submission id')
+    .option('--out <dir>', "where the result goes (default: the sponsor's outbox)")
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, idArg) => {
+        if (!/^\d+$/.test(idArg!)) throw usage(`submission id must be a number, got "${idArg}"`);
+        const { db } = await ctx.store();
+        const sub = await getSubmission(db, Number(idArg));
+        if (!sub) throw notFound(`submission ${idArg}`);
+        const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
+        const written = await emitResult(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
+        if (opts.json) ctx.json({ submissionId: sub.id, resultFile: written });
+        else ctx.out(`Wrote the result of submission ${sub.id} to ${written}`);
+      }),
+    );
+}

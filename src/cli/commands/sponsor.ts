@@ -1,0 +1,160 @@
+/** `cas-bdt sponsor add|show|list|allocate|status` */
+import type { Command } from 'commander';
+import { addSponsor, getSponsor, grantAllocation, listSponsors, SponsorExistsError, sponsorView, type SponsorView } from '../../db/sponsors.ts';
+import { changeLicenceStatus } from '../../db/licence.ts';
+import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Route } from '../../domain/types.ts';
+import { ensureSponsorFolders } from '../../inbox/layout.ts';
+import { CliError, notFound, table, usage, type Context } from '../context.ts';
+import type { Runner } from '../main.ts';
+
+export function parseLicence(value: string): string {
+  const licence = value.trim().toUpperCase();
+  if (!LICENCE_PATTERN.test(licence)) throw usage(`"${value}" is not a sponsor licence number (9 characters, [A-Z0-9]{8}[0-9X])`);
+  return licence;
+}
+
+export function parseCount(value: string, what: string, min: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw usage(`${what} must be a whole number >= ${min}, got "${value}"`);
+  return Number(value);
+}
+
+function parseRoutes(value: string): Route[] {
+  const routes = [...new Set(value.split(',').map((r) => r.trim().toLowerCase()).filter(Boolean))];
+  if (routes.length === 0 || routes.some((r) => !(ROUTES as readonly string[]).includes(r))) {
+    throw usage(`--routes takes student, child or student,child; got "${value}"`);
+  }
+  return routes as Route[];
+}
+
+export async function requireSponsor(ctx: Context, licence: string) {
+  const { db } = await ctx.store();
+  const s = await getSponsor(db, licence);
+  if (!s) throw notFound(`sponsor ${licence}`);
+  return s;
+}
+
+function describe(s: SponsorView): string {
+  return [
+    `Licence:      ${s.licenceNumber}`,
+    `Name:         ${s.name}`,
+    `Status:       ${s.status}`,
+    `Routes:       ${s.routes.join(', ')}`,
+    `Auto-assign:  ${s.autoAssign ? 'yes' : 'no'}`,
+    `Allocation:   granted ${s.allocation.granted}, used ${s.allocation.used}, unused ${s.allocation.unused}`,
+  ].join('\n');
+}
+
+export function registerSponsorCommands(program: Command, run: Runner): void {
+  const sponsor = program.command('sponsor').description('manage sponsors, their allocation and licence status');
+
+  sponsor
+    .command('add')
+    .description('register a sponsor and create its folders')
+    .argument('<licence>', 'licence number')
+    .requiredOption('--name <name>', 'the institution name')
+    .option('--routes <routes>', 'student, child or student,child', 'student')
+    .option('--allocation <n>', 'CAS allocation granted now', '0')
+    .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, licenceArg) => {
+        const licence = parseLicence(licenceArg!);
+        const name = String(opts.name).trim();
+        if (!name) throw usage('--name must not be empty');
+        const routes = parseRoutes(String(opts.routes));
+        const allocation = parseCount(String(opts.allocation), '--allocation', 0);
+        const { db } = await ctx.store();
+        let row;
+        try {
+          row = await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date());
+        } catch (err) {
+          if (err instanceof SponsorExistsError) throw new CliError(err.message, 3);
+          throw err;
+        }
+        await ensureSponsorFolders(ctx.config.rootDir, licence);
+        const view = sponsorView(row);
+        if (opts.json) ctx.json(view);
+        else ctx.out(`Added sponsor ${licence}.\n${describe(view)}`);
+      }),
+    );
+
+  sponsor
+    .command('show')
+    .description('show one sponsor')
+    .argument('<licence>', 'licence number')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, licenceArg) => {
+        const view = sponsorView(await requireSponsor(ctx, parseLicence(licenceArg!)));
+        if (opts.json) ctx.json(view);
+        else ctx.out(describe(view));
+      }),
+    );
+
+  sponsor
+    .command('list')
+    .description('list sponsors')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts) => {
+        const { db } = await ctx.store();
+        const views = (await listSponsors(db)).map(sponsorView);
+        if (opts.json) return ctx.json(views);
+        if (views.length === 0) return ctx.out('No sponsors yet. Add one with `cas-bdt sponsor add`.');
+        ctx.out(
+          table(
+            ['LICENCE', 'NAME', 'STATUS', 'ROUTES', 'AUTO', 'GRANTED', 'USED', 'UNUSED'],
+            views.map((v) => [v.licenceNumber, v.name, v.status, v.routes.join(','), v.autoAssign ? 'yes' : 'no', v.allocation.granted, v.allocation.used, v.allocation.unused]),
+          ),
+        );
+      }),
+    );
+
+  sponsor
+    .command('allocate')
+    .description('grant N more CAS to the sponsor')
+    .argument('<licence>', 'licence number')
+    .argument('<n>', 'how many more CAS (>= 1)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, licenceArg, nArg) => {
+        const licence = parseLicence(licenceArg!);
+        const n = parseCount(nArg!, 'N', 1);
+        const { db } = await ctx.store();
+        const row = await grantAllocation(db, licence, n, new Date());
+        if (!row) throw notFound(`sponsor ${licence}`);
+        const view = sponsorView(row);
+        if (opts.json) ctx.json(view);
+        else ctx.out(`Granted ${n} CAS to ${licence}: granted ${view.allocation.granted}, used ${view.allocation.used}, unused ${view.allocation.unused}.`);
+      }),
+    );
+
+  sponsor
+    .command('status')
+    .description('set the licence status; revoked, expired and surrendered cancel ASSIGNED CAS')
+    .argument('<licence>', 'licence number')
+    .argument('<status>', LICENCE_STATUSES.join('|'))
+    .option('--route <route>', 'with surrendered: surrender only this route (student|child)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, licenceArg, statusArg) => {
+        const licence = parseLicence(licenceArg!);
+        const status = String(statusArg).toLowerCase() as LicenceStatus;
+        if (!LICENCE_STATUSES.includes(status)) throw usage(`status must be one of ${LICENCE_STATUSES.join(', ')}; got "${statusArg}"`);
+        let route: Route | undefined;
+        if (opts.route !== undefined) {
+          route = String(opts.route).toLowerCase() as Route;
+          if (!ROUTES.includes(route)) throw usage(`--route takes student or child; got "${String(opts.route)}"`);
+          if (status !== 'surrendered') throw usage('--route goes only with the status surrendered');
+        }
+        const { db } = await ctx.store();
+        const res = await changeLicenceStatus(db, licence, { status, route }, new Date());
+        if (res.kind === 'not-found') throw notFound(`sponsor ${licence}`);
+        if (res.kind === 'refused') throw new CliError(res.message, 3);
+        const view = sponsorView(res.sponsor);
+        if (opts.json) return ctx.json({ ...view, cancelled: res.cancelled });
+        const what = route ? `route ${route} surrendered` : `status ${status}`;
+        ctx.out(`${licence}: ${what}; ${res.cancelled.length} ASSIGNED CAS cancelled.${res.cancelled.length ? `\n${res.cancelled.join('\n')}` : ''}`);
+      }),
+    );
+}

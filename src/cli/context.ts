@@ -1,0 +1,79 @@
+/** What every command gets: resolved config, the store (opened on first use), output streams. */
+import { openStore, type Store } from '../db/client.ts';
+import { resolveConfig, type Config, type ConfigFlags } from '../config.ts';
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Whether stderr is a terminal (progress bars only then). */
+  stderrIsTTY: boolean;
+}
+
+export const processIo = (): Io => ({
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  cwd: process.cwd(),
+  stderrIsTTY: Boolean(process.stderr.isTTY),
+});
+
+/** An expected failure with its exit code (cli.md): 2 usage, 3 refused, 4 not found, 1 other. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 | 3 | 4,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new CliError(`${what} not found`, 4);
+export const usage = (message: string) => new CliError(message, 2);
+
+export class Context {
+  private storePromise: Promise<Store> | undefined;
+  private cachedConfig: Config | undefined;
+
+  constructor(
+    readonly io: Io,
+    private readonly flags: ConfigFlags,
+  ) {}
+
+  get config(): Config {
+    this.cachedConfig ??= resolveConfig(this.flags, this.io.env, this.io.cwd);
+    return this.cachedConfig;
+  }
+
+  store(): Promise<Store> {
+    this.storePromise ??= openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir });
+    return this.storePromise;
+  }
+
+  async close(): Promise<void> {
+    if (!this.storePromise) return;
+    const s = await this.storePromise.catch(() => undefined);
+    this.storePromise = undefined;
+    await s?.close();
+  }
+
+  out(text: string): void {
+    this.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  json(value: unknown): void {
+    this.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  err(text: string): void {
+    this.io.stderr(text.endsWith('\n') ? text : `${text}\n`);
+  }
+}
+
+/** Plain text table for people. */
+export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,103 @@
+/** The command line: global options, one module per command group, exit codes of cli.md. */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, type ConfigFlags } from '../config.ts';
+import { StoreBusyError } from '../db/client.ts';
+import { registerCasCommands } from './commands/cas.ts';
+import { registerDbCommands } from './commands/db.ts';
+import { registerLifecycleCommands } from './commands/lifecycle.ts';
+import { registerProcessCommands } from './commands/process.ts';
+import { registerSponsorCommands } from './commands/sponsor.ts';
+import { registerWatchCommand } from './commands/watch.ts';
+import { CliError, Context, processIo, type Io } from './context.ts';
+
+/** Runs one command's action with a Context, closing the store afterwards. */
+export type Runner = (action: (ctx: Context, opts: Record<string, unknown>, ...args: string[]) => Promise<number | void>) => (...args: unknown[]) => Promise<void>;
+
+const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fee', 'validityMonths', 'settleMs', 'scanIntervalMs', 'maxFileMb', 'concurrency', 'poll'];
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('cas-bdt')
+    .description('Bulk Data Transfer of CAS: validate BDT files, create and assign CAS, write result XML.')
+    .option('--db <url>', 'PostgreSQL server URL (env DATABASE_URL); without it the embedded store is used')
+    .option('--data <dir>', 'embedded store location (env CAS_BDT_DATA)', undefined)
+    .option('--root <dir>', 'the sponsor folder tree (env CAS_BDT_ROOT)')
+    .option('--config <file>', 'settings as JSON (env CAS_BDT_CONFIG; default ./cas-bdt.config.json if present)')
+    .option('--fee <gbp>', 'fee per assigned CAS in GBP (default 25.00)')
+    .option('--validity-months <n>', 'months an assigned CAS stays valid (default 6)')
+    .option('--settle-ms <ms>', 'how long an inbox file must be unchanged before it is taken (default 2000)')
+    .option('--scan-interval-ms <ms>', 'period of the full inbox listing (default 30000)')
+    .option('--max-file-mb <mb>', 'largest accepted file (default 200)')
+    .option('--concurrency <n>', 'files processed at once by watch (default 2)')
+    .addOption(new Option('--poll', 'make the watcher poll the inboxes'))
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+    });
+
+  const run: Runner = (action) =>
+    async function (this: Command, ...args: unknown[]) {
+      const cmd = this;
+      const all = cmd.optsWithGlobals() as Record<string, unknown>;
+      const flags: ConfigFlags = {};
+      for (const k of GLOBAL_FLAGS) if (all[k] !== undefined) (flags as Record<string, unknown>)[k] = all[k];
+      const ctx = new Context(io, flags);
+      const positional = args.slice(0, cmd.registeredArguments.length).map((a) => (Array.isArray(a) ? a.join('\u0000') : (a as string)));
+      try {
+        const code = await action(ctx, cmd.opts() as Record<string, unknown>, ...positional);
+        setExit(code ?? 0);
+      } finally {
+        await ctx.close();
+      }
+    };
+
+  registerSponsorCommands(program, run);
+  registerProcessCommands(program, run);
+  registerCasCommands(program, run);
+  registerLifecycleCommands(program, run);
+  registerWatchCommand(program, run);
+  registerDbCommands(program, run);
+  for (const cmd of program.commands) applyOutput(cmd, io);
+  return program;
+}
+
+function applyOutput(cmd: Command, io: Io): void {
+  cmd.exitOverride().showHelpAfterError().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  for (const sub of cmd.commands) applyOutput(sub, io);
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests need no subprocess. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (c) => (exitCode = c));
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return 2;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version are not errors; everything else commander raises is a usage error.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof CliError) {
+      io.stderr(`cas-bdt: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr(`cas-bdt: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof StoreBusyError) {
+      io.stderr(`cas-bdt: ${err.message}\n`);
+      return 1;
+    }
+    const e = err as Error;
+    io.stderr(`cas-bdt: ${e.message ?? String(err)}\n`);
+    if (io.env.CAS_BDT_DEBUG) io.stderr(`${e.stack ?? ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The only reader of process.env. Settings are resolved once, flag > environment >
+ * config file > default, into a frozen object whose names carry their units.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Config {
+  /** PostgreSQL URL; undefined means the embedded store. */
+  databaseUrl: string | undefined;
+  /** Embedded store directory (default ./.cas-bdt). */
+  dataDir: string;
+  /** Sponsor folder tree (default ./bdt). */
+  rootDir: string;
+  /** Fee per assigned CAS in pence (default 2500 = 25.00 GBP). */
+  feePence: number;
+  /** Validity of an assigned CAS in months (default 6). */
+  validityMonths: number;
+  /** How long a file's size and mtime must be stable before it is taken (default 2000 ms). */
+  settleMs: number;
+  /** Period of the full inbox listing (default 30000 ms). */
+  scanIntervalMs: number;
+  /** Largest accepted file (default 200 MiB). */
+  maxFileBytes: number;
+  /** Files processed at once by the service (default 2). */
+  concurrency: number;
+  /** Make the watcher poll instead of using fs events. */
+  poll: boolean;
+}
+
+/** Option values as given on the command line (commander's camelCase keys). */
+export interface ConfigFlags {
+  db?: string;
+  data?: string;
+  root?: string;
+  config?: string;
+  fee?: string;
+  validityMonths?: string;
+  settleMs?: string;
+  scanIntervalMs?: string;
+  maxFileMb?: string;
+  concurrency?: string;
+  poll?: boolean;
+}
+
+export class ConfigError extends Error {}
+
+const ENV: Record<string, keyof ConfigFlags> = {
+  DATABASE_URL: 'db',
+  CAS_BDT_DATA: 'data',
+  CAS_BDT_ROOT: 'root',
+  CAS_BDT_CONFIG: 'config',
+  CAS_BDT_FEE: 'fee',
+  CAS_BDT_VALIDITY_MONTHS: 'validityMonths',
+  CAS_BDT_SETTLE_MS: 'settleMs',
+  CAS_BDT_SCAN_INTERVAL_MS: 'scanIntervalMs',
+  CAS_BDT_MAX_FILE_MB: 'maxFileMb',
+  CAS_BDT_CONCURRENCY: 'concurrency',
+  CAS_BDT_POLL: 'poll',
+};
+
+/** Keys accepted in the JSON config file: the long flag names, either spelling. */
+const FILE_KEYS: Record<string, keyof ConfigFlags> = {
+  db: 'db',
+  data: 'data',
+  root: 'root',
+  fee: 'fee',
+  'validity-months': 'validityMonths',
+  validityMonths: 'validityMonths',
+  'settle-ms': 'settleMs',
+  settleMs: 'settleMs',
+  'scan-interval-ms': 'scanIntervalMs',
+  scanIntervalMs: 'scanIntervalMs',
+  'max-file-mb': 'maxFileMb',
+  maxFileMb: 'maxFileMb',
+  concurrency: 'concurrency',
+  poll: 'poll',
+};
+
+function readConfigFile(file: string, required: boolean): Partial<Record<keyof ConfigFlags, unknown>> {
+  if (!existsSync(file)) {
+    if (required) throw new ConfigError(`config file not found: ${file}`);
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file} must hold a JSON object`);
+  }
+  const out: Partial<Record<keyof ConfigFlags, unknown>> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const name = FILE_KEYS[key];
+    if (!name) throw new ConfigError(`config file ${file}: unknown setting "${key}"`);
+    out[name] = value;
+  }
+  return out;
+}
+
+function positiveInt(name: string, value: unknown, min = 1): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${String(value)}"`);
+  return n;
+}
+
+function positiveNumber(value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`max-file-mb must be a positive number, got "${String(value)}"`);
+  return n;
+}
+
+function parseFee(value: unknown): number {
+  const s = String(value).trim();
+  if (!/^\d+(\.\d{1,2})?$/.test(s)) throw new ConfigError(`fee must be an amount in GBP like 25.00, got "${s}"`);
+  const [whole, frac = ''] = s.split('.');
+  return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+}
+
+function parseBool(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  const s = String(value).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  throw new ConfigError(`expected true or false, got "${String(value)}"`);
+}
+
+export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const fromEnv: Partial<Record<keyof ConfigFlags, unknown>> = {};
+  for (const [variable, name] of Object.entries(ENV)) {
+    const v = env[variable];
+    if (v !== undefined && v !== '') fromEnv[name] = v;
+  }
+  const explicitFile = flags.config ?? (fromEnv.config as string | undefined);
+  const configFile = path.resolve(cwd, explicitFile ?? 'cas-bdt.config.json');
+  const fromFile = readConfigFile(configFile, explicitFile !== undefined);
+
+  const pick = (name: keyof ConfigFlags): unknown => flags[name] ?? fromEnv[name] ?? fromFile[name];
+  const pickOr = <T>(name: keyof ConfigFlags, fallback: T, parse: (v: unknown) => T): T => {
+    const v = pick(name);
+    return v === undefined ? fallback : parse(v);
+  };
+
+  const db = pick('db');
+  return Object.freeze({
+    databaseUrl: db === undefined ? undefined : String(db),
+    dataDir: path.resolve(cwd, String(pick('data') ?? '.cas-bdt')),
+    rootDir: path.resolve(cwd, String(pick('root') ?? 'bdt')),
+    feePence: pickOr('fee', 2500, parseFee),
+    validityMonths: pickOr('validityMonths', 6, (v) => positiveInt('validity-months', v)),
+    settleMs: pickOr('settleMs', 2000, (v) => positiveInt('settle-ms', v, 0)),
+    scanIntervalMs: pickOr('scanIntervalMs', 30_000, (v) => positiveInt('scan-interval-ms', v, 10)),
+    maxFileBytes: Math.floor(pickOr('maxFileMb', 200, positiveNumber) * 1024 * 1024),
+    concurrency: pickOr('concurrency', 2, (v) => positiveInt('concurrency', v)),
+    poll: pickOr('poll', false, parseBool),
+  });
+}

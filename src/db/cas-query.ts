@@ -1,0 +1,106 @@
+/** Reading CAS for `cas show`, `cas list` and the export. */
+import { and, asc, eq, type SQL } from 'drizzle-orm';
+import type { CasStatus, Route } from '../domain/types.ts';
+import type { Db } from './client.ts';
+import { batches, cas, casEvents } from './schema.ts';
+
+export interface CasView {
+  id: number;
+  casNumber: string | null;
+  status: CasStatus;
+  route: Route;
+  sponsorLicenceNumber: string;
+  applicantId: string;
+  familyName: string;
+  givenName: string | null;
+  nationality: string;
+  courseTitle: string;
+  courseId: string | null;
+  courseStartDate: string;
+  expectedCourseEndDate: string;
+  batch: string;
+  assignedAt: string | null;
+  expiresAt: string | null;
+  usedAt: string | null;
+  graduatedAt: string | null;
+}
+
+export interface CasHistoryEntry {
+  from: CasStatus | null;
+  to: CasStatus;
+  at: string;
+  reason: string;
+}
+
+const columns = {
+  id: cas.id,
+  casNumber: cas.casNumber,
+  status: cas.status,
+  route: cas.route,
+  sponsorLicenceNumber: cas.sponsorLicenceNumber,
+  applicantId: cas.applicantId,
+  familyName: cas.familyName,
+  givenName: cas.givenName,
+  nationality: cas.nationality,
+  courseTitle: cas.courseTitle,
+  courseId: cas.courseId,
+  courseStartDate: cas.courseStartDate,
+  expectedCourseEndDate: cas.expectedCourseEndDate,
+  batch: batches.name,
+  assignedAt: cas.assignedAt,
+  expiresOn: cas.expiresOn,
+  usedOn: cas.usedOn,
+  graduatedOn: cas.graduatedOn,
+};
+
+type Row = { [K in keyof typeof columns]: unknown } & Record<string, unknown>;
+
+function view(r: Row): CasView {
+  return {
+    id: r.id as number,
+    casNumber: r.casNumber as string | null,
+    status: r.status as CasStatus,
+    route: r.route as Route,
+    sponsorLicenceNumber: r.sponsorLicenceNumber as string,
+    applicantId: r.applicantId as string,
+    familyName: r.familyName as string,
+    givenName: r.givenName as string | null,
+    nationality: r.nationality as string,
+    courseTitle: r.courseTitle as string,
+    courseId: r.courseId as string | null,
+    courseStartDate: r.courseStartDate as string,
+    expectedCourseEndDate: r.expectedCourseEndDate as string,
+    batch: r.batch as string,
+    assignedAt: r.assignedAt ? (r.assignedAt as Date).toISOString() : null,
+    expiresAt: (r.expiresOn as string | null) ?? null,
+    usedAt: (r.usedOn as string | null) ?? null,
+    graduatedAt: (r.graduatedOn as string | null) ?? null,
+  };
+}
+
+async function select(db: Db, where: SQL | undefined): Promise<CasView[]> {
+  const rows = await db.select(columns).from(cas).innerJoin(batches, eq(batches.id, cas.batchId)).where(where).orderBy(asc(cas.id));
+  return rows.map((r) => view(r as Row));
+}
+
+export async function findCas(db: Db, by: { id: number } | { casNumber: string }): Promise<CasView | undefined> {
+  const [row] = await select(db, 'id' in by ? eq(cas.id, by.id) : eq(cas.casNumber, by.casNumber));
+  return row;
+}
+
+export async function casHistory(db: Db, id: number): Promise<CasHistoryEntry[]> {
+  const rows = await db.select().from(casEvents).where(eq(casEvents.casId, id)).orderBy(asc(casEvents.id));
+  return rows.map((e) => ({ from: e.fromStatus as CasStatus | null, to: e.toStatus as CasStatus, at: e.at.toISOString(), reason: e.reason }));
+}
+
+export async function listCas(db: Db, f: { licence: string; status?: CasStatus; batch?: string; applicantId?: string }): Promise<CasView[]> {
+  return select(
+    db,
+    and(
+      eq(cas.sponsorLicenceNumber, f.licence),
+      f.status ? eq(cas.status, f.status) : undefined,
+      f.batch ? eq(batches.name, f.batch) : undefined,
+      f.applicantId ? eq(cas.applicantId, f.applicantId) : undefined,
+    ),
+  );
+}

@@ -1,0 +1,169 @@
+/** The one drizzle schema for PGlite and PostgreSQL. Migrations in ../../drizzle are generated from it. */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const sponsors = pgTable('sponsors', {
+  licenceNumber: text('licence_number').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status').notNull().default('active'),
+  routes: text('routes').array().notNull(),
+  autoAssign: boolean('auto_assign').notNull().default(true),
+  allocationGranted: integer('allocation_granted').notNull().default(0),
+  allocationUsed: integer('allocation_used').notNull().default(0),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** Every grant of allocation, so `granted` can be explained. */
+export const allocations = pgTable('allocations', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
+  amount: integer('amount').notNull(),
+  grantedAt: ts('granted_at').notNull().defaultNow(),
+  reason: text('reason').notNull(),
+});
+
+export const submissions = pgTable(
+  'submissions',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    sponsorLicenceNumber: text('sponsor_licence_number').notNull(),
+    fileName: text('file_name').notNull(),
+    sha256: text('sha256').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    fileType: text('file_type').notNull(),
+    fileId: text('file_id'),
+    outcome: text('outcome').notNull(),
+    replayOf: bigint('replay_of', { mode: 'number' }),
+    receivedAt: ts('received_at').notNull(),
+    processedAt: ts('processed_at').notNull(),
+    /** The summary document of cli.md, kept so `submissions` and re-emits need no XML parsing. */
+    summary: jsonb('summary').notNull(),
+    resultXml: text('result_xml').notNull(),
+    /** Where the result was written, once it was (crash recovery re-emits when null). */
+    resultFile: text('result_file'),
+  },
+  (t) => [
+    // One ACCEPTED submission per file content and per upload file id: PostgreSQL settles races.
+    uniqueIndex('submissions_accepted_sha_uq')
+      .on(t.sponsorLicenceNumber, t.sha256)
+      .where(sql`outcome = 'ACCEPTED' and replay_of is null`),
+    uniqueIndex('submissions_accepted_file_id_uq')
+      .on(t.sponsorLicenceNumber, t.fileId)
+      .where(sql`outcome = 'ACCEPTED' and replay_of is null and file_type in ('UPLOAD_GENERAL', 'UPLOAD_CHILD')`),
+    index('submissions_sponsor_idx').on(t.sponsorLicenceNumber, t.receivedAt),
+  ],
+);
+
+export const batches = pgTable(
+  'batches',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
+    name: text('name').notNull(),
+    route: text('route').notNull(),
+    submissionId: bigint('submission_id', { mode: 'number' }).notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('batches_sponsor_name_uq').on(t.sponsorLicenceNumber, t.name)],
+);
+
+export const payments = pgTable('payments', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  reference: text('reference').notNull().unique(),
+  sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
+  casCount: integer('cas_count').notNull(),
+  amount: numeric('amount', { precision: 14, scale: 2 }).notNull(),
+  currency: text('currency').notNull().default('GBP'),
+  submissionId: bigint('submission_id', { mode: 'number' }),
+  reason: text('reason').notNull(),
+  paidAt: ts('paid_at').notNull(),
+});
+
+export const cas = pgTable(
+  'cas',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
+    route: text('route').notNull(),
+    batchId: bigint('batch_id', { mode: 'number' }).notNull(),
+    submissionId: bigint('submission_id', { mode: 'number' }).notNull(),
+    recordIndex: integer('record_index').notNull(),
+    status: text('status').notNull(),
+    /** The duplicate key of spec section 5 (applicant, start date, course). */
+    recordKey: text('record_key').notNull(),
+    applicantId: text('applicant_id').notNull(),
+    familyName: text('family_name').notNull(),
+    givenName: text('given_name'),
+    nationality: text('nationality').notNull(),
+    passportNumber: text('passport_number').notNull(),
+    dateOfBirth: text('date_of_birth').notNull(),
+    courseTitle: text('course_title').notNull(),
+    courseId: text('course_id'),
+    courseStartDate: date('course_start_date', { mode: 'string' }).notNull(),
+    expectedCourseEndDate: date('expected_course_end_date', { mode: 'string' }).notNull(),
+    /** Every BDT field of the record, trimmed, as read. */
+    data: jsonb('data').notNull(),
+    warnings: jsonb('warnings').notNull(),
+    casNumber: text('cas_number'),
+    assignedAt: ts('assigned_at'),
+    expiresOn: date('expires_on', { mode: 'string' }),
+    usedOn: date('used_on', { mode: 'string' }),
+    graduatedOn: date('graduated_on', { mode: 'string' }),
+    paymentId: bigint('payment_id', { mode: 'number' }),
+    statusChangedAt: ts('status_changed_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('cas_number_uq').on(t.casNumber),
+    // A key may be live once per sponsor: a second file amends or is refused, never duplicates.
+    uniqueIndex('cas_live_key_uq')
+      .on(t.sponsorLicenceNumber, t.recordKey)
+      .where(sql`status in ('WORK_IN_PROGRESS', 'READY_TO_GO', 'ASSIGNED', 'USED')`),
+    index('cas_sponsor_status_idx').on(t.sponsorLicenceNumber, t.status),
+    index('cas_person_idx').on(t.passportNumber, t.nationality),
+    index('cas_batch_idx').on(t.batchId),
+  ],
+);
+
+export const casEvents = pgTable(
+  'cas_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    casId: bigint('cas_id', { mode: 'number' }).notNull(),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    at: ts('at').notNull(),
+    reason: text('reason').notNull(),
+    submissionId: bigint('submission_id', { mode: 'number' }),
+  },
+  (t) => [index('cas_events_cas_idx').on(t.casId, t.id)],
+);
+
+export const graduateReports = pgTable(
+  'graduate_reports',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    casId: bigint('cas_id', { mode: 'number' }).notNull(),
+    submissionId: bigint('submission_id', { mode: 'number' }).notNull(),
+    graduatedOn: date('graduated_on', { mode: 'string' }).notNull(),
+    reportedAt: ts('reported_at').notNull(),
+  },
+  (t) => [uniqueIndex('graduate_reports_cas_uq').on(t.casId)],
+);
+
+export const schema = { sponsors, allocations, submissions, batches, payments, cas, casEvents, graduateReports };

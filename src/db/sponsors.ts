@@ -1,0 +1,96 @@
+/** Sponsors and their allocation. */
+import { asc, eq, sql } from 'drizzle-orm';
+import type { LicenceStatus, Route } from '../domain/types.ts';
+import type { Db } from './client.ts';
+import { allocations, sponsors } from './schema.ts';
+import { isUniqueViolation } from './sql-util.ts';
+
+export type SponsorRow = typeof sponsors.$inferSelect;
+
+export interface SponsorView {
+  licenceNumber: string;
+  name: string;
+  status: LicenceStatus;
+  routes: Route[];
+  autoAssign: boolean;
+  allocation: { granted: number; used: number; unused: number };
+}
+
+export function sponsorView(s: SponsorRow): SponsorView {
+  return {
+    licenceNumber: s.licenceNumber,
+    name: s.name,
+    status: s.status as LicenceStatus,
+    routes: [...s.routes].sort() as Route[],
+    autoAssign: s.autoAssign,
+    allocation: { granted: s.allocationGranted, used: s.allocationUsed, unused: s.allocationGranted - s.allocationUsed },
+  };
+}
+
+export class SponsorExistsError extends Error {}
+
+export async function addSponsor(
+  db: Db,
+  s: { licenceNumber: string; name: string; routes: Route[]; autoAssign: boolean; allocation: number },
+  now: Date,
+): Promise<SponsorRow> {
+  try {
+    return await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(sponsors)
+        .values({
+          licenceNumber: s.licenceNumber,
+          name: s.name,
+          routes: s.routes,
+          autoAssign: s.autoAssign,
+          allocationGranted: s.allocation,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      if (s.allocation > 0) {
+        await tx.insert(allocations).values({ sponsorLicenceNumber: s.licenceNumber, amount: s.allocation, grantedAt: now, reason: 'sponsor add' });
+      }
+      return row!;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new SponsorExistsError(`sponsor ${s.licenceNumber} already exists`, { cause: err });
+    throw err;
+  }
+}
+
+export async function getSponsor(db: Db, licence: string): Promise<SponsorRow | undefined> {
+  const [row] = await db.select().from(sponsors).where(eq(sponsors.licenceNumber, licence));
+  return row;
+}
+
+/** Reads the sponsor row and locks it until the transaction ends: allocation and uploads of one sponsor serialise here. */
+export async function lockSponsor(tx: Db, licence: string): Promise<SponsorRow | undefined> {
+  const [row] = await tx.select().from(sponsors).where(eq(sponsors.licenceNumber, licence)).for('update');
+  return row;
+}
+
+export async function listSponsors(db: Db): Promise<SponsorRow[]> {
+  return db.select().from(sponsors).orderBy(asc(sponsors.licenceNumber));
+}
+
+export async function grantAllocation(db: Db, licence: string, amount: number, now: Date): Promise<SponsorRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(sponsors)
+      .set({ allocationGranted: sql`${sponsors.allocationGranted} + ${amount}`, updatedAt: now })
+      .where(eq(sponsors.licenceNumber, licence))
+      .returning();
+    if (!row) return undefined;
+    await tx.insert(allocations).values({ sponsorLicenceNumber: licence, amount, grantedAt: now, reason: 'sponsor allocate' });
+    return row;
+  });
+}
+
+/** Records `count` more CAS as assigned. The caller holds the sponsor's row lock and checked `unused`. */
+export async function useAllocation(tx: Db, licence: string, count: number, now: Date): Promise<void> {
+  await tx
+    .update(sponsors)
+    .set({ allocationUsed: sql`${sponsors.allocationUsed} + ${count}`, updatedAt: now })
+    .where(eq(sponsors.licenceNumber, licence));
+}

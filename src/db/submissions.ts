@@ -1,0 +1,83 @@
+/** Received files and their stored results. */
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { Counts } from '../domain/result.ts';
+import type { FileError, FileOutcome, FileType } from '../domain/types.ts';
+import type { Db } from './client.ts';
+import { submissions } from './schema.ts';
+import { rowsOf } from './sql-util.ts';
+
+export type SubmissionRow = typeof submissions.$inferSelect;
+
+/** The file summary of cli.md, stored with the submission. */
+export interface FileSummary {
+  submissionId: number;
+  file: string;
+  sponsorLicenceNumber: string;
+  fileType: FileType;
+  outcome: FileOutcome;
+  replay: boolean;
+  resultFile: string | null;
+  counts: Counts;
+  fileErrors: FileError[];
+}
+
+export async function nextSubmissionId(db: Db): Promise<number> {
+  const [row] = await rowsOf<{ id: string | number }>(db, sql`select nextval(pg_get_serial_sequence('submissions', 'id'))::text as id`);
+  return Number(row!.id);
+}
+
+export async function findAccepted(db: Db, licence: string, sha256: string): Promise<SubmissionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(submissions)
+    .where(
+      and(
+        eq(submissions.sponsorLicenceNumber, licence),
+        eq(submissions.sha256, sha256),
+        eq(submissions.outcome, 'ACCEPTED'),
+        isNull(submissions.replayOf),
+      ),
+    );
+  return row;
+}
+
+export async function findAcceptedUploadByFileId(db: Db, licence: string, fileId: string): Promise<SubmissionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(submissions)
+    .where(
+      and(
+        eq(submissions.sponsorLicenceNumber, licence),
+        eq(submissions.fileId, fileId),
+        eq(submissions.outcome, 'ACCEPTED'),
+        isNull(submissions.replayOf),
+        sql`${submissions.fileType} in ('UPLOAD_GENERAL', 'UPLOAD_CHILD')`,
+      ),
+    );
+  return row;
+}
+
+export async function insertSubmission(db: Db, row: typeof submissions.$inferInsert): Promise<void> {
+  await db.insert(submissions).values(row);
+}
+
+export async function setResultFile(db: Db, id: number, resultFile: string): Promise<void> {
+  await db
+    .update(submissions)
+    .set({ resultFile, summary: sql`jsonb_set(${submissions.summary}, '{resultFile}', to_jsonb(${resultFile}::text))` })
+    .where(eq(submissions.id, id));
+}
+
+export async function getSubmission(db: Db, id: number): Promise<SubmissionRow | undefined> {
+  const [row] = await db.select().from(submissions).where(eq(submissions.id, id));
+  return row;
+}
+
+export async function listSubmissions(db: Db, licence?: string, limit = 1000): Promise<SubmissionRow[]> {
+  return db
+    .select()
+    .from(submissions)
+    .where(licence ? eq(submissions.sponsorLicenceNumber, licence) : undefined)
+    .orderBy(desc(submissions.receivedAt), desc(submissions.id))
+    .limit(limit);
+}

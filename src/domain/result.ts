@@ -1,0 +1,77 @@
+/** The result model of one submission: what the result XML and the JSON summary say. */
+import type { CasStatus, FileError, FileOutcome, FileType, RecordIssue, RecordOutcome } from './types.ts';
+
+export interface Counts {
+  records: number;
+  created: number;
+  amended: number;
+  assigned: number;
+  readyToGo: number;
+  workInProgress: number;
+  rejected: number;
+  reported: number;
+}
+
+export const zeroCounts = (): Counts => ({
+  records: 0,
+  created: 0,
+  amended: 0,
+  assigned: 0,
+  readyToGo: 0,
+  workInProgress: 0,
+  rejected: 0,
+  reported: 0,
+});
+
+export interface RecordResult {
+  index: number;
+  /** Upload records. */
+  applicantId?: string;
+  /** Graduate report records: the CAS number reported. */
+  reportedCasNumber?: string;
+  outcome: RecordOutcome;
+  status?: CasStatus;
+  casNumber?: string;
+  expiryDate?: string;
+  issues: RecordIssue[];
+}
+
+export interface PaymentSummary {
+  reference: string;
+  casCount: number;
+  amountPence: number;
+  currency: string;
+}
+
+export interface SubmissionResult {
+  submissionId: number;
+  fileName: string;
+  sha256: string;
+  sponsorLicenceNumber: string;
+  fileType: FileType;
+  fileId?: string;
+  receivedAt: Date;
+  processedAt: Date;
+  replay: boolean;
+  outcome: FileOutcome;
+  counts: Counts;
+  fileErrors: FileError[];
+  payment?: PaymentSummary;
+  records: RecordResult[];
+}
+
+/** Adds one record's final state to the counts. */
+export function countRecord(counts: Counts, r: RecordResult): void {
+  counts.records++;
+  if (r.outcome === 'CREATED') counts.created++;
+  else if (r.outcome === 'AMENDED') counts.amended++;
+  else if (r.outcome === 'REJECTED') counts.rejected++;
+  else if (r.outcome === 'REPORTED') counts.reported++;
+  if (r.status === 'ASSIGNED') counts.assigned++;
+  else if (r.status === 'READY_TO_GO') counts.readyToGo++;
+  else if (r.status === 'WORK_IN_PROGRESS') counts.workInProgress++;
+}
+
+export function formatPence(pence: number): string {
+  return `${Math.floor(pence / 100)}.${String(pence % 100).padStart(2, '0')}`;
+}

@@ -1,0 +1,11 @@
+/** Step 10: write the stored result next to the sponsor's other results and remember where. */
+import type { Db } from '../db/client.ts';
+import { setResultFile } from '../db/submissions.ts';
+import { writeNewFile } from './atomic-write.ts';
+import { resultNames } from './layout.ts';
+
+export async function emitResult(db: Db, outDir: string, sub: { submissionId: number; fileName: string; resultXml: string }): Promise<string> {
+  const written = await writeNewFile(outDir, resultNames(sub.fileName, sub.submissionId), sub.resultXml);
+  await setResultFile(db, sub.submissionId, written);
+  return written;
+}

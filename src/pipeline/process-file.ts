@@ -1,0 +1,238 @@
+/**
+ * processFile: one received file -> one stored submission with its result XML.
+ * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/client.ts';
+import { findAccepted, findAcceptedUploadByFileId, insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
+import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
+import type { AssignSettings } from '../db/assign.ts';
+import { zeroCounts, type Counts, type SubmissionResult } from '../domain/result.ts';
+import type { FileError, FileType, Route } from '../domain/types.ts';
+import { asReplay, renderResult } from '../xml/result-xml.ts';
+import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
+import { storeGraduateReport } from './store-graduates.ts';
+import { storeUpload } from './store-upload.ts';
+
+export interface PipelineDeps {
+  db: Db;
+  settings: AssignSettings & { maxFileBytes: number };
+  clock?: () => Date;
+  validate?: XsdValidator;
+  /** Progress of record handling, 0..1, for large files. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface ReceivedFile {
+  /** The licence of the inbox the file came from, or `process --sponsor`. */
+  sponsorLicenceNumber: string;
+  /** The original file name, as received. */
+  fileName: string;
+  /** The bytes; undefined when the file was too large to read (see `size`). */
+  bytes: Buffer | undefined;
+  size: number;
+  sha256: string;
+  receivedAt: Date;
+}
+
+export interface Processed {
+  submissionId: number;
+  resultXml: string;
+  summary: FileSummary;
+}
+
+export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+function summaryOf(r: SubmissionResult): FileSummary {
+  return {
+    submissionId: r.submissionId,
+    file: r.fileName,
+    sponsorLicenceNumber: r.sponsorLicenceNumber,
+    fileType: r.fileType,
+    outcome: r.outcome,
+    replay: r.replay,
+    resultFile: null,
+    counts: r.counts,
+    fileErrors: r.fileErrors,
+  };
+}
+
+/** Stores a submission row for a result and returns what the caller emits. */
+async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, replayOf?: number): Promise<Processed> {
+  const resultXml = renderResult(result);
+  const summary = summaryOf(result);
+  await insertSubmission(db, {
+    id: result.submissionId,
+    sponsorLicenceNumber: file.sponsorLicenceNumber,
+    fileName: file.fileName,
+    sha256: file.sha256,
+    sizeBytes: file.size,
+    fileType: result.fileType,
+    fileId: result.fileId ?? null,
+    outcome: result.outcome,
+    replayOf: replayOf ?? null,
+    receivedAt: result.receivedAt,
+    processedAt: result.processedAt,
+    summary,
+    resultXml,
+  });
+  return { submissionId: result.submissionId, resultXml, summary };
+}
+
+function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
+  return {
+    submissionId,
+    fileName: file.fileName,
+    sha256: file.sha256,
+    sponsorLicenceNumber: file.sponsorLicenceNumber,
+    fileType,
+    ...(fileId !== undefined ? { fileId } : {}),
+    receivedAt: file.receivedAt,
+    processedAt: now,
+    replay: false,
+  };
+}
+
+async function reject(db: Db, file: ReceivedFile, errors: FileError[], fileType: FileType, now: Date, fileId?: string): Promise<Processed> {
+  const id = await nextSubmissionId(db);
+  return storeResult(db, file, {
+    ...baseResult(file, id, fileType, now, fileId),
+    outcome: 'REJECTED',
+    counts: zeroCounts(),
+    fileErrors: errors,
+    records: [],
+  });
+}
+
+/** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
+async function replay(db: Db, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
+  const id = await nextSubmissionId(db);
+  const resultXml = asReplay(earlier.resultXml);
+  const earlierSummary = earlier.summary as FileSummary;
+  const summary: FileSummary = { ...earlierSummary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
+  await insertSubmission(db, {
+    id,
+    sponsorLicenceNumber: file.sponsorLicenceNumber,
+    fileName: file.fileName,
+    sha256: file.sha256,
+    sizeBytes: file.size,
+    fileType: earlier.fileType,
+    fileId: earlier.fileId,
+    outcome: 'ACCEPTED',
+    replayOf: earlier.id,
+    receivedAt: file.receivedAt,
+    processedAt: now,
+    summary,
+    resultXml,
+  });
+  return { submissionId: id, resultXml, summary };
+}
+
+/** Step 7: header checks against the (locked) sponsor row. */
+export function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string): FileError[] {
+  const h = file.header;
+  if (file.fileType !== 'GRADUATE_REPORT' && h.sponsorLicenceNumber !== inboxLicence) {
+    return [
+      {
+        code: 'E_SPONSOR_MISMATCH',
+        message: `SponsorLicenceNumber ${h.sponsorLicenceNumber ?? '(none)'} is not the licence of this inbox (${inboxLicence})`,
+      },
+    ];
+  }
+  if (sponsor.status !== 'active') {
+    return [{ code: 'E_LICENCE_NOT_ACTIVE', message: `the sponsor licence ${sponsor.licenceNumber} is ${sponsor.status}, not active` }];
+  }
+  if (file.route && !sponsor.routes.includes(file.route)) {
+    return [
+      {
+        code: 'E_ROUTE_NOT_LICENSED',
+        message: `the sponsor is not licensed for the ${file.route === 'child' ? 'Child Student' : 'Student'} route`,
+      },
+    ];
+  }
+  if (file.route) {
+    const expected =
+      file.route === 'student' ? { schemaId: 'T4General Ready To Go', category: 'General' } : { schemaId: 'T4Child Ready To Go', category: 'Child' };
+    const problems: string[] = [];
+    if (h.schemaId !== expected.schemaId) problems.push(`SchemaID is "${h.schemaId}", expected "${expected.schemaId}"`);
+    if (h.category !== expected.category) problems.push(`Category is "${h.category}", expected "${expected.category}"`);
+    if (problems.length) {
+      return [
+        {
+          code: 'E_HEADER_INCONSISTENT',
+          message: `the header does not match the root element ${file.root.local}: ${problems.join('; ')}`,
+        },
+      ];
+    }
+  }
+  return [];
+}
+
+class RejectInTx {
+  constructor(readonly errors: FileError[]) {}
+}
+
+/** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
+export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
+  const clock = deps.clock ?? (() => new Date());
+  const { db } = deps;
+
+  if (file.size > deps.settings.maxFileBytes) {
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    return reject(db, file, [{ code: 'E_FILE_TOO_LARGE', message: `the file is ${mb(file.size)} MB; the limit is ${mb(deps.settings.maxFileBytes)} MB` }], 'UNKNOWN', clock());
+  }
+  if (file.size === 0 || !file.bytes) {
+    return reject(db, file, [{ code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' }], 'UNKNOWN', clock());
+  }
+
+  const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
+  if (earlier) return replay(db, file, earlier, clock());
+
+  const inspection = await inspectFile(file.bytes, deps.validate);
+  if (!inspection.ok) return reject(db, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
+  const inspected = inspection.file;
+  const fileId = inspected.header.fileId;
+
+  const outcome = await db.transaction(async (tx) => {
+    const sponsor = await lockSponsor(tx, file.sponsorLicenceNumber);
+    if (!sponsor) throw new Error(`sponsor ${file.sponsorLicenceNumber} is not registered`);
+    // Re-checked under the sponsor's lock: a concurrent copy of this file may have won.
+    const again = await findAccepted(tx, file.sponsorLicenceNumber, file.sha256);
+    if (again) return { replayOf: again };
+    const errors = headerErrors(inspected, sponsor, file.sponsorLicenceNumber);
+    if (errors.length) return new RejectInTx(errors);
+    if (inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined) {
+      const sameId = await findAcceptedUploadByFileId(tx, file.sponsorLicenceNumber, fileId);
+      if (sameId) {
+        return new RejectInTx([
+          {
+            code: 'E_DUPLICATE_FILE_ID',
+            message: `BulkUploadFileId "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
+          },
+        ]);
+      }
+    }
+    const now = clock();
+    const submissionId = await nextSubmissionId(tx);
+    const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
+    const stored =
+      inspected.fileType === 'GRADUATE_REPORT'
+        ? await storeGraduateReport(tx, inspected, { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress })
+        : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
+    return storeResult(tx, file, {
+      ...base,
+      processedAt: clock(),
+      outcome: 'ACCEPTED',
+      counts: stored.counts,
+      fileErrors: [],
+      records: stored.records,
+      ...(stored.payment ? { payment: stored.payment } : {}),
+    });
+  });
+
+  if (outcome instanceof RejectInTx) return reject(db, file, outcome.errors, inspected.fileType, clock(), fileId);
+  if ('replayOf' in outcome) return replay(db, file, outcome.replayOf, clock());
+  return outcome;
+}
+
+export type { Counts, Route };

@@ -1,0 +1,154 @@
+/**
+ * Step 8 and 9 for uploads, inside the file's transaction: judge each CAS record, store
+ * accepted ones (new or amending), then auto-assign READY_TO_GO ones in file order while
+ * the allocation lasts. Records are parsed and stored a chunk at a time.
+ */
+import { assignCas, type AssignSettings } from '../db/assign.ts';
+import { amendCas, findLiveByKeys, insertBatch, insertCas, type CasFields, type RecordContext } from '../db/cas-records.ts';
+import type { Db } from '../db/client.ts';
+import type { SponsorRow } from '../db/sponsors.ts';
+import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
+import { duplicateCasIssue, duplicateInFileIssue, hasErrors, hasWarnings, judgeRecord, noAllocationIssue, recordKey } from '../domain/rules.ts';
+import type { CasRecord, CasStatus, Route } from '../domain/types.ts';
+import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
+import { childElements, type ElementSpan } from '../xml/scan.ts';
+import type { Inspected } from './inspect.ts';
+
+export const RECORD_CHUNK = 1000;
+
+export interface Stored {
+  counts: Counts;
+  records: RecordResult[];
+  payment?: PaymentSummary;
+}
+
+function partialDateText(rec: CasRecord): string {
+  return rec.dateOfBirth.value;
+}
+
+function fieldsOf(rec: CasRecord, key: string, status: CasStatus, warnings: unknown): CasFields {
+  return {
+    recordIndex: rec.index,
+    status,
+    recordKey: key,
+    applicantId: rec.applicantId,
+    familyName: rec.familyName,
+    givenName: rec.givenName ?? null,
+    nationality: rec.nationality,
+    passportNumber: rec.passportNumber,
+    dateOfBirth: partialDateText(rec),
+    courseTitle: rec.courseTitle,
+    courseId: rec.courseId ?? null,
+    courseStartDate: rec.courseStartDate,
+    expectedCourseEndDate: rec.expectedCourseEndDate,
+    data: rec.raw,
+    warnings,
+  };
+}
+
+/** Yields the CAS element spans a chunk at a time. */
+function* chunks(file: Inspected): Generator<ElementSpan[]> {
+  let chunk: ElementSpan[] = [];
+  for (const span of childElements(file.text, file.root)) {
+    if (span.local !== 'CAS') continue;
+    chunk.push(span);
+    if (chunk.length >= RECORD_CHUNK) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
+}
+
+export async function storeUpload(
+  tx: Db,
+  file: Inspected,
+  sponsor: SponsorRow,
+  opts: { submissionId: number; now: Date; settings: AssignSettings; onProgress?: ((fraction: number) => void) | undefined },
+): Promise<Stored> {
+  const route = file.route as Route;
+  const licence = sponsor.licenceNumber;
+  const batchId = await insertBatch(tx, { licence, name: file.header.fileId ?? `submission-${opts.submissionId}`, route, submissionId: opts.submissionId, now: opts.now });
+  const ctx: RecordContext = { licence, route, batchId, submissionId: opts.submissionId, now: opts.now };
+
+  const records: RecordResult[] = [];
+  const firstIndexOfKey = new Map<string, number>();
+  /** READY_TO_GO records in file order: result position and CAS id. */
+  const ready: { result: RecordResult; id: number }[] = [];
+  let index = 0;
+
+  for (const spans of chunks(file)) {
+    const judged = spans.map((span) => {
+      index++;
+      const rec = readCasRecord(parseRecordXml(file.text.slice(span.start, span.end)), index);
+      const key = recordKey(rec);
+      const issues = judgeRecord(rec, route);
+      const first = firstIndexOfKey.get(key);
+      if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
+      else firstIndexOfKey.set(key, rec.index);
+      return { rec, key, issues };
+    });
+    const live = await findLiveByKeys(
+      tx,
+      licence,
+      judged.filter((j) => !hasErrors(j.issues)).map((j) => j.key),
+    );
+
+    const toInsert: { fields: CasFields; result: RecordResult }[] = [];
+    const toAmend: { id: number; from: CasStatus; fields: CasFields; result: RecordResult }[] = [];
+    for (const { rec, key, issues } of judged) {
+      const existing = hasErrors(issues) ? undefined : live.get(key);
+      if (existing && (existing.status === 'ASSIGNED' || existing.status === 'USED')) issues.unshift(duplicateCasIssue(existing.casNumber));
+      const result: RecordResult = { index: rec.index, applicantId: rec.applicantId, outcome: 'REJECTED', issues };
+      records.push(result);
+      if (hasErrors(issues)) continue;
+      const status: CasStatus = hasWarnings(issues) ? 'WORK_IN_PROGRESS' : 'READY_TO_GO';
+      result.status = status;
+      const warnings = issues.map((i) => ({ code: i.code, field: i.field ?? null, message: i.message }));
+      const fields = fieldsOf(rec, key, status, warnings);
+      if (existing) {
+        result.outcome = 'AMENDED';
+        toAmend.push({ id: existing.id, from: existing.status, fields, result });
+      } else {
+        result.outcome = 'CREATED';
+        toInsert.push({ fields, result });
+      }
+    }
+
+    const ids = await insertCas(tx, toInsert.map((r) => r.fields), ctx);
+    const idOf = new Map<RecordResult, number>();
+    toInsert.forEach((r, i) => idOf.set(r.result, ids[i]!));
+    if (toAmend.length) await amendCas(tx, toAmend, ctx);
+    for (const a of toAmend) idOf.set(a.result, a.id);
+    for (const r of records.slice(records.length - judged.length)) {
+      if (r.status === 'READY_TO_GO') ready.push({ result: r, id: idOf.get(r)! });
+    }
+    const last = spans[spans.length - 1];
+    if (last) opts.onProgress?.(last.end / file.text.length);
+  }
+
+  let payment: PaymentSummary | undefined;
+  if (sponsor.autoAssign && ready.length > 0) {
+    const unused = Math.max(0, sponsor.allocationGranted - sponsor.allocationUsed);
+    const take = ready.slice(0, unused);
+    if (take.length > 0) {
+      const assigned = await assignCas(
+        tx,
+        take.map((r) => ({ id: r.id, route })),
+        { licence, now: opts.now, settings: opts.settings, reason: `assigned by submission ${opts.submissionId}`, submissionId: opts.submissionId },
+      );
+      payment = assigned.payment;
+      for (const r of take) {
+        r.result.status = 'ASSIGNED';
+        r.result.casNumber = assigned.casNumbers.get(r.id)!;
+        r.result.expiryDate = assigned.expiresOn;
+      }
+    }
+    for (const r of ready.slice(take.length)) r.result.issues.push(noAllocationIssue());
+  }
+
+  const counts = zeroCounts();
+  for (const r of records) countRecord(counts, r);
+  opts.onProgress?.(1);
+  return { counts, records, ...(payment ? { payment } : {}) };
+}

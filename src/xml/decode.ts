@@ -1,0 +1,104 @@
+/**
+ * Turns a file's bytes into text, honouring the byte-order mark and the XML declaration's
+ * encoding. Only ISO-8859-1, UTF-8 and UTF-16 (with a BOM) are accepted.
+ */
+import type { FileError } from '../domain/types.ts';
+
+export type Encoding = 'ISO-8859-1' | 'UTF-8' | 'UTF-16LE' | 'UTF-16BE';
+
+export type Decoded = { ok: true; text: string; encoding: Encoding } | { ok: false; error: FileError };
+
+const LATIN1_NAMES = new Set(['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1', 'latin-1', 'l1', 'iso-ir-100', 'cp819', 'ibm819']);
+const UTF8_NAMES = new Set(['utf-8', 'utf8']);
+const UTF16_NAMES = new Set(['utf-16', 'utf-16le', 'utf-16be', 'utf16']);
+
+const encodingError = (message: string): Decoded => ({ ok: false, error: { code: 'E_ENCODING', message } });
+
+/** The encoding named in the XML declaration, if there is a declaration with one. */
+export function declaredEncoding(head: string): string | undefined {
+  const decl = /^<\?xml\s[^?]*?\?>/.exec(head);
+  if (!decl) return undefined;
+  return /\sencoding\s*=\s*(["'])([^"']*)\1/.exec(decl[0])?.[2];
+}
+
+function bomOf(bytes: Buffer): { encoding: Encoding; length: number } | undefined {
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { encoding: 'UTF-8', length: 3 };
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return { encoding: 'UTF-16LE', length: 2 };
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return { encoding: 'UTF-16BE', length: 2 };
+  return undefined;
+}
+
+function strictDecode(bytes: Buffer, encoding: Encoding): string | undefined {
+  if (encoding === 'ISO-8859-1') return bytes.toString('latin1');
+  const label = encoding === 'UTF-8' ? 'utf-8' : encoding === 'UTF-16LE' ? 'utf-16le' : 'utf-16be';
+  try {
+    return new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Position (1-based line and column) of the first byte that is not valid UTF-8. */
+function firstBadUtf8(bytes: Buffer): { line: number; column: number } {
+  let line = 1;
+  let col = 1;
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    let n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (n < 0) return { line, column: col };
+    for (let k = 1; k <= n; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return { line, column: col };
+    }
+    if (b === 0x0a) {
+      line++;
+      col = 1;
+    } else col++;
+    i += n + 1;
+  }
+  return { line, column: col };
+}
+
+export function decodeXml(bytes: Buffer): Decoded {
+  const bom = bomOf(bytes);
+  // The declaration is ASCII in every accepted encoding; read it from the first bytes.
+  let head: string;
+  if (bom?.encoding === 'UTF-16LE') head = bytes.subarray(2, 402).toString('utf16le');
+  else if (bom?.encoding === 'UTF-16BE') head = Buffer.from(bytes.subarray(2, 402)).swap16().toString('utf16le');
+  else head = bytes.subarray(bom?.length ?? 0, 200).toString('latin1');
+  const declared = declaredEncoding(head);
+  const name = declared?.trim().toLowerCase();
+
+  let encoding: Encoding;
+  if (bom?.encoding === 'UTF-16LE' || bom?.encoding === 'UTF-16BE') {
+    if (name !== undefined && !UTF16_NAMES.has(name)) {
+      return encodingError(`the file starts with a UTF-16 byte-order mark but declares encoding "${declared}"`);
+    }
+    encoding = bom.encoding;
+  } else if (name === undefined || UTF8_NAMES.has(name)) {
+    encoding = 'UTF-8';
+  } else if (LATIN1_NAMES.has(name)) {
+    if (bom) return encodingError(`the file starts with a UTF-8 byte-order mark but declares encoding "${declared}"`);
+    encoding = 'ISO-8859-1';
+  } else if (UTF16_NAMES.has(name)) {
+    return encodingError('the file declares UTF-16 but has no byte-order mark; UTF-16 files must start with one');
+  } else {
+    return encodingError(`encoding "${declared}" is not accepted; use ISO-8859-1, UTF-8 or UTF-16 with a byte-order mark`);
+  }
+
+  const body = bytes.subarray(bom?.length ?? 0);
+  const text = strictDecode(body, encoding);
+  if (text === undefined) {
+    const at = encoding === 'UTF-8' ? firstBadUtf8(body) : undefined;
+    return {
+      ok: false,
+      error: {
+        code: 'E_ENCODING',
+        message: `the file holds bytes that are not valid ${encoding}${declared ? ` (declared encoding "${declared}")` : ' (no encoding declared, so UTF-8 applies)'}`,
+        ...(at ?? {}),
+      },
+    };
+  }
+  return { ok: true, text, encoding };
+}
