@@ -76,6 +76,18 @@ function tryHeader(text: string, root: RootInfo): Header {
   }
 }
 
+/**
+ * True when the file fails the cheap early steps (encoding, well-formedness) in a way a
+ * writer that has not finished would cause. The watcher defers such recent files.
+ */
+export function looksUnfinished(bytes: Buffer): boolean {
+  if (bytes.length === 0) return true;
+  const decoded = decodeXml(bytes);
+  if (!decoded.ok) return true;
+  if (findDoctype(decoded.text) !== -1) return false;
+  return decoded.text.trim() === '' || XMLValidator.validate(decoded.text) !== true || !scanRoot(decoded.text);
+}
+
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
 export async function inspectFile(bytes: Buffer, validate: XsdValidator = (i, s) => validateXsd(i, s)): Promise<Inspection> {
   const decoded = decodeXml(bytes);

@@ -21,6 +21,11 @@ export interface PipelineDeps {
   validate?: XsdValidator;
   /** Progress of record handling, 0..1, for large files. */
   onProgress?: (fraction: number) => void;
+  /**
+   * Runs in the same transaction that stores the submission, whatever the outcome
+   * (the watch service ties its claim on the file to the submission here).
+   */
+  onStored?: (tx: Db, submissionId: number) => Promise<void>;
 }
 
 export interface ReceivedFile {
@@ -58,7 +63,7 @@ function summaryOf(r: SubmissionResult): FileSummary {
 }
 
 /** Stores a submission row for a result and returns what the caller emits. */
-async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, replayOf?: number): Promise<Processed> {
+async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: PipelineDeps['onStored']): Promise<Processed> {
   const resultXml = renderResult(result);
   const summary = summaryOf(result);
   await insertSubmission(db, {
@@ -70,12 +75,13 @@ async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult,
     fileType: result.fileType,
     fileId: result.fileId ?? null,
     outcome: result.outcome,
-    replayOf: replayOf ?? null,
+    replayOf: null,
     receivedAt: result.receivedAt,
     processedAt: result.processedAt,
     summary,
     resultXml,
   });
+  await onStored?.(db, result.submissionId);
   return { submissionId: result.submissionId, resultXml, summary };
 }
 
@@ -93,19 +99,24 @@ function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType
   };
 }
 
-async function reject(db: Db, file: ReceivedFile, errors: FileError[], fileType: FileType, now: Date, fileId?: string): Promise<Processed> {
-  const id = await nextSubmissionId(db);
-  return storeResult(db, file, {
-    ...baseResult(file, id, fileType, now, fileId),
-    outcome: 'REJECTED',
-    counts: zeroCounts(),
-    fileErrors: errors,
-    records: [],
+async function reject(deps: PipelineDeps, file: ReceivedFile, errors: FileError[], fileType: FileType, now: Date, fileId?: string): Promise<Processed> {
+  return deps.db.transaction(async (tx) => {
+    const id = await nextSubmissionId(tx);
+    return storeResult(
+      tx,
+      file,
+      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors, records: [] },
+      deps.onStored,
+    );
   });
 }
 
 /** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
-async function replay(db: Db, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
+async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
+  return deps.db.transaction((tx) => storeReplay(tx, deps, file, earlier, now));
+}
+
+async function storeReplay(db: Db, deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
   const id = await nextSubmissionId(db);
   const resultXml = asReplay(earlier.resultXml);
   const earlierSummary = earlier.summary as FileSummary;
@@ -125,6 +136,7 @@ async function replay(db: Db, file: ReceivedFile, earlier: SubmissionRow, now: D
     summary,
     resultXml,
   });
+  await deps.onStored?.(db, id);
   return { submissionId: id, resultXml, summary };
 }
 
@@ -179,17 +191,17 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
 
   if (file.size > deps.settings.maxFileBytes) {
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    return reject(db, file, [{ code: 'E_FILE_TOO_LARGE', message: `the file is ${mb(file.size)} MB; the limit is ${mb(deps.settings.maxFileBytes)} MB` }], 'UNKNOWN', clock());
+    return reject(deps, file, [{ code: 'E_FILE_TOO_LARGE', message: `the file is ${mb(file.size)} MB; the limit is ${mb(deps.settings.maxFileBytes)} MB` }], 'UNKNOWN', clock());
   }
   if (file.size === 0 || !file.bytes) {
-    return reject(db, file, [{ code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' }], 'UNKNOWN', clock());
+    return reject(deps, file, [{ code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' }], 'UNKNOWN', clock());
   }
 
   const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
-  if (earlier) return replay(db, file, earlier, clock());
+  if (earlier) return replay(deps, file, earlier, clock());
 
   const inspection = await inspectFile(file.bytes, deps.validate);
-  if (!inspection.ok) return reject(db, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
+  if (!inspection.ok) return reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
 
@@ -198,7 +210,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     if (!sponsor) throw new Error(`sponsor ${file.sponsorLicenceNumber} is not registered`);
     // Re-checked under the sponsor's lock: a concurrent copy of this file may have won.
     const again = await findAccepted(tx, file.sponsorLicenceNumber, file.sha256);
-    if (again) return { replayOf: again };
+    if (again) return storeReplay(tx, deps, file, again, clock());
     const errors = headerErrors(inspected, sponsor, file.sponsorLicenceNumber);
     if (errors.length) return new RejectInTx(errors);
     if (inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined) {
@@ -227,11 +239,10 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       fileErrors: [],
       records: stored.records,
       ...(stored.payment ? { payment: stored.payment } : {}),
-    });
+    }, deps.onStored);
   });
 
-  if (outcome instanceof RejectInTx) return reject(db, file, outcome.errors, inspected.fileType, clock(), fileId);
-  if ('replayOf' in outcome) return replay(db, file, outcome.replayOf, clock());
+  if (outcome instanceof RejectInTx) return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId);
   return outcome;
 }
 
