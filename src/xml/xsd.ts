@@ -22,6 +22,8 @@ export function schemaPath(name: SchemaName): string {
 }
 
 export interface XsdViolation {
+  /** 'fatal' means the document is not well-formed XML; 'error' a schema violation. */
+  severity?: 'error' | 'fatal' | 'warning';
   line?: number;
   column?: number;
   message: string;
@@ -82,7 +84,7 @@ export async function validateXsd(
 }
 
 function toViolation(m: RawMessage): XsdViolation {
-  const v: XsdViolation = { message: m.text.replace(/^cvc-[\w.-]+:\s*/, '') };
+  const v: XsdViolation = { severity: m.severity, message: m.text.replace(/^cvc-[\w.-]+:\s*/, '') };
   if (m.line !== undefined) v.line = m.line;
   if (m.column !== undefined) v.column = m.column;
   return v;
