@@ -67,6 +67,22 @@ function readHeader(text: string, root: RootInfo): Header {
   return {};
 }
 
+/**
+ * The validator reports a file that ends inside open elements at the opening tag (or
+ * line 1); a sponsor's IT team needs to hear that the file ends early, and where.
+ */
+function notWellFormed(text: string, err: { code: string; msg: string; line: number; col: number }): FileError {
+  const open = /^Unclosed tag '([^']*)'/.exec(err.msg)?.[1] ?? (/^Invalid '\[(.*)\]' found/s.exec(err.msg)?.[1]?.replace(/["\s]/g, '').replaceAll(',', ', '));
+  if (open !== undefined) {
+    return {
+      code: 'E_NOT_WELL_FORMED',
+      message: `the file ends before element(s) ${open} are closed (is it truncated?)`,
+      ...lineColumnAt(text, text.length),
+    };
+  }
+  return { code: 'E_NOT_WELL_FORMED', message: `the file is not well-formed XML: ${err.msg}`, line: err.line, column: err.col };
+}
+
 /** Best effort, for the result of a file rejected before its header could be trusted. */
 function tryHeader(text: string, root: RootInfo): Header {
   try {
@@ -106,9 +122,7 @@ export async function inspectFile(bytes: Buffer, validate: XsdValidator = (i, s)
   }
   if (text.trim() === '') return fail([{ code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' }]);
   const wf = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (wf !== true) {
-    return fail([{ code: 'E_NOT_WELL_FORMED', message: `the file is not well-formed XML: ${wf.err.msg}`, line: wf.err.line, column: wf.err.col }]);
-  }
+  if (wf !== true) return fail([notWellFormed(text, wf.err)]);
   const root = scanRoot(text);
   if (!root) return fail([{ code: 'E_NOT_WELL_FORMED', message: 'the file has no root element' }]);
 

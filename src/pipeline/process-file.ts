@@ -99,7 +99,12 @@ function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType
   };
 }
 
-async function reject(deps: PipelineDeps, file: ReceivedFile, errors: FileError[], fileType: FileType, now: Date, fileId?: string): Promise<Processed> {
+/** Messages may quote a hostile file; control characters can be neither stored in jsonb nor written in XML. */
+// eslint-disable-next-line no-control-regex
+const printable = (s: string) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '\uFFFD');
+
+async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[], fileType: FileType, now: Date, fileId?: string): Promise<Processed> {
+  const errors = found.map((e) => ({ ...e, message: printable(e.message) }));
   return deps.db.transaction(async (tx) => {
     const id = await nextSubmissionId(tx);
     return storeResult(

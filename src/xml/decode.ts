@@ -62,6 +62,10 @@ function firstBadUtf8(bytes: Buffer): { line: number; column: number } {
 
 export function decodeXml(bytes: Buffer): Decoded {
   const bom = bomOf(bytes);
+  // '<?' in UTF-16 without a byte-order mark.
+  if (!bom && bytes.length >= 4 && ((bytes[0] === 0x3c && bytes[1] === 0 && bytes[2] === 0x3f && bytes[3] === 0) || (bytes[0] === 0 && bytes[1] === 0x3c && bytes[2] === 0 && bytes[3] === 0x3f))) {
+    return encodingError('the file looks like UTF-16 without a byte-order mark; UTF-16 files must start with one');
+  }
   // The declaration is ASCII in every accepted encoding; read it from the first bytes.
   let head: string;
   if (bom?.encoding === 'UTF-16LE') head = bytes.subarray(2, 402).toString('utf16le');
