@@ -2,9 +2,9 @@
 import { and, eq } from 'drizzle-orm';
 import type { LicenceStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { cas, casEvents, sponsors } from './schema.ts';
+import { changeStatus, withRetry } from './lifecycle.ts';
+import { cas, sponsors } from './schema.ts';
 import { lockSponsor, type SponsorRow } from './sponsors.ts';
-import { chunkFor } from './sql-util.ts';
 
 export type LicenceChange =
   | { kind: 'done'; sponsor: SponsorRow; cancelled: string[] }
@@ -15,13 +15,7 @@ const CANCELLING: LicenceStatus[] = ['revoked', 'expired', 'surrendered'];
 
 /** Cancels ASSIGNED CAS of the sponsor (or of one route) with an event each; returns their numbers. */
 async function cancelAssigned(tx: Db, licence: string, route: Route | undefined, reason: string, now: Date): Promise<string[]> {
-  const rows = await tx
-    .update(cas)
-    .set({ status: 'CANCELLED', statusChangedAt: now })
-    .where(and(eq(cas.sponsorLicenceNumber, licence), eq(cas.status, 'ASSIGNED'), route ? eq(cas.route, route) : undefined))
-    .returning({ id: cas.id, casNumber: cas.casNumber });
-  const events = rows.map((r) => ({ casId: r.id, fromStatus: 'ASSIGNED', toStatus: 'CANCELLED', at: now, reason }));
-  for (const part of chunkFor(events, 5)) await tx.insert(casEvents).values(part);
+  const rows = await changeStatus(tx, and(eq(cas.sponsorLicenceNumber, licence), route ? eq(cas.route, route) : undefined)!, 'cancel', { now, reason });
   return rows.map((r) => r.casNumber!).sort();
 }
 
@@ -31,28 +25,31 @@ export async function changeLicenceStatus(
   change: { status: LicenceStatus; route?: Route | undefined },
   now: Date,
 ): Promise<LicenceChange> {
-  return db.transaction(async (tx): Promise<LicenceChange> => {
-    const sponsor = await lockSponsor(tx, licence);
-    if (!sponsor) return { kind: 'not-found' };
-    if (change.route) {
-      if (!sponsor.routes.includes(change.route)) {
-        return { kind: 'refused', message: `sponsor ${licence} is not licensed for the ${change.route} route` };
+  // A use elsewhere may be making one of these CAS OBSOLETE at the same moment; if
+  // PostgreSQL settles that as a deadlock, this side simply runs again.
+  return withRetry(() =>
+    db.transaction(async (tx): Promise<LicenceChange> => {
+      const sponsor = await lockSponsor(tx, licence);
+      if (!sponsor) return { kind: 'not-found' };
+      if (change.route) {
+        if (!sponsor.routes.includes(change.route)) {
+          return { kind: 'refused', message: `sponsor ${licence} is not licensed for the ${change.route} route` };
+        }
+        const remaining = sponsor.routes.filter((r) => r !== change.route);
+        const cancelled = await cancelAssigned(tx, licence, change.route, `route ${change.route} surrendered (cas-bdt sponsor status)`, now);
+        // Surrendering the last route surrenders the licence.
+        const [row] = await tx
+          .update(sponsors)
+          .set({ routes: remaining, updatedAt: now, ...(remaining.length === 0 ? { status: 'surrendered' } : {}) })
+          .where(eq(sponsors.licenceNumber, licence))
+          .returning();
+        return { kind: 'done', sponsor: row!, cancelled };
       }
-      const remaining = sponsor.routes.filter((r) => r !== change.route);
-      const cancelled = await cancelAssigned(tx, licence, change.route, `route ${change.route} surrendered (cas-bdt sponsor status)`, now);
-      // Surrendering the last route surrenders the licence.
-      const [row] = await tx
-        .update(sponsors)
-        .set({ routes: remaining, updatedAt: now, ...(remaining.length === 0 ? { status: 'surrendered' } : {}) })
-        .where(eq(sponsors.licenceNumber, licence))
-        .returning();
+      const cancelled = CANCELLING.includes(change.status)
+        ? await cancelAssigned(tx, licence, undefined, `licence ${change.status} (cas-bdt sponsor status)`, now)
+        : [];
+      const [row] = await tx.update(sponsors).set({ status: change.status, updatedAt: now }).where(eq(sponsors.licenceNumber, licence)).returning();
       return { kind: 'done', sponsor: row!, cancelled };
-    }
-    const cancelled = CANCELLING.includes(change.status)
-      ? await cancelAssigned(tx, licence, undefined, `licence ${change.status} (cas-bdt sponsor status)`, now)
-      : [];
-    const [row] = await tx.update(sponsors).set({ status: change.status, updatedAt: now }).where(eq(sponsors.licenceNumber, licence)).returning();
-    return { kind: 'done', sponsor: row!, cancelled };
-  });
+    }),
+  );
 }
-

@@ -1,5 +1,185 @@
 /** CAS lifecycle commands: assign, cas delete|withdraw|use, expire, export. */
+import { access } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { assignLater, type AssignTarget } from '../../db/assign-later.ts';
+import { findCas } from '../../db/cas-query.ts';
+import { deleteCas } from '../../db/delete.ts';
+import { expireDue } from '../../db/expire.ts';
+import { exportRows } from '../../db/export.ts';
+import type { Outcome } from '../../db/lifecycle.ts';
+import { sponsorView } from '../../db/sponsors.ts';
+import { useCas } from '../../db/use.ts';
+import { withdrawCas } from '../../db/withdraw.ts';
+import { isIsoDate, isoDateUtc } from '../../domain/dates.ts';
+import { formatPence } from '../../domain/result.ts';
+import { writeNewFile } from '../../inbox/atomic-write.ts';
+import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
+import { renderExport } from '../../xml/export-xml.ts';
+import { CliError, notFound, table, usage } from '../context.ts';
 import type { Runner } from '../main.ts';
+import { human, parseCasNumber, parseId } from './cas.ts';
+import { parseLicence, requireSponsor } from './sponsor.ts';
 
-export function registerLifecycleCommands(_program: Command, _run: Runner): void {}
+function parseDate(value: unknown, flag: string): string {
+  const s = String(value).trim();
+  if (!isIsoDate(s)) throw usage(`${flag} must be a date YYYY-MM-DD, got "${String(value)}"`);
+  return s;
+}
+
+/** A refused operation exits 3, an unknown reference 4 (cli.md). */
+function settled<T>(o: Outcome<T>, what: string): T {
+  if (o.kind === 'not-found') throw notFound(o.what ?? what);
+  if (o.kind === 'refused') throw new CliError(o.message, 3);
+  return o;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function registerLifecycleCommands(program: Command, run: Runner): void {
+  // `cas` is created by cas.ts, registered before this module.
+  const casCmd = program.commands.find((c) => c.name() === 'cas');
+  if (!casCmd) throw new Error('the cas command group must be registered before the lifecycle commands');
+
+  program
+    .command('assign')
+    .description('assign READY TO GO CAS created earlier (with payment); a batch is assigned all or nothing')
+    .requiredOption('--sponsor <licence>', 'the sponsor')
+    .option('--batch <name>', 'every READY TO GO CAS of this batch (BulkUploadFileId)')
+    .option('--id <id>', 'one CAS by its internal id')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts) => {
+        const licence = parseLicence(String(opts.sponsor));
+        if ((opts.batch === undefined) === (opts.id === undefined)) throw usage('give either --batch NAME or --id ID');
+        const target: AssignTarget = opts.id !== undefined ? { id: parseId(String(opts.id)) } : { batch: String(opts.batch).trim() };
+        const { db } = await ctx.store();
+        const cfg = ctx.config;
+        const res = settled(
+          await assignLater(db, licence, target, { now: new Date(), settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths } }),
+          `sponsor ${licence}`,
+        );
+        const allocation = sponsorView(res.sponsor).allocation;
+        const payment = { reference: res.payment.reference, casCount: res.payment.casCount, amount: formatPence(res.payment.amountPence), currency: res.payment.currency };
+        if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, assigned: res.assigned, expiryDate: res.expiresOn, payment, allocation });
+        ctx.out(
+          [
+            `Assigned ${res.assigned.length} CAS of ${licence}, valid until ${res.expiresOn}. Payment ${payment.reference}: ${payment.amount} ${payment.currency}.`,
+            table(
+              ['ID', 'CAS NUMBER'],
+              res.assigned.map((a) => [a.id, a.casNumber]),
+            ),
+            `Allocation: granted ${allocation.granted}, used ${allocation.used}, unused ${allocation.unused}.`,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  casCmd
+    .command('delete')
+    .description('delete an unassigned CAS (WORK IN PROGRESS or READY TO GO); assigned CAS are never deleted')
+    .requiredOption('--id <id>', 'the internal CAS id')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts) => {
+        const id = parseId(String(opts.id));
+        const { db } = await ctx.store();
+        const res = settled(await deleteCas(db, { id }, new Date()), `CAS id ${id}`);
+        if (opts.json) return ctx.json({ id, deleted: true, previousStatus: res.from, sponsorLicenceNumber: res.sponsorLicenceNumber });
+        ctx.out(`Deleted CAS id ${id} of ${res.sponsorLicenceNumber} (was ${human(res.from)}).`);
+      }),
+    );
+
+  casCmd
+    .command('withdraw')
+    .description('withdraw an ASSIGNED CAS')
+    .argument('<cas-number>', 'the CAS number')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, numberArg) => {
+        const casNumber = parseCasNumber(numberArg!);
+        const { db } = await ctx.store();
+        settled(await withdrawCas(db, { casNumber }, new Date()), `CAS ${casNumber}`);
+        const view = await findCas(db, { casNumber });
+        if (opts.json) return ctx.json(view);
+        ctx.out(`${casNumber} withdrawn (was ASSIGNED).`);
+      }),
+    );
+
+  casCmd
+    .command('use')
+    .description('record a visa application made with a CAS; other ASSIGNED CAS of the person for overlapping courses become OBSOLETE')
+    .argument('<cas-number>', 'the CAS number')
+    .option('--date <date>', 'the application date, YYYY-MM-DD (default today, UTC)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, numberArg) => {
+        const casNumber = parseCasNumber(numberArg!);
+        const date = opts.date !== undefined ? parseDate(opts.date, '--date') : isoDateUtc(new Date());
+        const { db } = await ctx.store();
+        const res = settled(await useCas(db, { casNumber }, date, new Date()), `CAS ${casNumber}`);
+        const obsoleted = res.obsoleted.map((o) => ({ casNumber: o.casNumber, sponsorLicenceNumber: o.sponsorLicenceNumber }));
+        if (opts.json) return ctx.json({ ...(await findCas(db, { casNumber })), obsoleted });
+        ctx.out(
+          [
+            `${casNumber} is USED (application ${date}; was ${human(res.from)}).`,
+            obsoleted.length
+              ? `Made OBSOLETE (${obsoleted.length}):\n${table(['CAS NUMBER', 'SPONSOR'], obsoleted.map((o) => [o.casNumber, o.sponsorLicenceNumber]))}`
+              : 'No other CAS made OBSOLETE.',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  program
+    .command('expire')
+    .description('run the expiry sweep: ASSIGNED CAS whose expiry date has passed become EXPIRED')
+    .option('--as-of <date>', 'expire CAS whose expiry date is before this date, YYYY-MM-DD (default today, UTC)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts) => {
+        const asOf = opts.asOf !== undefined ? parseDate(opts.asOf, '--as-of') : isoDateUtc(new Date());
+        const { db } = await ctx.store();
+        const casNumbers = await expireDue(db, asOf, new Date(), 'expiry sweep (cas-bdt expire)');
+        if (opts.json) return ctx.json({ asOf, expired: casNumbers.length, casNumbers });
+        ctx.out(`Expired ${casNumbers.length} CAS (as of ${asOf}).${casNumbers.length ? `\n${casNumbers.join('\n')}` : ''}`);
+      }),
+    );
+
+  program
+    .command('export')
+    .description("write the export XML of a sponsor's assigned (ever) CAS with their current status")
+    .requiredOption('--sponsor <licence>', 'the sponsor')
+    .option('--out <file>', "where to write it (default <root>/<LICENCE>/outbox/export-<UTC yyyymmddThhmmssZ>.xml); never overwritten")
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts) => {
+        const licence = parseLicence(String(opts.sponsor));
+        await requireSponsor(ctx, licence);
+        const now = new Date();
+        let dir: string;
+        let names: string[];
+        if (opts.out !== undefined) {
+          const file = path.resolve(ctx.io.cwd, String(opts.out));
+          if (await exists(file)) throw usage(`${file} already exists; exports never overwrite a file`);
+          dir = path.dirname(file);
+          names = [path.basename(file)];
+        } else {
+          dir = sponsorDir(ctx.config.rootDir, licence, 'outbox');
+          const stamp = utcStamp(now);
+          // Two exports in the same second get distinct names.
+          names = [`export-${stamp}.xml`, ...Array.from({ length: 50 }, (_, k) => `export-${stamp}-${k + 2}.xml`)];
+        }
+        const { db } = await ctx.store();
+        const rows = await exportRows(db, licence);
+        const file = await writeNewFile(dir, names, renderExport({ licence, generatedAt: now, rows }));
+        if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, file, casCount: rows.length, generatedAt: now.toISOString() });
+        ctx.out(`Exported ${rows.length} CAS of ${licence} to ${file}.`);
+      }),
+    );
+}

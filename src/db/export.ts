@@ -1,0 +1,56 @@
+/** The export's content: every CAS the sponsor ever assigned, with its current status. */
+import { and, eq, isNotNull } from 'drizzle-orm';
+import { isoDateUtc } from '../domain/dates.ts';
+import type { CasStatus } from '../domain/types.ts';
+import type { Db } from './client.ts';
+import { cas } from './schema.ts';
+
+export interface ExportRow {
+  casNumber: string;
+  applicantId: string;
+  familyName: string;
+  courseId: string | null;
+  courseTitle: string;
+  courseStartDate: string;
+  status: CasStatus;
+  /** UTC date of the last status change. */
+  statusDate: string;
+  assignedDate: string;
+  expiryDate: string;
+  graduated: boolean;
+}
+
+/** Ordered by CAS number (code-point order, whatever the database's collation). */
+export async function exportRows(db: Db, licence: string): Promise<ExportRow[]> {
+  const rows = await db
+    .select({
+      casNumber: cas.casNumber,
+      applicantId: cas.applicantId,
+      familyName: cas.familyName,
+      courseId: cas.courseId,
+      courseTitle: cas.courseTitle,
+      courseStartDate: cas.courseStartDate,
+      status: cas.status,
+      statusChangedAt: cas.statusChangedAt,
+      assignedAt: cas.assignedAt,
+      expiresOn: cas.expiresOn,
+      graduatedOn: cas.graduatedOn,
+    })
+    .from(cas)
+    .where(and(eq(cas.sponsorLicenceNumber, licence), isNotNull(cas.casNumber)));
+  return rows
+    .map((r) => ({
+      casNumber: r.casNumber!,
+      applicantId: r.applicantId,
+      familyName: r.familyName,
+      courseId: r.courseId,
+      courseTitle: r.courseTitle,
+      courseStartDate: r.courseStartDate,
+      status: r.status as CasStatus,
+      statusDate: isoDateUtc(r.statusChangedAt),
+      assignedDate: isoDateUtc(r.assignedAt!),
+      expiryDate: r.expiresOn!,
+      graduated: r.graduatedOn !== null,
+    }))
+    .sort((a, b) => (a.casNumber < b.casNumber ? -1 : a.casNumber > b.casNumber ? 1 : 0));
+}
