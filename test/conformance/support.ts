@@ -1,0 +1,193 @@
+/**
+ * Shared helpers of the conformance suite: where the Home Office reference lives, the
+ * reference schemas to compare against, bounded parallel validation and small text
+ * surgery on XML documents (mutations are made on the text so that everything else in
+ * the document stays byte-for-byte as the example had it).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { validateXsd, type SchemaName, type XsdViolation } from '../../src/xml/xsd.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const REFERENCE_DIR = path.resolve(REPO_ROOT, '../shared/reference/homeoffice-bdt-v2.1');
+export const REFERENCE_COMMON_XSD = path.join(REFERENCE_DIR, 'BulkDataCommon-v2.1.xsd');
+export const REFERENCE_GENERAL_XSD = path.join(REFERENCE_DIR, 'BulkDataCASUpload-General-v2.1.xsd');
+export const HAS_REFERENCE = existsSync(REFERENCE_COMMON_XSD) && existsSync(REFERENCE_GENERAL_XSD);
+
+export const CONFORMANCE_FIXTURES = path.join(REPO_ROOT, 'fixtures/conformance');
+
+export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
+export const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
+
+export type Verdict = 'valid' | 'invalid';
+
+/** The reference's schemas by project schema name. The child root is not published by the Home Office, so a wrapper declares it over the reference common schema. */
+export interface ReferenceSchemas {
+  'upload-general': string;
+  'upload-child': string;
+  dispose(): Promise<void>;
+}
+
+export async function referenceSchemas(): Promise<ReferenceSchemas> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cas-bdt-ref-'));
+  const child = path.join(dir, 'reference-child-wrapper.xsd');
+  await writeFile(
+    child,
+    `<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:cmn="${COMMON_NS}"
+           targetNamespace="${UPLOAD_NS}" elementFormDefault="qualified">
+  <xs:import namespace="${COMMON_NS}" schemaLocation="${pathToFileURL(REFERENCE_COMMON_XSD).href}"/>
+  <xs:element name="BulkFileUploadChildRootElement" type="cmn:BulkFileUploadChildStructure"/>
+</xs:schema>
+`,
+  );
+  return {
+    'upload-general': REFERENCE_GENERAL_XSD,
+    'upload-child': child,
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Runs at most `n` tasks at once (each validation is a JVM). */
+export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((resolve) => queue.push(resolve));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+export interface Judgement {
+  verdict: Verdict;
+  violations: XsdViolation[];
+}
+
+export async function judge(bytes: Buffer, schema: SchemaName | { path: string }): Promise<Judgement> {
+  const violations = await validateXsd({ bytes }, schema);
+  return { verdict: violations.length === 0 ? 'valid' : 'invalid', violations };
+}
+
+export function briefly(violations: XsdViolation[]): string {
+  return violations
+    .slice(0, 3)
+    .map((v) => `${v.line ?? '?'}:${v.column ?? '?'} ${v.message}`)
+    .join(' | ');
+}
+
+// ---------------------------------------------------------------------------
+// Text surgery. Documents are handled as ISO-8859-1 decoded strings (one char per
+// byte), which round-trips every byte of the Home Office files.
+
+/** Matches one element by local or qualified name, with its content, or its empty form. */
+function elementPattern(name: string): RegExp {
+  const n = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`<${n}(?:\\s[^>]*)?/>|<${n}(?:\\s[^>]*)?>[\\s\\S]*?</${n}>`, 'g');
+}
+
+interface Found {
+  start: number;
+  end: number;
+  text: string;
+}
+
+function find(doc: string, name: string, nth: number): Found {
+  const re = elementPattern(name);
+  let m: RegExpExecArray | null;
+  let i = 0;
+  while ((m = re.exec(doc)) !== null) {
+    if (i === nth) return { start: m.index, end: m.index + m[0].length, text: m[0] };
+    i++;
+  }
+  throw new Error(`mutation target <${name}> #${nth} not found`);
+}
+
+export function getElement(doc: string, name: string, nth = 0): string {
+  return find(doc, name, nth).text;
+}
+
+export function count(doc: string, name: string): number {
+  return [...doc.matchAll(elementPattern(name))].length;
+}
+
+/** Replaces the text content of the nth element `name` (raw XML: escape yourself). */
+export function setText(doc: string, name: string, value: string, nth = 0): string {
+  const f = find(doc, name, nth);
+  const open = /^<[^>]*?(\/?)>/.exec(f.text)![0].replace(/\s*\/>$/, '>');
+  const close = `</${name}>`;
+  return doc.slice(0, f.start) + open + value + close + doc.slice(f.end);
+}
+
+/** Removes the nth element `name` and the indentation before it. */
+export function remove(doc: string, name: string, nth = 0): string {
+  const f = find(doc, name, nth);
+  let start = f.start;
+  while (start > 0 && (doc[start - 1] === ' ' || doc[start - 1] === '\t')) start--;
+  return doc.slice(0, start) + doc.slice(f.end);
+}
+
+export function insertAfter(doc: string, name: string, xml: string, nth = 0): string {
+  const f = find(doc, name, nth);
+  return doc.slice(0, f.end) + xml + doc.slice(f.end);
+}
+
+export function insertBefore(doc: string, name: string, xml: string, nth = 0): string {
+  const f = find(doc, name, nth);
+  return doc.slice(0, f.start) + xml + doc.slice(f.start);
+}
+
+/** Adds raw markup just inside the start tag of the nth element `name`. */
+export function prependInside(doc: string, name: string, xml: string, nth = 0): string {
+  const f = find(doc, name, nth);
+  const openEnd = f.text.indexOf('>') + 1;
+  return doc.slice(0, f.start + openEnd) + xml + doc.slice(f.start + openEnd);
+}
+
+/** Adds attributes to the start tag of the nth element `name`. */
+export function addAttributes(doc: string, name: string, attrs: string, nth = 0): string {
+  const at = find(doc, name, nth).start + 1 + name.length;
+  return doc.slice(0, at) + ' ' + attrs + doc.slice(at);
+}
+
+/** Moves the nth element `name` to just after element `after` (its first occurrence at or after the original position unless `afterNth` is given). */
+export function moveAfter(doc: string, name: string, after: string, nth = 0, afterNth = 0): string {
+  const moved = getElement(doc, name, nth);
+  const without = remove(doc, name, nth);
+  return insertAfter(without, after, moved, afterNth);
+}
+
+/** Swaps the nth elements `a` and `b` (siblings; `a` first in the document). */
+export function swap(doc: string, a: string, b: string, nthA = 0, nthB = 0): string {
+  const fa = find(doc, a, nthA);
+  const fb = find(doc, b, nthB);
+  if (fa.start > fb.start) throw new Error(`swap: <${a}> must come before <${b}>`);
+  return doc.slice(0, fa.start) + fb.text + doc.slice(fa.end, fb.start) + fa.text + doc.slice(fb.end);
+}
+
+/** Renames every start and end tag of `from` (qualified names as written). */
+export function renameTag(doc: string, from: string, to: string): string {
+  const n = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return doc.replace(new RegExp(`<(/?)${n}(?=[\\s/>])`, 'g'), `<$1${to}`);
+}
+
+export function repeat(n: number, unit = 'A'): string {
+  return unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+}
+
+/** The document as bytes in the encoding its declaration names (ISO-8859-1 unless told). */
+export function latin1(doc: string): Buffer {
+  for (let i = 0; i < doc.length; i++) {
+    if (doc.charCodeAt(i) > 0xff) throw new Error(`character U+${doc.charCodeAt(i).toString(16)} cannot be written as ISO-8859-1; use a character reference`);
+  }
+  return Buffer.from(doc, 'latin1');
+}
