@@ -17,6 +17,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { acquireLock, type Lock } from './lock.ts';
 import { schema } from './schema.ts';
+import { serveOnSocket } from './socket-server.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A transaction handle; it offers the same query API as Db. */
@@ -29,6 +30,12 @@ export interface Store {
   kind: StoreKind;
   /** Human description for start-up lines (never includes a password). */
   describe: string;
+  /**
+   * A second handle on one dedicated connection that lives as long as the store, for
+   * session state such as the service's liveness advisory lock (the pool recycles its
+   * connections). The in-process PGlite is one session, so it returns the same db.
+   */
+  session(): Promise<{ db: Db; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -104,12 +111,21 @@ export interface OpenOptions {
   maxConnections?: number;
   /** How long to wait for another process's lock on the embedded store (default 15000 ms). */
   lockWaitMs?: number;
+  /**
+   * Named prepared statements (default: true for PostgreSQL, false through the service's
+   * socket, where every client shares PGlite's one session and a statement prepared by a
+   * short-lived command would stay there until the service stops).
+   */
+  prepare?: boolean;
 }
 
 async function openPostgres(url: string | undefined, socketDir: string | undefined, opts: OpenOptions, kind: StoreKind): Promise<Store> {
-  const client = socketDir
-    ? postgresClient({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'template1' }, opts.maxConnections ?? 4)
-    : postgresClient({ url }, opts.maxConnections ?? 10);
+  const connect = (max: number, extra: postgres.Options<{}> = {}) =>
+    socketDir
+      ? postgresClient({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', prepare: opts.prepare ?? false, ...extra }, max)
+      : postgresClient({ url, ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}), ...extra }, max);
+  // Through the socket, a recycled connection would leave its prepared statements behind.
+  const client = connect(opts.maxConnections ?? (socketDir ? 4 : 10), socketDir && opts.prepare ? { max_lifetime: null } : {});
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   try {
     await client`select 1`;
@@ -122,23 +138,16 @@ async function openPostgres(url: string | undefined, socketDir: string | undefin
     db,
     kind,
     describe: socketDir ? `embedded store at ${opts.dataDir} (through the running service)` : `PostgreSQL ${redact(url ?? '')}`,
+    session: async () => {
+      // One connection that is never recycled; postgres.js reconnects it if it drops.
+      const one = connect(1, { max_lifetime: null, idle_timeout: 0 });
+      return { db: drizzlePostgres(one, { schema }) as unknown as Db, close: () => one.end({ timeout: 5 }) };
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }
 
-/** Opens the embedded PGlite in this process, holding the data directory's lock. */
-export async function openPgliteDirect(
-  dataDir: string,
-  opts: { migrate?: boolean; lockWaitMs?: number },
-): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
-  mkdirSync(dataDir, { recursive: true });
-  const lock = await acquireLock(lockPath(dataDir), opts.lockWaitMs ?? 15_000);
-  if (!lock) {
-    throw new StoreBusyError(
-      `the embedded store at ${dataDir} is in use by another cas-bdt process; ` +
-        'if it is `cas-bdt watch`, commands reach the store through it automatically',
-    );
-  }
+async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: boolean }): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
   try {
     const pglite = await PGlite.create(pgliteDir(dataDir));
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
@@ -152,6 +161,80 @@ export async function openPgliteDirect(
   }
 }
 
+const busyMessage = (dataDir: string) =>
+  `the embedded store at ${dataDir} is in use by another cas-bdt process; ` +
+  'if it is `cas-bdt watch`, commands reach the store through it automatically';
+
+/** Opens the embedded PGlite in this process, holding the data directory's lock. */
+export async function openPgliteDirect(
+  dataDir: string,
+  opts: { migrate?: boolean; lockWaitMs?: number },
+): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
+  mkdirSync(dataDir, { recursive: true });
+  const lock = await acquireLock(lockPath(dataDir), opts.lockWaitMs ?? 15_000);
+  if (!lock) throw new StoreBusyError(busyMessage(dataDir));
+  return openPgliteLocked(dataDir, lock, opts);
+}
+
+/**
+ * The embedded store as `watch` opens it: PGlite in this process (holding the lock),
+ * served on the data directory's socket to the other commands, and used by this process
+ * through the same socket too, so that its transactions and the other commands' take
+ * turns on PGlite's one session. Refuses (StoreBusyError) when another service already
+ * serves the directory or another process holds it past `lockWaitMs`; waiting covers a
+ * short command that has it open and the lock of a killed process going stale (5 s).
+ */
+export async function openServedStore(opts: { dataDir: string; lockWaitMs?: number; maxConnections?: number }): Promise<Store> {
+  const { dataDir } = opts;
+  const serving = () =>
+    new StoreBusyError(`another cas-bdt watch is already serving the embedded store at ${dataDir}; only one service may run on it`);
+  mkdirSync(dataDir, { recursive: true });
+  const deadline = Date.now() + (opts.lockWaitMs ?? 15_000);
+  let lock: Lock | undefined;
+  while (!lock) {
+    if (await socketAnswers(dataDir)) throw serving();
+    lock = await acquireLock(lockPath(dataDir), 500);
+    if (!lock && Date.now() >= deadline) throw new StoreBusyError(busyMessage(dataDir));
+  }
+  // Holding the lock: a live service would hold it too, so anything answering now is not one.
+  if (await socketAnswers(dataDir)) {
+    await lock.release();
+    throw serving();
+  }
+  const { pglite } = await openPgliteLocked(dataDir, lock, { migrate: true });
+  const closeAll: (() => Promise<void>)[] = [
+    async () => {
+      await pglite.close();
+    },
+    () => lock.release(),
+  ];
+  const closeReverse = async () => {
+    for (const c of closeAll.splice(0)) await c().catch(() => {});
+  };
+  try {
+    const server = await serveOnSocket(pglite, socketPath(dataDir));
+    closeAll.unshift(() => server.close());
+    const client = await openPostgres(
+      undefined,
+      dataDir,
+      // The service's connections live as long as it does, so prepared statements stay bounded.
+      { databaseUrl: undefined, dataDir, migrate: false, prepare: true, maxConnections: opts.maxConnections ?? 6 },
+      'pglite-socket',
+    );
+    closeAll.unshift(() => client.close());
+    return {
+      db: client.db,
+      kind: 'pglite-socket',
+      describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})`,
+      session: client.session,
+      close: closeReverse,
+    };
+  } catch (err) {
+    await closeReverse();
+    throw err;
+  }
+}
+
 export async function openStore(opts: OpenOptions): Promise<Store> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, undefined, opts, 'postgres');
   if (await socketAnswers(opts.dataDir)) return openPostgres(undefined, opts.dataDir, opts, 'pglite-socket');
@@ -160,6 +243,7 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
     db,
     kind: 'pglite',
     describe: `embedded store at ${opts.dataDir}`,
+    session: async () => ({ db, close: async () => {} }),
     close: async () => {
       try {
         await pglite.close();

@@ -166,4 +166,36 @@ export const graduateReports = pgTable(
   (t) => [uniqueIndex('graduate_reports_cas_uq').on(t.casId)],
 );
 
-export const schema = { sponsors, allocations, submissions, batches, payments, cas, casEvents, graduateReports };
+
+/**
+ * The watch service's hold on an inbox file, so that several instances sharing one
+ * database and one folder tree process each file exactly once and a restarted instance
+ * finishes what a killed one left. `claimed` -> `stored` (the submission is committed, in
+ * the same transaction) -> `done` (result written and input moved). A claim whose owner
+ * is gone (its liveness lock is free) or whose lease ran out is taken over.
+ */
+export const fileClaims = pgTable(
+  'file_claims',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sponsorLicenceNumber: text('sponsor_licence_number').notNull(),
+    fileName: text('file_name').notNull(),
+    sha256: text('sha256').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    /** The owning instance's key (its liveness advisory lock). */
+    owner: integer('owner').notNull(),
+    leaseUntil: ts('lease_until').notNull(),
+    state: text('state').notNull(),
+    submissionId: bigint('submission_id', { mode: 'number' }),
+    /** Where the input is being moved; set before the rename so a restart can tell. */
+    movedTo: text('moved_to'),
+    claimedAt: ts('claimed_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('file_claims_active_uq').on(t.sponsorLicenceNumber, t.fileName, t.sha256).where(sql`state <> 'done'`),
+    index('file_claims_open_idx').on(t.state, t.owner).where(sql`state <> 'done'`),
+  ],
+);
+
+export const schema = { sponsors, allocations, submissions, batches, payments, cas, casEvents, graduateReports, fileClaims };
