@@ -4,7 +4,8 @@ import { casHistory, findCas, listCas, type CasView } from '../../src/db/cas-que
 import type { Db, Store } from '../../src/db/client.ts';
 import { cas, casEvents } from '../../src/db/schema.ts';
 import { casXml, uploadBytes, type CasSpec } from './bdt.ts';
-import { PipelineHarness, type Run } from './pipeline.ts';
+import { processFile, sha256Of, type Processed } from '../../src/pipeline/process-file.ts';
+import { parseResult, PipelineHarness, type ParsedResult } from './pipeline.ts';
 
 let seq = 0;
 /** A fresh valid licence number, so tests sharing a store do not see each other's sponsors. */
@@ -28,12 +29,22 @@ export class Scenario {
     return this.h.sponsor({ licence, allocation: opts.allocation ?? 100, autoAssign: opts.autoAssign ?? true, routes: opts.routes ?? ['student'] });
   }
 
+  /**
+   * Processes a file through the real pipeline (XSD validation included) at `now`.
+   * The result file itself is not written nor validated here: the pipeline tests do that.
+   */
+  async process(licence: string, bytes: Buffer, name: string, now?: Date): Promise<Processed & { result: ParsedResult }> {
+    const processed = await processFile(
+      { db: this.db, settings: this.h.settings, ...(now ? { clock: () => now } : {}) },
+      { sponsorLicenceNumber: licence, fileName: name, bytes, size: bytes.length, sha256: sha256Of(bytes), receivedAt: now ?? new Date() },
+    );
+    return { ...processed, result: parseResult(processed.resultXml) };
+  }
+
   /** Uploads one file of these records for `licence`, processed at `now`; fails unless ACCEPTED. */
-  async upload(licence: string, fileId: string, specs: CasSpec[], opts: { now?: Date; route?: 'student' | 'child' } = {}): Promise<Run> {
+  async upload(licence: string, fileId: string, specs: CasSpec[], opts: { now?: Date; route?: 'student' | 'child' } = {}) {
     const route = opts.route ?? 'student';
-    this.h.now = opts.now;
-    const run = await this.h.run(uploadBytes({ licence, fileId, route, records: specs.map((s) => casXml(s, route)) }), `${fileId}.xml`, licence);
-    this.h.now = undefined;
+    const run = await this.process(licence, uploadBytes({ licence, fileId, route, records: specs.map((s) => casXml(s, route)) }), `${fileId}.xml`, opts.now);
     if (run.result.Outcome !== 'ACCEPTED') throw new Error(`upload ${fileId} was not accepted: ${run.resultXml}`);
     return run;
   }
