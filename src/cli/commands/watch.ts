@@ -1,5 +1,83 @@
-/** `cas-bdt watch`: the service. */
-import type { Command } from 'commander';
+/**
+ * `cas-bdt watch`: the service. Runs until SIGINT or SIGTERM, then stops taking files,
+ * finishes the ones in progress, closes everything and exits 0. A second signal exits at
+ * once (130); a restart finishes whatever that interrupted.
+ *
+ * On the embedded store the service owns the data directory and serves it on a socket,
+ * so the other commands keep working while it runs; a second service is refused.
+ */
+import { Option, type Command } from 'commander';
+import { openServedStore, openStore, type Store } from '../../db/client.ts';
+import { createLogger } from '../../log.ts';
+import { startService } from '../../service/service.ts';
+import { usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 
-export function registerWatchCommand(_program: Command, _run: Runner): void {}
+function parseMs(value: unknown, name: string): number {
+  const n = Number(String(value).trim());
+  if (!Number.isInteger(n) || n < 100) throw usage(`${name} must be a whole number of milliseconds >= 100, got "${String(value)}"`);
+  return n;
+}
+
+export function registerWatchCommand(program: Command, run: Runner): void {
+  program
+    .command('watch')
+    .description("watch every sponsor's inbox and process files until SIGINT or SIGTERM")
+    .addOption(new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)').hideHelp())
+    .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json)').choices(['text', 'json']).default('text'))
+    .action(
+      run(async (ctx, opts) => {
+        const cfg = ctx.config;
+        const leaseMs = opts.leaseMs === undefined ? 30_000 : parseMs(opts.leaseMs, '--lease-ms');
+        const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });
+
+        log.info(`cas-bdt watch: root ${cfg.rootDir}`);
+        const store: Store = cfg.databaseUrl
+          ? await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4 })
+          : await openServedStore({ dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4 });
+        log.info(`store: ${store.describe}`);
+
+        let signalled = 0;
+        let wake: (signal: string) => void = () => {};
+        const stopRequested = new Promise<string>((resolve) => (wake = resolve));
+        const onSignal = (signal: NodeJS.Signals) => {
+          signalled++;
+          if (signalled === 1) {
+            log.info(`${signal}: no new files; finishing the ones in progress (send it again to stop at once)`);
+            wake(signal);
+            return;
+          }
+          log.warn(`${signal} again: stopping at once; the next start finishes what was interrupted`);
+          process.exit(130);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        let session: Awaited<ReturnType<Store['session']>> | undefined;
+        try {
+          session = await store.session();
+          const service = await startService({
+            db: store.db,
+            session: session.db,
+            rootDir: cfg.rootDir,
+            settleMs: cfg.settleMs,
+            scanIntervalMs: cfg.scanIntervalMs,
+            concurrency: cfg.concurrency,
+            poll: cfg.poll,
+            maxFileBytes: cfg.maxFileBytes,
+            settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths },
+            leaseMs,
+            log,
+          });
+          await stopRequested;
+          await service.stop();
+          log.info('stopped');
+          return 0;
+        } finally {
+          await session?.close().catch(() => {});
+          await store.close();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }),
+    );
+}

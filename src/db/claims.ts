@@ -1,0 +1,207 @@
+/**
+ * Claims on inbox files (the watch service's exactly-once guarantee, see `fileClaims`).
+ *
+ * Every running service holds a session-level advisory lock (LIVENESS_LOCK_CLASS, key) on
+ * a dedicated connection; its key is the `owner` of its claims. The lock disappears with
+ * the process (kill -9 closes its connections), so a claim whose owner's lock is free is
+ * taken over at once; a lease covers an owner that is alive but stuck. A takeover changes
+ * `owner`, and every later step of the old owner is conditional on still being it, so the
+ * old owner cannot store a second submission for the file (`tieSubmission` fails and its
+ * transaction rolls back).
+ */
+import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { fileClaims } from './schema.ts';
+import { rowsOf } from './sql-util.ts';
+
+export type ClaimRow = typeof fileClaims.$inferSelect;
+export type ClaimState = 'claimed' | 'stored' | 'done';
+
+/** First key of the two-key advisory locks that mark live service instances. */
+export const LIVENESS_LOCK_CLASS = 727_103;
+
+/** The claim was taken over by another instance (its lease ran out or it looked dead). */
+export class ClaimLostError extends Error {}
+
+const leaseEnd = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
+
+/** True when the owner's liveness lock is held by some session of this database. */
+const ownerAlive = (owner: SQL | number) => sql`exists (
+  select 1 from pg_locks l
+  where l.locktype = 'advisory' and l.granted and l.objsubid = 2
+    and l.database = (select oid from pg_database where datname = current_database())
+    and l.classid::bigint = ${LIVENESS_LOCK_CLASS} and l.objid::bigint = ${owner})`;
+
+/** Claims another instance may take: owner gone or lease over. */
+const takeable = sql`(${fileClaims.leaseUntil} < now() or not ${ownerAlive(sql`${fileClaims.owner}`)})`;
+
+/** Takes a fresh instance key and holds its liveness lock on `session` (a dedicated connection). */
+export async function acquireInstanceKey(session: Db): Promise<number> {
+  for (;;) {
+    const key = 1 + Math.floor(Math.random() * 0x7ffffffe);
+    const [row] = await rowsOf<{ ok: boolean }>(session, sql`select pg_try_advisory_lock(${LIVENESS_LOCK_CLASS}::int, ${key}::int) as ok`);
+    if (row?.ok) return key;
+  }
+}
+
+/** True while this session still holds the key's lock (false after a reconnect). */
+export async function holdsInstanceKey(session: Db, key: number): Promise<boolean> {
+  const [row] = await rowsOf<{ ok: boolean }>(
+    session,
+    sql`select exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted and l.objsubid = 2
+          and l.classid::bigint = ${LIVENESS_LOCK_CLASS} and l.objid::bigint = ${key} and l.pid = pg_backend_pid()) as ok`,
+  );
+  return Boolean(row?.ok);
+}
+
+/** Takes the key's lock again (after the dedicated connection was re-established). */
+export async function relockInstanceKey(session: Db, key: number): Promise<boolean> {
+  const [row] = await rowsOf<{ ok: boolean }>(session, sql`select pg_try_advisory_lock(${LIVENESS_LOCK_CLASS}::int, ${key}::int) as ok`);
+  return Boolean(row?.ok);
+}
+
+export async function releaseInstanceKey(session: Db, key: number): Promise<void> {
+  await session.execute(sql`select pg_advisory_unlock(${LIVENESS_LOCK_CLASS}::int, ${key}::int)`);
+}
+
+/** True when another live instance is working on a file of this name (cheap check before reading it). */
+export async function busyElsewhere(db: Db, licence: string, fileName: string, me: number): Promise<boolean> {
+  const rows = await db
+    .select({ id: fileClaims.id })
+    .from(fileClaims)
+    .where(
+      and(
+        eq(fileClaims.sponsorLicenceNumber, licence),
+        eq(fileClaims.fileName, fileName),
+        ne(fileClaims.state, 'done'),
+        ne(fileClaims.owner, me),
+        sql`not ${takeable}`,
+      ),
+    )
+    .limit(1);
+  return rows.length > 0;
+}
+
+export interface ClaimRequest {
+  licence: string;
+  fileName: string;
+  sha256: string;
+  size: number;
+  owner: number;
+  leaseMs: number;
+}
+
+/**
+ * Claims the file for `owner`: a new claim, our own open one, or a takeable one of
+ * another instance. `mine: false` means another live instance holds it.
+ */
+export async function claimFile(db: Db, r: ClaimRequest): Promise<{ claim: ClaimRow; mine: boolean } | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const [inserted] = await db
+      .insert(fileClaims)
+      .values({
+        sponsorLicenceNumber: r.licence,
+        fileName: r.fileName,
+        sha256: r.sha256,
+        sizeBytes: r.size,
+        owner: r.owner,
+        leaseUntil: leaseEnd(r.leaseMs),
+        state: 'claimed',
+      })
+      .onConflictDoNothing({
+        target: [fileClaims.sponsorLicenceNumber, fileClaims.fileName, fileClaims.sha256],
+        where: sql`state <> 'done'`,
+      })
+      .returning();
+    if (inserted) return { claim: inserted, mine: true };
+
+    const [open] = await db
+      .select()
+      .from(fileClaims)
+      .where(
+        and(
+          eq(fileClaims.sponsorLicenceNumber, r.licence),
+          eq(fileClaims.fileName, r.fileName),
+          eq(fileClaims.sha256, r.sha256),
+          ne(fileClaims.state, 'done'),
+        ),
+      );
+    if (!open) continue; // finished in between: claim afresh
+    if (open.owner === r.owner) return { claim: open, mine: true };
+    const taken = await takeOver(db, open.id, r.owner, r.leaseMs);
+    if (taken) return { claim: taken, mine: true };
+    return { claim: open, mine: false };
+  }
+  return undefined;
+}
+
+/** Takes over an open claim whose owner is gone or whose lease ran out. */
+export async function takeOver(db: Db, id: number, me: number, leaseMs: number): Promise<ClaimRow | undefined> {
+  const [row] = await db
+    .update(fileClaims)
+    .set({ owner: me, leaseUntil: leaseEnd(leaseMs), updatedAt: sql`now()` })
+    .where(and(eq(fileClaims.id, id), ne(fileClaims.state, 'done'), ne(fileClaims.owner, me), takeable))
+    .returning();
+  return row;
+}
+
+/** Open claims of other instances that may be taken over (the restart reconciliation). */
+export async function takeableClaims(db: Db, me: number, limit = 100): Promise<ClaimRow[]> {
+  return db
+    .select()
+    .from(fileClaims)
+    .where(and(ne(fileClaims.state, 'done'), ne(fileClaims.owner, me), takeable))
+    .orderBy(fileClaims.id)
+    .limit(limit);
+}
+
+/**
+ * Inside the submission's transaction: the claim now points at the stored submission.
+ * Throws ClaimLostError (rolling the transaction back) when the claim is no longer ours.
+ */
+export async function tieSubmission(tx: Db, claimId: number, me: number, submissionId: number): Promise<void> {
+  const rows = await tx
+    .update(fileClaims)
+    .set({ state: 'stored', submissionId, updatedAt: sql`now()` })
+    .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), eq(fileClaims.state, 'claimed')))
+    .returning({ id: fileClaims.id });
+  if (rows.length === 0) throw new ClaimLostError(`claim ${claimId} was taken over by another instance`);
+}
+
+/** Extends the lease of every open claim of this instance; returns how many. */
+export async function renewLeases(db: Db, me: number, leaseMs: number): Promise<number> {
+  const rows = await db
+    .update(fileClaims)
+    .set({ leaseUntil: leaseEnd(leaseMs) })
+    .where(and(eq(fileClaims.owner, me), ne(fileClaims.state, 'done')))
+    .returning({ id: fileClaims.id });
+  return rows.length;
+}
+
+async function updateOwn(db: Db, claimId: number, me: number, set: Partial<typeof fileClaims.$inferInsert>): Promise<void> {
+  const rows = await db
+    .update(fileClaims)
+    .set({ ...set, updatedAt: sql`now()` })
+    .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), ne(fileClaims.state, 'done')))
+    .returning({ id: fileClaims.id });
+  if (rows.length === 0) throw new ClaimLostError(`claim ${claimId} was taken over by another instance`);
+}
+
+/** Renews one claim's lease, failing when it is no longer ours (checked before each disk step). */
+export const confirmClaim = (db: Db, claimId: number, me: number, leaseMs: number) =>
+  updateOwn(db, claimId, me, { leaseUntil: leaseEnd(leaseMs) as unknown as Date });
+
+/** Records where the input is about to be moved (before the rename, so a restart knows). */
+export const setMovedTo = (db: Db, claimId: number, me: number, movedTo: string) => updateOwn(db, claimId, me, { movedTo });
+
+/** The file is finished: result written and input moved (or gone). */
+export const markDone = (db: Db, claimId: number, me: number) => updateOwn(db, claimId, me, { state: 'done' });
+
+/** Gives up a claim that stored nothing (the file changed or vanished before processing). */
+export async function releaseClaim(db: Db, claimId: number, me: number): Promise<void> {
+  await db.delete(fileClaims).where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), eq(fileClaims.state, 'claimed')));
+}
+
+export async function listClaims(db: Db): Promise<ClaimRow[]> {
+  return db.select().from(fileClaims).orderBy(fileClaims.id);
+}

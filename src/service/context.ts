@@ -1,0 +1,25 @@
+/** What the service's parts share: the store, this instance's key, settings and the logger. */
+import type { AssignSettings } from '../db/assign.ts';
+import type { Db } from '../db/client.ts';
+import type { Logger } from '../log.ts';
+import type { XsdValidator } from '../pipeline/inspect.ts';
+
+export interface ServiceContext {
+  db: Db;
+  rootDir: string;
+  /** This instance's key: the owner of its claims. */
+  me: number;
+  /** How long a claim stays ours without renewal (ms). */
+  leaseMs: number;
+  /** A file that is not well-formed and was modified less than this ago is deferred (ms). */
+  unfinishedGraceMs: number;
+  maxFileBytes: number;
+  settings: AssignSettings;
+  log: Logger;
+  clock: () => Date;
+  validate?: XsdValidator | undefined;
+  /** `<licence>/<file name>` keys a worker or the recovery is busy with, in this process. */
+  busyKeys: Set<string>;
+}
+
+export const fileKey = (licence: string, fileName: string) => `${licence}/${fileName}`;

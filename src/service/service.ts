@@ -1,0 +1,252 @@
+/**
+ * The watch service (spec section 3): every sponsor's inbox is watched (chokidar) and
+ * listed at start-up and every `scanIntervalMs`; settled files are processed by the one
+ * pipeline, oldest first, `concurrency` at a time; results are written and inputs moved.
+ * New sponsors are picked up while it runs. Claims left by a stopped instance are
+ * finished. The expiry sweep runs at start and hourly. Nothing here dies of one error.
+ */
+import { opendir, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { AssignSettings } from '../db/assign.ts';
+import type { Db } from '../db/client.ts';
+import { expireDue } from '../db/expire.ts';
+import { listSponsors } from '../db/sponsors.ts';
+import { isoDateUtc } from '../domain/dates.ts';
+import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
+import { isCandidateName, regularFileIdentity } from '../inbox/settle.ts';
+import { watchTree, type TreeWatcher } from '../inbox/watcher.ts';
+import { describeError, type Logger } from '../log.ts';
+import type { XsdValidator } from '../pipeline/inspect.ts';
+import type { ServiceContext } from './context.ts';
+import { handleFile } from './handle-file.ts';
+import { registerInstance, type Instance } from './instance.ts';
+import { reconcileClaims } from './reconcile.ts';
+import { Scheduler } from './scheduler.ts';
+
+export interface ServiceOptions {
+  db: Db;
+  /** A dedicated connection for this instance's liveness lock (`Store.session()`). */
+  session: Db;
+  rootDir: string;
+  /** Size and mtime stable this long before a file is taken (ms). */
+  settleMs: number;
+  /** Period of the full inbox listing and claim reconciliation (ms). */
+  scanIntervalMs: number;
+  /** Files processed at once. */
+  concurrency: number;
+  /** Poll instead of file system events. */
+  poll: boolean;
+  maxFileBytes: number;
+  settings: AssignSettings;
+  log: Logger;
+  /** Claim lease (default 30000 ms); renewed every third of it. */
+  leaseMs?: number;
+  /** Deferral window for files that are not well-formed yet (default 60000 ms). */
+  unfinishedGraceMs?: number;
+  /** Expiry sweep period (default 3600000 ms). */
+  sweepIntervalMs?: number;
+  /** How often the sponsor list is re-read (default min(scanIntervalMs, 5000) ms). */
+  sponsorRefreshMs?: number;
+  /** Back-off after infrastructure faults (default 1000 ms doubling to 300000 ms). */
+  backoffMs?: { initial: number; max: number };
+  clock?: () => Date;
+  validate?: XsdValidator;
+}
+
+export interface WatchService {
+  instanceKey: number;
+  /** Licences being watched. */
+  sponsors(): string[];
+  /** What the scheduler holds (for tests and diagnostics). */
+  stats(): ReturnType<Scheduler['stats']>;
+  /** Re-reads the sponsors, lists every inbox and reconciles claims now. */
+  scan(): Promise<void>;
+  /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
+  stop(): Promise<void>;
+}
+
+/** Runs `job` now and then every `ms`, never overlapping itself; a failure is logged once per streak. */
+function every(ms: number, job: () => Promise<void>, onError: (err: unknown, first: boolean) => void) {
+  let running: Promise<void> | undefined;
+  let failing = false;
+  const run = () => {
+    if (running) return running;
+    running = job()
+      .then(() => {
+        failing = false;
+      })
+      .catch((err: unknown) => {
+        onError(err, !failing);
+        failing = true;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  const timer = setInterval(() => void run(), ms);
+  return {
+    run,
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+export async function startService(opts: ServiceOptions): Promise<WatchService> {
+  const log = opts.log;
+  const rootDir = path.resolve(opts.rootDir);
+  await mkdir(rootDir, { recursive: true });
+  const leaseMs = opts.leaseMs ?? 30_000;
+  const instance: Instance = await registerInstance(opts.session, opts.db, { leaseMs, log });
+  const ctx: ServiceContext = {
+    db: opts.db,
+    rootDir,
+    me: instance.key,
+    leaseMs,
+    unfinishedGraceMs: opts.unfinishedGraceMs ?? 60_000,
+    maxFileBytes: opts.maxFileBytes,
+    settings: opts.settings,
+    log,
+    clock: opts.clock ?? (() => new Date()),
+    validate: opts.validate,
+    busyKeys: new Set(),
+  };
+  let stopping = false;
+
+  const scheduler = new Scheduler({
+    settleMs: opts.settleMs,
+    concurrency: opts.concurrency,
+    busyRecheckMs: Math.max(opts.settleMs, 1000),
+    backoffMs: opts.backoffMs ?? { initial: 1000, max: 300_000 },
+    identify: regularFileIdentity,
+    run: (c) => handleFile(ctx, c),
+    onFault: (c, err, retryInMs, firstOfStep) => {
+      const fields = { sponsor: c.licence, file: c.name, err: describeError(err), retryInS: Math.round(retryInMs / 100) / 10 };
+      if (firstOfStep) log.warn(fields, 'could not process the file (infrastructure fault); it stays in the inbox and is retried');
+      else log.debug(fields, 'fault while the service is backing off');
+    },
+  });
+
+  const sponsors = new Set<string>();
+  const listInbox = async (licence: string) => {
+    const inbox = sponsorDir(rootDir, licence, 'inbox');
+    const dir = await opendir(inbox);
+    for await (const d of dir) {
+      if (stopping) break;
+      // Only regular files: directories and symbolic links are never candidates.
+      if (d.isFile() && isCandidateName(d.name)) scheduler.offer(path.join(inbox, d.name), licence, d.name);
+    }
+  };
+
+  let watcher: TreeWatcher | undefined;
+  let started = false;
+  let sponsorLoop: ReturnType<typeof every> | undefined;
+  const refreshSponsors = async () => {
+    const rows = await listSponsors(opts.db);
+    for (const s of rows) {
+      if (stopping || sponsors.has(s.licenceNumber)) continue;
+      await ensureSponsorFolders(rootDir, s.licenceNumber);
+      watcher?.addInbox(sponsorDir(rootDir, s.licenceNumber, 'inbox'));
+      const isNew = started;
+      sponsors.add(s.licenceNumber);
+      if (isNew) log.info({ sponsor: s.licenceNumber }, 'watching a new sponsor');
+      await listInbox(s.licenceNumber);
+    }
+  };
+
+  watcher = watchTree({
+    root: rootDir,
+    poll: opts.poll,
+    pollIntervalMs: Math.max(100, Math.min(1000, Math.floor(opts.settleMs / 2))),
+    onFile: (inbox, file) => {
+      const licence = path.basename(path.dirname(inbox));
+      if (sponsors.has(licence)) scheduler.offer(file, licence, path.basename(file));
+    },
+    onGone: (_inbox, file) => scheduler.gone(file),
+    // `sponsor add` commits the sponsor, then creates its folders: look now, not at the next refresh.
+    onSponsorDir: () => void sponsorLoop?.run(),
+    onError: (err) => log.warn({ err: describeError(err) }, 'file watcher error; the periodic listing carries on'),
+  });
+
+  const scan = async () => {
+    await refreshSponsors();
+    for (const licence of sponsors) {
+      if (stopping) return;
+      await listInbox(licence).catch((err: unknown) => log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
+    }
+    await reconcileClaims(ctx, { isStopping: () => stopping });
+  };
+
+  const sweep = async () => {
+    const now = ctx.clock();
+    const expired = await expireDue(opts.db, isoDateUtc(now), now);
+    if (expired.length) log.info({ expired: expired.length }, 'expiry sweep');
+  };
+
+  const closeStarted = async () => {
+    await watcher?.close().catch(() => {});
+    await instance.close();
+  };
+
+  try {
+    // Start-up: sponsors and their folders, what a stopped instance left, then every inbox.
+    const rows = await listSponsors(opts.db);
+    for (const s of rows) {
+      await ensureSponsorFolders(rootDir, s.licenceNumber);
+      watcher.addInbox(sponsorDir(rootDir, s.licenceNumber, 'inbox'));
+    }
+    const licences = rows.map((s) => s.licenceNumber);
+    log.info(
+      `watching ${licences.length} sponsor${licences.length === 1 ? '' : 's'}` +
+        (licences.length ? `: ${licences.slice(0, 20).join(', ')}${licences.length > 20 ? `, +${licences.length - 20} more` : ''}` : ' (add one with `cas-bdt sponsor add`)'),
+    );
+    const recovered = await reconcileClaims(ctx);
+    if (recovered) log.info({ claims: recovered }, 'settled files left by a stopped instance');
+    for (const l of licences) {
+      sponsors.add(l);
+      await listInbox(l);
+    }
+    started = true;
+  } catch (err) {
+    await closeStarted();
+    throw err;
+  }
+
+  sponsorLoop = every(opts.sponsorRefreshMs ?? Math.min(opts.scanIntervalMs, 5000), refreshSponsors, (err, first) => {
+    if (first) log.warn({ err: describeError(err) }, 'could not read the sponsor list; retrying');
+  });
+  const sponsorLoopStarted = sponsorLoop;
+  const scanLoop = every(opts.scanIntervalMs, scan, (err, first) => {
+    if (first) log.warn({ err: describeError(err) }, 'inbox scan failed; retrying at the next one');
+  });
+  const sweepLoop = every(opts.sweepIntervalMs ?? 3_600_000, sweep, (err, first) => {
+    if (first) log.warn({ err: describeError(err) }, 'expiry sweep failed; retrying at the next one');
+  });
+  void sweepLoop.run();
+  log.info(
+    {
+      settleMs: opts.settleMs,
+      scanIntervalMs: opts.scanIntervalMs,
+      concurrency: opts.concurrency,
+      watcher: opts.poll ? 'polling' : 'events',
+      instance: instance.key,
+    },
+    'ready',
+  );
+
+  return {
+    instanceKey: instance.key,
+    sponsors: () => [...sponsors].sort(),
+    stats: () => scheduler.stats(),
+    scan: () => scan(),
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop()]);
+      await scheduler.stop();
+      await closeStarted();
+    },
+  };
+}
