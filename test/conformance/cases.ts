@@ -492,7 +492,7 @@ export const ALL_CASES: readonly Case[] = [...cases, ...graduate];
 
 /**
  * Each validation starts a JVM (about a third of a second), so the default run and the
- * committed fixture corpus use this core selection, which still touches every rule;
+ * committed fixture corpus use this core selection, which still touches every rule family;
  * CONFORMANCE_FULL=1 runs the whole catalogue in the differential test.
  */
 const CORE = new Set([
@@ -500,51 +500,48 @@ const CORE = new Set([
   'example-selt', 'example-selt-not-required', 'example-progression-higher', 'example-below-threshold',
   'example-no-work-placement', 'example-child', 'example-graduate',
   // structure
-  'missing-header', 'missing-cas', 'two-cas', 'missing-non-sponsor-education-data', 'empty-non-sponsor-education-data',
+  'missing-header', 'missing-cas', 'two-cas', 'missing-non-sponsor-education-data',
   'missing-work-placement-details', 'missing-evidence-details', 'order-documentation-before-course',
-  'order-work-placement-after-documentation', 'order-header-schema-tier-swapped', 'order-course-end-before-start',
-  'unknown-element-in-cas', 'foreign-namespace-element', 'unknown-attribute', 'no-namespace-children',
-  'root-in-common-namespace', 'comment-and-pi-inside', 'optional-fees-out-of-order', 'overseas-before-partner',
-  'date-of-birth-two-forms',
+  'order-work-placement-after-documentation', 'unknown-element-in-cas', 'foreign-namespace-element',
+  'unknown-attribute', 'no-namespace-children', 'root-in-common-namespace', 'optional-fees-out-of-order',
+  'overseas-before-partner', 'date-of-birth-two-forms',
   // header
-  'licence-ok-digit-check', 'licence-bad-check-char', 'licence-too-short', 'licence-padded', 'file-id-one-char',
-  'file-id-two-chars', 'file-id-50', 'file-id-51', 'file-id-leading-underscore', 'file-id-latin1', 'version-empty',
+  'licence-ok-digit-check', 'licence-bad-check-char', 'licence-padded', 'file-id-one-char',
+  'file-id-two-chars', 'file-id-50', 'file-id-51', 'file-id-leading-underscore', 'file-id-latin1',
   'schema-id-child-in-general-root', 'schema-id-padded', 'tier-2', 'category-unknown',
   // applicant
-  'applicant-id-50', 'applicant-id-51', 'ucas-ok', 'ucas-first-not-1', 'ucas-latin1', 'family-name-35',
-  'family-name-36', 'family-name-latin1', 'family-name-y-diaeresis', 'family-name-copyright', 'family-name-euro-ref',
-  'family-name-c1-byte', 'family-name-tab', 'family-name-newline', 'nationality-stateless-quoted',
-  'nationality-stateless-bare', 'nationality-unknown-code', 'gender-3', 'gender-leading-zero', 'gender-padded',
-  'country-of-birth-stateless', 'place-of-birth-latin1',
+  'ucas-ok', 'ucas-latin1', 'family-name-35', 'family-name-36', 'family-name-latin1',
+  'family-name-y-diaeresis', 'family-name-copyright', 'family-name-euro-ref', 'family-name-c1-byte',
+  'family-name-tab', 'nationality-stateless-quoted', 'nationality-stateless-bare', 'gender-3',
+  'gender-leading-zero', 'gender-padded', 'country-of-birth-stateless', 'place-of-birth-latin1',
   // dates
-  'dob-year-month', 'dob-full-date', 'dob-full-date-30-feb', 'dob-full-date-short-month', 'dob-full-date-utc',
-  'dob-year-month-short', 'dob-year-two-digits', 'dob-year-utc', 'dob-year-zero', 'course-start-utc',
+  'dob-year-month', 'dob-full-date-short-month', 'dob-full-date-utc', 'dob-year-month-short', 'dob-year-utc',
+  'dob-year-zero', 'course-start-utc',
   // addresses
   'main-site-3-address-lines', 'main-site-4-address-lines', 'address-line-35', 'address-line-36',
   'address-line-allowed-punctuation', 'address-line-latin1', 'address-line-hash', 'uk-postcode-lower-case',
-  'uk-postcode-no-space', 'uk-postcode-second-letter-i', 'intl-postcode-latin1', 'intl-postcode-36',
-  'address-country-stateless',
+  'uk-postcode-no-space', 'intl-postcode-latin1', 'address-country-stateless',
   // course
-  'hours-168.0', 'hours-168.1', 'hours-minus-0.1', 'hours-two-decimals', 'hours-trailing-zero', 'title-251',
+  'hours-168.0', 'hours-168.1', 'hours-minus-0.1', 'hours-two-decimals', 'hours-trailing-zero',
   'title-multi-line', 'full-time-1', 'full-time-yes',
   // work placement
-  'work-placement-empty', 'work-placement-negative', 'work-placement-decimal', 'work-justification-multi-line',
+  'work-placement-empty', 'work-placement-negative', 'work-justification-multi-line',
   'work-justification-2001',
   // documentation and evidence
-  'documents-multi-line', 'documents-2000', 'documents-2001', 'selt-required-yes', 'reason-free-text',
-  'comparison-unknown', 'progression-1001', 'evidence-order-test-provider-first',
+  'documents-multi-line', 'documents-2001', 'reason-free-text', 'comparison-unknown',
+  'evidence-order-test-provider-first',
   // money and nil
   'fees-two-decimals', 'fees-three-decimals', 'fees-max', 'fees-1e9', 'accommodation-nil',
-  'accommodation-nil-with-value', 'accommodation-empty-not-nil', 'nil-on-non-nillable', 'nil-false-on-non-nillable',
+  'accommodation-nil-with-value', 'nil-on-non-nillable', 'nil-false-on-non-nillable',
   // encodings
   'utf8-declared-latin1-name', 'utf16-with-bom', 'latin1-bytes-declared-utf8',
   // child route
-  'child-two-cas', 'child-with-work-placement', 'child-with-evidence', 'child-year-month-dob',
-  'child-doc-against-general', 'general-doc-against-child', 'general-content-in-child-root',
+  'child-with-work-placement', 'child-with-evidence', 'child-doc-against-general', 'general-doc-against-child',
+  'general-content-in-child-root',
   // graduate
-  'graduate-single-entry', 'graduate-child-route-cas', 'graduate-no-entries', 'graduate-id-51',
-  'graduate-report-other', 'graduate-cas-bad-route', 'graduate-cas-13-chars', 'graduate-cas-bad-check-class',
-  'graduate-order-swapped', 'graduate-unknown-namespace',
+  'graduate-single-entry', 'graduate-child-route-cas', 'graduate-no-entries', 'graduate-report-other',
+  'graduate-cas-bad-route', 'graduate-cas-bad-check-class', 'graduate-order-swapped',
+  'graduate-unknown-namespace',
 ]);
 
 export const CORE_CASES: readonly Case[] = ALL_CASES.filter((c) => CORE.has(c.id));
