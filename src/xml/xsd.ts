@@ -102,7 +102,7 @@ type RunOutcome = { kind: 'valid' } | { kind: 'invalid'; result: string; message
 
 async function runValidator(input: { file: string } | { bytes: Buffer }, xsd: string): Promise<RunOutcome> {
   return withSlot(async () => {
-    const source = 'file' in input ? { file: input.file } : new RawBytes(input.bytes);
+    const source = 'file' in input ? { file: path.resolve(input.file) } : new RawBytes(input.bytes);
     try {
       const res = await validateXML(source, xsd);
       if (res.valid) return { kind: 'valid' };

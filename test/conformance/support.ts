@@ -12,7 +12,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { validateXsd, type SchemaName, type XsdViolation } from '../../src/xml/xsd.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const REFERENCE_DIR = path.resolve(REPO_ROOT, '../shared/reference/homeoffice-bdt-v2.1');
+/** The Home Office reference (never part of the repository); CONFORMANCE_REFERENCE_DIR points elsewhere. */
+export const REFERENCE_DIR = path.resolve(
+  process.env.CONFORMANCE_REFERENCE_DIR ?? path.join(REPO_ROOT, '../shared/reference/homeoffice-bdt-v2.1'),
+);
 export const REFERENCE_COMMON_XSD = path.join(REFERENCE_DIR, 'BulkDataCommon-v2.1.xsd');
 export const REFERENCE_GENERAL_XSD = path.join(REFERENCE_DIR, 'BulkDataCASUpload-General-v2.1.xsd');
 export const HAS_REFERENCE = existsSync(REFERENCE_COMMON_XSD) && existsSync(REFERENCE_GENERAL_XSD);
