@@ -157,6 +157,16 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
     expect(await withdrawCas(s.db, { casNumber: s2!.casNumber! }, new Date())).toMatchObject({ kind: 'refused', message: expect.stringContaining('it is CANCELLED') });
   });
 
+  it('an expired or surrendered licence cancels the ASSIGNED CAS too', async () => {
+    for (const status of ['expired', 'surrendered'] as const) {
+      const K = await s.sponsor(licenceFor(status));
+      await s.upload(K, `K-${status}`, [{ applicantId: 'K1', passport: 'K0000001' }]);
+      const k1 = await s.cas(K, 'K1');
+      expect(await changeLicenceStatus(s.db, K, { status }, new Date())).toMatchObject({ kind: 'done', cancelled: [k1.casNumber], sponsor: { status } });
+      expect((await s.history(k1)).at(-1)).toMatchObject({ from: 'ASSIGNED', to: 'CANCELLED', reason: `licence ${status} (cas-bdt sponsor status)` });
+    }
+  });
+
   it('graduate reports: own USED CAS only, another sponsor\'s CAS is not found, re-reports change nothing', async () => {
     const H = await s.sponsor(licenceFor('GRAH'));
     const I = await s.sponsor(licenceFor('GRAI'));

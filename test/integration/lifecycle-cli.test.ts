@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CasView } from '../../src/db/cas-query.ts';
 import { isoDateUtc } from '../../src/domain/dates.ts';
-import { casXml, uploadBytes } from '../helpers/bdt.ts';
+import { casXml, graduateBytes, uploadBytes } from '../helpers/bdt.ts';
 import { runCli } from '../helpers/cli.ts';
 import { licenceFor } from '../helpers/lifecycle.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
@@ -100,7 +100,15 @@ describe.each(STORE_KINDS)('lifecycle commands on %s', (kind) => {
     expect(used.code).toBe(0);
     expect(used.json()).toMatchObject({ casNumber: n2, status: 'USED', usedAt: today, obsoleted: [] });
 
+    // A graduate report for the USED CAS: `cas show` then gives the graduated date.
+    const grad = path.join(dir, 'graduates.xml');
+    writeFileSync(grad, graduateBytes('CLI-GRAD-1', [n2, n1]));
+    const reported = await cli('process', grad, '--sponsor', L, '--json');
+    expect(reported.code).toBe(0);
+    expect(reported.json<{ counts: Record<string, number> }[]>()[0]!.counts).toMatchObject({ records: 2, reported: 1, rejected: 1 });
+
     const shown = await cli('cas', 'show', n2, '--json');
+    expect(shown.json()).toMatchObject({ status: 'USED', graduatedAt: today });
     const history = shown.json<{ history: { from: string | null; to: string; at: string; reason: string }[] }>().history;
     expect(history.map((h) => [h.from, h.to])).toEqual([
       [null, 'READY_TO_GO'],
