@@ -25,7 +25,8 @@ export async function useCas(db: Db, ref: CasRef, applicationDate: string, now: 
       const before = await readCas(tx, ref);
       if (!before) return { kind: 'not-found' };
       // Uses of one person's CAS serialise here, so two of them at once cannot each make
-      // the other OBSOLETE (nor deadlock doing so).
+      // the other OBSOLETE (nor deadlock doing so). One-key form: the int4 hash never
+      // meets the migration lock's key, nor the services' two-key liveness locks.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`person:${before.nationality}:${before.passportNumber}`}))`);
 
       const [done] = await changeStatus(tx, and(refWhere(ref), gte(cas.expiresOn, applicationDate))!, 'use', {
