@@ -1,6 +1,7 @@
 /** Renders the result XML of results.md (namespace urn:cas-bdt:result:1). */
 import { XMLBuilder } from 'fast-xml-parser';
 import { formatPence, type RecordResult, type SubmissionResult } from '../domain/result.ts';
+import { xmlSafe } from './xml-safe.ts';
 
 export const RESULT_NS = 'urn:cas-bdt:result:1';
 
@@ -15,18 +16,6 @@ const builder = new XMLBuilder({
 });
 
 const iso = (d: Date) => d.toISOString();
-
-/** Strips characters XML 1.0 cannot carry, so a hostile value never breaks the result. */
-function xmlSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD').replace(/[\uD800-\uDFFF]/g, (c, i, str) => {
-    const code = c.charCodeAt(0);
-    const next = str.charCodeAt(i + 1);
-    const prev = str.charCodeAt(i - 1);
-    const paired = code <= 0xdbff ? next >= 0xdc00 && next <= 0xdfff : prev >= 0xd800 && prev <= 0xdbff;
-    return paired ? c : '\uFFFD';
-  });
-}
 
 function indent(xml: string, by: string): string {
   return xml
