@@ -10,6 +10,7 @@ import type { AssignSettings } from '../db/assign.ts';
 import { zeroCounts, type Counts, type SubmissionResult } from '../domain/result.ts';
 import type { FileError, FileType, Route } from '../domain/types.ts';
 import { asReplay, renderResult } from '../xml/result-xml.ts';
+import { xmlSafe } from '../xml/xml-safe.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { storeUpload } from './store-upload.ts';
@@ -99,12 +100,9 @@ function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType
   };
 }
 
-/** Messages may quote a hostile file; control characters can be neither stored in jsonb nor written in XML. */
-// eslint-disable-next-line no-control-regex
-const printable = (s: string) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '\uFFFD');
-
 async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[], fileType: FileType, now: Date, fileId?: string): Promise<Processed> {
-  const errors = found.map((e) => ({ ...e, message: printable(e.message) }));
+  // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
+  const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
   return deps.db.transaction(async (tx) => {
     const id = await nextSubmissionId(tx);
     return storeResult(
