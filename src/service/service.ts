@@ -143,16 +143,25 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   let watcher: TreeWatcher | undefined;
   let started = false;
   let sponsorLoop: ReturnType<typeof every> | undefined;
+  /** Sponsors whose folders could not be prepared (logged once; retried at every refresh). */
+  const broken = new Set<string>();
+  const watchSponsor = async (licence: string) => {
+    try {
+      await ensureSponsorFolders(rootDir, licence);
+      watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
+      sponsors.add(licence);
+      if (broken.delete(licence) || started) log.info({ sponsor: licence }, 'watching a new sponsor');
+      await listInbox(licence);
+    } catch (err) {
+      // One sponsor's broken folder must not stop the others.
+      if (!broken.has(licence)) log.warn({ sponsor: licence, err: describeError(err) }, "cannot prepare the sponsor's folders; retrying");
+      broken.add(licence);
+    }
+  };
   const refreshSponsors = async () => {
-    const rows = await listSponsors(opts.db);
-    for (const s of rows) {
-      if (stopping || sponsors.has(s.licenceNumber)) continue;
-      await ensureSponsorFolders(rootDir, s.licenceNumber);
-      watcher?.addInbox(sponsorDir(rootDir, s.licenceNumber, 'inbox'));
-      const isNew = started;
-      sponsors.add(s.licenceNumber);
-      if (isNew) log.info({ sponsor: s.licenceNumber }, 'watching a new sponsor');
-      await listInbox(s.licenceNumber);
+    for (const s of await listSponsors(opts.db)) {
+      if (stopping) return;
+      if (!sponsors.has(s.licenceNumber)) await watchSponsor(s.licenceNumber);
     }
   };
 
@@ -191,23 +200,15 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   };
 
   try {
-    // Start-up: sponsors and their folders, what a stopped instance left, then every inbox.
-    const rows = await listSponsors(opts.db);
-    for (const s of rows) {
-      await ensureSponsorFolders(rootDir, s.licenceNumber);
-      watcher.addInbox(sponsorDir(rootDir, s.licenceNumber, 'inbox'));
-    }
-    const licences = rows.map((s) => s.licenceNumber);
+    // Start-up: what a stopped instance left, then every sponsor's folders and inbox.
+    const licences = (await listSponsors(opts.db)).map((s) => s.licenceNumber);
     log.info(
       `watching ${licences.length} sponsor${licences.length === 1 ? '' : 's'}` +
         (licences.length ? `: ${licences.slice(0, 20).join(', ')}${licences.length > 20 ? `, +${licences.length - 20} more` : ''}` : ' (add one with `cas-bdt sponsor add`)'),
     );
     const recovered = await reconcileClaims(ctx);
     if (recovered) log.info({ claims: recovered }, 'settled files left by a stopped instance');
-    for (const l of licences) {
-      sponsors.add(l);
-      await listInbox(l);
-    }
+    for (const l of licences) await watchSponsor(l);
     started = true;
   } catch (err) {
     await closeStarted();
