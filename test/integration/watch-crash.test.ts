@@ -1,0 +1,129 @@
+/**
+ * The real `cas-bdt watch` process killed with SIGKILL during a backlog of large files, at
+ * different points (inside a file's transaction, after a commit, right after a move),
+ * then restarted until the inbox is empty and stopped with SIGTERM (exit 0). Every crash
+ * invariant is checked on the store afterwards.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, SOCKET_PORT } from '../../src/db/client.ts';
+import { runCli } from '../helpers/cli.ts';
+import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { checkInvariants, ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
+
+const PLAN = {
+  postgres: { files: 16, records: 1500 },
+  pglite: { files: 10, records: 1000 },
+} as const;
+
+describe.each(STORE_KINDS)('watch killed with SIGKILL on %s', (kind) => {
+  const licence = kind === 'postgres' ? 'KILLPG001' : 'KILLPL001';
+  let work: string;
+  let root: string;
+  let storeArgs: string[];
+  let dbUrl: string | undefined;
+  let dataDir: string;
+  let dropDb: (() => Promise<void>) | undefined;
+  const children: Child[] = [];
+
+  beforeAll(async () => {
+    work = tempDir('cas-bdt-kill-');
+    root = path.join(work, 'bdt');
+    dataDir = path.join(work, 'data');
+    if (kind === 'postgres') {
+      const pg = await createPgDatabase();
+      dbUrl = pg.url;
+      dropDb = pg.drop;
+      storeArgs = ['--db', pg.url];
+    } else {
+      storeArgs = ['--data', dataDir];
+    }
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    await dropDb?.();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** A client for watching claim states while the service runs (through its socket on PGlite). */
+  const observer = () =>
+    dbUrl
+      ? postgres(dbUrl, { max: 1, onnotice: () => {} })
+      : postgres({ host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', max: 1, prepare: false, onnotice: () => {} });
+
+  const watch = () => {
+    const c = spawnCli(['watch', ...storeArgs, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500', '--concurrency', '2', '--lease-ms', '3000']);
+    children.push(c);
+    return c;
+  };
+
+  it('finishes every file exactly once after repeated kills', async () => {
+    const { files, records } = PLAN[kind];
+    const added = await runCli(['sponsor', 'add', licence, '--name', 'Crash University', '--allocation', String(files * records), ...storeArgs, '--root', root]);
+    expect(added.code, added.stderr).toBe(0);
+    const inbox = path.join(root, licence, 'inbox');
+    const archive = path.join(root, licence, 'archive');
+    mkdirSync(inbox, { recursive: true });
+    const names = Array.from({ length: files }, (_, i) => `batch-${String(i).padStart(2, '0')}.xml`);
+    // Half the backlog is there before the first start, the rest arrives while it runs.
+    names.slice(0, files / 2).forEach((n, i) => writeFileSync(path.join(inbox, n), upload(licence, `K${kind[1]}${i}`, records)));
+
+    /** Kill points, each made when its run starts. */
+    const killPoints: (() => (sql: postgres.Sql) => Promise<boolean>)[] = [
+      // Inside a file's transaction.
+      () => async (sql) => (await sql`select count(*)::int as n from file_claims where state = 'claimed'`)[0]!.n > 0,
+      // Committed, result or move not done yet; that window is short, so after a while
+      // settle for the moment just after a move.
+      () => {
+        const since = Date.now();
+        const archived = ls(archive).length;
+        return async (sql) =>
+          (await sql`select count(*)::int as n from file_claims where state = 'stored'`)[0]!.n > 0 ||
+          (Date.now() - since > 20_000 && ls(archive).length > archived);
+      },
+      // Just after an input was moved.
+      () => {
+        const archived = ls(archive).length;
+        return async () => ls(archive).length > archived;
+      },
+    ];
+    const killedAt: string[] = [];
+    for (const [k, makePoint] of killPoints.entries()) {
+      const c = watch();
+      await waitForLog(c, /INFO\s+ready/, 90_000);
+      if (k === 0) names.slice(files / 2).forEach((n, i) => writeFileSync(path.join(inbox, n), upload(licence, `K${kind[1]}${files / 2 + i}`, records)));
+      const sql = observer();
+      try {
+        const point = makePoint();
+        await waitFor(() => point(sql), { timeoutMs: 90_000, intervalMs: 5, what: `kill point ${k}` });
+        c.kill('SIGKILL');
+        killedAt.push(`${ls(archive).length} archived`);
+      } finally {
+        c.kill('SIGKILL');
+        await sql.end({ timeout: 1 }).catch(() => {});
+      }
+      expect(await c.exited).toBe(137);
+    }
+
+    const last = watch();
+    await waitForLog(last, /INFO\s+ready/, 90_000);
+    await waitFor(() => ls(inbox).length === 0 && ls(archive).length >= files, { timeoutMs: 180_000, what: 'backlog finished' });
+    last.kill('SIGTERM');
+    expect(await last.exited, last.stderr()).toBe(0);
+    expect(last.stderr()).toMatch(/INFO\s+stopped/);
+
+    const store = await openStore({ databaseUrl: dbUrl, dataDir });
+    try {
+      const inv = await checkInvariants(store.db, root, licence, names, records);
+      expect(inv).toEqual({ submissions: files, cas: files * records, casNumbers: files * records });
+    } finally {
+      await store.close();
+    }
+    // Each kill happened with work in flight.
+    expect(killedAt).toHaveLength(3);
+  });
+});
