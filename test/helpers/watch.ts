@@ -177,7 +177,8 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<number>((resolve) => {
-    proc.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0)));
+    // 'close', not 'exit': by then everything it wrote to stderr has been read.
+    proc.once('close', (code, signal) => resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0)));
   });
   return { proc, stderr: () => err, exited, kill: (s) => void proc.kill(s) };
 }

@@ -1,0 +1,98 @@
+/**
+ * `cas-bdt watch` on the embedded store, as a real process: it serves the store to the
+ * other commands while it runs (a sponsor added meanwhile is watched at once, queries and
+ * allocation work, several at a time), refuses a second service on the same store, and on
+ * SIGTERM finishes the file in progress and exits 0, leaving the store to the next opener.
+ */
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SOCKET_PORT, socketPath } from '../../src/db/client.ts';
+import { runCli } from '../helpers/cli.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { drop, ls, spawnCli, upload, waitForLog, waitProcessed, type Child } from '../helpers/watch.ts';
+
+describe.skipIf(!STORE_KINDS.includes('pglite'))('watch on the embedded store', () => {
+  let work: string;
+  let root: string;
+  let data: string;
+  const children: Child[] = [];
+  const cli = (...args: string[]) => runCli([...args, '--data', data, '--root', root]);
+
+  beforeAll(() => {
+    work = tempDir('cas-bdt-embedded-');
+    root = path.join(work, 'bdt');
+    data = path.join(work, 'data');
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('serves the other commands, watches a sponsor added meanwhile, refuses a second service, stops cleanly on SIGTERM', async () => {
+    expect((await cli('sponsor', 'add', 'EMBED0001', '--name', 'First College', '--allocation', '5000')).code).toBe(0);
+    const service = spawnCli(['watch', '--data', data, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500']);
+    children.push(service);
+    await waitForLog(service, /INFO\s+ready/, 90_000);
+    expect(service.stderr()).toMatch(/store: embedded store at .* \(served to other commands on .*\.s\.PGSQL\.5432\)/);
+    expect(service.stderr()).toMatch(/watching 1 sponsor: EMBED0001/);
+
+    // A sponsor added through the running service is watched without a restart.
+    const added = await cli('sponsor', 'add', 'EMBED0002', '--name', 'Second School', '--allocation', '3', '--json');
+    expect(added.code, added.stderr).toBe(0);
+    await waitForLog(service, /watching a new sponsor sponsor=EMBED0002/, 30_000);
+    drop(path.join(root, 'EMBED0002', 'inbox'), 'first.xml', upload('EMBED0002', 'E2A', 2));
+    await waitProcessed(root, 'EMBED0002', ['first.xml']);
+    expect(service.stderr()).toMatch(/processed sponsor=EMBED0002 file=first.xml outcome=ACCEPTED submission=\d+ records=2 created=2 amended=0 assigned=2/);
+
+    const list = await cli('cas', 'list', '--sponsor', 'EMBED0002', '--json');
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json<{ status: string }[]>().map((c) => c.status)).toEqual(['ASSIGNED', 'ASSIGNED']);
+    expect((await cli('sponsor', 'allocate', 'EMBED0002', '5')).code).toBe(0);
+    const shown = await cli('sponsor', 'show', 'EMBED0002', '--json');
+    expect(shown.json<{ allocation: unknown }>().allocation).toEqual({ granted: 8, used: 2, unused: 6 });
+
+    // A second service on the same store is refused.
+    const second = spawnCli(['watch', '--data', data, '--root', root]);
+    children.push(second);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toMatch(/another cas-bdt watch is already serving the embedded store/);
+
+    // Commands run while a large file is being processed, several at once.
+    writeFileSync(path.join(root, 'EMBED0001', 'inbox', 'large.xml'), upload('EMBED0001', 'E1L', 1500));
+    const observer = postgres({ host: data, port: SOCKET_PORT, user: 'postgres', database: 'template1', max: 1, prepare: false, onnotice: () => {} });
+    try {
+      await waitFor(async () => (await observer`select count(*)::int as n from file_claims where state = 'claimed'`)[0]!.n > 0, {
+        timeoutMs: 60_000,
+        intervalMs: 10,
+        what: 'large file in progress',
+      });
+      const busy = await Promise.all([cli('sponsor', 'list', '--json'), cli('submissions', '--json'), cli('cas', 'list', '--sponsor', 'EMBED0002', '--json'), cli('sponsor', 'show', 'EMBED0001', '--json')]);
+      for (const r of busy) expect(r.code, r.stderr).toBe(0);
+      expect(busy[0]!.json<unknown[]>()).toHaveLength(2);
+      // SIGTERM while it is in progress: the file is finished, then the service exits 0.
+      const stillClaimed = (await observer`select count(*)::int as n from file_claims where state <> 'done'`)[0]!.n;
+      service.kill('SIGTERM');
+      expect(await service.exited, service.stderr()).toBe(0);
+      expect(stillClaimed).toBeGreaterThan(0);
+    } finally {
+      await observer.end({ timeout: 1 }).catch(() => {});
+    }
+    expect(service.stderr()).toMatch(/processed sponsor=EMBED0001 file=large.xml outcome=ACCEPTED submission=\d+ records=1500/);
+    expect(service.stderr()).toMatch(/INFO\s+stopped/);
+    expect(ls(path.join(root, 'EMBED0001', 'inbox'))).toEqual([]);
+    expect(ls(path.join(root, 'EMBED0001', 'outbox'))).toEqual(['large.result.xml']);
+    expect(existsSync(socketPath(data))).toBe(false);
+
+    // The store is free again: commands open it directly.
+    const after = await cli('submissions', '--json');
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.json<{ file: string; outcome: string }[]>().map((s) => [s.file, s.outcome]).sort()).toEqual([
+      ['first.xml', 'ACCEPTED'],
+      ['large.xml', 'ACCEPTED'],
+    ]);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Two real `cas-bdt watch` processes on one PostgreSQL database and one folder tree:
+ * every file is processed by exactly one of them, including files dropped while both run
+ * and the files one of them was working on when it was killed (the other takes them over
+ * as soon as its liveness lock is gone, without waiting for the lease).
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/db/client.ts';
+import { runCli } from '../helpers/cli.ts';
+import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { checkInvariants, drop, ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
+
+const processedLines = (c: Child) => (c.stderr().match(/INFO\s+(processed|finished after a restart) /g) ?? []).length;
+
+describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one PostgreSQL and one tree', () => {
+  let work: string;
+  let root: string;
+  let url: string;
+  let dropDb: () => Promise<void>;
+  const children: Child[] = [];
+
+  beforeAll(async () => {
+    work = tempDir('cas-bdt-multi-');
+    root = path.join(work, 'bdt');
+    ({ url, drop: dropDb } = await createPgDatabase());
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    await dropDb?.();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  // A long lease: a takeover within this test can only come from the liveness lock.
+  const watch = () => {
+    const c = spawnCli(['watch', '--db', url, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500', '--concurrency', '2', '--lease-ms', '600000']);
+    children.push(c);
+    return c;
+  };
+
+  it('processes each file exactly once, also after one instance is killed mid-file', async () => {
+    const licences = ['MULTI0001', 'MULTI0002'];
+    for (const l of licences) {
+      const r = await runCli(['sponsor', 'add', l, '--name', `Multi ${l}`, '--allocation', '100000', '--db', url, '--root', root]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const records = 200;
+    const perSponsor = 9;
+    const names = Array.from({ length: perSponsor }, (_, i) => `m-${String(i).padStart(2, '0')}.xml`);
+    const inbox = (l: string) => path.join(root, l, 'inbox');
+    // A third of the files before the start, the rest dropped while both run.
+    for (const l of licences) names.slice(0, 3).forEach((n, i) => writeFileSync(path.join(inbox(l), n), upload(l, `${l}-${i}`, records)));
+
+    const a = watch();
+    const b = watch();
+    await Promise.all([waitForLog(a, /INFO\s+ready/, 90_000), waitForLog(b, /INFO\s+ready/, 90_000)]);
+    for (const l of licences) names.slice(3).forEach((n, i) => drop(inbox(l), n, upload(l, `${l}-${i + 3}`, records)));
+
+    // Kill A while it holds a file inside its transaction.
+    const observer = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      // The victim has finished a file already and is inside the transaction of another.
+      const victim = await waitFor(
+        async () => {
+          const [row] = await observer`select c.owner from file_claims c
+            where c.state = 'claimed' and exists (select 1 from file_claims d where d.owner = c.owner and d.state = 'done') limit 1`;
+          return row?.owner as number | undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 5, what: 'an instance inside a transaction after finishing a file' },
+      );
+      const aKey = Number(/instance=(\d+)/.exec(a.stderr())?.[1]);
+      const target = victim === aKey ? a : b;
+      target.kill('SIGKILL');
+      expect(await target.exited).toBe(137);
+      const survivor = target === a ? b : a;
+
+      await waitFor(() => licences.every((l) => ls(inbox(l)).length === 0 && ls(path.join(root, l, 'archive')).length >= perSponsor), {
+        timeoutMs: 180_000,
+        what: 'all files archived by the survivor',
+      });
+      await waitFor(async () => (await observer`select count(*)::int as n from file_claims where state <> 'done'`)[0]!.n === 0, { what: 'claims done' });
+      survivor.kill('SIGTERM');
+      expect(await survivor.exited, survivor.stderr()).toBe(0);
+      // Each file reported once in all: nothing processed twice.
+      expect(processedLines(a) + processedLines(b)).toBe(licences.length * perSponsor);
+      expect(processedLines(a)).toBeGreaterThan(0);
+      expect(processedLines(b)).toBeGreaterThan(0);
+    } finally {
+      await observer.end({ timeout: 1 });
+    }
+
+    const store = await openStore({ databaseUrl: url, dataDir: work });
+    try {
+      for (const l of licences) await checkInvariants(store.db, root, l, names, records);
+    } finally {
+      await store.close();
+    }
+  });
+});
