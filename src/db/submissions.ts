@@ -1,5 +1,5 @@
 /** Received files and their stored results. */
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Counts } from '../domain/result.ts';
 import type { FileError, FileOutcome, FileType } from '../domain/types.ts';
 import type { Db } from './client.ts';
@@ -26,35 +26,21 @@ export async function nextSubmissionId(db: Db): Promise<number> {
   return Number(row!.id);
 }
 
-export async function findAccepted(db: Db, licence: string, sha256: string): Promise<SubmissionRow | undefined> {
+/** The sponsor's original ACCEPTED submission (not a replay) matching `match`. */
+async function findOriginalAccepted(db: Db, licence: string, match: SQL): Promise<SubmissionRow | undefined> {
   const [row] = await db
     .select()
     .from(submissions)
-    .where(
-      and(
-        eq(submissions.sponsorLicenceNumber, licence),
-        eq(submissions.sha256, sha256),
-        eq(submissions.outcome, 'ACCEPTED'),
-        isNull(submissions.replayOf),
-      ),
-    );
+    .where(and(eq(submissions.sponsorLicenceNumber, licence), eq(submissions.outcome, 'ACCEPTED'), isNull(submissions.replayOf), match));
   return row;
 }
 
-export async function findAcceptedUploadByFileId(db: Db, licence: string, fileId: string): Promise<SubmissionRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(submissions)
-    .where(
-      and(
-        eq(submissions.sponsorLicenceNumber, licence),
-        eq(submissions.fileId, fileId),
-        eq(submissions.outcome, 'ACCEPTED'),
-        isNull(submissions.replayOf),
-        sql`${submissions.fileType} in ('UPLOAD_GENERAL', 'UPLOAD_CHILD')`,
-      ),
-    );
-  return row;
+export function findAccepted(db: Db, licence: string, sha256: string): Promise<SubmissionRow | undefined> {
+  return findOriginalAccepted(db, licence, eq(submissions.sha256, sha256));
+}
+
+export function findAcceptedUploadByFileId(db: Db, licence: string, fileId: string): Promise<SubmissionRow | undefined> {
+  return findOriginalAccepted(db, licence, sql`${submissions.fileId} = ${fileId} and ${submissions.fileType} in ('UPLOAD_GENERAL', 'UPLOAD_CHILD')`);
 }
 
 export async function insertSubmission(db: Db, row: typeof submissions.$inferInsert): Promise<void> {

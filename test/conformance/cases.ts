@@ -491,9 +491,8 @@ export const GRADUATE_CASES: readonly Case[] = graduate;
 export const ALL_CASES: readonly Case[] = [...cases, ...graduate];
 
 /**
- * Each validation starts a JVM (about a third of a second), so the default run and the
- * committed fixture corpus use this core selection, which still touches every rule family;
- * CONFORMANCE_FULL=1 runs the whole catalogue in the differential test.
+ * The committed fixture corpus (fixtures/conformance) uses this core selection, which
+ * still touches every rule family; the differential test runs the whole catalogue.
  */
 const CORE = new Set([
   // examples
@@ -546,7 +545,6 @@ const CORE = new Set([
 
 export const CORE_CASES: readonly Case[] = ALL_CASES.filter((c) => CORE.has(c.id));
 
-export const FULL_RUN = process.env.CONFORMANCE_FULL === '1';
 
 {
   const seen = new Set<string>();

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SchemaName } from '../../src/xml/xsd.ts';
-import { CONFORMANCE_FIXTURES, REPO_ROOT, briefly, judge, limiter, type Judgement, type Verdict } from './support.ts';
+import { CONFORMANCE_FIXTURES, REPO_ROOT, briefly, judge, judgeAll, limiter, type Judgement, type Verdict } from './support.ts';
 
 interface ExpectedEntry {
   schema: Extract<SchemaName, 'upload-general' | 'upload-child' | 'graduate'>;
@@ -25,12 +25,8 @@ describe(`fixtures/conformance (${files.length} documents)`, () => {
   const results = new Map<string, Judgement>();
 
   beforeAll(async () => {
-    await Promise.all(
-      files.map(async (f) => {
-        const bytes = readFileSync(path.join(CONFORMANCE_FIXTURES, f));
-        results.set(f, await run(() => judge(bytes, expected[f]!.schema)));
-      }),
-    );
+    const judged = await judgeAll(files.map((f) => ({ bytes: readFileSync(path.join(CONFORMANCE_FIXTURES, f)), schema: expected[f]!.schema })));
+    files.forEach((f, i) => results.set(f, judged[i]!));
   }, 600_000);
 
   it('has a corpus with both verdicts for every schema', () => {

@@ -4,12 +4,14 @@
  * surgery on XML documents (mutations are made on the text so that everything else in
  * the document stays byte-for-byte as the example had it).
  */
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { validateXsd, type SchemaName, type XsdViolation } from '../../src/xml/xsd.ts';
+import { schemaPath, validateXsd, type SchemaName, type XsdViolation } from '../../src/xml/xsd.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The Home Office reference (never part of the repository); CONFORMANCE_REFERENCE_DIR points elsewhere. */
@@ -79,6 +81,64 @@ export interface Judgement {
 export async function judge(bytes: Buffer, schema: SchemaName | { path: string }): Promise<Judgement> {
   const violations = await validateXsd({ bytes }, schema);
   return { verdict: violations.length === 0 ? 'valid' : 'invalid', violations };
+}
+
+const BATCH_SOURCE = path.join(REPO_ROOT, 'test/conformance/java/BatchValidator.java');
+
+/** Compiles the batch validator once per source version (javac is part of the JDK the validator needs). */
+function batchValidatorClasspath(): string {
+  const source = readFileSync(BATCH_SOURCE);
+  const dir = path.join(os.tmpdir(), `cas-bdt-batch-validator-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`);
+  if (existsSync(path.join(dir, 'BatchValidator.class'))) return dir;
+  const building = `${dir}.${process.pid}`;
+  execFileSync('javac', ['-d', building, BATCH_SOURCE]);
+  try {
+    renameSync(building, dir);
+  } catch {
+    // Another worker compiled it first.
+  }
+  return dir;
+}
+
+/**
+ * Judges many documents in one JVM (test/conformance/java/BatchValidator.java validates
+ * exactly as the product's validator does, minus a JVM start per document).
+ */
+export async function judgeAll(items: { bytes: Buffer; schema: SchemaName | { path: string } }[]): Promise<Judgement[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cas-bdt-judge-'));
+  try {
+    const lines: string[] = [];
+    for (const [i, item] of items.entries()) {
+      const file = path.join(dir, `${i}.xml`);
+      await writeFile(file, item.bytes);
+      lines.push(`${typeof item.schema === 'string' ? schemaPath(item.schema) : path.resolve(item.schema.path)}\t${file}`);
+    }
+    const child = spawn('java', ['-cp', batchValidatorClasspath(), 'BatchValidator'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stdin.end(`${lines.join('\n')}\n`);
+    const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+    if (code !== 0) throw new Error(`batch validator exited with ${code}`);
+    const results: Judgement[] = [];
+    let current: XsdViolation[] | undefined;
+    for (const line of out.split('\n')) {
+      if (line.startsWith('DOC ')) current = [];
+      else if (line === 'END' && current) {
+        results.push({ verdict: current.length === 0 ? 'valid' : 'invalid', violations: current });
+        current = undefined;
+      } else if (line.startsWith('ERR ') && current) {
+        const m = /^ERR (\w+) (-?\d+) (-?\d+) (.*)$/.exec(line)!;
+        const v: XsdViolation = { severity: m[1] as XsdViolation['severity'], message: m[4]!.replace(/^cvc-[\w.-]+:\s*/, '') };
+        if (Number(m[2]) > 0) v.line = Number(m[2]);
+        if (Number(m[3]) > 0) v.column = Number(m[3]);
+        current.push(v);
+      }
+    }
+    if (results.length !== items.length) throw new Error(`batch validator answered ${results.length} of ${items.length} documents`);
+    return results;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export function briefly(violations: XsdViolation[]): string {
