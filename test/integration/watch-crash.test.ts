@@ -15,8 +15,8 @@ import { waitFor } from '../helpers/wait.ts';
 import { checkInvariants, ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
 
 const PLAN = {
-  postgres: { files: 16, records: 1500 },
-  pglite: { files: 10, records: 1000 },
+  postgres: { files: 12, records: 1000 },
+  pglite: { files: 8, records: 800 },
 } as const;
 
 describe.each(STORE_KINDS)('watch killed with SIGKILL on %s', (kind) => {

@@ -46,7 +46,7 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('watch on the embedded store', 
     await waitForLog(service, /watching a new sponsor sponsor=EMBED0002/, 30_000);
     drop(path.join(root, 'EMBED0002', 'inbox'), 'first.xml', upload('EMBED0002', 'E2A', 2));
     await waitProcessed(root, 'EMBED0002', ['first.xml']);
-    expect(service.stderr()).toMatch(/processed sponsor=EMBED0002 file=first.xml outcome=ACCEPTED submission=\d+ records=2 created=2 amended=0 assigned=2/);
+    await waitForLog(service, /processed sponsor=EMBED0002 file=first.xml outcome=ACCEPTED submission=\d+ records=2 created=2 amended=0 assigned=2/);
 
     const list = await cli('cas', 'list', '--sponsor', 'EMBED0002', '--json');
     expect(list.code, list.stderr).toBe(0);

@@ -67,7 +67,8 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     );
     const stored = await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence));
     expect(stored.map((c) => c.status)).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED']);
-    expect(svc.logs.join('')).toMatch(new RegExp(`processed sponsor=${licence} file=before.xml outcome=ACCEPTED submission=\\d+ records=2 created=2`));
+    // The line comes once the claim is done, just after the move.
+    await waitFor(() => new RegExp(`processed sponsor=${licence} file=before.xml outcome=ACCEPTED submission=\\d+ records=2 created=2`).test(svc.logs.join('')), { what: 'log line' });
     // No personal data in the log.
     expect(svc.logs.join('')).not.toMatch(/Okafor|Ada|A01234567|2001-04-12/);
   });
@@ -132,7 +133,7 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     expect(rows.map((r) => r.outcome)).toEqual(['REJECTED', 'REJECTED']);
     expect(readFileSync(path.join(dir(licence, 'outbox'), 'broken.result.xml'), 'utf8')).toContain('E_NOT_WELL_FORMED');
     expect(readFileSync(path.join(dir(licence, 'outbox'), 'picture.png.result.xml'), 'utf8')).toMatch(/E_ENCODING|E_NOT_WELL_FORMED/);
-    expect(svc.logs.join('')).toMatch(/outcome=REJECTED/);
+    await waitFor(() => /outcome=REJECTED/.test(svc.logs.join('')), { what: 'log line' });
   });
 
   it("rejects another sponsor's file dropped in this inbox (E_SPONSOR_MISMATCH) and acts only on this sponsor", async () => {
@@ -260,7 +261,7 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       expect(ls(dir(licence, 'outbox'))).toEqual(['c1.result.xml']);
       expect(ls(dir(licence, 'archive'))).toHaveLength(1);
       expect((await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence))).length).toBe(2);
-      expect(svc.logs.join('')).toMatch(/finished after a restart sponsor=\w+ file=c1.xml/);
+      await waitFor(() => /finished after a restart sponsor=\w+ file=c1.xml/.test(svc.logs.join('')), { what: 'log line' });
     });
 
     it('after the result was written, moves the input without a second result', async () => {
@@ -327,8 +328,10 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       await other.die();
       await waitProcessed(root, licence, ['held.xml']);
       expect((await subsOf(licence)).length).toBe(2);
-      const [after] = await rowsOf<{ owner: number; state: string }>(t.store.db, sql`select owner, state from file_claims where file_name = 'held.xml'`);
-      expect(after).toEqual({ owner: svc.service.instanceKey, state: 'done' });
+      await waitFor(async () => {
+        const [after] = await rowsOf<{ owner: number; state: string }>(t.store.db, sql`select owner, state from file_claims where file_name = 'held.xml'`);
+        return after?.state === 'done' && after.owner === svc.service.instanceKey;
+      }, { what: 'claim done by this instance' });
     });
   });
 });
