@@ -22,21 +22,35 @@ export interface LogOptions {
 const PERSONAL = ['familyName', 'givenName', 'passportNumber', 'dateOfBirth', 'name', 'FamilyName', 'GivenName', 'PassportNumber', 'DateOfBirth'];
 
 /**
- * What is safe to say about an error: its code and message. Database data and integrity
- * errors (SQLSTATE classes 22 and 23) can quote the offending values, so their quoted
- * parts are dropped.
+ * What is safe to say about an error: a code and a message. drizzle wraps driver errors
+ * in a message that quotes the SQL and its parameters (names, passport numbers), so the
+ * message comes from the innermost cause and a wrapper's "Failed query" text is never
+ * used. Database data and integrity errors (SQLSTATE classes 22 and 23) can quote the
+ * offending values, so their quoted parts are dropped too.
  */
 export function describeError(err: unknown): { code?: string; message: string } {
-  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if (err && typeof err === 'object' && 'message' in err && !(err instanceof Error) && !('cause' in err)) {
+    // Already described (a logged field passing through the serializer again).
+    return err as { code?: string; message: string };
+  }
+  let inner = err as { message?: unknown; cause?: unknown; code?: unknown } | undefined;
+  let code: string | undefined;
+  for (let depth = 0; inner && depth < 10; depth++) {
+    if (typeof inner.code === 'string') code ??= inner.code;
+    if (!inner.cause || typeof inner.cause !== 'object') break;
+    inner = inner.cause as typeof inner;
+  }
   const state = sqlState(err);
-  const code = state ?? (typeof e?.code === 'string' ? e.code : undefined);
-  let message = typeof e?.message === 'string' ? e.message : String(err);
+  if (state) code = state;
+  let message = typeof inner?.message === 'string' ? inner.message : String(inner);
+  if (/^Failed query:/.test(message)) message = 'database query failed';
   if (state && /^2[23]/.test(state)) message = message.replace(/"[^"]*"|'[^']*'|\([^)]*\)/g, '…');
   return code ? { code, message } : { message };
 }
 
 function formatValue(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  const described = v && typeof v === 'object' && 'message' in v ? (v as { code?: string; message: string }) : undefined;
+  const s = described ? `${described.code ? `${described.code}: ` : ''}${described.message}` : typeof v === 'string' ? v : JSON.stringify(v);
   return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
 }
 

@@ -36,10 +36,44 @@ export interface Store {
    * connections). The in-process PGlite is one session, so it returns the same db.
    */
   session(): Promise<{ db: Db; close(): Promise<void> }>;
+  /**
+   * Replaces the connection pool (PostgreSQL and the socket). postgres.js 3.4.9 can leave
+   * a connection unusable for good when the server closed it inside a transaction (its
+   * ROLLBACK is written to the dead socket from a timer and throws there; later queries
+   * on it hang until the connect timeout); the service calls this after a lost
+   * connection. Queries still running on the old pool get 10 s to finish.
+   */
+  reset?(): Promise<void>;
   close(): Promise<void>;
 }
 
 export class StoreBusyError extends Error {}
+
+const CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  // admin_shutdown, crash_shutdown, cannot_connect_now
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+/** True when the error says a database connection was lost or could not be made (SQLSTATE class 08 included). */
+export function isConnectionError(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 10; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
+  }
+  return false;
+}
 
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 /** Any constant: all cas-bdt processes take this advisory lock around migrations. */
@@ -117,23 +151,39 @@ export interface OpenOptions {
    * short-lived command would stay there until the service stops).
    */
   prepare?: boolean;
+  /**
+   * Let postgres.js fetch array types on every new connection (default true). The watch
+   * service turns it off: postgres.js 3.4.9 drops that query's promise, so a connection
+   * killed while it runs (database restart) becomes an unhandled rejection that would
+   * stop the service (porsager/postgres#1192). drizzle parses array columns itself.
+   */
+  fetchTypes?: boolean;
 }
 
 async function openPostgres(url: string | undefined, socketDir: string | undefined, opts: OpenOptions, kind: StoreKind): Promise<Store> {
+  const common: postgres.Options<{}> = opts.fetchTypes === false ? { fetch_types: false } : {};
   const connect = (max: number, extra: postgres.Options<{}> = {}) =>
     socketDir
-      ? postgresClient({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', prepare: opts.prepare ?? false, ...extra }, max)
-      : postgresClient({ url, ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}), ...extra }, max);
+      ? postgresClient({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', prepare: opts.prepare ?? false, ...common, ...extra }, max)
+      : postgresClient({ url, ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}), ...common, ...extra }, max);
   // Through the socket, a recycled connection would leave its prepared statements behind.
-  const client = connect(opts.maxConnections ?? (socketDir ? 4 : 10), socketDir && opts.prepare ? { max_lifetime: null } : {});
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const newClient = () => connect(opts.maxConnections ?? (socketDir ? 4 : 10), socketDir && opts.prepare ? { max_lifetime: null } : {});
+  let client = newClient();
+  let current = drizzlePostgres(client, { schema }) as unknown as Db;
   try {
     await client`select 1`;
-    if (opts.migrate !== false) await migrateWithLock(client, db);
+    if (opts.migrate !== false) await migrateWithLock(client, current);
   } catch (err) {
     await client.end({ timeout: 1 }).catch(() => {});
     throw err;
   }
+  // `db` always reaches the current pool, so that `reset` can replace a broken one.
+  const db = new Proxy(current, {
+    get(_target, prop) {
+      const value = Reflect.get(current, prop, current) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(current) : value;
+    },
+  });
   return {
     db,
     kind,
@@ -142,6 +192,13 @@ async function openPostgres(url: string | undefined, socketDir: string | undefin
       // One connection that is never recycled; postgres.js reconnects it if it drops.
       const one = connect(1, { max_lifetime: null, idle_timeout: 0 });
       return { db: drizzlePostgres(one, { schema }) as unknown as Db, close: () => one.end({ timeout: 5 }) };
+    },
+    reset: async () => {
+      const old = client;
+      client = newClient();
+      current = drizzlePostgres(client, { schema }) as unknown as Db;
+      // Work still running on the old pool may finish; a stuck connection is cut after the grace.
+      await old.end({ timeout: 10 }).catch(() => {});
     },
     close: () => client.end({ timeout: 5 }),
   };
@@ -184,7 +241,7 @@ export async function openPgliteDirect(
  * serves the directory or another process holds it past `lockWaitMs`; waiting covers a
  * short command that has it open and the lock of a killed process going stale (5 s).
  */
-export async function openServedStore(opts: { dataDir: string; lockWaitMs?: number; maxConnections?: number }): Promise<Store> {
+export async function openServedStore(opts: { dataDir: string; lockWaitMs?: number; maxConnections?: number; fetchTypes?: boolean }): Promise<Store> {
   const { dataDir } = opts;
   const serving = () =>
     new StoreBusyError(`another cas-bdt watch is already serving the embedded store at ${dataDir}; only one service may run on it`);
@@ -218,7 +275,14 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
       undefined,
       dataDir,
       // The service's connections live as long as it does, so prepared statements stay bounded.
-      { databaseUrl: undefined, dataDir, migrate: false, prepare: true, maxConnections: opts.maxConnections ?? 6 },
+      {
+        databaseUrl: undefined,
+        dataDir,
+        migrate: false,
+        prepare: true,
+        maxConnections: opts.maxConnections ?? 6,
+        ...(opts.fetchTypes !== undefined ? { fetchTypes: opts.fetchTypes } : {}),
+      },
       'pglite-socket',
     );
     closeAll.unshift(() => client.close());
@@ -227,6 +291,7 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
       kind: 'pglite-socket',
       describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})`,
       session: client.session,
+      ...(client.reset ? { reset: client.reset } : {}),
       close: closeReverse,
     };
   } catch (err) {

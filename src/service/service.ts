@@ -8,7 +8,7 @@
 import { opendir, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AssignSettings } from '../db/assign.ts';
-import type { Db } from '../db/client.ts';
+import { isConnectionError, type Db, type Store } from '../db/client.ts';
 import { expireDue } from '../db/expire.ts';
 import { listSponsors } from '../db/sponsors.ts';
 import { isoDateUtc } from '../domain/dates.ts';
@@ -25,8 +25,10 @@ import { Scheduler } from './scheduler.ts';
 
 export interface ServiceOptions {
   db: Db;
-  /** A dedicated connection for this instance's liveness lock (`Store.session()`). */
-  session: Db;
+  /** Opens the dedicated connection for this instance's liveness lock (`Store.session`). */
+  openSession: Store['session'];
+  /** Called when a database connection was lost (the watch command replaces its pool). */
+  onConnectionLost?: (err: unknown) => void;
   rootDir: string;
   /** Size and mtime stable this long before a file is taken (ms). */
   settleMs: number;
@@ -99,7 +101,10 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   const rootDir = path.resolve(opts.rootDir);
   await mkdir(rootDir, { recursive: true });
   const leaseMs = opts.leaseMs ?? 30_000;
-  const instance: Instance = await registerInstance(opts.session, opts.db, { leaseMs, log });
+  const instance: Instance = await registerInstance(opts.openSession, opts.db, { leaseMs, log });
+  const lost = (err: unknown) => {
+    if (isConnectionError(err)) opts.onConnectionLost?.(err);
+  };
   const ctx: ServiceContext = {
     db: opts.db,
     rootDir,
@@ -123,6 +128,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     identify: regularFileIdentity,
     run: (c) => handleFile(ctx, c),
     onFault: (c, err, retryInMs, firstOfStep) => {
+      lost(err);
       const fields = { sponsor: c.licence, file: c.name, err: describeError(err), retryInS: Math.round(retryInMs / 100) / 10 };
       if (firstOfStep) log.warn(fields, 'could not process the file (infrastructure fault); it stays in the inbox and is retried');
       else log.debug(fields, 'fault while the service is backing off');
@@ -216,13 +222,16 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   }
 
   sponsorLoop = every(opts.sponsorRefreshMs ?? Math.min(opts.scanIntervalMs, 5000), refreshSponsors, (err, first) => {
+    lost(err);
     if (first) log.warn({ err: describeError(err) }, 'could not read the sponsor list; retrying');
   });
   const sponsorLoopStarted = sponsorLoop;
   const scanLoop = every(opts.scanIntervalMs, scan, (err, first) => {
+    lost(err);
     if (first) log.warn({ err: describeError(err) }, 'inbox scan failed; retrying at the next one');
   });
   const sweepLoop = every(opts.sweepIntervalMs ?? 3_600_000, sweep, (err, first) => {
+    lost(err);
     if (first) log.warn({ err: describeError(err) }, 'expiry sweep failed; retrying at the next one');
   });
   void sweepLoop.run();

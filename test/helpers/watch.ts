@@ -57,11 +57,10 @@ export interface InProcessService {
 /** The service in this process, with small intervals and every log line kept. */
 export async function startInProcess(store: Store, rootDir: string, over: Partial<ServiceOptions> = {}): Promise<InProcessService> {
   const logs: string[] = [];
-  const session = await store.session();
   const log = createLogger({ write: (l) => void logs.push(l), level: 'debug' });
   const service = await startService({
     db: store.db,
-    session: session.db,
+    openSession: () => store.session(),
     rootDir,
     settleMs: 100,
     scanIntervalMs: 300,
@@ -82,7 +81,6 @@ export async function startInProcess(store: Store, rootDir: string, over: Partia
       if (stopped) return;
       stopped = true;
       await service.stop();
-      await session.close();
     },
   };
 }

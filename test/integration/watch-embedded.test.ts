@@ -94,5 +94,5 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('watch on the embedded store', 
       ['first.xml', 'ACCEPTED'],
       ['large.xml', 'ACCEPTED'],
     ]);
-  });
+  }, 300_000);
 });

@@ -99,5 +99,39 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one P
     } finally {
       await store.close();
     }
-  });
+  }, 300_000);
+
+  it('keeps running when the database drops its connection mid-transaction, and processes the file once', async () => {
+    const licence = 'DBDOWN001';
+    const r = await runCli(['sponsor', 'add', licence, '--name', 'Outage College', '--allocation', '10000', '--db', url, '--root', root]);
+    expect(r.code, r.stderr).toBe(0);
+    const service = watch();
+    await waitForLog(service, /INFO\s+ready/, 90_000);
+    drop(path.join(root, licence, 'inbox'), 'outage.xml', upload(licence, 'OUT', 1500));
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      // The server closes the connection holding the file's transaction, until the service has hit it.
+      await waitFor(
+        async () => {
+          await admin`select pg_terminate_backend(pid) from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'
+              and (state like 'idle in transaction%' or xact_start < query_start)`;
+          return /infrastructure fault.* file=outage.xml/.test(service.stderr());
+        },
+        { timeoutMs: 90_000, intervalMs: 10, what: 'the fault' },
+      );
+    } finally {
+      await admin.end({ timeout: 1 });
+    }
+    await waitForLog(service, /processed sponsor=DBDOWN001 file=outage.xml outcome=ACCEPTED submission=\d+ records=1500/, 90_000);
+    service.kill('SIGTERM');
+    expect(await service.exited, service.stderr()).toBe(0);
+    expect(service.stderr()).not.toMatch(/FATAL/);
+    const store = await openStore({ databaseUrl: url, dataDir: work });
+    try {
+      await checkInvariants(store.db, root, licence, ['outage.xml'], 1500);
+    } finally {
+      await store.close();
+    }
+  }, 300_000);
 });

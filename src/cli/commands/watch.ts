@@ -8,7 +8,8 @@
  */
 import { Option, type Command } from 'commander';
 import { openServedStore, openStore, type Store } from '../../db/client.ts';
-import { createLogger } from '../../log.ts';
+import { sqlState } from '../../db/sql-util.ts';
+import { createLogger, describeError } from '../../log.ts';
 import { startService } from '../../service/service.ts';
 import { usage } from '../context.ts';
 import type { Runner } from '../main.ts';
@@ -33,8 +34,8 @@ export function registerWatchCommand(program: Command, run: Runner): void {
 
         log.info(`cas-bdt watch: root ${cfg.rootDir}`);
         const store: Store = cfg.databaseUrl
-          ? await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4 })
-          : await openServedStore({ dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4 });
+          ? await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false })
+          : await openServedStore({ dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false });
         log.info(`store: ${store.describe}`);
 
         let signalled = 0;
@@ -50,14 +51,43 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           log.warn(`${signal} again: stopping at once; the next start finishes what was interrupted`);
           process.exit(130);
         };
+        // The service must outlive a database outage. postgres.js 3.4.9 lets errors escape
+        // from connections the server closed: the promise of its type query is dropped,
+        // and the ROLLBACK of a transaction whose connection died is written to the dead
+        // socket from a timer, which throws there and leaves that connection unusable for
+        // good. Log those; for the second, replace the pool. Every file's own work is
+        // caught and retried anyway. Anything else escaping is a bug: stop (exit 1) and
+        // let the restart finish what was in progress.
+        const fromDriver = (err: unknown) => /node_modules[\\/]postgres[\\/]/.test((err as Error)?.stack ?? '') || sqlState(err) !== undefined;
+        let resetting: Promise<void> | undefined;
+        const resetPool = () => {
+          if (store.reset) resetting ??= store.reset().finally(() => (resetting = undefined));
+        };
+        const onStray = (err: unknown, origin: string) => {
+          if (!fromDriver(err)) {
+            log.fatal({ err: describeError(err), stack: (err as Error)?.stack }, 'unexpected error; stopping (a restart finishes what was in progress)');
+            process.exit(1);
+          }
+          if (origin === 'unhandledRejection' || !store.reset) {
+            log.warn({ err: describeError(err) }, 'database driver error outside any query; carrying on');
+            return;
+          }
+          log.warn({ err: describeError(err) }, 'database connection broken by the driver; opening a new pool');
+          resetPool();
+        };
+        const onRejection = (err: unknown) => onStray(err, 'unhandledRejection');
+        const onException = (err: unknown) => onStray(err, 'uncaughtException');
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
-        let session: Awaited<ReturnType<Store['session']>> | undefined;
+        process.on('unhandledRejection', onRejection);
+        process.on('uncaughtException', onException);
         try {
-          session = await store.session();
           const service = await startService({
             db: store.db,
-            session: session.db,
+            openSession: () => store.session(),
+            // A lost connection can leave postgres.js's pool with a connection that never
+            // works again (see Store.reset): start the retries on a fresh pool.
+            onConnectionLost: resetPool,
             rootDir: cfg.rootDir,
             settleMs: cfg.settleMs,
             scanIntervalMs: cfg.scanIntervalMs,
@@ -73,10 +103,12 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           log.info('stopped');
           return 0;
         } finally {
-          await session?.close().catch(() => {});
+          await resetting;
           await store.close();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          process.off('unhandledRejection', onRejection);
+          process.off('uncaughtException', onException);
         }
       }),
     );
