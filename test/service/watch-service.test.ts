@@ -73,6 +73,16 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     expect(svc.logs.join('')).not.toMatch(/Okafor|Ada|A01234567|2001-04-12/);
   });
 
+  it.each([false, true])('finds dropped files through the watcher alone (poll: %s)', async (poll) => {
+    const licence = await sponsor(t.store.db, nextLicence());
+    await ensureSponsorFolders(root, licence);
+    // No periodic listing during the test: only chokidar can find the file.
+    const svc = await start({ poll, scanIntervalMs: 600_000, sponsorRefreshMs: 600_000 });
+    expect(svc.service.sponsors()).toContain(licence);
+    drop(dir(licence, 'inbox'), `evt-${poll}.xml`, upload(licence, `${licence}V`));
+    await waitProcessed(root, licence, [`evt-${poll}.xml`], 20_000);
+  });
+
   it('ignores temporary upload names until renamed, and symbolic links and directories always', async () => {
     const licence = await sponsor(t.store.db, nextLicence());
     await ensureSponsorFolders(root, licence);
