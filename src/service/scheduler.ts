@@ -88,6 +88,7 @@ export class Scheduler {
   private pausedUntil = 0;
   private consecutiveFaults = 0;
   private running = 0;
+  private held = false;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
@@ -116,6 +117,27 @@ export class Scheduler {
       else if (e.phase === 'waiting' || e.phase === 'settling') waiting++;
     }
     return { known: this.entries.size, running: this.running, ready, waiting };
+  }
+
+  /**
+   * Takes no file until `release`: at start-up the whole backlog is listed and settled
+   * first, so that the oldest file goes first rather than the first one listed.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.pump();
+    this.arm();
+  }
+
+  /** Files still waiting for their first settle decision. */
+  settling(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.phase === 'settling') n++;
+    return n;
   }
 
   /** Stops taking files; resolves when the files in progress are finished. */
@@ -219,7 +241,7 @@ export class Scheduler {
   }
 
   private pump(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.held) return;
     if (this.pausedUntil > this.now()) {
       this.arm();
       return;

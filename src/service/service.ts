@@ -214,6 +214,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     );
     const recovered = await reconcileClaims(ctx);
     if (recovered) log.info({ claims: recovered }, 'settled files left by a stopped instance');
+    scheduler.hold();
     for (const l of licences) await watchSponsor(l);
     started = true;
   } catch (err) {
@@ -235,6 +236,13 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     if (first) log.warn({ err: describeError(err) }, 'expiry sweep failed; retrying at the next one');
   });
   void sweepLoop.run();
+  // The backlog found at start-up settles as a whole before the first file is taken, so
+  // that it goes oldest first; files still being written do not hold it up for long.
+  void (async () => {
+    const deadline = Date.now() + 2 * opts.settleMs + 2000;
+    while (!stopping && scheduler.settling() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    scheduler.release();
+  })();
   log.info(
     {
       settleMs: opts.settleMs,
