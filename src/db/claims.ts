@@ -155,6 +155,16 @@ export async function takeableClaims(db: Db, me: number, limit = 100): Promise<C
     .limit(limit);
 }
 
+/** This instance's own committed but unfinished claims (a result or move that failed and has no file left to retry it). */
+export async function ownStoredClaims(db: Db, me: number, limit = 100): Promise<ClaimRow[]> {
+  return db
+    .select()
+    .from(fileClaims)
+    .where(and(eq(fileClaims.state, 'stored'), eq(fileClaims.owner, me)))
+    .orderBy(fileClaims.id)
+    .limit(limit);
+}
+
 /**
  * Inside the submission's transaction: the claim now points at the stored submission.
  * Throws ClaimLostError (rolling the transaction back) when the claim is no longer ours.

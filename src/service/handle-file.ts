@@ -36,7 +36,7 @@ export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, 
       ms,
       ...(recovered ? { recovered: true } : {}),
     },
-    recovered ? 'finished after a restart' : 'processed',
+    recovered ? 'finished (left unfinished earlier)' : 'processed',
   );
 }
 

@@ -1,5 +1,7 @@
 /**
- * Start-up (and periodic) reconciliation of claims left by an instance that died:
+ * Start-up (and periodic) reconciliation of claims left by an instance that died (and of
+ * this instance's own committed claims whose result or move failed, when no file in the
+ * inbox will bring them back to a worker):
  * - `claimed`: its transaction never committed, so nothing of the file is stored; the
  *   claim is dropped and the file, still in the inbox, is processed like any other.
  * - `stored`: the submission is committed; write its result if that never happened, move
@@ -7,7 +9,7 @@
  * Claims of live instances are left alone (their liveness lock is held, lease current).
  */
 import path from 'node:path';
-import { ClaimLostError, releaseClaim, takeableClaims, takeOver } from '../db/claims.ts';
+import { ClaimLostError, ownStoredClaims, releaseClaim, takeableClaims, takeOver } from '../db/claims.ts';
 import { describeError } from '../log.ts';
 import { sponsorDir } from '../inbox/layout.ts';
 import { fileKey, type ServiceContext } from './context.ts';
@@ -19,17 +21,18 @@ export async function reconcileClaims(ctx: ServiceContext, opts: { limit?: numbe
   let settled = 0;
   const seen = new Set<number>();
   for (;;) {
-    const batch = (await takeableClaims(ctx.db, ctx.me, 100)).filter((c) => !seen.has(c.id));
+    const batch = [...(await takeableClaims(ctx.db, ctx.me, 100)), ...(await ownStoredClaims(ctx.db, ctx.me, 100))].filter((c) => !seen.has(c.id));
     if (batch.length === 0) return settled;
-    for (const stale of batch) {
-      seen.add(stale.id);
+    for (const found of batch) {
+      seen.add(found.id);
       if (opts.isStopping?.()) return settled;
-      const key = fileKey(stale.sponsorLicenceNumber, stale.fileName);
+      const key = fileKey(found.sponsorLicenceNumber, found.fileName);
+      // A worker of this instance has the file (or the recovery has it already).
       if (ctx.busyKeys.has(key)) continue;
       ctx.busyKeys.add(key);
       const started = Date.now();
       try {
-        const claim = await takeOver(ctx.db, stale.id, ctx.me, ctx.leaseMs);
+        const claim = found.owner === ctx.me ? found : await takeOver(ctx.db, found.id, ctx.me, ctx.leaseMs);
         if (!claim) continue;
         if (claim.state === 'claimed') {
           await releaseClaim(ctx.db, claim.id, ctx.me);
@@ -40,7 +43,7 @@ export async function reconcileClaims(ctx: ServiceContext, opts: { limit?: numbe
         settled++;
       } catch (err) {
         if (!(err instanceof ClaimLostError)) {
-          ctx.log.warn({ sponsor: stale.sponsorLicenceNumber, file: stale.fileName, err: describeError(err) }, 'could not finish a file left by a stopped instance; will retry');
+          ctx.log.warn({ sponsor: found.sponsorLicenceNumber, file: found.fileName, err: describeError(err) }, 'could not finish a file left unfinished; will retry');
         }
       } finally {
         ctx.busyKeys.delete(key);

@@ -154,15 +154,17 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   const watchSponsor = async (licence: string) => {
     try {
       await ensureSponsorFolders(rootDir, licence);
-      watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
-      sponsors.add(licence);
-      if (broken.delete(licence) || started) log.info({ sponsor: licence }, 'watching a new sponsor');
-      await listInbox(licence);
     } catch (err) {
       // One sponsor's broken folder must not stop the others.
       if (!broken.has(licence)) log.warn({ sponsor: licence, err: describeError(err) }, "cannot prepare the sponsor's folders; retrying");
       broken.add(licence);
+      return;
     }
+    watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
+    sponsors.add(licence);
+    if (broken.delete(licence) || started) log.info({ sponsor: licence }, 'watching a new sponsor');
+    // A failed listing is repeated by every scan.
+    await listInbox(licence).catch((err: unknown) => log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
   };
   const refreshSponsors = async () => {
     for (const s of await listSponsors(opts.db)) {
@@ -201,6 +203,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   };
 
   const closeStarted = async () => {
+    await scheduler.stop();
     await watcher?.close().catch(() => {});
     await instance.close();
   };
@@ -263,7 +266,6 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
       if (stopping) return;
       stopping = true;
       await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop()]);
-      await scheduler.stop();
       await closeStarted();
     },
   };

@@ -14,7 +14,7 @@ import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { checkInvariants, drop, ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
 
-const processedLines = (c: Child) => (c.stderr().match(/INFO\s+(processed|finished after a restart) /g) ?? []).length;
+const processedLines = (c: Child) => (c.stderr().match(/INFO\s+(processed|finished \(left unfinished earlier\)) /g) ?? []).length;
 
 describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one PostgreSQL and one tree', () => {
   let work: string;

@@ -218,6 +218,23 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     expect((await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence))).length).toBe(1);
   });
 
+  it('writes the result of a committed file later even if its input disappeared meanwhile', async () => {
+    const licence = await sponsor(t.store.db, nextLicence());
+    const svc = await start();
+    await waitFor(() => svc.service.sponsors().includes(licence));
+    rmSync(dir(licence, 'outbox'), { recursive: true });
+    writeFileSync(dir(licence, 'outbox'), 'not a folder');
+    drop(dir(licence, 'inbox'), 'gone.xml', upload(licence, `${licence}G`));
+    await waitFor(() => svc.logs.some((l) => l.includes('infrastructure fault') && l.includes('gone.xml')), { what: 'fault' });
+    // The sponsor's system takes the input back before the outbox is repaired.
+    unlinkSync(path.join(dir(licence, 'inbox'), 'gone.xml'));
+    unlinkSync(dir(licence, 'outbox'));
+    mkdirSync(dir(licence, 'outbox'));
+    await waitFor(() => ls(dir(licence, 'outbox')).includes('gone.result.xml'), { what: 'result written' });
+    await waitFor(async () => (await listClaims(t.store.db)).filter((c) => c.fileName === 'gone.xml').every((c) => c.state === 'done'), { what: 'claim done' });
+    expect((await subsOf(licence)).length).toBe(1);
+  });
+
   it('runs the expiry sweep at start', async () => {
     const licence = await sponsor(t.store.db, nextLicence());
     const f = path.join(tempDir(), 'old.xml');
@@ -271,7 +288,7 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       expect(ls(dir(licence, 'outbox'))).toEqual(['c1.result.xml']);
       expect(ls(dir(licence, 'archive'))).toHaveLength(1);
       expect((await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence))).length).toBe(2);
-      await waitFor(() => /finished after a restart sponsor=\w+ file=c1.xml/.test(svc.logs.join('')), { what: 'log line' });
+      await waitFor(() => /finished \(left unfinished earlier\) sponsor=\w+ file=c1.xml/.test(svc.logs.join('')), { what: 'log line' });
     });
 
     it('after the result was written, moves the input without a second result', async () => {
