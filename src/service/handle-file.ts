@@ -68,7 +68,7 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
   if (!sameIdentity(read.identity, c.identity)) return { kind: 'changed' };
   const now = ctx.clock().getTime();
   if (read.file.bytes && withinGrace(read.identity, now, ctx.unfinishedGraceMs) && looksUnfinished(read.file.bytes)) {
-    ctx.log.debug({ sponsor: c.licence, file: c.name }, 'not well-formed yet and recently modified: deferred');
+    ctx.log.info({ sponsor: c.licence, file: c.name }, 'not well-formed yet and modified less than a minute ago: deferred (a writer may still be at it)');
     return { kind: 'deferred', until: read.identity.mtimeMs + ctx.unfinishedGraceMs };
   }
 
