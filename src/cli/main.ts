@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, type ConfigFlags } from '../config.ts';
 import { StoreBusyError } from '../db/client.ts';
+import { describeError } from '../log.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
@@ -95,9 +96,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.stderr(`cas-bdt: ${err.message}\n`);
       return 1;
     }
-    const e = err as Error;
-    io.stderr(`cas-bdt: ${e.message ?? String(err)}\n`);
-    if (io.env.CAS_BDT_DEBUG) io.stderr(`${e.stack ?? ''}\n`);
+    // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
+    const safe = describeError(err);
+    io.stderr(`cas-bdt: ${safe.code ? `${safe.code}: ` : ''}${safe.message}\n`);
+    const frames = (err as Error).stack?.split('\n').filter((l) => /^\s+at /.test(l));
+    if (io.env.CAS_BDT_DEBUG && frames) io.stderr(`${frames.join('\n')}\n`);
     return 1;
   }
 }

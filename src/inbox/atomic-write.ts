@@ -4,7 +4,8 @@ import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Flushes a directory entry change (a rename or link) to disk. */
+export async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, constants.O_RDONLY).catch(() => undefined);
   if (!h) return;
   try {

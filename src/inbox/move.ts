@@ -3,9 +3,9 @@
  * never overwriting: a taken name gets a counter (`<stamp>.2_<NAME>`). Inputs are never
  * deleted. rename(2) is atomic, so after a crash the input is in exactly one place.
  */
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename } from 'node:fs/promises';
+import { lstat, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDir } from './atomic-write.ts';
 import { utcStamp } from './layout.ts';
 
 async function taken(file: string): Promise<boolean> {
@@ -15,18 +15,6 @@ async function taken(file: string): Promise<boolean> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, constants.O_RDONLY).catch(() => undefined);
-  if (!h) return;
-  try {
-    await h.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
-  } finally {
-    await h.close();
   }
 }
 

@@ -75,7 +75,7 @@ async function pgliteTemplate(): Promise<string> {
 /** Empties every table (between tests that need a blank store but not a new one). */
 export async function resetStore(store: Store): Promise<void> {
   await store.db.execute(
-    sql`truncate sponsors, allocations, submissions, batches, payments, cas, cas_events, graduate_reports restart identity cascade`,
+    sql`truncate sponsors, allocations, submissions, batches, payments, cas, cas_events, graduate_reports, file_claims restart identity cascade`,
   );
 }
 
