@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import PQueue from 'p-queue';
 import { validateXML } from 'xsd-schema-validator';
 
 export type SchemaName = 'upload-general' | 'upload-child' | 'graduate' | 'result' | 'export';
@@ -168,19 +169,8 @@ class RawBytes extends Readable {
 }
 
 // Each validation is a JVM: bound how many run at once so a burst of files cannot exhaust memory.
-const MAX_JVMS = Math.max(1, availableParallelism());
-let running = 0;
-const waiting: Array<() => void> = [];
+const jvms = new PQueue({ concurrency: Math.max(1, availableParallelism()) });
 
-async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
-  // A released slot is handed straight to the next waiter, so `running` never overshoots.
-  if (running >= MAX_JVMS) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
-  try {
-    return await fn();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  }
+function withSlot<T>(fn: () => Promise<T>): Promise<T> {
+  return jvms.add(fn, { throwOnTimeout: true });
 }

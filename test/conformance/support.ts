@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import PQueue from 'p-queue';
 import { schemaPath, validateXsd, type SchemaName, type XsdViolation } from '../../src/xml/xsd.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -58,19 +59,8 @@ export async function referenceSchemas(): Promise<ReferenceSchemas> {
 
 /** Runs at most `n` tasks at once (each validation is a JVM). */
 export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active >= n) await new Promise<void>((resolve) => queue.push(resolve));
-    else active++;
-    try {
-      return await task();
-    } finally {
-      const next = queue.shift();
-      if (next) next();
-      else active--;
-    }
-  };
+  const queue = new PQueue({ concurrency: n });
+  return <T>(task: () => Promise<T>) => queue.add(task, { throwOnTimeout: true });
 }
 
 export interface Judgement {
