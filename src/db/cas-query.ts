@@ -53,34 +53,26 @@ const columns = {
   graduatedOn: cas.graduatedOn,
 };
 
-type Row = { [K in keyof typeof columns]: unknown } & Record<string, unknown>;
+type Row = Awaited<ReturnType<typeof selectRows>>[number];
 
-function view(r: Row): CasView {
+function selectRows(db: Db, where: SQL | undefined) {
+  return db.select(columns).from(cas).innerJoin(batches, eq(batches.id, cas.batchId)).where(where).orderBy(asc(cas.id));
+}
+
+function view({ expiresOn, usedOn, graduatedOn, assignedAt, ...r }: Row): CasView {
   return {
-    id: r.id as number,
-    casNumber: r.casNumber as string | null,
+    ...r,
     status: r.status as CasStatus,
     route: r.route as Route,
-    sponsorLicenceNumber: r.sponsorLicenceNumber as string,
-    applicantId: r.applicantId as string,
-    familyName: r.familyName as string,
-    givenName: r.givenName as string | null,
-    nationality: r.nationality as string,
-    courseTitle: r.courseTitle as string,
-    courseId: r.courseId as string | null,
-    courseStartDate: r.courseStartDate as string,
-    expectedCourseEndDate: r.expectedCourseEndDate as string,
-    batch: r.batch as string,
-    assignedAt: r.assignedAt ? (r.assignedAt as Date).toISOString() : null,
-    expiresAt: (r.expiresOn as string | null) ?? null,
-    usedAt: (r.usedOn as string | null) ?? null,
-    graduatedAt: (r.graduatedOn as string | null) ?? null,
+    assignedAt: assignedAt ? assignedAt.toISOString() : null,
+    expiresAt: expiresOn,
+    usedAt: usedOn,
+    graduatedAt: graduatedOn,
   };
 }
 
 async function select(db: Db, where: SQL | undefined): Promise<CasView[]> {
-  const rows = await db.select(columns).from(cas).innerJoin(batches, eq(batches.id, cas.batchId)).where(where).orderBy(asc(cas.id));
-  return rows.map((r) => view(r as Row));
+  return (await selectRows(db, where)).map(view);
 }
 
 export async function findCas(db: Db, by: { id: number } | { casNumber: string }): Promise<CasView | undefined> {

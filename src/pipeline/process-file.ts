@@ -7,8 +7,8 @@ import type { Db } from '../db/client.ts';
 import { findAccepted, findAcceptedUploadByFileId, insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
 import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
 import type { AssignSettings } from '../db/assign.ts';
-import { zeroCounts, type Counts, type SubmissionResult } from '../domain/result.ts';
-import type { FileError, FileType, Route } from '../domain/types.ts';
+import { zeroCounts, type SubmissionResult } from '../domain/result.ts';
+import type { FileError, FileType } from '../domain/types.ts';
 import { asReplay, renderResult } from '../xml/result-xml.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
@@ -249,4 +249,3 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   return outcome;
 }
 
-export type { Counts, Route };

@@ -22,10 +22,6 @@ export interface Stored {
   payment?: PaymentSummary;
 }
 
-function partialDateText(rec: CasRecord): string {
-  return rec.dateOfBirth.value;
-}
-
 function fieldsOf(rec: CasRecord, key: string, status: CasStatus, warnings: unknown): CasFields {
   return {
     recordIndex: rec.index,
@@ -36,7 +32,7 @@ function fieldsOf(rec: CasRecord, key: string, status: CasStatus, warnings: unkn
     givenName: rec.givenName ?? null,
     nationality: rec.nationality,
     passportNumber: rec.passportNumber,
-    dateOfBirth: partialDateText(rec),
+    dateOfBirth: rec.dateOfBirth.value,
     courseTitle: rec.courseTitle,
     courseId: rec.courseId ?? null,
     courseStartDate: rec.courseStartDate,
@@ -94,13 +90,14 @@ export async function storeUpload(
       judged.filter((j) => !hasErrors(j.issues)).map((j) => j.key),
     );
 
+    const chunkResults: RecordResult[] = [];
     const toInsert: { fields: CasFields; result: RecordResult }[] = [];
     const toAmend: { id: number; from: CasStatus; fields: CasFields; result: RecordResult }[] = [];
     for (const { rec, key, issues } of judged) {
       const existing = hasErrors(issues) ? undefined : live.get(key);
       if (existing && (existing.status === 'ASSIGNED' || existing.status === 'USED')) issues.unshift(duplicateCasIssue(existing.casNumber));
       const result: RecordResult = { index: rec.index, applicantId: rec.applicantId, outcome: 'REJECTED', issues };
-      records.push(result);
+      chunkResults.push(result);
       if (hasErrors(issues)) continue;
       const status: CasStatus = hasWarnings(issues) ? 'WORK_IN_PROGRESS' : 'READY_TO_GO';
       result.status = status;
@@ -120,7 +117,8 @@ export async function storeUpload(
     toInsert.forEach((r, i) => idOf.set(r.result, ids[i]!));
     if (toAmend.length) await amendCas(tx, toAmend, ctx);
     for (const a of toAmend) idOf.set(a.result, a.id);
-    for (const r of records.slice(records.length - judged.length)) {
+    for (const r of chunkResults) {
+      records.push(r);
       if (r.status === 'READY_TO_GO') ready.push({ result: r, id: idOf.get(r)! });
     }
     const last = spans[spans.length - 1];

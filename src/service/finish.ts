@@ -5,13 +5,12 @@
  * `submissions.result_file` is set only after the result is durable, `moved_to` is set
  * before the rename, and the claim is done only after the move.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { confirmClaim, markDone, setMovedTo, type ClaimRow } from '../db/claims.ts';
 import { getSubmission, type SubmissionRow } from '../db/submissions.ts';
 import { emitResult } from '../inbox/emit.ts';
 import { sponsorDir } from '../inbox/layout.ts';
+import { sha256OfFile } from '../pipeline/read-file.ts';
 import { exists, freeDestination, moveNoClobber } from '../inbox/move.ts';
 import { regularFileIdentity, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
 import type { ServiceContext } from './context.ts';
@@ -23,15 +22,6 @@ export interface Finished {
   movedTo: string | undefined;
 }
 
-async function sha256OfFile(file: string): Promise<string | undefined> {
-  try {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Is the claimed input still at `file`? With the identity of what was read, compare
@@ -41,7 +31,7 @@ async function inputStillThere(file: string, claim: ClaimRow, identity: FileIden
   const now = await regularFileIdentity(file);
   if (!now) return false;
   if (identity) return sameIdentity(now, identity);
-  return now.size === claim.sizeBytes && (await sha256OfFile(file)) === claim.sha256;
+  return now.size === claim.sizeBytes && (await sha256OfFile(file).catch(() => undefined)) === claim.sha256;
 }
 
 export async function finishStored(ctx: ServiceContext, claim: ClaimRow, input: { path: string; identity?: FileIdentity | undefined }): Promise<Finished> {

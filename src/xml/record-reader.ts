@@ -7,10 +7,10 @@ import { XMLParser, type X2jOptions } from 'fast-xml-parser';
 import type { CasRecord, GraduateRecord, PartialDate, XmlObject, XmlValue } from '../domain/types.ts';
 
 /**
- * The fast-xml-parser options for records; the pipeline must use the same ones so that
- * what it stores and what the rules read agree. Elements that may repeat are always arrays.
+ * The fast-xml-parser options for every record and header: text stays text, prefixes and
+ * attributes are dropped, elements that may repeat are always arrays.
  */
-export const RECORD_PARSER_OPTIONS: Partial<X2jOptions> = Object.freeze({
+const RECORD_PARSER_OPTIONS: Partial<X2jOptions> = Object.freeze({
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { judgeRecord } from '../../../src/domain/rules.ts';
 import {
   ADDRESS_COUNTRY_PATHS,
-  RECORD_PARSER_OPTIONS,
   parseRecordXml,
   readCasRecord,
   readGraduateRecord,
@@ -211,20 +210,14 @@ describe('parseRecordXml', () => {
     expect(() => parseRecordXml('<A>1</A><B>2</B>')).toThrow(/exactly one element/);
   });
 
-  it('exports the options the pipeline must share', () => {
-    expect(RECORD_PARSER_OPTIONS).toMatchObject({
-      ignoreAttributes: true,
-      removeNSPrefix: true,
-      parseTagValue: false,
-      trimValues: true,
-      processEntities: true,
-      htmlEntities: false,
-      ignoreDeclaration: true,
-      ignorePiTags: true,
-    });
-    const isArray = RECORD_PARSER_OPTIONS.isArray as (name: string) => boolean;
-    expect(['AddressLine', 'CAS', 'BulkReportingCASData'].map((n) => isArray(n))).toEqual([true, true, true]);
-    expect(isArray('City')).toBe(false);
+  it('parses every record the same way: text kept as text, prefixes and attributes dropped, repeatable elements as arrays', () => {
+    const node = parseRecordXml(
+      '<?xml version="1.0"?><c:CAS xmlns:c="urn:x" a="1"><?pi x?><c:Gender>01</c:Gender><c:Fee> 7000.10 </c:Fee>' +
+        '<c:Address><c:AddressLine>1 High St</c:AddressLine><c:City x="y">Leeds</c:City></c:Address></c:CAS>',
+    );
+    expect(node).toEqual({ Gender: '01', Fee: '7000.10', Address: { AddressLine: ['1 High St'], City: 'Leeds' } });
+    const report = parseRecordXml('<BulkReportingCASData><CASReport>GRADUATED</CASReport></BulkReportingCASData>');
+    expect(report).toEqual({ CASReport: 'GRADUATED' });
   });
 });
 
