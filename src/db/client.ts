@@ -319,4 +319,3 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
   };
 }
 
-export { openPostgres as openPostgresStore };

@@ -144,7 +144,7 @@ async function storeReplay(db: Db, deps: PipelineDeps, file: ReceivedFile, earli
 }
 
 /** Step 7: header checks against the (locked) sponsor row. */
-export function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string): FileError[] {
+function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string): FileError[] {
   const h = file.header;
   if (file.fileType !== 'GRADUATE_REPORT' && h.sponsorLicenceNumber !== inboxLicence) {
     return [

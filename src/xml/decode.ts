@@ -15,7 +15,7 @@ const UTF16_NAMES = new Set(['utf-16', 'utf-16le', 'utf-16be', 'utf16']);
 const encodingError = (message: string): Decoded => ({ ok: false, error: { code: 'E_ENCODING', message } });
 
 /** The encoding named in the XML declaration, if there is a declaration with one. */
-export function declaredEncoding(head: string): string | undefined {
+function declaredEncoding(head: string): string | undefined {
   const decl = /^<\?xml\s[^?]*?\?>/.exec(head);
   if (!decl) return undefined;
   return /\sencoding\s*=\s*(["'])([^"']*)\1/.exec(decl[0])?.[2];

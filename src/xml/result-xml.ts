@@ -43,7 +43,7 @@ function recordObject(r: RecordResult): Record<string, unknown> {
   return { Record: body };
 }
 
-export function renderRecord(r: RecordResult): string {
+function renderRecord(r: RecordResult): string {
   return builder.build(recordObject(r)) as string;
 }
 
