@@ -26,6 +26,8 @@ export interface Config {
   concurrency: number;
   /** Make the watcher poll instead of using fs events. */
   poll: boolean;
+  /** Longest XSD validation of one file before it is stopped with E_LIMIT (default 60000 ms). */
+  validateTimeoutMs: number;
 }
 
 /** Option values as given on the command line (commander's camelCase keys). */
@@ -41,6 +43,7 @@ export interface ConfigFlags {
   maxFileMb?: string;
   concurrency?: string;
   poll?: boolean;
+  validateTimeoutS?: string;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +60,7 @@ const ENV: Record<string, keyof ConfigFlags> = {
   CAS_BDT_MAX_FILE_MB: 'maxFileMb',
   CAS_BDT_CONCURRENCY: 'concurrency',
   CAS_BDT_POLL: 'poll',
+  CAS_BDT_VALIDATE_TIMEOUT_S: 'validateTimeoutS',
 };
 
 /** Keys accepted in the JSON config file: the long flag names, either spelling. */
@@ -75,6 +79,8 @@ const FILE_KEYS: Record<string, keyof ConfigFlags> = {
   maxFileMb: 'maxFileMb',
   concurrency: 'concurrency',
   poll: 'poll',
+  'validate-timeout-s': 'validateTimeoutS',
+  validateTimeoutS: 'validateTimeoutS',
 };
 
 function readConfigFile(file: string, required: boolean): Partial<Record<keyof ConfigFlags, unknown>> {
@@ -155,5 +161,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     maxFileBytes: Math.floor(pickOr('maxFileMb', 200, positiveNumber) * 1024 * 1024),
     concurrency: pickOr('concurrency', 2, (v) => positiveInt('concurrency', v)),
     poll: pickOr('poll', false, parseBool),
+    validateTimeoutMs: pickOr('validateTimeoutS', 60, (v) => positiveInt('validate-timeout-s', v)) * 1000,
   });
 }

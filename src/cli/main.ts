@@ -14,7 +14,7 @@ import { CliError, Context, processIo, type Io } from './context.ts';
 /** Runs one command's action with a Context, closing the store afterwards. */
 export type Runner = (action: (ctx: Context, opts: Record<string, unknown>, ...args: string[]) => Promise<number | void>) => (...args: unknown[]) => Promise<void>;
 
-const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fee', 'validityMonths', 'settleMs', 'scanIntervalMs', 'maxFileMb', 'concurrency', 'poll'];
+const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fee', 'validityMonths', 'settleMs', 'scanIntervalMs', 'maxFileMb', 'concurrency', 'poll', 'validateTimeoutS'];
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('cas-bdt')
@@ -30,6 +30,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--max-file-mb <mb>', 'largest accepted file (default 200)')
     .option('--concurrency <n>', 'files processed at once by watch (default 2)')
     .addOption(new Option('--poll', 'make the watcher poll the inboxes'))
+    .option('--validate-timeout-s <s>', 'longest XSD validation of one file before it is refused with E_LIMIT (default 60)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({

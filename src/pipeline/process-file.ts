@@ -15,9 +15,15 @@ import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { storeUpload } from './store-upload.ts';
 
+/** Settings of the pipeline besides the size limit. */
+export interface FileSettings extends AssignSettings {
+  /** Longest XSD validation of one file before it is refused with E_LIMIT (default 60000 ms). */
+  validateTimeoutMs?: number;
+}
+
 export interface PipelineDeps {
   db: Db;
-  settings: AssignSettings & { maxFileBytes: number };
+  settings: FileSettings & { maxFileBytes: number };
   clock?: () => Date;
   validate?: XsdValidator;
   /** Progress of record handling, 0..1, for large files. */

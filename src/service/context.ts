@@ -1,8 +1,8 @@
 /** What the service's parts share: the store, this instance's key, settings and the logger. */
-import type { AssignSettings } from '../db/assign.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 import type { XsdValidator } from '../pipeline/inspect.ts';
+import type { FileSettings } from '../pipeline/process-file.ts';
 
 export interface ServiceContext {
   db: Db;
@@ -14,7 +14,7 @@ export interface ServiceContext {
   /** A file that is not well-formed and was modified less than this ago is deferred (ms). */
   unfinishedGraceMs: number;
   maxFileBytes: number;
-  settings: AssignSettings;
+  settings: FileSettings;
   log: Logger;
   clock: () => Date;
   validate?: XsdValidator | undefined;

@@ -7,7 +7,7 @@
  */
 import { opendir, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { AssignSettings } from '../db/assign.ts';
+import type { FileSettings } from '../pipeline/process-file.ts';
 import { isConnectionError, type Db, type Store } from '../db/client.ts';
 import { expireDue } from '../db/expire.ts';
 import { listSponsors } from '../db/sponsors.ts';
@@ -39,7 +39,7 @@ export interface ServiceOptions {
   /** Poll instead of file system events. */
   poll: boolean;
   maxFileBytes: number;
-  settings: AssignSettings;
+  settings: FileSettings;
   log: Logger;
   /** Claim lease (default 30000 ms); renewed every third of it. */
   leaseMs?: number;

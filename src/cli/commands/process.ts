@@ -58,7 +58,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           const processed = await processFile(
             {
               db,
-              settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, maxFileBytes: cfg.maxFileBytes },
+              settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, maxFileBytes: cfg.maxFileBytes, validateTimeoutMs: cfg.validateTimeoutMs },
               ...(bar ? { onProgress: (x: number) => bar.update(Math.round(x * 100)) } : {}),
             },
             received,

@@ -94,7 +94,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             concurrency: cfg.concurrency,
             poll: cfg.poll,
             maxFileBytes: cfg.maxFileBytes,
-            settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths },
+            settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, validateTimeoutMs: cfg.validateTimeoutMs },
             leaseMs,
             log,
           });
