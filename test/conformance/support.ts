@@ -4,7 +4,7 @@
  * surgery on XML documents (mutations are made on the text so that everything else in
  * the document stays byte-for-byte as the example had it).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import PQueue from 'p-queue';
-import { schemaPath, validateXsd, type SchemaName, type XsdViolation } from '../../src/xml/xsd.ts';
+import { validateXsd, type SchemaName, type XsdViolation } from '../../src/xml/xsd.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The Home Office reference (never part of the repository); CONFORMANCE_REFERENCE_DIR points elsewhere. */
@@ -24,6 +24,17 @@ export const REFERENCE_GENERAL_XSD = path.join(REFERENCE_DIR, 'BulkDataCASUpload
 export const HAS_REFERENCE = existsSync(REFERENCE_COMMON_XSD) && existsSync(REFERENCE_GENERAL_XSD);
 
 export const CONFORMANCE_FIXTURES = path.join(REPO_ROOT, 'fixtures/conformance');
+
+/** The project's own schema files (what the product validates against). */
+export const projectSchemaPath = (name: SchemaName): string => path.join(REPO_ROOT, 'schemas', `${name}.xsd`);
+
+/**
+ * Java (with javac) is only the test-time oracle: the live comparisons need it, nothing
+ * else in the suite does. CONFORMANCE_NO_JAVA=1 behaves as if it were absent.
+ */
+export const HAS_JAVA =
+  process.env.CONFORMANCE_NO_JAVA !== '1' &&
+  ['java', 'javac'].every((cmd) => spawnSync(cmd, ['-version'], { stdio: 'ignore', timeout: 30_000 }).status === 0);
 
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
 export const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
@@ -68,7 +79,8 @@ export interface Judgement {
   violations: XsdViolation[];
 }
 
-export async function judge(bytes: Buffer, schema: SchemaName | { path: string }): Promise<Judgement> {
+/** The product's verdict: validateXsd (whatever engine src/xml/xsd.ts runs) on the project's schema. */
+export async function judge(bytes: Buffer, schema: SchemaName): Promise<Judgement> {
   const violations = await validateXsd({ bytes }, schema);
   return { verdict: violations.length === 0 ? 'valid' : 'invalid', violations };
 }
@@ -91,17 +103,18 @@ function batchValidatorClasspath(): string {
 }
 
 /**
- * Judges many documents in one JVM (test/conformance/java/BatchValidator.java validates
+ * The Java oracle (never the product): judges many documents in one JVM (test/conformance/java/BatchValidator.java validates
  * exactly as the product's validator does, minus a JVM start per document).
  */
 export async function judgeAll(items: { bytes: Buffer; schema: SchemaName | { path: string } }[]): Promise<Judgement[]> {
+  if (!HAS_JAVA) throw new Error('the conformance oracle needs java and javac on PATH');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cas-bdt-judge-'));
   try {
     const lines: string[] = [];
     for (const [i, item] of items.entries()) {
       const file = path.join(dir, `${i}.xml`);
       await writeFile(file, item.bytes);
-      lines.push(`${typeof item.schema === 'string' ? schemaPath(item.schema) : path.resolve(item.schema.path)}\t${file}`);
+      lines.push(`${typeof item.schema === 'string' ? projectSchemaPath(item.schema) : path.resolve(item.schema.path)}\t${file}`);
     }
     const child = spawn('java', ['-cp', batchValidatorClasspath(), 'BatchValidator'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
