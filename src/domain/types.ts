@@ -35,7 +35,8 @@ export type FileErrorCode =
   | 'E_SPONSOR_MISMATCH'
   | 'E_LICENCE_NOT_ACTIVE'
   | 'E_ROUTE_NOT_LICENSED'
-  | 'E_HEADER_INCONSISTENT';
+  | 'E_HEADER_INCONSISTENT'
+  | 'E_LIMIT';
 
 export type RecordIssueCode =
   | 'E_DUPLICATE_IN_FILE'

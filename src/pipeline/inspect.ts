@@ -2,12 +2,12 @@
  * The file-level steps that need no database: decoding, safety, well-formedness, type and
  * XSD validation. Expected failures come back as FileErrors, never as exceptions.
  */
-import { XMLValidator } from 'fast-xml-parser';
 import type { FileError, FileType, Route } from '../domain/types.ts';
 import { decodeXml } from '../xml/decode.ts';
 import { parseRecordXml } from '../xml/record-reader.ts';
-import { childElements, findDoctype, lineColumnAt, scanRoot, type RootInfo } from '../xml/scan.ts';
-import { validateXsd, type SchemaName, type XsdViolation } from '../xml/xsd.ts';
+import { scanDocument, type ScannedDocument } from '../xml/safety.ts';
+import { lineColumnAt, type ElementSpan, type RootInfo } from '../xml/scan.ts';
+import { validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
 
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
 export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
@@ -29,6 +29,8 @@ export interface Header {
 export interface Inspected {
   text: string;
   root: RootInfo;
+  /** The root's child elements in document order (Header first, then the records). */
+  children: ElementSpan[];
   fileType: Exclude<FileType, 'UNKNOWN'>;
   route?: Route;
   header: Header;
@@ -38,7 +40,17 @@ export type Inspection =
   | { ok: true; file: Inspected }
   | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string; notWellFormed: boolean };
 
-export type XsdValidator = (input: { bytes: Buffer }, schema: SchemaName) => Promise<XsdViolation[]>;
+/** The engine step (injectable for tests); the pipeline uses validateScanned. */
+export type XsdValidator = typeof validateScanned;
+
+export interface InspectOptions {
+  validate?: XsdValidator;
+  /** Longest XSD validation (default 60000 ms). */
+  timeoutMs?: number;
+}
+
+/** E_SCHEMA entries listed per file; the rest are counted in one more entry. */
+export const MAX_SCHEMA_ERRORS = 100;
 
 const fail = (errors: FileError[], fileType: FileType = 'UNKNOWN', fileId?: string): Inspection => ({
   ok: false,
@@ -48,48 +60,57 @@ const fail = (errors: FileError[], fileType: FileType = 'UNKNOWN', fileId?: stri
   notWellFormed: errors.some((e) => e.code === 'E_NOT_WELL_FORMED'),
 });
 
-function readHeader(text: string, root: RootInfo): Header {
-  for (const child of childElements(text, root)) {
-    const node = parseRecordXml(text.slice(child.start, child.end));
-    const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    if (child.local === 'Header') {
-      return {
-        fileId: s(node.BulkUploadFileId),
-        schemaId: s(node.SchemaID),
-        tierId: s(node.TierID),
-        category: s(node.Category),
-        sponsorLicenceNumber: s(node.SponsorLicenceNumber),
-      };
-    }
-    if (child.local === 'BulkReportingFileHeader') return { fileId: s(node.BulkReportingId) };
-    return {};
+function readHeader(text: string, children: ElementSpan[]): Header {
+  const child = children[0];
+  if (!child) return {};
+  const node = parseRecordXml(text.slice(child.start, child.end));
+  const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  if (child.local === 'Header') {
+    return {
+      fileId: s(node.BulkUploadFileId),
+      schemaId: s(node.SchemaID),
+      tierId: s(node.TierID),
+      category: s(node.Category),
+      sponsorLicenceNumber: s(node.SponsorLicenceNumber),
+    };
   }
+  if (child.local === 'BulkReportingFileHeader') return { fileId: s(node.BulkReportingId) };
   return {};
 }
 
-/**
- * The validator reports a file that ends inside open elements at the opening tag (or
- * line 1); a sponsor's IT team needs to hear that the file ends early, and where.
- */
-function notWellFormed(text: string, err: { code: string; msg: string; line: number; col: number }): FileError {
-  const open = /^Unclosed tag '([^']*)'/.exec(err.msg)?.[1] ?? (/^Invalid '\[(.*)\]' found/s.exec(err.msg)?.[1]?.replace(/["\s]/g, '').replaceAll(',', ', '));
-  if (open !== undefined) {
-    return {
-      code: 'E_NOT_WELL_FORMED',
-      message: `the file ends before element(s) ${open} are closed (is it truncated?)`,
-      ...lineColumnAt(text, text.length),
-    };
-  }
-  return { code: 'E_NOT_WELL_FORMED', message: `the file is not well-formed XML: ${err.msg}`, line: err.line, column: err.col };
-}
-
 /** Best effort, for the result of a file rejected before its header could be trusted. */
-function tryHeader(text: string, root: RootInfo): Header {
+function tryHeader(text: string, children: ElementSpan[]): Header {
   try {
-    return readHeader(text, root);
+    return readHeader(text, children);
   } catch {
     return {};
   }
+}
+
+type Prepared = { ok: true; text: string; doc: ScannedDocument } | { ok: false; error: FileError };
+
+/**
+ * Decoding and the safety pass, done once per file: the watcher's early look
+ * (looksUnfinished) and the pipeline (inspectFile) receive the same Buffer and share the work.
+ */
+const prepared = new WeakMap<Buffer, Prepared>();
+
+function prepare(bytes: Buffer): Prepared {
+  const known = prepared.get(bytes);
+  if (known) return known;
+  const p = prepareUncached(bytes);
+  prepared.set(bytes, p);
+  return p;
+}
+
+function prepareUncached(bytes: Buffer): Prepared {
+  const decoded = decodeXml(bytes);
+  if (!decoded.ok) return decoded;
+  const { text } = decoded;
+  if (text.trim() === '') return { ok: false, error: { code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' } };
+  const scan = scanDocument(text);
+  if (!scan.ok) return scan;
+  return { ok: true, text, doc: scan.doc };
 }
 
 /**
@@ -98,36 +119,52 @@ function tryHeader(text: string, root: RootInfo): Header {
  */
 export function looksUnfinished(bytes: Buffer): boolean {
   if (bytes.length === 0) return true;
-  const decoded = decodeXml(bytes);
-  if (!decoded.ok) return true;
-  if (findDoctype(decoded.text) !== -1) return false;
-  return decoded.text.trim() === '' || XMLValidator.validate(decoded.text) !== true || !scanRoot(decoded.text);
+  const p = prepare(bytes);
+  return !p.ok && (p.error.code === 'E_ENCODING' || p.error.code === 'E_NOT_WELL_FORMED');
+}
+
+/** Namespaces in engine messages are noise to a reader: the element's name says enough. */
+const readable = (message: string) => message.replace(/\{[^{}]*\}(?=\w)/g, '');
+
+function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>): FileError[] {
+  switch (verdict.kind) {
+    case 'forbidden':
+      return [{ code: 'E_DOCTYPE_FORBIDDEN', message: 'the file has a DTD; DTDs and entities are never accepted' }];
+    case 'limit':
+      return [{ code: 'E_LIMIT', message: verdict.message }];
+    case 'not-well-formed': {
+      const v = verdict.violation;
+      return [{ code: 'E_NOT_WELL_FORMED', message: `the file is not well-formed XML: ${readable(v.message)}`, ...position(v) }];
+    }
+    case 'invalid': {
+      const listed: FileError[] = verdict.violations.slice(0, MAX_SCHEMA_ERRORS).map((v) => ({ code: 'E_SCHEMA', message: readable(v.message), ...position(v) }));
+      const more = verdict.total - listed.length;
+      if (more > 0) {
+        listed.push({ code: 'E_SCHEMA', message: `${more} more schema violation(s) were found (${verdict.total} in all); only the first ${listed.length} are listed` });
+      }
+      return listed;
+    }
+  }
+}
+
+function position(v: { line?: number; column?: number }): { line?: number; column?: number } {
+  return { ...(v.line !== undefined ? { line: v.line } : {}), ...(v.column !== undefined ? { column: v.column } : {}) };
 }
 
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
-export async function inspectFile(bytes: Buffer, validate: XsdValidator = (i, s) => validateXsd(i, s)): Promise<Inspection> {
-  const decoded = decodeXml(bytes);
-  if (!decoded.ok) return fail([decoded.error]);
-  const { text } = decoded;
-
-  const doctype = findDoctype(text);
-  if (doctype !== -1) {
-    return fail([
-      {
-        code: 'E_DOCTYPE_FORBIDDEN',
-        message: 'the file has a DOCTYPE or ENTITY declaration; these are never accepted (no DTDs, no entities)',
-        ...lineColumnAt(text, doctype),
-      },
-    ]);
-  }
-  if (text.trim() === '') return fail([{ code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' }]);
-  const wf = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (wf !== true) return fail([notWellFormed(text, wf.err)]);
-  const root = scanRoot(text);
-  if (!root) return fail([{ code: 'E_NOT_WELL_FORMED', message: 'the file has no root element' }]);
+export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Promise<Inspection> {
+  const p = prepare(bytes);
+  if (!p.ok) return fail([p.error]);
+  const { text, doc } = p;
+  const validate = opts.validate ?? validateScanned;
+  const engineOpts = { timeoutMs: opts.timeoutMs ?? 60_000, maxViolations: MAX_SCHEMA_ERRORS };
+  const { root, children } = doc;
 
   const kind = TYPES.find((t) => t.local === root.local && t.ns === root.namespace);
   if (!kind) {
+    // The type is judged after well-formedness: let the engine parse the file first.
+    const parsed = await validate(text, doc, null, engineOpts);
+    if (parsed.kind !== 'valid') return fail(engineErrors(parsed));
     const ns = root.namespace ? `{${root.namespace}}` : '(no namespace)';
     return fail([
       {
@@ -138,24 +175,14 @@ export async function inspectFile(bytes: Buffer, validate: XsdValidator = (i, s)
     ]);
   }
 
-  const violations = await validate({ bytes }, kind.schema);
-  if (violations.length > 0) {
-    const fatal = violations.some((v) => v.severity === 'fatal');
-    const fileId = tryHeader(text, root).fileId;
-    return fail(
-      violations.map((v) => ({
-        code: fatal ? 'E_NOT_WELL_FORMED' : 'E_SCHEMA',
-        message: v.message,
-        ...(v.line !== undefined ? { line: v.line } : {}),
-        ...(v.column !== undefined ? { column: v.column } : {}),
-      })),
-      kind.type,
-      fileId,
-    );
+  const verdict = await validate(text, doc, kind.schema, engineOpts);
+  if (verdict.kind !== 'valid') {
+    const errors = engineErrors(verdict);
+    return fail(errors, kind.type, errors[0]?.code === 'E_SCHEMA' ? tryHeader(text, children).fileId : undefined);
   }
 
   return {
     ok: true,
-    file: { text, root, fileType: kind.type, ...(kind.route ? { route: kind.route } : {}), header: readHeader(text, root) },
+    file: { text, root, children, fileType: kind.type, ...(kind.route ? { route: kind.route } : {}), header: readHeader(text, children) },
   };
 }

@@ -209,7 +209,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
   if (earlier) return replay(deps, file, earlier, clock());
 
-  const inspection = await inspectFile(file.bytes, deps.validate);
+  const inspection = await inspectFile(file.bytes, { ...(deps.validate ? { validate: deps.validate } : {}), ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}) });
   if (!inspection.ok) return reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;

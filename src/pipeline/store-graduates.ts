@@ -8,7 +8,6 @@ import { isoDateUtc } from '../domain/dates.ts';
 import { countRecord, zeroCounts, type RecordResult } from '../domain/result.ts';
 import { alreadyReportedIssue, casNotFoundIssue, casStatusIssue } from '../domain/rules.ts';
 import { parseRecordXml, readGraduateRecord } from '../xml/record-reader.ts';
-import { childElements } from '../xml/scan.ts';
 import type { Inspected } from './inspect.ts';
 import type { Stored } from './store-upload.ts';
 
@@ -19,7 +18,7 @@ export async function storeGraduateReport(
 ): Promise<Stored> {
   const entries = [];
   let index = 0;
-  for (const span of childElements(file.text, file.root)) {
+  for (const span of file.children) {
     if (span.local !== 'BulkReportingCASData') continue;
     entries.push(readGraduateRecord(parseRecordXml(file.text.slice(span.start, span.end)), ++index));
   }

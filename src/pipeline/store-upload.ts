@@ -11,7 +11,7 @@ import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordR
 import { duplicateCasIssue, duplicateInFileIssue, hasErrors, hasWarnings, judgeRecord, noAllocationIssue, recordKey } from '../domain/rules.ts';
 import type { CasRecord, CasStatus, Route } from '../domain/types.ts';
 import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
-import { childElements, type ElementSpan } from '../xml/scan.ts';
+import type { ElementSpan } from '../xml/scan.ts';
 import type { Inspected } from './inspect.ts';
 
 export const RECORD_CHUNK = 1000;
@@ -45,7 +45,7 @@ function fieldsOf(rec: CasRecord, key: string, status: CasStatus, warnings: unkn
 /** Yields the CAS element spans a chunk at a time. */
 function* chunks(file: Inspected): Generator<ElementSpan[]> {
   let chunk: ElementSpan[] = [];
-  for (const span of childElements(file.text, file.root)) {
+  for (const span of file.children) {
     if (span.local !== 'CAS') continue;
     chunk.push(span);
     if (chunk.length >= RECORD_CHUNK) {

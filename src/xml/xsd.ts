@@ -1,18 +1,21 @@
 /**
- * XSD validation of raw document bytes through xsd-schema-validator (one JVM per call).
+ * XSD validation in process: libxml2 (WebAssembly) in worker threads, against the
+ * project's own schemas, nothing else ever loaded.
  *
- * The document is never re-encoded: the library turns strings and Buffers into UTF-8
- * text, which corrupts ISO-8859-1 files, so a file is passed by path and bytes as a
- * stream of the untouched Buffer.
+ * A document is validated in chunks, each a small document of its own: the root's start
+ * tag, the first child (the Header) and a run of the following children, so memory stays
+ * bounded for a 200 MB file. The schemas allow it: the root holds a Header followed by
+ * any number of records, with no identity constraint across records. Every character of
+ * the root's content is in exactly one chunk; positions are mapped back to the file's
+ * lines, and what the repeated start tag and Header produce is counted only once.
  */
-import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import PQueue from 'p-queue';
-import { validateXML } from 'xsd-schema-validator';
+import { decodeXml } from './decode.ts';
+import { scanDocument, type ScannedDocument } from './safety.ts';
+import { EngineLimit, EnginePool, loadSchemas } from './xsd-pool.ts';
+import type { EngineDetail } from './xsd-protocol.ts';
 
 export type SchemaName = 'upload-general' | 'upload-child' | 'graduate' | 'result' | 'export';
 
@@ -22,6 +25,14 @@ export function schemaPath(name: SchemaName): string {
   return path.join(SCHEMA_DIR, `${name}.xsd`);
 }
 
+const ENTRIES: Record<SchemaName, string> = {
+  'upload-general': 'upload-general.xsd',
+  'upload-child': 'upload-child.xsd',
+  graduate: 'graduate.xsd',
+  result: 'result.xsd',
+  export: 'export.xsd',
+};
+
 export interface XsdViolation {
   /** 'fatal' means the document is not well-formed XML; 'error' a schema violation. */
   severity?: 'error' | 'fatal' | 'warning';
@@ -30,147 +41,232 @@ export interface XsdViolation {
   message: string;
 }
 
-type Severity = 'error' | 'fatal' | 'warning';
-
-interface RawMessage {
-  severity: Severity;
-  text: string;
-  line?: number;
-  column?: number;
+export interface EngineOptions {
+  /** Time the engine may spend on the document, in ms (default 60000). */
+  timeoutMs?: number;
+  /** Violations to list; all are counted (default 100). */
+  maxViolations?: number;
+  /** Target size of one chunk in characters (default 2,000,000). */
+  chunkChars?: number;
 }
 
-interface LibFailure {
-  valid: boolean;
-  result: string;
-  messages: string[];
+export type EngineVerdict =
+  | { kind: 'valid' }
+  | { kind: 'invalid'; violations: XsdViolation[]; total: number }
+  | { kind: 'not-well-formed'; violation: XsdViolation }
+  | { kind: 'forbidden' }
+  | { kind: 'limit'; message: string };
+
+let pool: EnginePool | undefined;
+
+function enginePool(): EnginePool {
+  pool ??= new EnginePool(loadSchemas(SCHEMA_DIR, ENTRIES));
+  return pool;
 }
 
-/** Validates raw bytes (a file path or a Buffer, never re-encoded). Resolves with [] when valid. Rejects only for infrastructure faults (no Java, schema unreadable). */
-export async function validateXsd(
-  input: { file: string } | { bytes: Buffer },
-  schema: SchemaName | { path: string },
-): Promise<XsdViolation[]> {
-  const xsd = typeof schema === 'string' ? schemaPath(schema) : path.resolve(schema.path);
-  await assertReadable(xsd, 'XSD schema');
-  if ('file' in input) await assertReadable(input.file, 'document');
+/** Stops the engine's threads (they are also unref'd, so an idle pool never keeps a process alive). */
+export async function closeXsdEngine(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  await p?.close();
+}
 
-  const outcome = await runValidator(input, xsd);
-  if (outcome.kind === 'valid') return [];
+/** Line and column of increasing offsets, counted forward once over the text. */
+class LineCounter {
+  private offset = 0;
+  private line = 1;
+  private lineStart = 0;
 
-  const lined = outcome.messages.filter((m) => m.line !== undefined);
-  // A fatal parse error is reported twice: once with its position, then again (without)
-  // as the exception that stopped the validator. Keep the positioned one.
-  const unlined = outcome.messages.filter(
-    (m) => m.line === undefined && !lined.some((l) => l.severity === 'fatal' && l.text === m.text),
-  );
+  constructor(private readonly text: string) {}
 
-  if (lined.length === 0 && unlined.length === 0) {
-    throw new Error(`XSD validation failed without any message (status ${outcome.result})`);
-  }
-
-  // A fatal without a position and without a positioned twin was thrown outside the
-  // document parse: either while compiling the schema (our fault) or while opening the
-  // document (its fault, e.g. an unsupported encoding). Tell them apart by validating a
-  // trivial document against the same schema.
-  if (lined.length === 0 && unlined.some((m) => m.severity === 'fatal')) {
-    const probe = await runValidator({ bytes: Buffer.from('<probe/>') }, xsd);
-    const schemaBroken =
-      probe.kind === 'invalid' && !probe.messages.some((m) => m.line !== undefined);
-    if (schemaBroken) {
-      throw new Error(`XSD schema ${xsd} cannot be used: ${unlined.map((m) => m.text).join('; ')}`);
+  at(offset: number): { line: number; column: number } {
+    for (let nl = this.text.indexOf('\n', this.offset); nl !== -1 && nl < offset; nl = this.text.indexOf('\n', nl + 1)) {
+      this.line++;
+      this.lineStart = nl + 1;
     }
-  }
-
-  return [...lined, ...unlined].map(toViolation);
-}
-
-function toViolation(m: RawMessage): XsdViolation {
-  const v: XsdViolation = { severity: m.severity, message: m.text.replace(/^cvc-[\w.-]+:\s*/, '') };
-  if (m.line !== undefined) v.line = m.line;
-  if (m.column !== undefined) v.column = m.column;
-  return v;
-}
-
-async function assertReadable(file: string, what: string): Promise<void> {
-  try {
-    await access(file, fsConstants.R_OK);
-  } catch (err) {
-    throw new Error(`${what} ${file} is not readable: ${(err as Error).message}`);
+    this.offset = Math.max(this.offset, offset);
+    return { line: this.line, column: offset - this.lineStart + 1 };
   }
 }
 
-type RunOutcome = { kind: 'valid' } | { kind: 'invalid'; result: string; messages: RawMessage[] };
+/** Offsets of line starts, found by moving forward (back to the start for an earlier line). */
+class LineStarts {
+  private line = 1;
+  private offset = 0;
 
-async function runValidator(input: { file: string } | { bytes: Buffer }, xsd: string): Promise<RunOutcome> {
-  return withSlot(async () => {
-    const source = 'file' in input ? { file: path.resolve(input.file) } : new RawBytes(input.bytes);
-    try {
-      const res = await validateXML(source, xsd);
-      if (res.valid) return { kind: 'valid' };
-      return { kind: 'invalid', result: res.result, messages: parseMessages(res.messages) };
-    } catch (err) {
-      if (isLibFailure(err)) {
-        return { kind: 'invalid', result: err.result, messages: parseMessages(err.messages) };
-      }
-      // No Java, spawn failure, helper compilation failure.
-      throw err;
+  constructor(private readonly text: string) {}
+
+  of(line: number): number {
+    if (line < this.line) {
+      this.line = 1;
+      this.offset = 0;
     }
-  });
-}
-
-function isLibFailure(err: unknown): err is LibFailure {
-  const e = err as Partial<LibFailure> | null;
-  return !!e && Array.isArray(e.messages) && typeof e.result === 'string';
-}
-
-const MARKER = /(?=\[(?:error|fatal|warning)\] )/;
-const MESSAGE = /^\[(error|fatal|warning)\] ([\s\S]*?)(?: \((-?\d+):(-?\d+)\))?\s*$/;
-
-/** The library may glue several stderr lines into one item: split them again on the markers. */
-function parseMessages(items: string[]): RawMessage[] {
-  const out: RawMessage[] = [];
-  for (const piece of items.join('').split(MARKER)) {
-    const m = MESSAGE.exec(piece.trim());
-    if (!m) continue;
-    const msg: RawMessage = { severity: m[1] as Severity, text: (m[2] ?? '').trim() };
-    const line = m[3] === undefined ? NaN : Number(m[3]);
-    const column = m[4] === undefined ? NaN : Number(m[4]);
-    if (line > 0) msg.line = line;
-    if (line > 0 && column > 0) msg.column = column;
-    out.push(msg);
+    while (this.line < line) {
+      const nl = this.text.indexOf('\n', this.offset);
+      if (nl === -1) break;
+      this.offset = nl + 1;
+      this.line++;
+    }
+    return this.offset;
   }
-  return out;
 }
 
 /**
- * The untouched bytes as one chunk. The JVM may exit before reading all of its stdin
- * (a fatal error early in a large document); the resulting EPIPE on the child's stdin
- * must not become an uncaught 'error' event, so the destination gets a listener.
+ * libxml2 gives schema violations a line but no column: point at the element's start tag
+ * on that line (named in the message), or at the line's first character.
  */
-class RawBytes extends Readable {
-  private pending: Buffer | null;
+function addColumn(v: XsdViolation, text: string, starts: LineStarts): void {
+  if (v.line === undefined || v.column !== undefined) return;
+  const from = starts.of(v.line);
+  const nl = text.indexOf('\n', from);
+  // Bounded, so that a file written on one line costs no more per violation than any other.
+  const lineText = text.slice(from, Math.min(nl === -1 ? text.length : nl, from + 100_000));
+  const name = /^Element '(?:\{[^}]*\})?([^']+)'/.exec(v.message)?.[1];
+  const at = name === undefined ? -1 : lineText.search(new RegExp(`<(?:[\\w.-]+:)?${name.replace(/[.\-]/g, '\\$&')}(?=[\\s/>])`));
+  v.column = at === -1 ? 1 : at + 1;
+}
 
-  constructor(bytes: Buffer) {
-    super();
-    this.pending = bytes;
+const newlines = (s: string) => {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+};
+
+interface Chunk {
+  text: string;
+  /** Engine lines before this one repeat the start tag and Header: not counted again. */
+  fromLine: number;
+  /** Where the counted part starts: its engine line and the file's line and column. */
+  engineLine: number;
+  fileLine: number;
+  fileColumn: number;
+}
+
+/** The document as chunks of whole children of the root (one chunk for a small file). */
+function* chunksOf(text: string, doc: ScannedDocument, target: number): Generator<Chunk> {
+  const { root, children } = doc;
+  const lines = new LineCounter(text);
+  const head = text.slice(root.start, root.contentStart);
+  const start = lines.at(root.start);
+  if (root.end === root.contentStart) {
+    // An empty root (`<r/>`): the start tag is the whole document.
+    yield { text: head, fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
+    return;
   }
-
-  override _read(): void {
-    const chunk = this.pending;
-    this.pending = null;
-    if (chunk && chunk.length > 0) this.push(chunk);
-    this.push(null);
-  }
-
-  override pipe<T extends NodeJS.WritableStream>(dest: T, options?: { end?: boolean }): T {
-    (dest as unknown as Writable).on('error', () => {});
-    return super.pipe(dest, options);
+  const close = `</${root.qname}>`;
+  const first = children[0];
+  const header = first ? text.slice(first.start, first.end) : '';
+  // Each chunk repeats the start tag and Header; chunks at least twice their size keep that linear.
+  const size = Math.max(target, 2 * (head.length + header.length));
+  let from = root.contentStart;
+  let k = 0;
+  let isFirst = true;
+  while (from < root.end || isFirst) {
+    let to = root.end;
+    while (k < children.length) {
+      const end = children[k]!.end;
+      k++;
+      if (end - from >= size && k < children.length) {
+        to = end;
+        break;
+      }
+    }
+    const body = text.slice(from, to);
+    if (isFirst) {
+      yield { text: head + body + close, fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
+    } else {
+      const prefix = `${head}\n${header}\n`;
+      const engineLine = newlines(prefix) + 1;
+      const at = lines.at(from);
+      yield { text: prefix + body + close, fromLine: engineLine, engineLine, fileLine: at.line, fileColumn: at.column };
+    }
+    isFirst = false;
+    from = to;
   }
 }
 
-// Each validation is a JVM: bound how many run at once so a burst of files cannot exhaust memory.
-const jvms = new PQueue({ concurrency: Math.max(1, availableParallelism()) });
+function mapDetail(d: EngineDetail, c: Chunk, severity: 'error' | 'fatal'): XsdViolation {
+  const v: XsdViolation = { severity, message: d.message };
+  if (d.line < c.engineLine) return v;
+  v.line = c.fileLine + (d.line - c.engineLine);
+  if (d.column > 0) v.column = d.line === c.engineLine ? d.column + c.fileColumn - 1 : d.column;
+  return v;
+}
 
-function withSlot<T>(fn: () => Promise<T>): Promise<T> {
-  return jvms.add(fn, { throwOnTimeout: true });
+/**
+ * Validates a scanned document against a project schema (or, with `schema` null, checks
+ * only that the engine can parse it). Expected outcomes are data; rejects only when the
+ * engine cannot run at all (an infrastructure fault).
+ */
+export async function validateScanned(
+  text: string,
+  doc: ScannedDocument,
+  schema: SchemaName | null,
+  opts: EngineOptions = {},
+): Promise<EngineVerdict> {
+  const maxViolations = opts.maxViolations ?? 100;
+  let budgetMs = opts.timeoutMs ?? 60_000;
+  const violations: XsdViolation[] = [];
+  let total = 0;
+  const engine = enginePool();
+  for (const chunk of chunksOf(text, doc, opts.chunkChars ?? 2_000_000)) {
+    const started = performance.now();
+    let reply;
+    try {
+      reply = await engine.run(
+        { schema, text: chunk.text, fromLine: chunk.fromLine, maxDetails: Math.max(0, maxViolations - violations.length) },
+        budgetMs,
+      );
+    } catch (err) {
+      if (!(err instanceof EngineLimit)) throw err;
+      const seconds = Math.round((opts.timeoutMs ?? 60_000) / 1000);
+      return {
+        kind: 'limit',
+        message:
+          err.message === 'timeout'
+            ? `XSD validation took longer than the limit of ${seconds} s and was stopped`
+            : `XSD validation could not finish: ${err.message}`,
+      };
+    }
+    budgetMs -= performance.now() - started;
+    if (reply.kind === 'forbidden') return { kind: 'forbidden' };
+    if (reply.kind === 'fatal') return { kind: 'not-well-formed', violation: mapDetail(reply.detail, chunk, 'fatal') };
+    if (reply.kind === 'invalid') {
+      total += reply.total;
+      for (const d of reply.details) violations.push(mapDetail(d, chunk, 'error'));
+    }
+  }
+  const starts = new LineStarts(text);
+  for (const v of violations) addColumn(v, text, starts);
+  return total === 0 ? { kind: 'valid' } : { kind: 'invalid', violations, total };
+}
+
+/**
+ * Validates raw bytes (a file path or a Buffer) as the pipeline does: decoded, checked by
+ * the safety pass, then by the engine. Resolves with every violation ([] when valid);
+ * refusals before the engine come back as one 'fatal' violation.
+ */
+export async function validateXsd(input: { file: string } | { bytes: Buffer }, schema: SchemaName, opts: EngineOptions = {}): Promise<XsdViolation[]> {
+  const bytes = 'file' in input ? await readFile(input.file) : input.bytes;
+  const decoded = decodeXml(bytes);
+  if (!decoded.ok) return [{ severity: 'fatal', message: decoded.error.message, ...position(decoded.error) }];
+  const scan = scanDocument(decoded.text);
+  if (!scan.ok) return [{ severity: 'fatal', message: scan.error.message, ...position(scan.error) }];
+  const verdict = await validateScanned(decoded.text, scan.doc, schema, { maxViolations: Number.MAX_SAFE_INTEGER, ...opts });
+  switch (verdict.kind) {
+    case 'valid':
+      return [];
+    case 'invalid':
+      return verdict.violations;
+    case 'not-well-formed':
+      return [verdict.violation];
+    case 'forbidden':
+      return [{ severity: 'fatal', message: 'the document has a DTD, which is never accepted' }];
+    case 'limit':
+      return [{ severity: 'fatal', message: verdict.message }];
+  }
+}
+
+function position(e: { line?: number; column?: number }): { line?: number; column?: number } {
+  return { ...(e.line !== undefined ? { line: e.line } : {}), ...(e.column !== undefined ? { column: e.column } : {}) };
 }

@@ -1,0 +1,167 @@
+/**
+ * A small pool of XSD engine threads. Each thread compiles the project's schemas once and
+ * then validates one document at a time; jobs wait in one FIFO queue, so the chunks of
+ * several files take turns. A job that overruns its time budget has its thread
+ * terminated (WebAssembly cannot be interrupted any other way), and a thread that dies
+ * (out of memory, a crash) is replaced; both come back as an EngineLimit, which the
+ * pipeline turns into `E_LIMIT` for that file alone.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import PQueue from 'p-queue';
+import type { EngineInit, EngineJob, EngineReply } from './xsd-protocol.ts';
+
+/** The engine gave up on a document: its time budget ran out or its thread died. */
+export class EngineLimit extends Error {}
+
+type Settled = Exclude<EngineReply, { kind: 'ready' }>;
+
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCES ? './xsd-worker.ts' : './xsd-worker.js', import.meta.url);
+// Run from the TypeScript sources, the thread registers tsx's loader before loading its module.
+const WORKER_SOURCE: string | URL = FROM_SOURCES
+  ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`
+  : WORKER_URL;
+
+class EngineThread {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  dead = false;
+  private nextId = 1;
+  private pending: { id: number; resolve: (r: Settled) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(init: EngineInit, heapMb: number) {
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: FROM_SOURCES,
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+      stdout: true,
+      stderr: true,
+    });
+    this.worker.unref();
+    this.ready = new Promise((resolve, reject) => {
+      const onStartFailure = (err: unknown) => reject(new Error('the XSD engine could not start', { cause: err }));
+      this.worker.once('error', onStartFailure);
+      this.worker.once('exit', onStartFailure);
+      this.worker.once('message', (m: EngineReply) => {
+        this.worker.off('error', onStartFailure).off('exit', onStartFailure);
+        if (m.kind === 'ready') resolve();
+        else reject(new Error(`the XSD engine started with an unexpected message: ${m.kind}`));
+      });
+    });
+    this.ready.catch(() => (this.dead = true));
+  }
+
+  async run(job: Omit<EngineJob, 'id'>, budgetMs: number): Promise<Settled> {
+    await this.ready;
+    const id = this.nextId++;
+    this.worker.ref();
+    try {
+      return await new Promise<Settled>((resolve, reject) => {
+        this.pending = { id, resolve, reject };
+        const timer = setTimeout(() => this.kill(new EngineLimit('timeout')), Math.max(1, budgetMs));
+        const onMessage = (m: EngineReply) => {
+          if (m.id !== id || m.kind === 'ready') return;
+          clearTimeout(timer);
+          this.worker.off('message', onMessage);
+          this.pending = undefined;
+          if (m.kind === 'crashed') this.kill(new EngineLimit(`the XSD engine failed: ${m.message}`));
+          else resolve(m);
+        };
+        this.worker.on('message', onMessage);
+        this.worker.once('error', (err) => {
+          clearTimeout(timer);
+          this.kill(new EngineLimit(`the XSD engine stopped: ${err.message}`));
+        });
+        this.worker.once('exit', () => {
+          clearTimeout(timer);
+          this.kill(new EngineLimit('the XSD engine stopped'));
+        });
+        this.worker.postMessage({ ...job, id } satisfies EngineJob);
+      });
+    } finally {
+      if (!this.dead) {
+        this.worker.removeAllListeners('error').removeAllListeners('exit');
+        this.worker.unref();
+      }
+    }
+  }
+
+  /** Ends the thread and fails the job in progress (a crashed engine's memory is not trusted again). */
+  private kill(err: Error): void {
+    this.dead = true;
+    const p = this.pending;
+    this.pending = undefined;
+    void this.worker.terminate();
+    p?.reject(err);
+  }
+
+  terminate(): Promise<number> {
+    this.dead = true;
+    return this.worker.terminate();
+  }
+}
+
+export interface PoolOptions {
+  /** Threads (default: the number of cores). */
+  size?: number;
+  /** JavaScript heap of one thread (MB, default 256); libxml2's own memory is separate. */
+  heapMb?: number;
+}
+
+export class EnginePool {
+  private readonly idle: EngineThread[] = [];
+  private readonly all = new Set<EngineThread>();
+  private readonly queue: PQueue;
+  private readonly heapMb: number;
+
+  constructor(
+    private readonly init: EngineInit,
+    opts: PoolOptions = {},
+  ) {
+    this.queue = new PQueue({ concurrency: Math.max(1, opts.size ?? availableParallelism()) });
+    this.heapMb = opts.heapMb ?? 256;
+  }
+
+  /** Runs one job on a free thread; rejects with EngineLimit when it overruns `budgetMs` or its thread dies. */
+  run(job: Omit<EngineJob, 'id'>, budgetMs: number): Promise<Settled> {
+    return this.queue.add(
+      async () => {
+        const thread = this.idle.pop() ?? this.spawn();
+        try {
+          return await thread.run(job, budgetMs);
+        } finally {
+          if (thread.dead) this.all.delete(thread);
+          else this.idle.push(thread);
+        }
+      },
+      { throwOnTimeout: true },
+    );
+  }
+
+  private spawn(): EngineThread {
+    const t = new EngineThread(this.init, this.heapMb);
+    this.all.add(t);
+    return t;
+  }
+
+  async close(): Promise<void> {
+    this.queue.clear();
+    await Promise.all([...this.all].map((t) => t.terminate()));
+    this.all.clear();
+    this.idle.length = 0;
+  }
+}
+
+/** Every .xsd file of a folder, read once, and the named entry points among them. */
+export function loadSchemas(dir: string, entries: Record<string, string>): EngineInit {
+  const files: Record<string, Uint8Array> = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.xsd'))) {
+    files[path.join(dir, name)] = new Uint8Array(readFileSync(path.join(dir, name)));
+  }
+  const resolved: Record<string, string> = {};
+  for (const [name, file] of Object.entries(entries)) resolved[name] = path.join(dir, file);
+  return { files, entries: resolved };
+}
