@@ -20,9 +20,15 @@ export interface SafetyLimits {
   maxDepth: number;
   /** Longest text or attribute value accepted, in characters. Default 100,000. */
   maxValueChars: number;
+  /**
+   * Most elements in one child of the root (a Header or a record, which the schemas bound
+   * to a few hundred). The engine validates whole children, so this bounds its work per
+   * piece. Default 10,000.
+   */
+  maxElementsPerChild: number;
 }
 
-export const DEFAULT_LIMITS: SafetyLimits = Object.freeze({ maxDepth: 64, maxValueChars: 100_000 });
+export const DEFAULT_LIMITS: SafetyLimits = Object.freeze({ maxDepth: 64, maxValueChars: 100_000, maxElementsPerChild: 10_000 });
 
 export interface ScannedDocument {
   root: RootInfo;
@@ -217,6 +223,7 @@ function walk(text: string, limits: SafetyLimits): ScannedDocument {
 
   const stack: string[] = [rootTag.name];
   let childStart = -1;
+  let childElements = 0;
   let valueChars = 0;
   let valueStart = -1;
   const addValue = (at: number, chars: number) => {
@@ -264,7 +271,13 @@ function walk(text: string, limits: SafetyLimits): ScannedDocument {
     if (stack.length >= limits.maxDepth) {
       throw new Refusal('E_LIMIT', lt, `elements are nested deeper than the limit of ${limits.maxDepth}`);
     }
-    if (stack.length === 1) childStart = lt;
+    if (stack.length === 1) {
+      childStart = lt;
+      childElements = 0;
+    }
+    if (++childElements > limits.maxElementsPerChild) {
+      throw new Refusal('E_LIMIT', childStart, `the element <${text.slice(childStart + 1, childStart + 1 + 100).split(/[\s/>]/)[0]}> holds more than the limit of ${limits.maxElementsPerChild} elements`);
+    }
     if (!tag.empty) stack.push(tag.name);
     else if (stack.length === 1) children.push({ qname: tag.name, local: localOf(tag.name), start: lt, end: tag.end });
     i = tag.end;

@@ -54,6 +54,10 @@ class EngineThread {
     this.ready.catch(() => (this.dead = true));
   }
 
+  get working(): boolean {
+    return this.pending !== undefined;
+  }
+
   async run(job: Omit<EngineJob, 'id'>, budgetMs: number): Promise<Settled> {
     await this.ready;
     const id = this.nextId++;
@@ -125,6 +129,11 @@ export class EnginePool {
     this.heapMb = opts.heapMb ?? 256;
   }
 
+  /** Jobs running on a thread now. */
+  get busy(): number {
+    return [...this.all].filter((t) => t.working).length;
+  }
+
   /** Runs one job on a free thread; rejects with EngineLimit when it overruns `budgetMs` or its thread dies. */
   run(job: Omit<EngineJob, 'id'>, budgetMs: number): Promise<Settled> {
     return this.queue.add(
@@ -147,8 +156,8 @@ export class EnginePool {
     return t;
   }
 
+  /** Ends every thread; a job in progress fails with EngineLimit, later jobs start new threads. */
   async close(): Promise<void> {
-    this.queue.clear();
     await Promise.all([...this.all].map((t) => t.terminate()));
     this.all.clear();
     this.idle.length = 0;
