@@ -71,7 +71,7 @@ describe(`product validator vs recorded oracle verdicts (${docs.length} document
     expect(wrong).toEqual([]);
   });
 
-  it.skipIf(skipped === undefined)(`catalogue cases (skipped: ${skipped ?? 'not skipped'})`, () => {});
+  if (skipped) it.skip(`catalogue cases: ${skipped}`, () => {});
 
   for (const group of GROUPS) {
     const inGroup = docs.filter((d) => d.group === group);
