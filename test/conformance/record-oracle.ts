@@ -16,11 +16,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ALL_CASES } from './cases.ts';
 import { ORACLE_FILE, askOracle, catalogueDocs, fixtureDocs, readOracle, writeOracle, type OracleEntry } from './oracle.ts';
-import { HAS_JAVA, HAS_REFERENCE, REFERENCE_DIR, judgeAll } from './support.ts';
+import { hasJava, HAS_REFERENCE, REFERENCE_DIR, judgeAll } from './support.ts';
 
 async function main(): Promise<void> {
   if (!HAS_REFERENCE) throw new Error(`the Home Office reference is needed at ${REFERENCE_DIR} (or set CONFORMANCE_REFERENCE_DIR)`);
-  if (!HAS_JAVA) throw new Error('java and javac are needed on PATH: the oracle is Xerces');
+  if (!hasJava()) throw new Error('java and javac are needed on PATH: the oracle is Xerces');
 
   const started = Date.now();
   const catalogue = catalogueDocs();

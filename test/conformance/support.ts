@@ -32,9 +32,13 @@ export const projectSchemaPath = (name: SchemaName): string => path.join(REPO_RO
  * Java (with javac) is only the test-time oracle: the live comparisons need it, nothing
  * else in the suite does. CONFORMANCE_NO_JAVA=1 behaves as if it were absent.
  */
-export const HAS_JAVA =
-  process.env.CONFORMANCE_NO_JAVA !== '1' &&
-  ['java', 'javac'].every((cmd) => spawnSync(cmd, ['-version'], { stdio: 'ignore', timeout: 30_000 }).status === 0);
+export function hasJava(): boolean {
+  javaFound ??=
+    process.env.CONFORMANCE_NO_JAVA !== '1' &&
+    ['java', 'javac'].every((cmd) => spawnSync(cmd, ['-version'], { stdio: 'ignore', timeout: 30_000 }).status === 0);
+  return javaFound;
+}
+let javaFound: boolean | undefined;
 
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
 export const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
@@ -107,7 +111,7 @@ function batchValidatorClasspath(): string {
  * exactly as the product's validator does, minus a JVM start per document).
  */
 export async function judgeAll(items: { bytes: Buffer; schema: SchemaName | { path: string } }[]): Promise<Judgement[]> {
-  if (!HAS_JAVA) throw new Error('the conformance oracle needs java and javac on PATH');
+  if (!hasJava()) throw new Error('the conformance oracle needs java and javac on PATH');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cas-bdt-judge-'));
   try {
     const lines: string[] = [];
