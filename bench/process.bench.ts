@@ -14,13 +14,14 @@ import { casXml, uploadText } from '../test/helpers/bdt.ts';
 import { createPgDatabase } from '../test/helpers/stores.ts';
 
 const { values } = parseArgs({
+  strict: false,
   options: {
     records: { type: 'string', default: '20000' },
     stores: { type: 'string', default: 'pglite,postgres' },
   },
 });
 const n = Number(values.records);
-const stores = values.stores!.split(',');
+const stores = String(values.stores).split(',');
 const LICENCE = 'BENCH0001';
 const BIN = path.resolve(import.meta.dirname, '../bin/cas-bdt.js');
 
@@ -67,7 +68,7 @@ for (const store of stores) {
     const [summary] = JSON.parse(run.stdout) as { outcome: string; counts: Record<string, number> }[];
     console.log(
       `${store.padEnd(8)} ${summary!.outcome} ${JSON.stringify(summary!.counts)}\n` +
-        `${store.padEnd(8)} ${(run.ms / 1000).toFixed(1)} s wall, ${Math.round((n * 1000) / run.ms)} records/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node; the JVM validator runs separately)`,
+        `${store.padEnd(8)} ${(run.ms / 1000).toFixed(1)} s wall, ${Math.round((n * 1000) / run.ms)} records/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads)`,
     );
   } finally {
     await pg?.drop();

@@ -1,0 +1,16 @@
+/**
+ * `npm run bench`: every benchmark in turn, each in its own process, with the same
+ * arguments (each takes the options it knows and ignores the rest).
+ *
+ *   npm run bench -- [--records N] [--files N] [--trickle M] [--stores pglite,postgres]
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const BENCHES = ['process.bench.ts', 'small-files.bench.ts'];
+
+for (const bench of BENCHES) {
+  console.log(`\n== ${bench}`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (run.status !== 0) process.exit(run.status ?? 1);
+}
