@@ -16,6 +16,7 @@ import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
 import { isCandidateName, regularFileIdentity } from '../inbox/settle.ts';
 import { watchTree, type TreeWatcher } from '../inbox/watcher.ts';
 import { describeError, type Logger } from '../log.ts';
+import { startXsdEngine } from '../xml/xsd.ts';
 import type { XsdValidator } from '../pipeline/inspect.ts';
 import type { ServiceContext } from './context.ts';
 import { handleFile } from './handle-file.ts';
@@ -100,6 +101,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   const log = opts.log;
   const rootDir = path.resolve(opts.rootDir);
   await mkdir(rootDir, { recursive: true });
+  // Compile the schemas before the first file arrives; if the engine cannot start, files are retried.
+  await startXsdEngine().catch((err: unknown) => log.error({ err: describeError(err) }, 'the XSD engine could not start; files will be retried'));
   const leaseMs = opts.leaseMs ?? 30_000;
   const instance: Instance = await registerInstance(opts.openSession, opts.db, { leaseMs, log });
   const lost = (err: unknown) => {

@@ -150,6 +150,18 @@ export class EnginePool {
     );
   }
 
+  /** Starts every thread now, so that the first files do not wait for the schemas to compile. */
+  async warm(): Promise<void> {
+    while (this.all.size < this.queue.concurrency) this.idle.push(this.spawn());
+    const started = await Promise.allSettled([...this.all].map((t) => t.ready));
+    for (const t of [...this.all].filter((x) => x.dead)) {
+      this.all.delete(t);
+      this.idle.splice(this.idle.indexOf(t), 1);
+    }
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   private spawn(): EngineThread {
     const t = new EngineThread(this.init, this.heapMb);
     this.all.add(t);

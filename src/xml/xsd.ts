@@ -64,6 +64,11 @@ function enginePool(): EnginePool {
   return pool;
 }
 
+/** Starts the engine's threads and compiles the schemas (the service does this at start; otherwise the first file does). */
+export function startXsdEngine(): Promise<void> {
+  return enginePool().warm();
+}
+
 /** Stops the engine's threads (they are also unref'd, so an idle pool never keeps a process alive). */
 export async function closeXsdEngine(): Promise<void> {
   const p = pool;
