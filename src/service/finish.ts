@@ -41,6 +41,8 @@ export async function finishStored(ctx: ServiceContext, claim: ClaimRow, input: 
   if (!submission) throw new Error(`claim ${claim.id}: submission ${claim.submissionId} not found`);
 
   await confirmClaim(db, claim.id, me, ctx.leaseMs);
+  // Nothing is written or moved through a linked sponsor folder: a fault, retried.
+  await ctx.folders.require(claim.sponsorLicenceNumber);
   // A recorded result was made durable before it was recorded: never write a second one
   // (if it is missing now, the sponsor's system took it).
   const resultFile =
@@ -56,6 +58,7 @@ export async function finishStored(ctx: ServiceContext, claim: ClaimRow, input: 
     // Moved before a crash; a file of that name in the inbox now is a new drop.
     movedTo = claim.movedTo;
   } else if (await inputStillThere(input.path, claim, input.identity)) {
+    await ctx.folders.require(claim.sponsorLicenceNumber);
     const folder = submission.outcome === 'ACCEPTED' ? 'archive' : 'rejected';
     const dest = await freeDestination(sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, folder), path.basename(input.path), ctx.clock());
     await setMovedTo(db, claim.id, me, dest);

@@ -12,7 +12,8 @@ import { isConnectionError, type Db, type Store } from '../db/client.ts';
 import { expireDue } from '../db/expire.ts';
 import { listSponsors } from '../db/sponsors.ts';
 import { isoDateUtc } from '../domain/dates.ts';
-import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
+import { SponsorFolderHealth } from '../inbox/folder-health.ts';
+import { ensureSponsorFolders, FOLDER_MODE, sponsorDir } from '../inbox/layout.ts';
 import { isCandidateName, regularFileIdentity } from '../inbox/settle.ts';
 import { watchTree, type TreeWatcher } from '../inbox/watcher.ts';
 import { describeError, type Logger } from '../log.ts';
@@ -63,6 +64,8 @@ export interface WatchService {
   stats(): ReturnType<Scheduler['stats']>;
   /** Re-reads the sponsors, lists every inbox and reconciles claims now. */
   scan(): Promise<void>;
+  /** Sponsors whose folders are not usable, with the reasons (for `/healthz`). */
+  unhealthySponsors(): { licence: string; reasons: string[] }[];
   /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
   stop(): Promise<void>;
 }
@@ -99,7 +102,7 @@ function every(ms: number, job: () => Promise<void>, onError: (err: unknown, fir
 export async function startService(opts: ServiceOptions): Promise<WatchService> {
   const log = opts.log;
   const rootDir = path.resolve(opts.rootDir);
-  await mkdir(rootDir, { recursive: true });
+  await mkdir(rootDir, { recursive: true, mode: FOLDER_MODE });
   const leaseMs = opts.leaseMs ?? 30_000;
   const instance: Instance = await registerInstance(opts.openSession, opts.db, { leaseMs, log });
   const lost = (err: unknown) => {
@@ -117,6 +120,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     clock: opts.clock ?? (() => new Date()),
     validate: opts.validate,
     busyKeys: new Set(),
+    folders: new SponsorFolderHealth(rootDir, log),
   };
   let stopping = false;
 
@@ -137,6 +141,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
 
   const sponsors = new Set<string>();
   const listInbox = async (licence: string) => {
+    // A sponsor whose folders are links is not listed (logged once by the check).
+    if (!(await ctx.folders.check(licence))) return;
     const inbox = sponsorDir(rootDir, licence, 'inbox');
     const dir = await opendir(inbox);
     for await (const d of dir) {
@@ -160,6 +166,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
       broken.add(licence);
       return;
     }
+    // Unusable folders (links): not watched yet; the next refresh looks again.
+    if (!(await ctx.folders.check(licence))) return;
     watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
     sponsors.add(licence);
     if (broken.delete(licence) || started) log.info({ sponsor: licence }, 'watching a new sponsor');
@@ -261,6 +269,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     instanceKey: instance.key,
     sponsors: () => [...sponsors].sort(),
     stats: () => scheduler.stats(),
+    unhealthySponsors: () => ctx.folders.unhealthy(),
     scan: () => scan(),
     stop: async () => {
       if (stopping) return;
