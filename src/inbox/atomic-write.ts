@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { entryAt } from './fd-path.ts';
 import { FILE_MODE, FOLDER_MODE } from './layout.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
@@ -98,9 +99,20 @@ export async function writeExclusive(dir: string, names: string[], content: Buff
 /**
  * Writes `content` to `dir/<first free name>`; `names` are tried in order. Returns the
  * path written. A candidate that already holds exactly this content is adopted instead
- * of written again (a write that completed before a crash is not repeated).
+ * of written again (a write that completed before a crash is not repeated). With
+ * `realDir` (where `dir` must really be), a file that landed elsewhere because the
+ * folder was swapped for a link is removed at once and the write fails.
  */
-export async function writeNewFile(dir: string, names: string[], text: string | Buffer): Promise<string> {
+export async function writeNewFile(dir: string, names: string[], text: string | Buffer, realDir?: string): Promise<string> {
+  const written = await writeFirstFree(dir, names, text);
+  if (realDir !== undefined && !(await entryAt(written, path.join(realDir, path.basename(written))))) {
+    await unlink(written);
+    throw Object.assign(new Error(`${path.basename(written)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
+  }
+  return written;
+}
+
+async function writeFirstFree(dir: string, names: string[], text: string | Buffer): Promise<string> {
   const content = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
   for (const name of names) {

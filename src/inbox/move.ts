@@ -10,6 +10,7 @@ import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CREATE_NEW, fsyncDir, linksUnsupported } from './atomic-write.ts';
+import { entryAt } from './fd-path.ts';
 import { FILE_MODE, FOLDER_MODE, utcStamp } from './layout.ts';
 
 /** Which file was processed: a move of any other file is refused. */
@@ -105,7 +106,14 @@ async function copyNew(src: FileHandle, to: string): Promise<void> {
   }
 }
 
-async function copyThenRemove(from: string, to: string, expected: Inode | undefined): Promise<MoveOutcome> {
+/** A destination reached through a folder swapped for a link is undone at once. */
+async function undoIfElsewhere(to: string, realTo: string | undefined): Promise<void> {
+  if (realTo === undefined || (await entryAt(to, realTo))) return;
+  await unlink(to);
+  throw Object.assign(new Error(`${path.basename(to)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
+}
+
+async function copyThenRemove(from: string, to: string, expected: Inode | undefined, realTo: string | undefined): Promise<MoveOutcome> {
   let src: FileHandle;
   try {
     src = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -121,6 +129,7 @@ async function copyThenRemove(from: string, to: string, expected: Inode | undefi
   } finally {
     await src.close();
   }
+  await undoIfElsewhere(to, realTo);
   await fsyncDir(path.dirname(to));
   await removeInboxName(from, st);
   return 'moved';
@@ -129,15 +138,17 @@ async function copyThenRemove(from: string, to: string, expected: Inode | undefi
 /**
  * Moves `from` to `to` without ever replacing `to` (EEXIST when it is taken), if `from`
  * is still the regular file `expected` (when given); otherwise leaves it and returns
- * `changed`. Durable once it returns.
+ * `changed`. With `realTo` (where `to` must really be), a destination reached through a
+ * folder swapped for a link is undone and the move fails. Durable once it returns.
  */
-export async function moveNoClobber(from: string, to: string, expected?: Inode): Promise<MoveOutcome> {
+export async function moveNoClobber(from: string, to: string, expected?: Inode, realTo?: string): Promise<MoveOutcome> {
   try {
     await link(from, to);
   } catch (err) {
-    if (linksUnsupported(err)) return copyThenRemove(from, to, expected);
+    if (linksUnsupported(err)) return copyThenRemove(from, to, expected, realTo);
     throw err;
   }
+  await undoIfElsewhere(to, realTo);
   // link(2) does not follow a link at `from`: `to` is exactly what was there.
   const st = await lstat(to);
   if (!st.isFile() || (expected && !sameInode(st, expected))) {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { confirmClaim, markDone, setMovedTo, type ClaimRow } from '../db/claims.ts';
 import { getSubmission, type SubmissionRow } from '../db/submissions.ts';
 import { emitResult } from '../inbox/emit.ts';
+import { realSponsorDir } from '../inbox/fd-path.ts';
 import { sponsorDir } from '../inbox/layout.ts';
 import { sha256OfFile } from '../pipeline/read-file.ts';
 import { completeMove, exists, freeDestination, moveNoClobber } from '../inbox/move.ts';
@@ -47,11 +48,12 @@ export async function finishStored(ctx: ServiceContext, claim: ClaimRow, input: 
   // (if it is missing now, the sponsor's system took it).
   const resultFile =
     submission.resultFile ??
-    (await emitResult(db, sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, 'outbox'), {
-      submissionId: submission.id,
-      fileName: submission.fileName,
-      resultXml: submission.resultXml,
-    }));
+    (await emitResult(
+      db,
+      sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, 'outbox'),
+      { submissionId: submission.id, fileName: submission.fileName, resultXml: submission.resultXml },
+      await realSponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, 'outbox'),
+    ));
 
   let movedTo: string | undefined;
   let still: FileIdentity | undefined;
@@ -66,7 +68,8 @@ export async function finishStored(ctx: ServiceContext, claim: ClaimRow, input: 
     const dest = await freeDestination(sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, folder), path.basename(input.path), ctx.clock());
     await setMovedTo(db, claim.id, me, dest);
     // A file swapped in since it was checked is not archived as processed: it stays for the next scan.
-    if ((await moveNoClobber(input.path, dest, still)) === 'moved') movedTo = dest;
+    const realDest = path.join(await realSponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, folder), path.basename(dest));
+    if ((await moveNoClobber(input.path, dest, still, realDest)) === 'moved') movedTo = dest;
   }
   await markDone(db, claim.id, me);
   return { submission, resultFile, movedTo };
