@@ -94,7 +94,8 @@ async function copyNew(src: FileHandle, to: string): Promise<void> {
     for (let pos = 0; ; ) {
       const { bytesRead } = await src.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) break;
-      await dst.write(buf, 0, bytesRead);
+      // A short write (the disk filling up) is continued, so that it fails loudly.
+      for (let off = 0; off < bytesRead; ) off += (await dst.write(buf, off, bytesRead - off, pos + off)).bytesWritten;
       pos += bytesRead;
     }
     await dst.sync();
@@ -113,7 +114,8 @@ async function undoIfElsewhere(to: string, realTo: string | undefined): Promise<
   throw Object.assign(new Error(`${path.basename(to)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
 }
 
-async function copyThenRemove(from: string, to: string, expected: Inode | undefined, realTo: string | undefined): Promise<MoveOutcome> {
+/** The move on a file system without hard links (exported for its tests). */
+export async function moveByCopy(from: string, to: string, expected: Inode | undefined, realTo: string | undefined): Promise<MoveOutcome> {
   let src: FileHandle;
   try {
     src = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -145,7 +147,7 @@ export async function moveNoClobber(from: string, to: string, expected?: Inode, 
   try {
     await link(from, to);
   } catch (err) {
-    if (linksUnsupported(err)) return copyThenRemove(from, to, expected, realTo);
+    if (linksUnsupported(err)) return moveByCopy(from, to, expected, realTo);
     throw err;
   }
   await undoIfElsewhere(to, realTo);

@@ -4,12 +4,13 @@
  * and work without hard links. Real folders, links, FIFOs, and a real full file system
  * (a tiny tmpfs, when this process may mount one).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, openSync, closeSync, constants, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeExclusive, writeNewFile } from '../../src/inbox/atomic-write.ts';
 import { tempDir } from '../helpers/stores.ts';
+import { canMountTinyFs, mountTinyFs, unmountTinyFs } from '../helpers/tiny-fs.ts';
 
 /** Resolves with the promise's value, or rejects when it takes longer than `ms`. */
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
@@ -18,22 +19,9 @@ function within<T>(ms: number, p: Promise<T>): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-/** A tmpfs of `kb` KiB, or undefined when this process may not mount one. */
-function tinyFs(kb: number): string | undefined {
-  const dir = tempDir('cas-bdt-full-');
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k,mode=0755`, 'tmpfs', dir]);
-  if (r.status === 0) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  return undefined;
-}
-const unmount = (dir: string) => {
-  spawnSync('umount', [dir]);
-  rmSync(dir, { recursive: true, force: true });
-};
-
-const full = tinyFs(64);
-const canMount = full !== undefined;
-if (full) unmount(full);
+const canMount = canMountTinyFs;
+const tinyFs = (kb: number) => mountTinyFs(kb);
+const unmount = unmountTinyFs;
 
 describe('writeNewFile', () => {
   let dir: string;

@@ -6,8 +6,9 @@
 import { linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeMove, moveNoClobber } from '../../src/inbox/move.ts';
+import { completeMove, moveByCopy, moveNoClobber } from '../../src/inbox/move.ts';
 import { tempDir } from '../helpers/stores.ts';
+import { canMountTinyFs, mountTinyFs, unmountTinyFs } from '../helpers/tiny-fs.ts';
 
 describe('moveNoClobber', () => {
   let base: string;
@@ -98,5 +99,59 @@ describe('moveNoClobber', () => {
     writeFileSync(file, 'new drop');
     await completeMove(file, path.join(archive, 'stamp_a.xml'));
     expect(readFileSync(file, 'utf8')).toBe('new drop');
+  });
+});
+
+describe('moveByCopy (file systems without hard links)', () => {
+  let base: string;
+  let n = 0;
+  beforeAll(() => {
+    base = tempDir('cas-bdt-copy-');
+  });
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  const folders = () => {
+    const d = path.join(base, String(++n));
+    mkdirSync(path.join(d, 'inbox'), { recursive: true });
+    mkdirSync(path.join(d, 'archive'));
+    return { inbox: path.join(d, 'inbox'), archive: path.join(d, 'archive') };
+  };
+
+  it('copies the processed file to a new 0640 file and removes only its inbox name', async () => {
+    const { inbox, archive } = folders();
+    const from = path.join(inbox, 'a.xml');
+    writeFileSync(from, 'content', { mode: 0o644 });
+    expect(await moveByCopy(from, path.join(archive, 'stamp_a.xml'), statSync(from), undefined)).toBe('moved');
+    expect(readdirSync(inbox)).toEqual([]);
+    expect(readFileSync(path.join(archive, 'stamp_a.xml'), 'utf8')).toBe('content');
+    expect(statSync(path.join(archive, 'stamp_a.xml')).mode & 0o777).toBe(0o640);
+  });
+
+  it('never replaces a taken name, and leaves a swapped file in the inbox', async () => {
+    const { inbox, archive } = folders();
+    const from = path.join(inbox, 'a.xml');
+    writeFileSync(from, 'new');
+    writeFileSync(path.join(archive, 'stamp_a.xml'), 'old');
+    await expect(moveByCopy(from, path.join(archive, 'stamp_a.xml'), statSync(from), undefined)).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(readFileSync(path.join(archive, 'stamp_a.xml'), 'utf8')).toBe('old');
+    const processed = statSync(from);
+    writeFileSync(path.join(inbox, '.up'), 'replacement');
+    renameSync(path.join(inbox, '.up'), from);
+    expect(await moveByCopy(from, path.join(archive, 'stamp_b.xml'), processed, undefined)).toBe('changed');
+    expect(readdirSync(archive)).toEqual(['stamp_a.xml']);
+    expect(readFileSync(from, 'utf8')).toBe('replacement');
+  });
+
+  it.skipIf(!canMountTinyFs)('a copy that fails (disk full) leaves no partial archive file and the input in place', async () => {
+    const { inbox } = folders();
+    const full = mountTinyFs(64)!;
+    try {
+      const from = path.join(inbox, 'a.xml');
+      writeFileSync(from, Buffer.alloc(256 * 1024, 0x41));
+      await expect(moveByCopy(from, path.join(full, 'stamp_a.xml'), statSync(from), undefined)).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(readdirSync(full)).toEqual([]);
+      expect(readdirSync(inbox)).toEqual(['a.xml']);
+    } finally {
+      unmountTinyFs(full);
+    }
   });
 });
