@@ -6,7 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, lstatSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/db/client.ts';
+import { submissions } from '../../src/db/schema.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
 import { ls, spawnCli, upload, type Child } from '../helpers/watch.ts';
 
@@ -66,5 +69,25 @@ describe.each(STORE_KINDS)('process with links in the outbox, on %s', (kind) => 
       expect(readFileSync(path.join(outbox, n), 'utf8')).toContain('ACCEPTED');
       expect(lstatSync(path.join(outbox, n)).mode & 0o777).toBe(0o640);
     }
+  });
+
+  it('refuses, before storing anything, to write results through an outbox that is a link', async () => {
+    const licence = 'OUTLNK002';
+    expect((await run('sponsor', 'add', licence, '--name', 'Linked Outbox', '--allocation', '10')).code).toBe(0);
+    const outbox = path.join(root(), licence, 'outbox');
+    const elsewhere = path.join(dir, 'elsewhere');
+    execFileSync('mkdir', [elsewhere]);
+    rmSync(outbox, { recursive: true });
+    symlinkSync(elsewhere, outbox);
+    const f = path.join(dir, 'h.xml');
+    writeFileSync(f, upload(licence, 'OUTH'));
+    const r = await run('process', f, '--sponsor', licence);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/outbox is a symbolic link/);
+    expect(ls(elsewhere)).toEqual([]);
+    // Nothing stored (the embedded store is opened here again, the CLI being done with it).
+    if (kind === 'pglite') t.store = await openStore({ databaseUrl: undefined, dataDir: t.cliArgs[1]! });
+    const store = t.store;
+    expect(await store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence))).toEqual([]);
   });
 });
