@@ -111,9 +111,4 @@ export class SponsorFolderHealth {
   unhealthy(): { licence: string; reasons: string[] }[] {
     return [...this.bad].map(([licence, b]) => ({ licence, reasons: b.reasons })).sort((x, y) => x.licence.localeCompare(y.licence));
   }
-
-  /** A sponsor no longer watched is no longer reported. */
-  forget(licence: string): void {
-    this.bad.delete(licence);
-  }
 }

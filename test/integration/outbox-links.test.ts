@@ -71,7 +71,7 @@ describe.each(STORE_KINDS)('process with links in the outbox, on %s', (kind) => 
     }
   });
 
-  it('refuses, before storing anything, to write results through an outbox that is a link', async () => {
+  it('refuses, before storing anything, to write results or exports through an outbox that is a link', async () => {
     const licence = 'OUTLNK002';
     expect((await run('sponsor', 'add', licence, '--name', 'Linked Outbox', '--allocation', '10')).code).toBe(0);
     const outbox = path.join(root(), licence, 'outbox');
@@ -84,6 +84,11 @@ describe.each(STORE_KINDS)('process with links in the outbox, on %s', (kind) => 
     const r = await run('process', f, '--sponsor', licence);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/outbox is a symbolic link/);
+    expect(ls(elsewhere)).toEqual([]);
+    // Exports (family names) neither.
+    const e = await run('export', '--sponsor', licence);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/outbox is a symbolic link/);
     expect(ls(elsewhere)).toEqual([]);
     // Nothing stored (the embedded store is opened here again, the CLI being done with it).
     if (kind === 'pglite') t.store = await openStore({ databaseUrl: undefined, dataDir: t.cliArgs[1]! });
