@@ -67,10 +67,11 @@ async function removeInboxName(from: string, moved: Inode): Promise<void> {
   }
   try {
     await link(aside, from);
+    await unlink(aside);
   } catch (err) {
+    if (linksUnsupported(err) && !(await taken(from))) return rename(aside, from);
     throw new Error(`${path.basename(from)} changed while it was moved; it is kept as ${path.basename(aside)}`, { cause: err });
   }
-  await unlink(aside);
 }
 
 /** Archived files are not world-readable (spec section 7); the sponsor's own mode may be wider. */

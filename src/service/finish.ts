@@ -67,8 +67,8 @@ export async function finishStored(ctx: ServiceContext, claim: ClaimRow, input: 
     const folder = submission.outcome === 'ACCEPTED' ? 'archive' : 'rejected';
     const dest = await freeDestination(sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, folder), path.basename(input.path), ctx.clock());
     await setMovedTo(db, claim.id, me, dest);
-    // A file swapped in since it was checked is not archived as processed: it stays for the next scan.
     const realDest = path.join(await realSponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, folder), path.basename(dest));
+    // A file swapped in since it was checked is not archived as processed: it stays for the next scan.
     if ((await moveNoClobber(input.path, dest, still, realDest)) === 'moved') movedTo = dest;
   }
   await markDone(db, claim.id, me);
