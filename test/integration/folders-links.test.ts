@@ -4,11 +4,14 @@
  * another sponsor's files are never taken, moved or accepted through the link, and the
  * other sponsors go on. Real folders, real links, the service in-process, both stores.
  */
-import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { acquireInstanceKey, claimFile, releaseInstanceKey, tieSubmission } from '../../src/db/claims.ts';
 import { submissions } from '../../src/db/schema.ts';
+import { processFile } from '../../src/pipeline/process-file.ts';
+import { readReceivedFile } from '../../src/pipeline/read-file.ts';
 import { checkSponsorFolders } from '../../src/inbox/folder-health.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
@@ -78,7 +81,7 @@ describe.each(STORE_KINDS)('sponsor folders that are links, on %s', (kind) => {
     if (!health.ok) expect(health.reasons.join('\n')).toMatch(/inbox.*symbolic link/);
     // One line when it became unhealthy, however many scans saw it so.
     await running.service.scan();
-    expect(logged(running, /unhealthy/)).toHaveLength(1);
+    expect(logged(running, new RegExp(`unhealthy.*${a}`))).toHaveLength(1);
 
     // Fixed: one line saying so, and A's files are processed again.
     rmSync(dir(a, 'inbox'));
@@ -108,6 +111,43 @@ describe.each(STORE_KINDS)('sponsor folders that are links, on %s', (kind) => {
     const bSubs = await subsOf(b);
     expect(bSubs.map((s) => s.fileName)).toEqual(['b1.xml']);
     expect(running.service.sponsors()).toContain(b);
+  });
+
+  it("a file left half-finished by a dead instance is not finished through A's outbox linked to B's inbox, nor retried noisily", async () => {
+    const { a, b } = await twoSponsors();
+    // A killed instance committed A's file but wrote no result and moved nothing.
+    const file = path.join(dir(a, 'inbox'), 'half.xml');
+    writeFileSync(file, upload(a, `${a}H`));
+    const session = await t.store.session();
+    const dead = await acquireInstanceKey(session.db);
+    const received = await readReceivedFile(file, a, 1e7);
+    const got = await claimFile(t.store.db, { licence: a, fileName: 'half.xml', sha256: received.sha256, size: received.size, owner: dead, leaseMs: 60_000 });
+    await processFile(
+      { db: t.store.db, settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 1e7 }, onStored: (tx, id) => tieSubmission(tx, got!.claim.id, dead, id) },
+      received,
+    );
+    // On the in-process PGlite (one session) the lock has to be released explicitly.
+    await (kind === 'pglite' ? releaseInstanceKey(session.db, dead) : session.close());
+    rmSync(dir(a, 'outbox'), { recursive: true });
+    symlinkSync(dir(b, 'inbox'), dir(a, 'outbox'));
+
+    running = await startInProcess(t.store, root);
+    await running.service.scan();
+    await running.service.scan();
+    expect(ls(dir(b, 'inbox'))).toEqual([]);
+    expect(ls(dir(a, 'inbox'))).toEqual(['half.xml']);
+    expect(logged(running, new RegExp(`unhealthy.*${a}`))).toHaveLength(1);
+    expect(logged(running, /could not finish|infrastructure fault/)).toEqual([]);
+    expect(running.service.unhealthySponsors()).toContainEqual({ licence: a, reasons: [`${a}/outbox is a symbolic link`] });
+
+    // Fixed: finished from the store, once.
+    rmSync(dir(a, 'outbox'));
+    mkdirSync(dir(a, 'outbox'));
+    await running.service.scan();
+    await waitProcessed(root, a, ['half.xml']);
+    expect(ls(dir(a, 'outbox'))).toEqual(['half.result.xml']);
+    expect(await subsOf(a)).toHaveLength(1);
+    expect(running.service.unhealthySponsors().map((u) => u.licence)).not.toContain(a);
   });
 
   it('a sponsor folder that is itself a link, and one whose subfolder resolves outside it, are unhealthy', async () => {
