@@ -141,6 +141,24 @@ describe('moveByCopy (file systems without hard links)', () => {
     expect(readFileSync(from, 'utf8')).toBe('replacement');
   });
 
+  it.skipIf(!canMountTinyFs)('moveNoClobber falls back to the copy where link(2) cannot be used (EXDEV: archive on another mount)', async () => {
+    const { inbox } = folders();
+    const archive = mountTinyFs(1024)!;
+    try {
+      const from = path.join(inbox, 'a.xml');
+      writeFileSync(from, 'content');
+      expect(await moveNoClobber(from, path.join(archive, 'stamp_a.xml'), statSync(from))).toBe('moved');
+      expect(readdirSync(inbox)).toEqual([]);
+      expect(readFileSync(path.join(archive, 'stamp_a.xml'), 'utf8')).toBe('content');
+      writeFileSync(from, 'second');
+      await expect(moveNoClobber(from, path.join(archive, 'stamp_a.xml'), statSync(from))).rejects.toMatchObject({ code: 'EEXIST' });
+      expect(readFileSync(path.join(archive, 'stamp_a.xml'), 'utf8')).toBe('content');
+      expect(readdirSync(inbox)).toEqual(['a.xml']);
+    } finally {
+      unmountTinyFs(archive);
+    }
+  });
+
   it.skipIf(!canMountTinyFs)('a copy that fails (disk full) leaves no partial archive file and the input in place', async () => {
     const { inbox } = folders();
     const full = mountTinyFs(64)!;
