@@ -1,61 +1,141 @@
-/** Writes a file under a temporary name, flushes it and links it into place, never overwriting. */
+/**
+ * Writes a new file (a result, an export) without ever replacing one: under a temporary
+ * name, flushed, then linked into place (link(2) fails when the name is taken). On a file
+ * system without hard links (some SMB and FUSE mounts) an exclusive create is used
+ * instead. Nothing existing is followed, and no existing file is read to decide whether
+ * a name is free.
+ */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { entryAt } from './fd-path.ts';
+import { FILE_MODE, FOLDER_MODE } from './layout.ts';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
+/** A new file, never through a link (O_EXCL refuses any existing name, links included). */
+export const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+
+const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
 /** Flushes a directory entry change (a rename or link) to disk. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, constants.O_RDONLY).catch(() => undefined);
+  const h = await open(dir, O_RDONLY | O_DIRECTORY).catch(() => undefined);
   if (!h) return;
   try {
     await h.sync();
   } catch {
-    // Some file systems refuse fsync on directories; the rename is still atomic.
+    // Some file systems refuse fsync on directories; the link or rename is still atomic.
   } finally {
     await h.close();
   }
 }
 
-async function sameContent(file: string, content: Buffer): Promise<boolean> {
-  const existing = await readFile(file).catch(() => undefined);
-  return existing !== undefined && existing.equals(content);
+/** link(2) failures that mean "this file system has no hard links", not "name taken". */
+export function linksUnsupported(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV' || code === 'ENOSYS';
+}
+
+/**
+ * Did a write that completed before a crash leave exactly `content` at `file`? Only a
+ * regular file (lstat, never a link, FIFO or device) of exactly the content's length is
+ * compared, so at most that many bytes are read and nothing can block.
+ */
+async function holdsExactly(file: string, content: Buffer): Promise<boolean> {
+  const st = await lstat(file).catch(() => undefined);
+  if (!st?.isFile() || st.size !== content.length) return false;
+  const h = await open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(() => undefined);
+  if (!h) return false;
+  try {
+    const now = await h.stat();
+    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev || now.size !== content.length) return false;
+    const buf = Buffer.alloc(content.length);
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesRead } = await h.read(buf, off, buf.length - off, off);
+      if (bytesRead === 0) return false;
+      off += bytesRead;
+    }
+    return buf.equals(content);
+  } finally {
+    await h.close();
+  }
+}
+
+/** Creates `file` (it must not exist), writes and flushes `content`; on failure nothing is left. */
+async function createDurably(file: string, content: Buffer): Promise<void> {
+  const h = await open(file, CREATE_NEW, FILE_MODE);
+  try {
+    await h.writeFile(content);
+    await h.sync();
+    await h.close();
+  } catch (err) {
+    await h.close().catch(() => {});
+    await unlink(file).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Without hard links: the first free name in `names` is created exclusively and written.
+ * A write that fails (disk full) removes the partial file. Returns the path written.
+ */
+export async function writeExclusive(dir: string, names: string[], content: Buffer): Promise<string> {
+  for (const name of names) {
+    const target = path.join(dir, name);
+    try {
+      await createDurably(target, content);
+    } catch (err) {
+      if (codeOf(err) === 'EEXIST') continue;
+      throw err;
+    }
+    await fsyncDir(dir);
+    return target;
+  }
+  throw new Error(`every candidate name is taken in ${dir}: ${names.join(', ')}`);
 }
 
 /**
  * Writes `content` to `dir/<first free name>`; `names` are tried in order. Returns the
- * path written. Existing files are never replaced: link(2) fails when the name is taken.
- * A candidate that already holds exactly this content is adopted instead of written
- * again (a write that completed before a crash is not repeated).
+ * path written. A candidate that already holds exactly this content is adopted instead
+ * of written again (a write that completed before a crash is not repeated). With
+ * `realDir` (where `dir` must really be), a file that landed elsewhere because the
+ * folder was swapped for a link is removed at once and the write fails.
  */
-export async function writeNewFile(dir: string, names: string[], text: string | Buffer): Promise<string> {
+export async function writeNewFile(dir: string, names: string[], text: string | Buffer, realDir?: string): Promise<string> {
+  const written = await writeFirstFree(dir, names, text);
+  if (realDir !== undefined && !(await entryAt(written, path.join(realDir, path.basename(written))))) {
+    await unlink(written);
+    throw Object.assign(new Error(`${path.basename(written)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
+  }
+  return written;
+}
+
+async function writeFirstFree(dir: string, names: string[], text: string | Buffer): Promise<string> {
   const content = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
   for (const name of names) {
     const target = path.join(dir, name);
-    if (await sameContent(target, content)) return target;
+    if (await holdsExactly(target, content)) return target;
   }
   const tmp = path.join(dir, `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const h = await open(tmp, 'wx');
   try {
-    await h.writeFile(content);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  try {
-    for (const name of names) {
+    await createDurably(tmp, content);
+    for (const [i, name] of names.entries()) {
       const target = path.join(dir, name);
       try {
         await link(tmp, target);
         await fsyncDir(dir);
         return target;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (linksUnsupported(err)) return await writeExclusive(dir, names.slice(i), content);
+        if (codeOf(err) !== 'EEXIST') throw err;
       }
     }
     throw new Error(`every candidate name is taken in ${dir}: ${names.join(', ')}`);
   } finally {
+    // Whatever happened (disk full, EIO, all names taken), no temporary file is left.
     await unlink(tmp).catch(() => {});
   }
 }

@@ -4,8 +4,9 @@ import { setResultFile } from '../db/submissions.ts';
 import { writeNewFile } from './atomic-write.ts';
 import { resultNames } from './layout.ts';
 
-export async function emitResult(db: Db, outDir: string, sub: { submissionId: number; fileName: string; resultXml: string }): Promise<string> {
-  const written = await writeNewFile(outDir, resultNames(sub.fileName, sub.submissionId), sub.resultXml);
+/** `realOutDir`: where `outDir` must really be (a sponsor's outbox); see `writeNewFile`. */
+export async function emitResult(db: Db, outDir: string, sub: { submissionId: number; fileName: string; resultXml: string }, realOutDir?: string): Promise<string> {
+  const written = await writeNewFile(outDir, resultNames(sub.fileName, sub.submissionId), sub.resultXml, realOutDir);
   await setResultFile(db, sub.submissionId, written);
   return written;
 }

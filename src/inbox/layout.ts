@@ -1,6 +1,11 @@
 /** The sponsor folder tree: <root>/<LICENCE>/{inbox,outbox,archive,rejected}. */
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+
+/** Folders cas-bdt creates: the owner and the sponsor's group only (spec section 7). */
+export const FOLDER_MODE = 0o750;
+/** Files cas-bdt creates (results, exports, archived copies). */
+export const FILE_MODE = 0o640;
 
 export const SPONSOR_FOLDERS = ['inbox', 'outbox', 'archive', 'rejected'] as const;
 export type SponsorFolder = (typeof SPONSOR_FOLDERS)[number];
@@ -9,8 +14,26 @@ export function sponsorDir(root: string, licence: string, folder: SponsorFolder)
   return path.join(root, licence, folder);
 }
 
+/** mkdir that leaves anything already there alone (a directory, a link, a file). */
+async function mkdirOnce(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: FOLDER_MODE });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * Creates whatever is missing of `<root>/<LICENCE>/{inbox,outbox,archive,rejected}`,
+ * mode 0750. Nothing is created below a sponsor folder that is a symbolic link (it would
+ * land in the link's target); whether the folders may be used is `checkSponsorFolders`'s call.
+ */
 export async function ensureSponsorFolders(root: string, licence: string): Promise<void> {
-  for (const f of SPONSOR_FOLDERS) await mkdir(sponsorDir(root, licence, f), { recursive: true });
+  await mkdir(root, { recursive: true, mode: FOLDER_MODE });
+  const top = path.join(root, licence);
+  await mkdirOnce(top);
+  if (!(await lstat(top)).isDirectory()) return;
+  for (const f of SPONSOR_FOLDERS) await mkdirOnce(sponsorDir(root, licence, f));
 }
 
 /** NAME for result files: the input's name with any final `.xml` removed (case-insensitive). */

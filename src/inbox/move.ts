@@ -1,26 +1,43 @@
 /**
  * Moves a processed input to archive/ or rejected/ as `<UTC yyyymmddThhmmssZ>_<NAME>`,
- * never overwriting: a taken name gets a counter (`<stamp>.2_<NAME>`). Inputs are never
- * deleted. rename(2) is atomic, so after a crash the input is in exactly one place.
+ * never replacing anything there: the input is hard-linked to its new name (link(2)
+ * fails when the name is taken), checked to be the very file that was processed
+ * (dev/ino), and only then is its inbox name removed. Inputs are never deleted. On a
+ * file system without hard links the input is copied to an exclusively created name.
  */
-import { lstat, mkdir, rename } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, lstat, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncDir } from './atomic-write.ts';
-import { utcStamp } from './layout.ts';
+import { CREATE_NEW, fsyncDir, linksUnsupported } from './atomic-write.ts';
+import { entryAt } from './fd-path.ts';
+import { FILE_MODE, FOLDER_MODE, utcStamp } from './layout.ts';
+
+/** Which file was processed: a move of any other file is refused. */
+export interface Inode {
+  dev: number;
+  ino: number;
+}
+
+/** `moved`, or `changed`: the file now at the inbox name is not the one processed; it is left there. */
+export type MoveOutcome = 'moved' | 'changed';
+
+const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
+const sameInode = (a: Inode, b: Inode) => a.dev === b.dev && a.ino === b.ino;
 
 async function taken(file: string): Promise<boolean> {
   try {
     await lstat(file);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (codeOf(err) === 'ENOENT') return false;
     throw err;
   }
 }
 
 /** The first free destination name for `name` in `dir`. */
 export async function freeDestination(dir: string, name: string, now: Date): Promise<string> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
   const stamp = utcStamp(now);
   for (let n = 1; n < 10_000; n++) {
     const candidate = path.join(dir, n === 1 ? `${stamp}_${name}` : `${stamp}.${n}_${name}`);
@@ -29,12 +46,133 @@ export async function freeDestination(dir: string, name: string, now: Date): Pro
   throw new Error(`no free name for ${name} in ${dir}`);
 }
 
-/** Renames `from` to `to`, refusing to replace an existing `to`, and makes it durable. */
-export async function moveNoClobber(from: string, to: string): Promise<void> {
-  if (await taken(to)) throw Object.assign(new Error(`${to} already exists`), { code: 'EEXIST' });
-  await rename(from, to);
+/**
+ * Removes the inbox name `from` of the file `moved`, and nothing else: the name is first
+ * renamed aside (atomic, so exactly one file is taken), and what was taken is compared;
+ * a file swapped in meanwhile is put back under its name, never deleted.
+ */
+async function removeInboxName(from: string, moved: Inode): Promise<void> {
+  const aside = path.join(path.dirname(from), `.${process.pid}.${randomBytes(6).toString('hex')}.moving`);
+  try {
+    await rename(from, aside);
+  } catch (err) {
+    // Already gone from the inbox (taken by the sponsor): the input is where it belongs.
+    if (codeOf(err) === 'ENOENT') return;
+    throw err;
+  }
+  const st = await lstat(aside);
+  if (sameInode(st, moved)) {
+    await unlink(aside);
+    return;
+  }
+  try {
+    await link(aside, from);
+    await unlink(aside);
+  } catch (err) {
+    if (linksUnsupported(err) && !(await taken(from))) return rename(aside, from);
+    throw new Error(`${path.basename(from)} changed while it was moved; it is kept as ${path.basename(aside)}`, { cause: err });
+  }
+}
+
+/** Archived files are not world-readable (spec section 7); the sponsor's own mode may be wider. */
+async function restrictMode(file: string): Promise<void> {
+  const h = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!h) return;
+  try {
+    if (((await h.stat()).mode & 0o7777) !== FILE_MODE) await h.chmod(FILE_MODE);
+  } catch {
+    // Not the owner (the sponsor's upload user): the 0750 folder still keeps others out.
+  } finally {
+    await h.close();
+  }
+}
+
+/** Without hard links: copies the open input to `to`, created exclusively; on failure nothing is left at `to`. */
+async function copyNew(src: FileHandle, to: string): Promise<void> {
+  const dst = await open(to, CREATE_NEW, FILE_MODE);
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let pos = 0; ; ) {
+      const { bytesRead } = await src.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      // A short write (the disk filling up) is continued, so that it fails loudly.
+      for (let off = 0; off < bytesRead; ) off += (await dst.write(buf, off, bytesRead - off, pos + off)).bytesWritten;
+      pos += bytesRead;
+    }
+    await dst.sync();
+    await dst.close();
+  } catch (err) {
+    await dst.close().catch(() => {});
+    await unlink(to).catch(() => {});
+    throw err;
+  }
+}
+
+/** A destination reached through a folder swapped for a link is undone at once. */
+async function undoIfElsewhere(to: string, realTo: string | undefined): Promise<void> {
+  if (realTo === undefined || (await entryAt(to, realTo))) return;
+  await unlink(to);
+  throw Object.assign(new Error(`${path.basename(to)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
+}
+
+/** The move on a file system without hard links (exported for its tests). */
+export async function moveByCopy(from: string, to: string, expected: Inode | undefined, realTo: string | undefined): Promise<MoveOutcome> {
+  let src: FileHandle;
+  try {
+    src = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if (codeOf(err) === 'ELOOP' || codeOf(err) === 'ENXIO') return 'changed';
+    throw err;
+  }
+  let st;
+  try {
+    st = await src.stat();
+    if (!st.isFile() || (expected && !sameInode(st, expected))) return 'changed';
+    await copyNew(src, to);
+  } finally {
+    await src.close();
+  }
+  await undoIfElsewhere(to, realTo);
   await fsyncDir(path.dirname(to));
-  if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
+  await removeInboxName(from, st);
+  return 'moved';
+}
+
+/**
+ * Moves `from` to `to` without ever replacing `to` (EEXIST when it is taken), if `from`
+ * is still the regular file `expected` (when given); otherwise leaves it and returns
+ * `changed`. With `realTo` (where `to` must really be), a destination reached through a
+ * folder swapped for a link is undone and the move fails. Durable once it returns.
+ */
+export async function moveNoClobber(from: string, to: string, expected?: Inode, realTo?: string): Promise<MoveOutcome> {
+  try {
+    await link(from, to);
+  } catch (err) {
+    if (linksUnsupported(err)) return moveByCopy(from, to, expected, realTo);
+    throw err;
+  }
+  await undoIfElsewhere(to, realTo);
+  // link(2) does not follow a link at `from`: `to` is exactly what was there.
+  const st = await lstat(to);
+  if (!st.isFile() || (expected && !sameInode(st, expected))) {
+    await unlink(to);
+    return 'changed';
+  }
+  await restrictMode(to);
+  await fsyncDir(path.dirname(to));
+  await removeInboxName(from, st);
+  await fsyncDir(path.dirname(from));
+  return 'moved';
+}
+
+/**
+ * After a crash between the link and the removal of the inbox name, the input has both
+ * names: removes the inbox one if it is the file at `movedTo`. Anything else there is a
+ * new drop and stays.
+ */
+export async function completeMove(from: string, movedTo: string): Promise<void> {
+  const [a, b] = await Promise.all([lstat(from).catch(() => undefined), lstat(movedTo).catch(() => undefined)]);
+  if (a && b && a.isFile() && sameInode(a, b)) await removeInboxName(from, b);
 }
 
 export async function exists(file: string): Promise<boolean> {

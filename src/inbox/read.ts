@@ -4,8 +4,10 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import path from 'node:path';
 import type { ReceivedFile } from '../pipeline/process-file.ts';
 import { readFromHandle } from '../pipeline/read-file.ts';
+import { openedAt } from './fd-path.ts';
 import { identityOf, type FileIdentity } from './settle.ts';
 
 export interface ReadCandidate {
@@ -13,8 +15,18 @@ export interface ReadCandidate {
   identity: FileIdentity;
 }
 
-/** undefined when the path is gone or is not a regular file. */
-export async function readCandidate(file: string, fileName: string, licence: string, maxFileBytes: number, receivedAt: Date): Promise<ReadCandidate | undefined> {
+/**
+ * undefined when the path is gone, is not a regular file, or (with `realInbox`, the
+ * inbox's expected real path) was reached through a folder swapped for a link.
+ */
+export async function readCandidate(
+  file: string,
+  fileName: string,
+  licence: string,
+  maxFileBytes: number,
+  receivedAt: Date,
+  realInbox?: string,
+): Promise<ReadCandidate | undefined> {
   let h;
   try {
     h = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -27,6 +39,7 @@ export async function readCandidate(file: string, fileName: string, licence: str
   try {
     const st = await h.stat();
     if (!st.isFile()) return undefined;
+    if (realInbox !== undefined && !(await openedAt(h, path.join(realInbox, path.basename(file))))) return undefined;
     return { file: await readFromHandle(h, st, { fileName, sponsorLicenceNumber: licence, receivedAt }, maxFileBytes), identity: identityOf(st) };
   } finally {
     await h.close();

@@ -8,10 +8,15 @@ import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256Of, type ReceivedFile } from './process-file.ts';
 
-/** sha256 of a file's content, streamed so a large file is never held whole. */
-export async function sha256OfFile(file: string | FileHandle): Promise<string> {
+/**
+ * sha256 of a file's content, streamed so a large file is never held whole; with `size`,
+ * of its first `size` bytes only (what was there when it was looked at).
+ */
+export async function sha256OfFile(file: string | FileHandle, size?: number): Promise<string> {
   const hash = createHash('sha256');
-  const stream = typeof file === 'string' ? createReadStream(file) : file.createReadStream({ start: 0, autoClose: false });
+  if (size === 0) return hash.digest('hex');
+  const range = size === undefined ? {} : { end: size - 1 };
+  const stream = typeof file === 'string' ? createReadStream(file, { ...range }) : file.createReadStream({ start: 0, ...range, autoClose: false });
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
@@ -25,10 +30,26 @@ export async function readFromHandle(
 ): Promise<ReceivedFile> {
   if (st.size > maxFileBytes) {
     // Too large to hold: only the fingerprint, for the E_FILE_TOO_LARGE result.
-    return { ...received, bytes: undefined, size: st.size, sha256: await sha256OfFile(h) };
+    return { ...received, bytes: undefined, size: st.size, sha256: await sha256OfFile(h, st.size) };
   }
-  const bytes = await h.readFile();
+  const bytes = await readExactly(h, st.size);
   return { ...received, bytes, size: bytes.length, sha256: sha256Of(bytes) };
+}
+
+/**
+ * The first `size` bytes and never more: a file that grows after its stat (a writer
+ * still at it, or one racing the limit) is not read past the size that was checked.
+ * A file that shrank gives what is there.
+ */
+async function readExactly(h: FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < size) {
+    const { bytesRead } = await h.read(buf, off, size - off, off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
+  }
+  return off === size ? buf : buf.subarray(0, off);
 }
 
 /** For `cas-bdt process`: a file the operator named (a link to a file is followed). */

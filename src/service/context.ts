@@ -1,5 +1,6 @@
 /** What the service's parts share: the store, this instance's key, settings and the logger. */
 import type { Db } from '../db/client.ts';
+import type { SponsorFolderHealth } from '../inbox/folder-health.ts';
 import type { Logger } from '../log.ts';
 import type { XsdValidator } from '../pipeline/inspect.ts';
 import type { FileSettings } from '../pipeline/process-file.ts';
@@ -20,6 +21,8 @@ export interface ServiceContext {
   validate?: XsdValidator | undefined;
   /** `<licence>/<file name>` keys a worker or the recovery is busy with, in this process. */
   busyKeys: Set<string>;
+  /** Which sponsors' folders may be used (checked before every read, write and move). */
+  folders: SponsorFolderHealth;
 }
 
 export const fileKey = (licence: string, fileName: string) => `${licence}/${fileName}`;

@@ -7,6 +7,7 @@
  */
 import { busyElsewhere, claimFile, ClaimLostError, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
 import type { FileSummary } from '../db/submissions.ts';
+import { realSponsorDir } from '../inbox/fd-path.ts';
 import { readCandidate } from '../inbox/read.ts';
 import { regularFileIdentity, sameIdentity, withinGrace } from '../inbox/settle.ts';
 import { looksUnfinished } from '../pipeline/inspect.ts';
@@ -62,9 +63,13 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
   // Cheap check before reading a large file another instance is already working on.
   if (await busyElsewhere(db, c.licence, c.name, me)) return { kind: 'busy' };
 
+  // Never read through a linked sponsor folder; checked again once the file is read.
+  if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
   const started = Date.now();
-  const read = await readCandidate(c.path, c.name, c.licence, ctx.maxFileBytes, ctx.clock());
+  const realInbox = await realSponsorDir(ctx.rootDir, c.licence, 'inbox');
+  const read = await readCandidate(c.path, c.name, c.licence, ctx.maxFileBytes, ctx.clock(), realInbox);
   if (!read) return { kind: 'vanished' };
+  if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
   if (!sameIdentity(read.identity, c.identity)) return { kind: 'changed' };
   const now = ctx.clock().getTime();
   if (read.file.bytes && withinGrace(read.identity, now, ctx.unfinishedGraceMs) && looksUnfinished(read.file.bytes)) {

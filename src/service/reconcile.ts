@@ -29,6 +29,8 @@ export async function reconcileClaims(ctx: ServiceContext, opts: { limit?: numbe
       const key = fileKey(found.sponsorLicenceNumber, found.fileName);
       // A worker of this instance has the file (or the recovery has it already).
       if (ctx.busyKeys.has(key)) continue;
+      // A sponsor whose folders are links is left alone (logged once by the check).
+      if (!(await ctx.folders.check(found.sponsorLicenceNumber))) continue;
       ctx.busyKeys.add(key);
       const started = Date.now();
       try {

@@ -12,7 +12,8 @@ import { isConnectionError, type Db, type Store } from '../db/client.ts';
 import { expireDue } from '../db/expire.ts';
 import { listSponsors } from '../db/sponsors.ts';
 import { isoDateUtc } from '../domain/dates.ts';
-import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
+import { SponsorFolderHealth } from '../inbox/folder-health.ts';
+import { ensureSponsorFolders, FOLDER_MODE, sponsorDir } from '../inbox/layout.ts';
 import { isCandidateName, regularFileIdentity } from '../inbox/settle.ts';
 import { watchTree, type TreeWatcher } from '../inbox/watcher.ts';
 import { describeError, type Logger } from '../log.ts';
@@ -64,6 +65,8 @@ export interface WatchService {
   stats(): ReturnType<Scheduler['stats']>;
   /** Re-reads the sponsors, lists every inbox and reconciles claims now. */
   scan(): Promise<void>;
+  /** Sponsors whose folders are not usable, with the reasons (for `/healthz`). */
+  unhealthySponsors(): { licence: string; reasons: string[] }[];
   /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
   stop(): Promise<void>;
 }
@@ -100,7 +103,7 @@ function every(ms: number, job: () => Promise<void>, onError: (err: unknown, fir
 export async function startService(opts: ServiceOptions): Promise<WatchService> {
   const log = opts.log;
   const rootDir = path.resolve(opts.rootDir);
-  await mkdir(rootDir, { recursive: true });
+  await mkdir(rootDir, { recursive: true, mode: FOLDER_MODE });
   // Compile the schemas before the first file arrives; if the engine cannot start, files are retried.
   await startXsdEngine().catch((err: unknown) => log.error({ err: describeError(err) }, 'the XSD engine could not start; files will be retried'));
   const leaseMs = opts.leaseMs ?? 30_000;
@@ -120,6 +123,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     clock: opts.clock ?? (() => new Date()),
     validate: opts.validate,
     busyKeys: new Set(),
+    folders: new SponsorFolderHealth(rootDir, log),
   };
   let stopping = false;
 
@@ -140,6 +144,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
 
   const sponsors = new Set<string>();
   const listInbox = async (licence: string) => {
+    // A sponsor whose folders are links is not listed (logged once by the check).
+    if (!(await ctx.folders.check(licence))) return;
     const inbox = sponsorDir(rootDir, licence, 'inbox');
     const dir = await opendir(inbox);
     for await (const d of dir) {
@@ -163,6 +169,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
       broken.add(licence);
       return;
     }
+    // Unusable folders (links): not watched yet; the next refresh looks again.
+    if (!(await ctx.folders.check(licence))) return;
     watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
     sponsors.add(licence);
     if (broken.delete(licence) || started) log.info({ sponsor: licence }, 'watching a new sponsor');
@@ -264,6 +272,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     instanceKey: instance.key,
     sponsors: () => [...sponsors].sort(),
     stats: () => scheduler.stats(),
+    unhealthySponsors: () => ctx.folders.unhealthy(),
     scan: () => scan(),
     stop: async () => {
       if (stopping) return;

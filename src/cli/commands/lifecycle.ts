@@ -14,6 +14,8 @@ import { withdrawCas } from '../../db/withdraw.ts';
 import { isIsoDate, isoDateUtc } from '../../domain/dates.ts';
 import { formatPence } from '../../domain/result.ts';
 import { writeNewFile } from '../../inbox/atomic-write.ts';
+import { realSponsorDir } from '../../inbox/fd-path.ts';
+import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
 import { renderExport } from '../../xml/export-xml.ts';
 import { CliError, notFound, table, usage } from '../context.ts';
@@ -164,6 +166,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
         const now = new Date();
         let dir: string;
         let names: string[];
+        let realDir: string | undefined;
         if (opts.out !== undefined) {
           const file = path.resolve(ctx.io.cwd, String(opts.out));
           if (await exists(file)) throw usage(`${file} already exists; exports never overwrite a file`);
@@ -171,13 +174,17 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
           names = [path.basename(file)];
         } else {
           dir = sponsorDir(ctx.config.rootDir, licence, 'outbox');
+          // Exports (with family names) never go through a sponsor folder that is a link.
+          const health = await checkSponsorFolders(ctx.config.rootDir, licence);
+          if (!health.ok && health.unsafe) throw new CliError(`the folders of ${licence} are not usable: ${health.reasons.join('; ')}`, 1);
+          realDir = await realSponsorDir(ctx.config.rootDir, licence, 'outbox').catch(() => undefined);
           const stamp = utcStamp(now);
           // Two exports in the same second get distinct names.
           names = [`export-${stamp}.xml`, ...Array.from({ length: 50 }, (_, k) => `export-${stamp}-${k + 2}.xml`)];
         }
         const { db } = await ctx.store();
         const rows = await exportRows(db, licence);
-        const file = await writeNewFile(dir, names, renderExport({ licence, generatedAt: now, rows }));
+        const file = await writeNewFile(dir, names, renderExport({ licence, generatedAt: now, rows }), realDir);
         if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, file, casCount: rows.length, generatedAt: now.toISOString() });
         ctx.out(`Exported ${rows.length} CAS of ${licence} to ${file}.`);
       }),

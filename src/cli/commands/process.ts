@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { getSubmission, listSubmissions, type FileSummary } from '../../db/submissions.ts';
 import { emitResult } from '../../inbox/emit.ts';
+import { realSponsorDir } from '../../inbox/fd-path.ts';
+import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { processFile } from '../../pipeline/process-file.ts';
 import { readReceivedFile } from '../../pipeline/read-file.ts';
-import { notFound, table, usage, type Context } from '../context.ts';
+import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import path from 'node:path';
@@ -45,6 +47,13 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         const { db } = await ctx.store();
         const cfg = ctx.config;
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(cfg.rootDir, licence, 'outbox');
+        // Results never go through a sponsor folder that is a link: refused before anything is stored.
+        let realOutDir: string | undefined;
+        if (!opts.out) {
+          const health = await checkSponsorFolders(cfg.rootDir, licence);
+          if (!health.ok && health.unsafe) throw new CliError(`the folders of ${licence} are not usable: ${health.reasons.join('; ')}`, 1);
+          realOutDir = await realSponsorDir(cfg.rootDir, licence, 'outbox').catch(() => undefined);
+        }
         const summaries: FileSummary[] = [];
         for (const f of files) {
           const file = path.resolve(ctx.io.cwd, f);
@@ -64,7 +73,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
             received,
           );
           bar?.stop();
-          const resultFile = await emitResult(db, outDir, { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml });
+          const resultFile = await emitResult(db, outDir, { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml }, realOutDir);
           const summary = { ...processed.summary, resultFile };
           summaries.push(summary);
           if (!opts.json) ctx.out(summaryLine(summary));

@@ -1,0 +1,114 @@
+/**
+ * Whether a sponsor's folders may be used (spec section 7): `<root>/<LICENCE>` and its
+ * four subfolders must be real directories, not symbolic links, each resolving to
+ * exactly `<real root>/<LICENCE>[/<folder>]`. A sponsor that fails is not used at all:
+ * with `A/inbox` pointing at `B/archive`, B's archived inputs would be taken as A's; with
+ * `A/rejected` pointing at `B/inbox`, A's rejects would be accepted as B's.
+ */
+import { lstat, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { SPONSOR_FOLDERS } from './layout.ts';
+
+/**
+ * `unsafe`: a folder is a link or resolves outside the sponsor's folder, and the sponsor
+ * is not used at all. Otherwise (a folder missing, or not a directory) the sponsor is
+ * unhealthy but used: what cannot be written is an infrastructure fault, retried.
+ */
+export type FolderHealth = { ok: true } | { ok: false; unsafe: boolean; reasons: string[] };
+
+interface Problem {
+  reason: string;
+  unsafe: boolean;
+}
+
+export class UnusableFoldersError extends Error {
+  readonly code = 'E_SPONSOR_FOLDERS';
+  constructor(
+    readonly licence: string,
+    readonly reasons: string[],
+  ) {
+    super(`the folders of ${licence} are not usable: ${reasons.join('; ')}`);
+  }
+}
+
+const errCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? String(err);
+
+/** Checks one folder; `shown` names it in reasons (relative to the root, never personal data). */
+async function checkFolder(dir: string, expectedReal: string, shown: string): Promise<Problem | undefined> {
+  let st;
+  try {
+    st = await lstat(dir);
+  } catch (err) {
+    return { reason: errCode(err) === 'ENOENT' ? `${shown} is missing` : `${shown}: ${errCode(err)}`, unsafe: false };
+  }
+  if (st.isSymbolicLink()) return { reason: `${shown} is a symbolic link`, unsafe: true };
+  if (!st.isDirectory()) return { reason: `${shown} is not a directory`, unsafe: false };
+  const real = await realpath(dir).catch((err: unknown) => `(${errCode(err)})`);
+  if (real !== expectedReal) return { reason: `${shown} resolves outside ${path.dirname(shown) === '.' ? 'the root' : path.dirname(shown)}`, unsafe: true };
+  return undefined;
+}
+
+/** `{ ok: true }`, or why the sponsor's folders are not (all) usable. Never throws. */
+export async function checkSponsorFolders(root: string, licence: string): Promise<FolderHealth> {
+  let realRoot: string;
+  try {
+    realRoot = await realpath(root);
+  } catch (err) {
+    return { ok: false, unsafe: false, reasons: [`the root folder: ${errCode(err)}`] };
+  }
+  const top = await checkFolder(path.join(root, licence), path.join(realRoot, licence), licence);
+  // Below a linked or missing sponsor folder every subfolder would fail for the same reason.
+  if (top) return { ok: false, unsafe: top.unsafe, reasons: [top.reason] };
+  const problems: Problem[] = [];
+  for (const f of SPONSOR_FOLDERS) {
+    const p = await checkFolder(path.join(root, licence, f), path.join(realRoot, licence, f), `${licence}/${f}`);
+    if (p) problems.push(p);
+  }
+  if (problems.length === 0) return { ok: true };
+  return { ok: false, unsafe: problems.some((p) => p.unsafe), reasons: problems.map((p) => p.reason) };
+}
+
+/** The two log levels the tracker uses (pino's Logger fits). */
+export interface HealthLog {
+  warn(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+}
+
+/**
+ * Remembers which sponsors are unhealthy and logs one line when a sponsor becomes
+ * unhealthy and one when it is healthy again, however often it is checked.
+ */
+export class SponsorFolderHealth {
+  private readonly bad = new Map<string, { unsafe: boolean; reasons: string[] }>();
+
+  constructor(
+    private readonly root: string,
+    private readonly log: HealthLog,
+  ) {}
+
+  /** Checks now; false when the sponsor's folders must not be used at all (links). */
+  async check(licence: string): Promise<boolean> {
+    const h = await checkSponsorFolders(this.root, licence);
+    if (h.ok) {
+      if (this.bad.delete(licence)) this.log.info({ sponsor: licence }, "the sponsor's folders are usable again");
+      return true;
+    }
+    const before = this.bad.get(licence);
+    if (!before || before.unsafe !== h.unsafe) {
+      const consequence = h.unsafe ? 'its files are left alone until this is fixed' : 'files that cannot be written are retried';
+      this.log.warn({ sponsor: licence, reasons: h.reasons.join('; ') }, `the sponsor's folders are not usable: sponsor unhealthy, ${consequence}`);
+    }
+    this.bad.set(licence, { unsafe: h.unsafe, reasons: h.reasons });
+    return !h.unsafe;
+  }
+
+  /** Throws `UnusableFoldersError` when the sponsor's folders must not be used now. */
+  async require(licence: string): Promise<void> {
+    if (!(await this.check(licence))) throw new UnusableFoldersError(licence, this.bad.get(licence)?.reasons ?? []);
+  }
+
+  /** Unhealthy sponsors as last checked, with their reasons (for `/healthz`). */
+  unhealthy(): { licence: string; reasons: string[] }[] {
+    return [...this.bad].map(([licence, b]) => ({ licence, reasons: b.reasons })).sort((x, y) => x.licence.localeCompare(y.licence));
+  }
+}
