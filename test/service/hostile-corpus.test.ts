@@ -289,5 +289,5 @@ describe.each(STORE_KINDS)('the hostile corpus through the service on %s', (kind
     // Another sponsor's archive kept what it had: nothing was moved through a link.
     expect(ls(path.join(root, other, 'archive'))).toEqual(expect.arrayContaining(['kept.xml', 'theirs.xml']));
     expect(ls(path.join(root, other, 'inbox'))).toEqual([]);
-  });
+  }, 600_000);
 });
