@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, type ConfigFlags } from '../config.ts';
 import { StoreBusyError } from '../db/client.ts';
+import { DataDirError } from '../db/data-dir.ts';
 import { describeError } from '../log.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
@@ -69,8 +70,19 @@ function applyOutput(cmd: Command, io: Io): void {
   for (const sub of cmd.commands) applyOutput(sub, io);
 }
 
+/**
+ * Results, exports and sponsor folders hold personal data: what cas-bdt creates is never
+ * readable by other local users (files 0640, folders 0750 at most; sponsor folders may be
+ * given to a sponsor's group for SFTP). A stricter umask of the caller is kept.
+ */
+export function restrictUmask(): void {
+  const previous = process.umask(0o027);
+  if ((previous | 0o027) !== 0o027) process.umask(previous | 0o027);
+}
+
 /** Runs the CLI; returns the exit code instead of exiting, so tests need no subprocess. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  restrictUmask();
   let exitCode = 0;
   const program = buildProgram(io, (c) => (exitCode = c));
   try {
@@ -93,7 +105,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.stderr(`cas-bdt: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof StoreBusyError) {
+    if (err instanceof StoreBusyError || err instanceof DataDirError) {
       io.stderr(`cas-bdt: ${err.message}\n`);
       return 1;
     }

@@ -3,7 +3,7 @@
  * never overwriting: a taken name gets a counter (`<stamp>.2_<NAME>`). Inputs are never
  * deleted. rename(2) is atomic, so after a crash the input is in exactly one place.
  */
-import { lstat, mkdir, rename } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from './atomic-write.ts';
 import { utcStamp } from './layout.ts';
@@ -33,8 +33,19 @@ export async function freeDestination(dir: string, name: string, now: Date): Pro
 export async function moveNoClobber(from: string, to: string): Promise<void> {
   if (await taken(to)) throw Object.assign(new Error(`${to} already exists`), { code: 'EEXIST' });
   await rename(from, to);
+  await restrictArchived(to);
   await fsyncDir(path.dirname(to));
   if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
+}
+
+/**
+ * An archived input is kept by cas-bdt (it holds personal data): like everything cas-bdt
+ * creates, no access for other users and no writing for the group, whatever the sponsor's
+ * upload client gave it. A narrower mode is kept.
+ */
+async function restrictArchived(file: string): Promise<void> {
+  const st = await lstat(file);
+  if (st.isFile() && (st.mode & 0o137) !== 0) await chmod(file, st.mode & 0o640);
 }
 
 export async function exists(file: string): Promise<boolean> {
