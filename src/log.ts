@@ -71,8 +71,43 @@ function toText(line: string): string {
   }
 }
 
+const writers = new WeakMap<NodeJS.WritableStream, (s: string) => void>();
+
+/**
+ * A writer for a stream that may go away (stderr read by a process that exited, stdout
+ * piped to `head`). The first failure (EPIPE, a destroyed stream) turns it off and later
+ * lines are dropped: a lost sink never stops the process, and nothing retries it in a loop.
+ */
+export function streamWriter(stream: NodeJS.WritableStream & { destroyed?: boolean; writable?: boolean }): (s: string) => void {
+  const known = writers.get(stream);
+  if (known) return known;
+  let broken = false;
+  // Without a listener the failure would be an uncaught exception, and logging it would fail again.
+  stream.on('error', () => void (broken = true));
+  const write = (s: string) => {
+    if (broken || stream.destroyed || stream.writable === false) return;
+    try {
+      stream.write(s);
+    } catch {
+      broken = true;
+    }
+  };
+  writers.set(stream, write);
+  return write;
+}
+
 export function createLogger(opts: LogOptions = {}): Logger {
-  const write = opts.write ?? ((s: string) => void process.stderr.write(s));
+  const sink = opts.write ?? streamWriter(process.stderr);
+  let failed = false;
+  // A sink that throws is not written again: logs are dropped rather than stop the service.
+  const write = (s: string) => {
+    if (failed) return;
+    try {
+      sink(s);
+    } catch {
+      failed = true;
+    }
+  };
   const text = (opts.format ?? 'text') === 'text';
   return pino(
     {

@@ -1,6 +1,7 @@
 /** What every command gets: resolved config, the store (opened on first use), output streams. */
 import { openStore, type Store } from '../db/client.ts';
 import { resolveConfig, type Config, type ConfigFlags } from '../config.ts';
+import { streamWriter } from '../log.ts';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -12,8 +13,8 @@ export interface Io {
 }
 
 export const processIo = (): Io => ({
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  stdout: streamWriter(process.stdout),
+  stderr: streamWriter(process.stderr),
   env: process.env,
   cwd: process.cwd(),
   stderrIsTTY: Boolean(process.stderr.isTTY),

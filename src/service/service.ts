@@ -63,6 +63,8 @@ export interface WatchService {
   stats(): ReturnType<Scheduler['stats']>;
   /** Re-reads the sponsors, lists every inbox and reconciles claims now. */
   scan(): Promise<void>;
+  /** The periodic scan, now (SIGHUP); joins one already running instead of overlapping it. */
+  rescan(): Promise<void>;
   /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
   stop(): Promise<void>;
 }
@@ -262,6 +264,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     sponsors: () => [...sponsors].sort(),
     stats: () => scheduler.stats(),
     scan: () => scan(),
+    rescan: () => scanLoop.run(),
     stop: async () => {
       if (stopping) return;
       stopping = true;
