@@ -7,6 +7,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { sqlState } from './db/sql-util.ts';
+import { escapeControls } from './escape.ts';
 
 export type { Logger };
 
@@ -50,8 +51,10 @@ export function describeError(err: unknown): { code?: string; message: string } 
 
 function formatValue(v: unknown): string {
   const described = v && typeof v === 'object' && 'message' in v ? (v as { code?: string; message: string }) : undefined;
-  const s = described ? `${described.code ? `${described.code}: ` : ''}${described.message}` : typeof v === 'string' ? v : JSON.stringify(v);
-  return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
+  const raw = described ? `${described.code ? `${described.code}: ` : ''}${described.message}` : typeof v === 'string' ? v : JSON.stringify(v);
+  // File names can hold terminal controls and bidi overrides: escaped first, then quoted if needed.
+  const s = escapeControls(raw);
+  return /[\s"=]/.test(s) ? `"${s.replaceAll('"', '\\"')}"` : s;
 }
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -65,7 +68,7 @@ function toText(line: string): string {
       .map(([k, v]) => `${k}=${formatValue(v)}`)
       .join(' ');
     const when = typeof time === 'number' ? new Date(time).toISOString() : String(time);
-    return `${when} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`;
+    return `${when} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${escapeControls(String(msg ?? ''))}${fields ? ` ${fields}` : ''}\n`;
   } catch {
     return line;
   }

@@ -8,6 +8,7 @@ import { processFile } from '../../pipeline/process-file.ts';
 import { readReceivedFile } from '../../pipeline/read-file.ts';
 import { notFound, table, usage, type Context } from '../context.ts';
 import type { Runner } from '../main.ts';
+import { parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import path from 'node:path';
 
@@ -119,12 +120,11 @@ export function registerProcessCommands(program: Command, run: Runner): void {
   program
     .command('rerun')
     .description("write a submission's stored result again (nothing is processed again)")
-    .argument('<submission-id>', 'the submission id')
+    .argument('<submission-id>', 'the submission id', parseId)
     .option('--out <dir>', "where the result goes (default: the sponsor's outbox)")
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, idArg) => {
-        if (!/^\d+$/.test(idArg!)) throw usage(`submission id must be a number, got "${idArg}"`);
         const { db } = await ctx.store();
         const sub = await getSubmission(db, Number(idArg));
         if (!sub) throw notFound(`submission ${idArg}`);
