@@ -7,6 +7,7 @@ import { sponsorDir } from '../../inbox/layout.ts';
 import { processFile } from '../../pipeline/process-file.ts';
 import { readReceivedFile } from '../../pipeline/read-file.ts';
 import { notFound, table, usage, type Context } from '../context.ts';
+import { escapeControls } from '../../escape.ts';
 import type { Runner } from '../main.ts';
 import { parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -55,7 +56,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           } catch (err) {
             throw usage(`cannot read ${f}: ${(err as Error).message}`);
           }
-          const bar = received.size > 5 * 1024 * 1024 ? progressBar(ctx, received.fileName) : undefined;
+          const bar = received.size > 5 * 1024 * 1024 ? progressBar(ctx, escapeControls(received.fileName)) : undefined;
           const processed = await processFile(
             {
               db,
