@@ -27,6 +27,8 @@ export interface ServeOptions {
    * sends nothing this long is disconnected and its transaction rolled back (default 30000 ms).
    */
   idleInTransactionMs?: number;
+  /** A connection that sends nothing this long after connecting is closed, so silent ones cannot fill the slots (default 10000 ms). */
+  silentConnectionMs?: number;
 }
 
 /** PostgreSQL's ErrorResponse for idle_in_transaction_session_timeout, so the client can say why. */
@@ -77,6 +79,10 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeO
     handlers.add(handler);
     socketOf.set(id, socket);
     socket.on('data', () => queue.touch(id));
+    const silent = setTimeout(() => socket.destroy(), opts.silentConnectionMs ?? 10_000);
+    silent.unref();
+    socket.once('data', () => clearTimeout(silent));
+    socket.once('close', () => clearTimeout(silent));
     const forget = () => {
       handlers.delete(handler);
       socketOf.delete(id);

@@ -39,7 +39,7 @@ describe('a hostile client of the served store', () => {
   beforeAll(async () => {
     dir = tempDir('cas-bdt-hostile-');
     pg = await PGlite.create();
-    server = await serveOnSocket(pg, path.join(dir, '.s.PGSQL.5432'), { idleInTransactionMs: IDLE_MS });
+    server = await serveOnSocket(pg, path.join(dir, '.s.PGSQL.5432'), { idleInTransactionMs: IDLE_MS, silentConnectionMs: IDLE_MS });
     service = client({ prepare: true, max: 2 });
     await service`create table t (id serial primary key, owner int not null, v int not null)`;
     await service`create role intruder`;
@@ -53,6 +53,15 @@ describe('a hostile client of the served store', () => {
 
   it('serves only its owner: the socket file is 0600', () => {
     expect(statSync(path.join(dir, '.s.PGSQL.5432')).mode & 0o777).toBe(0o600);
+  });
+
+  it('closes a connection that never says anything', async () => {
+    const silent = net.connect(path.join(dir, '.s.PGSQL.5432'));
+    let closed = false;
+    silent.on('close', () => (closed = true));
+    silent.on('error', () => {});
+    await waitFor(() => closed, { what: 'the silent connection closed' });
+    expect(await serviceWrites(1)).toBe(1);
   });
 
   it("keeps a client's session settings, role, temporary tables and statements from the others", async () => {
