@@ -51,7 +51,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const flags: ConfigFlags = {};
       for (const k of GLOBAL_FLAGS) if (all[k] !== undefined) (flags as Record<string, unknown>)[k] = all[k];
       const ctx = new Context(io, flags);
-      const positional = args.slice(0, cmd.registeredArguments.length).map((a) => (Array.isArray(a) ? a.join('\u0000') : (a as string)));
+      // As text, whatever an argument's parser returned (it has checked the value already).
+      const positional = args
+        .slice(0, cmd.registeredArguments.length)
+        .map((a) => (Array.isArray(a) ? a.join('\u0000') : a === undefined ? undefined : String(a))) as string[];
       try {
         const code = await action(ctx, cmd.opts() as Record<string, unknown>, ...positional);
         setExit(code ?? 0);
