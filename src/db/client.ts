@@ -266,15 +266,16 @@ export async function openPgliteDirect(
  * served on the data directory's socket to the other commands, and used by this process
  * through the same socket too, so that its transactions and the other commands' take
  * turns on PGlite's one session. Refuses (StoreBusyError) when another service already
- * serves the directory or another process holds it past `lockWaitMs`; waiting covers a
- * short command that has it open and the lock of a killed process going stale (5 s).
+ * serves the directory or another process holds it past `lockWaitMs` (default 45 s);
+ * waiting covers a short command that has it open and the lock of a service killed in
+ * another container going stale (30 s; on this host a killed owner's lock is free at once).
  */
 export async function openServedStore(opts: { dataDir: string; lockWaitMs?: number; maxConnections?: number; fetchTypes?: boolean }): Promise<Store> {
   const { dataDir } = opts;
   const serving = () =>
     new StoreBusyError(`another cas-bdt watch is already serving the embedded store at ${dataDir}; only one service may run on it`);
   prepareDataDir(dataDir);
-  const deadline = Date.now() + (opts.lockWaitMs ?? 15_000);
+  const deadline = Date.now() + (opts.lockWaitMs ?? 45_000);
   let lock: Lock | undefined;
   while (!lock) {
     if (await socketAnswers(dataDir)) throw serving();
