@@ -106,24 +106,59 @@ function readConfigFile(file: string, required: boolean): Partial<Record<keyof C
   return out;
 }
 
-function positiveInt(name: string, value: unknown, min = 1): number {
+function wholeNumber(name: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${String(value)}"`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
   return n;
 }
 
-function positiveNumber(value: unknown): number {
+function maxFileMb(value: unknown): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`max-file-mb must be a positive number, got "${String(value)}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 2048) throw new ConfigError(`max-file-mb must be a number above 0 and at most 2048, got "${String(value)}"`);
   return n;
 }
+
+/** Largest fee per CAS: 10000.00 GBP, far above any real fee, far below what overflows. */
+const MAX_FEE_PENCE = 1_000_000;
 
 function parseFee(value: unknown): number {
   const s = String(value).trim();
-  if (!/^\d+(\.\d{1,2})?$/.test(s)) throw new ConfigError(`fee must be an amount in GBP like 25.00, got "${s}"`);
+  if (!/^\d{1,7}(\.\d{1,2})?$/.test(s)) throw new ConfigError(`fee must be an amount in GBP like 25.00, got "${s}"`);
   const [whole, frac = ''] = s.split('.');
-  return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+  const pence = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+  if (pence > MAX_FEE_PENCE) throw new ConfigError(`fee must be at most 10000.00, got "${s}"`);
+  return pence;
 }
+
+/** A PostgreSQL URL, checked before any connection is tried (the URL may hold a password: never echoed). */
+function parseDatabaseUrl(value: unknown): string {
+  const s = String(value).trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(s);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    throw new ConfigError('db must be a PostgreSQL URL such as postgres://user@host:5432/database');
+  }
+  return s;
+}
+
+/**
+ * Each setting's parser with its range (said in `--help` too). The CLI checks flags with
+ * these at parse time; environment and config file values are checked here.
+ */
+export const SETTINGS = {
+  db: parseDatabaseUrl,
+  fee: parseFee,
+  validityMonths: (v: unknown) => wholeNumber('validity-months', v, 1, 60),
+  settleMs: (v: unknown) => wholeNumber('settle-ms', v, 0, 3_600_000),
+  scanIntervalMs: (v: unknown) => wholeNumber('scan-interval-ms', v, 500, 86_400_000),
+  maxFileMb,
+  concurrency: (v: unknown) => wholeNumber('concurrency', v, 1, 64),
+  validateTimeoutS: (v: unknown) => wholeNumber('validate-timeout-s', v, 1, 3600),
+} satisfies Partial<Record<keyof ConfigFlags, (v: unknown) => unknown>>;
 
 function parseBool(value: unknown): boolean {
   if (typeof value === 'boolean') return value;
@@ -149,18 +184,17 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     return v === undefined ? fallback : parse(v);
   };
 
-  const db = pick('db');
   return Object.freeze({
-    databaseUrl: db === undefined ? undefined : String(db),
+    databaseUrl: pickOr('db', undefined, SETTINGS.db),
     dataDir: path.resolve(cwd, String(pick('data') ?? '.cas-bdt')),
     rootDir: path.resolve(cwd, String(pick('root') ?? 'bdt')),
-    feePence: pickOr('fee', 2500, parseFee),
-    validityMonths: pickOr('validityMonths', 6, (v) => positiveInt('validity-months', v)),
-    settleMs: pickOr('settleMs', 2000, (v) => positiveInt('settle-ms', v, 0)),
-    scanIntervalMs: pickOr('scanIntervalMs', 30_000, (v) => positiveInt('scan-interval-ms', v, 10)),
-    maxFileBytes: Math.floor(pickOr('maxFileMb', 200, positiveNumber) * 1024 * 1024),
-    concurrency: pickOr('concurrency', 2, (v) => positiveInt('concurrency', v)),
+    feePence: pickOr('fee', 2500, SETTINGS.fee),
+    validityMonths: pickOr('validityMonths', 6, SETTINGS.validityMonths),
+    settleMs: pickOr('settleMs', 2000, SETTINGS.settleMs),
+    scanIntervalMs: pickOr('scanIntervalMs', 30_000, SETTINGS.scanIntervalMs),
+    maxFileBytes: Math.floor(pickOr('maxFileMb', 200, SETTINGS.maxFileMb) * 1024 * 1024),
+    concurrency: pickOr('concurrency', 2, SETTINGS.concurrency),
     poll: pickOr('poll', false, parseBool),
-    validateTimeoutMs: pickOr('validateTimeoutS', 60, (v) => positiveInt('validate-timeout-s', v)) * 1000,
+    validateTimeoutMs: pickOr('validateTimeoutS', 60, SETTINGS.validateTimeoutS) * 1000,
   });
 }

@@ -7,6 +7,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { sqlState } from './db/sql-util.ts';
+import { escapeControls } from './escape.ts';
 
 export type { Logger };
 
@@ -50,8 +51,10 @@ export function describeError(err: unknown): { code?: string; message: string } 
 
 function formatValue(v: unknown): string {
   const described = v && typeof v === 'object' && 'message' in v ? (v as { code?: string; message: string }) : undefined;
-  const s = described ? `${described.code ? `${described.code}: ` : ''}${described.message}` : typeof v === 'string' ? v : JSON.stringify(v);
-  return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
+  const raw = described ? `${described.code ? `${described.code}: ` : ''}${described.message}` : typeof v === 'string' ? v : JSON.stringify(v);
+  // File names can hold terminal controls and bidi overrides: escaped first, then quoted if needed.
+  const s = escapeControls(raw);
+  return /[\s"=]/.test(s) ? `"${s.replaceAll('"', '\\"')}"` : s;
 }
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -65,14 +68,49 @@ function toText(line: string): string {
       .map(([k, v]) => `${k}=${formatValue(v)}`)
       .join(' ');
     const when = typeof time === 'number' ? new Date(time).toISOString() : String(time);
-    return `${when} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`;
+    return `${when} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${escapeControls(String(msg ?? ''))}${fields ? ` ${fields}` : ''}\n`;
   } catch {
     return line;
   }
 }
 
+const writers = new WeakMap<NodeJS.WritableStream, (s: string) => void>();
+
+/**
+ * A writer for a stream that may go away (stderr read by a process that exited, stdout
+ * piped to `head`). The first failure (EPIPE, a destroyed stream) turns it off and later
+ * lines are dropped: a lost sink never stops the process, and nothing retries it in a loop.
+ */
+export function streamWriter(stream: NodeJS.WritableStream & { destroyed?: boolean; writable?: boolean }): (s: string) => void {
+  const known = writers.get(stream);
+  if (known) return known;
+  let broken = false;
+  // Without a listener the failure would be an uncaught exception, and logging it would fail again.
+  stream.on('error', () => void (broken = true));
+  const write = (s: string) => {
+    if (broken || stream.destroyed || stream.writable === false) return;
+    try {
+      stream.write(s);
+    } catch {
+      broken = true;
+    }
+  };
+  writers.set(stream, write);
+  return write;
+}
+
 export function createLogger(opts: LogOptions = {}): Logger {
-  const write = opts.write ?? ((s: string) => void process.stderr.write(s));
+  const sink = opts.write ?? streamWriter(process.stderr);
+  let failed = false;
+  // A sink that throws is not written again: logs are dropped rather than stop the service.
+  const write = (s: string) => {
+    if (failed) return;
+    try {
+      sink(s);
+    } catch {
+      failed = true;
+    }
+  };
   const text = (opts.format ?? 'text') === 'text';
   return pino(
     {

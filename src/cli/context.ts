@@ -1,6 +1,8 @@
 /** What every command gets: resolved config, the store (opened on first use), output streams. */
 import { openStore, type Store } from '../db/client.ts';
 import { resolveConfig, type Config, type ConfigFlags } from '../config.ts';
+import { escapeControls } from '../escape.ts';
+import { streamWriter } from '../log.ts';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -12,8 +14,8 @@ export interface Io {
 }
 
 export const processIo = (): Io => ({
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  stdout: streamWriter(process.stdout),
+  stderr: streamWriter(process.stderr),
   env: process.env,
   cwd: process.cwd(),
   stderrIsTTY: Boolean(process.stderr.isTTY),
@@ -58,8 +60,9 @@ export class Context {
     await s?.close();
   }
 
+  /** Text for people: every line escaped (file names, names and titles from files reach here). */
   out(text: string): void {
-    this.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+    this.io.stdout(`${escapeLines(text.endsWith('\n') ? text.slice(0, -1) : text)}\n`);
   }
 
   json(value: unknown): void {
@@ -67,13 +70,15 @@ export class Context {
   }
 
   err(text: string): void {
-    this.io.stderr(text.endsWith('\n') ? text : `${text}\n`);
+    this.io.stderr(`${escapeLines(text.endsWith('\n') ? text.slice(0, -1) : text)}\n`);
   }
 }
 
-/** Plain text table for people. */
+const escapeLines = (text: string) => text.split('\n').map(escapeControls).join('\n');
+
+/** Plain text table for people; cells are escaped before the columns are measured. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : escapeControls(String(c)))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }

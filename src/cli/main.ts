@@ -1,7 +1,9 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, type ConfigFlags } from '../config.ts';
+import { ConfigError, SETTINGS, type ConfigFlags } from '../config.ts';
 import { StoreBusyError } from '../db/client.ts';
+import { DataDirError } from '../db/data-dir.ts';
+import { escapeControls } from '../escape.ts';
 import { describeError } from '../log.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
@@ -10,27 +12,31 @@ import { registerProcessCommands } from './commands/process.ts';
 import { registerSponsorCommands } from './commands/sponsor.ts';
 import { registerWatchCommand } from './commands/watch.ts';
 import { CliError, Context, processIo, type Io } from './context.ts';
+import { checkedBy } from './parse.ts';
 
 /** Runs one command's action with a Context, closing the store afterwards. */
 export type Runner = (action: (ctx: Context, opts: Record<string, unknown>, ...args: string[]) => Promise<number | void>) => (...args: unknown[]) => Promise<void>;
 
 const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fee', 'validityMonths', 'settleMs', 'scanIntervalMs', 'maxFileMb', 'concurrency', 'poll', 'validateTimeoutS'];
 
+/** A setting's flag, checked by the same rule as its environment variable and config file key. */
+const setting = (flags: string, description: string, parse: (value: unknown) => unknown) => new Option(flags, description).argParser(checkedBy(parse));
+
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('cas-bdt')
     .description('Bulk Data Transfer of CAS: validate BDT files, create and assign CAS, write result XML.')
-    .option('--db <url>', 'PostgreSQL server URL (env DATABASE_URL); without it the embedded store is used')
+    .addOption(new Option('--db <url>', 'PostgreSQL server URL (env DATABASE_URL); without it the embedded store is used').argParser(checkedBy(SETTINGS.db)))
     .option('--data <dir>', 'embedded store location (env CAS_BDT_DATA)', undefined)
     .option('--root <dir>', 'the sponsor folder tree (env CAS_BDT_ROOT)')
     .option('--config <file>', 'settings as JSON (env CAS_BDT_CONFIG; default ./cas-bdt.config.json if present)')
-    .option('--fee <gbp>', 'fee per assigned CAS in GBP (default 25.00)')
-    .option('--validity-months <n>', 'months an assigned CAS stays valid (default 6)')
-    .option('--settle-ms <ms>', 'how long an inbox file must be unchanged before it is taken (default 2000)')
-    .option('--scan-interval-ms <ms>', 'period of the full inbox listing (default 30000)')
-    .option('--max-file-mb <mb>', 'largest accepted file (default 200)')
-    .option('--concurrency <n>', 'files processed at once by watch (default 2)')
+    .addOption(setting('--fee <gbp>', 'fee per assigned CAS in GBP, 0.00 to 10000.00 (default 25.00)', SETTINGS.fee))
+    .addOption(setting('--validity-months <n>', 'months an assigned CAS stays valid, 1 to 60 (default 6)', SETTINGS.validityMonths))
+    .addOption(setting('--settle-ms <ms>', 'how long an inbox file must be unchanged before it is taken, 0 to 3600000 (default 2000)', SETTINGS.settleMs))
+    .addOption(setting('--scan-interval-ms <ms>', 'period of the full inbox listing, 500 to 86400000 (default 30000)', SETTINGS.scanIntervalMs))
+    .addOption(setting('--max-file-mb <mb>', 'largest accepted file, above 0 and at most 2048 (default 200)', SETTINGS.maxFileMb))
+    .addOption(setting('--concurrency <n>', 'files processed at once by watch, 1 to 64 (default 2)', SETTINGS.concurrency))
     .addOption(new Option('--poll', 'make the watcher poll the inboxes'))
-    .option('--validate-timeout-s <s>', 'longest XSD validation of one file before it is refused with E_LIMIT (default 60)')
+    .addOption(setting('--validate-timeout-s <s>', 'longest XSD validation of one file before it is refused with E_LIMIT, 1 to 3600 (default 60)', SETTINGS.validateTimeoutS))
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
@@ -45,7 +51,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const flags: ConfigFlags = {};
       for (const k of GLOBAL_FLAGS) if (all[k] !== undefined) (flags as Record<string, unknown>)[k] = all[k];
       const ctx = new Context(io, flags);
-      const positional = args.slice(0, cmd.registeredArguments.length).map((a) => (Array.isArray(a) ? a.join('\u0000') : (a as string)));
+      // As text, whatever an argument's parser returned (it has checked the value already).
+      const positional = args
+        .slice(0, cmd.registeredArguments.length)
+        .map((a) => (Array.isArray(a) ? a.join('\u0000') : a === undefined ? undefined : String(a))) as string[];
       try {
         const code = await action(ctx, cmd.opts() as Record<string, unknown>, ...positional);
         setExit(code ?? 0);
@@ -69,8 +78,19 @@ function applyOutput(cmd: Command, io: Io): void {
   for (const sub of cmd.commands) applyOutput(sub, io);
 }
 
+/**
+ * Results, exports and sponsor folders hold personal data: what cas-bdt creates is never
+ * readable by other local users (files 0640, folders 0750 at most; sponsor folders may be
+ * given to a sponsor's group for SFTP). A stricter umask of the caller is kept.
+ */
+export function restrictUmask(): void {
+  const previous = process.umask(0o027);
+  if ((previous | 0o027) !== 0o027) process.umask(previous | 0o027);
+}
+
 /** Runs the CLI; returns the exit code instead of exiting, so tests need no subprocess. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  restrictUmask();
   let exitCode = 0;
   const program = buildProgram(io, (c) => (exitCode = c));
   try {
@@ -85,21 +105,22 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       // --help and --version are not errors; everything else commander raises is a usage error.
       return err.exitCode === 0 ? 0 : 2;
     }
+    // Messages can quote file names: escaped like every line for people.
     if (err instanceof CliError) {
-      io.stderr(`cas-bdt: ${err.message}\n`);
+      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
       return err.exitCode;
     }
     if (err instanceof ConfigError) {
-      io.stderr(`cas-bdt: ${err.message}\n`);
+      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
       return 2;
     }
-    if (err instanceof StoreBusyError) {
-      io.stderr(`cas-bdt: ${err.message}\n`);
+    if (err instanceof StoreBusyError || err instanceof DataDirError) {
+      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
       return 1;
     }
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);
-    io.stderr(`cas-bdt: ${safe.code ? `${safe.code}: ` : ''}${safe.message}\n`);
+    io.stderr(`cas-bdt: ${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}\n`);
     const frames = (err as Error).stack?.split('\n').filter((l) => /^\s+at /.test(l));
     if (io.env.CAS_BDT_DEBUG && frames) io.stderr(`${frames.join('\n')}\n`);
     return 1;

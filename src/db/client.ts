@@ -4,7 +4,7 @@
  * process at a time (a lock file); while `watch` owns it, other commands reach it through
  * the Unix socket the service serves in the data directory.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { prepareDataDir, tightenTree } from './data-dir.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { schema } from './schema.ts';
 import { serveOnSocket } from './socket-server.ts';
@@ -204,6 +205,22 @@ async function openPostgres(url: string | undefined, socketDir: string | undefin
   };
 }
 
+/**
+ * Two processes writing one PGlite directory corrupt it. If the lock was taken from this
+ * process (frozen past the stale limit, seen from another container), stop at once; the
+ * restart waits for the other holder or finds the store free.
+ */
+function lockLost(dataDir: string): () => void {
+  return () => {
+    process.stderr.write(`cas-bdt: another process took the lock on the embedded store at ${dataDir}; stopping so that the store keeps one writer\n`);
+    process.exit(1);
+  };
+}
+
+function takeLock(dataDir: string, waitMs: number): Promise<Lock | undefined> {
+  return acquireLock(lockPath(dataDir), { waitMs, onLost: lockLost(dataDir) });
+}
+
 async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: boolean }): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
   try {
     const pglite = await PGlite.create(pgliteDir(dataDir));
@@ -211,10 +228,21 @@ async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: b
     if (opts.migrate !== false) {
       await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: MIGRATIONS });
     }
+    tightenTree(dataDir);
     return { pglite, db, lock };
   } catch (err) {
     await lock.release();
     throw err;
+  }
+}
+
+/** Closes PGlite, tightens what it wrote since the start, then frees the directory. */
+async function closePglite(pglite: PGlite, dataDir: string, lock: Lock): Promise<void> {
+  try {
+    await pglite.close();
+    tightenTree(dataDir);
+  } finally {
+    await lock.release();
   }
 }
 
@@ -227,8 +255,8 @@ export async function openPgliteDirect(
   dataDir: string,
   opts: { migrate?: boolean; lockWaitMs?: number },
 ): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
-  mkdirSync(dataDir, { recursive: true });
-  const lock = await acquireLock(lockPath(dataDir), opts.lockWaitMs ?? 15_000);
+  prepareDataDir(dataDir);
+  const lock = await takeLock(dataDir, opts.lockWaitMs ?? 15_000);
   if (!lock) throw new StoreBusyError(busyMessage(dataDir));
   return openPgliteLocked(dataDir, lock, opts);
 }
@@ -238,19 +266,20 @@ export async function openPgliteDirect(
  * served on the data directory's socket to the other commands, and used by this process
  * through the same socket too, so that its transactions and the other commands' take
  * turns on PGlite's one session. Refuses (StoreBusyError) when another service already
- * serves the directory or another process holds it past `lockWaitMs`; waiting covers a
- * short command that has it open and the lock of a killed process going stale (5 s).
+ * serves the directory or another process holds it past `lockWaitMs` (default 45 s);
+ * waiting covers a short command that has it open and the lock of a service killed in
+ * another container going stale (30 s; on this host a killed owner's lock is free at once).
  */
 export async function openServedStore(opts: { dataDir: string; lockWaitMs?: number; maxConnections?: number; fetchTypes?: boolean }): Promise<Store> {
   const { dataDir } = opts;
   const serving = () =>
     new StoreBusyError(`another cas-bdt watch is already serving the embedded store at ${dataDir}; only one service may run on it`);
-  mkdirSync(dataDir, { recursive: true });
-  const deadline = Date.now() + (opts.lockWaitMs ?? 15_000);
+  prepareDataDir(dataDir);
+  const deadline = Date.now() + (opts.lockWaitMs ?? 45_000);
   let lock: Lock | undefined;
   while (!lock) {
     if (await socketAnswers(dataDir)) throw serving();
-    lock = await acquireLock(lockPath(dataDir), 500);
+    lock = await takeLock(dataDir, 500);
     if (!lock && Date.now() >= deadline) throw new StoreBusyError(busyMessage(dataDir));
   }
   // Holding the lock: a live service would hold it too, so anything answering now is not one.
@@ -259,12 +288,7 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
     throw serving();
   }
   const { pglite } = await openPgliteLocked(dataDir, lock, { migrate: true });
-  const closeAll: (() => Promise<void>)[] = [
-    async () => {
-      await pglite.close();
-    },
-    () => lock.release(),
-  ];
+  const closeAll: (() => Promise<void>)[] = [() => closePglite(pglite, dataDir, lock)];
   const closeReverse = async () => {
     for (const c of closeAll.splice(0)) await c().catch(() => {});
   };
@@ -309,13 +333,7 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
     kind: 'pglite',
     describe: `embedded store at ${opts.dataDir}`,
     session: async () => ({ db, close: async () => {} }),
-    close: async () => {
-      try {
-        await pglite.close();
-      } finally {
-        await lock.release();
-      }
-    },
+    close: () => closePglite(pglite, opts.dataDir, lock),
   };
 }
 

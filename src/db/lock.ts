@@ -1,31 +1,68 @@
 /**
- * An exclusive lock on the embedded data directory for the processes of this machine
- * (an embedded store is never shared across machines). The lock is a directory made with
- * mkdir(2), which is atomic, holding the owner's pid and process start time. It is stale
- * only when that process no longer exists, so a busy owner (a long synchronous stretch
- * blocks any timer) never loses it, and one killed with -9 is taken over at once.
+ * An exclusive lock on the embedded data directory. Node has no flock/fcntl without native
+ * code, and a PID says nothing across PID namespaces (two containers sharing the data
+ * volume each see the other's PID as dead), so the lock is a directory made with mkdir(2),
+ * which is atomic, holding `owner.json`: a random token, the PID and its start time, and
+ * where that PID means something (host name, kernel boot id, PID namespace).
+ *
+ * Liveness:
+ * - Same host, boot and PID namespace: the PID decides (with its start time, so a reused
+ *   PID is not mistaken for the owner). A busy owner whose timers are held up never loses
+ *   the lock; one killed with -9 is taken over at once.
+ * - Anywhere else (another container, another machine, or a lock file without those
+ *   fields' match): the owner touches `owner.json` every `heartbeatMs`; the lock is taken
+ *   over only when that heartbeat is older than `staleMs`. `staleMs` is several heartbeats
+ *   and much more than clock skew between hosts sharing a volume.
+ * The owner checks its token at every heartbeat; if another process took the lock (the
+ * owner was frozen for longer than `staleMs`), `onLost` is called so it stops writing.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 
 export interface Lock {
   release(): Promise<void>;
 }
 
-const RETRY_MS = 100;
-const ORPHAN_MS = 10_000;
-
-function mtimeOf(dir: string): number {
-  try {
-    return statSync(dir).mtimeMs;
-  } catch {
-    return Date.now();
-  }
+export interface LockOptions {
+  /** How long to wait for another holder (ms). */
+  waitMs: number;
+  /** Period of the owner's heartbeat (default 2000 ms). */
+  heartbeatMs?: number;
+  /** A heartbeat older than this frees the lock of an owner elsewhere (default 30000 ms). */
+  staleMs?: number;
+  /** Called once if the owner finds its lock taken by another process. */
+  onLost?: () => void;
 }
 
+const RETRY_MS = 100;
+/** A lock directory without an owner file this old was left by a process that died in between. */
+const ORPHAN_MS = 10_000;
+
 interface Owner {
+  token?: string;
   pid: number;
   start: string;
+  host?: string;
+  boot?: string;
+  pidns?: string;
+}
+
+const readOr = (read: () => string, fallback = ''): string => {
+  try {
+    return read().trim();
+  } catch {
+    return fallback;
+  }
+};
+
+/** Where a PID is meaningful: this host, this boot of its kernel, this PID namespace. */
+function here(): Required<Pick<Owner, 'host' | 'boot' | 'pidns'>> {
+  return {
+    host: os.hostname(),
+    boot: readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')),
+    pidns: readOr(() => readlinkSync('/proc/self/ns/pid')),
+  };
 }
 
 /** The process's start time in clock ticks since boot (Linux), to tell a reused pid apart. */
@@ -38,7 +75,7 @@ function startTimeOf(pid: number): string | undefined {
   }
 }
 
-function alive(owner: Owner): boolean {
+function pidAlive(owner: Owner): boolean {
   const start = startTimeOf(owner.pid);
   if (start !== undefined) return start === owner.start;
   // No /proc (not Linux): fall back to signalling the pid.
@@ -50,6 +87,23 @@ function alive(owner: Owner): boolean {
   }
 }
 
+function mtimeOf(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(owner: Owner, ownerFile: string, staleMs: number): boolean {
+  const h = here();
+  // A lock written before these fields existed was always written on this machine.
+  const local = owner.host === undefined || (owner.host === h.host && owner.boot === h.boot && owner.pidns === h.pidns);
+  if (local) return pidAlive(owner);
+  const beat = mtimeOf(ownerFile);
+  return beat !== undefined && Date.now() - beat < staleMs;
+}
+
 function readOwner(dir: string): string | undefined {
   try {
     return readFileSync(`${dir}/owner.json`, 'utf8');
@@ -58,9 +112,9 @@ function readOwner(dir: string): string | undefined {
   }
 }
 
-function tryAcquire(dir: string, me: string): boolean {
+function tryAcquire(dir: string, me: string, staleMs: number): boolean {
   try {
-    mkdirSync(dir);
+    mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const text = readOwner(dir);
@@ -72,7 +126,7 @@ function tryAcquire(dir: string, me: string): boolean {
     }
     // Without an owner file the holder may be between mkdir and writing it: wait, unless
     // it has been so for long (it died right there).
-    if (owner ? alive(owner) : Date.now() - mtimeOf(dir) < ORPHAN_MS) return false;
+    if (owner ? alive(owner, `${dir}/owner.json`, staleMs) : Date.now() - (mtimeOf(dir) ?? Date.now()) < ORPHAN_MS) return false;
     // Stale. Move it aside, then make sure what we moved is the stale lock we judged
     // (another process may have replaced it meanwhile); if not, put it back.
     const aside = `${dir}.stale-${randomBytes(4).toString('hex')}`;
@@ -85,35 +139,63 @@ function tryAcquire(dir: string, me: string): boolean {
       try {
         renameSync(aside, dir);
       } catch {
-        // The directory was recreated meanwhile; the moved lock's owner will notice nothing
-        // until it releases, and it releases only its own path.
+        // The directory was recreated meanwhile; the moved lock's owner finds out at its
+        // next heartbeat, and it releases only its own path.
       }
       return false;
     }
     rmSync(aside, { recursive: true, force: true });
-    return tryAcquire(dir, me);
+    return tryAcquire(dir, me, staleMs);
   }
-  writeFileSync(`${dir}/owner.json`, me);
+  writeFileSync(`${dir}/owner.json`, me, { mode: 0o600 });
   return true;
 }
 
 /** Takes the lock `${file}.d`, waiting up to `waitMs`; undefined when another live process holds it. */
-export async function acquireLock(file: string, waitMs: number): Promise<Lock | undefined> {
+export async function acquireLock(file: string, options: number | LockOptions): Promise<Lock | undefined> {
+  const opts: LockOptions = typeof options === 'number' ? { waitMs: options } : options;
+  const staleMs = opts.staleMs ?? 30_000;
+  const heartbeatMs = opts.heartbeatMs ?? 2000;
   const dir = `${file}.d`;
-  const me = JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) ?? '' } satisfies Owner);
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    if (tryAcquire(dir, me)) {
-      let released = false;
-      return {
-        release: async () => {
-          if (released) return;
-          released = true;
-          if (readOwner(dir) === me) rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    }
+  const ownerFile = `${dir}/owner.json`;
+  const me = JSON.stringify({
+    token: randomBytes(16).toString('hex'),
+    pid: process.pid,
+    start: startTimeOf(process.pid) ?? '',
+    ...here(),
+  } satisfies Owner);
+  const deadline = Date.now() + opts.waitMs;
+  while (!tryAcquire(dir, me, staleMs)) {
     if (Date.now() >= deadline) return undefined;
     await new Promise((r) => setTimeout(r, RETRY_MS));
   }
+  let released = false;
+  let unreadable = 0;
+  const beat = setInterval(() => {
+    const text = readOwner(dir);
+    // Unreadable for a moment while a waiter moves a lock aside and back; gone for good
+    // or someone else's: lost.
+    unreadable = text === undefined ? unreadable + 1 : 0;
+    if ((text !== undefined && text !== me) || unreadable >= 3) {
+      clearInterval(beat);
+      if (!released) opts.onLost?.();
+      return;
+    }
+    const now = new Date();
+    try {
+      utimesSync(ownerFile, now, now);
+    } catch {
+      // Checked again at the next beat.
+    }
+  }, heartbeatMs);
+  // The lock never keeps a process alive on its own.
+  beat.unref();
+  return {
+    release: async () => {
+      if (released) return;
+      released = true;
+      clearInterval(beat);
+      if (readOwner(dir) === me) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

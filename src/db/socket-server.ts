@@ -1,130 +1,68 @@
 /**
  * Serves an in-process PGlite to other processes on a Unix socket (the `watch` service's
- * embedded store). PGlite is a single session, so every client shares it; this server
- * gives the session to one client at a time for a whole protocol exchange.
+ * embedded store). PGlite is a single session; SessionQueue lends it to one client at a
+ * time and keeps the clients' session state apart. Framing, SSL refusal and cancel
+ * requests are handled by the package's PGLiteSocketHandler.
  *
- * The stock PGLiteSocketServer queue hands the session over between any two messages
- * unless an explicit transaction is open. postgres.js uses the extended protocol (Parse,
- * Bind, Execute, Sync as separate messages), so two clients' exchanges interleave there
- * and bind to each other's unnamed statement ("portal does not exist", wrong results).
- * This queue keeps the session with a client until it sends Sync or a simple Query and
- * the session is outside a transaction block; a client that disconnects while owning it
- * gets a Sync and a ROLLBACK on its behalf. Framing, SSL refusal and cancel requests are
- * still handled by the package's PGLiteSocketHandler.
+ * Only the owner's user may connect. Node offers no peer credentials (SO_PEERCRED) without
+ * native code, so the file system is the control: the socket is 0600 inside the data
+ * directory, which is 0700 (so it is unreachable in the moment between listen and chmod).
  */
-import { existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
-
-interface Queued {
-  handlerId: number;
-  message: Uint8Array;
-  onData: (data: Uint8Array) => void;
-  resolve: (bytes: number) => void;
-  reject: (err: Error) => void;
-}
-
-const SYNC = 0x53; // 'S'
-const QUERY = 0x51; // 'Q'
-const SYNC_MESSAGE = new Uint8Array([SYNC, 0, 0, 0, 4]);
-
-/** True for a startup packet (no type byte: length, then protocol version 3.0). */
-function isStartup(m: Uint8Array): boolean {
-  return m.length >= 8 && m[4] === 0 && m[5] === 3 && m[6] === 0 && m[7] === 0;
-}
-
-class SessionQueue {
-  private queue: Queued[] = [];
-  private running = false;
-  /** The handler that holds the session between messages, if any. */
-  private owner: number | undefined;
-
-  constructor(private readonly pg: PGlite) {}
-
-  enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ handlerId, message, onData, resolve, reject });
-      void this.pump();
-    });
-  }
-
-  getQueueLength(): number {
-    return this.queue.length;
-  }
-
-  clearQueueForHandler(handlerId: number): void {
-    const mine = this.queue.filter((q) => q.handlerId === handlerId);
-    this.queue = this.queue.filter((q) => q.handlerId !== handlerId);
-    for (const q of mine) q.reject(new Error('client disconnected'));
-  }
-
-  /** Called when a client goes away: end whatever it left open so the next client starts clean. */
-  async clearTransactionIfNeeded(handlerId: number): Promise<void> {
-    if (this.owner !== handlerId) return;
-    // Wait for a message of this client that may still be executing.
-    while (this.running) await new Promise((r) => setImmediate(r));
-    if (this.owner !== handlerId) return;
-    try {
-      await this.pg.runExclusive(() => this.pg.execProtocolRawStream(SYNC_MESSAGE, { onRawData: () => {} }));
-      if (this.pg.isInTransaction()) await this.pg.exec('ROLLBACK');
-    } catch {
-      // The session is reset as far as it can be; the next client sees any error itself.
-    }
-    this.owner = undefined;
-    void this.pump();
-  }
-
-  private next(): Queued | undefined {
-    if (this.owner === undefined) return this.queue.shift();
-    const i = this.queue.findIndex((q) => q.handlerId === this.owner);
-    return i === -1 ? undefined : this.queue.splice(i, 1)[0];
-  }
-
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let q = this.next(); q; q = this.next()) {
-        const item = q;
-        let bytes = 0;
-        try {
-          await this.pg.runExclusive(() =>
-            this.pg.execProtocolRawStream(item.message, {
-              onRawData: (data) => {
-                bytes += data.length;
-                item.onData(data);
-              },
-            }),
-          );
-        } catch (err) {
-          item.reject(err as Error);
-        }
-        const type = item.message[0];
-        const exchangeEnds = isStartup(item.message) || type === SYNC || type === QUERY;
-        this.owner = exchangeEnds && !this.pg.isInTransaction() ? undefined : item.handlerId;
-        item.resolve(bytes);
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-}
+import { SessionQueue } from './session-queue.ts';
 
 export interface SocketServer {
   path: string;
   close(): Promise<void>;
 }
 
+export interface ServeOptions {
+  /** Most clients at once (default 64). */
+  maxConnections?: number;
+  /**
+   * A client that holds the session (inside a transaction or an unfinished exchange) and
+   * sends nothing this long is disconnected and its transaction rolled back (default 30000 ms).
+   */
+  idleInTransactionMs?: number;
+  /** A connection that sends nothing this long after connecting is closed, so silent ones cannot fill the slots (default 10000 ms). */
+  silentConnectionMs?: number;
+}
+
+/** PostgreSQL's ErrorResponse for idle_in_transaction_session_timeout, so the client can say why. */
+function idleError(): Buffer {
+  const fields = ['SFATAL', 'VFATAL', 'C25P03', 'Mterminating connection due to idle-in-transaction timeout'];
+  const body = Buffer.concat([...fields.map((f) => Buffer.from(`${f}\0`, 'utf8')), Buffer.from([0])]);
+  const head = Buffer.alloc(5);
+  head.write('E', 0, 'latin1');
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
 /**
  * Listens on `socketFile` (removed first if a dead server left it: the caller holds the
  * data directory's lock, so nobody else can be serving it).
  */
-export async function serveOnSocket(pg: PGlite, socketFile: string, maxConnections = 64): Promise<SocketServer> {
+export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeOptions = {}): Promise<SocketServer> {
+  const maxConnections = opts.maxConnections ?? 64;
   if (existsSync(socketFile)) unlinkSync(socketFile);
-  const queue = new SessionQueue(pg);
   const handlers = new Set<PGLiteSocketHandler>();
   const sockets = new Set<net.Socket>();
+  const socketOf = new Map<number, net.Socket>();
+  const [who] = (await pg.query<{ u: string }>('select session_user as u')).rows;
+  const queue = new SessionQueue(pg, {
+    sessionUser: who?.u ?? 'postgres',
+    idleMs: opts.idleInTransactionMs ?? 30_000,
+    onIdle: (handlerId) => {
+      const socket = socketOf.get(handlerId);
+      if (!socket) return;
+      // Closing the socket detaches the handler, which ends the transaction (SessionQueue).
+      socket.end(idleError(), () => socket.destroy());
+      socket.setTimeout(1000, () => socket.destroy());
+    },
+  });
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -137,8 +75,18 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, maxConnectio
       queryQueue: queue as unknown as ConstructorParameters<typeof PGLiteSocketHandler>[0]['queryQueue'],
       closeOnDetach: true,
     });
+    const id = handler.handlerId;
     handlers.add(handler);
-    const forget = () => handlers.delete(handler);
+    socketOf.set(id, socket);
+    socket.on('data', () => queue.touch(id));
+    const silent = setTimeout(() => socket.destroy(), opts.silentConnectionMs ?? 10_000);
+    silent.unref();
+    socket.once('data', () => clearTimeout(silent));
+    socket.once('close', () => clearTimeout(silent));
+    const forget = () => {
+      handlers.delete(handler);
+      socketOf.delete(id);
+    };
     handler.addEventListener('close', forget);
     handler.addEventListener('error', forget);
     handler.attach(socket).catch(() => {
@@ -154,6 +102,7 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, maxConnectio
       resolve();
     });
   });
+  chmodSync(socketFile, 0o600);
   return {
     path: socketFile,
     close: async () => {

@@ -67,6 +67,8 @@ export interface WatchService {
   scan(): Promise<void>;
   /** Sponsors whose folders are not usable, with the reasons (for `/healthz`). */
   unhealthySponsors(): { licence: string; reasons: string[] }[];
+  /** The periodic scan, now (SIGHUP); joins one already running instead of overlapping it. */
+  rescan(): Promise<void>;
   /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
   stop(): Promise<void>;
 }
@@ -274,6 +276,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     stats: () => scheduler.stats(),
     unhealthySponsors: () => ctx.folders.unhealthy(),
     scan: () => scan(),
+    rescan: () => scanLoop.run(),
     stop: async () => {
       if (stopping) return;
       stopping = true;

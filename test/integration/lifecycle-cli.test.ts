@@ -24,9 +24,9 @@ describe('lifecycle commands without a store', () => {
   it.each([
     [['assign', '--sponsor', 'QHDGHB91X'], 'give either --batch NAME or --id ID'],
     [['assign', '--sponsor', 'QHDGHB91X', '--batch', 'B', '--id', '1'], 'give either --batch NAME or --id ID'],
-    [['assign', '--sponsor', 'QHDGHB91X', '--id', 'x1'], 'CAS id must be a number'],
-    [['cas', 'use', 'E4G0AA0A00A0A0', '--date', '2027-02-30'], '--date must be a date YYYY-MM-DD'],
-    [['cas', 'use', 'NOT-A-CAS'], 'is not a CAS number'],
+    [['assign', '--sponsor', 'QHDGHB91X', '--id', 'x1'], "option '--id <id>' argument 'x1' is invalid. expected a whole number from 1 to"],
+    [['cas', 'use', 'E4G0AA0A00A0A1', '--date', '2027-02-30'], '--date must be a date YYYY-MM-DD'],
+    [['cas', 'use', 'NOT-A-CAS'], 'not a CAS number (14 characters'],
     [['cas', 'withdraw'], "missing required argument 'cas-number'"],
     [['cas', 'delete'], "required option '--id <id>' not specified"],
     [['expire', '--as-of', 'tomorrow'], '--as-of must be a date YYYY-MM-DD'],

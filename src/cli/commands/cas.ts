@@ -1,23 +1,13 @@
 /** `cas-bdt cas show|list` */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { casHistory, findCas, listCas, type CasView } from '../../db/cas-query.ts';
 import { CAS_STATUSES, type CasStatus } from '../../domain/types.ts';
 import { notFound, table, usage } from '../context.ts';
 import type { Runner } from '../main.ts';
+import { parseCasNumber, parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 export const human = (s: CasStatus) => s.replaceAll('_', ' ');
-
-export function parseId(value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw usage(`CAS id must be a number, got "${value}"`);
-  return Number(value);
-}
-
-export function parseCasNumber(value: string): string {
-  const n = value.trim().toUpperCase();
-  if (!/^E4[CG][0-9A-Z]{11}$/.test(n)) throw usage(`"${value}" is not a CAS number (14 characters starting E4G or E4C)`);
-  return n;
-}
 
 function describe(v: CasView): string[] {
   return [
@@ -39,13 +29,13 @@ export function registerCasCommands(program: Command, run: Runner): void {
   casCmd
     .command('show')
     .description('one CAS with its history')
-    .argument('[cas-number]', 'the CAS number')
-    .option('--id <id>', 'the internal CAS id instead of a number')
+    .argument('[cas-number]', 'the CAS number', parseCasNumber)
+    .addOption(new Option('--id <id>', 'the internal CAS id instead of a number').argParser(parseId))
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, numberArg) => {
         if ((numberArg === undefined) === (opts.id === undefined)) throw usage('give either a CAS number or --id ID');
-        const by = opts.id !== undefined ? { id: parseId(String(opts.id)) } : { casNumber: parseCasNumber(numberArg!) };
+        const by = opts.id !== undefined ? { id: Number(opts.id) } : { casNumber: numberArg! };
         const { db } = await ctx.store();
         const v = await findCas(db, by);
         if (!v) throw notFound('id' in by ? `CAS id ${by.id}` : `CAS ${by.casNumber}`);

@@ -1,7 +1,7 @@
 /** CAS lifecycle commands: assign, cas delete|withdraw|use, expire, export. */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { assignLater, type AssignTarget } from '../../db/assign-later.ts';
 import { findCas } from '../../db/cas-query.ts';
 import { deleteCas } from '../../db/delete.ts';
@@ -20,7 +20,8 @@ import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
 import { renderExport } from '../../xml/export-xml.ts';
 import { CliError, notFound, table, usage } from '../context.ts';
 import type { Runner } from '../main.ts';
-import { human, parseCasNumber, parseId } from './cas.ts';
+import { parseCasNumber, parseId } from '../parse.ts';
+import { human } from './cas.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 function parseDate(value: unknown, flag: string): string {
@@ -53,13 +54,13 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
     .description('assign READY TO GO CAS created earlier (with payment); a batch is assigned all or nothing')
     .requiredOption('--sponsor <licence>', 'the sponsor')
     .option('--batch <name>', 'every READY TO GO CAS of this batch (BulkUploadFileId)')
-    .option('--id <id>', 'one CAS by its internal id')
+    .addOption(new Option('--id <id>', 'one CAS by its internal id').argParser(parseId))
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts) => {
         const licence = parseLicence(String(opts.sponsor));
         if ((opts.batch === undefined) === (opts.id === undefined)) throw usage('give either --batch NAME or --id ID');
-        const target: AssignTarget = opts.id !== undefined ? { id: parseId(String(opts.id)) } : { batch: String(opts.batch).trim() };
+        const target: AssignTarget = opts.id !== undefined ? { id: Number(opts.id) } : { batch: String(opts.batch).trim() };
         const { db } = await ctx.store();
         const cfg = ctx.config;
         const res = settled(
@@ -85,11 +86,11 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
   casCmd
     .command('delete')
     .description('delete an unassigned CAS (WORK IN PROGRESS or READY TO GO); assigned CAS are never deleted')
-    .requiredOption('--id <id>', 'the internal CAS id')
+    .addOption(new Option('--id <id>', 'the internal CAS id').argParser(parseId).makeOptionMandatory())
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts) => {
-        const id = parseId(String(opts.id));
+        const id = Number(opts.id);
         const { db } = await ctx.store();
         const res = settled(await deleteCas(db, { id }, new Date()), `CAS id ${id}`);
         if (opts.json) return ctx.json({ id, deleted: true, previousStatus: res.from, sponsorLicenceNumber: res.sponsorLicenceNumber });
@@ -100,11 +101,11 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
   casCmd
     .command('withdraw')
     .description('withdraw an ASSIGNED CAS')
-    .argument('<cas-number>', 'the CAS number')
+    .argument('<cas-number>', 'the CAS number', parseCasNumber)
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, numberArg) => {
-        const casNumber = parseCasNumber(numberArg!);
+        const casNumber = numberArg!;
         const { db } = await ctx.store();
         settled(await withdrawCas(db, { casNumber }, new Date()), `CAS ${casNumber}`);
         const view = await findCas(db, { casNumber });
@@ -116,12 +117,12 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
   casCmd
     .command('use')
     .description('record a visa application made with a CAS; other ASSIGNED CAS of the person for overlapping courses become OBSOLETE')
-    .argument('<cas-number>', 'the CAS number')
+    .argument('<cas-number>', 'the CAS number', parseCasNumber)
     .option('--date <date>', 'the application date, YYYY-MM-DD (default today, UTC)')
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, numberArg) => {
-        const casNumber = parseCasNumber(numberArg!);
+        const casNumber = numberArg!;
         const date = opts.date !== undefined ? parseDate(opts.date, '--date') : isoDateUtc(new Date());
         const { db } = await ctx.store();
         const res = settled(await useCas(db, { casNumber }, date, new Date()), `CAS ${casNumber}`);

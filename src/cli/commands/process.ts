@@ -9,7 +9,9 @@ import { sponsorDir } from '../../inbox/layout.ts';
 import { processFile } from '../../pipeline/process-file.ts';
 import { readReceivedFile } from '../../pipeline/read-file.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
+import { escapeControls } from '../../escape.ts';
 import type { Runner } from '../main.ts';
+import { parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import path from 'node:path';
 
@@ -63,7 +65,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           } catch (err) {
             throw usage(`cannot read ${f}: ${(err as Error).message}`);
           }
-          const bar = received.size > 5 * 1024 * 1024 ? progressBar(ctx, received.fileName) : undefined;
+          const bar = received.size > 5 * 1024 * 1024 ? progressBar(ctx, escapeControls(received.fileName)) : undefined;
           const processed = await processFile(
             {
               db,
@@ -128,12 +130,11 @@ export function registerProcessCommands(program: Command, run: Runner): void {
   program
     .command('rerun')
     .description("write a submission's stored result again (nothing is processed again)")
-    .argument('<submission-id>', 'the submission id')
+    .argument('<submission-id>', 'the submission id', parseId)
     .option('--out <dir>', "where the result goes (default: the sponsor's outbox)")
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, idArg) => {
-        if (!/^\d+$/.test(idArg!)) throw usage(`submission id must be a number, got "${idArg}"`);
         const { db } = await ctx.store();
         const sub = await getSubmission(db, Number(idArg));
         if (!sub) throw notFound(`submission ${idArg}`);

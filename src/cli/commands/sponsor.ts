@@ -1,21 +1,17 @@
 /** `cas-bdt sponsor add|show|list|allocate|status` */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { addSponsor, getSponsor, grantAllocation, listSponsors, SponsorExistsError, sponsorView, type SponsorView } from '../../db/sponsors.ts';
 import { changeLicenceStatus } from '../../db/licence.ts';
 import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Route } from '../../domain/types.ts';
 import { ensureSponsorFolders } from '../../inbox/layout.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import type { Runner } from '../main.ts';
+import { MAX_GRANT, wholeNumber } from '../parse.ts';
 
 export function parseLicence(value: string): string {
   const licence = value.trim().toUpperCase();
   if (!LICENCE_PATTERN.test(licence)) throw usage(`"${value}" is not a sponsor licence number (9 characters, [A-Z0-9]{8}[0-9X])`);
   return licence;
-}
-
-export function parseCount(value: string, what: string, min: number): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw usage(`${what} must be a whole number >= ${min}, got "${value}"`);
-  return Number(value);
 }
 
 function parseRoutes(value: string): Route[] {
@@ -53,7 +49,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .argument('<licence>', 'licence number')
     .requiredOption('--name <name>', 'the institution name')
     .option('--routes <routes>', 'student, child or student,child', 'student')
-    .option('--allocation <n>', 'CAS allocation granted now', '0')
+    .addOption(new Option('--allocation <n>', `CAS allocation granted now, 0 to ${MAX_GRANT}`).default(0).argParser(wholeNumber(0, MAX_GRANT)))
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
     .option('--json', 'print JSON')
     .action(
@@ -62,7 +58,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const name = String(opts.name).trim();
         if (!name) throw usage('--name must not be empty');
         const routes = parseRoutes(String(opts.routes));
-        const allocation = parseCount(String(opts.allocation), '--allocation', 0);
+        const allocation = Number(opts.allocation);
         const { db } = await ctx.store();
         let row;
         try {
@@ -114,12 +110,12 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .command('allocate')
     .description('grant N more CAS to the sponsor')
     .argument('<licence>', 'licence number')
-    .argument('<n>', 'how many more CAS (>= 1)')
+    .argument('<n>', `how many more CAS, 1 to ${MAX_GRANT}`, wholeNumber(1, MAX_GRANT))
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg, nArg) => {
         const licence = parseLicence(licenceArg!);
-        const n = parseCount(nArg!, 'N', 1);
+        const n = Number(nArg);
         const { db } = await ctx.store();
         const row = await grantAllocation(db, licence, n, new Date());
         if (!row) throw notFound(`sponsor ${licence}`);

@@ -1,7 +1,8 @@
 /**
  * `cas-bdt watch`: the service. Runs until SIGINT or SIGTERM, then stops taking files,
  * finishes the ones in progress, closes everything and exits 0. A second signal exits at
- * once (130); a restart finishes whatever that interrupted.
+ * once (130); a restart finishes whatever that interrupted. SIGHUP (a closed terminal, or
+ * an operator who wants a look now) lists every inbox at once and never stops it.
  *
  * On the embedded store the service owns the data directory and serves it on a socket,
  * so the other commands keep working while it runs; a second service is refused.
@@ -10,7 +11,7 @@ import { Option, type Command } from 'commander';
 import { openServedStore, openStore, type Store } from '../../db/client.ts';
 import { sqlState } from '../../db/sql-util.ts';
 import { createLogger, describeError } from '../../log.ts';
-import { startService } from '../../service/service.ts';
+import { startService, type WatchService } from '../../service/service.ts';
 import { usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 
@@ -33,9 +34,23 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });
 
         log.info(`cas-bdt watch: root ${cfg.rootDir}`);
-        const store: Store = cfg.databaseUrl
-          ? await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false })
-          : await openServedStore({ dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false });
+        // From the start: SIGHUP's default action would end the process.
+        let service: WatchService | undefined;
+        const onHangup = () => {
+          if (!service) return void log.info('SIGHUP while starting: every inbox is listed once the service is ready');
+          log.info('SIGHUP: listing every inbox now');
+          void service.rescan().then(() => log.info('SIGHUP rescan finished'));
+        };
+        process.on('SIGHUP', onHangup);
+        let store: Store;
+        try {
+          store = cfg.databaseUrl
+            ? await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false })
+            : await openServedStore({ dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false });
+        } catch (err) {
+          process.off('SIGHUP', onHangup);
+          throw err;
+        }
         log.info(`store: ${store.describe}`);
 
         let signalled = 0;
@@ -82,7 +97,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         process.on('unhandledRejection', onRejection);
         process.on('uncaughtException', onException);
         try {
-          const service = await startService({
+          service = await startService({
             db: store.db,
             openSession: () => store.session(),
             // A lost connection can leave postgres.js's pool with a connection that never
@@ -107,6 +122,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           await store.close();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          process.off('SIGHUP', onHangup);
           process.off('unhandledRejection', onRejection);
           process.off('uncaughtException', onException);
         }

@@ -1,0 +1,44 @@
+/**
+ * Argument parsers for commander (`Option.argParser`, `Argument.argParser`): a bad value is
+ * a usage error (exit 2) reported by commander with the option's name, before any store is
+ * opened. Numbers are bounded so that nothing out of range ever reaches the database.
+ */
+import { InvalidArgumentError } from 'commander';
+import { CAS_NUMBER_PATTERN, casNumberCheckChar } from '../domain/cas-number.ts';
+
+/** Most CAS granted at once (the allocation columns are 32-bit). */
+export const MAX_GRANT = 1_000_000;
+
+export function wholeNumber(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const s = value.trim();
+    const n = Number(s);
+    if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** Internal ids (CAS, submissions): what a JavaScript number holds exactly. */
+export const parseId = wholeNumber(1, Number.MAX_SAFE_INTEGER);
+
+/** A CAS number: the pattern, then the check character, so a mistyped number is not "not found". */
+export function parseCasNumber(value: string): string {
+  const n = value.trim().toUpperCase();
+  if (!CAS_NUMBER_PATTERN.test(n)) throw new InvalidArgumentError('not a CAS number (14 characters starting E4G or E4C)');
+  if (casNumberCheckChar(n.slice(0, 13)) !== n[13]) throw new InvalidArgumentError('not a valid CAS number: its check character does not match (mistyped?)');
+  return n;
+}
+
+/** Runs a config setting's own check on its flag (config.ts parses the value again, with env and file). */
+export function checkedBy(parse: (value: unknown) => unknown): (value: string) => string {
+  return (value) => {
+    try {
+      parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+    return value;
+  };
+}

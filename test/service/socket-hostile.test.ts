@@ -1,0 +1,142 @@
+/**
+ * The store's socket against a client that misbehaves (spec section 7): whatever session
+ * state a client sets is gone for the others, what it leaves is cleaned when it goes, and
+ * a client that sits inside a transaction (or halfway through an exchange) is
+ * disconnected after the idle limit with its work rolled back, so the others go on.
+ */
+import { rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveOnSocket, type SocketServer } from '../../src/db/socket-server.ts';
+import { tempDir } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const IDLE_MS = 2000;
+
+describe('a hostile client of the served store', () => {
+  let dir: string;
+  let pg: PGlite;
+  let server: SocketServer;
+  const clients: postgres.Sql[] = [];
+  const client = (opts: postgres.Options<{}> = {}) => {
+    const c = postgres({ host: dir, port: 5432, user: 'postgres', database: 'template1', max: 1, onnotice: () => {}, ...opts });
+    clients.push(c);
+    return c;
+  };
+  /** What the service does: a write in a transaction on a long-lived connection with prepared statements. */
+  let service: postgres.Sql;
+  const serviceWrites = async (v: number) => {
+    await service.begin(async (tx) => {
+      await tx`insert into t (owner, v) values (1, ${v})`;
+    });
+    const [row] = await service`select count(*)::int as n from public.t where owner = 1 and v = ${v}`;
+    return row!.n;
+  };
+
+  beforeAll(async () => {
+    dir = tempDir('cas-bdt-hostile-');
+    pg = await PGlite.create();
+    server = await serveOnSocket(pg, path.join(dir, '.s.PGSQL.5432'), { idleInTransactionMs: IDLE_MS, silentConnectionMs: IDLE_MS });
+    service = client({ prepare: true, max: 2 });
+    await service`create table t (id serial primary key, owner int not null, v int not null)`;
+    await service`create role intruder`;
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.end({ timeout: 1 }).catch(() => {});
+    await server?.close();
+    await pg?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves only its owner: the socket file is 0600', () => {
+    expect(statSync(path.join(dir, '.s.PGSQL.5432')).mode & 0o777).toBe(0o600);
+  });
+
+  it('closes a connection that never says anything', async () => {
+    const silent = net.connect(path.join(dir, '.s.PGSQL.5432'));
+    let closed = false;
+    silent.on('close', () => (closed = true));
+    silent.on('error', () => {});
+    await waitFor(() => closed, { what: 'the silent connection closed' });
+    expect(await serviceWrites(1)).toBe(1);
+  });
+
+  it("keeps a client's session settings, role, temporary tables and statements from the others", async () => {
+    const settings = service`select current_user as u, current_setting('default_transaction_read_only') as ro, current_setting('search_path') as sp`;
+    const before = (await settings)[0];
+    const hostile = client({ prepare: true });
+    await hostile`create temp table t (id int, owner int, v int)`;
+    await hostile`set default_transaction_read_only = on`;
+    await hostile`set search_path = nowhere`;
+    await hostile`select ${1}::int as prepared_by_hostile`;
+    await hostile.unsafe('set session authorization intruder');
+    expect((await hostile`select current_user as u`)[0]!.u).toBe('intruder');
+
+    // Still connected, and the service writes and reads its own table as itself.
+    expect(await serviceWrites(101)).toBe(1);
+    const [state] = await service`select current_user as u, current_setting('default_transaction_read_only') as ro, current_setting('search_path') as sp`;
+    expect(state).toEqual(before);
+    expect(before).toMatchObject({ u: 'postgres', ro: 'off' });
+
+    // Gone: its named statements go with it, and nothing it set is left.
+    const statementsBefore = (await service`select count(*)::int as n from pg_prepared_statements where statement like ${'%prepared_by_hostile%'}`)[0]!.n;
+    expect(statementsBefore).toBe(1);
+    await hostile.end({ timeout: 1 });
+    await waitFor(async () => (await service`select count(*)::int as n from pg_prepared_statements where statement like ${'%prepared_by_hostile%'}`)[0]!.n === 0, {
+      what: "the hostile client's statements deallocated",
+    });
+    expect(await serviceWrites(102)).toBe(1);
+  });
+
+  it('disconnects a client idle inside a transaction and rolls it back; the others go on', async () => {
+    const hostile = client({ prepare: false });
+    let inside: () => void = () => {};
+    const entered = new Promise<void>((r) => (inside = r));
+    const outcome = hostile
+      .begin(async (tx) => {
+        await tx`insert into t (owner, v) values (2, 1)`;
+        await tx`set local statement_timeout = 1`;
+        inside();
+        await new Promise((r) => setTimeout(r, 600_000)); // never commits
+      })
+      .then(
+        () => 'committed',
+        (err: { code?: string }) => err.code ?? 'error',
+      );
+    await entered;
+    // The service's write waits for the idle client's turn to end, then goes through.
+    expect(await serviceWrites(201)).toBe(1);
+    expect(await outcome).toMatch(/25P03|CONNECTION_CLOSED|CONNECTION_DESTROYED/);
+    expect((await service`select count(*)::int as n from t where owner = 2`)[0]!.n).toBe(0);
+    expect((await service`select current_setting('statement_timeout') as s`)[0]!.s).toBe('0');
+  });
+
+  it('disconnects a client that stops halfway through an exchange (Parse without Sync)', async () => {
+    const raw = net.connect(path.join(dir, '.s.PGSQL.5432'));
+    let closed = false;
+    raw.on('close', () => (closed = true));
+    raw.on('error', () => {});
+    const startupBody = Buffer.from('\0\x03\0\0user\0postgres\0database\0template1\0\0', 'latin1');
+    const startup = Buffer.alloc(4);
+    startup.writeInt32BE(startupBody.length + 4);
+    const parseBody = Buffer.from('\0insert into t (owner, v) values (3, 1)\0\0\0', 'latin1');
+    const parse = Buffer.alloc(5);
+    parse.write('P', 0, 'latin1');
+    parse.writeInt32BE(parseBody.length + 4, 1);
+    let received = '';
+    raw.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    raw.write(Buffer.concat([startup, startupBody]));
+    await waitFor(() => received.includes('Z\0\0\0\x05I'), { what: 'ReadyForQuery after the startup' });
+    // Parse and Flush: the statement is parsed (ParseComplete), the exchange never ends.
+    raw.write(Buffer.concat([parse, parseBody, Buffer.from('H\0\0\0\x04', 'latin1')]));
+    await waitFor(() => received.includes('1\0\0\0\x04'), { what: 'ParseComplete' });
+
+    expect(await serviceWrites(301)).toBe(1);
+    await waitFor(() => closed, { what: 'the half-finished client disconnected' });
+    expect(received).toContain('25P03');
+    expect((await service`select count(*)::int as n from t where owner = 3`)[0]!.n).toBe(0);
+  });
+});
