@@ -14,7 +14,7 @@ export interface ReadCandidate {
 }
 
 /** undefined when the path is gone or is not a regular file. */
-export async function readCandidate(file: string, fileName: string, licence: string, maxFileBytes: number, receivedAt: Date): Promise<ReadCandidate | undefined> {
+export async function readCandidate(file: string | Buffer, fileName: string, licence: string, maxFileBytes: number, receivedAt: Date): Promise<ReadCandidate | undefined> {
   let h;
   try {
     h = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);

@@ -34,7 +34,7 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
  * The identity of a regular file at `file` (never following a link); undefined when it
  * is gone or is not a regular file (directory, symbolic link, device, socket, FIFO).
  */
-export async function regularFileIdentity(file: string): Promise<FileIdentity | undefined> {
+export async function regularFileIdentity(file: string | Buffer): Promise<FileIdentity | undefined> {
   try {
     const s = await lstat(file);
     return s.isFile() ? identityOf(s) : undefined;

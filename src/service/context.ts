@@ -11,12 +11,14 @@ export interface ServiceContext {
   me: number;
   /** How long a claim stays ours without renewal (ms). */
   leaseMs: number;
-  /** A file that is not well-formed and was modified less than this ago is deferred (ms). */
+  /** A file that is not well-formed and that the service saw change less than this ago is deferred (ms). */
   unfinishedGraceMs: number;
   maxFileBytes: number;
   settings: FileSettings;
   log: Logger;
   clock: () => Date;
+  /** Monotonic milliseconds, the scheduler's clock: how long a file has been unchanged is measured on it. */
+  monotonic: () => number;
   validate?: XsdValidator | undefined;
   /** `<licence>/<file name>` keys a worker or the recovery is busy with, in this process. */
   busyKeys: Set<string>;
