@@ -88,6 +88,27 @@ describe.each(STORE_KINDS)('faults on %s', (kind) => {
     expect(svc.logs.join('')).not.toMatch(/fault/);
   });
 
+  it('rejects at once (E_INTERNAL, one attempt) a file with a value the database cannot hold that slipped past validation', async () => {
+    const licence = await sponsor(t.store.db, nextLicence('F'));
+    let attempts = 0;
+    // A validator with a gap: it lets a NUL character reference through (the real one refuses it).
+    const svc = await start({
+      validate: async () => {
+        attempts++;
+        return [];
+      },
+    });
+    await waitFor(() => svc.service.sponsors().includes(licence));
+    const text = uploadBytes({ licence, fileId: `NUL-${licence}`, records: [casXml({ applicantId: 'ID-NUL-1' })] }).toString('latin1');
+    drop(dir(licence, 'inbox'), 'nul.xml', Buffer.from(text.replace('ID-NUL-1', 'ID&#0;1'), 'latin1'));
+    await waitProcessed(root, licence, ['nul.xml']);
+    const result = readFileSync(path.join(dir(licence, 'outbox'), 'nul.result.xml'), 'utf8');
+    expect(result).toMatch(/<Error code="E_INTERNAL">the file could not be processed: a value in it could not be stored \(22[0-9A-Z]{3}\); the operator has been alerted<\/Error>/);
+    expect(attempts).toBe(1);
+    expect(ls(dir(licence, 'rejected'))).toHaveLength(1);
+    await waitFor(() => svc.logs.some((l) => / ERROR .*set aside.*fault=file/.test(l)), { what: 'the error line' });
+  });
+
   it('sets a file aside after three unexpected errors in a row: REJECTED with E_INTERNAL, in rejected/, one error line; other sponsors go on', async () => {
     const crashing = await sponsor(t.store.db, nextLicence('F'));
     const other = await sponsor(t.store.db, nextLicence('F'));
