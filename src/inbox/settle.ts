@@ -44,11 +44,3 @@ export async function regularFileIdentity(file: string | Buffer): Promise<FileId
     throw err;
   }
 }
-
-/**
- * A slow writer that pauses mid-file leaves a file that is not well-formed: such a file
- * modified less than `graceMs` ago is deferred, not rejected.
- */
-export function withinGrace(identity: FileIdentity, now: number, graceMs: number): boolean {
-  return now - identity.mtimeMs < graceMs;
-}

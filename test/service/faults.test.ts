@@ -88,6 +88,38 @@ describe.each(STORE_KINDS)('faults on %s', (kind) => {
     expect(svc.logs.join('')).not.toMatch(/fault/);
   });
 
+  it('stores the longest values and the largest numbers a schema-valid file can hold', async () => {
+    const licence = await sponsor(t.store.db, nextLicence('F'));
+    const svc = await start();
+    await waitFor(() => svc.service.sponsors().includes(licence));
+    const y = '\u00ff';
+    const bytes = uploadBytes({
+      licence,
+      fileId: `L${'x'.repeat(49)}`,
+      records: [
+        casXml({
+          applicantId: y.repeat(50),
+          familyName: y.repeat(35),
+          givenName: y.repeat(35),
+          passport: y.repeat(35),
+          courseTitle: y.repeat(250),
+          courseId: null,
+          courseStart: '2199-12-30',
+          courseEnd: '2199-12-31',
+          dateOfBirth: '<FullDate>1900-01-01</FullDate>',
+          hasWorkPlacement: true,
+          workPlacementDetails: `<WorkPlacementPercentage>${'9'.repeat(400)}</WorkPlacementPercentage><WorkPlacementJustificationText>${y.repeat(2000)}</WorkPlacementJustificationText>`,
+        }),
+      ],
+    });
+    drop(dir(licence, 'inbox'), 'longest.xml', bytes);
+    await waitProcessed(root, licence, ['longest.xml']);
+    const result = readFileSync(path.join(dir(licence, 'outbox'), 'longest.result.xml'), 'utf8');
+    expect(result).toContain('<Outcome>ACCEPTED</Outcome>');
+    expect(result).toContain('<Outcome>CREATED</Outcome>');
+    expect(svc.logs.join('')).not.toMatch(/fault/);
+  });
+
   it('rejects at once (E_INTERNAL, one attempt) a file with a value the database cannot hold that slipped past validation', async () => {
     const licence = await sponsor(t.store.db, nextLicence('F'));
     let attempts = 0;
