@@ -22,6 +22,8 @@ export interface ServiceContext {
   validate?: XsdValidator | undefined;
   /** `<licence>/<file name>` keys a worker or the recovery is busy with, in this process. */
   busyKeys: Set<string>;
+  /** Deferred files (by scheduler key) and the change (scheduler clock) whose deferral was logged. */
+  deferrals: Map<string, number>;
 }
 
 export const fileKey = (licence: string, fileName: string) => `${licence}/${fileName}`;

@@ -87,9 +87,14 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
   // The grace counts from when the service saw the file change, never from its mtime.
   const graceEnds = c.changedAt + ctx.unfinishedGraceMs;
   if (!rejection && read.file.bytes && ctx.monotonic() < graceEnds && looksUnfinished(read.file.bytes)) {
-    ctx.log.info({ sponsor: c.licence, file: shown(c) }, 'not well-formed yet and changed less than a minute ago: deferred (a writer may still be at it)');
+    // Said once per change, not at every look during the grace.
+    if (ctx.deferrals.get(c.file.key) !== c.changedAt) {
+      ctx.deferrals.set(c.file.key, c.changedAt);
+      ctx.log.info({ sponsor: c.licence, file: shown(c) }, 'not well-formed yet and changed less than a minute ago: deferred (a writer may still be at it)');
+    }
     return { kind: 'deferred', until: graceEnds };
   }
+  ctx.deferrals.delete(c.file.key);
 
   const got = await claimFile(db, { licence: c.licence, fileName: name, sha256: read.file.sha256, size: read.file.size, owner: me, leaseMs: ctx.leaseMs });
   if (!got || !got.mine) return { kind: 'busy' };

@@ -125,6 +125,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     monotonic: () => performance.now(),
     validate: opts.validate,
     busyKeys: new Set(),
+    deferrals: new Map(),
   };
   let stopping = false;
 
@@ -145,7 +146,9 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
         if ((failures & (failures - 1)) === 0) log.warn({ ...fields, failures }, 'could not process the file (infrastructure fault); it stays in the inbox and is retried');
         else log.debug(fields, 'infrastructure fault again');
       } else if (retryInMs === 0) log.warn({ ...fields, strikes }, 'the file cannot be processed; setting it aside as REJECTED');
-      else log.warn({ ...fields, strikes }, `unexpected error (${strikes} of ${UNKNOWN_STRIKES} before the file is set aside); retrying`);
+      else if (strikes < UNKNOWN_STRIKES) log.warn({ ...fields, strikes }, `unexpected error (${strikes} of ${UNKNOWN_STRIKES} before the file is set aside); retrying`);
+      // Its submission was stored already (the result or the move fails): only finishing is left to retry.
+      else if ((failures & (failures - 1)) === 0) log.error({ ...fields, strikes }, 'a file keeps failing after it was stored; it stays in the inbox and is retried; look at the cause');
     },
   });
 
