@@ -106,9 +106,18 @@ export function nameBytes(escaped: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Printable ASCII: by far the common name, and one that needs no decoding (a full listing of a huge inbox stays cheap). */
+function plainAscii(raw: Buffer): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const b = raw[i]!;
+    if (b < 0x20 || b > 0x7e) return false;
+  }
+  return true;
+}
+
 /** One entry of `inbox` by its raw name. */
 export function inboxFile(inbox: string, raw: Buffer): InboxFile {
-  const problem = nameProblem(raw);
+  const problem = plainAscii(raw) && raw.length <= MAX_NAME_BYTES ? undefined : nameProblem(raw);
   if (!problem) {
     const fsPath = path.join(inbox, raw.toString('utf8'));
     return { key: fsPath, fsPath, name: raw.toString('utf8') };
