@@ -16,6 +16,7 @@ import { isCandidateName, sameIdentity, type FileIdentity } from '../inbox/settl
 import { UNKNOWN_STRIKES, type Fault } from './faults.ts';
 import { MinHeap } from './heap.ts';
 import type { InboxFile } from './inbox-file.ts';
+import { SponsorTurns } from './turns.ts';
 
 export interface Candidate {
   file: InboxFile;
@@ -80,20 +81,12 @@ interface Due {
   gen: number;
 }
 
-interface Ready {
-  mtimeMs: number;
-  key: string;
-  gen: number;
-}
-
 const CHECK_BATCH = 64;
 
 export class Scheduler {
   private readonly entries = new Map<string, Entry>();
   private readonly due = new MinHeap<Due>((a, b) => a.at < b.at);
-  /** Ready files per sponsor, oldest first, and the sponsors whose turn comes, in order. */
-  private readonly readyOf = new Map<string, MinHeap<Ready>>();
-  private readonly turns: string[] = [];
+  private readonly ready = new SponsorTurns();
   private readonly queue: PQueue;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -170,33 +163,17 @@ export class Scheduler {
   private makeReady(e: Entry): void {
     e.phase = 'ready';
     e.gen++;
-    let heap = this.readyOf.get(e.licence);
-    if (!heap) {
-      heap = new MinHeap<Ready>((a, b) => a.mtimeMs < b.mtimeMs || (a.mtimeMs === b.mtimeMs && a.key < b.key));
-      this.readyOf.set(e.licence, heap);
-      this.turns.push(e.licence);
-    }
-    heap.push({ mtimeMs: e.identity?.mtimeMs ?? 0, key: e.file.key, gen: e.gen });
+    this.ready.push(e.licence, { mtimeMs: e.identity?.mtimeMs ?? 0, key: e.file.key, gen: e.gen });
   }
 
   /** The next ready file, the sponsors taking turns. */
   private nextReady(): Entry | undefined {
-    while (this.turns.length > 0) {
-      const licence = this.turns.shift()!;
-      const heap = this.readyOf.get(licence)!;
-      let found: Entry | undefined;
-      for (let top = heap.pop(); top; top = heap.pop()) {
-        const e = this.entries.get(top.key);
-        if (e && e.gen === top.gen && e.phase === 'ready' && e.identity) {
-          found = e;
-          break;
-        }
-      }
-      if (heap.size > 0) this.turns.push(licence);
-      else this.readyOf.delete(licence);
-      if (found) return found;
-    }
-    return undefined;
+    const live = (key: string, gen: number) => {
+      const e = this.entries.get(key);
+      return e && e.gen === gen && e.phase === 'ready' && e.identity ? e : undefined;
+    };
+    const top = this.ready.next((t) => live(t.key, t.gen) !== undefined);
+    return top && live(top.key, top.gen);
   }
 
   private arm(): void {
