@@ -7,7 +7,7 @@
  * only: they are lost on network and SFTP mounts, so the service also lists every inbox
  * periodically, and it re-checks everything an event points at. Links are never followed.
  */
-import { watch as watchDir, watchFile, unwatchFile, type FSWatcher as DirWatcher, type Stats } from 'node:fs';
+import { lstatSync, watch as watchDir, watchFile, unwatchFile, type FSWatcher as DirWatcher, type Stats } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
@@ -27,13 +27,15 @@ export interface TreeWatcherOptions {
 }
 
 export interface TreeWatcher {
+  /** Watches an inbox; again after it was replaced (a watch follows the old directory). */
   addInbox(inbox: string): void;
   close(): Promise<void>;
 }
 
 export function watchTree(opts: TreeWatcherOptions): TreeWatcher {
   const root = path.resolve(opts.root);
-  const closers = new Map<string, () => void>();
+  /** Watched inboxes by path, with the identity of the directory watched (inode numbers are reused at once). */
+  const watched = new Map<string, { id: string; close: () => void }>();
   const w: FSWatcher = watch(root, {
     depth: 0,
     followSymlinks: false,
@@ -73,7 +75,7 @@ export function watchTree(opts: TreeWatcherOptions): TreeWatcher {
     dw.on('error', (err) => {
       opts.onError(err);
       dw.close();
-      closers.delete(dir);
+      watched.delete(dir);
     });
     return () => dw.close();
   };
@@ -81,12 +83,21 @@ export function watchTree(opts: TreeWatcherOptions): TreeWatcher {
   return {
     addInbox(inbox: string) {
       const dir = path.resolve(inbox);
-      if (closers.has(dir)) return;
-      closers.set(dir, watchInbox(dir));
+      let id: string;
+      try {
+        const st = lstatSync(dir);
+        id = `${st.dev}:${st.ino}:${st.birthtimeMs}`;
+      } catch {
+        return; // missing: the listing reports it, and the next call watches it
+      }
+      const cur = watched.get(dir);
+      if (cur && cur.id === id) return;
+      cur?.close();
+      watched.set(dir, { id, close: watchInbox(dir) });
     },
     close: async () => {
-      for (const close of closers.values()) close();
-      closers.clear();
+      for (const w of watched.values()) w.close();
+      watched.clear();
       await w.close();
     },
   };

@@ -235,6 +235,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     await refreshSponsors();
     for (const licence of sponsors) {
       if (stopping) return;
+      // An inbox replaced since it was watched is watched again.
+      watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
       await listInbox(licence).catch((err: unknown) => log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
     }
     await reconcileClaims(ctx, { isStopping: () => stopping });

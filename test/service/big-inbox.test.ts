@@ -72,6 +72,20 @@ describe.skipIf(STORE_KINDS.length === 0)(`an inbox of ${FILES} files`, () => {
     });
   }
 
+  it('watches an inbox again after it was replaced', async () => {
+    const licence = await sponsor(t.store.db, nextLicence('Z'));
+    await ensureSponsorFolders(root, licence);
+    const inbox = path.join(root, licence, 'inbox');
+    // The periodic listing is far away: only the watch can find the file in time.
+    const svc = (running = await startInProcess(t.store, root, { scanIntervalMs: 600_000 }));
+    await waitFor(() => svc.service.sponsors().includes(licence), { what: 'watching' });
+    rmSync(inbox, { recursive: true });
+    await ensureSponsorFolders(root, licence);
+    await svc.service.scan();
+    writeFileSync(path.join(inbox, 'after.xml'), '<after/>');
+    await waitFor(() => !readdirSync(inbox).includes('after.xml'), { timeoutMs: 30_000, what: 'the file in the new inbox taken' });
+  });
+
   it(`drains ${DRAIN} files created quickly while it runs`, async () => {
     const licence = await sponsor(t.store.db, nextLicence('Z'));
     await ensureSponsorFolders(root, licence);
