@@ -9,7 +9,7 @@
  * old owner cannot store a second submission for the file (`tieSubmission` fails and its
  * transaction rolls back).
  */
-import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { fileClaims } from './schema.ts';
 import { rowsOf } from './sql-util.ts';
@@ -145,22 +145,25 @@ export async function takeOver(db: Db, id: number, me: number, leaseMs: number):
   return row;
 }
 
-/** Open claims of other instances that may be taken over (the restart reconciliation). */
-export async function takeableClaims(db: Db, me: number, limit = 100): Promise<ClaimRow[]> {
+/**
+ * Open claims of other instances that may be taken over (the restart reconciliation),
+ * in id order from `afterId`, a page at a time.
+ */
+export async function takeableClaims(db: Db, me: number, limit = 100, afterId = 0): Promise<ClaimRow[]> {
   return db
     .select()
     .from(fileClaims)
-    .where(and(ne(fileClaims.state, 'done'), ne(fileClaims.owner, me), takeable))
+    .where(and(ne(fileClaims.state, 'done'), ne(fileClaims.owner, me), gt(fileClaims.id, afterId), takeable))
     .orderBy(fileClaims.id)
     .limit(limit);
 }
 
-/** This instance's own committed but unfinished claims (a result or move that failed and has no file left to retry it). */
-export async function ownStoredClaims(db: Db, me: number, limit = 100): Promise<ClaimRow[]> {
+/** This instance's own committed but unfinished claims (a result or move that failed and has no file left to retry it), paged like `takeableClaims`. */
+export async function ownStoredClaims(db: Db, me: number, limit = 100, afterId = 0): Promise<ClaimRow[]> {
   return db
     .select()
     .from(fileClaims)
-    .where(and(eq(fileClaims.state, 'stored'), eq(fileClaims.owner, me)))
+    .where(and(eq(fileClaims.state, 'stored'), eq(fileClaims.owner, me), gt(fileClaims.id, afterId)))
     .orderBy(fileClaims.id)
     .limit(limit);
 }

@@ -8,7 +8,7 @@
  * in logs.
  */
 import { isValidCountryCode } from './countries.ts';
-import { ageAt, isAfter, isBefore, partialDateEarliest } from './dates.ts';
+import { ageAt, isAfter, isBefore, parseIsoDate, partialDateEarliest } from './dates.ts';
 import type { CasRecord, CasStatus, RecordIssue, RecordIssueCode, Route, Severity } from './types.ts';
 
 export const SELT_NOT_REQUIRED_REASONS: readonly string[] = Object.freeze([
@@ -16,6 +16,14 @@ export const SELT_NOT_REQUIRED_REASONS: readonly string[] = Object.freeze([
 ]);
 export const TEST_PROVIDERS: readonly string[] = Object.freeze(['IELTS', 'LANGCRT', 'PEARSON', 'PSI', 'TCLUK']);
 export const ENGLISH_LANGUAGE_LEVELS: readonly string[] = Object.freeze(['A1', 'A2', 'B1', 'B2', 'C1', 'C2']);
+
+/**
+ * Dates must fall within these years (spec section 7). The schema's xs:date allows any
+ * year (99999999-06-30 is valid), which the database's date type cannot hold; no real
+ * course or birth lies outside them.
+ */
+export const MIN_YEAR = 1900;
+export const MAX_YEAR = 2199;
 
 /** Child route: the applicant's age at CourseStartDate must be within [min, max] whole years. */
 export const CHILD_MIN_AGE = 4;
@@ -89,7 +97,25 @@ export function judgeRecord(rec: CasRecord, route: Route): RecordIssue[] {
   ];
 }
 
+/** The year of a YYYY-MM-DD date, or NaN. */
+const yearOf = (date: string) => parseIsoDate(date)?.year ?? Number.NaN;
+const inRange = (date: string) => {
+  const y = yearOf(date);
+  return y >= MIN_YEAR && y <= MAX_YEAR;
+};
+const RANGE = `the years ${MIN_YEAR} to ${MAX_YEAR}`;
+
 function courseDates(rec: CasRecord): RecordIssue[] {
+  const fields: [string, string, string | undefined][] = [
+    ['CourseStartDate', 'CourseDetails/CourseStartDate', rec.courseStartDate],
+    ['LatestDateForAcceptanceOnCourse', 'CourseDetails/LatestDateForAcceptanceOnCourse', rec.latestAcceptanceDate],
+    ['ExpectedCourseEndDate', 'CourseDetails/ExpectedCourseEndDate', rec.expectedCourseEndDate],
+  ];
+  const outOfRange = fields.filter((f): f is [string, string, string] => f[2] !== undefined && !inRange(f[2]));
+  if (outOfRange.length) {
+    // The order of dates that cannot be real says nothing more: one issue per such date.
+    return outOfRange.map(([name, field, value]) => issue('E_COURSE_DATES', field, `${name} (${value}) is outside ${RANGE}`));
+  }
   const out: RecordIssue[] = [];
   const start = rec.courseStartDate;
   if (!isAfter(rec.expectedCourseEndDate, start)) {
@@ -123,6 +149,10 @@ function dateOfBirth(rec: CasRecord, route: Route): RecordIssue[] {
   const field = 'ApplicantData/DateOfBirth';
   const earliest = partialDateEarliest(rec.dateOfBirth);
   const start = rec.courseStartDate;
+  // The date itself is never quoted: it is personal data, and messages reach logs.
+  if (!inRange(earliest)) return [issue('E_DATE_OF_BIRTH', field, `DateOfBirth is outside ${RANGE}`)];
+  // A course start that cannot be real is reported by the course date rule; no age follows from it.
+  if (!inRange(start)) return [];
   if (isAfter(earliest, start)) {
     return [issue('E_DATE_OF_BIRTH', field, `DateOfBirth is after CourseStartDate (${start})`)];
   }

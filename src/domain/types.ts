@@ -36,7 +36,11 @@ export type FileErrorCode =
   | 'E_LICENCE_NOT_ACTIVE'
   | 'E_ROUTE_NOT_LICENSED'
   | 'E_HEADER_INCONSISTENT'
-  | 'E_LIMIT';
+  | 'E_LIMIT'
+  /** The name is not UTF-8, holds control characters or is too long (spec section 3). */
+  | 'E_FILE_NAME'
+  /** The file failed with unexpected errors and was set aside; the operator has been alerted. */
+  | 'E_INTERNAL';
 
 export type RecordIssueCode =
   | 'E_DUPLICATE_IN_FILE'

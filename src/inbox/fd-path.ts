@@ -17,10 +17,14 @@ export async function pathOfOpen(h: FileHandle): Promise<string | undefined> {
   }
 }
 
-/** False only when the open file is known to live somewhere other than `expected`. */
-export async function openedAt(h: FileHandle, expected: string): Promise<boolean> {
-  const actual = await pathOfOpen(h);
-  return actual === undefined || actual === expected;
+/** False only when the open file is known to live somewhere other than `expected` (bytes, for a name that is not UTF-8). */
+export async function openedAt(h: FileHandle, expected: string | Buffer): Promise<boolean> {
+  if (typeof expected === 'string') {
+    const actual = await pathOfOpen(h);
+    return actual === undefined || actual === expected;
+  }
+  const actual = await readlink(`/proc/self/fd/${h.fd}`, { encoding: 'buffer' }).catch(() => undefined);
+  return actual === undefined || actual.equals(expected);
 }
 
 /** False when the entry just made at `file` (never following a link) is known to live elsewhere than `expected`. */

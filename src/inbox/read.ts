@@ -15,12 +15,18 @@ export interface ReadCandidate {
   identity: FileIdentity;
 }
 
+/** Where `file` would be inside `folder` (as bytes when its name is not UTF-8). */
+function inFolder(folder: string, file: string | Buffer): string | Buffer {
+  if (typeof file === 'string') return path.join(folder, path.basename(file));
+  return Buffer.concat([Buffer.from(`${folder}/`), file.subarray(file.lastIndexOf(0x2f) + 1)]);
+}
+
 /**
  * undefined when the path is gone, is not a regular file, or (with `realInbox`, the
  * inbox's expected real path) was reached through a folder swapped for a link.
  */
 export async function readCandidate(
-  file: string,
+  file: string | Buffer,
   fileName: string,
   licence: string,
   maxFileBytes: number,
@@ -39,7 +45,7 @@ export async function readCandidate(
   try {
     const st = await h.stat();
     if (!st.isFile()) return undefined;
-    if (realInbox !== undefined && !(await openedAt(h, path.join(realInbox, path.basename(file))))) return undefined;
+    if (realInbox !== undefined && !(await openedAt(h, inFolder(realInbox, file)))) return undefined;
     return { file: await readFromHandle(h, st, { fileName, sponsorLicenceNumber: licence, receivedAt }, maxFileBytes), identity: identityOf(st) };
   } finally {
     await h.close();

@@ -34,7 +34,7 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
  * The identity of a regular file at `file` (never following a link); undefined when it
  * is gone or is not a regular file (directory, symbolic link, device, socket, FIFO).
  */
-export async function regularFileIdentity(file: string): Promise<FileIdentity | undefined> {
+export async function regularFileIdentity(file: string | Buffer): Promise<FileIdentity | undefined> {
   try {
     const s = await lstat(file);
     return s.isFile() ? identityOf(s) : undefined;
@@ -43,12 +43,4 @@ export async function regularFileIdentity(file: string): Promise<FileIdentity | 
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
-}
-
-/**
- * A slow writer that pauses mid-file leaves a file that is not well-formed: such a file
- * modified less than `graceMs` ago is deferred, not rejected.
- */
-export function withinGrace(identity: FileIdentity, now: number, graceMs: number): boolean {
-  return now - identity.mtimeMs < graceMs;
 }

@@ -1,9 +1,13 @@
 /**
- * Watches the folder tree with chokidar: the root (a new sponsor's folder appearing) and
- * every inbox (files appearing or changing). Events are hints only: they are lost on
- * network and SFTP mounts, so the service also lists every inbox periodically, and it
- * re-checks everything an event points at. Links are never followed.
+ * Watches the folder tree: the root with chokidar (a new sponsor's folder appearing) and
+ * each inbox directory itself, never the files in it: an inbox of 100,000 files costs one
+ * watch, not 100,000 (chokidar watches, or with polling stats, every file it sees).
+ * With events, fs.watch on the directory names each entry that changed; with `poll`, the
+ * directory's own stat is polled and any change asks for a listing. Events are hints
+ * only: they are lost on network and SFTP mounts, so the service also lists every inbox
+ * periodically, and it re-checks everything an event points at. Links are never followed.
  */
+import { lstatSync, watch as watchDir, watchFile, unwatchFile, type FSWatcher as DirWatcher, type Stats } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
@@ -13,23 +17,25 @@ export interface TreeWatcherOptions {
   poll: boolean;
   /** Polling period (only with `poll`). */
   pollIntervalMs: number;
-  /** A file was added or changed directly inside `inbox` (a directory being watched). */
-  onFile(inbox: string, file: string): void;
-  /** A file disappeared from an inbox. */
-  onGone(inbox: string, file: string): void;
+  /** An entry directly inside `inbox` changed (added, written, renamed or removed); `name` as raw bytes. */
+  onEntry(inbox: string, name: Buffer): void;
+  /** The inbox changed in a way only a listing can tell (polling, or an event without a name). */
+  onInboxChanged(inbox: string): void;
   /** A directory appeared directly under the root (perhaps a new sponsor). */
   onSponsorDir(dir: string): void;
   onError(err: unknown): void;
 }
 
 export interface TreeWatcher {
+  /** Watches an inbox; again after it was replaced (a watch follows the old directory). */
   addInbox(inbox: string): void;
   close(): Promise<void>;
 }
 
 export function watchTree(opts: TreeWatcherOptions): TreeWatcher {
   const root = path.resolve(opts.root);
-  const inboxes = new Set<string>();
+  /** Watched inboxes by path, with the identity of the directory watched (inode numbers are reused at once). */
+  const watched = new Map<string, { id: string; close: () => void }>();
   const w: FSWatcher = watch(root, {
     depth: 0,
     followSymlinks: false,
@@ -37,29 +43,62 @@ export function watchTree(opts: TreeWatcherOptions): TreeWatcher {
     usePolling: opts.poll,
     interval: opts.pollIntervalMs,
     binaryInterval: opts.pollIntervalMs,
-    // The service settles files itself; chokidar's atomic-write merging would hide events.
+    // Only the sponsor folders matter here; files under the root are never looked at.
+    ignored: (_p: string, stats?: Stats) => stats !== undefined && !stats.isDirectory(),
     atomic: false,
     persistent: true,
   });
-  const fileEvent = (handler: (inbox: string, file: string) => void) => (p: string | Error) => {
-    if (typeof p !== 'string') return;
-    const dir = path.dirname(p);
-    if (inboxes.has(dir)) handler(dir, p);
-  };
-  w.on('add', fileEvent(opts.onFile));
-  w.on('change', fileEvent(opts.onFile));
-  w.on('unlink', fileEvent(opts.onGone));
   w.on('addDir', (p: string | Error) => {
     if (typeof p === 'string' && path.dirname(p) === root) opts.onSponsorDir(p);
   });
   w.on('error', (err: unknown) => opts.onError(err));
+
+  const watchInbox = (dir: string): (() => void) => {
+    if (opts.poll) {
+      const listener = (cur: Stats, prev: Stats) => {
+        if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino) opts.onInboxChanged(dir);
+      };
+      watchFile(dir, { interval: opts.pollIntervalMs, persistent: true }, listener);
+      return () => unwatchFile(dir, listener);
+    }
+    let dw: DirWatcher;
+    try {
+      dw = watchDir(dir, { encoding: 'buffer', persistent: true }, (_event, name) => {
+        if (name) opts.onEntry(dir, name);
+        else opts.onInboxChanged(dir);
+      });
+    } catch (err) {
+      // A missing or unreadable inbox: the periodic listing reports and covers it.
+      opts.onError(err);
+      return () => {};
+    }
+    dw.on('error', (err) => {
+      opts.onError(err);
+      dw.close();
+      watched.delete(dir);
+    });
+    return () => dw.close();
+  };
+
   return {
     addInbox(inbox: string) {
       const dir = path.resolve(inbox);
-      if (inboxes.has(dir)) return;
-      inboxes.add(dir);
-      w.add(dir);
+      let id: string;
+      try {
+        const st = lstatSync(dir);
+        id = `${st.dev}:${st.ino}:${st.birthtimeMs}`;
+      } catch {
+        return; // missing: the listing reports it, and the next call watches it
+      }
+      const cur = watched.get(dir);
+      if (cur && cur.id === id) return;
+      cur?.close();
+      watched.set(dir, { id, close: watchInbox(dir) });
     },
-    close: () => w.close(),
+    close: async () => {
+      for (const w of watched.values()) w.close();
+      watched.clear();
+      await w.close();
+    },
   };
 }

@@ -120,6 +120,14 @@ async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[]
   });
 }
 
+/**
+ * Stores `file` as REJECTED with `errors` without looking at its content: for what the
+ * service decides about a file itself (a refused name, a file set aside after faults).
+ */
+export async function rejectFile(deps: PipelineDeps, file: ReceivedFile, errors: FileError[]): Promise<Processed> {
+  return reject(deps, file, errors, 'UNKNOWN', (deps.clock ?? (() => new Date()))());
+}
+
 /** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
 async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
   return deps.db.transaction((tx) => storeReplay(tx, deps, file, earlier, now));

@@ -12,17 +12,21 @@ export interface ServiceContext {
   me: number;
   /** How long a claim stays ours without renewal (ms). */
   leaseMs: number;
-  /** A file that is not well-formed and was modified less than this ago is deferred (ms). */
+  /** A file that is not well-formed and that the service saw change less than this ago is deferred (ms). */
   unfinishedGraceMs: number;
   maxFileBytes: number;
   settings: FileSettings;
   log: Logger;
   clock: () => Date;
+  /** Monotonic milliseconds, the scheduler's clock: how long a file has been unchanged is measured on it. */
+  monotonic: () => number;
   validate?: XsdValidator | undefined;
   /** `<licence>/<file name>` keys a worker or the recovery is busy with, in this process. */
   busyKeys: Set<string>;
   /** Which sponsors' folders may be used (checked before every read, write and move). */
   folders: SponsorFolderHealth;
+  /** Deferred files (by scheduler key) and the change (scheduler clock) whose deferral was logged. */
+  deferrals: Map<string, number>;
 }
 
 export const fileKey = (licence: string, fileName: string) => `${licence}/${fileName}`;

@@ -3,17 +3,23 @@
  * still at it, claim it, check it is still the file that was read, run the pipeline
  * (the claim is tied to the submission in the pipeline's own transaction), then write
  * the result and move the input. Expected failures of the file are results (REJECTED);
- * anything thrown is an infrastructure fault and the file stays for a retry.
+ * anything thrown goes back to the scheduler, which classifies it (faults.ts). A file
+ * whose name is refused, or that the scheduler set aside, is stored as REJECTED without
+ * running the pipeline on it.
  */
 import { busyElsewhere, claimFile, ClaimLostError, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
 import type { FileSummary } from '../db/submissions.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
+import type { FileError } from '../domain/types.ts';
 import { readCandidate } from '../inbox/read.ts';
-import { regularFileIdentity, sameIdentity, withinGrace } from '../inbox/settle.ts';
+import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
+import { describeError } from '../log.ts';
 import { looksUnfinished } from '../pipeline/inspect.ts';
-import { processFile } from '../pipeline/process-file.ts';
+import { processFile, rejectFile, type PipelineDeps } from '../pipeline/process-file.ts';
 import { fileKey, type ServiceContext } from './context.ts';
-import { finishStored, type Finished } from './finish.ts';
+import { internalMessage } from './faults.ts';
+import { finishStored, refusedName, type Finished } from './finish.ts';
+import { escapeName } from './inbox-file.ts';
 import type { Candidate, RunResult } from './scheduler.ts';
 
 /** The operator's line for a finished file: no personal data, only names, codes and counts. */
@@ -23,7 +29,7 @@ export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, 
   ctx.log.info(
     {
       sponsor: licence,
-      file: f.submission.fileName,
+      file: refusedName(f.submission) ? f.submission.fileName : escapeName(f.submission.fileName),
       outcome: f.submission.outcome,
       ...(s.replay ? { replay: true } : {}),
       submission: f.submission.id,
@@ -41,15 +47,18 @@ export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, 
   );
 }
 
+/** A name fit for a log line: refused names are escaped already, others may hold bidi controls. */
+const shown = (c: Candidate) => (c.file.nameProblem ? c.file.name : escapeName(c.file.name));
+
 export async function handleFile(ctx: ServiceContext, c: Candidate): Promise<RunResult> {
-  const key = fileKey(c.licence, c.name);
+  const key = fileKey(c.licence, c.file.name);
   if (ctx.busyKeys.has(key)) return { kind: 'busy' };
   ctx.busyKeys.add(key);
   try {
     return await handleClaimed(ctx, c);
   } catch (err) {
     if (err instanceof ClaimLostError) {
-      ctx.log.warn({ sponsor: c.licence, file: c.name }, 'another instance took this file over; leaving it to it');
+      ctx.log.warn({ sponsor: c.licence, file: shown(c) }, 'another instance took this file over; leaving it to it');
       return { kind: 'busy' };
     }
     throw err;
@@ -58,37 +67,52 @@ export async function handleFile(ctx: ServiceContext, c: Candidate): Promise<Run
   }
 }
 
+/** Why the service itself rejects the file without reading its content, if it does. */
+function ownRejection(c: Candidate): FileError | undefined {
+  if (c.file.nameProblem) return { code: 'E_FILE_NAME', message: c.file.nameProblem };
+  if (c.setAside) return { code: 'E_INTERNAL', message: internalMessage(c.setAside.fault) };
+  return undefined;
+}
+
 async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResult> {
   const { db, me } = ctx;
+  const name = c.file.name;
   // Cheap check before reading a large file another instance is already working on.
-  if (await busyElsewhere(db, c.licence, c.name, me)) return { kind: 'busy' };
+  if (await busyElsewhere(db, c.licence, name, me)) return { kind: 'busy' };
 
   // Never read through a linked sponsor folder; checked again once the file is read.
   if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
   const started = Date.now();
   const realInbox = await realSponsorDir(ctx.rootDir, c.licence, 'inbox');
-  const read = await readCandidate(c.path, c.name, c.licence, ctx.maxFileBytes, ctx.clock(), realInbox);
+  const read = await readCandidate(c.file.fsPath, name, c.licence, ctx.maxFileBytes, ctx.clock(), realInbox);
   if (!read) return { kind: 'vanished' };
   if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
   if (!sameIdentity(read.identity, c.identity)) return { kind: 'changed' };
-  const now = ctx.clock().getTime();
-  if (read.file.bytes && withinGrace(read.identity, now, ctx.unfinishedGraceMs) && looksUnfinished(read.file.bytes)) {
-    ctx.log.info({ sponsor: c.licence, file: c.name }, 'not well-formed yet and modified less than a minute ago: deferred (a writer may still be at it)');
-    return { kind: 'deferred', until: read.identity.mtimeMs + ctx.unfinishedGraceMs };
+  const rejection = ownRejection(c);
+  // The grace counts from when the service saw the file change, never from its mtime.
+  const graceEnds = c.changedAt + ctx.unfinishedGraceMs;
+  if (!rejection && read.file.bytes && ctx.monotonic() < graceEnds && looksUnfinished(read.file.bytes)) {
+    // Said once per change, not at every look during the grace.
+    if (ctx.deferrals.get(c.file.key) !== c.changedAt) {
+      ctx.deferrals.set(c.file.key, c.changedAt);
+      ctx.log.info({ sponsor: c.licence, file: shown(c) }, 'not well-formed yet and changed less than a minute ago: deferred (a writer may still be at it)');
+    }
+    return { kind: 'deferred', until: graceEnds };
   }
+  ctx.deferrals.delete(c.file.key);
 
-  const got = await claimFile(db, { licence: c.licence, fileName: c.name, sha256: read.file.sha256, size: read.file.size, owner: me, leaseMs: ctx.leaseMs });
+  const got = await claimFile(db, { licence: c.licence, fileName: name, sha256: read.file.sha256, size: read.file.size, owner: me, leaseMs: ctx.leaseMs });
   if (!got || !got.mine) return { kind: 'busy' };
   let claim: ClaimRow = got.claim;
 
   // Claimed after any earlier claim on these bytes was done, and the done one had moved
   // its input first: if the file is still here and unchanged, it is a file to process.
-  const here = await regularFileIdentity(c.path);
+  const here = await regularFileIdentity(c.file.fsPath);
   if (!here || !sameIdentity(here, read.identity)) {
     if (claim.state === 'claimed') await releaseClaim(db, claim.id, me);
     if (claim.state === 'stored') {
       // Recovery of a crashed owner's file: finish it whatever is in the inbox now.
-      logProcessed(ctx, c.licence, await finishStored(ctx, claim, { path: c.path }), Date.now() - started, true);
+      logProcessed(ctx, c.licence, await finishStored(ctx, claim, { path: c.file.fsPath }), Date.now() - started, true);
     }
     return here ? { kind: 'changed' } : { kind: 'vanished' };
   }
@@ -96,19 +120,24 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
   const recovered = claim.state === 'stored';
   if (claim.state === 'claimed') {
     const claimId = claim.id;
-    const processed = await processFile(
-      {
-        db,
-        settings: { ...ctx.settings, maxFileBytes: ctx.maxFileBytes },
-        clock: ctx.clock,
-        ...(ctx.validate ? { validate: ctx.validate } : {}),
-        onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId),
-      },
-      read.file,
-    );
+    const deps: PipelineDeps = {
+      db,
+      settings: { ...ctx.settings, maxFileBytes: ctx.maxFileBytes },
+      clock: ctx.clock,
+      ...(ctx.validate ? { validate: ctx.validate } : {}),
+      onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId),
+    };
+    const processed = rejection ? await rejectFile(deps, read.file, [rejection]) : await processFile(deps, read.file);
     claim = { ...claim, state: 'stored', submissionId: processed.submissionId };
   }
-  const finished = await finishStored(ctx, claim, { path: c.path, identity: read.identity });
+  const finished = await finishStored(ctx, claim, { path: c.file.fsPath, identity: read.identity });
+  if (c.setAside && !recovered && rejection?.code === 'E_INTERNAL') {
+    // The one line that tells the operator what happened; the cause says no personal data.
+    ctx.log.error(
+      { sponsor: c.licence, file: shown(c), submission: finished.submission.id, fault: c.setAside.fault.kind, strikes: c.setAside.strikes, err: describeError(c.setAside.err), movedTo: finished.movedTo?.split('/').pop() },
+      'set aside: REJECTED with E_INTERNAL after a fault that retrying cannot fix; look at the cause',
+    );
+  }
   logProcessed(ctx, c.licence, finished, Date.now() - started, recovered);
   return { kind: 'finished' };
 }

@@ -5,52 +5,78 @@
  * - `claimed`: its transaction never committed, so nothing of the file is stored; the
  *   claim is dropped and the file, still in the inbox, is processed like any other.
  * - `stored`: the submission is committed; write its result if that never happened, move
- *   the input if it is still there, and mark the claim done.
+ *   the input if it is still there, and mark the claim done (one info line per file).
  * Claims of live instances are left alone (their liveness lock is held, lease current).
+ * Every open claim is looked at, a page at a time, however many there are; a claim that
+ * cannot be finished is reported once, not at every scan.
  */
-import path from 'node:path';
-import { ClaimLostError, ownStoredClaims, releaseClaim, takeableClaims, takeOver } from '../db/claims.ts';
+import { ClaimLostError, ownStoredClaims, releaseClaim, takeableClaims, takeOver, type ClaimRow } from '../db/claims.ts';
 import { describeError } from '../log.ts';
-import { sponsorDir } from '../inbox/layout.ts';
 import { fileKey, type ServiceContext } from './context.ts';
+import { classifyFault, UNKNOWN_STRIKES } from './faults.ts';
 import { finishStored } from './finish.ts';
 import { logProcessed } from './handle-file.ts';
+import { escapeName } from './inbox-file.ts';
+
+const PAGE = 100;
+
+/** Failures in a row per claim id, per service: what has been reported already. */
+const failuresOf = new WeakMap<ServiceContext, Map<number, number>>();
+
+/** Every claim `page` yields, in id order, a page at a time. */
+async function* allClaims(page: (afterId: number) => Promise<ClaimRow[]>): AsyncGenerator<ClaimRow> {
+  for (let afterId = 0; ; ) {
+    const rows = await page(afterId);
+    for (const r of rows) yield r;
+    if (rows.length < PAGE) return;
+    afterId = rows[rows.length - 1]!.id;
+  }
+}
 
 /** Returns how many claims it settled. */
-export async function reconcileClaims(ctx: ServiceContext, opts: { limit?: number; isStopping?: () => boolean } = {}): Promise<number> {
+export async function reconcileClaims(ctx: ServiceContext, opts: { isStopping?: () => boolean } = {}): Promise<number> {
   let settled = 0;
-  const seen = new Set<number>();
-  for (;;) {
-    const batch = [...(await takeableClaims(ctx.db, ctx.me, 100)), ...(await ownStoredClaims(ctx.db, ctx.me, 100))].filter((c) => !seen.has(c.id));
-    if (batch.length === 0) return settled;
-    for (const found of batch) {
-      seen.add(found.id);
+  let failures = failuresOf.get(ctx);
+  if (!failures) failuresOf.set(ctx, (failures = new Map()));
+  const sources = [(after: number) => takeableClaims(ctx.db, ctx.me, PAGE, after), (after: number) => ownStoredClaims(ctx.db, ctx.me, PAGE, after)];
+  for (const source of sources) {
+    for await (const found of allClaims(source)) {
       if (opts.isStopping?.()) return settled;
-      const key = fileKey(found.sponsorLicenceNumber, found.fileName);
-      // A worker of this instance has the file (or the recovery has it already).
-      if (ctx.busyKeys.has(key)) continue;
-      // A sponsor whose folders are links is left alone (logged once by the check).
-      if (!(await ctx.folders.check(found.sponsorLicenceNumber))) continue;
-      ctx.busyKeys.add(key);
-      const started = Date.now();
-      try {
-        const claim = found.owner === ctx.me ? found : await takeOver(ctx.db, found.id, ctx.me, ctx.leaseMs);
-        if (!claim) continue;
-        if (claim.state === 'claimed') {
-          await releaseClaim(ctx.db, claim.id, ctx.me);
-        } else {
-          const input = path.join(sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, 'inbox'), claim.fileName);
-          logProcessed(ctx, claim.sponsorLicenceNumber, await finishStored(ctx, claim, { path: input }), Date.now() - started, true);
-        }
-        settled++;
-      } catch (err) {
-        if (!(err instanceof ClaimLostError)) {
-          ctx.log.warn({ sponsor: found.sponsorLicenceNumber, file: found.fileName, err: describeError(err) }, 'could not finish a file left unfinished; will retry');
-        }
-      } finally {
-        ctx.busyKeys.delete(key);
-      }
-      if (opts.limit !== undefined && settled >= opts.limit) return settled;
+      if (await settleOne(ctx, found, failures)) settled++;
     }
+  }
+  return settled;
+}
+
+async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<number, number>): Promise<boolean> {
+  const key = fileKey(found.sponsorLicenceNumber, found.fileName);
+  // A worker of this instance has the file (or the recovery has it already).
+  if (ctx.busyKeys.has(key)) return false;
+  // A sponsor whose folders are links is left alone (logged once by the check).
+  if (!(await ctx.folders.check(found.sponsorLicenceNumber))) return false;
+  ctx.busyKeys.add(key);
+  const started = Date.now();
+  try {
+    const claim = found.owner === ctx.me ? found : await takeOver(ctx.db, found.id, ctx.me, ctx.leaseMs);
+    if (!claim) return false;
+    if (claim.state === 'claimed') {
+      await releaseClaim(ctx.db, claim.id, ctx.me);
+    } else {
+      logProcessed(ctx, claim.sponsorLicenceNumber, await finishStored(ctx, claim), Date.now() - started, true);
+    }
+    failures.delete(found.id);
+    return true;
+  } catch (err) {
+    if (err instanceof ClaimLostError) return false;
+    const n = (failures.get(found.id) ?? 0) + 1;
+    failures.set(found.id, n);
+    const fault = classifyFault(err);
+    const fields = { sponsor: found.sponsorLicenceNumber, file: escapeName(found.fileName), claim: found.id, fault: fault.kind, err: describeError(err) };
+    if (n === 1) ctx.log.warn(fields, 'could not finish a file left unfinished; retrying at every scan');
+    else if (n === UNKNOWN_STRIKES && fault.kind !== 'environment') ctx.log.error({ ...fields, failures: n }, 'a file left unfinished keeps failing; look at the cause');
+    else ctx.log.debug(fields, 'could not finish a file left unfinished');
+    return false;
+  } finally {
+    ctx.busyKeys.delete(key);
   }
 }

@@ -1,21 +1,32 @@
 /**
  * Which inbox file runs next. Files are offered by the watcher and the listings; each is
- * settled (size and mtime unchanged for `settleMs`), then run oldest first (by mtime) on
- * a p-queue with `concurrency` workers. Only `concurrency` files are handed to the queue
- * at a time, so a backlog costs one small entry per file and a late-settling older file
- * still goes first. A path is never queued twice. Infrastructure faults back off per file
- * and pause the whole pump (a database that is down fails every file alike).
+ * settled (size and mtime unchanged for `settleMs`, counted on the service's own
+ * monotonic clock from when it last saw the file change), then run on a p-queue with
+ * `concurrency` workers. Sponsors take turns (round-robin between sponsors with ready
+ * files, oldest first by mtime within a sponsor), so a sponsor that drops or backdates
+ * thousands of files cannot starve the others. Only `concurrency` files are handed to the
+ * queue at a time, so a backlog costs one small entry per file. A path is never queued
+ * twice. A failed attempt is classified (faults.ts): the environment's fault backs off
+ * that file only; the file's fault, or an unknown fault for the third time in a row, sets
+ * the file aside (run once more with `setAside`, which rejects it).
  */
+import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
 import { isCandidateName, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
+import { UNKNOWN_STRIKES, type Fault } from './faults.ts';
 import { MinHeap } from './heap.ts';
+import type { InboxFile } from './inbox-file.ts';
+import { SponsorTurns } from './turns.ts';
 
 export interface Candidate {
-  path: string;
+  file: InboxFile;
   licence: string;
-  name: string;
   /** The identity that was stable for the settle time. */
   identity: FileIdentity;
+  /** When (scheduler clock, ms) the service last saw the file change or first saw it. */
+  changedAt: number;
+  /** Set when the file is to be set aside (REJECTED) because of this fault. */
+  setAside?: { err: unknown; fault: Fault; strikes: number };
 }
 
 export type RunResult =
@@ -25,7 +36,7 @@ export type RunResult =
   | { kind: 'vanished' }
   /** Still being written: settle it again. */
   | { kind: 'changed' }
-  /** Not well-formed and recently modified: look again until `until` (ms since epoch). */
+  /** Not well-formed and recently changed: look again until `until` (scheduler clock, ms). */
   | { kind: 'deferred'; until: number }
   /** Another instance (or this one's restart recovery) holds it: look again soon. */
   | { kind: 'busy' };
@@ -35,41 +46,38 @@ export interface SchedulerOptions {
   concurrency: number;
   /** How soon to look again at a file held elsewhere. */
   busyRecheckMs: number;
-  /** Back-off after an infrastructure fault: first delay and ceiling. */
+  /** Back-off of one file after a fault: first delay and ceiling. */
   backoffMs: { initial: number; max: number };
+  /** Monotonic milliseconds (default performance.now). */
   now?: () => number;
   /** lstat of a path (undefined: gone or not a regular file). */
-  identify(path: string): Promise<FileIdentity | undefined>;
+  identify(path: string | Buffer): Promise<FileIdentity | undefined>;
+  classify(err: unknown): Fault;
   run(c: Candidate): Promise<RunResult>;
-  /** An attempt threw: the file stays and is retried in `retryInMs`. `firstOfStep` is false while the pump is already paused by an earlier fault. */
-  onFault(c: Candidate, err: unknown, retryInMs: number, firstOfStep: boolean): void;
+  /** An attempt threw; `retryInMs` is 0 when the file is set aside next. */
+  onFault(c: Candidate, err: unknown, fault: Fault, info: { retryInMs: number; failures: number; strikes: number }): void;
 }
 
 type Phase = 'settling' | 'ready' | 'running' | 'waiting';
 
 interface Entry {
-  path: string;
+  file: InboxFile;
   licence: string;
-  name: string;
   identity: FileIdentity | undefined;
   stableSince: number;
   phase: Phase;
   waitKind?: 'deferred' | 'busy' | 'fault';
   deferredUntil?: number;
   failures: number;
+  strikes: number;
+  setAside?: Candidate['setAside'];
   /** Bumped at every transition; heap items of an older generation are stale. */
   gen: number;
 }
 
 interface Due {
   at: number;
-  path: string;
-  gen: number;
-}
-
-interface Ready {
-  mtimeMs: number;
-  path: string;
+  key: string;
   gen: number;
 }
 
@@ -78,35 +86,32 @@ const CHECK_BATCH = 64;
 export class Scheduler {
   private readonly entries = new Map<string, Entry>();
   private readonly due = new MinHeap<Due>((a, b) => a.at < b.at);
-  private readonly ready = new MinHeap<Ready>((a, b) => a.mtimeMs < b.mtimeMs || (a.mtimeMs === b.mtimeMs && a.path < b.path));
+  private readonly ready = new SponsorTurns();
   private readonly queue: PQueue;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private ticking = false;
   private stopped = false;
-  private pausedUntil = 0;
-  private consecutiveFaults = 0;
   private running = 0;
   private held = false;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  /** The clock the scheduler counts with (monotonic). */
+  clock(): number {
+    return this.now();
   }
 
   /** A file was seen (event or listing). Unknown paths start settling; known ones are re-checked when due. */
-  offer(path: string, licence: string, name: string): void {
-    if (this.stopped || !isCandidateName(name) || this.entries.has(path)) return;
-    const e: Entry = { path, licence, name, identity: undefined, stableSince: this.now(), phase: 'settling', failures: 0, gen: 0 };
-    this.entries.set(path, e);
+  offer(file: InboxFile, licence: string): void {
+    if (this.stopped || !isCandidateName(file.name) || this.entries.has(file.key)) return;
+    const e: Entry = { file, licence, identity: undefined, stableSince: this.now(), phase: 'settling', failures: 0, strikes: 0, gen: 0 };
+    this.entries.set(file.key, e);
     this.schedule(e, this.now());
-  }
-
-  /** A file disappeared (event): forget it unless a worker has it. */
-  gone(path: string): void {
-    const e = this.entries.get(path);
-    if (e && e.phase !== 'running') this.entries.delete(path);
   }
 
   stats(): { known: number; running: number; ready: number; waiting: number } {
@@ -149,27 +154,31 @@ export class Scheduler {
     await this.queue.onIdle();
   }
 
-  /** Resolves when nothing is running and nothing is ready (for tests and shutdown). */
-  async idle(): Promise<void> {
-    await this.queue.onIdle();
-  }
-
   private schedule(e: Entry, at: number): void {
     e.gen++;
-    this.due.push({ at, path: e.path, gen: e.gen });
+    this.due.push({ at, key: e.file.key, gen: e.gen });
     this.arm();
   }
 
   private makeReady(e: Entry): void {
     e.phase = 'ready';
     e.gen++;
-    this.ready.push({ mtimeMs: e.identity?.mtimeMs ?? 0, path: e.path, gen: e.gen });
+    this.ready.push(e.licence, { mtimeMs: e.identity?.mtimeMs ?? 0, key: e.file.key, gen: e.gen });
+  }
+
+  /** The next ready file, the sponsors taking turns. */
+  private nextReady(): Entry | undefined {
+    const live = (key: string, gen: number) => {
+      const e = this.entries.get(key);
+      return e && e.gen === gen && e.phase === 'ready' && e.identity ? e : undefined;
+    };
+    const top = this.ready.next((t) => live(t.key, t.gen) !== undefined);
+    return top && live(top.key, top.gen);
   }
 
   private arm(): void {
     if (this.stopped || this.ticking) return;
-    let next = this.due.peek()?.at ?? Infinity;
-    if (this.ready.size > 0 && this.pausedUntil > this.now()) next = Math.min(next, this.pausedUntil);
+    const next = this.due.peek()?.at ?? Infinity;
     if (next === Infinity) return;
     if (this.timer && next >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
@@ -178,7 +187,7 @@ export class Scheduler {
       this.timer = undefined;
       this.timerAt = Infinity;
       void this.tick();
-    }, Math.max(0, next - this.now()));
+    }, Math.max(0, Math.ceil(next - this.now())));
   }
 
   private async tick(): Promise<void> {
@@ -189,7 +198,7 @@ export class Scheduler {
       const now = this.now();
       for (let top = this.due.peek(); top && top.at <= now; top = this.due.peek()) {
         this.due.pop();
-        const e = this.entries.get(top.path);
+        const e = this.entries.get(top.key);
         if (!e || e.gen !== top.gen || (e.phase !== 'settling' && e.phase !== 'waiting')) continue;
         batch.push(e);
         if (batch.length >= CHECK_BATCH) {
@@ -208,22 +217,25 @@ export class Scheduler {
   private async check(e: Entry): Promise<void> {
     let id: FileIdentity | undefined;
     try {
-      id = await this.opts.identify(e.path);
+      id = await this.opts.identify(e.file.fsPath);
     } catch (err) {
       // The folder itself failed (EIO, EACCES): treat like any fault, try again later.
       this.fault(e, err);
       return;
     }
-    if (this.stopped || this.entries.get(e.path) !== e) return;
+    if (this.stopped || this.entries.get(e.file.key) !== e) return;
     if (!id) {
-      this.entries.delete(e.path);
+      this.entries.delete(e.file.key);
       return;
     }
     const now = this.now();
     if (!e.identity || !sameIdentity(id, e.identity)) {
+      // New content: whatever went wrong with the old one says nothing about this one.
       e.identity = id;
       e.stableSince = now;
       e.phase = 'settling';
+      e.strikes = 0;
+      delete e.setAside;
       this.schedule(e, now + this.opts.settleMs);
       return;
     }
@@ -242,19 +254,19 @@ export class Scheduler {
 
   private pump(): void {
     if (this.stopped || this.held) return;
-    if (this.pausedUntil > this.now()) {
-      this.arm();
-      return;
-    }
     while (this.queue.pending + this.queue.size < this.opts.concurrency) {
-      const top = this.ready.pop();
-      if (!top) break;
-      const e = this.entries.get(top.path);
-      if (!e || e.gen !== top.gen || e.phase !== 'ready' || !e.identity) continue;
+      const e = this.nextReady();
+      if (!e) break;
       e.phase = 'running';
       e.gen++;
       this.running++;
-      const candidate: Candidate = { path: e.path, licence: e.licence, name: e.name, identity: e.identity };
+      const candidate: Candidate = {
+        file: e.file,
+        licence: e.licence,
+        identity: e.identity!,
+        changedAt: e.stableSince,
+        ...(e.setAside ? { setAside: e.setAside } : {}),
+      };
       void this.queue.add(() => this.execute(e, candidate));
     }
   }
@@ -262,7 +274,6 @@ export class Scheduler {
   private async execute(e: Entry, c: Candidate): Promise<void> {
     try {
       const r = await this.opts.run(c);
-      this.consecutiveFaults = 0;
       this.apply(e, r);
     } catch (err) {
       this.fault(e, err);
@@ -279,9 +290,9 @@ export class Scheduler {
     switch (r.kind) {
       case 'finished':
       case 'vanished':
-        this.entries.delete(e.path);
+        this.entries.delete(e.file.key);
         // Something may already be there again under the same name (a new drop).
-        this.offer(e.path, e.licence, e.name);
+        this.offer(e.file, e.licence);
         return;
       case 'changed':
         e.phase = 'settling';
@@ -302,20 +313,24 @@ export class Scheduler {
     }
   }
 
+  /** Back-off for this file alone: other files and sponsors go on. */
   private fault(e: Entry, err: unknown): void {
     const now = this.now();
     const { initial, max } = this.opts.backoffMs;
+    const fault = this.opts.classify(err);
     e.failures++;
-    const retryInMs = Math.min(max, initial * 2 ** (e.failures - 1));
-    const firstOfStep = this.pausedUntil <= now;
-    if (firstOfStep) {
-      this.consecutiveFaults++;
-      this.pausedUntil = now + Math.min(max, initial * 2 ** (this.consecutiveFaults - 1));
+    if (fault.kind === 'unknown') e.strikes++;
+    let retryInMs = Math.min(max, initial * 2 ** (e.failures - 1));
+    if (fault.kind === 'file' || (fault.kind === 'unknown' && e.strikes >= UNKNOWN_STRIKES)) {
+      // A set-aside that fails again is retried with back-off like any attempt.
+      if (!e.setAside) retryInMs = 0;
+      e.setAside = { err, fault, strikes: e.strikes };
     }
     e.phase = 'waiting';
     e.waitKind = 'fault';
-    if (this.entries.get(e.path) !== e) this.entries.set(e.path, e);
+    if (this.entries.get(e.file.key) !== e) this.entries.set(e.file.key, e);
     this.schedule(e, now + retryInMs);
-    this.opts.onFault({ path: e.path, licence: e.licence, name: e.name, identity: e.identity! }, err, retryInMs, firstOfStep);
+    const c: Candidate = { file: e.file, licence: e.licence, identity: e.identity!, changedAt: e.stableSince };
+    this.opts.onFault(c, err, fault, { retryInMs, failures: e.failures, strikes: e.strikes });
   }
 }

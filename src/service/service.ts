@@ -1,11 +1,13 @@
 /**
- * The watch service (spec section 3): every sponsor's inbox is watched (chokidar) and
- * listed at start-up and every `scanIntervalMs`; settled files are processed by the one
- * pipeline, oldest first, `concurrency` at a time; results are written and inputs moved.
+ * The watch service (spec section 3): every sponsor's inbox is watched and listed at
+ * start-up and every `scanIntervalMs`; settled files are processed by the one pipeline,
+ * sponsors in turn and oldest first within each, `concurrency` at a time; results are
+ * written and inputs moved. Failures are classified (faults.ts) and back off per file.
  * New sponsors are picked up while it runs. Claims left by a stopped instance are
  * finished. The expiry sweep runs at start and hourly. Nothing here dies of one error.
  */
 import { opendir, mkdir } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { FileSettings } from '../pipeline/process-file.ts';
 import { isConnectionError, type Db, type Store } from '../db/client.ts';
@@ -20,7 +22,9 @@ import { describeError, type Logger } from '../log.ts';
 import { startXsdEngine } from '../xml/xsd.ts';
 import type { XsdValidator } from '../pipeline/inspect.ts';
 import type { ServiceContext } from './context.ts';
+import { classifyFault, UNKNOWN_STRIKES } from './faults.ts';
 import { handleFile } from './handle-file.ts';
+import { escapeName, inboxFile, type InboxFile } from './inbox-file.ts';
 import { registerInstance, type Instance } from './instance.ts';
 import { reconcileClaims } from './reconcile.ts';
 import { Scheduler } from './scheduler.ts';
@@ -51,7 +55,7 @@ export interface ServiceOptions {
   sweepIntervalMs?: number;
   /** How often the sponsor list is re-read (default min(scanIntervalMs, 5000) ms). */
   sponsorRefreshMs?: number;
-  /** Back-off after infrastructure faults (default 1000 ms doubling to 300000 ms). */
+  /** Back-off of one file after a fault (default 1000 ms doubling to 300000 ms). */
   backoffMs?: { initial: number; max: number };
   clock?: () => Date;
   validate?: XsdValidator;
@@ -102,6 +106,9 @@ function every(ms: number, job: () => Promise<void>, onError: (err: unknown, fir
   };
 }
 
+/** A file's name for a log line, control and bidi characters escaped. */
+const inboxName = (f: InboxFile) => (f.nameProblem ? f.name : escapeName(f.name));
+
 export async function startService(opts: ServiceOptions): Promise<WatchService> {
   const log = opts.log;
   const rootDir = path.resolve(opts.rootDir);
@@ -123,9 +130,11 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     settings: opts.settings,
     log,
     clock: opts.clock ?? (() => new Date()),
+    monotonic: () => performance.now(),
     validate: opts.validate,
     busyKeys: new Set(),
     folders: new SponsorFolderHealth(rootDir, log),
+    deferrals: new Map(),
   };
   let stopping = false;
 
@@ -134,27 +143,59 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     concurrency: opts.concurrency,
     busyRecheckMs: Math.max(opts.settleMs, 1000),
     backoffMs: opts.backoffMs ?? { initial: 1000, max: 300_000 },
+    now: ctx.monotonic,
     identify: regularFileIdentity,
+    classify: classifyFault,
     run: (c) => handleFile(ctx, c),
-    onFault: (c, err, retryInMs, firstOfStep) => {
+    onFault: (c, err, fault, { retryInMs, failures, strikes }) => {
       lost(err);
-      const fields = { sponsor: c.licence, file: c.name, err: describeError(err), retryInS: Math.round(retryInMs / 100) / 10 };
-      if (firstOfStep) log.warn(fields, 'could not process the file (infrastructure fault); it stays in the inbox and is retried');
-      else log.debug(fields, 'fault while the service is backing off');
+      const fields = { sponsor: c.licence, file: inboxName(c.file), fault: fault.kind, err: describeError(err), retryInS: Math.round(retryInMs / 100) / 10 };
+      if (fault.kind === 'environment') {
+        // Logged when the streak starts and then at each doubling, not at every retry.
+        if ((failures & (failures - 1)) === 0) log.warn({ ...fields, failures }, 'could not process the file (infrastructure fault); it stays in the inbox and is retried');
+        else log.debug(fields, 'infrastructure fault again');
+      } else if (retryInMs === 0) log.warn({ ...fields, strikes }, 'the file cannot be processed; setting it aside as REJECTED');
+      else if (strikes < UNKNOWN_STRIKES) log.warn({ ...fields, strikes }, `unexpected error (${strikes} of ${UNKNOWN_STRIKES} before the file is set aside); retrying`);
+      // Its submission was stored already (the result or the move fails): only finishing is left to retry.
+      else if ((failures & (failures - 1)) === 0) log.error({ ...fields, strikes }, 'a file keeps failing after it was stored; it stays in the inbox and is retried; look at the cause');
     },
   });
 
   const sponsors = new Set<string>();
+  const offer = (inbox: string, licence: string, raw: Buffer) => {
+    const file = inboxFile(inbox, raw);
+    if (isCandidateName(file.name)) scheduler.offer(file, licence);
+  };
   const listInbox = async (licence: string) => {
     // A sponsor whose folders are links is not listed (logged once by the check).
     if (!(await ctx.folders.check(licence))) return;
     const inbox = sponsorDir(rootDir, licence, 'inbox');
-    const dir = await opendir(inbox);
+    // Names as bytes: a name that is not UTF-8 must still be found, refused and moved.
+    // (Node accepts 'buffer' here; its type declarations do not say so.)
+    const dir = await opendir(inbox, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
     for await (const d of dir) {
       if (stopping) break;
       // Only regular files: directories and symbolic links are never candidates.
-      if (d.isFile() && isCandidateName(d.name)) scheduler.offer(path.join(inbox, d.name), licence, d.name);
+      if (d.isFile()) offer(inbox, licence, d.name as unknown as Buffer);
     }
+  };
+  /** One listing at a time per inbox; a change during a listing asks for one more. */
+  const listing = new Map<string, { again: boolean }>();
+  const relist = (licence: string) => {
+    const running = listing.get(licence);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    listing.set(licence, state);
+    void (async () => {
+      do {
+        state.again = false;
+        await listInbox(licence).catch((err: unknown) => log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
+      } while (state.again && !stopping);
+      listing.delete(licence);
+    })();
   };
 
   let watcher: TreeWatcher | undefined;
@@ -190,11 +231,14 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     root: rootDir,
     poll: opts.poll,
     pollIntervalMs: Math.max(100, Math.min(1000, Math.floor(opts.settleMs / 2))),
-    onFile: (inbox, file) => {
+    onEntry: (inbox, name) => {
       const licence = path.basename(path.dirname(inbox));
-      if (sponsors.has(licence)) scheduler.offer(file, licence, path.basename(file));
+      if (sponsors.has(licence)) offer(inbox, licence, name);
     },
-    onGone: (_inbox, file) => scheduler.gone(file),
+    onInboxChanged: (inbox) => {
+      const licence = path.basename(path.dirname(inbox));
+      if (sponsors.has(licence)) relist(licence);
+    },
     // `sponsor add` commits the sponsor, then creates its folders: look now, not at the next refresh.
     onSponsorDir: () => void sponsorLoop?.run(),
     onError: (err) => log.warn({ err: describeError(err) }, 'file watcher error; the periodic listing carries on'),
@@ -204,6 +248,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     await refreshSponsors();
     for (const licence of sponsors) {
       if (stopping) return;
+      // An inbox replaced since it was watched is watched again.
+      watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
       await listInbox(licence).catch((err: unknown) => log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
     }
     await reconcileClaims(ctx, { isStopping: () => stopping });
