@@ -6,7 +6,8 @@
  * personal field names of a CAS are censored wherever they appear.
  */
 import { pino, type Logger } from 'pino';
-import { sqlState } from './db/sql-util.ts';
+import { describeError } from './errors.ts';
+import { streamWriter } from './output.ts';
 import { escapeControls } from './escape.ts';
 
 export type { Logger };
@@ -22,32 +23,7 @@ export interface LogOptions {
 
 const PERSONAL = ['familyName', 'givenName', 'passportNumber', 'dateOfBirth', 'name', 'FamilyName', 'GivenName', 'PassportNumber', 'DateOfBirth'];
 
-/**
- * What is safe to say about an error: a code and a message. drizzle wraps driver errors
- * in a message that quotes the SQL and its parameters (names, passport numbers), so the
- * message comes from the innermost cause and a wrapper's "Failed query" text is never
- * used. Database data and integrity errors (SQLSTATE classes 22 and 23) can quote the
- * offending values, so their quoted parts are dropped too.
- */
-export function describeError(err: unknown): { code?: string; message: string } {
-  if (err && typeof err === 'object' && 'message' in err && !(err instanceof Error) && !('cause' in err)) {
-    // Already described (a logged field passing through the serializer again).
-    return err as { code?: string; message: string };
-  }
-  let inner = err as { message?: unknown; cause?: unknown; code?: unknown } | undefined;
-  let code: string | undefined;
-  for (let depth = 0; inner && depth < 10; depth++) {
-    if (typeof inner.code === 'string') code ??= inner.code;
-    if (!inner.cause || typeof inner.cause !== 'object') break;
-    inner = inner.cause as typeof inner;
-  }
-  const state = sqlState(err);
-  if (state) code = state;
-  let message = typeof inner?.message === 'string' ? inner.message : String(inner);
-  if (/^Failed query:/.test(message)) message = 'database query failed';
-  if (state && /^2[23]/.test(state)) message = message.replace(/"[^"]*"|'[^']*'|\([^)]*\)/g, '…');
-  return code ? { code, message } : { message };
-}
+export { describeError } from './errors.ts';
 
 function formatValue(v: unknown): string {
   const described = v && typeof v === 'object' && 'message' in v ? (v as { code?: string; message: string }) : undefined;
@@ -74,30 +50,8 @@ function toText(line: string): string {
   }
 }
 
-const writers = new WeakMap<NodeJS.WritableStream, (s: string) => void>();
 
-/**
- * A writer for a stream that may go away (stderr read by a process that exited, stdout
- * piped to `head`). The first failure (EPIPE, a destroyed stream) turns it off and later
- * lines are dropped: a lost sink never stops the process, and nothing retries it in a loop.
- */
-export function streamWriter(stream: NodeJS.WritableStream & { destroyed?: boolean; writable?: boolean }): (s: string) => void {
-  const known = writers.get(stream);
-  if (known) return known;
-  let broken = false;
-  // Without a listener the failure would be an uncaught exception, and logging it would fail again.
-  stream.on('error', () => void (broken = true));
-  const write = (s: string) => {
-    if (broken || stream.destroyed || stream.writable === false) return;
-    try {
-      stream.write(s);
-    } catch {
-      broken = true;
-    }
-  };
-  writers.set(stream, write);
-  return write;
-}
+export { streamWriter } from './output.ts';
 
 export function createLogger(opts: LogOptions = {}): Logger {
   const sink = opts.write ?? streamWriter(process.stderr);

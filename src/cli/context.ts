@@ -1,8 +1,8 @@
 /** What every command gets: resolved config, the store (opened on first use), output streams. */
-import { openStore, type Store } from '../db/client.ts';
+import type { Store } from '../db/client.ts';
 import { resolveConfig, type Config, type ConfigFlags } from '../config.ts';
 import { escapeControls } from '../escape.ts';
-import { streamWriter } from '../log.ts';
+import { streamWriter } from '../output.ts';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -49,7 +49,8 @@ export class Context {
   }
 
   store(): Promise<Store> {
-    this.storePromise ??= openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir });
+    // Loaded on first use: commands that need no store (--help) start without the drivers.
+    this.storePromise ??= import('../db/client.ts').then(({ openStore }) => openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }));
     return this.storePromise;
   }
 

@@ -1,10 +1,10 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, SETTINGS, type ConfigFlags } from '../config.ts';
-import { StoreBusyError } from '../db/client.ts';
+import { StoreBusyError } from '../db/lock.ts';
 import { DataDirError } from '../db/data-dir.ts';
 import { escapeControls } from '../escape.ts';
-import { describeError } from '../log.ts';
+import { describeError } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';

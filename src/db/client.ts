@@ -8,17 +8,15 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { prepareDataDir, tightenTree } from './data-dir.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { schema } from './schema.ts';
-import { serveOnSocket } from './socket-server.ts';
+import { StoreBusyError } from './lock.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A transaction handle; it offers the same query API as Db. */
@@ -48,7 +46,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class StoreBusyError extends Error {}
+export { StoreBusyError } from './lock.ts';
 
 const CONNECTION_CODES = new Set([
   'CONNECTION_CLOSED',
@@ -223,6 +221,12 @@ function takeLock(dataDir: string, waitMs: number): Promise<Lock | undefined> {
 
 async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: boolean }): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
   try {
+    // The embedded engine is loaded only when it is used (a PostgreSQL store never needs it).
+    const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
     const pglite = await PGlite.create(pgliteDir(dataDir));
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
     if (opts.migrate !== false) {
@@ -293,6 +297,7 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
     for (const c of closeAll.splice(0)) await c().catch(() => {});
   };
   try {
+    const { serveOnSocket } = await import('./socket-server.ts');
     const server = await serveOnSocket(pglite, socketPath(dataDir));
     closeAll.unshift(() => server.close());
     const client = await openPostgres(

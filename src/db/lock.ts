@@ -20,6 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
+/** The embedded store is open in another live process. */
+export class StoreBusyError extends Error {}
+
 export interface Lock {
   release(): Promise<void>;
 }

@@ -1,11 +1,14 @@
 /** `cas-bdt cas show|list` */
 import { Option, type Command } from 'commander';
-import { casHistory, findCas, listCas, type CasView } from '../../db/cas-query.ts';
+import type { CasView } from '../../db/cas-query.ts';
 import { CAS_STATUSES, type CasStatus } from '../../domain/types.ts';
 import { notFound, table, usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
+
+// Loaded when a command runs, so that --help and other commands start without the store's code.
+const casQuery = () => import('../../db/cas-query.ts');
 
 export const human = (s: CasStatus) => s.replaceAll('_', ' ');
 
@@ -37,6 +40,7 @@ export function registerCasCommands(program: Command, run: Runner): void {
         if ((numberArg === undefined) === (opts.id === undefined)) throw usage('give either a CAS number or --id ID');
         const by = opts.id !== undefined ? { id: Number(opts.id) } : { casNumber: numberArg! };
         const { db } = await ctx.store();
+        const { findCas, casHistory } = await casQuery();
         const v = await findCas(db, by);
         if (!v) throw notFound('id' in by ? `CAS id ${by.id}` : `CAS ${by.casNumber}`);
         const history = await casHistory(db, v.id);
@@ -69,6 +73,7 @@ export function registerCasCommands(program: Command, run: Runner): void {
         }
         await requireSponsor(ctx, licence);
         const { db } = await ctx.store();
+        const { listCas } = await casQuery();
         const rows = await listCas(db, {
           licence,
           ...(status ? { status } : {}),

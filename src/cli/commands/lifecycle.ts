@@ -1,28 +1,23 @@
 /** CAS lifecycle commands: assign, cas delete|withdraw|use, expire, export. */
 import { access } from 'node:fs/promises';
+import type { AssignTarget } from '../../db/assign-later.ts';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { assignLater, type AssignTarget } from '../../db/assign-later.ts';
-import { findCas } from '../../db/cas-query.ts';
-import { deleteCas } from '../../db/delete.ts';
-import { expireDue } from '../../db/expire.ts';
-import { exportRows } from '../../db/export.ts';
 import type { Outcome } from '../../db/lifecycle.ts';
-import { sponsorView } from '../../db/sponsors.ts';
-import { useCas } from '../../db/use.ts';
-import { withdrawCas } from '../../db/withdraw.ts';
 import { isIsoDate, isoDateUtc } from '../../domain/dates.ts';
 import { formatPence } from '../../domain/result.ts';
 import { writeNewFile } from '../../inbox/atomic-write.ts';
 import { realSponsorDir } from '../../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
-import { renderExport } from '../../xml/export-xml.ts';
 import { CliError, notFound, table, usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
 import { human } from './cas.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
+
+// Store operations are loaded when a command runs, so that --help and other commands start without them.
+const casQuery = () => import('../../db/cas-query.ts');
 
 function parseDate(value: unknown, flag: string): string {
   const s = String(value).trim();
@@ -62,6 +57,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
         if ((opts.batch === undefined) === (opts.id === undefined)) throw usage('give either --batch NAME or --id ID');
         const target: AssignTarget = opts.id !== undefined ? { id: Number(opts.id) } : { batch: String(opts.batch).trim() };
         const { db } = await ctx.store();
+        const [{ assignLater }, { sponsorView }] = await Promise.all([import('../../db/assign-later.ts'), import('../../db/sponsors.ts')]);
         const cfg = ctx.config;
         const res = settled(
           await assignLater(db, licence, target, { now: new Date(), settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths } }),
@@ -92,6 +88,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
       run(async (ctx, opts) => {
         const id = Number(opts.id);
         const { db } = await ctx.store();
+        const { deleteCas } = await import('../../db/delete.ts');
         const res = settled(await deleteCas(db, { id }, new Date()), `CAS id ${id}`);
         if (opts.json) return ctx.json({ id, deleted: true, previousStatus: res.from, sponsorLicenceNumber: res.sponsorLicenceNumber });
         ctx.out(`Deleted CAS id ${id} of ${res.sponsorLicenceNumber} (was ${human(res.from)}).`);
@@ -107,6 +104,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
       run(async (ctx, opts, numberArg) => {
         const casNumber = numberArg!;
         const { db } = await ctx.store();
+        const [{ withdrawCas }, { findCas }] = await Promise.all([import('../../db/withdraw.ts'), casQuery()]);
         settled(await withdrawCas(db, { casNumber }, new Date()), `CAS ${casNumber}`);
         const view = await findCas(db, { casNumber });
         if (opts.json) return ctx.json(view);
@@ -125,6 +123,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
         const casNumber = numberArg!;
         const date = opts.date !== undefined ? parseDate(opts.date, '--date') : isoDateUtc(new Date());
         const { db } = await ctx.store();
+        const [{ useCas }, { findCas }] = await Promise.all([import('../../db/use.ts'), casQuery()]);
         const res = settled(await useCas(db, { casNumber }, date, new Date()), `CAS ${casNumber}`);
         const obsoleted = res.obsoleted.map((o) => ({ casNumber: o.casNumber, sponsorLicenceNumber: o.sponsorLicenceNumber }));
         if (opts.json) return ctx.json({ ...(await findCas(db, { casNumber })), obsoleted });
@@ -148,6 +147,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
       run(async (ctx, opts) => {
         const asOf = opts.asOf !== undefined ? parseDate(opts.asOf, '--as-of') : isoDateUtc(new Date());
         const { db } = await ctx.store();
+        const { expireDue } = await import('../../db/expire.ts');
         const casNumbers = await expireDue(db, asOf, new Date(), 'expiry sweep (cas-bdt expire)');
         if (opts.json) return ctx.json({ asOf, expired: casNumbers.length, casNumbers });
         ctx.out(`Expired ${casNumbers.length} CAS (as of ${asOf}).${casNumbers.length ? `\n${casNumbers.join('\n')}` : ''}`);
@@ -184,6 +184,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
           names = [`export-${stamp}.xml`, ...Array.from({ length: 50 }, (_, k) => `export-${stamp}-${k + 2}.xml`)];
         }
         const { db } = await ctx.store();
+        const [{ exportRows }, { renderExport }] = await Promise.all([import('../../db/export.ts'), import('../../xml/export-xml.ts')]);
         const rows = await exportRows(db, licence);
         const file = await writeNewFile(dir, names, renderExport({ licence, generatedAt: now, rows }), realDir);
         if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, file, casCount: rows.length, generatedAt: now.toISOString() });

@@ -1,19 +1,21 @@
 /** `cas-bdt process`, `submissions` and `rerun` */
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
-import { getSubmission, listSubmissions, type FileSummary } from '../../db/submissions.ts';
-import { emitResult } from '../../inbox/emit.ts';
+import type { FileSummary } from '../../db/submissions.ts';
 import { realSponsorDir } from '../../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
-import { processFile } from '../../pipeline/process-file.ts';
-import { readReceivedFile } from '../../pipeline/read-file.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
 import type { Runner } from '../main.ts';
 import { parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import path from 'node:path';
+
+// Loaded when a command runs, so that --help and other commands start without the pipeline and the store's code.
+const pipeline = () => import('../../pipeline/process-file.ts');
+const readFile = () => import('../../pipeline/read-file.ts');
+const submissionsDb = () => import('../../db/submissions.ts');
+const emit = () => import('../../inbox/emit.ts');
 
 export function summaryLine(s: FileSummary): string {
   const c = s.counts;
@@ -26,8 +28,9 @@ export function summaryLine(s: FileSummary): string {
   return `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
 }
 
-function progressBar(ctx: Context, label: string) {
+async function progressBar(ctx: Context, label: string) {
   if (!ctx.io.stderrIsTTY) return undefined;
+  const { SingleBar } = await import('cli-progress');
   const bar = new SingleBar({ format: `${label} [{bar}] {percentage}%`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
   bar.start(100, 0);
   return bar;
@@ -47,6 +50,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         const licence = parseLicence(String(opts.sponsor));
         await requireSponsor(ctx, licence);
         const { db } = await ctx.store();
+        const [{ processFile }, { readReceivedFile }, { emitResult }] = await Promise.all([pipeline(), readFile(), emit()]);
         const cfg = ctx.config;
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(cfg.rootDir, licence, 'outbox');
         // Results never go through a sponsor folder that is a link: refused before anything is stored.
@@ -65,7 +69,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           } catch (err) {
             throw usage(`cannot read ${f}: ${(err as Error).message}`);
           }
-          const bar = received.size > 5 * 1024 * 1024 ? progressBar(ctx, escapeControls(received.fileName)) : undefined;
+          const bar = received.size > 5 * 1024 * 1024 ? await progressBar(ctx, escapeControls(received.fileName)) : undefined;
           const processed = await processFile(
             {
               db,
@@ -95,6 +99,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         const licence = opts.sponsor ? parseLicence(String(opts.sponsor)) : undefined;
         if (licence) await requireSponsor(ctx, licence);
         const { db } = await ctx.store();
+        const { listSubmissions } = await submissionsDb();
         const rows = await listSubmissions(db, licence);
         const views = rows.map((r) => ({
           ...(r.summary as FileSummary),
@@ -136,6 +141,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts, idArg) => {
         const { db } = await ctx.store();
+        const [{ getSubmission }, { emitResult }] = await Promise.all([submissionsDb(), emit()]);
         const sub = await getSubmission(db, Number(idArg));
         if (!sub) throw notFound(`submission ${idArg}`);
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');

@@ -1,12 +1,15 @@
 /** `cas-bdt sponsor add|show|list|allocate|status` */
 import { Option, type Command } from 'commander';
-import { addSponsor, getSponsor, grantAllocation, listSponsors, SponsorExistsError, sponsorView, type SponsorView } from '../../db/sponsors.ts';
-import { changeLicenceStatus } from '../../db/licence.ts';
+import type { SponsorView } from '../../db/sponsors.ts';
 import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Route } from '../../domain/types.ts';
 import { ensureSponsorFolders } from '../../inbox/layout.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { MAX_GRANT, wholeNumber } from '../parse.ts';
+
+// Loaded when a command runs, so that --help and other commands start without the store's code.
+const sponsorsDb = () => import('../../db/sponsors.ts');
+const licenceDb = () => import('../../db/licence.ts');
 
 export function parseLicence(value: string): string {
   const licence = value.trim().toUpperCase();
@@ -24,6 +27,7 @@ function parseRoutes(value: string): Route[] {
 
 export async function requireSponsor(ctx: Context, licence: string) {
   const { db } = await ctx.store();
+  const { getSponsor } = await sponsorsDb();
   const s = await getSponsor(db, licence);
   if (!s) throw notFound(`sponsor ${licence}`);
   return s;
@@ -60,6 +64,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const routes = parseRoutes(String(opts.routes));
         const allocation = Number(opts.allocation);
         const { db } = await ctx.store();
+        const { addSponsor, SponsorExistsError, sponsorView } = await sponsorsDb();
         let row;
         try {
           row = await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date());
@@ -81,6 +86,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg) => {
+        const { sponsorView } = await sponsorsDb();
         const view = sponsorView(await requireSponsor(ctx, parseLicence(licenceArg!)));
         if (opts.json) ctx.json(view);
         else ctx.out(describe(view));
@@ -94,6 +100,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts) => {
         const { db } = await ctx.store();
+        const { listSponsors, sponsorView } = await sponsorsDb();
         const views = (await listSponsors(db)).map(sponsorView);
         if (opts.json) return ctx.json(views);
         if (views.length === 0) return ctx.out('No sponsors yet. Add one with `cas-bdt sponsor add`.');
@@ -117,6 +124,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const licence = parseLicence(licenceArg!);
         const n = Number(nArg);
         const { db } = await ctx.store();
+        const { grantAllocation, sponsorView } = await sponsorsDb();
         const row = await grantAllocation(db, licence, n, new Date());
         if (!row) throw notFound(`sponsor ${licence}`);
         const view = sponsorView(row);
@@ -144,6 +152,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
           if (status !== 'surrendered') throw usage('--route goes only with the status surrendered');
         }
         const { db } = await ctx.store();
+        const { changeLicenceStatus } = await licenceDb();
+        const { sponsorView } = await sponsorsDb();
         const res = await changeLicenceStatus(db, licence, { status, route }, new Date());
         if (res.kind === 'not-found') throw notFound(`sponsor ${licence}`);
         if (res.kind === 'refused') throw new CliError(res.message, 3);

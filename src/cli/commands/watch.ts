@@ -8,10 +8,9 @@
  * so the other commands keep working while it runs; a second service is refused.
  */
 import { Option, type Command } from 'commander';
-import { openServedStore, openStore, type Store } from '../../db/client.ts';
-import { sqlState } from '../../db/sql-util.ts';
-import { createLogger, describeError } from '../../log.ts';
-import { startService, type WatchService } from '../../service/service.ts';
+import type { Store } from '../../db/client.ts';
+import { describeError, sqlState } from '../../errors.ts';
+import type { WatchService } from '../../service/service.ts';
 import { usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 
@@ -29,6 +28,12 @@ export function registerWatchCommand(program: Command, run: Runner): void {
     .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json)').choices(['text', 'json']).default('text'))
     .action(
       run(async (ctx, opts) => {
+        // Loaded when the service starts, so that --help and other commands start without them.
+        const [{ openServedStore, openStore }, { createLogger }, { startService }] = await Promise.all([
+          import('../../db/client.ts'),
+          import('../../log.ts'),
+          import('../../service/service.ts'),
+        ]);
         const cfg = ctx.config;
         const leaseMs = opts.leaseMs === undefined ? 30_000 : parseMs(opts.leaseMs, '--lease-ms');
         const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });
