@@ -8,6 +8,7 @@ import { parseRecordXml } from '../xml/record-reader.ts';
 import { scanDocument, type ScannedDocument } from '../xml/safety.ts';
 import { lineColumnAt, type ElementSpan, type RootInfo } from '../xml/scan.ts';
 import { validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
+import { timed } from './timings.ts';
 
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
 export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
@@ -104,11 +105,11 @@ function prepare(bytes: Buffer): Prepared {
 }
 
 function prepareUncached(bytes: Buffer): Prepared {
-  const decoded = decodeXml(bytes);
+  const decoded = timed('decode', () => decodeXml(bytes));
   if (!decoded.ok) return decoded;
   const { text } = decoded;
   if (text.trim() === '') return { ok: false, error: { code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' } };
-  const scan = scanDocument(text);
+  const scan = timed('safety pass', () => scanDocument(text));
   if (!scan.ok) return scan;
   return { ok: true, text, doc: scan.doc };
 }
@@ -175,7 +176,7 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
     ]);
   }
 
-  const verdict = await validate(text, doc, kind.schema, engineOpts);
+  const verdict = await timed('xsd validation', () => validate(text, doc, kind.schema, engineOpts));
   if (verdict.kind !== 'valid') {
     const errors = engineErrors(verdict);
     return fail(errors, kind.type, errors[0]?.code === 'E_SCHEMA' ? tryHeader(text, children).fileId : undefined);

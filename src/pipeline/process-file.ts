@@ -14,6 +14,7 @@ import { xmlSafe } from '../xml/xml-safe.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { storeUpload } from './store-upload.ts';
+import { timed } from './timings.ts';
 
 /** Settings of the pipeline besides the size limit. */
 export interface FileSettings extends AssignSettings {
@@ -71,9 +72,9 @@ function summaryOf(r: SubmissionResult): FileSummary {
 
 /** Stores a submission row for a result and returns what the caller emits. */
 async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: PipelineDeps['onStored']): Promise<Processed> {
-  const resultXml = renderResult(result);
+  const resultXml = timed('result xml', () => renderResult(result));
   const summary = summaryOf(result);
-  await insertSubmission(db, {
+  await timed('submission insert', () => insertSubmission(db, {
     id: result.submissionId,
     sponsorLicenceNumber: file.sponsorLicenceNumber,
     fileName: file.fileName,
@@ -87,7 +88,7 @@ async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult,
     processedAt: result.processedAt,
     summary,
     resultXml,
-  });
+  }));
   await onStored?.(db, result.submissionId);
   return { submissionId: result.submissionId, resultXml, summary };
 }
@@ -214,7 +215,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
 
-  const outcome = await db.transaction(async (tx) => {
+  const outcome = await timed('db transaction (all of the storing)', () => db.transaction(async (tx) => {
     const sponsor = await lockSponsor(tx, file.sponsorLicenceNumber);
     if (!sponsor) throw new Error(`sponsor ${file.sponsorLicenceNumber} is not registered`);
     // Re-checked under the sponsor's lock: a concurrent copy of this file may have won.
@@ -249,7 +250,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       records: stored.records,
       ...(stored.payment ? { payment: stored.payment } : {}),
     }, deps.onStored);
-  });
+  }));
 
   if (outcome instanceof RejectInTx) return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId);
   return outcome;

@@ -13,6 +13,7 @@ import type { CasRecord, CasStatus, Route } from '../domain/types.ts';
 import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
 import type { ElementSpan } from '../xml/scan.ts';
 import type { Inspected } from './inspect.ts';
+import { timed } from './timings.ts';
 
 export const RECORD_CHUNK = 1000;
 
@@ -76,19 +77,19 @@ export async function storeUpload(
   for (const spans of chunks(file)) {
     const judged = spans.map((span) => {
       index++;
-      const rec = readCasRecord(parseRecordXml(file.text.slice(span.start, span.end)), index);
+      const rec = timed('record parse', () => readCasRecord(parseRecordXml(file.text.slice(span.start, span.end)), index));
       const key = recordKey(rec);
-      const issues = judgeRecord(rec, route);
+      const issues = timed('rules', () => judgeRecord(rec, route));
       const first = firstIndexOfKey.get(key);
       if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
       else firstIndexOfKey.set(key, rec.index);
       return { rec, key, issues };
     });
-    const live = await findLiveByKeys(
+    const live = await timed('db: find live keys', () => findLiveByKeys(
       tx,
       licence,
       judged.filter((j) => !hasErrors(j.issues)).map((j) => j.key),
-    );
+    ));
 
     const chunkResults: RecordResult[] = [];
     const toInsert: { fields: CasFields; result: RecordResult }[] = [];
@@ -112,10 +113,10 @@ export async function storeUpload(
       }
     }
 
-    const ids = await insertCas(tx, toInsert.map((r) => r.fields), ctx);
+    const ids = await timed('db: insert cas and events', () => insertCas(tx, toInsert.map((r) => r.fields), ctx));
     const idOf = new Map<RecordResult, number>();
     toInsert.forEach((r, i) => idOf.set(r.result, ids[i]!));
-    if (toAmend.length) await amendCas(tx, toAmend, ctx);
+    if (toAmend.length) await timed('db: amend cas', () => amendCas(tx, toAmend, ctx));
     for (const a of toAmend) idOf.set(a.result, a.id);
     for (const r of chunkResults) {
       records.push(r);
@@ -130,11 +131,11 @@ export async function storeUpload(
     const unused = Math.max(0, sponsor.allocationGranted - sponsor.allocationUsed);
     const take = ready.slice(0, unused);
     if (take.length > 0) {
-      const assigned = await assignCas(
+      const assigned = await timed('db: assign', () => assignCas(
         tx,
         take.map((r) => ({ id: r.id, route })),
         { licence, now: opts.now, settings: opts.settings, reason: `assigned by submission ${opts.submissionId}`, submissionId: opts.submissionId },
-      );
+      ));
       payment = assigned.payment;
       for (const r of take) {
         r.result.status = 'ASSIGNED';

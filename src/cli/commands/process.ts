@@ -8,6 +8,7 @@ import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { processFile } from '../../pipeline/process-file.ts';
 import { readReceivedFile } from '../../pipeline/read-file.ts';
+import { startTimings, timed, timingsSoFar } from '../../pipeline/timings.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -39,11 +40,14 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .requiredOption('--sponsor <licence>', 'the sponsor the files belong to')
     .option('--out <dir>', "where results go (default: the sponsor's outbox)")
     .option('--json', 'print JSON')
+    .option('--timings', 'print the milliseconds spent in each stage as one JSON line on stderr')
     .action(
       run(async (ctx, opts, filesArg) => {
+        if (opts.timings) startTimings();
+        const startedMs = performance.now();
         const files = filesArg!.split('\u0000');
         const licence = parseLicence(String(opts.sponsor));
-        await requireSponsor(ctx, licence);
+        await timed('open store', () => requireSponsor(ctx, licence));
         const { db } = await ctx.store();
         const cfg = ctx.config;
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(cfg.rootDir, licence, 'outbox');
@@ -59,26 +63,28 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           const file = path.resolve(ctx.io.cwd, f);
           let received;
           try {
-            received = await readReceivedFile(file, licence, cfg.maxFileBytes);
+            received = await timed('read and sha256', () => readReceivedFile(file, licence, cfg.maxFileBytes));
           } catch (err) {
             throw usage(`cannot read ${f}: ${(err as Error).message}`);
           }
           const bar = received.size > 5 * 1024 * 1024 ? progressBar(ctx, received.fileName) : undefined;
-          const processed = await processFile(
+          const processed = await timed('pipeline', () => processFile(
             {
               db,
               settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, maxFileBytes: cfg.maxFileBytes, validateTimeoutMs: cfg.validateTimeoutMs },
               ...(bar ? { onProgress: (x: number) => bar.update(Math.round(x * 100)) } : {}),
             },
             received,
-          );
+          ));
           bar?.stop();
-          const resultFile = await emitResult(db, outDir, { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml }, realOutDir);
+          const resultFile = await timed('result write', () => emitResult(db, outDir, { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml }, realOutDir));
           const summary = { ...processed.summary, resultFile };
           summaries.push(summary);
           if (!opts.json) ctx.out(summaryLine(summary));
         }
         if (opts.json) ctx.json(summaries);
+        const stages = timingsSoFar();
+        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) } }));
         return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
       }),
     );
