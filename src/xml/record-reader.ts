@@ -60,13 +60,117 @@ function deepTrim(v: XmlValue): XmlValue {
   return out;
 }
 
+const ALWAYS_ARRAY = new Set(['AddressLine', 'CAS', 'BulkReportingCASData']);
+const ENTITY = /&(lt|gt|amp|quot|apos);/g;
+const ENTITY_CHARS: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const decodeEntities = (s: string) => (s.includes('&') ? s.replace(ENTITY, (_, name: string) => ENTITY_CHARS[name]!) : s);
+const isNameEnd = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2f || c === 0x3e;
+
+interface Open {
+  name: string;
+  children: XmlObject | undefined;
+  text: string;
+}
+
+function addChild(parent: Open, name: string, value: XmlValue): void {
+  parent.children ??= {};
+  const have = parent.children[name];
+  if (have === undefined) parent.children[name] = ALWAYS_ARRAY.has(name) ? [value] : value;
+  else if (Array.isArray(have)) have.push(value);
+  else parent.children[name] = [have, value];
+}
+
+/**
+ * The common case of `parseRecordXml`, several times faster than the general parser: a
+ * record of elements, text, the predefined entities and attributes (ignored), which the
+ * XSD engine has already found well-formed. Gives exactly what the general parser gives
+ * for such text; anything else (comments, CDATA, processing instructions, text mixed with
+ * elements) returns undefined and is left to the general parser.
+ */
+function parseSimpleRecord(text: string): XmlObject | undefined {
+  if (text.includes('<!') || text.includes('<?')) return undefined;
+  // Line ends as the general parser (and XML) normalise them.
+  const xml = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  const stack: Open[] = [{ name: '', children: undefined, text: '' }];
+  let i = xml.indexOf('<');
+  if (i === -1 || xml.slice(0, i).trim() !== '') return undefined;
+  while (i !== -1 && i < xml.length) {
+    const next = xml.indexOf('>', i);
+    if (next === -1) return undefined;
+    const top = stack[stack.length - 1]!;
+    if (xml.charCodeAt(i + 1) === 0x2f) {
+      // End tag: the element's value is its children, or its text.
+      const closing = stack.pop()!;
+      const parent = stack[stack.length - 1];
+      if (!parent) return undefined;
+      let value: XmlValue;
+      if (closing.children) {
+        if (closing.text.trim() !== '') return undefined;
+        value = closing.children;
+      } else {
+        value = decodeEntities(closing.text).trim();
+      }
+      addChild(parent, closing.name, value);
+      i = next;
+    } else {
+      let end = i + 1;
+      while (end < next && !isNameEnd(xml.charCodeAt(end))) end++;
+      const qname = xml.slice(i + 1, end);
+      const colon = qname.indexOf(':');
+      const name = colon === -1 ? qname : qname.slice(colon + 1);
+      // An attribute value may hold '>': find the tag's real end past quoted values.
+      let close = next;
+      const quote = xml.slice(end, next).search(/["']/);
+      if (quote !== -1) {
+        let j = end;
+        for (;;) {
+          const c = xml.charCodeAt(j);
+          if (c === 0x22 || c === 0x27) j = xml.indexOf(String.fromCharCode(c), j + 1) + 1;
+          else if (c === 0x3e) break;
+          else j++;
+          if (j === 0 || j >= xml.length) return undefined;
+        }
+        close = j;
+      }
+      if (xml.charCodeAt(close - 1) === 0x2f) {
+        addChild(top, name, '');
+      } else {
+        if (top.text.trim() !== '' && stack.length > 1) return undefined;
+        stack.push({ name, children: undefined, text: '' });
+      }
+      i = close;
+    }
+    const lt = xml.indexOf('<', i + 1);
+    const textEnd = lt === -1 ? xml.length : lt;
+    const after = stack[stack.length - 1]!;
+    if (textEnd > i + 1) {
+      const text = xml.slice(i + 1, textEnd);
+      if (after.children && text.trim() !== '') return undefined;
+      after.text += text;
+    }
+    i = lt;
+  }
+  const doc = stack[0]!;
+  if (stack.length !== 1 || !doc.children || doc.text.trim() !== '') return undefined;
+  return doc.children;
+}
+
 /**
  * Parses the exact text of one record element (`<CAS>...</CAS>`, `<cmn:CAS>...`, or a
  * `BulkReportingCASData`) and returns that element's content, text trimmed. Namespace
  * prefixes are dropped, so a prefix declared only on the file's root does no harm.
  */
 export function parseRecordXml(xml: string): XmlObject {
-  const doc: unknown = parser.parse(resolveCharacterReferences(xml));
+  const resolved = resolveCharacterReferences(xml);
+  return contentOf(parseSimpleRecord(resolved) ?? parser.parse(resolved));
+}
+
+/** parseRecordXml by the general parser only (the reference the fast path is tested against). */
+export function parseRecordXmlGeneral(xml: string): XmlObject {
+  return contentOf(parser.parse(resolveCharacterReferences(xml)));
+}
+
+function contentOf(doc: unknown): XmlObject {
   if (!isObject(doc as XmlValue)) throw new Error('Record XML has no element');
   const names = Object.keys(doc as XmlObject);
   if (names.length !== 1) {
