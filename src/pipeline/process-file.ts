@@ -194,6 +194,17 @@ class RejectInTx {
   constructor(readonly errors: FileError[]) {}
 }
 
+/** A failure while storing a file that turns out not to validate is explained by the schema verdict (the transaction was rolled back). */
+async function explainedBySchema<T>(file: Inspected, storing: Promise<T>): Promise<T | RejectInTx> {
+  try {
+    return await storing;
+  } catch (err) {
+    const verdict = await file.schema;
+    if (verdict && !verdict.ok) return new RejectInTx(verdict.errors);
+    throw err;
+  }
+}
+
 /** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
 export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
   const clock = deps.clock ?? (() => new Date());
@@ -210,12 +221,13 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
   if (earlier) return replay(deps, file, earlier, clock());
 
-  const inspection = await inspectFile(file.bytes, { ...(deps.validate ? { validate: deps.validate } : {}), ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}) });
+  // The schema verdict comes later (validation runs in the engine threads while records are stored).
+  const inspection = await inspectFile(file.bytes, { deferSchema: true, ...(deps.validate ? { validate: deps.validate } : {}), ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}) });
   if (!inspection.ok) return reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
 
-  const outcome = await timed('db transaction (all of the storing)', () => db.transaction(async (tx) => {
+  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, db.transaction(async (tx) => {
     const sponsor = await lockSponsor(tx, file.sponsorLicenceNumber);
     if (!sponsor) throw new Error(`sponsor ${file.sponsorLicenceNumber} is not registered`);
     // Re-checked under the sponsor's lock: a concurrent copy of this file may have won.
@@ -241,6 +253,9 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       inspected.fileType === 'GRADUATE_REPORT'
         ? await storeGraduateReport(tx, inspected, { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress })
         : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
+    // Nothing is committed unless the whole file validated.
+    const verdict = await inspected.schema;
+    if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors);
     return storeResult(tx, file, {
       ...base,
       processedAt: clock(),
@@ -250,9 +265,14 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       records: stored.records,
       ...(stored.payment ? { payment: stored.payment } : {}),
     }, deps.onStored);
-  }));
+  })));
 
-  if (outcome instanceof RejectInTx) return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId);
+  if (outcome instanceof RejectInTx) {
+    // A schema violation comes first, whatever else was found meanwhile.
+    const verdict = await inspected.schema;
+    if (verdict && !verdict.ok) return reject(deps, file, verdict.errors, verdict.fileType, clock(), verdict.fileId);
+    return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId);
+  }
   return outcome;
 }
 

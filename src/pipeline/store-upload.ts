@@ -80,6 +80,8 @@ export async function storeUpload(
   let index = 0;
 
   for (const spans of chunks(file)) {
+    // The file failed validation meanwhile: the caller rolls back and reports why.
+    if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
     const judged = spans.map((span) => {
       index++;
       const rec = timed('record parse', () => readCasRecord(parseRecordXml(file.text.slice(span.start, span.end)), index));
