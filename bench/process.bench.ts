@@ -46,13 +46,14 @@ function generate(file: string, n: number): number {
   return bytes.length;
 }
 
-function cli(args: string[], cwd: string): { ms: number; maxRssKb: number; stdout: string; stderr: string } {
+function cli(args: string[], cwd: string): { ms: number; maxRssKb: number; cpuS: number; stdout: string; stderr: string } {
   const started = process.hrtime.bigint();
-  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', process.execPath, BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', process.execPath, BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (res.status !== 0 && res.status !== 3) throw new Error(`cas-bdt ${args.join(' ')} failed (${res.status}): ${res.stderr}`);
   const maxRssKb = Number(/MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN);
-  return { ms, maxRssKb, stdout: res.stdout, stderr: res.stderr };
+  const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(res.stderr);
+  return { ms, maxRssKb, cpuS: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN, stdout: res.stdout, stderr: res.stderr };
 }
 
 /** Wall time of `xmllint --noout --schema` on the file (the floor), or undefined without xmllint. */
@@ -92,7 +93,8 @@ try {
         console.log(
           `${store.padEnd(8)} ${summary!.outcome} ${JSON.stringify(summary!.counts)}\n` +
             `${store.padEnd(8)} ${(run.ms / 1000).toFixed(2)} s wall, ${Math.round((n * 1000) / run.ms)} records/s, ` +
-            `${Math.round((summary!.counts.assigned! * 1000) / run.ms)} CAS/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads)${ratio}`,
+            `${Math.round((summary!.counts.assigned! * 1000) / run.ms)} CAS/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads), ` +
+            `CPU ${run.cpuS.toFixed(2)} s (all threads of the process; the database server's not counted)${ratio}`,
         );
         const stages = Object.entries(stagesOf(run.stderr));
         if (stages.length) console.log(`${store.padEnd(8)} stages (ms, overlapping ones each timed on their own): ${stages.map(([k, v]) => `${k} ${Math.round(v)}`).join(' | ')}`);

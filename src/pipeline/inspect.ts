@@ -7,7 +7,7 @@ import { decodeXml } from '../xml/decode.ts';
 import { parseRecordXml } from '../xml/record-reader.ts';
 import { scanDocument, type ScannedDocument } from '../xml/safety.ts';
 import { lineColumnAt, type ElementSpan, type RootInfo } from '../xml/scan.ts';
-import { validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
+import { startXsdEngine, validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
 import { timed } from './timings.ts';
 
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
@@ -166,6 +166,8 @@ function position(v: { line?: number; column?: number }): { line?: number; colum
 
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
 export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Promise<Inspection> {
+  // The engine threads start (and compile the schemas) while the file is decoded and scanned.
+  if (!opts.validate) startXsdEngine().catch(() => {});
   const p = prepare(bytes);
   if (!p.ok) return fail([p.error]);
   const { text, doc } = p;

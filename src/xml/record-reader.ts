@@ -162,15 +162,22 @@ function parseSimpleRecord(text: string): XmlObject | undefined {
  */
 export function parseRecordXml(xml: string): XmlObject {
   const resolved = resolveCharacterReferences(xml);
-  return contentOf(parseSimpleRecord(resolved) ?? parser.parse(resolved));
+  const simple = parseSimpleRecord(resolved);
+  if (!simple) return contentOf(parser.parse(resolved));
+  const content = contentOf(simple, false);
+  TRIMMED.add(content);
+  return content;
 }
+
+/** Record contents whose text is already trimmed (the fast path trims as it reads): not copied again. */
+const TRIMMED = new WeakSet<XmlObject>();
 
 /** parseRecordXml by the general parser only (the reference the fast path is tested against). */
 export function parseRecordXmlGeneral(xml: string): XmlObject {
   return contentOf(parser.parse(resolveCharacterReferences(xml)));
 }
 
-function contentOf(doc: unknown): XmlObject {
+function contentOf(doc: unknown, trim = true): XmlObject {
   if (!isObject(doc as XmlValue)) throw new Error('Record XML has no element');
   const names = Object.keys(doc as XmlObject);
   if (names.length !== 1) {
@@ -183,15 +190,22 @@ function contentOf(doc: unknown): XmlObject {
   }
   if (content === '') return {};
   if (!isObject(content)) throw new Error(`Record element ${names[0]} has text but no child elements`);
-  return deepTrim(content) as XmlObject;
+  if (!trim) return content;
+  const trimmed = deepTrim(content) as XmlObject;
+  TRIMMED.add(trimmed);
+  return trimmed;
 }
 
 // ---------------------------------------------------------------------------------------
 // Navigation helpers: paths are '/'-separated element names relative to the record.
 
+const PATHS = new Map<string, string[]>();
+
 function get(node: XmlObject, path: string): XmlValue | undefined {
+  let names = PATHS.get(path);
+  if (!names) PATHS.set(path, (names = path.split('/')));
   let cur: XmlValue | undefined = node;
-  for (const name of path.split('/')) {
+  for (const name of names) {
     if (Array.isArray(cur)) cur = cur[0];
     if (!isObject(cur)) return undefined;
     cur = cur[name];
@@ -280,7 +294,7 @@ function optInteger(node: XmlObject, path: string, index: number): number | unde
 
 /** One upload `CAS` element's content (from `parseRecordXml`) as a domain record. */
 export function readCasRecord(node: XmlObject, index: number): CasRecord {
-  const raw = deepTrim(node) as XmlObject;
+  const raw = TRIMMED.has(node) ? node : (deepTrim(node) as XmlObject);
 
   const rec: CasRecord = {
     index,
