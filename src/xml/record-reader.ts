@@ -69,7 +69,8 @@ const isNameEnd = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c ===
 interface Open {
   name: string;
   children: XmlObject | undefined;
-  text: string;
+  /** Where the element's content starts (its text, when it turns out to have no children). */
+  textStart: number;
 }
 
 function addChild(parent: Open, name: string, value: XmlValue): void {
@@ -78,6 +79,15 @@ function addChild(parent: Open, name: string, value: XmlValue): void {
   if (have === undefined) parent.children[name] = ALWAYS_ARRAY.has(name) ? [value] : value;
   else if (Array.isArray(have)) have.push(value);
   else parent.children[name] = [have, value];
+}
+
+/** Only XML white space from `from` to `to` (anything else between elements is left to the general parser). */
+function isBlank(xml: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = xml.charCodeAt(k);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
 }
 
 /**
@@ -91,68 +101,55 @@ function parseSimpleRecord(text: string): XmlObject | undefined {
   if (text.includes('<!') || text.includes('<?')) return undefined;
   // Line ends as the general parser (and XML) normalise them.
   const xml = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
-  const stack: Open[] = [{ name: '', children: undefined, text: '' }];
+  const root: Open = { name: '', children: undefined, textStart: 0 };
+  const stack: Open[] = [root];
   let i = xml.indexOf('<');
-  if (i === -1 || xml.slice(0, i).trim() !== '') return undefined;
-  while (i !== -1 && i < xml.length) {
-    const next = xml.indexOf('>', i);
-    if (next === -1) return undefined;
+  if (i === -1 || !isBlank(xml, 0, i)) return undefined;
+  while (i !== -1) {
     const top = stack[stack.length - 1]!;
     if (xml.charCodeAt(i + 1) === 0x2f) {
       // End tag: the element's value is its children, or its text.
+      const gt = xml.indexOf('>', i);
       const closing = stack.pop()!;
       const parent = stack[stack.length - 1];
-      if (!parent) return undefined;
-      let value: XmlValue;
-      if (closing.children) {
-        if (closing.text.trim() !== '') return undefined;
-        value = closing.children;
-      } else {
-        value = decodeEntities(closing.text).trim();
-      }
-      addChild(parent, closing.name, value);
-      i = next;
+      if (gt === -1 || !parent) return undefined;
+      addChild(parent, closing.name, closing.children ?? decodeEntities(xml.slice(closing.textStart, i)).trim());
+      i = gt;
     } else {
+      // A first child: what came before it in its parent must be white space.
+      if (top.children === undefined && top !== root && !isBlank(xml, top.textStart, i)) return undefined;
       let end = i + 1;
-      while (end < next && !isNameEnd(xml.charCodeAt(end))) end++;
+      while (end < xml.length && !isNameEnd(xml.charCodeAt(end))) end++;
       const qname = xml.slice(i + 1, end);
       const colon = qname.indexOf(':');
       const name = colon === -1 ? qname : qname.slice(colon + 1);
-      // An attribute value may hold '>': find the tag's real end past quoted values.
-      let close = next;
-      const quote = xml.slice(end, next).search(/["']/);
-      if (quote !== -1) {
-        let j = end;
-        for (;;) {
-          const c = xml.charCodeAt(j);
-          if (c === 0x22 || c === 0x27) j = xml.indexOf(String.fromCharCode(c), j + 1) + 1;
-          else if (c === 0x3e) break;
-          else j++;
-          if (j === 0 || j >= xml.length) return undefined;
+      // The tag's end, past attribute values (which may hold '>').
+      let close = end;
+      for (;;) {
+        const c = xml.charCodeAt(close);
+        if (c === 0x3e) break;
+        if (c === 0x22 || c === 0x27) {
+          const q = xml.indexOf(c === 0x22 ? '"' : "'", close + 1);
+          if (q === -1) return undefined;
+          close = q + 1;
+        } else if (close >= xml.length) {
+          return undefined;
+        } else {
+          close++;
         }
-        close = j;
       }
-      if (xml.charCodeAt(close - 1) === 0x2f) {
-        addChild(top, name, '');
-      } else {
-        if (top.text.trim() !== '' && stack.length > 1) return undefined;
-        stack.push({ name, children: undefined, text: '' });
-      }
+      if (xml.charCodeAt(close - 1) === 0x2f) addChild(top, name, '');
+      else stack.push({ name, children: undefined, textStart: close + 1 });
       i = close;
     }
     const lt = xml.indexOf('<', i + 1);
-    const textEnd = lt === -1 ? xml.length : lt;
-    const after = stack[stack.length - 1]!;
-    if (textEnd > i + 1) {
-      const text = xml.slice(i + 1, textEnd);
-      if (after.children && text.trim() !== '') return undefined;
-      after.text += text;
-    }
+    // Text after a child element, or outside the record, must be white space.
+    const current = stack[stack.length - 1]!;
+    if ((current.children !== undefined || current === root) && !isBlank(xml, i + 1, lt === -1 ? xml.length : lt)) return undefined;
     i = lt;
   }
-  const doc = stack[0]!;
-  if (stack.length !== 1 || !doc.children || doc.text.trim() !== '') return undefined;
-  return doc.children;
+  if (stack.length !== 1 || !root.children) return undefined;
+  return root.children;
 }
 
 /**
