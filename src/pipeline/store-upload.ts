@@ -79,6 +79,7 @@ export async function storeUpload(
   const firstIndexOfKey = new Map<string, number>();
   let index = 0;
 
+  let writing: Promise<unknown> = Promise.resolve();
   for (const spans of chunks(file)) {
     // The file failed validation meanwhile: the caller rolls back and reports why.
     if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
@@ -92,6 +93,7 @@ export async function storeUpload(
       else firstIndexOfKey.set(key, rec.index);
       return { rec, key, issues };
     });
+    await writing;
     const live = await timed('db: find live keys', () =>
       findLiveByKeys(
         tx,
@@ -137,8 +139,14 @@ export async function storeUpload(
       payment ??= await openPayment(tx, assignCtx);
     }
     const assign: AssignAtWrite | undefined = payment ? { paymentId: payment.id, expiresOn, reason: assignCtx.reason } : undefined;
-    await timed('db: insert cas and events', () => insertCas(tx, toInsert, ctx, assign));
-    if (toAmend.length) await timed('db: amend cas', () => amendCas(tx, toAmend, ctx, assign));
+    // Not awaited here: the next chunk is read and judged while the database writes this one.
+    // Queries on the transaction run in the order they are sent, so the next chunk's look-ups see these rows.
+    const write = Promise.all([
+      timed('db: insert cas and events', () => insertCas(tx, toInsert, ctx, assign)),
+      toAmend.length ? timed('db: amend cas', () => amendCas(tx, toAmend, ctx, assign)) : undefined,
+    ]);
+    write.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
+    writing = write;
     for (const r of toAssign) {
       r.result.status = 'ASSIGNED';
       r.result.casNumber = r.casNumber!;
@@ -149,6 +157,7 @@ export async function storeUpload(
     if (last) opts.onProgress?.(last.end / file.text.length);
   }
 
+  await writing;
   const paid = payment ? await timed('db: assign', () => closePayment(tx, payment, assignedCount, assignCtx)) : undefined;
   const counts = zeroCounts();
   for (const r of records) countRecord(counts, r);
