@@ -167,7 +167,7 @@ function position(v: { line?: number; column?: number }): { line?: number; colum
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
 export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Promise<Inspection> {
   // The engine threads start (and compile the schemas) while the file is decoded and scanned.
-  if (!opts.validate) startXsdEngine().catch(() => {});
+  if (!opts.validate) startXsdEngine(1).catch(() => {});
   const p = prepare(bytes);
   if (!p.ok) return fail([p.error]);
   const { text, doc } = p;

@@ -41,7 +41,7 @@ export interface ReceivedFile {
   sponsorLicenceNumber: string;
   /** The original file name, as received. */
   fileName: string;
-  /** The bytes; undefined when the file was too large to read (see `size`). */
+  /** The bytes; undefined when the file was too large to read (see `size`). processFile lets them go once they are decoded. */
   bytes: Buffer | undefined;
   size: number;
   sha256: string;
@@ -226,6 +226,8 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   if (!inspection.ok) return reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
+  // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
+  file.bytes = undefined;
 
   const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, db.transaction(async (tx) => {
     const sponsor = await lockSponsor(tx, file.sponsorLicenceNumber);

@@ -9,10 +9,25 @@
  */
 
 let active: Map<string, number> | undefined;
+let peaks: Record<string, number> = {};
+let sampler: NodeJS.Timeout | undefined;
 
-/** Starts collecting (again, from zero). */
+function sample(): void {
+  for (const [k, v] of Object.entries(process.memoryUsage())) peaks[k] = Math.max(peaks[k] ?? 0, v);
+}
+
+/** Starts collecting (again, from zero), with the peaks of process.memoryUsage() sampled every 50 ms. */
 export function startTimings(): void {
   active = new Map();
+  peaks = {};
+  clearInterval(sampler);
+  sampler = setInterval(sample, 50).unref();
+}
+
+/** The highest memory figures sampled so far, in MB (each at its own moment). */
+export function memoryPeaksMb(): Record<string, number> {
+  sample();
+  return Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 1048576)]));
 }
 
 /** The totals so far in milliseconds, in the order stages were first seen; undefined when off. */

@@ -8,7 +8,7 @@ import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { processFile } from '../../pipeline/process-file.ts';
 import { readReceivedFile } from '../../pipeline/read-file.ts';
-import { startTimings, timed, timingsSoFar } from '../../pipeline/timings.ts';
+import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../pipeline/timings.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -84,7 +84,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         }
         if (opts.json) ctx.json(summaries);
         const stages = timingsSoFar();
-        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) } }));
+        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb() }));
         return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
       }),
     );
