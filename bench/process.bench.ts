@@ -66,9 +66,9 @@ function xmllint(file: string): number | undefined {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-function stagesOf(stderr: string): Record<string, number> {
+function stagesOf(stderr: string): { timings: Record<string, number>; memoryPeaksMb: Record<string, number> } {
   const line = stderr.split('\n').find((l) => l.startsWith('{"timings":'));
-  return line ? (JSON.parse(line) as { timings: Record<string, number> }).timings : {};
+  return line ? (JSON.parse(line) as { timings: Record<string, number>; memoryPeaksMb: Record<string, number> }) : { timings: {}, memoryPeaksMb: {} };
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-bench-'));
@@ -96,8 +96,11 @@ try {
             `${Math.round((summary!.counts.assigned! * 1000) / run.ms)} CAS/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads), ` +
             `CPU ${run.cpuS.toFixed(2)} s (all threads of the process; the database server's not counted)${ratio}`,
         );
-        const stages = Object.entries(stagesOf(run.stderr));
+        const { timings, memoryPeaksMb } = stagesOf(run.stderr);
+        const stages = Object.entries(timings);
         if (stages.length) console.log(`${store.padEnd(8)} stages (ms, overlapping ones each timed on their own): ${stages.map(([k, v]) => `${k} ${Math.round(v)}`).join(' | ')}`);
+        const peaks = Object.entries(memoryPeaksMb);
+        if (peaks.length) console.log(`${store.padEnd(8)} main thread memory peaks (MB, sampled): ${peaks.map(([k, v]) => `${k} ${v}`).join(' | ')}`);
       } finally {
         await pg?.drop();
         rmSync(work, { recursive: true, force: true });
