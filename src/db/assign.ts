@@ -65,7 +65,9 @@ export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: numbe
       // One jsonb parameter rather than one parameter per number.
       const rows = await rowsOf<{ n: string }>(
         tx,
-        sql`select cas_number as n from cas where cas_number in (select jsonb_array_elements_text(${jsonParam(part.map((i) => out[i]!))}))`,
+        // One index look-up per number (see findLiveByKeys: the planner misjudges a table filled in this transaction).
+        sql`select c.cas_number as n from jsonb_array_elements_text(${jsonParam(part.map((i) => out[i]!))}) as k(n),
+            lateral (select cas_number from cas where cas_number = k.n limit 1) c`,
       );
       for (const r of rows) taken.add(r.n);
     }

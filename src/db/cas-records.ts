@@ -1,5 +1,5 @@
 /** Storing upload records as CAS: bulk inserts of new CAS, bulk amendment of unassigned ones. */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { CasStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { batches, cas } from './schema.ts';
@@ -14,15 +14,23 @@ export interface LiveCas {
   casNumber: string | null;
 }
 
+/** The statuses of LIVE_STATUSES as SQL literals: the partial unique index on live keys is only used when the planner sees them. */
+const LIVE_SQL = sql.raw(LIVE_STATUSES.map((st) => `'${st}'`).join(', '));
+
 /** The sponsor's live CAS (unassigned, assigned or used) having one of these keys. */
 export async function findLiveByKeys(tx: Db, licence: string, keys: string[]): Promise<Map<string, LiveCas>> {
   const out = new Map<string, LiveCas>();
   for (const part of chunkFor(keys, 1)) {
-    const rows = await tx
-      .select({ id: cas.id, recordKey: cas.recordKey, status: cas.status, casNumber: cas.casNumber })
-      .from(cas)
-      .where(and(eq(cas.sponsorLicenceNumber, licence), inArray(cas.recordKey, part), inArray(cas.status, LIVE_STATUSES)));
-    for (const r of rows) out.set(r.recordKey, { ...r, status: r.status as CasStatus });
+    const rows = await rowsOf<{ id: string | number; record_key: string; status: string; cas_number: string | null }>(
+      tx,
+      // One index look-up per key, whatever the planner believes of a table filled in this same transaction
+      // (a hash join over all the sponsor's live CAS per chunk made a large file quadratic).
+      sql`select c.id, c.record_key, c.status, c.cas_number
+          from jsonb_array_elements_text(${jsonParam(part)}) as k(key),
+          lateral (select id, record_key, status, cas_number from cas
+                   where sponsor_licence_number = ${licence} and record_key = k.key and status in (${LIVE_SQL}) limit 1) c`,
+    );
+    for (const r of rows) out.set(r.record_key, { id: Number(r.id), recordKey: r.record_key, status: r.status as CasStatus, casNumber: r.cas_number });
   }
   return out;
 }
