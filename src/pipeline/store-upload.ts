@@ -1,7 +1,9 @@
 /**
  * Step 8 and 9 for uploads, inside the file's transaction: judge each CAS record, store
- * accepted ones (new or amending), then auto-assign READY_TO_GO ones in file order while
- * the allocation lasts. Records are parsed and stored a chunk at a time.
+ * accepted ones (new or amending), READY_TO_GO ones auto-assigned in file order as they
+ * are written while the allocation lasts (one payment, completed at the end). Records are
+ * parsed and stored a chunk at a time, each chunk's CAS, events and numbers in one
+ * statement, the next chunk read while the database writes the last.
  */
 import { closePayment, cryptoRandom, expiryOf, freshNumbers, openPayment, type AssignContext, type AssignSettings } from '../db/assign.ts';
 import { amendCas, findLiveByKeys, insertBatch, insertCas, type AssignAtWrite, type CasFields, type RecordContext } from '../db/cas-records.ts';
