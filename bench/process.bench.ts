@@ -1,9 +1,11 @@
 /**
- * Throughput and memory of `cas-bdt process` on both stores: generates an N-record upload
- * in the real format, runs the real CLI in a child process, and prints records per second
- * and the child's peak RSS (GNU time's maximum resident set size).
+ * Throughput and memory of `cas-bdt process` on both stores: generates uploads of N
+ * records in the real format (10,000 and 50,000 by default), runs the real CLI in a child
+ * process, and prints records per second, the child's peak RSS (GNU time's maximum
+ * resident set size), where the time went stage by stage (`process --timings`), and the
+ * ratio to `xmllint --noout --schema` on the same file when xmllint is installed.
  *
- *   npm run bench -- [--records N] [--stores pglite,postgres]
+ *   npm run bench -- [--records N[,N...]] [--stores pglite,postgres]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,16 +18,16 @@ import { createPgDatabase } from '../test/helpers/stores.ts';
 const { values } = parseArgs({
   strict: false,
   options: {
-    records: { type: 'string', default: '20000' },
+    records: { type: 'string', default: '10000,50000' },
     stores: { type: 'string', default: 'pglite,postgres' },
   },
 });
-const n = Number(values.records);
+const sizes = String(values.records).split(',').map(Number);
 const stores = String(values.stores).split(',');
 const LICENCE = 'BENCH0001';
 const BIN = path.resolve(import.meta.dirname, '../bin/cas-bdt.js');
 
-function generate(file: string): number {
+function generate(file: string, n: number): number {
   const records: string[] = [];
   for (let i = 0; i < n; i++) {
     records.push(
@@ -44,34 +46,68 @@ function generate(file: string): number {
   return bytes.length;
 }
 
-function cli(args: string[], cwd: string): { ms: number; maxRssKb: number; stdout: string } {
+function cli(args: string[], cwd: string): { ms: number; maxRssKb: number; cpuS: number; stdout: string; stderr: string } {
   const started = process.hrtime.bigint();
-  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', process.execPath, BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', process.execPath, BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (res.status !== 0 && res.status !== 3) throw new Error(`cas-bdt ${args.join(' ')} failed (${res.status}): ${res.stderr}`);
   const maxRssKb = Number(/MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN);
-  return { ms, maxRssKb, stdout: res.stdout };
+  const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(res.stderr);
+  return { ms, maxRssKb, cpuS: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** Wall time of `xmllint --noout --schema` on the file (the floor), or undefined without xmllint. */
+function xmllint(file: string): number | undefined {
+  const schema = path.resolve(import.meta.dirname, '../schemas/upload-general.xsd');
+  const started = process.hrtime.bigint();
+  const res = spawnSync('xmllint', ['--noout', '--schema', schema, file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (res.error) return undefined;
+  if (res.status !== 0) throw new Error(`xmllint refused the bench file: ${res.stderr.slice(0, 2000)}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function stagesOf(stderr: string): { timings: Record<string, number>; memoryPeaksMb: Record<string, number> } {
+  const line = stderr.split('\n').find((l) => l.startsWith('{"timings":'));
+  return line ? (JSON.parse(line) as { timings: Record<string, number>; memoryPeaksMb: Record<string, number> }) : { timings: {}, memoryPeaksMb: {} };
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-bench-'));
-const file = path.join(dir, 'bench.xml');
-const size = generate(file);
-console.log(`generated ${n} records, ${(size / 1024 / 1024).toFixed(1)} MB`);
-
-for (const store of stores) {
-  const work = mkdtempSync(path.join(dir, `${store}-`));
-  const pg = store === 'postgres' ? await createPgDatabase() : undefined;
-  const where = pg ? ['--db', pg.url] : ['--data', path.join(work, 'data')];
-  try {
-    cli([...where, '--root', path.join(work, 'bdt'), 'sponsor', 'add', LICENCE, '--name', 'Bench', '--allocation', String(n)], work);
-    const run = cli([...where, '--root', path.join(work, 'bdt'), 'process', file, '--sponsor', LICENCE, '--json'], work);
-    const [summary] = JSON.parse(run.stdout) as { outcome: string; counts: Record<string, number> }[];
+try {
+  for (const n of sizes) {
+    const file = path.join(dir, `bench-${n}.xml`);
+    const size = generate(file, n);
+    const lintMs = xmllint(file);
     console.log(
-      `${store.padEnd(8)} ${summary!.outcome} ${JSON.stringify(summary!.counts)}\n` +
-        `${store.padEnd(8)} ${(run.ms / 1000).toFixed(1)} s wall, ${Math.round((n * 1000) / run.ms)} records/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads)`,
+      `\n${n} records, ${(size / 1024 / 1024).toFixed(1)} MB` +
+        (lintMs === undefined ? ' (xmllint not installed: no ratio)' : `; xmllint --noout --schema: ${(lintMs / 1000).toFixed(2)} s, ${Math.round((n * 1000) / lintMs)} records/s`),
     );
-  } finally {
-    await pg?.drop();
+    for (const store of stores) {
+      const work = mkdtempSync(path.join(dir, `${store}-`));
+      const pg = store === 'postgres' ? await createPgDatabase() : undefined;
+      const where = pg ? ['--db', pg.url] : ['--data', path.join(work, 'data')];
+      try {
+        cli([...where, '--root', path.join(work, 'bdt'), 'sponsor', 'add', LICENCE, '--name', 'Bench', '--allocation', String(n)], work);
+        const run = cli([...where, '--root', path.join(work, 'bdt'), 'process', file, '--sponsor', LICENCE, '--json', '--timings'], work);
+        const [summary] = JSON.parse(run.stdout) as { outcome: string; counts: Record<string, number> }[];
+        const ratio = lintMs === undefined ? '' : `, ${(run.ms / lintMs).toFixed(1)}x xmllint`;
+        console.log(
+          `${store.padEnd(8)} ${summary!.outcome} ${JSON.stringify(summary!.counts)}\n` +
+            `${store.padEnd(8)} ${(run.ms / 1000).toFixed(2)} s wall, ${Math.round((n * 1000) / run.ms)} records/s, ` +
+            `${Math.round((summary!.counts.assigned! * 1000) / run.ms)} CAS/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads), ` +
+            `CPU ${run.cpuS.toFixed(2)} s (all threads of the process; the database server's not counted)${ratio}`,
+        );
+        const { timings, memoryPeaksMb } = stagesOf(run.stderr);
+        const stages = Object.entries(timings);
+        if (stages.length) console.log(`${store.padEnd(8)} stages (ms, overlapping ones each timed on their own): ${stages.map(([k, v]) => `${k} ${Math.round(v)}`).join(' | ')}`);
+        const peaks = Object.entries(memoryPeaksMb);
+        if (peaks.length) console.log(`${store.padEnd(8)} main thread memory peaks (MB, sampled): ${peaks.map(([k, v]) => `${k} ${v}`).join(' | ')}`);
+      } finally {
+        await pg?.drop();
+        rmSync(work, { recursive: true, force: true });
+      }
+    }
+    rmSync(file, { force: true });
   }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
-rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * implementation for the upload path and `cas-bdt assign`.
  */
 import { randomBytes, randomInt as cryptoRandomInt } from 'node:crypto';
-import { inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { generateCasNumber } from '../domain/cas-number.ts';
 import { addMonths, isoDateUtc } from '../domain/dates.ts';
 import type { PaymentSummary } from '../domain/result.ts';
@@ -36,15 +36,18 @@ export interface Assigned {
 }
 
 const B32 = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-function paymentReference(now: Date): string {
+export function paymentReference(now: Date): string {
   const bytes = randomBytes(10);
   let s = '';
   for (const b of bytes) s += B32[b % 32];
   return `PAY-${isoDateUtc(now).replaceAll('-', '')}-${s}`;
 }
 
+/** The default source of randomness for CAS numbers. */
+export const cryptoRandom = (n: number) => cryptoRandomInt(n);
+
 /** Fresh CAS numbers, none already in the store (the unique index still guards races). */
-async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => number): Promise<string[]> {
+export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => number): Promise<string[]> {
   const out: (string | undefined)[] = new Array(routes.length).fill(undefined);
   const seen = new Set<string>();
   let todo = routes.map((_, i) => i);
@@ -59,13 +62,54 @@ async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => n
     }
     const taken = new Set<string>();
     for (const part of chunkFor(todo, 1)) {
-      const numbers = part.map((i) => out[i]!);
-      const rows = await tx.select({ n: cas.casNumber }).from(cas).where(inArray(cas.casNumber, numbers));
-      for (const r of rows) if (r.n) taken.add(r.n);
+      // One jsonb parameter rather than one parameter per number.
+      const rows = await rowsOf<{ n: string }>(
+        tx,
+        // One index look-up per number (see findLiveByKeys: the planner misjudges a table filled in this transaction).
+        sql`select c.cas_number as n from jsonb_array_elements_text(${jsonParam(part.map((i) => out[i]!))}) as k(n),
+            lateral (select cas_number from cas where cas_number = k.n limit 1) c`,
+      );
+      for (const r of rows) taken.add(r.n);
     }
     todo = todo.filter((i) => taken.has(out[i]!));
   }
   return out as string[];
+}
+
+/** The expiry date of a CAS assigned at `now`. */
+export const expiryOf = (now: Date, validityMonths: number) => addMonths(isoDateUtc(now), validityMonths);
+
+/**
+ * The payment of CAS assigned a part at a time (an upload's auto-assignment): opened before
+ * the first is written, its count and amount set by `closePayment` once all are.
+ */
+export async function openPayment(tx: Db, ctx: AssignContext): Promise<{ id: number; reference: string }> {
+  const reference = paymentReference(ctx.now);
+  const [payment] = await tx
+    .insert(payments)
+    .values({
+      reference,
+      sponsorLicenceNumber: ctx.licence,
+      casCount: 0,
+      amount: '0.00',
+      currency: 'GBP',
+      submissionId: ctx.submissionId ?? null,
+      reason: ctx.reason,
+      paidAt: ctx.now,
+    })
+    .returning({ id: payments.id });
+  return { id: payment!.id, reference };
+}
+
+/** Sets the count and amount of an opened payment and records the allocation used. */
+export async function closePayment(tx: Db, payment: { id: number; reference: string }, casCount: number, ctx: AssignContext): Promise<PaymentSummary> {
+  const amountPence = ctx.settings.feePence * casCount;
+  await tx
+    .update(payments)
+    .set({ casCount, amount: (amountPence / 100).toFixed(2) })
+    .where(eq(payments.id, payment.id));
+  await useAllocation(tx, ctx.licence, casCount, ctx.now);
+  return { reference: payment.reference, casCount, amountPence, currency: 'GBP' };
 }
 
 /**

@@ -82,6 +82,14 @@ export const SOCKET_PORT = 5432;
 export function socketPath(dataDir: string): string {
   return path.join(dataDir, `.s.PGSQL.${SOCKET_PORT}`);
 }
+/**
+ * PGlite's buffer cache lives in its WebAssembly memory, which never shrinks: PostgreSQL's
+ * default (128 MB) adds that much to the process once a large file has been stored. 16 MB
+ * keeps the embedded store small, and measured no slower (the pages are in the file
+ * system's cache anyway).
+ */
+const PGLITE_SHARED_BUFFERS = '16MB';
+
 export function pgliteDir(dataDir: string): string {
   return path.join(dataDir, 'pgdata');
 }
@@ -227,7 +235,7 @@ async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: b
       import('drizzle-orm/pglite'),
       import('drizzle-orm/pglite/migrator'),
     ]);
-    const pglite = await PGlite.create(pgliteDir(dataDir));
+    const pglite = await PGlite.create(pgliteDir(dataDir), { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
     if (opts.migrate !== false) {
       await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: MIGRATIONS });

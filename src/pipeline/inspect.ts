@@ -7,7 +7,8 @@ import { decodeXml } from '../xml/decode.ts';
 import { parseRecordXml } from '../xml/record-reader.ts';
 import { scanDocument, type ScannedDocument } from '../xml/safety.ts';
 import { lineColumnAt, type ElementSpan, type RootInfo } from '../xml/scan.ts';
-import { validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
+import { startXsdEngine, validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
+import { timed } from './timings.ts';
 
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
 export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
@@ -34,7 +35,17 @@ export interface Inspected {
   fileType: Exclude<FileType, 'UNKNOWN'>;
   route?: Route;
   header: Header;
+  /**
+   * The XSD verdict. With `deferSchema` the file comes back while its validation still
+   * runs (in the engine threads), so that records can be read and stored meanwhile: nothing
+   * may be committed before this settles ok.
+   */
+  schema?: Promise<SchemaCheck>;
+  /** True once the verdict is known to be a failure, so that storing can stop early. */
+  schemaFailed?: () => boolean;
 }
+
+export type SchemaCheck = { ok: true } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string };
 
 export type Inspection =
   | { ok: true; file: Inspected }
@@ -47,6 +58,8 @@ export interface InspectOptions {
   validate?: XsdValidator;
   /** Longest XSD validation (default 60000 ms). */
   timeoutMs?: number;
+  /** Return as soon as the file's type and header are known, the schema verdict in `file.schema` (default false). */
+  deferSchema?: boolean;
 }
 
 /** E_SCHEMA entries listed per file; the rest are counted in one more entry. */
@@ -104,11 +117,11 @@ function prepare(bytes: Buffer): Prepared {
 }
 
 function prepareUncached(bytes: Buffer): Prepared {
-  const decoded = decodeXml(bytes);
+  const decoded = timed('decode', () => decodeXml(bytes));
   if (!decoded.ok) return decoded;
   const { text } = decoded;
   if (text.trim() === '') return { ok: false, error: { code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' } };
-  const scan = scanDocument(text);
+  const scan = timed('safety pass', () => scanDocument(text));
   if (!scan.ok) return scan;
   return { ok: true, text, doc: scan.doc };
 }
@@ -153,6 +166,8 @@ function position(v: { line?: number; column?: number }): { line?: number; colum
 
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
 export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Promise<Inspection> {
+  // The engine threads start (and compile the schemas) while the file is decoded and scanned.
+  if (!opts.validate) startXsdEngine(1).catch(() => {});
   const p = prepare(bytes);
   if (!p.ok) return fail([p.error]);
   const { text, doc } = p;
@@ -175,14 +190,32 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
     ]);
   }
 
-  const verdict = await validate(text, doc, kind.schema, engineOpts);
-  if (verdict.kind !== 'valid') {
+  const checking: Promise<SchemaCheck> = timed('xsd validation', () => validate(text, doc, kind.schema, engineOpts)).then((verdict) => {
+    if (verdict.kind === 'valid') return { ok: true };
     const errors = engineErrors(verdict);
-    return fail(errors, kind.type, errors[0]?.code === 'E_SCHEMA' ? tryHeader(text, children).fileId : undefined);
+    const fileId = errors[0]?.code === 'E_SCHEMA' ? tryHeader(text, children).fileId : undefined;
+    return { ok: false, errors, fileType: kind.type, ...(fileId !== undefined ? { fileId } : {}) };
+  });
+  const known = (c: SchemaCheck) => (c.ok ? undefined : fail(c.errors, c.fileType, c.fileId));
+  const base = { text, root, children, fileType: kind.type, ...(kind.route ? { route: kind.route } : {}) };
+  if (!opts.deferSchema) {
+    const c = await checking;
+    return known(c) ?? { ok: true, file: { ...base, header: readHeader(text, children), schema: checking, schemaFailed: () => false } };
   }
 
-  return {
-    ok: true,
-    file: { text, root, children, fileType: kind.type, ...(kind.route ? { route: kind.route } : {}), header: readHeader(text, children) },
-  };
+  let failed = false;
+  checking.then(
+    (c) => (failed = !c.ok),
+    () => (failed = true),
+  );
+  let header: Header;
+  try {
+    header = readHeader(text, children);
+  } catch (err) {
+    // A header the engine has not yet passed: its verdict explains the failure.
+    const c = await checking;
+    if (!c.ok) return known(c)!;
+    throw err;
+  }
+  return { ok: true, file: { ...base, header, schema: checking, schemaFailed: () => failed } };
 }

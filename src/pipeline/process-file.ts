@@ -14,6 +14,7 @@ import { xmlSafe } from '../xml/xml-safe.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { storeUpload } from './store-upload.ts';
+import { timed } from './timings.ts';
 
 /** Settings of the pipeline besides the size limit. */
 export interface FileSettings extends AssignSettings {
@@ -40,7 +41,7 @@ export interface ReceivedFile {
   sponsorLicenceNumber: string;
   /** The original file name, as received. */
   fileName: string;
-  /** The bytes; undefined when the file was too large to read (see `size`). */
+  /** The bytes; undefined when the file was too large to read (see `size`). processFile lets them go once they are decoded. */
   bytes: Buffer | undefined;
   size: number;
   sha256: string;
@@ -71,9 +72,9 @@ function summaryOf(r: SubmissionResult): FileSummary {
 
 /** Stores a submission row for a result and returns what the caller emits. */
 async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: PipelineDeps['onStored']): Promise<Processed> {
-  const resultXml = renderResult(result);
+  const resultXml = timed('result xml', () => renderResult(result));
   const summary = summaryOf(result);
-  await insertSubmission(db, {
+  await timed('submission insert', () => insertSubmission(db, {
     id: result.submissionId,
     sponsorLicenceNumber: file.sponsorLicenceNumber,
     fileName: file.fileName,
@@ -87,7 +88,7 @@ async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult,
     processedAt: result.processedAt,
     summary,
     resultXml,
-  });
+  }));
   await onStored?.(db, result.submissionId);
   return { submissionId: result.submissionId, resultXml, summary };
 }
@@ -201,6 +202,17 @@ class RejectInTx {
   constructor(readonly errors: FileError[]) {}
 }
 
+/** A failure while storing a file that turns out not to validate is explained by the schema verdict (the transaction was rolled back). */
+async function explainedBySchema<T>(file: Inspected, storing: Promise<T>): Promise<T | RejectInTx> {
+  try {
+    return await storing;
+  } catch (err) {
+    const verdict = await file.schema;
+    if (verdict && !verdict.ok) return new RejectInTx(verdict.errors);
+    throw err;
+  }
+}
+
 /** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
 export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
   const clock = deps.clock ?? (() => new Date());
@@ -217,12 +229,15 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
   if (earlier) return replay(deps, file, earlier, clock());
 
-  const inspection = await inspectFile(file.bytes, { ...(deps.validate ? { validate: deps.validate } : {}), ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}) });
+  // The schema verdict comes later (validation runs in the engine threads while records are stored).
+  const inspection = await inspectFile(file.bytes, { deferSchema: true, ...(deps.validate ? { validate: deps.validate } : {}), ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}) });
   if (!inspection.ok) return reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
+  // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
+  file.bytes = undefined;
 
-  const outcome = await db.transaction(async (tx) => {
+  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, db.transaction(async (tx) => {
     const sponsor = await lockSponsor(tx, file.sponsorLicenceNumber);
     if (!sponsor) throw new Error(`sponsor ${file.sponsorLicenceNumber} is not registered`);
     // Re-checked under the sponsor's lock: a concurrent copy of this file may have won.
@@ -248,6 +263,9 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       inspected.fileType === 'GRADUATE_REPORT'
         ? await storeGraduateReport(tx, inspected, { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress })
         : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
+    // Nothing is committed unless the whole file validated.
+    const verdict = await inspected.schema;
+    if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors);
     return storeResult(tx, file, {
       ...base,
       processedAt: clock(),
@@ -257,9 +275,14 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       records: stored.records,
       ...(stored.payment ? { payment: stored.payment } : {}),
     }, deps.onStored);
-  });
+  })));
 
-  if (outcome instanceof RejectInTx) return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId);
+  if (outcome instanceof RejectInTx) {
+    // A schema violation comes first, whatever else was found meanwhile.
+    const verdict = await inspected.schema;
+    if (verdict && !verdict.ok) return reject(deps, file, verdict.errors, verdict.fileType, clock(), verdict.fileId);
+    return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId);
+  }
   return outcome;
 }
 

@@ -7,6 +7,7 @@ import { constants, createReadStream, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256Of, type ReceivedFile } from './process-file.ts';
+import { timed } from './timings.ts';
 
 /**
  * sha256 of a file's content, streamed so a large file is never held whole; with `size`,
@@ -32,8 +33,8 @@ export async function readFromHandle(
     // Too large to hold: only the fingerprint, for the E_FILE_TOO_LARGE result.
     return { ...received, bytes: undefined, size: st.size, sha256: await sha256OfFile(h, st.size) };
   }
-  const bytes = await readExactly(h, st.size);
-  return { ...received, bytes, size: bytes.length, sha256: sha256Of(bytes) };
+  const bytes = await timed('read', () => readExactly(h, st.size));
+  return { ...received, bytes, size: bytes.length, sha256: timed('sha256', () => sha256Of(bytes)) };
 }
 
 /**

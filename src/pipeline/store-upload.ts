@@ -1,10 +1,12 @@
 /**
  * Step 8 and 9 for uploads, inside the file's transaction: judge each CAS record, store
- * accepted ones (new or amending), then auto-assign READY_TO_GO ones in file order while
- * the allocation lasts. Records are parsed and stored a chunk at a time.
+ * accepted ones (new or amending), READY_TO_GO ones auto-assigned in file order as they
+ * are written while the allocation lasts (one payment, completed at the end). Records are
+ * parsed and stored a chunk at a time, each chunk's CAS, events and numbers in one
+ * statement, the next chunk read while the database writes the last.
  */
-import { assignCas, type AssignSettings } from '../db/assign.ts';
-import { amendCas, findLiveByKeys, insertBatch, insertCas, type CasFields, type RecordContext } from '../db/cas-records.ts';
+import { closePayment, cryptoRandom, expiryOf, freshNumbers, openPayment, type AssignContext, type AssignSettings } from '../db/assign.ts';
+import { amendCas, findLiveByKeys, insertBatch, insertCas, type AssignAtWrite, type CasFields, type RecordContext } from '../db/cas-records.ts';
 import type { Db } from '../db/client.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
 import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
@@ -13,6 +15,7 @@ import type { CasRecord, CasStatus, Route } from '../domain/types.ts';
 import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
 import type { ElementSpan } from '../xml/scan.ts';
 import type { Inspected } from './inspect.ts';
+import { timed } from './timings.ts';
 
 export const RECORD_CHUNK = 1000;
 
@@ -66,87 +69,100 @@ export async function storeUpload(
   const licence = sponsor.licenceNumber;
   const batchId = await insertBatch(tx, { licence, name: file.header.fileId ?? `submission-${opts.submissionId}`, route, submissionId: opts.submissionId, now: opts.now });
   const ctx: RecordContext = { licence, route, batchId, submissionId: opts.submissionId, now: opts.now };
+  const assignCtx: AssignContext = { licence, now: opts.now, settings: opts.settings, reason: `assigned by submission ${opts.submissionId}`, submissionId: opts.submissionId };
+  const randomInt = opts.settings.randomInt ?? cryptoRandom;
+  const expiresOn = expiryOf(opts.now, opts.settings.validityMonths);
+  // READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts.
+  let unused = sponsor.autoAssign ? Math.max(0, sponsor.allocationGranted - sponsor.allocationUsed) : 0;
+  let assignedCount = 0;
+  let payment: { id: number; reference: string } | undefined;
 
   const records: RecordResult[] = [];
   const firstIndexOfKey = new Map<string, number>();
-  /** READY_TO_GO records in file order: result position and CAS id. */
-  const ready: { result: RecordResult; id: number }[] = [];
   let index = 0;
 
+  let writing: Promise<unknown> = Promise.resolve();
   for (const spans of chunks(file)) {
+    // The file failed validation meanwhile: the caller rolls back and reports why.
+    if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
     const judged = spans.map((span) => {
       index++;
-      const rec = readCasRecord(parseRecordXml(file.text.slice(span.start, span.end)), index);
+      const rec = timed('record parse', () => readCasRecord(parseRecordXml(file.text.slice(span.start, span.end)), index));
       const key = recordKey(rec);
-      const issues = judgeRecord(rec, route);
+      const issues = timed('rules', () => judgeRecord(rec, route));
       const first = firstIndexOfKey.get(key);
       if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
       else firstIndexOfKey.set(key, rec.index);
       return { rec, key, issues };
     });
-    const live = await findLiveByKeys(
-      tx,
-      licence,
-      judged.filter((j) => !hasErrors(j.issues)).map((j) => j.key),
+    await writing;
+    const live = await timed('db: find live keys', () =>
+      findLiveByKeys(
+        tx,
+        licence,
+        judged.filter((j) => !hasErrors(j.issues)).map((j) => j.key),
+      ),
     );
 
-    const chunkResults: RecordResult[] = [];
-    const toInsert: { fields: CasFields; result: RecordResult }[] = [];
-    const toAmend: { id: number; from: CasStatus; fields: CasFields; result: RecordResult }[] = [];
+    const toInsert: { fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
+    const toAmend: { id: number; from: CasStatus; fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
+    const toAssign: { result: RecordResult; casNumber?: string }[] = [];
     for (const { rec, key, issues } of judged) {
       const existing = hasErrors(issues) ? undefined : live.get(key);
       if (existing && (existing.status === 'ASSIGNED' || existing.status === 'USED')) issues.unshift(duplicateCasIssue(existing.casNumber));
       const result: RecordResult = { index: rec.index, applicantId: rec.applicantId, outcome: 'REJECTED', issues };
-      chunkResults.push(result);
+      records.push(result);
       if (hasErrors(issues)) continue;
       const status: CasStatus = hasWarnings(issues) ? 'WORK_IN_PROGRESS' : 'READY_TO_GO';
       result.status = status;
       const warnings = issues.map((i) => ({ code: i.code, field: i.field ?? null, message: i.message }));
       const fields = fieldsOf(rec, key, status, warnings);
+      const row = existing ? { id: existing.id, from: existing.status, fields, result } : { fields, result };
       if (existing) {
         result.outcome = 'AMENDED';
-        toAmend.push({ id: existing.id, from: existing.status, fields, result });
+        toAmend.push(row as (typeof toAmend)[number]);
       } else {
         result.outcome = 'CREATED';
-        toInsert.push({ fields, result });
+        toInsert.push(row);
+      }
+      if (status === 'READY_TO_GO' && sponsor.autoAssign) {
+        if (unused > 0) {
+          unused--;
+          toAssign.push(row);
+        } else {
+          issues.push(noAllocationIssue());
+        }
       }
     }
 
-    const ids = await insertCas(tx, toInsert.map((r) => r.fields), ctx);
-    const idOf = new Map<RecordResult, number>();
-    toInsert.forEach((r, i) => idOf.set(r.result, ids[i]!));
-    if (toAmend.length) await amendCas(tx, toAmend, ctx);
-    for (const a of toAmend) idOf.set(a.result, a.id);
-    for (const r of chunkResults) {
-      records.push(r);
-      if (r.status === 'READY_TO_GO') ready.push({ result: r, id: idOf.get(r)! });
+    if (toAssign.length) {
+      const numbers = await timed('db: assign', () => freshNumbers(tx, toAssign.map(() => route), randomInt));
+      toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
+      payment ??= await openPayment(tx, assignCtx);
     }
+    const assign: AssignAtWrite | undefined = payment ? { paymentId: payment.id, expiresOn, reason: assignCtx.reason } : undefined;
+    // Not awaited here: the next chunk is read and judged while the database writes this one.
+    // Queries on the transaction run in the order they are sent, so the next chunk's look-ups see these rows.
+    const write = Promise.all([
+      timed('db: insert cas and events', () => insertCas(tx, toInsert, ctx, assign)),
+      toAmend.length ? timed('db: amend cas', () => amendCas(tx, toAmend, ctx, assign)) : undefined,
+    ]);
+    write.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
+    writing = write;
+    for (const r of toAssign) {
+      r.result.status = 'ASSIGNED';
+      r.result.casNumber = r.casNumber!;
+      r.result.expiryDate = expiresOn;
+    }
+    assignedCount += toAssign.length;
     const last = spans[spans.length - 1];
     if (last) opts.onProgress?.(last.end / file.text.length);
   }
 
-  let payment: PaymentSummary | undefined;
-  if (sponsor.autoAssign && ready.length > 0) {
-    const unused = Math.max(0, sponsor.allocationGranted - sponsor.allocationUsed);
-    const take = ready.slice(0, unused);
-    if (take.length > 0) {
-      const assigned = await assignCas(
-        tx,
-        take.map((r) => ({ id: r.id, route })),
-        { licence, now: opts.now, settings: opts.settings, reason: `assigned by submission ${opts.submissionId}`, submissionId: opts.submissionId },
-      );
-      payment = assigned.payment;
-      for (const r of take) {
-        r.result.status = 'ASSIGNED';
-        r.result.casNumber = assigned.casNumbers.get(r.id)!;
-        r.result.expiryDate = assigned.expiresOn;
-      }
-    }
-    for (const r of ready.slice(take.length)) r.result.issues.push(noAllocationIssue());
-  }
-
+  await writing;
+  const paid = payment ? await timed('db: assign', () => closePayment(tx, payment, assignedCount, assignCtx)) : undefined;
   const counts = zeroCounts();
   for (const r of records) countRecord(counts, r);
   opts.onProgress?.(1);
-  return { counts, records, ...(payment ? { payment } : {}) };
+  return { counts, records, ...(paid ? { payment: paid } : {}) };
 }

@@ -43,8 +43,34 @@ function recordObject(r: RecordResult): Record<string, unknown> {
   return { Record: body };
 }
 
-function renderRecord(r: RecordResult): string {
-  return builder.build(recordObject(r)) as string;
+/** recordObject through the builder: the reference the direct rendering below is tested against. */
+export function renderRecordWithBuilder(r: RecordResult): string {
+  return indent(builder.build(recordObject(r)) as string, '    ');
+}
+
+/** The builder's escaping (processEntities): every markup character, in text and attributes alike. */
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
+const escapeOnly = (s: string) => (/[&<>'"]/.test(s) ? s.replace(/[&<>'"]/g, (c) => ESCAPES[c]!) : s);
+/** A value's further lines get the record's indentation, as `indent` gives the builder's output (an empty line in the middle stays empty). */
+const continued = (s: string) => s.split('\n').map((l, i, all) => (i === 0 || (l === '' && i < all.length - 1) ? l : `    ${l}`)).join('\n');
+const escape = (s: string) => (s.includes('\n') ? continued(escapeOnly(s)) : escapeOnly(s));
+
+/**
+ * One Record element, indented for its place in the file: byte for byte what the builder
+ * gives for recordObject, written directly (the builder costs as much as storing the record).
+ */
+export function renderRecord(r: RecordResult): string {
+  let out = `    <Record index="${r.index}"`;
+  if (r.applicantId !== undefined) out += ` applicantId="${escape(xmlSafe(r.applicantId))}"`;
+  if (r.reportedCasNumber !== undefined) out += ` casNumber="${escape(xmlSafe(r.reportedCasNumber))}"`;
+  out += `>\n      <Outcome>${r.outcome}</Outcome>\n`;
+  if (r.status) out += `      <Status>${r.status}</Status>\n`;
+  if (r.casNumber) out += `      <CASNumber>${escape(r.casNumber)}</CASNumber>\n`;
+  if (r.expiryDate) out += `      <ExpiryDate>${escape(r.expiryDate)}</ExpiryDate>\n`;
+  for (const i of r.issues) {
+    out += `      <Issue severity="${i.severity}" code="${i.code}"${i.field ? ` field="${escape(i.field)}"` : ''}>${escape(xmlSafe(i.message))}</Issue>\n`;
+  }
+  return `${out}    </Record>\n`;
 }
 
 export function renderResult(res: SubmissionResult): string {
@@ -85,7 +111,7 @@ export function renderResult(res: SubmissionResult): string {
   parts.push(indent(builder.build(head) as string, '  '));
   if (res.outcome === 'ACCEPTED') {
     parts.push('  <Records>\n');
-    for (const r of res.records) parts.push(indent(renderRecord(r), '    '));
+    for (const r of res.records) parts.push(renderRecord(r));
     parts.push('  </Records>\n');
   }
   parts.push('</BulkResult>\n');

@@ -150,9 +150,9 @@ export class EnginePool {
     );
   }
 
-  /** Starts every thread now, so that the first files do not wait for the schemas to compile. */
-  async warm(): Promise<void> {
-    while (this.all.size < this.queue.concurrency) this.idle.push(this.spawn());
+  /** Starts `threads` threads (default: all) now, so that the first files do not wait for the schemas to compile. */
+  async warm(threads = this.queue.concurrency): Promise<void> {
+    while (this.all.size < Math.min(threads, this.queue.concurrency)) this.idle.push(this.spawn());
     const started = await Promise.allSettled([...this.all].map((t) => t.ready));
     for (const t of [...this.all].filter((x) => x.dead)) {
       this.all.delete(t);

@@ -45,7 +45,8 @@ function errorsOf(err: unknown): ErrorDetail[] | undefined {
 function run(job: EngineJob): EngineReply {
   let doc: XmlDocument;
   try {
-    doc = XmlDocument.fromString(job.text, { url: 'document.xml', option: PARSE_OPTIONS });
+    // The same parse as fromString, whose UTF-8 encoding in JavaScript costs as much as the parse itself.
+    doc = XmlDocument.fromBuffer(Buffer.from(job.text, 'utf8'), { url: 'document.xml', option: PARSE_OPTIONS });
   } catch (err) {
     const details = errorsOf(err);
     if (!details) throw err;

@@ -46,7 +46,7 @@ export interface EngineOptions {
   timeoutMs?: number;
   /** Violations to list; all are counted (default 100). */
   maxViolations?: number;
-  /** Target size of one chunk in characters (default 2,000,000). */
+  /** Target size of one chunk in characters (default 500,000: the engine's memory, which never shrinks, grows with the largest chunk). */
   chunkChars?: number;
 }
 
@@ -64,9 +64,13 @@ function enginePool(): EnginePool {
   return pool;
 }
 
-/** Starts the engine's threads and compiles the schemas (the service does this at start; otherwise the first file does). */
-export function startXsdEngine(): Promise<void> {
-  return enginePool().warm();
+/**
+ * Starts the engine's threads and compiles the schemas (the service does this at start;
+ * otherwise the first file does). `threads`: how many to start now (default all); one
+ * file's chunks are validated one at a time, so one is enough for a single file.
+ */
+export function startXsdEngine(threads?: number): Promise<void> {
+  return enginePool().warm(threads);
 }
 
 /** Stops the engine's threads (they are also unref'd, so an idle pool never keeps a process alive). */
@@ -214,7 +218,7 @@ export async function validateScanned(
   const violations: XsdViolation[] = [];
   let total = 0;
   const engine = enginePool();
-  for (const chunk of chunksOf(text, doc, opts.chunkChars ?? 2_000_000)) {
+  for (const chunk of chunksOf(text, doc, opts.chunkChars ?? 500_000)) {
     const started = performance.now();
     let reply;
     try {

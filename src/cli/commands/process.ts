@@ -4,6 +4,7 @@ import type { FileSummary } from '../../db/submissions.ts';
 import { realSponsorDir } from '../../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
+import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../pipeline/timings.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
 import type { Runner } from '../main.ts';
@@ -44,11 +45,14 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .requiredOption('--sponsor <licence>', 'the sponsor the files belong to')
     .option('--out <dir>', "where results go (default: the sponsor's outbox)")
     .option('--json', 'print JSON')
+    .option('--timings', 'print the milliseconds spent in each stage as one JSON line on stderr')
     .action(
       run(async (ctx, opts, filesArg) => {
+        if (opts.timings) startTimings();
+        const startedMs = performance.now();
         const files = filesArg!.split('\u0000');
         const licence = parseLicence(String(opts.sponsor));
-        await requireSponsor(ctx, licence);
+        await timed('open store', () => requireSponsor(ctx, licence));
         const { db } = await ctx.store();
         const [{ processFile }, { readReceivedFile }, { emitResult }] = await Promise.all([pipeline(), readFile(), emit()]);
         const cfg = ctx.config;
@@ -65,26 +69,28 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           const file = path.resolve(ctx.io.cwd, f);
           let received;
           try {
-            received = await readReceivedFile(file, licence, cfg.maxFileBytes);
+            received = await timed('read and sha256', () => readReceivedFile(file, licence, cfg.maxFileBytes));
           } catch (err) {
             throw usage(`cannot read ${f}: ${(err as Error).message}`);
           }
           const bar = received.size > 5 * 1024 * 1024 ? await progressBar(ctx, escapeControls(received.fileName)) : undefined;
-          const processed = await processFile(
+          const processed = await timed('pipeline', () => processFile(
             {
               db,
               settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, maxFileBytes: cfg.maxFileBytes, validateTimeoutMs: cfg.validateTimeoutMs },
               ...(bar ? { onProgress: (x: number) => bar.update(Math.round(x * 100)) } : {}),
             },
             received,
-          );
+          ));
           bar?.stop();
-          const resultFile = await emitResult(db, outDir, { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml }, realOutDir);
+          const resultFile = await timed('result write', () => emitResult(db, outDir, { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml }, realOutDir));
           const summary = { ...processed.summary, resultFile };
           summaries.push(summary);
           if (!opts.json) ctx.out(summaryLine(summary));
         }
         if (opts.json) ctx.json(summaries);
+        const stages = timingsSoFar();
+        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb() }));
         return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
       }),
     );

@@ -1,0 +1,25 @@
+/**
+ * Records of the result XML are written directly, not through the XML builder: byte for
+ * byte what the builder gives, whatever the values hold.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RecordResult } from '../../../src/domain/result.ts';
+import { renderRecord, renderRecordWithBuilder } from '../../../src/xml/result-xml.ts';
+
+const NASTY = ['', ' ', 'plain', 'A&B <Ltd> "q" \'a\'', 'a\nb', 'a\n', '\nb', 'a\n\nb', 'a\r\nb\tc', 'x\n  y\n', 'Zoë Müller-Ñúñez €', '\u0001bell\u0007', 'pair \uD83D\uDE00 lone \uD800', ']]>', '&amp;'];
+
+describe('renderRecord', () => {
+  it('gives what the builder gives for every shape and value', () => {
+    const cases: RecordResult[] = [
+      { index: 1, applicantId: 'A1', outcome: 'CREATED', status: 'ASSIGNED', casNumber: 'E4G3KL0V83Y5K5', expiryDate: '2026-09-02', issues: [] },
+      { index: 2, applicantId: 'A2', outcome: 'REJECTED', issues: [{ severity: 'ERROR', code: 'E_COURSE_DATES', field: 'CourseDetails/ExpectedCourseEndDate', message: 'ExpectedCourseEndDate (2013-12-20) is not after CourseStartDate (2013-12-26)' }] },
+      { index: 3, reportedCasNumber: 'E4G3KL0V83Y5K5', outcome: 'REPORTED', issues: [{ severity: 'WARNING', code: 'W_ALREADY_REPORTED', message: 'already' }] },
+      { index: 4, outcome: 'REJECTED', issues: [{ severity: 'ERROR', code: 'E_CAS_NOT_FOUND', message: 'no such CAS' }, { severity: 'WARNING', code: 'W_NO_ALLOCATION', message: 'none left' }] },
+    ];
+    for (const v of NASTY) {
+      cases.push({ index: 9, applicantId: v, outcome: 'AMENDED', status: 'WORK_IN_PROGRESS', issues: [{ severity: 'WARNING', code: 'W_SELT_DETAILS', field: 'EvidenceDetails', message: v || 'm' }] });
+      cases.push({ index: 10, reportedCasNumber: v, outcome: 'REJECTED', issues: [{ severity: 'ERROR', code: 'E_CAS_STATUS', message: `before ${v} after` }] });
+    }
+    for (const c of cases) expect(renderRecord(c), JSON.stringify(c)).toBe(renderRecordWithBuilder(c));
+  });
+});
