@@ -87,8 +87,9 @@ export async function writeExclusive(dir: string, names: string[], content: Buff
     try {
       await createDurably(target, content);
     } catch (err) {
-      if (codeOf(err) === 'EEXIST') continue;
-      throw err;
+      if (codeOf(err) !== 'EEXIST') throw err;
+      if (await holdsExactly(target, content)) return target;
+      continue;
     }
     await fsyncDir(dir);
     return target;
@@ -131,6 +132,8 @@ async function writeFirstFree(dir: string, names: string[], text: string | Buffe
       } catch (err) {
         if (linksUnsupported(err)) return await writeExclusive(dir, names.slice(i), content);
         if (codeOf(err) !== 'EEXIST') throw err;
+        // Taken meanwhile by the same content (another finisher of the same submission): that one is ours.
+        if (await holdsExactly(target, content)) return target;
       }
     }
     throw new Error(`every candidate name is taken in ${dir}: ${names.join(', ')}`);
