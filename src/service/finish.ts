@@ -63,13 +63,16 @@ async function inputStillThere(file: string | Buffer, claim: ClaimRow, identity:
 const realFolder = async (ctx: ServiceContext, licence: string, folder: string, realRoot: string | undefined) =>
   realRoot !== undefined ? path.join(realRoot, licence, folder) : realSponsorDir(ctx.rootDir, licence, folder);
 
-/** Writes the stored result durably and returns its path; the caller records it. */
-async function writeResult(ctx: ServiceContext, licence: string, submission: StoredSubmission, realRoot: string | undefined): Promise<string> {
+/**
+ * Writes the stored result durably and returns its path; the caller records it. `fresh`:
+ * the submission was stored just now, so no earlier attempt can have written its result.
+ */
+async function writeResult(ctx: ServiceContext, licence: string, submission: StoredSubmission, realRoot: string | undefined, fresh: boolean): Promise<string> {
   const outbox = sponsorDir(ctx.rootDir, licence, 'outbox');
   const names = refusedName(submission)
     ? [`rejected-${submission.id}.result.xml`, ...Array.from({ length: 20 }, (_, k) => `rejected-${submission.id}-${k + 2}.result.xml`)]
     : resultNames(submission.fileName, submission.id);
-  return writeNewFile(outbox, names, submission.resultXml, await realFolder(ctx, licence, 'outbox', realRoot));
+  return writeNewFile(outbox, names, submission.resultXml, await realFolder(ctx, licence, 'outbox', realRoot), { adopt: !fresh });
 }
 
 /**
@@ -110,7 +113,7 @@ export async function finishStored(
   let realRoot = await ctx.folders.require(licence);
   // A recorded result was made durable before it was recorded: never write a second one
   // (if it is missing now, the sponsor's system took it).
-  const written = submission.resultFile === null ? await writeResult(ctx, licence, submission, realRoot) : undefined;
+  const written = submission.resultFile === null ? await writeResult(ctx, licence, submission, realRoot, input.submission !== undefined) : undefined;
   const resultFile = submission.resultFile ?? written!;
   // A result written now is recorded with the move's destination (one statement), else on
   // its own; should anything fail before that, it is recorded on the way out, so that a
