@@ -208,8 +208,11 @@ class RejectInTx {
   ) {}
 }
 
-/** Files up to this size are validated while the database is asked whether they are a replay. */
-const VALIDATE_WHILE_LOOKING_UP_BYTES = 1 << 20;
+/**
+ * Files up to this size are validated before anything is asked of the database: one
+ * that passes is looked up as a replay under the sponsor's lock anyway.
+ */
+const VALIDATE_FIRST_BYTES = 1 << 20;
 
 /** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
 export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
@@ -226,13 +229,19 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
 
   const bytes = file.bytes;
   const inspect = () => inspectFile(bytes, { ...(deps.validate ? { validate: deps.validate } : {}), ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}) });
-  // A replay is never validated again; a small file is validated while that is asked
-  // (its result is dropped if it is a replay).
-  const [earlier, early] = await Promise.all([findAccepted(db, file.sponsorLicenceNumber, file.sha256), file.size <= VALIDATE_WHILE_LOOKING_UP_BYTES ? inspect() : undefined]);
-  if (earlier) return replay(deps, file, earlier, clock());
-
-  const inspection = early ?? (await inspect());
-  if (!inspection.ok) return reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
+  // A replay is a replay whatever its validation says now, and a large one is not validated
+  // again. A small file is validated first, and looked up here only if it was refused.
+  const validateFirst = file.size <= VALIDATE_FIRST_BYTES;
+  const replayOf = async () => {
+    const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
+    return earlier && replay(deps, file, earlier, clock());
+  };
+  if (!validateFirst) {
+    const replayed = await replayOf();
+    if (replayed) return replayed;
+  }
+  const inspection = await inspect();
+  if (!inspection.ok) return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
 
