@@ -115,14 +115,15 @@ export async function finishStored(
   // (if it is missing now, the sponsor's system took it).
   const written = submission.resultFile === null ? await writeResult(ctx, licence, submission, realRoot, input.submission !== undefined) : undefined;
   const resultFile = submission.resultFile ?? written!;
-  // A result written now is recorded with the move's destination (one statement), else on
-  // its own; should anything fail before that, it is recorded on the way out, so that a
-  // retry does not write it again (a retry would adopt it anyway while it is unchanged).
+  // Right after the pipeline, a result written now is recorded with the move's destination
+  // (one statement), else on its own; should anything fail before that, it is recorded on
+  // the way out, so that a retry does not write it again. A recovery records it at once.
   let unrecorded = written;
   const recordResult = async () => {
     if (unrecorded !== undefined) await setResultFile(db, submission.id, unrecorded);
     unrecorded = undefined;
   };
+  if (!input.submission) await recordResult();
 
   let movedTo: string | undefined;
   let still: FileIdentity | undefined;
