@@ -170,12 +170,14 @@ export async function ownStoredClaims(db: Db, me: number, limit = 100, afterId =
 
 /**
  * Inside the submission's transaction: the claim now points at the stored submission.
- * Throws ClaimLostError (rolling the transaction back) when the claim is no longer ours.
+ * With `leaseMs` its lease is renewed too (the commit is then the owner check for the
+ * result write that follows at once). Throws ClaimLostError (rolling the transaction
+ * back) when the claim is no longer ours.
  */
-export async function tieSubmission(tx: Db, claimId: number, me: number, submissionId: number): Promise<void> {
+export async function tieSubmission(tx: Db, claimId: number, me: number, submissionId: number, leaseMs?: number): Promise<void> {
   const rows = await tx
     .update(fileClaims)
-    .set({ state: 'stored', submissionId, updatedAt: sql`now()` })
+    .set({ state: 'stored', submissionId, ...(leaseMs !== undefined ? { leaseUntil: leaseEnd(leaseMs) as unknown as Date } : {}), updatedAt: sql`now()` })
     .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), eq(fileClaims.state, 'claimed')))
     .returning({ id: fileClaims.id });
   if (rows.length === 0) throw new ClaimLostError(`claim ${claimId} was taken over by another instance`);
@@ -206,6 +208,27 @@ export const confirmClaim = (db: Db, claimId: number, me: number, leaseMs: numbe
 
 /** Records where the input is about to be moved (before the rename, so a restart knows). */
 export const setMovedTo = (db: Db, claimId: number, me: number, movedTo: string) => updateOwn(db, claimId, me, { movedTo });
+
+/**
+ * One statement for two records: the submission's result file (durable by now) and
+ * where the input is about to be moved. The result is recorded whoever owns the claim
+ * (it was written and is durable); the destination only while the claim is ours, else
+ * ClaimLostError, and nothing is moved.
+ */
+export async function setResultAndMovedTo(db: Db, claimId: number, me: number, result: { submissionId: number; resultFile: string }, movedTo: string): Promise<void> {
+  // Written in full: a data-modifying WITH runs to completion whatever the outer statement does.
+  const rows = await rowsOf<{ id: number }>(
+    db,
+    sql`with result as (
+          update submissions set result_file = ${result.resultFile}::text,
+            summary = jsonb_set(summary, '{resultFile}', to_jsonb(${result.resultFile}::text))
+          where id = ${result.submissionId} returning id)
+        update file_claims set moved_to = ${movedTo}::text, updated_at = now()
+        where id = ${claimId} and owner = ${me} and state <> 'done'
+        returning id`,
+  );
+  if (rows.length === 0) throw new ClaimLostError(`claim ${claimId} was taken over by another instance`);
+}
 
 /** The file is finished: result written and input moved (or gone). */
 export const markDone = (db: Db, claimId: number, me: number) => updateOwn(db, claimId, me, { state: 'done' });

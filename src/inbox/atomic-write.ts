@@ -100,12 +100,14 @@ export async function writeExclusive(dir: string, names: string[], content: Buff
 /**
  * Writes `content` to `dir/<first free name>`; `names` are tried in order. Returns the
  * path written. A candidate that already holds exactly this content is adopted instead
- * of written again (a write that completed before a crash is not repeated). With
- * `realDir` (where `dir` must really be), a file that landed elsewhere because the
- * folder was swapped for a link is removed at once and the write fails.
+ * of written again (a write that completed before a crash is not repeated), unless
+ * `opts.adopt` is false: content that was never written before (a result just stored)
+ * needs no look at every candidate. With `realDir` (where `dir` must really be), a file
+ * that landed elsewhere because the folder was swapped for a link is removed at once
+ * and the write fails.
  */
-export async function writeNewFile(dir: string, names: string[], text: string | Buffer, realDir?: string): Promise<string> {
-  const written = await writeFirstFree(dir, names, text);
+export async function writeNewFile(dir: string, names: string[], text: string | Buffer, realDir?: string, opts: { adopt?: boolean } = {}): Promise<string> {
+  const written = await writeFirstFree(dir, names, text, opts.adopt ?? true);
   if (realDir !== undefined && !(await entryAt(written, path.join(realDir, path.basename(written))))) {
     await unlink(written);
     throw Object.assign(new Error(`${path.basename(written)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
@@ -113,12 +115,14 @@ export async function writeNewFile(dir: string, names: string[], text: string | 
   return written;
 }
 
-async function writeFirstFree(dir: string, names: string[], text: string | Buffer): Promise<string> {
+async function writeFirstFree(dir: string, names: string[], text: string | Buffer, adopt: boolean): Promise<string> {
   const content = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
-  for (const name of names) {
-    const target = path.join(dir, name);
-    if (await holdsExactly(target, content)) return target;
+  if (adopt) {
+    // Every candidate is looked at (a hole before the one written may have opened since), at once.
+    const held = await Promise.all(names.map((name) => holdsExactly(path.join(dir, name), content)));
+    const at = held.indexOf(true);
+    if (at >= 0) return path.join(dir, names[at]!);
   }
   const tmp = path.join(dir, `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {

@@ -50,22 +50,27 @@ async function checkFolder(dir: string, expectedReal: string, shown: string): Pr
 
 /** `{ ok: true }`, or why the sponsor's folders are not (all) usable. Never throws. */
 export async function checkSponsorFolders(root: string, licence: string): Promise<FolderHealth> {
+  return (await checkWithRoot(root, licence)).health;
+}
+
+/** The check, and the real root it resolved (from which the real folder paths follow). */
+async function checkWithRoot(root: string, licence: string): Promise<{ health: FolderHealth; realRoot?: string }> {
   let realRoot: string;
   try {
     realRoot = await realpath(root);
   } catch (err) {
-    return { ok: false, unsafe: false, reasons: [`the root folder: ${errCode(err)}`] };
+    return { health: { ok: false, unsafe: false, reasons: [`the root folder: ${errCode(err)}`] } };
   }
-  const top = await checkFolder(path.join(root, licence), path.join(realRoot, licence), licence);
+  // The sponsor folder and its subfolders are checked at once: a file waits for these calls.
+  const [top, ...subs] = await Promise.all([
+    checkFolder(path.join(root, licence), path.join(realRoot, licence), licence),
+    ...SPONSOR_FOLDERS.map((f) => checkFolder(path.join(root, licence, f), path.join(realRoot, licence, f), `${licence}/${f}`)),
+  ]);
   // Below a linked or missing sponsor folder every subfolder would fail for the same reason.
-  if (top) return { ok: false, unsafe: top.unsafe, reasons: [top.reason] };
-  const problems: Problem[] = [];
-  for (const f of SPONSOR_FOLDERS) {
-    const p = await checkFolder(path.join(root, licence, f), path.join(realRoot, licence, f), `${licence}/${f}`);
-    if (p) problems.push(p);
-  }
-  if (problems.length === 0) return { ok: true };
-  return { ok: false, unsafe: problems.some((p) => p.unsafe), reasons: problems.map((p) => p.reason) };
+  if (top) return { health: { ok: false, unsafe: top.unsafe, reasons: [top.reason] } };
+  const problems = subs.filter((p): p is Problem => p !== undefined);
+  if (problems.length === 0) return { health: { ok: true }, realRoot };
+  return { health: { ok: false, unsafe: problems.some((p) => p.unsafe), reasons: problems.map((p) => p.reason) }, realRoot };
 }
 
 /** The two log levels the tracker uses (pino's Logger fits). */
@@ -88,10 +93,26 @@ export class SponsorFolderHealth {
 
   /** Checks now; false when the sponsor's folders must not be used at all (links). */
   async check(licence: string): Promise<boolean> {
-    const h = await checkSponsorFolders(this.root, licence);
+    return (await this.checkResolved(licence)).usable;
+  }
+
+  /**
+   * Throws `UnusableFoldersError` when the sponsor's folders must not be used now;
+   * otherwise returns the real root as this check resolved it (where the sponsor's
+   * folders really are, for the checks after a write or move), when it could.
+   */
+  async require(licence: string): Promise<string | undefined> {
+    const { usable, realRoot } = await this.checkResolved(licence);
+    if (!usable) throw new UnusableFoldersError(licence, this.bad.get(licence)?.reasons ?? []);
+    return realRoot;
+  }
+
+  /** `check`, and the real root as this check resolved it, when it could. */
+  async checkResolved(licence: string): Promise<{ usable: boolean; realRoot?: string | undefined }> {
+    const { health: h, realRoot } = await checkWithRoot(this.root, licence);
     if (h.ok) {
       if (this.bad.delete(licence)) this.log.info({ sponsor: licence }, "the sponsor's folders are usable again");
-      return true;
+      return { usable: true, realRoot };
     }
     const before = this.bad.get(licence);
     if (!before || before.unsafe !== h.unsafe) {
@@ -99,12 +120,7 @@ export class SponsorFolderHealth {
       this.log.warn({ sponsor: licence, reasons: h.reasons.join('; ') }, `the sponsor's folders are not usable: sponsor unhealthy, ${consequence}`);
     }
     this.bad.set(licence, { unsafe: h.unsafe, reasons: h.reasons });
-    return !h.unsafe;
-  }
-
-  /** Throws `UnusableFoldersError` when the sponsor's folders must not be used now. */
-  async require(licence: string): Promise<void> {
-    if (!(await this.check(licence))) throw new UnusableFoldersError(licence, this.bad.get(licence)?.reasons ?? []);
+    return { usable: !h.unsafe, realRoot };
   }
 
   /** Unhealthy sponsors as last checked, with their reasons (for `/healthz`). */

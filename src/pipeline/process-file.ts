@@ -74,22 +74,25 @@ function summaryOf(r: SubmissionResult): FileSummary {
 async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: PipelineDeps['onStored']): Promise<Processed> {
   const resultXml = timed('result xml', () => renderResult(result));
   const summary = summaryOf(result);
-  await timed('submission insert', () => insertSubmission(db, {
-    id: result.submissionId,
-    sponsorLicenceNumber: file.sponsorLicenceNumber,
-    fileName: file.fileName,
-    sha256: file.sha256,
-    sizeBytes: file.size,
-    fileType: result.fileType,
-    fileId: result.fileId ?? null,
-    outcome: result.outcome,
-    replayOf: null,
-    receivedAt: result.receivedAt,
-    processedAt: result.processedAt,
-    summary,
-    resultXml,
-  }));
-  await onStored?.(db, result.submissionId);
+  // Sent together, for one round trip (neither depends on the other; both roll back together).
+  await timed('submission insert', () => Promise.all([
+    insertSubmission(db, {
+      id: result.submissionId,
+      sponsorLicenceNumber: file.sponsorLicenceNumber,
+      fileName: file.fileName,
+      sha256: file.sha256,
+      sizeBytes: file.size,
+      fileType: result.fileType,
+      fileId: result.fileId ?? null,
+      outcome: result.outcome,
+      replayOf: null,
+      receivedAt: result.receivedAt,
+      processedAt: result.processedAt,
+      summary,
+      resultXml,
+    }),
+    onStored?.(db, result.submissionId),
+  ]));
   return { submissionId: result.submissionId, resultXml, summary };
 }
 
@@ -107,11 +110,12 @@ function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType
   };
 }
 
-async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[], fileType: FileType, now: Date, fileId?: string): Promise<Processed> {
+/** `id`: the submission id already taken for this file, if one was. */
+async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[], fileType: FileType, now: Date, fileId?: string, id?: number): Promise<Processed> {
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
   return deps.db.transaction(async (tx) => {
-    const id = await nextSubmissionId(tx);
+    id ??= await nextSubmissionId(tx);
     return storeResult(
       tx,
       file,
@@ -134,8 +138,8 @@ async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: Submissio
   return deps.db.transaction((tx) => storeReplay(tx, deps, file, earlier, now));
 }
 
-async function storeReplay(db: Db, deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
-  const id = await nextSubmissionId(db);
+async function storeReplay(db: Db, deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date, takenId?: number): Promise<Processed> {
+  const id = takenId ?? (await nextSubmissionId(db));
   const resultXml = asReplay(earlier.resultXml);
   const earlierSummary = earlier.summary as FileSummary;
   const summary: FileSummary = { ...earlierSummary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
@@ -199,7 +203,10 @@ function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string
 }
 
 class RejectInTx {
-  constructor(readonly errors: FileError[]) {}
+  constructor(
+    readonly errors: FileError[],
+    readonly submissionId?: number,
+  ) {}
 }
 
 /** A failure while storing a file that turns out not to validate is explained by the schema verdict (the transaction was rolled back). */
@@ -212,6 +219,12 @@ async function explainedBySchema<T>(file: Inspected, storing: Promise<T>): Promi
     throw err;
   }
 }
+
+/**
+ * Files up to this size are validated before anything is asked of the database: one
+ * that passes is looked up as a replay under the sponsor's lock anyway.
+ */
+const VALIDATE_FIRST_BYTES = 1 << 20;
 
 /** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
 export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
@@ -226,38 +239,55 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     return reject(deps, file, [{ code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' }], 'UNKNOWN', clock());
   }
 
-  const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
-  if (earlier) return replay(deps, file, earlier, clock());
-
-  // The schema verdict comes later (validation runs in the engine threads while records are stored).
-  const inspection = await inspectFile(file.bytes, { deferSchema: true, ...(deps.validate ? { validate: deps.validate } : {}), ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}) });
-  if (!inspection.ok) return reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
+  // A replay is a replay whatever its validation says now, and a large one is not validated
+  // again. A small file is validated first, and looked up here only if it was refused.
+  const validateFirst = file.size <= VALIDATE_FIRST_BYTES;
+  const replayOf = async () => {
+    const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
+    return earlier && replay(deps, file, earlier, clock());
+  };
+  if (!validateFirst) {
+    const replayed = await replayOf();
+    if (replayed) return replayed;
+  }
+  // A large file's schema verdict comes later: validation runs in the engine threads while its records are stored.
+  const inspection = await inspectFile(file.bytes, {
+    deferSchema: !validateFirst,
+    ...(deps.validate ? { validate: deps.validate } : {}),
+    ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}),
+  });
+  if (!inspection.ok) return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
   // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
   file.bytes = undefined;
 
   const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, db.transaction(async (tx) => {
-    const sponsor = await lockSponsor(tx, file.sponsorLicenceNumber);
-    if (!sponsor) throw new Error(`sponsor ${file.sponsorLicenceNumber} is not registered`);
-    // Re-checked under the sponsor's lock: a concurrent copy of this file may have won.
-    const again = await findAccepted(tx, file.sponsorLicenceNumber, file.sha256);
-    if (again) return storeReplay(tx, deps, file, again, clock());
-    const errors = headerErrors(inspected, sponsor, file.sponsorLicenceNumber);
-    if (errors.length) return new RejectInTx(errors);
-    if (inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined) {
-      const sameId = await findAcceptedUploadByFileId(tx, file.sponsorLicenceNumber, fileId);
-      if (sameId) {
-        return new RejectInTx([
+    const licence = file.sponsorLicenceNumber;
+    const sponsor = await lockSponsor(tx, licence);
+    if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
+    // Looked up again under the sponsor's lock (a concurrent copy of this file may have
+    // won); sent together, for one round trip. The id taken serves every outcome.
+    const [again, sameId, submissionId] = await Promise.all([
+      findAccepted(tx, licence, file.sha256),
+      inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined ? findAcceptedUploadByFileId(tx, licence, fileId) : undefined,
+      nextSubmissionId(tx),
+    ]);
+    if (again) return storeReplay(tx, deps, file, again, clock(), submissionId);
+    const errors = headerErrors(inspected, sponsor, licence);
+    if (errors.length) return new RejectInTx(errors, submissionId);
+    if (sameId) {
+      return new RejectInTx(
+        [
           {
             code: 'E_DUPLICATE_FILE_ID',
             message: `BulkUploadFileId "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
           },
-        ]);
-      }
+        ],
+        submissionId,
+      );
     }
     const now = clock();
-    const submissionId = await nextSubmissionId(tx);
     const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
     const stored =
       inspected.fileType === 'GRADUATE_REPORT'
@@ -265,7 +295,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
         : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
     // Nothing is committed unless the whole file validated.
     const verdict = await inspected.schema;
-    if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors);
+    if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
     return storeResult(tx, file, {
       ...base,
       processedAt: clock(),
@@ -280,8 +310,8 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   if (outcome instanceof RejectInTx) {
     // A schema violation comes first, whatever else was found meanwhile.
     const verdict = await inspected.schema;
-    if (verdict && !verdict.ok) return reject(deps, file, verdict.errors, verdict.fileType, clock(), verdict.fileId);
-    return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId);
+    if (verdict && !verdict.ok) return reject(deps, file, verdict.errors, verdict.fileType, clock(), verdict.fileId, outcome.submissionId);
+    return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId, outcome.submissionId);
   }
   return outcome;
 }

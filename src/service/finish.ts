@@ -3,7 +3,9 @@
  * written already), move the input, mark the claim done. Each step is recorded before
  * or after it happens so that a restart at any point can tell where it stopped:
  * `submissions.result_file` is set only after the result is durable, `moved_to` is set
- * before the rename, and the claim is done only after the move.
+ * before the rename, and the claim is done only after the move. Right after the pipeline
+ * the result file and the destination are recorded in one statement, after the result
+ * is durable and before the move.
  *
  * A file refused for its name (E_FILE_NAME) is named after its submission instead:
  * result `rejected-<id>.result.xml`, input `rejected/<stamp>_<id>`; its stored name is
@@ -11,28 +13,29 @@
  */
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { confirmClaim, markDone, setMovedTo, type ClaimRow } from '../db/claims.ts';
+import { confirmClaim, markDone, setMovedTo, setResultAndMovedTo, type ClaimRow } from '../db/claims.ts';
 import { getSubmission, setResultFile, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
 import { fsyncDir, writeNewFile } from '../inbox/atomic-write.ts';
-import { emitResult } from '../inbox/emit.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
-import { sponsorDir } from '../inbox/layout.ts';
+import { resultNames, sponsorDir } from '../inbox/layout.ts';
 import { completeMove, exists, freeDestination, moveNoClobber } from '../inbox/move.ts';
 import { regularFileIdentity, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
 import { sha256OfFile } from '../pipeline/read-file.ts';
 import type { ServiceContext } from './context.ts';
 import { inboxPathOf } from './inbox-file.ts';
 
+/** What finishing needs of a stored submission (the pipeline returns it, a recovery reads it). */
+export type StoredSubmission = Pick<SubmissionRow, 'id' | 'fileName' | 'outcome' | 'summary' | 'resultXml' | 'resultFile'>;
+
 export interface Finished {
-  submission: SubmissionRow;
+  submission: StoredSubmission;
   resultFile: string;
   /** Where the input went; undefined when it was no longer in the inbox. */
   movedTo: string | undefined;
 }
 
 /** Was this submission refused for its file name (stored escaped, named after its id)? */
-export const refusedName = (s: SubmissionRow) => (s.summary as FileSummary).fileErrors.some((e) => e.code === 'E_FILE_NAME');
-
+export const refusedName = (s: Pick<SubmissionRow, 'summary'>) => (s.summary as FileSummary).fileErrors.some((e) => e.code === 'E_FILE_NAME');
 async function sha256At(file: string | Buffer): Promise<string | undefined> {
   const h = await open(file, 'r').catch(() => undefined);
   if (!h) return undefined;
@@ -56,16 +59,20 @@ async function inputStillThere(file: string | Buffer, claim: ClaimRow, identity:
   return now.size === claim.sizeBytes && (await sha256At(file)) === claim.sha256 ? now : undefined;
 }
 
-async function writeResult(ctx: ServiceContext, claim: ClaimRow, submission: SubmissionRow): Promise<string> {
-  const outbox = sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, 'outbox');
-  const realOutbox = await realSponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, 'outbox');
-  if (!refusedName(submission)) {
-    return emitResult(ctx.db, outbox, { submissionId: submission.id, fileName: submission.fileName, resultXml: submission.resultXml }, realOutbox);
-  }
-  const names = [`rejected-${submission.id}.result.xml`, ...Array.from({ length: 20 }, (_, k) => `rejected-${submission.id}-${k + 2}.result.xml`)];
-  const written = await writeNewFile(outbox, names, submission.resultXml, realOutbox);
-  await setResultFile(ctx.db, submission.id, written);
-  return written;
+/** `<real root>/<LICENCE>/<folder>`, from the root the folder check just resolved when it did. */
+const realFolder = async (ctx: ServiceContext, licence: string, folder: string, realRoot: string | undefined) =>
+  realRoot !== undefined ? path.join(realRoot, licence, folder) : realSponsorDir(ctx.rootDir, licence, folder);
+
+/**
+ * Writes the stored result durably and returns its path; the caller records it. `fresh`:
+ * the submission was stored just now, so no earlier attempt can have written its result.
+ */
+async function writeResult(ctx: ServiceContext, licence: string, submission: StoredSubmission, realRoot: string | undefined, fresh: boolean): Promise<string> {
+  const outbox = sponsorDir(ctx.rootDir, licence, 'outbox');
+  const names = refusedName(submission)
+    ? [`rejected-${submission.id}.result.xml`, ...Array.from({ length: 20 }, (_, k) => `rejected-${submission.id}-${k + 2}.result.xml`)]
+    : resultNames(submission.fileName, submission.id);
+  return writeNewFile(outbox, names, submission.resultXml, await realFolder(ctx, licence, 'outbox', realRoot), { adopt: !fresh });
 }
 
 /**
@@ -83,38 +90,66 @@ async function moveInput(from: string | Buffer, to: string, still: FileIdentity,
 
 /**
  * `input.path` is where the claimed file was found; without it (recovery from the
- * claims alone) the path is rebuilt from the stored name.
+ * claims alone) the path is rebuilt from the stored name. `input.submission` is the
+ * submission the pipeline has just stored and tied to the claim; without it, it is read.
  */
-export async function finishStored(ctx: ServiceContext, claim: ClaimRow, input: { path?: string | Buffer; identity?: FileIdentity | undefined } = {}): Promise<Finished> {
+export async function finishStored(
+  ctx: ServiceContext,
+  claim: ClaimRow,
+  input: { path?: string | Buffer; identity?: FileIdentity | undefined; submission?: StoredSubmission } = {},
+): Promise<Finished> {
   const { db, me } = ctx;
+  const licence = claim.sponsorLicenceNumber;
   if (claim.submissionId === null) throw new Error(`claim ${claim.id} is stored without a submission`);
-  const submission = await getSubmission(db, claim.submissionId);
+  const submission = input.submission ?? (await getSubmission(db, claim.submissionId));
   if (!submission) throw new Error(`claim ${claim.id}: submission ${claim.submissionId} not found`);
   const byId = refusedName(submission);
-  const inputPath = input.path ?? inboxPathOf(sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, 'inbox'), claim.fileName, byId);
+  const inputPath = input.path ?? inboxPathOf(sponsorDir(ctx.rootDir, licence, 'inbox'), claim.fileName, byId);
 
-  await confirmClaim(db, claim.id, me, ctx.leaseMs);
+  // The transaction that has just tied the claim also renewed its lease: its commit was
+  // the owner check before this write. A claim found stored is checked here.
+  if (!input.submission) await confirmClaim(db, claim.id, me, ctx.leaseMs);
   // Nothing is written or moved through a linked sponsor folder: a fault, retried.
-  await ctx.folders.require(claim.sponsorLicenceNumber);
+  let realRoot = await ctx.folders.require(licence);
   // A recorded result was made durable before it was recorded: never write a second one
   // (if it is missing now, the sponsor's system took it).
-  const resultFile = submission.resultFile ?? (await writeResult(ctx, claim, submission));
+  const written = submission.resultFile === null ? await writeResult(ctx, licence, submission, realRoot, input.submission !== undefined) : undefined;
+  const resultFile = submission.resultFile ?? written!;
+  // Right after the pipeline, a result written now is recorded with the move's destination
+  // (one statement), else on its own; should anything fail before that, it is recorded on
+  // the way out, so that a retry does not write it again. A recovery records it at once.
+  let unrecorded = written;
+  const recordResult = async () => {
+    if (unrecorded !== undefined) await setResultFile(db, submission.id, unrecorded);
+    unrecorded = undefined;
+  };
+  if (!input.submission) await recordResult();
 
   let movedTo: string | undefined;
   let still: FileIdentity | undefined;
-  if (claim.movedTo && (await exists(claim.movedTo))) {
-    // Moved before a crash; a file of that name in the inbox now is a new drop, unless
-    // it is the moved file still under its inbox name (a crash between link and unlink).
-    if (typeof inputPath === 'string') await completeMove(inputPath, claim.movedTo);
-    movedTo = claim.movedTo;
-  } else if ((still = await inputStillThere(inputPath, claim, input.identity))) {
-    await ctx.folders.require(claim.sponsorLicenceNumber);
-    const folder = submission.outcome === 'ACCEPTED' ? 'archive' : 'rejected';
-    const name = byId ? String(submission.id) : path.basename(String(inputPath));
-    const dest = await freeDestination(sponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, folder), name, ctx.clock());
-    await setMovedTo(db, claim.id, me, dest);
-    const realDest = path.join(await realSponsorDir(ctx.rootDir, claim.sponsorLicenceNumber, folder), path.basename(dest));
-    if (await moveInput(inputPath, dest, still, realDest)) movedTo = dest;
+  try {
+    if (claim.movedTo && (await exists(claim.movedTo))) {
+      await recordResult();
+      // Moved before a crash; a file of that name in the inbox now is a new drop, unless
+      // it is the moved file still under its inbox name (a crash between link and unlink).
+      if (typeof inputPath === 'string') await completeMove(inputPath, claim.movedTo);
+      movedTo = claim.movedTo;
+    } else if ((still = await inputStillThere(inputPath, claim, input.identity))) {
+      realRoot = await ctx.folders.require(licence);
+      const folder = submission.outcome === 'ACCEPTED' ? 'archive' : 'rejected';
+      const name = byId ? String(submission.id) : path.basename(String(inputPath));
+      const dest = await freeDestination(sponsorDir(ctx.rootDir, licence, folder), name, ctx.clock());
+      const realDest = path.join(await realFolder(ctx, licence, folder, realRoot), path.basename(dest));
+      if (unrecorded !== undefined) await setResultAndMovedTo(db, claim.id, me, { submissionId: submission.id, resultFile: unrecorded }, dest);
+      else await setMovedTo(db, claim.id, me, dest);
+      unrecorded = undefined;
+      if (await moveInput(inputPath, dest, still, realDest)) movedTo = dest;
+    } else {
+      await recordResult();
+    }
+  } catch (err) {
+    await recordResult().catch(() => {});
+    throw err;
   }
   await markDone(db, claim.id, me);
   return { submission, resultFile, movedTo };

@@ -7,6 +7,7 @@
  * whose name is refused, or that the scheduler set aside, is stored as REJECTED without
  * running the pipeline on it.
  */
+import path from 'node:path';
 import { busyElsewhere, claimFile, ClaimLostError, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
 import type { FileSummary } from '../db/submissions.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
@@ -18,7 +19,7 @@ import { looksUnfinished } from '../pipeline/inspect.ts';
 import { processFile, rejectFile, type PipelineDeps } from '../pipeline/process-file.ts';
 import { fileKey, type ServiceContext } from './context.ts';
 import { internalMessage } from './faults.ts';
-import { finishStored, refusedName, type Finished } from './finish.ts';
+import { finishStored, refusedName, type Finished, type StoredSubmission } from './finish.ts';
 import { escapeName } from './inbox-file.ts';
 import type { Candidate, RunResult } from './scheduler.ts';
 
@@ -77,13 +78,13 @@ function ownRejection(c: Candidate): FileError | undefined {
 async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResult> {
   const { db, me } = ctx;
   const name = c.file.name;
-  // Cheap check before reading a large file another instance is already working on.
-  if (await busyElsewhere(db, c.licence, name, me)) return { kind: 'busy' };
-
-  // Never read through a linked sponsor folder; checked again once the file is read.
-  if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
+  // Cheap check before reading a large file another instance is already working on; and
+  // never read through a linked sponsor folder (checked again once the file is read).
+  // The two are independent: one waits for the database, the other for the file system.
+  const [busy, folders] = await Promise.all([busyElsewhere(db, c.licence, name, me), ctx.folders.checkResolved(c.licence)]);
+  if (busy || !folders.usable) return { kind: 'busy' };
   const started = Date.now();
-  const realInbox = await realSponsorDir(ctx.rootDir, c.licence, 'inbox');
+  const realInbox = folders.realRoot !== undefined ? path.join(folders.realRoot, c.licence, 'inbox') : await realSponsorDir(ctx.rootDir, c.licence, 'inbox');
   const read = await readCandidate(c.file.fsPath, name, c.licence, ctx.maxFileBytes, ctx.clock(), realInbox);
   if (!read) return { kind: 'vanished' };
   if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
@@ -118,6 +119,7 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
   }
 
   const recovered = claim.state === 'stored';
+  let stored: StoredSubmission | undefined;
   if (claim.state === 'claimed') {
     const claimId = claim.id;
     const deps: PipelineDeps = {
@@ -125,12 +127,20 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
       settings: { ...ctx.settings, maxFileBytes: ctx.maxFileBytes },
       clock: ctx.clock,
       ...(ctx.validate ? { validate: ctx.validate } : {}),
-      onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId),
+      onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId, ctx.leaseMs),
     };
     const processed = rejection ? await rejectFile(deps, read.file, [rejection]) : await processFile(deps, read.file);
     claim = { ...claim, state: 'stored', submissionId: processed.submissionId };
+    stored = {
+      id: processed.submissionId,
+      fileName: read.file.fileName,
+      outcome: processed.summary.outcome,
+      summary: processed.summary,
+      resultXml: processed.resultXml,
+      resultFile: null,
+    };
   }
-  const finished = await finishStored(ctx, claim, { path: c.file.fsPath, identity: read.identity });
+  const finished = await finishStored(ctx, claim, { path: c.file.fsPath, identity: read.identity, ...(stored ? { submission: stored } : {}) });
   if (c.setAside && !recovered && rejection?.code === 'E_INTERNAL') {
     // The one line that tells the operator what happened; the cause says no personal data.
     ctx.log.error(

@@ -52,11 +52,12 @@ async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<num
   const key = fileKey(found.sponsorLicenceNumber, found.fileName);
   // A worker of this instance has the file (or the recovery has it already).
   if (ctx.busyKeys.has(key)) return false;
-  // A sponsor whose folders are links is left alone (logged once by the check).
-  if (!(await ctx.folders.check(found.sponsorLicenceNumber))) return false;
+  // Taken before the first await, so that a worker cannot start on the file meanwhile.
   ctx.busyKeys.add(key);
   const started = Date.now();
   try {
+    // A sponsor whose folders are links is left alone (logged once by the check).
+    if (!(await ctx.folders.check(found.sponsorLicenceNumber))) return false;
     const claim = found.owner === ctx.me ? found : await takeOver(ctx.db, found.id, ctx.me, ctx.leaseMs);
     if (!claim) return false;
     if (claim.state === 'claimed') {
