@@ -119,7 +119,9 @@ describe.each(STORE_KINDS)('watch stopped hard on %s', (kind) => {
 
     const last = watch();
     await waitForLog(last, /INFO\s+ready/, 90_000);
-    await waitFor(() => ls(inbox).length === 0 && ls(archive).length >= files, { timeoutMs: 180_000, what: 'backlog finished' });
+    await waitFor(() => ls(inbox).length === 0 && ls(archive).length >= files, { timeoutMs: 180_000, what: 'backlog finished' }).catch((err: Error) => {
+      throw new Error(`${err.message}; still in the inbox: ${ls(inbox).join(', ')}; the last instance said:\n${last.stderr().slice(-6000)}`);
+    });
     last.kill('SIGTERM');
     expect(await last.exited, last.stderr()).toBe(0);
     expect(last.stderr()).toMatch(/INFO\s+stopped/);
