@@ -10,7 +10,7 @@ export class HttpAddressError extends Error {}
 export function parseHttpAddress(value: string): HttpAddress {
   const s = value.trim();
   if (s.toLowerCase() === 'off') return 'off';
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(s) ?? /^()()(\d{1,5})$/.exec(s);
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(s) ?? /^(?:\[(x)\]|(x))?(\d{1,5})$/.exec(s);
   const port = m ? Number(m[3]) : NaN;
   if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new HttpAddressError(`--http must be HOST:PORT (for example ${DEFAULT_HTTP}), a port, or off; got "${value}"`);
