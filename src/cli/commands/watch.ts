@@ -42,8 +42,8 @@ export function registerWatchCommand(program: Command, run: Runner): void {
     .command('watch')
     .description("watch every sponsor's inbox and process files until SIGINT or SIGTERM")
     .addOption(new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)').hideHelp())
-    .addOption(new Option('--http <addr>', 'serve the console, /healthz and /metrics on HOST:PORT, or off').env('CAS_BDT_HTTP').default(DEFAULT_HTTP))
-    .addOption(new Option('--http-token <token>', 'bearer token the HTTP surface requires (needed for a non-loopback address)').env('CAS_BDT_HTTP_TOKEN'))
+    .addOption(new Option('--http <addr>', `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`))
+    .addOption(new Option('--http-token <token>', 'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)'))
     .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json)').choices(['text', 'json']).default('text'))
     .action(
       run(async (ctx, opts) => {
@@ -55,7 +55,8 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         ]);
         const cfg = ctx.config;
         const leaseMs = opts.leaseMs === undefined ? 30_000 : parseMs(opts.leaseMs, '--lease-ms');
-        const httpAddress = checkedHttp(String(opts.http ?? DEFAULT_HTTP), opts.httpToken as string | undefined);
+        const httpToken = (opts.httpToken as string | undefined) ?? (ctx.io.env.CAS_BDT_HTTP_TOKEN || undefined);
+        const httpAddress = checkedHttp(String(opts.http ?? (ctx.io.env.CAS_BDT_HTTP || DEFAULT_HTTP)), httpToken);
         const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });
 
         log.info(`cas-bdt watch: root ${cfg.rootDir}`);
@@ -144,7 +145,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           if (metrics) {
             metrics.attach(service);
             const { startHttp } = await import('../../http/server.ts');
-            http = await startHttp(httpAddress, { db: store.db, rootDir: cfg.rootDir, live: service, metrics, token: opts.httpToken as string | undefined, log });
+            http = await startHttp(httpAddress, { db: store.db, rootDir: cfg.rootDir, live: service, metrics, token: httpToken, log });
           }
           await stopRequested;
           await http?.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'HTTP server did not close cleanly'));
