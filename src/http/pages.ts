@@ -84,7 +84,7 @@ export async function overviewPage(db: Db, live: LiveState, now: Date): Promise<
   });
   return page(
     'Overview',
-    html`<p>${stats.running} files in progress, ${stats.ready} ready, ${stats.waiting} waiting in the inboxes.</p>
+    html`<p>Inbox files: ${stats.running} in progress, ${stats.ready} ready, ${stats.waiting} waiting.</p>
 <h2>Sponsors</h2>
 ${sponsors.length ? html`<table><thead><tr><th>Licence</th><th>Name</th><th>Status</th><th>Routes</th><th>Folders</th><th>Granted</th><th>Used</th><th>Unused</th><th>Allocation</th></tr></thead><tbody>${sponsorRows}</tbody></table>` : html`<p class="muted">No sponsors yet (add one with <code>cas-bdt sponsor add</code>).</p>`}
 <h2>Last 24 hours</h2>
