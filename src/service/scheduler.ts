@@ -124,6 +124,13 @@ export class Scheduler {
     return { known: this.entries.size, running: this.running, ready, waiting };
   }
 
+  /** How long (ms, scheduler clock) the longest-waiting file not yet running has been unchanged; 0 when none waits. */
+  oldestWaitingMs(): number {
+    let oldest = Infinity;
+    for (const e of this.entries.values()) if (e.phase !== 'running' && e.stableSince < oldest) oldest = e.stableSince;
+    return oldest === Infinity ? 0 : Math.max(0, this.now() - oldest);
+  }
+
   /**
    * Takes no file until `release`: at start-up the whole backlog is listed and settled
    * first, so that the oldest file goes first rather than the first one listed.

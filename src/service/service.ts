@@ -27,7 +27,10 @@ import { handleFile } from './handle-file.ts';
 import { escapeName, inboxFile, type InboxFile } from './inbox-file.ts';
 import { registerInstance, type Instance } from './instance.ts';
 import { reconcileClaims } from './reconcile.ts';
+import { reporting, type FileReport } from './report.ts';
 import { Scheduler } from './scheduler.ts';
+
+export type { FileReport } from './report.ts';
 
 export interface ServiceOptions {
   db: Db;
@@ -59,6 +62,8 @@ export interface ServiceOptions {
   backoffMs?: { initial: number; max: number };
   clock?: () => Date;
   validate?: XsdValidator;
+  /** Told of every file this instance finished (for `/metrics`); never given personal data. */
+  onFileProcessed?: (report: FileReport) => void;
 }
 
 export interface WatchService {
@@ -71,6 +76,8 @@ export interface WatchService {
   scan(): Promise<void>;
   /** Sponsors whose folders are not usable, with the reasons (for `/healthz`). */
   unhealthySponsors(): { licence: string; reasons: string[] }[];
+  /** Age (ms) of the oldest inbox file waiting to be processed; 0 when none waits. */
+  oldestWaitingMs(): number;
   /** The periodic scan, now (SIGHUP); joins one already running instead of overlapping it. */
   rescan(): Promise<void>;
   /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
@@ -146,7 +153,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     now: ctx.monotonic,
     identify: regularFileIdentity,
     classify: classifyFault,
-    run: (c) => handleFile(ctx, c),
+    run: opts.onFileProcessed ? reporting(ctx, opts.onFileProcessed) : (c) => handleFile(ctx, c),
     onFault: (c, err, fault, { retryInMs, failures, strikes }) => {
       lost(err);
       const fields = { sponsor: c.licence, file: inboxName(c.file), fault: fault.kind, err: describeError(err), retryInS: Math.round(retryInMs / 100) / 10 };
@@ -321,6 +328,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     sponsors: () => [...sponsors].sort(),
     stats: () => scheduler.stats(),
     unhealthySponsors: () => ctx.folders.unhealthy(),
+    oldestWaitingMs: () => scheduler.oldestWaitingMs(),
     scan: () => scan(),
     rescan: () => scanLoop.run(),
     stop: async () => {

@@ -11,6 +11,7 @@ import { Option, type Command } from 'commander';
 import type { Store } from '../../db/client.ts';
 import { describeError, sqlState } from '../../errors.ts';
 import type { WatchService } from '../../service/service.ts';
+import { DEFAULT_HTTP, HttpAddressError, isLoopback, parseHttpAddress, type HttpAddress } from '../../http/address.ts';
 import { usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 
@@ -20,11 +21,29 @@ function parseMs(value: unknown, name: string): number {
   return n;
 }
 
+/** `--http` checked before anything starts: a bad address, or a non-loopback one without a token, is a usage error. */
+function checkedHttp(value: string, token: string | undefined): HttpAddress {
+  let address: HttpAddress;
+  try {
+    address = parseHttpAddress(value);
+  } catch (err) {
+    if (err instanceof HttpAddressError) throw usage(err.message);
+    throw err;
+  }
+  if (token !== undefined && token.length < 16) throw usage('--http-token must be at least 16 characters');
+  if (address !== 'off' && !isLoopback(address.host) && !token) {
+    throw usage(`--http ${value} is reachable from other machines: give --http-token (or CAS_BDT_HTTP_TOKEN), and put TLS in front`);
+  }
+  return address;
+}
+
 export function registerWatchCommand(program: Command, run: Runner): void {
   program
     .command('watch')
     .description("watch every sponsor's inbox and process files until SIGINT or SIGTERM")
     .addOption(new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)').hideHelp())
+    .addOption(new Option('--http <addr>', `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`))
+    .addOption(new Option('--http-token <token>', 'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)'))
     .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json)').choices(['text', 'json']).default('text'))
     .action(
       run(async (ctx, opts) => {
@@ -36,11 +55,14 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         ]);
         const cfg = ctx.config;
         const leaseMs = opts.leaseMs === undefined ? 30_000 : parseMs(opts.leaseMs, '--lease-ms');
+        const httpToken = (opts.httpToken as string | undefined) ?? (ctx.io.env.CAS_BDT_HTTP_TOKEN || undefined);
+        const httpAddress = checkedHttp(String(opts.http ?? (ctx.io.env.CAS_BDT_HTTP || DEFAULT_HTTP)), httpToken);
         const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });
 
         log.info(`cas-bdt watch: root ${cfg.rootDir}`);
         // From the start: SIGHUP's default action would end the process.
         let service: WatchService | undefined;
+        let http: { close(): Promise<void> } | undefined;
         const onHangup = () => {
           if (!service) return void log.info('SIGHUP while starting: every inbox is listed once the service is ready');
           log.info('SIGHUP: listing every inbox now');
@@ -101,6 +123,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         process.on('SIGTERM', onSignal);
         process.on('unhandledRejection', onRejection);
         process.on('uncaughtException', onException);
+        const metrics = httpAddress === 'off' ? undefined : (await import('../../http/metrics.ts')).createMetrics();
         try {
           service = await startService({
             db: store.db,
@@ -117,8 +140,15 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, validateTimeoutMs: cfg.validateTimeoutMs },
             leaseMs,
             log,
+            ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
           });
+          if (metrics) {
+            metrics.attach(service);
+            const { startHttp } = await import('../../http/server.ts');
+            http = await startHttp(httpAddress, { db: store.db, rootDir: cfg.rootDir, live: service, metrics, token: httpToken, log });
+          }
           await stopRequested;
+          await http?.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'HTTP server did not close cleanly'));
           await service.stop();
           log.info('stopped');
           return 0;

@@ -1,0 +1,153 @@
+/**
+ * Read-only queries for the operator's HTTP surface (`watch --http`): recent submissions,
+ * CAS search, hourly throughput, a liveness query with a deadline. Nothing here writes.
+ */
+import { and, desc, eq, gte, lt, or, sql } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { cas, submissions } from './schema.ts';
+import type { FileSummary } from './submissions.ts';
+import { rowsOf } from './sql-util.ts';
+
+export interface SubmissionListItem {
+  id: number;
+  sponsorLicenceNumber: string;
+  fileName: string;
+  fileType: string;
+  outcome: string;
+  replay: boolean;
+  receivedAt: Date;
+  processedAt: Date;
+  counts: FileSummary['counts'];
+  errorCodes: string[];
+}
+
+/** Newest first; `before` (a submission id) pages backwards without an offset scan. */
+export async function recentSubmissions(db: Db, opts: { limit: number; before?: number; licence?: string }): Promise<SubmissionListItem[]> {
+  const rows = await db
+    .select({
+      id: submissions.id,
+      sponsorLicenceNumber: submissions.sponsorLicenceNumber,
+      fileName: submissions.fileName,
+      fileType: submissions.fileType,
+      outcome: submissions.outcome,
+      replayOf: submissions.replayOf,
+      receivedAt: submissions.receivedAt,
+      processedAt: submissions.processedAt,
+      summary: submissions.summary,
+    })
+    .from(submissions)
+    .where(and(opts.before !== undefined ? lt(submissions.id, opts.before) : undefined, opts.licence ? eq(submissions.sponsorLicenceNumber, opts.licence) : undefined))
+    .orderBy(desc(submissions.id))
+    .limit(opts.limit);
+  return rows.map((r) => {
+    const s = r.summary as FileSummary;
+    return {
+      id: r.id,
+      sponsorLicenceNumber: r.sponsorLicenceNumber,
+      fileName: r.fileName,
+      fileType: r.fileType,
+      outcome: r.outcome,
+      replay: r.replayOf !== null || s.replay === true,
+      receivedAt: r.receivedAt,
+      processedAt: r.processedAt,
+      counts: s.counts,
+      errorCodes: [...new Set((s.fileErrors ?? []).map((e) => e.code))],
+    };
+  });
+}
+
+/**
+ * The newest submission stored under this sponsor and file name: what the service just
+ * finished (the metrics read its outcome and counts from it, never personal data).
+ */
+export async function latestSubmissionNamed(db: Db, licence: string, fileName: string): Promise<{ fileType: string; outcome: string; summary: FileSummary } | undefined> {
+  const [row] = await db
+    .select({ fileType: submissions.fileType, outcome: submissions.outcome, summary: submissions.summary })
+    .from(submissions)
+    .where(and(eq(submissions.sponsorLicenceNumber, licence), eq(submissions.fileName, fileName)))
+    .orderBy(desc(submissions.id))
+    .limit(1);
+  return row ? { fileType: row.fileType, outcome: row.outcome, summary: row.summary as FileSummary } : undefined;
+}
+
+export interface CasHit {
+  id: number;
+  casNumber: string | null;
+  status: string;
+  sponsorLicenceNumber: string;
+  applicantId: string;
+  familyName: string;
+  givenName: string | null;
+  courseTitle: string;
+}
+
+/** CAS whose number or ApplicantID is `q` exactly (a CAS number is matched in upper case). */
+export async function searchCas(db: Db, q: string, limit = 200): Promise<CasHit[]> {
+  return db
+    .select({
+      id: cas.id,
+      casNumber: cas.casNumber,
+      status: cas.status,
+      sponsorLicenceNumber: cas.sponsorLicenceNumber,
+      applicantId: cas.applicantId,
+      familyName: cas.familyName,
+      givenName: cas.givenName,
+      courseTitle: cas.courseTitle,
+    })
+    .from(cas)
+    .where(or(eq(cas.casNumber, q.toUpperCase()), eq(cas.applicantId, q)))
+    .orderBy(desc(cas.id))
+    .limit(limit);
+}
+
+export interface HourBucket {
+  /** Start of the hour (UTC). */
+  hour: Date;
+  files: number;
+  casAssigned: number;
+}
+
+/** Files processed and CAS assigned per hour, for the 24 hours up to `now` (oldest first, every hour present). */
+export async function hourlyThroughput(db: Db, now: Date, hours = 24): Promise<HourBucket[]> {
+  const end = new Date(now);
+  end.setUTCMinutes(0, 0, 0);
+  const start = new Date(end.getTime() - (hours - 1) * 3_600_000);
+  const files = await rowsOf<{ h: string; n: string | number }>(
+    db,
+    sql`select to_char(date_trunc('hour', processed_at at time zone 'UTC'), 'YYYY-MM-DD"T"HH24') as h, count(*) as n
+        from submissions where processed_at >= ${start.toISOString()}::timestamptz group by 1`,
+  );
+  const assigned = await rowsOf<{ h: string; n: string | number }>(
+    db,
+    sql`select to_char(date_trunc('hour', at at time zone 'UTC'), 'YYYY-MM-DD"T"HH24') as h, count(*) as n
+        from cas_events where to_status = 'ASSIGNED' and at >= ${start.toISOString()}::timestamptz group by 1`,
+  );
+  const key = (d: Date) => d.toISOString().slice(0, 13);
+  const f = new Map(files.map((r) => [r.h, Number(r.n)]));
+  const a = new Map(assigned.map((r) => [r.h, Number(r.n)]));
+  return Array.from({ length: hours }, (_, i) => {
+    const hour = new Date(start.getTime() + i * 3_600_000);
+    return { hour, files: f.get(key(hour)) ?? 0, casAssigned: a.get(key(hour)) ?? 0 };
+  });
+}
+
+/** Submissions received since `since` (for the overview's totals). */
+export async function submissionsSince(db: Db, since: Date): Promise<number> {
+  const [row] = await db.select({ n: sql<string>`count(*)` }).from(submissions).where(gte(submissions.processedAt, since));
+  return Number(row?.n ?? 0);
+}
+
+/** Resolves when the store answers a trivial query, rejects after `timeoutMs`. */
+export async function pingStore(db: Db, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.execute(sql`select 1`),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

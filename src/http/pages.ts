@@ -1,0 +1,198 @@
+/**
+ * The console's pages: server-rendered, read-only, no script. Personal data (names,
+ * ApplicantIDs) is shown here and nowhere else; every value goes through `html`.
+ */
+import type { Db } from '../db/client.ts';
+import { casHistory, findCas } from '../db/cas-query.ts';
+import { hourlyThroughput, recentSubmissions, searchCas, type SubmissionListItem } from '../db/console.ts';
+import { listSponsors, sponsorView } from '../db/sponsors.ts';
+import { getSubmission, type FileSummary } from '../db/submissions.ts';
+import { throughputChart } from './chart.ts';
+import { html, query, raw, type Html } from './html.ts';
+import type { LiveState } from './metrics.ts';
+import { readResult } from './result-view.ts';
+
+const STYLE = raw(`
+body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f4}
+header{background:#1d3b53;color:#fff;padding:.6em 1.2em;display:flex;gap:2em;align-items:baseline;flex-wrap:wrap}
+header a{color:#fff}header strong{font-size:1.15em}
+main{padding:1em 1.2em;max-width:1200px}
+table{border-collapse:collapse;background:#fff;margin:.5em 0 1.5em;width:100%}
+th,td{border:1px solid #d0d0cc;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#ecece8}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.ACCEPTED{color:#1a6b2a;font-weight:600}.REJECTED{color:#a4161a;font-weight:600}
+.bad{color:#a4161a}.ok{color:#1a6b2a}
+.bar{display:inline-block;width:140px;height:.8em;background:#dde3e8;vertical-align:middle;margin-right:.4em}
+.bar span{display:block;height:100%;background:#2f6690}
+.chart svg .files,.key.files{fill:#2f6690;background:#2f6690}.chart svg .cas,.key.cas{fill:#e0a526;background:#e0a526}
+.chart svg .grid{stroke:#ddd}.chart svg .axis{font-size:11px;fill:#555}
+.key{display:inline-block;width:.9em;height:.9em;vertical-align:middle}
+.chart{background:#fff;border:1px solid #d0d0cc;margin:0 0 1.5em;padding:.5em}
+ol.timeline{list-style:none;padding-left:1em;border-left:3px solid #2f6690}
+ol.timeline li{margin:.4em 0 .8em;position:relative}
+ol.timeline li::before{content:"";position:absolute;left:-1.45em;top:.35em;width:.7em;height:.7em;border-radius:50%;background:#2f6690}
+dl.summary{display:grid;grid-template-columns:max-content auto;gap:.2em 1em;background:#fff;padding:.8em;border:1px solid #d0d0cc}
+dl.summary dt{font-weight:600}
+ul.issues{margin:0;padding-left:1.1em}
+form.search input[type=search]{width:22em;padding:.3em}
+.muted{color:#666}
+`);
+
+export function page(title: string, body: Html): string {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · cas-bdt</title><style>${STYLE}</style></head>
+<body><header><strong>cas-bdt</strong><nav><a href="/">Overview</a> · <a href="/submissions">Submissions</a> · <a href="/cas">CAS search</a> · <a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></nav></header>
+<main><h1>${title}</h1>${body}</main></body></html>`.text;
+}
+
+const time = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '');
+
+function countsText(s: SubmissionListItem | FileSummary): string {
+  const c = s.counts;
+  if (!c) return '';
+  const parts = [`${c.records} records`];
+  if (c.assigned) parts.push(`${c.assigned} assigned`);
+  if (c.readyToGo) parts.push(`${c.readyToGo} ready to go`);
+  if (c.workInProgress) parts.push(`${c.workInProgress} work in progress`);
+  if (c.reported) parts.push(`${c.reported} reported`);
+  if (c.rejected) parts.push(`${c.rejected} rejected`);
+  return parts.join(', ');
+}
+
+function submissionsTable(rows: SubmissionListItem[], withSponsor = true): Html {
+  if (!rows.length) return html`<p class="muted">No files received yet.</p>`;
+  return html`<table><thead><tr><th>#</th><th>Processed (UTC)</th>${withSponsor ? html`<th>Sponsor</th>` : ''}<th>File</th><th>Type</th><th>Outcome</th><th>Counts</th><th>Errors</th></tr></thead><tbody>
+${rows.map(
+  (s) => html`<tr><td><a href="/submissions/${s.id}">${s.id}</a></td><td>${time(s.processedAt)}</td>${withSponsor ? html`<td>${s.sponsorLicenceNumber}</td>` : ''}<td><a href="/submissions/${s.id}">${s.fileName}</a>${s.replay ? html` <span class="muted">(replay)</span>` : ''}</td><td>${s.fileType}</td><td class="${s.outcome}">${s.outcome}</td><td>${countsText(s)}</td><td>${s.errorCodes.join(', ')}</td></tr>`,
+)}
+</tbody></table>`;
+}
+
+export async function overviewPage(db: Db, live: LiveState, now: Date): Promise<string> {
+  const [sponsors, recent, hours] = await Promise.all([listSponsors(db), recentSubmissions(db, { limit: 10 }), hourlyThroughput(db, now)]);
+  const unhealthy = new Map(live.unhealthySponsors().map((u) => [u.licence, u.reasons]));
+  const stats = live.stats();
+  const sponsorRows = sponsors.map((row) => {
+    const s = sponsorView(row);
+    const { granted, used, unused } = s.allocation;
+    const pct = granted > 0 ? Math.min(100, Math.round((used / granted) * 100)) : 0;
+    const problems = unhealthy.get(s.licenceNumber);
+    return html`<tr><td><a href="/submissions${query({ sponsor: s.licenceNumber })}">${s.licenceNumber}</a></td><td>${s.name}</td><td>${s.status}</td><td>${s.routes.join(', ')}</td>
+<td>${problems ? html`<span class="bad">unhealthy: ${problems.join('; ')}</span>` : html`<span class="ok">ok</span>`}</td>
+<td class="n">${granted}</td><td class="n">${used}</td><td class="n">${unused}</td><td><span class="bar" title="${used} of ${granted} used"><span style="width:${pct}%"></span></span>${pct}% used</td></tr>`;
+  });
+  return page(
+    'Overview',
+    html`<p>Inbox files: ${stats.running} in progress, ${stats.ready} ready, ${stats.waiting} waiting.</p>
+<h2>Sponsors</h2>
+${sponsors.length ? html`<table><thead><tr><th>Licence</th><th>Name</th><th>Status</th><th>Routes</th><th>Folders</th><th>Granted</th><th>Used</th><th>Unused</th><th>Allocation</th></tr></thead><tbody>${sponsorRows}</tbody></table>` : html`<p class="muted">No sponsors yet (add one with <code>cas-bdt sponsor add</code>).</p>`}
+<h2>Last 24 hours</h2>
+${throughputChart(hours)}
+<h2>Recent submissions</h2>
+${submissionsTable(recent)}
+<p><a href="/submissions">All submissions</a></p>`,
+  );
+}
+
+export const PAGE_SIZE = 50;
+
+export async function submissionsPage(db: Db, opts: { before?: number; licence?: string }): Promise<string> {
+  const rows = await recentSubmissions(db, { limit: PAGE_SIZE + 1, ...opts });
+  const more = rows.length > PAGE_SIZE;
+  const shown = rows.slice(0, PAGE_SIZE);
+  const last = shown.at(-1);
+  return page(
+    opts.licence ? `Submissions of ${opts.licence}` : 'Submissions',
+    html`${submissionsTable(shown, !opts.licence)}
+<p>${opts.before !== undefined ? html`<a href="/submissions${query({ sponsor: opts.licence })}">Newest</a> · ` : ''}${more && last ? html`<a href="/submissions${query({ sponsor: opts.licence, before: last.id })}">Older</a>` : html`<span class="muted">No older submissions.</span>`}</p>`,
+  );
+}
+
+export async function submissionPage(db: Db, id: number): Promise<string | undefined> {
+  const sub = await getSubmission(db, id);
+  if (!sub) return undefined;
+  const summary = sub.summary as FileSummary;
+  const result = readResult(sub.resultXml);
+  const records = result.records;
+  return page(
+    `Submission ${sub.id}`,
+    html`<dl class="summary">
+<dt>File</dt><dd>${sub.fileName}</dd>
+<dt>Sponsor</dt><dd>${sub.sponsorLicenceNumber}</dd>
+<dt>Type</dt><dd>${sub.fileType}</dd>
+<dt>Outcome</dt><dd class="${sub.outcome}">${sub.outcome}${summary.replay ? ' (replay of an earlier identical file)' : ''}</dd>
+<dt>Received</dt><dd>${time(sub.receivedAt)}</dd>
+<dt>Processed</dt><dd>${time(sub.processedAt)}</dd>
+<dt>Counts</dt><dd>${countsText(summary)}</dd>
+<dt>Result file</dt><dd>${sub.resultFile ? sub.resultFile.split('/').pop() : 'not written yet'}</dd>
+<dt>SHA-256</dt><dd><code>${sub.sha256}</code></dd>
+${result.payment ? html`<dt>Payment</dt><dd>${result.payment.reference}: ${result.payment.casCount} CAS, ${result.payment.amount} ${result.payment.currency}</dd>` : ''}
+</dl>
+${
+  result.fileErrors.length
+    ? html`<h2>File errors</h2><table><thead><tr><th>Code</th><th>Line</th><th>Column</th><th>Message</th></tr></thead><tbody>
+${result.fileErrors.map((e) => html`<tr><td>${e.code}</td><td class="n">${e.line ?? ''}</td><td class="n">${e.column ?? ''}</td><td>${e.message}</td></tr>`)}</tbody></table>`
+    : ''
+}
+${
+  records.length
+    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${sub.fileType === 'GRADUATE_REPORT' ? 'CAS reported' : 'ApplicantID'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
+${records.map(
+  (r) => html`<tr><td class="n">${r.index}</td><td>${r.applicantId ?? r.casNumber ?? ''}</td><td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td><td>${r.status ?? ''}</td>
+<td>${r.casNumber ? html`<a href="/cas${query({ q: r.casNumber })}">${r.casNumber}</a>` : ''}</td><td>${r.expiryDate ?? ''}</td>
+<td>${r.issues.length ? html`<ul class="issues">${r.issues.map((i) => html`<li><strong>${i.severity} ${i.code}</strong>${i.field ? html` <code>${i.field}</code>` : ''}: ${i.message}</li>`)}</ul>` : ''}</td></tr>`,
+)}</tbody></table>`
+    : ''
+}
+<p><a href="/submissions${query({ sponsor: sub.sponsorLicenceNumber })}">Other submissions of ${sub.sponsorLicenceNumber}</a></p>`,
+  );
+}
+
+export async function casSearchPage(db: Db, q: string): Promise<string> {
+  const term = q.trim();
+  const hits = term ? await searchCas(db, term) : [];
+  return page(
+    'CAS search',
+    html`<form class="search" method="get" action="/cas"><label for="q">CAS number or ApplicantID</label>
+<input type="search" id="q" name="q" value="${term}" maxlength="100" autofocus> <button type="submit">Search</button></form>
+${
+  term
+    ? hits.length
+      ? html`<p>${hits.length} CAS found for <strong>${term}</strong>.</p><table><thead><tr><th>CAS number</th><th>Status</th><th>Sponsor</th><th>ApplicantID</th><th>Name</th><th>Course</th></tr></thead><tbody>
+${hits.map((c) => html`<tr><td><a href="/cas/${c.id}">${c.casNumber ?? '(not assigned)'}</a></td><td>${c.status}</td><td>${c.sponsorLicenceNumber}</td><td>${c.applicantId}</td><td>${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}</td><td>${c.courseTitle}</td></tr>`)}</tbody></table>`
+      : html`<p>No CAS found for <strong>${term}</strong>.</p>`
+    : ''
+}`,
+  );
+}
+
+export async function casPage(db: Db, id: number): Promise<string | undefined> {
+  const c = await findCas(db, { id });
+  if (!c) return undefined;
+  const history = await casHistory(db, id);
+  return page(
+    c.casNumber ? `CAS ${c.casNumber}` : `CAS (id ${c.id}, not assigned)`,
+    html`<dl class="summary">
+<dt>Status</dt><dd>${c.status}</dd>
+<dt>Sponsor</dt><dd>${c.sponsorLicenceNumber}</dd><dt>Route</dt><dd>${c.route}</dd>
+<dt>ApplicantID</dt><dd>${c.applicantId}</dd>
+<dt>Name</dt><dd>${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}</dd>
+<dt>Nationality</dt><dd>${c.nationality}</dd>
+<dt>Course</dt><dd>${c.courseTitle}${c.courseId ? ` (${c.courseId})` : ''}, ${c.courseStartDate} to ${c.expectedCourseEndDate}</dd>
+<dt>Batch</dt><dd>${c.batch}</dd>
+${c.assignedAt ? html`<dt>Assigned</dt><dd>${time(c.assignedAt)}</dd>` : ''}
+${c.expiresAt ? html`<dt>Expires</dt><dd>${c.expiresAt}</dd>` : ''}
+${c.usedAt ? html`<dt>Used</dt><dd>${c.usedAt}</dd>` : ''}
+${c.graduatedAt ? html`<dt>Graduated</dt><dd>${c.graduatedAt}</dd>` : ''}
+</dl>
+<h2>History</h2>
+<ol class="timeline">${history.map((e) => html`<li><time datetime="${e.at}">${time(e.at)}</time>: <strong>${e.from ?? 'new'} → ${e.to}</strong><br><span class="muted">${reasonText(e.reason)}</span></li>`)}</ol>`,
+  );
+}
+
+/** `... submission 12` links to the submission; anything else is shown as it is. */
+function reasonText(reason: string): Html | string {
+  const m = /^(.*)submission (\d+)$/.exec(reason);
+  return m ? html`${m[1]}<a href="/submissions/${m[2]}">submission ${m[2]}</a>` : reason;
+}

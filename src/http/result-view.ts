@@ -1,0 +1,78 @@
+/** A stored result XML read back for the console: file errors, and each record with its issues. */
+import { XMLParser } from 'fast-xml-parser';
+
+export interface ResultIssue {
+  severity: string;
+  code: string;
+  field?: string;
+  message: string;
+}
+
+export interface ResultRecord {
+  index: number;
+  applicantId?: string;
+  casNumber?: string;
+  outcome: string;
+  status?: string;
+  expiryDate?: string;
+  issues: ResultIssue[];
+}
+
+export interface ResultView {
+  fileErrors: { code: string; line?: number; column?: number; message: string }[];
+  payment?: { reference: string; casCount: number; amount: string; currency: string };
+  records: ResultRecord[];
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  textNodeName: '#text',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: false,
+  isArray: (name) => name === 'Record' || name === 'Issue' || name === 'Error',
+});
+
+type Node = Record<string, unknown>;
+const text = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'object' ? String((v as Node)['#text'] ?? '') : String(v));
+const attr = (n: Node, name: string): string | undefined => {
+  const v = n[`@${name}`];
+  return v === undefined ? undefined : String(v);
+};
+const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+
+export function readResult(xml: string): ResultView {
+  const doc = parser.parse(xml) as Node;
+  const root = (doc.BulkResult ?? {}) as Node;
+  const errors = (((root.FileErrors ?? {}) as Node).Error ?? []) as Node[];
+  const records = (((root.Records ?? {}) as Node).Record ?? []) as Node[];
+  const pay = root.Payment as Node | undefined;
+  return {
+    fileErrors: errors.map((e) => {
+      const line = num(attr(e, 'line'));
+      const column = num(attr(e, 'column'));
+      return { code: attr(e, 'code') ?? '', message: text(e), ...(line !== undefined ? { line } : {}), ...(column !== undefined ? { column } : {}) };
+    }),
+    ...(pay ? { payment: { reference: attr(pay, 'reference') ?? '', casCount: Number(attr(pay, 'casCount') ?? 0), amount: attr(pay, 'amount') ?? '', currency: attr(pay, 'currency') ?? '' } } : {}),
+    records: records.map((r) => {
+      const o: ResultRecord = {
+        index: Number(attr(r, 'index') ?? 0),
+        outcome: text(r.Outcome),
+        issues: ((r.Issue ?? []) as Node[]).map((i) => {
+          const field = attr(i, 'field');
+          return { severity: attr(i, 'severity') ?? '', code: attr(i, 'code') ?? '', message: text(i), ...(field ? { field } : {}) };
+        }),
+      };
+      const applicantId = attr(r, 'applicantId');
+      const casNumber = text(r.CASNumber) || attr(r, 'casNumber');
+      if (applicantId !== undefined) o.applicantId = applicantId;
+      if (casNumber) o.casNumber = casNumber;
+      if (r.Status !== undefined) o.status = text(r.Status);
+      if (r.ExpiryDate !== undefined) o.expiryDate = text(r.ExpiryDate);
+      return o;
+    }),
+  };
+}
