@@ -6,9 +6,8 @@
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SOCKET_PORT, socketPath } from '../../src/db/client.ts';
+import { socketPath } from '../../src/db/client.ts';
 import { runCli } from '../helpers/cli.ts';
 import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -61,38 +60,32 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('watch on the embedded store', 
     expect(await second.exited).toBe(1);
     expect(second.stderr()).toMatch(/another cas-bdt watch is already serving the embedded store/);
 
-    // Commands run while a large file is being processed, several at once.
-    writeFileSync(path.join(root, 'EMBED0001', 'inbox', 'large.xml'), upload('EMBED0001', 'E1L', 1500));
-    const observer = postgres({ host: data, port: SOCKET_PORT, user: 'postgres', database: 'template1', max: 1, prepare: false, onnotice: () => {} });
-    try {
-      await waitFor(async () => (await observer`select count(*)::int as n from file_claims where state = 'claimed'`)[0]!.n > 0, {
-        timeoutMs: 60_000,
-        intervalMs: 10,
-        what: 'large file in progress',
-      });
-      const busy = await Promise.all([cli('sponsor', 'list', '--json'), cli('submissions', '--json'), cli('cas', 'list', '--sponsor', 'EMBED0002', '--json'), cli('sponsor', 'show', 'EMBED0001', '--json')]);
-      for (const r of busy) expect(r.code, r.stderr).toBe(0);
-      expect(busy[0]!.json<unknown[]>()).toHaveLength(2);
-      // SIGTERM while it is in progress: the file is finished, then the service exits 0.
-      const stillClaimed = (await observer`select count(*)::int as n from file_claims where state <> 'done'`)[0]!.n;
-      service.kill('SIGTERM');
-      expect(await service.exited, service.stderr()).toBe(0);
-      expect(stillClaimed).toBeGreaterThan(0);
-    } finally {
-      await observer.end({ timeout: 1 }).catch(() => {});
-    }
-    expect(service.stderr()).toMatch(/processed sponsor=EMBED0001 file=large.xml outcome=ACCEPTED submission=\d+ records=1500/);
+    // Commands run while a backlog is being processed, several at once.
+    const inbox1 = path.join(root, 'EMBED0001', 'inbox');
+    const outbox1 = path.join(root, 'EMBED0001', 'outbox');
+    const bulk = Array.from({ length: 16 }, (_, i) => `bulk-${String(i).padStart(2, '0')}.xml`);
+    for (const [i, name] of bulk.entries()) writeFileSync(path.join(inbox1, name), upload('EMBED0001', `E1B${i}`, 500));
+    // Under way: a first result is out and files are still waiting.
+    await waitFor(() => ls(outbox1).length >= 1, { timeoutMs: 120_000, what: 'the backlog under way' });
+    const busy = await Promise.all([cli('sponsor', 'list', '--json'), cli('submissions', '--json'), cli('cas', 'list', '--sponsor', 'EMBED0002', '--json'), cli('sponsor', 'show', 'EMBED0001', '--json')]);
+    for (const r of busy) expect(r.code, r.stderr).toBe(0);
+    expect(busy[0]!.json<unknown[]>()).toHaveLength(2);
+    // SIGTERM with work in progress: what was taken is finished, then the service exits 0.
+    service.kill('SIGTERM');
+    expect(await service.exited, service.stderr()).toBe(0);
     expect(service.stderr()).toMatch(/INFO\s+stopped/);
-    expect(ls(path.join(root, 'EMBED0001', 'inbox'))).toEqual([]);
-    expect(ls(path.join(root, 'EMBED0001', 'outbox'))).toEqual(['large.result.xml']);
     expect(existsSync(socketPath(data))).toBe(false);
+    const results = ls(outbox1);
+    const waiting = ls(inbox1);
+    // Every file is either finished (result and archive) or untouched in the inbox: none is left half-way.
+    expect(results.length + waiting.length).toBe(bulk.length);
+    expect(ls(path.join(root, 'EMBED0001', 'archive'))).toHaveLength(results.length);
 
-    // The store is free again: commands open it directly.
+    // The store is free again: commands open it directly, and no claim is left unfinished.
     const after = await cli('submissions', '--json');
     expect(after.code, after.stderr).toBe(0);
-    expect(after.json<{ file: string; outcome: string }[]>().map((s) => [s.file, s.outcome]).sort()).toEqual([
-      ['first.xml', 'ACCEPTED'],
-      ['large.xml', 'ACCEPTED'],
-    ]);
+    expect(after.json<{ file: string; outcome: string }[]>().map((s) => [s.file, s.outcome]).sort()).toEqual(
+      [['first.xml', 'ACCEPTED'], ...results.map((r) => [r.replace('.result.xml', '.xml'), 'ACCEPTED'])].sort(),
+    );
   }, 300_000);
 });
