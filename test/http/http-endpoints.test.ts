@@ -59,9 +59,10 @@ describe.each(STORE_KINDS)('HTTP surface on %s', (kind) => {
     const series = await waitFor(
       async () => {
         const m = parseMetrics((await s.get('/metrics')).body);
-        return (m.get('cas_bdt_file_processing_seconds_count') ?? 0) >= 2 ? m : undefined;
+        // The inbox the previous test removed and restored is healthy again at the service's next look.
+        return (m.get('cas_bdt_file_processing_seconds_count') ?? 0) >= 2 && m.get('cas_bdt_sponsors_unhealthy') === 0 ? m : undefined;
       },
-      { what: 'both files in the metrics', timeoutMs: 20_000 },
+      { what: 'both files in the metrics and every sponsor healthy', timeoutMs: 30_000 },
     );
     expect(series.get('cas_bdt_files_processed_total{file_type="UPLOAD_GENERAL",outcome="ACCEPTED"}')).toBe(1);
     expect([...series].filter(([k]) => k.startsWith('cas_bdt_files_processed_total') && k.includes('REJECTED')).map(([, v]) => v)).toEqual([1]);
