@@ -6,7 +6,7 @@ import type { FileError, FileType, Route } from '../domain/types.ts';
 import { decodeXml } from '../xml/decode.ts';
 import { parseRecordXml } from '../xml/record-reader.ts';
 import { scanDocument, type ScannedDocument } from '../xml/safety.ts';
-import { lineColumnAt, type ElementSpan, type RootInfo } from '../xml/scan.ts';
+import { lineColumnAt, position, type ElementSpan, type RootInfo } from '../xml/scan.ts';
 import { startXsdEngine, validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
 import { timed } from './timings.ts';
 
@@ -160,9 +160,6 @@ function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>): FileE
   }
 }
 
-function position(v: { line?: number; column?: number }): { line?: number; column?: number } {
-  return { ...(v.line !== undefined ? { line: v.line } : {}), ...(v.column !== undefined ? { column: v.column } : {}) };
-}
 
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
 export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Promise<Inspection> {

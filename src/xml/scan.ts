@@ -28,3 +28,8 @@ export function lineColumnAt(text: string, offset: number): { line: number; colu
   }
   return { line, column: offset - lineStart + 1 };
 }
+
+/** The line and column a message has, without undefined fields (results omit what is unknown). */
+export function position(v: { line?: number; column?: number }): { line?: number; column?: number } {
+  return { ...(v.line !== undefined ? { line: v.line } : {}), ...(v.column !== undefined ? { column: v.column } : {}) };
+}

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeXml } from './decode.ts';
 import { scanDocument, type ScannedDocument } from './safety.ts';
+import { position } from './scan.ts';
 import { EngineLimit, EnginePool, loadSchemas } from './xsd-pool.ts';
 import type { EngineDetail } from './xsd-protocol.ts';
 
@@ -276,6 +277,3 @@ export async function validateXsd(input: { file: string } | { bytes: Buffer }, s
   }
 }
 
-function position(e: { line?: number; column?: number }): { line?: number; column?: number } {
-  return { ...(e.line !== undefined ? { line: e.line } : {}), ...(e.column !== undefined ? { column: e.column } : {}) };
-}
