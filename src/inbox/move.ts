@@ -5,7 +5,7 @@
  * (dev/ino), and only then is its inbox name removed. Inputs are never deleted. On a
  * file system without hard links the input is copied to an exclusively created name.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -47,12 +47,19 @@ export async function freeDestination(dir: string, name: string, now: Date): Pro
 }
 
 /**
- * Removes the inbox name `from` of the file `moved`, and nothing else: the name is first
- * renamed aside (atomic, so exactly one file is taken), and what was taken is compared;
- * a file swapped in meanwhile is put back under its name, never deleted.
+ * The hidden name in the inbox under which the input bound for `to` is taken aside: one
+ * per destination, so that a restart after a crash finds it from the recorded move.
  */
-async function removeInboxName(from: string, moved: Inode): Promise<void> {
-  const aside = path.join(path.dirname(from), `.${process.pid}.${randomBytes(6).toString('hex')}.moving`);
+export const asideName = (from: string, to: string) =>
+  path.join(path.dirname(from), `.cas-bdt.${createHash('sha256').update(to).digest('hex').slice(0, 20)}.moving`);
+
+/**
+ * Removes the inbox name `from` of the file `moved` (bound for `to`), and nothing else:
+ * the name is first renamed aside (atomic, so exactly one file is taken), and what was
+ * taken is compared; a file swapped in meanwhile is put back under its name, never deleted.
+ */
+async function removeInboxName(from: string, moved: Inode, to: string): Promise<void> {
+  const aside = asideName(from, to);
   try {
     await rename(from, aside);
   } catch (err) {
@@ -65,6 +72,11 @@ async function removeInboxName(from: string, moved: Inode): Promise<void> {
     await unlink(aside);
     return;
   }
+  await putBack(aside, from);
+}
+
+/** Puts a file taken aside by mistake back under its inbox name, never replacing one there. */
+async function putBack(aside: string, from: string): Promise<void> {
   try {
     await link(aside, from);
     await unlink(aside);
@@ -134,7 +146,7 @@ export async function moveByCopy(from: string, to: string, expected: Inode | und
   }
   await undoIfElsewhere(to, realTo);
   await fsyncDir(path.dirname(to));
-  await removeInboxName(from, st);
+  await removeInboxName(from, st, to);
   return 'moved';
 }
 
@@ -160,19 +172,52 @@ export async function moveNoClobber(from: string, to: string, expected?: Inode, 
   }
   await restrictMode(to);
   await fsyncDir(path.dirname(to));
-  await removeInboxName(from, st);
+  await removeInboxName(from, st, to);
   await fsyncDir(path.dirname(from));
   return 'moved';
 }
 
+/** Do two regular files hold the same bytes? (After a move by copy, the two are different inodes.) */
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const open1 = (f: string) => open(f, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  const [ha, hb] = await Promise.all([open1(a), open1(b)]);
+  try {
+    if (!ha || !hb) return false;
+    const [sa, sb] = await Promise.all([ha.stat(), hb.stat()]);
+    if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
+    const digest = async (h: FileHandle) => {
+      const hash = createHash('sha256');
+      const buf = Buffer.alloc(1 << 20);
+      for (let pos = 0; ; ) {
+        const { bytesRead } = await h.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) return hash.digest('hex');
+        hash.update(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+    };
+    return (await digest(ha)) === (await digest(hb));
+  } finally {
+    await Promise.all([ha?.close(), hb?.close()]);
+  }
+}
+
 /**
- * After a crash between the link and the removal of the inbox name, the input has both
- * names: removes the inbox one if it is the file at `movedTo`. Anything else there is a
- * new drop and stays.
+ * After a crash during the removal of the inbox name, the input may still have that name
+ * or the hidden one it was taken aside under: removes it if it is the file at `movedTo`
+ * (the same inode, or the same bytes after a move by copy). A file taken aside that is
+ * not the moved one goes back to its inbox name; anything else there is a new drop and stays.
  */
 export async function completeMove(from: string, movedTo: string): Promise<void> {
-  const [a, b] = await Promise.all([lstat(from).catch(() => undefined), lstat(movedTo).catch(() => undefined)]);
-  if (a && b && a.isFile() && sameInode(a, b)) await removeInboxName(from, b);
+  const b = await lstat(movedTo).catch(() => undefined);
+  if (!b) return;
+  const aside = asideName(from, movedTo);
+  const c = await lstat(aside).catch(() => undefined);
+  if (c?.isFile()) {
+    if (sameInode(c, b) || (await sameContent(aside, movedTo))) await unlink(aside);
+    else await putBack(aside, from);
+  }
+  const a = await lstat(from).catch(() => undefined);
+  if (a && a.isFile() && sameInode(a, b)) await removeInboxName(from, b, movedTo);
 }
 
 export async function exists(file: string): Promise<boolean> {

@@ -6,7 +6,7 @@
 import { linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeMove, moveByCopy, moveNoClobber } from '../../src/inbox/move.ts';
+import { asideName, completeMove, moveByCopy, moveNoClobber } from '../../src/inbox/move.ts';
 import { tempDir } from '../helpers/stores.ts';
 import { canMountTinyFs, mountTinyFs, unmountTinyFs } from '../helpers/tiny-fs.ts';
 
@@ -99,6 +99,35 @@ describe('moveNoClobber', () => {
     writeFileSync(file, 'new drop');
     await completeMove(file, path.join(archive, 'stamp_a.xml'));
     expect(readFileSync(file, 'utf8')).toBe('new drop');
+  });
+
+  it('a move interrupted while its inbox name was taken aside leaves no hidden file behind', async () => {
+    const { inbox, archive } = folders();
+    const file = path.join(inbox, 'a.xml');
+    const to = path.join(archive, 'stamp_a.xml');
+    writeFileSync(file, 'content');
+    linkSync(file, to);
+    // The crash came between the rename aside and its unlink.
+    renameSync(file, asideName(file, to));
+    await completeMove(file, to);
+    expect(ls(inbox)).toEqual([]);
+    expect(readFileSync(to, 'utf8')).toBe('content');
+  });
+
+  it('after a move by copy, the copy left aside is removed only when it holds the same bytes', async () => {
+    const { inbox, archive } = folders();
+    const file = path.join(inbox, 'a.xml');
+    const to = path.join(archive, 'stamp_a.xml');
+    writeFileSync(to, 'content');
+    writeFileSync(asideName(file, to), 'content');
+    await completeMove(file, to);
+    expect(ls(inbox)).toEqual([]);
+
+    // A different file taken aside (swapped in during the move) goes back under its name.
+    writeFileSync(asideName(file, to), 'swapped in');
+    await completeMove(file, to);
+    expect(ls(inbox)).toEqual(['a.xml']);
+    expect(readFileSync(file, 'utf8')).toBe('swapped in');
   });
 });
 
