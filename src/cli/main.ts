@@ -7,6 +7,7 @@ import { escapeControls } from '../escape.ts';
 import { describeError } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerProcessCommands } from './commands/process.ts';
 import { registerSponsorCommands } from './commands/sponsor.ts';
@@ -67,6 +68,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerProcessCommands(program, run);
   registerCasCommands(program, run);
   registerLifecycleCommands(program, run);
+  registerFeeCommands(program, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { findAccepted, findAcceptedUploadByFileId, insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
+import { findAccepted, findAcceptedByFileId, insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
 import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
 import type { AssignSettings } from '../db/assign.ts';
 import { zeroCounts, type SubmissionResult } from '../domain/result.ts';
@@ -13,6 +13,7 @@ import { asReplay, renderResult } from '../xml/result-xml.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
+import { storeFeeUpdate } from './store-update.ts';
 import { storeUpload } from './store-upload.ts';
 import { timed } from './timings.ts';
 
@@ -270,7 +271,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     // won); sent together, for one round trip. The id taken serves every outcome.
     const [again, sameId, submissionId] = await Promise.all([
       findAccepted(tx, licence, file.sha256),
-      inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined ? findAcceptedUploadByFileId(tx, licence, fileId) : undefined,
+      inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined ? findAcceptedByFileId(tx, licence, inspected.fileType, fileId) : undefined,
       nextSubmissionId(tx),
     ]);
     if (again) return storeReplay(tx, deps, file, again, clock(), submissionId);
@@ -281,7 +282,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
         [
           {
             code: 'E_DUPLICATE_FILE_ID',
-            message: `BulkUploadFileId "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
+            message: `${inspected.fileType === 'UPDATE_FEES' ? 'BulkUpdateFileId' : 'BulkUploadFileId'} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
           },
         ],
         submissionId,
@@ -289,10 +290,13 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     }
     const now = clock();
     const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
+    const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
     const stored =
       inspected.fileType === 'GRADUATE_REPORT'
-        ? await storeGraduateReport(tx, inspected, { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress })
-        : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
+        ? await storeGraduateReport(tx, inspected, byNumber)
+        : inspected.fileType === 'UPDATE_FEES'
+          ? await storeFeeUpdate(tx, inspected, byNumber)
+          : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
     // Nothing is committed unless the whole file validated.
     const verdict = await inspected.schema;
     if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);

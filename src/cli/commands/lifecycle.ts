@@ -26,7 +26,7 @@ function parseDate(value: unknown, flag: string): string {
 }
 
 /** A refused operation exits 3, an unknown reference 4 (cli.md). */
-function settled<T>(o: Outcome<T>, what: string): T {
+export function settled<T>(o: Outcome<T>, what: string): T {
   if (o.kind === 'not-found') throw notFound(o.what ?? what);
   if (o.kind === 'refused') throw new CliError(o.message, 3);
   return o;

@@ -1,0 +1,46 @@
+/**
+ * Fee update files, inside the file's transaction: each CASUpdate is judged on its own
+ * against the sponsor's CAS (locked for the transaction) and, when accepted and not equal
+ * to the current fees, sets them with a FEES_UPDATED event. Records naming the same CAS
+ * apply in file order.
+ */
+import type { Db } from '../db/client.ts';
+import { lockSponsorCasByNumbers, writeFees, type FeeWrite } from '../db/fees.ts';
+import { judgeFeeUpdate } from '../domain/fees.ts';
+import { countRecord, zeroCounts, type RecordResult } from '../domain/result.ts';
+import { hasErrors } from '../domain/rules.ts';
+import { parseRecordXml, readFeeUpdateRecord } from '../xml/record-reader.ts';
+import type { Inspected } from './inspect.ts';
+import type { Stored } from './store-upload.ts';
+
+export async function storeFeeUpdate(
+  tx: Db,
+  file: Inspected,
+  opts: { licence: string; submissionId: number; now: Date; onProgress?: ((fraction: number) => void) | undefined },
+): Promise<Stored> {
+  const updates = [];
+  let index = 0;
+  for (const span of file.children) {
+    if (span.local !== 'CASUpdate') continue;
+    updates.push(readFeeUpdateRecord(parseRecordXml(file.text.slice(span.start, span.end)), ++index));
+  }
+  const found = await lockSponsorCasByNumbers(tx, opts.licence, updates.map((u) => u.casNumber));
+  const writes: FeeWrite[] = [];
+  const records: RecordResult[] = updates.map((u) => {
+    const target = found.get(u.casNumber);
+    const judged = judgeFeeUpdate(u.casNumber, u.change, target);
+    const base = { index: u.index, reportedCasNumber: u.casNumber, issues: judged.issues };
+    if (hasErrors(judged.issues)) return { ...base, outcome: 'REJECTED' };
+    if (target && judged.fees) {
+      writes.push({ id: target.id, status: target.status, before: target.fees, after: judged.fees });
+      // A later record for the same CAS is judged on these fees.
+      target.fees = judged.fees;
+    }
+    return { ...base, outcome: 'UPDATED' };
+  });
+  if (writes.length) await writeFees(tx, writes, { now: opts.now, reason: `fee update by submission ${opts.submissionId}`, submissionId: opts.submissionId });
+  const counts = { ...zeroCounts(), updated: 0 };
+  for (const r of records) countRecord(counts, r);
+  opts.onProgress?.(1);
+  return { counts, records };
+}
