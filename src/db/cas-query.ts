@@ -1,6 +1,6 @@
 /** Reading CAS for `cas show`, `cas list` and the export. */
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
-import { currentFees, feesFromJson, pounds, type Fees } from '../domain/fees.ts';
+import { currentFees, feesFromJson, inPounds, type FeesInPounds } from '../domain/fees.ts';
 import type { CasStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { batches, cas, casEvents } from './schema.ts';
@@ -28,22 +28,7 @@ export interface CasView {
   fees: FeesView;
 }
 
-/** Fees as shown: pounds with two decimals, keyed by the BDT element names. */
-export interface FeesView {
-  courseFeesForFirstYearOnly: string | null;
-  courseFeesPaidToDate: string | null;
-  accommodationFeesPaidToDate: string | null;
-  boardingFeesPaidToDate: string | null;
-}
-
-export function feesView(f: Fees): FeesView {
-  return {
-    courseFeesForFirstYearOnly: pounds(f.course),
-    courseFeesPaidToDate: pounds(f.coursePaid),
-    accommodationFeesPaidToDate: pounds(f.accommodationPaid),
-    boardingFeesPaidToDate: pounds(f.boardingPaid),
-  };
-}
+export type FeesView = FeesInPounds;
 
 export type CasEventKind = 'STATUS_CHANGED' | 'FEES_UPDATED' | 'NOTE';
 
@@ -91,7 +76,7 @@ function selectRows(db: Db, where: SQL | undefined) {
 function view({ expiresOn, usedOn, graduatedOn, assignedAt, feesUpdated, feesUploaded, ...r }: Row): CasView {
   return {
     ...r,
-    fees: feesView(currentFees(feesUpdated, { FinancialAndAccommodationDetails: feesUploaded })),
+    fees: inPounds(currentFees(feesUpdated, { FinancialAndAccommodationDetails: feesUploaded })),
     status: r.status as CasStatus,
     route: r.route as Route,
     assignedAt: assignedAt ? assignedAt.toISOString() : null,
@@ -118,7 +103,7 @@ export async function casHistory(db: Db, id: number): Promise<CasHistoryEntry[]>
     if (e.kind === 'FEES_UPDATED') {
       const before = feesFromJson(d.before);
       const after = feesFromJson(d.after);
-      if (before && after) entry.fees = { before: feesView(before), after: feesView(after) };
+      if (before && after) entry.fees = { before: inPounds(before), after: inPounds(after) };
     }
     if (e.kind === 'NOTE' && typeof d.text === 'string') entry.note = d.text;
     return entry;

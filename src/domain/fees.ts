@@ -28,11 +28,11 @@ export const FEE_ELEMENTS: Readonly<Record<FeeKey, string>> = Object.freeze({
 export const FEE_KEYS: readonly FeeKey[] = Object.freeze(['course', 'coursePaid', 'accommodationPaid', 'boardingPaid']);
 const PAID_KEYS: readonly FeeKey[] = Object.freeze(['coursePaid', 'accommodationPaid', 'boardingPaid']);
 
-const LABEL: Readonly<Record<FeeKey, string>> = Object.freeze({
-  course: 'course fees (first year)',
-  coursePaid: 'course fees paid',
-  accommodationPaid: 'accommodation fees paid',
-  boardingPaid: 'boarding fees paid',
+const LABEL: Readonly<Record<keyof FeesInPounds, string>> = Object.freeze({
+  courseFeesForFirstYearOnly: 'course fees (first year)',
+  courseFeesPaidToDate: 'course fees paid',
+  accommodationFeesPaidToDate: 'accommodation fees paid',
+  boardingFeesPaidToDate: 'boarding fees paid',
 });
 
 /** PoundsSterlingType: below this many pence (1,000,000,000 GBP). */
@@ -105,10 +105,42 @@ export function applyFees(current: Fees, change: FeeChange): Fees {
   return out;
 }
 
+/** Fees as shown (JSON, result pages): pounds with two decimals, keyed by the BDT element names. */
+export interface FeesInPounds {
+  courseFeesForFirstYearOnly: string | null;
+  courseFeesPaidToDate: string | null;
+  accommodationFeesPaidToDate: string | null;
+  boardingFeesPaidToDate: string | null;
+}
+
+const SHOWN: Readonly<Record<FeeKey, keyof FeesInPounds>> = Object.freeze({
+  course: 'courseFeesForFirstYearOnly',
+  coursePaid: 'courseFeesPaidToDate',
+  accommodationPaid: 'accommodationFeesPaidToDate',
+  boardingPaid: 'boardingFeesPaidToDate',
+});
+
+export function inPounds(f: Fees): FeesInPounds {
+  return {
+    courseFeesForFirstYearOnly: pounds(f.course),
+    courseFeesPaidToDate: pounds(f.coursePaid),
+    accommodationFeesPaidToDate: pounds(f.accommodationPaid),
+    boardingFeesPaidToDate: pounds(f.boardingPaid),
+  };
+}
+
 /** "course fees paid 5000.00 -> 7000.00; boarding fees paid (none) -> 0.00": the amounts that changed. */
-export function describeFeeChange(before: Fees, after: Fees): string {
-  const parts = FEE_KEYS.filter((k) => before[k] !== after[k]).map((k) => `${LABEL[k]} ${pounds(before[k]) ?? '(none)'} -> ${pounds(after[k]) ?? '(none)'}`);
+export function describeFeeChange(before: FeesInPounds, after: FeesInPounds): string {
+  const parts = FEE_KEYS.map((k) => SHOWN[k])
+    .filter((k) => before[k] !== after[k])
+    .map((k) => `${LABEL[k]} ${before[k] ?? '(none)'} -> ${after[k] ?? '(none)'}`);
   return parts.length ? parts.join('; ') : 'no change';
+}
+
+/** One line of the current fees, for people. */
+export function describeFees(f: FeesInPounds): string {
+  const given = (s: string | null) => s ?? '(not given)';
+  return `course ${given(f.courseFeesForFirstYearOnly)} (first year); paid: course ${given(f.courseFeesPaidToDate)}, accommodation ${given(f.accommodationFeesPaidToDate)}, boarding ${given(f.boardingFeesPaidToDate)}`;
 }
 
 /** Only a live assigned CAS takes fee updates and notes. */

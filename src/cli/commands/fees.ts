@@ -1,34 +1,20 @@
 /** `cas-bdt cas fees|note`: fees paid and sponsor notes on an ASSIGNED or USED CAS, and how `cas show` prints them. */
 import { Option, type Command } from 'commander';
 import type { CasHistoryEntry, FeesView } from '../../db/cas-query.ts';
-import { describeFeeChange, parsePounds, type Fees } from '../../domain/fees.ts';
+import { describeFeeChange, describeFees, inPounds } from '../../domain/fees.ts';
 import { usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { parseCasNumber, parseGbp } from '../parse.ts';
 import { human } from './cas.ts';
 import { settled } from './lifecycle.ts';
 
-const amount = (v: string | null) => (v === null ? null : (parsePounds(v) ?? null));
-
-function feesOf(v: FeesView): Fees {
-  return {
-    course: amount(v.courseFeesForFirstYearOnly),
-    coursePaid: amount(v.courseFeesPaidToDate),
-    accommodationPaid: amount(v.accommodationFeesPaidToDate),
-    boardingPaid: amount(v.boardingFeesPaidToDate),
-  };
-}
-
 /** The `cas show` line of the current fees. */
-export function feesLine(v: FeesView): string {
-  const given = (s: string | null) => s ?? '(not given)';
-  return `Fees (GBP):   course ${given(v.courseFeesForFirstYearOnly)} (first year), paid: course ${given(v.courseFeesPaidToDate)}, accommodation ${given(v.accommodationFeesPaidToDate)}, boarding ${given(v.boardingFeesPaidToDate)}`;
-}
+export const feesLine = (v: FeesView) => `Fees (GBP):   ${describeFees(v)}`;
 
 /** One history entry as `cas show` prints it: status changes, fee updates with their amounts, notes with their text. */
 export function historyLines(h: CasHistoryEntry): string[] {
   if (h.event === 'FEES_UPDATED') {
-    const change = h.fees ? describeFeeChange(feesOf(h.fees.before), feesOf(h.fees.after)) : 'fees updated';
+    const change = h.fees ? describeFeeChange(h.fees.before, h.fees.after) : 'fees updated';
     return [`  ${h.at}  FEES UPDATED: ${change}  (${h.reason})`];
   }
   if (h.event === 'NOTE') return [`  ${h.at}  NOTE  (${h.reason})`, ...(h.note ?? '').split(/\r\n?|\n/).map((l) => `      ${l}`)];
@@ -59,7 +45,7 @@ export function registerFeeCommands(program: Command, run: Runner): void {
         const [{ setFees }, { findCas }] = await Promise.all([import('../../ops/fees.ts'), import('../../db/cas-query.ts')]);
         const res = settled(await setFees(db, casNumber, change, new Date()), `CAS ${casNumber}`);
         if (opts.json) return ctx.json({ ...(await findCas(db, { casNumber })), changed: res.changed });
-        ctx.out(res.changed ? `Fees of ${casNumber} updated: ${describeFeeChange(res.before, res.after)}.` : `Fees of ${casNumber} unchanged: they are already these amounts.`);
+        ctx.out(res.changed ? `Fees of ${casNumber} updated: ${describeFeeChange(inPounds(res.before), inPounds(res.after))}.` : `Fees of ${casNumber} unchanged: they are already these amounts.`);
       }),
     );
 
