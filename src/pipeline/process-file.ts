@@ -2,7 +2,6 @@
  * processFile: one received file -> one stored submission with its result XML.
  * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
  */
-import { createHash } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { findAccepted, findAcceptedUploadByFileId, insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
 import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
@@ -11,10 +10,11 @@ import { zeroCounts, type SubmissionResult } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
 import { asReplay, renderResult } from '../xml/result-xml.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
+import type { ReceivedFile } from '../inbox/read-file.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { storeUpload } from './store-upload.ts';
-import { timed } from './timings.ts';
+import { timed } from '../timings.ts';
 
 /** Settings of the pipeline besides the size limit. */
 export interface FileSettings extends AssignSettings {
@@ -36,25 +36,12 @@ export interface PipelineDeps {
   onStored?: (tx: Db, submissionId: number) => Promise<void>;
 }
 
-export interface ReceivedFile {
-  /** The licence of the inbox the file came from, or `process --sponsor`. */
-  sponsorLicenceNumber: string;
-  /** The original file name, as received. */
-  fileName: string;
-  /** The bytes; undefined when the file was too large to read (see `size`). processFile lets them go once they are decoded. */
-  bytes: Buffer | undefined;
-  size: number;
-  sha256: string;
-  receivedAt: Date;
-}
 
 export interface Processed {
   submissionId: number;
   resultXml: string;
   summary: FileSummary;
 }
-
-export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 function summaryOf(r: SubmissionResult): FileSummary {
   return {

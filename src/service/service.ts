@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { FileSettings } from '../pipeline/process-file.ts';
 import { isConnectionError, type Db, type Store } from '../db/client.ts';
-import { expireDue } from '../db/expire.ts';
+import { expireDue } from '../ops/expire.ts';
 import { listSponsors } from '../db/sponsors.ts';
 import { isoDateUtc } from '../domain/dates.ts';
 import { SponsorFolderHealth } from '../inbox/folder-health.ts';
