@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRows } from '../../src/db/export.ts';
-import { useCas } from '../../src/db/use.ts';
-import { withdrawCas } from '../../src/db/withdraw.ts';
+import { useCas } from '../../src/ops/use.ts';
+import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { generateCasNumber } from '../../src/domain/cas-number.ts';
 import { updateBytes } from '../helpers/bdt.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';

@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findCas, listCas } from '../../src/db/cas-query.ts';
-import { withdrawCas } from '../../src/db/withdraw.ts';
+import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { updateBytes } from '../helpers/bdt.ts';
 import { issueCodes, parseResult } from '../helpers/pipeline.ts';
