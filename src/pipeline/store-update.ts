@@ -9,21 +9,13 @@ import { lockSponsorCasByNumbers, writeFees, type FeeWrite } from '../db/fees.ts
 import { judgeFeeUpdate } from '../domain/fees.ts';
 import { countRecord, zeroCounts, type RecordResult } from '../domain/result.ts';
 import { hasErrors } from '../domain/rules.ts';
-import { parseRecordXml, readFeeUpdateRecord } from '../xml/record-reader.ts';
+import { readFeeUpdateRecord } from '../xml/record-reader.ts';
 import type { Inspected } from './inspect.ts';
+import { readRecords, type ByNumberOptions } from './store-graduates.ts';
 import type { Stored } from './store-upload.ts';
 
-export async function storeFeeUpdate(
-  tx: Db,
-  file: Inspected,
-  opts: { licence: string; submissionId: number; now: Date; onProgress?: ((fraction: number) => void) | undefined },
-): Promise<Stored> {
-  const updates = [];
-  let index = 0;
-  for (const span of file.children) {
-    if (span.local !== 'CASUpdate') continue;
-    updates.push(readFeeUpdateRecord(parseRecordXml(file.text.slice(span.start, span.end)), ++index));
-  }
+export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOptions): Promise<Stored> {
+  const updates = readRecords(file, 'CASUpdate', readFeeUpdateRecord);
   const found = await lockSponsorCasByNumbers(tx, opts.licence, updates.map((u) => u.casNumber));
   const writes: FeeWrite[] = [];
   const records: RecordResult[] = updates.map((u) => {

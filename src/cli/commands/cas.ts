@@ -13,6 +13,13 @@ const casQuery = () => import('../../db/cas-query.ts');
 
 export const human = (s: CasStatus) => s.replaceAll('_', ' ');
 
+/** The `cas` command group, for the modules that add commands to it (registered after this one). */
+export function casGroup(program: Command): Command {
+  const casCmd = program.commands.find((c) => c.name() === 'cas');
+  if (!casCmd) throw new Error('the cas command group must be registered first');
+  return casCmd;
+}
+
 function describe(v: CasView): string[] {
   return [
     `CAS id:       ${v.id}`,

@@ -5,7 +5,7 @@ import { describeFeeChange, describeFees, inPounds } from '../../domain/fees.ts'
 import { usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { parseCasNumber, parseGbp } from '../parse.ts';
-import { human } from './cas.ts';
+import { casGroup, human } from './cas.ts';
 import { settled } from './lifecycle.ts';
 
 /** The `cas show` line of the current fees. */
@@ -22,8 +22,7 @@ export function historyLines(h: CasHistoryEntry): string[] {
 }
 
 export function registerFeeCommands(program: Command, run: Runner): void {
-  const casCmd = program.commands.find((c) => c.name() === 'cas');
-  if (!casCmd) throw new Error('the cas command group must be registered before the fee commands');
+  const casCmd = casGroup(program);
 
   casCmd
     .command('fees')

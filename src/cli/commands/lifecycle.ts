@@ -13,7 +13,7 @@ import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
 import { CliError, notFound, table, usage } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
-import { human } from './cas.ts';
+import { casGroup, human } from './cas.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 // Store operations are loaded when a command runs, so that --help and other commands start without them.
@@ -40,9 +40,7 @@ async function exists(file: string): Promise<boolean> {
 }
 
 export function registerLifecycleCommands(program: Command, run: Runner): void {
-  // `cas` is created by cas.ts, registered before this module.
-  const casCmd = program.commands.find((c) => c.name() === 'cas');
-  if (!casCmd) throw new Error('the cas command group must be registered before the lifecycle commands');
+  const casCmd = casGroup(program);
 
   program
     .command('assign')
