@@ -30,14 +30,15 @@ export interface CasView {
 
 export type FeesView = FeesInPounds;
 
-export type CasEventKind = 'STATUS_CHANGED' | 'FEES_UPDATED' | 'NOTE';
+/** Events that leave the status as it is; a status change has no `event`. */
+export type CasEventKind = 'FEES_UPDATED' | 'NOTE';
 
 export interface CasHistoryEntry {
   from: CasStatus | null;
   to: CasStatus;
   at: string;
   reason: string;
-  event: CasEventKind;
+  event?: CasEventKind;
   /** FEES_UPDATED: the fees before and after. */
   fees?: { before: FeesView; after: FeesView };
   /** NOTE: the sponsor's text. */
@@ -98,7 +99,8 @@ export async function findCas(db: Db, by: { id: number } | { casNumber: string }
 export async function casHistory(db: Db, id: number): Promise<CasHistoryEntry[]> {
   const rows = await db.select().from(casEvents).where(eq(casEvents.casId, id)).orderBy(asc(casEvents.id));
   return rows.map((e) => {
-    const entry: CasHistoryEntry = { from: e.fromStatus as CasStatus | null, to: e.toStatus as CasStatus, at: e.at.toISOString(), reason: e.reason, event: e.kind as CasEventKind };
+    const entry: CasHistoryEntry = { from: e.fromStatus as CasStatus | null, to: e.toStatus as CasStatus, at: e.at.toISOString(), reason: e.reason };
+    if (e.kind === 'FEES_UPDATED' || e.kind === 'NOTE') entry.event = e.kind;
     const d = (e.details ?? {}) as { before?: unknown; after?: unknown; text?: unknown };
     if (e.kind === 'FEES_UPDATED') {
       const before = feesFromJson(d.before);
