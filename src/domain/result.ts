@@ -14,7 +14,8 @@ export interface Counts {
   updated?: number;
 }
 
-export const zeroCounts = (): Counts => ({
+/** Counts of nothing yet; a fee update file's (accepted or not) also count `updated`. */
+export const zeroCounts = (fileType?: FileType): Counts => ({
   records: 0,
   created: 0,
   amended: 0,
@@ -23,6 +24,7 @@ export const zeroCounts = (): Counts => ({
   workInProgress: 0,
   rejected: 0,
   reported: 0,
+  ...(fileType === 'UPDATE_FEES' ? { updated: 0 } : {}),
 });
 
 export interface RecordResult {

@@ -49,7 +49,7 @@ async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[]
     return storeResult(
       tx,
       file,
-      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors, records: [] },
+      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(fileType), fileErrors: errors, records: [] },
       deps.onStored,
     );
   });

@@ -31,7 +31,7 @@ export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOpti
     return { ...base, outcome: 'UPDATED' };
   });
   if (writes.length) await writeFees(tx, writes, { now: opts.now, reason: `fee update by submission ${opts.submissionId}`, submissionId: opts.submissionId });
-  const counts = { ...zeroCounts(), updated: 0 };
+  const counts = zeroCounts('UPDATE_FEES');
   for (const r of records) countRecord(counts, r);
   opts.onProgress?.(1);
   return { counts, records };

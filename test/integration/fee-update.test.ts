@@ -159,6 +159,7 @@ describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
     expect(mismatch.result.Outcome).toBe('REJECTED');
     expect(mismatch.result.Submission.FileType).toBe('UPDATE_FEES');
     expect(mismatch.result.FileErrors!.Error.map((e) => e['@_code'])).toEqual(['E_SPONSOR_MISMATCH']);
+    expect(mismatch.result.Summary).toMatchObject({ '@_records': '0', '@_updated': '0' });
 
     const bad = updateBytes({ licence: L, fileId: 'FEES-BAD', records: [{ casNumber: n.A3!, coursePaid: '1.005' }] });
     const invalid = await s.h.run(bad, 'bad.xml', L);
