@@ -2,12 +2,15 @@
  * Fees and notes on live CAS: the CAS a fee update names, locked for the rest of the
  * transaction, and the writes with their history events (FEES_UPDATED, NOTE).
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { currentFees, type Fees } from '../domain/fees.ts';
 import type { CasStatus } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { cas, casEvents } from './schema.ts';
-import { chunkFor, jsonParam } from './sql-util.ts';
+import { jsonParam, rowsOf } from './sql-util.ts';
+
+/** Rows per statement: a few megabytes of JSON at most. */
+const ROWS_PER_STATEMENT = 5_000;
 
 export interface FeeCas {
   id: number;
@@ -38,14 +41,17 @@ const feeCas = (r: { id: number; casNumber: string | null; status: string; fees:
  */
 export async function lockSponsorCasByNumbers(tx: Db, licence: string, numbers: string[]): Promise<Map<string, FeeCas>> {
   const out = new Map<string, FeeCas>();
-  for (const part of chunkFor([...new Set(numbers)], 1)) {
-    const rows = await tx
-      .select(feeColumns)
-      .from(cas)
-      .where(and(eq(cas.sponsorLicenceNumber, licence), inArray(cas.casNumber, part)))
-      .orderBy(asc(cas.id))
-      .for('update');
-    for (const r of rows) out.set(r.casNumber!, feeCas(r));
+  for (let from = 0, unique = [...new Set(numbers)]; from < unique.length; from += ROWS_PER_STATEMENT) {
+    // The numbers as one jsonb parameter, each looked up by the unique index on cas_number.
+    const rows = await rowsOf<{ id: string | number; cas_number: string; status: string; fees: unknown; details: unknown }>(
+      tx,
+      sql`select c.id, c.cas_number, c.status, c.fees, c.data -> 'FinancialAndAccommodationDetails' as details
+          from cas c join jsonb_array_elements_text(${jsonParam(unique.slice(from, from + ROWS_PER_STATEMENT))}) as k(n) on c.cas_number = k.n
+          where c.sponsor_licence_number = ${licence}
+          order by c.id
+          for update of c`,
+    );
+    for (const r of rows) out.set(r.cas_number, feeCas({ id: Number(r.id), casNumber: r.cas_number, status: r.status, fees: r.fees, details: r.details }));
   }
   return out;
 }
@@ -72,24 +78,20 @@ export interface FeeWrite {
  * amounts; the status stays. Several writes to one CAS apply in order (the last one stays).
  */
 export async function writeFees(tx: Db, rows: FeeWrite[], ev: { now: Date; reason: string; submissionId?: number }): Promise<void> {
-  const last = new Map(rows.map((r) => [r.id, r.after]));
-  for (const part of chunkFor([...last], 2)) {
+  const last = [...new Map(rows.map((r) => [r.id, r.after]))].map(([id, f]) => ({ id, f }));
+  for (let from = 0; from < last.length; from += ROWS_PER_STATEMENT) {
     await tx.execute(
-      sql`update cas c set fees = v.f from jsonb_to_recordset(${jsonParam(part.map(([id, f]) => ({ id, f })))}) as v(id bigint, f jsonb) where c.id = v.id`,
+      sql`update cas c set fees = v.f from jsonb_to_recordset(${jsonParam(last.slice(from, from + ROWS_PER_STATEMENT))}) as v(id bigint, f jsonb) where c.id = v.id`,
     );
   }
-  for (const part of chunkFor(rows, 8)) {
-    await tx.insert(casEvents).values(
-      part.map((r) => ({
-        casId: r.id,
-        fromStatus: r.status,
-        toStatus: r.status,
-        at: ev.now,
-        reason: ev.reason,
-        submissionId: ev.submissionId ?? null,
-        kind: 'FEES_UPDATED',
-        details: { before: r.before, after: r.after },
-      })),
+  const nowIso = ev.now.toISOString();
+  for (let from = 0; from < rows.length; from += ROWS_PER_STATEMENT) {
+    const part = rows.slice(from, from + ROWS_PER_STATEMENT).map((r, i) => ({ o: from + i, id: r.id, s: r.status, b: r.before, a: r.after }));
+    await tx.execute(
+      sql`insert into cas_events (cas_id, from_status, to_status, at, reason, submission_id, kind, details)
+          select v.id, v.s, v.s, ${nowIso}::timestamptz, ${ev.reason}::text, ${ev.submissionId ?? null}::bigint, 'FEES_UPDATED', jsonb_build_object('before', v.b, 'after', v.a)
+          from jsonb_to_recordset(${jsonParam(part)}) as v(o int, id bigint, s text, b jsonb, a jsonb)
+          order by v.o`,
     );
   }
 }

@@ -10,13 +10,14 @@ import { judgeFeeUpdate } from '../domain/fees.ts';
 import { countRecord, zeroCounts, type RecordResult } from '../domain/result.ts';
 import { hasErrors } from '../domain/rules.ts';
 import { readFeeUpdateRecord } from '../xml/record-reader.ts';
+import { timed } from '../timings.ts';
 import type { Inspected } from './inspect.ts';
 import { readRecords, type ByNumberOptions } from './store-graduates.ts';
 import type { Stored } from './store-upload.ts';
 
 export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOptions): Promise<Stored> {
-  const updates = readRecords(file, 'CASUpdate', readFeeUpdateRecord);
-  const found = await lockSponsorCasByNumbers(tx, opts.licence, updates.map((u) => u.casNumber));
+  const updates = timed('fee update: read records', () => readRecords(file, 'CASUpdate', readFeeUpdateRecord));
+  const found = await timed('fee update: lock the CAS', () => lockSponsorCasByNumbers(tx, opts.licence, updates.map((u) => u.casNumber)));
   const writes: FeeWrite[] = [];
   const records: RecordResult[] = updates.map((u) => {
     const target = found.get(u.casNumber);
@@ -30,7 +31,7 @@ export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOpti
     }
     return { ...base, outcome: 'UPDATED' };
   });
-  if (writes.length) await writeFees(tx, writes, { now: opts.now, reason: `fee update by submission ${opts.submissionId}`, submissionId: opts.submissionId });
+  if (writes.length) await timed('fee update: write fees and events', () => writeFees(tx, writes, { now: opts.now, reason: `fee update by submission ${opts.submissionId}`, submissionId: opts.submissionId }));
   const counts = zeroCounts('UPDATE_FEES');
   for (const r of records) countRecord(counts, r);
   opts.onProgress?.(1);

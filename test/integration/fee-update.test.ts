@@ -152,6 +152,9 @@ describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
     const sameAsUpload = await s.h.run(updateBytes({ licence: L, fileId: 'FEE-UP-1', records: [{ casNumber: n.A3!, coursePaid: '30.00' }] }), 'up-id.xml', L);
     expect(sameAsUpload.result.Outcome).toBe('ACCEPTED');
     expect((await s.cas(L, 'A3')).fees.courseFeesPaidToDate).toBe('30.00');
+    // Judged against the fees the earlier file stored.
+    const last = (await s.history(await s.cas(L, 'A3'))).at(-1)!;
+    expect([last.fees!.before.courseFeesPaidToDate, last.fees!.after.courseFeesPaidToDate]).toEqual(['10.00', '30.00']);
   });
 
   it('refuses a whole file for its header or schema, changing nothing', async () => {
