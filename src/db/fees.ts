@@ -6,7 +6,8 @@ import { eq, sql } from 'drizzle-orm';
 import { currentFees, type Fees } from '../domain/fees.ts';
 import type { CasStatus } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { cas, casEvents } from './schema.ts';
+import { recordEvents } from './cas-events.ts';
+import { cas } from './schema.ts';
 import { jsonParam, rowsOf } from './sql-util.ts';
 
 /** Rows per statement: a few megabytes of JSON at most. */
@@ -98,5 +99,5 @@ export async function writeFees(tx: Db, rows: FeeWrite[], ev: { now: Date; reaso
 
 /** A sponsor's note, kept in the CAS's history (never in a log). */
 export async function insertNote(tx: Db, c: { id: number; status: CasStatus }, text: string, ev: { now: Date; reason: string }): Promise<void> {
-  await tx.insert(casEvents).values({ casId: c.id, fromStatus: c.status, toStatus: c.status, at: ev.now, reason: ev.reason, kind: 'NOTE', details: { text } });
+  await recordEvents(tx, [{ casId: c.id, fromStatus: c.status, toStatus: c.status, at: ev.now, reason: ev.reason, kind: 'NOTE', details: { text } }]);
 }

@@ -5,7 +5,8 @@
  */
 import type { Db } from '../db/client.ts';
 import { lockCasByNumber, writeFees } from '../db/fees.ts';
-import { withRetry, type Outcome } from '../db/lifecycle.ts';
+import { withRetry } from '../db/lifecycle.ts';
+import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 import { judgeFeeUpdate, type FeeChange, type Fees } from '../domain/fees.ts';
 import { hasErrors } from '../domain/rules.ts';
 
@@ -24,9 +25,9 @@ export async function setFees(db: Db, casNumber: string, change: FeeChange, now:
   return withRetry(() =>
     db.transaction(async (tx): Promise<Outcome<FeesSet>> => {
       const row = await lockCasByNumber(tx, casNumber);
-      if (!row) return { kind: 'not-found' };
+      if (!row) return notFound();
       const judged = judgeFeeUpdate(casNumber, change, row);
-      if (hasErrors(judged.issues)) return { kind: 'refused', message: judged.issues.map((i) => i.message).join('; ') };
+      if (hasErrors(judged.issues)) return refused(judged.issues.map((i) => i.message).join('; '));
       const base = { kind: 'done' as const, casNumber, sponsorLicenceNumber: row.sponsorLicenceNumber, before: row.fees };
       if (!judged.fees) return { ...base, after: row.fees, changed: false };
       await writeFees(tx, [{ id: row.id, status: row.status, before: row.fees, after: judged.fees }], { now, reason: FEES_BY_HAND });

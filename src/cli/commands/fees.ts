@@ -1,12 +1,10 @@
 /** `cas-bdt cas fees|note`: fees paid and sponsor notes on an ASSIGNED or USED CAS, and how `cas show` prints them. */
 import { Option, type Command } from 'commander';
-import type { CasHistoryEntry, FeesView } from '../../db/cas-query.ts';
 import { describeFeeChange, describeFees, inPounds } from '../../domain/fees.ts';
-import { usage } from '../context.ts';
-import type { Runner } from '../main.ts';
+import { human } from '../../domain/lifecycle.ts';
+import type { CasHistoryEntry, FeesView } from '../../ops/queries.ts';
+import { settled, usage, type Runner } from '../context.ts';
 import { parseCasNumber, parseGbp } from '../parse.ts';
-import { casGroup, human } from './cas.ts';
-import { settled } from './lifecycle.ts';
 
 /** The `cas show` line of the current fees. */
 export const feesLine = (v: FeesView) => `Fees (GBP):   ${describeFees(v)}`;
@@ -21,9 +19,8 @@ export function historyLines(h: CasHistoryEntry): string[] {
   return [`  ${h.at}  ${h.from ? human(h.from) : '(new)'} -> ${human(h.to)}  ${h.reason}`];
 }
 
-export function registerFeeCommands(program: Command, run: Runner): void {
-  const casCmd = casGroup(program);
-
+/** `fees` and `note` in the `cas` group (cas.ts makes it). */
+export function registerFeeCommands(casCmd: Command, run: Runner): void {
   casCmd
     .command('fees')
     .description('record the fees paid on an ASSIGNED or USED CAS (amounts left out stay as they are)')
@@ -41,7 +38,7 @@ export function registerFeeCommands(program: Command, run: Runner): void {
           ...(opts.boardingPaid !== undefined ? { boardingPaid: Number(opts.boardingPaid) } : {}),
         };
         const { db } = await ctx.store();
-        const [{ setFees }, { findCas }] = await Promise.all([import('../../ops/fees.ts'), import('../../db/cas-query.ts')]);
+        const [{ setFees }, { findCas }] = await Promise.all([import('../../ops/fees.ts'), import('../../ops/queries.ts')]);
         const res = settled(await setFees(db, casNumber, change, new Date()), `CAS ${casNumber}`);
         if (opts.json) return ctx.json({ ...(await findCas(db, { casNumber })), changed: res.changed });
         ctx.out(res.changed ? `Fees of ${casNumber} updated: ${describeFeeChange(inPounds(res.before), inPounds(res.after))}.` : `Fees of ${casNumber} unchanged: they are already these amounts.`);
