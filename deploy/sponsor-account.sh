@@ -22,6 +22,7 @@
 # user, which must exist), CAS_BDT_SPONSORS_GROUP (bdt-sponsors, the group the sshd
 # fragment matches), CAS_BDT_ACCOUNT_PREFIX (bdt-), CAS_BDT_KEYS_DIR (/etc/ssh/cas-bdt-keys).
 set -eu
+export LC_ALL=C
 
 root=${CAS_BDT_ROOT:-/srv/bdt}
 service_user=${CAS_BDT_USER:-cas-bdt}
@@ -37,8 +38,12 @@ fail() {
 [ $# -ge 1 ] && [ $# -le 2 ] || fail "usage: $0 LICENCE [PUBLIC-KEY-FILE]"
 licence=$1
 key=${2:-}
-# The licence becomes a user name and a path: nothing but the licence format gets through.
-printf '%s' "$licence" | grep -Eqx '[A-Z0-9]{8}[0-9X]' || fail "not a licence number: $licence"
+# The licence becomes a user name and a path: nothing but the licence format gets through
+# (a whole-string match, in the C locale's ranges).
+case $licence in
+  [A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9][0-9X]) ;;
+  *) fail "not a licence number: $licence" ;;
+esac
 [ "$(id -u)" = 0 ] || fail "run it as root"
 id -u "$service_user" >/dev/null 2>&1 || fail "the service user $service_user does not exist (see the README)"
 case $root in /*) ;; *) fail "CAS_BDT_ROOT must be an absolute path" ;; esac
