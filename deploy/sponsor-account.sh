@@ -15,8 +15,8 @@
 #
 # Running it again changes nothing that is right and puts back what is not. The service
 # learns of a new group when it starts: restart it (systemctl restart cas-bdt; files in
-# progress finish first) after adding a sponsor. Register the sponsor in cas-bdt too
-# (cas-bdt sponsor add LICENCE ...), before or after.
+# progress finish first) after adding a sponsor. Then register the sponsor in cas-bdt
+# (cas-bdt sponsor add LICENCE ..., which finds its folders made).
 #
 # Settings (environment): CAS_BDT_ROOT (/srv/bdt), CAS_BDT_USER (cas-bdt, the service
 # user, which must exist), CAS_BDT_SPONSORS_GROUP (bdt-sponsors, the group the sshd
