@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { REPO } from './watch.ts';
 import { waitFor } from './wait.ts';
 
@@ -213,5 +214,20 @@ export async function startSftpServer(): Promise<SftpServer> {
       for (const g of groups) spawnSync('groupdel', [g]);
       rmSync(base, { recursive: true, force: true });
     },
+  };
+}
+
+/** One server for the enclosing `describe`: started before its tests, closed after them. */
+export function sftpServerForSuite(): () => SftpServer {
+  let server: SftpServer | undefined;
+  beforeAll(async () => {
+    server = await startSftpServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return () => {
+    if (!server) throw new Error('the SFTP server is not started');
+    return server;
   };
 }

@@ -14,7 +14,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/client.ts';
 import { submissions } from '../../src/db/schema.ts';
-import { sftpUnavailable, startSftpServer, run, type SftpServer } from '../helpers/sshd.ts';
+import { sftpServerForSuite, sftpUnavailable, run } from '../helpers/sshd.ts';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ls, nextLicence, spawnCli, sponsor, upload, waitForLog, type Child } from '../helpers/watch.ts';
@@ -35,13 +35,7 @@ function resultOf(xml: string) {
 }
 
 describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up A)', () => {
-  let server: SftpServer;
-  beforeAll(async () => {
-    server = await startSftpServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = sftpServerForSuite();
 
   describe.each(STORE_KINDS)('on %s', (kind) => {
     let t: TestStore;
@@ -50,26 +44,26 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
     let opened: Store | undefined;
     const A = nextLicence('S');
     const B = nextLicence('S');
-    const dir = (licence: string, f: string) => path.join(server.root, licence, f);
+    const dir = (licence: string, f: string) => path.join(server().root, licence, f);
 
     beforeAll(async () => {
       t = await openTestStore(kind);
       await sponsor(t.store.db, A, 5000);
       await sponsor(t.store.db, B, 5000);
-      server.addSponsor(A);
-      server.addSponsor(B);
-      client = path.join(server.base, `client-${kind}`);
+      server().addSponsor(A);
+      server().addSponsor(B);
+      client = path.join(server().base, `client-${kind}`);
       mkdirSync(client, { mode: 0o700 });
       if (kind === 'pglite') {
         // The embedded store belongs to the service user, which opens it alone.
         await t.store.close();
         const data = t.cliArgs[1]!;
-        run('chown', ['-R', `${server.serviceUser}:`, path.dirname(data)]);
+        run('chown', ['-R', `${server().serviceUser}:`, path.dirname(data)]);
       }
-      service = spawnCli(['watch', ...t.cliArgs, '--root', server.root, '--settle-ms', '1000', '--scan-interval-ms', '1000', '--http', 'off'], {
-        asUser: server.serviceUser,
-        cwd: server.base,
-        env: { HOME: server.base },
+      service = spawnCli(['watch', ...t.cliArgs, '--root', server().root, '--settle-ms', '1000', '--scan-interval-ms', '1000', '--http', 'off'], {
+        asUser: server().serviceUser,
+        cwd: server().base,
+        env: { HOME: server().base },
       });
       await waitForLog(service, /INFO\s+ready/, 90_000);
     });
@@ -85,7 +79,7 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       return path.join(client, name);
     };
     const sftpOk = async (user: string, commands: string[], opts: { limitKbit?: number } = {}) => {
-      const r = await server.sftp(user, commands, opts);
+      const r = await server().sftp(user, commands, opts);
       expect(r.code, `sftp ${commands.join('; ')}:\n${r.stderr}`).toBe(0);
       return r;
     };
@@ -94,7 +88,7 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       waitFor(() => results(licence).length >= n && ls(dir(licence, 'inbox')).length === 0, { timeoutMs: 120_000, what: `${n} results for ${licence}` });
 
     it('gives each upload exactly one result, whatever the client does, readable by the sponsor over SFTP', async () => {
-      const userA = server.account(A);
+      const userA = server().account(A);
       const big = local('big.xml', upload(A, `${A}BIG`, 500));
       const filepart = local('fp.xml', upload(A, `${A}FP`, 250));
       const resumed = local('resumed.xml', upload(A, `${A}RS`, 400));
@@ -107,7 +101,7 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       const renamed = sftpOk(userA, [`put ${filepart} fp.xml.filepart`, 'rename fp.xml.filepart fp.xml'], { limitKbit: 2400 });
 
       // An upload cut off half-way: the part on the server is deferred, never rejected...
-      const cut = server.sftpProcess(userA, [`put ${resumed} resumed.xml`], { limitKbit: 1600 });
+      const cut = server().sftpProcess(userA, [`put ${resumed} resumed.xml`], { limitKbit: 1600 });
       const cutExited = new Promise((r) => cut.once('close', r));
       await waitFor(() => existsSync(dir(A, 'inbox/resumed.xml')) && statSync(dir(A, 'inbox/resumed.xml')).size > 200_000, { what: 'half of resumed.xml uploaded' });
       cut.kill('SIGKILL');
@@ -151,8 +145,8 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
     });
 
     it("keeps a sponsor out of other sponsors' folders and the store, and its own processed files read-only", async () => {
-      const userA = server.account(A);
-      const userB = server.account(B);
+      const userA = server().account(A);
+      const userB = server().account(B);
       const mine = local('b1.xml', upload(B, `${B}B1`, 2));
       await sftpOk(userB, [`put ${mine} b1.xml`]);
       await waitResults(B, 1);
@@ -167,11 +161,11 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
         .filter((w) => w !== '' && w !== '.' && w !== '..');
       expect([...new Set(seen)].sort()).toEqual(['archive', 'inbox', 'outbox', 'rejected']);
       const refused = async (commands: string[]) => {
-        const r = await server.sftp(userA, commands);
+        const r = await server().sftp(userA, commands);
         expect(r.code, `${commands.join('; ')} should fail:\n${r.stdout}`).not.toBe(0);
       };
       const store = t.kind === 'pglite' ? t.cliArgs[1]! : '/var/lib/postgresql';
-      await refused([`ls ${server.root}/${B}`]);
+      await refused([`ls ${server().root}/${B}`]);
       await refused([`get ${dir(B, 'outbox/b1.result.xml')} ${client}/stolen.xml`]);
       await refused([`get /../${B}/outbox/b1.result.xml ${client}/stolen.xml`]);
       await refused([`ls ${store}`]);

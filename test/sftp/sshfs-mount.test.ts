@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submissions } from '../../src/db/schema.ts';
-import { run, sftpUnavailable, startSftpServer, type SftpServer } from '../helpers/sshd.ts';
+import { run, sftpServerForSuite, sftpUnavailable } from '../helpers/sshd.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ls, nextLicence, sponsor, startInProcess, upload, type InProcessService } from '../helpers/watch.ts';
@@ -26,27 +26,21 @@ if (unavailable) console.warn(`SFTP set-up B (sshfs) tests skipped: ${unavailabl
 const MOUNT_OPTIONS = ['dir_cache=no', 'reconnect', 'ServerAliveInterval=15'];
 
 describe.skipIf(unavailable !== undefined)('cas-bdt on an sshfs mount of the sponsors\' server (set-up B)', () => {
-  let server: SftpServer;
-  beforeAll(async () => {
-    server = await startSftpServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = sftpServerForSuite();
 
   describe.each(STORE_KINDS)('on %s', (kind) => {
     let t: TestStore;
     let mnt: string;
     let running: InProcessService | undefined;
     const L = nextLicence('M');
-    const onServer = (f: string) => path.join(server.root, L, f);
+    const onServer = (f: string) => path.join(server().root, L, f);
 
     beforeAll(async () => {
       t = await openTestStore(kind);
       await sponsor(t.store.db, L, 5000);
-      server.addSponsor(L);
+      server().addSponsor(L);
       mnt = tempDir('cas-bdt-sshfs-');
-      server.mount(server.serviceUser, server.root, mnt, MOUNT_OPTIONS);
+      server().mount(server().serviceUser, server().root, mnt, MOUNT_OPTIONS);
       running = await startInProcess(t.store, mnt, { poll: true, settleMs: 1000, scanIntervalMs: 1000 });
     });
     afterAll(async () => {
@@ -58,8 +52,8 @@ describe.skipIf(unavailable !== undefined)('cas-bdt on an sshfs mount of the spo
 
     /** The sponsor's system writing `bytes` into its inbox on the server, `chunks` at a time with `pauses` between. */
     async function writeSlowly(name: string, bytes: Buffer, pauses: number[], mode = 0o640): Promise<void> {
-      const uid = Number(run('id', ['-u', server.account(L)]).trim());
-      const gid = Number(run('id', ['-g', server.account(L)]).trim());
+      const uid = Number(run('id', ['-u', server().account(L)]).trim());
+      const gid = Number(run('id', ['-g', server().account(L)]).trim());
       const fd = openSync(onServer(`inbox/${name}`), 'wx', mode);
       try {
         fchownSync(fd, uid, gid);
@@ -105,7 +99,7 @@ describe.skipIf(unavailable !== undefined)('cas-bdt on an sshfs mount of the spo
       expect(subs.map((s) => s.outcome)).toEqual(Array(4).fill('ACCEPTED'));
 
       // On the server the service's account wrote them, in the sponsor's group, 0640: the sponsor reads them.
-      const gid = Number(run('id', ['-g', server.account(L)]).trim());
+      const gid = Number(run('id', ['-g', server().account(L)]).trim());
       for (const f of ls(onServer('outbox'))) expect(statSync(onServer(`outbox/${f}`))).toMatchObject({ gid, mode: 0o100640 });
     });
   });
