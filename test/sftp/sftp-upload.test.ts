@@ -128,7 +128,7 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       await sftpOk(userA, [`lcd ${got}`, 'cd /outbox', 'mget *.result.xml']);
       expect(ls(got)).toEqual(outbox.sort());
       const byName = new Map(ls(got).map((f) => [f, resultOf(readFileSync(path.join(got, f), 'utf8'))]));
-      for (const f of ls(got)) expect(readFileSync(path.join(got, f))).toEqual(readFileSync(dir(A, `outbox/${f}`)));
+      for (const f of ls(got)) expect(readFileSync(path.join(got, f)).equals(readFileSync(dir(A, `outbox/${f}`))), f).toBe(true);
       expect(byName.get('big.result.xml')).toMatchObject({ fileName: 'big.xml', outcome: 'ACCEPTED', records: 500, assigned: 500 });
       expect(byName.get('fp.result.xml')).toMatchObject({ fileName: 'fp.xml', outcome: 'ACCEPTED', records: 250, assigned: 250 });
       expect(byName.get('resumed.result.xml')).toMatchObject({ fileName: 'resumed.xml', outcome: 'ACCEPTED', records: 400, assigned: 400 });

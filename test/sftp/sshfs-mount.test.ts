@@ -92,7 +92,7 @@ describe.skipIf(unavailable !== undefined)('cas-bdt on an sshfs mount of the spo
       const archived = ls(onServer('archive'));
       expect(archived.map((f) => f.replace(/^\d{8}T\d{6}Z(\.\d+)?_/, '')).sort()).toEqual(['paused.xml', 'quick.xml', 'shared.xml', 'slow.xml']);
       // Archived whole, byte for byte.
-      for (const f of archived) expect(readFileSync(onServer(`archive/${f}`))).toEqual(files[f.replace(/^[^_]+_/, '') as keyof typeof files]);
+      for (const f of archived) expect(readFileSync(onServer(`archive/${f}`)).equals(files[f.replace(/^[^_]+_/, '') as keyof typeof files]), f).toBe(true);
       // The half-written file was seen and deferred, not rejected.
       expect(running!.logs.join('')).toMatch(/deferred .*file=paused\.xml/);
       const subs = await t.store.db.select({ outcome: submissions.outcome }).from(submissions).where(eq(submissions.sponsorLicenceNumber, L));
