@@ -3,7 +3,8 @@
  * never replacing anything there: the input is hard-linked to its new name (link(2)
  * fails when the name is taken), checked to be the very file that was processed
  * (dev/ino), and only then is its inbox name removed. Inputs are never deleted. On a
- * file system without hard links the input is copied to an exclusively created name.
+ * file system without hard links, or where the link is refused for this file or cannot
+ * be checked (sshfs), the input is copied to an exclusively created name.
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
