@@ -11,6 +11,7 @@ import { zeroCounts, type SubmissionResult } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
 import { asReplay, renderResult } from '../xml/result-xml.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
+import { letGo } from './file-bytes.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { storeUpload } from './store-upload.ts';
@@ -71,8 +72,10 @@ function summaryOf(r: SubmissionResult): FileSummary {
 }
 
 /** Stores a submission row for a result and returns what the caller emits. */
-async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: PipelineDeps['onStored']): Promise<Processed> {
-  const resultXml = timed('result xml', () => renderResult(result));
+async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: PipelineDeps['onStored'], recordsXml: string[] = []): Promise<Processed> {
+  const resultXml = timed('result xml', () => renderResult(result, recordsXml));
+  // The pieces are in resultXml now; let them go before the statement is encoded.
+  recordsXml.length = 0;
   const summary = summaryOf(result);
   // Sent together, for one round trip (neither depends on the other; both roll back together).
   await timed('submission insert', () => Promise.all([
@@ -96,7 +99,7 @@ async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult,
   return { submissionId: result.submissionId, resultXml, summary };
 }
 
-function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
+function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors'> {
   return {
     submissionId,
     fileName: file.fileName,
@@ -119,7 +122,7 @@ async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[]
     return storeResult(
       tx,
       file,
-      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors, records: [] },
+      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors },
       deps.onStored,
     );
   });
@@ -260,6 +263,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
   // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
+  letGo(file.bytes);
   file.bytes = undefined;
 
   const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, db.transaction(async (tx) => {
@@ -296,15 +300,18 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     // Nothing is committed unless the whole file validated.
     const verdict = await inspected.schema;
     if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
-    return storeResult(tx, file, {
+    // The submission's statements go out behind the last writes of the records, which may
+    // still be on their way: one round trip for all, then the commit.
+    const saving = storeResult(tx, file, {
       ...base,
       processedAt: clock(),
       outcome: 'ACCEPTED',
       counts: stored.counts,
       fileErrors: [],
-      records: stored.records,
       ...(stored.payment ? { payment: stored.payment } : {}),
-    }, deps.onStored);
+    }, deps.onStored, stored.recordsXml);
+    const [, processed] = await Promise.all([stored.written, saving]);
+    return processed;
   })));
 
   if (outcome instanceof RejectInTx) {

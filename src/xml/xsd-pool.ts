@@ -83,7 +83,8 @@ class EngineThread {
           clearTimeout(timer);
           this.kill(new EngineLimit('the XSD engine stopped'));
         });
-        this.worker.postMessage({ ...job, id } satisfies EngineJob);
+        const moved = typeof job.text !== 'string' && job.text.byteLength === job.text.buffer.byteLength ? [job.text.buffer as ArrayBuffer] : [];
+        this.worker.postMessage({ ...job, id } satisfies EngineJob, moved);
       });
     } finally {
       if (!this.dead) {

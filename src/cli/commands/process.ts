@@ -4,7 +4,7 @@ import type { FileSummary } from '../../db/submissions.ts';
 import { realSponsorDir } from '../../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
-import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../pipeline/timings.ts';
+import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../pipeline/timings.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
 import type { Runner } from '../main.ts';
@@ -90,7 +90,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         }
         if (opts.json) ctx.json(summaries);
         const stages = timingsSoFar();
-        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb() }));
+        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb(), stagesAtPeakRss: stagesAtPeakRss() }));
         return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
       }),
     );
