@@ -14,13 +14,14 @@
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { confirmClaim, markDone, setMovedTo, setResultAndMovedTo, type ClaimRow } from '../db/claims.ts';
-import { getSubmission, setResultFile, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
+import { getSubmission, setResultFile, type SubmissionRow } from '../db/submissions.ts';
+import type { FileSummary } from '../domain/result.ts';
 import { fsyncDir, writeNewFile } from '../inbox/atomic-write.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import { resultNames, sponsorDir } from '../inbox/layout.ts';
 import { completeMove, exists, freeDestination, moveNoClobber } from '../inbox/move.ts';
 import { regularFileIdentity, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
-import { sha256OfFile } from '../pipeline/read-file.ts';
+import { sha256OfFile } from '../inbox/read-file.ts';
 import type { ServiceContext } from './context.ts';
 import { inboxPathOf } from './inbox-file.ts';
 
