@@ -10,6 +10,7 @@ import { judgeFeeUpdate } from '../domain/fees.ts';
 import { countRecord, zeroCounts, type RecordResult } from '../domain/result.ts';
 import { hasErrors } from '../domain/rules.ts';
 import { readFeeUpdateRecord } from '../xml/record-reader.ts';
+import { renderRecord } from '../xml/result-xml.ts';
 import { timed } from '../timings.ts';
 import type { Inspected } from './inspect.ts';
 import { readRecords, type ByNumberOptions } from './store-graduates.ts';
@@ -35,5 +36,5 @@ export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOpti
   const counts = zeroCounts('UPDATE_FEES');
   for (const r of records) countRecord(counts, r);
   opts.onProgress?.(1);
-  return { counts, records };
+  return { counts, recordsXml: [records.map(renderRecord).join('')] };
 }

@@ -30,8 +30,7 @@ export function registerFeeCommands(casCmd: Command, run: Runner): void {
     .addOption(new Option('--boarding-paid <gbp>', 'boarding fees paid to date, GBP').argParser(parseGbp))
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
-        const casNumber = numberArg!;
+      run(async (ctx, opts, casNumber: string) => {
         const change = {
           coursePaid: Number(opts.coursePaid),
           ...(opts.accommodationPaid !== undefined ? { accommodationPaid: Number(opts.accommodationPaid) } : {}),
@@ -52,8 +51,7 @@ export function registerFeeCommands(casCmd: Command, run: Runner): void {
     .requiredOption('--text <text>', 'the note: up to 2,000 characters, printable ISO-8859-1 and line breaks')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
-        const casNumber = numberArg!;
+      run(async (ctx, opts, casNumber: string) => {
         const text = String(opts.text);
         const { noteProblem } = await import('../../domain/fees.ts');
         const problem = noteProblem(text);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { FileSummary } from '../../domain/result.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
-import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../timings.ts';
+import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
 import { parseId } from '../parse.ts';
@@ -46,10 +46,9 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .option('--timings', 'print the milliseconds spent in each stage as one JSON line on stderr')
     .action(
-      run(async (ctx, opts, filesArg) => {
+      run(async (ctx, opts, files: string[]) => {
         if (opts.timings) startTimings();
         const startedMs = performance.now();
-        const files = filesArg!.split('\u0000');
         const licence = parseLicence(String(opts.sponsor));
         await timed('open store', () => requireSponsor(ctx, licence));
         const { db } = await ctx.store();
@@ -87,7 +86,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         }
         if (opts.json) ctx.json(summaries);
         const stages = timingsSoFar();
-        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb() }));
+        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb(), stagesAtPeakRss: stagesAtPeakRss() }));
         return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
       }),
     );
@@ -142,11 +141,11 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .option('--out <dir>', "where the result goes (default: the sponsor's outbox)")
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, idArg) => {
+      run(async (ctx, opts, id: number) => {
         const { db } = await ctx.store();
         const [{ getSubmission }, { emitResult }] = await Promise.all([queries(), emit()]);
-        const sub = await getSubmission(db, Number(idArg));
-        if (!sub) throw notFound(`submission ${idArg}`);
+        const sub = await getSubmission(db, id);
+        if (!sub) throw notFound(`submission ${id}`);
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
         const written = await emitResult(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
         if (opts.json) ctx.json({ submissionId: sub.id, resultFile: written });
