@@ -7,7 +7,7 @@ import type { Db } from '../db/client.ts';
 import { findAccepted, findAcceptedUploadByFileId, insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
 import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
 import type { AssignSettings } from '../db/assign.ts';
-import { zeroCounts, type SubmissionResult } from '../domain/result.ts';
+import { zeroCounts, type RecordResult, type SubmissionResult } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
 import { asReplay, renderResult } from '../xml/result-xml.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
@@ -34,6 +34,13 @@ export interface PipelineDeps {
    * (the watch service ties its claim on the file to the submission here).
    */
   onStored?: (tx: Db, submissionId: number) => Promise<void>;
+  /**
+   * A dry run (`cas-bdt validate`): every step runs as for real, against the sponsor's
+   * current state, in transactions that are rolled back once the outcome is known, so
+   * nothing is stored, no allocation used and no CAS number given (default false).
+   * The would-be result names no CAS number and no payment.
+   */
+  dryRun?: boolean;
 }
 
 export interface ReceivedFile {
@@ -52,6 +59,8 @@ export interface Processed {
   submissionId: number;
   resultXml: string;
   summary: FileSummary;
+  /** Each record's outcome, when the file was judged now (not for a replay or a refused file). */
+  records?: RecordResult[];
 }
 
 export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -70,8 +79,16 @@ function summaryOf(r: SubmissionResult): FileSummary {
   };
 }
 
+/** What a dry run reports: the outcome and statuses, but no CAS number and no payment, since none is given. */
+function wouldBe(result: SubmissionResult): SubmissionResult {
+  const { payment: _payment, ...rest } = result;
+  return { ...rest, records: result.records.map(({ casNumber: _casNumber, ...r }) => r) };
+}
+
 /** Stores a submission row for a result and returns what the caller emits. */
-async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: PipelineDeps['onStored']): Promise<Processed> {
+async function storeResult(db: Db, file: ReceivedFile, stored: SubmissionResult, deps: Pick<PipelineDeps, 'onStored' | 'dryRun'>): Promise<Processed> {
+  const { onStored } = deps;
+  const result = deps.dryRun ? wouldBe(stored) : stored;
   const resultXml = timed('result xml', () => renderResult(result));
   const summary = summaryOf(result);
   // Sent together, for one round trip (neither depends on the other; both roll back together).
@@ -93,7 +110,25 @@ async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult,
     }),
     onStored?.(db, result.submissionId),
   ]));
-  return { submissionId: result.submissionId, resultXml, summary };
+  return { submissionId: result.submissionId, resultXml, summary, records: result.records };
+}
+
+class RolledBack<T> {
+  constructor(readonly value: T) {}
+}
+
+/** The file's transaction: committed, or in a dry run rolled back once its outcome is known. */
+async function inTransaction<T>(deps: PipelineDeps, work: (tx: Db) => Promise<T>): Promise<T> {
+  if (!deps.dryRun) return deps.db.transaction(work);
+  try {
+    await deps.db.transaction(async (tx) => {
+      throw new RolledBack(await work(tx));
+    });
+  } catch (err) {
+    if (err instanceof RolledBack) return err.value as T;
+    throw err;
+  }
+  throw new Error('a dry run transaction was committed');
 }
 
 function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
@@ -114,13 +149,13 @@ function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType
 async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[], fileType: FileType, now: Date, fileId?: string, id?: number): Promise<Processed> {
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
-  return deps.db.transaction(async (tx) => {
+  return inTransaction(deps, async (tx) => {
     id ??= await nextSubmissionId(tx);
     return storeResult(
       tx,
       file,
       { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors, records: [] },
-      deps.onStored,
+      deps,
     );
   });
 }
@@ -135,7 +170,7 @@ export async function rejectFile(deps: PipelineDeps, file: ReceivedFile, errors:
 
 /** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
 async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
-  return deps.db.transaction((tx) => storeReplay(tx, deps, file, earlier, now));
+  return inTransaction(deps, (tx) => storeReplay(tx, deps, file, earlier, now));
 }
 
 async function storeReplay(db: Db, deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date, takenId?: number): Promise<Processed> {
@@ -262,7 +297,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
   file.bytes = undefined;
 
-  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, db.transaction(async (tx) => {
+  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, inTransaction(deps, async (tx) => {
     const licence = file.sponsorLicenceNumber;
     const sponsor = await lockSponsor(tx, licence);
     if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
@@ -304,7 +339,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       fileErrors: [],
       records: stored.records,
       ...(stored.payment ? { payment: stored.payment } : {}),
-    }, deps.onStored);
+    }, deps);
   })));
 
   if (outcome instanceof RejectInTx) {

@@ -1,0 +1,43 @@
+/**
+ * What a file's outcome says in words, for people: its errors with their messages (not
+ * only codes) and each record's outcome. Shared by process, validate, submissions and demo.
+ */
+import type { FileSummary } from '../db/submissions.ts';
+import type { RecordResult } from '../domain/result.ts';
+import type { FileError } from '../domain/types.ts';
+
+/** `E_SCHEMA at 13:7: message`, one line. */
+export function fileErrorLine(e: FileError): string {
+  return `${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}: ${e.message}`;
+}
+
+/** The first `max` errors, indented, then how many more there are. */
+export function fileErrorLines(errors: FileError[], max = 10, indent = '  '): string[] {
+  const lines = errors.slice(0, max).map((e) => indent + fileErrorLine(e));
+  if (errors.length > max) lines.push(`${indent}... and ${errors.length - max} more (the result file lists them all)`);
+  return lines;
+}
+
+const STATUS_WORDS: Record<string, string> = {
+  ASSIGNED: 'assigned',
+  READY_TO_GO: 'ready to go',
+  WORK_IN_PROGRESS: 'work in progress',
+};
+
+/** One line per record, then one per issue; `wouldBe` for a dry run, which gives no CAS number. */
+export function recordLines(records: RecordResult[], opts: { wouldBe?: boolean; indent?: string } = {}): string[] {
+  const indent = opts.indent ?? '  ';
+  const lines: string[] = [];
+  for (const r of records) {
+    const who = r.applicantId !== undefined ? `ApplicantID ${r.applicantId}` : r.reportedCasNumber !== undefined ? `CAS ${r.reportedCasNumber}` : '';
+    const status = r.status ? ` -> ${STATUS_WORDS[r.status] ?? r.status}` : '';
+    const number = r.casNumber ? ` ${r.casNumber} (expires ${r.expiryDate})` : '';
+    const outcome = opts.wouldBe && r.outcome !== 'REJECTED' ? `would be ${r.outcome.toLowerCase()}` : r.outcome.toLowerCase();
+    lines.push(`${indent}record ${r.index}${who ? ` (${who})` : ''}: ${outcome}${status}${number}`);
+    for (const i of r.issues) lines.push(`${indent}  ${i.severity === 'ERROR' ? 'error' : 'warning'} ${i.code}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
+  }
+  return lines;
+}
+
+/** The distinct error codes of a summary, for a table cell. */
+export const errorCodes = (s: Pick<FileSummary, 'fileErrors'>) => s.fileErrors.map((e) => e.code).filter((c, i, a) => a.indexOf(c) === i).join(',');
