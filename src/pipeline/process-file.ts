@@ -2,19 +2,23 @@
  * processFile: one received file -> one stored submission with its result XML.
  * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
  */
-import { createHash } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { findAccepted, findAcceptedUploadByFileId, insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
-import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
 import type { AssignSettings } from '../db/assign.ts';
-import { zeroCounts, type RecordResult, type SubmissionResult } from '../domain/result.ts';
+import { lockSponsor } from '../db/sponsors.ts';
+import { findAccepted, findAcceptedUploadByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
+import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
-import { asReplay, renderResult } from '../xml/result-xml.ts';
+import type { ReceivedFile } from '../inbox/read-file.ts';
+import { timed } from '../timings.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
+import { inTransaction } from './dry-run.ts';
+import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
+import { baseResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
 import { storeUpload } from './store-upload.ts';
-import { timed } from './timings.ts';
+
+export type { Processed } from './store-submission.ts';
 
 /** Settings of the pipeline besides the size limit. */
 export interface FileSettings extends AssignSettings {
@@ -43,119 +47,18 @@ export interface PipelineDeps {
   dryRun?: boolean;
 }
 
-export interface ReceivedFile {
-  /** The licence of the inbox the file came from, or `process --sponsor`. */
-  sponsorLicenceNumber: string;
-  /** The original file name, as received. */
-  fileName: string;
-  /** The bytes; undefined when the file was too large to read (see `size`). processFile lets them go once they are decoded. */
-  bytes: Buffer | undefined;
-  size: number;
-  sha256: string;
-  receivedAt: Date;
-}
-
-export interface Processed {
-  submissionId: number;
-  resultXml: string;
-  summary: FileSummary;
-  /** Each record's outcome, when the file was judged now (not for a replay or a refused file). */
-  records?: RecordResult[];
-}
-
-export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-function summaryOf(r: SubmissionResult): FileSummary {
-  return {
-    submissionId: r.submissionId,
-    file: r.fileName,
-    sponsorLicenceNumber: r.sponsorLicenceNumber,
-    fileType: r.fileType,
-    outcome: r.outcome,
-    replay: r.replay,
-    resultFile: null,
-    counts: r.counts,
-    fileErrors: r.fileErrors,
-  };
-}
-
-/** What a dry run reports: the outcome and statuses, but no CAS number and no payment, since none is given. */
-function wouldBe(result: SubmissionResult): SubmissionResult {
-  const { payment: _payment, ...rest } = result;
-  return { ...rest, records: result.records.map(({ casNumber: _casNumber, ...r }) => r) };
-}
-
-/** Stores a submission row for a result and returns what the caller emits. */
-async function storeResult(db: Db, file: ReceivedFile, stored: SubmissionResult, deps: Pick<PipelineDeps, 'onStored' | 'dryRun'>): Promise<Processed> {
-  const { onStored } = deps;
-  const result = deps.dryRun ? wouldBe(stored) : stored;
-  const resultXml = timed('result xml', () => renderResult(result));
-  const summary = summaryOf(result);
-  // Sent together, for one round trip (neither depends on the other; both roll back together).
-  await timed('submission insert', () => Promise.all([
-    insertSubmission(db, {
-      id: result.submissionId,
-      sponsorLicenceNumber: file.sponsorLicenceNumber,
-      fileName: file.fileName,
-      sha256: file.sha256,
-      sizeBytes: file.size,
-      fileType: result.fileType,
-      fileId: result.fileId ?? null,
-      outcome: result.outcome,
-      replayOf: null,
-      receivedAt: result.receivedAt,
-      processedAt: result.processedAt,
-      summary,
-      resultXml,
-    }),
-    onStored?.(db, result.submissionId),
-  ]));
-  return { submissionId: result.submissionId, resultXml, summary, records: result.records };
-}
-
-class RolledBack<T> {
-  constructor(readonly value: T) {}
-}
-
-/** The file's transaction: committed, or in a dry run rolled back once its outcome is known. */
-async function inTransaction<T>(deps: PipelineDeps, work: (tx: Db) => Promise<T>): Promise<T> {
-  if (!deps.dryRun) return deps.db.transaction(work);
-  try {
-    await deps.db.transaction(async (tx) => {
-      throw new RolledBack(await work(tx));
-    });
-  } catch (err) {
-    if (err instanceof RolledBack) return err.value as T;
-    throw err;
-  }
-  throw new Error('a dry run transaction was committed');
-}
-
-function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
-  return {
-    submissionId,
-    fileName: file.fileName,
-    sha256: file.sha256,
-    sponsorLicenceNumber: file.sponsorLicenceNumber,
-    fileType,
-    ...(fileId !== undefined ? { fileId } : {}),
-    receivedAt: file.receivedAt,
-    processedAt: now,
-    replay: false,
-  };
-}
-
 /** `id`: the submission id already taken for this file, if one was. */
 async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[], fileType: FileType, now: Date, fileId?: string, id?: number): Promise<Processed> {
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
-  return inTransaction(deps, async (tx) => {
+  return inTransaction(deps.db, deps.dryRun, async (tx) => {
     id ??= await nextSubmissionId(tx);
     return storeResult(
       tx,
       file,
       { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors, records: [] },
-      deps,
+      deps.onStored,
+      deps.dryRun,
     );
   });
 }
@@ -170,71 +73,7 @@ export async function rejectFile(deps: PipelineDeps, file: ReceivedFile, errors:
 
 /** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
 async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
-  return inTransaction(deps, (tx) => storeReplay(tx, deps, file, earlier, now));
-}
-
-async function storeReplay(db: Db, deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date, takenId?: number): Promise<Processed> {
-  const id = takenId ?? (await nextSubmissionId(db));
-  const resultXml = asReplay(earlier.resultXml);
-  const earlierSummary = earlier.summary as FileSummary;
-  const summary: FileSummary = { ...earlierSummary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
-  await insertSubmission(db, {
-    id,
-    sponsorLicenceNumber: file.sponsorLicenceNumber,
-    fileName: file.fileName,
-    sha256: file.sha256,
-    sizeBytes: file.size,
-    fileType: earlier.fileType,
-    fileId: earlier.fileId,
-    outcome: 'ACCEPTED',
-    replayOf: earlier.id,
-    receivedAt: file.receivedAt,
-    processedAt: now,
-    summary,
-    resultXml,
-  });
-  await deps.onStored?.(db, id);
-  return { submissionId: id, resultXml, summary };
-}
-
-/** Step 7: header checks against the (locked) sponsor row. */
-function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string): FileError[] {
-  const h = file.header;
-  if (file.fileType !== 'GRADUATE_REPORT' && h.sponsorLicenceNumber !== inboxLicence) {
-    return [
-      {
-        code: 'E_SPONSOR_MISMATCH',
-        message: `SponsorLicenceNumber ${h.sponsorLicenceNumber ?? '(none)'} is not the licence of this inbox (${inboxLicence})`,
-      },
-    ];
-  }
-  if (sponsor.status !== 'active') {
-    return [{ code: 'E_LICENCE_NOT_ACTIVE', message: `the sponsor licence ${sponsor.licenceNumber} is ${sponsor.status}, not active` }];
-  }
-  if (file.route && !sponsor.routes.includes(file.route)) {
-    return [
-      {
-        code: 'E_ROUTE_NOT_LICENSED',
-        message: `the sponsor is not licensed for the ${file.route === 'child' ? 'Child Student' : 'Student'} route`,
-      },
-    ];
-  }
-  if (file.route) {
-    const expected =
-      file.route === 'student' ? { schemaId: 'T4General Ready To Go', category: 'General' } : { schemaId: 'T4Child Ready To Go', category: 'Child' };
-    const problems: string[] = [];
-    if (h.schemaId !== expected.schemaId) problems.push(`SchemaID is "${h.schemaId}", expected "${expected.schemaId}"`);
-    if (h.category !== expected.category) problems.push(`Category is "${h.category}", expected "${expected.category}"`);
-    if (problems.length) {
-      return [
-        {
-          code: 'E_HEADER_INCONSISTENT',
-          message: `the header does not match the root element ${file.root.local}: ${problems.join('; ')}`,
-        },
-      ];
-    }
-  }
-  return [];
+  return inTransaction(deps.db, deps.dryRun, (tx) => storeReplay(tx, deps.onStored, file, earlier, now));
 }
 
 class RejectInTx {
@@ -297,7 +136,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
   file.bytes = undefined;
 
-  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, inTransaction(deps, async (tx) => {
+  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, inTransaction(db, deps.dryRun, async (tx) => {
     const licence = file.sponsorLicenceNumber;
     const sponsor = await lockSponsor(tx, licence);
     if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
@@ -308,7 +147,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined ? findAcceptedUploadByFileId(tx, licence, fileId) : undefined,
       nextSubmissionId(tx),
     ]);
-    if (again) return storeReplay(tx, deps, file, again, clock(), submissionId);
+    if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
     const errors = headerErrors(inspected, sponsor, licence);
     if (errors.length) return new RejectInTx(errors, submissionId);
     if (sameId) {
@@ -339,7 +178,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       fileErrors: [],
       records: stored.records,
       ...(stored.payment ? { payment: stored.payment } : {}),
-    }, deps);
+    }, deps.onStored, deps.dryRun);
   })));
 
   if (outcome instanceof RejectInTx) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Db } from '../../src/db/client.ts';
-import { changeLicenceStatus } from '../../src/db/licence.ts';
+import { changeLicenceStatus } from '../../src/ops/licence.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import type { RecordResult } from '../../src/domain/result.ts';
 import { validateXsd } from '../../src/xml/xsd.ts';

@@ -50,7 +50,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
         const { db } = await ctx.store();
         const [{ processFile }, { readReceivedFile }, { writeNewFile }] = await Promise.all([
           import('../../pipeline/process-file.ts'),
-          import('../../pipeline/read-file.ts'),
+          import('../../inbox/read-file.ts'),
           import('../../inbox/atomic-write.ts'),
         ]);
         const cfg = ctx.config;
