@@ -10,6 +10,7 @@ import { registerDbCommands } from './commands/db.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerProcessCommands } from './commands/process.ts';
 import { registerSponsorCommands } from './commands/sponsor.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerWatchCommand } from './commands/watch.ts';
 import { CliError, Context, processIo, type Io } from './context.ts';
@@ -67,6 +68,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerSponsorCommands(program, run);
   registerProcessCommands(program, run);
   registerValidateCommand(program, run);
+  registerDemoCommand(program, run);
   registerCasCommands(program, run);
   registerLifecycleCommands(program, run);
   registerWatchCommand(program, run);
