@@ -10,7 +10,7 @@
 import anyAscii from 'any-ascii';
 import type { FileError } from '../domain/types.ts';
 import type { ScannedDocument } from './safety.ts';
-import { position, type ElementSpan } from './scan.ts';
+import { LineStarts, position, type ElementSpan } from './scan.ts';
 
 /** What the engine reported (xsd.ts's XsdViolation). */
 export interface Violation {
@@ -189,28 +189,6 @@ function sentence(field: string, attribute: string | undefined, body: string, en
   return `${field}${attribute ? `, attribute ${attribute}` : ''}: ${shown(body.replace(/\{[^{}]*\}(?=\w)/g, '')).slice(1, -1)}`;
 }
 
-/** Offset of a line and column, moving forward (violations come in document order). */
-class Offsets {
-  private line = 1;
-  private lineStart = 0;
-
-  constructor(private readonly text: string) {}
-
-  of(line: number, column: number): number {
-    if (line < this.line) {
-      this.line = 1;
-      this.lineStart = 0;
-    }
-    while (this.line < line) {
-      const nl = this.text.indexOf('\n', this.lineStart);
-      if (nl === -1) break;
-      this.lineStart = nl + 1;
-      this.line++;
-    }
-    return this.lineStart + column - 1;
-  }
-}
-
 const TAG = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([A-Za-z_][\w.:-]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/g;
 const local = (qname: string) => qname.slice(qname.indexOf(':') + 1);
 
@@ -287,7 +265,7 @@ export interface ReadableOptions {
 
 /** The engine's violations as E_SCHEMA entries: path, record, one sentence; duplicates dropped. */
 export function readableSchemaErrors(violations: Violation[], text: string, doc: ScannedDocument, opts: ReadableOptions = {}): FileError[] {
-  const offsets = new Offsets(text);
+  const lines = new LineStarts(text);
   const locator = new Locator(text, doc);
   const seen = new Set<string>();
   const out: FileError[] = [];
@@ -303,7 +281,7 @@ export function readableSchemaErrors(violations: Violation[], text: string, doc:
       if (seen.has(key)) continue;
       seen.add(key);
     }
-    const where = v.line !== undefined && v.column !== undefined ? locator.locate(offsets.of(v.line, v.column)) : undefined;
+    const where = v.line !== undefined && v.column !== undefined ? locator.locate(lines.of(v.line) + v.column - 1) : undefined;
     const record = where?.applicantId !== undefined ? ` (ApplicantID ${shown(where.applicantId).slice(1, -1)})` : where?.casNumber !== undefined ? ` (CASNumber ${shown(where.casNumber).slice(1, -1)})` : '';
     const prefix = where ? `${where.path}${record}: ` : '';
     out.push({
