@@ -189,28 +189,34 @@ function sentence(field: string, attribute: string | undefined, body: string, en
   return `${field}${attribute ? `, attribute ${attribute}` : ''}: ${shown(body.replace(/\{[^{}]*\}(?=\w)/g, '')).slice(1, -1)}`;
 }
 
-const TAG = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([A-Za-z_][\w.:-]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/g;
+const TAG = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([A-Za-z_][\w.:-]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/y;
 const local = (qname: string) => qname.slice(qname.indexOf(':') + 1);
 
-/** The names of the elements open at `offset` inside `span` (the element starting there included). */
-function openAt(text: string, span: ElementSpan, offset: number): string[] {
-  const stack: string[] = [];
-  TAG.lastIndex = span.start;
-  for (let m = TAG.exec(text); m && m.index <= offset && m.index < span.end; m = TAG.exec(text)) {
-    const [, close, name, selfClosing] = m;
-    if (name === undefined) continue;
-    if (close) stack.pop();
-    else {
-      stack.push(local(name));
-      if (selfClosing && m.index < offset) stack.pop();
-    }
-  }
-  return stack;
-}
+/** The name of a start tag at a given offset (its attributes, however many, are not read). */
+const START_AT = /<([A-Za-z_][\w.:-]*)/y;
 
-/** Where a violation is: the field's path from the record and the record's id. */
+/** A value's text, trimmed: `[^<]*` rather than a lazy match, so that no value makes the search quadratic. */
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const unescapeXml = (s: string) =>
+  s.replace(/&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (all, e: string) => {
+    if (!e.startsWith('#')) return ENTITIES[e]!;
+    const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : all;
+  });
+const valueIn = (body: string, name: string) => unescapeXml(new RegExp(`<(?:[\\w.-]+:)?${name}>([^<]*)</`).exec(body)?.[1]?.trim() ?? '') || undefined;
+
+/**
+ * Where a violation is: the field's path from the record and the record's id. Violations
+ * come in document order, so the tags of a record are read forward once, from where the
+ * last look stopped: a file's cost stays linear however many violations one record has.
+ */
 class Locator {
   private ordinals: number[] | undefined;
+  private child = -1;
+  private pos = 0;
+  private last = 0;
+  private stack: string[] = [];
+  private ids: { applicantId?: string; casNumber?: string } = {};
 
   constructor(
     private readonly text: string,
@@ -230,6 +236,35 @@ class Locator {
     return this.ordinals[i]!;
   }
 
+  /** The names of the elements open at `offset` inside child `i` (the element starting there included). */
+  private openAt(i: number, span: ElementSpan, offset: number): string[] {
+    if (i !== this.child || offset < this.last) {
+      this.child = i;
+      this.pos = span.start;
+      this.stack = [];
+      const body = this.text.slice(span.start, span.end);
+      const applicantId = valueIn(body, 'ApplicantID');
+      const casNumber = span.local === 'CAS' ? undefined : valueIn(body, 'CASNumber');
+      this.ids = { ...(applicantId ? { applicantId } : {}), ...(casNumber ? { casNumber } : {}) };
+    }
+    this.last = offset;
+    // Each tag before the offset is read once; none after it (it may be long) is read at all.
+    for (let lt = this.text.indexOf('<', this.pos); lt !== -1 && lt < offset && lt < span.end; lt = this.text.indexOf('<', this.pos)) {
+      TAG.lastIndex = lt;
+      const m = TAG.exec(this.text);
+      this.pos = m ? TAG.lastIndex : lt + 1;
+      const name = m?.[2];
+      if (name === undefined) continue;
+      if (m![1]) this.stack.pop();
+      else if (!m![3]) this.stack.push(local(name));
+    }
+    const names = [...this.stack];
+    START_AT.lastIndex = offset;
+    const here = START_AT.exec(this.text)?.[1];
+    if (here !== undefined) names.push(local(here));
+    return names;
+  }
+
   locate(offset: number): { path: string; applicantId?: string; casNumber?: string } {
     const { children, root } = this.doc;
     let lo = 0;
@@ -240,13 +275,10 @@ class Locator {
       if (offset < c.start) hi = mid - 1;
       else if (offset >= c.end) lo = mid + 1;
       else {
-        const names = openAt(this.text, c, offset);
+        const names = this.openAt(mid, c, offset);
         const repeated = children.length > 1 && mid > 0;
         names[0] = repeated ? `${c.local}[${this.ordinal(mid)}]` : c.local;
-        const body = this.text.slice(c.start, c.end);
-        const id = /<(?:[\w.-]+:)?ApplicantID>\s*([^<]*?)\s*<\//.exec(body)?.[1];
-        const cas = c.local === 'CAS' ? undefined : /<(?:[\w.-]+:)?CASNumber>\s*([^<]*?)\s*<\//.exec(body)?.[1];
-        return { path: names.join('/'), ...(id ? { applicantId: id } : {}), ...(cas ? { casNumber: cas } : {}) };
+        return { path: names.join('/'), ...this.ids };
       }
     }
     return { path: root.local };
