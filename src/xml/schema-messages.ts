@@ -77,16 +77,20 @@ const TYPE_WORDS: Record<string, string> = {
   'xs:gYearMonth': 'a year and month written YYYY-MM',
 };
 
-/** U+0141 'Ł' */
+/** Characters a reader cannot see (controls, spaces that look like none, bidi and zero-width marks). */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u00a0\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/** `U+0141 'Ł'`; an invisible character by its code point alone. */
 export function codePoint(ch: string): string {
   const hex = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-  return `U+${hex}${printableLatin1(ch.codePointAt(0)!) || ch.codePointAt(0)! > 0xff ? ` '${ch}'` : ''}`;
+  INVISIBLE.lastIndex = 0;
+  return `U+${hex}${INVISIBLE.test(ch) ? '' : ` '${ch}'`}`;
 }
 
 /** A value as quoted in a message: invisible characters written as code points, long ones cut. */
 export function shown(value: string): string {
   const cut = [...value].length > 80 ? `${[...value].slice(0, 77).join('')}...` : value;
-  return `'${cut.replace(/[\u0000-\u001f\u007f-\u00a0\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (ch) => `<${codePoint(ch)}>`)}'`;
+  return `'${cut.replace(INVISIBLE, (ch) => `<${codePoint(ch)}>`)}'`;
 }
 
 /** `value` with each character outside `set` replaced by its transliteration (any-ascii), kept only where it passes. */
