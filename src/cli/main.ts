@@ -1,10 +1,8 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, SETTINGS, type ConfigFlags } from '../config.ts';
-import { StoreBusyError } from '../db/lock.ts';
-import { DataDirError } from '../db/data-dir.ts';
+import { SETTINGS, type ConfigFlags } from '../config.ts';
 import { escapeControls } from '../escape.ts';
-import { describeError } from '../errors.ts';
+import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
@@ -13,11 +11,8 @@ import { registerSponsorCommands } from './commands/sponsor.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerWatchCommand } from './commands/watch.ts';
-import { CliError, Context, processIo, type Io } from './context.ts';
+import { Context, processIo, type Io, type Runner } from './context.ts';
 import { checkedBy } from './parse.ts';
-
-/** Runs one command's action with a Context, closing the store afterwards. */
-export type Runner = (action: (ctx: Context, opts: Record<string, unknown>, ...args: string[]) => Promise<number | void>) => (...args: unknown[]) => Promise<void>;
 
 const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fee', 'validityMonths', 'settleMs', 'scanIntervalMs', 'maxFileMb', 'concurrency', 'poll', 'validateTimeoutS'];
 
@@ -48,17 +43,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   const run: Runner = (action) =>
     async function (this: Command, ...args: unknown[]) {
-      const cmd = this;
-      const all = cmd.optsWithGlobals() as Record<string, unknown>;
+      // commander calls an action with its command as `this`.
+      const all = this.optsWithGlobals() as Record<string, unknown>;
       const flags: ConfigFlags = {};
       for (const k of GLOBAL_FLAGS) if (all[k] !== undefined) (flags as Record<string, unknown>)[k] = all[k];
       const ctx = new Context(io, flags);
       // As text, whatever an argument's parser returned (it has checked the value already).
       const positional = args
-        .slice(0, cmd.registeredArguments.length)
+        .slice(0, this.registeredArguments.length)
         .map((a) => (Array.isArray(a) ? a.join('\u0000') : a === undefined ? undefined : String(a))) as string[];
       try {
-        const code = await action(ctx, cmd.opts() as Record<string, unknown>, ...positional);
+        const code = await action(ctx, this.opts() as Record<string, unknown>, ...positional);
         setExit(code ?? 0);
       } finally {
         await ctx.close();
@@ -69,8 +64,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerProcessCommands(program, run);
   registerValidateCommand(program, run);
   registerDemoCommand(program, run);
-  registerCasCommands(program, run);
-  registerLifecycleCommands(program, run);
+  const casCmd = registerCasCommands(program, run);
+  registerLifecycleCommands(program, casCmd, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);
@@ -110,17 +105,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       return err.exitCode === 0 ? 0 : 2;
     }
     // Messages can quote file names: escaped like every line for people.
-    if (err instanceof CliError) {
+    if (err instanceof CasBdtError) {
       io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return err.exitCode;
-    }
-    if (err instanceof ConfigError) {
-      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return 2;
-    }
-    if (err instanceof StoreBusyError || err instanceof DataDirError) {
-      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return 1;
+      return exitCodeOf(err);
     }
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);

@@ -2,7 +2,7 @@
  * What a file's outcome says in words, for people: its errors with their messages (not
  * only codes) and each record's outcome. Shared by process, validate, submissions and demo.
  */
-import type { FileSummary } from '../db/submissions.ts';
+import type { FileSummary } from '../domain/result.ts';
 import type { RecordResult } from '../domain/result.ts';
 import type { FileError } from '../domain/types.ts';
 

@@ -11,13 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { XMLParser } from 'fast-xml-parser';
-import type { SubmissionRow } from '../../db/submissions.ts';
 import type { RecordResult } from '../../domain/result.ts';
 import type { RecordIssue } from '../../domain/types.ts';
 import { casXml, uploadBytes } from '../../xml/bdt-samples.ts';
 import type { Context } from '../context.ts';
-import type { Runner } from '../main.ts';
+import type { Runner } from '../context.ts';
 import { fileErrorLines, recordLines } from '../outcome-text.ts';
+
+type SubmissionRow = Awaited<ReturnType<(typeof import('../../ops/queries.ts'))['listSubmissions']>>[number];
 
 const LICENCE = 'DEMO00001';
 const ALLOCATION = 3;
@@ -116,10 +117,10 @@ function story(sub: SubmissionRow, what: string): string[] {
 }
 
 async function runDemo(ctx: Context, keep: boolean): Promise<number> {
-  const [{ openStore }, { addSponsor, getSponsor }, { listSubmissions }, { ensureSponsorFolders, sponsorDir }, { createLogger }, { startService }] = await Promise.all([
-    import('../../db/client.ts'),
-    import('../../db/sponsors.ts'),
-    import('../../db/submissions.ts'),
+  const [{ openStore }, { addSponsor }, { getSponsor, listSubmissions }, { ensureSponsorFolders, sponsorDir }, { createLogger }, { startService }] = await Promise.all([
+    import('../../ops/store.ts'),
+    import('../../ops/sponsors.ts'),
+    import('../../ops/queries.ts'),
     import('../../inbox/layout.ts'),
     import('../../log.ts'),
     import('../../service/service.ts'),

@@ -6,11 +6,11 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { FileSummary } from '../../db/submissions.ts';
+import type { FileSummary } from '../../domain/result.ts';
 import { baseName } from '../../inbox/layout.ts';
 import { recordLines, fileErrorLines } from '../outcome-text.ts';
 import { usage, type Context } from '../context.ts';
-import type { Runner } from '../main.ts';
+import type { Runner } from '../context.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 /** What validate reports per file (JSON): the file summary without a submission, with each record. */
