@@ -87,8 +87,7 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
     .argument('<cas-number>', 'the CAS number', parseCasNumber)
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
-        const casNumber = numberArg!;
+      run(async (ctx, opts, casNumber: string) => {
         const { db } = await ctx.store();
         const [{ withdrawCas }, { findCas }] = await Promise.all([import('../../ops/withdraw.ts'), casQuery()]);
         settled(await withdrawCas(db, { casNumber }, new Date()), `CAS ${casNumber}`);
@@ -105,8 +104,7 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
     .option('--date <date>', 'the application date, YYYY-MM-DD (default today, UTC)')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
-        const casNumber = numberArg!;
+      run(async (ctx, opts, casNumber: string) => {
         const date = opts.date !== undefined ? parseDate(opts.date, '--date') : isoDateUtc(new Date());
         const { db } = await ctx.store();
         const [{ useCas }, { findCas }] = await Promise.all([import('../../ops/use.ts'), casQuery()]);

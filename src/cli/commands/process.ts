@@ -47,10 +47,9 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .option('--timings', 'print the milliseconds spent in each stage as one JSON line on stderr')
     .action(
-      run(async (ctx, opts, filesArg) => {
+      run(async (ctx, opts, files: string[]) => {
         if (opts.timings) startTimings();
         const startedMs = performance.now();
-        const files = filesArg!.split('\u0000');
         const licence = parseLicence(String(opts.sponsor));
         await timed('open store', () => requireSponsor(ctx, licence));
         const { db } = await ctx.store();
@@ -147,11 +146,11 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .option('--out <dir>', "where the result goes (default: the sponsor's outbox)")
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, idArg) => {
+      run(async (ctx, opts, id: number) => {
         const { db } = await ctx.store();
         const [{ getSubmission }, { emitResult }] = await Promise.all([queries(), emit()]);
-        const sub = await getSubmission(db, Number(idArg));
-        if (!sub) throw notFound(`submission ${idArg}`);
+        const sub = await getSubmission(db, id);
+        if (!sub) throw notFound(`submission ${id}`);
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
         const written = await emitResult(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
         if (opts.json) ctx.json({ submissionId: sub.id, resultFile: written });
