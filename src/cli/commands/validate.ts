@@ -43,8 +43,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
     .option('--out <dir>', 'write each would-be result there as NAME.dry-run.result.xml (default: print the outcome)')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx: Context, opts, filesArg) => {
-        const files = filesArg!.split('\u0000');
+      run(async (ctx: Context, opts, files: string[]) => {
         const licence = parseLicence(String(opts.sponsor));
         await requireSponsor(ctx, licence);
         const { db } = await ctx.store();
