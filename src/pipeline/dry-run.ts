@@ -23,8 +23,11 @@ export async function inTransaction<T>(db: Db, dryRun: boolean | undefined, work
   throw new Error('a dry run transaction was committed');
 }
 
-/** What a dry run reports: the outcome and statuses, but no CAS number and no payment, since none is given. */
-export function wouldBe(result: SubmissionResult): SubmissionResult {
+/**
+ * What a dry run reports: the outcome, statuses and expiry dates, but no CAS number and no
+ * payment, since none is given (`recordsXml`: the Record elements as result-xml renders them).
+ */
+export function wouldBe(result: SubmissionResult, recordsXml: string[]): { result: SubmissionResult; recordsXml: string[] } {
   const { payment: _payment, ...rest } = result;
-  return { ...rest, records: result.records.map(({ casNumber: _casNumber, ...r }) => r) };
+  return { result: rest, recordsXml: recordsXml.map((xml) => xml.replace(/^ *<CASNumber>[^<]*<\/CASNumber>\n/gm, '')) };
 }

@@ -5,7 +5,7 @@
 import type { Db } from '../db/client.ts';
 import { insertSubmission, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
 import type { FileSummary } from '../domain/result.ts';
-import type { RecordResult, SubmissionResult } from '../domain/result.ts';
+import type { SubmissionResult } from '../domain/result.ts';
 import type { FileType } from '../domain/types.ts';
 import type { ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
@@ -16,8 +16,6 @@ export interface Processed {
   submissionId: number;
   resultXml: string;
   summary: FileSummary;
-  /** Each record's outcome, when the file was judged now (not for a replay or a refused file). */
-  records?: RecordResult[];
 }
 
 /** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */
@@ -38,9 +36,12 @@ function summaryOf(r: SubmissionResult): FileSummary {
 }
 
 /** Stores a submission row for a result and returns what the caller emits. */
-export async function storeResult(db: Db, file: ReceivedFile, judged: SubmissionResult, onStored: OnStored, dryRun?: boolean): Promise<Processed> {
-  const result = dryRun ? wouldBe(judged) : judged;
-  const resultXml = timed('result xml', () => renderResult(result));
+/** `recordsXml`: an accepted file's Record elements, rendered a chunk at a time (see Stored). */
+export async function storeResult(db: Db, file: ReceivedFile, judged: SubmissionResult, onStored: OnStored, judgedXml: string[] = [], dryRun?: boolean): Promise<Processed> {
+  const { result, recordsXml } = dryRun ? wouldBe(judged, judgedXml) : { result: judged, recordsXml: judgedXml };
+  const resultXml = timed('result xml', () => renderResult(result, recordsXml));
+  // The pieces are in resultXml now; let them go before the statement is encoded.
+  recordsXml.length = 0;
   const summary = summaryOf(result);
   // Sent together, for one round trip (neither depends on the other; both roll back together).
   await timed('submission insert', () => Promise.all([
@@ -61,10 +62,10 @@ export async function storeResult(db: Db, file: ReceivedFile, judged: Submission
     }),
     onStored?.(db, result.submissionId),
   ]));
-  return { submissionId: result.submissionId, resultXml, summary, records: result.records };
+  return { submissionId: result.submissionId, resultXml, summary };
 }
 
-export function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
+export function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors'> {
   return {
     submissionId,
     fileName: file.fileName,

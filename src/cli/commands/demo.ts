@@ -10,13 +10,10 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { XMLParser } from 'fast-xml-parser';
-import type { RecordResult } from '../../domain/result.ts';
-import type { RecordIssue } from '../../domain/types.ts';
 import { casXml, uploadBytes } from '../../xml/bdt-samples.ts';
 import type { Context } from '../context.ts';
 import type { Runner } from '../context.ts';
-import { fileErrorLines, recordLines } from '../outcome-text.ts';
+import { fileErrorLines, recordLines, recordsOf } from '../outcome-text.ts';
 
 type SubmissionRow = Awaited<ReturnType<(typeof import('../../ops/queries.ts'))['listSubmissions']>>[number];
 
@@ -74,33 +71,8 @@ function demoFiles(): DemoFile[] {
   ];
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  textNodeName: 'text',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  isArray: (name) => name === 'Record' || name === 'Issue',
-});
-
-type ParsedRecord = { index: string; applicantId?: string; Outcome: string; Status?: string; CASNumber?: string; ExpiryDate?: string; Issue?: { severity: string; code: string; field?: string; text: string }[] };
-
-/** The records of a stored result, read back from its XML. */
-function recordsOf(resultXml: string): RecordResult[] {
-  const doc = parser.parse(resultXml) as { BulkResult: { Records?: { Record: ParsedRecord[] } } };
-  return (doc.BulkResult.Records?.Record ?? []).map((r) => ({
-    index: Number(r.index),
-    ...(r.applicantId !== undefined ? { applicantId: r.applicantId } : {}),
-    outcome: r.Outcome as RecordResult['outcome'],
-    ...(r.Status ? { status: r.Status as RecordResult['status'] } : {}),
-    ...(r.CASNumber ? { casNumber: r.CASNumber } : {}),
-    ...(r.ExpiryDate ? { expiryDate: r.ExpiryDate } : {}),
-    issues: (r.Issue ?? []).map((i) => ({ severity: i.severity, code: i.code, ...(i.field ? { field: i.field } : {}), message: i.text }) as RecordIssue),
-  }));
-}
-
 /** What happened to one file, in plain words. */
-function story(sub: SubmissionRow, what: string): string[] {
+async function story(sub: SubmissionRow, what: string): Promise<string[]> {
   const s = sub.summary as { counts: { created: number; assigned: number; workInProgress: number; rejected: number; readyToGo: number }; fileErrors: Parameters<typeof fileErrorLines>[0] };
   const head = `${sub.fileName} (${what}):`;
   if (sub.outcome === 'REJECTED') {
@@ -113,7 +85,7 @@ function story(sub: SubmissionRow, what: string): string[] {
     c.readyToGo ? `${c.readyToGo} ready to go but not assigned` : '',
     c.rejected ? `${c.rejected} record(s) refused (nothing stored for them)` : '',
   ].filter(Boolean);
-  return [`${head} ACCEPTED: ${words.join('; ')}.`, ...recordLines(recordsOf(sub.resultXml), { indent: '    ' })];
+  return [`${head} ACCEPTED: ${words.join('; ')}.`, ...recordLines(await recordsOf(sub.resultXml), { indent: '    ' })];
 }
 
 async function runDemo(ctx: Context, keep: boolean): Promise<number> {
@@ -178,7 +150,7 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
     ctx.out('\nWhat happened:');
     for (const f of files) {
       const sub = subs.find((s) => s.fileName === f.name);
-      if (sub) ctx.out(story(sub, f.what).join('\n'));
+      if (sub) ctx.out((await story(sub, f.what)).join('\n'));
     }
     const sponsor = (await getSponsor(store.db, LICENCE))!;
     ctx.out(`\nAllocation of ${LICENCE}: granted ${sponsor.allocationGranted}, used ${sponsor.allocationUsed}, unused ${sponsor.allocationGranted - sponsor.allocationUsed}.`);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { FileSummary } from '../../domain/result.ts';
 import { baseName } from '../../inbox/layout.ts';
-import { recordLines, fileErrorLines } from '../outcome-text.ts';
+import { recordLines, fileErrorLines, recordsOf } from '../outcome-text.ts';
 import { usage, type Context } from '../context.ts';
 import type { Runner } from '../context.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -71,7 +71,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
             resultFile = await writeNewFile(outDir, names, processed.resultXml);
           }
           const { submissionId: _uncommitted, ...summary } = processed.summary;
-          const records = processed.records ?? [];
+          const records = await recordsOf(processed.resultXml);
           reports.push({ ...summary, submissionId: null, dryRun: true, resultFile, records, resultXml: processed.resultXml });
           if (!opts.json) {
             ctx.out(describe(summary, records).join('\n'));
