@@ -1,4 +1,5 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, SETTINGS, type ConfigFlags } from '../config.ts';
 import { StoreBusyError } from '../db/lock.ts';
@@ -22,9 +23,30 @@ const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fe
 /** A setting's flag, checked by the same rule as its environment variable and config file key. */
 const setting = (flags: string, description: string, parse: (value: unknown) => unknown) => new Option(flags, description).argParser(checkedBy(parse));
 
+/** The package's version (package.json is two levels up from src/cli and from dist/cli alike). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** Exit codes and signals (cli.md), at the end of every `--help`. */
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  failure that is not the input's fault (database down, disk full, bug)
+  2  usage error (unknown command or option, bad argument)
+  3  refused: a file REJECTED, a CAS operation not allowed in its status, allocation too small
+  4  not found: unknown sponsor, CAS number, batch or submission
+With --json, an error also prints {"error":{"code","message"}} on stdout.`;
+
+export const SIGNALS_HELP = `
+Signals (watch):
+  SIGTERM, SIGINT  stop taking files, finish the ones in progress, exit 0 (a second one: exit 130 at once)
+  SIGHUP           list every inbox now; never stops the service`;
+
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('cas-bdt')
     .description('Bulk Data Transfer of CAS: validate BDT files, create and assign CAS, write result XML.')
+    .version(version(), '-V, --version', 'print the version and exit')
     .addOption(new Option('--db <url>', 'PostgreSQL server URL (env DATABASE_URL); without it the embedded store is used').argParser(checkedBy(SETTINGS.db)))
     .option('--data <dir>', 'embedded store location (env CAS_BDT_DATA)', undefined)
     .option('--root <dir>', 'the sponsor folder tree (env CAS_BDT_ROOT)')
@@ -70,6 +92,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);
+  program.addHelpText('after', `${EXIT_CODES_HELP}\n${SIGNALS_HELP}`);
   return program;
 }
 
@@ -88,11 +111,27 @@ export function restrictUmask(): void {
   if ((previous | 0o027) !== 0o027) process.umask(previous | 0o027);
 }
 
+/** Machine-readable error codes by exit code (cli.md), for `{"error":{"code","message"}}`. */
+const ERROR_CODES: Record<number, string> = { 1: 'FAILED', 2: 'USAGE', 3: 'REFUSED', 4: 'NOT_FOUND' };
+
+/** Whether the command line asks for JSON (before any `--`, which ends the options). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /** Runs the CLI; returns the exit code instead of exiting, so tests need no subprocess. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   restrictUmask();
   let exitCode = 0;
   const program = buildProgram(io, (c) => (exitCode = c));
+  const json = wantsJson(argv);
+  // With --json an error is a JSON document on stdout too (people still read stderr).
+  const fail = (code: number, message: string, text = `cas-bdt: ${message}\n`): number => {
+    if (text) io.stderr(text);
+    if (json) io.stdout(`${JSON.stringify({ error: { code: ERROR_CODES[code] ?? 'FAILED', message } }, null, 2)}\n`);
+    return code;
+  };
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });
@@ -102,27 +141,19 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version are not errors; everything else commander raises is a usage error.
-      return err.exitCode === 0 ? 0 : 2;
+      // --help and --version are not errors; everything else commander raises is a usage error
+      // (commander has printed it with the usage already).
+      return err.exitCode === 0 ? 0 : fail(2, err.message.replace(/^error: /, ''), '');
     }
     // Messages can quote file names: escaped like every line for people.
-    if (err instanceof CliError) {
-      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return err.exitCode;
-    }
-    if (err instanceof ConfigError) {
-      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return 2;
-    }
-    if (err instanceof StoreBusyError || err instanceof DataDirError) {
-      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return 1;
-    }
+    if (err instanceof CliError) return fail(err.exitCode, escapeControls(err.message));
+    if (err instanceof ConfigError) return fail(2, escapeControls(err.message));
+    if (err instanceof StoreBusyError || err instanceof DataDirError) return fail(1, escapeControls(err.message));
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);
-    io.stderr(`cas-bdt: ${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}\n`);
+    const code = fail(1, `${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}`);
     const frames = (err as Error).stack?.split('\n').filter((l) => /^\s+at /.test(l));
     if (io.env.CAS_BDT_DEBUG && frames) io.stderr(`${frames.join('\n')}\n`);
-    return 1;
+    return code;
   }
 }

@@ -13,7 +13,7 @@ import { describeError, sqlState } from '../../errors.ts';
 import type { WatchService } from '../../service/service.ts';
 import { DEFAULT_HTTP, HttpAddressError, isLoopback, parseHttpAddress, type HttpAddress } from '../../http/address.ts';
 import { usage } from '../context.ts';
-import type { Runner } from '../main.ts';
+import { SIGNALS_HELP, type Runner } from '../main.ts';
 
 function parseMs(value: unknown, name: string): number {
   const n = Number(String(value).trim());
@@ -44,7 +44,8 @@ export function registerWatchCommand(program: Command, run: Runner): void {
     .addOption(new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)').hideHelp())
     .addOption(new Option('--http <addr>', `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`))
     .addOption(new Option('--http-token <token>', 'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)'))
-    .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json)').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json, with level names and ISO times)').choices(['text', 'json']).default('text'))
+    .addHelpText('after', SIGNALS_HELP)
     .action(
       run(async (ctx, opts) => {
         // Loaded when the service starts, so that --help and other commands start without them.
