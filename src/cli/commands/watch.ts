@@ -13,6 +13,7 @@ import { describeError, sqlState } from '../../errors.ts';
 import type { WatchService } from '../../service/service.ts';
 import { DEFAULT_HTTP, HttpAddressError, isLoopback, parseHttpAddress, type HttpAddress } from '../../http/address.ts';
 import { usage } from '../context.ts';
+import { watchLauncher } from '../launcher.ts';
 import { SIGNALS_HELP, type Runner } from '../main.ts';
 
 function parseMs(value: unknown, name: string): number {
@@ -122,6 +123,11 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         const onException = (err: unknown) => onStray(err, 'uncaughtException');
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
+        // Under `npx`, a SIGTERM reaches npm and its shell, not this process: stop when they are gone.
+        const stopWatchingLauncher = watchLauncher(ctx.io.env, () => {
+          log.info('the npm process that started cas-bdt has gone');
+          onSignal('SIGTERM');
+        });
         process.on('unhandledRejection', onRejection);
         process.on('uncaughtException', onException);
         const metrics = httpAddress === 'off' ? undefined : (await import('../../http/metrics.ts')).createMetrics();
@@ -154,6 +160,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           log.info('stopped');
           return 0;
         } finally {
+          stopWatchingLauncher();
           await resetting;
           await store.close();
           process.off('SIGINT', onSignal);
