@@ -3,6 +3,7 @@ import type { Store } from '../db/client.ts';
 import { resolveConfig, type Config, type ConfigFlags } from '../config.ts';
 import { escapeControls } from '../escape.ts';
 import { streamWriter } from '../output.ts';
+import { createdMessage } from './store-info.ts';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -50,7 +51,12 @@ export class Context {
 
   store(): Promise<Store> {
     // Loaded on first use: commands that need no store (--help) start without the drivers.
-    this.storePromise ??= import('../db/client.ts').then(({ openStore }) => openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }));
+    this.storePromise ??= import('../db/client.ts')
+      .then(({ openStore }) => openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }))
+      .then((store) => {
+        if (store.created) this.io.stderr(`${escapeControls(createdMessage(this.config.dataDir))}\n`);
+        return store;
+      });
     return this.storePromise;
   }
 

@@ -1,7 +1,7 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, SETTINGS, type ConfigFlags } from '../config.ts';
+import { ConfigError, resolveConfig, SETTINGS, type ConfigFlags } from '../config.ts';
 import { StoreBusyError } from '../db/lock.ts';
 import { DataDirError } from '../db/data-dir.ts';
 import { escapeControls } from '../escape.ts';
@@ -14,11 +14,18 @@ import { registerSponsorCommands } from './commands/sponsor.ts';
 import { registerWatchCommand } from './commands/watch.ts';
 import { CliError, Context, processIo, type Io } from './context.ts';
 import { checkedBy } from './parse.ts';
+import { storeHelp } from './store-info.ts';
 
 /** Runs one command's action with a Context, closing the store afterwards. */
 export type Runner = (action: (ctx: Context, opts: Record<string, unknown>, ...args: string[]) => Promise<number | void>) => (...args: unknown[]) => Promise<void>;
 
 const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fee', 'validityMonths', 'settleMs', 'scanIntervalMs', 'maxFileMb', 'concurrency', 'poll', 'validateTimeoutS'];
+
+function globalFlags(all: Record<string, unknown>): ConfigFlags {
+  const flags: ConfigFlags = {};
+  for (const k of GLOBAL_FLAGS) if (all[k] !== undefined) (flags as Record<string, unknown>)[k] = all[k];
+  return flags;
+}
 
 /** A setting's flag, checked by the same rule as its environment variable and config file key. */
 const setting = (flags: string, description: string, parse: (value: unknown) => unknown) => new Option(flags, description).argParser(checkedBy(parse));
@@ -69,10 +76,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const run: Runner = (action) =>
     async function (this: Command, ...args: unknown[]) {
       const cmd = this;
-      const all = cmd.optsWithGlobals() as Record<string, unknown>;
-      const flags: ConfigFlags = {};
-      for (const k of GLOBAL_FLAGS) if (all[k] !== undefined) (flags as Record<string, unknown>)[k] = all[k];
-      const ctx = new Context(io, flags);
+      const ctx = new Context(io, globalFlags(cmd.optsWithGlobals()));
       // As text, whatever an argument's parser returned (it has checked the value already).
       const positional = args
         .slice(0, cmd.registeredArguments.length)
@@ -93,6 +97,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);
   program.addHelpText('after', `${EXIT_CODES_HELP}\n${SIGNALS_HELP}`);
+  // Defaults are relative to the current directory: `watch --help` says which store and tree it would use.
+  program.commands
+    .find((c) => c.name() === 'watch')
+    ?.addHelpText('after', () => {
+      try {
+        return storeHelp(resolveConfig(globalFlags(program.opts()), io.env, io.cwd), io.cwd);
+      } catch (err) {
+        return `\nIn use here: the settings do not resolve: ${escapeControls((err as Error).message)}`;
+      }
+    });
   return program;
 }
 

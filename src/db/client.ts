@@ -14,6 +14,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { prepareDataDir, tightenTree } from './data-dir.ts';
+import { pgliteDir, redactUrl } from './where.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { schema } from './schema.ts';
 import { StoreBusyError } from './lock.ts';
@@ -29,6 +30,8 @@ export interface Store {
   kind: StoreKind;
   /** Human description for start-up lines (never includes a password). */
   describe: string;
+  /** True when opening it created a new, empty embedded store (the data directory held none). */
+  created?: boolean;
   /**
    * A second handle on one dedicated connection that lives as long as the store, for
    * session state such as the service's liveness advisory lock (the pool recycles its
@@ -90,22 +93,11 @@ export function socketPath(dataDir: string): string {
  */
 const PGLITE_SHARED_BUFFERS = '16MB';
 
-export function pgliteDir(dataDir: string): string {
-  return path.join(dataDir, 'pgdata');
-}
+export { pgliteDir } from './where.ts';
 export function lockPath(dataDir: string): string {
   return path.join(dataDir, 'cas-bdt.lock');
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres (unparsable URL)';
-  }
-}
 
 /** True when something answers on the data directory's socket (a running `watch`). */
 export function socketAnswers(dataDir: string, timeoutMs = 1000): Promise<boolean> {
@@ -194,7 +186,7 @@ async function openPostgres(url: string | undefined, socketDir: string | undefin
   return {
     db,
     kind,
-    describe: socketDir ? `embedded store at ${opts.dataDir} (through the running service)` : `PostgreSQL ${redact(url ?? '')}`,
+    describe: socketDir ? `embedded store at ${opts.dataDir} (through the running service)` : `PostgreSQL ${redactUrl(url ?? '')}`,
     session: async () => {
       // One connection that is never recycled; postgres.js reconnects it if it drops.
       const one = connect(1, { max_lifetime: null, idle_timeout: 0 });
@@ -227,8 +219,9 @@ function takeLock(dataDir: string, waitMs: number): Promise<Lock | undefined> {
   return acquireLock(lockPath(dataDir), { waitMs, onLost: lockLost(dataDir) });
 }
 
-async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: boolean }): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
+async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: boolean }): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
   try {
+    const created = !existsSync(pgliteDir(dataDir));
     // The embedded engine is loaded only when it is used (a PostgreSQL store never needs it).
     const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
       import('@electric-sql/pglite'),
@@ -241,7 +234,7 @@ async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: b
       await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: MIGRATIONS });
     }
     tightenTree(dataDir);
-    return { pglite, db, lock };
+    return { pglite, db, lock, created };
   } catch (err) {
     await lock.release();
     throw err;
@@ -266,7 +259,7 @@ const busyMessage = (dataDir: string) =>
 export async function openPgliteDirect(
   dataDir: string,
   opts: { migrate?: boolean; lockWaitMs?: number },
-): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
+): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
   prepareDataDir(dataDir);
   const lock = await takeLock(dataDir, opts.lockWaitMs ?? 15_000);
   if (!lock) throw new StoreBusyError(busyMessage(dataDir));
@@ -299,7 +292,7 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
     await lock.release();
     throw serving();
   }
-  const { pglite } = await openPgliteLocked(dataDir, lock, { migrate: true });
+  const { pglite, created } = await openPgliteLocked(dataDir, lock, { migrate: true });
   const closeAll: (() => Promise<void>)[] = [() => closePglite(pglite, dataDir, lock)];
   const closeReverse = async () => {
     for (const c of closeAll.splice(0)) await c().catch(() => {});
@@ -327,6 +320,7 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
       db: client.db,
       kind: 'pglite-socket',
       describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})`,
+      created,
       session: client.session,
       ...(client.reset ? { reset: client.reset } : {}),
       close: closeReverse,
@@ -340,11 +334,12 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
 export async function openStore(opts: OpenOptions): Promise<Store> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, undefined, opts, 'postgres');
   if (await socketAnswers(opts.dataDir)) return openPostgres(undefined, opts.dataDir, opts, 'pglite-socket');
-  const { pglite, db, lock } = await openPgliteDirect(opts.dataDir, opts);
+  const { pglite, db, lock, created } = await openPgliteDirect(opts.dataDir, opts);
   return {
     db,
     kind: 'pglite',
     describe: `embedded store at ${opts.dataDir}`,
+    created,
     session: async () => ({ db, close: async () => {} }),
     close: () => closePglite(pglite, opts.dataDir, lock),
   };

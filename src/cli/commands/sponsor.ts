@@ -1,8 +1,9 @@
 /** `cas-bdt sponsor add|show|list|allocate|status` */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { SponsorView } from '../../db/sponsors.ts';
 import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Route } from '../../domain/types.ts';
-import { ensureSponsorFolders } from '../../inbox/layout.ts';
+import { ensureSponsorFolders, sponsorDir } from '../../inbox/layout.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import type { Runner } from '../main.ts';
 import { MAX_GRANT, wholeNumber } from '../parse.ts';
@@ -75,7 +76,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         await ensureSponsorFolders(ctx.config.rootDir, licence);
         const view = sponsorView(row);
         if (opts.json) ctx.json(view);
-        else ctx.out(`Added sponsor ${licence}.\n${describe(view)}`);
+        else ctx.out(`Added sponsor ${licence}.\n${describe(view)}\nFolders:      ${path.dirname(sponsorDir(ctx.config.rootDir, licence, 'inbox'))}/{inbox,outbox,archive,rejected}`);
       }),
     );
 
@@ -103,12 +104,14 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const { listSponsors, sponsorView } = await sponsorsDb();
         const views = (await listSponsors(db)).map(sponsorView);
         if (opts.json) return ctx.json(views);
-        if (views.length === 0) return ctx.out('No sponsors yet. Add one with `cas-bdt sponsor add`.');
+        // Defaults are relative to the current directory: say which store and tree these are.
+        const where = `Store: ${(await ctx.store()).describe}; folders under ${ctx.config.rootDir}`;
+        if (views.length === 0) return ctx.out(`No sponsors yet. Add one with \`cas-bdt sponsor add\`.\n${where}`);
         ctx.out(
           table(
             ['LICENCE', 'NAME', 'STATUS', 'ROUTES', 'AUTO', 'GRANTED', 'USED', 'UNUSED'],
             views.map((v) => [v.licenceNumber, v.name, v.status, v.routes.join(','), v.autoAssign ? 'yes' : 'no', v.allocation.granted, v.allocation.used, v.allocation.unused]),
-          ),
+          ) + `\n${where}`,
         );
       }),
     );

@@ -14,6 +14,7 @@ import type { WatchService } from '../../service/service.ts';
 import { DEFAULT_HTTP, HttpAddressError, isLoopback, parseHttpAddress, type HttpAddress } from '../../http/address.ts';
 import { usage } from '../context.ts';
 import { watchLauncher } from '../launcher.ts';
+import { createdMessage } from '../store-info.ts';
 import { SIGNALS_HELP, type Runner } from '../main.ts';
 
 function parseMs(value: unknown, name: string): number {
@@ -81,6 +82,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           throw err;
         }
         log.info(`store: ${store.describe}`);
+        if (store.created) log.warn(createdMessage(cfg.dataDir).replace(/^cas-bdt: /, ''));
 
         let signalled = 0;
         let wake: (signal: string) => void = () => {};
