@@ -12,6 +12,21 @@ export interface Io {
   cwd: string;
   /** Whether stderr is a terminal (progress bars only then). */
   stderrIsTTY: boolean;
+  /** Whether stdout is a terminal (listings are paged only then). */
+  stdoutIsTTY?: boolean;
+  /** Asks a yes/no question of a person at a terminal; absent when there is none (then `--yes` is needed). */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+/** Asks on stderr, reads one line from stdin: only "y" or "yes" goes on. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 export const processIo = (): Io => ({
@@ -20,6 +35,8 @@ export const processIo = (): Io => ({
   env: process.env,
   cwd: process.cwd(),
   stderrIsTTY: Boolean(process.stderr.isTTY),
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
+  ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
 });
 
 /** An expected failure with its exit code (cli.md): 2 usage, 3 refused, 4 not found, 1 other. */

@@ -94,3 +94,44 @@ export async function useAllocation(tx: Db, licence: string, count: number, now:
     .set({ allocationUsed: sql`${sponsors.allocationUsed} + ${count}`, updatedAt: now })
     .where(eq(sponsors.licenceNumber, licence));
 }
+
+export type SponsorUpdate =
+  | { kind: 'done'; sponsor: SponsorRow; changed: string[] }
+  | { kind: 'not-found' }
+  | { kind: 'refused'; message: string };
+
+/**
+ * Changes a sponsor's name, routes or auto-assign setting. A route is only added here:
+ * taking one away cancels its ASSIGNED CAS, which is surrendering it (`sponsor status
+ * L surrendered --route R`), with its confirmation.
+ */
+export async function updateSponsor(
+  db: Db,
+  licence: string,
+  change: { name?: string | undefined; routes?: Route[] | undefined; autoAssign?: boolean | undefined },
+  now: Date,
+): Promise<SponsorUpdate> {
+  return db.transaction(async (tx): Promise<SponsorUpdate> => {
+    const current = await lockSponsor(tx, licence);
+    if (!current) return { kind: 'not-found' };
+    const removed = change.routes ? current.routes.filter((r) => !change.routes!.includes(r as Route)) : [];
+    if (removed.length) {
+      return {
+        kind: 'refused',
+        message: `removing a route cancels its ASSIGNED CAS: surrender it with \`cas-bdt sponsor status ${licence} surrendered --route ${removed[0]}\``,
+      };
+    }
+    const set: Partial<SponsorRow> = {};
+    if (change.name !== undefined && change.name !== current.name) set.name = change.name;
+    if (change.routes && change.routes.length !== current.routes.length) set.routes = [...change.routes].sort();
+    if (change.autoAssign !== undefined && change.autoAssign !== current.autoAssign) set.autoAssign = change.autoAssign;
+    const changed = Object.keys(set);
+    if (!changed.length) return { kind: 'done', sponsor: current, changed };
+    const [row] = await tx
+      .update(sponsors)
+      .set({ ...set, updatedAt: now })
+      .where(eq(sponsors.licenceNumber, licence))
+      .returning();
+    return { kind: 'done', sponsor: row!, changed };
+  });
+}

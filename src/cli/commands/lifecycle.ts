@@ -12,7 +12,7 @@ import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
 import { CliError, notFound, table, usage } from '../context.ts';
 import type { Runner } from '../main.ts';
-import { parseCasNumber, parseId } from '../parse.ts';
+import { MAX_REASON, parseCasNumber, parseId, parseReason } from '../parse.ts';
 import { human } from './cas.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
@@ -99,13 +99,15 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
     .command('withdraw')
     .description('withdraw an ASSIGNED CAS')
     .argument('<cas-number>', 'the CAS number', parseCasNumber)
+    .addOption(new Option('--reason <text>', `why, kept in the CAS's history (at most ${MAX_REASON} characters)`).argParser(parseReason))
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, numberArg) => {
         const casNumber = numberArg!;
         const { db } = await ctx.store();
         const [{ withdrawCas }, { findCas }] = await Promise.all([import('../../db/withdraw.ts'), casQuery()]);
-        settled(await withdrawCas(db, { casNumber }, new Date()), `CAS ${casNumber}`);
+        const reason = `withdrawn by the sponsor (cas-bdt cas withdraw)${opts.reason !== undefined ? `: ${String(opts.reason)}` : ''}`;
+        settled(await withdrawCas(db, { casNumber }, new Date(), reason), `CAS ${casNumber}`);
         const view = await findCas(db, { casNumber });
         if (opts.json) return ctx.json(view);
         ctx.out(`${casNumber} withdrawn (was ASSIGNED).`);

@@ -6,7 +6,7 @@ import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Rou
 import { ensureSponsorFolders, sponsorDir } from '../../inbox/layout.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import type { Runner } from '../main.ts';
-import { MAX_GRANT, wholeNumber } from '../parse.ts';
+import { MAX_GRANT, MAX_REASON, parseReason, wholeNumber } from '../parse.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the store's code.
 const sponsorsDb = () => import('../../db/sponsors.ts');
@@ -137,11 +137,43 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     );
 
   sponsor
+    .command('set')
+    .description("change a sponsor's name, routes or auto-assign setting")
+    .argument('<licence>', 'licence number')
+    .option('--name <name>', 'the institution name')
+    .option('--routes <routes>', 'the routes: student, child or student,child (a route is only added here; to take one away, surrender it)')
+    .option('--auto-assign', 'assign CAS as files are processed, allocation permitting')
+    .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, licenceArg) => {
+        const licence = parseLicence(licenceArg!);
+        const name = opts.name === undefined ? undefined : String(opts.name).trim();
+        if (name === '') throw usage('--name must not be empty');
+        const routes = opts.routes === undefined ? undefined : parseRoutes(String(opts.routes));
+        const autoAssign = opts.autoAssign === undefined ? undefined : opts.autoAssign !== false;
+        if (name === undefined && routes === undefined && autoAssign === undefined) throw usage('give what to change: --name, --routes, --auto-assign or --no-auto-assign');
+        const { db } = await ctx.store();
+        const { updateSponsor, sponsorView } = await sponsorsDb();
+        const res = await updateSponsor(db, licence, { name, routes, autoAssign }, new Date());
+        if (res.kind === 'not-found') throw notFound(`sponsor ${licence}`);
+        if (res.kind === 'refused') throw new CliError(res.message, 3);
+        const view = sponsorView(res.sponsor);
+        if (opts.json) return ctx.json(view);
+        const what = res.changed.map((k) => ({ name: 'name', routes: 'routes', autoAssign: 'auto-assign' })[k] ?? k);
+        ctx.out(`${what.length ? `Changed ${what.join(', ')} of ${licence}.` : `Nothing to change for ${licence}.`}\n${describe(view)}`);
+      }),
+    );
+
+  sponsor
     .command('status')
-    .description('set the licence status; revoked, expired and surrendered cancel ASSIGNED CAS')
+    .description('set the licence status; revoked, expired and surrendered cancel ASSIGNED CAS (confirm with --yes)')
     .argument('<licence>', 'licence number')
     .argument('<status>', LICENCE_STATUSES.join('|'))
     .option('--route <route>', 'with surrendered: surrender only this route (student|child)')
+    .addOption(new Option('--reason <text>', `why, kept in the history of every CAS cancelled (at most ${MAX_REASON} characters)`).argParser(parseReason))
+    .option('--yes', 'confirm cancelling the ASSIGNED CAS (asked on a terminal otherwise)')
+    .option('--dry-run', 'print what would be cancelled and change nothing')
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg, statusArg) => {
@@ -154,15 +186,30 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
           if (!ROUTES.includes(route)) throw usage(`--route takes student or child; got "${String(opts.route)}"`);
           if (status !== 'surrendered') throw usage('--route goes only with the status surrendered');
         }
+        const reason = opts.reason === undefined ? undefined : String(opts.reason);
         const { db } = await ctx.store();
-        const { changeLicenceStatus } = await licenceDb();
+        const { changeLicenceStatus, assignedCasNumbers, CANCELLING } = await licenceDb();
         const { sponsorView } = await sponsorsDb();
-        const res = await changeLicenceStatus(db, licence, { status, route }, new Date());
+        const what = route ? `route ${route} surrendered` : `status ${status}`;
+        const cancelling = CANCELLING.includes(status);
+        if (cancelling && (opts.dryRun || !opts.yes)) {
+          const sponsorRow = await requireSponsor(ctx, licence);
+          if (route && !sponsorRow.routes.includes(route)) throw new CliError(`sponsor ${licence} is not licensed for the ${route} route`, 3);
+          const wouldCancel = await assignedCasNumbers(db, licence, route);
+          const question = `${licence}: ${what} cancels ${wouldCancel.length} ASSIGNED CAS${route ? ` of the ${route} route` : ''}`;
+          if (opts.dryRun) {
+            if (opts.json) return ctx.json({ ...sponsorView(sponsorRow), dryRun: true, wouldCancel });
+            return ctx.out(`Dry run, nothing changed. ${question}.${wouldCancel.length ? `\n${wouldCancel.join('\n')}` : ''}`);
+          }
+          if (!ctx.io.confirm) throw usage(`${question}: give --yes to go on (or --dry-run to list them)`);
+          if (!(await ctx.io.confirm(`${question}. Go on?`))) throw new CliError('nothing changed', 3);
+        }
+        const res = await changeLicenceStatus(db, licence, { status, route, reason }, new Date());
         if (res.kind === 'not-found') throw notFound(`sponsor ${licence}`);
         if (res.kind === 'refused') throw new CliError(res.message, 3);
         const view = sponsorView(res.sponsor);
         if (opts.json) return ctx.json({ ...view, cancelled: res.cancelled });
-        const what = route ? `route ${route} surrendered` : `status ${status}`;
+        if (!cancelling) return ctx.out(`${licence}: ${what}.`);
         ctx.out(`${licence}: ${what}; ${res.cancelled.length} ASSIGNED CAS cancelled.${res.cancelled.length ? `\n${res.cancelled.join('\n')}` : ''}`);
       }),
     );
