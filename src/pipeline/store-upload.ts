@@ -93,23 +93,27 @@ export async function storeUpload(
       const first = firstIndexOfKey.get(key);
       if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
       else firstIndexOfKey.set(key, rec.index);
-      return { rec, key, issues };
+      return { rec, key, issues, repeat: first !== undefined };
     });
     await writing;
+    // Records with errors are looked up too: all issues of a record are reported (spec section 5),
+    // E_DUPLICATE_CAS with the others. A repeat within the file is E_DUPLICATE_IN_FILE alone.
     const live = await timed('db: find live keys', () =>
       findLiveByKeys(
         tx,
         licence,
-        judged.filter((j) => !hasErrors(j.issues)).map((j) => j.key),
+        judged.filter((j) => !j.repeat).map((j) => j.key),
       ),
     );
 
     const toInsert: { fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
     const toAmend: { id: number; from: CasStatus; fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
     const toAssign: { result: RecordResult; casNumber?: string }[] = [];
-    for (const { rec, key, issues } of judged) {
-      const existing = hasErrors(issues) ? undefined : live.get(key);
-      if (existing && (existing.status === 'ASSIGNED' || existing.status === 'USED')) issues.unshift(duplicateCasIssue(existing.casNumber));
+    for (const { rec, key, issues, repeat } of judged) {
+      const found = repeat ? undefined : live.get(key);
+      if (found && (found.status === 'ASSIGNED' || found.status === 'USED')) issues.unshift(duplicateCasIssue(found.casNumber));
+      // Only a record without errors amends the unassigned CAS it matches.
+      const existing = hasErrors(issues) ? undefined : found;
       const result: RecordResult = { index: rec.index, applicantId: rec.applicantId, outcome: 'REJECTED', issues };
       records.push(result);
       if (hasErrors(issues)) continue;
