@@ -14,6 +14,8 @@ export interface Processed {
   submissionId: number;
   resultXml: string;
   summary: FileSummary;
+  /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
+  notAssigned?: number;
 }
 
 /** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */
@@ -56,7 +58,8 @@ export async function storeResult(db: Db, file: ReceivedFile, result: Submission
     }),
     onStored?.(db, result.submissionId),
   ]));
-  return { submissionId: result.submissionId, resultXml, summary };
+  const notAssigned = result.records.filter((r) => r.issues.some((i) => i.code === 'W_NO_ALLOCATION')).length;
+  return { submissionId: result.submissionId, resultXml, summary, ...(notAssigned ? { notAssigned } : {}) };
 }
 
 export function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
