@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CasBdtError } from './errors.ts';
 
 export interface Config {
   /** PostgreSQL URL; undefined means the embedded store. */
@@ -46,8 +47,6 @@ export interface ConfigFlags {
   validateTimeoutS?: string;
 }
 
-export class ConfigError extends Error {}
-
 const ENV: Record<string, keyof ConfigFlags> = {
   DATABASE_URL: 'db',
   CAS_BDT_DATA: 'data',
@@ -85,22 +84,22 @@ const FILE_KEYS: Record<string, keyof ConfigFlags> = {
 
 function readConfigFile(file: string, required: boolean): Partial<Record<keyof ConfigFlags, unknown>> {
   if (!existsSync(file)) {
-    if (required) throw new ConfigError(`config file not found: ${file}`);
+    if (required) throw new CasBdtError('usage', `config file not found: ${file}`);
     return {};
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new CasBdtError('usage', `config file ${file} is not valid JSON: ${(err as Error).message}`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError(`config file ${file} must hold a JSON object`);
+    throw new CasBdtError('usage', `config file ${file} must hold a JSON object`);
   }
   const out: Partial<Record<keyof ConfigFlags, unknown>> = {};
   for (const [key, value] of Object.entries(parsed)) {
     const name = FILE_KEYS[key];
-    if (!name) throw new ConfigError(`config file ${file}: unknown setting "${key}"`);
+    if (!name) throw new CasBdtError('usage', `config file ${file}: unknown setting "${key}"`);
     out[name] = value;
   }
   return out;
@@ -108,13 +107,13 @@ function readConfigFile(file: string, required: boolean): Partial<Record<keyof C
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new CasBdtError('usage', `${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
   return n;
 }
 
 function maxFileMb(value: unknown): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(n) || n <= 0 || n > 2048) throw new ConfigError(`max-file-mb must be a number above 0 and at most 2048, got "${String(value)}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 2048) throw new CasBdtError('usage', `max-file-mb must be a number above 0 and at most 2048, got "${String(value)}"`);
   return n;
 }
 
@@ -123,10 +122,10 @@ const MAX_FEE_PENCE = 1_000_000;
 
 function parseFee(value: unknown): number {
   const s = String(value).trim();
-  if (!/^\d{1,7}(\.\d{1,2})?$/.test(s)) throw new ConfigError(`fee must be an amount in GBP like 25.00, got "${s}"`);
+  if (!/^\d{1,7}(\.\d{1,2})?$/.test(s)) throw new CasBdtError('usage', `fee must be an amount in GBP like 25.00, got "${s}"`);
   const [whole, frac = ''] = s.split('.');
   const pence = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
-  if (pence > MAX_FEE_PENCE) throw new ConfigError(`fee must be at most 10000.00, got "${s}"`);
+  if (pence > MAX_FEE_PENCE) throw new CasBdtError('usage', `fee must be at most 10000.00, got "${s}"`);
   return pence;
 }
 
@@ -140,7 +139,7 @@ function parseDatabaseUrl(value: unknown): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
-    throw new ConfigError('db must be a PostgreSQL URL such as postgres://user@host:5432/database');
+    throw new CasBdtError('usage', 'db must be a PostgreSQL URL such as postgres://user@host:5432/database');
   }
   return s;
 }
@@ -165,7 +164,7 @@ function parseBool(value: unknown): boolean {
   const s = String(value).trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(s)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-  throw new ConfigError(`expected true or false, got "${String(value)}"`);
+  throw new CasBdtError('usage', `expected true or false, got "${String(value)}"`);
 }
 
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {

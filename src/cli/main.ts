@@ -1,23 +1,19 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, resolveConfig, SETTINGS, type ConfigFlags } from '../config.ts';
-import { StoreBusyError } from '../db/lock.ts';
-import { DataDirError } from '../db/data-dir.ts';
+import { resolveConfig, SETTINGS, type ConfigFlags } from '../config.ts';
 import { escapeControls } from '../escape.ts';
-import { describeError } from '../errors.ts';
+import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerProcessCommands } from './commands/process.ts';
 import { registerSponsorCommands } from './commands/sponsor.ts';
 import { registerWatchCommand } from './commands/watch.ts';
-import { CliError, Context, processIo, type Io } from './context.ts';
+import { Context, processIo, type Io, type Runner } from './context.ts';
 import { checkedBy } from './parse.ts';
+import { EXIT_CODES_HELP, SIGNALS_HELP } from './help.ts';
 import { storeHelp } from './store-info.ts';
-
-/** Runs one command's action with a Context, closing the store afterwards. */
-export type Runner = (action: (ctx: Context, opts: Record<string, unknown>, ...args: string[]) => Promise<number | void>) => (...args: unknown[]) => Promise<void>;
 
 const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fee', 'validityMonths', 'settleMs', 'scanIntervalMs', 'maxFileMb', 'concurrency', 'poll', 'validateTimeoutS'];
 
@@ -27,28 +23,13 @@ function globalFlags(all: Record<string, unknown>): ConfigFlags {
   return flags;
 }
 
-/** A setting's flag, checked by the same rule as its environment variable and config file key. */
-const setting = (flags: string, description: string, parse: (value: unknown) => unknown) => new Option(flags, description).argParser(checkedBy(parse));
-
 /** The package's version (package.json is two levels up from src/cli and from dist/cli alike). */
 export function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-/** Exit codes and signals (cli.md), at the end of every `--help`. */
-export const EXIT_CODES_HELP = `
-Exit codes:
-  0  success
-  1  failure that is not the input's fault (database down, disk full, bug)
-  2  usage error (unknown command or option, bad argument)
-  3  refused: a file REJECTED, a CAS operation not allowed in its status, allocation too small
-  4  not found: unknown sponsor, CAS number, batch or submission
-With --json, an error also prints {"error":{"code","message"}} on stdout.`;
-
-export const SIGNALS_HELP = `
-Signals (watch):
-  SIGTERM, SIGINT  stop taking files, finish the ones in progress, exit 0 (a second one: exit 130 at once)
-  SIGHUP           list every inbox now; never stops the service`;
+/** A setting's flag, checked by the same rule as its environment variable and config file key. */
+const setting = (flags: string, description: string, parse: (value: unknown) => unknown) => new Option(flags, description).argParser(checkedBy(parse));
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('cas-bdt')
@@ -75,14 +56,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   const run: Runner = (action) =>
     async function (this: Command, ...args: unknown[]) {
-      const cmd = this;
-      const ctx = new Context(io, globalFlags(cmd.optsWithGlobals()));
+      // commander calls an action with its command as `this`.
+      const ctx = new Context(io, globalFlags(this.optsWithGlobals()));
       // As text, whatever an argument's parser returned (it has checked the value already).
       const positional = args
-        .slice(0, cmd.registeredArguments.length)
+        .slice(0, this.registeredArguments.length)
         .map((a) => (Array.isArray(a) ? a.join('\u0000') : a === undefined ? undefined : String(a))) as string[];
       try {
-        const code = await action(ctx, cmd.opts() as Record<string, unknown>, ...positional);
+        const code = await action(ctx, this.opts() as Record<string, unknown>, ...positional);
         setExit(code ?? 0);
       } finally {
         await ctx.close();
@@ -91,8 +72,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   registerSponsorCommands(program, run);
   registerProcessCommands(program, run);
-  registerCasCommands(program, run);
-  registerLifecycleCommands(program, run);
+  const casCmd = registerCasCommands(program, run);
+  registerLifecycleCommands(program, casCmd, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);
@@ -125,9 +106,6 @@ export function restrictUmask(): void {
   if ((previous | 0o027) !== 0o027) process.umask(previous | 0o027);
 }
 
-/** Machine-readable error codes by exit code (cli.md), for `{"error":{"code","message"}}`. */
-const ERROR_CODES: Record<number, string> = { 1: 'FAILED', 2: 'USAGE', 3: 'REFUSED', 4: 'NOT_FOUND' };
-
 /** Whether the command line asks for JSON (before any `--`, which ends the options). */
 function wantsJson(argv: string[]): boolean {
   const end = argv.indexOf('--');
@@ -141,10 +119,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const program = buildProgram(io, (c) => (exitCode = c));
   const json = wantsJson(argv);
   // With --json an error is a JSON document on stdout too (people still read stderr).
-  const fail = (code: number, message: string, text = `cas-bdt: ${message}\n`): number => {
+  const fail = (exit: number, code: string, message: string, text = `cas-bdt: ${message}\n`): number => {
     if (text) io.stderr(text);
-    if (json) io.stdout(`${JSON.stringify({ error: { code: ERROR_CODES[code] ?? 'FAILED', message } }, null, 2)}\n`);
-    return code;
+    if (json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    return exit;
   };
   try {
     if (argv.length === 0) {
@@ -157,15 +135,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (err instanceof CommanderError) {
       // --help and --version are not errors; everything else commander raises is a usage error
       // (commander has printed it with the usage already).
-      return err.exitCode === 0 ? 0 : fail(2, err.message.replace(/^error: /, ''), '');
+      return err.exitCode === 0 ? 0 : fail(2, 'usage', err.message.replace(/^error: /, ''), '');
     }
     // Messages can quote file names: escaped like every line for people.
-    if (err instanceof CliError) return fail(err.exitCode, escapeControls(err.message));
-    if (err instanceof ConfigError) return fail(2, escapeControls(err.message));
-    if (err instanceof StoreBusyError || err instanceof DataDirError) return fail(1, escapeControls(err.message));
+    if (err instanceof CasBdtError) return fail(exitCodeOf(err), err.code, escapeControls(err.message));
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);
-    const code = fail(1, `${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}`);
+    const code = fail(1, safe.code ?? 'failed', `${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}`);
     const frames = (err as Error).stack?.split('\n').filter((l) => /^\s+at /.test(l));
     if (io.env.CAS_BDT_DEBUG && frames) io.stderr(`${frames.join('\n')}\n`);
     return code;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../config.ts';
-import { pgliteDir, redactUrl } from '../db/store-paths.ts';
+import { pgliteDir, redactUrl } from '../ops/where.ts';
 
 export function storeInUse(config: Config): string {
   if (config.databaseUrl) return `PostgreSQL ${redactUrl(config.databaseUrl)}`;

@@ -3,7 +3,6 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { LicenceStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { allocations, sponsors } from './schema.ts';
-import { isUniqueViolation } from './sql-util.ts';
 
 export type SponsorRow = typeof sponsors.$inferSelect;
 
@@ -20,43 +19,36 @@ export function sponsorView(s: SponsorRow): SponsorView {
   return {
     licenceNumber: s.licenceNumber,
     name: s.name,
-    status: s.status as LicenceStatus,
-    routes: [...s.routes].sort() as Route[],
+    status: s.status,
+    routes: [...s.routes].sort(),
     autoAssign: s.autoAssign,
     allocation: { granted: s.allocationGranted, used: s.allocationUsed, unused: s.allocationGranted - s.allocationUsed },
   };
 }
-
-export class SponsorExistsError extends Error {}
 
 export async function addSponsor(
   db: Db,
   s: { licenceNumber: string; name: string; routes: Route[]; autoAssign: boolean; allocation: number },
   now: Date,
 ): Promise<SponsorRow> {
-  try {
-    return await db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(sponsors)
-        .values({
-          licenceNumber: s.licenceNumber,
-          name: s.name,
-          routes: s.routes,
-          autoAssign: s.autoAssign,
-          allocationGranted: s.allocation,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      if (s.allocation > 0) {
-        await tx.insert(allocations).values({ sponsorLicenceNumber: s.licenceNumber, amount: s.allocation, grantedAt: now, reason: 'sponsor add' });
-      }
-      return row!;
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new SponsorExistsError(`sponsor ${s.licenceNumber} already exists`, { cause: err });
-    throw err;
-  }
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(sponsors)
+      .values({
+        licenceNumber: s.licenceNumber,
+        name: s.name,
+        routes: s.routes,
+        autoAssign: s.autoAssign,
+        allocationGranted: s.allocation,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    if (s.allocation > 0) {
+      await tx.insert(allocations).values({ sponsorLicenceNumber: s.licenceNumber, amount: s.allocation, grantedAt: now, reason: 'sponsor add' });
+    }
+    return row!;
+  });
 }
 
 export async function getSponsor(db: Db, licence: string): Promise<SponsorRow | undefined> {
@@ -93,45 +85,4 @@ export async function useAllocation(tx: Db, licence: string, count: number, now:
     .update(sponsors)
     .set({ allocationUsed: sql`${sponsors.allocationUsed} + ${count}`, updatedAt: now })
     .where(eq(sponsors.licenceNumber, licence));
-}
-
-export type SponsorUpdate =
-  | { kind: 'done'; sponsor: SponsorRow; changed: string[] }
-  | { kind: 'not-found' }
-  | { kind: 'refused'; message: string };
-
-/**
- * Changes a sponsor's name, routes or auto-assign setting. A route is only added here:
- * taking one away cancels its ASSIGNED CAS, which is surrendering it (`sponsor status
- * L surrendered --route R`), with its confirmation.
- */
-export async function updateSponsor(
-  db: Db,
-  licence: string,
-  change: { name?: string | undefined; routes?: Route[] | undefined; autoAssign?: boolean | undefined },
-  now: Date,
-): Promise<SponsorUpdate> {
-  return db.transaction(async (tx): Promise<SponsorUpdate> => {
-    const current = await lockSponsor(tx, licence);
-    if (!current) return { kind: 'not-found' };
-    const removed = change.routes ? current.routes.filter((r) => !change.routes!.includes(r as Route)) : [];
-    if (removed.length) {
-      return {
-        kind: 'refused',
-        message: `removing a route cancels its ASSIGNED CAS: surrender it with \`cas-bdt sponsor status ${licence} surrendered --route ${removed[0]}\``,
-      };
-    }
-    const set: Partial<SponsorRow> = {};
-    if (change.name !== undefined && change.name !== current.name) set.name = change.name;
-    if (change.routes && change.routes.length !== current.routes.length) set.routes = [...change.routes].sort();
-    if (change.autoAssign !== undefined && change.autoAssign !== current.autoAssign) set.autoAssign = change.autoAssign;
-    const changed = Object.keys(set);
-    if (!changed.length) return { kind: 'done', sponsor: current, changed };
-    const [row] = await tx
-      .update(sponsors)
-      .set({ ...set, updatedAt: now })
-      .where(eq(sponsors.licenceNumber, licence))
-      .returning();
-    return { kind: 'done', sponsor: row!, changed };
-  });
 }

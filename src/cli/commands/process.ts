@@ -1,15 +1,13 @@
 /** `cas-bdt process`, `submissions` and `rerun` */
 import { Option, type Command } from 'commander';
-import type { FileSummary, SubmissionFilter, SubmissionRow } from '../../db/submissions.ts';
 import { isIsoDate } from '../../domain/dates.ts';
+import type { FileSummary } from '../../domain/result.ts';
 import { FILE_TYPES, type FileOutcome, type FileType } from '../../domain/types.ts';
-import { realSponsorDir } from '../../inbox/fd-path.ts';
-import { checkSponsorFolders } from '../../inbox/folder-health.ts';
+import type { SubmissionFilter, SubmissionRow } from '../../ops/queries.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../timings.ts';
-import { CliError, notFound, table, usage, type Context } from '../context.ts';
+import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
-import type { Runner } from '../main.ts';
 import { addPagingOptions, pageFooter, pagingOf } from '../paging.ts';
 import { parseId } from '../parse.ts';
 import { count } from '../words.ts';
@@ -19,7 +17,7 @@ import path from 'node:path';
 // Loaded when a command runs, so that --help and other commands start without the pipeline and the store's code.
 const pipeline = () => import('../../pipeline/process-file.ts');
 const readFile = () => import('../../inbox/read-file.ts');
-const submissionsDb = () => import('../../db/submissions.ts');
+const queries = () => import('../../ops/queries.ts');
 const emit = () => import('../../pipeline/emit.ts');
 
 /** What an accepted file's records came to, in words ("1 record: 1 created, ..."). */
@@ -41,7 +39,7 @@ export function summaryLine(s: FileSummary): string {
 /** A stored submission as `submissions` prints it: the file summary of cli.md and the submission's own facts. */
 function submissionView(r: SubmissionRow) {
   return {
-    ...(r.summary as FileSummary),
+    ...r.summary,
     submissionId: r.id,
     fileId: r.fileId,
     sha256: r.sha256,
@@ -89,9 +87,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         // Results never go through a sponsor folder that is a link: refused before anything is stored.
         let realOutDir: string | undefined;
         if (!opts.out) {
-          const health = await checkSponsorFolders(cfg.rootDir, licence);
-          if (!health.ok && health.unsafe) throw new CliError(`the folders of ${licence} are not usable: ${health.reasons.join('; ')}`, 1);
-          realOutDir = await realSponsorDir(cfg.rootDir, licence, 'outbox').catch(() => undefined);
+          realOutDir = await usableOutbox(cfg.rootDir, licence);
         }
         const summaries: FileSummary[] = [];
         for (const f of files) {
@@ -150,7 +146,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
       const paging = pagingOf(ctx, opts);
       if (licence) await requireSponsor(ctx, licence);
       const { db } = await ctx.store();
-      const { listSubmissions, countSubmissions } = await submissionsDb();
+      const { listSubmissions, countSubmissions } = await queries();
       const views = (await listSubmissions(db, filter, paging)).map(submissionView);
       if (opts.json) return ctx.json(views);
       const footer = pageFooter(paging, views.length, paging.limit === undefined && paging.offset === 0 ? views.length : await countSubmissions(db, filter));
@@ -187,7 +183,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
       const opts = { ...submissionsCmd.opts(), ...own };
       const paging = pagingOf(ctx, opts);
       const { db } = await ctx.store();
-      const [{ getSubmission }, { readResult }] = await Promise.all([submissionsDb(), import('../../http/result-view.ts')]);
+      const [{ getSubmission }, { readResult }] = await Promise.all([queries(), import('../../http/result-view.ts')]);
       const sub = await getSubmission(db, Number(idArg));
       if (!sub) throw notFound(`submission ${idArg}`);
       const v = submissionView(sub);
@@ -232,7 +228,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts, idArg) => {
         const { db } = await ctx.store();
-        const [{ getSubmission }, { emitResult }] = await Promise.all([submissionsDb(), emit()]);
+        const [{ getSubmission }, { emitResult }] = await Promise.all([queries(), emit()]);
         const sub = await getSubmission(db, Number(idArg));
         if (!sub) throw notFound(`submission ${idArg}`);
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');

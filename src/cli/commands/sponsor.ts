@@ -1,16 +1,17 @@
 /** `cas-bdt sponsor add|show|list|allocate|status` */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { SponsorView } from '../../db/sponsors.ts';
+import { routeNotLicensed } from '../../domain/refusals.ts';
 import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Route } from '../../domain/types.ts';
 import { ensureSponsorFolders, sponsorDir } from '../../inbox/layout.ts';
-import { CliError, notFound, table, usage, type Context } from '../context.ts';
-import type { Runner } from '../main.ts';
+import type { SponsorView } from '../../ops/queries.ts';
+import { notFound, refusedError, settled, table, usage, type Context, type Runner } from '../context.ts';
 import { MAX_GRANT, MAX_REASON, parseReason, wholeNumber } from '../parse.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the store's code.
-const sponsorsDb = () => import('../../db/sponsors.ts');
-const licenceDb = () => import('../../ops/licence.ts');
+const queries = () => import('../../ops/queries.ts');
+const sponsorOps = () => import('../../ops/sponsors.ts');
+const licenceOps = () => import('../../ops/licence.ts');
 
 export function parseLicence(value: string): string {
   const licence = value.trim().toUpperCase();
@@ -28,7 +29,7 @@ function parseRoutes(value: string): Route[] {
 
 export async function requireSponsor(ctx: Context, licence: string) {
   const { db } = await ctx.store();
-  const { getSponsor } = await sponsorsDb();
+  const { getSponsor } = await queries();
   const s = await getSponsor(db, licence);
   if (!s) throw notFound(`sponsor ${licence}`);
   return s;
@@ -65,16 +66,10 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const routes = parseRoutes(String(opts.routes));
         const allocation = Number(opts.allocation);
         const { db } = await ctx.store();
-        const { addSponsor, SponsorExistsError, sponsorView } = await sponsorsDb();
-        let row;
-        try {
-          row = await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date());
-        } catch (err) {
-          if (err instanceof SponsorExistsError) throw new CliError(err.message, 3);
-          throw err;
-        }
+        const [{ addSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
+        const { sponsor } = settled(await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date()), `sponsor ${licence}`);
         await ensureSponsorFolders(ctx.config.rootDir, licence);
-        const view = sponsorView(row);
+        const view = sponsorView(sponsor);
         if (opts.json) ctx.json(view);
         else ctx.out(`Added sponsor ${licence}.\n${describe(view)}\nFolders:      ${path.dirname(sponsorDir(ctx.config.rootDir, licence, 'inbox'))}/{inbox,outbox,archive,rejected}`);
       }),
@@ -87,7 +82,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg) => {
-        const { sponsorView } = await sponsorsDb();
+        const { sponsorView } = await queries();
         const view = sponsorView(await requireSponsor(ctx, parseLicence(licenceArg!)));
         if (opts.json) ctx.json(view);
         else ctx.out(describe(view));
@@ -101,7 +96,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts) => {
         const { db } = await ctx.store();
-        const { listSponsors, sponsorView } = await sponsorsDb();
+        const { listSponsors, sponsorView } = await queries();
         const views = (await listSponsors(db)).map(sponsorView);
         if (opts.json) return ctx.json(views);
         // Defaults are relative to the current directory: say which store and tree these are.
@@ -127,10 +122,9 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const licence = parseLicence(licenceArg!);
         const n = Number(nArg);
         const { db } = await ctx.store();
-        const { grantAllocation, sponsorView } = await sponsorsDb();
-        const row = await grantAllocation(db, licence, n, new Date());
-        if (!row) throw notFound(`sponsor ${licence}`);
-        const view = sponsorView(row);
+        const [{ grantAllocation }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
+        const { sponsor } = settled(await grantAllocation(db, licence, n, new Date()), `sponsor ${licence}`);
+        const view = sponsorView(sponsor);
         if (opts.json) ctx.json(view);
         else ctx.out(`Granted ${n} CAS to ${licence}: granted ${view.allocation.granted}, used ${view.allocation.used}, unused ${view.allocation.unused}.`);
       }),
@@ -154,10 +148,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const autoAssign = opts.autoAssign === undefined ? undefined : opts.autoAssign !== false;
         if (name === undefined && routes === undefined && autoAssign === undefined) throw usage('give what to change: --name, --routes, --auto-assign or --no-auto-assign');
         const { db } = await ctx.store();
-        const { updateSponsor, sponsorView } = await sponsorsDb();
-        const res = await updateSponsor(db, licence, { name, routes, autoAssign }, new Date());
-        if (res.kind === 'not-found') throw notFound(`sponsor ${licence}`);
-        if (res.kind === 'refused') throw new CliError(res.message, 3);
+        const [{ updateSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
+        const res = settled(await updateSponsor(db, licence, { name, routes, autoAssign }, new Date()), `sponsor ${licence}`);
         const view = sponsorView(res.sponsor);
         if (opts.json) return ctx.json(view);
         const what = res.changed.map((k) => ({ name: 'name', routes: 'routes', autoAssign: 'auto-assign' })[k] ?? k);
@@ -188,13 +180,12 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         }
         const reason = opts.reason === undefined ? undefined : String(opts.reason);
         const { db } = await ctx.store();
-        const { changeLicenceStatus, assignedCasNumbers, CANCELLING } = await licenceDb();
-        const { sponsorView } = await sponsorsDb();
+        const [{ changeLicenceStatus, assignedCasNumbers, CANCELLING }, { sponsorView }] = await Promise.all([licenceOps(), queries()]);
         const what = route ? `route ${route} surrendered` : `status ${status}`;
         const cancelling = CANCELLING.includes(status);
         if (cancelling && (opts.dryRun || !opts.yes)) {
           const sponsorRow = await requireSponsor(ctx, licence);
-          if (route && !sponsorRow.routes.includes(route)) throw new CliError(`sponsor ${licence} is not licensed for the ${route} route`, 3);
+          if (route && !sponsorRow.routes.includes(route)) throw refusedError(routeNotLicensed(licence, route));
           const wouldCancel = await assignedCasNumbers(db, licence, route);
           const question = `${licence}: ${what} cancels ${wouldCancel.length} ASSIGNED CAS${route ? ` of the ${route} route` : ''}`;
           if (opts.dryRun) {
@@ -202,11 +193,9 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
             return ctx.out(`Dry run, nothing changed. ${question}.${wouldCancel.length ? `\n${wouldCancel.join('\n')}` : ''}`);
           }
           if (!ctx.io.confirm) throw usage(`${question}: give --yes to go on (or --dry-run to list them)`);
-          if (!(await ctx.io.confirm(`${question}. Go on?`))) throw new CliError('nothing changed', 3);
+          if (!(await ctx.io.confirm(`${question}. Go on?`))) throw refusedError('nothing changed');
         }
-        const res = await changeLicenceStatus(db, licence, { status, route, reason }, new Date());
-        if (res.kind === 'not-found') throw notFound(`sponsor ${licence}`);
-        if (res.kind === 'refused') throw new CliError(res.message, 3);
+        const res = settled(await changeLicenceStatus(db, licence, { status, route, reason }, new Date()), `sponsor ${licence}`);
         const view = sponsorView(res.sponsor);
         if (opts.json) return ctx.json({ ...view, cancelled: res.cancelled });
         if (!cancelling) return ctx.out(`${licence}: ${what}.`);
