@@ -79,20 +79,20 @@ describe.each(STORE_KINDS)('errors and pipes on %s', (kind) => {
   it('prints {"error":{"code","message"}} on stdout with --json, and nothing there without it', async () => {
     const missing = await cli('sponsor', 'show', 'NOSUCH001', '--json');
     expect(missing.code).toBe(4);
-    expect(missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'sponsor NOSUCH001 not found' } });
+    expect(missing.json()).toEqual({ error: { code: 'not-found', message: 'sponsor NOSUCH001 not found' } });
     expect(missing.stderr).toContain('sponsor NOSUCH001 not found');
     const plain = await cli('sponsor', 'show', 'NOSUCH001');
     expect(plain.stdout).toBe('');
     const bad = await cli('sponsor', 'add', 'bad', '--name', 'X', '--json');
     expect(bad.code).toBe(2);
-    expect(bad.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'USAGE', message: expect.stringContaining('not a sponsor licence number') });
+    expect(bad.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'usage', message: expect.stringContaining('not a sponsor licence number') });
     const unknown = await cli('sponsor', 'list', '--nope', '--json');
     expect(unknown.code).toBe(2);
-    expect(unknown.json<{ error: { code: string; message: string } }>().error).toEqual({ code: 'USAGE', message: "unknown option '--nope'" });
+    expect(unknown.json<{ error: { code: string; message: string } }>().error).toEqual({ code: 'usage', message: "unknown option '--nope'" });
     expect((await cli('sponsor', 'add', 'JSONERR01', '--name', 'Json College')).code).toBe(0);
     const refused = await cli('sponsor', 'add', 'JSONERR01', '--name', 'Again', '--json');
     expect(refused.code).toBe(3);
-    expect(refused.json<{ error: { code: string } }>().error.code).toBe('REFUSED');
+    expect(refused.json<{ error: { code: string } }>().error.code).toBe('refused');
   });
 
   it('exits quietly when the reader of its output goes away (| head)', async () => {

@@ -41,7 +41,8 @@ describe.each(STORE_KINDS)('watch log lines on %s', (kind) => {
     expect(progress.length, running.logs.join('')).toBeGreaterThan(0);
     expect(progress[0]).toMatch(new RegExp(`sponsor=${licence} file=large\\.xml done=\\d{1,2}% bytes=\\d+ seconds=\\d+`));
     // The finished line comes after every progress line.
-    const finished = running.logs.findIndex((l) => /INFO\s+processed /.test(l));
+    // The input is moved before the line is written.
+    const finished = await waitFor(() => 1 + running!.logs.findIndex((l) => /INFO\s+processed /.test(l)), { what: 'the processed line' }) - 1;
     expect(running.logs.indexOf(progress.at(-1)!)).toBeLessThan(finished);
   }, 240_000);
 
