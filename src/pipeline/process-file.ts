@@ -139,7 +139,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       nextSubmissionId(tx),
     ]);
     if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
-    const errors = headerErrors(inspected, sponsor, licence);
+    const errors = headerErrors(inspected, sponsor, licence, file.via);
     if (errors.length) return new RejectInTx(errors, submissionId);
     if (sameId) {
       return new RejectInTx(

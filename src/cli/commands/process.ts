@@ -228,13 +228,14 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts, idArg) => {
         const { db } = await ctx.store();
-        const [{ getSubmission }, { emitResult }] = await Promise.all([queries(), emit()]);
+        const [{ getSubmission }, { emitResultReporting }] = await Promise.all([queries(), emit()]);
         const sub = await getSubmission(db, Number(idArg));
         if (!sub) throw notFound(`submission ${idArg}`);
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
-        const written = await emitResult(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
-        if (opts.json) ctx.json({ submissionId: sub.id, resultFile: written });
-        else ctx.out(`Wrote the result of submission ${sub.id} to ${written}`);
+        const { file, adopted } = await emitResultReporting(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
+        // A result never overwrites a file: one already holding exactly this result is left as it is.
+        if (opts.json) ctx.json({ submissionId: sub.id, resultFile: file, unchanged: adopted });
+        else ctx.out(adopted ? `The result of submission ${sub.id} is already in ${file}, unchanged; nothing was written.` : `Wrote the result of submission ${sub.id} to ${file}`);
       }),
     );
 }
