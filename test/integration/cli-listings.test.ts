@@ -5,35 +5,29 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { cliOnStore } from '../helpers/cli.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const LICENCE = 'LISTINGS1';
 
 describe.each(STORE_KINDS)('listings on %s', (kind) => {
-  let t: TestStore;
-  let cwd: string;
-  let root: string;
+  const on = cliOnStore(kind, 'cas-bdt-listings-');
+  const { cli } = on;
   let acceptedId: number;
   let rejectedId: number;
-  const cli = (...args: string[]) => runCli([...t.cliArgs, '--root', root, ...args], { cwd });
   /** The CLI as a person at a terminal runs it. */
   const atTerminal = async (...args: string[]) => {
     let stdout = '';
-    const code = await main([...t.cliArgs, '--root', root, ...args], { stdout: (s) => void (stdout += s), stderr: () => {}, env: {}, cwd, stderrIsTTY: true, stdoutIsTTY: true });
+    const code = await main([...on.t.cliArgs, '--root', on.root, ...args], { stdout: (s) => void (stdout += s), stderr: () => {}, env: {}, cwd: on.cwd, stderrIsTTY: true, stdoutIsTTY: true });
     return { code, stdout };
   };
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
-    if (kind === 'pglite') await t.store.close();
-    cwd = tempDir('cas-bdt-listings-');
-    root = path.join(cwd, 'bdt');
     expect((await cli('sponsor', 'add', LICENCE, '--name', 'Listing College', '--allocation', '100')).code).toBe(0);
-    const good = path.join(cwd, 'sixty.xml');
+    const good = path.join(on.cwd, 'sixty.xml');
     writeFileSync(
       good,
       uploadBytes({
@@ -44,14 +38,11 @@ describe.each(STORE_KINDS)('listings on %s', (kind) => {
         ),
       }),
     );
-    const broken = path.join(cwd, 'broken.xml');
+    const broken = path.join(on.cwd, 'broken.xml');
     writeFileSync(broken, '<oops');
     const res = await cli('process', good, broken, '--sponsor', LICENCE, '--json');
     expect(res.code).toBe(3);
     [acceptedId, rejectedId] = res.json<{ submissionId: number }[]>().map((s) => s.submissionId) as [number, number];
-  }, 120_000);
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('pages cas list: 50 rows on a terminal, all when piped, --limit and --offset anywhere', async () => {

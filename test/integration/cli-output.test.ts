@@ -6,11 +6,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { BIN, REPO } from '../helpers/watch.ts';
 
 describe('version and help', () => {
@@ -61,20 +61,9 @@ function runIntoHead(args: string[]): Promise<{ code: number | null; stderr: str
 }
 
 describe.each(STORE_KINDS)('errors and pipes on %s', (kind) => {
-  let t: TestStore;
-  let cwd: string;
-  let root: string;
-  const cli = (...args: string[]) => runCli([...t.cliArgs, '--root', root, ...args], { cwd });
+  const on = cliOnStore(kind, 'cas-bdt-output-');
+  const { cli } = on;
 
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    if (kind === 'pglite') await t.store.close();
-    cwd = tempDir('cas-bdt-output-');
-    root = path.join(cwd, 'bdt');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
 
   it('prints {"error":{"code","message"}} on stdout with --json, and nothing there without it', async () => {
     const missing = await cli('sponsor', 'show', 'NOSUCH001', '--json');
@@ -97,12 +86,12 @@ describe.each(STORE_KINDS)('errors and pipes on %s', (kind) => {
 
   it('exits quietly when the reader of its output goes away (| head)', async () => {
     expect((await cli('sponsor', 'add', 'PIPEHEAD1', '--name', 'Pipe College', '--allocation', '1500')).code).toBe(0);
-    const file = path.join(cwd, 'many.xml');
+    const file = path.join(on.cwd, 'many.xml');
     writeFileSync(file, uploadBytes({ licence: 'PIPEHEAD1', fileId: 'PIPE-1', records: Array.from({ length: 1500 }, (_, i) => casXml({ applicantId: `PIPE-${i}` })) }));
     expect((await cli('process', file, '--sponsor', 'PIPEHEAD1')).code).toBe(0);
     // Far more than a pipe holds: the writes after the reader left fail with EPIPE.
     for (const args of [['cas', 'list', '--sponsor', 'PIPEHEAD1'], ['cas', 'list', '--sponsor', 'PIPEHEAD1', '--json']]) {
-      const r = await runIntoHead([...t.cliArgs, '--root', root, ...args]);
+      const r = await runIntoHead([...on.t.cliArgs, '--root', on.root, ...args]);
       expect(r.firstChunk.length).toBeGreaterThan(0);
       expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
       expect(r.code).toBe(0);

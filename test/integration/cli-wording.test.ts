@@ -5,31 +5,22 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { casXml, graduateBytes, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
 import { parseResult } from '../helpers/pipeline.ts';
-import { openTestStore, PG_ADMIN_URL, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { PG_ADMIN_URL, STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 describe.each(STORE_KINDS)('wording on %s', (kind) => {
-  let t: TestStore;
-  let cwd: string;
-  let root: string;
-  const cli = (...args: string[]) => runCli([...t.cliArgs, '--root', root, ...args], { cwd });
+  const on = cliOnStore(kind, 'cas-bdt-wording-');
+  const { cli } = on;
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
-    if (kind === 'pglite') await t.store.close();
-    cwd = tempDir('cas-bdt-wording-');
-    root = path.join(cwd, 'bdt');
     expect((await cli('sponsor', 'add', 'WORDING01', '--name', 'Wording College', '--allocation', '5')).code).toBe(0);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('says --sponsor, not inbox, when process is given another sponsor\'s file', async () => {
-    const file = path.join(cwd, 'theirs.xml');
+    const file = path.join(on.cwd, 'theirs.xml');
     writeFileSync(file, uploadBytes({ licence: 'OTHER0001', fileId: 'THEIRS' }));
     const res = await cli('process', file, '--sponsor', 'WORDING01', '--json');
     expect(res.code).toBe(3);
@@ -40,14 +31,14 @@ describe.each(STORE_KINDS)('wording on %s', (kind) => {
   });
 
   it('tells a mistyped check character in a graduate report from an unknown CAS number', async () => {
-    const upload = path.join(cwd, 'one.xml');
+    const upload = path.join(on.cwd, 'one.xml');
     writeFileSync(upload, uploadBytes({ licence: 'WORDING01', fileId: 'ONE', records: [casXml({ applicantId: 'W-1' })] }));
     expect((await cli('process', upload, '--sponsor', 'WORDING01')).code).toBe(0);
     const [cas] = (await cli('cas', 'list', '--sponsor', 'WORDING01', '--json')).json<{ casNumber: string }[]>();
     const real = cas!.casNumber;
     const last = real[13]!;
     const mistyped = real.slice(0, 13) + (last === '1' ? '2' : '1');
-    const report = path.join(cwd, 'graduates.xml');
+    const report = path.join(on.cwd, 'graduates.xml');
     writeFileSync(report, graduateBytes('GRAD-1', [mistyped]));
     const res = await cli('process', report, '--sponsor', 'WORDING01', '--json');
     expect(res.code, res.stderr).toBe(0);

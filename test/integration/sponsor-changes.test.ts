@@ -5,11 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { cliOnStore } from '../helpers/cli.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 interface CasRow {
   casNumber: string | null;
@@ -17,26 +17,15 @@ interface CasRow {
 }
 
 describe.each(STORE_KINDS)('sponsor changes on %s', (kind) => {
-  let t: TestStore;
-  let cwd: string;
-  let root: string;
-  const cli = (...args: string[]) => runCli([...t.cliArgs, '--root', root, ...args], { cwd });
+  const on = cliOnStore(kind, 'cas-bdt-sponsor-changes-');
+  const { cli } = on;
   const statuses = async (licence: string) => (await cli('cas', 'list', '--sponsor', licence, '--json')).json<CasRow[]>().map((c) => c.status).sort();
 
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    if (kind === 'pglite') await t.store.close();
-    cwd = tempDir('cas-bdt-sponsor-changes-');
-    root = path.join(cwd, 'bdt');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
 
   /** A sponsor with `n` ASSIGNED CAS. */
   async function sponsorWithAssigned(licence: string, n: number): Promise<string[]> {
     expect((await cli('sponsor', 'add', licence, '--name', 'Change College', '--allocation', String(n))).code).toBe(0);
-    const file = path.join(cwd, `${licence}.xml`);
+    const file = path.join(on.cwd, `${licence}.xml`);
     writeFileSync(file, uploadBytes({ licence, fileId: `F-${licence}`, records: Array.from({ length: n }, (_, i) => casXml({ applicantId: `${licence}-${i}` })) }));
     expect((await cli('process', file, '--sponsor', licence)).code).toBe(0);
     return (await cli('cas', 'list', '--sponsor', licence, '--json')).json<CasRow[]>().map((c) => c.casNumber!).sort();
@@ -60,11 +49,11 @@ describe.each(STORE_KINDS)('sponsor changes on %s', (kind) => {
     // A person at a terminal is asked; anything but yes changes nothing.
     const asked: string[] = [];
     const atTerminal = (answer: boolean) =>
-      main([...t.cliArgs, '--root', root, 'sponsor', 'status', 'REVOKE001', 'expired'], {
+      main([...on.t.cliArgs, '--root', on.root, 'sponsor', 'status', 'REVOKE001', 'expired'], {
         stdout: () => {},
         stderr: () => {},
         env: {},
-        cwd,
+        cwd: on.cwd,
         stderrIsTTY: true,
         confirm: async (q) => (asked.push(q), answer),
       });
@@ -108,7 +97,7 @@ describe.each(STORE_KINDS)('sponsor changes on %s', (kind) => {
     // The new setting is what the pipeline uses: with auto-assign off, nothing is assigned.
     expect((await cli('sponsor', 'set', 'SETSPON01', '--no-auto-assign')).code).toBe(0);
     expect((await cli('sponsor', 'allocate', 'SETSPON01', '5')).code).toBe(0);
-    const file = path.join(cwd, 'set.xml');
+    const file = path.join(on.cwd, 'set.xml');
     writeFileSync(file, uploadBytes({ licence: 'SETSPON01', fileId: 'F-SET', records: [casXml({ applicantId: 'SET-1' })] }));
     const processed = await cli('process', file, '--sponsor', 'SETSPON01', '--json');
     expect(processed.json<{ counts: { assigned: number; readyToGo: number } }[]>()[0]!.counts).toMatchObject({ assigned: 0, readyToGo: 1 });
