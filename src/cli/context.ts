@@ -1,5 +1,5 @@
 /** What every command gets: resolved config, the store (opened on first use), output streams. */
-import { resolveConfig, type Config, type ConfigFlags } from '../config.ts';
+import type { Config } from '../config.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import { CasBdtError } from '../errors.ts';
 import { escapeControls } from '../escape.ts';
@@ -44,7 +44,9 @@ export const processIo = (): Io => ({
 });
 
 /** Runs one command's action with a Context, closing the store afterwards. */
-export type Runner = (action: (ctx: Context, opts: Record<string, unknown>, ...args: string[]) => Promise<number | void>) => (...args: unknown[]) => Promise<void>;
+export type Action<A extends unknown[]> = (ctx: Context, opts: Record<string, unknown>, ...args: A) => Promise<number | void>;
+/** The positional arguments reach the action as their parsers returned them (a variadic one as an array). */
+export type Runner = <A extends unknown[]>(action: Action<A>) => (...args: unknown[]) => Promise<void>;
 
 // Expected failures; their exit codes are in errors.ts (cli.md).
 export const notFound = (what: string) => new CasBdtError('not-found', `${what} not found`);
@@ -75,11 +77,12 @@ export class Context {
 
   constructor(
     readonly io: Io,
-    private readonly flags: ConfigFlags,
+    private readonly resolveConfig: () => Config,
   ) {}
 
+  /** Resolved on first use, so that a command that needs no setting never reads the config file. */
   get config(): Config {
-    this.cachedConfig ??= resolveConfig(this.flags, this.io.env, this.io.cwd);
+    this.cachedConfig ??= this.resolveConfig();
     return this.cachedConfig;
   }
 

@@ -36,7 +36,7 @@ export function registerCasCommands(program: Command, run: Runner): Command {
     .addOption(new Option('--id <id>', 'the internal CAS id instead of a number').argParser(parseId))
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
+      run(async (ctx, opts, numberArg: string | undefined) => {
         if ((numberArg === undefined) === (opts.id === undefined)) throw usage('give either a CAS number or --id ID');
         const by = opts.id !== undefined ? { id: Number(opts.id) } : { casNumber: numberArg! };
         const { db } = await ctx.store();

@@ -88,8 +88,7 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
     .addOption(new Option('--reason <text>', `why, kept in the CAS's history (at most ${MAX_REASON} characters)`).argParser(parseReason))
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
-        const casNumber = numberArg!;
+      run(async (ctx, opts, casNumber: string) => {
         const { db } = await ctx.store();
         const [{ withdrawCas }, { findCas }] = await Promise.all([import('../../ops/withdraw.ts'), casQuery()]);
         const reason = `withdrawn by the sponsor (cas-bdt cas withdraw)${opts.reason !== undefined ? `: ${String(opts.reason)}` : ''}`;
@@ -107,8 +106,7 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
     .option('--date <date>', 'the application date, YYYY-MM-DD (default today, UTC)')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
-        const casNumber = numberArg!;
+      run(async (ctx, opts, casNumber: string) => {
         const date = opts.date !== undefined ? parseDate(opts.date, '--date') : isoDateUtc(new Date());
         const { db } = await ctx.store();
         const [{ useCas }, { findCas }] = await Promise.all([import('../../ops/use.ts'), casQuery()]);

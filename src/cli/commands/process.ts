@@ -74,10 +74,9 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .option('--timings', 'print the milliseconds spent in each stage as one JSON line on stderr')
     .action(
-      run(async (ctx, opts, filesArg) => {
+      run(async (ctx, opts, files: string[]) => {
         if (opts.timings) startTimings();
         const startedMs = performance.now();
-        const files = filesArg!.split('\u0000');
         const licence = parseLicence(String(opts.sponsor));
         await timed('open store', () => requireSponsor(ctx, licence));
         const { db } = await ctx.store();
@@ -177,15 +176,15 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .argument('<submission-id>', 'the submission id', parseId)
     .option('--json', 'print JSON');
   addPagingOptions(show).action(
-    run(async (ctx, own, idArg) => {
+    run(async (ctx, own, id: number) => {
       // `submissions show ID --json`: commander gives the options both define (--json, --limit,
       // --offset) to `submissions`, whichever side of `show` they are on.
       const opts = { ...submissionsCmd.opts(), ...own };
       const paging = pagingOf(ctx, opts);
       const { db } = await ctx.store();
       const [{ getSubmission }, { readResult }] = await Promise.all([queries(), import('../../http/result-view.ts')]);
-      const sub = await getSubmission(db, Number(idArg));
-      if (!sub) throw notFound(`submission ${idArg}`);
+      const sub = await getSubmission(db, id);
+      if (!sub) throw notFound(`submission ${id}`);
       const v = submissionView(sub);
       const result = readResult(sub.resultXml);
       // Only the records with something to say: an accepted record without issues is in the counts.
@@ -226,11 +225,11 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .option('--out <dir>', "where the result goes (default: the sponsor's outbox)")
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, idArg) => {
+      run(async (ctx, opts, id: number) => {
         const { db } = await ctx.store();
         const [{ getSubmission }, { emitResultReporting }] = await Promise.all([queries(), emit()]);
-        const sub = await getSubmission(db, Number(idArg));
-        if (!sub) throw notFound(`submission ${idArg}`);
+        const sub = await getSubmission(db, id);
+        if (!sub) throw notFound(`submission ${id}`);
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
         const { file, adopted } = await emitResultReporting(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
         // A result never overwrites a file: one already holding exactly this result is left as it is.

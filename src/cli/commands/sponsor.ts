@@ -59,8 +59,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg) => {
-        const licence = parseLicence(licenceArg!);
+      run(async (ctx, opts, licenceArg: string) => {
+        const licence = parseLicence(licenceArg);
         const name = String(opts.name).trim();
         if (!name) throw usage('--name must not be empty');
         const routes = parseRoutes(String(opts.routes));
@@ -81,9 +81,9 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .argument('<licence>', 'licence number')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg) => {
+      run(async (ctx, opts, licenceArg: string) => {
         const { sponsorView } = await queries();
-        const view = sponsorView(await requireSponsor(ctx, parseLicence(licenceArg!)));
+        const view = sponsorView(await requireSponsor(ctx, parseLicence(licenceArg)));
         if (opts.json) ctx.json(view);
         else ctx.out(describe(view));
       }),
@@ -118,9 +118,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .argument('<n>', `how many more CAS, 1 to ${MAX_GRANT}`, wholeNumber(1, MAX_GRANT))
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg, nArg) => {
-        const licence = parseLicence(licenceArg!);
-        const n = Number(nArg);
+      run(async (ctx, opts, licenceArg: string, n: number) => {
+        const licence = parseLicence(licenceArg);
         const { db } = await ctx.store();
         const [{ grantAllocation }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
         const { sponsor } = settled(await grantAllocation(db, licence, n, new Date()), `sponsor ${licence}`);
@@ -140,8 +139,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg) => {
-        const licence = parseLicence(licenceArg!);
+      run(async (ctx, opts, licenceArg: string) => {
+        const licence = parseLicence(licenceArg);
         const name = opts.name === undefined ? undefined : String(opts.name).trim();
         if (name === '') throw usage('--name must not be empty');
         const routes = opts.routes === undefined ? undefined : parseRoutes(String(opts.routes));
@@ -168,8 +167,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--dry-run', 'print what would be cancelled and change nothing')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg, statusArg) => {
-        const licence = parseLicence(licenceArg!);
+      run(async (ctx, opts, licenceArg: string, statusArg: string) => {
+        const licence = parseLicence(licenceArg);
         const status = String(statusArg).toLowerCase() as LicenceStatus;
         if (!LICENCE_STATUSES.includes(status)) throw usage(`status must be one of ${LICENCE_STATUSES.join(', ')}; got "${statusArg}"`);
         let route: Route | undefined;
