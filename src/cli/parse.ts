@@ -51,7 +51,6 @@ export function parseReason(value: string): string {
   const s = value.trim();
   if (!s) throw new InvalidArgumentError('must not be empty');
   if (s.length > MAX_REASON) throw new InvalidArgumentError(`at most ${MAX_REASON} characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) throw new InvalidArgumentError('one line of text, without control characters');
   return s;
 }

@@ -41,7 +41,7 @@ describe('version and help', () => {
     expect(new Date(line.time as string).toISOString()).toBe(line.time);
     const text: string[] = [];
     createLogger({ write: (l) => void text.push(l) }).warn('allocation exhausted');
-    expect(text[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN  allocation exhausted\n$/);
+    expect(text[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN {2}allocation exhausted\n$/);
   });
 });
 
