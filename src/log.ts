@@ -5,7 +5,7 @@
  * names, licence numbers, submission ids, counts and codes are fine. As a safety net the
  * personal field names of a CAS are censored wherever they appear.
  */
-import { pino, type Logger } from 'pino';
+import { pino, stdTimeFunctions, type Logger } from 'pino';
 import { describeError } from './errors.ts';
 import { streamWriter } from './output.ts';
 import { escapeControls } from './escape.ts';
@@ -33,9 +33,7 @@ function formatValue(v: unknown): string {
   return /[\s"=]/.test(s) ? `"${s.replaceAll('"', '\\"')}"` : s;
 }
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-
-/** pino's JSON line -> `2026-01-01T00:00:00.000Z INFO  message key=value`. */
+/** pino's JSON line (`"level":"info","time":"2026-..."`) -> `2026-01-01T00:00:00.000Z INFO  message key=value`. */
 function toText(line: string): string {
   try {
     const { level, time, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
@@ -43,8 +41,7 @@ function toText(line: string): string {
       .filter(([, v]) => v !== undefined && v !== null)
       .map(([k, v]) => `${k}=${formatValue(v)}`)
       .join(' ');
-    const when = typeof time === 'number' ? new Date(time).toISOString() : String(time);
-    return `${when} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${escapeControls(String(msg ?? ''))}${fields ? ` ${fields}` : ''}\n`;
+    return `${String(time)} ${String(level).toUpperCase().padEnd(5)} ${escapeControls(String(msg ?? ''))}${fields ? ` ${fields}` : ''}\n`;
   } catch {
     return line;
   }
@@ -70,6 +67,9 @@ export function createLogger(opts: LogOptions = {}): Logger {
     {
       level: opts.level ?? 'info',
       base: undefined,
+      // Level names and ISO 8601 UTC times, for people and log shippers alike.
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: stdTimeFunctions.isoTime,
       redact: { paths: [...PERSONAL, ...PERSONAL.map((p) => `*.${p}`)], censor: '[redacted]' },
       serializers: { err: (err: unknown) => describeError(err) },
     },

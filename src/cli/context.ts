@@ -7,6 +7,7 @@ import { realSponsorDir } from '../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../inbox/folder-health.ts';
 import type { Store } from '../ops/store.ts';
 import { streamWriter } from '../output.ts';
+import { createdMessage } from './store-info.ts';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -15,6 +16,21 @@ export interface Io {
   cwd: string;
   /** Whether stderr is a terminal (progress bars only then). */
   stderrIsTTY: boolean;
+  /** Whether stdout is a terminal (listings are paged only then). */
+  stdoutIsTTY?: boolean;
+  /** Asks a yes/no question of a person at a terminal; absent when there is none (then `--yes` is needed). */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+/** Asks on stderr, reads one line from stdin: only "y" or "yes" goes on. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 export const processIo = (): Io => ({
@@ -23,6 +39,8 @@ export const processIo = (): Io => ({
   env: process.env,
   cwd: process.cwd(),
   stderrIsTTY: Boolean(process.stderr.isTTY),
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
+  ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
 });
 
 /** Runs one command's action with a Context, closing the store afterwards. */
@@ -70,7 +88,12 @@ export class Context {
 
   store(): Promise<Store> {
     // Loaded on first use: commands that need no store (--help) start without the drivers.
-    this.storePromise ??= import('../ops/store.ts').then(({ openStore }) => openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }));
+    this.storePromise ??= import('../ops/store.ts')
+      .then(({ openStore }) => openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }))
+      .then((store) => {
+        if (store.created) this.io.stderr(`${escapeControls(createdMessage(this.config.dataDir))}\n`);
+        return store;
+      });
     return this.storePromise;
   }
 

@@ -1,4 +1,5 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { applyEnvironmentAndFile, configFrom, settingOptions, type SettingValues } from '../config.ts';
 import { escapeControls } from '../escape.ts';
@@ -13,10 +14,18 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerWatchCommand } from './commands/watch.ts';
 import { Context, processIo, type Action, type Io, type Runner } from './context.ts';
+import { EXIT_CODES_HELP, SIGNALS_HELP } from './help.ts';
+import { storeHelp } from './store-info.ts';
+
+/** The package's version (package.json is two levels up from src/cli and from dist/cli alike). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('cas-bdt')
     .description('Bulk Data Transfer of CAS: validate BDT files, create and assign CAS, write result XML.')
+    .version(version(), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
@@ -28,10 +37,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const run: Runner = <A extends unknown[]>(action: Action<A>) =>
     async function (this: Command, ...args: unknown[]) {
       // commander calls an action with its command as `this`.
-      const ctx = new Context(io, () => {
-        applyEnvironmentAndFile(program, io.env, io.cwd);
-        return configFrom(program.opts<SettingValues>(), io.cwd);
-      });
+      const ctx = new Context(io, () => resolved(program, io));
       // The arguments as their parsers returned them (a variadic one as an array).
       const positional = args.slice(0, this.registeredArguments.length) as A;
       try {
@@ -52,7 +58,24 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);
+  program.addHelpText('after', `${EXIT_CODES_HELP}\n${SIGNALS_HELP}`);
+  // Defaults are relative to the current directory: `watch --help` says which store and tree it would use.
+  program.commands
+    .find((c) => c.name() === 'watch')
+    ?.addHelpText('after', () => {
+      try {
+        return storeHelp(resolved(program, io), io.cwd);
+      } catch (err) {
+        return `\nIn use here: the settings do not resolve: ${escapeControls((err as Error).message)}`;
+      }
+    });
   return program;
+}
+
+/** The settings: flags, then the environment and the config file, then the defaults. */
+function resolved(program: Command, io: Io) {
+  applyEnvironmentAndFile(program, io.env, io.cwd);
+  return configFrom(program.opts<SettingValues>(), io.cwd);
 }
 
 function applyOutput(cmd: Command, io: Io): void {
@@ -70,11 +93,24 @@ export function restrictUmask(): void {
   if ((previous | 0o027) !== 0o027) process.umask(previous | 0o027);
 }
 
+/** Whether the command line asks for JSON (before any `--`, which ends the options). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /** Runs the CLI; returns the exit code instead of exiting, so tests need no subprocess. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   restrictUmask();
   let exitCode = 0;
   const program = buildProgram(io, (c) => (exitCode = c));
+  const json = wantsJson(argv);
+  // With --json an error is a JSON document on stdout too (people still read stderr).
+  const fail = (exit: number, code: string, message: string, text = `cas-bdt: ${message}\n`): number => {
+    if (text) io.stderr(text);
+    if (json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    return exit;
+  };
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });
@@ -84,19 +120,17 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version are not errors; everything else commander raises is a usage error.
-      return err.exitCode === 0 ? 0 : 2;
+      // --help and --version are not errors; everything else commander raises is a usage error
+      // (commander has printed it with the usage already).
+      return err.exitCode === 0 ? 0 : fail(2, 'usage', err.message.replace(/^error: /, ''), '');
     }
     // Messages can quote file names: escaped like every line for people.
-    if (err instanceof CasBdtError) {
-      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return exitCodeOf(err);
-    }
+    if (err instanceof CasBdtError) return fail(exitCodeOf(err), err.code, escapeControls(err.message));
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);
-    io.stderr(`cas-bdt: ${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}\n`);
+    const code = fail(1, safe.code ?? 'failed', `${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}`);
     const frames = (err as Error).stack?.split('\n').filter((l) => /^\s+at /.test(l));
     if (io.env.CAS_BDT_DEBUG && frames) io.stderr(`${frames.join('\n')}\n`);
-    return 1;
+    return code;
   }
 }

@@ -51,3 +51,16 @@ export function parseGbp(value: string): number {
   if (pence === undefined) throw new InvalidArgumentError('expected an amount in GBP from 0 to 999999999.99, e.g. 5000.00');
   return pence;
 }
+
+/** Longest operator reason kept in a CAS's history. */
+export const MAX_REASON = 500;
+
+/** An operator's reason (`--reason`): one line of printable text, kept in the history. */
+export function parseReason(value: string): string {
+  const s = value.trim();
+  if (!s) throw new InvalidArgumentError('must not be empty');
+  if (s.length > MAX_REASON) throw new InvalidArgumentError(`at most ${MAX_REASON} characters`);
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) throw new InvalidArgumentError('one line of text, without control characters');
+  return s;
+
+}

@@ -1,5 +1,5 @@
 /** Reading CAS for `cas show`, `cas list` and the export. */
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, sql, type SQL } from 'drizzle-orm';
 import { currentFees, feesFromJson, inPounds, type FeesInPounds } from '../domain/fees.ts';
 import type { CasStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
@@ -70,8 +70,17 @@ const columns = {
 
 type Row = Awaited<ReturnType<typeof selectRows>>[number];
 
-function selectRows(db: Db, where: SQL | undefined) {
-  return db.select(columns).from(cas).innerJoin(batches, eq(batches.id, cas.batchId)).where(where).orderBy(asc(cas.id));
+/** A page of a listing: at most `limit` rows (all when undefined) after skipping `offset`. */
+export interface Page {
+  limit?: number | undefined;
+  offset?: number | undefined;
+}
+
+function selectRows(db: Db, where: SQL | undefined, page: Page = {}) {
+  const q = db.select(columns).from(cas).innerJoin(batches, eq(batches.id, cas.batchId)).where(where).orderBy(asc(cas.id)).$dynamic();
+  if (page.limit !== undefined) q.limit(page.limit);
+  if (page.offset) q.offset(page.offset);
+  return q;
 }
 
 function view({ expiresOn, usedOn, graduatedOn, assignedAt, feesUpdated, feesUploaded, ...r }: Row): CasView {
@@ -87,8 +96,8 @@ function view({ expiresOn, usedOn, graduatedOn, assignedAt, feesUpdated, feesUpl
   };
 }
 
-async function select(db: Db, where: SQL | undefined): Promise<CasView[]> {
-  return (await selectRows(db, where)).map(view);
+async function select(db: Db, where: SQL | undefined, page?: Page): Promise<CasView[]> {
+  return (await selectRows(db, where, page)).map(view);
 }
 
 export async function findCas(db: Db, by: { id: number } | { casNumber: string }): Promise<CasView | undefined> {
@@ -112,14 +121,30 @@ export async function casHistory(db: Db, id: number): Promise<CasHistoryEntry[]>
   });
 }
 
-export async function listCas(db: Db, f: { licence: string; status?: CasStatus; batch?: string; applicantId?: string }): Promise<CasView[]> {
-  return select(
-    db,
-    and(
-      eq(cas.sponsorLicenceNumber, f.licence),
-      f.status ? eq(cas.status, f.status) : undefined,
-      f.batch ? eq(batches.name, f.batch) : undefined,
-      f.applicantId ? eq(cas.applicantId, f.applicantId) : undefined,
-    ),
+export interface CasFilter {
+  licence: string;
+  status?: CasStatus | undefined;
+  route?: Route | undefined;
+  batch?: string | undefined;
+  applicantId?: string | undefined;
+}
+
+function casWhere(f: CasFilter): SQL | undefined {
+  return and(
+    eq(cas.sponsorLicenceNumber, f.licence),
+    f.status ? eq(cas.status, f.status) : undefined,
+    f.route ? eq(cas.route, f.route) : undefined,
+    f.batch ? eq(batches.name, f.batch) : undefined,
+    f.applicantId ? eq(cas.applicantId, f.applicantId) : undefined,
   );
+}
+
+export async function listCas(db: Db, f: CasFilter, page?: Page): Promise<CasView[]> {
+  return select(db, casWhere(f), page);
+}
+
+/** How many CAS match (the total a paged listing shows one page of). */
+export async function countCas(db: Db, f: CasFilter): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(cas).innerJoin(batches, eq(batches.id, cas.batchId)).where(casWhere(f));
+  return Number(row?.n ?? 0);
 }

@@ -20,6 +20,8 @@ export interface Store {
   kind: StoreKind;
   /** Human description for start-up lines (never includes a password). */
   describe: string;
+  /** True when opening it created a new, empty embedded store (the data directory held none). */
+  created?: boolean;
   /**
    * A second handle on one dedicated connection that lives as long as the store, for
    * session state such as the service's liveness advisory lock (the pool recycles its

@@ -4,6 +4,7 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import type { Db, Store } from './client.ts';
+import { existsSync } from 'node:fs';
 import { CasBdtError } from '../errors.ts';
 import { prepareDataDir, tightenTree } from './data-dir.ts';
 import { acquireLock, type Lock } from './lock.ts';
@@ -27,8 +28,9 @@ function takeLock(dataDir: string, waitMs: number): Promise<Lock | undefined> {
   return acquireLock(lockPath(dataDir), { waitMs, onLost: lockLost(dataDir) });
 }
 
-async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: boolean }): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
+async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: boolean }): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
   try {
+    const created = !existsSync(pgliteDir(dataDir));
     // The embedded engine is loaded only when it is used (a PostgreSQL store never needs it).
     const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
       import('@electric-sql/pglite'),
@@ -41,7 +43,7 @@ async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: b
       await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: MIGRATIONS });
     }
     tightenTree(dataDir);
-    return { pglite, db, lock };
+    return { pglite, db, lock, created };
   } catch (err) {
     await lock.release();
     throw err;
@@ -66,7 +68,7 @@ const busyMessage = (dataDir: string) =>
 export async function openPgliteDirect(
   dataDir: string,
   opts: { migrate?: boolean; lockWaitMs?: number },
-): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
+): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
   prepareDataDir(dataDir);
   const lock = await takeLock(dataDir, opts.lockWaitMs ?? 15_000);
   if (!lock) throw new CasBdtError('store-busy', busyMessage(dataDir));
@@ -99,7 +101,7 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
     await lock.release();
     throw serving();
   }
-  const { pglite } = await openPgliteLocked(dataDir, lock, { migrate: true });
+  const { pglite, created } = await openPgliteLocked(dataDir, lock, { migrate: true });
   const closeAll: (() => Promise<void>)[] = [() => closePglite(pglite, dataDir, lock)];
   const closeReverse = async () => {
     for (const c of closeAll.splice(0)) await c().catch(() => {});
@@ -127,6 +129,7 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
       db: client.db,
       kind: 'pglite-socket',
       describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})`,
+      created,
       session: client.session,
       ...(client.reset ? { reset: client.reset } : {}),
       close: closeReverse,
@@ -139,11 +142,12 @@ export async function openServedStore(opts: { dataDir: string; lockWaitMs?: numb
 
 /** The embedded store opened in this process (no service serves it). */
 export async function openPgliteStore(dataDir: string, opts: { migrate?: boolean; lockWaitMs?: number }): Promise<Store> {
-  const { pglite, db, lock } = await openPgliteDirect(dataDir, opts);
+  const { pglite, db, lock, created } = await openPgliteDirect(dataDir, opts);
   return {
     db,
     kind: 'pglite',
     describe: `embedded store at ${dataDir}`,
+    created,
     session: async () => ({ db, close: async () => {} }),
     close: () => closePglite(pglite, dataDir, lock),
   };

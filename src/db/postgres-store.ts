@@ -5,18 +5,34 @@
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { CasBdtError, sqlState } from '../errors.ts';
 import type { Db, OpenOptions, Store, StoreKind } from './client.ts';
 import { schema } from './schema.ts';
-import { MIGRATION_LOCK_KEY, MIGRATIONS, SOCKET_PORT } from './store-paths.ts';
+import { MIGRATION_LOCK_KEY, MIGRATIONS, redactUrl, SOCKET_PORT } from './store-paths.ts';
 
-function redact(url: string): string {
+/**
+ * The server answers but the database in the URL is not there (SQLSTATE 3D000): say how
+ * to create it. cas-bdt creates its tables itself, never the database (that needs rights
+ * an operator may not want it to have).
+ */
+function missingDatabase(url: string, cause: unknown): CasBdtError {
+  let name = '';
+  let server = 'the server';
+  let createdb = 'createdb';
   try {
     const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    name = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    server = `${u.hostname}:${u.port || '5432'}`;
+    createdb = `createdb -h ${u.hostname} -p ${u.port || '5432'}${u.username ? ` -U ${decodeURIComponent(u.username)}` : ''}`;
   } catch {
-    return 'postgres (unparsable URL)';
+    // The URL was checked when the settings were read; the message below stays general.
   }
+  const quoted = `"${name.replaceAll('"', '""')}"`;
+  return new CasBdtError(
+    'failed',
+    `the PostgreSQL database ${quoted} does not exist on ${server}: create it (${createdb} ${name}, or CREATE DATABASE ${quoted} as a user allowed to), then run the command again; cas-bdt creates its tables itself`,
+    { cause },
+  );
 }
 
 function postgresClient(options: postgres.Options<{}> & { url?: string }, max: number) {
@@ -54,6 +70,7 @@ export async function openPostgres(url: string | undefined, socketDir: string | 
     if (opts.migrate !== false) await migrateWithLock(client, current);
   } catch (err) {
     await client.end({ timeout: 1 }).catch(() => {});
+    if (url && sqlState(err) === '3D000') throw missingDatabase(url, err);
     throw err;
   }
   // `db` always reaches the current pool, so that `reset` can replace a broken one.
@@ -66,7 +83,7 @@ export async function openPostgres(url: string | undefined, socketDir: string | 
   return {
     db,
     kind,
-    describe: socketDir ? `embedded store at ${opts.dataDir} (through the running service)` : `PostgreSQL ${redact(url ?? '')}`,
+    describe: socketDir ? `embedded store at ${opts.dataDir} (through the running service)` : `PostgreSQL ${redactUrl(url ?? '')}`,
     session: async () => {
       // One connection that is never recycled; postgres.js reconnects it if it drops.
       const one = connect(1, { max_lifetime: null, idle_timeout: 0 });

@@ -27,6 +27,17 @@ export function lockPath(dataDir: string): string {
   return path.join(dataDir, 'cas-bdt.lock');
 }
 
+/** A PostgreSQL URL without its password (for start-up lines and `--help`). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres (unparsable URL)';
+  }
+}
+
 /** True when something answers on the data directory's socket (a running `watch`). */
 export function socketAnswers(dataDir: string, timeoutMs = 1000): Promise<boolean> {
   const p = socketPath(dataDir);

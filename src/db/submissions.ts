@@ -1,6 +1,6 @@
 /** Received files and their stored results. */
-import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
-import type { FileType } from '../domain/types.ts';
+import { and, count, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { FileOutcome, FileType } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { submissions } from './schema.ts';
 import { rowsOf } from './sql-util.ts';
@@ -47,11 +47,37 @@ export async function getSubmission(db: Db, id: number): Promise<SubmissionRow |
   return row;
 }
 
-export async function listSubmissions(db: Db, licence?: string, limit = 1000): Promise<SubmissionRow[]> {
-  return db
-    .select()
-    .from(submissions)
-    .where(licence ? eq(submissions.sponsorLicenceNumber, licence) : undefined)
-    .orderBy(desc(submissions.receivedAt), desc(submissions.id))
-    .limit(limit);
+export interface SubmissionFilter {
+  licence?: string | undefined;
+  outcome?: FileOutcome | undefined;
+  fileType?: FileType | undefined;
+  fileName?: string | undefined;
+  /** Received at or after this instant. */
+  since?: Date | undefined;
+  /** Received before this instant. */
+  until?: Date | undefined;
+}
+
+function submissionWhere(f: SubmissionFilter): SQL | undefined {
+  return and(
+    f.licence ? eq(submissions.sponsorLicenceNumber, f.licence) : undefined,
+    f.outcome ? eq(submissions.outcome, f.outcome) : undefined,
+    f.fileType ? eq(submissions.fileType, f.fileType) : undefined,
+    f.fileName !== undefined ? eq(submissions.fileName, f.fileName) : undefined,
+    f.since ? gte(submissions.receivedAt, f.since) : undefined,
+    f.until ? lt(submissions.receivedAt, f.until) : undefined,
+  );
+}
+
+/** Received files, newest first; `limit` undefined means all. */
+export async function listSubmissions(db: Db, f: SubmissionFilter = {}, page: { limit?: number | undefined; offset?: number | undefined } = {}): Promise<SubmissionRow[]> {
+  const q = db.select().from(submissions).where(submissionWhere(f)).orderBy(desc(submissions.receivedAt), desc(submissions.id)).$dynamic();
+  if (page.limit !== undefined) q.limit(page.limit);
+  if (page.offset) q.offset(page.offset);
+  return q;
+}
+
+export async function countSubmissions(db: Db, f: SubmissionFilter = {}): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(submissions).where(submissionWhere(f));
+  return Number(row?.n ?? 0);
 }

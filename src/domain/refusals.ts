@@ -27,3 +27,7 @@ export function allocationShort(what: string, wanted: number, licence: string, a
 }
 
 export const sponsorExists = (licence: string) => `sponsor ${licence} already exists`;
+
+/** `sponsor set --routes` only adds: taking a route away cancels its ASSIGNED CAS, which is surrendering it. */
+export const routeRemovedBySet = (licence: string, route: string) =>
+  `removing a route cancels its ASSIGNED CAS: surrender it with \`cas-bdt sponsor status ${licence} surrendered --route ${route}\``;

@@ -385,6 +385,18 @@ export function casNotFoundIssue(casNumber: string): RecordIssue {
   return issue('E_CAS_NOT_FOUND', GRADUATE_CAS_FIELD, `CAS ${casNumber} was not found for this sponsor`);
 }
 
+/**
+ * E_CAS_NOT_FOUND for a number whose check character does not match: no CAS can have it,
+ * and the sponsor is told it is mistyped rather than merely unknown.
+ */
+export function casCheckCharIssue(casNumber: string): RecordIssue {
+  return issue(
+    'E_CAS_NOT_FOUND',
+    GRADUATE_CAS_FIELD,
+    `CAS ${casNumber} is not a valid CAS number: its last character (the check character) does not match the others, so it is probably mistyped`,
+  );
+}
+
 /** E_CAS_STATUS: only a USED CAS can be reported graduated. */
 export function casStatusIssue(casNumber: string, status: CasStatus): RecordIssue {
   return issue(

@@ -20,7 +20,8 @@ export type LicenceStatus = (typeof LICENCE_STATUSES)[number];
 
 export const LICENCE_PATTERN = /^[A-Z0-9]{8}[0-9X]$/;
 
-export type FileType = 'UPLOAD_GENERAL' | 'UPLOAD_CHILD' | 'GRADUATE_REPORT' | 'UPDATE_FEES' | 'UNKNOWN';
+export const FILE_TYPES = ['UPLOAD_GENERAL', 'UPLOAD_CHILD', 'GRADUATE_REPORT', 'UPDATE_FEES', 'UNKNOWN'] as const;
+export type FileType = (typeof FILE_TYPES)[number];
 export type FileOutcome = 'ACCEPTED' | 'REJECTED';
 export type RecordOutcome = 'CREATED' | 'AMENDED' | 'REJECTED' | 'REPORTED' | 'UPDATED';
 

@@ -146,23 +146,31 @@ export async function writeExclusive(dir: string, names: string[], data: string 
  * and the write fails.
  */
 export async function writeNewFile(dir: string, names: string[], text: string | Buffer, realDir?: string, opts: { adopt?: boolean } = {}): Promise<string> {
-  const written = await writeFirstFree(dir, names, text, opts.adopt ?? true);
+  return (await writeOrAdopt(dir, names, text, realDir, opts)).file;
+}
+
+/** `writeNewFile`, saying whether the file was written now or found already there with this content. */
+export async function writeOrAdopt(dir: string, names: string[], text: string | Buffer, realDir?: string, opts: { adopt?: boolean } = {}): Promise<{ file: string; adopted: boolean }> {
+  const content = contentOf(text);
+  await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
+  const found = (opts.adopt ?? true) ? await heldAlready(dir, names, content) : undefined;
+  const written = found ?? (await writeFirstFree(dir, names, text, content));
   if (realDir !== undefined && !(await entryAt(written, path.join(realDir, path.basename(written))))) {
     await unlink(written);
     throw Object.assign(new Error(`${path.basename(written)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
   }
-  return written;
+  return { file: written, adopted: found !== undefined };
 }
 
-async function writeFirstFree(dir: string, names: string[], text: string | Buffer, adopt: boolean): Promise<string> {
-  const content = contentOf(text);
-  await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
-  if (adopt) {
-    // Every candidate is looked at (a hole before the one written may have opened since), at once.
-    const held = await Promise.all(names.map((name) => holdsExactly(path.join(dir, name), content)));
-    const at = held.indexOf(true);
-    if (at >= 0) return path.join(dir, names[at]!);
-  }
+/** The first candidate that already holds exactly `content`, if any. */
+async function heldAlready(dir: string, names: string[], content: Content): Promise<string | undefined> {
+  // Every candidate is looked at (a hole before the one written may have opened since), at once.
+  const held = await Promise.all(names.map((name) => holdsExactly(path.join(dir, name), content)));
+  const at = held.indexOf(true);
+  return at >= 0 ? path.join(dir, names[at]!) : undefined;
+}
+
+async function writeFirstFree(dir: string, names: string[], text: string | Buffer, content: Content): Promise<string> {
   const tmp = path.join(dir, `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await createDurably(tmp, content);

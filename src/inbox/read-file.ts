@@ -12,6 +12,8 @@ import { timed } from '../timings.ts';
 export interface ReceivedFile {
   /** The licence of the inbox the file came from, or `process --sponsor`. */
   sponsorLicenceNumber: string;
+  /** How the sponsor was named: the file came from its inbox (the default), or a command's `--sponsor`. */
+  via?: 'inbox' | 'sponsor-flag';
   /** The original file name, as received. */
   fileName: string;
   /** The bytes; undefined when the file was too large to read (see `size`). processFile lets them go once they are decoded. */
@@ -74,7 +76,7 @@ export async function readReceivedFile(file: string, sponsorLicenceNumber: strin
   try {
     const st = await h.stat();
     if (!st.isFile()) throw new Error(`${file} is not a regular file`);
-    return await readFromHandle(h, st, { fileName: path.basename(file), sponsorLicenceNumber, receivedAt }, maxFileBytes);
+    return { ...(await readFromHandle(h, st, { fileName: path.basename(file), sponsorLicenceNumber, receivedAt }, maxFileBytes)), via: 'sponsor-flag' };
   } finally {
     await h.close();
   }

@@ -1,12 +1,22 @@
 /** Step 10: write the stored result next to the sponsor's other results and remember where. */
 import type { Db } from '../db/client.ts';
 import { setResultFile } from '../db/submissions.ts';
-import { writeNewFile } from '../inbox/atomic-write.ts';
+import { writeOrAdopt } from '../inbox/atomic-write.ts';
 import { resultNames } from '../inbox/layout.ts';
 
 /** `realOutDir`: where `outDir` must really be (a sponsor's outbox); see `writeNewFile`. */
 export async function emitResult(db: Db, outDir: string, sub: { submissionId: number; fileName: string; resultXml: string }, realOutDir?: string): Promise<string> {
-  const written = await writeNewFile(outDir, resultNames(sub.fileName, sub.submissionId), sub.resultXml, realOutDir);
-  await setResultFile(db, sub.submissionId, written);
+  return (await emitResultReporting(db, outDir, sub, realOutDir)).file;
+}
+
+/** `emitResult`, saying whether the file was written now or was already there, unchanged (`rerun` tells which). */
+export async function emitResultReporting(
+  db: Db,
+  outDir: string,
+  sub: { submissionId: number; fileName: string; resultXml: string },
+  realOutDir?: string,
+): Promise<{ file: string; adopted: boolean }> {
+  const written = await writeOrAdopt(outDir, resultNames(sub.fileName, sub.submissionId), sub.resultXml, realOutDir);
+  await setResultFile(db, sub.submissionId, written.file);
   return written;
 }

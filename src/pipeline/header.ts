@@ -4,15 +4,11 @@ import type { FileError } from '../domain/types.ts';
 import type { Inspected } from './inspect.ts';
 
 /** Step 7: header checks against the (locked) sponsor row. */
-export function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string): FileError[] {
+export function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string, via: 'inbox' | 'sponsor-flag' = 'inbox'): FileError[] {
   const h = file.header;
   if (file.fileType !== 'GRADUATE_REPORT' && h.sponsorLicenceNumber !== inboxLicence) {
-    return [
-      {
-        code: 'E_SPONSOR_MISMATCH',
-        message: `SponsorLicenceNumber ${h.sponsorLicenceNumber ?? '(none)'} is not the licence of this inbox (${inboxLicence})`,
-      },
-    ];
+    const expected = via === 'inbox' ? `the licence of this inbox (${inboxLicence})` : `the sponsor it was processed for (--sponsor ${inboxLicence})`;
+    return [{ code: 'E_SPONSOR_MISMATCH', message: `SponsorLicenceNumber ${h.sponsorLicenceNumber ?? '(none)'} is not ${expected}` }];
   }
   if (sponsor.status !== 'active') {
     return [{ code: 'E_LICENCE_NOT_ACTIVE', message: `the sponsor licence ${sponsor.licenceNumber} is ${sponsor.status}, not active` }];

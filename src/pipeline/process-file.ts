@@ -152,7 +152,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       nextSubmissionId(tx),
     ]);
     if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
-    const errors = headerErrors(inspected, sponsor, licence);
+    const errors = headerErrors(inspected, sponsor, licence, file.via);
     if (errors.length) return new RejectInTx(errors, submissionId);
     if (sameId) {
       return new RejectInTx(
@@ -188,7 +188,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       ...(stored.payment ? { payment: stored.payment } : {}),
     }, deps.onStored, stored.recordsXml, deps.dryRun);
     const [, processed] = await Promise.all([stored.written, saving]);
-    return processed;
+    return 'notAssigned' in stored && stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
   })));
 
   if (outcome instanceof RejectInTx) {

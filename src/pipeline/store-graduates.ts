@@ -6,7 +6,8 @@ import { findSponsorCasByNumbers, markGraduated } from '../db/graduates.ts';
 import type { Db } from '../db/client.ts';
 import { isoDateUtc } from '../domain/dates.ts';
 import { countRecord, zeroCounts, type RecordResult } from '../domain/result.ts';
-import { alreadyReportedIssue, casNotFoundIssue, casStatusIssue } from '../domain/rules.ts';
+import { isValidCasNumber } from '../domain/cas-number.ts';
+import { alreadyReportedIssue, casCheckCharIssue, casNotFoundIssue, casStatusIssue } from '../domain/rules.ts';
 import { parseRecordXml, readGraduateRecord } from '../xml/record-reader.ts';
 import { renderRecord } from '../xml/result-xml.ts';
 import type { Inspected } from './inspect.ts';
@@ -37,7 +38,7 @@ export async function storeGraduateReport(tx: Db, file: Inspected, opts: ByNumbe
   const records: RecordResult[] = entries.map((e) => {
     const base = { index: e.index, reportedCasNumber: e.casNumber };
     const target = found.get(e.casNumber);
-    if (!target) return { ...base, outcome: 'REJECTED', issues: [casNotFoundIssue(e.casNumber)] };
+    if (!target) return { ...base, outcome: 'REJECTED', issues: [isValidCasNumber(e.casNumber) ? casNotFoundIssue(e.casNumber) : casCheckCharIssue(e.casNumber)] };
     if (target.status !== 'USED') return { ...base, outcome: 'REJECTED', issues: [casStatusIssue(e.casNumber, target.status)] };
     if (target.graduatedOn) return { ...base, outcome: 'REPORTED', issues: [alreadyReportedIssue(e.casNumber, target.graduatedOn)] };
     target.graduatedOn = graduatedOn;

@@ -16,6 +16,8 @@ export interface Processed {
   submissionId: number;
   resultXml: string;
   summary: FileSummary;
+  /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
+  notAssigned?: number;
 }
 
 /** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */

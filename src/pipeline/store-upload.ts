@@ -28,6 +28,8 @@ export interface Stored {
    */
   recordsXml: string[];
   payment?: PaymentSummary;
+  /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
+  notAssigned?: number;
   /** The last writes, sent but not yet awaited: the caller sends its own behind them and awaits all before committing. */
   written?: Promise<unknown>;
 }
@@ -87,6 +89,7 @@ export async function storeUpload(
   let payment: { id: number; reference: string } | undefined;
 
   const counts = zeroCounts();
+  let notAssigned = 0;
   const recordsXml: string[] = [];
   const firstIndexOfKey = new Map<string, number>();
   let index = 0;
@@ -103,14 +106,16 @@ export async function storeUpload(
       const first = firstIndexOfKey.get(key);
       if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
       else firstIndexOfKey.set(key, rec.index);
-      return { rec, key, issues };
+      return { rec, key, issues, repeat: first !== undefined };
     });
     await writing;
+    // Records with errors are looked up too: all issues of a record are reported (spec section 5),
+    // E_DUPLICATE_CAS with the others. A repeat within the file is E_DUPLICATE_IN_FILE alone.
     const live = await timed('db: find live keys', () =>
       findLiveByKeys(
         tx,
         licence,
-        judged.filter((j) => !hasErrors(j.issues)).map((j) => j.key),
+        judged.filter((j) => !j.repeat).map((j) => j.key),
       ),
     );
 
@@ -118,9 +123,11 @@ export async function storeUpload(
     const toAmend: { id: number; from: CasStatus; fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
     const toAssign: { result: RecordResult; casNumber?: string }[] = [];
     const records: RecordResult[] = [];
-    for (const { rec, key, issues } of judged) {
-      const existing = hasErrors(issues) ? undefined : live.get(key);
-      if (existing && (existing.status === 'ASSIGNED' || existing.status === 'USED')) issues.unshift(duplicateCasIssue(existing.casNumber));
+    for (const { rec, key, issues, repeat } of judged) {
+      const found = repeat ? undefined : live.get(key);
+      if (found && (found.status === 'ASSIGNED' || found.status === 'USED')) issues.unshift(duplicateCasIssue(found.casNumber));
+      // Only a record without errors amends the unassigned CAS it matches.
+      const existing = hasErrors(issues) ? undefined : found;
       const result: RecordResult = { index: rec.index, applicantId: rec.applicantId, outcome: 'REJECTED', issues };
       records.push(result);
       if (hasErrors(issues)) continue;
@@ -142,6 +149,7 @@ export async function storeUpload(
           toAssign.push(row);
         } else {
           issues.push(noAllocationIssue());
+          notAssigned++;
         }
       }
     }
@@ -181,5 +189,5 @@ export async function storeUpload(
   const written = Promise.all([writing, paid && timed('db: assign', () => paid.written)]);
   written.catch(() => {}); // awaited by the caller, with the submission's own statements
   opts.onProgress?.(1);
-  return { counts, recordsXml, written, ...(paid ? { payment: paid.summary } : {}) };
+  return { counts, recordsXml, written, ...(paid ? { payment: paid.summary } : {}), ...(notAssigned ? { notAssigned } : {}) };
 }

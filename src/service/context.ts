@@ -14,6 +14,8 @@ export interface ServiceContext {
   leaseMs: number;
   /** A file that is not well-formed and that the service saw change less than this ago is deferred (ms). */
   unfinishedGraceMs: number;
+  /** Period of the progress line of a file being processed (ms). */
+  progressLogMs: number;
   maxFileBytes: number;
   settings: FileSettings;
   log: Logger;

@@ -122,6 +122,7 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
 
   const recovered = claim.state === 'stored';
   let stored: StoredSubmission | undefined;
+  let notAssigned = 0;
   if (claim.state === 'claimed') {
     const claimId = claim.id;
     const deps: PipelineDeps = {
@@ -130,8 +131,10 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
       clock: ctx.clock,
       ...(ctx.validate ? { validate: ctx.validate } : {}),
       onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId, ctx.leaseMs),
+      onProgress: progressLogger(ctx, c, read.file.size),
     };
     const processed = rejection ? await rejectFile(deps, read.file, [rejection]) : await processFile(deps, read.file);
+    notAssigned = processed.notAssigned ?? 0;
     claim = { ...claim, state: 'stored', submissionId: processed.submissionId };
     stored = {
       id: processed.submissionId,
@@ -151,5 +154,23 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
     );
   }
   logProcessed(ctx, c.licence, finished, Date.now() - started, recovered);
+  if (notAssigned) {
+    ctx.log.warn(
+      { sponsor: c.licence, file: shown(c), submission: finished.submission.id, notAssigned },
+      'allocation exhausted: READY TO GO CAS left unassigned (W_NO_ALLOCATION); grant more with `cas-bdt sponsor allocate`, then `cas-bdt assign`',
+    );
+  }
   return { kind: 'finished' };
+}
+
+/** A progress line every `progressLogMs` while a file is processed (a large one takes tens of seconds). */
+function progressLogger(ctx: ServiceContext, c: Candidate, bytes: number): (fraction: number) => void {
+  const started = ctx.monotonic();
+  let next = started + ctx.progressLogMs;
+  return (fraction) => {
+    const now = ctx.monotonic();
+    if (now < next || fraction >= 1) return;
+    next = now + ctx.progressLogMs;
+    ctx.log.info({ sponsor: c.licence, file: shown(c), done: `${Math.floor(fraction * 100)}%`, bytes, seconds: Math.round((now - started) / 1000) }, 'processing');
+  };
 }

@@ -3,7 +3,7 @@
  * once its folders are prepared and usable, a listing offers every regular file to the
  * scheduler, and one listing at a time runs per inbox (a change during one asks for one more).
  */
-import { opendir } from 'node:fs/promises';
+import { opendir, readdir } from 'node:fs/promises';
 import type { Db } from '../db/client.ts';
 import { listSponsors } from '../db/sponsors.ts';
 import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
@@ -23,6 +23,8 @@ export class SponsorInboxes {
   private readonly listing = new Map<string, { again: boolean }>();
   /** Sponsors whose folders could not be prepared (logged once; retried at every refresh). */
   private readonly broken = new Set<string>();
+  /** Folders under the root that are no registered sponsor's, logged once each. */
+  private readonly strangers = new Set<string>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -91,9 +93,31 @@ export class SponsorInboxes {
 
   /** Watches the sponsors added since the last refresh. */
   async refresh(db: Db): Promise<void> {
-    for (const s of await listSponsors(db)) {
+    const sponsors = await listSponsors(db);
+    for (const s of sponsors) {
       if (this.stopping) return;
       if (!this.watched.has(s.licenceNumber)) await this.watch(s.licenceNumber);
+    }
+    await this.reportStrangers(new Set(sponsors.map((s) => s.licenceNumber)));
+  }
+
+  /**
+   * A folder under the root that is not a registered sponsor's (a mistyped licence, a
+   * sponsor not added yet) is never watched: files dropped there would wait for ever
+   * unseen, so it is said once. The sponsor list is read before the root, so the folders
+   * `sponsor add` creates after committing are never taken for strangers.
+   */
+  async reportStrangers(registered: Set<string>): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(this.ctx.rootDir, { withFileTypes: true });
+    } catch {
+      return; // The root itself is checked and reported elsewhere.
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith('.') || registered.has(e.name) || this.strangers.has(e.name)) continue;
+      this.strangers.add(e.name);
+      this.ctx.log.warn({ folder: e.name }, 'a folder under the root is not a registered sponsor: its files are not processed (register it with `cas-bdt sponsor add`)');
     }
   }
 

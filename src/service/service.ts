@@ -57,6 +57,8 @@ export interface ServiceOptions {
   leaseMs?: number;
   /** Deferral window for files that are not well-formed yet (default 60000 ms). */
   unfinishedGraceMs?: number;
+  /** A file still being processed after this long gets a progress line, and again each time this passes (default 5000 ms). */
+  progressLogMs?: number;
   /** Expiry sweep period (default 3600000 ms). */
   sweepIntervalMs?: number;
   /** How often the sponsor list is re-read (default min(scanIntervalMs, 5000) ms). */
@@ -104,6 +106,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     me: instance.key,
     leaseMs,
     unfinishedGraceMs: opts.unfinishedGraceMs ?? 60_000,
+    progressLogMs: opts.progressLogMs ?? 5000,
     maxFileBytes: opts.maxFileBytes,
     settings: opts.settings,
     log,
@@ -180,6 +183,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     if (recovered) log.info({ claims: recovered }, 'settled files left by a stopped instance');
     scheduler.hold();
     for (const l of licences) await inboxes.watch(l);
+    await inboxes.reportStrangers(new Set(licences));
     inboxes.started = true;
   } catch (err) {
     await closeStarted();

@@ -1,7 +1,7 @@
 /** Renders the result XML of results.md (namespace urn:cas-bdt:result:1). */
 import { XMLBuilder } from 'fast-xml-parser';
 import { formatPence, type RecordResult, type SubmissionResult } from '../domain/result.ts';
-import { xmlSafe } from './xml-safe.ts';
+import { xmlAttr, xmlSafe, xmlText } from './xml-safe.ts';
 
 export const RESULT_NS = 'urn:cas-bdt:result:1';
 
@@ -12,7 +12,9 @@ const builder = new XMLBuilder({
   format: true,
   indentBy: '  ',
   suppressEmptyNode: false,
-  processEntities: true,
+  // Text is escaped here (xmlText): the builder's own escaping turns every quote into an entity.
+  // Attribute values get only their quotes escaped by the builder, so they are given through xmlText too.
+  processEntities: false,
 });
 
 const iso = (d: Date) => d.toISOString();
@@ -26,18 +28,18 @@ function indent(xml: string, by: string): string {
 
 function recordObject(r: RecordResult): Record<string, unknown> {
   const attrs: Record<string, unknown> = { '@_index': r.index };
-  if (r.applicantId !== undefined) attrs['@_applicantId'] = xmlSafe(r.applicantId);
-  if (r.reportedCasNumber !== undefined) attrs['@_casNumber'] = xmlSafe(r.reportedCasNumber);
+  if (r.applicantId !== undefined) attrs['@_applicantId'] = xmlText(xmlSafe(r.applicantId));
+  if (r.reportedCasNumber !== undefined) attrs['@_casNumber'] = xmlText(xmlSafe(r.reportedCasNumber));
   const body: Record<string, unknown> = { ...attrs, Outcome: r.outcome };
   if (r.status) body.Status = r.status;
-  if (r.casNumber) body.CASNumber = r.casNumber;
-  if (r.expiryDate) body.ExpiryDate = r.expiryDate;
+  if (r.casNumber) body.CASNumber = xmlText(r.casNumber);
+  if (r.expiryDate) body.ExpiryDate = xmlText(r.expiryDate);
   if (r.issues.length) {
     body.Issue = r.issues.map((i) => ({
       '@_severity': i.severity,
       '@_code': i.code,
-      ...(i.field ? { '@_field': i.field } : {}),
-      '#text': xmlSafe(i.message),
+      ...(i.field ? { '@_field': xmlText(i.field) } : {}),
+      '#text': xmlText(xmlSafe(i.message)),
     }));
   }
   return { Record: body };
@@ -48,12 +50,10 @@ export function renderRecordWithBuilder(r: RecordResult): string {
   return indent(builder.build(recordObject(r)) as string, '    ');
 }
 
-/** The builder's escaping (processEntities): every markup character, in text and attributes alike. */
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
-const escapeOnly = (s: string) => (/[&<>'"]/.test(s) ? s.replace(/[&<>'"]/g, (c) => ESCAPES[c]!) : s);
 /** A value's further lines get the record's indentation, as `indent` gives the builder's output (an empty line in the middle stays empty). */
 const continued = (s: string) => s.split('\n').map((l, i, all) => (i === 0 || (l === '' && i < all.length - 1) ? l : `    ${l}`)).join('\n');
-const escape = (s: string) => (s.includes('\n') ? continued(escapeOnly(s)) : escapeOnly(s));
+const text = (s: string) => (s.includes('\n') ? continued(xmlText(s)) : xmlText(s));
+const attr = (s: string) => (s.includes('\n') ? continued(xmlAttr(s)) : xmlAttr(s));
 
 /**
  * One Record element, indented for its place in the file: byte for byte what the builder
@@ -61,14 +61,14 @@ const escape = (s: string) => (s.includes('\n') ? continued(escapeOnly(s)) : esc
  */
 export function renderRecord(r: RecordResult): string {
   let out = `    <Record index="${r.index}"`;
-  if (r.applicantId !== undefined) out += ` applicantId="${escape(xmlSafe(r.applicantId))}"`;
-  if (r.reportedCasNumber !== undefined) out += ` casNumber="${escape(xmlSafe(r.reportedCasNumber))}"`;
+  if (r.applicantId !== undefined) out += ` applicantId="${attr(xmlSafe(r.applicantId))}"`;
+  if (r.reportedCasNumber !== undefined) out += ` casNumber="${attr(xmlSafe(r.reportedCasNumber))}"`;
   out += `>\n      <Outcome>${r.outcome}</Outcome>\n`;
   if (r.status) out += `      <Status>${r.status}</Status>\n`;
-  if (r.casNumber) out += `      <CASNumber>${escape(r.casNumber)}</CASNumber>\n`;
-  if (r.expiryDate) out += `      <ExpiryDate>${escape(r.expiryDate)}</ExpiryDate>\n`;
+  if (r.casNumber) out += `      <CASNumber>${text(r.casNumber)}</CASNumber>\n`;
+  if (r.expiryDate) out += `      <ExpiryDate>${text(r.expiryDate)}</ExpiryDate>\n`;
   for (const i of r.issues) {
-    out += `      <Issue severity="${i.severity}" code="${i.code}"${i.field ? ` field="${escape(i.field)}"` : ''}>${escape(xmlSafe(i.message))}</Issue>\n`;
+    out += `      <Issue severity="${i.severity}" code="${i.code}"${i.field ? ` field="${attr(i.field)}"` : ''}>${text(xmlSafe(i.message))}</Issue>\n`;
   }
   return `${out}    </Record>\n`;
 }
@@ -81,11 +81,11 @@ export function renderResult(res: SubmissionResult, recordsXml: readonly string[
   const head: Record<string, unknown> = {
     Submission: {
       SubmissionId: String(res.submissionId),
-      FileName: xmlSafe(res.fileName),
+      FileName: xmlText(xmlSafe(res.fileName)),
       Sha256: res.sha256,
       SponsorLicenceNumber: res.sponsorLicenceNumber,
       FileType: res.fileType,
-      ...(res.fileId !== undefined ? { FileId: xmlSafe(res.fileId) } : {}),
+      ...(res.fileId !== undefined ? { FileId: xmlText(xmlSafe(res.fileId)) } : {}),
       ReceivedAt: iso(res.receivedAt),
       ProcessedAt: iso(res.processedAt),
       Replay: String(res.replay),
@@ -99,13 +99,13 @@ export function renderResult(res: SubmissionResult, recordsXml: readonly string[
         '@_code': e.code,
         ...(e.line !== undefined ? { '@_line': e.line } : {}),
         ...(e.column !== undefined ? { '@_column': e.column } : {}),
-        '#text': xmlSafe(e.message),
+        '#text': xmlText(xmlSafe(e.message)),
       })),
     };
   }
   if (res.payment) {
     head.Payment = {
-      '@_reference': res.payment.reference,
+      '@_reference': xmlText(res.payment.reference),
       '@_casCount': res.payment.casCount,
       '@_amount': formatPence(res.payment.amountPence),
       '@_currency': res.payment.currency,

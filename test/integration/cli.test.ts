@@ -109,6 +109,12 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
     const rerun = await cli('rerun', String(s1!.submissionId), '--json');
     expect(rerun.code).toBe(0);
     expect(rerun.json<{ resultFile: string }>().resultFile).toBe(s1!.resultFile);
+    expect(rerun.json<{ unchanged: boolean }>().unchanged).toBe(true);
+    expect((await cli('rerun', String(s1!.submissionId))).stdout).toBe(
+      `The result of submission ${s1!.submissionId} is already in ${s1!.resultFile as string}, unchanged; nothing was written.\n`,
+    );
+    rmSync(s1!.resultFile as string);
+    expect((await cli('rerun', String(s1!.submissionId))).stdout).toBe(`Wrote the result of submission ${s1!.submissionId} to ${s1!.resultFile as string}\n`);
     rmSync(s1!.resultFile as string);
     const again = (await cli('rerun', String(s1!.submissionId), '--json')).json<{ resultFile: string }>().resultFile;
     expect(again).toBe(s1!.resultFile);

@@ -145,6 +145,36 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
     ]);
   });
 
+  it('reports E_DUPLICATE_CAS together with the record\'s other errors (all issues of a record)', async () => {
+    const licence = await h.sponsor({ licence: nextLicence(), allocation: 10 });
+    await h.run(uploadBytes({ licence, fileId: 'DUPALL-1', records: [casXml({ applicantId: 'DA1' }), casXml({ applicantId: 'DA2', evidence: null })] }), 'first.xml', licence);
+    const second = await h.run(
+      uploadBytes({
+        licence,
+        fileId: 'DUPALL-2',
+        records: [
+          casXml({ applicantId: 'DA1', nationality: 'ZZZ', latestAcceptance: '2027-09-01' }),
+          // Matches an unassigned CAS but has an error: refused, the CAS is not amended, and no E_DUPLICATE_CAS.
+          casXml({ applicantId: 'DA2', nationality: 'ZZZ', familyName: 'Changed' }),
+          casXml({ applicantId: 'DA1', nationality: 'ZZZ', latestAcceptance: '2027-09-01' }),
+        ],
+      }),
+      'second.xml',
+      licence,
+    );
+    const [dup, wip, repeat] = records(second);
+    expect(dup).toMatchObject({ Outcome: 'REJECTED' });
+    expect(issueCodes(dup!).sort()).toEqual(['E_COUNTRY_CODE', 'E_COURSE_DATES', 'E_DUPLICATE_CAS']);
+    expect(issueCodes(wip!)).toEqual(['E_COUNTRY_CODE']);
+    // A repeat within the file is told as that, not again as a duplicate of the stored CAS.
+    expect(issueCodes(repeat!).sort()).toEqual(['E_COUNTRY_CODE', 'E_COURSE_DATES', 'E_DUPLICATE_IN_FILE']);
+    const rows = await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence));
+    expect(rows.map((r) => [r.applicantId, r.status, r.familyName]).sort()).toEqual([
+      ['DA1', 'ASSIGNED', 'Okafor'],
+      ['DA2', 'WORK_IN_PROGRESS', 'Okafor'],
+    ]);
+  });
+
   it('does not assign for a sponsor without auto-assign', async () => {
     const licence = await h.sponsor({ licence: nextLicence(), allocation: 10, autoAssign: false });
     const run = await h.run(uploadBytes({ licence, fileId: 'NOAUTO', records: [casXml({ applicantId: 'N1' })] }), 'x.xml', licence);

@@ -1,9 +1,10 @@
 /** `cas-bdt cas show|list` */
 import { Option, type Command } from 'commander';
 import { human } from '../../domain/lifecycle.ts';
-import { CAS_STATUSES, type CasStatus } from '../../domain/types.ts';
+import { CAS_STATUSES, ROUTES, type CasStatus, type Route } from '../../domain/types.ts';
 import { notFound, table, usage, type Runner } from '../context.ts';
 import type { CasView } from '../../ops/queries.ts';
+import { addPagingOptions, pageFooter, pagingOf } from '../paging.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
 import { feesLine, historyLines } from './fees.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -56,40 +57,50 @@ export function registerCasCommands(program: Command, run: Runner): Command {
       }),
     );
 
-  casCmd
+  const list = casCmd
     .command('list')
-    .description("a sponsor's CAS")
+    .description("a sponsor's CAS, by internal id")
     .requiredOption('--sponsor <licence>', 'the sponsor')
     .option('--status <status>', CAS_STATUSES.join('|'))
+    .option('--route <route>', 'student|child')
     .option('--batch <name>', 'only this batch (BulkUploadFileId)')
     .option('--applicant <id>', 'only this ApplicantID')
-    .option('--json', 'print JSON')
-    .action(
-      run(async (ctx, opts) => {
-        const licence = parseLicence(String(opts.sponsor));
-        let status: CasStatus | undefined;
-        if (opts.status !== undefined) {
-          status = String(opts.status).toUpperCase().replaceAll(' ', '_') as CasStatus;
-          if (!CAS_STATUSES.includes(status)) throw usage(`--status must be one of ${CAS_STATUSES.join(', ')}`);
-        }
-        await requireSponsor(ctx, licence);
-        const { db } = await ctx.store();
-        const { listCas } = await casQuery();
-        const rows = await listCas(db, {
-          licence,
-          ...(status ? { status } : {}),
-          ...(opts.batch !== undefined ? { batch: String(opts.batch) } : {}),
-          ...(opts.applicant !== undefined ? { applicantId: String(opts.applicant) } : {}),
-        });
-        if (opts.json) return ctx.json(rows);
-        if (rows.length === 0) return ctx.out('No CAS match.');
-        ctx.out(
-          table(
-            ['ID', 'CAS NUMBER', 'STATUS', 'APPLICANT', 'COURSE', 'START', 'BATCH', 'EXPIRES'],
-            rows.map((r) => [r.id, r.casNumber, human(r.status), r.applicantId, r.courseId ?? r.courseTitle, r.courseStartDate, r.batch, r.expiresAt]),
-          ),
-        );
-      }),
-    );
+    .option('--json', 'print JSON');
+  addPagingOptions(list).action(
+    run(async (ctx, opts) => {
+      const licence = parseLicence(String(opts.sponsor));
+      let status: CasStatus | undefined;
+      if (opts.status !== undefined) {
+        status = String(opts.status).toUpperCase().replaceAll(' ', '_') as CasStatus;
+        if (!CAS_STATUSES.includes(status)) throw usage(`--status must be one of ${CAS_STATUSES.join(', ')}`);
+      }
+      let route: Route | undefined;
+      if (opts.route !== undefined) {
+        route = String(opts.route).toLowerCase() as Route;
+        if (!ROUTES.includes(route)) throw usage(`--route takes student or child; got "${String(opts.route)}"`);
+      }
+      const paging = pagingOf(ctx, opts);
+      await requireSponsor(ctx, licence);
+      const { db } = await ctx.store();
+      const { listCas, countCas } = await casQuery();
+      const filter = {
+        licence,
+        status,
+        route,
+        ...(opts.batch !== undefined ? { batch: String(opts.batch) } : {}),
+        ...(opts.applicant !== undefined ? { applicantId: String(opts.applicant) } : {}),
+      };
+      const rows = await listCas(db, filter, paging);
+      if (opts.json) return ctx.json(rows);
+      const footer = pageFooter(paging, rows.length, paging.limit === undefined && paging.offset === 0 ? rows.length : await countCas(db, filter));
+      if (rows.length === 0) return ctx.out(footer ?? 'No CAS match.');
+      ctx.out(
+        table(
+          ['ID', 'CAS NUMBER', 'STATUS', 'APPLICANT', 'COURSE', 'START', 'BATCH', 'EXPIRES'],
+          rows.map((r) => [r.id, r.casNumber, human(r.status), r.applicantId, r.courseId ?? r.courseTitle, r.courseStartDate, r.batch, r.expiresAt]),
+        ) + (footer ? `\n${footer}` : ''),
+      );
+    }),
+  );
   return casCmd;
 }

@@ -135,7 +135,7 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
       }
       const deadline = Date.now() + TIMEOUT_MS;
       for (;;) {
-        subs = await listSubmissions(store.db, LICENCE);
+        subs = await listSubmissions(store.db, { licence: LICENCE });
         if (subs.length >= files.length) break;
         if (Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 100));

@@ -9,7 +9,7 @@ import { writeNewFile } from '../../inbox/atomic-write.ts';
 import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
 import type { AssignTarget } from '../../ops/assign.ts';
 import { settled, table, usableOutbox, usage, type Runner } from '../context.ts';
-import { parseCasNumber, parseId } from '../parse.ts';
+import { MAX_REASON, parseCasNumber, parseId, parseReason } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 // Store operations are loaded when a command runs, so that --help and other commands start without them.
@@ -85,12 +85,14 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
     .command('withdraw')
     .description('withdraw an ASSIGNED CAS')
     .argument('<cas-number>', 'the CAS number', parseCasNumber)
+    .addOption(new Option('--reason <text>', `why, kept in the CAS's history (at most ${MAX_REASON} characters)`).argParser(parseReason))
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, casNumber: string) => {
         const { db } = await ctx.store();
         const [{ withdrawCas }, { findCas }] = await Promise.all([import('../../ops/withdraw.ts'), casQuery()]);
-        settled(await withdrawCas(db, { casNumber }, new Date()), `CAS ${casNumber}`);
+        const reason = `withdrawn by the sponsor (cas-bdt cas withdraw)${opts.reason !== undefined ? `: ${String(opts.reason)}` : ''}`;
+        settled(await withdrawCas(db, { casNumber }, new Date(), reason), `CAS ${casNumber}`);
         const view = await findCas(db, { casNumber });
         if (opts.json) return ctx.json(view);
         ctx.out(`${casNumber} withdrawn (was ASSIGNED).`);

@@ -1,12 +1,17 @@
 /** `cas-bdt process`, `submissions` and `rerun` */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { isIsoDate } from '../../domain/dates.ts';
 import type { FileSummary } from '../../domain/result.ts';
+import { FILE_TYPES, type FileOutcome, type FileType } from '../../domain/types.ts';
+import type { SubmissionFilter, SubmissionRow } from '../../ops/queries.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
 import { errorCodes, fileErrorLines } from '../outcome-text.ts';
 import { escapeControls } from '../../escape.ts';
+import { addPagingOptions, pageFooter, pagingOf } from '../paging.ts';
 import { parseId } from '../parse.ts';
+import { count } from '../words.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import path from 'node:path';
 
@@ -16,19 +21,44 @@ const readFile = () => import('../../inbox/read-file.ts');
 const queries = () => import('../../ops/queries.ts');
 const emit = () => import('../../pipeline/emit.ts');
 
-export function summaryLine(s: FileSummary): string {
+/** What an accepted file's records came to, in words ("1 record: 1 created, ..."). */
+export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string {
   const c = s.counts;
+  return s.fileType === 'GRADUATE_REPORT'
+    ? `${count(c.records, 'record')}: ${c.reported} reported, ${c.rejected} rejected`
+    : s.fileType === 'UPDATE_FEES'
+      ? `${count(c.records, 'record')}: ${c.updated ?? 0} updated, ${c.rejected} rejected`
+      : `${count(c.records, 'record')}: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+}
+
+export function summaryLine(s: FileSummary): string {
   const what =
     s.outcome === 'REJECTED'
       ? errorCodes(s)
-      : s.fileType === 'GRADUATE_REPORT'
-        ? `${c.records} records: ${c.reported} reported, ${c.rejected} rejected`
-        : s.fileType === 'UPDATE_FEES'
-          ? `${c.records} records: ${c.updated ?? 0} updated, ${c.rejected} rejected`
-          : `${c.records} records: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+      : countsLine(s);
   const line = `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
   // A refused file's errors in words, not only their codes.
   return [line, ...(s.outcome === 'REJECTED' ? fileErrorLines(s.fileErrors) : [])].join('\n');
+}
+
+/** A stored submission as `submissions` prints it: the file summary of cli.md and the submission's own facts. */
+function submissionView(r: SubmissionRow) {
+  return {
+    ...r.summary,
+    submissionId: r.id,
+    fileId: r.fileId,
+    sha256: r.sha256,
+    receivedAt: r.receivedAt.toISOString(),
+    processedAt: r.processedAt.toISOString(),
+    resultFile: r.resultFile,
+  };
+}
+
+/** Midnight UTC of a `YYYY-MM-DD` flag. */
+function dayStart(value: unknown, flag: string): Date {
+  const s = String(value).trim();
+  if (!isIsoDate(s)) throw usage(`${flag} must be a date YYYY-MM-DD, got "${String(value)}"`);
+  return new Date(`${s}T00:00:00.000Z`);
 }
 
 async function progressBar(ctx: Context, label: string) {
@@ -94,52 +124,109 @@ export function registerProcessCommands(program: Command, run: Runner): void {
       }),
     );
 
-  program
+  const submissionsCmd = program
     .command('submissions')
-    .description('received files, newest first')
+    .description('received files, newest first (`submissions show ID` for one)')
     .option('--sponsor <licence>', 'only this sponsor')
-    .option('--json', 'print JSON')
-    .action(
-      run(async (ctx, opts) => {
-        const licence = opts.sponsor ? parseLicence(String(opts.sponsor)) : undefined;
-        if (licence) await requireSponsor(ctx, licence);
-        const { db } = await ctx.store();
-        const { listSubmissions } = await queries();
-        const rows = await listSubmissions(db, licence);
-        const views = rows.map((r) => ({
-          ...r.summary,
-          submissionId: r.id,
-          fileId: r.fileId,
-          sha256: r.sha256,
-          receivedAt: r.receivedAt.toISOString(),
-          processedAt: r.processedAt.toISOString(),
-          resultFile: r.resultFile,
-        }));
-        if (opts.json) return ctx.json(views);
-        if (views.length === 0) return ctx.out('No submissions.');
-        ctx.out(
-          table(
-            ['ID', 'RECEIVED', 'SPONSOR', 'FILE', 'TYPE', 'OUTCOME', 'RECORDS', 'ASSIGNED', 'REJECTED', 'ERRORS'],
-            views.map((v) => [
-              v.submissionId,
-              v.receivedAt,
-              v.sponsorLicenceNumber,
-              v.file,
-              v.fileType,
-              v.outcome + (v.replay ? ' (replay)' : ''),
-              v.counts.records,
-              v.counts.assigned,
-              v.counts.rejected,
-              errorCodes(v),
-            ]),
-          ),
-        );
-        // What the errors say, under the table: the first few of each refused file.
-        const refused = views.filter((v) => v.fileErrors.length > 0);
-        for (const v of refused.slice(0, 20)) ctx.out([`\nsubmission ${v.submissionId} (${v.file}):`, ...fileErrorLines(v.fileErrors, 3)].join('\n'));
-        if (refused.length > 20) ctx.out(`\n... and ${refused.length - 20} more refused files (\`submissions --json\` lists every error)`);
-      }),
-    );
+    .addOption(new Option('--outcome <outcome>', 'only ACCEPTED or REJECTED files').choices(['ACCEPTED', 'REJECTED']).argParser((v) => v.toUpperCase()))
+    .addOption(new Option('--type <type>', `only this file type (${FILE_TYPES.join('|')})`).argParser((v) => v.toUpperCase()))
+    .option('--file <name>', 'only files of this name')
+    .option('--since <date>', 'received on or after this day, YYYY-MM-DD (UTC)')
+    .option('--until <date>', 'received on or before this day, YYYY-MM-DD (UTC)')
+    .option('--json', 'print JSON');
+  addPagingOptions(submissionsCmd).action(
+    run(async (ctx, opts) => {
+      const licence = opts.sponsor ? parseLicence(String(opts.sponsor)) : undefined;
+      const fileType = opts.type === undefined ? undefined : (String(opts.type) as FileType);
+      if (fileType && !FILE_TYPES.includes(fileType)) throw usage(`--type must be one of ${FILE_TYPES.join(', ')}`);
+      const filter: SubmissionFilter = {
+        licence,
+        outcome: opts.outcome as FileOutcome | undefined,
+        fileType,
+        ...(opts.file !== undefined ? { fileName: String(opts.file) } : {}),
+        ...(opts.since !== undefined ? { since: dayStart(opts.since, '--since') } : {}),
+        ...(opts.until !== undefined ? { until: new Date(dayStart(opts.until, '--until').getTime() + 86_400_000) } : {}),
+      };
+      const paging = pagingOf(ctx, opts);
+      if (licence) await requireSponsor(ctx, licence);
+      const { db } = await ctx.store();
+      const { listSubmissions, countSubmissions } = await queries();
+      const views = (await listSubmissions(db, filter, paging)).map(submissionView);
+      if (opts.json) return ctx.json(views);
+      const footer = pageFooter(paging, views.length, paging.limit === undefined && paging.offset === 0 ? views.length : await countSubmissions(db, filter));
+      if (views.length === 0) return ctx.out(footer ?? 'No submissions.');
+      ctx.out(
+        table(
+          ['ID', 'RECEIVED', 'SPONSOR', 'FILE', 'TYPE', 'OUTCOME', 'RECORDS', 'ASSIGNED', 'REJECTED', 'ERRORS'],
+          views.map((v) => [
+            v.submissionId,
+            v.receivedAt,
+            v.sponsorLicenceNumber,
+            v.file,
+            v.fileType,
+            v.outcome + (v.replay ? ' (replay)' : ''),
+            v.counts.records,
+            v.counts.assigned,
+            v.counts.rejected,
+            errorCodes(v),
+          ]),
+        ) + (footer ? `\n${footer}` : ''),
+      );
+      // What the errors say, under the table: the first few of each refused file.
+      const refused = views.filter((v) => v.fileErrors.length > 0);
+      for (const v of refused.slice(0, 20)) ctx.out([`\nsubmission ${v.submissionId} (${v.file}):`, ...fileErrorLines(v.fileErrors, 3)].join('\n'));
+      if (refused.length > 20) ctx.out(`\n... and ${refused.length - 20} more refused files (\`submissions --json\` lists every error)`);
+    }),
+  );
+
+  const show = submissionsCmd
+    .command('show')
+    .description('one submission: its file, outcome, counts, file errors and the issues of each record')
+    .argument('<submission-id>', 'the submission id', parseId)
+    .option('--json', 'print JSON');
+  addPagingOptions(show).action(
+    run(async (ctx, own, id: number) => {
+      // `submissions show ID --json`: commander gives the options both define (--json, --limit,
+      // --offset) to `submissions`, whichever side of `show` they are on.
+      const opts = { ...submissionsCmd.opts(), ...own };
+      const paging = pagingOf(ctx, opts);
+      const { db } = await ctx.store();
+      const [{ getSubmission }, { readResult }] = await Promise.all([queries(), import('../../http/result-view.ts')]);
+      const sub = await getSubmission(db, id);
+      if (!sub) throw notFound(`submission ${id}`);
+      const v = submissionView(sub);
+      const result = readResult(sub.resultXml);
+      // Only the records with something to say: an accepted record without issues is in the counts.
+      const noted = result.records.filter((r) => r.issues.length > 0);
+      const page = noted.slice(paging.offset, paging.limit === undefined ? undefined : paging.offset + paging.limit);
+      if (opts.json) return ctx.json({ ...v, sizeBytes: sub.sizeBytes, ...(result.payment ? { payment: result.payment } : {}), records: result.records.slice(paging.offset, paging.limit === undefined ? undefined : paging.offset + paging.limit) });
+      const lines = [
+        `Submission:   ${v.submissionId}`,
+        `File:         ${v.file} (${sub.sizeBytes} bytes, sha256 ${v.sha256})`,
+        `Sponsor:      ${v.sponsorLicenceNumber}`,
+        `Type:         ${v.fileType}${v.fileId ? `, file id ${v.fileId}` : ''}`,
+        `Received:     ${v.receivedAt}, processed ${v.processedAt}`,
+        `Outcome:      ${v.outcome}${v.replay ? ' (replay of an earlier identical file)' : ''}`,
+        ...(v.outcome === 'ACCEPTED' ? [`Records:      ${countsLine(v)}`] : []),
+        ...(result.payment ? [`Payment:      ${result.payment.reference}, ${result.payment.casCount} CAS, ${result.payment.amount} ${result.payment.currency}`] : []),
+        `Result file:  ${v.resultFile ?? '(not written yet)'}`,
+      ];
+      if (result.fileErrors.length) {
+        lines.push('File errors:', ...result.fileErrors.map((e) => `  ${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}: ${e.message}`));
+      }
+      if (noted.length) {
+        lines.push(`Records with issues (${noted.length}):`);
+        for (const r of page) {
+          lines.push(`  #${r.index}${r.applicantId ? ` ${r.applicantId}` : r.casNumber ? ` ${r.casNumber}` : ''}: ${r.outcome}${r.status ? `, ${r.status.replaceAll('_', ' ')}` : ''}`);
+          for (const i of r.issues) lines.push(`    ${i.code}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
+        }
+        const footer = pageFooter(paging, page.length, noted.length);
+        if (footer) lines.push(footer);
+      }
+      ctx.out(lines.join('\n'));
+    }),
+  );
+
 
   program
     .command('rerun')
@@ -150,13 +237,14 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts, id: number) => {
         const { db } = await ctx.store();
-        const [{ getSubmission }, { emitResult }] = await Promise.all([queries(), emit()]);
+        const [{ getSubmission }, { emitResultReporting }] = await Promise.all([queries(), emit()]);
         const sub = await getSubmission(db, id);
         if (!sub) throw notFound(`submission ${id}`);
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
-        const written = await emitResult(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
-        if (opts.json) ctx.json({ submissionId: sub.id, resultFile: written });
-        else ctx.out(`Wrote the result of submission ${sub.id} to ${written}`);
+        const { file, adopted } = await emitResultReporting(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
+        // A result never overwrites a file: one already holding exactly this result is left as it is.
+        if (opts.json) ctx.json({ submissionId: sub.id, resultFile: file, unchanged: adopted });
+        else ctx.out(adopted ? `The result of submission ${sub.id} is already in ${file}, unchanged; nothing was written.` : `Wrote the result of submission ${sub.id} to ${file}`);
       }),
     );
 }

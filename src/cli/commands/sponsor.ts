@@ -1,10 +1,12 @@
 /** `cas-bdt sponsor add|show|list|allocate|status` */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { routeNotLicensed } from '../../domain/refusals.ts';
 import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Route } from '../../domain/types.ts';
-import { ensureSponsorFolders } from '../../inbox/layout.ts';
+import { ensureSponsorFolders, sponsorDir } from '../../inbox/layout.ts';
 import type { SponsorView } from '../../ops/queries.ts';
-import { notFound, settled, table, usage, type Context, type Runner } from '../context.ts';
-import { MAX_GRANT, wholeNumber } from '../parse.ts';
+import { notFound, refusedError, settled, table, usage, type Context, type Runner } from '../context.ts';
+import { MAX_GRANT, MAX_REASON, parseReason, wholeNumber } from '../parse.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the store's code.
 const queries = () => import('../../ops/queries.ts');
@@ -69,7 +71,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         await ensureSponsorFolders(ctx.config.rootDir, licence);
         const view = sponsorView(sponsor);
         if (opts.json) ctx.json(view);
-        else ctx.out(`Added sponsor ${licence}.\n${describe(view)}`);
+        else ctx.out(`Added sponsor ${licence}.\n${describe(view)}\nFolders:      ${path.dirname(sponsorDir(ctx.config.rootDir, licence, 'inbox'))}/{inbox,outbox,archive,rejected}`);
       }),
     );
 
@@ -97,12 +99,14 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const { listSponsors, sponsorView } = await queries();
         const views = (await listSponsors(db)).map(sponsorView);
         if (opts.json) return ctx.json(views);
-        if (views.length === 0) return ctx.out('No sponsors yet. Add one with `cas-bdt sponsor add`.');
+        // Defaults are relative to the current directory: say which store and tree these are.
+        const where = `Store: ${(await ctx.store()).describe}; folders under ${ctx.config.rootDir}`;
+        if (views.length === 0) return ctx.out(`No sponsors yet. Add one with \`cas-bdt sponsor add\`.\n${where}`);
         ctx.out(
           table(
             ['LICENCE', 'NAME', 'STATUS', 'ROUTES', 'AUTO', 'GRANTED', 'USED', 'UNUSED'],
             views.map((v) => [v.licenceNumber, v.name, v.status, v.routes.join(','), v.autoAssign ? 'yes' : 'no', v.allocation.granted, v.allocation.used, v.allocation.unused]),
-          ),
+          ) + `\n${where}`,
         );
       }),
     );
@@ -126,11 +130,41 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     );
 
   sponsor
+    .command('set')
+    .description("change a sponsor's name, routes or auto-assign setting")
+    .argument('<licence>', 'licence number')
+    .option('--name <name>', 'the institution name')
+    .option('--routes <routes>', 'the routes: student, child or student,child (a route is only added here; to take one away, surrender it)')
+    .option('--auto-assign', 'assign CAS as files are processed, allocation permitting')
+    .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx, opts, licenceArg: string) => {
+        const licence = parseLicence(licenceArg);
+        const name = opts.name === undefined ? undefined : String(opts.name).trim();
+        if (name === '') throw usage('--name must not be empty');
+        const routes = opts.routes === undefined ? undefined : parseRoutes(String(opts.routes));
+        const autoAssign = opts.autoAssign === undefined ? undefined : opts.autoAssign !== false;
+        if (name === undefined && routes === undefined && autoAssign === undefined) throw usage('give what to change: --name, --routes, --auto-assign or --no-auto-assign');
+        const { db } = await ctx.store();
+        const [{ updateSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
+        const res = settled(await updateSponsor(db, licence, { name, routes, autoAssign }, new Date()), `sponsor ${licence}`);
+        const view = sponsorView(res.sponsor);
+        if (opts.json) return ctx.json(view);
+        const what = res.changed.map((k) => ({ name: 'name', routes: 'routes', autoAssign: 'auto-assign' })[k] ?? k);
+        ctx.out(`${what.length ? `Changed ${what.join(', ')} of ${licence}.` : `Nothing to change for ${licence}.`}\n${describe(view)}`);
+      }),
+    );
+
+  sponsor
     .command('status')
-    .description('set the licence status; revoked, expired and surrendered cancel ASSIGNED CAS')
+    .description('set the licence status; revoked, expired and surrendered cancel ASSIGNED CAS (confirm with --yes)')
     .argument('<licence>', 'licence number')
     .argument('<status>', LICENCE_STATUSES.join('|'))
     .option('--route <route>', 'with surrendered: surrender only this route (student|child)')
+    .addOption(new Option('--reason <text>', `why, kept in the history of every CAS cancelled (at most ${MAX_REASON} characters)`).argParser(parseReason))
+    .option('--yes', 'confirm cancelling the ASSIGNED CAS (asked on a terminal otherwise)')
+    .option('--dry-run', 'print what would be cancelled and change nothing')
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg: string, statusArg: string) => {
@@ -143,12 +177,27 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
           if (!ROUTES.includes(route)) throw usage(`--route takes student or child; got "${String(opts.route)}"`);
           if (status !== 'surrendered') throw usage('--route goes only with the status surrendered');
         }
+        const reason = opts.reason === undefined ? undefined : String(opts.reason);
         const { db } = await ctx.store();
-        const [{ changeLicenceStatus }, { sponsorView }] = await Promise.all([licenceOps(), queries()]);
-        const res = settled(await changeLicenceStatus(db, licence, { status, route }, new Date()), `sponsor ${licence}`);
+        const [{ changeLicenceStatus, assignedCasNumbers, CANCELLING }, { sponsorView }] = await Promise.all([licenceOps(), queries()]);
+        const what = route ? `route ${route} surrendered` : `status ${status}`;
+        const cancelling = CANCELLING.includes(status);
+        if (cancelling && (opts.dryRun || !opts.yes)) {
+          const sponsorRow = await requireSponsor(ctx, licence);
+          if (route && !sponsorRow.routes.includes(route)) throw refusedError(routeNotLicensed(licence, route));
+          const wouldCancel = await assignedCasNumbers(db, licence, route);
+          const question = `${licence}: ${what} cancels ${wouldCancel.length} ASSIGNED CAS${route ? ` of the ${route} route` : ''}`;
+          if (opts.dryRun) {
+            if (opts.json) return ctx.json({ ...sponsorView(sponsorRow), dryRun: true, wouldCancel });
+            return ctx.out(`Dry run, nothing changed. ${question}.${wouldCancel.length ? `\n${wouldCancel.join('\n')}` : ''}`);
+          }
+          if (!ctx.io.confirm) throw usage(`${question}: give --yes to go on (or --dry-run to list them)`);
+          if (!(await ctx.io.confirm(`${question}. Go on?`))) throw refusedError('nothing changed');
+        }
+        const res = settled(await changeLicenceStatus(db, licence, { status, route, reason }, new Date()), `sponsor ${licence}`);
         const view = sponsorView(res.sponsor);
         if (opts.json) return ctx.json({ ...view, cancelled: res.cancelled });
-        const what = route ? `route ${route} surrendered` : `status ${status}`;
+        if (!cancelling) return ctx.out(`${licence}: ${what}.`);
         ctx.out(`${licence}: ${what}; ${res.cancelled.length} ASSIGNED CAS cancelled.${res.cancelled.length ? `\n${res.cancelled.join('\n')}` : ''}`);
       }),
     );

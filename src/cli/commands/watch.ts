@@ -13,6 +13,9 @@ import { DEFAULT_HTTP, isLoopback, parseHttpAddress, type HttpAddress } from '..
 import type { Store } from '../../ops/store.ts';
 import type { WatchService } from '../../service/service.ts';
 import { usage, type Runner } from '../context.ts';
+import { SIGNALS_HELP } from '../help.ts';
+import { watchLauncher } from '../launcher.ts';
+import { createdMessage } from '../store-info.ts';
 
 function parseMs(value: unknown, name: string): number {
   const n = Number(String(value).trim());
@@ -37,7 +40,8 @@ export function registerWatchCommand(program: Command, run: Runner): void {
     .addOption(new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)').hideHelp())
     .addOption(new Option('--http <addr>', `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`))
     .addOption(new Option('--http-token <token>', 'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)'))
-    .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json)').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json, with level names and ISO times)').choices(['text', 'json']).default('text'))
+    .addHelpText('after', SIGNALS_HELP)
     .action(
       run(async (ctx, opts) => {
         // Loaded when the service starts, so that --help and other commands start without them.
@@ -72,6 +76,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           throw err;
         }
         log.info(`store: ${store.describe}`);
+        if (store.created) log.warn(createdMessage(cfg.dataDir).replace(/^cas-bdt: /, ''));
 
         let signalled = 0;
         let wake: (signal: string) => void = () => {};
@@ -114,6 +119,11 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         const onException = (err: unknown) => onStray(err, 'uncaughtException');
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
+        // Under `npx`, a SIGTERM reaches npm and its shell, not this process: stop when they are gone.
+        const stopWatchingLauncher = watchLauncher(ctx.io.env, () => {
+          log.info('the npm process that started cas-bdt has gone');
+          onSignal('SIGTERM');
+        });
         process.on('unhandledRejection', onRejection);
         process.on('uncaughtException', onException);
         const metrics = httpAddress === 'off' ? undefined : (await import('../../http/metrics.ts')).createMetrics();
@@ -146,6 +156,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           log.info('stopped');
           return 0;
         } finally {
+          stopWatchingLauncher();
           await resetting;
           await store.close();
           process.off('SIGINT', onSignal);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RecordResult } from '../../../src/domain/result.ts';
-import { renderRecord, renderRecordWithBuilder } from '../../../src/xml/result-xml.ts';
+import { renderRecord, renderRecordWithBuilder, renderResult } from '../../../src/xml/result-xml.ts';
 
 const NASTY = ['', ' ', 'plain', 'A&B <Ltd> "q" \'a\'', 'a\nb', 'a\n', '\nb', 'a\n\nb', 'a\r\nb\tc', 'x\n  y\n', 'Zoë Müller-Ñúñez €', '\u0001bell\u0007', 'pair \uD83D\uDE00 lone \uD800', ']]>', '&amp;'];
 
@@ -21,5 +21,30 @@ describe('renderRecord', () => {
       cases.push({ index: 10, reportedCasNumber: v, outcome: 'REJECTED', issues: [{ severity: 'ERROR', code: 'E_CAS_STATUS', message: `before ${v} after` }] });
     }
     for (const c of cases) expect(renderRecord(c), JSON.stringify(c)).toBe(renderRecordWithBuilder(c));
+  });
+});
+
+describe('escaping', () => {
+  it("leaves quotes plain in text (O'Brien, not O&apos;Brien) and escapes markup characters", () => {
+    const record = renderRecord({ index: 1, applicantId: "O'Brien", outcome: 'REJECTED', issues: [{ severity: 'ERROR', code: 'E_CAS_STATUS', message: `value 'Ł' is "bad" <here> & there` }] });
+    expect(record).toContain(`>value 'Ł' is "bad" &lt;here&gt; &amp; there</Issue>`);
+    // Attribute values are between double quotes: quotes are escaped there.
+    expect(record).toContain('applicantId="O&apos;Brien"');
+    const result = renderResult({
+      submissionId: 1,
+      fileName: "St Mary's <list>.xml",
+      sha256: '0'.repeat(64),
+      sponsorLicenceNumber: 'QHDGHB91X',
+      fileType: 'UPLOAD_GENERAL',
+      receivedAt: new Date(0),
+      processedAt: new Date(0),
+      replay: false,
+      outcome: 'REJECTED',
+      counts: { records: 0, created: 0, amended: 0, assigned: 0, readyToGo: 0, workInProgress: 0, rejected: 0, reported: 0 },
+      fileErrors: [{ code: 'E_SCHEMA', line: 3, column: 4, message: "element 'Foo': \"x\" is not expected" }],
+    });
+    expect(result).toContain("<FileName>St Mary's &lt;list&gt;.xml</FileName>");
+    expect(result).toContain(`<Error code="E_SCHEMA" line="3" column="4">element 'Foo': "x" is not expected</Error>`);
+    expect(result).not.toContain('&apos;');
   });
 });

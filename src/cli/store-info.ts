@@ -1,0 +1,22 @@
+/**
+ * Which store and folder tree a command uses, said without opening anything: the defaults
+ * are relative to the current directory, so a command run elsewhere would otherwise use
+ * (and create) another, empty store without a word.
+ */
+import { existsSync } from 'node:fs';
+import type { Config } from '../config.ts';
+import { pgliteDir, redactUrl } from '../ops/where.ts';
+
+export function storeInUse(config: Config): string {
+  if (config.databaseUrl) return `PostgreSQL ${redactUrl(config.databaseUrl)}`;
+  return `embedded store at ${config.dataDir}${existsSync(pgliteDir(config.dataDir)) ? '' : ' (none there yet: the first command creates it)'}`;
+}
+
+/** The lines `watch --help` ends with. */
+export function storeHelp(config: Config, cwd: string): string {
+  return `\nIn use here (flags, environment, config file and defaults resolved in ${cwd}):\n  store:   ${storeInUse(config)}\n  folders: ${config.rootDir}`;
+}
+
+/** Said on stderr when a command created a new store. */
+export const createdMessage = (dataDir: string) =>
+  `cas-bdt: created a new, empty embedded store at ${dataDir} (--data DIR or CAS_BDT_DATA chooses another; the default is relative to the current directory)`;
