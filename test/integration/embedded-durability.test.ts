@@ -1,0 +1,58 @@
+/**
+ * The embedded store's commits are on disk before anything that depends on them: a
+ * traced `cas-bdt process` (strace) must flush the WAL segment it wrote the submission
+ * to, after its last write there, before the result file is linked into the outbox.
+ * Without it a power cut could leave a result whose CAS numbers the store has lost.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/stores.ts';
+import { BIN, upload } from '../helpers/watch.ts';
+
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+
+describe.skipIf(!hasStrace)('embedded store durability (strace)', () => {
+  let work: string;
+  beforeAll(() => {
+    work = tempDir('cas-bdt-durable-');
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('flushes the WAL after the commit and before the result is linked', async () => {
+    const data = path.join(work, 'data');
+    const root = path.join(work, 'bdt');
+    const licence = 'DURAB0001';
+    const added = await runCli(['sponsor', 'add', licence, '--name', 'Durable College', '--allocation', '100', '--data', data, '--root', root]);
+    expect(added.code, added.stderr).toBe(0);
+    const input = path.join(work, 'durable.xml');
+    writeFileSync(input, upload(licence, 'DUR', 5));
+    const trace = path.join(work, 'trace');
+    // -y names each descriptor's file; writes are traced to find the last one to the WAL.
+    const r = spawnSync('strace', ['-f', '-y', '-o', trace, '-e', 'trace=write,pwrite64,fsync,fdatasync,link', process.execPath, BIN, 'process', input, '--sponsor', licence, '--data', data, '--root', root], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    const linked = lines.findIndex((l) => /\blink\(".*\.tmp", ".*durable\.result\.xml"\) = 0/.test(l));
+    expect(linked, 'the result linked into the outbox').toBeGreaterThan(0);
+    const before = lines.slice(0, linked);
+    const walWrites = before.flatMap((l, i) => (/\b(p?write(64)?)\(\d+<[^>]*\/pg_wal\/[0-9A-F]{24}>/.test(l) ? [i] : []));
+    const walFlushes = before.flatMap((l, i) => (/\bf(data)?sync\(\d+<[^>]*\/pg_wal\/[0-9A-F]{24}>\) = 0/.test(l) ? [i] : []));
+    expect(walWrites.length, 'the submission was written to the WAL').toBeGreaterThan(0);
+    // The last WAL write before the result (the commit record) is flushed before the link.
+    expect(walFlushes.some((f) => f > walWrites.at(-1)!), `WAL writes at ${walWrites.slice(-3).join(',')}, flushes at ${walFlushes.join(',')}`).toBe(true);
+    // And the result itself is flushed before it is linked.
+    expect(before.some((l) => /\bfsync\(\d+<[^>]*outbox\/\.[^>]*\.tmp>\) = 0/.test(l))).toBe(true);
+
+    // The store reopens with the CAS the result gives.
+    const list = await runCli(['cas', 'list', '--sponsor', licence, '--json', '--data', data, '--root', root]);
+    expect(list.code, list.stderr).toBe(0);
+    const result = readFileSync(path.join(root, licence, 'outbox', 'durable.result.xml'), 'utf8');
+    for (const cas of list.json<{ casNumber: string }[]>()) expect(result).toContain(cas.casNumber);
+    expect(list.json<unknown[]>()).toHaveLength(5);
+  });
+});
