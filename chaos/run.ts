@@ -54,7 +54,7 @@ try {
     [1, () => killsScenario({ adminUrl, work, instances: 4, sponsors: 6, files: n(2000, 20), maxRecords: 500, hostileEvery: 50, kills: n(100, 3), killEveryMs: 2500, seed, timeoutMs: 30 * MIN })],
     [2, () => outageScenario({ cluster: cluster!, work, instances: 2, sponsors: 3, files: n(400, 20), maxRecords: 100, dropEveryMs: 150, restarts: n(4, 1), outageMs: n(60_000, 5_000), seed, timeoutMs: 15 * MIN })],
     [3, () => diskFullScenario({ adminUrl, work, files: n(300, 20), maxRecords: 20, outboxKb: 256, seed, timeoutMs: 15 * MIN })],
-    [4, () => backlogScenario({ adminUrl, work, files: n(10_000, 200), seed, timeoutMs: 30 * MIN })],
+    [4, () => backlogScenario({ adminUrl, work, files: n(10_000, 200), concurrency: Number(process.env.CHAOS_CONC ?? 8), seed, timeoutMs: 30 * MIN })],
     [5, () => embeddedScenario({ work, files: n(200, 10), maxRecords: 100, kills: n(20, 2), seed, timeoutMs: 15 * MIN })],
 //6
   ];

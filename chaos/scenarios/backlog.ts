@@ -18,12 +18,14 @@ export interface BacklogOptions {
   adminUrl: string;
   work: string;
   files: number;
+  /** Files processed at once (`--concurrency`). */
+  concurrency: number;
   seed: number;
   timeoutMs: number;
 }
 
 export async function backlogScenario(o: BacklogOptions): Promise<ScenarioResult> {
-  const title = `backlog of ${o.files} one-record files at start-up, one instance`;
+  const title = `backlog of ${o.files} one-record files at start-up, one instance, concurrency ${o.concurrency}`;
   const { url, store } = await scenarioDatabase(o.adminUrl, 'chaos_backlog');
   const root = path.join(o.work, 'backlog');
   mkdirSync(root, { recursive: true });
@@ -40,7 +42,7 @@ export async function backlogScenario(o: BacklogOptions): Promise<ScenarioResult
       if (!firstResult && name && String(name).endsWith('.result.xml')) firstResult = performance.now();
     });
     const t0 = performance.now();
-    const w = (inst = startWatch(watchArgs(url, root)));
+    const w = (inst = startWatch(watchArgs(url, root, ['--concurrency', String(o.concurrency)])));
     let peakKb = 0;
     const sampler = setInterval(() => (peakKb = Math.max(peakKb, w.peakRssKb())), 200);
     try {

@@ -93,8 +93,10 @@ export async function outageScenario(o: OutageOptions): Promise<ScenarioResult> 
     }
     // The outage: stopped while a file is in its transaction, files still arriving.
     await midFile(url);
-    const down = performance.now();
+    const stopping = performance.now();
     await o.cluster.stop();
+    const stopS = seconds(stopping);
+    const down = performance.now();
     const unhealthyAfterS = await waitFor(async () => (await health(port)) === 503 && seconds(down), { timeoutMs: 30_000, what: '/healthz 503 with the database down' }).catch(() => -1);
     if (unhealthyAfterS < 0) failures.push('/healthz never answered 503 while the database was down');
     let okWhileDown = 0;
@@ -126,6 +128,7 @@ export async function outageScenario(o: OutageOptions): Promise<ScenarioResult> 
       figures,
       wallS,
       extra: {
+        'stop took': `${stopS.toFixed(1)} s`,
         'unhealthy after': `${unhealthyAfterS.toFixed(1)} s`,
         'healthy again after': `${healthyAfterS.toFixed(1)} s`,
         'all done after restart': `${drainedAfterS.toFixed(1)} s`,
