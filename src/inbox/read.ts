@@ -5,8 +5,8 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { ReceivedFile } from '../pipeline/process-file.ts';
-import { readFromHandle } from '../pipeline/read-file.ts';
+import type { ReceivedFile } from './read-file.ts';
+import { readFromHandle } from './read-file.ts';
 import { openedAt } from './fd-path.ts';
 import { identityOf, type FileIdentity } from './settle.ts';
 

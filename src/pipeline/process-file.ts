@@ -2,19 +2,22 @@
  * processFile: one received file -> one stored submission with its result XML.
  * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
  */
-import { createHash } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { findAccepted, findAcceptedUploadByFileId, insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
-import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
 import type { AssignSettings } from '../db/assign.ts';
-import { zeroCounts, type SubmissionResult } from '../domain/result.ts';
+import { lockSponsor } from '../db/sponsors.ts';
+import { findAccepted, findAcceptedUploadByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
+import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
-import { asReplay, renderResult } from '../xml/result-xml.ts';
+import type { ReceivedFile } from '../inbox/read-file.ts';
+import { timed } from '../timings.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
+import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
+import { baseResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
 import { storeUpload } from './store-upload.ts';
-import { timed } from './timings.ts';
+
+export type { Processed } from './store-submission.ts';
 
 /** Settings of the pipeline besides the size limit. */
 export interface FileSettings extends AssignSettings {
@@ -34,80 +37,6 @@ export interface PipelineDeps {
    * (the watch service ties its claim on the file to the submission here).
    */
   onStored?: (tx: Db, submissionId: number) => Promise<void>;
-}
-
-export interface ReceivedFile {
-  /** The licence of the inbox the file came from, or `process --sponsor`. */
-  sponsorLicenceNumber: string;
-  /** The original file name, as received. */
-  fileName: string;
-  /** The bytes; undefined when the file was too large to read (see `size`). processFile lets them go once they are decoded. */
-  bytes: Buffer | undefined;
-  size: number;
-  sha256: string;
-  receivedAt: Date;
-}
-
-export interface Processed {
-  submissionId: number;
-  resultXml: string;
-  summary: FileSummary;
-}
-
-export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-function summaryOf(r: SubmissionResult): FileSummary {
-  return {
-    submissionId: r.submissionId,
-    file: r.fileName,
-    sponsorLicenceNumber: r.sponsorLicenceNumber,
-    fileType: r.fileType,
-    outcome: r.outcome,
-    replay: r.replay,
-    resultFile: null,
-    counts: r.counts,
-    fileErrors: r.fileErrors,
-  };
-}
-
-/** Stores a submission row for a result and returns what the caller emits. */
-async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: PipelineDeps['onStored']): Promise<Processed> {
-  const resultXml = timed('result xml', () => renderResult(result));
-  const summary = summaryOf(result);
-  // Sent together, for one round trip (neither depends on the other; both roll back together).
-  await timed('submission insert', () => Promise.all([
-    insertSubmission(db, {
-      id: result.submissionId,
-      sponsorLicenceNumber: file.sponsorLicenceNumber,
-      fileName: file.fileName,
-      sha256: file.sha256,
-      sizeBytes: file.size,
-      fileType: result.fileType,
-      fileId: result.fileId ?? null,
-      outcome: result.outcome,
-      replayOf: null,
-      receivedAt: result.receivedAt,
-      processedAt: result.processedAt,
-      summary,
-      resultXml,
-    }),
-    onStored?.(db, result.submissionId),
-  ]));
-  return { submissionId: result.submissionId, resultXml, summary };
-}
-
-function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
-  return {
-    submissionId,
-    fileName: file.fileName,
-    sha256: file.sha256,
-    sponsorLicenceNumber: file.sponsorLicenceNumber,
-    fileType,
-    ...(fileId !== undefined ? { fileId } : {}),
-    receivedAt: file.receivedAt,
-    processedAt: now,
-    replay: false,
-  };
 }
 
 /** `id`: the submission id already taken for this file, if one was. */
@@ -135,71 +64,7 @@ export async function rejectFile(deps: PipelineDeps, file: ReceivedFile, errors:
 
 /** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
 async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
-  return deps.db.transaction((tx) => storeReplay(tx, deps, file, earlier, now));
-}
-
-async function storeReplay(db: Db, deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date, takenId?: number): Promise<Processed> {
-  const id = takenId ?? (await nextSubmissionId(db));
-  const resultXml = asReplay(earlier.resultXml);
-  const earlierSummary = earlier.summary as FileSummary;
-  const summary: FileSummary = { ...earlierSummary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
-  await insertSubmission(db, {
-    id,
-    sponsorLicenceNumber: file.sponsorLicenceNumber,
-    fileName: file.fileName,
-    sha256: file.sha256,
-    sizeBytes: file.size,
-    fileType: earlier.fileType,
-    fileId: earlier.fileId,
-    outcome: 'ACCEPTED',
-    replayOf: earlier.id,
-    receivedAt: file.receivedAt,
-    processedAt: now,
-    summary,
-    resultXml,
-  });
-  await deps.onStored?.(db, id);
-  return { submissionId: id, resultXml, summary };
-}
-
-/** Step 7: header checks against the (locked) sponsor row. */
-function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string): FileError[] {
-  const h = file.header;
-  if (file.fileType !== 'GRADUATE_REPORT' && h.sponsorLicenceNumber !== inboxLicence) {
-    return [
-      {
-        code: 'E_SPONSOR_MISMATCH',
-        message: `SponsorLicenceNumber ${h.sponsorLicenceNumber ?? '(none)'} is not the licence of this inbox (${inboxLicence})`,
-      },
-    ];
-  }
-  if (sponsor.status !== 'active') {
-    return [{ code: 'E_LICENCE_NOT_ACTIVE', message: `the sponsor licence ${sponsor.licenceNumber} is ${sponsor.status}, not active` }];
-  }
-  if (file.route && !sponsor.routes.includes(file.route)) {
-    return [
-      {
-        code: 'E_ROUTE_NOT_LICENSED',
-        message: `the sponsor is not licensed for the ${file.route === 'child' ? 'Child Student' : 'Student'} route`,
-      },
-    ];
-  }
-  if (file.route) {
-    const expected =
-      file.route === 'student' ? { schemaId: 'T4General Ready To Go', category: 'General' } : { schemaId: 'T4Child Ready To Go', category: 'Child' };
-    const problems: string[] = [];
-    if (h.schemaId !== expected.schemaId) problems.push(`SchemaID is "${h.schemaId}", expected "${expected.schemaId}"`);
-    if (h.category !== expected.category) problems.push(`Category is "${h.category}", expected "${expected.category}"`);
-    if (problems.length) {
-      return [
-        {
-          code: 'E_HEADER_INCONSISTENT',
-          message: `the header does not match the root element ${file.root.local}: ${problems.join('; ')}`,
-        },
-      ];
-    }
-  }
-  return [];
+  return deps.db.transaction((tx) => storeReplay(tx, deps.onStored, file, earlier, now));
 }
 
 class RejectInTx {
@@ -273,7 +138,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined ? findAcceptedUploadByFileId(tx, licence, fileId) : undefined,
       nextSubmissionId(tx),
     ]);
-    if (again) return storeReplay(tx, deps, file, again, clock(), submissionId);
+    if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
     const errors = headerErrors(inspected, sponsor, licence);
     if (errors.length) return new RejectInTx(errors, submissionId);
     if (sameId) {

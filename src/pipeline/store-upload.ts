@@ -15,7 +15,7 @@ import type { CasRecord, CasStatus, Route } from '../domain/types.ts';
 import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
 import type { ElementSpan } from '../xml/scan.ts';
 import type { Inspected } from './inspect.ts';
-import { timed } from './timings.ts';
+import { timed } from '../timings.ts';
 
 export const RECORD_CHUNK = 1000;
 

@@ -10,7 +10,7 @@
  * Database errors are judged by SQLSTATE and file-system errors by errno code, both
  * found by walking the `cause` chain (drizzle wraps driver errors); never by message.
  */
-import { isConnectionError } from '../db/client.ts';
+import { isConnectionError } from '../errors.ts';
 
 export type FaultKind = 'file' | 'environment' | 'unknown';
 

@@ -20,7 +20,7 @@ import { realSponsorDir } from '../inbox/fd-path.ts';
 import { resultNames, sponsorDir } from '../inbox/layout.ts';
 import { completeMove, exists, freeDestination, moveNoClobber } from '../inbox/move.ts';
 import { regularFileIdentity, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
-import { sha256OfFile } from '../pipeline/read-file.ts';
+import { sha256OfFile } from '../inbox/read-file.ts';
 import type { ServiceContext } from './context.ts';
 import { inboxPathOf } from './inbox-file.ts';
 

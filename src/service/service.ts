@@ -6,25 +6,28 @@
  * New sponsors are picked up while it runs. Claims left by a stopped instance are
  * finished. The expiry sweep runs at start and hourly. Nothing here dies of one error.
  */
-import { opendir, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { FileSettings } from '../pipeline/process-file.ts';
-import { isConnectionError, type Db, type Store } from '../db/client.ts';
-import { expireDue } from '../db/expire.ts';
+import type { Db, Store } from '../db/client.ts';
+import { isConnectionError } from '../errors.ts';
+import { expireDue } from '../ops/expire.ts';
 import { listSponsors } from '../db/sponsors.ts';
 import { isoDateUtc } from '../domain/dates.ts';
 import { SponsorFolderHealth } from '../inbox/folder-health.ts';
-import { ensureSponsorFolders, FOLDER_MODE, sponsorDir } from '../inbox/layout.ts';
-import { isCandidateName, regularFileIdentity } from '../inbox/settle.ts';
-import { watchTree, type TreeWatcher } from '../inbox/watcher.ts';
+import { FOLDER_MODE } from '../inbox/layout.ts';
+import { regularFileIdentity } from '../inbox/settle.ts';
+import { watchTree } from '../inbox/watcher.ts';
 import { describeError, type Logger } from '../log.ts';
 import { startXsdEngine } from '../xml/xsd.ts';
 import type { XsdValidator } from '../pipeline/inspect.ts';
 import type { ServiceContext } from './context.ts';
-import { classifyFault, UNKNOWN_STRIKES } from './faults.ts';
+import { classifyFault } from './faults.ts';
+import { every } from './every.ts';
+import { logFault } from './fault-log.ts';
 import { handleFile } from './handle-file.ts';
-import { escapeName, inboxFile, type InboxFile } from './inbox-file.ts';
+import { SponsorInboxes } from './inboxes.ts';
 import { registerInstance, type Instance } from './instance.ts';
 import { reconcileClaims } from './reconcile.ts';
 import { reporting, type FileReport } from './report.ts';
@@ -84,38 +87,6 @@ export interface WatchService {
   stop(): Promise<void>;
 }
 
-/** Runs `job` now and then every `ms`, never overlapping itself; a failure is logged once per streak. */
-function every(ms: number, job: () => Promise<void>, onError: (err: unknown, first: boolean) => void) {
-  let running: Promise<void> | undefined;
-  let failing = false;
-  const run = () => {
-    if (running) return running;
-    running = job()
-      .then(() => {
-        failing = false;
-      })
-      .catch((err: unknown) => {
-        onError(err, !failing);
-        failing = true;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const timer = setInterval(() => void run(), ms);
-  return {
-    run,
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
-}
-
-/** A file's name for a log line, control and bidi characters escaped. */
-const inboxName = (f: InboxFile) => (f.nameProblem ? f.name : escapeName(f.name));
-
 export async function startService(opts: ServiceOptions): Promise<WatchService> {
   const log = opts.log;
   const rootDir = path.resolve(opts.rootDir);
@@ -143,7 +114,6 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     folders: new SponsorFolderHealth(rootDir, log),
     deferrals: new Map(),
   };
-  let stopping = false;
 
   const scheduler = new Scheduler({
     settleMs: opts.settleMs,
@@ -154,97 +124,26 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     identify: regularFileIdentity,
     classify: classifyFault,
     run: opts.onFileProcessed ? reporting(ctx, opts.onFileProcessed) : (c) => handleFile(ctx, c),
-    onFault: (c, err, fault, { retryInMs, failures, strikes }) => {
+    onFault: (c, err, fault, counts) => {
       lost(err);
-      const fields = { sponsor: c.licence, file: inboxName(c.file), fault: fault.kind, err: describeError(err), retryInS: Math.round(retryInMs / 100) / 10 };
-      if (fault.kind === 'environment') {
-        // Logged when the streak starts and then at each doubling, not at every retry.
-        if ((failures & (failures - 1)) === 0) log.warn({ ...fields, failures }, 'could not process the file (infrastructure fault); it stays in the inbox and is retried');
-        else log.debug(fields, 'infrastructure fault again');
-      } else if (retryInMs === 0) log.warn({ ...fields, strikes }, 'the file cannot be processed; setting it aside as REJECTED');
-      else if (strikes < UNKNOWN_STRIKES) log.warn({ ...fields, strikes }, `unexpected error (${strikes} of ${UNKNOWN_STRIKES} before the file is set aside); retrying`);
-      // Its submission was stored already (the result or the move fails): only finishing is left to retry.
-      else if ((failures & (failures - 1)) === 0) log.error({ ...fields, strikes }, 'a file keeps failing after it was stored; it stays in the inbox and is retried; look at the cause');
+      logFault(log, c, err, fault, counts);
     },
   });
 
-  const sponsors = new Set<string>();
-  const offer = (inbox: string, licence: string, raw: Buffer) => {
-    const file = inboxFile(inbox, raw);
-    if (isCandidateName(file.name)) scheduler.offer(file, licence);
-  };
-  const listInbox = async (licence: string) => {
-    // A sponsor whose folders are links is not listed (logged once by the check).
-    if (!(await ctx.folders.check(licence))) return;
-    const inbox = sponsorDir(rootDir, licence, 'inbox');
-    // Names as bytes: a name that is not UTF-8 must still be found, refused and moved.
-    // (Node accepts 'buffer' here; its type declarations do not say so.)
-    const dir = await opendir(inbox, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
-    for await (const d of dir) {
-      if (stopping) break;
-      // Only regular files: directories and symbolic links are never candidates.
-      if (d.isFile()) offer(inbox, licence, d.name as unknown as Buffer);
-    }
-  };
-  /** One listing at a time per inbox; a change during a listing asks for one more. */
-  const listing = new Map<string, { again: boolean }>();
-  const relist = (licence: string) => {
-    const running = listing.get(licence);
-    if (running) {
-      running.again = true;
-      return;
-    }
-    const state = { again: false };
-    listing.set(licence, state);
-    void (async () => {
-      do {
-        state.again = false;
-        await listInbox(licence).catch((err: unknown) => log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
-      } while (state.again && !stopping);
-      listing.delete(licence);
-    })();
-  };
-
-  let watcher: TreeWatcher | undefined;
-  let started = false;
+  const inboxes = new SponsorInboxes(ctx, (file, licence) => scheduler.offer(file, licence));
   let sponsorLoop: ReturnType<typeof every> | undefined;
-  /** Sponsors whose folders could not be prepared (logged once; retried at every refresh). */
-  const broken = new Set<string>();
-  const watchSponsor = async (licence: string) => {
-    try {
-      await ensureSponsorFolders(rootDir, licence);
-    } catch (err) {
-      // One sponsor's broken folder must not stop the others.
-      if (!broken.has(licence)) log.warn({ sponsor: licence, err: describeError(err) }, "cannot prepare the sponsor's folders; retrying");
-      broken.add(licence);
-      return;
-    }
-    // Unusable folders (links): not watched yet; the next refresh looks again.
-    if (!(await ctx.folders.check(licence))) return;
-    watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
-    sponsors.add(licence);
-    if (broken.delete(licence) || started) log.info({ sponsor: licence }, 'watching a new sponsor');
-    // A failed listing is repeated by every scan.
-    await listInbox(licence).catch((err: unknown) => log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
-  };
-  const refreshSponsors = async () => {
-    for (const s of await listSponsors(opts.db)) {
-      if (stopping) return;
-      if (!sponsors.has(s.licenceNumber)) await watchSponsor(s.licenceNumber);
-    }
-  };
 
-  watcher = watchTree({
+  inboxes.watcher = watchTree({
     root: rootDir,
     poll: opts.poll,
     pollIntervalMs: Math.max(100, Math.min(1000, Math.floor(opts.settleMs / 2))),
     onEntry: (inbox, name) => {
       const licence = path.basename(path.dirname(inbox));
-      if (sponsors.has(licence)) offer(inbox, licence, name);
+      if (inboxes.watched.has(licence)) inboxes.offer(inbox, licence, name);
     },
     onInboxChanged: (inbox) => {
       const licence = path.basename(path.dirname(inbox));
-      if (sponsors.has(licence)) relist(licence);
+      if (inboxes.watched.has(licence)) inboxes.relist(licence);
     },
     // `sponsor add` commits the sponsor, then creates its folders: look now, not at the next refresh.
     onSponsorDir: () => void sponsorLoop?.run(),
@@ -252,14 +151,9 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   });
 
   const scan = async () => {
-    await refreshSponsors();
-    for (const licence of sponsors) {
-      if (stopping) return;
-      // An inbox replaced since it was watched is watched again.
-      watcher?.addInbox(sponsorDir(rootDir, licence, 'inbox'));
-      await listInbox(licence).catch((err: unknown) => log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
-    }
-    await reconcileClaims(ctx, { isStopping: () => stopping });
+    await inboxes.refresh(opts.db);
+    await inboxes.relistAll();
+    await reconcileClaims(ctx, { isStopping: () => inboxes.stopping });
   };
 
   const sweep = async () => {
@@ -270,7 +164,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
 
   const closeStarted = async () => {
     await scheduler.stop();
-    await watcher?.close().catch(() => {});
+    await inboxes.watcher?.close().catch(() => {});
     await instance.close();
   };
 
@@ -284,14 +178,14 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     const recovered = await reconcileClaims(ctx);
     if (recovered) log.info({ claims: recovered }, 'settled files left by a stopped instance');
     scheduler.hold();
-    for (const l of licences) await watchSponsor(l);
-    started = true;
+    for (const l of licences) await inboxes.watch(l);
+    inboxes.started = true;
   } catch (err) {
     await closeStarted();
     throw err;
   }
 
-  sponsorLoop = every(opts.sponsorRefreshMs ?? Math.min(opts.scanIntervalMs, 5000), refreshSponsors, (err, first) => {
+  sponsorLoop = every(opts.sponsorRefreshMs ?? Math.min(opts.scanIntervalMs, 5000), () => inboxes.refresh(opts.db), (err, first) => {
     lost(err);
     if (first) log.warn({ err: describeError(err) }, 'could not read the sponsor list; retrying');
   });
@@ -309,7 +203,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   // that it goes oldest first; files still being written do not hold it up for long.
   void (async () => {
     const deadline = Date.now() + 2 * opts.settleMs + 2000;
-    while (!stopping && scheduler.settling() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    while (!inboxes.stopping && scheduler.settling() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     scheduler.release();
   })();
   log.info(
@@ -325,15 +219,15 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
 
   return {
     instanceKey: instance.key,
-    sponsors: () => [...sponsors].sort(),
+    sponsors: () => [...inboxes.watched].sort(),
     stats: () => scheduler.stats(),
     unhealthySponsors: () => ctx.folders.unhealthy(),
     oldestWaitingMs: () => scheduler.oldestWaitingMs(),
     scan: () => scan(),
     rescan: () => scanLoop.run(),
     stop: async () => {
-      if (stopping) return;
-      stopping = true;
+      if (inboxes.stopping) return;
+      inboxes.stopping = true;
       await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop()]);
       await closeStarted();
     },

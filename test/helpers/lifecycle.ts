@@ -4,7 +4,8 @@ import { casHistory, findCas, listCas, type CasView } from '../../src/db/cas-que
 import type { Db, Store } from '../../src/db/client.ts';
 import { cas, casEvents } from '../../src/db/schema.ts';
 import { casXml, uploadBytes, type CasSpec } from './bdt.ts';
-import { processFile, sha256Of, type Processed } from '../../src/pipeline/process-file.ts';
+import { processFile, type Processed } from '../../src/pipeline/process-file.ts';
+import { sha256Of } from '../../src/inbox/read-file.ts';
 import { parseResult, PipelineHarness, type ParsedResult } from './pipeline.ts';
 
 let seq = 0;

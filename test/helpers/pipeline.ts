@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { emitResult } from '../../src/inbox/emit.ts';
-import { processFile, sha256Of, type PipelineDeps, type Processed } from '../../src/pipeline/process-file.ts';
+import { emitResult } from '../../src/pipeline/emit.ts';
+import { processFile, type PipelineDeps, type Processed } from '../../src/pipeline/process-file.ts';
+import { sha256Of } from '../../src/inbox/read-file.ts';
 import { addSponsor } from '../../src/db/sponsors.ts';
 import type { Store } from '../../src/db/client.ts';
 import type { Route } from '../../src/domain/types.ts';

@@ -8,7 +8,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync,
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { openStore, pgliteDir, type Store } from '../../src/db/client.ts';
+import { openStore, type Store } from '../../src/db/client.ts';
+import { pgliteDir } from '../../src/db/store-paths.ts';
 import { sql } from 'drizzle-orm';
 
 export type StoreKind = 'pglite' | 'postgres';

@@ -7,7 +7,7 @@ import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFromHandle } from '../../src/pipeline/read-file.ts';
+import { readFromHandle } from '../../src/inbox/read-file.ts';
 import { tempDir } from '../helpers/stores.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

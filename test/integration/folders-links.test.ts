@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { acquireInstanceKey, claimFile, releaseInstanceKey, tieSubmission } from '../../src/db/claims.ts';
 import { submissions } from '../../src/db/schema.ts';
 import { processFile } from '../../src/pipeline/process-file.ts';
-import { readReceivedFile } from '../../src/pipeline/read-file.ts';
+import { readReceivedFile } from '../../src/inbox/read-file.ts';
 import { checkSponsorFolders } from '../../src/inbox/folder-health.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';

@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { assignLater } from '../../src/db/assign-later.ts';
-import { changeLicenceStatus } from '../../src/db/licence.ts';
+import { assignLater } from '../../src/ops/assign.ts';
+import { changeLicenceStatus } from '../../src/ops/licence.ts';
 import { cas, payments } from '../../src/db/schema.ts';
 import { getSponsor, grantAllocation } from '../../src/db/sponsors.ts';
-import { useCas } from '../../src/db/use.ts';
-import { withdrawCas } from '../../src/db/withdraw.ts';
+import { useCas } from '../../src/ops/use.ts';
+import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { generateCasNumber, isValidCasNumber } from '../../src/domain/cas-number.ts';
 import { addMonths, isoDateUtc } from '../../src/domain/dates.ts';
 import { casXml, graduateBytes, uploadBytes } from '../helpers/bdt.ts';

@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, inArray, ne } from 'drizzle-orm';
-import { assignLater } from '../../src/db/assign-later.ts';
+import { assignLater } from '../../src/ops/assign.ts';
 import { openStore, type Db, type Store } from '../../src/db/client.ts';
-import { expireDue } from '../../src/db/expire.ts';
+import { expireDue } from '../../src/ops/expire.ts';
 import { cas, casEvents, payments } from '../../src/db/schema.ts';
 import { getSponsor, grantAllocation } from '../../src/db/sponsors.ts';
-import { useCas } from '../../src/db/use.ts';
-import { withdrawCas } from '../../src/db/withdraw.ts';
+import { useCas } from '../../src/ops/use.ts';
+import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';

@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import { listCas } from '../../src/db/cas-query.ts';
-import { deleteCas, DELETED_EVENT } from '../../src/db/delete.ts';
-import { expireDue } from '../../src/db/expire.ts';
+import { deleteCas, DELETED_EVENT } from '../../src/ops/delete.ts';
+import { expireDue } from '../../src/ops/expire.ts';
 import { cas, casEvents } from '../../src/db/schema.ts';
 import { grantAllocation } from '../../src/db/sponsors.ts';
-import { useCas } from '../../src/db/use.ts';
-import { withdrawCas } from '../../src/db/withdraw.ts';
+import { useCas } from '../../src/ops/use.ts';
+import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
 

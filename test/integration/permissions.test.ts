@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { socketPath } from '../../src/db/client.ts';
+import { socketPath } from '../../src/db/store-paths.ts';
 import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { BIN, drop, ls, upload, waitForLog, waitProcessed, type Child } from '../helpers/watch.ts';
 

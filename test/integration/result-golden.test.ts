@@ -11,7 +11,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSponsor, grantAllocation } from '../../src/db/sponsors.ts';
-import { processFile, sha256Of } from '../../src/pipeline/process-file.ts';
+import { processFile } from '../../src/pipeline/process-file.ts';
+import { sha256Of } from '../../src/inbox/read-file.ts';
 import { casXml, uploadBytes, type CasSpec } from '../helpers/bdt.ts';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
 

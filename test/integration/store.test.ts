@@ -6,7 +6,9 @@ import { acquireLock } from '../../src/db/lock.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { openPgliteDirect, openStore, StoreBusyError } from '../../src/db/client.ts';
+import { openStore } from '../../src/db/client.ts';
+import { StoreBusyError } from '../../src/db/lock.ts';
+import { openPgliteDirect } from '../../src/db/pglite-store.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { createPgDatabase, openTestStore, STORE_KINDS, tempDir } from '../helpers/stores.ts';
 

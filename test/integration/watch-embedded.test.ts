@@ -7,7 +7,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { socketPath } from '../../src/db/client.ts';
+import { socketPath } from '../../src/db/store-paths.ts';
 import { runCli } from '../helpers/cli.ts';
 import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';

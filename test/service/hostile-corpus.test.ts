@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, 
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
-import { changeLicenceStatus } from '../../src/db/licence.ts';
+import { changeLicenceStatus } from '../../src/ops/licence.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { casXml, uploadText } from '../helpers/bdt.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';

@@ -12,9 +12,9 @@ import { acquireInstanceKey, claimFile, listClaims, releaseInstanceKey, setMoved
 import { cas, fileClaims, submissions } from '../../src/db/schema.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
-import { emitResult } from '../../src/inbox/emit.ts';
+import { emitResult } from '../../src/pipeline/emit.ts';
 import { processFile } from '../../src/pipeline/process-file.ts';
-import { readReceivedFile } from '../../src/pipeline/read-file.ts';
+import { readReceivedFile } from '../../src/inbox/read-file.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { drop, ls, nextLicence, sponsor, startInProcess, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';

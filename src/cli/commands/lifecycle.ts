@@ -1,6 +1,6 @@
 /** CAS lifecycle commands: assign, cas delete|withdraw|use, expire, export. */
 import { access } from 'node:fs/promises';
-import type { AssignTarget } from '../../db/assign-later.ts';
+import type { AssignTarget } from '../../ops/assign.ts';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Outcome } from '../../db/lifecycle.ts';
@@ -57,7 +57,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
         if ((opts.batch === undefined) === (opts.id === undefined)) throw usage('give either --batch NAME or --id ID');
         const target: AssignTarget = opts.id !== undefined ? { id: Number(opts.id) } : { batch: String(opts.batch).trim() };
         const { db } = await ctx.store();
-        const [{ assignLater }, { sponsorView }] = await Promise.all([import('../../db/assign-later.ts'), import('../../db/sponsors.ts')]);
+        const [{ assignLater }, { sponsorView }] = await Promise.all([import('../../ops/assign.ts'), import('../../db/sponsors.ts')]);
         const cfg = ctx.config;
         const res = settled(
           await assignLater(db, licence, target, { now: new Date(), settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths } }),
@@ -88,7 +88,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
       run(async (ctx, opts) => {
         const id = Number(opts.id);
         const { db } = await ctx.store();
-        const { deleteCas } = await import('../../db/delete.ts');
+        const { deleteCas } = await import('../../ops/delete.ts');
         const res = settled(await deleteCas(db, { id }, new Date()), `CAS id ${id}`);
         if (opts.json) return ctx.json({ id, deleted: true, previousStatus: res.from, sponsorLicenceNumber: res.sponsorLicenceNumber });
         ctx.out(`Deleted CAS id ${id} of ${res.sponsorLicenceNumber} (was ${human(res.from)}).`);
@@ -104,7 +104,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
       run(async (ctx, opts, numberArg) => {
         const casNumber = numberArg!;
         const { db } = await ctx.store();
-        const [{ withdrawCas }, { findCas }] = await Promise.all([import('../../db/withdraw.ts'), casQuery()]);
+        const [{ withdrawCas }, { findCas }] = await Promise.all([import('../../ops/withdraw.ts'), casQuery()]);
         settled(await withdrawCas(db, { casNumber }, new Date()), `CAS ${casNumber}`);
         const view = await findCas(db, { casNumber });
         if (opts.json) return ctx.json(view);
@@ -123,7 +123,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
         const casNumber = numberArg!;
         const date = opts.date !== undefined ? parseDate(opts.date, '--date') : isoDateUtc(new Date());
         const { db } = await ctx.store();
-        const [{ useCas }, { findCas }] = await Promise.all([import('../../db/use.ts'), casQuery()]);
+        const [{ useCas }, { findCas }] = await Promise.all([import('../../ops/use.ts'), casQuery()]);
         const res = settled(await useCas(db, { casNumber }, date, new Date()), `CAS ${casNumber}`);
         const obsoleted = res.obsoleted.map((o) => ({ casNumber: o.casNumber, sponsorLicenceNumber: o.sponsorLicenceNumber }));
         if (opts.json) return ctx.json({ ...(await findCas(db, { casNumber })), obsoleted });
@@ -147,7 +147,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
       run(async (ctx, opts) => {
         const asOf = opts.asOf !== undefined ? parseDate(opts.asOf, '--as-of') : isoDateUtc(new Date());
         const { db } = await ctx.store();
-        const { expireDue } = await import('../../db/expire.ts');
+        const { expireDue } = await import('../../ops/expire.ts');
         const casNumbers = await expireDue(db, asOf, new Date(), 'expiry sweep (cas-bdt expire)');
         if (opts.json) return ctx.json({ asOf, expired: casNumbers.length, casNumbers });
         ctx.out(`Expired ${casNumbers.length} CAS (as of ${asOf}).${casNumbers.length ? `\n${casNumbers.join('\n')}` : ''}`);

@@ -4,7 +4,7 @@ import type { FileSummary } from '../../db/submissions.ts';
 import { realSponsorDir } from '../../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
-import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../pipeline/timings.ts';
+import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { CliError, notFound, table, usage, type Context } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
 import type { Runner } from '../main.ts';
@@ -14,9 +14,9 @@ import path from 'node:path';
 
 // Loaded when a command runs, so that --help and other commands start without the pipeline and the store's code.
 const pipeline = () => import('../../pipeline/process-file.ts');
-const readFile = () => import('../../pipeline/read-file.ts');
+const readFile = () => import('../../inbox/read-file.ts');
 const submissionsDb = () => import('../../db/submissions.ts');
-const emit = () => import('../../inbox/emit.ts');
+const emit = () => import('../../pipeline/emit.ts');
 
 export function summaryLine(s: FileSummary): string {
   const c = s.counts;

@@ -9,7 +9,7 @@ import { MAX_GRANT, wholeNumber } from '../parse.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the store's code.
 const sponsorsDb = () => import('../../db/sponsors.ts');
-const licenceDb = () => import('../../db/licence.ts');
+const licenceDb = () => import('../../ops/licence.ts');
 
 export function parseLicence(value: string): string {
   const licence = value.trim().toUpperCase();

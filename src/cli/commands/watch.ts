@@ -48,8 +48,9 @@ export function registerWatchCommand(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts) => {
         // Loaded when the service starts, so that --help and other commands start without them.
-        const [{ openServedStore, openStore }, { createLogger }, { startService }] = await Promise.all([
+        const [{ openStore }, { openServedStore }, { createLogger }, { startService }] = await Promise.all([
           import('../../db/client.ts'),
+          import('../../db/pglite-store.ts'),
           import('../../log.ts'),
           import('../../service/service.ts'),
         ]);

@@ -1,10 +1,10 @@
 /** Licence status changes; revoked, expired and surrendered cancel the sponsor's (or route's) ASSIGNED CAS. */
 import { and, eq } from 'drizzle-orm';
 import type { LicenceStatus, Route } from '../domain/types.ts';
-import type { Db } from './client.ts';
-import { changeStatus, withRetry } from './lifecycle.ts';
-import { cas, sponsors } from './schema.ts';
-import { lockSponsor, type SponsorRow } from './sponsors.ts';
+import type { Db } from '../db/client.ts';
+import { changeStatus, withRetry } from '../db/lifecycle.ts';
+import { cas, sponsors } from '../db/schema.ts';
+import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
 
 export type LicenceChange =
   | { kind: 'done'; sponsor: SponsorRow; cancelled: string[] }

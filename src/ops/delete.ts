@@ -9,10 +9,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { DELETABLE, refusalMessage } from '../domain/lifecycle.ts';
 import type { CasStatus } from '../domain/types.ts';
-import type { Db } from './client.ts';
-import { describeRef, readCas, refWhere, type CasRef, type Outcome } from './lifecycle.ts';
-import { cas, casEvents } from './schema.ts';
-import { lockSponsor } from './sponsors.ts';
+import type { Db } from '../db/client.ts';
+import { describeRef, readCas, refWhere, type CasRef, type Outcome } from '../db/lifecycle.ts';
+import { cas, casEvents } from '../db/schema.ts';
+import { lockSponsor } from '../db/sponsors.ts';
 
 /** The to_status of the last event of a deleted CAS (not a CAS status: the CAS is gone). */
 export const DELETED_EVENT = 'DELETED';

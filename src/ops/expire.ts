@@ -1,8 +1,8 @@
 /** The expiry sweep: ASSIGNED CAS whose expiry date has passed become EXPIRED. */
 import { lt } from 'drizzle-orm';
-import type { Db } from './client.ts';
-import { changeStatus, withRetry } from './lifecycle.ts';
-import { cas } from './schema.ts';
+import type { Db } from '../db/client.ts';
+import { changeStatus, withRetry } from '../db/lifecycle.ts';
+import { cas } from '../db/schema.ts';
 
 /**
  * Expires every ASSIGNED CAS whose expiry date is before `asOf` (YYYY-MM-DD); a CAS is

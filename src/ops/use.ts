@@ -5,9 +5,9 @@
 import { and, eq, gte, inArray, ne, sql } from 'drizzle-orm';
 import { applicationDateAllowed, lateApplicationMessage, makesObsolete, refusalMessage } from '../domain/lifecycle.ts';
 import type { CasStatus } from '../domain/types.ts';
-import type { Db } from './client.ts';
-import { changeStatus, describeRef, readCas, refWhere, withRetry, type CasRef, type Outcome } from './lifecycle.ts';
-import { cas } from './schema.ts';
+import type { Db } from '../db/client.ts';
+import { changeStatus, describeRef, readCas, refWhere, withRetry, type CasRef, type Outcome } from '../db/lifecycle.ts';
+import { cas } from '../db/schema.ts';
 
 export interface Used {
   id: number;

@@ -1,8 +1,8 @@
 /** Withdraw (sponsor): ASSIGNED -> WITHDRAWN. */
 import { refusalMessage } from '../domain/lifecycle.ts';
 import type { CasStatus } from '../domain/types.ts';
-import type { Db } from './client.ts';
-import { changeStatus, describeRef, readCas, refWhere, type CasRef, type Outcome } from './lifecycle.ts';
+import type { Db } from '../db/client.ts';
+import { changeStatus, describeRef, readCas, refWhere, type CasRef, type Outcome } from '../db/lifecycle.ts';
 
 export async function withdrawCas(db: Db, ref: CasRef, now: Date, reason = 'withdrawn by the sponsor (cas-bdt cas withdraw)'): Promise<Outcome<{ id: number; casNumber: string }>> {
   return db.transaction(async (tx): Promise<Outcome<{ id: number; casNumber: string }>> => {

@@ -5,11 +5,11 @@
 import { and, asc, count, eq } from 'drizzle-orm';
 import { refusalMessage } from '../domain/lifecycle.ts';
 import type { CasStatus, Route } from '../domain/types.ts';
-import { assignCas, type AssignSettings } from './assign.ts';
-import type { Db } from './client.ts';
-import type { Outcome } from './lifecycle.ts';
-import { batches, cas } from './schema.ts';
-import { lockSponsor, type SponsorRow } from './sponsors.ts';
+import { assignCas, type AssignSettings } from '../db/assign.ts';
+import type { Db } from '../db/client.ts';
+import type { Outcome } from '../db/lifecycle.ts';
+import { batches, cas } from '../db/schema.ts';
+import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
 import type { PaymentSummary } from '../domain/result.ts';
 
 export type AssignTarget = { batch: string } | { id: number };

@@ -6,8 +6,21 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256Of, type ReceivedFile } from './process-file.ts';
-import { timed } from './timings.ts';
+import { timed } from '../timings.ts';
+
+export interface ReceivedFile {
+  /** The licence of the inbox the file came from, or `process --sponsor`. */
+  sponsorLicenceNumber: string;
+  /** The original file name, as received. */
+  fileName: string;
+  /** The bytes; undefined when the file was too large to read (see `size`). processFile lets them go once they are decoded. */
+  bytes: Buffer | undefined;
+  size: number;
+  sha256: string;
+  receivedAt: Date;
+}
+
+export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * sha256 of a file's content, streamed so a large file is never held whole; with `size`,

@@ -1,0 +1,84 @@
+/**
+ * The store on a PostgreSQL server (or on the embedded store's socket): a postgres.js pool
+ * behind a handle that `reset` can point at a fresh pool, migrations under an advisory lock.
+ */
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import type { Db, OpenOptions, Store, StoreKind } from './client.ts';
+import { schema } from './schema.ts';
+import { MIGRATION_LOCK_KEY, MIGRATIONS, SOCKET_PORT } from './store-paths.ts';
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres (unparsable URL)';
+  }
+}
+
+function postgresClient(options: postgres.Options<{}> & { url?: string }, max: number) {
+  const { url, ...rest } = options;
+  const common = { max, onnotice: () => {}, ...rest };
+  return url ? postgres(url, common) : postgres(common);
+}
+
+async function migrateWithLock(client: postgres.Sql, db: Db): Promise<void> {
+  const reserved = await client.reserve();
+  try {
+    await reserved`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      await migratePostgres(db as Parameters<typeof migratePostgres>[0], { migrationsFolder: MIGRATIONS });
+    } finally {
+      await reserved`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    }
+  } finally {
+    reserved.release();
+  }
+}
+
+export async function openPostgres(url: string | undefined, socketDir: string | undefined, opts: OpenOptions, kind: StoreKind): Promise<Store> {
+  const common: postgres.Options<{}> = opts.fetchTypes === false ? { fetch_types: false } : {};
+  const connect = (max: number, extra: postgres.Options<{}> = {}) =>
+    socketDir
+      ? postgresClient({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', prepare: opts.prepare ?? false, ...common, ...extra }, max)
+      : postgresClient({ url, ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}), ...common, ...extra }, max);
+  // Through the socket, a recycled connection would leave its prepared statements behind.
+  const newClient = () => connect(opts.maxConnections ?? (socketDir ? 4 : 10), socketDir && opts.prepare ? { max_lifetime: null } : {});
+  let client = newClient();
+  let current = drizzlePostgres(client, { schema }) as unknown as Db;
+  try {
+    await client`select 1`;
+    if (opts.migrate !== false) await migrateWithLock(client, current);
+  } catch (err) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw err;
+  }
+  // `db` always reaches the current pool, so that `reset` can replace a broken one.
+  const db = new Proxy(current, {
+    get(_target, prop) {
+      const value = Reflect.get(current, prop, current) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(current) : value;
+    },
+  });
+  return {
+    db,
+    kind,
+    describe: socketDir ? `embedded store at ${opts.dataDir} (through the running service)` : `PostgreSQL ${redact(url ?? '')}`,
+    session: async () => {
+      // One connection that is never recycled; postgres.js reconnects it if it drops.
+      const one = connect(1, { max_lifetime: null, idle_timeout: 0 });
+      return { db: drizzlePostgres(one, { schema }) as unknown as Db, close: () => one.end({ timeout: 5 }) };
+    },
+    reset: async () => {
+      const old = client;
+      client = newClient();
+      current = drizzlePostgres(client, { schema }) as unknown as Db;
+      // Work still running on the old pool may finish; a stuck connection is cut after the grace.
+      await old.end({ timeout: 10 }).catch(() => {});
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}

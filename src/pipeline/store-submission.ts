@@ -1,0 +1,98 @@
+/**
+ * The submission row of a processed file, in the file's transaction: a result (accepted
+ * or rejected) with its rendered XML, or a replay of an earlier accepted file's result.
+ */
+import type { Db } from '../db/client.ts';
+import { insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
+import type { SubmissionResult } from '../domain/result.ts';
+import type { FileType } from '../domain/types.ts';
+import type { ReceivedFile } from '../inbox/read-file.ts';
+import { timed } from '../timings.ts';
+import { asReplay, renderResult } from '../xml/result-xml.ts';
+
+export interface Processed {
+  submissionId: number;
+  resultXml: string;
+  summary: FileSummary;
+}
+
+/** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */
+export type OnStored = ((tx: Db, submissionId: number) => Promise<void>) | undefined;
+
+function summaryOf(r: SubmissionResult): FileSummary {
+  return {
+    submissionId: r.submissionId,
+    file: r.fileName,
+    sponsorLicenceNumber: r.sponsorLicenceNumber,
+    fileType: r.fileType,
+    outcome: r.outcome,
+    replay: r.replay,
+    resultFile: null,
+    counts: r.counts,
+    fileErrors: r.fileErrors,
+  };
+}
+
+/** Stores a submission row for a result and returns what the caller emits. */
+export async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: OnStored): Promise<Processed> {
+  const resultXml = timed('result xml', () => renderResult(result));
+  const summary = summaryOf(result);
+  // Sent together, for one round trip (neither depends on the other; both roll back together).
+  await timed('submission insert', () => Promise.all([
+    insertSubmission(db, {
+      id: result.submissionId,
+      sponsorLicenceNumber: file.sponsorLicenceNumber,
+      fileName: file.fileName,
+      sha256: file.sha256,
+      sizeBytes: file.size,
+      fileType: result.fileType,
+      fileId: result.fileId ?? null,
+      outcome: result.outcome,
+      replayOf: null,
+      receivedAt: result.receivedAt,
+      processedAt: result.processedAt,
+      summary,
+      resultXml,
+    }),
+    onStored?.(db, result.submissionId),
+  ]));
+  return { submissionId: result.submissionId, resultXml, summary };
+}
+
+export function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
+  return {
+    submissionId,
+    fileName: file.fileName,
+    sha256: file.sha256,
+    sponsorLicenceNumber: file.sponsorLicenceNumber,
+    fileType,
+    ...(fileId !== undefined ? { fileId } : {}),
+    receivedAt: file.receivedAt,
+    processedAt: now,
+    replay: false,
+  };
+}
+
+export async function storeReplay(db: Db, onStored: OnStored, file: ReceivedFile, earlier: SubmissionRow, now: Date, takenId?: number): Promise<Processed> {
+  const id = takenId ?? (await nextSubmissionId(db));
+  const resultXml = asReplay(earlier.resultXml);
+  const earlierSummary = earlier.summary as FileSummary;
+  const summary: FileSummary = { ...earlierSummary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
+  await insertSubmission(db, {
+    id,
+    sponsorLicenceNumber: file.sponsorLicenceNumber,
+    fileName: file.fileName,
+    sha256: file.sha256,
+    sizeBytes: file.size,
+    fileType: earlier.fileType,
+    fileId: earlier.fileId,
+    outcome: 'ACCEPTED',
+    replayOf: earlier.id,
+    receivedAt: file.receivedAt,
+    processedAt: now,
+    summary,
+    resultXml,
+  });
+  await onStored?.(db, id);
+  return { submissionId: id, resultXml, summary };
+}

@@ -1,0 +1,108 @@
+/**
+ * The sponsors the service watches and the listing of their inboxes: a sponsor is watched
+ * once its folders are prepared and usable, a listing offers every regular file to the
+ * scheduler, and one listing at a time runs per inbox (a change during one asks for one more).
+ */
+import { opendir } from 'node:fs/promises';
+import type { Db } from '../db/client.ts';
+import { listSponsors } from '../db/sponsors.ts';
+import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
+import { isCandidateName } from '../inbox/settle.ts';
+import type { TreeWatcher } from '../inbox/watcher.ts';
+import { describeError } from '../log.ts';
+import type { ServiceContext } from './context.ts';
+import { inboxFile, type InboxFile } from './inbox-file.ts';
+
+export class SponsorInboxes {
+  /** Licences being watched. */
+  readonly watched = new Set<string>();
+  /** Set once start-up has watched the sponsors known then: later ones are logged as new. */
+  started = false;
+  stopping = false;
+  watcher: TreeWatcher | undefined;
+  private readonly listing = new Map<string, { again: boolean }>();
+  /** Sponsors whose folders could not be prepared (logged once; retried at every refresh). */
+  private readonly broken = new Set<string>();
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly take: (file: InboxFile, licence: string) => void,
+  ) {}
+
+  /** A name seen in an inbox: offered to the scheduler unless it is an upload in progress. */
+  offer(inbox: string, licence: string, raw: Buffer): void {
+    const file = inboxFile(inbox, raw);
+    if (isCandidateName(file.name)) this.take(file, licence);
+  }
+
+  async list(licence: string): Promise<void> {
+    // A sponsor whose folders are links is not listed (logged once by the check).
+    if (!(await this.ctx.folders.check(licence))) return;
+    const inbox = sponsorDir(this.ctx.rootDir, licence, 'inbox');
+    // Names as bytes: a name that is not UTF-8 must still be found, refused and moved.
+    // (Node accepts 'buffer' here; its type declarations do not say so.)
+    const dir = await opendir(inbox, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+    for await (const d of dir) {
+      if (this.stopping) break;
+      // Only regular files: directories and symbolic links are never candidates.
+      if (d.isFile()) this.offer(inbox, licence, d.name as unknown as Buffer);
+    }
+  }
+
+  /** Lists the inbox, logging a failure (a failed listing is repeated by every scan). */
+  listLogged(licence: string): Promise<void> {
+    return this.list(licence).catch((err: unknown) => this.ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
+  }
+
+  relist(licence: string): void {
+    const running = this.listing.get(licence);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.listing.set(licence, state);
+    void (async () => {
+      do {
+        state.again = false;
+        await this.listLogged(licence);
+      } while (state.again && !this.stopping);
+      this.listing.delete(licence);
+    })();
+  }
+
+  async watch(licence: string): Promise<void> {
+    const { ctx } = this;
+    try {
+      await ensureSponsorFolders(ctx.rootDir, licence);
+    } catch (err) {
+      // One sponsor's broken folder must not stop the others.
+      if (!this.broken.has(licence)) ctx.log.warn({ sponsor: licence, err: describeError(err) }, "cannot prepare the sponsor's folders; retrying");
+      this.broken.add(licence);
+      return;
+    }
+    // Unusable folders (links): not watched yet; the next refresh looks again.
+    if (!(await ctx.folders.check(licence))) return;
+    this.watcher?.addInbox(sponsorDir(ctx.rootDir, licence, 'inbox'));
+    this.watched.add(licence);
+    if (this.broken.delete(licence) || this.started) ctx.log.info({ sponsor: licence }, 'watching a new sponsor');
+    await this.listLogged(licence);
+  }
+
+  /** Watches the sponsors added since the last refresh. */
+  async refresh(db: Db): Promise<void> {
+    for (const s of await listSponsors(db)) {
+      if (this.stopping) return;
+      if (!this.watched.has(s.licenceNumber)) await this.watch(s.licenceNumber);
+    }
+  }
+
+  /** Every watched inbox listed again (and watched again, if it was replaced since). */
+  async relistAll(): Promise<void> {
+    for (const licence of this.watched) {
+      if (this.stopping) return;
+      this.watcher?.addInbox(sponsorDir(this.ctx.rootDir, licence, 'inbox'));
+      await this.listLogged(licence);
+    }
+  }
+}
