@@ -18,7 +18,7 @@ import { outageScenario } from './scenarios/outage.ts';
 import { diskFullScenario } from './scenarios/disk-full.ts';
 import { backlogScenario } from './scenarios/backlog.ts';
 import { embeddedScenario } from './scenarios/embedded.ts';
-// DURABILITY
+import { durabilityScenario } from './scenarios/durability.ts';
 
 const { values } = parseArgs({
   strict: true,
@@ -56,7 +56,7 @@ try {
     [3, () => diskFullScenario({ adminUrl, work, files: n(300, 20), maxRecords: 20, outboxKb: 256, seed, timeoutMs: 15 * MIN })],
     [4, () => backlogScenario({ adminUrl, work, files: n(10_000, 200), concurrency: Number(process.env.CHAOS_CONC ?? 8), seed, timeoutMs: 30 * MIN })],
     [5, () => embeddedScenario({ work, files: n(200, 10), maxRecords: 100, kills: n(20, 2), seed, timeoutMs: 15 * MIN })],
-//6
+    [6, () => durabilityScenario({ work, files: n(20, 3), maxRecords: 500, seed })],
   ];
   for (const [id, scenario] of scenarios) {
     if (!only.has(id)) continue;

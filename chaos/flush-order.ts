@@ -1,0 +1,45 @@
+/**
+ * Reads an strace of the embedded store at work (`strace -f -y -e
+ * trace=write,pwrite64,fsync,fdatasync,link`) and checks the order a power cut needs:
+ * each result linked into an outbox comes after a flush of the WAL that follows the last
+ * WAL write before it (the commit record of the submission the result reports), and after
+ * a flush of the result's own temporary file.
+ */
+
+export interface FlushOrder {
+  /** Results linked into place. */
+  results: number;
+  /** Flushes of a WAL segment. */
+  walFlushes: number;
+  /** Results linked while the WAL written before them was not flushed yet, or unflushed themselves. */
+  unflushed: string[];
+}
+
+const WAL = String.raw`<[^>]*/pg_wal/[0-9A-F]{24}>`;
+const walWrite = new RegExp(String.raw`\bp?write(64)?\(\d+${WAL}`);
+const walFlush = new RegExp(String.raw`\bf(data)?sync\(\d+${WAL}\) = 0`);
+const tmpFlush = /\bfsync\(\d+<[^>]*\/(\.[^/>]*\.tmp)>\) = 0/;
+const resultLink = /\blink\("[^"]*\/(\.[^/"]*\.tmp)", "([^"]*\.result\.xml)"\) = 0/;
+
+export function flushOrder(trace: string): FlushOrder {
+  const out: FlushOrder = { results: 0, walFlushes: 0, unflushed: [] };
+  let walDirty = false;
+  const flushedTmp = new Set<string>();
+  for (const line of trace.split('\n')) {
+    if (walWrite.test(line)) walDirty = true;
+    else if (walFlush.test(line)) {
+      walDirty = false;
+      out.walFlushes++;
+    } else {
+      const t = tmpFlush.exec(line);
+      if (t) flushedTmp.add(t[1]!);
+      const l = resultLink.exec(line);
+      if (l) {
+        out.results++;
+        if (walDirty) out.unflushed.push(`${l[2]}: linked before the WAL written for it was flushed`);
+        if (!flushedTmp.has(l[1]!)) out.unflushed.push(`${l[2]}: linked before its content was flushed`);
+      }
+    }
+  }
+  return out;
+}
