@@ -17,6 +17,8 @@ export interface ScenarioResult {
   extra: Record<string, string | number>;
   /** Scenario-specific failures (an instance that crashed, a health check never seen). */
   failures: string[];
+  /** Where the run's inputs went, for a second look at the tree and the database. */
+  run?: { root: string; url: string; inputs: readonly Input[] };
 }
 
 /** A fresh database `name` in the cluster at `adminUrl`, migrated, with its store open. */
@@ -39,6 +41,28 @@ export async function openClaims(url: string): Promise<number> {
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     return (await sql`select count(*)::int as n from file_claims where state <> 'done'`)[0]!.n as number;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/**
+ * Waits until some instance (one of `owners()` when given) is inside a file's
+ * transaction; resolves with that instance's key.
+ */
+export async function midFile(url: string, owners?: () => number[], timeoutMs = 120_000): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    const claimed = async () => {
+      const keys = owners?.();
+      const rows = keys ? await sql`select owner from file_claims where state = 'claimed' and owner = any(${keys}) limit 1` : await sql`select owner from file_claims where state = 'claimed' limit 1`;
+      return rows[0]?.owner as number | undefined;
+    };
+    return await waitFor(claimed, {
+      timeoutMs,
+      intervalMs: 5,
+      what: 'a file inside its transaction',
+    });
   } finally {
     await sql.end({ timeout: 1 });
   }

@@ -20,6 +20,8 @@ export interface Instance {
   exited: Promise<number>;
   /** Peak resident memory (kB) so far, from /proc, or 0 once it has exited. */
   peakRssKb(): number;
+  /** Its instance key (the owner of its claims), once it has logged it. */
+  key(): number | undefined;
 }
 
 export function startWatch(args: string[], env: NodeJS.ProcessEnv = {}): Instance {
@@ -28,10 +30,12 @@ export function startWatch(args: string[], env: NodeJS.ProcessEnv = {}): Instanc
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let tail = '';
+  let key: number | undefined;
   const seen: RegExp[] = [];
   const hits = new Set<RegExp>();
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
     tail = (tail + s).slice(-200_000);
+    key ??= Number(/\binstance=(\d+)/.exec(tail)?.[1] ?? NaN) || undefined;
     for (const p of seen) if (!hits.has(p) && p.test(s)) hits.add(p);
   });
   const exited = new Promise<number>((resolve) => proc.once('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 128))));
@@ -44,6 +48,7 @@ export function startWatch(args: string[], env: NodeJS.ProcessEnv = {}): Instanc
       return hits.has(p);
     },
     exited,
+    key: () => key,
     peakRssKb: () => {
       try {
         return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? 0);
@@ -75,6 +80,17 @@ export class Fleet {
       if (!this.expected.has(inst)) this.crashes.push(`instance ${slot} exited ${code}:\n${inst.log().slice(-4000)}`);
     });
     return inst;
+  }
+
+  /** Whether every instance has logged that it is ready. */
+  ready(): boolean {
+    return this.members.every((m) => m.saw(/INFO\s+ready/));
+  }
+
+  /** The slot of the instance whose key is `key`. */
+  slotOf(key: number): number | undefined {
+    const i = this.members.findIndex((m) => m.key() === key);
+    return i < 0 ? undefined : i;
   }
 
   /** SIGKILL to the instance in `slot`, then a new one in its place. */

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { checkRun, unfinished } from '../checks.ts';
-import { openClaims, randomPause, scenarioDatabase, seconds, waitFinished, type ScenarioResult } from '../common.ts';
+import { midFile, openClaims, randomPause, scenarioDatabase, seconds, waitFinished, type ScenarioResult } from '../common.ts';
 import { Fleet } from '../instances.ts';
 import { addSponsors, inputPlan, licences, rng, type Hostile } from '../tree.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
@@ -25,10 +25,15 @@ export interface KillsOptions {
   kills: number;
   /** Mean time between two kills (ms). */
   killEveryMs: number;
+  /**
+   * `random`: a random instance after a random pause; `mid-file`: the instance inside a
+   * file's transaction, as soon as one is (every kill lands on work in flight).
+   */
+  aim?: 'random' | 'mid-file';
   seed: number;
   timeoutMs: number;
-  /** Called between kills with the fleet (the short version restarts the database there). */
-  midway?: (killsSoFar: number) => Promise<void>;
+  /** Called after each kill (the short version restarts the database there). */
+  midway?: (killsSoFar: number, fleet: Fleet, url: string) => Promise<void>;
   /** Database name inside the cluster. */
   database?: string;
 }
@@ -55,9 +60,17 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
     const f = fleet;
     // Kills at random moments while work is left, each of a random instance.
     while (f.kills < o.kills && unfinished(root, plan.inputs).length > 0) {
-      await randomPause(random, o.killEveryMs);
-      await f.killAndRestart(Math.floor(random() * o.instances));
-      await o.midway?.(f.kills);
+      let slot: number | undefined;
+      if (o.aim === 'mid-file') {
+        const owner = await midFile(url, () => f.members.flatMap((m) => m.key() ?? []));
+        slot = f.slotOf(owner);
+        if (slot === undefined) continue;
+      } else {
+        await randomPause(random, o.killEveryMs);
+        slot = Math.floor(random() * o.instances);
+      }
+      await f.killAndRestart(slot);
+      await o.midway?.(f.kills, f, url);
     }
     const killedWhileBusy = f.kills;
     await waitFinished(root, plan.inputs, o.timeoutMs, { logTail: () => f.members.map((m) => m.log().slice(-1500)).join('\n--\n') });
@@ -69,7 +82,7 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
     if (codes.some((c) => c !== 0)) failures.push(`stopped with exit codes ${codes.join(', ')}`);
     if (killedWhileBusy < o.kills) failures.push(`the backlog finished after ${killedWhileBusy} of ${o.kills} kills`);
     const records = plan.inputs.reduce((s, i) => s + i.records, 0);
-    return { title, figures, wallS, extra: { kills: killedWhileBusy, records, hostile: plan.inputs.filter((i) => i.hostile).length, crashes: f.crashes.length }, failures };
+    return { title, figures, wallS, extra: { kills: killedWhileBusy, records, hostile: plan.inputs.filter((i) => i.hostile).length, crashes: f.crashes.length }, failures, run: { root, url, inputs: plan.inputs } };
   } finally {
     await fleet?.kill();
     await store.close();

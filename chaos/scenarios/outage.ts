@@ -7,13 +7,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import postgres from 'postgres';
 import { openStore } from '../../src/db/client.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { checkRun } from '../checks.ts';
 import type { Cluster } from '../cluster.ts';
 import { freePort } from '../cluster.ts';
-import { openClaims, scenarioDatabase, seconds, waitFinished, type ScenarioResult } from '../common.ts';
+import { midFile, openClaims, scenarioDatabase, seconds, waitFinished, type ScenarioResult } from '../common.ts';
 import { Fleet } from '../instances.ts';
 import { addSponsors, inputPlan, licences, type Input } from '../tree.ts';
 import { watchArgs } from './kills.ts';
@@ -41,20 +40,6 @@ async function health(port: number): Promise<number> {
     return res.status;
   } catch {
     return 0;
-  }
-}
-
-/** Waits until some instance is inside a file's transaction (a claim not yet stored). */
-async function midFile(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  try {
-    await waitFor(async () => ((await sql`select count(*)::int as n from file_claims where state = 'claimed'`)[0]!.n as number) > 0, {
-      timeoutMs: 120_000,
-      intervalMs: 10,
-      what: 'a file inside its transaction',
-    });
-  } finally {
-    await sql.end({ timeout: 1 });
   }
 }
 
