@@ -3,9 +3,10 @@
  * chaos scenarios and prints one line of figures per scenario (OK when every figure of
  * loss or duplication is 0). Exit 1 when any scenario fails.
  *
- *   npm run chaos -- [--only 1,2,...] [--scale F] [--seed N]
+ *   npm run chaos -- [--only 1,2,...] [--scale F] [--backlog N] [--seed N]
  *
- * `--scale` multiplies every count (files, kills, outage length) for a quicker run.
+ * `--scale` multiplies every count (files, kills, outage length) for a quicker run;
+ * `--backlog` sets the size of scenario 4's backlog alone (default 10,000 x scale).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: '1,2,3,4,5,6' },
     scale: { type: 'string', default: '1' },
     seed: { type: 'string', default: '14' },
+    backlog: { type: 'string' },
   },
 });
 const only = new Set(String(values.only).split(',').map(Number));
@@ -54,7 +56,7 @@ try {
     [1, () => killsScenario({ adminUrl, work, instances: 4, sponsors: 6, files: n(2000, 20), maxRecords: 500, hostileEvery: 50, kills: n(100, 3), killEveryMs: 2500, seed, timeoutMs: 30 * MIN })],
     [2, () => outageScenario({ cluster: cluster!, work, instances: 2, sponsors: 3, files: n(400, 20), maxRecords: 100, dropEveryMs: 150, restarts: n(4, 1), outageMs: n(60_000, 5_000), seed, timeoutMs: 15 * MIN })],
     [3, () => diskFullScenario({ adminUrl, work, files: n(300, 20), maxRecords: 20, outboxKb: 256, seed, timeoutMs: 15 * MIN })],
-    [4, () => backlogScenario({ adminUrl, work, files: n(10_000, 200), concurrency: Number(process.env.CHAOS_CONC ?? 8), seed, timeoutMs: 30 * MIN })],
+    [4, () => backlogScenario({ adminUrl, work, files: values.backlog ? Number(values.backlog) : n(10_000, 200), concurrency: 4, seed, timeoutMs: 30 * MIN })],
     [5, () => embeddedScenario({ work, files: n(200, 10), maxRecords: 100, kills: n(20, 2), seed, timeoutMs: 15 * MIN })],
     [6, () => durabilityScenario({ work, files: n(20, 3), maxRecords: 500, seed })],
   ];
