@@ -5,6 +5,9 @@
  * WAL write before it (the commit record of the submission the result reports), and after
  * a flush of the result's own temporary file.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { BIN } from './instances.ts';
 
 export interface FlushOrder {
   /** Results linked into place. */
@@ -43,3 +46,14 @@ export function flushOrder(trace: string): FlushOrder {
   }
   return out;
 }
+
+/** Runs `cas-bdt ARGS` under strace (writes, flushes, links, each descriptor named) and reads the order. */
+export function tracedRun(args: string[], traceFile: string): { status: number | null; stderr: string; order: FlushOrder } {
+  const r = spawnSync('strace', ['-f', '-y', '-o', traceFile, '-e', 'trace=write,pwrite64,fsync,fdatasync,link', process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
+  return { status: r.status, stderr: r.stderr, order: flushOrder(readFileSync(traceFile, 'utf8')) };
+}
+
+export const hasStrace = () => spawnSync('strace', ['-V']).status === 0;

@@ -4,14 +4,12 @@
  * only after the WAL holding its submission's commit was flushed, and after its own
  * content was (flush-order.ts). The wall time per file includes those flushes.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../../src/db/client.ts';
 import { checkRun } from '../checks.ts';
 import { seconds, type ScenarioResult } from '../common.ts';
-import { flushOrder } from '../flush-order.ts';
-import { BIN } from '../instances.ts';
+import { hasStrace, tracedRun } from '../flush-order.ts';
 import { addSponsors, licences, makeInput, recordCount, rng, type Input } from '../tree.ts';
 import { createHash } from 'node:crypto';
 
@@ -24,7 +22,7 @@ export interface DurabilityOptions {
 
 export async function durabilityScenario(o: DurabilityOptions): Promise<ScenarioResult> {
   const title = `embedded store under strace, ${o.files} files through process`;
-  if (spawnSync('strace', ['-V']).status !== 0) throw new Error('strace is not installed (apt-get install strace)');
+  if (!hasStrace()) throw new Error('strace is not installed (apt-get install strace)');
   const base = path.join(o.work, 'durable');
   const root = path.join(base, 'bdt');
   const data = path.join(base, 'data');
@@ -45,14 +43,11 @@ export async function durabilityScenario(o: DurabilityOptions): Promise<Scenario
   }
   const trace = path.join(base, 'trace');
   const t0 = performance.now();
-  const r = spawnSync('strace', ['-f', '-y', '-o', trace, '-e', 'trace=write,pwrite64,fsync,fdatasync,link', process.execPath, BIN, 'process', ...files, '--sponsor', licence, '--data', data, '--root', root], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-  });
+  const r = tracedRun(['process', ...files, '--sponsor', licence, '--data', data, '--root', root], trace);
   const wallS = seconds(t0);
   const failures: string[] = [];
   if (r.status !== 0) failures.push(`process exited ${r.status}: ${r.stderr.slice(-2000)}`);
-  const order = flushOrder(readFileSync(trace, 'utf8'));
+  const order = r.order;
   failures.push(...order.unflushed);
   if (order.results !== o.files) failures.push(`${order.results} results linked for ${o.files} files`);
   // `process` leaves its inputs where they are: "lost" and "moved" do not apply here.

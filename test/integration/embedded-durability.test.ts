@@ -4,18 +4,15 @@
  * to, after its last write there, before the result file is linked into the outbox.
  * Without it a power cut could leave a result whose CAS numbers the store has lost.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushOrder } from '../../chaos/flush-order.ts';
+import { hasStrace, tracedRun } from '../../chaos/flush-order.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/stores.ts';
-import { BIN, upload } from '../helpers/watch.ts';
+import { upload } from '../helpers/watch.ts';
 
-const hasStrace = spawnSync('strace', ['-V']).status === 0;
-
-describe.skipIf(!hasStrace)('embedded store durability (strace)', () => {
+describe.skipIf(!hasStrace())('embedded store durability (strace)', () => {
   let work: string;
   beforeAll(() => {
     work = tempDir('cas-bdt-durable-');
@@ -30,14 +27,8 @@ describe.skipIf(!hasStrace)('embedded store durability (strace)', () => {
     expect(added.code, added.stderr).toBe(0);
     const input = path.join(work, 'durable.xml');
     writeFileSync(input, upload(licence, 'DUR', 5));
-    const trace = path.join(work, 'trace');
-    // -y names each descriptor's file; writes are traced to find the last one to the WAL.
-    const r = spawnSync('strace', ['-f', '-y', '-o', trace, '-e', 'trace=write,pwrite64,fsync,fdatasync,link', process.execPath, BIN, 'process', input, '--sponsor', licence, '--data', data, '--root', root], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const order = flushOrder(readFileSync(trace, 'utf8'));
+    const { status, stderr, order } = tracedRun(['process', input, '--sponsor', licence, '--data', data, '--root', root], path.join(work, 'trace'));
+    expect(status, stderr).toBe(0);
     expect(order.results).toBe(1);
     expect(order.walFlushes, 'the WAL was flushed').toBeGreaterThan(0);
     expect(order.unflushed).toEqual([]);
