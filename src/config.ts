@@ -1,9 +1,16 @@
 /**
- * The only reader of process.env. Settings are resolved once, flag > environment >
- * config file > default, into a frozen object whose names carry their units.
+ * The only reader of the environment. Settings are resolved once, flag > environment >
+ * config file > default, into a frozen object whose names carry their units. Each setting
+ * is one commander Option (below, the one list of them); commander parses and checks a
+ * flag's value, and the environment's and the config file's values are given to it as
+ * values from those sources, checked by the same parser, so commander keeps whichever
+ * source ranks first. (`Option.env()` would read process.env itself; the CLI is given its
+ * environment, so that tests run in process with their own.)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CasBdtError } from './errors.ts';
 
 export interface Config {
   /** PostgreSQL URL; undefined means the embedded store. */
@@ -30,91 +37,15 @@ export interface Config {
   validateTimeoutMs: number;
 }
 
-/** Option values as given on the command line (commander's camelCase keys). */
-export interface ConfigFlags {
-  db?: string;
-  data?: string;
-  root?: string;
-  config?: string;
-  fee?: string;
-  validityMonths?: string;
-  settleMs?: string;
-  scanIntervalMs?: string;
-  maxFileMb?: string;
-  concurrency?: string;
-  poll?: boolean;
-  validateTimeoutS?: string;
-}
-
-export class ConfigError extends Error {}
-
-const ENV: Record<string, keyof ConfigFlags> = {
-  DATABASE_URL: 'db',
-  CAS_BDT_DATA: 'data',
-  CAS_BDT_ROOT: 'root',
-  CAS_BDT_CONFIG: 'config',
-  CAS_BDT_FEE: 'fee',
-  CAS_BDT_VALIDITY_MONTHS: 'validityMonths',
-  CAS_BDT_SETTLE_MS: 'settleMs',
-  CAS_BDT_SCAN_INTERVAL_MS: 'scanIntervalMs',
-  CAS_BDT_MAX_FILE_MB: 'maxFileMb',
-  CAS_BDT_CONCURRENCY: 'concurrency',
-  CAS_BDT_POLL: 'poll',
-  CAS_BDT_VALIDATE_TIMEOUT_S: 'validateTimeoutS',
-};
-
-/** Keys accepted in the JSON config file: the long flag names, either spelling. */
-const FILE_KEYS: Record<string, keyof ConfigFlags> = {
-  db: 'db',
-  data: 'data',
-  root: 'root',
-  fee: 'fee',
-  'validity-months': 'validityMonths',
-  validityMonths: 'validityMonths',
-  'settle-ms': 'settleMs',
-  settleMs: 'settleMs',
-  'scan-interval-ms': 'scanIntervalMs',
-  scanIntervalMs: 'scanIntervalMs',
-  'max-file-mb': 'maxFileMb',
-  maxFileMb: 'maxFileMb',
-  concurrency: 'concurrency',
-  poll: 'poll',
-  'validate-timeout-s': 'validateTimeoutS',
-  validateTimeoutS: 'validateTimeoutS',
-};
-
-function readConfigFile(file: string, required: boolean): Partial<Record<keyof ConfigFlags, unknown>> {
-  if (!existsSync(file)) {
-    if (required) throw new ConfigError(`config file not found: ${file}`);
-    return {};
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError(`config file ${file} must hold a JSON object`);
-  }
-  const out: Partial<Record<keyof ConfigFlags, unknown>> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    const name = FILE_KEYS[key];
-    if (!name) throw new ConfigError(`config file ${file}: unknown setting "${key}"`);
-    out[name] = value;
-  }
-  return out;
-}
-
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new CasBdtError('usage', `${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
   return n;
 }
 
 function maxFileMb(value: unknown): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(n) || n <= 0 || n > 2048) throw new ConfigError(`max-file-mb must be a number above 0 and at most 2048, got "${String(value)}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 2048) throw new CasBdtError('usage', `max-file-mb must be a number above 0 and at most 2048, got "${String(value)}"`);
   return n;
 }
 
@@ -123,10 +54,10 @@ const MAX_FEE_PENCE = 1_000_000;
 
 function parseFee(value: unknown): number {
   const s = String(value).trim();
-  if (!/^\d{1,7}(\.\d{1,2})?$/.test(s)) throw new ConfigError(`fee must be an amount in GBP like 25.00, got "${s}"`);
+  if (!/^\d{1,7}(\.\d{1,2})?$/.test(s)) throw new CasBdtError('usage', `fee must be an amount in GBP like 25.00, got "${s}"`);
   const [whole, frac = ''] = s.split('.');
   const pence = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
-  if (pence > MAX_FEE_PENCE) throw new ConfigError(`fee must be at most 10000.00, got "${s}"`);
+  if (pence > MAX_FEE_PENCE) throw new CasBdtError('usage', `fee must be at most 10000.00, got "${s}"`);
   return pence;
 }
 
@@ -140,61 +71,155 @@ function parseDatabaseUrl(value: unknown): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
-    throw new ConfigError('db must be a PostgreSQL URL such as postgres://user@host:5432/database');
+    throw new CasBdtError('usage', 'db must be a PostgreSQL URL such as postgres://user@host:5432/database');
   }
   return s;
 }
-
-/**
- * Each setting's parser with its range (said in `--help` too). The CLI checks flags with
- * these at parse time; environment and config file values are checked here.
- */
-export const SETTINGS = {
-  db: parseDatabaseUrl,
-  fee: parseFee,
-  validityMonths: (v: unknown) => wholeNumber('validity-months', v, 1, 60),
-  settleMs: (v: unknown) => wholeNumber('settle-ms', v, 0, 3_600_000),
-  scanIntervalMs: (v: unknown) => wholeNumber('scan-interval-ms', v, 500, 86_400_000),
-  maxFileMb,
-  concurrency: (v: unknown) => wholeNumber('concurrency', v, 1, 64),
-  validateTimeoutS: (v: unknown) => wholeNumber('validate-timeout-s', v, 1, 3600),
-} satisfies Partial<Record<keyof ConfigFlags, (v: unknown) => unknown>>;
 
 function parseBool(value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   const s = String(value).trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(s)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-  throw new ConfigError(`expected true or false, got "${String(value)}"`);
+  throw new CasBdtError('usage', `expected true or false, got "${String(value)}"`);
 }
 
-export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const fromEnv: Partial<Record<keyof ConfigFlags, unknown>> = {};
-  for (const [variable, name] of Object.entries(ENV)) {
-    const v = env[variable];
-    if (v !== undefined && v !== '') fromEnv[name] = v;
+interface Setting {
+  /** commander's flags, e.g. `--fee <gbp>`. */
+  flags: string;
+  env: string;
+  description: string;
+  /** Checks a value from any source and returns it typed; throws a usage error. */
+  parse: (value: unknown) => unknown;
+}
+
+const text = (value: unknown) => String(value);
+
+/** Every setting: its flag, environment variable and config file key (the flag's name, either spelling). */
+export const SETTINGS = {
+  db: { flags: '--db <url>', env: 'DATABASE_URL', description: 'PostgreSQL server URL; without it the embedded store is used', parse: parseDatabaseUrl },
+  data: { flags: '--data <dir>', env: 'CAS_BDT_DATA', description: 'embedded store location', parse: text },
+  root: { flags: '--root <dir>', env: 'CAS_BDT_ROOT', description: 'the sponsor folder tree', parse: text },
+  config: { flags: '--config <file>', env: 'CAS_BDT_CONFIG', description: 'settings as JSON (default ./cas-bdt.config.json if present)', parse: text },
+  fee: { flags: '--fee <gbp>', env: 'CAS_BDT_FEE', description: 'fee per assigned CAS in GBP, 0.00 to 10000.00 (default 25.00)', parse: parseFee },
+  validityMonths: {
+    flags: '--validity-months <n>',
+    env: 'CAS_BDT_VALIDITY_MONTHS',
+    description: 'months an assigned CAS stays valid, 1 to 60 (default 6)',
+    parse: (v: unknown) => wholeNumber('validity-months', v, 1, 60),
+  },
+  settleMs: {
+    flags: '--settle-ms <ms>',
+    env: 'CAS_BDT_SETTLE_MS',
+    description: 'how long an inbox file must be unchanged before it is taken, 0 to 3600000 (default 2000)',
+    parse: (v: unknown) => wholeNumber('settle-ms', v, 0, 3_600_000),
+  },
+  scanIntervalMs: {
+    flags: '--scan-interval-ms <ms>',
+    env: 'CAS_BDT_SCAN_INTERVAL_MS',
+    description: 'period of the full inbox listing, 500 to 86400000 (default 30000)',
+    parse: (v: unknown) => wholeNumber('scan-interval-ms', v, 500, 86_400_000),
+  },
+  maxFileMb: { flags: '--max-file-mb <mb>', env: 'CAS_BDT_MAX_FILE_MB', description: 'largest accepted file, above 0 and at most 2048 (default 200)', parse: maxFileMb },
+  concurrency: {
+    flags: '--concurrency <n>',
+    env: 'CAS_BDT_CONCURRENCY',
+    description: 'files processed at once by watch, 1 to 64 (default 2)',
+    parse: (v: unknown) => wholeNumber('concurrency', v, 1, 64),
+  },
+  poll: { flags: '--poll', env: 'CAS_BDT_POLL', description: 'make the watcher poll the inboxes', parse: parseBool },
+  validateTimeoutS: {
+    flags: '--validate-timeout-s <s>',
+    env: 'CAS_BDT_VALIDATE_TIMEOUT_S',
+    description: 'longest XSD validation of one file before it is refused with E_LIMIT, 1 to 3600 (default 60)',
+    parse: (v: unknown) => wholeNumber('validate-timeout-s', v, 1, 3600),
+  },
+} satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** The settings' values once commander has them, typed by their parsers. */
+export type SettingValues = { [K in SettingName]?: ReturnType<(typeof SETTINGS)[K]['parse']> };
+
+const NAMES = Object.keys(SETTINGS) as SettingName[];
+
+/** The global options of the CLI, one per setting; a bad flag value is a usage error reported by commander. */
+export function settingOptions(): Option[] {
+  return NAMES.map((name) => {
+    const s: Setting = SETTINGS[name];
+    const option = new Option(s.flags, `${s.description} (env ${s.env})`);
+    if (!option.required) return option;
+    return option.argParser((value: string) => {
+      try {
+        return s.parse(value);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    });
+  });
+}
+
+/** Keys accepted in the JSON config file: the long flag names, either spelling (`validity-months`, `validityMonths`). */
+const FILE_KEYS: Record<string, SettingName> = Object.fromEntries(
+  NAMES.filter((n) => n !== 'config').flatMap((n) => [
+    [n, n],
+    [SETTINGS[n].flags.slice(2).split(' ')[0]!, n],
+  ]),
+);
+
+function readConfigFile(file: string, required: boolean): Partial<Record<SettingName, unknown>> {
+  if (!existsSync(file)) {
+    if (required) throw new CasBdtError('usage', `config file not found: ${file}`);
+    return {};
   }
-  const explicitFile = flags.config ?? (fromEnv.config as string | undefined);
-  const configFile = path.resolve(cwd, explicitFile ?? 'cas-bdt.config.json');
-  const fromFile = readConfigFile(configFile, explicitFile !== undefined);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CasBdtError('usage', `config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CasBdtError('usage', `config file ${file} must hold a JSON object`);
+  }
+  const out: Partial<Record<SettingName, unknown>> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const name = FILE_KEYS[key];
+    if (!name) throw new CasBdtError('usage', `config file ${file}: unknown setting "${key}"`);
+    out[name] = value;
+  }
+  return out;
+}
 
-  const pick = (name: keyof ConfigFlags): unknown => flags[name] ?? fromEnv[name] ?? fromFile[name];
-  const pickOr = <T>(name: keyof ConfigFlags, fallback: T, parse: (v: unknown) => T): T => {
-    const v = pick(name);
-    return v === undefined ? fallback : parse(v);
-  };
+/**
+ * Gives `cmd` (the program, which holds the global options) the environment's values and
+ * then the config file's, each where no source that ranks higher gave one.
+ */
+export function applyEnvironmentAndFile(cmd: Command, env: NodeJS.ProcessEnv, cwd: string): void {
+  const unset = (name: SettingName, outranks: string[]) => !outranks.includes(cmd.getOptionValueSource(name) ?? '');
+  for (const name of NAMES) {
+    const value = env[SETTINGS[name].env];
+    if (value !== undefined && value !== '' && unset(name, ['cli'])) cmd.setOptionValueWithSource(name, SETTINGS[name].parse(value), 'env');
+  }
+  const explicit = cmd.getOptionValue('config') as string | undefined;
+  const fromFile = readConfigFile(path.resolve(cwd, explicit ?? 'cas-bdt.config.json'), explicit !== undefined);
+  for (const [name, value] of Object.entries(fromFile) as [SettingName, unknown][]) {
+    if (unset(name, ['cli', 'env'])) cmd.setOptionValueWithSource(name, SETTINGS[name].parse(value), 'config');
+  }
+}
 
+/** The frozen configuration from the settings' values, with the defaults for those no source gave. */
+export function configFrom(v: SettingValues, cwd: string): Config {
   return Object.freeze({
-    databaseUrl: pickOr('db', undefined, SETTINGS.db),
-    dataDir: path.resolve(cwd, String(pick('data') ?? '.cas-bdt')),
-    rootDir: path.resolve(cwd, String(pick('root') ?? 'bdt')),
-    feePence: pickOr('fee', 2500, SETTINGS.fee),
-    validityMonths: pickOr('validityMonths', 6, SETTINGS.validityMonths),
-    settleMs: pickOr('settleMs', 2000, SETTINGS.settleMs),
-    scanIntervalMs: pickOr('scanIntervalMs', 30_000, SETTINGS.scanIntervalMs),
-    maxFileBytes: Math.floor(pickOr('maxFileMb', 200, SETTINGS.maxFileMb) * 1024 * 1024),
-    concurrency: pickOr('concurrency', 2, SETTINGS.concurrency),
-    poll: pickOr('poll', false, parseBool),
-    validateTimeoutMs: pickOr('validateTimeoutS', 60, SETTINGS.validateTimeoutS) * 1000,
+    databaseUrl: v.db,
+    dataDir: path.resolve(cwd, v.data ?? '.cas-bdt'),
+    rootDir: path.resolve(cwd, v.root ?? 'bdt'),
+    feePence: v.fee ?? 2500,
+    validityMonths: v.validityMonths ?? 6,
+    settleMs: v.settleMs ?? 2000,
+    scanIntervalMs: v.scanIntervalMs ?? 30_000,
+    maxFileBytes: Math.floor((v.maxFileMb ?? 200) * 1024 * 1024),
+    concurrency: v.concurrency ?? 2,
+    poll: v.poll ?? false,
+    validateTimeoutMs: (v.validateTimeoutS ?? 60) * 1000,
   });
 }

@@ -1,7 +1,11 @@
 /** What every command gets: resolved config, the store (opened on first use), output streams. */
-import type { Store } from '../db/client.ts';
-import { resolveConfig, type Config, type ConfigFlags } from '../config.ts';
+import type { Config } from '../config.ts';
+import type { Outcome } from '../domain/outcome.ts';
+import { CasBdtError } from '../errors.ts';
 import { escapeControls } from '../escape.ts';
+import { realSponsorDir } from '../inbox/fd-path.ts';
+import { checkSponsorFolders } from '../inbox/folder-health.ts';
+import type { Store } from '../ops/store.ts';
 import { streamWriter } from '../output.ts';
 
 export interface Io {
@@ -21,18 +25,33 @@ export const processIo = (): Io => ({
   stderrIsTTY: Boolean(process.stderr.isTTY),
 });
 
-/** An expected failure with its exit code (cli.md): 2 usage, 3 refused, 4 not found, 1 other. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2 | 3 | 4,
-  ) {
-    super(message);
-  }
+/** Runs one command's action with a Context, closing the store afterwards. */
+export type Action<A extends unknown[]> = (ctx: Context, opts: Record<string, unknown>, ...args: A) => Promise<number | void>;
+/** The positional arguments reach the action as their parsers returned them (a variadic one as an array). */
+export type Runner = <A extends unknown[]>(action: Action<A>) => (...args: unknown[]) => Promise<void>;
+
+// Expected failures; their exit codes are in errors.ts (cli.md).
+export const notFound = (what: string) => new CasBdtError('not-found', `${what} not found`);
+export const usage = (message: string) => new CasBdtError('usage', message);
+export const refusedError = (message: string) => new CasBdtError('refused', message);
+export const failed = (message: string) => new CasBdtError('failed', message);
+
+/**
+ * The real path of a sponsor's outbox, refusing (exit 1) when its folders are links or
+ * lead outside the root: results and exports never go through such a folder.
+ */
+export async function usableOutbox(rootDir: string, licence: string): Promise<string | undefined> {
+  const health = await checkSponsorFolders(rootDir, licence);
+  if (!health.ok && health.unsafe) throw failed(`the folders of ${licence} are not usable: ${health.reasons.join('; ')}`);
+  return realSponsorDir(rootDir, licence, 'outbox').catch(() => undefined);
 }
 
-export const notFound = (what: string) => new CliError(`${what} not found`, 4);
-export const usage = (message: string) => new CliError(message, 2);
+/** What an operator action did, or the error its refusal or unknown reference exits with. */
+export function settled<T>(o: Outcome<T>, what: string): T {
+  if (o.kind === 'not-found') throw notFound(o.what ?? what);
+  if (o.kind === 'refused') throw refusedError(o.message);
+  return o;
+}
 
 export class Context {
   private storePromise: Promise<Store> | undefined;
@@ -40,17 +59,18 @@ export class Context {
 
   constructor(
     readonly io: Io,
-    private readonly flags: ConfigFlags,
+    private readonly resolveConfig: () => Config,
   ) {}
 
+  /** Resolved on first use, so that a command that needs no setting never reads the config file. */
   get config(): Config {
-    this.cachedConfig ??= resolveConfig(this.flags, this.io.env, this.io.cwd);
+    this.cachedConfig ??= this.resolveConfig();
     return this.cachedConfig;
   }
 
   store(): Promise<Store> {
     // Loaded on first use: commands that need no store (--help) start without the drivers.
-    this.storePromise ??= import('../db/client.ts').then(({ openStore }) => openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }));
+    this.storePromise ??= import('../ops/store.ts').then(({ openStore }) => openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }));
     return this.storePromise;
   }
 

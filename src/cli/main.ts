@@ -1,62 +1,38 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
-import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, SETTINGS, type ConfigFlags } from '../config.ts';
-import { StoreBusyError } from '../db/lock.ts';
-import { DataDirError } from '../db/data-dir.ts';
+import { Command, CommanderError } from 'commander';
+import { applyEnvironmentAndFile, configFrom, settingOptions, type SettingValues } from '../config.ts';
 import { escapeControls } from '../escape.ts';
-import { describeError } from '../errors.ts';
+import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerProcessCommands } from './commands/process.ts';
 import { registerSponsorCommands } from './commands/sponsor.ts';
 import { registerWatchCommand } from './commands/watch.ts';
-import { CliError, Context, processIo, type Io } from './context.ts';
-import { checkedBy } from './parse.ts';
-
-/** Runs one command's action with a Context, closing the store afterwards. */
-export type Runner = (action: (ctx: Context, opts: Record<string, unknown>, ...args: string[]) => Promise<number | void>) => (...args: unknown[]) => Promise<void>;
-
-const GLOBAL_FLAGS: (keyof ConfigFlags)[] = ['db', 'data', 'root', 'config', 'fee', 'validityMonths', 'settleMs', 'scanIntervalMs', 'maxFileMb', 'concurrency', 'poll', 'validateTimeoutS'];
-
-/** A setting's flag, checked by the same rule as its environment variable and config file key. */
-const setting = (flags: string, description: string, parse: (value: unknown) => unknown) => new Option(flags, description).argParser(checkedBy(parse));
+import { Context, processIo, type Action, type Io, type Runner } from './context.ts';
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('cas-bdt')
     .description('Bulk Data Transfer of CAS: validate BDT files, create and assign CAS, write result XML.')
-    .addOption(new Option('--db <url>', 'PostgreSQL server URL (env DATABASE_URL); without it the embedded store is used').argParser(checkedBy(SETTINGS.db)))
-    .option('--data <dir>', 'embedded store location (env CAS_BDT_DATA)', undefined)
-    .option('--root <dir>', 'the sponsor folder tree (env CAS_BDT_ROOT)')
-    .option('--config <file>', 'settings as JSON (env CAS_BDT_CONFIG; default ./cas-bdt.config.json if present)')
-    .addOption(setting('--fee <gbp>', 'fee per assigned CAS in GBP, 0.00 to 10000.00 (default 25.00)', SETTINGS.fee))
-    .addOption(setting('--validity-months <n>', 'months an assigned CAS stays valid, 1 to 60 (default 6)', SETTINGS.validityMonths))
-    .addOption(setting('--settle-ms <ms>', 'how long an inbox file must be unchanged before it is taken, 0 to 3600000 (default 2000)', SETTINGS.settleMs))
-    .addOption(setting('--scan-interval-ms <ms>', 'period of the full inbox listing, 500 to 86400000 (default 30000)', SETTINGS.scanIntervalMs))
-    .addOption(setting('--max-file-mb <mb>', 'largest accepted file, above 0 and at most 2048 (default 200)', SETTINGS.maxFileMb))
-    .addOption(setting('--concurrency <n>', 'files processed at once by watch, 1 to 64 (default 2)', SETTINGS.concurrency))
-    .addOption(new Option('--poll', 'make the watcher poll the inboxes'))
-    .addOption(setting('--validate-timeout-s <s>', 'longest XSD validation of one file before it is refused with E_LIMIT, 1 to 3600 (default 60)', SETTINGS.validateTimeoutS))
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
     });
+  for (const option of settingOptions()) program.addOption(option);
 
-  const run: Runner = (action) =>
+  const run: Runner = <A extends unknown[]>(action: Action<A>) =>
     async function (this: Command, ...args: unknown[]) {
-      const cmd = this;
-      const all = cmd.optsWithGlobals() as Record<string, unknown>;
-      const flags: ConfigFlags = {};
-      for (const k of GLOBAL_FLAGS) if (all[k] !== undefined) (flags as Record<string, unknown>)[k] = all[k];
-      const ctx = new Context(io, flags);
-      // As text, whatever an argument's parser returned (it has checked the value already).
-      const positional = args
-        .slice(0, cmd.registeredArguments.length)
-        .map((a) => (Array.isArray(a) ? a.join('\u0000') : a === undefined ? undefined : String(a))) as string[];
+      // commander calls an action with its command as `this`.
+      const ctx = new Context(io, () => {
+        applyEnvironmentAndFile(program, io.env, io.cwd);
+        return configFrom(program.opts<SettingValues>(), io.cwd);
+      });
+      // The arguments as their parsers returned them (a variadic one as an array).
+      const positional = args.slice(0, this.registeredArguments.length) as A;
       try {
-        const code = await action(ctx, cmd.opts() as Record<string, unknown>, ...positional);
+        const code = await action(ctx, this.opts() as Record<string, unknown>, ...positional);
         setExit(code ?? 0);
       } finally {
         await ctx.close();
@@ -65,8 +41,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   registerSponsorCommands(program, run);
   registerProcessCommands(program, run);
-  registerCasCommands(program, run);
-  registerLifecycleCommands(program, run);
+  const casCmd = registerCasCommands(program, run);
+  registerLifecycleCommands(program, casCmd, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);
@@ -106,17 +82,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       return err.exitCode === 0 ? 0 : 2;
     }
     // Messages can quote file names: escaped like every line for people.
-    if (err instanceof CliError) {
+    if (err instanceof CasBdtError) {
       io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return err.exitCode;
-    }
-    if (err instanceof ConfigError) {
-      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return 2;
-    }
-    if (err instanceof StoreBusyError || err instanceof DataDirError) {
-      io.stderr(`cas-bdt: ${escapeControls(err.message)}\n`);
-      return 1;
+      return exitCodeOf(err);
     }
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);

@@ -9,7 +9,8 @@ import { addMonths, isoDateUtc } from '../domain/dates.ts';
 import type { PaymentSummary } from '../domain/result.ts';
 import type { Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { cas, casEvents, payments } from './schema.ts';
+import { eventsTo, recordEvents } from './cas-events.ts';
+import { payments } from './schema.ts';
 import { useAllocation } from './sponsors.ts';
 import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
@@ -159,15 +160,16 @@ export async function assignCas(tx: Db, items: { id: number; route: Route }[], c
       throw new Error(`assignment expected ${part.length} READY_TO_GO CAS, found ${updated.length}`);
     }
   }
-  const events = items.map((it) => ({
-    casId: it.id,
-    fromStatus: 'READY_TO_GO',
-    toStatus: 'ASSIGNED',
-    at: ctx.now,
-    reason: ctx.reason,
-    submissionId: ctx.submissionId ?? null,
-  }));
-  for (const part of chunkFor(events, 6)) await tx.insert(casEvents).values(part);
+  await recordEvents(
+    tx,
+    eventsTo(
+      items.map((it) => ({ id: it.id, from: 'READY_TO_GO' })),
+      'ASSIGNED',
+      ctx.now,
+      ctx.reason,
+      ctx.submissionId,
+    ),
+  );
   await useAllocation(tx, ctx.licence, items.length, ctx.now);
   return {
     casNumbers,

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { CasStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { batches, cas } from './schema.ts';
+import { batches } from './schema.ts';
 import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
 export const LIVE_STATUSES: CasStatus[] = ['WORK_IN_PROGRESS', 'READY_TO_GO', 'ASSIGNED', 'USED'];

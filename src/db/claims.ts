@@ -11,6 +11,7 @@
  */
 import { and, eq, gt, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import { CasBdtError } from '../errors.ts';
 import { fileClaims } from './schema.ts';
 import { rowsOf } from './sql-util.ts';
 
@@ -21,8 +22,6 @@ export type ClaimState = 'claimed' | 'stored' | 'done';
 export const LIVENESS_LOCK_CLASS = 727_103;
 
 /** The claim was taken over by another instance (its lease ran out or it looked dead). */
-export class ClaimLostError extends Error {}
-
 const leaseEnd = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
 /** True when the owner's liveness lock is held by some session of this database. */
@@ -171,7 +170,7 @@ export async function ownStoredClaims(db: Db, me: number, limit = 100, afterId =
 /**
  * Inside the submission's transaction: the claim now points at the stored submission.
  * With `leaseMs` its lease is renewed too (the commit is then the owner check for the
- * result write that follows at once). Throws ClaimLostError (rolling the transaction
+ * result write that follows at once). Throws a 'claim-lost' CasBdtError (rolling the transaction
  * back) when the claim is no longer ours.
  */
 export async function tieSubmission(tx: Db, claimId: number, me: number, submissionId: number, leaseMs?: number): Promise<void> {
@@ -180,7 +179,7 @@ export async function tieSubmission(tx: Db, claimId: number, me: number, submiss
     .set({ state: 'stored', submissionId, ...(leaseMs !== undefined ? { leaseUntil: leaseEnd(leaseMs) as unknown as Date } : {}), updatedAt: sql`now()` })
     .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), eq(fileClaims.state, 'claimed')))
     .returning({ id: fileClaims.id });
-  if (rows.length === 0) throw new ClaimLostError(`claim ${claimId} was taken over by another instance`);
+  if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
 }
 
 /** Extends the lease of every open claim of this instance; returns how many. */
@@ -199,7 +198,7 @@ async function updateOwn(db: Db, claimId: number, me: number, set: Partial<typeo
     .set({ ...set, updatedAt: sql`now()` })
     .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), ne(fileClaims.state, 'done')))
     .returning({ id: fileClaims.id });
-  if (rows.length === 0) throw new ClaimLostError(`claim ${claimId} was taken over by another instance`);
+  if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
 }
 
 /** Renews one claim's lease, failing when it is no longer ours (checked before each disk step). */
@@ -213,7 +212,7 @@ export const setMovedTo = (db: Db, claimId: number, me: number, movedTo: string)
  * One statement for two records: the submission's result file (durable by now) and
  * where the input is about to be moved. The result is recorded whoever owns the claim
  * (it was written and is durable); the destination only while the claim is ours, else
- * ClaimLostError, and nothing is moved.
+ * a 'claim-lost' CasBdtError, and nothing is moved.
  */
 export async function setResultAndMovedTo(db: Db, claimId: number, me: number, result: { submissionId: number; resultFile: string }, movedTo: string): Promise<void> {
   // Written in full: a data-modifying WITH runs to completion whatever the outer statement does.
@@ -227,7 +226,7 @@ export async function setResultAndMovedTo(db: Db, claimId: number, me: number, r
         where id = ${claimId} and owner = ${me} and state <> 'done'
         returning id`,
   );
-  if (rows.length === 0) throw new ClaimLostError(`claim ${claimId} was taken over by another instance`);
+  if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
 }
 
 /** The file is finished: result written and input moved (or gone). */

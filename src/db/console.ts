@@ -5,7 +5,7 @@
 import { and, desc, eq, gte, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { cas, submissions } from './schema.ts';
-import type { FileSummary } from './submissions.ts';
+import type { FileSummary } from '../domain/result.ts';
 import { rowsOf } from './sql-util.ts';
 
 export interface SubmissionListItem {

@@ -6,16 +6,15 @@
  */
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-
-export class DataDirError extends Error {}
+import { CasBdtError } from '../errors.ts';
 
 /** Creates the data directory 0700, or makes an existing one of ours 0700. */
 export function prepareDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dataDir);
-  if (!st.isDirectory()) throw new DataDirError(`the data directory ${dataDir} is not a directory`);
+  if (!st.isDirectory()) throw new CasBdtError('data-dir', `the data directory ${dataDir} is not a directory`);
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new DataDirError(`the data directory ${dataDir} belongs to another user; cas-bdt keeps its store only in a directory of its own user`);
+    throw new CasBdtError('data-dir', `the data directory ${dataDir} belongs to another user; cas-bdt keeps its store only in a directory of its own user`);
   }
   if ((st.mode & 0o777) !== 0o700) chmodSync(dataDir, 0o700);
 }

@@ -1,24 +1,10 @@
 /** The export's content: every CAS the sponsor ever assigned, with its current status. */
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { isoDateUtc } from '../domain/dates.ts';
+import type { ExportRow } from '../domain/export.ts';
 import type { CasStatus } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { cas } from './schema.ts';
-
-export interface ExportRow {
-  casNumber: string;
-  applicantId: string;
-  familyName: string;
-  courseId: string | null;
-  courseTitle: string;
-  courseStartDate: string;
-  status: CasStatus;
-  /** UTC date of the last status change. */
-  statusDate: string;
-  assignedDate: string;
-  expiryDate: string;
-  graduated: boolean;
-}
 
 /** Ordered by CAS number (code-point order, whatever the database's collation). */
 export async function exportRows(db: Db, licence: string): Promise<ExportRow[]> {

@@ -1,26 +1,19 @@
 /**
- * What the lifecycle operations share: finding a CAS by number or id, the one way a
+ * What the lifecycle operations share in the store: finding a CAS by number or id, the one way a
  * status changes (a conditional UPDATE and its event, in the caller's transaction), and
  * retrying a transaction that PostgreSQL aborted to settle a race.
  */
-import { and, eq, type SQL } from 'drizzle-orm';
-import { allowedFrom, type Operation, OPERATION_TARGET } from '../domain/lifecycle.ts';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { allowedFrom, DELETABLE, type CasRef, type Operation, OPERATION_TARGET } from '../domain/lifecycle.ts';
 import type { CasStatus } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { cas, casEvents } from './schema.ts';
-import { chunkFor, sqlState } from './sql-util.ts';
+import { DELETED_EVENT, eventsTo, recordEvents } from './cas-events.ts';
+import { cas } from './schema.ts';
+import { sqlState } from './sql-util.ts';
 
-export type CasRef = { id: number } | { casNumber: string };
-
-/** What a lifecycle operation did: refusals and unknown references are data, not exceptions. */
-export type Outcome<T> = ({ kind: 'done' } & T) | { kind: 'not-found'; what?: string } | { kind: 'refused'; message: string };
 
 export function refWhere(ref: CasRef): SQL {
   return 'id' in ref ? eq(cas.id, ref.id) : eq(cas.casNumber, ref.casNumber);
-}
-
-export function describeRef(ref: CasRef): string {
-  return 'id' in ref ? `CAS id ${ref.id}` : `CAS ${ref.casNumber}`;
 }
 
 export type CasRow = typeof cas.$inferSelect;
@@ -56,10 +49,21 @@ export async function changeStatus(
       .returning({ id: cas.id, casNumber: cas.casNumber });
     for (const r of rows) out.push({ ...r, from });
   }
-  for (const part of chunkFor(out, 5)) {
-    await tx.insert(casEvents).values(part.map((r) => ({ casId: r.id, fromStatus: r.from, toStatus: to, at: change.now, reason: change.reason })));
-  }
+  await recordEvents(tx, eventsTo(out, to, change.now, change.reason));
   return out;
+}
+
+/**
+ * Deletes the CAS if it is still unassigned, with the event that ends its history (the
+ * events stay). undefined when it was not deletable (any more).
+ */
+export async function deleteUnassigned(tx: Db, id: number, now: Date, reason: string): Promise<{ id: number; from: CasStatus } | undefined> {
+  const [gone] = await tx
+    .delete(cas)
+    .where(and(eq(cas.id, id), inArray(cas.status, [...DELETABLE])))
+    .returning({ id: cas.id, from: cas.status });
+  if (gone) await recordEvents(tx, [{ casId: gone.id, fromStatus: gone.from, toStatus: DELETED_EVENT, at: now, reason }]);
+  return gone;
 }
 
 /** SQLSTATEs PostgreSQL uses when it aborts one side of a race: deadlock, serialization failure. */

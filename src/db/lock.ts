@@ -21,8 +21,6 @@ import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, ut
 import os from 'node:os';
 
 /** The embedded store is open in another live process. */
-export class StoreBusyError extends Error {}
-
 export interface Lock {
   release(): Promise<void>;
 }

@@ -4,8 +4,9 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import type { Db, Store } from './client.ts';
+import { CasBdtError } from '../errors.ts';
 import { prepareDataDir, tightenTree } from './data-dir.ts';
-import { acquireLock, StoreBusyError, type Lock } from './lock.ts';
+import { acquireLock, type Lock } from './lock.ts';
 import { openPostgres } from './postgres-store.ts';
 import { schema } from './schema.ts';
 import { lockPath, MIGRATIONS, PGLITE_SHARED_BUFFERS, pgliteDir, socketAnswers, socketPath } from './store-paths.ts';
@@ -73,7 +74,7 @@ export async function openPgliteDirect(
 ): Promise<{ pglite: PGlite; db: Db; lock: Lock }> {
   prepareDataDir(dataDir);
   const lock = await takeLock(dataDir, opts.lockWaitMs ?? 15_000);
-  if (!lock) throw new StoreBusyError(busyMessage(dataDir));
+  if (!lock) throw new CasBdtError('store-busy', busyMessage(dataDir));
   return openPgliteLocked(dataDir, lock, opts);
 }
 
@@ -81,7 +82,7 @@ export async function openPgliteDirect(
  * The embedded store as `watch` opens it: PGlite in this process (holding the lock),
  * served on the data directory's socket to the other commands, and used by this process
  * through the same socket too, so that its transactions and the other commands' take
- * turns on PGlite's one session. Refuses (StoreBusyError) when another service already
+ * turns on PGlite's one session. Refuses (CasBdtError 'store-busy') when another service already
  * serves the directory or another process holds it past `lockWaitMs` (default 45 s);
  * waiting covers a short command that has it open and the lock of a service killed in
  * another container going stale (30 s; on this host a killed owner's lock is free at once).
@@ -89,14 +90,14 @@ export async function openPgliteDirect(
 export async function openServedStore(opts: { dataDir: string; lockWaitMs?: number; maxConnections?: number; fetchTypes?: boolean }): Promise<Store> {
   const { dataDir } = opts;
   const serving = () =>
-    new StoreBusyError(`another cas-bdt watch is already serving the embedded store at ${dataDir}; only one service may run on it`);
+    new CasBdtError('store-busy', `another cas-bdt watch is already serving the embedded store at ${dataDir}; only one service may run on it`);
   prepareDataDir(dataDir);
   const deadline = Date.now() + (opts.lockWaitMs ?? 45_000);
   let lock: Lock | undefined;
   while (!lock) {
     if (await socketAnswers(dataDir)) throw serving();
     lock = await takeLock(dataDir, 500);
-    if (!lock && Date.now() >= deadline) throw new StoreBusyError(busyMessage(dataDir));
+    if (!lock && Date.now() >= deadline) throw new CasBdtError('store-busy', busyMessage(dataDir));
   }
   // Holding the lock: a live service would hold it too, so anything answering now is not one.
   if (await socketAnswers(dataDir)) {

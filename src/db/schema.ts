@@ -13,14 +13,16 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { FileSummary } from '../domain/result.ts';
+import { CAS_STATUSES, LICENCE_STATUSES, ROUTES, type CasStatus, type FileOutcome, type FileType, type RecordIssue } from '../domain/types.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const sponsors = pgTable('sponsors', {
   licenceNumber: text('licence_number').primaryKey(),
   name: text('name').notNull(),
-  status: text('status').notNull().default('active'),
-  routes: text('routes').array().notNull(),
+  status: text('status', { enum: LICENCE_STATUSES }).notNull().default('active'),
+  routes: text('routes', { enum: ROUTES }).array().notNull(),
   autoAssign: boolean('auto_assign').notNull().default(true),
   allocationGranted: integer('allocation_granted').notNull().default(0),
   allocationUsed: integer('allocation_used').notNull().default(0),
@@ -45,14 +47,14 @@ export const submissions = pgTable(
     fileName: text('file_name').notNull(),
     sha256: text('sha256').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
-    fileType: text('file_type').notNull(),
+    fileType: text('file_type').$type<FileType>().notNull(),
     fileId: text('file_id'),
-    outcome: text('outcome').notNull(),
+    outcome: text('outcome').$type<FileOutcome>().notNull(),
     replayOf: bigint('replay_of', { mode: 'number' }),
     receivedAt: ts('received_at').notNull(),
     processedAt: ts('processed_at').notNull(),
     /** The summary document of cli.md, kept so `submissions` and re-emits need no XML parsing. */
-    summary: jsonb('summary').notNull(),
+    summary: jsonb('summary').$type<FileSummary>().notNull(),
     resultXml: text('result_xml').notNull(),
     /** Where the result was written, once it was (crash recovery re-emits when null). */
     resultFile: text('result_file'),
@@ -75,7 +77,7 @@ export const batches = pgTable(
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
     name: text('name').notNull(),
-    route: text('route').notNull(),
+    route: text('route', { enum: ROUTES }).notNull(),
     submissionId: bigint('submission_id', { mode: 'number' }).notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
@@ -99,11 +101,11 @@ export const cas = pgTable(
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
-    route: text('route').notNull(),
+    route: text('route', { enum: ROUTES }).notNull(),
     batchId: bigint('batch_id', { mode: 'number' }).notNull(),
     submissionId: bigint('submission_id', { mode: 'number' }).notNull(),
     recordIndex: integer('record_index').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: CAS_STATUSES }).notNull(),
     /** The duplicate key of spec section 5 (applicant, start date, course). */
     recordKey: text('record_key').notNull(),
     applicantId: text('applicant_id').notNull(),
@@ -117,8 +119,8 @@ export const cas = pgTable(
     courseStartDate: date('course_start_date', { mode: 'string' }).notNull(),
     expectedCourseEndDate: date('expected_course_end_date', { mode: 'string' }).notNull(),
     /** Every BDT field of the record, trimmed, as read. */
-    data: jsonb('data').notNull(),
-    warnings: jsonb('warnings').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    warnings: jsonb('warnings').$type<RecordIssue[]>().notNull(),
     casNumber: text('cas_number'),
     assignedAt: ts('assigned_at'),
     expiresOn: date('expires_on', { mode: 'string' }),
@@ -145,8 +147,9 @@ export const casEvents = pgTable(
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     casId: bigint('cas_id', { mode: 'number' }).notNull(),
-    fromStatus: text('from_status'),
-    toStatus: text('to_status').notNull(),
+    fromStatus: text('from_status').$type<CasStatus>(),
+    /** A CAS status, or DELETED for the last event of a deleted CAS. */
+    toStatus: text('to_status').$type<CasStatus | 'DELETED'>().notNull(),
     at: ts('at').notNull(),
     reason: text('reason').notNull(),
     submissionId: bigint('submission_id', { mode: 'number' }),
@@ -185,7 +188,7 @@ export const fileClaims = pgTable(
     /** The owning instance's key (its liveness advisory lock). */
     owner: integer('owner').notNull(),
     leaseUntil: ts('lease_until').notNull(),
-    state: text('state').notNull(),
+    state: text('state').$type<'claimed' | 'stored' | 'done'>().notNull(),
     submissionId: bigint('submission_id', { mode: 'number' }),
     /** Where the input is being moved; set before the rename so a restart can tell. */
     movedTo: text('moved_to'),

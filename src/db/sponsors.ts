@@ -3,7 +3,6 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { LicenceStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { allocations, sponsors } from './schema.ts';
-import { isUniqueViolation } from './sql-util.ts';
 
 export type SponsorRow = typeof sponsors.$inferSelect;
 
@@ -20,43 +19,36 @@ export function sponsorView(s: SponsorRow): SponsorView {
   return {
     licenceNumber: s.licenceNumber,
     name: s.name,
-    status: s.status as LicenceStatus,
-    routes: [...s.routes].sort() as Route[],
+    status: s.status,
+    routes: [...s.routes].sort(),
     autoAssign: s.autoAssign,
     allocation: { granted: s.allocationGranted, used: s.allocationUsed, unused: s.allocationGranted - s.allocationUsed },
   };
 }
-
-export class SponsorExistsError extends Error {}
 
 export async function addSponsor(
   db: Db,
   s: { licenceNumber: string; name: string; routes: Route[]; autoAssign: boolean; allocation: number },
   now: Date,
 ): Promise<SponsorRow> {
-  try {
-    return await db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(sponsors)
-        .values({
-          licenceNumber: s.licenceNumber,
-          name: s.name,
-          routes: s.routes,
-          autoAssign: s.autoAssign,
-          allocationGranted: s.allocation,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      if (s.allocation > 0) {
-        await tx.insert(allocations).values({ sponsorLicenceNumber: s.licenceNumber, amount: s.allocation, grantedAt: now, reason: 'sponsor add' });
-      }
-      return row!;
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new SponsorExistsError(`sponsor ${s.licenceNumber} already exists`, { cause: err });
-    throw err;
-  }
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(sponsors)
+      .values({
+        licenceNumber: s.licenceNumber,
+        name: s.name,
+        routes: s.routes,
+        autoAssign: s.autoAssign,
+        allocationGranted: s.allocation,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    if (s.allocation > 0) {
+      await tx.insert(allocations).values({ sponsorLicenceNumber: s.licenceNumber, amount: s.allocation, grantedAt: now, reason: 'sponsor add' });
+    }
+    return row!;
+  });
 }
 
 export async function getSponsor(db: Db, licence: string): Promise<SponsorRow | undefined> {

@@ -1,25 +1,10 @@
 /** Received files and their stored results. */
 import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
-import type { Counts } from '../domain/result.ts';
-import type { FileError, FileOutcome, FileType } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { submissions } from './schema.ts';
 import { rowsOf } from './sql-util.ts';
 
 export type SubmissionRow = typeof submissions.$inferSelect;
-
-/** The file summary of cli.md, stored with the submission. */
-export interface FileSummary {
-  submissionId: number;
-  file: string;
-  sponsorLicenceNumber: string;
-  fileType: FileType;
-  outcome: FileOutcome;
-  replay: boolean;
-  resultFile: string | null;
-  counts: Counts;
-  fileErrors: FileError[];
-}
 
 export async function nextSubmissionId(db: Db): Promise<number> {
   const [row] = await rowsOf<{ id: string | number }>(db, sql`select nextval(pg_get_serial_sequence('submissions', 'id'))::text as id`);

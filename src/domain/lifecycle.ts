@@ -58,7 +58,15 @@ const VERB: Record<Operation, string> = {
   delete: 'deleted',
 };
 
-const human = (s: CasStatus) => s.replaceAll('_', ' ');
+/** A status as people read it: READY_TO_GO -> READY TO GO. */
+export const human = (s: string) => s.replaceAll('_', ' ');
+
+/** How an operator names a CAS: its internal id or its number. */
+export type CasRef = { id: number } | { casNumber: string };
+
+export function describeRef(ref: CasRef): string {
+  return 'id' in ref ? `CAS id ${ref.id}` : `CAS ${ref.casNumber}`;
+}
 
 function orList(items: string[]): string {
   if (items.length <= 1) return items.join('');

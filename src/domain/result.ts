@@ -75,3 +75,16 @@ export function countRecord(counts: Counts, r: RecordResult): void {
 export function formatPence(pence: number): string {
   return `${Math.floor(pence / 100)}.${String(pence % 100).padStart(2, '0')}`;
 }
+
+/** The file summary of cli.md, stored with the submission. */
+export interface FileSummary {
+  submissionId: number;
+  file: string;
+  sponsorLicenceNumber: string;
+  fileType: FileType;
+  outcome: FileOutcome;
+  replay: boolean;
+  resultFile: string | null;
+  counts: Counts;
+  fileErrors: FileError[];
+}

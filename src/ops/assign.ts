@@ -2,15 +2,15 @@
  * `cas-bdt assign`: assigning READY_TO_GO CAS created earlier, one CAS or a whole batch,
  * all or nothing, with one payment, through the same `assignCas` as the upload path.
  */
-import { and, asc, count, eq } from 'drizzle-orm';
-import { refusalMessage } from '../domain/lifecycle.ts';
-import type { CasStatus, Route } from '../domain/types.ts';
 import { assignCas, type AssignSettings } from '../db/assign.ts';
+import { batchStatusCounts, findBatch, lockReadyOfBatch, lockSponsorCas } from '../db/batches.ts';
 import type { Db } from '../db/client.ts';
-import type { Outcome } from '../db/lifecycle.ts';
-import { batches, cas } from '../db/schema.ts';
 import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
+import { refusalMessage } from '../domain/lifecycle.ts';
+import { notFound, refused, type Outcome } from '../domain/outcome.ts';
+import { allocationShort, licenceNotActive, nothingReadyInBatch, routesNotLicensed } from '../domain/refusals.ts';
 import type { PaymentSummary } from '../domain/result.ts';
+import type { Route } from '../domain/types.ts';
 
 export type AssignTarget = { batch: string } | { id: number };
 
@@ -20,14 +20,6 @@ export interface AssignedLater {
   payment: PaymentSummary;
   /** The sponsor after the assignment (allocation used includes these CAS). */
   sponsor: SponsorRow;
-}
-
-const human = (s: string) => s.replaceAll('_', ' ');
-
-/** The CAS of a batch by status, e.g. "2 ASSIGNED, 1 WORK IN PROGRESS", for refusal messages. */
-async function batchStatusSummary(tx: Db, batchId: number): Promise<string> {
-  const rows = await tx.select({ status: cas.status, n: count() }).from(cas).where(eq(cas.batchId, batchId)).groupBy(cas.status).orderBy(asc(cas.status));
-  return rows.length ? rows.map((r) => `${r.n} ${human(r.status)}`).join(', ') : 'no CAS at all';
 }
 
 export async function assignLater(
@@ -40,54 +32,29 @@ export async function assignLater(
     // All allocation changes of a sponsor serialise on its row: concurrent assignments
     // see each other's `used` and never overspend.
     const sponsor = await lockSponsor(tx, licence);
-    if (!sponsor) return { kind: 'not-found', what: `sponsor ${licence}` };
-    if (sponsor.status !== 'active') {
-      return { kind: 'refused', message: `the sponsor licence ${licence} is ${sponsor.status}; CAS can be assigned only while it is active` };
-    }
+    if (!sponsor) return notFound(`sponsor ${licence}`);
+    if (sponsor.status !== 'active') return refused(licenceNotActive(licence, sponsor.status));
 
     let items: { id: number; route: Route }[];
     let what: string;
     if ('batch' in target) {
       what = `batch ${target.batch}`;
-      const [batch] = await tx
-        .select({ id: batches.id })
-        .from(batches)
-        .where(and(eq(batches.sponsorLicenceNumber, licence), eq(batches.name, target.batch)));
-      if (!batch) return { kind: 'not-found', what: `batch ${target.batch} of sponsor ${licence}` };
-      const rows = await tx
-        .select({ id: cas.id, route: cas.route })
-        .from(cas)
-        .where(and(eq(cas.batchId, batch.id), eq(cas.sponsorLicenceNumber, licence), eq(cas.status, 'READY_TO_GO')))
-        .orderBy(asc(cas.recordIndex), asc(cas.id))
-        .for('update');
-      if (rows.length === 0) {
-        return { kind: 'refused', message: `batch ${target.batch} has no READY TO GO CAS to assign (it has ${await batchStatusSummary(tx, batch.id)})` };
-      }
-      items = rows.map((r) => ({ id: r.id, route: r.route as Route }));
+      const batch = await findBatch(tx, licence, target.batch);
+      if (!batch) return notFound(`batch ${target.batch} of sponsor ${licence}`);
+      items = await lockReadyOfBatch(tx, licence, batch.id);
+      if (items.length === 0) return refused(nothingReadyInBatch(target.batch, await batchStatusCounts(tx, batch.id)));
     } else {
       what = `CAS id ${target.id}`;
-      const [row] = await tx
-        .select({ id: cas.id, route: cas.route, status: cas.status })
-        .from(cas)
-        .where(and(eq(cas.id, target.id), eq(cas.sponsorLicenceNumber, licence)))
-        .for('update');
-      if (!row) return { kind: 'not-found', what: `CAS id ${target.id} of sponsor ${licence}` };
-      if (row.status !== 'READY_TO_GO') return { kind: 'refused', message: refusalMessage('assign', what, row.status as CasStatus) };
-      items = [{ id: row.id, route: row.route as Route }];
+      const row = await lockSponsorCas(tx, licence, target.id);
+      if (!row) return notFound(`CAS id ${target.id} of sponsor ${licence}`);
+      if (row.status !== 'READY_TO_GO') return refused(refusalMessage('assign', what, row.status));
+      items = [{ id: row.id, route: row.route }];
     }
 
     const unlicensed = [...new Set(items.map((i) => i.route))].filter((r) => !sponsor.routes.includes(r));
-    if (unlicensed.length) {
-      return { kind: 'refused', message: `the sponsor ${licence} is not licensed for the ${unlicensed.join(' and ')} route; nothing was assigned` };
-    }
-    const unused = sponsor.allocationGranted - sponsor.allocationUsed;
-    if (unused < items.length) {
-      return {
-        kind: 'refused',
-        message:
-          `${what} has ${items.length} READY TO GO CAS but the unused allocation of ${licence} is ${Math.max(0, unused)} ` +
-          `(granted ${sponsor.allocationGranted}, used ${sponsor.allocationUsed}); nothing was assigned`,
-      };
+    if (unlicensed.length) return refused(routesNotLicensed(licence, unlicensed));
+    if (sponsor.allocationGranted - sponsor.allocationUsed < items.length) {
+      return refused(allocationShort(what, items.length, licence, { granted: sponsor.allocationGranted, used: sponsor.allocationUsed }));
     }
 
     const done = await assignCas(tx, items, { licence, now: opts.now, settings: opts.settings, reason: `assigned by cas-bdt assign (${what})` });

@@ -6,16 +6,12 @@
  * upload), its personal data with it. Its events stay in cas_events, ending with one to
  * DELETED, so the audit trail of what was created, amended and deleted survives.
  */
-import { and, eq, inArray } from 'drizzle-orm';
-import { DELETABLE, refusalMessage } from '../domain/lifecycle.ts';
-import type { CasStatus } from '../domain/types.ts';
 import type { Db } from '../db/client.ts';
-import { describeRef, readCas, refWhere, type CasRef, type Outcome } from '../db/lifecycle.ts';
-import { cas, casEvents } from '../db/schema.ts';
+import { deleteUnassigned, readCas } from '../db/lifecycle.ts';
 import { lockSponsor } from '../db/sponsors.ts';
-
-/** The to_status of the last event of a deleted CAS (not a CAS status: the CAS is gone). */
-export const DELETED_EVENT = 'DELETED';
+import { describeRef, refusalMessage, type CasRef } from '../domain/lifecycle.ts';
+import { notFound, refused, type Outcome } from '../domain/outcome.ts';
+import type { CasStatus } from '../domain/types.ts';
 
 export interface Deleted {
   id: number;
@@ -26,20 +22,16 @@ export interface Deleted {
 export async function deleteCas(db: Db, ref: CasRef, now: Date, reason = 'deleted by the sponsor (cas-bdt cas delete)'): Promise<Outcome<Deleted>> {
   return db.transaction(async (tx): Promise<Outcome<Deleted>> => {
     const row = await readCas(tx, ref);
-    if (!row) return { kind: 'not-found' };
+    if (!row) return notFound();
     // Uploads amend and assign unassigned CAS under the sponsor's lock: take it too, so a
     // CAS is never deleted under a file that is amending or assigning it.
     await lockSponsor(tx, row.sponsorLicenceNumber);
-    const [gone] = await tx
-      .delete(cas)
-      .where(and(eq(cas.id, row.id), inArray(cas.status, [...DELETABLE])))
-      .returning({ id: cas.id, status: cas.status });
+    const gone = await deleteUnassigned(tx, row.id, now, reason);
     if (!gone) {
       const current = await readCas(tx, ref);
-      if (!current) return { kind: 'not-found' };
-      return { kind: 'refused', message: refusalMessage('delete', describeRef(ref), current.status as CasStatus) };
+      if (!current) return notFound();
+      return refused(refusalMessage('delete', describeRef(ref), current.status));
     }
-    await tx.insert(casEvents).values({ casId: gone.id, fromStatus: gone.status, toStatus: DELETED_EVENT, at: now, reason });
-    return { kind: 'done', id: gone.id, from: gone.status as CasStatus, sponsorLicenceNumber: row.sponsorLicenceNumber };
+    return { kind: 'done', id: gone.id, from: gone.from, sponsorLicenceNumber: row.sponsorLicenceNumber };
   });
 }

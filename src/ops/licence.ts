@@ -1,15 +1,14 @@
 /** Licence status changes; revoked, expired and surrendered cancel the sponsor's (or route's) ASSIGNED CAS. */
 import { and, eq } from 'drizzle-orm';
-import type { LicenceStatus, Route } from '../domain/types.ts';
 import type { Db } from '../db/client.ts';
 import { changeStatus, withRetry } from '../db/lifecycle.ts';
 import { cas, sponsors } from '../db/schema.ts';
 import { lockSponsor, type SponsorRow } from '../db/sponsors.ts';
+import { notFound, refused, type Outcome } from '../domain/outcome.ts';
+import { routeNotLicensed } from '../domain/refusals.ts';
+import type { LicenceStatus, Route } from '../domain/types.ts';
 
-export type LicenceChange =
-  | { kind: 'done'; sponsor: SponsorRow; cancelled: string[] }
-  | { kind: 'not-found' }
-  | { kind: 'refused'; message: string };
+export type LicenceChange = Outcome<{ sponsor: SponsorRow; cancelled: string[] }>;
 
 const CANCELLING: LicenceStatus[] = ['revoked', 'expired', 'surrendered'];
 
@@ -30,10 +29,10 @@ export async function changeLicenceStatus(
   return withRetry(() =>
     db.transaction(async (tx): Promise<LicenceChange> => {
       const sponsor = await lockSponsor(tx, licence);
-      if (!sponsor) return { kind: 'not-found' };
+      if (!sponsor) return notFound();
       if (change.route) {
         if (!sponsor.routes.includes(change.route)) {
-          return { kind: 'refused', message: `sponsor ${licence} is not licensed for the ${change.route} route` };
+          return refused(routeNotLicensed(licence, change.route));
         }
         const remaining = sponsor.routes.filter((r) => r !== change.route);
         const cancelled = await cancelAssigned(tx, licence, change.route, `route ${change.route} surrendered (cas-bdt sponsor status)`, now);

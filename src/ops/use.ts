@@ -2,12 +2,14 @@
  * Use (Home Office: a visa application made on a date): ASSIGNED or EXPIRED -> USED when
  * the date is on or before the expiry date; then the OBSOLETE rule across all sponsors.
  */
-import { and, eq, gte, inArray, ne, sql } from 'drizzle-orm';
-import { applicationDateAllowed, lateApplicationMessage, makesObsolete, refusalMessage } from '../domain/lifecycle.ts';
-import type { CasStatus } from '../domain/types.ts';
+import { and, gte, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { changeStatus, describeRef, readCas, refWhere, withRetry, type CasRef, type Outcome } from '../db/lifecycle.ts';
+import { changeStatus, readCas, refWhere, withRetry } from '../db/lifecycle.ts';
+import { lockPerson, otherAssignedOfPerson } from '../db/person.ts';
 import { cas } from '../db/schema.ts';
+import { applicationDateAllowed, describeRef, lateApplicationMessage, makesObsolete, refusalMessage, type CasRef } from '../domain/lifecycle.ts';
+import { notFound, refused, type Outcome } from '../domain/outcome.ts';
+import type { CasStatus } from '../domain/types.ts';
 
 export interface Used {
   id: number;
@@ -23,11 +25,8 @@ export async function useCas(db: Db, ref: CasRef, applicationDate: string, now: 
   return withRetry(() =>
     db.transaction(async (tx): Promise<Outcome<Used>> => {
       const before = await readCas(tx, ref);
-      if (!before) return { kind: 'not-found' };
-      // Uses of one person's CAS serialise here, so two of them at once cannot each make
-      // the other OBSOLETE (nor deadlock doing so). One-key form: the int4 hash never
-      // meets the migration lock's key, nor the services' two-key liveness locks.
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`person:${before.nationality}:${before.passportNumber}`}))`);
+      if (!before) return notFound();
+      await lockPerson(tx, before);
 
       const [done] = await changeStatus(tx, and(refWhere(ref), gte(cas.expiresOn, applicationDate))!, 'use', {
         now,
@@ -36,27 +35,16 @@ export async function useCas(db: Db, ref: CasRef, applicationDate: string, now: 
       });
       if (!done) {
         const row = await readCas(tx, ref);
-        if (!row) return { kind: 'not-found' };
-        const status = row.status as CasStatus;
+        if (!row) return notFound();
+        const status = row.status;
         const what = describeRef(ref);
         if ((status === 'ASSIGNED' || status === 'EXPIRED') && row.expiresOn && !applicationDateAllowed(applicationDate, row.expiresOn)) {
-          return { kind: 'refused', message: lateApplicationMessage(what, applicationDate, row.expiresOn) };
+          return refused(lateApplicationMessage(what, applicationDate, row.expiresOn));
         }
-        return { kind: 'refused', message: refusalMessage('use', what, status) };
+        return refused(refusalMessage('use', what, status));
       }
 
-      const candidates = await tx
-        .select({
-          id: cas.id,
-          casNumber: cas.casNumber,
-          sponsorLicenceNumber: cas.sponsorLicenceNumber,
-          passportNumber: cas.passportNumber,
-          nationality: cas.nationality,
-          courseStartDate: cas.courseStartDate,
-          expectedCourseEndDate: cas.expectedCourseEndDate,
-        })
-        .from(cas)
-        .where(and(eq(cas.passportNumber, before.passportNumber), eq(cas.nationality, before.nationality), eq(cas.status, 'ASSIGNED'), ne(cas.id, done.id)));
+      const candidates = await otherAssignedOfPerson(tx, before, done.id);
       const overlapping = candidates.filter((c) => makesObsolete(before, c));
       const obsoleted = overlapping.length
         ? await changeStatus(tx, inArray(cas.id, overlapping.map((c) => c.id)), 'obsolete', {

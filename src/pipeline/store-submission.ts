@@ -3,7 +3,8 @@
  * or rejected) with its rendered XML, or a replay of an earlier accepted file's result.
  */
 import type { Db } from '../db/client.ts';
-import { insertSubmission, nextSubmissionId, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
+import { insertSubmission, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
+import type { FileSummary } from '../domain/result.ts';
 import type { SubmissionResult } from '../domain/result.ts';
 import type { FileType } from '../domain/types.ts';
 import type { ReceivedFile } from '../inbox/read-file.ts';

@@ -10,7 +10,7 @@
  * Database errors are judged by SQLSTATE and file-system errors by errno code, both
  * found by walking the `cause` chain (drizzle wraps driver errors); never by message.
  */
-import { isConnectionError } from '../errors.ts';
+import { causeChain, isConnectionError } from '../errors.ts';
 
 export type FaultKind = 'file' | 'environment' | 'unknown';
 
@@ -58,13 +58,7 @@ const FILE_SQL_CLASSES = new Set([
 
 /** The codes along the cause chain, outermost first. */
 function codesOf(err: unknown): string[] {
-  const out: string[] = [];
-  const seen = new Set<unknown>();
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e && typeof e === 'object' && !seen.has(e) && out.length < 10; e = e.cause as typeof e) {
-    seen.add(e);
-    if (typeof e.code === 'string') out.push(e.code);
-  }
-  return out;
+  return [...causeChain(err)].flatMap((e) => (typeof e.code === 'string' ? [e.code] : []));
 }
 
 /** SQLSTATE codes are five digits or capitals; errno names (EPIPE, EPERM) also are, but all begin with E, which no SQLSTATE class does. */

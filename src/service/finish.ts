@@ -14,7 +14,8 @@
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { confirmClaim, markDone, setMovedTo, setResultAndMovedTo, type ClaimRow } from '../db/claims.ts';
-import { getSubmission, setResultFile, type FileSummary, type SubmissionRow } from '../db/submissions.ts';
+import { getSubmission, setResultFile, type SubmissionRow } from '../db/submissions.ts';
+import type { FileSummary } from '../domain/result.ts';
 import { fsyncDir, writeNewFile } from '../inbox/atomic-write.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import { resultNames, sponsorDir } from '../inbox/layout.ts';

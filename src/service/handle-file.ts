@@ -8,13 +8,13 @@
  * running the pipeline on it.
  */
 import path from 'node:path';
-import { busyElsewhere, claimFile, ClaimLostError, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
-import type { FileSummary } from '../db/submissions.ts';
+import { busyElsewhere, claimFile, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
+import type { FileSummary } from '../domain/result.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import type { FileError } from '../domain/types.ts';
 import { readCandidate } from '../inbox/read.ts';
 import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
-import { describeError } from '../log.ts';
+import { describeError, isCasBdtError } from '../errors.ts';
 import { looksUnfinished } from '../pipeline/inspect.ts';
 import { processFile, rejectFile, type PipelineDeps } from '../pipeline/process-file.ts';
 import { fileKey, type ServiceContext } from './context.ts';
@@ -58,7 +58,7 @@ export async function handleFile(ctx: ServiceContext, c: Candidate): Promise<Run
   try {
     return await handleClaimed(ctx, c);
   } catch (err) {
-    if (err instanceof ClaimLostError) {
+    if (isCasBdtError(err, 'claim-lost')) {
       ctx.log.warn({ sponsor: c.licence, file: shown(c) }, 'another instance took this file over; leaving it to it');
       return { kind: 'busy' };
     }

@@ -10,8 +10,8 @@
  * Every open claim is looked at, a page at a time, however many there are; a claim that
  * cannot be finished is reported once, not at every scan.
  */
-import { ClaimLostError, ownStoredClaims, releaseClaim, takeableClaims, takeOver, type ClaimRow } from '../db/claims.ts';
-import { describeError } from '../log.ts';
+import { ownStoredClaims, releaseClaim, takeableClaims, takeOver, type ClaimRow } from '../db/claims.ts';
+import { describeError, isCasBdtError } from '../errors.ts';
 import { fileKey, type ServiceContext } from './context.ts';
 import { classifyFault, UNKNOWN_STRIKES } from './faults.ts';
 import { finishStored } from './finish.ts';
@@ -68,7 +68,7 @@ async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<num
     failures.delete(found.id);
     return true;
   } catch (err) {
-    if (err instanceof ClaimLostError) return false;
+    if (isCasBdtError(err, 'claim-lost')) return false;
     const n = (failures.get(found.id) ?? 0) + 1;
     failures.set(found.id, n);
     const fault = classifyFault(err);

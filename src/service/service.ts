@@ -131,6 +131,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   });
 
   const inboxes = new SponsorInboxes(ctx, (file, licence) => scheduler.offer(file, licence));
+  // eslint-disable-next-line prefer-const -- assigned once the service has started; the watcher may ask for it before
   let sponsorLoop: ReturnType<typeof every> | undefined;
 
   inboxes.watcher = watchTree({

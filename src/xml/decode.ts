@@ -45,7 +45,7 @@ function firstBadUtf8(bytes: Buffer): { line: number; column: number } {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
-    let n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    const n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
     if (n < 0) return { line, column: col };
     for (let k = 1; k <= n; k++) {
       const c = bytes[i + k];

@@ -1,6 +1,6 @@
 /** Renders the export XML of results.md (namespace urn:cas-bdt:export:1, schemas/export.xsd). */
 import { XMLBuilder } from 'fast-xml-parser';
-import type { ExportRow } from '../db/export.ts';
+import type { ExportRow } from '../domain/export.ts';
 import { xmlSafe } from './xml-safe.ts';
 
 export const EXPORT_NS = 'urn:cas-bdt:export:1';

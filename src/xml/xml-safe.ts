@@ -6,7 +6,6 @@
  * written file. Escaping of `&`, `<` and quotes is the builder's job.
  */
 export function xmlSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD').replace(/[\uD800-\uDFFF]/g, (c, i: number, str: string) => {
     const code = c.charCodeAt(0);
     const next = str.charCodeAt(i + 1);

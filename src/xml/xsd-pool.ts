@@ -3,7 +3,7 @@
  * then validates one document at a time; jobs wait in one FIFO queue, so the chunks of
  * several files take turns. A job that overruns its time budget has its thread
  * terminated (WebAssembly cannot be interrupted any other way), and a thread that dies
- * (out of memory, a crash) is replaced; both come back as an EngineLimit, which the
+ * (out of memory, a crash) is replaced; both come back as an 'engine-limit' CasBdtError, which the
  * pipeline turns into `E_LIMIT` for that file alone.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,11 +11,10 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import PQueue from 'p-queue';
+import { CasBdtError } from '../errors.ts';
 import type { EngineInit, EngineJob, EngineReply } from './xsd-protocol.ts';
 
 /** The engine gave up on a document: its time budget ran out or its thread died. */
-export class EngineLimit extends Error {}
-
 type Settled = Exclude<EngineReply, { kind: 'ready' }>;
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
@@ -65,23 +64,23 @@ class EngineThread {
     try {
       return await new Promise<Settled>((resolve, reject) => {
         this.pending = { id, resolve, reject };
-        const timer = setTimeout(() => this.kill(new EngineLimit('timeout')), Math.max(1, budgetMs));
+        const timer = setTimeout(() => this.kill(new CasBdtError('engine-limit', 'timeout')), Math.max(1, budgetMs));
         const onMessage = (m: EngineReply) => {
           if (m.id !== id || m.kind === 'ready') return;
           clearTimeout(timer);
           this.worker.off('message', onMessage);
           this.pending = undefined;
-          if (m.kind === 'crashed') this.kill(new EngineLimit(`the XSD engine failed: ${m.message}`));
+          if (m.kind === 'crashed') this.kill(new CasBdtError('engine-limit', `the XSD engine failed: ${m.message}`));
           else resolve(m);
         };
         this.worker.on('message', onMessage);
         this.worker.once('error', (err) => {
           clearTimeout(timer);
-          this.kill(new EngineLimit(`the XSD engine stopped: ${err.message}`));
+          this.kill(new CasBdtError('engine-limit', `the XSD engine stopped: ${err.message}`));
         });
         this.worker.once('exit', () => {
           clearTimeout(timer);
-          this.kill(new EngineLimit('the XSD engine stopped'));
+          this.kill(new CasBdtError('engine-limit', 'the XSD engine stopped'));
         });
         this.worker.postMessage({ ...job, id } satisfies EngineJob);
       });
@@ -134,7 +133,7 @@ export class EnginePool {
     return [...this.all].filter((t) => t.working).length;
   }
 
-  /** Runs one job on a free thread; rejects with EngineLimit when it overruns `budgetMs` or its thread dies. */
+  /** Runs one job on a free thread; rejects with 'engine-limit' when it overruns `budgetMs` or its thread dies. */
   run(job: Omit<EngineJob, 'id'>, budgetMs: number): Promise<Settled> {
     return this.queue.add(
       async () => {
@@ -168,7 +167,7 @@ export class EnginePool {
     return t;
   }
 
-  /** Ends every thread; a job in progress fails with EngineLimit, later jobs start new threads. */
+  /** Ends every thread; a job in progress fails with 'engine-limit', later jobs start new threads. */
   async close(): Promise<void> {
     await Promise.all([...this.all].map((t) => t.terminate()));
     this.all.clear();

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { decodeXml } from './decode.ts';
 import { scanDocument, type ScannedDocument } from './safety.ts';
 import { position } from './scan.ts';
-import { EngineLimit, EnginePool, loadSchemas } from './xsd-pool.ts';
+import { isCasBdtError } from '../errors.ts';
+import { EnginePool, loadSchemas } from './xsd-pool.ts';
 import type { EngineDetail } from './xsd-protocol.ts';
 
 export type SchemaName = 'upload-general' | 'upload-child' | 'graduate' | 'result' | 'export';
@@ -132,7 +133,7 @@ function addColumn(v: XsdViolation, text: string, starts: LineStarts): void {
   // Bounded, so that a file written on one line costs no more per violation than any other.
   const lineText = text.slice(from, Math.min(nl === -1 ? text.length : nl, from + 100_000));
   const name = /^Element '(?:\{[^}]*\})?([^']+)'/.exec(v.message)?.[1];
-  const at = name === undefined ? -1 : lineText.search(new RegExp(`<(?:[\\w.-]+:)?${name.replace(/[.\-]/g, '\\$&')}(?=[\\s/>])`));
+  const at = name === undefined ? -1 : lineText.search(new RegExp(`<(?:[\\w.-]+:)?${name.replace(/[.-]/g, '\\$&')}(?=[\\s/>])`));
   v.column = at === -1 ? 1 : at + 1;
 }
 
@@ -228,7 +229,7 @@ export async function validateScanned(
         budgetMs,
       );
     } catch (err) {
-      if (!(err instanceof EngineLimit)) throw err;
+      if (!isCasBdtError(err, 'engine-limit')) throw err;
       const seconds = Math.round((opts.timeoutMs ?? 60_000) / 1000);
       return {
         kind: 'limit',

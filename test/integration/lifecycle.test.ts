@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import { listCas } from '../../src/db/cas-query.ts';
-import { deleteCas, DELETED_EVENT } from '../../src/ops/delete.ts';
+import { DELETED_EVENT } from '../../src/db/cas-events.ts';
+import { deleteCas } from '../../src/ops/delete.ts';
 import { expireDue } from '../../src/ops/expire.ts';
 import { cas, casEvents } from '../../src/db/schema.ts';
 import { grantAllocation } from '../../src/db/sponsors.ts';

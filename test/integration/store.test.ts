@@ -7,7 +7,6 @@ import { waitFor } from '../helpers/wait.ts';
 import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { openStore } from '../../src/db/client.ts';
-import { StoreBusyError } from '../../src/db/lock.ts';
 import { openPgliteDirect } from '../../src/db/pglite-store.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { createPgDatabase, openTestStore, STORE_KINDS, tempDir } from '../helpers/stores.ts';
@@ -35,7 +34,7 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('embedded store', () => {
     const first = t.store;
     try {
       const second = openPgliteDirect(dataDir, { lockWaitMs: 300 });
-      await expect(second).rejects.toBeInstanceOf(StoreBusyError);
+      await expect(second).rejects.toMatchObject({ code: 'store-busy' });
       await expect(second).rejects.toThrow(/in use by another cas-bdt process/);
     } finally {
       await first.close();

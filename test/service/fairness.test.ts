@@ -77,7 +77,7 @@ describe.each(STORE_KINDS)('fairness on %s', (kind) => {
         sizeBytes: 1,
         owner: dead,
         leaseUntil: new Date(),
-        state: 'stored',
+        state: 'stored' as const,
         submissionId: 1_000_000_000 + i,
       })),
     );

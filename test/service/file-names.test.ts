@@ -13,7 +13,7 @@ import { submissions } from '../../src/db/schema.ts';
 import { escapeName, nameBytes } from '../../src/service/inbox-file.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ls, nextLicence, sponsor, startInProcess, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';
+import { ls, nextLicence, sponsor, startInProcess, upload, type InProcessService } from '../helpers/watch.ts';
 
 /** Entries of a folder as raw bytes (readdirSync would mangle names that are not UTF-8). */
 const rawLs = (dir: string) => (existsSync(dir) ? (readdirSync(dir, { encoding: 'buffer' }) as Buffer[]) : []);

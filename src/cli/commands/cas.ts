@@ -1,16 +1,14 @@
 /** `cas-bdt cas show|list` */
 import { Option, type Command } from 'commander';
-import type { CasView } from '../../db/cas-query.ts';
+import { human } from '../../domain/lifecycle.ts';
 import { CAS_STATUSES, type CasStatus } from '../../domain/types.ts';
-import { notFound, table, usage } from '../context.ts';
-import type { Runner } from '../main.ts';
+import { notFound, table, usage, type Runner } from '../context.ts';
+import type { CasView } from '../../ops/queries.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the store's code.
-const casQuery = () => import('../../db/cas-query.ts');
-
-export const human = (s: CasStatus) => s.replaceAll('_', ' ');
+const casQuery = () => import('../../ops/queries.ts');
 
 function describe(v: CasView): string[] {
   return [
@@ -26,7 +24,8 @@ function describe(v: CasView): string[] {
   ];
 }
 
-export function registerCasCommands(program: Command, run: Runner): void {
+/** The `cas` group with `show` and `list`; returned for the lifecycle commands' subcommands. */
+export function registerCasCommands(program: Command, run: Runner): Command {
   const casCmd = program.command('cas').description('look at CAS and change their status');
 
   casCmd
@@ -36,7 +35,7 @@ export function registerCasCommands(program: Command, run: Runner): void {
     .addOption(new Option('--id <id>', 'the internal CAS id instead of a number').argParser(parseId))
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
+      run(async (ctx, opts, numberArg: string | undefined) => {
         if ((numberArg === undefined) === (opts.id === undefined)) throw usage('give either a CAS number or --id ID');
         const by = opts.id !== undefined ? { id: Number(opts.id) } : { casNumber: numberArg! };
         const { db } = await ctx.store();
@@ -90,4 +89,5 @@ export function registerCasCommands(program: Command, run: Runner): void {
         );
       }),
     );
+  return casCmd;
 }

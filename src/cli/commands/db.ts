@@ -1,6 +1,6 @@
 /** `cas-bdt db migrate` */
 import type { Command } from 'commander';
-import type { Runner } from '../main.ts';
+import type { Runner } from '../context.ts';
 
 export function registerDbCommands(program: Command, run: Runner): void {
   const db = program.command('db').description('database maintenance');

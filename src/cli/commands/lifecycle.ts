@@ -1,35 +1,24 @@
 /** CAS lifecycle commands: assign, cas delete|withdraw|use, expire, export. */
 import { access } from 'node:fs/promises';
-import type { AssignTarget } from '../../ops/assign.ts';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { Outcome } from '../../db/lifecycle.ts';
 import { isIsoDate, isoDateUtc } from '../../domain/dates.ts';
+import { human } from '../../domain/lifecycle.ts';
 import { formatPence } from '../../domain/result.ts';
 import { writeNewFile } from '../../inbox/atomic-write.ts';
-import { realSponsorDir } from '../../inbox/fd-path.ts';
-import { checkSponsorFolders } from '../../inbox/folder-health.ts';
 import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
-import { CliError, notFound, table, usage } from '../context.ts';
-import type { Runner } from '../main.ts';
+import type { AssignTarget } from '../../ops/assign.ts';
+import { settled, table, usableOutbox, usage, type Runner } from '../context.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
-import { human } from './cas.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 // Store operations are loaded when a command runs, so that --help and other commands start without them.
-const casQuery = () => import('../../db/cas-query.ts');
+const casQuery = () => import('../../ops/queries.ts');
 
 function parseDate(value: unknown, flag: string): string {
   const s = String(value).trim();
   if (!isIsoDate(s)) throw usage(`${flag} must be a date YYYY-MM-DD, got "${String(value)}"`);
   return s;
-}
-
-/** A refused operation exits 3, an unknown reference 4 (cli.md). */
-function settled<T>(o: Outcome<T>, what: string): T {
-  if (o.kind === 'not-found') throw notFound(o.what ?? what);
-  if (o.kind === 'refused') throw new CliError(o.message, 3);
-  return o;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -39,11 +28,8 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-export function registerLifecycleCommands(program: Command, run: Runner): void {
-  // `cas` is created by cas.ts, registered before this module.
-  const casCmd = program.commands.find((c) => c.name() === 'cas');
-  if (!casCmd) throw new Error('the cas command group must be registered before the lifecycle commands');
-
+/** `assign`, `expire` and `export` on the program; `delete`, `withdraw` and `use` in the `cas` group (cas.ts makes it). */
+export function registerLifecycleCommands(program: Command, casCmd: Command, run: Runner): void {
   program
     .command('assign')
     .description('assign READY TO GO CAS created earlier (with payment); a batch is assigned all or nothing')
@@ -57,7 +43,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
         if ((opts.batch === undefined) === (opts.id === undefined)) throw usage('give either --batch NAME or --id ID');
         const target: AssignTarget = opts.id !== undefined ? { id: Number(opts.id) } : { batch: String(opts.batch).trim() };
         const { db } = await ctx.store();
-        const [{ assignLater }, { sponsorView }] = await Promise.all([import('../../ops/assign.ts'), import('../../db/sponsors.ts')]);
+        const [{ assignLater }, { sponsorView }] = await Promise.all([import('../../ops/assign.ts'), casQuery()]);
         const cfg = ctx.config;
         const res = settled(
           await assignLater(db, licence, target, { now: new Date(), settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths } }),
@@ -101,8 +87,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
     .argument('<cas-number>', 'the CAS number', parseCasNumber)
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
-        const casNumber = numberArg!;
+      run(async (ctx, opts, casNumber: string) => {
         const { db } = await ctx.store();
         const [{ withdrawCas }, { findCas }] = await Promise.all([import('../../ops/withdraw.ts'), casQuery()]);
         settled(await withdrawCas(db, { casNumber }, new Date()), `CAS ${casNumber}`);
@@ -119,8 +104,7 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
     .option('--date <date>', 'the application date, YYYY-MM-DD (default today, UTC)')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, numberArg) => {
-        const casNumber = numberArg!;
+      run(async (ctx, opts, casNumber: string) => {
         const date = opts.date !== undefined ? parseDate(opts.date, '--date') : isoDateUtc(new Date());
         const { db } = await ctx.store();
         const [{ useCas }, { findCas }] = await Promise.all([import('../../ops/use.ts'), casQuery()]);
@@ -176,15 +160,13 @@ export function registerLifecycleCommands(program: Command, run: Runner): void {
         } else {
           dir = sponsorDir(ctx.config.rootDir, licence, 'outbox');
           // Exports (with family names) never go through a sponsor folder that is a link.
-          const health = await checkSponsorFolders(ctx.config.rootDir, licence);
-          if (!health.ok && health.unsafe) throw new CliError(`the folders of ${licence} are not usable: ${health.reasons.join('; ')}`, 1);
-          realDir = await realSponsorDir(ctx.config.rootDir, licence, 'outbox').catch(() => undefined);
+          realDir = await usableOutbox(ctx.config.rootDir, licence);
           const stamp = utcStamp(now);
           // Two exports in the same second get distinct names.
           names = [`export-${stamp}.xml`, ...Array.from({ length: 50 }, (_, k) => `export-${stamp}-${k + 2}.xml`)];
         }
         const { db } = await ctx.store();
-        const [{ exportRows }, { renderExport }] = await Promise.all([import('../../db/export.ts'), import('../../xml/export-xml.ts')]);
+        const [{ exportRows }, { renderExport }] = await Promise.all([casQuery(), import('../../xml/export-xml.ts')]);
         const rows = await exportRows(db, licence);
         const file = await writeNewFile(dir, names, renderExport({ licence, generatedAt: now, rows }), realDir);
         if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, file, casCount: rows.length, generatedAt: now.toISOString() });

@@ -1,13 +1,10 @@
 /** `cas-bdt process`, `submissions` and `rerun` */
 import type { Command } from 'commander';
-import type { FileSummary } from '../../db/submissions.ts';
-import { realSponsorDir } from '../../inbox/fd-path.ts';
-import { checkSponsorFolders } from '../../inbox/folder-health.ts';
+import type { FileSummary } from '../../domain/result.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../timings.ts';
-import { CliError, notFound, table, usage, type Context } from '../context.ts';
+import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
-import type { Runner } from '../main.ts';
 import { parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import path from 'node:path';
@@ -15,7 +12,7 @@ import path from 'node:path';
 // Loaded when a command runs, so that --help and other commands start without the pipeline and the store's code.
 const pipeline = () => import('../../pipeline/process-file.ts');
 const readFile = () => import('../../inbox/read-file.ts');
-const submissionsDb = () => import('../../db/submissions.ts');
+const queries = () => import('../../ops/queries.ts');
 const emit = () => import('../../pipeline/emit.ts');
 
 export function summaryLine(s: FileSummary): string {
@@ -47,10 +44,9 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .option('--timings', 'print the milliseconds spent in each stage as one JSON line on stderr')
     .action(
-      run(async (ctx, opts, filesArg) => {
+      run(async (ctx, opts, files: string[]) => {
         if (opts.timings) startTimings();
         const startedMs = performance.now();
-        const files = filesArg!.split('\u0000');
         const licence = parseLicence(String(opts.sponsor));
         await timed('open store', () => requireSponsor(ctx, licence));
         const { db } = await ctx.store();
@@ -60,9 +56,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         // Results never go through a sponsor folder that is a link: refused before anything is stored.
         let realOutDir: string | undefined;
         if (!opts.out) {
-          const health = await checkSponsorFolders(cfg.rootDir, licence);
-          if (!health.ok && health.unsafe) throw new CliError(`the folders of ${licence} are not usable: ${health.reasons.join('; ')}`, 1);
-          realOutDir = await realSponsorDir(cfg.rootDir, licence, 'outbox').catch(() => undefined);
+          realOutDir = await usableOutbox(cfg.rootDir, licence);
         }
         const summaries: FileSummary[] = [];
         for (const f of files) {
@@ -105,10 +99,10 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         const licence = opts.sponsor ? parseLicence(String(opts.sponsor)) : undefined;
         if (licence) await requireSponsor(ctx, licence);
         const { db } = await ctx.store();
-        const { listSubmissions } = await submissionsDb();
+        const { listSubmissions } = await queries();
         const rows = await listSubmissions(db, licence);
         const views = rows.map((r) => ({
-          ...(r.summary as FileSummary),
+          ...r.summary,
           submissionId: r.id,
           fileId: r.fileId,
           sha256: r.sha256,
@@ -145,11 +139,11 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .option('--out <dir>', "where the result goes (default: the sponsor's outbox)")
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, idArg) => {
+      run(async (ctx, opts, id: number) => {
         const { db } = await ctx.store();
-        const [{ getSubmission }, { emitResult }] = await Promise.all([submissionsDb(), emit()]);
-        const sub = await getSubmission(db, Number(idArg));
-        if (!sub) throw notFound(`submission ${idArg}`);
+        const [{ getSubmission }, { emitResult }] = await Promise.all([queries(), emit()]);
+        const sub = await getSubmission(db, id);
+        if (!sub) throw notFound(`submission ${id}`);
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
         const written = await emitResult(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
         if (opts.json) ctx.json({ submissionId: sub.id, resultFile: written });

@@ -1,15 +1,15 @@
 /** `cas-bdt sponsor add|show|list|allocate|status` */
 import { Option, type Command } from 'commander';
-import type { SponsorView } from '../../db/sponsors.ts';
 import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Route } from '../../domain/types.ts';
 import { ensureSponsorFolders } from '../../inbox/layout.ts';
-import { CliError, notFound, table, usage, type Context } from '../context.ts';
-import type { Runner } from '../main.ts';
+import type { SponsorView } from '../../ops/queries.ts';
+import { notFound, settled, table, usage, type Context, type Runner } from '../context.ts';
 import { MAX_GRANT, wholeNumber } from '../parse.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the store's code.
-const sponsorsDb = () => import('../../db/sponsors.ts');
-const licenceDb = () => import('../../ops/licence.ts');
+const queries = () => import('../../ops/queries.ts');
+const sponsorOps = () => import('../../ops/sponsors.ts');
+const licenceOps = () => import('../../ops/licence.ts');
 
 export function parseLicence(value: string): string {
   const licence = value.trim().toUpperCase();
@@ -27,7 +27,7 @@ function parseRoutes(value: string): Route[] {
 
 export async function requireSponsor(ctx: Context, licence: string) {
   const { db } = await ctx.store();
-  const { getSponsor } = await sponsorsDb();
+  const { getSponsor } = await queries();
   const s = await getSponsor(db, licence);
   if (!s) throw notFound(`sponsor ${licence}`);
   return s;
@@ -57,23 +57,17 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg) => {
-        const licence = parseLicence(licenceArg!);
+      run(async (ctx, opts, licenceArg: string) => {
+        const licence = parseLicence(licenceArg);
         const name = String(opts.name).trim();
         if (!name) throw usage('--name must not be empty');
         const routes = parseRoutes(String(opts.routes));
         const allocation = Number(opts.allocation);
         const { db } = await ctx.store();
-        const { addSponsor, SponsorExistsError, sponsorView } = await sponsorsDb();
-        let row;
-        try {
-          row = await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date());
-        } catch (err) {
-          if (err instanceof SponsorExistsError) throw new CliError(err.message, 3);
-          throw err;
-        }
+        const [{ addSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
+        const { sponsor } = settled(await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date()), `sponsor ${licence}`);
         await ensureSponsorFolders(ctx.config.rootDir, licence);
-        const view = sponsorView(row);
+        const view = sponsorView(sponsor);
         if (opts.json) ctx.json(view);
         else ctx.out(`Added sponsor ${licence}.\n${describe(view)}`);
       }),
@@ -85,9 +79,9 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .argument('<licence>', 'licence number')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg) => {
-        const { sponsorView } = await sponsorsDb();
-        const view = sponsorView(await requireSponsor(ctx, parseLicence(licenceArg!)));
+      run(async (ctx, opts, licenceArg: string) => {
+        const { sponsorView } = await queries();
+        const view = sponsorView(await requireSponsor(ctx, parseLicence(licenceArg)));
         if (opts.json) ctx.json(view);
         else ctx.out(describe(view));
       }),
@@ -100,7 +94,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts) => {
         const { db } = await ctx.store();
-        const { listSponsors, sponsorView } = await sponsorsDb();
+        const { listSponsors, sponsorView } = await queries();
         const views = (await listSponsors(db)).map(sponsorView);
         if (opts.json) return ctx.json(views);
         if (views.length === 0) return ctx.out('No sponsors yet. Add one with `cas-bdt sponsor add`.');
@@ -120,14 +114,12 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .argument('<n>', `how many more CAS, 1 to ${MAX_GRANT}`, wholeNumber(1, MAX_GRANT))
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg, nArg) => {
-        const licence = parseLicence(licenceArg!);
-        const n = Number(nArg);
+      run(async (ctx, opts, licenceArg: string, n: number) => {
+        const licence = parseLicence(licenceArg);
         const { db } = await ctx.store();
-        const { grantAllocation, sponsorView } = await sponsorsDb();
-        const row = await grantAllocation(db, licence, n, new Date());
-        if (!row) throw notFound(`sponsor ${licence}`);
-        const view = sponsorView(row);
+        const [{ grantAllocation }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
+        const { sponsor } = settled(await grantAllocation(db, licence, n, new Date()), `sponsor ${licence}`);
+        const view = sponsorView(sponsor);
         if (opts.json) ctx.json(view);
         else ctx.out(`Granted ${n} CAS to ${licence}: granted ${view.allocation.granted}, used ${view.allocation.used}, unused ${view.allocation.unused}.`);
       }),
@@ -141,8 +133,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--route <route>', 'with surrendered: surrender only this route (student|child)')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg, statusArg) => {
-        const licence = parseLicence(licenceArg!);
+      run(async (ctx, opts, licenceArg: string, statusArg: string) => {
+        const licence = parseLicence(licenceArg);
         const status = String(statusArg).toLowerCase() as LicenceStatus;
         if (!LICENCE_STATUSES.includes(status)) throw usage(`status must be one of ${LICENCE_STATUSES.join(', ')}; got "${statusArg}"`);
         let route: Route | undefined;
@@ -152,11 +144,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
           if (status !== 'surrendered') throw usage('--route goes only with the status surrendered');
         }
         const { db } = await ctx.store();
-        const { changeLicenceStatus } = await licenceDb();
-        const { sponsorView } = await sponsorsDb();
-        const res = await changeLicenceStatus(db, licence, { status, route }, new Date());
-        if (res.kind === 'not-found') throw notFound(`sponsor ${licence}`);
-        if (res.kind === 'refused') throw new CliError(res.message, 3);
+        const [{ changeLicenceStatus }, { sponsorView }] = await Promise.all([licenceOps(), queries()]);
+        const res = settled(await changeLicenceStatus(db, licence, { status, route }, new Date()), `sponsor ${licence}`);
         const view = sponsorView(res.sponsor);
         if (opts.json) return ctx.json({ ...view, cancelled: res.cancelled });
         const what = route ? `route ${route} surrendered` : `status ${status}`;

@@ -8,12 +8,11 @@
  * so the other commands keep working while it runs; a second service is refused.
  */
 import { Option, type Command } from 'commander';
-import type { Store } from '../../db/client.ts';
 import { describeError, sqlState } from '../../errors.ts';
+import { DEFAULT_HTTP, isLoopback, parseHttpAddress, type HttpAddress } from '../../http/address.ts';
+import type { Store } from '../../ops/store.ts';
 import type { WatchService } from '../../service/service.ts';
-import { DEFAULT_HTTP, HttpAddressError, isLoopback, parseHttpAddress, type HttpAddress } from '../../http/address.ts';
-import { usage } from '../context.ts';
-import type { Runner } from '../main.ts';
+import { usage, type Runner } from '../context.ts';
 
 function parseMs(value: unknown, name: string): number {
   const n = Number(String(value).trim());
@@ -23,13 +22,7 @@ function parseMs(value: unknown, name: string): number {
 
 /** `--http` checked before anything starts: a bad address, or a non-loopback one without a token, is a usage error. */
 function checkedHttp(value: string, token: string | undefined): HttpAddress {
-  let address: HttpAddress;
-  try {
-    address = parseHttpAddress(value);
-  } catch (err) {
-    if (err instanceof HttpAddressError) throw usage(err.message);
-    throw err;
-  }
+  const address = parseHttpAddress(value);
   if (token !== undefined && token.length < 16) throw usage('--http-token must be at least 16 characters');
   if (address !== 'off' && !isLoopback(address.host) && !token) {
     throw usage(`--http ${value} is reachable from other machines: give --http-token (or CAS_BDT_HTTP_TOKEN), and put TLS in front`);
@@ -48,9 +41,8 @@ export function registerWatchCommand(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts) => {
         // Loaded when the service starts, so that --help and other commands start without them.
-        const [{ openStore }, { openServedStore }, { createLogger }, { startService }] = await Promise.all([
-          import('../../db/client.ts'),
-          import('../../db/pglite-store.ts'),
+        const [{ openStore, openServedStore }, { createLogger }, { startService }] = await Promise.all([
+          import('../../ops/store.ts'),
           import('../../log.ts'),
           import('../../service/service.ts'),
         ]);

@@ -1,0 +1,17 @@
+/** What the export XML says of one CAS a sponsor assigned: its current status and dates. */
+import type { CasStatus } from './types.ts';
+
+export interface ExportRow {
+  casNumber: string;
+  applicantId: string;
+  familyName: string;
+  courseId: string | null;
+  courseTitle: string;
+  courseStartDate: string;
+  status: CasStatus;
+  /** UTC date of the last status change. */
+  statusDate: string;
+  assignedDate: string;
+  expiryDate: string;
+  graduated: boolean;
+}
