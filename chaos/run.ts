@@ -42,6 +42,16 @@ const started = new Date();
 console.log(`cas-bdt chaos, ${started.toISOString()}, ${os.hostname()}: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; scale ${scale}, seed ${seed}`);
 
 let cluster: Cluster | undefined;
+// Interrupted: the throwaway cluster and folders are removed (Ctrl-C reaches the instances
+// too: they are in the terminal's process group).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void (cluster?.destroy() ?? Promise.resolve()).finally(() => {
+      rmSync(work, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
 const results: ScenarioResult[] = [];
 const report = (r: ScenarioResult) => {
   results.push(r);
