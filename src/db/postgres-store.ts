@@ -4,7 +4,6 @@
  */
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import net from 'node:net';
 import postgres from 'postgres';
 import type { Db, OpenOptions, Store, StoreKind } from './client.ts';
 import { schema } from './schema.ts';
@@ -20,38 +19,10 @@ function redact(url: string): string {
   }
 }
 
-/** A pool, and `end` that also closes what postgres.js left open. */
-type Pool = postgres.Sql & { endAll(opts: { timeout: number }): Promise<void> };
-
-/**
- * postgres.js 3.4.9 leaves a socket open when its pool is ended while a connection is
- * still being made (a pool replaced during an outage): it ends only sockets already open,
- * and the one that connects later sits idle for good, keeping a stopped service alive.
- * The pool's sockets are made here (as its `socket` option allows), so that ending the
- * pool can destroy whatever it left.
- */
-function postgresClient(options: postgres.Options<{}> & { url?: string }, max: number): Pool {
+function postgresClient(options: postgres.Options<{}> & { url?: string }, max: number) {
   const { url, ...rest } = options;
-  const sockets = new Set<net.Socket>();
-  let next = 0;
-  const socket = (o: { path?: string | false; host: string[]; port: number[] }) => {
-    // Connecting: postgres.js writes the start-up message at once, and the socket holds it until connected.
-    const i = next++ % o.host.length;
-    const s = o.path ? net.connect(o.path) : net.connect(o.port[i] ?? o.port[0]!, o.host[i]);
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    return s;
-  };
-  const common = { max, onnotice: () => {}, ...rest, socket } as postgres.Options<{}>;
-  const sql = (url ? postgres(url, common) : postgres(common)) as Pool;
-  sql.endAll = async (opts) => {
-    try {
-      await sql.end(opts);
-    } finally {
-      for (const s of sockets) s.destroy();
-    }
-  };
-  return sql;
+  const common = { max, onnotice: () => {}, ...rest };
+  return url ? postgres(url, common) : postgres(common);
 }
 
 async function migrateWithLock(client: postgres.Sql, db: Db): Promise<void> {
@@ -82,7 +53,7 @@ export async function openPostgres(url: string | undefined, socketDir: string | 
     await client`select 1`;
     if (opts.migrate !== false) await migrateWithLock(client, current);
   } catch (err) {
-    await client.endAll({ timeout: 1 }).catch(() => {});
+    await client.end({ timeout: 1 }).catch(() => {});
     throw err;
   }
   // `db` always reaches the current pool, so that `reset` can replace a broken one.
@@ -99,15 +70,15 @@ export async function openPostgres(url: string | undefined, socketDir: string | 
     session: async () => {
       // One connection that is never recycled; postgres.js reconnects it if it drops.
       const one = connect(1, { max_lifetime: null, idle_timeout: 0 });
-      return { db: drizzlePostgres(one, { schema }) as unknown as Db, close: () => one.endAll({ timeout: 5 }) };
+      return { db: drizzlePostgres(one, { schema }) as unknown as Db, close: () => one.end({ timeout: 5 }) };
     },
     reset: async () => {
       const old = client;
       client = newClient();
       current = drizzlePostgres(client, { schema }) as unknown as Db;
       // Work still running on the old pool may finish; a stuck connection is cut after the grace.
-      await old.endAll({ timeout: 10 }).catch(() => {});
+      await old.end({ timeout: 10 }).catch(() => {});
     },
-    close: () => client.endAll({ timeout: 5 }),
+    close: () => client.end({ timeout: 5 }),
   };
 }
