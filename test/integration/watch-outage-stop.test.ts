@@ -1,7 +1,8 @@
 /**
- * `watch` stops on SIGTERM after a database outage: the pools and sessions it replaced
- * while PostgreSQL was gone (some ended while still connecting) leave no socket open to
- * keep the stopped process alive. Its own throwaway cluster, stopped and started again.
+ * `watch` stops on SIGTERM after a database outage and exits 0: the pools and sessions it
+ * replaced while PostgreSQL was gone (a connection the driver opened for a pool already
+ * ended) do not keep the stopped process alive. Its own throwaway cluster, stopped and
+ * started again.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
