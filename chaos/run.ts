@@ -67,7 +67,7 @@ try {
     [2, () => outageScenario({ cluster: cluster!, work, instances: 2, sponsors: 3, files: n(400, 20), maxRecords: 100, dropEveryMs: 150, restarts: n(4, 1), outageMs: n(60_000, 5_000), seed, timeoutMs: 15 * MIN })],
     [3, () => diskFullScenario({ adminUrl, work, files: n(300, 20), maxRecords: 20, outboxKb: 256, seed, timeoutMs: 15 * MIN })],
     [4, () => backlogScenario({ adminUrl, work, files: values.backlog ? Number(values.backlog) : n(10_000, 200), concurrency: 4, seed, timeoutMs: 30 * MIN })],
-    [5, () => embeddedScenario({ work, files: n(200, 10), maxRecords: 100, kills: n(20, 2), seed, timeoutMs: 15 * MIN })],
+    [5, () => embeddedScenario({ work, files: n(300, 10), maxRecords: 100, kills: n(20, 2), seed, timeoutMs: 15 * MIN })],
     [6, () => durabilityScenario({ work, files: n(20, 3), maxRecords: 500, seed })],
   ];
   for (const [id, scenario] of scenarios) {

@@ -79,6 +79,8 @@ export async function embeddedScenario(o: EmbeddedOptions): Promise<ScenarioResu
       slowestOpenMs = Math.max(slowestOpenMs, opened.ms);
     }
     const w = (inst = startWatch(watchArgs));
+    // Ready first: SIGTERM before its handlers are set would end it like a kill.
+    await waitFor(() => w.saw(/INFO\s+ready/), { timeoutMs: 120_000, what: 'ready on the embedded store' });
     await waitFinished(root, plan.inputs, o.timeoutMs, { logTail: () => w.log() });
     const wallS = seconds(t0);
     w.proc.kill('SIGTERM');
