@@ -24,11 +24,36 @@ const walFlush = new RegExp(String.raw`\bf(data)?sync\(\d+${WAL}\) = 0`);
 const tmpFlush = /\bfsync\(\d+<[^>]*\/(\.[^/>]*\.tmp)>\) = 0/;
 const resultLink = /\blink\("[^"]*\/(\.[^/"]*\.tmp)", "([^"]*\.result\.xml)"\) = 0/;
 
+/**
+ * The trace's calls in the order they completed: a call strace split across lines while
+ * another thread ran (`... <unfinished ...>`, then `<... fsync resumed>) = 0`) is joined
+ * and placed where it completed.
+ */
+function completedCalls(trace: string): string[] {
+  const pending = new Map<string, string>();
+  const out: string[] = [];
+  for (const line of trace.split('\n')) {
+    const unfinished = /^(\d+)\s+(.*) <unfinished \.\.\.>$/.exec(line);
+    if (unfinished) {
+      pending.set(unfinished[1]!, unfinished[2]!);
+      continue;
+    }
+    const resumed = /^(\d+)\s+<\.\.\. \w+ resumed>(.*)$/.exec(line);
+    if (resumed) {
+      out.push(`${resumed[1]} ${pending.get(resumed[1]!) ?? ''}${resumed[2]}`);
+      pending.delete(resumed[1]!);
+      continue;
+    }
+    out.push(line);
+  }
+  return out;
+}
+
 export function flushOrder(trace: string): FlushOrder {
   const out: FlushOrder = { results: 0, walFlushes: 0, unflushed: [] };
   let walDirty = false;
   const flushedTmp = new Set<string>();
-  for (const line of trace.split('\n')) {
+  for (const line of completedCalls(trace)) {
     if (walWrite.test(line)) walDirty = true;
     else if (walFlush.test(line)) {
       walDirty = false;
