@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { FileSummary } from '../../domain/result.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
-import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../timings.ts';
+import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
 import { parseId } from '../parse.ts';
@@ -22,7 +22,9 @@ export function summaryLine(s: FileSummary): string {
       ? s.fileErrors.map((e) => `${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}`).slice(0, 3).join(', ') + (s.fileErrors.length > 3 ? `, +${s.fileErrors.length - 3} more` : '')
       : s.fileType === 'GRADUATE_REPORT'
         ? `${c.records} records: ${c.reported} reported, ${c.rejected} rejected`
-        : `${c.records} records: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+        : s.fileType === 'UPDATE_FEES'
+          ? `${c.records} records: ${c.updated ?? 0} updated, ${c.rejected} rejected`
+          : `${c.records} records: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
   return `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
 }
 
@@ -84,7 +86,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         }
         if (opts.json) ctx.json(summaries);
         const stages = timingsSoFar();
-        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb() }));
+        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb(), stagesAtPeakRss: stagesAtPeakRss() }));
         return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
       }),
     );
