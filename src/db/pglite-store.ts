@@ -32,12 +32,17 @@ async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: b
   try {
     const created = !existsSync(pgliteDir(dataDir));
     // The embedded engine is loaded only when it is used (a PostgreSQL store never needs it).
-    const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }, { DurableNodeFS, durableStartParams }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('drizzle-orm/pglite'),
       import('drizzle-orm/pglite/migrator'),
+      import('./durable-fs.ts'),
     ]);
-    const pglite = await PGlite.create(pgliteDir(dataDir), { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
+    // Every commit flushed to disk before it returns (durable-fs.ts): a power cut loses no committed file.
+    const pglite = await PGlite.create({
+      fs: new DurableNodeFS(pgliteDir(dataDir)),
+      startParams: [...durableStartParams(PGlite.defaultStartParams), '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+    });
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
     if (opts.migrate !== false) {
       await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: MIGRATIONS });

@@ -5,12 +5,12 @@
  * instead. Nothing existing is followed, and no existing file is read to decide whether
  * a name is free.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { entryAt } from './fd-path.ts';
 import { FILE_MODE, FOLDER_MODE } from './layout.ts';
+import { temporaryName } from './temporaries.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
 /** A new file, never through a link (O_EXCL refuses any existing name, links included). */
@@ -171,7 +171,7 @@ async function heldAlready(dir: string, names: string[], content: Content): Prom
 }
 
 async function writeFirstFree(dir: string, names: string[], text: string | Buffer, content: Content): Promise<string> {
-  const tmp = path.join(dir, `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = path.join(dir, temporaryName());
   try {
     await createDurably(tmp, content);
     for (const [i, name] of names.entries()) {

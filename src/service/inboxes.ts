@@ -8,6 +8,7 @@ import type { Db } from '../db/client.ts';
 import { listSponsors } from '../db/sponsors.ts';
 import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
 import { isCandidateName } from '../inbox/settle.ts';
+import { sweepTemporaries } from '../inbox/temporaries.ts';
 import type { TreeWatcher } from '../inbox/watcher.ts';
 import { describeError } from '../log.ts';
 import type { ServiceContext } from './context.ts';
@@ -89,6 +90,18 @@ export class SponsorInboxes {
     this.watched.add(licence);
     if (this.broken.delete(licence) || this.started) ctx.log.info({ sponsor: licence }, 'watching a new sponsor');
     await this.listLogged(licence);
+    // In the background: an outbox may hold many results, and the inbox comes first.
+    void this.sweepOutbox(licence);
+  }
+
+  /** Removes the temporary files a killed writer left in the sponsor's outbox. */
+  async sweepOutbox(licence: string): Promise<void> {
+    try {
+      const removed = await sweepTemporaries(sponsorDir(this.ctx.rootDir, licence, 'outbox'));
+      if (removed) this.ctx.log.info({ sponsor: licence, removed }, `removed ${removed} temporary file${removed === 1 ? '' : 's'} left in the outbox by a stopped writer`);
+    } catch (err) {
+      this.ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'could not sweep the outbox; retrying at the next sweep');
+    }
   }
 
   /** Watches the sponsors added since the last refresh. */

@@ -26,11 +26,16 @@ export async function registerInstance(openSession: Store['session'], db: Db, op
   let runningSince = 0;
   const periodMs = Math.max(50, Math.floor(opts.leaseMs / 3));
 
-  const replaceSession = async () => {
-    const old = session;
-    session = await openSession();
-    await old.close().catch(() => {});
-  };
+  // One replacement at a time: two at once (the stuck-renewal timer and a failed renewal)
+  // would each close the same old session and leave one of the new ones open for good,
+  // keeping the process alive after it stopped.
+  let replacing: Promise<void> | undefined;
+  const replaceSession = () =>
+    (replacing ??= (async () => {
+      const old = session;
+      session = await openSession();
+      await old.close().catch(() => {});
+    })().finally(() => (replacing = undefined)));
 
   const renew = async () => {
     try {
@@ -63,6 +68,7 @@ export async function registerInstance(openSession: Store['session'], db: Db, op
     close: async () => {
       clearInterval(timer);
       await running;
+      await replacing?.catch(() => {});
       await releaseInstanceKey(session.db, key).catch(() => {});
       await session.close().catch(() => {});
     },

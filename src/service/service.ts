@@ -164,6 +164,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     const now = ctx.clock();
     const expired = await expireDue(opts.db, isoDateUtc(now), now);
     if (expired.length) log.info({ expired: expired.length }, 'expiry sweep');
+    for (const licence of inboxes.watched) await inboxes.sweepOutbox(licence);
   };
 
   const closeStarted = async () => {

@@ -159,6 +159,10 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           stopWatchingLauncher();
           await resetting;
           await store.close();
+          // postgres.js 3.4.9 can be left holding a connection it opened for a pool already
+          // ended (seen after the server restarted under the service), which would keep the
+          // stopped process alive for good. Nothing of ours is left: exit if still here.
+          if (signalled) setTimeout(() => process.exit(process.exitCode ?? 0), 5000).unref();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           process.off('SIGHUP', onHangup);

@@ -1,0 +1,80 @@
+/**
+ * Temporary files a killed writer left in an outbox are removed: at once when the writer
+ * was on this host and is gone, by age otherwise; a live writer's file, a link or a
+ * folder with such a name, and every other file are left alone. The service sweeps each
+ * sponsor's outbox when it starts watching it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
+import { sweepTemporaries, temporaryName } from '../../src/inbox/temporaries.ts';
+import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { ls, nextLicence, sponsor, startInProcess, type InProcessService } from '../helpers/watch.ts';
+
+/** The PID of a process that has exited. */
+const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
+
+describe('stale temporary files', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir('cas-bdt-tmp-');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('removes those of a writer gone from this host, and any older than the limit', async () => {
+    const box = path.join(dir, 'outbox');
+    mkdirSync(box);
+    const dead = temporaryName(deadPid());
+    const live = temporaryName();
+    const parent = temporaryName(process.ppid);
+    const oldFormatYoung = `.${deadPid()}.0123456789ab.tmp`;
+    const oldFormatOld = `.${deadPid()}.ba9876543210.tmp`;
+    const elsewhereOld = `.${process.pid}.ffffffff.0123456789ab.tmp`;
+    for (const n of [dead, live, parent, oldFormatYoung, oldFormatOld, elsewhereOld, 'a.result.xml', '.hidden.tmp']) writeFileSync(path.join(box, n), 'partial');
+    const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(path.join(box, oldFormatOld), hourAgo, hourAgo);
+    utimesSync(path.join(box, elsewhereOld), hourAgo, hourAgo);
+    // A link and a folder with a temporary's name are never touched.
+    const linked = temporaryName(deadPid());
+    symlinkSync(path.join(box, 'a.result.xml'), path.join(box, linked));
+    const folder = temporaryName(deadPid());
+    mkdirSync(path.join(box, folder));
+
+    expect(await sweepTemporaries(box)).toBe(3);
+    expect(ls(box)).toEqual([live, parent, oldFormatYoung, '.hidden.tmp', linked, folder, 'a.result.xml'].sort());
+  });
+});
+
+describe.each(STORE_KINDS)('the service sweeps outboxes on %s', (kind) => {
+  let t: TestStore;
+  let root: string;
+  let running: InProcessService | undefined;
+  beforeAll(async () => {
+    t = await openTestStore(kind);
+    root = tempDir('cas-bdt-tmp-svc-');
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('removes what a killed instance was writing when it starts watching the sponsor', async () => {
+    const licence = await sponsor(t.store.db, nextLicence('T'));
+    await ensureSponsorFolders(root, licence);
+    const outbox = path.join(root, licence, 'outbox');
+    const left = temporaryName(deadPid());
+    writeFileSync(path.join(outbox, left), '<?xml version="1.0"?><Result');
+    writeFileSync(path.join(outbox, 'kept.result.xml'), '<Result/>');
+    running = await startInProcess(t.store, root);
+    await waitFor(() => !ls(outbox).includes(left), { timeoutMs: 30_000, what: 'the leftover removed' });
+    expect(ls(outbox)).toEqual(['kept.result.xml']);
+    expect(running.logs.join('')).toMatch(/removed 1 temporary file/);
+  });
+});
