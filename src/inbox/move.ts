@@ -3,7 +3,8 @@
  * never replacing anything there: the input is hard-linked to its new name (link(2)
  * fails when the name is taken), checked to be the very file that was processed
  * (dev/ino), and only then is its inbox name removed. Inputs are never deleted. On a
- * file system without hard links the input is copied to an exclusively created name.
+ * file system without hard links, or where the link is refused for this file or cannot
+ * be checked (sshfs), the input is copied to an exclusively created name.
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -23,6 +24,13 @@ export interface Inode {
 export type MoveOutcome = 'moved' | 'changed';
 
 const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
+/**
+ * link(2) refused for this file, not for the folder: besides a file system without hard
+ * links, the kernel's protected_hardlinks refuses to link a file the service may only
+ * read (the sponsor's upload, EPERM), and an SFTP server doing the same answers EACCES
+ * through sshfs. The copy that follows fails in its turn if the folder is the problem.
+ */
+const cannotLink = (err: unknown) => linksUnsupported(err) || codeOf(err) === 'EACCES';
 const sameInode = (a: Inode, b: Inode) => a.dev === b.dev && a.ino === b.ino;
 
 async function taken(file: string): Promise<boolean> {
@@ -81,7 +89,7 @@ async function putBack(aside: string, from: string): Promise<void> {
     await link(aside, from);
     await unlink(aside);
   } catch (err) {
-    if (linksUnsupported(err) && !(await taken(from))) return rename(aside, from);
+    if (cannotLink(err) && !(await taken(from))) return rename(aside, from);
     throw new Error(`${path.basename(from)} changed while it was moved; it is kept as ${path.basename(aside)}`, { cause: err });
   }
 }
@@ -160,7 +168,7 @@ export async function moveNoClobber(from: string, to: string, expected?: Inode, 
   try {
     await link(from, to);
   } catch (err) {
-    if (linksUnsupported(err)) return moveByCopy(from, to, expected, realTo);
+    if (cannotLink(err)) return moveByCopy(from, to, expected, realTo);
     throw err;
   }
   await undoIfElsewhere(to, realTo);
@@ -168,6 +176,10 @@ export async function moveNoClobber(from: string, to: string, expected?: Inode, 
   const st = await lstat(to);
   if (!st.isFile() || (expected && !sameInode(st, expected))) {
     await unlink(to);
+    // FUSE file systems (sshfs) number each name on its own, a new hard link included:
+    // when `from` is still the file, its link cannot show it, so it is copied instead.
+    const now = st.isFile() && expected ? await lstat(from).catch(() => undefined) : undefined;
+    if (now?.isFile() && expected && sameInode(now, expected)) return moveByCopy(from, to, expected, realTo);
     return 'changed';
   }
   await restrictMode(to);

@@ -166,8 +166,11 @@ export interface Child {
 
 const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
 
-export function spawnCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Child {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+/** `asUser`: run as that local user, its group of the same name and its other groups (needs root), as a service is run. */
+export function spawnCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; asUser?: string } = {}): Child {
+  const command = [process.execPath, BIN, ...args];
+  if (opts.asUser) command.unshift('setpriv', `--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, '--init-groups', '--');
+  const proc = spawn(command[0]!, command.slice(1), {
     cwd: opts.cwd ?? REPO,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe'],

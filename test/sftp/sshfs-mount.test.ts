@@ -1,0 +1,106 @@
+/**
+ * Set-up B with the real programs: cas-bdt runs elsewhere and its root is an sshfs mount
+ * of the sponsors' server, logged in as the service's account there (no events cross the
+ * mount: `--poll`; attributes are cached; times have whole seconds; the server refuses
+ * to hard-link a sponsor's file the service may only read, and a link it allows shows
+ * through sshfs as another inode). Files written slowly on the server side by the
+ * sponsor's account, one with a pause longer than the settle time, one group-writable,
+ * each get exactly one result with all of their records, and are moved whole; a
+ * half-written file is deferred, never read as the whole.
+ */
+import { closeSync, fchmodSync, fchownSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submissions } from '../../src/db/schema.ts';
+import { run, sftpServerForSuite, sftpUnavailable } from '../helpers/sshd.ts';
+import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { ls, nextLicence, sponsor, startInProcess, upload, type InProcessService } from '../helpers/watch.ts';
+
+const unavailable = sftpUnavailable({ sshfs: true });
+if (unavailable) console.warn(`SFTP set-up B (sshfs) tests skipped: ${unavailable}`);
+
+/** The mount options the README gives for set-up B. */
+const MOUNT_OPTIONS = ['dir_cache=no', 'reconnect', 'ServerAliveInterval=15'];
+
+describe.skipIf(unavailable !== undefined)('cas-bdt on an sshfs mount of the sponsors\' server (set-up B)', () => {
+  const server = sftpServerForSuite();
+
+  describe.each(STORE_KINDS)('on %s', (kind) => {
+    let t: TestStore;
+    let mnt: string;
+    let running: InProcessService | undefined;
+    const L = nextLicence('M');
+    const onServer = (f: string) => path.join(server().root, L, f);
+
+    beforeAll(async () => {
+      t = await openTestStore(kind);
+      await sponsor(t.store.db, L, 5000);
+      server().addSponsor(L);
+      mnt = tempDir('cas-bdt-sshfs-');
+      server().mount(server().serviceUser, server().root, mnt, MOUNT_OPTIONS);
+      running = await startInProcess(t.store, mnt, { poll: true, settleMs: 1000, scanIntervalMs: 1000 });
+    });
+    afterAll(async () => {
+      await running?.stop();
+      run('fusermount3', ['-u', mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+      await t?.cleanup();
+    });
+
+    /** The sponsor's system writing `bytes` into its inbox on the server, `chunks` at a time with `pauses` between. */
+    async function writeSlowly(name: string, bytes: Buffer, pauses: number[], mode = 0o640): Promise<void> {
+      const uid = Number(run('id', ['-u', server().account(L)]).trim());
+      const gid = Number(run('id', ['-g', server().account(L)]).trim());
+      const fd = openSync(onServer(`inbox/${name}`), 'wx', mode);
+      try {
+        fchownSync(fd, uid, gid);
+        fchmodSync(fd, mode);
+        const size = Math.ceil(bytes.length / (pauses.length + 1));
+        for (let i = 0, off = 0; off < bytes.length; i++, off += size) {
+          writeSync(fd, bytes, off, Math.min(size, bytes.length - off));
+          if (pauses[i]) await sleep(pauses[i]);
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
+
+    it('gives each slowly written file one result with all its records, deferring what is half-written', async () => {
+      const files = {
+        'slow.xml': upload(L, `${L}SL`, 300),
+        'paused.xml': upload(L, `${L}PA`, 200),
+        'quick.xml': upload(L, `${L}QU`, 3),
+        'shared.xml': upload(L, `${L}SH`, 2),
+      };
+      await Promise.all([
+        writeSlowly('slow.xml', files['slow.xml'], Array(15).fill(250)),
+        // Half, then nothing for longer than the settle time (and the attribute cache), then the rest.
+        writeSlowly('paused.xml', files['paused.xml'], [4000]),
+        writeSlowly('quick.xml', files['quick.xml'], []),
+        // Group-writable: the server lets the service hard-link it, and sshfs shows the link as another inode.
+        writeSlowly('shared.xml', files['shared.xml'], [], 0o660),
+      ]);
+      await waitFor(() => ls(onServer('inbox')).length === 0 && ls(onServer('outbox')).length >= 4, { timeoutMs: 120_000, what: 'four results' });
+
+      expect(ls(onServer('outbox'))).toEqual(['paused.result.xml', 'quick.result.xml', 'shared.result.xml', 'slow.result.xml']);
+      const records = (f: string) => Number(/<Summary records="(\d+)"/.exec(readFileSync(onServer(`outbox/${f}`), 'utf8'))?.[1]);
+      expect([records('slow.result.xml'), records('paused.result.xml'), records('quick.result.xml')]).toEqual([300, 200, 3]);
+      expect(ls(onServer('rejected'))).toEqual([]);
+      const archived = ls(onServer('archive'));
+      expect(archived.map((f) => f.replace(/^\d{8}T\d{6}Z(\.\d+)?_/, '')).sort()).toEqual(['paused.xml', 'quick.xml', 'shared.xml', 'slow.xml']);
+      // Archived whole, byte for byte.
+      for (const f of archived) expect(readFileSync(onServer(`archive/${f}`)).equals(files[f.replace(/^[^_]+_/, '') as keyof typeof files]), f).toBe(true);
+      // The half-written file was seen and deferred, not rejected.
+      expect(running!.logs.join('')).toMatch(/deferred .*file=paused\.xml/);
+      const subs = await t.store.db.select({ outcome: submissions.outcome }).from(submissions).where(eq(submissions.sponsorLicenceNumber, L));
+      expect(subs.map((s) => s.outcome)).toEqual(Array(4).fill('ACCEPTED'));
+
+      // On the server the service's account wrote them, in the sponsor's group, 0640: the sponsor reads them.
+      const gid = Number(run('id', ['-g', server().account(L)]).trim());
+      for (const f of ls(onServer('outbox'))) expect(statSync(onServer(`outbox/${f}`))).toMatchObject({ gid, mode: 0o100640 });
+    });
+  });
+});
