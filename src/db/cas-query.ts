@@ -62,8 +62,8 @@ function selectRows(db: Db, where: SQL | undefined) {
 function view({ expiresOn, usedOn, graduatedOn, assignedAt, ...r }: Row): CasView {
   return {
     ...r,
-    status: r.status as CasStatus,
-    route: r.route as Route,
+    status: r.status,
+    route: r.route,
     assignedAt: assignedAt ? assignedAt.toISOString() : null,
     expiresAt: expiresOn,
     usedAt: usedOn,
