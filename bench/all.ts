@@ -2,7 +2,9 @@
  * `npm run bench`: every benchmark in turn, each in its own process, with the same
  * arguments (each takes the options it knows and ignores the rest).
  *
- *   npm run bench -- [--records N] [--files N] [--trickle M] [--stores pglite,postgres]
+ *   npm run bench -- [--records N[,N...]] [--files N] [--trickle M] [--stores pglite,postgres] [--pairs P] [--console off]
+ *
+ * (`--records` also sizes the console-load runs when given one number; by default they use 10,000.)
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';

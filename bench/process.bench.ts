@@ -66,9 +66,15 @@ function xmllint(file: string): number | undefined {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-function stagesOf(stderr: string): { timings: Record<string, number>; memoryPeaksMb: Record<string, number> } {
+interface Timings {
+  timings: Record<string, number>;
+  memoryPeaksMb: Record<string, number>;
+  stagesAtPeakRss?: string[];
+}
+
+function stagesOf(stderr: string): Timings {
   const line = stderr.split('\n').find((l) => l.startsWith('{"timings":'));
-  return line ? (JSON.parse(line) as { timings: Record<string, number>; memoryPeaksMb: Record<string, number> }) : { timings: {}, memoryPeaksMb: {} };
+  return line ? (JSON.parse(line) as Timings) : { timings: {}, memoryPeaksMb: {} };
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-bench-'));
@@ -87,7 +93,8 @@ try {
       const where = pg ? ['--db', pg.url] : ['--data', path.join(work, 'data')];
       try {
         cli([...where, '--root', path.join(work, 'bdt'), 'sponsor', 'add', LICENCE, '--name', 'Bench', '--allocation', String(n)], work);
-        const run = cli([...where, '--root', path.join(work, 'bdt'), 'process', file, '--sponsor', LICENCE, '--json', '--timings'], work);
+        // A generous validation limit: a busy machine must not turn a slow run into E_LIMIT.
+        const run = cli([...where, '--root', path.join(work, 'bdt'), '--validate-timeout-s', '600', 'process', file, '--sponsor', LICENCE, '--json', '--timings'], work);
         const [summary] = JSON.parse(run.stdout) as { outcome: string; counts: Record<string, number> }[];
         const ratio = lintMs === undefined ? '' : `, ${(run.ms / lintMs).toFixed(1)}x xmllint`;
         console.log(
@@ -96,11 +103,14 @@ try {
             `${Math.round((summary!.counts.assigned! * 1000) / run.ms)} CAS/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads), ` +
             `CPU ${run.cpuS.toFixed(2)} s (all threads of the process; the database server's not counted)${ratio}`,
         );
-        const { timings, memoryPeaksMb } = stagesOf(run.stderr);
+        const { timings, memoryPeaksMb, stagesAtPeakRss } = stagesOf(run.stderr);
         const stages = Object.entries(timings);
         if (stages.length) console.log(`${store.padEnd(8)} stages (ms, overlapping ones each timed on their own): ${stages.map(([k, v]) => `${k} ${Math.round(v)}`).join(' | ')}`);
         const peaks = Object.entries(memoryPeaksMb);
-        if (peaks.length) console.log(`${store.padEnd(8)} main thread memory peaks (MB, sampled): ${peaks.map(([k, v]) => `${k} ${v}`).join(' | ')}`);
+        if (peaks.length) {
+          const during = stagesAtPeakRss?.length ? `; RSS peaked during: ${stagesAtPeakRss.join(' > ')}` : '; RSS peaked at the end';
+          console.log(`${store.padEnd(8)} main thread memory peaks (MB, sampled): ${peaks.map(([k, v]) => `${k} ${v}`).join(' | ')}${during}`);
+        }
       } finally {
         await pg?.drop();
         rmSync(work, { recursive: true, force: true });

@@ -11,15 +11,21 @@
 let active: Map<string, number> | undefined;
 let peaks: Record<string, number> = {};
 let sampler: NodeJS.Timeout | undefined;
+/** Stages running now (a stage may run more than once at a time), and those running when RSS peaked. */
+const running = new Map<string, number>();
+let atPeakRss: string[] = [];
 
 function sample(): void {
-  for (const [k, v] of Object.entries(process.memoryUsage())) peaks[k] = Math.max(peaks[k] ?? 0, v);
+  const now = process.memoryUsage();
+  if (now.rss > (peaks.rss ?? 0)) atPeakRss = [...running.keys()];
+  for (const [k, v] of Object.entries(now)) peaks[k] = Math.max(peaks[k] ?? 0, v);
 }
 
 /** Starts collecting (again, from zero), with the peaks of process.memoryUsage() sampled every 50 ms. */
 export function startTimings(): void {
   active = new Map();
   peaks = {};
+  atPeakRss = [];
   clearInterval(sampler);
   sampler = setInterval(sample, 50).unref();
 }
@@ -28,6 +34,11 @@ export function startTimings(): void {
 export function memoryPeaksMb(): Record<string, number> {
   sample();
   return Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 1048576)]));
+}
+
+/** The stages that were running when the highest RSS was sampled (innermost last). */
+export function stagesAtPeakRss(): string[] {
+  return atPeakRss;
 }
 
 /** The totals so far in milliseconds, in the order stages were first seen; undefined when off. */
@@ -45,10 +56,21 @@ export function addTiming(stage: string, ms: number): void {
 export function timed<T>(stage: string, fn: () => T): T {
   if (!active) return fn();
   const started = performance.now();
-  const out = fn();
-  if (out instanceof Promise) {
-    return out.finally(() => addTiming(stage, performance.now() - started)) as T;
+  running.set(stage, (running.get(stage) ?? 0) + 1);
+  const end = () => {
+    addTiming(stage, performance.now() - started);
+    const left = running.get(stage)! - 1;
+    if (left) running.set(stage, left);
+    else running.delete(stage);
+  };
+  let out: T;
+  try {
+    out = fn();
+  } catch (err) {
+    end();
+    throw err;
   }
-  addTiming(stage, performance.now() - started);
+  if (out instanceof Promise) return out.finally(end) as T;
+  end();
   return out;
 }

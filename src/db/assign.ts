@@ -102,15 +102,20 @@ export async function openPayment(tx: Db, ctx: AssignContext): Promise<{ id: num
   return { id: payment!.id, reference };
 }
 
-/** Sets the count and amount of an opened payment and records the allocation used. */
-export async function closePayment(tx: Db, payment: { id: number; reference: string }, casCount: number, ctx: AssignContext): Promise<PaymentSummary> {
+/**
+ * Sets the count and amount of an opened payment and records the allocation used. The
+ * summary is known at once; `written` settles when both statements (sent together) have run.
+ */
+export function closePayment(tx: Db, payment: { id: number; reference: string }, casCount: number, ctx: AssignContext): { summary: PaymentSummary; written: Promise<unknown> } {
   const amountPence = ctx.settings.feePence * casCount;
-  await tx
-    .update(payments)
-    .set({ casCount, amount: (amountPence / 100).toFixed(2) })
-    .where(eq(payments.id, payment.id));
-  await useAllocation(tx, ctx.licence, casCount, ctx.now);
-  return { reference: payment.reference, casCount, amountPence, currency: 'GBP' };
+  const written = Promise.all([
+    tx
+      .update(payments)
+      .set({ casCount, amount: (amountPence / 100).toFixed(2) })
+      .where(eq(payments.id, payment.id)),
+    useAllocation(tx, ctx.licence, casCount, ctx.now),
+  ]);
+  return { summary: { reference: payment.reference, casCount, amountPence, currency: 'GBP' }, written };
 }
 
 /**

@@ -57,7 +57,6 @@ export interface SubmissionResult {
   counts: Counts;
   fileErrors: FileError[];
   payment?: PaymentSummary;
-  records: RecordResult[];
 }
 
 /** Adds one record's final state to the counts. */

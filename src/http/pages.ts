@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/client.ts';
 import { casHistory, findCas } from '../db/cas-query.ts';
-import { hourlyThroughput, recentSubmissions, searchCas, type SubmissionListItem } from '../db/console.ts';
+import { recentSubmissions, searchCas, type HourBucket, type SubmissionListItem } from '../db/console.ts';
 import { listSponsors, sponsorView } from '../db/sponsors.ts';
 import { getSubmission } from '../db/submissions.ts';
 import type { FileSummary } from '../domain/result.ts';
@@ -70,8 +70,9 @@ ${rows.map(
 </tbody></table>`;
 }
 
-export async function overviewPage(db: Db, live: LiveState, now: Date): Promise<string> {
-  const [sponsors, recent, hours] = await Promise.all([listSponsors(db), recentSubmissions(db, { limit: 10 }), hourlyThroughput(db, now)]);
+/** `hours`: the chart's figures, which the server reuses for a while (see reuse.ts). */
+export async function overviewPage(db: Db, live: LiveState, hours: () => Promise<HourBucket[]>): Promise<string> {
+  const [sponsors, recent, buckets] = await Promise.all([listSponsors(db), recentSubmissions(db, { limit: 10 }), hours()]);
   const unhealthy = new Map(live.unhealthySponsors().map((u) => [u.licence, u.reasons]));
   const stats = live.stats();
   const sponsorRows = sponsors.map((row) => {
@@ -89,7 +90,7 @@ export async function overviewPage(db: Db, live: LiveState, now: Date): Promise<
 <h2>Sponsors</h2>
 ${sponsors.length ? html`<table><thead><tr><th>Licence</th><th>Name</th><th>Status</th><th>Routes</th><th>Folders</th><th>Granted</th><th>Used</th><th>Unused</th><th>Allocation</th></tr></thead><tbody>${sponsorRows}</tbody></table>` : html`<p class="muted">No sponsors yet (add one with <code>cas-bdt sponsor add</code>).</p>`}
 <h2>Last 24 hours</h2>
-${throughputChart(hours)}
+${throughputChart(buckets)}
 <h2>Recent submissions</h2>
 ${submissionsTable(recent)}
 <p><a href="/submissions">All submissions</a></p>`,

@@ -13,6 +13,8 @@ import type { HttpAddress } from './address.ts';
 import { checkHealth } from './health.ts';
 import type { LiveState, Metrics } from './metrics.ts';
 import { casPage, casSearchPage, overviewPage, page, submissionPage, submissionsPage } from './pages.ts';
+import { hourlyThroughput } from '../db/console.ts';
+import { reuseFor } from './reuse.ts';
 import { html } from './html.ts';
 
 export interface HttpOptions {
@@ -41,6 +43,9 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   const given = digest(m?.[1]?.trim() ?? '');
   return timingSafeEqual(given, digest(token)) && m !== null;
 }
+
+/** How long the overview's hourly chart is reused (see reuse.ts). */
+export const CHART_REUSE_MS = 5_000;
 
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -83,7 +88,9 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
     return reply.type(opts.metrics.registry.contentType).send(text);
   });
 
-  app.get('/', async (_req, reply) => sendPage(reply, await overviewPage(opts.db, opts.live, clock()), 'The page'));
+  // The chart's hours are whole, so figures a few seconds old are as good as new.
+  const hours = reuseFor(CHART_REUSE_MS, () => hourlyThroughput(opts.db, clock()));
+  app.get('/', async (_req, reply) => sendPage(reply, await overviewPage(opts.db, opts.live, hours), 'The page'));
 
   app.get<{ Querystring: { before?: string; sponsor?: string } }>('/submissions', async (req, reply) => {
     const before = positiveInt(req.query.before);

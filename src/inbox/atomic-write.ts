@@ -18,6 +18,39 @@ export const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
 const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
+/** Characters of a string encoded at a time: a large result is written in pieces, never copied whole. */
+const PIECE_CHARS = 1 << 20;
+
+/** What is written: its length in bytes and its bytes in pieces, encoded as they are needed. */
+interface Content {
+  length: number;
+  pieces(): Generator<Buffer>;
+}
+
+function contentOf(data: string | Buffer): Content {
+  if (typeof data !== 'string') {
+    return {
+      length: data.length,
+      *pieces() {
+        yield data;
+      },
+    };
+  }
+  return {
+    length: Buffer.byteLength(data, 'utf8'),
+    *pieces() {
+      for (let at = 0; at < data.length; ) {
+        let end = Math.min(data.length, at + PIECE_CHARS);
+        // A surrogate pair is never split: each half alone would be encoded as U+FFFD.
+        const last = data.charCodeAt(end - 1);
+        if (end < data.length && last >= 0xd800 && last <= 0xdbff) end++;
+        yield Buffer.from(data.slice(at, end), 'utf8');
+        at = end;
+      }
+    },
+  };
+}
+
 /** Flushes a directory entry change (a rename or link) to disk. */
 export async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, O_RDONLY | O_DIRECTORY).catch(() => undefined);
@@ -42,7 +75,7 @@ export function linksUnsupported(err: unknown): boolean {
  * regular file (lstat, never a link, FIFO or device) of exactly the content's length is
  * compared, so at most that many bytes are read and nothing can block.
  */
-async function holdsExactly(file: string, content: Buffer): Promise<boolean> {
+async function holdsExactly(file: string, content: Content): Promise<boolean> {
   const st = await lstat(file).catch(() => undefined);
   if (!st?.isFile() || st.size !== content.length) return false;
   const h = await open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(() => undefined);
@@ -50,24 +83,29 @@ async function holdsExactly(file: string, content: Buffer): Promise<boolean> {
   try {
     const now = await h.stat();
     if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev || now.size !== content.length) return false;
-    const buf = Buffer.alloc(content.length);
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesRead } = await h.read(buf, off, buf.length - off, off);
-      if (bytesRead === 0) return false;
-      off += bytesRead;
+    let at = 0;
+    for (const piece of content.pieces()) {
+      const buf = Buffer.alloc(piece.length);
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesRead } = await h.read(buf, off, buf.length - off, at + off);
+        if (bytesRead === 0) return false;
+        off += bytesRead;
+      }
+      if (!buf.equals(piece)) return false;
+      at += piece.length;
     }
-    return buf.equals(content);
+    return true;
   } finally {
     await h.close();
   }
 }
 
 /** Creates `file` (it must not exist), writes and flushes `content`; on failure nothing is left. */
-async function createDurably(file: string, content: Buffer): Promise<void> {
+async function createDurably(file: string, content: Content): Promise<void> {
   const h = await open(file, CREATE_NEW, FILE_MODE);
   try {
-    await h.writeFile(content);
+    for (const piece of content.pieces()) await h.writeFile(piece);
     await h.sync();
     await h.close();
   } catch (err) {
@@ -81,7 +119,8 @@ async function createDurably(file: string, content: Buffer): Promise<void> {
  * Without hard links: the first free name in `names` is created exclusively and written.
  * A write that fails (disk full) removes the partial file. Returns the path written.
  */
-export async function writeExclusive(dir: string, names: string[], content: Buffer): Promise<string> {
+export async function writeExclusive(dir: string, names: string[], data: string | Buffer): Promise<string> {
+  const content = contentOf(data);
   for (const name of names) {
     const target = path.join(dir, name);
     try {
@@ -116,7 +155,7 @@ export async function writeNewFile(dir: string, names: string[], text: string | 
 }
 
 async function writeFirstFree(dir: string, names: string[], text: string | Buffer, adopt: boolean): Promise<string> {
-  const content = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const content = contentOf(text);
   await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
   if (adopt) {
     // Every candidate is looked at (a hole before the one written may have opened since), at once.
@@ -134,7 +173,7 @@ async function writeFirstFree(dir: string, names: string[], text: string | Buffe
         await fsyncDir(dir);
         return target;
       } catch (err) {
-        if (linksUnsupported(err)) return await writeExclusive(dir, names.slice(i), content);
+        if (linksUnsupported(err)) return await writeExclusive(dir, names.slice(i), text);
         if (codeOf(err) !== 'EEXIST') throw err;
         // Taken meanwhile by the same content (another finisher of the same submission): that one is ours.
         if (await holdsExactly(target, content)) return target;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { allocOwned } from './file-bytes.ts';
 import { timed } from '../timings.ts';
 
 export interface ReceivedFile {
@@ -56,7 +57,7 @@ export async function readFromHandle(
  * A file that shrank gives what is there.
  */
 async function readExactly(h: FileHandle, size: number): Promise<Buffer> {
-  const buf = Buffer.alloc(size);
+  const buf = allocOwned(size);
   let off = 0;
   while (off < size) {
     const { bytesRead } = await h.read(buf, off, size - off, off);

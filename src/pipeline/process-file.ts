@@ -11,6 +11,7 @@ import type { FileError, FileType } from '../domain/types.ts';
 import type { ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
+import { letGo } from '../inbox/file-bytes.ts';
 import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
@@ -48,7 +49,7 @@ async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[]
     return storeResult(
       tx,
       file,
-      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors, records: [] },
+      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors },
       deps.onStored,
     );
   });
@@ -125,6 +126,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
   // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
+  letGo(file.bytes);
   file.bytes = undefined;
 
   const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, db.transaction(async (tx) => {
@@ -161,15 +163,18 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     // Nothing is committed unless the whole file validated.
     const verdict = await inspected.schema;
     if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
-    return storeResult(tx, file, {
+    // The submission's statements go out behind the last writes of the records, which may
+    // still be on their way: one round trip for all, then the commit.
+    const saving = storeResult(tx, file, {
       ...base,
       processedAt: clock(),
       outcome: 'ACCEPTED',
       counts: stored.counts,
       fileErrors: [],
-      records: stored.records,
       ...(stored.payment ? { payment: stored.payment } : {}),
-    }, deps.onStored);
+    }, deps.onStored, stored.recordsXml);
+    const [, processed] = await Promise.all([stored.written, saving]);
+    return processed;
   })));
 
   if (outcome instanceof RejectInTx) {

@@ -8,6 +8,7 @@ import { isoDateUtc } from '../domain/dates.ts';
 import { countRecord, zeroCounts, type RecordResult } from '../domain/result.ts';
 import { alreadyReportedIssue, casNotFoundIssue, casStatusIssue } from '../domain/rules.ts';
 import { parseRecordXml, readGraduateRecord } from '../xml/record-reader.ts';
+import { renderRecord } from '../xml/result-xml.ts';
 import type { Inspected } from './inspect.ts';
 import type { Stored } from './store-upload.ts';
 
@@ -39,5 +40,5 @@ export async function storeGraduateReport(
   const counts = zeroCounts();
   for (const r of records) countRecord(counts, r);
   opts.onProgress?.(1);
-  return { counts, records };
+  return { counts, recordsXml: [records.map(renderRecord).join('')] };
 }

@@ -43,8 +43,11 @@ function summaryOf(r: SubmissionResult): FileSummary {
 }
 
 /** Stores a submission row for a result and returns what the caller emits. */
-export async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: OnStored): Promise<Processed> {
-  const resultXml = timed('result xml', () => renderResult(result));
+/** `recordsXml`: an accepted file's Record elements, rendered a chunk at a time (see Stored). */
+export async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: OnStored, recordsXml: string[] = []): Promise<Processed> {
+  const resultXml = timed('result xml', () => renderResult(result, recordsXml));
+  // The pieces are in resultXml now; let them go before the statement is encoded.
+  recordsXml.length = 0;
   const summary = summaryOf(result);
   // Sent together, for one round trip (neither depends on the other; both roll back together).
   await timed('submission insert', () => Promise.all([
@@ -66,7 +69,7 @@ export async function storeResult(db: Db, file: ReceivedFile, result: Submission
   return { submissionId: result.submissionId, resultXml, summary };
 }
 
-export function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors' | 'records'> {
+export function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors'> {
   return {
     submissionId,
     fileName: file.fileName,

@@ -10,6 +10,7 @@ import { amendCas, findLiveByKeys, insertBatch, insertCas, type AssignAtWrite, t
 import type { Db } from '../db/client.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
 import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
+import { renderRecord } from '../xml/result-xml.ts';
 import { duplicateCasIssue, duplicateInFileIssue, hasErrors, hasWarnings, judgeRecord, noAllocationIssue, recordKey } from '../domain/rules.ts';
 import type { CasRecord, CasStatus, Route } from '../domain/types.ts';
 import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
@@ -21,8 +22,14 @@ export const RECORD_CHUNK = 1000;
 
 export interface Stored {
   counts: Counts;
-  records: RecordResult[];
+  /**
+   * The result's Record elements, rendered a chunk at a time as soon as the chunk's
+   * records are final: a large file's results are held as compact text, not as objects.
+   */
+  recordsXml: string[];
   payment?: PaymentSummary;
+  /** The last writes, sent but not yet awaited: the caller sends its own behind them and awaits all before committing. */
+  written?: Promise<unknown>;
 }
 
 function fieldsOf(rec: CasRecord, key: string, status: CasStatus, warnings: unknown): CasFields {
@@ -67,8 +74,10 @@ export async function storeUpload(
 ): Promise<Stored> {
   const route = file.route as Route;
   const licence = sponsor.licenceNumber;
-  const batchId = await insertBatch(tx, { licence, name: file.header.fileId ?? `submission-${opts.submissionId}`, route, submissionId: opts.submissionId, now: opts.now });
-  const ctx: RecordContext = { licence, route, batchId, submissionId: opts.submissionId, now: opts.now };
+  // Sent with the first chunk's look-ups (one round trip under the sponsor's lock, not two); awaited before the first write.
+  const batching = insertBatch(tx, { licence, name: file.header.fileId ?? `submission-${opts.submissionId}`, route, submissionId: opts.submissionId, now: opts.now });
+  batching.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
+  let ctx: RecordContext | undefined;
   const assignCtx: AssignContext = { licence, now: opts.now, settings: opts.settings, reason: `assigned by submission ${opts.submissionId}`, submissionId: opts.submissionId };
   const randomInt = opts.settings.randomInt ?? cryptoRandom;
   const expiresOn = expiryOf(opts.now, opts.settings.validityMonths);
@@ -77,7 +86,8 @@ export async function storeUpload(
   let assignedCount = 0;
   let payment: { id: number; reference: string } | undefined;
 
-  const records: RecordResult[] = [];
+  const counts = zeroCounts();
+  const recordsXml: string[] = [];
   const firstIndexOfKey = new Map<string, number>();
   let index = 0;
 
@@ -107,6 +117,7 @@ export async function storeUpload(
     const toInsert: { fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
     const toAmend: { id: number; from: CasStatus; fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
     const toAssign: { result: RecordResult; casNumber?: string }[] = [];
+    const records: RecordResult[] = [];
     for (const { rec, key, issues } of judged) {
       const existing = hasErrors(issues) ? undefined : live.get(key);
       if (existing && (existing.status === 'ASSIGNED' || existing.status === 'USED')) issues.unshift(duplicateCasIssue(existing.casNumber));
@@ -136,16 +147,18 @@ export async function storeUpload(
     }
 
     if (toAssign.length) {
-      const numbers = await timed('db: assign', () => freshNumbers(tx, toAssign.map(() => route), randomInt));
+      // The numbers' look-up and the payment are independent: one round trip.
+      const [numbers, opened] = await timed('db: assign', () => Promise.all([freshNumbers(tx, toAssign.map(() => route), randomInt), payment ?? openPayment(tx, assignCtx)]));
       toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
-      payment ??= await openPayment(tx, assignCtx);
+      payment = opened;
     }
+    ctx ??= { licence, route, batchId: await batching, submissionId: opts.submissionId, now: opts.now };
     const assign: AssignAtWrite | undefined = payment ? { paymentId: payment.id, expiresOn, reason: assignCtx.reason } : undefined;
     // Not awaited here: the next chunk is read and judged while the database writes this one.
     // Queries on the transaction run in the order they are sent, so the next chunk's look-ups see these rows.
     const write = Promise.all([
-      timed('db: insert cas and events', () => insertCas(tx, toInsert, ctx, assign)),
-      toAmend.length ? timed('db: amend cas', () => amendCas(tx, toAmend, ctx, assign)) : undefined,
+      timed('db: insert cas and events', () => insertCas(tx, toInsert, ctx!, assign)),
+      toAmend.length ? timed('db: amend cas', () => amendCas(tx, toAmend, ctx!, assign)) : undefined,
     ]);
     write.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
     writing = write;
@@ -155,14 +168,18 @@ export async function storeUpload(
       r.result.expiryDate = expiresOn;
     }
     assignedCount += toAssign.length;
+    // This chunk's records are final: counted and rendered now, not kept.
+    recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r))).join('')));
     const last = spans[spans.length - 1];
     if (last) opts.onProgress?.(last.end / file.text.length);
   }
 
-  await writing;
-  const paid = payment ? await timed('db: assign', () => closePayment(tx, payment, assignedCount, assignCtx)) : undefined;
-  const counts = zeroCounts();
-  for (const r of records) countRecord(counts, r);
+  // An upload without records still has its batch.
+  await batching;
+  // The payment is closed behind the last chunk's write, not after it: queries on the transaction run in order.
+  const paid = payment ? closePayment(tx, payment, assignedCount, assignCtx) : undefined;
+  const written = Promise.all([writing, paid && timed('db: assign', () => paid.written)]);
+  written.catch(() => {}); // awaited by the caller, with the submission's own statements
   opts.onProgress?.(1);
-  return { counts, records, ...(paid ? { payment: paid } : {}) };
+  return { counts, recordsXml, written, ...(paid ? { payment: paid.summary } : {}) };
 }

@@ -73,7 +73,11 @@ export function renderRecord(r: RecordResult): string {
   return `${out}    </Record>\n`;
 }
 
-export function renderResult(res: SubmissionResult): string {
+/**
+ * The whole result document. `recordsXml`: the Record elements of an ACCEPTED file, as
+ * renderRecord gave them (in pieces, joined here once).
+ */
+export function renderResult(res: SubmissionResult, recordsXml: readonly string[] = []): string {
   const head: Record<string, unknown> = {
     Submission: {
       SubmissionId: String(res.submissionId),
@@ -111,7 +115,7 @@ export function renderResult(res: SubmissionResult): string {
   parts.push(indent(builder.build(head) as string, '  '));
   if (res.outcome === 'ACCEPTED') {
     parts.push('  <Records>\n');
-    for (const r of res.records) parts.push(renderRecord(r));
+    parts.push(...recordsXml);
     parts.push('  </Records>\n');
   }
   parts.push('</BulkResult>\n');

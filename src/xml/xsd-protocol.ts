@@ -11,7 +11,11 @@ export interface EngineJob {
   id: number;
   /** Compiled schema to validate against; null checks well-formedness only. */
   schema: string | null;
-  text: string;
+  /**
+   * The document: text, or its UTF-8 bytes, which are moved to the thread (the sender's
+   * copy is detached), so a large file's chunks never pile up in the sender's heap.
+   */
+  text: string | Uint8Array;
   /** Violations on earlier lines repeat another chunk's and are neither counted nor sent. */
   fromLine: number;
   /** How many violations to send back (all are counted). */

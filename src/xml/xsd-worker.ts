@@ -46,7 +46,8 @@ function run(job: EngineJob): EngineReply {
   let doc: XmlDocument;
   try {
     // The same parse as fromString, whose UTF-8 encoding in JavaScript costs as much as the parse itself.
-    doc = XmlDocument.fromBuffer(Buffer.from(job.text, 'utf8'), { url: 'document.xml', option: PARSE_OPTIONS });
+    const bytes = typeof job.text === 'string' ? Buffer.from(job.text, 'utf8') : job.text;
+    doc = XmlDocument.fromBuffer(bytes, { url: 'document.xml', option: PARSE_OPTIONS });
   } catch (err) {
     const details = errorsOf(err);
     if (!details) throw err;

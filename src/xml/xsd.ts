@@ -144,13 +144,22 @@ const newlines = (s: string) => {
 };
 
 interface Chunk {
-  text: string;
+  /** The chunk as UTF-8, in a buffer of its own (moved to the engine's thread). */
+  bytes: Uint8Array;
   /** Engine lines before this one repeat the start tag and Header: not counted again. */
   fromLine: number;
   /** Where the counted part starts: its engine line and the file's line and column. */
   engineLine: number;
   fileLine: number;
   fileColumn: number;
+}
+
+/** `parts` encoded as UTF-8 into one buffer of its own, with no intermediate string. */
+function utf8Of(...parts: string[]): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + Buffer.byteLength(p, 'utf8'), 0));
+  let at = 0;
+  for (const p of parts) at += out.write(p, at, 'utf8');
+  return out;
 }
 
 /** The document as chunks of whole children of the root (one chunk for a small file). */
@@ -161,7 +170,7 @@ function* chunksOf(text: string, doc: ScannedDocument, target: number): Generato
   const start = lines.at(root.start);
   if (root.end === root.contentStart) {
     // An empty root (`<r/>`): the start tag is the whole document.
-    yield { text: head, fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
+    yield { bytes: utf8Of(head), fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
     return;
   }
   const close = `</${root.qname}>`;
@@ -184,12 +193,12 @@ function* chunksOf(text: string, doc: ScannedDocument, target: number): Generato
     }
     const body = text.slice(from, to);
     if (isFirst) {
-      yield { text: head + body + close, fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
+      yield { bytes: utf8Of(head, body, close), fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
     } else {
       const prefix = `${head}\n${header}\n`;
       const engineLine = newlines(prefix) + 1;
       const at = lines.at(from);
-      yield { text: prefix + body + close, fromLine: engineLine, engineLine, fileLine: at.line, fileColumn: at.column };
+      yield { bytes: utf8Of(prefix, body, close), fromLine: engineLine, engineLine, fileLine: at.line, fileColumn: at.column };
     }
     isFirst = false;
     from = to;
@@ -225,7 +234,7 @@ export async function validateScanned(
     let reply;
     try {
       reply = await engine.run(
-        { schema, text: chunk.text, fromLine: chunk.fromLine, maxDetails: Math.max(0, maxViolations - violations.length) },
+        { schema, text: chunk.bytes, fromLine: chunk.fromLine, maxDetails: Math.max(0, maxViolations - violations.length) },
         budgetMs,
       );
     } catch (err) {

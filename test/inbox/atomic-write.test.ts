@@ -87,6 +87,18 @@ describe('writeNewFile', () => {
     expect(readdirSync(out).sort()).toEqual(['n.1.result.xml', 'n.result.xml']);
   });
 
+  it('writes a large text in pieces byte for byte (a pair of surrogates across a piece boundary included), and adopts it whole only', async () => {
+    const out = path.join(dir, 'large', 'outbox');
+    // Characters before and after the 2^20-character piece boundary: a surrogate pair straddles it, then a Latin-1 and an ASCII tail.
+    const text = 'x'.repeat((1 << 20) - 1) + '\u{1F600}' + 'é'.repeat(300_000) + '<end/>\n'.repeat(200_000);
+    const written = await writeNewFile(out, ['big.result.xml', 'big.1.result.xml'], text);
+    expect(readFileSync(written).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(await writeNewFile(out, ['big.result.xml', 'big.1.result.xml'], text)).toBe(written);
+    // The same length but a different last piece is not the same content.
+    const other = text.slice(0, -7) + '<END/>\n';
+    expect(await writeNewFile(out, ['big.result.xml', 'big.1.result.xml'], other)).toBe(path.join(out, 'big.1.result.xml'));
+  });
+
   it.skipIf(!canMount)('a write that fails (disk full) leaves no temporary file, however often it is retried', async () => {
     const fs = tinyFs(64)!;
     try {

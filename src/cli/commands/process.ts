@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { FileSummary } from '../../domain/result.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
-import { memoryPeaksMb, startTimings, timed, timingsSoFar } from '../../timings.ts';
+import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
 import { escapeControls } from '../../escape.ts';
 import { parseId } from '../parse.ts';
@@ -84,7 +84,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         }
         if (opts.json) ctx.json(summaries);
         const stages = timingsSoFar();
-        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb() }));
+        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb(), stagesAtPeakRss: stagesAtPeakRss() }));
         return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
       }),
     );
