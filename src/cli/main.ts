@@ -5,6 +5,7 @@ import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerProcessCommands } from './commands/process.ts';
 import { registerSponsorCommands } from './commands/sponsor.ts';
@@ -43,6 +44,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerProcessCommands(program, run);
   const casCmd = registerCasCommands(program, run);
   registerLifecycleCommands(program, casCmd, run);
+  registerFeeCommands(casCmd, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);

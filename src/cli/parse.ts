@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { CAS_NUMBER_PATTERN, casNumberCheckChar } from '../domain/cas-number.ts';
+import { parsePounds } from '../domain/fees.ts';
 
 /** Most CAS granted at once (the allocation columns are 32-bit). */
 export const MAX_GRANT = 1_000_000;
@@ -41,4 +42,12 @@ export function checkedBy(parse: (value: unknown) => unknown): (value: string) =
     }
     return value;
   };
+}
+
+/** An amount in GBP as the BDT files write it (`5000`, `5000.5`, `5000.00`): pence. */
+export function parseGbp(value: string): number {
+  const s = value.trim();
+  const pence = /^\d{1,9}(\.\d{1,2})?$/.test(s) ? parsePounds(s) : undefined;
+  if (pence === undefined) throw new InvalidArgumentError('expected an amount in GBP from 0 to 999999999.99, e.g. 5000.00');
+  return pence;
 }

@@ -1,4 +1,7 @@
-/** The history of a CAS: one row in cas_events per status change, never updated or deleted. */
+/**
+ * The history of a CAS: one row in cas_events per status change (and per fee update or
+ * note, which leave the status as it is), never updated or deleted.
+ */
 import type { CasStatus } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { casEvents } from './schema.ts';

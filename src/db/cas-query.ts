@@ -1,5 +1,6 @@
 /** Reading CAS for `cas show`, `cas list` and the export. */
-import { and, asc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { currentFees, feesFromJson, inPounds, type FeesInPounds } from '../domain/fees.ts';
 import type { CasStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { batches, cas, casEvents } from './schema.ts';
@@ -23,13 +24,25 @@ export interface CasView {
   expiresAt: string | null;
   usedAt: string | null;
   graduatedAt: string | null;
+  /** The current fees in pounds (`5000.00`), null where not given. */
+  fees: FeesView;
 }
+
+export type FeesView = FeesInPounds;
+
+/** Events that leave the status as it is; a status change has no `event`. */
+export type CasEventKind = 'FEES_UPDATED' | 'NOTE';
 
 export interface CasHistoryEntry {
   from: CasStatus | null;
   to: CasStatus;
   at: string;
   reason: string;
+  event?: CasEventKind;
+  /** FEES_UPDATED: the fees before and after. */
+  fees?: { before: FeesView; after: FeesView };
+  /** NOTE: the sponsor's text. */
+  note?: string;
 }
 
 const columns = {
@@ -51,6 +64,8 @@ const columns = {
   expiresOn: cas.expiresOn,
   usedOn: cas.usedOn,
   graduatedOn: cas.graduatedOn,
+  feesUpdated: cas.fees,
+  feesUploaded: sql<unknown>`${cas.data} -> 'FinancialAndAccommodationDetails'`,
 };
 
 type Row = Awaited<ReturnType<typeof selectRows>>[number];
@@ -59,9 +74,10 @@ function selectRows(db: Db, where: SQL | undefined) {
   return db.select(columns).from(cas).innerJoin(batches, eq(batches.id, cas.batchId)).where(where).orderBy(asc(cas.id));
 }
 
-function view({ expiresOn, usedOn, graduatedOn, assignedAt, ...r }: Row): CasView {
+function view({ expiresOn, usedOn, graduatedOn, assignedAt, feesUpdated, feesUploaded, ...r }: Row): CasView {
   return {
     ...r,
+    fees: inPounds(currentFees(feesUpdated, { FinancialAndAccommodationDetails: feesUploaded })),
     status: r.status,
     route: r.route,
     assignedAt: assignedAt ? assignedAt.toISOString() : null,
@@ -82,7 +98,18 @@ export async function findCas(db: Db, by: { id: number } | { casNumber: string }
 
 export async function casHistory(db: Db, id: number): Promise<CasHistoryEntry[]> {
   const rows = await db.select().from(casEvents).where(eq(casEvents.casId, id)).orderBy(asc(casEvents.id));
-  return rows.map((e) => ({ from: e.fromStatus as CasStatus | null, to: e.toStatus as CasStatus, at: e.at.toISOString(), reason: e.reason }));
+  return rows.map((e) => {
+    const entry: CasHistoryEntry = { from: e.fromStatus as CasStatus | null, to: e.toStatus as CasStatus, at: e.at.toISOString(), reason: e.reason };
+    if (e.kind === 'FEES_UPDATED' || e.kind === 'NOTE') entry.event = e.kind;
+    const d = (e.details ?? {}) as { before?: unknown; after?: unknown; text?: unknown };
+    if (e.kind === 'FEES_UPDATED') {
+      const before = feesFromJson(d.before);
+      const after = feesFromJson(d.after);
+      if (before && after) entry.fees = { before: inPounds(before), after: inPounds(after) };
+    }
+    if (e.kind === 'NOTE' && typeof d.text === 'string') entry.note = d.text;
+    return entry;
+  });
 }
 
 export async function listCas(db: Db, f: { licence: string; status?: CasStatus; batch?: string; applicantId?: string }): Promise<CasView[]> {

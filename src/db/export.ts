@@ -1,7 +1,8 @@
 /** The export's content: every CAS the sponsor ever assigned, with its current status. */
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { isoDateUtc } from '../domain/dates.ts';
 import type { ExportRow } from '../domain/export.ts';
+import { currentFees } from '../domain/fees.ts';
 import type { Db } from './client.ts';
 import { cas } from './schema.ts';
 
@@ -20,6 +21,8 @@ export async function exportRows(db: Db, licence: string): Promise<ExportRow[]> 
       assignedAt: cas.assignedAt,
       expiresOn: cas.expiresOn,
       graduatedOn: cas.graduatedOn,
+      feesUpdated: cas.fees,
+      feesUploaded: sql<unknown>`${cas.data} -> 'FinancialAndAccommodationDetails'`,
     })
     .from(cas)
     .where(and(eq(cas.sponsorLicenceNumber, licence), isNotNull(cas.casNumber)));
@@ -36,6 +39,7 @@ export async function exportRows(db: Db, licence: string): Promise<ExportRow[]> 
       assignedDate: isoDateUtc(r.assignedAt!),
       expiryDate: r.expiresOn!,
       graduated: r.graduatedOn !== null,
+      fees: currentFees(r.feesUpdated, { FinancialAndAccommodationDetails: r.feesUploaded }),
     }))
     .sort((a, b) => (a.casNumber < b.casNumber ? -1 : a.casNumber > b.casNumber ? 1 : 0));
 }

@@ -13,6 +13,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { Fees } from '../domain/fees.ts';
 import type { FileSummary } from '../domain/result.ts';
 import { CAS_STATUSES, LICENCE_STATUSES, ROUTES, type CasStatus, type FileOutcome, type FileType, type RecordIssue } from '../domain/types.ts';
 
@@ -67,6 +68,10 @@ export const submissions = pgTable(
     uniqueIndex('submissions_accepted_file_id_uq')
       .on(t.sponsorLicenceNumber, t.fileId)
       .where(sql`outcome = 'ACCEPTED' and replay_of is null and file_type in ('UPLOAD_GENERAL', 'UPLOAD_CHILD')`),
+    // BulkUpdateFileId is unique among the sponsor's accepted fee update files, apart from upload ids.
+    uniqueIndex('submissions_accepted_update_id_uq')
+      .on(t.sponsorLicenceNumber, t.fileId)
+      .where(sql`outcome = 'ACCEPTED' and replay_of is null and file_type = 'UPDATE_FEES'`),
     index('submissions_sponsor_idx').on(t.sponsorLicenceNumber, t.receivedAt),
   ],
 );
@@ -126,6 +131,11 @@ export const cas = pgTable(
     expiresOn: date('expires_on', { mode: 'string' }),
     usedOn: date('used_on', { mode: 'string' }),
     graduatedOn: date('graduated_on', { mode: 'string' }),
+    /**
+     * The fees as last updated after assignment (fee update file or `cas fees`), in pence:
+     * `{course, coursePaid, accommodationPaid, boardingPaid}`. Null: as uploaded (in `data`).
+     */
+    fees: jsonb('fees').$type<Fees>(),
     paymentId: bigint('payment_id', { mode: 'number' }),
     statusChangedAt: ts('status_changed_at').notNull(),
     createdAt: ts('created_at').notNull(),
@@ -153,6 +163,12 @@ export const casEvents = pgTable(
     at: ts('at').notNull(),
     reason: text('reason').notNull(),
     submissionId: bigint('submission_id', { mode: 'number' }),
+    /**
+     * STATUS_CHANGED, or an event that leaves the status as it is (from = to): FEES_UPDATED
+     * (details: the old and new fees), NOTE (details: the sponsor's text).
+     */
+    kind: text('kind').$type<'STATUS_CHANGED' | 'FEES_UPDATED' | 'NOTE'>().notNull().default('STATUS_CHANGED'),
+    details: jsonb('details').$type<{ before: Fees; after: Fees } | { text: string }>(),
   },
   (t) => [index('cas_events_cas_idx').on(t.casId, t.id)],
 );

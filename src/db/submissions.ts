@@ -1,5 +1,6 @@
 /** Received files and their stored results. */
 import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import type { FileType } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { submissions } from './schema.ts';
 import { rowsOf } from './sql-util.ts';
@@ -24,8 +25,10 @@ export function findAccepted(db: Db, licence: string, sha256: string): Promise<S
   return findOriginalAccepted(db, licence, eq(submissions.sha256, sha256));
 }
 
-export function findAcceptedUploadByFileId(db: Db, licence: string, fileId: string): Promise<SubmissionRow | undefined> {
-  return findOriginalAccepted(db, licence, sql`${submissions.fileId} = ${fileId} and ${submissions.fileType} in ('UPLOAD_GENERAL', 'UPLOAD_CHILD')`);
+/** Upload file ids are shared by both upload types; fee update file ids are a namespace of their own. */
+export function findAcceptedByFileId(db: Db, licence: string, fileType: FileType, fileId: string): Promise<SubmissionRow | undefined> {
+  const types = fileType === 'UPDATE_FEES' ? sql`('UPDATE_FEES')` : sql`('UPLOAD_GENERAL', 'UPLOAD_CHILD')`;
+  return findOriginalAccepted(db, licence, sql`${submissions.fileId} = ${fileId} and ${submissions.fileType} in ${types}`);
 }
 
 export async function insertSubmission(db: Db, row: typeof submissions.$inferInsert): Promise<void> {

@@ -1,4 +1,5 @@
 /** What the export XML says of one CAS a sponsor assigned: its current status and dates. */
+import type { Fees } from './fees.ts';
 import type { CasStatus } from './types.ts';
 
 export interface ExportRow {
@@ -14,4 +15,6 @@ export interface ExportRow {
   assignedDate: string;
   expiryDate: string;
   graduated: boolean;
+  /** The current fees: as last updated, else as uploaded. */
+  fees: Fees;
 }

@@ -10,9 +10,12 @@ export interface Counts {
   workInProgress: number;
   rejected: number;
   reported: number;
+  /** Fee update files only. */
+  updated?: number;
 }
 
-export const zeroCounts = (): Counts => ({
+/** Counts of nothing yet; a fee update file's (accepted or not) also count `updated`. */
+export const zeroCounts = (fileType?: FileType): Counts => ({
   records: 0,
   created: 0,
   amended: 0,
@@ -21,13 +24,14 @@ export const zeroCounts = (): Counts => ({
   workInProgress: 0,
   rejected: 0,
   reported: 0,
+  ...(fileType === 'UPDATE_FEES' ? { updated: 0 } : {}),
 });
 
 export interface RecordResult {
   index: number;
   /** Upload records. */
   applicantId?: string;
-  /** Graduate report records: the CAS number reported. */
+  /** Graduate report and fee update records: the CAS number the record names. */
   reportedCasNumber?: string;
   outcome: RecordOutcome;
   status?: CasStatus;
@@ -66,6 +70,7 @@ export function countRecord(counts: Counts, r: RecordResult): void {
   else if (r.outcome === 'AMENDED') counts.amended++;
   else if (r.outcome === 'REJECTED') counts.rejected++;
   else if (r.outcome === 'REPORTED') counts.reported++;
+  else if (r.outcome === 'UPDATED') counts.updated = (counts.updated ?? 0) + 1;
   if (r.status === 'ASSIGNED') counts.assigned++;
   else if (r.status === 'READY_TO_GO') counts.readyToGo++;
   else if (r.status === 'WORK_IN_PROGRESS') counts.workInProgress++;

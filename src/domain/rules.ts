@@ -47,6 +47,8 @@ const SEVERITY: Record<RecordIssueCode, Severity> = {
   E_CAS_NOT_FOUND: 'ERROR',
   E_CAS_STATUS: 'ERROR',
   W_ALREADY_REPORTED: 'WARNING',
+  E_FEES_PAID_MISSING: 'ERROR',
+  W_NO_CHANGE: 'WARNING',
 };
 
 export function issueSeverity(code: RecordIssueCode): Severity {

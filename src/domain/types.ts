@@ -20,9 +20,9 @@ export type LicenceStatus = (typeof LICENCE_STATUSES)[number];
 
 export const LICENCE_PATTERN = /^[A-Z0-9]{8}[0-9X]$/;
 
-export type FileType = 'UPLOAD_GENERAL' | 'UPLOAD_CHILD' | 'GRADUATE_REPORT' | 'UNKNOWN';
+export type FileType = 'UPLOAD_GENERAL' | 'UPLOAD_CHILD' | 'GRADUATE_REPORT' | 'UPDATE_FEES' | 'UNKNOWN';
 export type FileOutcome = 'ACCEPTED' | 'REJECTED';
-export type RecordOutcome = 'CREATED' | 'AMENDED' | 'REJECTED' | 'REPORTED';
+export type RecordOutcome = 'CREATED' | 'AMENDED' | 'REJECTED' | 'REPORTED' | 'UPDATED';
 
 export type FileErrorCode =
   | 'E_FILE_TOO_LARGE'
@@ -57,7 +57,9 @@ export type RecordIssueCode =
   | 'W_NO_ALLOCATION'
   | 'E_CAS_NOT_FOUND'
   | 'E_CAS_STATUS'
-  | 'W_ALREADY_REPORTED';
+  | 'W_ALREADY_REPORTED'
+  | 'E_FEES_PAID_MISSING'
+  | 'W_NO_CHANGE';
 
 /** A file-level failure: the whole file is REJECTED with these. */
 export interface FileError {

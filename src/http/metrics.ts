@@ -84,6 +84,7 @@ export function createMetrics(): Metrics {
         ['WORK_IN_PROGRESS', c.workInProgress],
         ['REJECTED', c.rejected],
         ['REPORTED', c.reported],
+        ['UPDATED', c.updated ?? 0],
       ];
       for (const [status, n] of byStatus) if (n > 0) records.inc({ status }, n);
       if (c.assigned > 0) assigned.inc(c.assigned);

@@ -3,7 +3,8 @@
  * ApplicantIDs) is shown here and nowhere else; every value goes through `html`.
  */
 import type { Db } from '../db/client.ts';
-import { casHistory, findCas } from '../db/cas-query.ts';
+import { casHistory, findCas, type CasHistoryEntry } from '../db/cas-query.ts';
+import { describeFeeChange, describeFees } from '../domain/fees.ts';
 import { recentSubmissions, searchCas, type HourBucket, type SubmissionListItem } from '../db/console.ts';
 import { listSponsors, sponsorView } from '../db/sponsors.ts';
 import { getSubmission } from '../db/submissions.ts';
@@ -31,6 +32,7 @@ th{background:#ecece8}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .chart{background:#fff;border:1px solid #d0d0cc;margin:0 0 1.5em;padding:.5em}
 ol.timeline{list-style:none;padding-left:1em;border-left:3px solid #2f6690}
 ol.timeline li{margin:.4em 0 .8em;position:relative}
+.note{white-space:pre-wrap}
 ol.timeline li::before{content:"";position:absolute;left:-1.45em;top:.35em;width:.7em;height:.7em;border-radius:50%;background:#2f6690}
 dl.summary{display:grid;grid-template-columns:max-content auto;gap:.2em 1em;background:#fff;padding:.8em;border:1px solid #d0d0cc}
 dl.summary dt{font-weight:600}
@@ -57,6 +59,7 @@ function countsText(s: SubmissionListItem | FileSummary): string {
   if (c.readyToGo) parts.push(`${c.readyToGo} ready to go`);
   if (c.workInProgress) parts.push(`${c.workInProgress} work in progress`);
   if (c.reported) parts.push(`${c.reported} reported`);
+  if (c.updated) parts.push(`${c.updated} updated`);
   if (c.rejected) parts.push(`${c.rejected} rejected`);
   return parts.join(', ');
 }
@@ -139,7 +142,7 @@ ${result.fileErrors.map((e) => html`<tr><td>${e.code}</td><td class="n">${e.line
 }
 ${
   records.length
-    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${sub.fileType === 'GRADUATE_REPORT' ? 'CAS reported' : 'ApplicantID'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
+    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${sub.fileType === 'GRADUATE_REPORT' ? 'CAS reported' : sub.fileType === 'UPDATE_FEES' ? 'CAS updated' : 'ApplicantID'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
 ${records.map(
   (r) => html`<tr><td class="n">${r.index}</td><td>${r.applicantId ?? r.casNumber ?? ''}</td><td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td><td>${r.status ?? ''}</td>
 <td>${r.casNumber ? html`<a href="/cas${query({ q: r.casNumber })}">${r.casNumber}</a>` : ''}</td><td>${r.expiryDate ?? ''}</td>
@@ -187,10 +190,24 @@ ${c.assignedAt ? html`<dt>Assigned</dt><dd>${time(c.assignedAt)}</dd>` : ''}
 ${c.expiresAt ? html`<dt>Expires</dt><dd>${c.expiresAt}</dd>` : ''}
 ${c.usedAt ? html`<dt>Used</dt><dd>${c.usedAt}</dd>` : ''}
 ${c.graduatedAt ? html`<dt>Graduated</dt><dd>${c.graduatedAt}</dd>` : ''}
+<dt>Fees (GBP)</dt><dd>${describeFees(c.fees)}</dd>
 </dl>
 <h2>History</h2>
-<ol class="timeline">${history.map((e) => html`<li><time datetime="${e.at}">${time(e.at)}</time>: <strong>${e.from ?? 'new'} → ${e.to}</strong><br><span class="muted">${reasonText(e.reason)}</span></li>`)}</ol>`,
+<ol class="timeline">${history.map((e) => html`<li><time datetime="${e.at}">${time(e.at)}</time>: <strong>${eventTitle(e)}</strong>${eventText(e)}<br><span class="muted">${reasonText(e.reason)}</span></li>`)}</ol>`,
   );
+}
+
+function eventTitle(e: CasHistoryEntry): string {
+  if (e.event === 'FEES_UPDATED') return 'Fees updated';
+  if (e.event === 'NOTE') return 'Note';
+  return `${e.from ?? 'new'} → ${e.to}`;
+}
+
+/** A fee update's amounts, a note's text (shown as written, line breaks kept). */
+function eventText(e: CasHistoryEntry): Html | string {
+  if (e.fees) return `: ${describeFeeChange(e.fees.before, e.fees.after)}`;
+  if (e.note !== undefined) return html`<br><span class="note">${e.note}</span>`;
+  return '';
 }
 
 /** `... submission 12` links to the submission; anything else is shown as it is. */

@@ -12,11 +12,14 @@ import { timed } from '../timings.ts';
 
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
 export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
+/** The fee update file (provisional: schemas/update.xsd). */
+export const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
 
 const TYPES: { ns: string; local: string; type: Exclude<FileType, 'UNKNOWN'>; schema: SchemaName; route?: Route }[] = [
   { ns: UPLOAD_NS, local: 'BulkFileUploadGeneralRootElement', type: 'UPLOAD_GENERAL', schema: 'upload-general', route: 'student' },
   { ns: UPLOAD_NS, local: 'BulkFileUploadChildRootElement', type: 'UPLOAD_CHILD', schema: 'upload-child', route: 'child' },
   { ns: GRADUATE_NS, local: 'BulkReportingRootElement', type: 'GRADUATE_REPORT', schema: 'graduate' },
+  { ns: UPDATE_NS, local: 'BulkFileUpdateRootElement', type: 'UPDATE_FEES', schema: 'update' },
 ];
 
 export interface Header {
@@ -80,7 +83,8 @@ function readHeader(text: string, children: ElementSpan[]): Header {
   const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
   if (child.local === 'Header') {
     return {
-      fileId: s(node.BulkUploadFileId),
+      // An upload's Header, or a fee update's.
+      fileId: s(node.BulkUploadFileId) ?? s(node.BulkUpdateFileId),
       schemaId: s(node.SchemaID),
       tierId: s(node.TierID),
       category: s(node.Category),
@@ -181,7 +185,7 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
     return fail([
       {
         code: 'E_UNKNOWN_FILE_TYPE',
-        message: `root element ${ns}${root.local} is not a BDT upload (BulkFileUploadGeneralRootElement, BulkFileUploadChildRootElement) nor a graduate notification (BulkReportingRootElement) in its namespace`,
+        message: `root element ${ns}${root.local} is not a BDT upload (BulkFileUploadGeneralRootElement, BulkFileUploadChildRootElement), a graduate notification (BulkReportingRootElement) nor a fee update (BulkFileUpdateRootElement) in its namespace`,
         ...lineColumnAt(text, root.start),
       },
     ]);

@@ -5,7 +5,7 @@
 import type { Db } from '../db/client.ts';
 import type { AssignSettings } from '../db/assign.ts';
 import { lockSponsor } from '../db/sponsors.ts';
-import { findAccepted, findAcceptedUploadByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
+import { findAccepted, findAcceptedByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
 import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
 import type { ReceivedFile } from '../inbox/read-file.ts';
@@ -16,6 +16,7 @@ import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { baseResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
+import { storeFeeUpdate } from './store-update.ts';
 import { storeUpload } from './store-upload.ts';
 
 export type { Processed } from './store-submission.ts';
@@ -49,7 +50,7 @@ async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[]
     return storeResult(
       tx,
       file,
-      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(), fileErrors: errors },
+      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(fileType), fileErrors: errors },
       deps.onStored,
     );
   });
@@ -137,7 +138,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     // won); sent together, for one round trip. The id taken serves every outcome.
     const [again, sameId, submissionId] = await Promise.all([
       findAccepted(tx, licence, file.sha256),
-      inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined ? findAcceptedUploadByFileId(tx, licence, fileId) : undefined,
+      inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined ? findAcceptedByFileId(tx, licence, inspected.fileType, fileId) : undefined,
       nextSubmissionId(tx),
     ]);
     if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
@@ -148,7 +149,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
         [
           {
             code: 'E_DUPLICATE_FILE_ID',
-            message: `BulkUploadFileId "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
+            message: `${inspected.fileType === 'UPDATE_FEES' ? 'BulkUpdateFileId' : 'BulkUploadFileId'} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
           },
         ],
         submissionId,
@@ -156,10 +157,13 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     }
     const now = clock();
     const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
+    const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
     const stored =
       inspected.fileType === 'GRADUATE_REPORT'
-        ? await storeGraduateReport(tx, inspected, { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress })
-        : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
+        ? await storeGraduateReport(tx, inspected, byNumber)
+        : inspected.fileType === 'UPDATE_FEES'
+          ? await storeFeeUpdate(tx, inspected, byNumber)
+          : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
     // Nothing is committed unless the whole file validated.
     const verdict = await inspected.schema;
     if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);

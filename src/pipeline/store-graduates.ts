@@ -12,17 +12,25 @@ import { renderRecord } from '../xml/result-xml.ts';
 import type { Inspected } from './inspect.ts';
 import type { Stored } from './store-upload.ts';
 
-export async function storeGraduateReport(
-  tx: Db,
-  file: Inspected,
-  opts: { licence: string; submissionId: number; now: Date; onProgress?: ((fraction: number) => void) | undefined },
-): Promise<Stored> {
-  const entries = [];
-  let index = 0;
+/** What storing a file whose records name CAS by number needs (graduate reports, fee updates). */
+export interface ByNumberOptions {
+  licence: string;
+  submissionId: number;
+  now: Date;
+  onProgress?: ((fraction: number) => void) | undefined;
+}
+
+/** The file's record elements named `local`, in order, each read by `read` with its 1-based index. */
+export function readRecords<T>(file: Inspected, local: string, read: (node: ReturnType<typeof parseRecordXml>, index: number) => T): T[] {
+  const out: T[] = [];
   for (const span of file.children) {
-    if (span.local !== 'BulkReportingCASData') continue;
-    entries.push(readGraduateRecord(parseRecordXml(file.text.slice(span.start, span.end)), ++index));
+    if (span.local === local) out.push(read(parseRecordXml(file.text.slice(span.start, span.end)), out.length + 1));
   }
+  return out;
+}
+
+export async function storeGraduateReport(tx: Db, file: Inspected, opts: ByNumberOptions): Promise<Stored> {
+  const entries = readRecords(file, 'BulkReportingCASData', readGraduateRecord);
   const found = await findSponsorCasByNumbers(tx, opts.licence, entries.map((e) => e.casNumber));
   const graduatedOn = isoDateUtc(opts.now);
   const toMark: number[] = [];

@@ -36,7 +36,9 @@ export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, 
       records: c.records,
       ...(s.fileType === 'GRADUATE_REPORT'
         ? { reported: c.reported }
-        : { created: c.created, amended: c.amended, assigned: c.assigned, readyToGo: c.readyToGo, workInProgress: c.workInProgress }),
+        : s.fileType === 'UPDATE_FEES'
+          ? { updated: c.updated ?? 0 }
+          : { created: c.created, amended: c.amended, assigned: c.assigned, readyToGo: c.readyToGo, workInProgress: c.workInProgress }),
       rejected: c.rejected,
       ...(s.fileErrors.length ? { errors: [...new Set(s.fileErrors.map((e) => e.code))].join(',') } : {}),
       result: f.resultFile.split('/').pop(),

@@ -13,7 +13,7 @@ export interface FileReport {
   fileType: string;
   outcome: string;
   replay: boolean;
-  counts: { records: number; assigned: number; readyToGo: number; workInProgress: number; rejected: number; reported: number };
+  counts: { records: number; assigned: number; readyToGo: number; workInProgress: number; rejected: number; reported: number; updated?: number };
   /** Distinct file error codes (E_SCHEMA, ...). */
   errorCodes: string[];
   /** From the file being taken to its input moved. */
@@ -50,6 +50,7 @@ async function readBack(ctx: ServiceContext, c: Candidate, seconds: number, repo
         workInProgress: counts.workInProgress ?? 0,
         rejected: counts.rejected ?? 0,
         reported: counts.reported ?? 0,
+        updated: counts.updated ?? 0,
       },
       errorCodes: [...new Set((s.summary.fileErrors ?? []).map((e) => e.code))],
       seconds,

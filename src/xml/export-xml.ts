@@ -1,6 +1,7 @@
 /** Renders the export XML of results.md (namespace urn:cas-bdt:export:1, schemas/export.xsd). */
 import { XMLBuilder } from 'fast-xml-parser';
 import type { ExportRow } from '../domain/export.ts';
+import { FEE_ELEMENTS, FEE_KEYS, pounds } from '../domain/fees.ts';
 import { xmlSafe } from './xml-safe.ts';
 
 export const EXPORT_NS = 'urn:cas-bdt:export:1';
@@ -19,6 +20,16 @@ function indent(xml: string, by: string): string {
     .join('\n');
 }
 
+/** Each amount the CAS has, in pounds, in the order of FEE_KEYS (the schema's). */
+function feeElements(r: ExportRow): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of FEE_KEYS) {
+    const v = pounds(r.fees[key]);
+    if (v !== null) out[FEE_ELEMENTS[key]] = v;
+  }
+  return out;
+}
+
 /** Element order is the contract (results.md), so each CAS is built field by field. */
 function casObject(r: ExportRow): Record<string, unknown> {
   return {
@@ -34,6 +45,7 @@ function casObject(r: ExportRow): Record<string, unknown> {
       AssignedDate: r.assignedDate,
       ExpiryDate: r.expiryDate,
       Graduated: String(r.graduated),
+      ...feeElements(r),
     },
   };
 }

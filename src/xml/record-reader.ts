@@ -4,6 +4,7 @@
  * that is missing here is a bug, and throws.
  */
 import { XMLParser, type X2jOptions } from 'fast-xml-parser';
+import { FEE_ELEMENTS, FEE_KEYS, parsePounds, type FeeChange } from '../domain/fees.ts';
 import type { CasRecord, GraduateRecord, PartialDate, XmlObject, XmlValue } from '../domain/types.ts';
 
 /**
@@ -19,7 +20,7 @@ const RECORD_PARSER_OPTIONS: Partial<X2jOptions> = Object.freeze({
   htmlEntities: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
-  isArray: (name: string) => name === 'AddressLine' || name === 'CAS' || name === 'BulkReportingCASData',
+  isArray: (name: string) => name === 'AddressLine' || name === 'CAS' || name === 'BulkReportingCASData' || name === 'CASUpdate',
 });
 
 const parser = new XMLParser(RECORD_PARSER_OPTIONS);
@@ -60,7 +61,7 @@ function deepTrim(v: XmlValue): XmlValue {
   return out;
 }
 
-const ALWAYS_ARRAY = new Set(['AddressLine', 'CAS', 'BulkReportingCASData']);
+const ALWAYS_ARRAY = new Set(['AddressLine', 'CAS', 'BulkReportingCASData', 'CASUpdate']);
 const ENTITY = /&(lt|gt|amp|quot|apos);/g;
 const ENTITY_CHARS: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const decodeEntities = (s: string) => (s.includes('&') ? s.replace(ENTITY, (_, name: string) => ENTITY_CHARS[name]!) : s);
@@ -368,4 +369,25 @@ export function readGraduateRecord(node: XmlObject, index: number): GraduateReco
     report: reqText(raw, 'CASReport', index),
     casNumber: reqText(raw, 'BulkReportingCASGraduation/CASNumber', index),
   };
+}
+
+/** One fee update `CASUpdate` element: the CAS number and the amounts it gives, in pence. */
+export interface FeeUpdateRecord {
+  index: number;
+  casNumber: string;
+  change: FeeChange;
+}
+
+export function readFeeUpdateRecord(node: XmlObject, index: number): FeeUpdateRecord {
+  const raw = TRIMMED.has(node) ? node : (deepTrim(node) as XmlObject);
+  const change: FeeChange = {};
+  for (const key of FEE_KEYS) {
+    const text = optText(raw, FEE_ELEMENTS[key]);
+    if (text === undefined) continue;
+    const pence = parsePounds(text);
+    if (pence === undefined) throw new Error(`Record ${index}: ${FEE_ELEMENTS[key]} is not an amount in pounds`);
+    change[key] = pence;
+  }
+  if (change.course === undefined) throw new Error(`Record ${index}: required element ${FEE_ELEMENTS.course} is missing or empty`);
+  return { index, casNumber: reqText(raw, 'CASNumber', index), change };
 }

@@ -19,7 +19,7 @@ import { isCasBdtError } from '../errors.ts';
 import { EnginePool, loadSchemas } from './xsd-pool.ts';
 import type { EngineDetail } from './xsd-protocol.ts';
 
-export type SchemaName = 'upload-general' | 'upload-child' | 'graduate' | 'result' | 'export';
+export type SchemaName = 'upload-general' | 'upload-child' | 'graduate' | 'update' | 'result' | 'export';
 
 export const SCHEMA_DIR: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
 
@@ -31,6 +31,7 @@ const ENTRIES: Record<SchemaName, string> = {
   'upload-general': 'upload-general.xsd',
   'upload-child': 'upload-child.xsd',
   graduate: 'graduate.xsd',
+  update: 'update.xsd',
   result: 'result.xsd',
   export: 'export.xsd',
 };

@@ -68,7 +68,25 @@ const graduate = `<?xml version="1.0" encoding="UTF-8"?>
 </BulkResult>
 `;
 
-const exportCas = (status = 'USED', courseId = '<CourseID>MSC-DS-27</CourseID>') => `
+const update = `<?xml version="1.0" encoding="UTF-8"?>
+<BulkResult xmlns="urn:cas-bdt:result:1">${submission('UPDATE_FEES')}
+  <Outcome>ACCEPTED</Outcome>
+  <Summary records="3" created="0" amended="0" assigned="0" readyToGo="0" workInProgress="0" rejected="1" reported="0" updated="2"/>
+  <Records>
+    <Record index="1" casNumber="E4G7QK3M58T2B4"><Outcome>UPDATED</Outcome></Record>
+    <Record index="2" casNumber="E4G7QK3M58T2B4"><Outcome>UPDATED</Outcome><Issue severity="WARNING" code="W_NO_CHANGE">Nothing was changed</Issue></Record>
+    <Record index="3" casNumber="E4G2HW8R04N6D1"><Outcome>REJECTED</Outcome><Issue severity="ERROR" code="E_FEES_PAID_MISSING">No fees paid</Issue></Record>
+  </Records>
+</BulkResult>
+`;
+
+const fees = `
+    <CourseFeesForFirstYearOnly>24500.00</CourseFeesForFirstYearOnly>
+    <CourseFeesPaidToDate>5000.00</CourseFeesPaidToDate>
+    <AccommodationFeesPaidToDate>0.00</AccommodationFeesPaidToDate>
+    <BoardingFeesPaidToDate>0.00</BoardingFeesPaidToDate>`;
+
+const exportCas = (status = 'USED', courseId = '<CourseID>MSC-DS-27</CourseID>', feeElements = '') => `
   <CAS>
     <CASNumber>E4G2HW8R04N6D1</CASNumber>
     <ApplicantID>STU-2027-000417</ApplicantID>
@@ -80,7 +98,7 @@ const exportCas = (status = 'USED', courseId = '<CourseID>MSC-DS-27</CourseID>')
     <StatusDate>2027-08-15</StatusDate>
     <AssignedDate>2027-08-01</AssignedDate>
     <ExpiryDate>2028-02-01</ExpiryDate>
-    <Graduated>false</Graduated>
+    <Graduated>false</Graduated>${feeElements}
   </CAS>`;
 
 const exported = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>
@@ -95,6 +113,9 @@ const cases: Array<[string, SchemaName, Verdict, string]> = [
   ['accepted result without payment', 'result', 'valid', accepted('')],
   ['rejected result', 'result', 'valid', rejected],
   ['graduate report result', 'result', 'valid', graduate],
+  ['fee update result', 'result', 'valid', update],
+  ['fee update record outcome on an upload record', 'result', 'valid', accepted().replace('<Outcome>CREATED</Outcome>\n      <Status>WORK_IN_PROGRESS</Status>', '<Outcome>UPDATED</Outcome>')],
+  ['updated count that is negative', 'result', 'invalid', update.replace('updated="2"', 'updated="-1"')],
   ['payment amount without two decimals', 'result', 'invalid', accepted('<Payment reference="P" casCount="1" amount="25" currency="GBP"/>')],
   ['summary missing an attribute', 'result', 'invalid', accepted().replace(' reported="0"', '')],
   ['unknown file outcome', 'result', 'invalid', accepted().replace('<Outcome>ACCEPTED</Outcome>', '<Outcome>PARTIAL</Outcome>')],
@@ -102,6 +123,9 @@ const cases: Array<[string, SchemaName, Verdict, string]> = [
   ['error line zero', 'result', 'invalid', rejected.replace('line="12"', 'line="0"')],
   ['export of two CAS', 'export', 'valid', exported(exportCas() + exportCas('ASSIGNED', ''))],
   ['empty export', 'export', 'valid', exported('')],
+  ['export with fees', 'export', 'valid', exported(exportCas('USED', '', fees) + exportCas('ASSIGNED', '', '\n    <CourseFeesForFirstYearOnly>24500.00</CourseFeesForFirstYearOnly>'))],
+  ['export fee without two decimals', 'export', 'invalid', exported(exportCas('USED', '', fees.replace('5000.00', '5000')))],
+  ['export fees out of order', 'export', 'invalid', exported(exportCas('USED', '', fees.replace('<CourseFeesForFirstYearOnly>24500.00</CourseFeesForFirstYearOnly>', '') + '<CourseFeesForFirstYearOnly>1.00</CourseFeesForFirstYearOnly>'))],
   ['export with an unassigned status', 'export', 'invalid', exported(exportCas('READY_TO_GO'))],
 ];
 

@@ -6,6 +6,7 @@
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
 export const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
 export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
+export const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
 
 export interface CasSpec {
   applicantId?: string;
@@ -144,6 +145,31 @@ export function graduateBytes(reportId: string, casNumbers: string[]): Buffer {
     .join('');
   return Buffer.from(
     `<?xml version="1.0" encoding="UTF-8"?>\n<g:BulkReportingRootElement xmlns:g="${GRADUATE_NS}">\n  <g:BulkReportingFileHeader>\n    <g:BulkReportingId>${reportId}</g:BulkReportingId>\n  </g:BulkReportingFileHeader>\n${entries}</g:BulkReportingRootElement>\n`,
+    'utf8',
+  );
+}
+
+/** One CASUpdate of a fee update file; amounts as written in the file (pounds), absent ones left out. */
+export interface FeeUpdateSpec {
+  casNumber: string;
+  course?: string;
+  coursePaid?: string;
+  accommodationPaid?: string;
+  boardingPaid?: string;
+}
+
+export function updateBytes(spec: { licence: string; fileId: string; records: FeeUpdateSpec[] }): Buffer {
+  const el = (name: string, v: string | undefined) => (v === undefined ? '' : `    <${name}>${v}</${name}>\n`);
+  const records = spec.records
+    .map(
+      (r) =>
+        `  <CASUpdate>\n${el('CASNumber', r.casNumber)}${el('CourseFeesForFirstYearOnly', r.course ?? '24500.00')}${el('CourseFeesPaidToDate', r.coursePaid)}` +
+        `${el('AccommodationFeesPaidToDate', r.accommodationPaid)}${el('BoardingFeesPaidToDate', r.boardingPaid)}  </CASUpdate>\n`,
+    )
+    .join('');
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<BulkFileUpdateRootElement xmlns="${UPDATE_NS}">\n  <Header>\n    <BulkUpdateFileId>${spec.fileId}</BulkUpdateFileId>\n` +
+      `    <SponsorLicenceNumber>${spec.licence}</SponsorLicenceNumber>\n  </Header>\n${records}</BulkFileUpdateRootElement>\n`,
     'utf8',
   );
 }

@@ -39,6 +39,7 @@ describe('renderExport', () => {
       assignedDate: '2027-03-01',
       expiryDate: '2027-09-01',
       graduated: false,
+      fees: { course: 2450000, coursePaid: 50, accommodationPaid: null, boardingPaid: 0 },
     };
     const xml = renderExport({ licence: 'QHDGHB91X', generatedAt: at('2027-03-02T10:11:12.345Z'), rows: [row] });
     expect(await validateXsd({ bytes: Buffer.from(xml, 'utf8') }, 'export')).toEqual([]);
@@ -47,6 +48,9 @@ describe('renderExport', () => {
     expect(cas.FamilyName).toBe('O\'Brien "Müller" & Ñúñez\uFFFD');
     expect(cas.CourseCurriculumTitle).toBe('MSc <Data> & Science ]]>');
     expect(cas).not.toHaveProperty('CourseID');
+    // Each amount the CAS has, in pounds with two decimals; none for what was never given.
+    expect(cas).toMatchObject({ CourseFeesForFirstYearOnly: '24500.00', CourseFeesPaidToDate: '0.50', BoardingFeesPaidToDate: '0.00' });
+    expect(cas).not.toHaveProperty('AccommodationFeesPaidToDate');
     expect(xml).toContain('<GeneratedAt>2027-03-02T10:11:12.345Z</GeneratedAt>');
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<CASExport xmlns="urn:cas-bdt:export:1">\n')).toBe(true);
   });
@@ -108,6 +112,7 @@ describe.each(STORE_KINDS)('export on %s', (kind) => {
       AssignedDate: '2027-01-05',
       ExpiryDate: '2027-07-05',
       Graduated: 'false',
+      CourseFeesForFirstYearOnly: '24500.00',
       ...extra,
     });
     const exp = row('EXP', 'EXPIRED', '2027-06-02', { CourseCurriculumTitle: 'Foundation & Access', AssignedDate: '2026-12-01', ExpiryDate: '2027-06-01' });
@@ -134,7 +139,7 @@ describe.each(STORE_KINDS)('export on %s', (kind) => {
     // Element order is the contract.
     expect(Object.keys(doc.CAS!.find((c) => c.ApplicantID === 'ASG')!)).toEqual([
       'CASNumber', 'ApplicantID', 'FamilyName', 'CourseID', 'CourseCurriculumTitle', 'CourseStartDate',
-      'Status', 'StatusDate', 'AssignedDate', 'ExpiryDate', 'Graduated',
+      'Status', 'StatusDate', 'AssignedDate', 'ExpiryDate', 'Graduated', 'CourseFeesForFirstYearOnly',
     ]);
   });
 

@@ -5,6 +5,7 @@ import { CAS_STATUSES, type CasStatus } from '../../domain/types.ts';
 import { notFound, table, usage, type Runner } from '../context.ts';
 import type { CasView } from '../../ops/queries.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
+import { feesLine, historyLines } from './fees.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the store's code.
@@ -21,6 +22,7 @@ function describe(v: CasView): string[] {
     ...(v.assignedAt ? [`Assigned:     ${v.assignedAt}, expires ${v.expiresAt}`] : []),
     ...(v.usedAt ? [`Used:         ${v.usedAt}`] : []),
     ...(v.graduatedAt ? [`Graduated:    ${v.graduatedAt}`] : []),
+    feesLine(v.fees),
   ];
 }
 
@@ -48,7 +50,7 @@ export function registerCasCommands(program: Command, run: Runner): Command {
           [
             ...describe(v),
             'History:',
-            ...history.map((h) => `  ${h.at}  ${h.from ? human(h.from) : '(new)'} -> ${human(h.to)}  ${h.reason}`),
+            ...history.flatMap(historyLines),
           ].join('\n'),
         );
       }),

@@ -22,7 +22,9 @@ export function summaryLine(s: FileSummary): string {
       ? s.fileErrors.map((e) => `${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}`).slice(0, 3).join(', ') + (s.fileErrors.length > 3 ? `, +${s.fileErrors.length - 3} more` : '')
       : s.fileType === 'GRADUATE_REPORT'
         ? `${c.records} records: ${c.reported} reported, ${c.rejected} rejected`
-        : `${c.records} records: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+        : s.fileType === 'UPDATE_FEES'
+          ? `${c.records} records: ${c.updated ?? 0} updated, ${c.rejected} rejected`
+          : `${c.records} records: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
   return `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
 }
 
