@@ -9,6 +9,8 @@ import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerProcessCommands } from './commands/process.ts';
 import { registerSponsorCommands } from './commands/sponsor.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerValidateCommand } from './commands/validate.ts';
 import { registerWatchCommand } from './commands/watch.ts';
 import { Context, processIo, type Action, type Io, type Runner } from './context.ts';
 
@@ -42,6 +44,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   registerSponsorCommands(program, run);
   registerProcessCommands(program, run);
+  registerValidateCommand(program, run);
+  registerDemoCommand(program, run);
   const casCmd = registerCasCommands(program, run);
   registerLifecycleCommands(program, casCmd, run);
   registerFeeCommands(casCmd, run);

@@ -67,6 +67,10 @@ export interface FileError {
   message: string;
   line?: number;
   column?: number;
+  /** E_SCHEMA: the field's path from the record, e.g. `CAS[3]/ApplicantData/FamilyName`. */
+  field?: string;
+  /** E_SCHEMA: the ApplicantID of the record the field is in, when it could be read. */
+  applicantId?: string;
 }
 
 export type Severity = 'ERROR' | 'WARNING';

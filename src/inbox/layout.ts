@@ -37,7 +37,7 @@ export async function ensureSponsorFolders(root: string, licence: string): Promi
 }
 
 /** NAME for result files: the input's name with any final `.xml` removed (case-insensitive). */
-function baseName(fileName: string): string {
+export function baseName(fileName: string): string {
   const name = path.basename(fileName).replace(/\.xml$/i, '');
   return name === '' ? 'file' : name;
 }

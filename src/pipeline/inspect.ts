@@ -3,9 +3,10 @@
  * XSD validation. Expected failures come back as FileErrors, never as exceptions.
  */
 import type { FileError, FileType, Route } from '../domain/types.ts';
-import { decodeXml } from '../xml/decode.ts';
+import { decodeXml, type Encoding } from '../xml/decode.ts';
 import { parseRecordXml } from '../xml/record-reader.ts';
 import { scanDocument, type ScannedDocument } from '../xml/safety.ts';
+import { readableSchemaErrors } from '../xml/schema-messages.ts';
 import { lineColumnAt, position, type ElementSpan, type RootInfo } from '../xml/scan.ts';
 import { startXsdEngine, validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
 import { timed } from '../timings.ts';
@@ -104,7 +105,7 @@ function tryHeader(text: string, children: ElementSpan[]): Header {
   }
 }
 
-type Prepared = { ok: true; text: string; doc: ScannedDocument } | { ok: false; error: FileError };
+type Prepared = { ok: true; text: string; doc: ScannedDocument; encoding: Encoding } | { ok: false; error: FileError };
 
 /**
  * Decoding and the safety pass, done once per file: the watcher's early look
@@ -127,7 +128,7 @@ function prepareUncached(bytes: Buffer): Prepared {
   if (text.trim() === '') return { ok: false, error: { code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' } };
   const scan = timed('safety pass', () => scanDocument(text));
   if (!scan.ok) return scan;
-  return { ok: true, text, doc: scan.doc };
+  return { ok: true, text, doc: scan.doc, encoding: decoded.encoding };
 }
 
 /**
@@ -143,7 +144,10 @@ export function looksUnfinished(bytes: Buffer): boolean {
 /** Namespaces in engine messages are noise to a reader: the element's name says enough. */
 const readable = (message: string) => message.replace(/\{[^{}]*\}(?=\w)/g, '');
 
-function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>): FileError[] {
+/** The document an engine verdict is about, for readable schema messages. */
+type Source = { text: string; doc: ScannedDocument; encoding: Encoding };
+
+function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source: Source): FileError[] {
   switch (verdict.kind) {
     case 'forbidden':
       return [{ code: 'E_DOCTYPE_FORBIDDEN', message: 'the file has a DTD; DTDs and entities are never accepted' }];
@@ -154,8 +158,9 @@ function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>): FileE
       return [{ code: 'E_NOT_WELL_FORMED', message: `the file is not well-formed XML: ${readable(v.message)}`, ...position(v) }];
     }
     case 'invalid': {
-      const listed: FileError[] = verdict.violations.slice(0, MAX_SCHEMA_ERRORS).map((v) => ({ code: 'E_SCHEMA', message: readable(v.message), ...position(v) }));
-      const more = verdict.total - listed.length;
+      const shown = verdict.violations.slice(0, MAX_SCHEMA_ERRORS);
+      const listed = readableSchemaErrors(shown, source.text, source.doc, { encoding: source.encoding });
+      const more = verdict.total - shown.length;
       if (more > 0) {
         listed.push({ code: 'E_SCHEMA', message: `${more} more schema violation(s) were found (${verdict.total} in all); only the first ${listed.length} are listed` });
       }
@@ -180,7 +185,7 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
   if (!kind) {
     // The type is judged after well-formedness: let the engine parse the file first.
     const parsed = await validate(text, doc, null, engineOpts);
-    if (parsed.kind !== 'valid') return fail(engineErrors(parsed));
+    if (parsed.kind !== 'valid') return fail(engineErrors(parsed, p));
     const ns = root.namespace ? `{${root.namespace}}` : '(no namespace)';
     return fail([
       {
@@ -193,7 +198,7 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
 
   const checking: Promise<SchemaCheck> = timed('xsd validation', () => validate(text, doc, kind.schema, engineOpts)).then((verdict) => {
     if (verdict.kind === 'valid') return { ok: true };
-    const errors = engineErrors(verdict);
+    const errors = engineErrors(verdict, p);
     const fileId = errors[0]?.code === 'E_SCHEMA' ? tryHeader(text, children).fileId : undefined;
     return { ok: false, errors, fileType: kind.type, ...(fileId !== undefined ? { fileId } : {}) };
   });

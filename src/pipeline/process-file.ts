@@ -12,6 +12,7 @@ import type { ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
+import { inTransaction } from './dry-run.ts';
 import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
@@ -39,19 +40,28 @@ export interface PipelineDeps {
    * (the watch service ties its claim on the file to the submission here).
    */
   onStored?: (tx: Db, submissionId: number) => Promise<void>;
+  /**
+   * A dry run (`cas-bdt validate`): every step runs as for real, against the sponsor's
+   * current state, in transactions that are rolled back once the outcome is known, so
+   * nothing is stored, no allocation used and no CAS number given (default false).
+   * The would-be result names no CAS number and no payment.
+   */
+  dryRun?: boolean;
 }
 
 /** `id`: the submission id already taken for this file, if one was. */
 async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[], fileType: FileType, now: Date, fileId?: string, id?: number): Promise<Processed> {
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
-  return deps.db.transaction(async (tx) => {
+  return inTransaction(deps.db, deps.dryRun, async (tx) => {
     id ??= await nextSubmissionId(tx);
     return storeResult(
       tx,
       file,
       { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(fileType), fileErrors: errors },
       deps.onStored,
+      [],
+      deps.dryRun,
     );
   });
 }
@@ -66,7 +76,7 @@ export async function rejectFile(deps: PipelineDeps, file: ReceivedFile, errors:
 
 /** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
 async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
-  return deps.db.transaction((tx) => storeReplay(tx, deps.onStored, file, earlier, now));
+  return inTransaction(deps.db, deps.dryRun, (tx) => storeReplay(tx, deps.onStored, file, earlier, now));
 }
 
 class RejectInTx {
@@ -130,7 +140,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   letGo(file.bytes);
   file.bytes = undefined;
 
-  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, db.transaction(async (tx) => {
+  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, inTransaction(db, deps.dryRun, async (tx) => {
     const licence = file.sponsorLicenceNumber;
     const sponsor = await lockSponsor(tx, licence);
     if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
@@ -176,7 +186,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
       counts: stored.counts,
       fileErrors: [],
       ...(stored.payment ? { payment: stored.payment } : {}),
-    }, deps.onStored, stored.recordsXml);
+    }, deps.onStored, stored.recordsXml, deps.dryRun);
     const [, processed] = await Promise.all([stored.written, saving]);
     return processed;
   })));

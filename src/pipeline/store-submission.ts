@@ -10,6 +10,7 @@ import type { FileType } from '../domain/types.ts';
 import type { ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
 import { asReplay, renderResult } from '../xml/result-xml.ts';
+import { wouldBe } from './dry-run.ts';
 
 export interface Processed {
   submissionId: number;
@@ -44,7 +45,8 @@ function summaryOf(r: SubmissionResult): FileSummary {
 
 /** Stores a submission row for a result and returns what the caller emits. */
 /** `recordsXml`: an accepted file's Record elements, rendered a chunk at a time (see Stored). */
-export async function storeResult(db: Db, file: ReceivedFile, result: SubmissionResult, onStored: OnStored, recordsXml: string[] = []): Promise<Processed> {
+export async function storeResult(db: Db, file: ReceivedFile, judged: SubmissionResult, onStored: OnStored, judgedXml: string[] = [], dryRun?: boolean): Promise<Processed> {
+  const { result, recordsXml } = dryRun ? wouldBe(judged, judgedXml) : { result: judged, recordsXml: judgedXml };
   const resultXml = timed('result xml', () => renderResult(result, recordsXml));
   // The pieces are in resultXml now; let them go before the statement is encoded.
   recordsXml.length = 0;

@@ -33,3 +33,25 @@ export function lineColumnAt(text: string, offset: number): { line: number; colu
 export function position(v: { line?: number; column?: number }): { line?: number; column?: number } {
   return { ...(v.line !== undefined ? { line: v.line } : {}), ...(v.column !== undefined ? { column: v.column } : {}) };
 }
+
+/** Offsets of line starts, found by moving forward (back to the start for an earlier line). */
+export class LineStarts {
+  private line = 1;
+  private offset = 0;
+
+  constructor(private readonly text: string) {}
+
+  of(line: number): number {
+    if (line < this.line) {
+      this.line = 1;
+      this.offset = 0;
+    }
+    while (this.line < line) {
+      const nl = this.text.indexOf('\n', this.offset);
+      if (nl === -1) break;
+      this.offset = nl + 1;
+      this.line++;
+    }
+    return this.offset;
+  }
+}

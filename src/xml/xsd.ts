@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeXml } from './decode.ts';
 import { scanDocument, type ScannedDocument } from './safety.ts';
-import { position } from './scan.ts';
+import { LineStarts, position } from './scan.ts';
 import { isCasBdtError } from '../errors.ts';
 import { EnginePool, loadSchemas } from './xsd-pool.ts';
 import type { EngineDetail } from './xsd-protocol.ts';
@@ -98,28 +98,6 @@ class LineCounter {
     }
     this.offset = Math.max(this.offset, offset);
     return { line: this.line, column: offset - this.lineStart + 1 };
-  }
-}
-
-/** Offsets of line starts, found by moving forward (back to the start for an earlier line). */
-class LineStarts {
-  private line = 1;
-  private offset = 0;
-
-  constructor(private readonly text: string) {}
-
-  of(line: number): number {
-    if (line < this.line) {
-      this.line = 1;
-      this.offset = 0;
-    }
-    while (this.line < line) {
-      const nl = this.text.indexOf('\n', this.offset);
-      if (nl === -1) break;
-      this.offset = nl + 1;
-      this.line++;
-    }
-    return this.offset;
   }
 }
 

@@ -143,12 +143,14 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
     .description("write the export XML of a sponsor's assigned (ever) CAS with their current status")
     .requiredOption('--sponsor <licence>', 'the sponsor')
     .option('--out <file>', "where to write it (default <root>/<LICENCE>/outbox/export-<UTC yyyymmddThhmmssZ>.xml); never overwritten")
+    .option('--zip', 'the XML inside a zip, as the SMS delivers exports (default name EXP-YYYY-MM-DD-<milliseconds>.zip)')
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts) => {
         const licence = parseLicence(String(opts.sponsor));
         await requireSponsor(ctx, licence);
         const now = new Date();
+        const zip = opts.zip ? await import('../../xml/export-zip.ts') : undefined;
         let dir: string;
         let names: string[];
         let realDir: string | undefined;
@@ -161,14 +163,18 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
           dir = sponsorDir(ctx.config.rootDir, licence, 'outbox');
           // Exports (with family names) never go through a sponsor folder that is a link.
           realDir = await usableOutbox(ctx.config.rootDir, licence);
-          const stamp = utcStamp(now);
+          const stamp = zip ? zip.exportZipName(now).slice(0, -'.zip'.length) : `export-${utcStamp(now)}`;
+          const ext = zip ? 'zip' : 'xml';
           // Two exports in the same second get distinct names.
-          names = [`export-${stamp}.xml`, ...Array.from({ length: 50 }, (_, k) => `export-${stamp}-${k + 2}.xml`)];
+          names = [`${stamp}.${ext}`, ...Array.from({ length: 50 }, (_, k) => `${stamp}-${k + 2}.${ext}`)];
         }
         const { db } = await ctx.store();
         const [{ exportRows }, { renderExport }] = await Promise.all([casQuery(), import('../../xml/export-xml.ts')]);
         const rows = await exportRows(db, licence);
-        const file = await writeNewFile(dir, names, renderExport({ licence, generatedAt: now, rows }), realDir);
+        const xml = renderExport({ licence, generatedAt: now, rows });
+        // The entry is named after the archive: EXP-....zip holds EXP-....xml.
+        const content = zip ? await zip.zipOne(`${path.basename(names[0]!).replace(/\.zip$/i, '')}.xml`, xml, now) : xml;
+        const file = await writeNewFile(dir, names, content, realDir);
         if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, file, casCount: rows.length, generatedAt: now.toISOString() });
         ctx.out(`Exported ${rows.length} CAS of ${licence} to ${file}.`);
       }),

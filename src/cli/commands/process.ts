@@ -4,6 +4,7 @@ import type { FileSummary } from '../../domain/result.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
+import { errorCodes, fileErrorLines } from '../outcome-text.ts';
 import { escapeControls } from '../../escape.ts';
 import { parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -19,13 +20,15 @@ export function summaryLine(s: FileSummary): string {
   const c = s.counts;
   const what =
     s.outcome === 'REJECTED'
-      ? s.fileErrors.map((e) => `${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}`).slice(0, 3).join(', ') + (s.fileErrors.length > 3 ? `, +${s.fileErrors.length - 3} more` : '')
+      ? errorCodes(s)
       : s.fileType === 'GRADUATE_REPORT'
         ? `${c.records} records: ${c.reported} reported, ${c.rejected} rejected`
         : s.fileType === 'UPDATE_FEES'
           ? `${c.records} records: ${c.updated ?? 0} updated, ${c.rejected} rejected`
           : `${c.records} records: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
-  return `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
+  const line = `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
+  // A refused file's errors in words, not only their codes.
+  return [line, ...(s.outcome === 'REJECTED' ? fileErrorLines(s.fileErrors) : [])].join('\n');
 }
 
 async function progressBar(ctx: Context, label: string) {
@@ -127,10 +130,14 @@ export function registerProcessCommands(program: Command, run: Runner): void {
               v.counts.records,
               v.counts.assigned,
               v.counts.rejected,
-              v.fileErrors.map((e) => e.code).filter((c, i, a) => a.indexOf(c) === i).join(','),
+              errorCodes(v),
             ]),
           ),
         );
+        // What the errors say, under the table: the first few of each refused file.
+        const refused = views.filter((v) => v.fileErrors.length > 0);
+        for (const v of refused.slice(0, 20)) ctx.out([`\nsubmission ${v.submissionId} (${v.file}):`, ...fileErrorLines(v.fileErrors, 3)].join('\n'));
+        if (refused.length > 20) ctx.out(`\n... and ${refused.length - 20} more refused files (\`submissions --json\` lists every error)`);
       }),
     );
 

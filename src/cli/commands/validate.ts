@@ -1,0 +1,86 @@
+/**
+ * `cas-bdt validate`: a dry run of `process`. The same pipeline runs every check and rule
+ * against the sponsor's current state in transactions that are rolled back: nothing is
+ * stored, no allocation used, no CAS number given. The would-be result is printed, or
+ * written to `--out DIR` as NAME.dry-run.result.xml.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { FileSummary } from '../../domain/result.ts';
+import { baseName } from '../../inbox/layout.ts';
+import { recordLines, fileErrorLines, recordsOf } from '../outcome-text.ts';
+import { usage, type Context } from '../context.ts';
+import type { Runner } from '../context.ts';
+import { parseLicence, requireSponsor } from './sponsor.ts';
+
+/** What validate reports per file (JSON): the file summary without a submission, with each record. */
+export interface DryRunSummary extends Omit<FileSummary, 'submissionId'> {
+  submissionId: null;
+  dryRun: true;
+  records: unknown[];
+  /** The would-be result XML (no CAS number, no payment). */
+  resultXml: string;
+}
+
+function describe(s: Omit<FileSummary, 'submissionId'>, records: Parameters<typeof recordLines>[0]): string[] {
+  const c = s.counts;
+  if (s.replay) return [`${s.file}: identical to a file already accepted: processing it would only write its earlier result again (a replay)`];
+  if (s.outcome === 'REJECTED') return [`${s.file}: would be REJECTED`, ...fileErrorLines(s.fileErrors)];
+  const head =
+    s.fileType === 'GRADUATE_REPORT'
+      ? `${c.records} record(s): ${c.reported} would be reported, ${c.rejected} rejected`
+      : `${c.records} record(s): ${c.created} would be created, ${c.amended} amended, ${c.rejected} rejected; ` +
+        `${c.assigned} would be assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+  return [`${s.file}: would be ACCEPTED: ${head}`, ...recordLines(records, { wouldBe: true })];
+}
+
+export function registerValidateCommand(program: Command, run: Runner): void {
+  program
+    .command('validate')
+    .description('dry run of process: every check and rule against the sponsor as it is now; nothing stored, no allocation used, no CAS number given')
+    .argument('<files...>', 'BDT files')
+    .requiredOption('--sponsor <licence>', 'the sponsor the files would belong to')
+    .option('--out <dir>', 'write each would-be result there as NAME.dry-run.result.xml (default: print the outcome)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (ctx: Context, opts, files: string[]) => {
+        const licence = parseLicence(String(opts.sponsor));
+        await requireSponsor(ctx, licence);
+        const { db } = await ctx.store();
+        const [{ processFile }, { readReceivedFile }, { writeNewFile }] = await Promise.all([
+          import('../../pipeline/process-file.ts'),
+          import('../../inbox/read-file.ts'),
+          import('../../inbox/atomic-write.ts'),
+        ]);
+        const cfg = ctx.config;
+        const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : undefined;
+        const reports: DryRunSummary[] = [];
+        for (const f of files) {
+          let received;
+          try {
+            received = await readReceivedFile(path.resolve(ctx.io.cwd, f), licence, cfg.maxFileBytes);
+          } catch (err) {
+            throw usage(`cannot read ${f}: ${(err as Error).message}`);
+          }
+          const settings = { feePence: cfg.feePence, validityMonths: cfg.validityMonths, maxFileBytes: cfg.maxFileBytes, validateTimeoutMs: cfg.validateTimeoutMs };
+          const processed = await processFile({ db, settings, dryRun: true }, received);
+          let resultFile: string | null = null;
+          if (outDir) {
+            const name = baseName(received.fileName);
+            const names = [`${name}.dry-run.result.xml`, ...Array.from({ length: 50 }, (_, k) => `${name}.dry-run-${k + 2}.result.xml`)];
+            resultFile = await writeNewFile(outDir, names, processed.resultXml);
+          }
+          const { submissionId: _uncommitted, ...summary } = processed.summary;
+          const records = await recordsOf(processed.resultXml);
+          reports.push({ ...summary, submissionId: null, dryRun: true, resultFile, records, resultXml: processed.resultXml });
+          if (!opts.json) {
+            ctx.out(describe(summary, records).join('\n'));
+            if (resultFile) ctx.out(`  would-be result: ${resultFile}`);
+          }
+        }
+        if (opts.json) ctx.json(reports);
+        else ctx.out('Dry run: nothing was stored, no allocation used, no CAS number given.');
+        return reports.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
+      }),
+    );
+}

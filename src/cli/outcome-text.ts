@@ -1,0 +1,71 @@
+/**
+ * What a file's outcome says in words, for people: its errors with their messages (not
+ * only codes) and each record's outcome. Shared by process, validate, submissions and demo.
+ */
+import type { FileSummary, RecordResult } from '../domain/result.ts';
+import type { FileError, RecordIssue } from '../domain/types.ts';
+
+/** `E_SCHEMA at 13:7: message`, one line. */
+export function fileErrorLine(e: FileError): string {
+  return `${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}: ${e.message}`;
+}
+
+/** The first `max` errors, indented, then how many more there are. */
+export function fileErrorLines(errors: FileError[], max = 10, indent = '  '): string[] {
+  const lines = errors.slice(0, max).map((e) => indent + fileErrorLine(e));
+  if (errors.length > max) lines.push(`${indent}... and ${errors.length - max} more (the result file lists them all)`);
+  return lines;
+}
+
+const STATUS_WORDS: Record<string, string> = {
+  ASSIGNED: 'assigned',
+  READY_TO_GO: 'ready to go',
+  WORK_IN_PROGRESS: 'work in progress',
+};
+
+/** One line per record, then one per issue; `wouldBe` for a dry run, which gives no CAS number. */
+export function recordLines(records: RecordResult[], opts: { wouldBe?: boolean; indent?: string } = {}): string[] {
+  const indent = opts.indent ?? '  ';
+  const lines: string[] = [];
+  for (const r of records) {
+    const who = r.applicantId !== undefined ? `ApplicantID ${r.applicantId}` : r.reportedCasNumber !== undefined ? `CAS ${r.reportedCasNumber}` : '';
+    const status = r.status ? ` -> ${STATUS_WORDS[r.status] ?? r.status}` : '';
+    const number = r.casNumber ? ` ${r.casNumber} (expires ${r.expiryDate})` : '';
+    const outcome = opts.wouldBe && r.outcome !== 'REJECTED' ? `would be ${r.outcome.toLowerCase()}` : r.outcome.toLowerCase();
+    lines.push(`${indent}record ${r.index}${who ? ` (${who})` : ''}: ${outcome}${status}${number}`);
+    for (const i of r.issues) lines.push(`${indent}  ${i.severity === 'ERROR' ? 'error' : 'warning'} ${i.code}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
+  }
+  return lines;
+}
+
+/** The distinct error codes of a summary, for a table cell. */
+export const errorCodes = (s: Pick<FileSummary, 'fileErrors'>) => s.fileErrors.map((e) => e.code).filter((c, i, a) => a.indexOf(c) === i).join(',');
+
+
+let parser: import('fast-xml-parser').XMLParser | undefined;
+
+type ParsedRecord = { index: string; applicantId?: string; Outcome: string; Status?: string; CASNumber?: string; ExpiryDate?: string; Issue?: { severity: string; code: string; field?: string; text: string }[] };
+
+/** The records of a stored result, read back from its XML. */
+export async function recordsOf(resultXml: string): Promise<RecordResult[]> {
+  // Loaded here: the commands that never read a result start without the parser.
+  const { XMLParser } = await import('fast-xml-parser');
+  parser ??= new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    textNodeName: 'text',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    isArray: (name) => name === 'Record' || name === 'Issue',
+  });
+  const doc = parser.parse(resultXml) as { BulkResult: { Records?: { Record: ParsedRecord[] } } };
+  return (doc.BulkResult.Records?.Record ?? []).map((r) => ({
+    index: Number(r.index),
+    ...(r.applicantId !== undefined ? { applicantId: r.applicantId } : {}),
+    outcome: r.Outcome as RecordResult['outcome'],
+    ...(r.Status ? { status: r.Status as RecordResult['status'] } : {}),
+    ...(r.CASNumber ? { casNumber: r.CASNumber } : {}),
+    ...(r.ExpiryDate ? { expiryDate: r.ExpiryDate } : {}),
+    issues: (r.Issue ?? []).map((i) => ({ severity: i.severity, code: i.code, ...(i.field ? { field: i.field } : {}), message: i.text }) as RecordIssue),
+  }));
+}

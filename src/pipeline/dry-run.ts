@@ -1,0 +1,33 @@
+/**
+ * The dry run of the pipeline (`cas-bdt validate`): the same steps in the same
+ * transactions, rolled back once the outcome is known instead of committed.
+ */
+import type { Db } from '../db/client.ts';
+import type { SubmissionResult } from '../domain/result.ts';
+
+class RolledBack<T> {
+  constructor(readonly value: T) {}
+}
+
+/** Runs `work` in a transaction that is committed, or with `dryRun` rolled back; either way returns what it returned. */
+export async function inTransaction<T>(db: Db, dryRun: boolean | undefined, work: (tx: Db) => Promise<T>): Promise<T> {
+  if (!dryRun) return db.transaction(work);
+  try {
+    await db.transaction(async (tx) => {
+      throw new RolledBack(await work(tx));
+    });
+  } catch (err) {
+    if (err instanceof RolledBack) return err.value as T;
+    throw err;
+  }
+  throw new Error('a dry run transaction was committed');
+}
+
+/**
+ * What a dry run reports: the outcome, statuses and expiry dates, but no CAS number and no
+ * payment, since none is given (`recordsXml`: the Record elements as result-xml renders them).
+ */
+export function wouldBe(result: SubmissionResult, recordsXml: string[]): { result: SubmissionResult; recordsXml: string[] } {
+  const { payment: _payment, ...rest } = result;
+  return { result: rest, recordsXml: recordsXml.map((xml) => xml.replace(/^ *<CASNumber>[^<]*<\/CASNumber>\n/gm, '')) };
+}

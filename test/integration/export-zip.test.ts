@@ -1,0 +1,74 @@
+/**
+ * `cas-bdt export --zip`: the export XML inside a zip named like the SMS's exports
+ * (EXP-YYYY-MM-DD-<milliseconds>.zip), unpacked by the `unzip` program and compared with
+ * the plain export of the same CAS. Both stores.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateXsd } from '../../src/xml/xsd.ts';
+import { runCli } from '../helpers/cli.ts';
+import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
+import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+
+/** The export without the moment it was generated, which differs between two runs. */
+const timeless = (xml: string) => xml.replace(/<GeneratedAt>[^<]*<\/GeneratedAt>/, '<GeneratedAt/>');
+
+describe.each(STORE_KINDS)('export --zip on %s', (kind) => {
+  let t: TestStore;
+  let L: string;
+  const root = tempDir('cas-bdt-exportzip-');
+
+  beforeAll(async () => {
+    t = await openTestStore(kind);
+    const s = new Scenario(t.store);
+    L = await s.sponsor(licenceFor('ZIPX'));
+    await s.upload(L, 'ZIP-1', [
+      { applicantId: 'Z1', passport: 'Z0000001', familyName: 'Müller & <Sons>' },
+      { applicantId: 'Z2', passport: 'Z0000002' },
+    ]);
+    await t.store.close(); // the in-process CLI opens the embedded store itself
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+  });
+
+  it('writes one zip into the outbox whose only entry is the export XML', async () => {
+    const args = [...t.cliArgs, '--root', root];
+    const plainFile = path.join(root, 'plain.xml');
+    expect((await runCli([...args, 'export', '--sponsor', L, '--out', plainFile])).code).toBe(0);
+
+    const r = await runCli([...args, 'export', '--sponsor', L, '--zip', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { file, casCount } = r.json<{ file: string; casCount: number }>();
+    expect(casCount).toBe(2);
+    expect(path.dirname(file)).toBe(path.join(root, L, 'outbox'));
+    const name = path.basename(file);
+    expect(name).toMatch(/^EXP-\d{4}-\d{2}-\d{2}-\d{13}\.zip$/);
+    const [, day, ms] = /^EXP-(\d{4}-\d{2}-\d{2})-(\d+)\.zip$/.exec(name)!;
+    expect(new Date(Number(ms)).toISOString().slice(0, 10)).toBe(day);
+    expect(readdirSync(path.join(root, L, 'outbox'))).toEqual([name]);
+
+    const entries = execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' }).trim().split('\n');
+    expect(entries).toEqual([name.replace(/\.zip$/, '.xml')]);
+    const unzipped = execFileSync('unzip', ['-p', file, entries[0]!]);
+    expect(await validateXsd({ bytes: unzipped }, 'export')).toEqual([]);
+    expect(timeless(unzipped.toString('utf8'))).toBe(timeless(readFileSync(plainFile, 'utf8')));
+    expect(unzipped.toString('utf8')).toContain('Müller &amp; &lt;Sons&gt;');
+  });
+
+  it('--out names the zip, never over an existing file', async () => {
+    const args = [...t.cliArgs, '--root', root];
+    const target = path.join(root, 'mine.zip');
+    const r = await runCli([...args, 'export', '--sponsor', L, '--zip', '--out', target]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`Exported 2 CAS of ${L} to ${target}.\n`);
+    expect(execFileSync('unzip', ['-Z1', target], { encoding: 'utf8' }).trim()).toBe('mine.xml');
+
+    writeFileSync(target, 'keep me');
+    const refused = await runCli([...args, 'export', '--sponsor', L, '--zip', '--out', target]);
+    expect(refused.code).toBe(2);
+    expect(readFileSync(target, 'utf8')).toBe('keep me');
+  });
+});
