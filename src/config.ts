@@ -95,6 +95,12 @@ interface Setting {
 
 const text = (value: unknown) => String(value);
 
+/** A whole-number setting: its range is checked from every source and said in --help. */
+function whole(flags: string, env: string, what: string, [min, max]: [number, number], fallback: number): Setting & { parse: (v: unknown) => number } {
+  const name = flags.slice(2).split(' ')[0]!;
+  return { flags, env, description: `${what}, ${min} to ${max} (default ${fallback})`, parse: (v: unknown) => wholeNumber(name, v, min, max) };
+}
+
 /** Every setting: its flag, environment variable and config file key (the flag's name, either spelling). */
 export const SETTINGS = {
   db: { flags: '--db <url>', env: 'DATABASE_URL', description: 'PostgreSQL server URL; without it the embedded store is used', parse: parseDatabaseUrl },
@@ -102,38 +108,19 @@ export const SETTINGS = {
   root: { flags: '--root <dir>', env: 'CAS_BDT_ROOT', description: 'the sponsor folder tree', parse: text },
   config: { flags: '--config <file>', env: 'CAS_BDT_CONFIG', description: 'settings as JSON (default ./cas-bdt.config.json if present)', parse: text },
   fee: { flags: '--fee <gbp>', env: 'CAS_BDT_FEE', description: 'fee per assigned CAS in GBP, 0.00 to 10000.00 (default 25.00)', parse: parseFee },
-  validityMonths: {
-    flags: '--validity-months <n>',
-    env: 'CAS_BDT_VALIDITY_MONTHS',
-    description: 'months an assigned CAS stays valid, 1 to 60 (default 6)',
-    parse: (v: unknown) => wholeNumber('validity-months', v, 1, 60),
-  },
-  settleMs: {
-    flags: '--settle-ms <ms>',
-    env: 'CAS_BDT_SETTLE_MS',
-    description: 'how long an inbox file must be unchanged before it is taken, 0 to 3600000 (default 2000)',
-    parse: (v: unknown) => wholeNumber('settle-ms', v, 0, 3_600_000),
-  },
-  scanIntervalMs: {
-    flags: '--scan-interval-ms <ms>',
-    env: 'CAS_BDT_SCAN_INTERVAL_MS',
-    description: 'period of the full inbox listing, 500 to 86400000 (default 30000)',
-    parse: (v: unknown) => wholeNumber('scan-interval-ms', v, 500, 86_400_000),
-  },
+  validityMonths: whole('--validity-months <n>', 'CAS_BDT_VALIDITY_MONTHS', 'months an assigned CAS stays valid', [1, 60], 6),
+  settleMs: whole('--settle-ms <ms>', 'CAS_BDT_SETTLE_MS', 'how long an inbox file must be unchanged before it is taken', [0, 3_600_000], 2000),
+  scanIntervalMs: whole('--scan-interval-ms <ms>', 'CAS_BDT_SCAN_INTERVAL_MS', 'period of the full inbox listing', [500, 86_400_000], 30_000),
   maxFileMb: { flags: '--max-file-mb <mb>', env: 'CAS_BDT_MAX_FILE_MB', description: 'largest accepted file, above 0 and at most 2048 (default 200)', parse: maxFileMb },
-  concurrency: {
-    flags: '--concurrency <n>',
-    env: 'CAS_BDT_CONCURRENCY',
-    description: 'files processed at once by watch, 1 to 64 (default 2)',
-    parse: (v: unknown) => wholeNumber('concurrency', v, 1, 64),
-  },
+  concurrency: whole('--concurrency <n>', 'CAS_BDT_CONCURRENCY', 'files processed at once by watch', [1, 64], 2),
   poll: { flags: '--poll', env: 'CAS_BDT_POLL', description: 'make the watcher poll the inboxes', parse: parseBool },
-  validateTimeoutS: {
-    flags: '--validate-timeout-s <s>',
-    env: 'CAS_BDT_VALIDATE_TIMEOUT_S',
-    description: 'longest XSD validation of one file before it is refused with E_LIMIT, 1 to 3600 (default 60)',
-    parse: (v: unknown) => wholeNumber('validate-timeout-s', v, 1, 3600),
-  },
+  validateTimeoutS: whole(
+    '--validate-timeout-s <s>',
+    'CAS_BDT_VALIDATE_TIMEOUT_S',
+    'longest XSD validation of one file before it is refused with E_LIMIT',
+    [1, 3600],
+    60,
+  ),
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

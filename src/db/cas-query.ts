@@ -87,8 +87,8 @@ function view({ expiresOn, usedOn, graduatedOn, assignedAt, feesUpdated, feesUpl
   return {
     ...r,
     fees: inPounds(currentFees(feesUpdated, { FinancialAndAccommodationDetails: feesUploaded })),
-    status: r.status as CasStatus,
-    route: r.route as Route,
+    status: r.status,
+    route: r.route,
     assignedAt: assignedAt ? assignedAt.toISOString() : null,
     expiresAt: expiresOn,
     usedAt: usedOn,

@@ -40,7 +40,7 @@ export async function recentSubmissions(db: Db, opts: { limit: number; before?: 
     .orderBy(desc(submissions.id))
     .limit(opts.limit);
   return rows.map((r) => {
-    const s = r.summary as FileSummary;
+    const s = r.summary;
     return {
       id: r.id,
       sponsorLicenceNumber: r.sponsorLicenceNumber,
@@ -67,7 +67,7 @@ export async function latestSubmissionNamed(db: Db, licence: string, fileName: s
     .where(and(eq(submissions.sponsorLicenceNumber, licence), eq(submissions.fileName, fileName)))
     .orderBy(desc(submissions.id))
     .limit(1);
-  return row ? { fileType: row.fileType, outcome: row.outcome, summary: row.summary as FileSummary } : undefined;
+  return row ? { fileType: row.fileType, outcome: row.outcome, summary: row.summary } : undefined;
 }
 
 export interface CasHit {

@@ -3,7 +3,6 @@ import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { isoDateUtc } from '../domain/dates.ts';
 import type { ExportRow } from '../domain/export.ts';
 import { currentFees } from '../domain/fees.ts';
-import type { CasStatus } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { cas } from './schema.ts';
 
@@ -35,7 +34,7 @@ export async function exportRows(db: Db, licence: string): Promise<ExportRow[]> 
       courseId: r.courseId,
       courseTitle: r.courseTitle,
       courseStartDate: r.courseStartDate,
-      status: r.status as CasStatus,
+      status: r.status,
       statusDate: isoDateUtc(r.statusChangedAt),
       assignedDate: isoDateUtc(r.assignedAt!),
       expiryDate: r.expiresOn!,

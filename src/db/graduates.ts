@@ -20,7 +20,7 @@ export async function findSponsorCasByNumbers(tx: Db, licence: string, numbers: 
       .select({ id: cas.id, casNumber: cas.casNumber, status: cas.status, graduatedOn: cas.graduatedOn })
       .from(cas)
       .where(and(eq(cas.sponsorLicenceNumber, licence), inArray(cas.casNumber, part)));
-    for (const r of rows) out.set(r.casNumber!, { ...r, casNumber: r.casNumber!, status: r.status as CasStatus });
+    for (const r of rows) out.set(r.casNumber!, { ...r, casNumber: r.casNumber!, status: r.status });
   }
   return out;
 }

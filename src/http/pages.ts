@@ -117,7 +117,7 @@ export async function submissionsPage(db: Db, opts: { before?: number; licence?:
 export async function submissionPage(db: Db, id: number): Promise<string | undefined> {
   const sub = await getSubmission(db, id);
   if (!sub) return undefined;
-  const summary = sub.summary as FileSummary;
+  const summary = sub.summary;
   const result = readResult(sub.resultXml);
   const records = result.records;
   return page(

@@ -23,6 +23,14 @@ export interface Processed {
 /** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */
 export type OnStored = ((tx: Db, submissionId: number) => Promise<void>) | undefined;
 
+/** A submission row: what came in (the file), and what became of it. */
+function submissionRow(
+  file: ReceivedFile,
+  r: Pick<SubmissionRow, 'id' | 'fileType' | 'fileId' | 'outcome' | 'replayOf' | 'processedAt' | 'summary' | 'resultXml'>,
+): SubmissionRow {
+  return { ...r, sponsorLicenceNumber: file.sponsorLicenceNumber, fileName: file.fileName, sha256: file.sha256, sizeBytes: file.size, receivedAt: file.receivedAt, resultFile: null };
+}
+
 function summaryOf(r: SubmissionResult): FileSummary {
   return {
     submissionId: r.submissionId,
@@ -47,21 +55,19 @@ export async function storeResult(db: Db, file: ReceivedFile, judged: Submission
   const summary = summaryOf(result);
   // Sent together, for one round trip (neither depends on the other; both roll back together).
   await timed('submission insert', () => Promise.all([
-    insertSubmission(db, {
-      id: result.submissionId,
-      sponsorLicenceNumber: file.sponsorLicenceNumber,
-      fileName: file.fileName,
-      sha256: file.sha256,
-      sizeBytes: file.size,
-      fileType: result.fileType,
-      fileId: result.fileId ?? null,
-      outcome: result.outcome,
-      replayOf: null,
-      receivedAt: result.receivedAt,
-      processedAt: result.processedAt,
-      summary,
-      resultXml,
-    }),
+    insertSubmission(
+      db,
+      submissionRow(file, {
+        id: result.submissionId,
+        fileType: result.fileType,
+        fileId: result.fileId ?? null,
+        outcome: result.outcome,
+        replayOf: null,
+        processedAt: result.processedAt,
+        summary,
+        resultXml,
+      }),
+    ),
     onStored?.(db, result.submissionId),
   ]));
   return { submissionId: result.submissionId, resultXml, summary };
@@ -84,23 +90,11 @@ export function baseResult(file: ReceivedFile, submissionId: number, fileType: F
 export async function storeReplay(db: Db, onStored: OnStored, file: ReceivedFile, earlier: SubmissionRow, now: Date, takenId?: number): Promise<Processed> {
   const id = takenId ?? (await nextSubmissionId(db));
   const resultXml = asReplay(earlier.resultXml);
-  const earlierSummary = earlier.summary as FileSummary;
-  const summary: FileSummary = { ...earlierSummary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
-  await insertSubmission(db, {
-    id,
-    sponsorLicenceNumber: file.sponsorLicenceNumber,
-    fileName: file.fileName,
-    sha256: file.sha256,
-    sizeBytes: file.size,
-    fileType: earlier.fileType,
-    fileId: earlier.fileId,
-    outcome: 'ACCEPTED',
-    replayOf: earlier.id,
-    receivedAt: file.receivedAt,
-    processedAt: now,
-    summary,
-    resultXml,
-  });
+  const summary: FileSummary = { ...earlier.summary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
+  await insertSubmission(
+    db,
+    submissionRow(file, { id, fileType: earlier.fileType, fileId: earlier.fileId, outcome: 'ACCEPTED', replayOf: earlier.id, processedAt: now, summary, resultXml }),
+  );
   await onStored?.(db, id);
   return { submissionId: id, resultXml, summary };
 }

@@ -15,7 +15,6 @@ import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { confirmClaim, markDone, setMovedTo, setResultAndMovedTo, type ClaimRow } from '../db/claims.ts';
 import { getSubmission, setResultFile, type SubmissionRow } from '../db/submissions.ts';
-import type { FileSummary } from '../domain/result.ts';
 import { fsyncDir, writeNewFile } from '../inbox/atomic-write.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import { resultNames, sponsorDir } from '../inbox/layout.ts';
@@ -36,7 +35,7 @@ export interface Finished {
 }
 
 /** Was this submission refused for its file name (stored escaped, named after its id)? */
-export const refusedName = (s: Pick<SubmissionRow, 'summary'>) => (s.summary as FileSummary).fileErrors.some((e) => e.code === 'E_FILE_NAME');
+export const refusedName = (s: Pick<SubmissionRow, 'summary'>) => s.summary.fileErrors.some((e) => e.code === 'E_FILE_NAME');
 async function sha256At(file: string | Buffer): Promise<string | undefined> {
   const h = await open(file, 'r').catch(() => undefined);
   if (!h) return undefined;

@@ -9,7 +9,6 @@
  */
 import path from 'node:path';
 import { busyElsewhere, claimFile, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
-import type { FileSummary } from '../domain/result.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import type { FileError } from '../domain/types.ts';
 import { readCandidate } from '../inbox/read.ts';
@@ -25,7 +24,7 @@ import type { Candidate, RunResult } from './scheduler.ts';
 
 /** The operator's line for a finished file: no personal data, only names, codes and counts. */
 export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, ms: number, recovered: boolean): void {
-  const s = f.submission.summary as FileSummary;
+  const s = f.submission.summary;
   const c = s.counts;
   ctx.log.info(
     {

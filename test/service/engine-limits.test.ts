@@ -4,41 +4,26 @@
  * the right code, and another sponsor's file dropped at the same moment is processed
  * as well (the time each took is printed).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { casXml, uploadBytes, uploadText } from '../helpers/bdt.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { storeTest as it } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, nextLicence, sponsor, startInProcess, upload, type InProcessService } from '../helpers/watch.ts';
+import { drop, ls, nextLicence, sponsor, upload } from '../helpers/watch.ts';
 
 const codes = (xml: string) => [...xml.matchAll(/code="([A-Z_]+)"/g)].map((m) => m[1]);
 
 describe.each(STORE_KINDS)('validator limits in the service on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
+  it.override({ kind });
 
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-limits-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  it('refuses each hostile file with its code while another sponsor is served', async () => {
-    const a = await sponsor(t.store.db, nextLicence('A'));
+  it('refuses each hostile file with its code while another sponsor is served', async ({ t, root, licence: a, start }) => {
     const b = await sponsor(t.store.db, nextLicence('B'));
     await ensureSponsorFolders(root, a);
     await ensureSponsorFolders(root, b);
-    running = await startInProcess(t.store, root, { settings: { feePence: 2500, validityMonths: 6, validateTimeoutMs: 30_000 } });
+    await start({ settings: { feePence: 2500, validityMonths: 6, validateTimeoutMs: 30_000 } });
 
     const bad = casXml({}).replace(/<Gender>[^<]*<\/Gender>/, '<Gender>9</Gender>');
     const hostile: Record<string, { bytes: Buffer; code: string }> = {

@@ -8,12 +8,14 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/client.ts';
 import { submissions } from '../../src/db/schema.ts';
 import { escapeName, nameBytes } from '../../src/service/inbox-file.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { storeTest } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ls, nextLicence, sponsor, startInProcess, upload, type InProcessService } from '../helpers/watch.ts';
+import { ls, upload } from '../helpers/watch.ts';
 
 /** Entries of a folder as raw bytes (readdirSync would mangle names that are not UTF-8). */
 const rawLs = (dir: string) => (existsSync(dir) ? (readdirSync(dir, { encoding: 'buffer' }) as Buffer[]) : []);
@@ -36,30 +38,17 @@ describe('escaped names', () => {
 });
 
 describe.each(STORE_KINDS)('refused file names on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
+  storeTest.override({ kind });
 
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-names-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const subsOfDb = (db: Db, licence: string) => db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
+  const inFolders = (root: string, licence: string) => {
+    const dir = (f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
+    return { dir, rawPath: (name: Buffer) => Buffer.concat([Buffer.from(dir('inbox') + path.sep), name]) };
+  };
 
-  const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
-  const subsOf = (licence: string) => t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
-  const start = async () => (running = await startInProcess(t.store, root));
-  const rawPath = (licence: string, name: Buffer) => Buffer.concat([Buffer.from(dir(licence, 'inbox') + path.sep), name]);
-
-  it('rejects names that are not UTF-8, hold control characters or pass 200 bytes with E_FILE_NAME; a 200-byte name is fine', async () => {
-    const licence = await sponsor(t.store.db, nextLicence('N'));
+  storeTest('rejects names that are not UTF-8, hold control characters or pass 200 bytes with E_FILE_NAME; a 200-byte name is fine', async ({ t, root, licence, start }) => {
+    const { dir, rawPath } = inFolders(root, licence);
+    const subsOf = (l: string) => subsOfDb(t.store.db, l);
     const svc = await start();
     await waitFor(() => svc.service.sponsors().includes(licence));
     const refused = [
@@ -68,26 +57,26 @@ describe.each(STORE_KINDS)('refused file names on %s', (kind) => {
       { raw: Buffer.from(`${'n'.repeat(241)}.xml`), shown: `${'n'.repeat(241)}.xml`, why: '245 bytes long' },
     ];
     const fine = `${'o'.repeat(196)}.xml`;
-    refused.forEach((r, i) => writeFileSync(rawPath(licence, r.raw), upload(licence, `${licence}R${i}`)));
-    writeFileSync(path.join(dir(licence, 'inbox'), fine), upload(licence, `${licence}OK`));
+    refused.forEach((r, i) => writeFileSync(rawPath(r.raw), upload(licence, `${licence}R${i}`)));
+    writeFileSync(path.join(dir('inbox'), fine), upload(licence, `${licence}OK`));
 
-    await waitFor(() => rawLs(dir(licence, 'inbox')).length === 0 && ls(dir(licence, 'outbox')).length === 4, { what: 'every file taken' });
+    await waitFor(() => rawLs(dir('inbox')).length === 0 && ls(dir('outbox')).length === 4, { what: 'every file taken' });
     const subs = await subsOf(licence);
     expect(subs).toHaveLength(4);
     for (const r of refused) {
       const sub = subs.find((s) => s.fileName === r.shown);
       expect(sub, r.shown).toBeDefined();
       expect(sub!.outcome).toBe('REJECTED');
-      const result = readFileSync(path.join(dir(licence, 'outbox'), `rejected-${sub!.id}.result.xml`), 'utf8');
+      const result = readFileSync(path.join(dir('outbox'), `rejected-${sub!.id}.result.xml`), 'utf8');
       expect(result).toMatch(new RegExp(`<Error code="E_FILE_NAME">[^<]*${r.why}`));
       expect(result).toContain(`<FileName>${r.shown}</FileName>`);
     }
     const ok = subs.find((s) => s.fileName === fine)!;
     expect(ok.outcome).toBe('ACCEPTED');
-    expect(ls(dir(licence, 'archive'))).toEqual([expect.stringMatching(new RegExp(`^\\d{8}T\\d{6}Z_${fine}$`))]);
+    expect(ls(dir('archive'))).toEqual([expect.stringMatching(new RegExp(`^\\d{8}T\\d{6}Z_${fine}$`))]);
     // Inputs set aside under their submission id.
     const ids = subs.filter((s) => s.outcome === 'REJECTED').map((s) => s.id);
-    expect(ls(dir(licence, 'rejected')).map((f) => f.replace(/^\d{8}T\d{6}Z_/, '')).sort()).toEqual(ids.map(String).sort());
+    expect(ls(dir('rejected')).map((f) => f.replace(/^\d{8}T\d{6}Z_/, '')).sort()).toEqual(ids.map(String).sort());
     // Each logged, escaped; never raw.
     await waitFor(() => svc.logs.filter((l) => l.includes('errors=E_FILE_NAME')).length === 3, { what: 'three log lines' });
     const text = svc.logs.join('');
@@ -95,27 +84,27 @@ describe.each(STORE_KINDS)('refused file names on %s', (kind) => {
     expect(text).toContain('file=latin\\xe9.xml');
   });
 
-  it('finishes a refused name after a restart from its stored (escaped) name', async () => {
-    const licence = await sponsor(t.store.db, nextLicence('N'));
+  storeTest('finishes a refused name after a restart from its stored (escaped) name', async ({ t, root, licence, start }) => {
+    const { dir, rawPath } = inFolders(root, licence);
+    const subsOf = (l: string) => subsOfDb(t.store.db, l);
     const svc = await start();
     await waitFor(() => svc.service.sponsors().includes(licence));
     // The result cannot be written yet: the submission is stored, the file stays.
-    rmSync(dir(licence, 'outbox'), { recursive: true });
-    writeFileSync(dir(licence, 'outbox'), 'not a folder');
+    rmSync(dir('outbox'), { recursive: true });
+    writeFileSync(dir('outbox'), 'not a folder');
     const raw = Buffer.from([0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9, 0x2e, 0x78, 0x6d, 0x6c]);
-    writeFileSync(rawPath(licence, raw), upload(licence, `${licence}X`));
+    writeFileSync(rawPath(raw), upload(licence, `${licence}X`));
     await waitFor(() => svc.logs.some((l) => l.includes('infrastructure fault') && l.includes('file=r\\xe9sum\\xe9.xml')), { what: 'the fault' });
-    await running!.stop();
-    running = undefined;
+    await svc.stop();
     const [sub] = await subsOf(licence);
     expect(sub!.fileName).toBe('r\\xe9sum\\xe9.xml');
 
-    unlinkSync(dir(licence, 'outbox'));
-    mkdirSync(dir(licence, 'outbox'));
+    unlinkSync(dir('outbox'));
+    mkdirSync(dir('outbox'));
     const again = await start();
-    await waitFor(() => rawLs(dir(licence, 'inbox')).length === 0 && ls(dir(licence, 'outbox')).length === 1, { what: 'finished after the restart' });
-    expect(ls(dir(licence, 'outbox'))).toEqual([`rejected-${sub!.id}.result.xml`]);
-    expect(ls(dir(licence, 'rejected'))).toEqual([expect.stringMatching(new RegExp(`^\\d{8}T\\d{6}Z_${sub!.id}$`))]);
+    await waitFor(() => rawLs(dir('inbox')).length === 0 && ls(dir('outbox')).length === 1, { what: 'finished after the restart' });
+    expect(ls(dir('outbox'))).toEqual([`rejected-${sub!.id}.result.xml`]);
+    expect(ls(dir('rejected'))).toEqual([expect.stringMatching(new RegExp(`^\\d{8}T\\d{6}Z_${sub!.id}$`))]);
     expect(await subsOf(licence)).toHaveLength(1);
     await waitFor(() => again.logs.some((l) => /finished \(left unfinished earlier\)/.test(l) && l.includes('E_FILE_NAME')), { what: 'the recovery line' });
   });

@@ -15,13 +15,8 @@ import type { WatchService } from '../../service/service.ts';
 import { usage, type Runner } from '../context.ts';
 import { SIGNALS_HELP } from '../help.ts';
 import { watchLauncher } from '../launcher.ts';
+import { wholeNumber } from '../parse.ts';
 import { createdMessage } from '../store-info.ts';
-
-function parseMs(value: unknown, name: string): number {
-  const n = Number(String(value).trim());
-  if (!Number.isInteger(n) || n < 100) throw usage(`${name} must be a whole number of milliseconds >= 100, got "${String(value)}"`);
-  return n;
-}
 
 /** `--http` checked before anything starts: a bad address, or a non-loopback one without a token, is a usage error. */
 function checkedHttp(value: string, token: string | undefined): HttpAddress {
@@ -37,7 +32,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
   program
     .command('watch')
     .description("watch every sponsor's inbox and process files until SIGINT or SIGTERM")
-    .addOption(new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)').hideHelp())
+    .addOption(new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)').argParser(wholeNumber(100, 86_400_000)).hideHelp())
     .addOption(new Option('--http <addr>', `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`))
     .addOption(new Option('--http-token <token>', 'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)'))
     .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json, with level names and ISO times)').choices(['text', 'json']).default('text'))
@@ -51,7 +46,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           import('../../service/service.ts'),
         ]);
         const cfg = ctx.config;
-        const leaseMs = opts.leaseMs === undefined ? 30_000 : parseMs(opts.leaseMs, '--lease-ms');
+        const leaseMs = (opts.leaseMs as number | undefined) ?? 30_000;
         const httpToken = (opts.httpToken as string | undefined) ?? (ctx.io.env.CAS_BDT_HTTP_TOKEN || undefined);
         const httpAddress = checkedHttp(String(opts.http ?? (ctx.io.env.CAS_BDT_HTTP || DEFAULT_HTTP)), httpToken);
         const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });

@@ -33,13 +33,19 @@ class World {
       identify: async (p) => this.files.get(String(p)),
       classify: (): Fault => ({ kind: 'environment', code: 'ECONNREFUSED' }),
       onFault: (c, _err, _fault, info) => this.faults.push({ name: c.file.name, retryInMs: info.retryInMs, failures: info.failures }),
-      run: async (c) => {
-        this.runs.push(c.file.name);
-        this.files.delete(String(c.file.fsPath));
-        return { kind: 'finished' };
-      },
+      run: this.running(() => ({ kind: 'finished' })),
       ...over,
     });
+  }
+
+  /** A run that records the file, takes it out of the inbox and answers `result` (which may throw instead). */
+  running(result: (c: Candidate) => RunResult): (c: Candidate) => Promise<RunResult> {
+    return async (c) => {
+      this.runs.push(c.file.name);
+      const r = result(c);
+      this.files.delete(String(c.file.fsPath));
+      return r;
+    };
   }
 
   /** Moves the injected clock and fires the timers that fall due, letting their promises settle. */
@@ -100,12 +106,10 @@ describe('Scheduler', () => {
     let failing = true;
     s = w.scheduler({
       concurrency: 2,
-      run: async (c) => {
-        w.runs.push(c.file.name);
+      run: w.running((c) => {
         if (c.file.name === 'bad.xml' && failing) throw new Error('database down');
-        w.files.delete(String(c.file.fsPath));
         return { kind: 'finished' };
-      },
+      }),
     });
     const bad = file('S1', 'bad.xml');
     w.put(bad, 1);
@@ -128,13 +132,7 @@ describe('Scheduler', () => {
   });
 
   it('forgets a file that was gone while it ran, and does not run it again', async () => {
-    s = w.scheduler({
-      run: async (c) => {
-        w.runs.push(c.file.name);
-        w.files.delete(String(c.file.fsPath));
-        return { kind: 'vanished' };
-      },
-    });
+    s = w.scheduler({ run: w.running(() => ({ kind: 'vanished' })) });
     const f = file('S1', 'gone.xml');
     w.put(f, 1);
     s.offer(f, 'S1');
