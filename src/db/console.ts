@@ -117,10 +117,12 @@ export async function hourlyThroughput(db: Db, now: Date, hours = 24): Promise<H
     sql`select to_char(date_trunc('hour', processed_at at time zone 'UTC'), 'YYYY-MM-DD"T"HH24') as h, count(*) as n
         from submissions where processed_at >= ${start.toISOString()}::timestamptz group by 1`,
   );
+  // Every assignment (a file's or an operator's) is paid for once, with its CAS count: the
+  // day's payments are a few rows where its ASSIGNED events are one per CAS.
   const assigned = await rowsOf<{ h: string; n: string | number }>(
     db,
-    sql`select to_char(date_trunc('hour', at at time zone 'UTC'), 'YYYY-MM-DD"T"HH24') as h, count(*) as n
-        from cas_events where to_status = 'ASSIGNED' and at >= ${start.toISOString()}::timestamptz group by 1`,
+    sql`select to_char(date_trunc('hour', paid_at at time zone 'UTC'), 'YYYY-MM-DD"T"HH24') as h, sum(cas_count) as n
+        from payments where paid_at >= ${start.toISOString()}::timestamptz group by 1`,
   );
   const key = (d: Date) => d.toISOString().slice(0, 13);
   const f = new Map(files.map((r) => [r.h, Number(r.n)]));

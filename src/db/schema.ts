@@ -73,6 +73,8 @@ export const submissions = pgTable(
       .on(t.sponsorLicenceNumber, t.fileId)
       .where(sql`outcome = 'ACCEPTED' and replay_of is null and file_type = 'UPDATE_FEES'`),
     index('submissions_sponsor_idx').on(t.sponsorLicenceNumber, t.receivedAt),
+    // The console's hourly chart and the overview's totals look at the last day's files.
+    index('submissions_processed_idx').on(t.processedAt),
   ],
 );
 
@@ -89,6 +91,7 @@ export const batches = pgTable(
   (t) => [uniqueIndex('batches_sponsor_name_uq').on(t.sponsorLicenceNumber, t.name)],
 );
 
+/** One per assignment (a file's, or an operator's): its CAS count is what the console charts. */
 export const payments = pgTable('payments', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
   reference: text('reference').notNull().unique(),
@@ -99,7 +102,7 @@ export const payments = pgTable('payments', {
   submissionId: bigint('submission_id', { mode: 'number' }),
   reason: text('reason').notNull(),
   paidAt: ts('paid_at').notNull(),
-});
+}, (t) => [index('payments_paid_at_idx').on(t.paidAt)]);
 
 export const cas = pgTable(
   'cas',
