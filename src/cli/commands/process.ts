@@ -170,12 +170,14 @@ export function registerProcessCommands(program: Command, run: Runner): void {
             v.counts.rejected,
             errorCodes(v),
           ]),
-        ) + (footer ? `\n${footer}` : ''),
+        ),
       );
       // What the errors say, under the table: the first few of each refused file.
       const refused = views.filter((v) => v.fileErrors.length > 0);
       for (const v of refused.slice(0, 20)) ctx.out([`\nsubmission ${v.submissionId} (${v.file}):`, ...fileErrorLines(v.fileErrors, 3)].join('\n'));
       if (refused.length > 20) ctx.out(`\n... and ${refused.length - 20} more refused files (\`submissions --json\` lists every error)`);
+      // How to see more comes last, where the eye ends.
+      if (footer) ctx.out(`\n${footer}`);
     }),
   );
 
