@@ -13,6 +13,8 @@ const BENCHES = ['start.bench.ts', 'process.bench.ts', 'small-files.bench.ts', '
 
 for (const bench of BENCHES) {
   console.log(`\n== ${bench}`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, bench), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   if (run.status !== 0) process.exit(run.status ?? 1);
 }

@@ -46,7 +46,9 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-console-bench-'));
 
 /** Upload `k` of the series: its own file id and applicants, the same size as the others. */
 function upload(k: number): string {
-  const records = Array.from({ length: n }, (_, i) => casXml({ applicantId: `R${k}-${String(i).padStart(7, '0')}`, passport: `P${k}${String(i).padStart(8, '0')}` }));
+  const records = Array.from({ length: n }, (_, i) =>
+    casXml({ applicantId: `R${k}-${String(i).padStart(7, '0')}`, passport: `P${k}${String(i).padStart(8, '0')}` }),
+  );
   const file = path.join(work, `upload-${k}.xml`);
   writeFileSync(file, Buffer.from(uploadText({ licence: LICENCE, fileId: `BENCH-${n}-${k}`, records }), 'latin1'));
   return file;
@@ -73,10 +75,39 @@ const spread = (xs: number[]) => `${Math.round(sorted(xs)[0]!)}-${Math.round(sor
 /** One `watch` for the whole series; `drop` gives it a file and resolves with the service's own milliseconds. */
 async function startWatch(storeArgs: string[], port: number) {
   const root = mkdtempSync(path.join(work, 'root-'));
-  await run(['sponsor', 'add', LICENCE, '--name', 'Bench University', '--allocation', String(n * (2 * pairs + 2)), '--root', root, ...storeArgs]);
-  const watch = spawn(process.execPath, [BIN, 'watch', '--root', root, '--settle-ms', '100', '--log-format', 'json', '--validate-timeout-s', '600', '--http', `127.0.0.1:${port}`, ...storeArgs], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  await run([
+    'sponsor',
+    'add',
+    LICENCE,
+    '--name',
+    'Bench University',
+    '--allocation',
+    String(n * (2 * pairs + 2)),
+    '--root',
+    root,
+    ...storeArgs,
+  ]);
+  const watch = spawn(
+    process.execPath,
+    [
+      BIN,
+      'watch',
+      '--root',
+      root,
+      '--settle-ms',
+      '100',
+      '--log-format',
+      'json',
+      '--validate-timeout-s',
+      '600',
+      '--http',
+      `127.0.0.1:${port}`,
+      ...storeArgs,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let buffered = '';
   const waiting = new Map<string, (ms: number) => void>();
   let exited: Error | undefined;
@@ -98,7 +129,13 @@ async function startWatch(storeArgs: string[], port: number) {
   });
   for (;;) {
     if (exited) throw exited;
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -175,7 +212,9 @@ try {
     const l = median(loaded);
     console.log(
       `${store.padEnd(8)} ${n} records, ${pairs} pairs: quiet median ${Math.round(q)} ms (${spread(quiet)}), loaded median ${Math.round(l)} ms (${spread(loaded)}), ` +
-        `${(((l - q) / q) * 100).toFixed(1)}%; paired difference median ${median(diffs).toFixed(1)}% (${sorted(diffs).map((d) => d.toFixed(1)).join(', ')}); ` +
+        `${(((l - q) / q) * 100).toFixed(1)}%; paired difference median ${median(diffs).toFixed(1)}% (${sorted(diffs)
+          .map((d) => d.toFixed(1))
+          .join(', ')}); ` +
         `${Math.round(median(served))} pages per loaded run; load average ${before} -> ${loadavg()}`,
     );
   }

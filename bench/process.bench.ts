@@ -48,7 +48,11 @@ function generate(file: string, n: number): number {
 
 function cli(args: string[], cwd: string): { ms: number; maxRssKb: number; cpuS: number; stdout: string; stderr: string } {
   const started = process.hrtime.bigint();
-  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', process.execPath, BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', process.execPath, BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (res.status !== 0 && res.status !== 3) throw new Error(`cas-bdt ${args.join(' ')} failed (${res.status}): ${res.stderr}`);
   const maxRssKb = Number(/MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN);
@@ -85,7 +89,9 @@ try {
     const lintMs = xmllint(file);
     console.log(
       `\n${n} records, ${(size / 1024 / 1024).toFixed(1)} MB` +
-        (lintMs === undefined ? ' (xmllint not installed: no ratio)' : `; xmllint --noout --schema: ${(lintMs / 1000).toFixed(2)} s, ${Math.round((n * 1000) / lintMs)} records/s`),
+        (lintMs === undefined
+          ? ' (xmllint not installed: no ratio)'
+          : `; xmllint --noout --schema: ${(lintMs / 1000).toFixed(2)} s, ${Math.round((n * 1000) / lintMs)} records/s`),
     );
     for (const store of stores) {
       const work = mkdtempSync(path.join(dir, `${store}-`));
@@ -94,7 +100,22 @@ try {
       try {
         cli([...where, '--root', path.join(work, 'bdt'), 'sponsor', 'add', LICENCE, '--name', 'Bench', '--allocation', String(n)], work);
         // A generous validation limit: a busy machine must not turn a slow run into E_LIMIT.
-        const run = cli([...where, '--root', path.join(work, 'bdt'), '--validate-timeout-s', '600', 'process', file, '--sponsor', LICENCE, '--json', '--timings'], work);
+        const run = cli(
+          [
+            ...where,
+            '--root',
+            path.join(work, 'bdt'),
+            '--validate-timeout-s',
+            '600',
+            'process',
+            file,
+            '--sponsor',
+            LICENCE,
+            '--json',
+            '--timings',
+          ],
+          work,
+        );
         const [summary] = JSON.parse(run.stdout) as { outcome: string; counts: Record<string, number> }[];
         const ratio = lintMs === undefined ? '' : `, ${(run.ms / lintMs).toFixed(1)}x xmllint`;
         console.log(
@@ -105,11 +126,16 @@ try {
         );
         const { timings, memoryPeaksMb, stagesAtPeakRss } = stagesOf(run.stderr);
         const stages = Object.entries(timings);
-        if (stages.length) console.log(`${store.padEnd(8)} stages (ms, overlapping ones each timed on their own): ${stages.map(([k, v]) => `${k} ${Math.round(v)}`).join(' | ')}`);
+        if (stages.length)
+          console.log(
+            `${store.padEnd(8)} stages (ms, overlapping ones each timed on their own): ${stages.map(([k, v]) => `${k} ${Math.round(v)}`).join(' | ')}`,
+          );
         const peaks = Object.entries(memoryPeaksMb);
         if (peaks.length) {
           const during = stagesAtPeakRss?.length ? `; RSS peaked during: ${stagesAtPeakRss.join(' > ')}` : '; RSS peaked at the end';
-          console.log(`${store.padEnd(8)} main thread memory peaks (MB, sampled): ${peaks.map(([k, v]) => `${k} ${v}`).join(' | ')}${during}`);
+          console.log(
+            `${store.padEnd(8)} main thread memory peaks (MB, sampled): ${peaks.map(([k, v]) => `${k} ${v}`).join(' | ')}${during}`,
+          );
         }
       } finally {
         await pg?.drop();

@@ -34,7 +34,11 @@ let seq = 0;
 function drop(inbox: string): string {
   const n = seq++;
   const name = `small-${String(n).padStart(6, '0')}.xml`;
-  const text = uploadText({ licence: LICENCE, fileId: `SMALL-${n}`, records: [casXml({ applicantId: `S-${n}`, passport: `P${String(n).padStart(9, '0')}` })] });
+  const text = uploadText({
+    licence: LICENCE,
+    fileId: `SMALL-${n}`,
+    records: [casXml({ applicantId: `S-${n}`, passport: `P${String(n).padStart(9, '0')}` })],
+  });
   writeFileSync(path.join(inbox, `.${name}`), Buffer.from(text, 'latin1'));
   renameSync(path.join(inbox, `.${name}`), path.join(inbox, name));
   return name.replace(/\.xml$/, '.result.xml');
@@ -59,13 +63,21 @@ for (const store of String(values.stores).split(',')) {
   const root = path.join(work, 'bdt');
   const inbox = path.join(root, LICENCE, 'inbox');
   const outbox = path.join(root, LICENCE, 'outbox');
-  const added = spawnSync(process.execPath, [BIN, ...where, '--root', root, 'sponsor', 'add', LICENCE, '--name', 'Bench', '--allocation', String(files + trickle + 10)], {
-    encoding: 'utf8',
-  });
+  const added = spawnSync(
+    process.execPath,
+    [BIN, ...where, '--root', root, 'sponsor', 'add', LICENCE, '--name', 'Bench', '--allocation', String(files + trickle + 10)],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (added.status !== 0) throw new Error(`sponsor add failed: ${added.stderr}`);
-  const service = spawn(process.execPath, [BIN, ...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const service = spawn(
+    process.execPath,
+    [BIN, ...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let log = '';
   service.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
   try {

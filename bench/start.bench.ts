@@ -40,7 +40,8 @@ try {
     }
     return out.sort((a, b) => a - b);
   })();
-  const line = (label: string, ms: number[]) => console.log(`${label.padEnd(28)} median ${Math.round(ms[Math.floor(ms.length / 2)]!)} ms, worst ${Math.round(ms.at(-1)!)} ms`);
+  const line = (label: string, ms: number[]) =>
+    console.log(`${label.padEnd(28)} median ${Math.round(ms[Math.floor(ms.length / 2)]!)} ms, worst ${Math.round(ms.at(-1)!)} ms`);
   line('node -e 0 (the floor)', baseline);
   line('cas-bdt --help', time(['--help']));
   line('cas-bdt sponsor --help', time(['sponsor', '--help']));

@@ -39,7 +39,17 @@ export interface Figures {
 }
 
 /** The figures that must all be 0. */
-export const LOSS_AND_DUPLICATION = ['notOneResult', 'casTwice', 'numbersTwice', 'drift', 'inputsLost', 'inputsTwice', 'recordsMissing', 'halfWritten', 'claimsOpen'] as const;
+export const LOSS_AND_DUPLICATION = [
+  'notOneResult',
+  'casTwice',
+  'numbersTwice',
+  'drift',
+  'inputsLost',
+  'inputsTwice',
+  'recordsMissing',
+  'halfWritten',
+  'claimsOpen',
+] as const;
 
 const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -56,15 +66,29 @@ export function completeResult(text: string): boolean {
  */
 export async function checkRun(db: Db, root: string, inputs: readonly Input[], collected: string[] = []): Promise<Figures> {
   const problems: string[] = [];
-  const f: Figures = { files: inputs.length, processed: 0, notOneResult: 0, casTwice: 0, numbersTwice: 0, drift: 0, inputsLost: 0, inputsTwice: 0, recordsMissing: 0, halfWritten: 0, claimsOpen: 0, problems };
+  const f: Figures = {
+    files: inputs.length,
+    processed: 0,
+    notOneResult: 0,
+    casTwice: 0,
+    numbersTwice: 0,
+    drift: 0,
+    inputsLost: 0,
+    inputsTwice: 0,
+    recordsMissing: 0,
+    halfWritten: 0,
+    claimsOpen: 0,
+    problems,
+  };
   const licences = [...new Set(inputs.map((i) => i.licence))];
   for (const licence of licences) {
     const dir = (sub: string) => sponsorDir(root, licence, sub as 'inbox');
     const inbox = new Set(ls(dir('inbox')));
     const outbox = ls(dir('outbox'));
-    const results = [...outbox.map((n) => path.join(dir('outbox'), n)), ...collected.flatMap((c) => ls(path.join(c, licence)).map((n) => path.join(c, licence, n)))].filter((p) =>
-      p.endsWith('.result.xml'),
-    );
+    const results = [
+      ...outbox.map((n) => path.join(dir('outbox'), n)),
+      ...collected.flatMap((c) => ls(path.join(c, licence)).map((n) => path.join(c, licence, n))),
+    ].filter((p) => p.endsWith('.result.xml'));
     for (const tmp of outbox.filter((n) => n.startsWith('.'))) {
       f.halfWritten++;
       problems.push(`${licence}: temporary file left in the outbox: ${tmp}`);
@@ -110,7 +134,10 @@ export async function checkRun(db: Db, root: string, inputs: readonly Input[], c
         problems.push(`${licence}/${input.name}: input moved ${copies.length} times`);
       }
       const wrongPlace = copies.find((p) => path.basename(path.dirname(p)) !== input.expect);
-      if (wrongPlace) problems.push(`${licence}/${input.name}${input.hostile ? ` (${input.hostile})` : ''}: in ${path.basename(path.dirname(wrongPlace))}/, expected ${input.expect}/`);
+      if (wrongPlace)
+        problems.push(
+          `${licence}/${input.name}${input.hostile ? ` (${input.hostile})` : ''}: in ${path.basename(path.dirname(wrongPlace))}/, expected ${input.expect}/`,
+        );
     }
   }
   const list = sql.join(
@@ -133,10 +160,16 @@ export async function checkRun(db: Db, root: string, inputs: readonly Input[], c
     if (r.used !== r.numbers) problems.push(`${r.licence}: allocation used ${r.used}, CAS numbers assigned ${r.numbers}`);
     f.drift += Math.abs(r.used - r.numbers);
   }
-  const [numbers] = await rowsOf<{ twice: number }>(db, sql`select (count(cas_number) - count(distinct cas_number))::int as twice from cas`);
+  const [numbers] = await rowsOf<{ twice: number }>(
+    db,
+    sql`select (count(cas_number) - count(distinct cas_number))::int as twice from cas`,
+  );
   f.numbersTwice = numbers!.twice;
   if (f.numbersTwice) problems.push(`${f.numbersTwice} CAS numbers given twice`);
-  const [claims] = await rowsOf<{ open: number }>(db, sql`select count(*)::int as open from file_claims where state <> 'done' and sponsor_licence_number in (${list})`);
+  const [claims] = await rowsOf<{ open: number }>(
+    db,
+    sql`select count(*)::int as open from file_claims where state <> 'done' and sponsor_licence_number in (${list})`,
+  );
   f.claimsOpen = claims!.open;
   if (f.claimsOpen) problems.push(`${f.claimsOpen} claims not finished`);
   return f;
@@ -150,7 +183,10 @@ export function unfinished(root: string, inputs: readonly Input[], collected: st
     let c = cache.get(input.licence);
     if (!c) {
       const results = [...ls(sponsorDir(root, input.licence, 'outbox')), ...collected.flatMap((d) => ls(path.join(d, input.licence)))];
-      c = { inbox: new Set(ls(sponsorDir(root, input.licence, 'inbox'))), bases: new Set(results.map((n) => /^(.*?)(\.\d+)?\.result\.xml$/.exec(n)?.[1] ?? '')) };
+      c = {
+        inbox: new Set(ls(sponsorDir(root, input.licence, 'inbox'))),
+        bases: new Set(results.map((n) => /^(.*?)(\.\d+)?\.result\.xml$/.exec(n)?.[1] ?? '')),
+      };
       cache.set(input.licence, c);
     }
     if (c.inbox.has(input.name) || !c.bases.has(input.name.replace(/\.xml$/i, ''))) out.push(input);

@@ -75,7 +75,10 @@ export async function startCluster(opts: { maxConnections?: number } = {}): Prom
       await run(cmd!, rest, { timeout: 120_000 });
     } catch (err) {
       const e = err as { stderr?: string; stdout?: string };
-      throw new Error(`${name} ${args.join(' ')} failed: ${e.stderr ?? ''}${e.stdout ?? ''}\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : ''}`, { cause: err });
+      throw new Error(
+        `${name} ${args.join(' ')} failed: ${e.stderr ?? ''}${e.stdout ?? ''}\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : ''}`,
+        { cause: err },
+      );
     }
   };
   // A throwaway cluster: initdb need not flush what it writes.

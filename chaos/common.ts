@@ -55,7 +55,9 @@ export async function midFile(url: string, owners?: () => number[], timeoutMs = 
   try {
     const claimed = async () => {
       const keys = owners?.();
-      const rows = keys ? await sql`select owner from file_claims where state = 'claimed' and owner = any(${keys}) limit 1` : await sql`select owner from file_claims where state = 'claimed' limit 1`;
+      const rows = keys
+        ? await sql`select owner from file_claims where state = 'claimed' and owner = any(${keys}) limit 1`
+        : await sql`select owner from file_claims where state = 'claimed' limit 1`;
       return rows[0]?.owner as number | undefined;
     };
     return await waitFor(claimed, {
@@ -69,9 +71,18 @@ export async function midFile(url: string, owners?: () => number[], timeoutMs = 
 }
 
 /** Waits until every input has left the inbox with a result; says what is left if it times out. */
-export async function waitFinished(root: string, inputs: readonly Input[], timeoutMs: number, opts: { collected?: string[]; logTail?: () => string } = {}): Promise<void> {
+export async function waitFinished(
+  root: string,
+  inputs: readonly Input[],
+  timeoutMs: number,
+  opts: { collected?: string[]; logTail?: () => string } = {},
+): Promise<void> {
   try {
-    await waitFor(() => unfinished(root, inputs, opts.collected).length === 0, { timeoutMs, intervalMs: 250, what: `${inputs.length} inputs finished` });
+    await waitFor(() => unfinished(root, inputs, opts.collected).length === 0, {
+      timeoutMs,
+      intervalMs: 250,
+      what: `${inputs.length} inputs finished`,
+    });
   } catch (err) {
     const left = unfinished(root, inputs, opts.collected);
     throw new Error(

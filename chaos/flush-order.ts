@@ -74,10 +74,14 @@ export function flushOrder(trace: string): FlushOrder {
 
 /** Runs `cas-bdt ARGS` under strace (writes, flushes, links, each descriptor named) and reads the order. */
 export function tracedRun(args: string[], traceFile: string): { status: number | null; stderr: string; order: FlushOrder } {
-  const r = spawnSync('strace', ['-f', '-y', '-o', traceFile, '-e', 'trace=write,pwrite64,fsync,fdatasync,link', process.execPath, BIN, ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-  });
+  const r = spawnSync(
+    'strace',
+    ['-f', '-y', '-o', traceFile, '-e', 'trace=write,pwrite64,fsync,fdatasync,link', process.execPath, BIN, ...args],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    },
+  );
   return { status: r.status, stderr: r.stderr, order: flushOrder(readFileSync(traceFile, 'utf8')) };
 }
 

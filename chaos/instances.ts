@@ -38,7 +38,9 @@ export function startWatch(args: string[], env: NodeJS.ProcessEnv = {}): Instanc
     key ??= Number(/\binstance=(\d+)/.exec(tail)?.[1] ?? NaN) || undefined;
     for (const p of seen) if (!hits.has(p) && p.test(s)) hits.add(p);
   });
-  const exited = new Promise<number>((resolve) => proc.once('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 128))));
+  const exited = new Promise<number>((resolve) =>
+    proc.once('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 128))),
+  );
   return {
     proc,
     log: () => tail,

@@ -39,7 +39,12 @@ const MIN = 60_000;
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-chaos-'));
 const started = new Date();
-console.log(`cas-bdt chaos, ${started.toISOString()}, ${os.hostname()}: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; scale ${scale}, seed ${seed}`);
+console.log(
+  `cas-bdt chaos, ${started.toISOString()}, ${os.hostname()}: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; scale ${scale}, seed ${seed}`,
+);
 
 let cluster: Cluster | undefined;
 // Interrupted: the throwaway cluster and folders are removed (Ctrl-C reaches the instances
@@ -63,10 +68,53 @@ try {
   if (needsCluster) cluster = await startCluster();
   const adminUrl = cluster?.url ?? '';
   const scenarios: [number, () => Promise<ScenarioResult>][] = [
-    [1, () => killsScenario({ adminUrl, work, instances: 4, sponsors: 6, files: n(2000, 20), maxRecords: 500, hostileEvery: 50, kills: n(100, 3), killEveryMs: 2500, seed, timeoutMs: 30 * MIN })],
-    [2, () => outageScenario({ cluster: cluster!, work, instances: 2, sponsors: 3, files: n(400, 20), maxRecords: 100, dropEveryMs: 150, restarts: n(4, 1), outageMs: n(60_000, 5_000), seed, timeoutMs: 15 * MIN })],
+    [
+      1,
+      () =>
+        killsScenario({
+          adminUrl,
+          work,
+          instances: 4,
+          sponsors: 6,
+          files: n(2000, 20),
+          maxRecords: 500,
+          hostileEvery: 50,
+          kills: n(100, 3),
+          killEveryMs: 2500,
+          seed,
+          timeoutMs: 30 * MIN,
+        }),
+    ],
+    [
+      2,
+      () =>
+        outageScenario({
+          cluster: cluster!,
+          work,
+          instances: 2,
+          sponsors: 3,
+          files: n(400, 20),
+          maxRecords: 100,
+          dropEveryMs: 150,
+          restarts: n(4, 1),
+          outageMs: n(60_000, 5_000),
+          seed,
+          timeoutMs: 15 * MIN,
+        }),
+    ],
     [3, () => diskFullScenario({ adminUrl, work, files: n(300, 20), maxRecords: 20, outboxKb: 256, seed, timeoutMs: 15 * MIN })],
-    [4, () => backlogScenario({ adminUrl, work, files: values.backlog ? Number(values.backlog) : n(10_000, 200), concurrency: 4, seed, timeoutMs: 30 * MIN })],
+    [
+      4,
+      () =>
+        backlogScenario({
+          adminUrl,
+          work,
+          files: values.backlog ? Number(values.backlog) : n(10_000, 200),
+          concurrency: 4,
+          seed,
+          timeoutMs: 30 * MIN,
+        }),
+    ],
     [5, () => embeddedScenario({ work, files: n(300, 10), maxRecords: 100, kills: n(20, 2), seed, timeoutMs: 15 * MIN })],
     [6, () => durabilityScenario({ work, files: n(20, 3), maxRecords: 500, seed })],
   ];
@@ -83,5 +131,10 @@ try {
   await cluster?.destroy();
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`${results.filter(passed).length} of ${results.length} scenarios passed in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `${results.filter(passed).length} of ${results.length} scenarios passed in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 process.exit(results.every(passed) ? 0 : 1);

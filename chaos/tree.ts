@@ -45,11 +45,16 @@ export function recordCount(random: () => number, max: number): number {
 }
 
 /** Valid licence numbers for `n` sponsors of one scenario. */
-export const licences = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(9 - prefix.length, '0')}`);
+export const licences = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(9 - prefix.length, '0')}`);
 
 export async function addSponsors(db: Db, root: string, list: string[], allocation: number): Promise<void> {
   for (const licence of list) {
-    await addSponsor(db, { licenceNumber: licence, name: `Chaos ${licence}`, routes: ['student'], autoAssign: true, allocation }, new Date());
+    await addSponsor(
+      db,
+      { licenceNumber: licence, name: `Chaos ${licence}`, routes: ['student'], autoAssign: true, allocation },
+      new Date(),
+    );
     await ensureSponsorFolders(root, licence);
   }
 }
@@ -57,7 +62,13 @@ export async function addSponsors(db: Db, root: string, list: string[], allocati
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** The bytes of one input, and what it should become. */
-export function makeInput(licence: string, tag: string, records: number, hostile?: Hostile, other = 'QHDGHB91X'): { bytes: Buffer; records: number; expect: Input['expect'] } {
+export function makeInput(
+  licence: string,
+  tag: string,
+  records: number,
+  hostile?: Hostile,
+  other = 'QHDGHB91X',
+): { bytes: Buffer; records: number; expect: Input['expect'] } {
   const valid = (lic: string, n: number) =>
     uploadBytes({
       licence: lic,
@@ -71,10 +82,20 @@ export function makeInput(licence: string, tag: string, records: number, hostile
     case 'other-sponsor':
       return { bytes: valid(other, 1), records: 0, expect: 'rejected' };
     case 'schema':
-      return { bytes: Buffer.from(valid(licence, 2).toString('latin1').replace('<Gender>2</Gender>', '<Gender>two</Gender>'), 'latin1'), records: 0, expect: 'rejected' };
+      return {
+        bytes: Buffer.from(valid(licence, 2).toString('latin1').replace('<Gender>2</Gender>', '<Gender>two</Gender>'), 'latin1'),
+        records: 0,
+        expect: 'rejected',
+      };
     case 'entity-bomb': {
-      const lol = Array.from({ length: 9 }, (_, i) => `<!ENTITY l${i + 1} "&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};">`).join('');
-      const text = valid(licence, 1).toString('latin1').replace('?>\n', `?>\n<!DOCTYPE r [<!ENTITY l0 "lol">${lol}]>\n`).replace('Okafor', '&l9;');
+      const lol = Array.from(
+        { length: 9 },
+        (_, i) => `<!ENTITY l${i + 1} "&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};&l${i};">`,
+      ).join('');
+      const text = valid(licence, 1)
+        .toString('latin1')
+        .replace('?>\n', `?>\n<!DOCTYPE r [<!ENTITY l0 "lol">${lol}]>\n`)
+        .replace('Okafor', '&l9;');
       return { bytes: Buffer.from(text, 'latin1'), records: 0, expect: 'rejected' };
     }
     case 'truncated': {
@@ -124,10 +145,20 @@ export function inputPlan(root: string, o: PlanOptions): { inputs: Input[]; next
       let hostile = o.hostileEvery > 0 && i % o.hostileEvery === o.hostileEvery - 1 ? kinds[hostileSeq++ % kinds.length] : undefined;
       // A replay needs an earlier accepted file of the same sponsor.
       if (hostile === 'replay' && !lastValid.has(licence)) hostile = undefined;
-      const made = hostile === 'replay' ? { bytes: lastValid.get(licence)!, records: 0, expect: 'archive' as const } : makeInput(licence, `${o.prefix}${i}`, recordCount(random, o.maxRecords), hostile);
+      const made =
+        hostile === 'replay'
+          ? { bytes: lastValid.get(licence)!, records: 0, expect: 'archive' as const }
+          : makeInput(licence, `${o.prefix}${i}`, recordCount(random, o.maxRecords), hostile);
       if (!hostile) lastValid.set(licence, made.bytes);
       dropInput(root, licence, name, made.bytes);
-      const input: Input = { licence, name, sha256: sha(made.bytes), records: made.records, expect: made.expect, ...(hostile ? { hostile } : {}) };
+      const input: Input = {
+        licence,
+        name,
+        sha256: sha(made.bytes),
+        records: made.records,
+        expect: made.expect,
+        ...(hostile ? { hostile } : {}),
+      };
       inputs.push(input);
       return input;
     },

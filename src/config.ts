@@ -39,13 +39,15 @@ export interface Config {
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new CasBdtError('usage', `${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new CasBdtError('usage', `${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
   return n;
 }
 
 function maxFileMb(value: unknown): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(n) || n <= 0 || n > 2048) throw new CasBdtError('usage', `max-file-mb must be a number above 0 and at most 2048, got "${String(value)}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 2048)
+    throw new CasBdtError('usage', `max-file-mb must be a number above 0 and at most 2048, got "${String(value)}"`);
   return n;
 }
 
@@ -96,22 +98,65 @@ interface Setting {
 const text = (value: unknown) => String(value);
 
 /** A whole-number setting: its range is checked from every source and said in --help. */
-function whole(flags: string, env: string, what: string, [min, max]: [number, number], fallback: number): Setting & { parse: (v: unknown) => number } {
+function whole(
+  flags: string,
+  env: string,
+  what: string,
+  [min, max]: [number, number],
+  fallback: number,
+): Setting & { parse: (v: unknown) => number } {
   const name = flags.slice(2).split(' ')[0]!;
-  return { flags, env, description: `${what}, ${min} to ${max} (default ${fallback})`, parse: (v: unknown) => wholeNumber(name, v, min, max) };
+  return {
+    flags,
+    env,
+    description: `${what}, ${min} to ${max} (default ${fallback})`,
+    parse: (v: unknown) => wholeNumber(name, v, min, max),
+  };
 }
 
 /** Every setting: its flag, environment variable and config file key (the flag's name, either spelling). */
 export const SETTINGS = {
-  db: { flags: '--db <url>', env: 'DATABASE_URL', description: 'PostgreSQL server URL; without it the embedded store is used', parse: parseDatabaseUrl },
+  db: {
+    flags: '--db <url>',
+    env: 'DATABASE_URL',
+    description: 'PostgreSQL server URL; without it the embedded store is used',
+    parse: parseDatabaseUrl,
+  },
   data: { flags: '--data <dir>', env: 'CAS_BDT_DATA', description: 'embedded store location', parse: text },
   root: { flags: '--root <dir>', env: 'CAS_BDT_ROOT', description: 'the sponsor folder tree', parse: text },
-  config: { flags: '--config <file>', env: 'CAS_BDT_CONFIG', description: 'settings as JSON (default ./cas-bdt.config.json if present)', parse: text },
-  fee: { flags: '--fee <gbp>', env: 'CAS_BDT_FEE', description: 'fee per assigned CAS in GBP, 0.00 to 10000.00 (default 25.00)', parse: parseFee },
+  config: {
+    flags: '--config <file>',
+    env: 'CAS_BDT_CONFIG',
+    description: 'settings as JSON (default ./cas-bdt.config.json if present)',
+    parse: text,
+  },
+  fee: {
+    flags: '--fee <gbp>',
+    env: 'CAS_BDT_FEE',
+    description: 'fee per assigned CAS in GBP, 0.00 to 10000.00 (default 25.00)',
+    parse: parseFee,
+  },
   validityMonths: whole('--validity-months <n>', 'CAS_BDT_VALIDITY_MONTHS', 'months an assigned CAS stays valid', [1, 60], 6),
-  settleMs: whole('--settle-ms <ms>', 'CAS_BDT_SETTLE_MS', 'how long an inbox file must be unchanged before it is taken', [0, 3_600_000], 2000),
-  scanIntervalMs: whole('--scan-interval-ms <ms>', 'CAS_BDT_SCAN_INTERVAL_MS', 'period of the full inbox listing', [500, 86_400_000], 30_000),
-  maxFileMb: { flags: '--max-file-mb <mb>', env: 'CAS_BDT_MAX_FILE_MB', description: 'largest accepted file, above 0 and at most 2048 (default 200)', parse: maxFileMb },
+  settleMs: whole(
+    '--settle-ms <ms>',
+    'CAS_BDT_SETTLE_MS',
+    'how long an inbox file must be unchanged before it is taken',
+    [0, 3_600_000],
+    2000,
+  ),
+  scanIntervalMs: whole(
+    '--scan-interval-ms <ms>',
+    'CAS_BDT_SCAN_INTERVAL_MS',
+    'period of the full inbox listing',
+    [500, 86_400_000],
+    30_000,
+  ),
+  maxFileMb: {
+    flags: '--max-file-mb <mb>',
+    env: 'CAS_BDT_MAX_FILE_MB',
+    description: 'largest accepted file, above 0 and at most 2048 (default 200)',
+    parse: maxFileMb,
+  },
   concurrency: whole('--concurrency <n>', 'CAS_BDT_CONCURRENCY', 'files processed at once by watch', [1, 64], 2),
   poll: { flags: '--poll', env: 'CAS_BDT_POLL', description: 'make the watcher poll the inboxes', parse: parseBool },
   validateTimeoutS: whole(

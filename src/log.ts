@@ -21,13 +21,27 @@ export interface LogOptions {
   format?: 'text' | 'json';
 }
 
-const PERSONAL = ['familyName', 'givenName', 'passportNumber', 'dateOfBirth', 'name', 'FamilyName', 'GivenName', 'PassportNumber', 'DateOfBirth'];
+const PERSONAL = [
+  'familyName',
+  'givenName',
+  'passportNumber',
+  'dateOfBirth',
+  'name',
+  'FamilyName',
+  'GivenName',
+  'PassportNumber',
+  'DateOfBirth',
+];
 
 export { describeError } from './errors.ts';
 
 function formatValue(v: unknown): string {
   const described = v && typeof v === 'object' && 'message' in v ? (v as { code?: string; message: string }) : undefined;
-  const raw = described ? `${described.code ? `${described.code}: ` : ''}${described.message}` : typeof v === 'string' ? v : JSON.stringify(v);
+  const raw = described
+    ? `${described.code ? `${described.code}: ` : ''}${described.message}`
+    : typeof v === 'string'
+      ? v
+      : JSON.stringify(v);
   // File names can hold terminal controls and bidi overrides: escaped first, then quoted if needed.
   const s = escapeControls(raw);
   return /[\s"=]/.test(s) ? `"${s.replaceAll('"', '\\"')}"` : s;
@@ -46,7 +60,6 @@ function toText(line: string): string {
     return line;
   }
 }
-
 
 export { streamWriter } from './output.ts';
 

@@ -56,11 +56,21 @@ export async function diskFullScenario(o: DiskFullOptions): Promise<ScenarioResu
     await addSponsors(store.db, root, [licence], 10_000_000);
     outbox = sponsorDir(root, licence, 'outbox');
     const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${o.outboxKb}k,mode=0750`, 'tmpfs', outbox], { encoding: 'utf8' });
-    if (mount.status !== 0) throw new Error(`cannot mount a tmpfs here (${mount.stderr.trim() || `exit ${mount.status}`}): run as root, or in a container allowed to mount`);
+    if (mount.status !== 0)
+      throw new Error(
+        `cannot mount a tmpfs here (${mount.stderr.trim() || `exit ${mount.status}`}): run as root, or in a container allowed to mount`,
+      );
     const box = outbox;
     const filler = path.join(box, 'filler');
     fill(filler);
-    const plan = inputPlan(root, { prefix: 'd', sponsors: [licence], files: o.files, maxRecords: o.maxRecords, hostileEvery: 0, seed: o.seed });
+    const plan = inputPlan(root, {
+      prefix: 'd',
+      sponsors: [licence],
+      files: o.files,
+      maxRecords: o.maxRecords,
+      hostileEvery: 0,
+      seed: o.seed,
+    });
     while (plan.next());
     const t0 = performance.now();
     const w = (inst = startWatch(watchArgs(url, root)));
@@ -101,7 +111,13 @@ export async function diskFullScenario(o: DiskFullOptions): Promise<ScenarioResu
     const figures = await checkRun(store.db, root, plan.inputs, [collected]);
     figures.halfWritten += halfSeen;
     if (cycles === 0) failures.push('the results never filled the outbox: make it smaller or the files larger');
-    return { title, figures, wallS, extra: { 'waiting while full': waiting, 'ENOSPC faults logged': enospc(), 'times collected': cycles }, failures };
+    return {
+      title,
+      figures,
+      wallS,
+      extra: { 'waiting while full': waiting, 'ENOSPC faults logged': enospc(), 'times collected': cycles },
+      failures,
+    };
   } finally {
     if (inst) {
       inst.proc.kill('SIGKILL');

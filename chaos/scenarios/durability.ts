@@ -60,7 +60,12 @@ export async function durabilityScenario(o: DurabilityOptions): Promise<Scenario
     title,
     figures,
     wallS,
-    extra: { 'results linked': order.results, 'before their commit was flushed': order.unflushed.length, 'WAL flushes': order.walFlushes, 'per file (traced)': `${((wallS * 1000) / o.files).toFixed(0)} ms` },
+    extra: {
+      'results linked': order.results,
+      'before their commit was flushed': order.unflushed.length,
+      'WAL flushes': order.walFlushes,
+      'per file (traced)': `${((wallS * 1000) / o.files).toFixed(0)} ms`,
+    },
     failures,
   };
 }

@@ -26,7 +26,10 @@ export interface EmbeddedOptions {
 /** Runs one CLI command to its end: exit code, milliseconds, stderr. */
 function cli(args: string[]): Promise<{ code: number; ms: number; stderr: string }> {
   const t = performance.now();
-  const p = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   return new Promise((resolve) => p.once('close', (code) => resolve({ code: code ?? 1, ms: performance.now() - t, stderr })));
@@ -42,7 +45,19 @@ export async function embeddedScenario(o: EmbeddedOptions): Promise<ScenarioResu
   const random = rng(o.seed);
   const failures: string[] = [];
   const where = ['--data', data, '--root', root];
-  const watchArgs = [...where, '--settle-ms', '200', '--scan-interval-ms', '2000', '--concurrency', '2', '--lease-ms', '5000', '--http', 'off'];
+  const watchArgs = [
+    ...where,
+    '--settle-ms',
+    '200',
+    '--scan-interval-ms',
+    '2000',
+    '--concurrency',
+    '2',
+    '--lease-ms',
+    '5000',
+    '--http',
+    'off',
+  ];
   let inst: Instance | undefined;
   const stopHard = async () => {
     if (!inst) return;
@@ -53,7 +68,15 @@ export async function embeddedScenario(o: EmbeddedOptions): Promise<ScenarioResu
   try {
     const setup = await openStore({ databaseUrl: undefined, dataDir: data });
     await addSponsors(setup.db, root, sponsors, 10_000_000).finally(() => setup.close());
-    const plan = inputPlan(root, { prefix: 'e', sponsors, files: o.files, maxRecords: o.maxRecords, hostileEvery: 25, hostileKinds: ['schema', 'entity-bomb', 'replay'], seed: o.seed });
+    const plan = inputPlan(root, {
+      prefix: 'e',
+      sponsors,
+      files: o.files,
+      maxRecords: o.maxRecords,
+      hostileEvery: 25,
+      hostileKinds: ['schema', 'entity-bomb', 'replay'],
+      seed: o.seed,
+    });
     while (plan.next());
     const t0 = performance.now();
     let kills = 0;
@@ -90,7 +113,13 @@ export async function embeddedScenario(o: EmbeddedOptions): Promise<ScenarioResu
     if (kills < o.kills) failures.push(`the backlog finished after ${kills} of ${o.kills} kills`);
     const store = await openStore({ databaseUrl: undefined, dataDir: data });
     const figures = await checkRun(store.db, root, plan.inputs).finally(() => store.close());
-    return { title, figures, wallS, extra: { kills, commands, 'slowest open after a kill': `${(slowestOpenMs / 1000).toFixed(1)} s` }, failures };
+    return {
+      title,
+      figures,
+      wallS,
+      extra: { kills, commands, 'slowest open after a kill': `${(slowestOpenMs / 1000).toFixed(1)} s` },
+      failures,
+    };
   } finally {
     await stopHard();
   }

@@ -40,7 +40,21 @@ export interface KillsOptions {
 
 /** `watch` arguments for the chaos runs: short settle and scans, a short lease. */
 export const watchArgs = (url: string, root: string, extra: string[] = []) => [
-  '--db', url, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '2000', '--concurrency', '2', '--lease-ms', '5000', '--http', 'off', ...extra,
+  '--db',
+  url,
+  '--root',
+  root,
+  '--settle-ms',
+  '200',
+  '--scan-interval-ms',
+  '2000',
+  '--concurrency',
+  '2',
+  '--lease-ms',
+  '5000',
+  '--http',
+  'off',
+  ...extra,
 ];
 
 export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
@@ -53,7 +67,15 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
   let fleet: Fleet | undefined;
   try {
     await addSponsors(store.db, root, sponsors, 10_000_000);
-    const plan = inputPlan(root, { prefix: 'k', sponsors, files: o.files, maxRecords: o.maxRecords, hostileEvery: o.hostileEvery, hostileKinds: o.hostileKinds, seed: o.seed });
+    const plan = inputPlan(root, {
+      prefix: 'k',
+      sponsors,
+      files: o.files,
+      maxRecords: o.maxRecords,
+      hostileEvery: o.hostileEvery,
+      hostileKinds: o.hostileKinds,
+      seed: o.seed,
+    });
     while (plan.next());
     const t0 = performance.now();
     fleet = new Fleet(() => watchArgs(url, root), o.instances);
@@ -82,7 +104,14 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
     if (codes.some((c) => c !== 0)) failures.push(`stopped with exit codes ${codes.join(', ')}`);
     if (killedWhileBusy < o.kills) failures.push(`the backlog finished after ${killedWhileBusy} of ${o.kills} kills`);
     const records = plan.inputs.reduce((s, i) => s + i.records, 0);
-    return { title, figures, wallS, extra: { kills: killedWhileBusy, records, hostile: plan.inputs.filter((i) => i.hostile).length, crashes: f.crashes.length }, failures, run: { root, url, inputs: plan.inputs } };
+    return {
+      title,
+      figures,
+      wallS,
+      extra: { kills: killedWhileBusy, records, hostile: plan.inputs.filter((i) => i.hostile).length, crashes: f.crashes.length },
+      failures,
+      run: { root, url, inputs: plan.inputs },
+    };
   } finally {
     await fleet?.kill();
     await store.close();

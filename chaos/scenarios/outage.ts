@@ -82,7 +82,10 @@ export async function outageScenario(o: OutageOptions): Promise<ScenarioResult> 
     await o.cluster.stop();
     const stopS = seconds(stopping);
     const down = performance.now();
-    const unhealthyAfterS = await waitFor(async () => (await health(port)) === 503 && seconds(down), { timeoutMs: 30_000, what: '/healthz 503 with the database down' }).catch(() => -1);
+    const unhealthyAfterS = await waitFor(async () => (await health(port)) === 503 && seconds(down), {
+      timeoutMs: 30_000,
+      what: '/healthz 503 with the database down',
+    }).catch(() => -1);
     if (unhealthyAfterS < 0) failures.push('/healthz never answered 503 while the database was down');
     let okWhileDown = 0;
     let silentWhileDown = 0;
@@ -96,7 +99,10 @@ export async function outageScenario(o: OutageOptions): Promise<ScenarioResult> 
     if (silentWhileDown) failures.push(`/healthz did not answer ${silentWhileDown} times with the database down`);
     await o.cluster.start();
     const up = performance.now();
-    const healthyAfterS = await waitFor(async () => (await health(port)) === 200 && seconds(up), { timeoutMs: 120_000, what: '/healthz 200 again' }).catch(() => -1);
+    const healthyAfterS = await waitFor(async () => (await health(port)) === 200 && seconds(up), {
+      timeoutMs: 120_000,
+      what: '/healthz 200 again',
+    }).catch(() => -1);
     if (healthyAfterS < 0) failures.push('/healthz never answered 200 again');
     await allDropped;
     await waitFinished(root, inputs, o.timeoutMs, { logTail: () => f.members.map((m) => m.log().slice(-2000)).join('\n--\n') });

@@ -79,7 +79,10 @@ function resolved(program: Command, io: Io) {
 }
 
 function applyOutput(cmd: Command, io: Io): void {
-  cmd.exitOverride().showHelpAfterError().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  cmd
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   for (const sub of cmd.commands) applyOutput(sub, io);
 }
 

@@ -28,23 +28,36 @@ export function recordLines(records: RecordResult[], opts: { wouldBe?: boolean; 
   const indent = opts.indent ?? '  ';
   const lines: string[] = [];
   for (const r of records) {
-    const who = r.applicantId !== undefined ? `ApplicantID ${r.applicantId}` : r.reportedCasNumber !== undefined ? `CAS ${r.reportedCasNumber}` : '';
+    const who =
+      r.applicantId !== undefined ? `ApplicantID ${r.applicantId}` : r.reportedCasNumber !== undefined ? `CAS ${r.reportedCasNumber}` : '';
     const status = r.status ? ` -> ${STATUS_WORDS[r.status] ?? r.status}` : '';
     const number = r.casNumber ? ` ${r.casNumber} (expires ${r.expiryDate})` : '';
     const outcome = opts.wouldBe && r.outcome !== 'REJECTED' ? `would be ${r.outcome.toLowerCase()}` : r.outcome.toLowerCase();
     lines.push(`${indent}record ${r.index}${who ? ` (${who})` : ''}: ${outcome}${status}${number}`);
-    for (const i of r.issues) lines.push(`${indent}  ${i.severity === 'ERROR' ? 'error' : 'warning'} ${i.code}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
+    for (const i of r.issues)
+      lines.push(`${indent}  ${i.severity === 'ERROR' ? 'error' : 'warning'} ${i.code}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
   }
   return lines;
 }
 
 /** The distinct error codes of a summary, for a table cell. */
-export const errorCodes = (s: Pick<FileSummary, 'fileErrors'>) => s.fileErrors.map((e) => e.code).filter((c, i, a) => a.indexOf(c) === i).join(',');
-
+export const errorCodes = (s: Pick<FileSummary, 'fileErrors'>) =>
+  s.fileErrors
+    .map((e) => e.code)
+    .filter((c, i, a) => a.indexOf(c) === i)
+    .join(',');
 
 let parser: import('fast-xml-parser').XMLParser | undefined;
 
-type ParsedRecord = { index: string; applicantId?: string; Outcome: string; Status?: string; CASNumber?: string; ExpiryDate?: string; Issue?: { severity: string; code: string; field?: string; text: string }[] };
+type ParsedRecord = {
+  index: string;
+  applicantId?: string;
+  Outcome: string;
+  Status?: string;
+  CASNumber?: string;
+  ExpiryDate?: string;
+  Issue?: { severity: string; code: string; field?: string; text: string }[];
+};
 
 /** The records of a stored result, read back from its XML. */
 export async function recordsOf(resultXml: string): Promise<RecordResult[]> {
@@ -66,6 +79,8 @@ export async function recordsOf(resultXml: string): Promise<RecordResult[]> {
     ...(r.Status ? { status: r.Status as RecordResult['status'] } : {}),
     ...(r.CASNumber ? { casNumber: r.CASNumber } : {}),
     ...(r.ExpiryDate ? { expiryDate: r.ExpiryDate } : {}),
-    issues: (r.Issue ?? []).map((i) => ({ severity: i.severity, code: i.code, ...(i.field ? { field: i.field } : {}), message: i.text }) as RecordIssue),
+    issues: (r.Issue ?? []).map(
+      (i) => ({ severity: i.severity, code: i.code, ...(i.field ? { field: i.field } : {}), message: i.text }) as RecordIssue,
+    ),
   }));
 }

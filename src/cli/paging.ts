@@ -14,7 +14,11 @@ const MAX_ROWS = 1_000_000_000;
 
 export function addPagingOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--limit <n>', `show at most N rows, 0 for all (default ${TERMINAL_PAGE} on a terminal, all otherwise)`).argParser(wholeNumber(0, MAX_ROWS)))
+    .addOption(
+      new Option('--limit <n>', `show at most N rows, 0 for all (default ${TERMINAL_PAGE} on a terminal, all otherwise)`).argParser(
+        wholeNumber(0, MAX_ROWS),
+      ),
+    )
     .addOption(new Option('--offset <n>', 'skip the first N rows').argParser(wholeNumber(0, MAX_ROWS)));
 }
 

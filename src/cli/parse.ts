@@ -28,7 +28,8 @@ export const parseId = wholeNumber(1, Number.MAX_SAFE_INTEGER);
 export function parseCasNumber(value: string): string {
   const n = value.trim().toUpperCase();
   if (!CAS_NUMBER_PATTERN.test(n)) throw new InvalidArgumentError('not a CAS number (14 characters starting E4G or E4C)');
-  if (casNumberCheckChar(n.slice(0, 13)) !== n[13]) throw new InvalidArgumentError('not a valid CAS number: its check character does not match (mistyped?)');
+  if (casNumberCheckChar(n.slice(0, 13)) !== n[13])
+    throw new InvalidArgumentError('not a valid CAS number: its check character does not match (mistyped?)');
   return n;
 }
 
@@ -62,5 +63,4 @@ export function parseReason(value: string): string {
   if (s.length > MAX_REASON) throw new InvalidArgumentError(`at most ${MAX_REASON} characters`);
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) throw new InvalidArgumentError('one line of text, without control characters');
   return s;
-
 }

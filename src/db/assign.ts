@@ -106,7 +106,12 @@ export async function openPayment(tx: Db, ctx: AssignContext): Promise<{ id: num
  * Sets the count and amount of an opened payment and records the allocation used. The
  * summary is known at once; `written` settles when both statements (sent together) have run.
  */
-export function closePayment(tx: Db, payment: { id: number; reference: string }, casCount: number, ctx: AssignContext): { summary: PaymentSummary; written: Promise<unknown> } {
+export function closePayment(
+  tx: Db,
+  payment: { id: number; reference: string },
+  casCount: number,
+  ctx: AssignContext,
+): { summary: PaymentSummary; written: Promise<unknown> } {
   const amountPence = ctx.settings.feePence * casCount;
   const written = Promise.all([
     tx

@@ -34,5 +34,10 @@ export async function lockSponsorCas(tx: Db, licence: string, id: number) {
 
 /** How many CAS of the batch are in each status. */
 export async function batchStatusCounts(tx: Db, batchId: number): Promise<{ status: string; n: number }[]> {
-  return tx.select({ status: cas.status, n: count() }).from(cas).where(eq(cas.batchId, batchId)).groupBy(cas.status).orderBy(asc(cas.status));
+  return tx
+    .select({ status: cas.status, n: count() })
+    .from(cas)
+    .where(eq(cas.batchId, batchId))
+    .groupBy(cas.status)
+    .orderBy(asc(cas.status));
 }

@@ -18,6 +18,19 @@ export async function recordEvents(tx: Db, events: readonly CasEvent[]): Promise
 }
 
 /** The events of CAS that all moved from their own status to `to` at once, for one reason. */
-export function eventsTo(rows: readonly { id: number; from: CasStatus }[], to: CasStatus, at: Date, reason: string, submissionId?: number): CasEvent[] {
-  return rows.map((r) => ({ casId: r.id, fromStatus: r.from, toStatus: to, at, reason, ...(submissionId !== undefined ? { submissionId } : {}) }));
+export function eventsTo(
+  rows: readonly { id: number; from: CasStatus }[],
+  to: CasStatus,
+  at: Date,
+  reason: string,
+  submissionId?: number,
+): CasEvent[] {
+  return rows.map((r) => ({
+    casId: r.id,
+    fromStatus: r.from,
+    toStatus: to,
+    at,
+    reason,
+    ...(submissionId !== undefined ? { submissionId } : {}),
+  }));
 }

@@ -108,7 +108,12 @@ export async function findCas(db: Db, by: { id: number } | { casNumber: string }
 export async function casHistory(db: Db, id: number): Promise<CasHistoryEntry[]> {
   const rows = await db.select().from(casEvents).where(eq(casEvents.casId, id)).orderBy(asc(casEvents.id));
   return rows.map((e) => {
-    const entry: CasHistoryEntry = { from: e.fromStatus as CasStatus | null, to: e.toStatus as CasStatus, at: e.at.toISOString(), reason: e.reason };
+    const entry: CasHistoryEntry = {
+      from: e.fromStatus as CasStatus | null,
+      to: e.toStatus as CasStatus,
+      at: e.at.toISOString(),
+      reason: e.reason,
+    };
     if (e.kind === 'FEES_UPDATED' || e.kind === 'NOTE') entry.event = e.kind;
     const d = (e.details ?? {}) as { before?: unknown; after?: unknown; text?: unknown };
     if (e.kind === 'FEES_UPDATED') {

@@ -30,12 +30,16 @@ export async function findLiveByKeys(tx: Db, licence: string, keys: string[]): P
           lateral (select id, record_key, status, cas_number from cas
                    where sponsor_licence_number = ${licence} and record_key = k.key and status in (${LIVE_SQL}) limit 1) c`,
     );
-    for (const r of rows) out.set(r.record_key, { id: Number(r.id), recordKey: r.record_key, status: r.status as CasStatus, casNumber: r.cas_number });
+    for (const r of rows)
+      out.set(r.record_key, { id: Number(r.id), recordKey: r.record_key, status: r.status as CasStatus, casNumber: r.cas_number });
   }
   return out;
 }
 
-export async function insertBatch(tx: Db, b: { licence: string; name: string; route: Route; submissionId: number; now: Date }): Promise<number> {
+export async function insertBatch(
+  tx: Db,
+  b: { licence: string; name: string; route: Route; submissionId: number; now: Date },
+): Promise<number> {
   const [row] = await tx
     .insert(batches)
     .values({ sponsorLicenceNumber: b.licence, name: b.name, route: b.route, submissionId: b.submissionId, createdAt: b.now })
@@ -114,7 +118,12 @@ const ROWS_PER_STATEMENT = 2_000;
  * Inserts new CAS with their creation events (and, for those given a CAS number, their
  * assignment events) in one statement per part; returns their ids in input order.
  */
-export async function insertCas(tx: Db, rows: { fields: CasFields; casNumber?: string }[], ctx: RecordContext, assign?: AssignAtWrite): Promise<number[]> {
+export async function insertCas(
+  tx: Db,
+  rows: { fields: CasFields; casNumber?: string }[],
+  ctx: RecordContext,
+  assign?: AssignAtWrite,
+): Promise<number[]> {
   if (rows.length === 0) return [];
   if (!assign && rows.some((r) => r.casNumber !== undefined)) throw new Error('insertCas: a CAS number without an assignment');
   const nowIso = ctx.now.toISOString();

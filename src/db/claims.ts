@@ -176,7 +176,12 @@ export async function ownStoredClaims(db: Db, me: number, limit = 100, afterId =
 export async function tieSubmission(tx: Db, claimId: number, me: number, submissionId: number, leaseMs?: number): Promise<void> {
   const rows = await tx
     .update(fileClaims)
-    .set({ state: 'stored', submissionId, ...(leaseMs !== undefined ? { leaseUntil: leaseEnd(leaseMs) as unknown as Date } : {}), updatedAt: sql`now()` })
+    .set({
+      state: 'stored',
+      submissionId,
+      ...(leaseMs !== undefined ? { leaseUntil: leaseEnd(leaseMs) as unknown as Date } : {}),
+      updatedAt: sql`now()`,
+    })
     .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), eq(fileClaims.state, 'claimed')))
     .returning({ id: fileClaims.id });
   if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
@@ -214,7 +219,13 @@ export const setMovedTo = (db: Db, claimId: number, me: number, movedTo: string)
  * (it was written and is durable); the destination only while the claim is ours, else
  * a 'claim-lost' CasBdtError, and nothing is moved.
  */
-export async function setResultAndMovedTo(db: Db, claimId: number, me: number, result: { submissionId: number; resultFile: string }, movedTo: string): Promise<void> {
+export async function setResultAndMovedTo(
+  db: Db,
+  claimId: number,
+  me: number,
+  result: { submissionId: number; resultFile: string },
+  movedTo: string,
+): Promise<void> {
   // Written in full: a data-modifying WITH runs to completion whatever the outer statement does.
   const rows = await rowsOf<{ id: number }>(
     db,

@@ -36,7 +36,12 @@ export async function recentSubmissions(db: Db, opts: { limit: number; before?: 
       summary: submissions.summary,
     })
     .from(submissions)
-    .where(and(opts.before !== undefined ? lt(submissions.id, opts.before) : undefined, opts.licence ? eq(submissions.sponsorLicenceNumber, opts.licence) : undefined))
+    .where(
+      and(
+        opts.before !== undefined ? lt(submissions.id, opts.before) : undefined,
+        opts.licence ? eq(submissions.sponsorLicenceNumber, opts.licence) : undefined,
+      ),
+    )
     .orderBy(desc(submissions.id))
     .limit(opts.limit);
   return rows.map((r) => {
@@ -60,7 +65,11 @@ export async function recentSubmissions(db: Db, opts: { limit: number; before?: 
  * The newest submission stored under this sponsor and file name: what the service just
  * finished (the metrics read its outcome and counts from it, never personal data).
  */
-export async function latestSubmissionNamed(db: Db, licence: string, fileName: string): Promise<{ fileType: string; outcome: string; summary: FileSummary } | undefined> {
+export async function latestSubmissionNamed(
+  db: Db,
+  licence: string,
+  fileName: string,
+): Promise<{ fileType: string; outcome: string; summary: FileSummary } | undefined> {
   const [row] = await db
     .select({ fileType: submissions.fileType, outcome: submissions.outcome, summary: submissions.summary })
     .from(submissions)
@@ -135,7 +144,10 @@ export async function hourlyThroughput(db: Db, now: Date, hours = 24): Promise<H
 
 /** Submissions received since `since` (for the overview's totals). */
 export async function submissionsSince(db: Db, since: Date): Promise<number> {
-  const [row] = await db.select({ n: sql<string>`count(*)` }).from(submissions).where(gte(submissions.processedAt, since));
+  const [row] = await db
+    .select({ n: sql<string>`count(*)` })
+    .from(submissions)
+    .where(gte(submissions.processedAt, since));
   return Number(row?.n ?? 0);
 }
 

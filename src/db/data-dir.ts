@@ -14,7 +14,10 @@ export function prepareDataDir(dataDir: string): void {
   const st = lstatSync(dataDir);
   if (!st.isDirectory()) throw new CasBdtError('data-dir', `the data directory ${dataDir} is not a directory`);
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new CasBdtError('data-dir', `the data directory ${dataDir} belongs to another user; cas-bdt keeps its store only in a directory of its own user`);
+    throw new CasBdtError(
+      'data-dir',
+      `the data directory ${dataDir} belongs to another user; cas-bdt keeps its store only in a directory of its own user`,
+    );
   }
   if ((st.mode & 0o777) !== 0o700) chmodSync(dataDir, 0o700);
 }

@@ -52,7 +52,8 @@ export async function lockSponsorCasByNumbers(tx: Db, licence: string, numbers: 
           order by c.id
           for update of c`,
     );
-    for (const r of rows) out.set(r.cas_number, feeCas({ id: Number(r.id), casNumber: r.cas_number, status: r.status, fees: r.fees, details: r.details }));
+    for (const r of rows)
+      out.set(r.cas_number, feeCas({ id: Number(r.id), casNumber: r.cas_number, status: r.status, fees: r.fees, details: r.details }));
   }
   return out;
 }
@@ -87,7 +88,9 @@ export async function writeFees(tx: Db, rows: FeeWrite[], ev: { now: Date; reaso
   }
   const nowIso = ev.now.toISOString();
   for (let from = 0; from < rows.length; from += ROWS_PER_STATEMENT) {
-    const part = rows.slice(from, from + ROWS_PER_STATEMENT).map((r, i) => ({ o: from + i, id: r.id, s: r.status, b: r.before, a: r.after }));
+    const part = rows
+      .slice(from, from + ROWS_PER_STATEMENT)
+      .map((r, i) => ({ o: from + i, id: r.id, s: r.status, b: r.before, a: r.after }));
     await tx.execute(
       sql`insert into cas_events (cas_id, from_status, to_status, at, reason, submission_id, kind, details)
           select v.id, v.s, v.s, ${nowIso}::timestamptz, ${ev.reason}::text, ${ev.submissionId ?? null}::bigint, 'FEES_UPDATED', jsonb_build_object('before', v.b, 'after', v.a)
@@ -98,6 +101,13 @@ export async function writeFees(tx: Db, rows: FeeWrite[], ev: { now: Date; reaso
 }
 
 /** A sponsor's note, kept in the CAS's history (never in a log). */
-export async function insertNote(tx: Db, c: { id: number; status: CasStatus }, text: string, ev: { now: Date; reason: string }): Promise<void> {
-  await recordEvents(tx, [{ casId: c.id, fromStatus: c.status, toStatus: c.status, at: ev.now, reason: ev.reason, kind: 'NOTE', details: { text } }]);
+export async function insertNote(
+  tx: Db,
+  c: { id: number; status: CasStatus },
+  text: string,
+  ev: { now: Date; reason: string },
+): Promise<void> {
+  await recordEvents(tx, [
+    { casId: c.id, fromStatus: c.status, toStatus: c.status, at: ev.now, reason: ev.reason, kind: 'NOTE', details: { text } },
+  ]);
 }

@@ -11,7 +11,6 @@ import { DELETED_EVENT, eventsTo, recordEvents } from './cas-events.ts';
 import { cas } from './schema.ts';
 import { sqlState } from './sql-util.ts';
 
-
 export function refWhere(ref: CasRef): SQL {
   return 'id' in ref ? eq(cas.id, ref.id) : eq(cas.casNumber, ref.casNumber);
 }
@@ -57,7 +56,12 @@ export async function changeStatus(
  * Deletes the CAS if it is still unassigned, with the event that ends its history (the
  * events stay). undefined when it was not deletable (any more).
  */
-export async function deleteUnassigned(tx: Db, id: number, now: Date, reason: string): Promise<{ id: number; from: CasStatus } | undefined> {
+export async function deleteUnassigned(
+  tx: Db,
+  id: number,
+  now: Date,
+  reason: string,
+): Promise<{ id: number; from: CasStatus } | undefined> {
   const [gone] = await tx
     .delete(cas)
     .where(and(eq(cas.id, id), inArray(cas.status, [...DELETABLE])))

@@ -30,5 +30,7 @@ export async function otherAssignedOfPerson(
       expectedCourseEndDate: cas.expectedCourseEndDate,
     })
     .from(cas)
-    .where(and(eq(cas.passportNumber, p.passportNumber), eq(cas.nationality, p.nationality), eq(cas.status, 'ASSIGNED'), ne(cas.id, exceptId)));
+    .where(
+      and(eq(cas.passportNumber, p.passportNumber), eq(cas.nationality, p.nationality), eq(cas.status, 'ASSIGNED'), ne(cas.id, exceptId)),
+    );
 }

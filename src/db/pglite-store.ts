@@ -19,7 +19,9 @@ import { lockPath, MIGRATIONS, PGLITE_SHARED_BUFFERS, pgliteDir, socketAnswers, 
  */
 function lockLost(dataDir: string): () => void {
   return () => {
-    process.stderr.write(`cas-bdt: another process took the lock on the embedded store at ${dataDir}; stopping so that the store keeps one writer\n`);
+    process.stderr.write(
+      `cas-bdt: another process took the lock on the embedded store at ${dataDir}; stopping so that the store keeps one writer\n`,
+    );
     process.exit(1);
   };
 }
@@ -28,7 +30,11 @@ function takeLock(dataDir: string, waitMs: number): Promise<Lock | undefined> {
   return acquireLock(lockPath(dataDir), { waitMs, onLost: lockLost(dataDir) });
 }
 
-async function openPgliteLocked(dataDir: string, lock: Lock, opts: { migrate?: boolean }): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
+async function openPgliteLocked(
+  dataDir: string,
+  lock: Lock,
+  opts: { migrate?: boolean },
+): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
   try {
     const created = !existsSync(pgliteDir(dataDir));
     // The embedded engine is loaded only when it is used (a PostgreSQL store never needs it).
@@ -89,10 +95,18 @@ export async function openPgliteDirect(
  * waiting covers a short command that has it open and the lock of a service killed in
  * another container going stale (30 s; on this host a killed owner's lock is free at once).
  */
-export async function openServedStore(opts: { dataDir: string; lockWaitMs?: number; maxConnections?: number; fetchTypes?: boolean }): Promise<Store> {
+export async function openServedStore(opts: {
+  dataDir: string;
+  lockWaitMs?: number;
+  maxConnections?: number;
+  fetchTypes?: boolean;
+}): Promise<Store> {
   const { dataDir } = opts;
   const serving = () =>
-    new CasBdtError('store-busy', `another cas-bdt watch is already serving the embedded store at ${dataDir}; only one service may run on it`);
+    new CasBdtError(
+      'store-busy',
+      `another cas-bdt watch is already serving the embedded store at ${dataDir}; only one service may run on it`,
+    );
   prepareDataDir(dataDir);
   const deadline = Date.now() + (opts.lockWaitMs ?? 45_000);
   let lock: Lock | undefined;

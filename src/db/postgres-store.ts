@@ -55,11 +55,27 @@ async function migrateWithLock(client: postgres.Sql, db: Db): Promise<void> {
   }
 }
 
-export async function openPostgres(url: string | undefined, socketDir: string | undefined, opts: OpenOptions, kind: StoreKind): Promise<Store> {
+export async function openPostgres(
+  url: string | undefined,
+  socketDir: string | undefined,
+  opts: OpenOptions,
+  kind: StoreKind,
+): Promise<Store> {
   const common: postgres.Options<{}> = opts.fetchTypes === false ? { fetch_types: false } : {};
   const connect = (max: number, extra: postgres.Options<{}> = {}) =>
     socketDir
-      ? postgresClient({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', prepare: opts.prepare ?? false, ...common, ...extra }, max)
+      ? postgresClient(
+          {
+            host: socketDir,
+            port: SOCKET_PORT,
+            user: 'postgres',
+            database: 'template1',
+            prepare: opts.prepare ?? false,
+            ...common,
+            ...extra,
+          },
+          max,
+        )
       : postgresClient({ url, ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}), ...common, ...extra }, max);
   // Through the socket, a recycled connection would leave its prepared statements behind.
   const newClient = () => connect(opts.maxConnections ?? (socketDir ? 4 : 10), socketDir && opts.prepare ? { max_lifetime: null } : {});

@@ -1,21 +1,17 @@
 /** The one drizzle schema for PGlite and PostgreSQL. Migrations in ../../drizzle are generated from it. */
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  boolean,
-  date,
-  index,
-  integer,
-  jsonb,
-  numeric,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigint, boolean, date, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { Fees } from '../domain/fees.ts';
 import type { FileSummary } from '../domain/result.ts';
-import { CAS_STATUSES, LICENCE_STATUSES, ROUTES, type CasStatus, type FileOutcome, type FileType, type RecordIssue } from '../domain/types.ts';
+import {
+  CAS_STATUSES,
+  LICENCE_STATUSES,
+  ROUTES,
+  type CasStatus,
+  type FileOutcome,
+  type FileType,
+  type RecordIssue,
+} from '../domain/types.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -34,7 +30,9 @@ export const sponsors = pgTable('sponsors', {
 /** Every grant of allocation, so `granted` can be explained. */
 export const allocations = pgTable('allocations', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
+  sponsorLicenceNumber: text('sponsor_licence_number')
+    .notNull()
+    .references(() => sponsors.licenceNumber),
   amount: integer('amount').notNull(),
   grantedAt: ts('granted_at').notNull().defaultNow(),
   reason: text('reason').notNull(),
@@ -82,7 +80,9 @@ export const batches = pgTable(
   'batches',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
+    sponsorLicenceNumber: text('sponsor_licence_number')
+      .notNull()
+      .references(() => sponsors.licenceNumber),
     name: text('name').notNull(),
     route: text('route', { enum: ROUTES }).notNull(),
     submissionId: bigint('submission_id', { mode: 'number' }).notNull(),
@@ -92,23 +92,31 @@ export const batches = pgTable(
 );
 
 /** One per assignment (a file's, or an operator's): its CAS count is what the console charts. */
-export const payments = pgTable('payments', {
-  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  reference: text('reference').notNull().unique(),
-  sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
-  casCount: integer('cas_count').notNull(),
-  amount: numeric('amount', { precision: 14, scale: 2 }).notNull(),
-  currency: text('currency').notNull().default('GBP'),
-  submissionId: bigint('submission_id', { mode: 'number' }),
-  reason: text('reason').notNull(),
-  paidAt: ts('paid_at').notNull(),
-}, (t) => [index('payments_paid_at_idx').on(t.paidAt)]);
+export const payments = pgTable(
+  'payments',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    reference: text('reference').notNull().unique(),
+    sponsorLicenceNumber: text('sponsor_licence_number')
+      .notNull()
+      .references(() => sponsors.licenceNumber),
+    casCount: integer('cas_count').notNull(),
+    amount: numeric('amount', { precision: 14, scale: 2 }).notNull(),
+    currency: text('currency').notNull().default('GBP'),
+    submissionId: bigint('submission_id', { mode: 'number' }),
+    reason: text('reason').notNull(),
+    paidAt: ts('paid_at').notNull(),
+  },
+  (t) => [index('payments_paid_at_idx').on(t.paidAt)],
+);
 
 export const cas = pgTable(
   'cas',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    sponsorLicenceNumber: text('sponsor_licence_number').notNull().references(() => sponsors.licenceNumber),
+    sponsorLicenceNumber: text('sponsor_licence_number')
+      .notNull()
+      .references(() => sponsors.licenceNumber),
     route: text('route', { enum: ROUTES }).notNull(),
     batchId: bigint('batch_id', { mode: 'number' }).notNull(),
     submissionId: bigint('submission_id', { mode: 'number' }).notNull(),
@@ -188,7 +196,6 @@ export const graduateReports = pgTable(
   (t) => [uniqueIndex('graduate_reports_cas_uq').on(t.casId)],
 );
 
-
 /**
  * The watch service's hold on an inbox file, so that several instances sharing one
  * database and one folder tree process each file exactly once and a restarted instance
@@ -215,8 +222,12 @@ export const fileClaims = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('file_claims_active_uq').on(t.sponsorLicenceNumber, t.fileName, t.sha256).where(sql`state <> 'done'`),
-    index('file_claims_open_idx').on(t.state, t.owner).where(sql`state <> 'done'`),
+    uniqueIndex('file_claims_active_uq')
+      .on(t.sponsorLicenceNumber, t.fileName, t.sha256)
+      .where(sql`state <> 'done'`),
+    index('file_claims_open_idx')
+      .on(t.state, t.owner)
+      .where(sql`state <> 'done'`),
   ],
 );
 

@@ -40,7 +40,8 @@ const SYNC_MESSAGE = new Uint8Array([SYNC, 0, 0, 0, 4]);
  * RESET ALL leaves the role and session user alone, and PGlite's single-user session has
  * no DEFAULT to go back to: the session's own user is named.
  */
-const handoverReset = (sessionUser: string) => `RESET ALL; SET SESSION AUTHORIZATION ${quoteIdent(sessionUser)}; RESET ROLE; CLOSE ALL; DISCARD TEMP`;
+const handoverReset = (sessionUser: string) =>
+  `RESET ALL; SET SESSION AUTHORIZATION ${quoteIdent(sessionUser)}; RESET ROLE; CLOSE ALL; DISCARD TEMP`;
 
 /** True for a startup packet (no type byte: length, then protocol version 3.0). */
 function isStartup(m: Uint8Array): boolean {

@@ -45,7 +45,9 @@ export async function addSponsor(
       })
       .returning();
     if (s.allocation > 0) {
-      await tx.insert(allocations).values({ sponsorLicenceNumber: s.licenceNumber, amount: s.allocation, grantedAt: now, reason: 'sponsor add' });
+      await tx
+        .insert(allocations)
+        .values({ sponsorLicenceNumber: s.licenceNumber, amount: s.allocation, grantedAt: now, reason: 'sponsor add' });
     }
     return row!;
   });

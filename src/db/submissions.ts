@@ -70,7 +70,11 @@ function submissionWhere(f: SubmissionFilter): SQL | undefined {
 }
 
 /** Received files, newest first; `limit` undefined means all. */
-export async function listSubmissions(db: Db, f: SubmissionFilter = {}, page: { limit?: number | undefined; offset?: number | undefined } = {}): Promise<SubmissionRow[]> {
+export async function listSubmissions(
+  db: Db,
+  f: SubmissionFilter = {},
+  page: { limit?: number | undefined; offset?: number | undefined } = {},
+): Promise<SubmissionRow[]> {
   const q = db.select().from(submissions).where(submissionWhere(f)).orderBy(desc(submissions.receivedAt), desc(submissions.id)).$dynamic();
   if (page.limit !== undefined) q.limit(page.limit);
   if (page.offset) q.offset(page.offset);

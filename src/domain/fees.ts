@@ -65,7 +65,12 @@ export function feesOfUpload(details: XmlObject | undefined): Fees {
     const v = details?.[FEE_ELEMENTS[key]];
     return typeof v === 'string' ? (parsePounds(v) ?? null) : null;
   };
-  return { course: amount('course'), coursePaid: amount('coursePaid'), accommodationPaid: amount('accommodationPaid'), boardingPaid: amount('boardingPaid') };
+  return {
+    course: amount('course'),
+    coursePaid: amount('coursePaid'),
+    accommodationPaid: amount('accommodationPaid'),
+    boardingPaid: amount('boardingPaid'),
+  };
 }
 
 /** Fees as stored in jsonb, checked; undefined when `json` is not such an object. */

@@ -81,7 +81,11 @@ export function refusalMessage(op: Operation, what: string, from: CasStatus): st
   const allowed = allowedFrom(op).map(human);
   const only = allowed.length ? `; only a CAS that is ${orList(allowed)} can be ${VERB[op]}` : '';
   const hint =
-    op !== 'delete' || canDelete(from) ? '' : from === 'ASSIGNED' ? ' (an assigned CAS is never deleted; withdraw it instead)' : ' (a CAS that was ever assigned is never deleted)';
+    op !== 'delete' || canDelete(from)
+      ? ''
+      : from === 'ASSIGNED'
+        ? ' (an assigned CAS is never deleted; withdraw it instead)'
+        : ' (a CAS that was ever assigned is never deleted)';
   return `${what} cannot be ${VERB[op]}: it is ${human(from)}${only}${hint}`;
 }
 

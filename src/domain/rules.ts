@@ -12,7 +12,13 @@ import { ageAt, isAfter, isBefore, parseIsoDate, partialDateEarliest } from './d
 import type { CasRecord, CasStatus, RecordIssue, RecordIssueCode, Route, Severity } from './types.ts';
 
 export const SELT_NOT_REQUIRED_REASONS: readonly string[] = Object.freeze([
-  'HEI', 'GIFTED', 'T4SWITCH', 'ENG_COUNTRY', 'ENG_DEGREE', 'ENG_VISA', 'USA_HEI',
+  'HEI',
+  'GIFTED',
+  'T4SWITCH',
+  'ENG_COUNTRY',
+  'ENG_DEGREE',
+  'ENG_VISA',
+  'USA_HEI',
 ]);
 export const TEST_PROVIDERS: readonly string[] = Object.freeze(['IELTS', 'LANGCRT', 'PEARSON', 'PSI', 'TCLUK']);
 export const ENGLISH_LANGUAGE_LEVELS: readonly string[] = Object.freeze(['A1', 'A2', 'B1', 'B2', 'C1', 'C2']);
@@ -65,9 +71,7 @@ export function hasWarnings(issues: readonly RecordIssue[]): boolean {
 }
 
 function issue(code: RecordIssueCode, field: string | undefined, message: string): RecordIssue {
-  return field === undefined
-    ? { severity: SEVERITY[code], code, message }
-    : { severity: SEVERITY[code], code, field, message };
+  return field === undefined ? { severity: SEVERITY[code], code, message } : { severity: SEVERITY[code], code, field, message };
 }
 
 /**
@@ -192,13 +196,7 @@ function countryCodes(rec: CasRecord): RecordIssue[] {
     if (isValidCountryCode(f.value, { allowStateless: f.nationality })) continue;
     const name = f.field.slice(f.field.lastIndexOf('/') + 1);
     const extra = f.nationality ? ', a Home Office nationality code or "STATELESS"' : ' or a Home Office code';
-    out.push(
-      issue(
-        'E_COUNTRY_CODE',
-        f.field,
-        `${name} (${f.value}) is not an ISO 3166-1 alpha-3 country code${extra}`,
-      ),
-    );
+    out.push(issue('E_COUNTRY_CODE', f.field, `${name} (${f.value}) is not an ISO 3166-1 alpha-3 country code${extra}`));
   }
   return out;
 }
@@ -215,13 +213,7 @@ function codeValues(rec: CasRecord): RecordIssue[] {
   const out: RecordIssue[] = [];
   for (const c of checks) {
     if (c.value === undefined || c.allowed.includes(c.value)) continue;
-    out.push(
-      issue(
-        'E_CODE_VALUE',
-        `EvidenceDetails/${c.name}`,
-        `${c.name} (${c.value}) is not one of ${c.allowed.join(', ')}`,
-      ),
-    );
+    out.push(issue('E_CODE_VALUE', `EvidenceDetails/${c.name}`, `${c.name} (${c.value}) is not one of ${c.allowed.join(', ')}`));
   }
   return out;
 }
@@ -266,17 +258,11 @@ function seltDetails(rec: CasRecord): RecordIssue[] {
       );
     }
     if (ev.testProvider === undefined) {
-      out.push(
-        issue('W_SELT_DETAILS', 'EvidenceDetails/TestProvider', 'TestProvider is required when SELTRequired is true'),
-      );
+      out.push(issue('W_SELT_DETAILS', 'EvidenceDetails/TestProvider', 'TestProvider is required when SELTRequired is true'));
     }
   } else if (ev.seltRequired === false && ev.reasonSeltNotRequired === undefined) {
     out.push(
-      issue(
-        'W_SELT_DETAILS',
-        'EvidenceDetails/ReasonSELTNotRequired',
-        'ReasonSELTNotRequired is required when SELTRequired is false',
-      ),
+      issue('W_SELT_DETAILS', 'EvidenceDetails/ReasonSELTNotRequired', 'ReasonSELTNotRequired is required when SELTRequired is false'),
     );
   }
   return out;
@@ -368,11 +354,7 @@ export function duplicateCasIssue(casNumber: string | null): RecordIssue {
 
 /** W_NO_ALLOCATION: READY_TO_GO but no unused allocation was left to assign it. */
 export function noAllocationIssue(): RecordIssue {
-  return issue(
-    'W_NO_ALLOCATION',
-    undefined,
-    'The CAS is ready to go but was not assigned: the sponsor has no unused CAS allocation left',
-  );
+  return issue('W_NO_ALLOCATION', undefined, 'The CAS is ready to go but was not assigned: the sponsor has no unused CAS allocation left');
 }
 
 const GRADUATE_CAS_FIELD = 'BulkReportingCASGraduation/CASNumber';
@@ -399,19 +381,11 @@ export function casCheckCharIssue(casNumber: string): RecordIssue {
 
 /** E_CAS_STATUS: only a USED CAS can be reported graduated. */
 export function casStatusIssue(casNumber: string, status: CasStatus): RecordIssue {
-  return issue(
-    'E_CAS_STATUS',
-    GRADUATE_CAS_FIELD,
-    `CAS ${casNumber} has status ${status}; only a USED CAS can be reported as graduated`,
-  );
+  return issue('E_CAS_STATUS', GRADUATE_CAS_FIELD, `CAS ${casNumber} has status ${status}; only a USED CAS can be reported as graduated`);
 }
 
 /** W_ALREADY_REPORTED: nothing changes. `graduatedOn` is the date recorded earlier, when known. */
 export function alreadyReportedIssue(casNumber: string, graduatedOn?: string): RecordIssue {
   const when = graduatedOn ? ` on ${graduatedOn}` : '';
-  return issue(
-    'W_ALREADY_REPORTED',
-    GRADUATE_CAS_FIELD,
-    `CAS ${casNumber} was already reported as graduated${when}; nothing was changed`,
-  );
+  return issue('W_ALREADY_REPORTED', GRADUATE_CAS_FIELD, `CAS ${casNumber} was already reported as graduated${when}; nothing was changed`);
 }

@@ -47,7 +47,9 @@ export async function checkHealth(db: Db, rootDir: string, live: LiveState, stor
       const why = h.ok ? [] : [...h.reasons];
       if (h.ok) {
         for (const f of SPONSOR_FOLDERS) {
-          await access(path.join(rootDir, licence, f), constants.W_OK | constants.X_OK).catch((err: NodeJS.ErrnoException) => why.push(`${licence}/${f} is not writable (${err.code ?? 'error'})`));
+          await access(path.join(rootDir, licence, f), constants.W_OK | constants.X_OK).catch((err: NodeJS.ErrnoException) =>
+            why.push(`${licence}/${f} is not writable (${err.code ?? 'error'})`),
+          );
         }
       }
       if (why.length) bad.set(licence, why);

@@ -22,10 +22,29 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   let live: LiveState | undefined;
 
-  const files = new Counter({ name: 'cas_bdt_files_processed_total', help: 'Files finished by this instance, by type and outcome', labelNames: ['file_type', 'outcome'], registers: [registry] });
-  const fileErrors = new Counter({ name: 'cas_bdt_file_errors_total', help: 'Files refused by this instance, by error code', labelNames: ['code'], registers: [registry] });
-  const records = new Counter({ name: 'cas_bdt_records_total', help: 'Records in the files this instance finished, by the status they ended in (REJECTED: refused)', labelNames: ['status'], registers: [registry] });
-  const assigned = new Counter({ name: 'cas_bdt_cas_assigned_total', help: 'CAS numbers assigned by the files this instance finished', registers: [registry] });
+  const files = new Counter({
+    name: 'cas_bdt_files_processed_total',
+    help: 'Files finished by this instance, by type and outcome',
+    labelNames: ['file_type', 'outcome'],
+    registers: [registry],
+  });
+  const fileErrors = new Counter({
+    name: 'cas_bdt_file_errors_total',
+    help: 'Files refused by this instance, by error code',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const records = new Counter({
+    name: 'cas_bdt_records_total',
+    help: 'Records in the files this instance finished, by the status they ended in (REJECTED: refused)',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const assigned = new Counter({
+    name: 'cas_bdt_cas_assigned_total',
+    help: 'CAS numbers assigned by the files this instance finished',
+    registers: [registry],
+  });
   const seconds = new Histogram({
     name: 'cas_bdt_file_processing_seconds',
     help: 'Time from taking a file to its input moved, per file',
@@ -54,7 +73,7 @@ export function createMetrics(): Metrics {
   });
   new Gauge({
     name: 'cas_bdt_sponsors_unhealthy',
-    help: "Sponsors whose folders are not usable (see /healthz for the reasons)",
+    help: 'Sponsors whose folders are not usable (see /healthz for the reasons)',
     registers: [registry],
     collect() {
       this.set(live?.unhealthySponsors().length ?? 0);

@@ -37,7 +37,8 @@ const parser = new XMLParser({
 });
 
 type Node = Record<string, unknown>;
-const text = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'object' ? String((v as Node)['#text'] ?? '') : String(v));
+const text = (v: unknown): string =>
+  v === undefined || v === null ? '' : typeof v === 'object' ? String((v as Node)['#text'] ?? '') : String(v);
 const attr = (n: Node, name: string): string | undefined => {
   const v = n[`@${name}`];
   return v === undefined ? undefined : String(v);
@@ -54,9 +55,23 @@ export function readResult(xml: string): ResultView {
     fileErrors: errors.map((e) => {
       const line = num(attr(e, 'line'));
       const column = num(attr(e, 'column'));
-      return { code: attr(e, 'code') ?? '', message: text(e), ...(line !== undefined ? { line } : {}), ...(column !== undefined ? { column } : {}) };
+      return {
+        code: attr(e, 'code') ?? '',
+        message: text(e),
+        ...(line !== undefined ? { line } : {}),
+        ...(column !== undefined ? { column } : {}),
+      };
     }),
-    ...(pay ? { payment: { reference: attr(pay, 'reference') ?? '', casCount: Number(attr(pay, 'casCount') ?? 0), amount: attr(pay, 'amount') ?? '', currency: attr(pay, 'currency') ?? '' } } : {}),
+    ...(pay
+      ? {
+          payment: {
+            reference: attr(pay, 'reference') ?? '',
+            casCount: Number(attr(pay, 'casCount') ?? 0),
+            amount: attr(pay, 'amount') ?? '',
+            currency: attr(pay, 'currency') ?? '',
+          },
+        }
+      : {}),
     records: records.map((r) => {
       const o: ResultRecord = {
         index: Number(attr(r, 'index') ?? 0),

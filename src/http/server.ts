@@ -48,7 +48,8 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 export const CHART_REUSE_MS = 5_000;
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -70,12 +71,21 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
     reply.headers(SECURITY_HEADERS);
     if (req.url === '/healthz' || req.url.startsWith('/healthz?')) return;
     if (!authorised(req)) {
-      await reply.code(401).header('www-authenticate', 'Bearer realm="cas-bdt"').type('text/plain; charset=utf-8').send('a bearer token is required\n');
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="cas-bdt"')
+        .type('text/plain; charset=utf-8')
+        .send('a bearer token is required\n');
     }
   });
 
   const sendPage = (reply: FastifyReply, body: string | undefined, what: string) =>
-    body === undefined ? reply.code(404).type('text/html; charset=utf-8').send(page('Not found', html`<p>${what} was not found.</p>`)) : reply.type('text/html; charset=utf-8').send(body);
+    body === undefined
+      ? reply
+          .code(404)
+          .type('text/html; charset=utf-8')
+          .send(page('Not found', html`<p>${what} was not found.</p>`))
+      : reply.type('text/html; charset=utf-8').send(body);
 
   app.get('/healthz', async (req, reply) => {
     const h = await checkHealth(opts.db, opts.rootDir, opts.live, opts.storeTimeoutMs ?? 2000);
@@ -117,7 +127,10 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
   app.setErrorHandler((err, _req, reply) => {
     // The store being down is the usual cause; the message never holds personal data.
     const d = describeError(err);
-    void reply.code(503).type('text/html; charset=utf-8').send(page('Unavailable', html`<p>The page cannot be shown now: ${d.code ? `${d.code}: ` : ''}${d.message}</p>`));
+    void reply
+      .code(503)
+      .type('text/html; charset=utf-8')
+      .send(page('Unavailable', html`<p>The page cannot be shown now: ${d.code ? `${d.code}: ` : ''}${d.message}</p>`));
   });
   return app;
 }
@@ -134,7 +147,10 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
   } catch (err) {
     await app.close().catch(() => {});
     const d = describeError(err);
-    opts.log.warn({ address: `${address.host}:${address.port}`, err: d }, `HTTP not served (${d.code === 'EADDRINUSE' ? 'the port is in use' : 'cannot listen'}); the service runs on without it`);
+    opts.log.warn(
+      { address: `${address.host}:${address.port}`, err: d },
+      `HTTP not served (${d.code === 'EADDRINUSE' ? 'the port is in use' : 'cannot listen'}); the service runs on without it`,
+    );
     return undefined;
   }
   const a = app.server.address();

@@ -39,7 +39,7 @@ function contentOf(data: string | Buffer): Content {
   return {
     length: Buffer.byteLength(data, 'utf8'),
     *pieces() {
-      for (let at = 0; at < data.length; ) {
+      for (let at = 0; at < data.length;) {
         let end = Math.min(data.length, at + PIECE_CHARS);
         // A surrogate pair is never split: each half alone would be encoded as U+FFFD.
         const last = data.charCodeAt(end - 1);
@@ -145,19 +145,33 @@ export async function writeExclusive(dir: string, names: string[], data: string 
  * that landed elsewhere because the folder was swapped for a link is removed at once
  * and the write fails.
  */
-export async function writeNewFile(dir: string, names: string[], text: string | Buffer, realDir?: string, opts: { adopt?: boolean } = {}): Promise<string> {
+export async function writeNewFile(
+  dir: string,
+  names: string[],
+  text: string | Buffer,
+  realDir?: string,
+  opts: { adopt?: boolean } = {},
+): Promise<string> {
   return (await writeOrAdopt(dir, names, text, realDir, opts)).file;
 }
 
 /** `writeNewFile`, saying whether the file was written now or found already there with this content. */
-export async function writeOrAdopt(dir: string, names: string[], text: string | Buffer, realDir?: string, opts: { adopt?: boolean } = {}): Promise<{ file: string; adopted: boolean }> {
+export async function writeOrAdopt(
+  dir: string,
+  names: string[],
+  text: string | Buffer,
+  realDir?: string,
+  opts: { adopt?: boolean } = {},
+): Promise<{ file: string; adopted: boolean }> {
   const content = contentOf(text);
   await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
   const found = (opts.adopt ?? true) ? await heldAlready(dir, names, content) : undefined;
   const written = found ?? (await writeFirstFree(dir, names, text, content));
   if (realDir !== undefined && !(await entryAt(written, path.join(realDir, path.basename(written))))) {
     await unlink(written);
-    throw Object.assign(new Error(`${path.basename(written)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
+    throw Object.assign(new Error(`${path.basename(written)} would have landed outside its folder (a folder was replaced by a link)`), {
+      code: 'E_SPONSOR_FOLDERS',
+    });
   }
   return { file: written, adopted: found !== undefined };
 }

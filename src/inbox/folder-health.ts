@@ -44,7 +44,8 @@ async function checkFolder(dir: string, expectedReal: string, shown: string): Pr
   if (st.isSymbolicLink()) return { reason: `${shown} is a symbolic link`, unsafe: true };
   if (!st.isDirectory()) return { reason: `${shown} is not a directory`, unsafe: false };
   const real = await realpath(dir).catch((err: unknown) => `(${errCode(err)})`);
-  if (real !== expectedReal) return { reason: `${shown} resolves outside ${path.dirname(shown) === '.' ? 'the root' : path.dirname(shown)}`, unsafe: true };
+  if (real !== expectedReal)
+    return { reason: `${shown} resolves outside ${path.dirname(shown) === '.' ? 'the root' : path.dirname(shown)}`, unsafe: true };
   return undefined;
 }
 
@@ -117,7 +118,10 @@ export class SponsorFolderHealth {
     const before = this.bad.get(licence);
     if (!before || before.unsafe !== h.unsafe) {
       const consequence = h.unsafe ? 'its files are left alone until this is fixed' : 'files that cannot be written are retried';
-      this.log.warn({ sponsor: licence, reasons: h.reasons.join('; ') }, `the sponsor's folders are not usable: sponsor unhealthy, ${consequence}`);
+      this.log.warn(
+        { sponsor: licence, reasons: h.reasons.join('; ') },
+        `the sponsor's folders are not usable: sponsor unhealthy, ${consequence}`,
+      );
     }
     this.bad.set(licence, { unsafe: h.unsafe, reasons: h.reasons });
     return { usable: !h.unsafe, realRoot };

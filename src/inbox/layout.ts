@@ -51,5 +51,8 @@ export function resultNames(fileName: string, submissionId: number): string[] {
 
 /** `<UTC yyyymmddThhmmssZ>` */
 export function utcStamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }

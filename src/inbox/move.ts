@@ -112,11 +112,11 @@ async function copyNew(src: FileHandle, to: string): Promise<void> {
   const dst = await open(to, CREATE_NEW, FILE_MODE);
   try {
     const buf = Buffer.alloc(1 << 20);
-    for (let pos = 0; ; ) {
+    for (let pos = 0; ;) {
       const { bytesRead } = await src.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) break;
       // A short write (the disk filling up) is continued, so that it fails loudly.
-      for (let off = 0; off < bytesRead; ) off += (await dst.write(buf, off, bytesRead - off, pos + off)).bytesWritten;
+      for (let off = 0; off < bytesRead;) off += (await dst.write(buf, off, bytesRead - off, pos + off)).bytesWritten;
       pos += bytesRead;
     }
     await dst.sync();
@@ -132,7 +132,9 @@ async function copyNew(src: FileHandle, to: string): Promise<void> {
 async function undoIfElsewhere(to: string, realTo: string | undefined): Promise<void> {
   if (realTo === undefined || (await entryAt(to, realTo))) return;
   await unlink(to);
-  throw Object.assign(new Error(`${path.basename(to)} would have landed outside its folder (a folder was replaced by a link)`), { code: 'E_SPONSOR_FOLDERS' });
+  throw Object.assign(new Error(`${path.basename(to)} would have landed outside its folder (a folder was replaced by a link)`), {
+    code: 'E_SPONSOR_FOLDERS',
+  });
 }
 
 /** The move on a file system without hard links (exported for its tests). */
@@ -200,7 +202,7 @@ async function sameContent(a: string, b: string): Promise<boolean> {
     const digest = async (h: FileHandle) => {
       const hash = createHash('sha256');
       const buf = Buffer.alloc(1 << 20);
-      for (let pos = 0; ; ) {
+      for (let pos = 0; ;) {
         const { bytesRead } = await h.read(buf, 0, buf.length, pos);
         if (bytesRead === 0) return hash.digest('hex');
         hash.update(buf.subarray(0, bytesRead));

@@ -33,7 +33,8 @@ export async function sha256OfFile(file: string | FileHandle, size?: number): Pr
   const hash = createHash('sha256');
   if (size === 0) return hash.digest('hex');
   const range = size === undefined ? {} : { end: size - 1 };
-  const stream = typeof file === 'string' ? createReadStream(file, { ...range }) : file.createReadStream({ start: 0, ...range, autoClose: false });
+  const stream =
+    typeof file === 'string' ? createReadStream(file, { ...range }) : file.createReadStream({ start: 0, ...range, autoClose: false });
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
@@ -70,13 +71,21 @@ async function readExactly(h: FileHandle, size: number): Promise<Buffer> {
 }
 
 /** For `cas-bdt process`: a file the operator named (a link to a file is followed). */
-export async function readReceivedFile(file: string, sponsorLicenceNumber: string, maxFileBytes: number, receivedAt = new Date()): Promise<ReceivedFile> {
+export async function readReceivedFile(
+  file: string,
+  sponsorLicenceNumber: string,
+  maxFileBytes: number,
+  receivedAt = new Date(),
+): Promise<ReceivedFile> {
   // Non-blocking, so a FIFO given by mistake is refused below instead of hanging the open.
   const h = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = await h.stat();
     if (!st.isFile()) throw new Error(`${file} is not a regular file`);
-    return { ...(await readFromHandle(h, st, { fileName: path.basename(file), sponsorLicenceNumber, receivedAt }, maxFileBytes)), via: 'sponsor-flag' };
+    return {
+      ...(await readFromHandle(h, st, { fileName: path.basename(file), sponsorLicenceNumber, receivedAt }, maxFileBytes)),
+      via: 'sponsor-flag',
+    };
   } finally {
     await h.close();
   }

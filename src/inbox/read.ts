@@ -46,7 +46,10 @@ export async function readCandidate(
     const st = await h.stat();
     if (!st.isFile()) return undefined;
     if (realInbox !== undefined && !(await openedAt(h, inFolder(realInbox, file)))) return undefined;
-    return { file: await readFromHandle(h, st, { fileName, sponsorLicenceNumber: licence, receivedAt }, maxFileBytes), identity: identityOf(st) };
+    return {
+      file: await readFromHandle(h, st, { fileName, sponsorLicenceNumber: licence, receivedAt }, maxFileBytes),
+      identity: identityOf(st),
+    };
   } finally {
     await h.close();
   }

@@ -21,7 +21,9 @@ const readOr = (f: () => string) => {
 
 /** Where this process's PID is meaningful, as 8 hex digits. */
 const HERE = createHash('sha256')
-  .update(`${os.hostname()}\n${readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'))}\n${readOr(() => readlinkSync('/proc/self/ns/pid'))}`)
+  .update(
+    `${os.hostname()}\n${readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'))}\n${readOr(() => readlinkSync('/proc/self/ns/pid'))}`,
+  )
   .digest('hex')
   .slice(0, 8);
 

@@ -57,7 +57,12 @@ export async function assignLater(
       return refused(allocationShort(what, items.length, licence, { granted: sponsor.allocationGranted, used: sponsor.allocationUsed }));
     }
 
-    const done = await assignCas(tx, items, { licence, now: opts.now, settings: opts.settings, reason: `assigned by cas-bdt assign (${what})` });
+    const done = await assignCas(tx, items, {
+      licence,
+      now: opts.now,
+      settings: opts.settings,
+      reason: `assigned by cas-bdt assign (${what})`,
+    });
     return {
       kind: 'done',
       assigned: items.map((i) => ({ id: i.id, casNumber: done.casNumbers.get(i.id)! })),

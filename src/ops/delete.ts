@@ -19,7 +19,12 @@ export interface Deleted {
   sponsorLicenceNumber: string;
 }
 
-export async function deleteCas(db: Db, ref: CasRef, now: Date, reason = 'deleted by the sponsor (cas-bdt cas delete)'): Promise<Outcome<Deleted>> {
+export async function deleteCas(
+  db: Db,
+  ref: CasRef,
+  now: Date,
+  reason = 'deleted by the sponsor (cas-bdt cas delete)',
+): Promise<Outcome<Deleted>> {
   return db.transaction(async (tx): Promise<Outcome<Deleted>> => {
     const row = await readCas(tx, ref);
     if (!row) return notFound();

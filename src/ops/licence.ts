@@ -24,7 +24,10 @@ export async function assignedCasNumbers(db: Db, licence: string, route: Route |
 
 /** Cancels ASSIGNED CAS of the sponsor (or of one route) with an event each; returns their numbers. */
 async function cancelAssigned(tx: Db, licence: string, route: Route | undefined, reason: string, now: Date): Promise<string[]> {
-  const rows = await changeStatus(tx, and(eq(cas.sponsorLicenceNumber, licence), route ? eq(cas.route, route) : undefined)!, 'cancel', { now, reason });
+  const rows = await changeStatus(tx, and(eq(cas.sponsorLicenceNumber, licence), route ? eq(cas.route, route) : undefined)!, 'cancel', {
+    now,
+    reason,
+  });
   return rows.map((r) => r.casNumber!).sort();
 }
 
@@ -60,7 +63,11 @@ export async function changeLicenceStatus(
       const cancelled = CANCELLING.includes(change.status)
         ? await cancelAssigned(tx, licence, undefined, because(`licence ${change.status}`, change.reason), now)
         : [];
-      const [row] = await tx.update(sponsors).set({ status: change.status, updatedAt: now }).where(eq(sponsors.licenceNumber, licence)).returning();
+      const [row] = await tx
+        .update(sponsors)
+        .set({ status: change.status, updatedAt: now })
+        .where(eq(sponsors.licenceNumber, licence))
+        .returning();
       return { kind: 'done', sponsor: row!, cancelled };
     }),
   );

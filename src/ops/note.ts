@@ -10,7 +10,12 @@ import { canAddNote, noteProblem, noteStatusMessage } from '../domain/fees.ts';
 
 export const NOTE_BY_HAND = 'note by the sponsor (cas-bdt cas note)';
 
-export async function addNote(db: Db, casNumber: string, text: string, now: Date): Promise<Outcome<{ casNumber: string; sponsorLicenceNumber: string }>> {
+export async function addNote(
+  db: Db,
+  casNumber: string,
+  text: string,
+  now: Date,
+): Promise<Outcome<{ casNumber: string; sponsorLicenceNumber: string }>> {
   const problem = noteProblem(text);
   if (problem) return refused(problem);
   return withRetry(() =>

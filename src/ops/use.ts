@@ -7,7 +7,14 @@ import type { Db } from '../db/client.ts';
 import { changeStatus, readCas, refWhere, withRetry } from '../db/lifecycle.ts';
 import { lockPerson, otherAssignedOfPerson } from '../db/person.ts';
 import { cas } from '../db/schema.ts';
-import { applicationDateAllowed, describeRef, lateApplicationMessage, makesObsolete, refusalMessage, type CasRef } from '../domain/lifecycle.ts';
+import {
+  applicationDateAllowed,
+  describeRef,
+  lateApplicationMessage,
+  makesObsolete,
+  refusalMessage,
+  type CasRef,
+} from '../domain/lifecycle.ts';
 import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 import type { CasStatus } from '../domain/types.ts';
 
@@ -47,10 +54,18 @@ export async function useCas(db: Db, ref: CasRef, applicationDate: string, now: 
       const candidates = await otherAssignedOfPerson(tx, before, done.id);
       const overlapping = candidates.filter((c) => makesObsolete(before, c));
       const obsoleted = overlapping.length
-        ? await changeStatus(tx, inArray(cas.id, overlapping.map((c) => c.id)), 'obsolete', {
-            now,
-            reason: `CAS ${done.casNumber} of the same person was used for an overlapping course`,
-          })
+        ? await changeStatus(
+            tx,
+            inArray(
+              cas.id,
+              overlapping.map((c) => c.id),
+            ),
+            'obsolete',
+            {
+              now,
+              reason: `CAS ${done.casNumber} of the same person was used for an overlapping course`,
+            },
+          )
         : [];
       const sponsorOf = new Map(candidates.map((c) => [c.id, c.sponsorLicenceNumber]));
       return {

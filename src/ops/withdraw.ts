@@ -4,7 +4,12 @@ import { changeStatus, readCas, refWhere } from '../db/lifecycle.ts';
 import { describeRef, refusalMessage, type CasRef } from '../domain/lifecycle.ts';
 import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 
-export async function withdrawCas(db: Db, ref: CasRef, now: Date, reason = 'withdrawn by the sponsor (cas-bdt cas withdraw)'): Promise<Outcome<{ id: number; casNumber: string }>> {
+export async function withdrawCas(
+  db: Db,
+  ref: CasRef,
+  now: Date,
+  reason = 'withdrawn by the sponsor (cas-bdt cas withdraw)',
+): Promise<Outcome<{ id: number; casNumber: string }>> {
   return db.transaction(async (tx): Promise<Outcome<{ id: number; casNumber: string }>> => {
     const [done] = await changeStatus(tx, refWhere(ref), 'withdraw', { now, reason });
     if (done) return { kind: 'done', id: done.id, casNumber: done.casNumber! };

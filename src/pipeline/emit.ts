@@ -5,7 +5,12 @@ import { writeOrAdopt } from '../inbox/atomic-write.ts';
 import { resultNames } from '../inbox/layout.ts';
 
 /** `realOutDir`: where `outDir` must really be (a sponsor's outbox); see `writeNewFile`. */
-export async function emitResult(db: Db, outDir: string, sub: { submissionId: number; fileName: string; resultXml: string }, realOutDir?: string): Promise<string> {
+export async function emitResult(
+  db: Db,
+  outDir: string,
+  sub: { submissionId: number; fileName: string; resultXml: string },
+  realOutDir?: string,
+): Promise<string> {
   return (await emitResultReporting(db, outDir, sub, realOutDir)).file;
 }
 

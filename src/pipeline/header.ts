@@ -4,10 +4,16 @@ import type { FileError } from '../domain/types.ts';
 import type { Inspected } from './inspect.ts';
 
 /** Step 7: header checks against the (locked) sponsor row. */
-export function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence: string, via: 'inbox' | 'sponsor-flag' = 'inbox'): FileError[] {
+export function headerErrors(
+  file: Inspected,
+  sponsor: SponsorRow,
+  inboxLicence: string,
+  via: 'inbox' | 'sponsor-flag' = 'inbox',
+): FileError[] {
   const h = file.header;
   if (file.fileType !== 'GRADUATE_REPORT' && h.sponsorLicenceNumber !== inboxLicence) {
-    const expected = via === 'inbox' ? `the licence of this inbox (${inboxLicence})` : `the sponsor it was processed for (--sponsor ${inboxLicence})`;
+    const expected =
+      via === 'inbox' ? `the licence of this inbox (${inboxLicence})` : `the sponsor it was processed for (--sponsor ${inboxLicence})`;
     return [{ code: 'E_SPONSOR_MISMATCH', message: `SponsorLicenceNumber ${h.sponsorLicenceNumber ?? '(none)'} is not ${expected}` }];
   }
   if (sponsor.status !== 'active') {
@@ -23,7 +29,9 @@ export function headerErrors(file: Inspected, sponsor: SponsorRow, inboxLicence:
   }
   if (file.route) {
     const expected =
-      file.route === 'student' ? { schemaId: 'T4General Ready To Go', category: 'General' } : { schemaId: 'T4Child Ready To Go', category: 'Child' };
+      file.route === 'student'
+        ? { schemaId: 'T4General Ready To Go', category: 'General' }
+        : { schemaId: 'T4Child Ready To Go', category: 'Child' };
     const problems: string[] = [];
     if (h.schemaId !== expected.schemaId) problems.push(`SchemaID is "${h.schemaId}", expected "${expected.schemaId}"`);
     if (h.category !== expected.category) problems.push(`Category is "${h.category}", expected "${expected.category}"`);

@@ -52,8 +52,7 @@ export interface Inspected {
 export type SchemaCheck = { ok: true } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string };
 
 export type Inspection =
-  | { ok: true; file: Inspected }
-  | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string; notWellFormed: boolean };
+  { ok: true; file: Inspected } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string; notWellFormed: boolean };
 
 /** The engine step (injectable for tests); the pipeline uses validateScanned. */
 export type XsdValidator = typeof validateScanned;
@@ -125,7 +124,8 @@ function prepareUncached(bytes: Buffer): Prepared {
   const decoded = timed('decode', () => decodeXml(bytes));
   if (!decoded.ok) return decoded;
   const { text } = decoded;
-  if (text.trim() === '') return { ok: false, error: { code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' } };
+  if (text.trim() === '')
+    return { ok: false, error: { code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' } };
   const scan = timed('safety pass', () => scanDocument(text));
   if (!scan.ok) return scan;
   return { ok: true, text, doc: scan.doc, encoding: decoded.encoding };
@@ -162,13 +162,15 @@ function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source
       const listed = readableSchemaErrors(shown, source.text, source.doc, { encoding: source.encoding });
       const more = verdict.total - shown.length;
       if (more > 0) {
-        listed.push({ code: 'E_SCHEMA', message: `${more} more schema violation(s) were found (${verdict.total} in all); only the first ${listed.length} are listed` });
+        listed.push({
+          code: 'E_SCHEMA',
+          message: `${more} more schema violation(s) were found (${verdict.total} in all); only the first ${listed.length} are listed`,
+        });
       }
       return listed;
     }
   }
 }
-
 
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
 export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Promise<Inspection> {

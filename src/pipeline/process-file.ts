@@ -50,7 +50,15 @@ export interface PipelineDeps {
 }
 
 /** `id`: the submission id already taken for this file, if one was. */
-async function reject(deps: PipelineDeps, file: ReceivedFile, found: FileError[], fileType: FileType, now: Date, fileId?: string, id?: number): Promise<Processed> {
+async function reject(
+  deps: PipelineDeps,
+  file: ReceivedFile,
+  found: FileError[],
+  fileType: FileType,
+  now: Date,
+  fileId?: string,
+  id?: number,
+): Promise<Processed> {
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
   return inTransaction(deps.db, deps.dryRun, async (tx) => {
@@ -110,7 +118,13 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
 
   if (file.size > deps.settings.maxFileBytes) {
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    return reject(deps, file, [{ code: 'E_FILE_TOO_LARGE', message: `the file is ${mb(file.size)} MB; the limit is ${mb(deps.settings.maxFileBytes)} MB` }], 'UNKNOWN', clock());
+    return reject(
+      deps,
+      file,
+      [{ code: 'E_FILE_TOO_LARGE', message: `the file is ${mb(file.size)} MB; the limit is ${mb(deps.settings.maxFileBytes)} MB` }],
+      'UNKNOWN',
+      clock(),
+    );
   }
   if (file.size === 0 || !file.bytes) {
     return reject(deps, file, [{ code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' }], 'UNKNOWN', clock());
@@ -133,63 +147,78 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     ...(deps.validate ? { validate: deps.validate } : {}),
     ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}),
   });
-  if (!inspection.ok) return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
+  if (!inspection.ok)
+    return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
   // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
   letGo(file.bytes);
   file.bytes = undefined;
 
-  const outcome = await timed('db transaction (all of the storing)', () => explainedBySchema(inspected, inTransaction(db, deps.dryRun, async (tx) => {
-    const licence = file.sponsorLicenceNumber;
-    const sponsor = await lockSponsor(tx, licence);
-    if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
-    // Looked up again under the sponsor's lock (a concurrent copy of this file may have
-    // won); sent together, for one round trip. The id taken serves every outcome.
-    const [again, sameId, submissionId] = await Promise.all([
-      findAccepted(tx, licence, file.sha256),
-      inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined ? findAcceptedByFileId(tx, licence, inspected.fileType, fileId) : undefined,
-      nextSubmissionId(tx),
-    ]);
-    if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
-    const errors = headerErrors(inspected, sponsor, licence, file.via);
-    if (errors.length) return new RejectInTx(errors, submissionId);
-    if (sameId) {
-      return new RejectInTx(
-        [
+  const outcome = await timed('db transaction (all of the storing)', () =>
+    explainedBySchema(
+      inspected,
+      inTransaction(db, deps.dryRun, async (tx) => {
+        const licence = file.sponsorLicenceNumber;
+        const sponsor = await lockSponsor(tx, licence);
+        if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
+        // Looked up again under the sponsor's lock (a concurrent copy of this file may have
+        // won); sent together, for one round trip. The id taken serves every outcome.
+        const [again, sameId, submissionId] = await Promise.all([
+          findAccepted(tx, licence, file.sha256),
+          inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined
+            ? findAcceptedByFileId(tx, licence, inspected.fileType, fileId)
+            : undefined,
+          nextSubmissionId(tx),
+        ]);
+        if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
+        const errors = headerErrors(inspected, sponsor, licence, file.via);
+        if (errors.length) return new RejectInTx(errors, submissionId);
+        if (sameId) {
+          return new RejectInTx(
+            [
+              {
+                code: 'E_DUPLICATE_FILE_ID',
+                message: `${inspected.fileType === 'UPDATE_FEES' ? 'BulkUpdateFileId' : 'BulkUploadFileId'} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
+              },
+            ],
+            submissionId,
+          );
+        }
+        const now = clock();
+        const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
+        const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
+        const stored =
+          inspected.fileType === 'GRADUATE_REPORT'
+            ? await storeGraduateReport(tx, inspected, byNumber)
+            : inspected.fileType === 'UPDATE_FEES'
+              ? await storeFeeUpdate(tx, inspected, byNumber)
+              : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
+        // Nothing is committed unless the whole file validated.
+        const verdict = await inspected.schema;
+        if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
+        // The submission's statements go out behind the last writes of the records, which may
+        // still be on their way: one round trip for all, then the commit.
+        const saving = storeResult(
+          tx,
+          file,
           {
-            code: 'E_DUPLICATE_FILE_ID',
-            message: `${inspected.fileType === 'UPDATE_FEES' ? 'BulkUpdateFileId' : 'BulkUploadFileId'} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
+            ...base,
+            processedAt: clock(),
+            outcome: 'ACCEPTED',
+            counts: stored.counts,
+            fileErrors: [],
+            ...(stored.payment ? { payment: stored.payment } : {}),
           },
-        ],
-        submissionId,
-      );
-    }
-    const now = clock();
-    const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
-    const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
-    const stored =
-      inspected.fileType === 'GRADUATE_REPORT'
-        ? await storeGraduateReport(tx, inspected, byNumber)
-        : inspected.fileType === 'UPDATE_FEES'
-          ? await storeFeeUpdate(tx, inspected, byNumber)
-          : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
-    // Nothing is committed unless the whole file validated.
-    const verdict = await inspected.schema;
-    if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
-    // The submission's statements go out behind the last writes of the records, which may
-    // still be on their way: one round trip for all, then the commit.
-    const saving = storeResult(tx, file, {
-      ...base,
-      processedAt: clock(),
-      outcome: 'ACCEPTED',
-      counts: stored.counts,
-      fileErrors: [],
-      ...(stored.payment ? { payment: stored.payment } : {}),
-    }, deps.onStored, stored.recordsXml, deps.dryRun);
-    const [, processed] = await Promise.all([stored.written, saving]);
-    return 'notAssigned' in stored && stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
-  })));
+          deps.onStored,
+          stored.recordsXml,
+          deps.dryRun,
+        );
+        const [, processed] = await Promise.all([stored.written, saving]);
+        return 'notAssigned' in stored && stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
+      }),
+    ),
+  );
 
   if (outcome instanceof RejectInTx) {
     // A schema violation comes first, whatever else was found meanwhile.
@@ -199,4 +228,3 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   }
   return outcome;
 }
-

@@ -32,13 +32,22 @@ export function readRecords<T>(file: Inspected, local: string, read: (node: Retu
 
 export async function storeGraduateReport(tx: Db, file: Inspected, opts: ByNumberOptions): Promise<Stored> {
   const entries = readRecords(file, 'BulkReportingCASData', readGraduateRecord);
-  const found = await findSponsorCasByNumbers(tx, opts.licence, entries.map((e) => e.casNumber));
+  const found = await findSponsorCasByNumbers(
+    tx,
+    opts.licence,
+    entries.map((e) => e.casNumber),
+  );
   const graduatedOn = isoDateUtc(opts.now);
   const toMark: number[] = [];
   const records: RecordResult[] = entries.map((e) => {
     const base = { index: e.index, reportedCasNumber: e.casNumber };
     const target = found.get(e.casNumber);
-    if (!target) return { ...base, outcome: 'REJECTED', issues: [isValidCasNumber(e.casNumber) ? casNotFoundIssue(e.casNumber) : casCheckCharIssue(e.casNumber)] };
+    if (!target)
+      return {
+        ...base,
+        outcome: 'REJECTED',
+        issues: [isValidCasNumber(e.casNumber) ? casNotFoundIssue(e.casNumber) : casCheckCharIssue(e.casNumber)],
+      };
     if (target.status !== 'USED') return { ...base, outcome: 'REJECTED', issues: [casStatusIssue(e.casNumber, target.status)] };
     if (target.graduatedOn) return { ...base, outcome: 'REPORTED', issues: [alreadyReportedIssue(e.casNumber, target.graduatedOn)] };
     target.graduatedOn = graduatedOn;

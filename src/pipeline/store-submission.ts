@@ -28,7 +28,15 @@ function submissionRow(
   file: ReceivedFile,
   r: Pick<SubmissionRow, 'id' | 'fileType' | 'fileId' | 'outcome' | 'replayOf' | 'processedAt' | 'summary' | 'resultXml'>,
 ): SubmissionRow {
-  return { ...r, sponsorLicenceNumber: file.sponsorLicenceNumber, fileName: file.fileName, sha256: file.sha256, sizeBytes: file.size, receivedAt: file.receivedAt, resultFile: null };
+  return {
+    ...r,
+    sponsorLicenceNumber: file.sponsorLicenceNumber,
+    fileName: file.fileName,
+    sha256: file.sha256,
+    sizeBytes: file.size,
+    receivedAt: file.receivedAt,
+    resultFile: null,
+  };
 }
 
 function summaryOf(r: SubmissionResult): FileSummary {
@@ -47,33 +55,48 @@ function summaryOf(r: SubmissionResult): FileSummary {
 
 /** Stores a submission row for a result and returns what the caller emits. */
 /** `recordsXml`: an accepted file's Record elements, rendered a chunk at a time (see Stored). */
-export async function storeResult(db: Db, file: ReceivedFile, judged: SubmissionResult, onStored: OnStored, judgedXml: string[] = [], dryRun?: boolean): Promise<Processed> {
+export async function storeResult(
+  db: Db,
+  file: ReceivedFile,
+  judged: SubmissionResult,
+  onStored: OnStored,
+  judgedXml: string[] = [],
+  dryRun?: boolean,
+): Promise<Processed> {
   const { result, recordsXml } = dryRun ? wouldBe(judged, judgedXml) : { result: judged, recordsXml: judgedXml };
   const resultXml = timed('result xml', () => renderResult(result, recordsXml));
   // The pieces are in resultXml now; let them go before the statement is encoded.
   recordsXml.length = 0;
   const summary = summaryOf(result);
   // Sent together, for one round trip (neither depends on the other; both roll back together).
-  await timed('submission insert', () => Promise.all([
-    insertSubmission(
-      db,
-      submissionRow(file, {
-        id: result.submissionId,
-        fileType: result.fileType,
-        fileId: result.fileId ?? null,
-        outcome: result.outcome,
-        replayOf: null,
-        processedAt: result.processedAt,
-        summary,
-        resultXml,
-      }),
-    ),
-    onStored?.(db, result.submissionId),
-  ]));
+  await timed('submission insert', () =>
+    Promise.all([
+      insertSubmission(
+        db,
+        submissionRow(file, {
+          id: result.submissionId,
+          fileType: result.fileType,
+          fileId: result.fileId ?? null,
+          outcome: result.outcome,
+          replayOf: null,
+          processedAt: result.processedAt,
+          summary,
+          resultXml,
+        }),
+      ),
+      onStored?.(db, result.submissionId),
+    ]),
+  );
   return { submissionId: result.submissionId, resultXml, summary };
 }
 
-export function baseResult(file: ReceivedFile, submissionId: number, fileType: FileType, now: Date, fileId?: string): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors'> {
+export function baseResult(
+  file: ReceivedFile,
+  submissionId: number,
+  fileType: FileType,
+  now: Date,
+  fileId?: string,
+): Omit<SubmissionResult, 'outcome' | 'counts' | 'fileErrors'> {
   return {
     submissionId,
     fileName: file.fileName,
@@ -87,13 +110,29 @@ export function baseResult(file: ReceivedFile, submissionId: number, fileType: F
   };
 }
 
-export async function storeReplay(db: Db, onStored: OnStored, file: ReceivedFile, earlier: SubmissionRow, now: Date, takenId?: number): Promise<Processed> {
+export async function storeReplay(
+  db: Db,
+  onStored: OnStored,
+  file: ReceivedFile,
+  earlier: SubmissionRow,
+  now: Date,
+  takenId?: number,
+): Promise<Processed> {
   const id = takenId ?? (await nextSubmissionId(db));
   const resultXml = asReplay(earlier.resultXml);
   const summary: FileSummary = { ...earlier.summary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
   await insertSubmission(
     db,
-    submissionRow(file, { id, fileType: earlier.fileType, fileId: earlier.fileId, outcome: 'ACCEPTED', replayOf: earlier.id, processedAt: now, summary, resultXml }),
+    submissionRow(file, {
+      id,
+      fileType: earlier.fileType,
+      fileId: earlier.fileId,
+      outcome: 'ACCEPTED',
+      replayOf: earlier.id,
+      processedAt: now,
+      summary,
+      resultXml,
+    }),
   );
   await onStored?.(db, id);
   return { submissionId: id, resultXml, summary };

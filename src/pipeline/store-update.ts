@@ -18,7 +18,13 @@ import type { Stored } from './store-upload.ts';
 
 export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOptions): Promise<Stored> {
   const updates = timed('fee update: read records', () => readRecords(file, 'CASUpdate', readFeeUpdateRecord));
-  const found = await timed('fee update: lock the CAS', () => lockSponsorCasByNumbers(tx, opts.licence, updates.map((u) => u.casNumber)));
+  const found = await timed('fee update: lock the CAS', () =>
+    lockSponsorCasByNumbers(
+      tx,
+      opts.licence,
+      updates.map((u) => u.casNumber),
+    ),
+  );
   const writes: FeeWrite[] = [];
   const records: RecordResult[] = updates.map((u) => {
     const target = found.get(u.casNumber);
@@ -32,7 +38,10 @@ export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOpti
     }
     return { ...base, outcome: 'UPDATED' };
   });
-  if (writes.length) await timed('fee update: write fees and events', () => writeFees(tx, writes, { now: opts.now, reason: `fee update by submission ${opts.submissionId}`, submissionId: opts.submissionId }));
+  if (writes.length)
+    await timed('fee update: write fees and events', () =>
+      writeFees(tx, writes, { now: opts.now, reason: `fee update by submission ${opts.submissionId}`, submissionId: opts.submissionId }),
+    );
   const counts = zeroCounts('UPDATE_FEES');
   for (const r of records) countRecord(counts, r);
   opts.onProgress?.(1);

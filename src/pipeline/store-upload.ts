@@ -6,12 +6,28 @@
  * statement, the next chunk read while the database writes the last.
  */
 import { closePayment, cryptoRandom, expiryOf, freshNumbers, openPayment, type AssignContext, type AssignSettings } from '../db/assign.ts';
-import { amendCas, findLiveByKeys, insertBatch, insertCas, type AssignAtWrite, type CasFields, type RecordContext } from '../db/cas-records.ts';
+import {
+  amendCas,
+  findLiveByKeys,
+  insertBatch,
+  insertCas,
+  type AssignAtWrite,
+  type CasFields,
+  type RecordContext,
+} from '../db/cas-records.ts';
 import type { Db } from '../db/client.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
 import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
 import { renderRecord } from '../xml/result-xml.ts';
-import { duplicateCasIssue, duplicateInFileIssue, hasErrors, hasWarnings, judgeRecord, noAllocationIssue, recordKey } from '../domain/rules.ts';
+import {
+  duplicateCasIssue,
+  duplicateInFileIssue,
+  hasErrors,
+  hasWarnings,
+  judgeRecord,
+  noAllocationIssue,
+  recordKey,
+} from '../domain/rules.ts';
 import type { CasRecord, CasStatus, Route } from '../domain/types.ts';
 import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
 import type { ElementSpan } from '../xml/scan.ts';
@@ -77,10 +93,22 @@ export async function storeUpload(
   const route = file.route as Route;
   const licence = sponsor.licenceNumber;
   // Sent with the first chunk's look-ups (one round trip under the sponsor's lock, not two); awaited before the first write.
-  const batching = insertBatch(tx, { licence, name: file.header.fileId ?? `submission-${opts.submissionId}`, route, submissionId: opts.submissionId, now: opts.now });
+  const batching = insertBatch(tx, {
+    licence,
+    name: file.header.fileId ?? `submission-${opts.submissionId}`,
+    route,
+    submissionId: opts.submissionId,
+    now: opts.now,
+  });
   batching.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
   let ctx: RecordContext | undefined;
-  const assignCtx: AssignContext = { licence, now: opts.now, settings: opts.settings, reason: `assigned by submission ${opts.submissionId}`, submissionId: opts.submissionId };
+  const assignCtx: AssignContext = {
+    licence,
+    now: opts.now,
+    settings: opts.settings,
+    reason: `assigned by submission ${opts.submissionId}`,
+    submissionId: opts.submissionId,
+  };
   const randomInt = opts.settings.randomInt ?? cryptoRandom;
   const expiresOn = expiryOf(opts.now, opts.settings.validityMonths);
   // READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts.
@@ -156,7 +184,16 @@ export async function storeUpload(
 
     if (toAssign.length) {
       // The numbers' look-up and the payment are independent: one round trip.
-      const [numbers, opened] = await timed('db: assign', () => Promise.all([freshNumbers(tx, toAssign.map(() => route), randomInt), payment ?? openPayment(tx, assignCtx)]));
+      const [numbers, opened] = await timed('db: assign', () =>
+        Promise.all([
+          freshNumbers(
+            tx,
+            toAssign.map(() => route),
+            randomInt,
+          ),
+          payment ?? openPayment(tx, assignCtx),
+        ]),
+      );
       toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
       payment = opened;
     }

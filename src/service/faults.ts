@@ -25,10 +25,23 @@ export const UNKNOWN_STRIKES = 3;
 
 /** Errno codes of our own folders and process that a retry can outlive. */
 const ENVIRONMENT_ERRNO = new Set([
-  'ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'ENOMEM',
-  'EBUSY', 'EAGAIN', 'ESTALE', 'ETIMEDOUT', 'EINTR',
+  'ENOSPC',
+  'EDQUOT',
+  'EIO',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EMFILE',
+  'ENFILE',
+  'ENOMEM',
+  'EBUSY',
+  'EAGAIN',
+  'ESTALE',
+  'ETIMEDOUT',
+  'EINTR',
   // A folder of ours replaced by something else (a file where the outbox should be).
-  'ENOTDIR', 'EEXIST',
+  'ENOTDIR',
+  'EEXIST',
 ]);
 
 /** Errno codes that a file's own name causes. */

@@ -52,7 +52,11 @@ async function sha256At(file: string | Buffer): Promise<string | undefined> {
  * Is the claimed input still at `file`? With the identity of what was read, compare
  * that (cheap); after a restart, compare the content's sha256 with the claim's.
  */
-async function inputStillThere(file: string | Buffer, claim: ClaimRow, identity: FileIdentity | undefined): Promise<FileIdentity | undefined> {
+async function inputStillThere(
+  file: string | Buffer,
+  claim: ClaimRow,
+  identity: FileIdentity | undefined,
+): Promise<FileIdentity | undefined> {
   const now = await regularFileIdentity(file);
   if (!now) return undefined;
   if (identity) return sameIdentity(now, identity) ? now : undefined;
@@ -67,7 +71,13 @@ const realFolder = async (ctx: ServiceContext, licence: string, folder: string, 
  * Writes the stored result durably and returns its path; the caller records it. `fresh`:
  * the submission was stored just now, so no earlier attempt can have written its result.
  */
-async function writeResult(ctx: ServiceContext, licence: string, submission: StoredSubmission, realRoot: string | undefined, fresh: boolean): Promise<string> {
+async function writeResult(
+  ctx: ServiceContext,
+  licence: string,
+  submission: StoredSubmission,
+  realRoot: string | undefined,
+  fresh: boolean,
+): Promise<string> {
   const outbox = sponsorDir(ctx.rootDir, licence, 'outbox');
   const names = refusedName(submission)
     ? [`rejected-${submission.id}.result.xml`, ...Array.from({ length: 20 }, (_, k) => `rejected-${submission.id}-${k + 2}.result.xml`)]
@@ -113,7 +123,8 @@ export async function finishStored(
   let realRoot = await ctx.folders.require(licence);
   // A recorded result was made durable before it was recorded: never write a second one
   // (if it is missing now, the sponsor's system took it).
-  const written = submission.resultFile === null ? await writeResult(ctx, licence, submission, realRoot, input.submission !== undefined) : undefined;
+  const written =
+    submission.resultFile === null ? await writeResult(ctx, licence, submission, realRoot, input.submission !== undefined) : undefined;
   const resultFile = submission.resultFile ?? written!;
   // Right after the pipeline, a result written now is recorded with the move's destination
   // (one statement), else on its own; should anything fail before that, it is recorded on
@@ -140,7 +151,8 @@ export async function finishStored(
       const name = byId ? String(submission.id) : path.basename(String(inputPath));
       const dest = await freeDestination(sponsorDir(ctx.rootDir, licence, folder), name, ctx.clock());
       const realDest = path.join(await realFolder(ctx, licence, folder, realRoot), path.basename(dest));
-      if (unrecorded !== undefined) await setResultAndMovedTo(db, claim.id, me, { submissionId: submission.id, resultFile: unrecorded }, dest);
+      if (unrecorded !== undefined)
+        await setResultAndMovedTo(db, claim.id, me, { submissionId: submission.id, resultFile: unrecorded }, dest);
       else await setMovedTo(db, claim.id, me, dest);
       unrecorded = undefined;
       if (await moveInput(inputPath, dest, still, realDest)) movedTo = dest;

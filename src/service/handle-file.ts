@@ -85,7 +85,10 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
   const [busy, folders] = await Promise.all([busyElsewhere(db, c.licence, name, me), ctx.folders.checkResolved(c.licence)]);
   if (busy || !folders.usable) return { kind: 'busy' };
   const started = Date.now();
-  const realInbox = folders.realRoot !== undefined ? path.join(folders.realRoot, c.licence, 'inbox') : await realSponsorDir(ctx.rootDir, c.licence, 'inbox');
+  const realInbox =
+    folders.realRoot !== undefined
+      ? path.join(folders.realRoot, c.licence, 'inbox')
+      : await realSponsorDir(ctx.rootDir, c.licence, 'inbox');
   const read = await readCandidate(c.file.fsPath, name, c.licence, ctx.maxFileBytes, ctx.clock(), realInbox);
   if (!read) return { kind: 'vanished' };
   if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
@@ -97,13 +100,23 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
     // Said once per change, not at every look during the grace.
     if (ctx.deferrals.get(c.file.key) !== c.changedAt) {
       ctx.deferrals.set(c.file.key, c.changedAt);
-      ctx.log.info({ sponsor: c.licence, file: shown(c) }, 'not well-formed yet and changed less than a minute ago: deferred (a writer may still be at it)');
+      ctx.log.info(
+        { sponsor: c.licence, file: shown(c) },
+        'not well-formed yet and changed less than a minute ago: deferred (a writer may still be at it)',
+      );
     }
     return { kind: 'deferred', until: graceEnds };
   }
   ctx.deferrals.delete(c.file.key);
 
-  const got = await claimFile(db, { licence: c.licence, fileName: name, sha256: read.file.sha256, size: read.file.size, owner: me, leaseMs: ctx.leaseMs });
+  const got = await claimFile(db, {
+    licence: c.licence,
+    fileName: name,
+    sha256: read.file.sha256,
+    size: read.file.size,
+    owner: me,
+    leaseMs: ctx.leaseMs,
+  });
   if (!got || !got.mine) return { kind: 'busy' };
   let claim: ClaimRow = got.claim;
 
@@ -144,11 +157,23 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
       resultFile: null,
     };
   }
-  const finished = await finishStored(ctx, claim, { path: c.file.fsPath, identity: read.identity, ...(stored ? { submission: stored } : {}) });
+  const finished = await finishStored(ctx, claim, {
+    path: c.file.fsPath,
+    identity: read.identity,
+    ...(stored ? { submission: stored } : {}),
+  });
   if (c.setAside && !recovered && rejection?.code === 'E_INTERNAL') {
     // The one line that tells the operator what happened; the cause says no personal data.
     ctx.log.error(
-      { sponsor: c.licence, file: shown(c), submission: finished.submission.id, fault: c.setAside.fault.kind, strikes: c.setAside.strikes, err: describeError(c.setAside.err), movedTo: finished.movedTo?.split('/').pop() },
+      {
+        sponsor: c.licence,
+        file: shown(c),
+        submission: finished.submission.id,
+        fault: c.setAside.fault.kind,
+        strikes: c.setAside.strikes,
+        err: describeError(c.setAside.err),
+        movedTo: finished.movedTo?.split('/').pop(),
+      },
       'set aside: REJECTED with E_INTERNAL after a fault that retrying cannot fix; look at the cause',
     );
   }
@@ -170,6 +195,9 @@ function progressLogger(ctx: ServiceContext, c: Candidate, bytes: number): (frac
     const now = ctx.monotonic();
     if (now < next || fraction >= 1) return;
     next = now + ctx.progressLogMs;
-    ctx.log.info({ sponsor: c.licence, file: shown(c), done: `${Math.floor(fraction * 100)}%`, bytes, seconds: Math.round((now - started) / 1000) }, 'processing');
+    ctx.log.info(
+      { sponsor: c.licence, file: shown(c), done: `${Math.floor(fraction * 100)}%`, bytes, seconds: Math.round((now - started) / 1000) },
+      'processing',
+    );
   };
 }

@@ -54,7 +54,7 @@ function inspectName(raw: Buffer): { utf8: boolean; control: boolean; escaped: s
   let utf8 = true;
   let control = false;
   let out = '';
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     const { len, cp } = sequenceAt(raw, i);
     if (len === 0) {
       utf8 = false;

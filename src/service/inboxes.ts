@@ -54,7 +54,9 @@ export class SponsorInboxes {
 
   /** Lists the inbox, logging a failure (a failed listing is repeated by every scan). */
   listLogged(licence: string): Promise<void> {
-    return this.list(licence).catch((err: unknown) => this.ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'));
+    return this.list(licence).catch((err: unknown) =>
+      this.ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'),
+    );
   }
 
   relist(licence: string): void {
@@ -80,7 +82,8 @@ export class SponsorInboxes {
       await ensureSponsorFolders(ctx.rootDir, licence);
     } catch (err) {
       // One sponsor's broken folder must not stop the others.
-      if (!this.broken.has(licence)) ctx.log.warn({ sponsor: licence, err: describeError(err) }, "cannot prepare the sponsor's folders; retrying");
+      if (!this.broken.has(licence))
+        ctx.log.warn({ sponsor: licence, err: describeError(err) }, "cannot prepare the sponsor's folders; retrying");
       this.broken.add(licence);
       return;
     }
@@ -98,7 +101,11 @@ export class SponsorInboxes {
   async sweepOutbox(licence: string): Promise<void> {
     try {
       const removed = await sweepTemporaries(sponsorDir(this.ctx.rootDir, licence, 'outbox'));
-      if (removed) this.ctx.log.info({ sponsor: licence, removed }, `removed ${removed} temporary file${removed === 1 ? '' : 's'} left in the outbox by a stopped writer`);
+      if (removed)
+        this.ctx.log.info(
+          { sponsor: licence, removed },
+          `removed ${removed} temporary file${removed === 1 ? '' : 's'} left in the outbox by a stopped writer`,
+        );
     } catch (err) {
       this.ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'could not sweep the outbox; retrying at the next sweep');
     }
@@ -130,7 +137,10 @@ export class SponsorInboxes {
     for (const e of entries) {
       if (!e.isDirectory() || e.name.startsWith('.') || registered.has(e.name) || this.strangers.has(e.name)) continue;
       this.strangers.add(e.name);
-      this.ctx.log.warn({ folder: e.name }, 'a folder under the root is not a registered sponsor: its files are not processed (register it with `cas-bdt sponsor add`)');
+      this.ctx.log.warn(
+        { folder: e.name },
+        'a folder under the root is not a registered sponsor: its files are not processed (register it with `cas-bdt sponsor add`)',
+      );
     }
   }
 

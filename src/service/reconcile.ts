@@ -25,7 +25,7 @@ const failuresOf = new WeakMap<ServiceContext, Map<number, number>>();
 
 /** Every claim `page` yields, in id order, a page at a time. */
 async function* allClaims(page: (afterId: number) => Promise<ClaimRow[]>): AsyncGenerator<ClaimRow> {
-  for (let afterId = 0; ; ) {
+  for (let afterId = 0; ;) {
     const rows = await page(afterId);
     for (const r of rows) yield r;
     if (rows.length < PAGE) return;
@@ -38,7 +38,10 @@ export async function reconcileClaims(ctx: ServiceContext, opts: { isStopping?: 
   let settled = 0;
   let failures = failuresOf.get(ctx);
   if (!failures) failuresOf.set(ctx, (failures = new Map()));
-  const sources = [(after: number) => takeableClaims(ctx.db, ctx.me, PAGE, after), (after: number) => ownStoredClaims(ctx.db, ctx.me, PAGE, after)];
+  const sources = [
+    (after: number) => takeableClaims(ctx.db, ctx.me, PAGE, after),
+    (after: number) => ownStoredClaims(ctx.db, ctx.me, PAGE, after),
+  ];
   for (const source of sources) {
     for await (const found of allClaims(source)) {
       if (opts.isStopping?.()) return settled;
@@ -72,9 +75,16 @@ async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<num
     const n = (failures.get(found.id) ?? 0) + 1;
     failures.set(found.id, n);
     const fault = classifyFault(err);
-    const fields = { sponsor: found.sponsorLicenceNumber, file: escapeName(found.fileName), claim: found.id, fault: fault.kind, err: describeError(err) };
+    const fields = {
+      sponsor: found.sponsorLicenceNumber,
+      file: escapeName(found.fileName),
+      claim: found.id,
+      fault: fault.kind,
+      err: describeError(err),
+    };
     if (n === 1) ctx.log.warn(fields, 'could not finish a file left unfinished; retrying at every scan');
-    else if (n === UNKNOWN_STRIKES && fault.kind !== 'environment') ctx.log.error({ ...fields, failures: n }, 'a file left unfinished keeps failing; look at the cause');
+    else if (n === UNKNOWN_STRIKES && fault.kind !== 'environment')
+      ctx.log.error({ ...fields, failures: n }, 'a file left unfinished keeps failing; look at the cause');
     else ctx.log.debug(fields, 'could not finish a file left unfinished');
     return false;
   } finally {

@@ -13,7 +13,15 @@ export interface FileReport {
   fileType: string;
   outcome: string;
   replay: boolean;
-  counts: { records: number; assigned: number; readyToGo: number; workInProgress: number; rejected: number; reported: number; updated?: number };
+  counts: {
+    records: number;
+    assigned: number;
+    readyToGo: number;
+    workInProgress: number;
+    rejected: number;
+    reported: number;
+    updated?: number;
+  };
   /** Distinct file error codes (E_SCHEMA, ...). */
   errorCodes: string[];
   /** From the file being taken to its input moved. */

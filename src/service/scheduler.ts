@@ -190,11 +190,14 @@ export class Scheduler {
     if (this.timer && next >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = next;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      void this.tick();
-    }, Math.max(0, Math.ceil(next - this.now())));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        void this.tick();
+      },
+      Math.max(0, Math.ceil(next - this.now())),
+    );
   }
 
   private async tick(): Promise<void> {

@@ -94,7 +94,9 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   const rootDir = path.resolve(opts.rootDir);
   await mkdir(rootDir, { recursive: true, mode: FOLDER_MODE });
   // Compile the schemas before the first file arrives; if the engine cannot start, files are retried.
-  await startXsdEngine().catch((err: unknown) => log.error({ err: describeError(err) }, 'the XSD engine could not start; files will be retried'));
+  await startXsdEngine().catch((err: unknown) =>
+    log.error({ err: describeError(err) }, 'the XSD engine could not start; files will be retried'),
+  );
   const leaseMs = opts.leaseMs ?? 30_000;
   const instance: Instance = await registerInstance(opts.openSession, opts.db, { leaseMs, log });
   const lost = (err: unknown) => {
@@ -178,7 +180,9 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     const licences = (await listSponsors(opts.db)).map((s) => s.licenceNumber);
     log.info(
       `watching ${licences.length} sponsor${licences.length === 1 ? '' : 's'}` +
-        (licences.length ? `: ${licences.slice(0, 20).join(', ')}${licences.length > 20 ? `, +${licences.length - 20} more` : ''}` : ' (add one with `cas-bdt sponsor add`)'),
+        (licences.length
+          ? `: ${licences.slice(0, 20).join(', ')}${licences.length > 20 ? `, +${licences.length - 20} more` : ''}`
+          : ' (add one with `cas-bdt sponsor add`)'),
     );
     const recovered = await reconcileClaims(ctx);
     if (recovered) log.info({ claims: recovered }, 'settled files left by a stopped instance');
@@ -191,10 +195,14 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     throw err;
   }
 
-  sponsorLoop = every(opts.sponsorRefreshMs ?? Math.min(opts.scanIntervalMs, 5000), () => inboxes.refresh(opts.db), (err, first) => {
-    lost(err);
-    if (first) log.warn({ err: describeError(err) }, 'could not read the sponsor list; retrying');
-  });
+  sponsorLoop = every(
+    opts.sponsorRefreshMs ?? Math.min(opts.scanIntervalMs, 5000),
+    () => inboxes.refresh(opts.db),
+    (err, first) => {
+      lost(err);
+      if (first) log.warn({ err: describeError(err) }, 'could not read the sponsor list; retrying');
+    },
+  );
   const sponsorLoopStarted = sponsorLoop;
   const scanLoop = every(opts.scanIntervalMs, scan, (err, first) => {
     lost(err);

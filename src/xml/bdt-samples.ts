@@ -33,7 +33,8 @@ export interface CasSpec {
 
 export const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-export const SELT_OK = '<SELTRequired>true</SELTRequired><EnglishLanguageLevelAttained>B2</EnglishLanguageLevelAttained><TestProvider>IELTS</TestProvider><PreviousUKStudy>false</PreviousUKStudy>';
+export const SELT_OK =
+  '<SELTRequired>true</SELTRequired><EnglishLanguageLevelAttained>B2</EnglishLanguageLevelAttained><TestProvider>IELTS</TestProvider><PreviousUKStudy>false</PreviousUKStudy>';
 
 export function casXml(spec: CasSpec = {}, route: 'student' | 'child' = 'student'): string {
   const s = {
@@ -50,12 +51,23 @@ export function casXml(spec: CasSpec = {}, route: 'student' | 'child' = 'student
     hasWorkPlacement: false,
     ...spec,
   };
-  const courseId = spec.courseId === undefined ? '<CourseID>MSC-DS-27</CourseID>' : spec.courseId === null ? '' : `<CourseID>${esc(spec.courseId)}</CourseID>`;
-  const latest = spec.latestAcceptance === undefined || spec.latestAcceptance === null ? '' : `<LatestDateForAcceptanceOnCourse>${spec.latestAcceptance}</LatestDateForAcceptanceOnCourse>`;
+  const courseId =
+    spec.courseId === undefined
+      ? '<CourseID>MSC-DS-27</CourseID>'
+      : spec.courseId === null
+        ? ''
+        : `<CourseID>${esc(spec.courseId)}</CourseID>`;
+  const latest =
+    spec.latestAcceptance === undefined || spec.latestAcceptance === null
+      ? ''
+      : `<LatestDateForAcceptanceOnCourse>${spec.latestAcceptance}</LatestDateForAcceptanceOnCourse>`;
   const partner = spec.partnerCountry
     ? `<PartnerInstitutionDetails><Name>Partner College</Name><AddressDetails><AddressLine>1 High Street</AddressLine><City>Lagos</City><Country>${spec.partnerCountry}</Country></AddressDetails></PartnerInstitutionDetails>`
     : '';
-  const wp = route === 'student' && spec.workPlacementDetails != null ? `<WorkPlacementDetails>${spec.workPlacementDetails}</WorkPlacementDetails>` : '';
+  const wp =
+    route === 'student' && spec.workPlacementDetails != null
+      ? `<WorkPlacementDetails>${spec.workPlacementDetails}</WorkPlacementDetails>`
+      : '';
   const evidenceInner = spec.evidence === undefined ? SELT_OK : spec.evidence;
   const evidence = route === 'student' && evidenceInner !== null ? `<EvidenceDetails>${evidenceInner}</EvidenceDetails>` : '';
   return `  <CAS>

@@ -64,12 +64,21 @@ function firstBadUtf8(bytes: Buffer): { line: number; column: number } {
 
 export function decodeXml(bytes: Buffer): Decoded {
   // UTF-32 byte-order marks, checked first: FF FE 00 00 also starts like UTF-16 LE's.
-  if (bytes.length >= 4 && ((bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) || (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff))) {
+  if (
+    bytes.length >= 4 &&
+    ((bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) ||
+      (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff))
+  ) {
     return encodingError('the file is UTF-32, which is not accepted; use ISO-8859-1, UTF-8 or UTF-16 with a byte-order mark');
   }
   const bom = bomOf(bytes);
   // '<?' in UTF-16 without a byte-order mark.
-  if (!bom && bytes.length >= 4 && ((bytes[0] === 0x3c && bytes[1] === 0 && bytes[2] === 0x3f && bytes[3] === 0) || (bytes[0] === 0 && bytes[1] === 0x3c && bytes[2] === 0 && bytes[3] === 0x3f))) {
+  if (
+    !bom &&
+    bytes.length >= 4 &&
+    ((bytes[0] === 0x3c && bytes[1] === 0 && bytes[2] === 0x3f && bytes[3] === 0) ||
+      (bytes[0] === 0 && bytes[1] === 0x3c && bytes[2] === 0 && bytes[3] === 0x3f))
+  ) {
     return encodingError('the file looks like UTF-16 without a byte-order mark; UTF-16 files must start with one');
   }
   // The declaration is ASCII in every accepted encoding; read it from the first bytes.
@@ -78,7 +87,15 @@ export function decodeXml(bytes: Buffer): Decoded {
   else if (bom?.encoding === 'UTF-16BE') head = Buffer.from(bytes.subarray(2, 402)).swap16().toString('utf16le');
   else head = bytes.subarray(bom?.length ?? 0, 200).toString('latin1');
   if (/^\s+<\?xml[\s?]/.test(head)) {
-    return { ok: false, error: { code: 'E_NOT_WELL_FORMED', message: 'the XML declaration must stand at the very start of the file (white space comes before it)', line: 1, column: 1 } };
+    return {
+      ok: false,
+      error: {
+        code: 'E_NOT_WELL_FORMED',
+        message: 'the XML declaration must stand at the very start of the file (white space comes before it)',
+        line: 1,
+        column: 1,
+      },
+    };
   }
   const declared = declaredEncoding(head);
   const name = declared?.trim().toLowerCase();

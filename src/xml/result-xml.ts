@@ -51,7 +51,11 @@ export function renderRecordWithBuilder(r: RecordResult): string {
 }
 
 /** A value's further lines get the record's indentation, as `indent` gives the builder's output (an empty line in the middle stays empty). */
-const continued = (s: string) => s.split('\n').map((l, i, all) => (i === 0 || (l === '' && i < all.length - 1) ? l : `    ${l}`)).join('\n');
+const continued = (s: string) =>
+  s
+    .split('\n')
+    .map((l, i, all) => (i === 0 || (l === '' && i < all.length - 1) ? l : `    ${l}`))
+    .join('\n');
 const text = (s: string) => (s.includes('\n') ? continued(xmlText(s)) : xmlText(s));
 const attr = (s: string) => (s.includes('\n') ? continued(xmlAttr(s)) : xmlAttr(s));
 

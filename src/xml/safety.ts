@@ -98,9 +98,17 @@ function skipBang(text: string, lt: number): { end: number; chars: number } {
 function doctypeOr(text: string, lt: number): Refusal {
   const word = text.slice(lt + 2, lt + 9).toUpperCase();
   if (word.startsWith('DOCTYPE') || word.startsWith('ENTITY')) {
-    return new Refusal('E_DOCTYPE_FORBIDDEN', lt, 'the file has a DOCTYPE or ENTITY declaration; these are never accepted (no DTDs, no entities)');
+    return new Refusal(
+      'E_DOCTYPE_FORBIDDEN',
+      lt,
+      'the file has a DOCTYPE or ENTITY declaration; these are never accepted (no DTDs, no entities)',
+    );
   }
-  return new Refusal('E_DOCTYPE_FORBIDDEN', lt, "the file has a '<!' declaration outside a comment or CDATA section; only elements, comments and processing instructions are accepted");
+  return new Refusal(
+    'E_DOCTYPE_FORBIDDEN',
+    lt,
+    "the file has a '<!' declaration outside a comment or CDATA section; only elements, comments and processing instructions are accepted",
+  );
 }
 
 interface Tag {
@@ -123,7 +131,8 @@ function readStartTag(text: string, lt: number, limits: SafetyLimits, keepAttrs:
   const attrs = keepAttrs ? new Map<string, string>() : undefined;
   for (;;) {
     i = skipWs(text, i);
-    if (i >= text.length) throw new Refusal('E_NOT_WELL_FORMED', text.length, `the file ends inside the start tag of <${name}> (is it truncated?)`);
+    if (i >= text.length)
+      throw new Refusal('E_NOT_WELL_FORMED', text.length, `the file ends inside the start tag of <${name}> (is it truncated?)`);
     const c = text.charCodeAt(i);
     if (c === GT) return { name, end: i + 1, empty: false, attrs };
     if (c === SLASH) {
@@ -141,11 +150,17 @@ function readStartTag(text: string, lt: number, limits: SafetyLimits, keepAttrs:
     if (attrName === '' || text.charCodeAt(i) !== EQ) throw new Refusal('E_NOT_WELL_FORMED', i, `an attribute of <${name}> is malformed`);
     i = skipWs(text, i + 1);
     const quote = text.charCodeAt(i);
-    if (quote !== QUOT && quote !== APOS) throw new Refusal('E_NOT_WELL_FORMED', i, `the value of attribute ${attrName} of <${name}> is not quoted`);
+    if (quote !== QUOT && quote !== APOS)
+      throw new Refusal('E_NOT_WELL_FORMED', i, `the value of attribute ${attrName} of <${name}> is not quoted`);
     const close = text.indexOf(quote === QUOT ? '"' : "'", i + 1);
-    if (close === -1) throw new Refusal('E_NOT_WELL_FORMED', text.length, `the file ends inside an attribute value of <${name}> (is it truncated?)`);
+    if (close === -1)
+      throw new Refusal('E_NOT_WELL_FORMED', text.length, `the file ends inside an attribute value of <${name}> (is it truncated?)`);
     if (close - i - 1 > limits.maxValueChars) {
-      throw new Refusal('E_LIMIT', i + 1, `the value of attribute ${attrName} of <${name}> is longer than the limit of ${limits.maxValueChars} characters`);
+      throw new Refusal(
+        'E_LIMIT',
+        i + 1,
+        `the value of attribute ${attrName} of <${name}> is longer than the limit of ${limits.maxValueChars} characters`,
+      );
     }
     attrs?.set(attrName, text.slice(i + 1, close));
     i = close + 1;
@@ -238,7 +253,11 @@ function walk(text: string, limits: SafetyLimits): ScannedDocument {
   for (;;) {
     const lt = text.indexOf('<', i);
     if (lt === -1) {
-      throw new Refusal('E_NOT_WELL_FORMED', text.length, `the file ends before element(s) ${stack.join(', ')} are closed (is it truncated?)`);
+      throw new Refusal(
+        'E_NOT_WELL_FORMED',
+        text.length,
+        `the file ends before element(s) ${stack.join(', ')} are closed (is it truncated?)`,
+      );
     }
     addValue(i, lt - i);
     const next = text.charCodeAt(lt + 1);
@@ -276,7 +295,11 @@ function walk(text: string, limits: SafetyLimits): ScannedDocument {
       childElements = 0;
     }
     if (++childElements > limits.maxElementsPerChild) {
-      throw new Refusal('E_LIMIT', childStart, `the element <${text.slice(childStart + 1, childStart + 1 + 100).split(/[\s/>]/)[0]}> holds more than the limit of ${limits.maxElementsPerChild} elements`);
+      throw new Refusal(
+        'E_LIMIT',
+        childStart,
+        `the element <${text.slice(childStart + 1, childStart + 1 + 100).split(/[\s/>]/)[0]}> holds more than the limit of ${limits.maxElementsPerChild} elements`,
+      );
     }
     if (!tag.empty) stack.push(tag.name);
     else if (stack.length === 1) children.push({ qname: tag.name, local: localOf(tag.name), start: lt, end: tag.end });

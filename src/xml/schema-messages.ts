@@ -40,7 +40,8 @@ const CHAR_SETS: Record<string, CharSet> = {
   },
   "[A-Za-z0-9 ~!@%()\\*\\+,-./:;=?^_\\{\\}&']+": {
     allows: (ch) => ADDRESS_CHARS.test(ch),
-    words: "letters A-Z without accents, digits, spaces and ~ ! @ % ( ) * + , - . / : ; = ? ^ _ { } & ' (address fields take no accented letters)",
+    words:
+      "letters A-Z without accents, digits, spaces and ~ ! @ % ( ) * + , - . / : ; = ? ^ _ { } & ' (address fields take no accented letters)",
   },
 };
 
@@ -150,7 +151,12 @@ function sentence(field: string, attribute: string | undefined, body: string, en
     const words = PATTERN_WORDS[pattern] ?? (pattern.startsWith('([Gg][Ii][Rr] 0[Aa]{2})') ? UK_POST_CODE : undefined);
     return `${field} ${shown(value)} is not in the form required${words ? `: ${words}` : ''}`;
   }
-  if ((m = /^\[facet '(maxLength|minLength|length)'\] The value has a length of '(\d+)'; this (?:exceeds|underruns|differs from) the allowed (?:maximum |minimum )?length of '(\d+)'\.$/s.exec(body))) {
+  if (
+    (m =
+      /^\[facet '(maxLength|minLength|length)'\] The value has a length of '(\d+)'; this (?:exceeds|underruns|differs from) the allowed (?:maximum |minimum )?length of '(\d+)'\.$/s.exec(
+        body,
+      ))
+  ) {
     const [, facet, has, limit] = m as unknown as [string, string, string, string];
     if (has === '0') return `${field} is empty; it needs a value`;
     if (facet === 'maxLength') return `${field} is ${has} characters long; at most ${limit} are allowed`;
@@ -166,7 +172,12 @@ function sentence(field: string, attribute: string | undefined, body: string, en
   if ((m = /^\[facet 'totalDigits'\] The value '(.*)' has more digits than are allowed \('(\d+)'\)\.$/s.exec(body))) {
     return `${field} ${shown(m[1]!)} has too many digits; at most ${m[2]} are allowed`;
   }
-  if ((m = /^\[facet '(min|max)Inclusive'\] The value '(.*)' is (?:less|greater) than the (?:minimum|maximum) value allowed \('(.*)'\)\.$/s.exec(body))) {
+  if (
+    (m =
+      /^\[facet '(min|max)Inclusive'\] The value '(.*)' is (?:less|greater) than the (?:minimum|maximum) value allowed \('(.*)'\)\.$/s.exec(
+        body,
+      ))
+  ) {
     return `${field} ${shown(m[2]!)} is ${m[1] === 'min' ? 'below the smallest' : 'above the largest'} value allowed, ${m[3]}`;
   }
   if ((m = /^\[facet '(min|max)Exclusive'\] The value '(.*)' must be (?:greater|less) than '(.*)'\.$/s.exec(body))) {
@@ -185,15 +196,18 @@ function sentence(field: string, attribute: string | undefined, body: string, en
   if ((m = /^Missing child element\(s\)\. Expected is (?:one of )?\( (.*) \)\.$/s.exec(body))) {
     return `${field} is incomplete: ${listOf(m[1]!)} is missing`;
   }
-  if (attribute !== undefined && /^The attribute '.*' is not allowed\.$/s.test(body)) return `${field} may not have an attribute ${attribute}`;
+  if (attribute !== undefined && /^The attribute '.*' is not allowed\.$/s.test(body))
+    return `${field} may not have an attribute ${attribute}`;
   if (attribute !== undefined && /is required but missing\.$/s.test(body)) return `${field} needs the attribute ${attribute}`;
   if (/^Character content other than whitespace is not allowed/.test(body)) return `${field} holds text, but may hold only other elements`;
-  if (/^Element content is not allowed, because the content type is a simple type\.$/.test(body)) return `${field} holds elements, but may hold only a value`;
+  if (/^Element content is not allowed, because the content type is a simple type\.$/.test(body))
+    return `${field} holds elements, but may hold only a value`;
   // Anything else: the engine's words without namespaces, invisible characters made visible.
   return `${field}${attribute ? `, attribute ${attribute}` : ''}: ${shown(body.replace(/\{[^{}]*\}(?=\w)/g, '')).slice(1, -1)}`;
 }
 
-const TAG = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([A-Za-z_][\w.:-]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/y;
+const TAG =
+  /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([A-Za-z_][\w.:-]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/y;
 const local = (qname: string) => qname.slice(qname.indexOf(':') + 1);
 
 /** The name of a start tag at a given offset (its attributes, however many, are not read). */
@@ -207,7 +221,8 @@ const unescapeXml = (s: string) =>
     const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
     return cp <= 0x10ffff ? String.fromCodePoint(cp) : all;
   });
-const valueIn = (body: string, name: string) => unescapeXml(new RegExp(`<(?:[\\w.-]+:)?${name}>([^<]*)</`).exec(body)?.[1]?.trim() ?? '') || undefined;
+const valueIn = (body: string, name: string) =>
+  unescapeXml(new RegExp(`<(?:[\\w.-]+:)?${name}>([^<]*)</`).exec(body)?.[1]?.trim() ?? '') || undefined;
 
 /**
  * Where a violation is: the field's path from the record and the record's id. Violations
@@ -318,7 +333,12 @@ export function readableSchemaErrors(violations: Violation[], text: string, doc:
       seen.add(key);
     }
     const where = v.line !== undefined && v.column !== undefined ? locator.locate(lines.of(v.line) + v.column - 1) : undefined;
-    const record = where?.applicantId !== undefined ? ` (ApplicantID ${shown(where.applicantId).slice(1, -1)})` : where?.casNumber !== undefined ? ` (CASNumber ${shown(where.casNumber).slice(1, -1)})` : '';
+    const record =
+      where?.applicantId !== undefined
+        ? ` (ApplicantID ${shown(where.applicantId).slice(1, -1)})`
+        : where?.casNumber !== undefined
+          ? ` (CASNumber ${shown(where.casNumber).slice(1, -1)})`
+          : '';
     const prefix = where ? `${where.path}${record}: ` : '';
     out.push({
       code: 'E_SCHEMA',

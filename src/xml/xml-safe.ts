@@ -6,13 +6,15 @@
  * written file. Escaping is `xmlText` and `xmlAttr`, below.
  */
 export function xmlSafe(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD').replace(/[\uD800-\uDFFF]/g, (c, i: number, str: string) => {
-    const code = c.charCodeAt(0);
-    const next = str.charCodeAt(i + 1);
-    const prev = str.charCodeAt(i - 1);
-    const paired = code <= 0xdbff ? next >= 0xdc00 && next <= 0xdfff : prev >= 0xd800 && prev <= 0xdbff;
-    return paired ? c : '\uFFFD';
-  });
+  return s
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
+    .replace(/[\uD800-\uDFFF]/g, (c, i: number, str: string) => {
+      const code = c.charCodeAt(0);
+      const next = str.charCodeAt(i + 1);
+      const prev = str.charCodeAt(i - 1);
+      const paired = code <= 0xdbff ? next >= 0xdc00 && next <= 0xdfff : prev >= 0xd800 && prev <= 0xdbff;
+      return paired ? c : '\uFFFD';
+    });
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };

@@ -82,7 +82,8 @@ class EngineThread {
           clearTimeout(timer);
           this.kill(new CasBdtError('engine-limit', 'the XSD engine stopped'));
         });
-        const moved = typeof job.text !== 'string' && job.text.byteLength === job.text.buffer.byteLength ? [job.text.buffer as ArrayBuffer] : [];
+        const moved =
+          typeof job.text !== 'string' && job.text.byteLength === job.text.buffer.byteLength ? [job.text.buffer as ArrayBuffer] : [];
         this.worker.postMessage({ ...job, id } satisfies EngineJob, moved);
       });
     } finally {

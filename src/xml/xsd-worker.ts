@@ -8,7 +8,15 @@
  * document that carries a DTD anyway is refused before it is validated.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ParseOption, XmlBufferInputProvider, XmlDocument, XmlLibError, XsdValidator, xmlRegisterInputProvider, type ErrorDetail } from 'libxml2-wasm';
+import {
+  ParseOption,
+  XmlBufferInputProvider,
+  XmlDocument,
+  XmlLibError,
+  XsdValidator,
+  xmlRegisterInputProvider,
+  type ErrorDetail,
+} from 'libxml2-wasm';
 import type { EngineJob, EngineReply, EngineDetail, EngineInit } from './xsd-protocol.ts';
 
 const init = workerData as EngineInit;

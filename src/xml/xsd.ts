@@ -245,7 +245,11 @@ export async function validateScanned(
  * the safety pass, then by the engine. Resolves with every violation ([] when valid);
  * refusals before the engine come back as one 'fatal' violation.
  */
-export async function validateXsd(input: { file: string } | { bytes: Buffer }, schema: SchemaName, opts: EngineOptions = {}): Promise<XsdViolation[]> {
+export async function validateXsd(
+  input: { file: string } | { bytes: Buffer },
+  schema: SchemaName,
+  opts: EngineOptions = {},
+): Promise<XsdViolation[]> {
   const bytes = 'file' in input ? await readFile(input.file) : input.bytes;
   const decoded = decodeXml(bytes);
   if (!decoded.ok) return [{ severity: 'fatal', message: decoded.error.message, ...position(decoded.error) }];
@@ -265,4 +269,3 @@ export async function validateXsd(input: { file: string } | { bytes: Buffer }, s
       return [{ severity: 'fatal', message: verdict.message }];
   }
 }
-

@@ -66,14 +66,26 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('chaos, short', () => {
     const { root, url, inputs } = r.run!;
     const [a, b] = inputs.filter((i) => !i.hostile && i.records > 0) as [Input, Input];
     const outbox = path.join(root, a.licence, 'outbox');
-    copyFileSync(path.join(outbox, a.name.replace(/\.xml$/, '.result.xml')), path.join(outbox, a.name.replace(/\.xml$/, '.999.result.xml')));
+    copyFileSync(
+      path.join(outbox, a.name.replace(/\.xml$/, '.result.xml')),
+      path.join(outbox, a.name.replace(/\.xml$/, '.999.result.xml')),
+    );
     const archive = path.join(root, b.licence, 'archive');
-    rmSync(path.join(archive, readdirSync(archive).find((n) => n.endsWith(`_${b.name}`))!));
+    rmSync(
+      path.join(
+        archive,
+        readdirSync(archive).find((n) => n.endsWith(`_${b.name}`))!,
+      ),
+    );
     const store = await openStore({ databaseUrl: url, dataDir: work });
     try {
       await store.db.execute(sql`update sponsors set allocation_used = allocation_used + 2 where licence_number = ${a.licence}`);
       const f = await checkRun(store.db, root, inputs);
-      expect({ notOneResult: f.notOneResult, inputsLost: f.inputsLost, drift: f.drift }).toEqual({ notOneResult: 1, inputsLost: 1, drift: 2 });
+      expect({ notOneResult: f.notOneResult, inputsLost: f.inputsLost, drift: f.drift }).toEqual({
+        notOneResult: 1,
+        inputsLost: 1,
+        drift: 2,
+      });
     } finally {
       await store.close();
     }

@@ -28,14 +28,7 @@ import {
   type Verdict,
 } from './support.ts';
 
-export type BaseName =
-  | 'selt'
-  | 'selt-not-required'
-  | 'progression-higher'
-  | 'below-threshold'
-  | 'no-work-placement'
-  | 'child'
-  | 'graduate';
+export type BaseName = 'selt' | 'selt-not-required' | 'progression-higher' | 'below-threshold' | 'no-work-placement' | 'child' | 'graduate';
 
 export type Bases = Record<BaseName, string>;
 
@@ -157,10 +150,12 @@ add('unknown-element-in-header', 'invalid', (d) => insertAfter(d, 'SponsorLicenc
 add('unknown-element-in-cas', 'invalid', (d) => insertAfter(d, 'ApplicantData', '<Notes>x</Notes>'));
 add('foreign-namespace-element', 'invalid', (d) => insertAfter(d, 'ApplicantID', '<x:Extra xmlns:x="urn:example:other">x</x:Extra>'));
 add('unknown-attribute', 'invalid', (d) => addAttributes(d, 'CAS', 'id="1"'));
-add('no-namespace-children', 'invalid', (d) => d.replace(` xmlns="http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910"`, ''));
+add('no-namespace-children', 'invalid', (d) =>
+  d.replace(` xmlns="http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910"`, ''),
+);
 add('root-in-common-namespace', 'invalid', (d) => renameTag(d, 'ns2:BulkFileUploadGeneralRootElement', 'BulkFileUploadGeneralRootElement'));
 add('comment-and-pi-inside', 'valid', (d) => prependInside(d, 'ApplicantData', '<!-- applicant --><?audit ok?>'));
-add('cdata-family-name', 'valid', (d) => setText(d, 'FamilyName', '<![CDATA[O\'Brien & Sons]]>'));
+add('cdata-family-name', 'valid', (d) => setText(d, 'FamilyName', "<![CDATA[O'Brien & Sons]]>"));
 add('missing-sponsor-licence', 'invalid', (d) => remove(d, 'SponsorLicenceNumber'));
 add('missing-schema-id', 'invalid', (d) => remove(d, 'SchemaID'));
 add('missing-date-of-birth', 'invalid', (d) => remove(d, 'DateOfBirth'));
@@ -176,15 +171,40 @@ add('missing-course-requires-atas', 'invalid', (d) => remove(d, 'CourseRequiresA
 add('missing-course-fees', 'invalid', (d) => remove(d, 'CourseFeesForFirstYearOnly'));
 add('missing-boarding-fees', 'invalid', (d) => remove(d, 'BoardingFeesForFirstYearOnly'));
 add('optional-fees-in-order', 'valid', (d) =>
-  insertAfter(d, 'CourseFeesForFirstYearOnly', '<CourseFeesPaidToDate>100</CourseFeesPaidToDate><AccommodationFeesPaidToDate>50.5</AccommodationFeesPaidToDate>'));
+  insertAfter(
+    d,
+    'CourseFeesForFirstYearOnly',
+    '<CourseFeesPaidToDate>100</CourseFeesPaidToDate><AccommodationFeesPaidToDate>50.5</AccommodationFeesPaidToDate>',
+  ),
+);
 add('optional-fees-out-of-order', 'invalid', (d) =>
-  insertAfter(d, 'CourseFeesForFirstYearOnly', '<AccommodationFeesPaidToDate>50</AccommodationFeesPaidToDate><CourseFeesPaidToDate>100</CourseFeesPaidToDate>'));
+  insertAfter(
+    d,
+    'CourseFeesForFirstYearOnly',
+    '<AccommodationFeesPaidToDate>50</AccommodationFeesPaidToDate><CourseFeesPaidToDate>100</CourseFeesPaidToDate>',
+  ),
+);
 add('course-work-placement-address', 'valid', (d) =>
-  insertAfter(d, 'ApplicantHasWorkPlacement', '<WorkPlacementAddress><AddressLine>2 Mill Lane</AddressLine><City>Derby</City><Country>GBR</Country></WorkPlacementAddress>'));
+  insertAfter(
+    d,
+    'ApplicantHasWorkPlacement',
+    '<WorkPlacementAddress><AddressLine>2 Mill Lane</AddressLine><City>Derby</City><Country>GBR</Country></WorkPlacementAddress>',
+  ),
+);
 add('overseas-institution', 'valid', (d) =>
-  insertAfter(d, 'PartnerInstitutionDetails', '<OverseasHigherEducationInstitutionDetails><Name>Universidad de Chile</Name><Address><AddressLine>Av. Libertador 1058</AddressLine><City>Santiago</City><Country>CHL</Country></Address></OverseasHigherEducationInstitutionDetails>'));
+  insertAfter(
+    d,
+    'PartnerInstitutionDetails',
+    '<OverseasHigherEducationInstitutionDetails><Name>Universidad de Chile</Name><Address><AddressLine>Av. Libertador 1058</AddressLine><City>Santiago</City><Country>CHL</Country></Address></OverseasHigherEducationInstitutionDetails>',
+  ),
+);
 add('overseas-before-partner', 'invalid', (d) =>
-  insertBefore(d, 'PartnerInstitutionDetails', '<OverseasHigherEducationInstitutionDetails><Name>Uni</Name><Address><AddressLine>1 Road</AddressLine><City>Lima</City><Country>PER</Country></Address></OverseasHigherEducationInstitutionDetails>'));
+  insertBefore(
+    d,
+    'PartnerInstitutionDetails',
+    '<OverseasHigherEducationInstitutionDetails><Name>Uni</Name><Address><AddressLine>1 Road</AddressLine><City>Lima</City><Country>PER</Country></Address></OverseasHigherEducationInstitutionDetails>',
+  ),
+);
 add('partner-licence-number', 'valid', (d) => insertAfter(d, 'Name', '<SponsorLicenseNumber>ABCDEFGH1</SponsorLicenseNumber>'));
 add('partner-licence-number-bad', 'invalid', (d) => insertAfter(d, 'Name', '<SponsorLicenseNumber>ABC</SponsorLicenseNumber>'));
 add('date-of-birth-two-forms', 'invalid', (d) => setText(d, 'DateOfBirth', '<Year>1980</Year><FullDate>1980-01-01</FullDate>'));
@@ -211,7 +231,9 @@ value('file-id-empty', 'BulkUploadFileId', '', 'invalid');
 add('version-present', 'valid', (d) => insertAfter(d, 'BulkUploadFileId', '<Version>2.1</Version>'));
 add('version-empty', 'invalid', (d) => insertAfter(d, 'BulkUploadFileId', '<Version></Version>'));
 add('version-after-schema-id', 'invalid', (d) => insertAfter(d, 'SchemaID', '<Version>2.1</Version>'));
-value('schema-id-child-in-general-root', 'SchemaID', 'T4Child Ready To Go', 'valid', { note: 'the schema does not tie SchemaID to the root element' });
+value('schema-id-child-in-general-root', 'SchemaID', 'T4Child Ready To Go', 'valid', {
+  note: 'the schema does not tie SchemaID to the root element',
+});
 value('schema-id-wrong-case', 'SchemaID', 'T4General Ready to go', 'invalid');
 value('schema-id-padded', 'SchemaID', ' T4General Ready To Go', 'invalid', { note: 'xs:string enumerations keep whitespace' });
 value('schema-id-unknown', 'SchemaID', 'T4General', 'invalid');
@@ -241,7 +263,9 @@ value('family-name-nbsp', 'FamilyName', 'Van\u00a0Dyke', 'valid');
 value('family-name-euro-ref', 'FamilyName', 'Euro&#x20AC;', 'invalid', { note: 'beyond ISO-8859-1' });
 value('family-name-cjk-ref', 'FamilyName', '&#x738B;', 'invalid');
 value('family-name-del-ref', 'FamilyName', 'Bar&#x7F;ry', 'invalid');
-value('family-name-c1-byte', 'FamilyName', 'Bar\u0085ry', 'invalid', { note: 'a raw 0x85 byte: allowed by XML 1.0, refused by PBSStringType' });
+value('family-name-c1-byte', 'FamilyName', 'Bar\u0085ry', 'invalid', {
+  note: 'a raw 0x85 byte: allowed by XML 1.0, refused by PBSStringType',
+});
 value('family-name-tab', 'FamilyName', 'Bar\try', 'invalid');
 value('family-name-newline', 'FamilyName', 'Barry\r\nSmith', 'invalid');
 value('family-name-escaped-markup', 'FamilyName', 'O&apos;Neil &amp; &lt;Co&gt;', 'valid');
@@ -278,7 +302,9 @@ value('dob-full-date-not-leap', 'DateOfBirth', '<FullDate>1900-02-29</FullDate>'
 value('dob-full-date-30-feb', 'DateOfBirth', '<FullDate>1980-02-30</FullDate>', 'invalid');
 value('dob-full-date-month-13', 'DateOfBirth', '<FullDate>1980-13-01</FullDate>', 'invalid');
 value('dob-full-date-short-month', 'DateOfBirth', '<FullDate>1980-1-05</FullDate>', 'invalid');
-value('dob-full-date-utc', 'DateOfBirth', '<FullDate>1980-05-17Z</FullDate>', 'invalid', { note: 'the pattern forbids the time zone xs:date allows' });
+value('dob-full-date-utc', 'DateOfBirth', '<FullDate>1980-05-17Z</FullDate>', 'invalid', {
+  note: 'the pattern forbids the time zone xs:date allows',
+});
 value('dob-full-date-offset', 'DateOfBirth', '<FullDate>1980-05-17+01:00</FullDate>', 'invalid');
 value('dob-year-month-short', 'DateOfBirth', '<YearMonth>1980-1</YearMonth>', 'invalid');
 value('dob-year-month-13', 'DateOfBirth', '<YearMonth>1980-13</YearMonth>', 'invalid');
@@ -298,17 +324,28 @@ value('course-start-date-time', 'CourseStartDate', '2013-12-26T09:00:00', 'inval
 // ----- Addresses -----
 group = 'addresses';
 add('main-site-3-address-lines', 'valid', (d) =>
-  insertAfter(d, 'AddressLine', '<AddressLine>Second Floor</AddressLine><AddressLine>East Wing</AddressLine>', 1));
+  insertAfter(d, 'AddressLine', '<AddressLine>Second Floor</AddressLine><AddressLine>East Wing</AddressLine>', 1),
+);
 add('main-site-4-address-lines', 'invalid', (d) =>
-  insertAfter(d, 'AddressLine', '<AddressLine>Second Floor</AddressLine><AddressLine>East Wing</AddressLine><AddressLine>Room 4</AddressLine>', 1));
+  insertAfter(
+    d,
+    'AddressLine',
+    '<AddressLine>Second Floor</AddressLine><AddressLine>East Wing</AddressLine><AddressLine>Room 4</AddressLine>',
+    1,
+  ),
+);
 add('partner-4-address-lines', 'invalid', (d) =>
-  insertAfter(d, 'AddressLine', '<AddressLine>a</AddressLine><AddressLine>b</AddressLine><AddressLine>c</AddressLine>', 0));
+  insertAfter(d, 'AddressLine', '<AddressLine>a</AddressLine><AddressLine>b</AddressLine><AddressLine>c</AddressLine>', 0),
+);
 add('main-site-no-address-line', 'invalid', (d) => remove(d, 'AddressLine', 1));
 value('address-line-35', 'AddressLine', repeat(35, 'Ab1 '), 'valid', { nth: 1 });
 value('address-line-36', 'AddressLine', repeat(36, 'Ab1 '), 'invalid', { nth: 1 });
 value('address-line-allowed-punctuation', 'AddressLine', "Flat 2/3, St. John's (r) &amp; Co", 'valid', { nth: 1 });
 value('address-line-more-punctuation', 'AddressLine', '~!@%*+=?^_{}:;-', 'valid', { nth: 1 });
-value('address-line-latin1', 'AddressLine', "Rue de l'Église", 'invalid', { nth: 1, note: 'AddressLineType is ASCII only, unlike PBSStringType' });
+value('address-line-latin1', 'AddressLine', "Rue de l'Église", 'invalid', {
+  nth: 1,
+  note: 'AddressLineType is ASCII only, unlike PBSStringType',
+});
 value('address-line-hash', 'AddressLine', 'Unit #5', 'invalid', { nth: 1 });
 value('address-line-double-quote', 'AddressLine', '"The Old Mill"', 'invalid', { nth: 1 });
 value('address-line-less-than', 'AddressLine', 'A &lt; B', 'invalid', { nth: 1 });
@@ -386,7 +423,10 @@ value('atas-yes', 'CourseRequiresATAS', 'yes', 'invalid');
 value('dean-certificate-1', 'PostgraduateDeanCertificateRequired', '1', 'valid');
 value('selt-required-1', 'SELTRequired', '1', 'valid');
 value('selt-required-yes', 'SELTRequired', 'yes', 'invalid');
-value('reason-free-text', 'ReasonSELTNotRequired', 'ANYTHING AT ALL', 'valid', { base: 'selt-not-required', note: 'codes are judged after the schema' });
+value('reason-free-text', 'ReasonSELTNotRequired', 'ANYTHING AT ALL', 'valid', {
+  base: 'selt-not-required',
+  note: 'codes are judged after the schema',
+});
 value('reason-multi-line', 'ReasonSELTNotRequired', 'ENG\nCOUNTRY', 'invalid', { base: 'selt-not-required' });
 value('language-level-free-text', 'EnglishLanguageLevelAttained', 'Z9', 'valid');
 value('test-provider-free-text', 'TestProvider', 'Acme Tests Ltd', 'valid');
@@ -406,7 +446,9 @@ add('evidence-order-test-provider-first', 'invalid', (d) => moveAfter(d, 'SELTRe
 group = 'financial';
 value('fees-two-decimals', 'CourseFeesForFirstYearOnly', '7000.50', 'valid');
 value('fees-three-decimals', 'CourseFeesForFirstYearOnly', '7000.005', 'invalid');
-value('fees-three-decimals-trailing-zero', 'CourseFeesForFirstYearOnly', '7000.100', 'valid', { note: 'fractionDigits counts the value, not trailing zeros' });
+value('fees-three-decimals-trailing-zero', 'CourseFeesForFirstYearOnly', '7000.100', 'valid', {
+  note: 'fractionDigits counts the value, not trailing zeros',
+});
 value('fees-max', 'CourseFeesForFirstYearOnly', '999999999.99', 'valid');
 value('fees-1e9', 'CourseFeesForFirstYearOnly', '1000000000', 'invalid');
 value('fees-1e9-decimals', 'CourseFeesForFirstYearOnly', '1000000000.00', 'invalid');
@@ -417,16 +459,35 @@ value('fees-currency-sign', 'CourseFeesForFirstYearOnly', '£7000', 'invalid');
 value('fees-exponent', 'CourseFeesForFirstYearOnly', '7E3', 'invalid');
 value('boarding-paid-decimals', 'BoardingFeesPaidToDate', '0.01', 'valid');
 add('accommodation-nil', 'valid', (d) =>
-  setText(addAttributes(d, 'AccomodationProvided', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"'), 'AccomodationProvided', ''));
-add('accommodation-nil-with-value', 'invalid', (d) =>
-  addAttributes(d, 'AccomodationProvided', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"'), { note: 'a nil element must be empty' });
+  setText(
+    addAttributes(d, 'AccomodationProvided', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"'),
+    'AccomodationProvided',
+    '',
+  ),
+);
+add(
+  'accommodation-nil-with-value',
+  'invalid',
+  (d) => addAttributes(d, 'AccomodationProvided', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"'),
+  { note: 'a nil element must be empty' },
+);
 add('accommodation-nil-false-with-value', 'valid', (d) =>
-  addAttributes(d, 'AccomodationProvided', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="false"'));
+  addAttributes(d, 'AccomodationProvided', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="false"'),
+);
 add('accommodation-empty-not-nil', 'invalid', (d) => setText(d, 'AccomodationProvided', ''));
 add('nil-on-non-nillable', 'invalid', (d) =>
-  setText(addAttributes(d, 'CourseFeeIncludesAccomodationCosts', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"'), 'CourseFeeIncludesAccomodationCosts', ''));
-add('nil-false-on-non-nillable', 'invalid', (d) =>
-  addAttributes(d, 'CourseFeeIncludesAccomodationCosts', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="false"'), { note: 'xsi:nil may not appear at all on a non-nillable element, even false' });
+  setText(
+    addAttributes(d, 'CourseFeeIncludesAccomodationCosts', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"'),
+    'CourseFeeIncludesAccomodationCosts',
+    '',
+  ),
+);
+add(
+  'nil-false-on-non-nillable',
+  'invalid',
+  (d) => addAttributes(d, 'CourseFeeIncludesAccomodationCosts', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="false"'),
+  { note: 'xsi:nil may not appear at all on a non-nillable element, even false' },
+);
 
 // ----- Encodings -----
 group = 'encoding';
@@ -437,25 +498,39 @@ add('utf16-with-bom', 'valid', (d) => {
   return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
 });
 add('latin1-bytes-declared-utf8', 'invalid', (d) =>
-  latin1(setText(d, 'FamilyName', 'Müller').replace('encoding="ISO-8859-1"', 'encoding="UTF-8"')));
+  latin1(setText(d, 'FamilyName', 'Müller').replace('encoding="ISO-8859-1"', 'encoding="UTF-8"')),
+);
 add('no-xml-declaration', 'valid', (d) => d.replace(/^<\?xml[^>]*\?>\s*/, ''));
 
 // ----- Child route -----
 group = 'child';
 const childOpts: Opts = { base: 'child' };
 add('child-two-cas', 'valid', (d) => insertAfter(d, 'CAS', getElement(d, 'CAS')), childOpts);
-add('child-with-work-placement', 'invalid', (d) =>
-  insertAfter(d, 'CourseDetails', '<WorkPlacementDetails><WorkPlacementPercentage>10</WorkPlacementPercentage></WorkPlacementDetails>'), childOpts);
-add('child-with-evidence', 'invalid', (d) =>
-  insertAfter(d, 'Documentation', '<EvidenceDetails><SELTRequired>false</SELTRequired></EvidenceDetails>'), childOpts);
+add(
+  'child-with-work-placement',
+  'invalid',
+  (d) =>
+    insertAfter(d, 'CourseDetails', '<WorkPlacementDetails><WorkPlacementPercentage>10</WorkPlacementPercentage></WorkPlacementDetails>'),
+  childOpts,
+);
+add(
+  'child-with-evidence',
+  'invalid',
+  (d) => insertAfter(d, 'Documentation', '<EvidenceDetails><SELTRequired>false</SELTRequired></EvidenceDetails>'),
+  childOpts,
+);
 add('child-missing-documentation', 'invalid', (d) => remove(d, 'Documentation'), childOpts);
 add('child-general-schema-id', 'valid', (d) => setText(d, 'SchemaID', 'T4General Ready To Go'), childOpts);
 add('child-year-month-dob', 'valid', (d) => setText(d, 'DateOfBirth', '<YearMonth>2015-03</YearMonth>'), childOpts);
 add('child-bad-gender', 'invalid', (d) => setText(d, 'Gender', '3'), childOpts);
 add('child-doc-against-general', 'invalid', same, { base: 'child', schema: 'upload-general' });
 add('general-doc-against-child', 'invalid', same, { base: 'selt', schema: 'upload-child' });
-add('general-content-in-child-root', 'invalid', (d) =>
-  renameTag(d, 'ns2:BulkFileUploadGeneralRootElement', 'ns2:BulkFileUploadChildRootElement'), { base: 'selt', schema: 'upload-child' });
+add(
+  'general-content-in-child-root',
+  'invalid',
+  (d) => renameTag(d, 'ns2:BulkFileUploadGeneralRootElement', 'ns2:BulkFileUploadChildRootElement'),
+  { base: 'selt', schema: 'upload-child' },
+);
 
 /** Upload cases: judged by both the project's schema and the reference. */
 export const UPLOAD_CASES: readonly Case[] = cases;
@@ -484,7 +559,9 @@ grad('graduate-cas-13-chars', 'invalid', (d) => setText(d, 'bulk:CASNumber', 'E4
 grad('graduate-cas-bad-check-class', 'invalid', (d) => setText(d, 'bulk:CASNumber', 'E4G0AA0A00A0AY'));
 grad('graduate-order-swapped', 'invalid', (d) => swap(d, 'bulk:CASReport', 'bulk:BulkReportingCASGraduation'));
 grad('graduate-unqualified-children', 'invalid', (d) => d.replace(/<(\/?)bulk:(?!BulkReportingRootElement)/g, '<$1'));
-grad('graduate-unknown-namespace', 'invalid', (d) => d.replace('bulk-cas-reporting-graduated-202102', 'bulk-cas-reporting-graduated-209912'));
+grad('graduate-unknown-namespace', 'invalid', (d) =>
+  d.replace('bulk-cas-reporting-graduated-202102', 'bulk-cas-reporting-graduated-209912'),
+);
 
 export const GRADUATE_CASES: readonly Case[] = graduate;
 
@@ -496,55 +573,133 @@ export const ALL_CASES: readonly Case[] = [...cases, ...graduate];
  */
 const CORE = new Set([
   // examples
-  'example-selt', 'example-selt-not-required', 'example-progression-higher', 'example-below-threshold',
-  'example-no-work-placement', 'example-child', 'example-graduate',
+  'example-selt',
+  'example-selt-not-required',
+  'example-progression-higher',
+  'example-below-threshold',
+  'example-no-work-placement',
+  'example-child',
+  'example-graduate',
   // structure
-  'missing-header', 'missing-cas', 'two-cas', 'missing-non-sponsor-education-data',
-  'missing-work-placement-details', 'missing-evidence-details', 'order-documentation-before-course',
-  'order-work-placement-after-documentation', 'unknown-element-in-cas', 'foreign-namespace-element',
-  'unknown-attribute', 'no-namespace-children', 'root-in-common-namespace', 'optional-fees-out-of-order',
-  'overseas-before-partner', 'date-of-birth-two-forms',
+  'missing-header',
+  'missing-cas',
+  'two-cas',
+  'missing-non-sponsor-education-data',
+  'missing-work-placement-details',
+  'missing-evidence-details',
+  'order-documentation-before-course',
+  'order-work-placement-after-documentation',
+  'unknown-element-in-cas',
+  'foreign-namespace-element',
+  'unknown-attribute',
+  'no-namespace-children',
+  'root-in-common-namespace',
+  'optional-fees-out-of-order',
+  'overseas-before-partner',
+  'date-of-birth-two-forms',
   // header
-  'licence-ok-digit-check', 'licence-bad-check-char', 'licence-padded', 'file-id-one-char',
-  'file-id-two-chars', 'file-id-50', 'file-id-51', 'file-id-leading-underscore', 'file-id-latin1',
-  'schema-id-child-in-general-root', 'schema-id-padded', 'tier-2', 'category-unknown',
+  'licence-ok-digit-check',
+  'licence-bad-check-char',
+  'licence-padded',
+  'file-id-one-char',
+  'file-id-two-chars',
+  'file-id-50',
+  'file-id-51',
+  'file-id-leading-underscore',
+  'file-id-latin1',
+  'schema-id-child-in-general-root',
+  'schema-id-padded',
+  'tier-2',
+  'category-unknown',
   // applicant
-  'ucas-ok', 'ucas-latin1', 'family-name-35', 'family-name-36', 'family-name-latin1',
-  'family-name-y-diaeresis', 'family-name-copyright', 'family-name-euro-ref', 'family-name-c1-byte',
-  'family-name-tab', 'nationality-stateless-quoted', 'nationality-stateless-bare', 'gender-3',
-  'gender-leading-zero', 'gender-padded', 'country-of-birth-stateless', 'place-of-birth-latin1',
+  'ucas-ok',
+  'ucas-latin1',
+  'family-name-35',
+  'family-name-36',
+  'family-name-latin1',
+  'family-name-y-diaeresis',
+  'family-name-copyright',
+  'family-name-euro-ref',
+  'family-name-c1-byte',
+  'family-name-tab',
+  'nationality-stateless-quoted',
+  'nationality-stateless-bare',
+  'gender-3',
+  'gender-leading-zero',
+  'gender-padded',
+  'country-of-birth-stateless',
+  'place-of-birth-latin1',
   // dates
-  'dob-year-month', 'dob-full-date-short-month', 'dob-full-date-utc', 'dob-year-month-short', 'dob-year-utc',
-  'dob-year-zero', 'course-start-utc',
+  'dob-year-month',
+  'dob-full-date-short-month',
+  'dob-full-date-utc',
+  'dob-year-month-short',
+  'dob-year-utc',
+  'dob-year-zero',
+  'course-start-utc',
   // addresses
-  'main-site-3-address-lines', 'main-site-4-address-lines', 'address-line-35', 'address-line-36',
-  'address-line-allowed-punctuation', 'address-line-latin1', 'address-line-hash', 'uk-postcode-lower-case',
-  'uk-postcode-no-space', 'intl-postcode-latin1', 'address-country-stateless',
+  'main-site-3-address-lines',
+  'main-site-4-address-lines',
+  'address-line-35',
+  'address-line-36',
+  'address-line-allowed-punctuation',
+  'address-line-latin1',
+  'address-line-hash',
+  'uk-postcode-lower-case',
+  'uk-postcode-no-space',
+  'intl-postcode-latin1',
+  'address-country-stateless',
   // course
-  'hours-168.0', 'hours-168.1', 'hours-minus-0.1', 'hours-two-decimals', 'hours-trailing-zero',
-  'title-multi-line', 'full-time-1', 'full-time-yes',
+  'hours-168.0',
+  'hours-168.1',
+  'hours-minus-0.1',
+  'hours-two-decimals',
+  'hours-trailing-zero',
+  'title-multi-line',
+  'full-time-1',
+  'full-time-yes',
   // work placement
-  'work-placement-empty', 'work-placement-negative', 'work-justification-multi-line',
+  'work-placement-empty',
+  'work-placement-negative',
+  'work-justification-multi-line',
   'work-justification-2001',
   // documentation and evidence
-  'documents-multi-line', 'documents-2001', 'reason-free-text', 'comparison-unknown',
+  'documents-multi-line',
+  'documents-2001',
+  'reason-free-text',
+  'comparison-unknown',
   'evidence-order-test-provider-first',
   // money and nil
-  'fees-two-decimals', 'fees-three-decimals', 'fees-max', 'fees-1e9', 'accommodation-nil',
-  'accommodation-nil-with-value', 'nil-on-non-nillable', 'nil-false-on-non-nillable',
+  'fees-two-decimals',
+  'fees-three-decimals',
+  'fees-max',
+  'fees-1e9',
+  'accommodation-nil',
+  'accommodation-nil-with-value',
+  'nil-on-non-nillable',
+  'nil-false-on-non-nillable',
   // encodings
-  'utf8-declared-latin1-name', 'utf16-with-bom', 'latin1-bytes-declared-utf8',
+  'utf8-declared-latin1-name',
+  'utf16-with-bom',
+  'latin1-bytes-declared-utf8',
   // child route
-  'child-with-work-placement', 'child-with-evidence', 'child-doc-against-general', 'general-doc-against-child',
+  'child-with-work-placement',
+  'child-with-evidence',
+  'child-doc-against-general',
+  'general-doc-against-child',
   'general-content-in-child-root',
   // graduate
-  'graduate-single-entry', 'graduate-child-route-cas', 'graduate-no-entries', 'graduate-report-other',
-  'graduate-cas-bad-route', 'graduate-cas-bad-check-class', 'graduate-order-swapped',
+  'graduate-single-entry',
+  'graduate-child-route-cas',
+  'graduate-no-entries',
+  'graduate-report-other',
+  'graduate-cas-bad-route',
+  'graduate-cas-bad-check-class',
+  'graduate-order-swapped',
   'graduate-unknown-namespace',
 ]);
 
 export const CORE_CASES: readonly Case[] = ALL_CASES.filter((c) => CORE.has(c.id));
-
 
 {
   const seen = new Set<string>();

@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     }
     // The oracle is Xerces on the reference (one JVM); graduate files have no reference schema: their verdict is the catalogue's.
     const upload = built.filter((b) => b.c.schema !== 'graduate');
-    const judged = await judgeAll(upload.map((b) => ({ bytes: b.bytes, schema: { path: ref[b.c.schema as 'upload-general' | 'upload-child'] } })));
+    const judged = await judgeAll(
+      upload.map((b) => ({ bytes: b.bytes, schema: { path: ref[b.c.schema as 'upload-general' | 'upload-child'] } })),
+    );
     const referenceVerdict = new Map(upload.map((b, i) => [b.file, judged[i]!.verdict]));
     await Promise.all(
       built.map(async ({ c, file, bytes }) => {

@@ -67,7 +67,10 @@ describe(`product validator vs recorded oracle verdicts (${docs.length} document
         const r = recorded?.cases[`fixtures/${f}`];
         return r && (r.verdict !== e.verdict || r.schema !== e.schema);
       })
-      .map(([f, e]) => `${f}: expected.json says ${e.schema} ${e.verdict}, the oracle ${recorded!.cases[`fixtures/${f}`]!.schema} ${recorded!.cases[`fixtures/${f}`]!.verdict}`);
+      .map(
+        ([f, e]) =>
+          `${f}: expected.json says ${e.schema} ${e.verdict}, the oracle ${recorded!.cases[`fixtures/${f}`]!.schema} ${recorded!.cases[`fixtures/${f}`]!.verdict}`,
+      );
     expect(wrong).toEqual([]);
   });
 

@@ -28,7 +28,8 @@ import {
 } from './support.ts';
 
 export const ORACLE_FILE = path.join(CONFORMANCE_FIXTURES, 'oracle.json');
-export const REGENERATE = 'run npm run conformance:oracle (Java and the Home Office reference needed) and commit fixtures/conformance/oracle.json';
+export const REGENERATE =
+  'run npm run conformance:oracle (Java and the Home Office reference needed) and commit fixtures/conformance/oracle.json';
 
 export type DocSchema = Case['schema'];
 
@@ -90,7 +91,13 @@ export function fixtureDocs(): OracleDoc[] {
 /** Every catalogue case, built from the Home Office examples (the reference must be present). */
 export function catalogueDocs(): OracleDoc[] {
   const bases = referenceBases();
-  return ALL_CASES.map((c) => ({ id: `catalogue/${c.id}`, group: c.group, schema: c.schema, bytes: buildCase(c, bases), documented: c.expect }));
+  return ALL_CASES.map((c) => ({
+    id: `catalogue/${c.id}`,
+    group: c.group,
+    schema: c.schema,
+    bytes: buildCase(c, bases),
+    documented: c.expect,
+  }));
 }
 
 /** The whole corpus that can be built here, and what could not be (with why). */
@@ -136,12 +143,20 @@ export async function askOracle(docs: OracleDoc[]): Promise<Map<string, OracleEn
   const ref = await referenceSchemas();
   try {
     const upload = docs.filter((d) => d.schema !== 'graduate');
-    const judged = await judgeAll(upload.map((d) => ({ bytes: d.bytes, schema: { path: ref[d.schema as 'upload-general' | 'upload-child'] } })));
+    const judged = await judgeAll(
+      upload.map((d) => ({ bytes: d.bytes, schema: { path: ref[d.schema as 'upload-general' | 'upload-child'] } })),
+    );
     const out = new Map<string, OracleEntry>();
     upload.forEach((d, i) => {
       const j = judged[i]!;
       const because = firstMessage(j);
-      out.set(d.id, { schema: d.schema, verdict: j.verdict, sha256: sha256(d.bytes), oracle: 'reference-xerces', ...(because ? { because } : {}) });
+      out.set(d.id, {
+        schema: d.schema,
+        verdict: j.verdict,
+        sha256: sha256(d.bytes),
+        oracle: 'reference-xerces',
+        ...(because ? { because } : {}),
+      });
     });
     for (const d of docs.filter((x) => x.schema === 'graduate')) {
       out.set(d.id, { schema: d.schema, verdict: d.documented, sha256: sha256(d.bytes), oracle: 'catalogue' });
@@ -153,7 +168,10 @@ export async function askOracle(docs: OracleDoc[]): Promise<Map<string, OracleEn
 }
 
 /** What the product's validator (src/xml/xsd.ts, whatever its engine) says of each document; an Error when it threw. */
-export async function judgeWithProduct(docs: OracleDoc[], concurrency = Math.max(2, availableParallelism())): Promise<Map<string, Judgement | Error>> {
+export async function judgeWithProduct(
+  docs: OracleDoc[],
+  concurrency = Math.max(2, availableParallelism()),
+): Promise<Map<string, Judgement | Error>> {
   const run = limiter(concurrency);
   const out = new Map<string, Judgement | Error>();
   await Promise.all(

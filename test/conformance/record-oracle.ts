@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   for (const d of docs) {
     const v = verdicts.get(d.id)!;
     if (v.verdict !== d.documented) {
-      problems.push(`${d.id}: the oracle says ${v.verdict}, ${d.id.startsWith('fixtures/') ? 'expected.json' : 'cases.ts'} documents ${d.documented} ${v.because ?? ''}`);
+      problems.push(
+        `${d.id}: the oracle says ${v.verdict}, ${d.id.startsWith('fixtures/') ? 'expected.json' : 'cases.ts'} documents ${d.documented} ${v.because ?? ''}`,
+      );
     }
   }
   graduate.forEach((d, i) => {
@@ -60,7 +62,9 @@ async function main(): Promise<void> {
 
   const before = readOracle()?.cases ?? {};
   const entries: Record<string, OracleEntry> = Object.fromEntries(verdicts);
-  const changed = Object.keys(entries).filter((id) => !before[id] || before[id].verdict !== entries[id]!.verdict || before[id].sha256 !== entries[id]!.sha256);
+  const changed = Object.keys(entries).filter(
+    (id) => !before[id] || before[id].verdict !== entries[id]!.verdict || before[id].sha256 !== entries[id]!.sha256,
+  );
   const dropped = Object.keys(before).filter((id) => !entries[id]);
   await writeOracle(entries);
 

@@ -20,7 +20,9 @@ const submission = (fileType = 'UPLOAD_GENERAL') => `
 
 const summary = '<Summary records="3" created="2" amended="0" assigned="1" readyToGo="0" workInProgress="1" rejected="1" reported="0"/>';
 
-const accepted = (payment = '<Payment reference="PAY-2027-0001" casCount="1" amount="25.00" currency="GBP"/>') => `<?xml version="1.0" encoding="UTF-8"?>
+const accepted = (
+  payment = '<Payment reference="PAY-2027-0001" casCount="1" amount="25.00" currency="GBP"/>',
+) => `<?xml version="1.0" encoding="UTF-8"?>
 <BulkResult xmlns="urn:cas-bdt:result:1">${submission()}
   <Outcome>ACCEPTED</Outcome>
   ${summary}
@@ -114,18 +116,55 @@ const cases: Array<[string, SchemaName, Verdict, string]> = [
   ['rejected result', 'result', 'valid', rejected],
   ['graduate report result', 'result', 'valid', graduate],
   ['fee update result', 'result', 'valid', update],
-  ['fee update record outcome on an upload record', 'result', 'valid', accepted().replace('<Outcome>CREATED</Outcome>\n      <Status>WORK_IN_PROGRESS</Status>', '<Outcome>UPDATED</Outcome>')],
+  [
+    'fee update record outcome on an upload record',
+    'result',
+    'valid',
+    accepted().replace('<Outcome>CREATED</Outcome>\n      <Status>WORK_IN_PROGRESS</Status>', '<Outcome>UPDATED</Outcome>'),
+  ],
   ['updated count that is negative', 'result', 'invalid', update.replace('updated="2"', 'updated="-1"')],
-  ['payment amount without two decimals', 'result', 'invalid', accepted('<Payment reference="P" casCount="1" amount="25" currency="GBP"/>')],
+  [
+    'payment amount without two decimals',
+    'result',
+    'invalid',
+    accepted('<Payment reference="P" casCount="1" amount="25" currency="GBP"/>'),
+  ],
   ['summary missing an attribute', 'result', 'invalid', accepted().replace(' reported="0"', '')],
   ['unknown file outcome', 'result', 'invalid', accepted().replace('<Outcome>ACCEPTED</Outcome>', '<Outcome>PARTIAL</Outcome>')],
-  ['record status before outcome', 'result', 'invalid', accepted().replace('<Outcome>CREATED</Outcome>\n      <Status>ASSIGNED</Status>', '<Status>ASSIGNED</Status><Outcome>CREATED</Outcome>')],
+  [
+    'record status before outcome',
+    'result',
+    'invalid',
+    accepted().replace(
+      '<Outcome>CREATED</Outcome>\n      <Status>ASSIGNED</Status>',
+      '<Status>ASSIGNED</Status><Outcome>CREATED</Outcome>',
+    ),
+  ],
   ['error line zero', 'result', 'invalid', rejected.replace('line="12"', 'line="0"')],
   ['export of two CAS', 'export', 'valid', exported(exportCas() + exportCas('ASSIGNED', ''))],
   ['empty export', 'export', 'valid', exported('')],
-  ['export with fees', 'export', 'valid', exported(exportCas('USED', '', fees) + exportCas('ASSIGNED', '', '\n    <CourseFeesForFirstYearOnly>24500.00</CourseFeesForFirstYearOnly>'))],
+  [
+    'export with fees',
+    'export',
+    'valid',
+    exported(
+      exportCas('USED', '', fees) + exportCas('ASSIGNED', '', '\n    <CourseFeesForFirstYearOnly>24500.00</CourseFeesForFirstYearOnly>'),
+    ),
+  ],
   ['export fee without two decimals', 'export', 'invalid', exported(exportCas('USED', '', fees.replace('5000.00', '5000')))],
-  ['export fees out of order', 'export', 'invalid', exported(exportCas('USED', '', fees.replace('<CourseFeesForFirstYearOnly>24500.00</CourseFeesForFirstYearOnly>', '') + '<CourseFeesForFirstYearOnly>1.00</CourseFeesForFirstYearOnly>'))],
+  [
+    'export fees out of order',
+    'export',
+    'invalid',
+    exported(
+      exportCas(
+        'USED',
+        '',
+        fees.replace('<CourseFeesForFirstYearOnly>24500.00</CourseFeesForFirstYearOnly>', '') +
+          '<CourseFeesForFirstYearOnly>1.00</CourseFeesForFirstYearOnly>',
+      ),
+    ),
+  ],
   ['export with an unassigned status', 'export', 'invalid', exported(exportCas('READY_TO_GO'))],
 ];
 

@@ -257,7 +257,8 @@ export function repeat(n: number, unit = 'A'): string {
 /** The document as bytes in the encoding its declaration names (ISO-8859-1 unless told). */
 export function latin1(doc: string): Buffer {
   for (let i = 0; i < doc.length; i++) {
-    if (doc.charCodeAt(i) > 0xff) throw new Error(`character U+${doc.charCodeAt(i).toString(16)} cannot be written as ISO-8859-1; use a character reference`);
+    if (doc.charCodeAt(i) > 0xff)
+      throw new Error(`character U+${doc.charCodeAt(i).toString(16)} cannot be written as ISO-8859-1; use a character reference`);
   }
   return Buffer.from(doc, 'latin1');
 }

@@ -14,7 +14,9 @@ import { briefly, hasJava, judge, judgeAll, limiter, REPO_ROOT, type Verdict } f
 
 const DIR = path.join(REPO_ROOT, 'fixtures/update/conformance');
 const expected = JSON.parse(readFileSync(path.join(DIR, 'expected.json'), 'utf8')) as Record<string, { verdict: Verdict }>;
-const files = readdirSync(DIR).filter((f) => f.endsWith('.xml')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.xml'))
+  .sort();
 const bytes = (f: string) => readFileSync(path.join(DIR, f));
 const run = limiter(2);
 
@@ -28,14 +30,24 @@ describe(`fixtures/update/conformance (${files.length} documents)`, () => {
   it.concurrent.each(files)('%s gets its verdict from the product', async (f) => {
     const got = await run(() => judge(bytes(f), 'update'));
     expect(got.verdict, briefly(got.violations)).toBe(expected[f]!.verdict);
-    if (got.verdict === 'invalid') expect(got.violations.some((v) => (v.line ?? 0) > 0), 'a violation with a line').toBe(true);
+    if (got.verdict === 'invalid')
+      expect(
+        got.violations.some((v) => (v.line ?? 0) > 0),
+        'a violation with a line',
+      ).toBe(true);
   });
 
-  it.skipIf(!hasJava())('Xerces gives every document the same verdict on schemas/update.xsd', async () => {
-    const judged = await judgeAll(files.map((f) => ({ bytes: bytes(f), schema: 'update' as const })));
-    const wrong = files.flatMap((f, i) => (judged[i]!.verdict === expected[f]!.verdict ? [] : [`${f}: ${judged[i]!.verdict} ${briefly(judged[i]!.violations)}`]));
-    expect(wrong).toEqual([]);
-  }, 120_000);
+  it.skipIf(!hasJava())(
+    'Xerces gives every document the same verdict on schemas/update.xsd',
+    async () => {
+      const judged = await judgeAll(files.map((f) => ({ bytes: bytes(f), schema: 'update' as const })));
+      const wrong = files.flatMap((f, i) =>
+        judged[i]!.verdict === expected[f]!.verdict ? [] : [`${f}: ${judged[i]!.verdict} ${briefly(judged[i]!.violations)}`],
+      );
+      expect(wrong).toEqual([]);
+    },
+    120_000,
+  );
 
   it('the base document fixtures/update/basic.xml is an update file the pipeline types as UPDATE_FEES', async () => {
     const inspected = await inspectFile(readFileSync(path.join(REPO_ROOT, 'fixtures/update/basic.xml')));
@@ -44,7 +56,10 @@ describe(`fixtures/update/conformance (${files.length} documents)`, () => {
   });
 
   it('an update root in another namespace is E_UNKNOWN_FILE_TYPE, not a schema error', async () => {
-    const other = readFileSync(path.join(REPO_ROOT, 'fixtures/update/basic.xml'), 'utf8').replace('bulk-cas-update-200910', 'bulk-cas-update-209912');
+    const other = readFileSync(path.join(REPO_ROOT, 'fixtures/update/basic.xml'), 'utf8').replace(
+      'bulk-cas-update-200910',
+      'bulk-cas-update-209912',
+    );
     const inspected = await inspectFile(Buffer.from(other));
     expect(inspected.ok).toBe(false);
     expect(!inspected.ok && inspected.errors.map((e) => e.code)).toEqual(['E_UNKNOWN_FILE_TYPE']);

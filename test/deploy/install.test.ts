@@ -43,7 +43,12 @@ describe('the npm package, installed outside the clone', () => {
     // The compiled code as `npm test` built it; without a current build, the sources, and
     // `prepare` compiles them in the copy (it builds only where the sources are).
     const current = builtAfterSources();
-    for (const f of [...pkg.files, 'package.json', 'package-lock.json', ...(current ? [] : ['src', 'tsconfig.json', 'tsconfig.build.json'])]) {
+    for (const f of [
+      ...pkg.files,
+      'package.json',
+      'package-lock.json',
+      ...(current ? [] : ['src', 'tsconfig.json', 'tsconfig.build.json']),
+    ]) {
       if ((f === 'dist/' && !current) || !existsSync(path.join(REPO, f))) continue;
       cpSync(path.join(REPO, f), path.join(copy, f), { recursive: true });
     }
@@ -62,7 +67,17 @@ describe('the npm package, installed outside the clone', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('holds the compiled code, schemas, migrations and the pinned dependency tree, and no tests or sources', () => {
-    expect(files).toEqual(expect.arrayContaining(['bin/cas-bdt.js', 'dist/cli/main.js', 'dist/xml/xsd-worker.js', 'schemas/upload-general.xsd', 'drizzle/meta/_journal.json', 'npm-shrinkwrap.json', 'deploy/cas-bdt.service']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'bin/cas-bdt.js',
+        'dist/cli/main.js',
+        'dist/xml/xsd-worker.js',
+        'schemas/upload-general.xsd',
+        'drizzle/meta/_journal.json',
+        'npm-shrinkwrap.json',
+        'deploy/cas-bdt.service',
+      ]),
+    );
     expect(files.filter((f) => /^(src|test|fixtures|bench)\//.test(f))).toEqual([]);
     expect(existsSync(path.join(prefix, 'lib/node_modules/cas-bdt/node_modules/vitest'))).toBe(false);
   });
@@ -90,7 +105,15 @@ describe('the npm package, installed outside the clone', () => {
     const unit = readFileSync(path.join(REPO, 'deploy/cas-bdt.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/cas-bdt watch /m);
     expect(unit).not.toMatch(/npx/);
-    for (const key of ['User=cas-bdt', 'Restart=on-failure', 'KillSignal=SIGTERM', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'UMask=0027']) expect(unit).toContain(key);
+    for (const key of [
+      'User=cas-bdt',
+      'Restart=on-failure',
+      'KillSignal=SIGTERM',
+      'ProtectSystem=strict',
+      'NoNewPrivileges=yes',
+      'UMask=0027',
+    ])
+      expect(unit).toContain(key);
     expect(unit).toMatch(/^ReadWritePaths=.*\/srv\/bdt/m);
     expect(unit).toMatch(/^TimeoutStopSec=\d+/m);
     // Where `npm install -g` put it here instead of /usr/local; the unit is otherwise as shipped.

@@ -37,7 +37,13 @@ describe.skipIf(!canRun)('deploy/sponsor-account.sh', () => {
     keys = path.join(work, 'keys');
     mkdirSync(path.join(work, 'srv'));
     writeFileSync(path.join(work, 'key.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBt3lRhYc6kTXY0zRgB3ib7F3mNBD0b5mRw+7bYoVQsM sponsor\n');
-    env = { CAS_BDT_ROOT: root, CAS_BDT_USER: svc, CAS_BDT_SPONSORS_GROUP: `${tag}-sponsors`, CAS_BDT_ACCOUNT_PREFIX: `${tag}-`, CAS_BDT_KEYS_DIR: keys };
+    env = {
+      CAS_BDT_ROOT: root,
+      CAS_BDT_USER: svc,
+      CAS_BDT_SPONSORS_GROUP: `${tag}-sponsors`,
+      CAS_BDT_ACCOUNT_PREFIX: `${tag}-`,
+      CAS_BDT_KEYS_DIR: keys,
+    };
   });
   afterAll(() => {
     for (const u of [account, svc]) spawnSync('userdel', ['--force', u]);

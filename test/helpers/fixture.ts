@@ -53,7 +53,12 @@ export const storeTest = test
   /** A sponsor of its own for this test (allocation 1000, student route); its folders are made by the service. */
   .extend('licence', async ({ t }) => sponsor(t.store.db, nextLicence('F')))
   /** An upload of `records` records for the test's sponsor. */
-  .extend('uploadFor', async ({ licence }) => (tag: string, records = 1) => upload(licence, tag, records))
+  .extend(
+    'uploadFor',
+    async ({ licence }) =>
+      (tag: string, records = 1) =>
+        upload(licence, tag, records),
+  )
   /** Starts the service on the test's store and root; every service started is stopped after the test. */
   .extend('start', async ({ t, root }, { onCleanup }) => {
     const started: InProcessService[] = [];

@@ -36,7 +36,10 @@ export async function startHttpScenario(kind: StoreKind, opts: { token?: string 
   metrics.attach(svc.service);
   const logs: string[] = [];
   const log = createLogger({ write: (l) => void logs.push(l), level: 'debug' });
-  const server = await startHttp({ host: '127.0.0.1', port: 0 }, { db: t.store.db, rootDir: root, live: svc.service, metrics, token: opts.token, log });
+  const server = await startHttp(
+    { host: '127.0.0.1', port: 0 },
+    { db: t.store.db, rootDir: root, live: svc.service, metrics, token: opts.token, log },
+  );
   if (!server) throw new Error(`HTTP did not start: ${logs.join('')}`);
   const tag = licence.slice(-5);
   const applicants = { ok: `OK-${tag}`, hostile: `HX-${tag}`, refused: `RF-${tag}` };
@@ -54,7 +57,16 @@ export async function startHttpScenario(kind: StoreKind, opts: { token?: string 
       ],
     }),
   );
-  drop(inbox, 'intake-bad.xml', Buffer.from(uploadBytes({ licence, fileId: `BAD-${tag}` }).toString('latin1').replace('<Gender>2</Gender>', '<Gender>9</Gender>'), 'latin1'));
+  drop(
+    inbox,
+    'intake-bad.xml',
+    Buffer.from(
+      uploadBytes({ licence, fileId: `BAD-${tag}` })
+        .toString('latin1')
+        .replace('<Gender>2</Gender>', '<Gender>9</Gender>'),
+      'latin1',
+    ),
+  );
   await waitProcessed(root, licence, ['intake-good.xml', 'intake-bad.xml']);
   return {
     t,

@@ -27,7 +27,12 @@ export class Scenario {
   }
 
   sponsor(licence: string, opts: { allocation?: number; autoAssign?: boolean; routes?: ('student' | 'child')[] } = {}): Promise<string> {
-    return this.h.sponsor({ licence, allocation: opts.allocation ?? 100, autoAssign: opts.autoAssign ?? true, routes: opts.routes ?? ['student'] });
+    return this.h.sponsor({
+      licence,
+      allocation: opts.allocation ?? 100,
+      autoAssign: opts.autoAssign ?? true,
+      routes: opts.routes ?? ['student'],
+    });
   }
 
   /**
@@ -45,14 +50,21 @@ export class Scenario {
   /** Uploads one file of these records for `licence`, processed at `now`; fails unless ACCEPTED. */
   async upload(licence: string, fileId: string, specs: CasSpec[], opts: { now?: Date; route?: 'student' | 'child' } = {}) {
     const route = opts.route ?? 'student';
-    const run = await this.process(licence, uploadBytes({ licence, fileId, route, records: specs.map((s) => casXml(s, route)) }), `${fileId}.xml`, opts.now);
+    const run = await this.process(
+      licence,
+      uploadBytes({ licence, fileId, route, records: specs.map((s) => casXml(s, route)) }),
+      `${fileId}.xml`,
+      opts.now,
+    );
     if (run.result.Outcome !== 'ACCEPTED') throw new Error(`upload ${fileId} was not accepted: ${run.resultXml}`);
     return run;
   }
 
   /** The sponsor's one CAS for this applicant (and course start, when several). */
   async cas(licence: string, applicantId: string, courseStartDate?: string): Promise<CasView> {
-    const rows = (await listCas(this.db, { licence, applicantId })).filter((r) => !courseStartDate || r.courseStartDate === courseStartDate);
+    const rows = (await listCas(this.db, { licence, applicantId })).filter(
+      (r) => !courseStartDate || r.courseStartDate === courseStartDate,
+    );
     if (rows.length !== 1) throw new Error(`expected one CAS of ${licence}/${applicantId}, found ${rows.length}`);
     return rows[0]!;
   }

@@ -67,7 +67,13 @@ export class PipelineHarness {
     const licence = opts.licence ?? LICENCE;
     await addSponsor(
       this.store.db,
-      { licenceNumber: licence, name: `Sponsor ${licence}`, routes: opts.routes ?? ['student'], autoAssign: opts.autoAssign ?? true, allocation: opts.allocation ?? 100 },
+      {
+        licenceNumber: licence,
+        name: `Sponsor ${licence}`,
+        routes: opts.routes ?? ['student'],
+        autoAssign: opts.autoAssign ?? true,
+        allocation: opts.allocation ?? 100,
+      },
       new Date(),
     );
     return licence;
@@ -79,7 +85,11 @@ export class PipelineHarness {
       { db: this.store.db, settings: this.settings, ...(this.now ? { clock: () => this.now! } : {}), ...deps },
       { sponsorLicenceNumber: licence, fileName: name, bytes, size: bytes.length, sha256: sha256Of(bytes), receivedAt: new Date() },
     );
-    const resultFile = await emitResult(this.store.db, this.outDir, { submissionId: processed.submissionId, fileName: name, resultXml: processed.resultXml });
+    const resultFile = await emitResult(this.store.db, this.outDir, {
+      submissionId: processed.submissionId,
+      fileName: name,
+      resultXml: processed.resultXml,
+    });
     const violations = await validateXsd({ file: resultFile }, 'result');
     if (violations.length) throw new Error(`result does not validate: ${JSON.stringify(violations)}\n${processed.resultXml}`);
     return { ...processed, resultFile, result: parseResult(readFileSync(resultFile, 'utf8')) };

@@ -9,7 +9,18 @@
  * missing, for a skip message.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -41,7 +52,11 @@ export function sftpUnavailable(opts: { sshfs?: boolean } = {}): string | undefi
 
 /** Runs a command, throwing with its output when it fails. */
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...opts.env }, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
@@ -97,7 +112,8 @@ export async function startSftpServer(): Promise<SftpServer> {
   chmodSync(base, 0o755);
   for (let dir = base; dir !== '/'; dir = path.dirname(dir)) {
     const st = lstatSync(dir);
-    if (st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Error(`${dir} must be root's and writable by no one else for sshd's chroot; set CAS_BDT_TEST_CHROOT_BASE`);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0)
+      throw new Error(`${dir} must be root's and writable by no one else for sshd's chroot; set CAS_BDT_TEST_CHROOT_BASE`);
   }
   const tag = `cb${Math.random().toString(36).slice(2, 7)}`;
   const serviceUser = `${tag}-svc`;
@@ -112,7 +128,17 @@ export async function startSftpServer(): Promise<SftpServer> {
   const clientKey = path.join(etc, 'client_key');
   const users: string[] = [];
   const groups: string[] = [sponsorsGroup];
-  run('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--user-group', '--password', '*', serviceUser]);
+  run('useradd', [
+    '--no-create-home',
+    '--home-dir',
+    '/nonexistent',
+    '--shell',
+    '/usr/sbin/nologin',
+    '--user-group',
+    '--password',
+    '*',
+    serviceUser,
+  ]);
   users.push(serviceUser);
   groups.push(serviceUser);
   // The service account also logs in (set-up B mounts the tree as that account).
@@ -167,8 +193,27 @@ export async function startSftpServer(): Promise<SftpServer> {
   if (!proc) throw new Error(`sshd found no free port:\n${log}`);
   const sshd = proc;
 
-  const sshOptions = ['-i', clientKey, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
-  const sftpArgs = (user: string, limitKbit?: number) => ['-b', '-', '-P', String(port), ...(limitKbit ? ['-l', String(limitKbit)] : []), ...sshOptions, `${user}@127.0.0.1`];
+  const sshOptions = [
+    '-i',
+    clientKey,
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'BatchMode=yes',
+  ];
+  const sftpArgs = (user: string, limitKbit?: number) => [
+    '-b',
+    '-',
+    '-P',
+    String(port),
+    ...(limitKbit ? ['-l', String(limitKbit)] : []),
+    ...sshOptions,
+    `${user}@127.0.0.1`,
+  ];
   const sftpProcess = (user: string, commands: string[], opts: { limitKbit?: number } = {}) => {
     const p = spawn('sftp', sftpArgs(user, opts.limitKbit), { stdio: ['pipe', 'pipe', 'pipe'] });
     p.stdin!.end(commands.join('\n') + '\n');
@@ -200,7 +245,14 @@ export async function startSftpServer(): Promise<SftpServer> {
       }),
     sftpProcess,
     mount(user, remote, mountpoint, options = []) {
-      const opts = [`port=${port}`, `IdentityFile=${clientKey}`, 'StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'BatchMode=yes', ...options];
+      const opts = [
+        `port=${port}`,
+        `IdentityFile=${clientKey}`,
+        'StrictHostKeyChecking=no',
+        'UserKnownHostsFile=/dev/null',
+        'BatchMode=yes',
+        ...options,
+      ];
       run('sshfs', ['-o', opts.join(','), `${user}@127.0.0.1:${remote}`, mountpoint]);
       mounts.push(mountpoint);
     },

@@ -57,7 +57,10 @@ const MIGRATIONS = path.resolve(import.meta.dirname, '../../drizzle');
  */
 async function pgliteTemplate(): Promise<string> {
   const hash = createHash('sha256');
-  for (const f of readdirSync(MIGRATIONS).filter((n) => n.endsWith('.sql')).sort()) hash.update(f).update(readFileSync(path.join(MIGRATIONS, f)));
+  for (const f of readdirSync(MIGRATIONS)
+    .filter((n) => n.endsWith('.sql'))
+    .sort())
+    hash.update(f).update(readFileSync(path.join(MIGRATIONS, f)));
   const template = path.join(os.tmpdir(), `cas-bdt-pglite-template-${hash.digest('hex').slice(0, 16)}`);
   if (existsSync(template)) return template;
   const building = tempDir('cas-bdt-template-');

@@ -21,7 +21,8 @@ export const BIN = path.join(REPO, 'bin/cas-bdt.js');
 
 let licenceSeq = 0;
 /** A fresh valid licence number per test (tests share a store per file). */
-export const nextLicence = (prefix = 'W') => `${prefix}${String(process.pid % 1000).padStart(3, '0')}${String(++licenceSeq).padStart(4, '0')}${licenceSeq % 10}`;
+export const nextLicence = (prefix = 'W') =>
+  `${prefix}${String(process.pid % 1000).padStart(3, '0')}${String(++licenceSeq).padStart(4, '0')}${licenceSeq % 10}`;
 
 export async function sponsor(db: Db, licence: string, allocation = 1000, routes: ('student' | 'child')[] = ['student']): Promise<string> {
   await addSponsor(db, { licenceNumber: licence, name: `Sponsor ${licence}`, routes, autoAssign: true, allocation }, new Date());
@@ -149,7 +150,10 @@ export async function checkInvariants(db: Db, root: string, licence: string, nam
   if (all!.numbers !== all!.distinct_numbers) problems.push('a CAS number was given twice (all sponsors)');
   const [s] = await rowsOf<{ used: number }>(db, sql`select allocation_used as used from sponsors where licence_number = ${licence}`);
   if (s!.used !== c!.numbers) problems.push(`allocation used ${s!.used} but ${c!.numbers} CAS assigned`);
-  const [open] = await rowsOf<{ n: number }>(db, sql`select count(*)::int as n from file_claims where state <> 'done' and sponsor_licence_number = ${licence}`);
+  const [open] = await rowsOf<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from file_claims where state <> 'done' and sponsor_licence_number = ${licence}`,
+  );
   if (open!.n !== 0) problems.push(`${open!.n} claims still open`);
   if (problems.length) throw new Error(`invariants broken for ${licence}:\n  ${problems.join('\n  ')}`);
   return { submissions: sub!.n, cas: c!.n, casNumbers: c!.numbers };

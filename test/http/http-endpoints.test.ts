@@ -65,7 +65,9 @@ describe.each(STORE_KINDS)('HTTP surface on %s', (kind) => {
       { what: 'both files in the metrics and every sponsor healthy', timeoutMs: 30_000 },
     );
     expect(series.get('cas_bdt_files_processed_total{file_type="UPLOAD_GENERAL",outcome="ACCEPTED"}')).toBe(1);
-    expect([...series].filter(([k]) => k.startsWith('cas_bdt_files_processed_total') && k.includes('REJECTED')).map(([, v]) => v)).toEqual([1]);
+    expect([...series].filter(([k]) => k.startsWith('cas_bdt_files_processed_total') && k.includes('REJECTED')).map(([, v]) => v)).toEqual([
+      1,
+    ]);
     expect(series.get('cas_bdt_file_errors_total{code="E_SCHEMA"}')).toBe(1);
     expect(series.get('cas_bdt_cas_assigned_total')).toBe(2);
     expect(series.get('cas_bdt_records_total{status="ASSIGNED"}')).toBe(2);
@@ -75,7 +77,8 @@ describe.each(STORE_KINDS)('HTTP surface on %s', (kind) => {
     expect(series.get('cas_bdt_oldest_waiting_file_age_seconds')).toBe(0);
     expect(series.has('process_cpu_user_seconds_total')).toBe(true);
     const text = (await s.get('/metrics')).body;
-    for (const secret of ['intake-good', 'intake-bad', 'alert', 'Okafor', s.applicants.ok, s.applicants.hostile]) expect(text).not.toContain(secret);
+    for (const secret of ['intake-good', 'intake-bad', 'alert', 'Okafor', s.applicants.ok, s.applicants.hostile])
+      expect(text).not.toContain(secret);
   });
 
   it('the overview lists the sponsor with its allocation, the submissions and the 24-hour chart, the hostile name as text', async () => {
@@ -102,7 +105,9 @@ describe.each(STORE_KINDS)('HTTP surface on %s', (kind) => {
 
     const goodPage = (await s.get(`/submissions/${good.id}`)).body;
     expect(goodPage).toMatch(new RegExp(`<td>${s.applicants.refused}</td><td class="REJECTED">REJECTED</td>[\\s\\S]*?E_COURSE_DATES`));
-    expect(goodPage).toMatch(new RegExp(`<td>${s.applicants.ok}</td><td class="">CREATED</td><td>ASSIGNED</td>\\s*<td><a href="/cas\\?q=E4G`));
+    expect(goodPage).toMatch(
+      new RegExp(`<td>${s.applicants.ok}</td><td class="">CREATED</td><td>ASSIGNED</td>\\s*<td><a href="/cas\\?q=E4G`),
+    );
     expect((await s.get('/submissions/999999')).status).toBe(404);
   });
 
@@ -173,7 +178,14 @@ describe('HTTP address, token and port', () => {
       const port = Number(new URL(s.server.url).port);
       const second = await startHttp(
         { host: '127.0.0.1', port },
-        { db: s.t.store.db, rootDir: s.root, live: s.svc.service, metrics: s.metrics, token, log: createLogger({ write: (l) => void logs.push(l) }) },
+        {
+          db: s.t.store.db,
+          rootDir: s.root,
+          live: s.svc.service,
+          metrics: s.metrics,
+          token,
+          log: createLogger({ write: (l) => void logs.push(l) }),
+        },
       );
       expect(second).toBeUndefined();
       expect(logs.join('')).toMatch(/WARN.*the port is in use/);

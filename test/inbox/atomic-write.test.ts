@@ -5,7 +5,19 @@
  * (a tiny tmpfs, when this process may mount one).
  */
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, openSync, closeSync, constants, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  constants,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeExclusive, writeNewFile } from '../../src/inbox/atomic-write.ts';

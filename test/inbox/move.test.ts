@@ -3,7 +3,18 @@
  * rejected/, never moving a file other than the one processed, never deleting an input,
  * and completing a move interrupted between its two steps. Real folders and files.
  */
-import { linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asideName, completeMove, moveByCopy, moveNoClobber } from '../../src/inbox/move.ts';
@@ -170,23 +181,26 @@ describe('moveByCopy (file systems without hard links)', () => {
     expect(readFileSync(from, 'utf8')).toBe('replacement');
   });
 
-  it.skipIf(!canMountTinyFs)('moveNoClobber falls back to the copy where link(2) cannot be used (EXDEV: archive on another mount)', async () => {
-    const { inbox } = folders();
-    const archive = mountTinyFs(1024)!;
-    try {
-      const from = path.join(inbox, 'a.xml');
-      writeFileSync(from, 'content');
-      expect(await moveNoClobber(from, path.join(archive, 'stamp_a.xml'), statSync(from))).toBe('moved');
-      expect(readdirSync(inbox)).toEqual([]);
-      expect(readFileSync(path.join(archive, 'stamp_a.xml'), 'utf8')).toBe('content');
-      writeFileSync(from, 'second');
-      await expect(moveNoClobber(from, path.join(archive, 'stamp_a.xml'), statSync(from))).rejects.toMatchObject({ code: 'EEXIST' });
-      expect(readFileSync(path.join(archive, 'stamp_a.xml'), 'utf8')).toBe('content');
-      expect(readdirSync(inbox)).toEqual(['a.xml']);
-    } finally {
-      unmountTinyFs(archive);
-    }
-  });
+  it.skipIf(!canMountTinyFs)(
+    'moveNoClobber falls back to the copy where link(2) cannot be used (EXDEV: archive on another mount)',
+    async () => {
+      const { inbox } = folders();
+      const archive = mountTinyFs(1024)!;
+      try {
+        const from = path.join(inbox, 'a.xml');
+        writeFileSync(from, 'content');
+        expect(await moveNoClobber(from, path.join(archive, 'stamp_a.xml'), statSync(from))).toBe('moved');
+        expect(readdirSync(inbox)).toEqual([]);
+        expect(readFileSync(path.join(archive, 'stamp_a.xml'), 'utf8')).toBe('content');
+        writeFileSync(from, 'second');
+        await expect(moveNoClobber(from, path.join(archive, 'stamp_a.xml'), statSync(from))).rejects.toMatchObject({ code: 'EEXIST' });
+        expect(readFileSync(path.join(archive, 'stamp_a.xml'), 'utf8')).toBe('content');
+        expect(readdirSync(inbox)).toEqual(['a.xml']);
+      } finally {
+        unmountTinyFs(archive);
+      }
+    },
+  );
 
   it.skipIf(!canMountTinyFs)('a copy that fails (disk full) leaves no partial archive file and the input in place', async () => {
     const { inbox } = folders();

@@ -28,7 +28,8 @@ describe.skipIf(!onLinux)('folders swapped for links between check and use', () 
     n++;
     const a = `A${n}`;
     const b = `B${n}`;
-    for (const l of [a, b]) for (const f of ['inbox', 'outbox', 'archive', 'rejected']) mkdirSync(path.join(root, l, f), { recursive: true });
+    for (const l of [a, b])
+      for (const f of ['inbox', 'outbox', 'archive', 'rejected']) mkdirSync(path.join(root, l, f), { recursive: true });
     rmSync(path.join(root, a, swap), { recursive: true });
     symlinkSync(path.join(root, b, to), path.join(root, a, swap));
     return { a, b, dir: (l: string, f: string) => path.join(root, l, f) };
@@ -37,14 +38,23 @@ describe.skipIf(!onLinux)('folders swapped for links between check and use', () 
   it("a read through A's inbox linked to B's archive gives nothing", async () => {
     const { a, b, dir } = tree('inbox', 'archive');
     writeFileSync(path.join(dir(b, 'archive'), 'x.xml'), '<x/>');
-    const read = await readCandidate(path.join(dir(a, 'inbox'), 'x.xml'), 'x.xml', a, 1e6, new Date(), await realSponsorDir(root, a, 'inbox'));
+    const read = await readCandidate(
+      path.join(dir(a, 'inbox'), 'x.xml'),
+      'x.xml',
+      a,
+      1e6,
+      new Date(),
+      await realSponsorDir(root, a, 'inbox'),
+    );
     expect(read).toBeUndefined();
     expect(readdirSync(dir(b, 'archive'))).toEqual(['x.xml']);
   });
 
   it("a result written through A's outbox linked to B's inbox is removed and the write fails", async () => {
     const { a, b, dir } = tree('outbox', 'inbox');
-    await expect(writeNewFile(dir(a, 'outbox'), ['x.result.xml'], '<r/>', await realSponsorDir(root, a, 'outbox'))).rejects.toMatchObject({ code: 'E_SPONSOR_FOLDERS' });
+    await expect(writeNewFile(dir(a, 'outbox'), ['x.result.xml'], '<r/>', await realSponsorDir(root, a, 'outbox'))).rejects.toMatchObject({
+      code: 'E_SPONSOR_FOLDERS',
+    });
     expect(readdirSync(dir(b, 'inbox'))).toEqual([]);
   });
 
@@ -66,7 +76,9 @@ describe.skipIf(!onLinux)('folders swapped for links between check and use', () 
     const from = path.join(root, a, 'inbox', 'x.xml');
     writeFileSync(from, '<x/>');
     expect(await readCandidate(from, 'x.xml', a, 1e6, new Date(), await realSponsorDir(root, a, 'inbox'))).toBeDefined();
-    expect(await writeNewFile(path.join(root, a, 'outbox'), ['x.result.xml'], '<r/>', await realSponsorDir(root, a, 'outbox'))).toBe(path.join(root, a, 'outbox', 'x.result.xml'));
+    expect(await writeNewFile(path.join(root, a, 'outbox'), ['x.result.xml'], '<r/>', await realSponsorDir(root, a, 'outbox'))).toBe(
+      path.join(root, a, 'outbox', 'x.result.xml'),
+    );
     const to = path.join(root, a, 'rejected', 'stamp_x.xml');
     expect(await moveNoClobber(from, to, statSync(from), path.join(realpathSync(root), a, 'rejected', 'stamp_x.xml'))).toBe('moved');
   });

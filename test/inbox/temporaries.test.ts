@@ -33,7 +33,8 @@ describe('stale temporary files', () => {
     const oldFormatYoung = `.${deadPid()}.0123456789ab.tmp`;
     const oldFormatOld = `.${deadPid()}.ba9876543210.tmp`;
     const elsewhereOld = `.${process.pid}.ffffffff.0123456789ab.tmp`;
-    for (const n of [dead, live, parent, oldFormatYoung, oldFormatOld, elsewhereOld, 'a.result.xml', '.hidden.tmp']) writeFileSync(path.join(box, n), 'partial');
+    for (const n of [dead, live, parent, oldFormatYoung, oldFormatOld, elsewhereOld, 'a.result.xml', '.hidden.tmp'])
+      writeFileSync(path.join(box, n), 'partial');
     const hourAgo = new Date(Date.now() - 2 * 3_600_000);
     utimesSync(path.join(box, oldFormatOld), hourAgo, hourAgo);
     utimesSync(path.join(box, elsewhereOld), hourAgo, hourAgo);

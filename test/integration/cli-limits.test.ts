@@ -61,7 +61,8 @@ describe('usage errors for out-of-range input (no store needed)', () => {
   it('says the ranges in --help', async () => {
     const r = await cli(['--help']);
     const help = r.stdout.replace(/\s+/g, ' ');
-    for (const range of ['0.00 to 10000.00', '1 to 60', '0 to 3600000', '500 to 86400000', 'at most 2048', '1 to 64', '1 to 3600']) expect(help).toContain(range);
+    for (const range of ['0.00 to 10000.00', '1 to 60', '0 to 3600000', '500 to 86400000', 'at most 2048', '1 to 64', '1 to 3600'])
+      expect(help).toContain(range);
   });
 });
 
@@ -79,7 +80,19 @@ describe.skipIf(STORE_KINDS.length === 0)('the bounds on a store, and escaped fi
   afterAll(async () => t.cleanup());
 
   it('accepts the values at the bounds and says "not found" only for a well-formed CAS number', async () => {
-    const added = await cli('sponsor', 'add', L, '--name', 'Limits \x1b[2KCollege\u202E', '--allocation', '1000000', '--concurrency', '64', '--fee', '10000.00');
+    const added = await cli(
+      'sponsor',
+      'add',
+      L,
+      '--name',
+      'Limits \x1b[2KCollege\u202E',
+      '--allocation',
+      '1000000',
+      '--concurrency',
+      '64',
+      '--fee',
+      '10000.00',
+    );
     expect(added.code, added.stderr).toBe(0);
     expect((await cli('sponsor', 'allocate', L, '1000000')).code).toBe(0);
     expect((await cli('cas', 'show', 'E4G1AB2C34D5E6')).code).toBe(4);

@@ -21,7 +21,14 @@ describe.each(STORE_KINDS)('listings on %s', (kind) => {
   /** The CLI as a person at a terminal runs it. */
   const atTerminal = async (...args: string[]) => {
     let stdout = '';
-    const code = await main([...on.t.cliArgs, '--root', on.root, ...args], { stdout: (s) => void (stdout += s), stderr: () => {}, env: {}, cwd: on.cwd, stderrIsTTY: true, stdoutIsTTY: true });
+    const code = await main([...on.t.cliArgs, '--root', on.root, ...args], {
+      stdout: (s) => void (stdout += s),
+      stderr: () => {},
+      env: {},
+      cwd: on.cwd,
+      stderrIsTTY: true,
+      stdoutIsTTY: true,
+    });
     return { code, stdout };
   };
 
@@ -34,7 +41,13 @@ describe.each(STORE_KINDS)('listings on %s', (kind) => {
         licence: LICENCE,
         fileId: 'SIXTY',
         records: Array.from({ length: 60 }, (_, i) =>
-          casXml(i === 1 ? { applicantId: 'L-BAD', nationality: 'ZZZ' } : i === 2 ? { applicantId: 'L-WIP', evidence: null } : { applicantId: `L-${i}` }),
+          casXml(
+            i === 1
+              ? { applicantId: 'L-BAD', nationality: 'ZZZ' }
+              : i === 2
+                ? { applicantId: 'L-WIP', evidence: null }
+                : { applicantId: `L-${i}` },
+          ),
         ),
       }),
     );
@@ -64,17 +77,22 @@ describe.each(STORE_KINDS)('listings on %s', (kind) => {
   });
 
   it('filters cas list by status, route, batch and applicant', async () => {
-    const wip = (await cli('cas', 'list', '--sponsor', LICENCE, '--status', 'work in progress', '--json')).json<{ applicantId: string }[]>();
+    const wip = (await cli('cas', 'list', '--sponsor', LICENCE, '--status', 'work in progress', '--json')).json<
+      { applicantId: string }[]
+    >();
     expect(wip.map((c) => c.applicantId)).toEqual(['L-WIP']);
     expect((await cli('cas', 'list', '--sponsor', LICENCE, '--route', 'child', '--json')).json()).toEqual([]);
     expect((await cli('cas', 'list', '--sponsor', LICENCE, '--route', 'student', '--json')).json<unknown[]>()).toHaveLength(59);
     expect((await cli('cas', 'list', '--sponsor', LICENCE, '--route', 'adult')).code).toBe(2);
-    expect((await cli('cas', 'list', '--sponsor', LICENCE, '--applicant', 'L-7', '--batch', 'SIXTY', '--json')).json<unknown[]>()).toHaveLength(1);
+    expect(
+      (await cli('cas', 'list', '--sponsor', LICENCE, '--applicant', 'L-7', '--batch', 'SIXTY', '--json')).json<unknown[]>(),
+    ).toHaveLength(1);
     expect((await cli('cas', 'list', '--sponsor', LICENCE, '--batch', 'NONE')).stdout).toBe('No CAS match.\n');
   });
 
   it('filters submissions by outcome, type, file name and day', async () => {
-    const ids = async (...args: string[]) => (await cli('submissions', '--json', ...args)).json<{ submissionId: number }[]>().map((s) => s.submissionId);
+    const ids = async (...args: string[]) =>
+      (await cli('submissions', '--json', ...args)).json<{ submissionId: number }[]>().map((s) => s.submissionId);
     expect(await ids()).toEqual([rejectedId, acceptedId]);
     expect(await ids('--outcome', 'rejected')).toEqual([rejectedId]);
     expect(await ids('--type', 'upload_general')).toEqual([acceptedId]);
@@ -90,15 +108,21 @@ describe.each(STORE_KINDS)('listings on %s', (kind) => {
     expect(paged.stdout.trimEnd().split('\n').at(-1)).toBe('Showing 1-1 of 2; --offset 1 for the next, --limit 0 for all.');
   });
 
-  it('shows one submission with its records\' issues, or its file errors', async () => {
+  it("shows one submission with its records' issues, or its file errors", async () => {
     const shown = await cli('submissions', 'show', String(acceptedId));
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`Submission:   ${acceptedId}\nFile:         sixty.xml (`);
-    expect(shown.stdout).toContain('Records:      60 records: 59 created, 0 amended, 1 rejected; 58 assigned, 0 ready to go, 1 work in progress');
+    expect(shown.stdout).toContain(
+      'Records:      60 records: 59 created, 0 amended, 1 rejected; 58 assigned, 0 ready to go, 1 work in progress',
+    );
     expect(shown.stdout).toMatch(/Payment: +PAY-\S+, 58 CAS, 1450\.00 GBP/);
     expect(shown.stdout).toContain('Records with issues (2):\n  #2 L-BAD: REJECTED\n    E_COUNTRY_CODE ApplicantData/Nationality: ');
     expect(shown.stdout).toContain('  #3 L-WIP: CREATED, WORK IN PROGRESS\n    W_SELT_NOT_PROVIDED EvidenceDetails: ');
-    const json = (await cli('submissions', 'show', String(acceptedId), '--json')).json<{ outcome: string; records: { index: number; issues: unknown[] }[]; payment: { casCount: number } }>();
+    const json = (await cli('submissions', 'show', String(acceptedId), '--json')).json<{
+      outcome: string;
+      records: { index: number; issues: unknown[] }[];
+      payment: { casCount: number };
+    }>();
     expect(json.outcome).toBe('ACCEPTED');
     expect(json.records).toHaveLength(60);
     expect(json.payment.casCount).toBe(58);

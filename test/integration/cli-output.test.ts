@@ -48,7 +48,11 @@ describe('version and help', () => {
 /** Runs the real CLI with stdout piped to a reader that stops after the first chunk, as `| head -1` does. */
 function runIntoHead(args: string[]): Promise<{ code: number | null; stderr: string; firstChunk: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, ...args], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let firstChunk = '';
     proc.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
@@ -64,7 +68,6 @@ describe.each(STORE_KINDS)('errors and pipes on %s', (kind) => {
   const on = cliOnStore(kind, 'cas-bdt-output-');
   const { cli } = on;
 
-
   it('prints {"error":{"code","message"}} on stdout with --json, and nothing there without it', async () => {
     const missing = await cli('sponsor', 'show', 'NOSUCH001', '--json');
     expect(missing.code).toBe(4);
@@ -74,10 +77,16 @@ describe.each(STORE_KINDS)('errors and pipes on %s', (kind) => {
     expect(plain.stdout).toBe('');
     const bad = await cli('sponsor', 'add', 'bad', '--name', 'X', '--json');
     expect(bad.code).toBe(2);
-    expect(bad.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'usage', message: expect.stringContaining('not a sponsor licence number') });
+    expect(bad.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: 'usage',
+      message: expect.stringContaining('not a sponsor licence number'),
+    });
     const unknown = await cli('sponsor', 'list', '--nope', '--json');
     expect(unknown.code).toBe(2);
-    expect(unknown.json<{ error: { code: string; message: string } }>().error).toEqual({ code: 'usage', message: "unknown option '--nope'" });
+    expect(unknown.json<{ error: { code: string; message: string } }>().error).toEqual({
+      code: 'usage',
+      message: "unknown option '--nope'",
+    });
     expect((await cli('sponsor', 'add', 'JSONERR01', '--name', 'Json College')).code).toBe(0);
     const refused = await cli('sponsor', 'add', 'JSONERR01', '--name', 'Again', '--json');
     expect(refused.code).toBe(3);
@@ -87,10 +96,20 @@ describe.each(STORE_KINDS)('errors and pipes on %s', (kind) => {
   it('exits quietly when the reader of its output goes away (| head)', async () => {
     expect((await cli('sponsor', 'add', 'PIPEHEAD1', '--name', 'Pipe College', '--allocation', '1500')).code).toBe(0);
     const file = path.join(on.cwd, 'many.xml');
-    writeFileSync(file, uploadBytes({ licence: 'PIPEHEAD1', fileId: 'PIPE-1', records: Array.from({ length: 1500 }, (_, i) => casXml({ applicantId: `PIPE-${i}` })) }));
+    writeFileSync(
+      file,
+      uploadBytes({
+        licence: 'PIPEHEAD1',
+        fileId: 'PIPE-1',
+        records: Array.from({ length: 1500 }, (_, i) => casXml({ applicantId: `PIPE-${i}` })),
+      }),
+    );
     expect((await cli('process', file, '--sponsor', 'PIPEHEAD1')).code).toBe(0);
     // Far more than a pipe holds: the writes after the reader left fail with EPIPE.
-    for (const args of [['cas', 'list', '--sponsor', 'PIPEHEAD1'], ['cas', 'list', '--sponsor', 'PIPEHEAD1', '--json']]) {
+    for (const args of [
+      ['cas', 'list', '--sponsor', 'PIPEHEAD1'],
+      ['cas', 'list', '--sponsor', 'PIPEHEAD1', '--json'],
+    ]) {
       const r = await runIntoHead([...on.t.cliArgs, '--root', on.root, ...args]);
       expect(r.firstChunk.length).toBeGreaterThan(0);
       expect(r.stderr).not.toMatch(/EPIPE|Error|at /);

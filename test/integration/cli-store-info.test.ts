@@ -22,7 +22,9 @@ describe('the default embedded store, relative to the current directory', () => 
     expect(first.stdout).toContain(`Store: embedded store at ${dataDir}; folders under ${path.join(cwd, 'bdt')}`);
     const second = await runCli(['sponsor', 'list'], { cwd });
     expect(second.stderr).toBe('');
-    expect((await runCli(['watch', '--help'], { cwd })).stdout).toMatch(new RegExp(`store: +embedded store at ${dataDir.replaceAll('.', '\\.')}\\n`));
+    expect((await runCli(['watch', '--help'], { cwd })).stdout).toMatch(
+      new RegExp(`store: +embedded store at ${dataDir.replaceAll('.', '\\.')}\\n`),
+    );
     // JSON output stays the array cli.md promises; the announcement is on stderr only.
     const other = tempDir('cas-bdt-elsewhere-');
     const json = await runCli(['sponsor', 'list', '--json'], { cwd: other });

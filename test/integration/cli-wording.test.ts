@@ -19,14 +19,17 @@ describe.each(STORE_KINDS)('wording on %s', (kind) => {
     expect((await cli('sponsor', 'add', 'WORDING01', '--name', 'Wording College', '--allocation', '5')).code).toBe(0);
   });
 
-  it('says --sponsor, not inbox, when process is given another sponsor\'s file', async () => {
+  it("says --sponsor, not inbox, when process is given another sponsor's file", async () => {
     const file = path.join(on.cwd, 'theirs.xml');
     writeFileSync(file, uploadBytes({ licence: 'OTHER0001', fileId: 'THEIRS' }));
     const res = await cli('process', file, '--sponsor', 'WORDING01', '--json');
     expect(res.code).toBe(3);
     const [summary] = res.json<{ fileErrors: { code: string; message: string }[] }[]>();
     expect(summary!.fileErrors).toEqual([
-      { code: 'E_SPONSOR_MISMATCH', message: 'SponsorLicenceNumber OTHER0001 is not the sponsor it was processed for (--sponsor WORDING01)' },
+      {
+        code: 'E_SPONSOR_MISMATCH',
+        message: 'SponsorLicenceNumber OTHER0001 is not the sponsor it was processed for (--sponsor WORDING01)',
+      },
     ]);
   });
 
@@ -45,7 +48,9 @@ describe.each(STORE_KINDS)('wording on %s', (kind) => {
     const [summary] = res.json<{ resultFile: string }[]>();
     const record = parseResult(readFileSync(summary!.resultFile, 'utf8')).Records!.Record[0]!;
     expect(record.Issue![0]!['@_code']).toBe('E_CAS_NOT_FOUND');
-    expect(record.Issue![0]!['#text']).toBe(`CAS ${mistyped} is not a valid CAS number: its last character (the check character) does not match the others, so it is probably mistyped`);
+    expect(record.Issue![0]!['#text']).toBe(
+      `CAS ${mistyped} is not a valid CAS number: its last character (the check character) does not match the others, so it is probably mistyped`,
+    );
     // From the command line, the same number is a usage error that says so.
     const shown = await cli('cas', 'show', mistyped);
     expect(shown.code).toBe(2);

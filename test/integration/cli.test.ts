@@ -51,12 +51,26 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
   /** An upload of two records for `licence`: P1 is ready to go, P2 (no evidence) work in progress. */
   const goodFile = (licence: string, fileId: string) => {
     const file = path.join(tempDir('cas-bdt-in-'), 'good.XML');
-    writeFileSync(file, uploadBytes({ licence, fileId, records: [casXml({ applicantId: 'P1' }), casXml({ applicantId: 'P2', evidence: null })] }));
+    writeFileSync(
+      file,
+      uploadBytes({ licence, fileId, records: [casXml({ applicantId: 'P1' }), casXml({ applicantId: 'P2', evidence: null })] }),
+    );
     return file;
   };
 
   it('manages sponsors: add, show, list, allocate, with refusals', async () => {
-    const add = await cli('sponsor', 'add', 'CLITEST01', '--name', 'Cli University', '--routes', 'student,child', '--allocation', '2', '--json');
+    const add = await cli(
+      'sponsor',
+      'add',
+      'CLITEST01',
+      '--name',
+      'Cli University',
+      '--routes',
+      'student,child',
+      '--allocation',
+      '2',
+      '--json',
+    );
     expect(add.code).toBe(0);
     expect(add.json()).toEqual({
       licenceNumber: 'CLITEST01',
@@ -102,7 +116,11 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
       fileErrors: [],
     });
     expect(s1!.resultFile).toBe(path.join(root, L, 'outbox', 'good.result.xml'));
-    expect(s2).toMatchObject({ outcome: 'REJECTED', fileType: 'UNKNOWN', fileErrors: [expect.objectContaining({ code: 'E_NOT_WELL_FORMED' })] });
+    expect(s2).toMatchObject({
+      outcome: 'REJECTED',
+      fileType: 'UNKNOWN',
+      fileErrors: [expect.objectContaining({ code: 'E_NOT_WELL_FORMED' })],
+    });
     expect(readFileSync(s1!.resultFile as string, 'utf8')).toContain('<Outcome>ACCEPTED</Outcome>');
     // Inputs are not moved by `process`.
     expect(existsSync(good)).toBe(true);
@@ -128,7 +146,9 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
       `The result of submission ${s1!.submissionId} is already in ${s1!.resultFile as string}, unchanged; nothing was written.\n`,
     );
     rmSync(s1!.resultFile as string);
-    expect((await cli('rerun', String(s1!.submissionId))).stdout).toBe(`Wrote the result of submission ${s1!.submissionId} to ${s1!.resultFile as string}\n`);
+    expect((await cli('rerun', String(s1!.submissionId))).stdout).toBe(
+      `Wrote the result of submission ${s1!.submissionId} to ${s1!.resultFile as string}\n`,
+    );
     rmSync(s1!.resultFile as string);
     const again = (await cli('rerun', String(s1!.submissionId), '--json')).json<{ resultFile: string }>().resultFile;
     expect(again).toBe(s1!.resultFile);
@@ -150,7 +170,13 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
     expect(rows).toHaveLength(2);
     const assigned = rows.find((r) => r.status === 'ASSIGNED')!;
     expect(isValidCasNumber(assigned.casNumber as string)).toBe(true);
-    expect(assigned).toMatchObject({ route: 'student', sponsorLicenceNumber: L, applicantId: 'P1', batch: 'CLI-1', courseStartDate: '2027-09-20' });
+    expect(assigned).toMatchObject({
+      route: 'student',
+      sponsorLicenceNumber: L,
+      applicantId: 'P1',
+      batch: 'CLI-1',
+      courseStartDate: '2027-09-20',
+    });
     expect(Object.keys(assigned)).not.toContain('history');
     const show = await cli('cas', 'show', assigned.casNumber as string, '--json');
     const shown = show.json<{ history: { from: string | null; to: string }[] }>();

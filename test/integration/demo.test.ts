@@ -15,32 +15,40 @@ const LICENCE = 'DEMO00001';
 const demoDir = (stdout: string) => /in (\S+) \(your own store/.exec(stdout)?.[1];
 
 describe('cas-bdt demo', () => {
-  it('shows the four files and their results in words, in a tree it removes, leaving the configured store alone', { timeout: 180_000 }, async () => {
-    const cwd = tempDir('cas-bdt-demo-cwd-');
-    const configured = path.join(cwd, 'configured-store');
-    const r = await runCli(['demo'], { cwd, env: { CAS_BDT_DATA: configured, CAS_BDT_ROOT: path.join(cwd, 'configured-root') } });
-    expect(r.code, r.stderr).toBe(0);
-    const out = r.stdout;
-    expect(out).toMatch(/1-good\.xml \(two complete records\): ACCEPTED: 2 CAS assigned/);
-    expect(out.match(/created -> assigned E4G[0-9A-Z]{11} \(expires \d{4}-\d{2}-\d{2}\)/g)).toHaveLength(3);
-    expect(out).toMatch(/2-warnings\.xml .*: ACCEPTED: 2 saved as work in progress/);
-    expect(out).toContain('warning W_SELT_NOT_PROVIDED EvidenceDetails');
-    expect(out).toContain('warning W_WORK_PLACEMENT WorkPlacementDetails/WorkPlacementPercentage');
-    expect(out).toMatch(/3-one-refused\.xml .*: ACCEPTED: 1 CAS assigned .*; 1 record\(s\) refused/);
-    expect(out).toContain('error E_COURSE_DATES CourseDetails/ExpectedCourseEndDate: ExpectedCourseEndDate (2027-06-30) is not after CourseStartDate (2027-09-20)');
-    expect(out).toMatch(/4-broken\.xml .*: REFUSED as a whole/);
-    expect(out).toContain("CAS[1]/ApplicantData/FamilyName (ApplicantID DEMO-007): FamilyName 'Wałęsa' has characters outside the Home Office set: U+0142 'ł', U+0119 'ę'");
-    expect(out).toContain("write it as 'Walesa'");
-    expect(out).toContain('CAS[2]/ApplicantData/CountryOfBirth (ApplicantID DEMO-008)');
-    expect(out).toContain(`Allocation of ${LICENCE}: granted 3, used 3, unused 0.`);
-    expect(out).toContain('cas-bdt demo --keep');
-    const dir = demoDir(out)!;
-    expect(out).toContain(path.join(dir, 'bdt', LICENCE, 'outbox'));
-    expect(existsSync(dir)).toBe(false);
-    expect(existsSync(configured)).toBe(false);
-    expect(existsSync(path.join(cwd, 'configured-root'))).toBe(false);
-    rmSync(cwd, { recursive: true, force: true });
-  });
+  it(
+    'shows the four files and their results in words, in a tree it removes, leaving the configured store alone',
+    { timeout: 180_000 },
+    async () => {
+      const cwd = tempDir('cas-bdt-demo-cwd-');
+      const configured = path.join(cwd, 'configured-store');
+      const r = await runCli(['demo'], { cwd, env: { CAS_BDT_DATA: configured, CAS_BDT_ROOT: path.join(cwd, 'configured-root') } });
+      expect(r.code, r.stderr).toBe(0);
+      const out = r.stdout;
+      expect(out).toMatch(/1-good\.xml \(two complete records\): ACCEPTED: 2 CAS assigned/);
+      expect(out.match(/created -> assigned E4G[0-9A-Z]{11} \(expires \d{4}-\d{2}-\d{2}\)/g)).toHaveLength(3);
+      expect(out).toMatch(/2-warnings\.xml .*: ACCEPTED: 2 saved as work in progress/);
+      expect(out).toContain('warning W_SELT_NOT_PROVIDED EvidenceDetails');
+      expect(out).toContain('warning W_WORK_PLACEMENT WorkPlacementDetails/WorkPlacementPercentage');
+      expect(out).toMatch(/3-one-refused\.xml .*: ACCEPTED: 1 CAS assigned .*; 1 record\(s\) refused/);
+      expect(out).toContain(
+        'error E_COURSE_DATES CourseDetails/ExpectedCourseEndDate: ExpectedCourseEndDate (2027-06-30) is not after CourseStartDate (2027-09-20)',
+      );
+      expect(out).toMatch(/4-broken\.xml .*: REFUSED as a whole/);
+      expect(out).toContain(
+        "CAS[1]/ApplicantData/FamilyName (ApplicantID DEMO-007): FamilyName 'Wałęsa' has characters outside the Home Office set: U+0142 'ł', U+0119 'ę'",
+      );
+      expect(out).toContain("write it as 'Walesa'");
+      expect(out).toContain('CAS[2]/ApplicantData/CountryOfBirth (ApplicantID DEMO-008)');
+      expect(out).toContain(`Allocation of ${LICENCE}: granted 3, used 3, unused 0.`);
+      expect(out).toContain('cas-bdt demo --keep');
+      const dir = demoDir(out)!;
+      expect(out).toContain(path.join(dir, 'bdt', LICENCE, 'outbox'));
+      expect(existsSync(dir)).toBe(false);
+      expect(existsSync(configured)).toBe(false);
+      expect(existsSync(path.join(cwd, 'configured-root'))).toBe(false);
+      rmSync(cwd, { recursive: true, force: true });
+    },
+  );
 
   it('--keep leaves the tree and a store the other commands open', { timeout: 180_000 }, async () => {
     const r = await runCli(['demo', '--keep']);
@@ -55,7 +63,12 @@ describe('cas-bdt demo', () => {
       const listed = /npx cas-bdt (--data \S+ --root \S+) cas list/.exec(r.stdout)![1]!.split(' ');
       const cas = await runCli([...listed, 'cas', 'list', '--sponsor', LICENCE, '--json']);
       expect(cas.code, cas.stderr).toBe(0);
-      expect(cas.json<{ status: string }[]>().map((c) => c.status).sort()).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED', 'WORK_IN_PROGRESS', 'WORK_IN_PROGRESS']);
+      expect(
+        cas
+          .json<{ status: string }[]>()
+          .map((c) => c.status)
+          .sort(),
+      ).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED', 'WORK_IN_PROGRESS', 'WORK_IN_PROGRESS']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

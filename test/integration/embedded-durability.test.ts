@@ -23,11 +23,26 @@ describe.skipIf(!hasStrace())('embedded store durability (strace)', () => {
     const data = path.join(work, 'data');
     const root = path.join(work, 'bdt');
     const licence = 'DURAB0001';
-    const added = await runCli(['sponsor', 'add', licence, '--name', 'Durable College', '--allocation', '100', '--data', data, '--root', root]);
+    const added = await runCli([
+      'sponsor',
+      'add',
+      licence,
+      '--name',
+      'Durable College',
+      '--allocation',
+      '100',
+      '--data',
+      data,
+      '--root',
+      root,
+    ]);
     expect(added.code, added.stderr).toBe(0);
     const input = path.join(work, 'durable.xml');
     writeFileSync(input, upload(licence, 'DUR', 5));
-    const { status, stderr, order } = tracedRun(['process', input, '--sponsor', licence, '--data', data, '--root', root], path.join(work, 'trace'));
+    const { status, stderr, order } = tracedRun(
+      ['process', input, '--sponsor', licence, '--data', data, '--root', root],
+      path.join(work, 'trace'),
+    );
     expect(status, stderr).toBe(0);
     expect(order.results).toBe(1);
     expect(order.walFlushes, 'the WAL was flushed').toBeGreaterThan(0);

@@ -76,7 +76,9 @@ describe.each(STORE_KINDS)('export on %s', (kind) => {
     const other = await s.sponsor(licenceFor('OTHE'));
     const person = { passport: 'X12345678', nationality: 'IRL' };
     // Expires 2027-06-01, before the others (2027-07-05), so one sweep expires it alone.
-    await s.upload(L, 'EX-0', [{ applicantId: 'EXP', passport: 'X0000004', courseId: null, courseTitle: 'Foundation & Access' }], { now: at('2026-12-01T09:00:00Z') });
+    await s.upload(L, 'EX-0', [{ applicantId: 'EXP', passport: 'X0000004', courseId: null, courseTitle: 'Foundation & Access' }], {
+      now: at('2026-12-01T09:00:00Z'),
+    });
     await s.upload(
       L,
       'EX-1',
@@ -93,7 +95,9 @@ describe.each(STORE_KINDS)('export on %s', (kind) => {
     await s.upload(L, 'EX-2', [{ applicantId: 'WIP', passport: 'X0000006', evidence: null }]);
     await s.upload(other, 'OT-1', [{ applicantId: 'OTH', passport: 'X0000007' }]);
 
-    const v = Object.fromEntries(await Promise.all(['EXP', 'ASG', 'USE', 'WDR', 'OBS', 'CAN'].map(async (a) => [a, await s.cas(L, a)] as const)));
+    const v = Object.fromEntries(
+      await Promise.all(['EXP', 'ASG', 'USE', 'WDR', 'OBS', 'CAN'].map(async (a) => [a, await s.cas(L, a)] as const)),
+    );
     await withdrawCas(s.db, { casNumber: v.WDR!.casNumber! }, at('2027-02-01T10:00:00Z'));
     await useCas(s.db, { casNumber: v.USE!.casNumber! }, '2027-02-15', at('2027-03-01T10:00:00Z'));
     await changeLicenceStatus(s.db, L, { status: 'surrendered', route: 'child' }, at('2027-04-01T10:00:00Z'));
@@ -115,7 +119,11 @@ describe.each(STORE_KINDS)('export on %s', (kind) => {
       CourseFeesForFirstYearOnly: '24500.00',
       ...extra,
     });
-    const exp = row('EXP', 'EXPIRED', '2027-06-02', { CourseCurriculumTitle: 'Foundation & Access', AssignedDate: '2026-12-01', ExpiryDate: '2027-06-01' });
+    const exp = row('EXP', 'EXPIRED', '2027-06-02', {
+      CourseCurriculumTitle: 'Foundation & Access',
+      AssignedDate: '2026-12-01',
+      ExpiryDate: '2027-06-01',
+    });
     delete (exp as Partial<typeof exp>).CourseID;
     expected = [
       exp,
@@ -138,8 +146,18 @@ describe.each(STORE_KINDS)('export on %s', (kind) => {
     expect(doc.CAS).toEqual(expected);
     // Element order is the contract.
     expect(Object.keys(doc.CAS!.find((c) => c.ApplicantID === 'ASG')!)).toEqual([
-      'CASNumber', 'ApplicantID', 'FamilyName', 'CourseID', 'CourseCurriculumTitle', 'CourseStartDate',
-      'Status', 'StatusDate', 'AssignedDate', 'ExpiryDate', 'Graduated', 'CourseFeesForFirstYearOnly',
+      'CASNumber',
+      'ApplicantID',
+      'FamilyName',
+      'CourseID',
+      'CourseCurriculumTitle',
+      'CourseStartDate',
+      'Status',
+      'StatusDate',
+      'AssignedDate',
+      'ExpiryDate',
+      'Graduated',
+      'CourseFeesForFirstYearOnly',
     ]);
   });
 

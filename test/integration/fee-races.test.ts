@@ -50,12 +50,19 @@ describe.skipIf(!onPostgres)('fee updates racing withdraw and use on postgres', 
 
   /** True once some session of this database waits for a row lock. */
   const someoneWaits = async () => {
-    const rows = await rowsOf<{ n: number }>(s.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+    const rows = await rowsOf<{ n: number }>(
+      s.db,
+      sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
     return Number(rows[0]?.n) > 0;
   };
 
   async function assigned(L: string, prefix: string, n: number): Promise<CasView[]> {
-    await s.upload(L, `${prefix}-UP`, Array.from({ length: n }, (_, i) => ({ applicantId: `${prefix}${i}`, passport: `${prefix}${String(i).padStart(6, '0')}` })));
+    await s.upload(
+      L,
+      `${prefix}-UP`,
+      Array.from({ length: n }, (_, i) => ({ applicantId: `${prefix}${i}`, passport: `${prefix}${String(i).padStart(6, '0')}` })),
+    );
     return listCas(s.db, { licence: L });
   }
 
@@ -69,7 +76,11 @@ describe.skipIf(!onPostgres)('fee updates racing withdraw and use on postgres', 
       await changeStatus(tx, refWhere({ casNumber: v!.casNumber! }), 'withdraw', { now: new Date(), reason: 'withdrawn (race test)' });
       await held.opened;
     });
-    const updating = s.h.run(updateBytes({ licence: L, fileId: 'RWF-1', records: [{ casNumber: v!.casNumber!, coursePaid: '100.00' }] }), 'rwf.xml', L);
+    const updating = s.h.run(
+      updateBytes({ licence: L, fileId: 'RWF-1', records: [{ casNumber: v!.casNumber!, coursePaid: '100.00' }] }),
+      'rwf.xml',
+      L,
+    );
     await waitFor(someoneWaits, { what: 'the fee update to wait for the withdraw' });
     held.open();
     await withdrawing;
@@ -86,12 +97,17 @@ describe.skipIf(!onPostgres)('fee updates racing withdraw and use on postgres', 
     const [v] = await assigned(L, 'FW', 1);
     const held = gate();
     const stored = gate();
-    const updating = s.h.run(updateBytes({ licence: L, fileId: 'RFW-1', records: [{ casNumber: v!.casNumber!, coursePaid: '100.00' }] }), 'rfw.xml', L, {
-      onStored: async () => {
-        stored.open();
-        await held.opened;
+    const updating = s.h.run(
+      updateBytes({ licence: L, fileId: 'RFW-1', records: [{ casNumber: v!.casNumber!, coursePaid: '100.00' }] }),
+      'rfw.xml',
+      L,
+      {
+        onStored: async () => {
+          stored.open();
+          await held.opened;
+        },
       },
-    });
+    );
     await stored.opened;
     const withdrawing = withdrawCas(other, { casNumber: v!.casNumber! }, new Date());
     await waitFor(someoneWaits, { what: 'the withdraw to wait for the fee update' });
@@ -114,7 +130,11 @@ describe.skipIf(!onPostgres)('fee updates racing withdraw and use on postgres', 
     const all = await assigned(L, 'MX', n);
     const today = new Date().toISOString().slice(0, 10);
     const file = (k: number) =>
-      updateBytes({ licence: L, fileId: `RMX-${k}`, records: all.map((c, i) => ({ casNumber: c.casNumber!, coursePaid: `${k * 100 + i}.00` })) });
+      updateBytes({
+        licence: L,
+        fileId: `RMX-${k}`,
+        records: all.map((c, i) => ({ casNumber: c.casNumber!, coursePaid: `${k * 100 + i}.00` })),
+      });
     const dbs = [s.db, other];
     const settled = await Promise.allSettled([
       s.h.run(file(1), 'rmx-1.xml', L),

@@ -16,7 +16,12 @@ import { issueCodes } from '../helpers/pipeline.ts';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
 
 const at = (iso: string) => new Date(iso);
-const UPLOADED = { courseFeesForFirstYearOnly: '24500.00', courseFeesPaidToDate: null, accommodationFeesPaidToDate: null, boardingFeesPaidToDate: null };
+const UPLOADED = {
+  courseFeesForFirstYearOnly: '24500.00',
+  courseFeesPaidToDate: null,
+  accommodationFeesPaidToDate: null,
+  boardingFeesPaidToDate: null,
+};
 
 describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
   let t: TestStore;
@@ -92,7 +97,11 @@ describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
     // Another sponsor's CAS reads exactly as one that does not exist.
     expect(recs[3]!.Issue![0]!['#text']).toBe(`CAS ${n.OT} was not found for this sponsor`);
     expect(recs[4]!.Issue![1]!['#text']).toBe(`CAS ${unknown} was not found for this sponsor`);
-    expect(recs[2]!.Issue![0]).toMatchObject({ '@_severity': 'ERROR', '@_field': 'CASNumber', '#text': `CAS ${n.WD} has status WITHDRAWN; fees can be updated only on an ASSIGNED or USED CAS` });
+    expect(recs[2]!.Issue![0]).toMatchObject({
+      '@_severity': 'ERROR',
+      '@_field': 'CASNumber',
+      '#text': `CAS ${n.WD} has status WITHDRAWN; fees can be updated only on an ASSIGNED or USED CAS`,
+    });
     expect(recs[5]!.Issue![0]!['@_severity']).toBe('WARNING');
 
     const a1 = (await s.cas(L, 'A1'))!;
@@ -100,7 +109,12 @@ describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
     expect(a1.fees).toEqual({ ...UPLOADED, courseFeesPaidToDate: '7500.00' });
     const us = (await s.cas(L, 'US'))!;
     expect(us.status).toBe('USED');
-    expect(us.fees).toEqual({ courseFeesForFirstYearOnly: '26000.50', courseFeesPaidToDate: null, accommodationFeesPaidToDate: '1200.50', boardingFeesPaidToDate: '0.00' });
+    expect(us.fees).toEqual({
+      courseFeesForFirstYearOnly: '26000.50',
+      courseFeesPaidToDate: null,
+      accommodationFeesPaidToDate: '1200.50',
+      boardingFeesPaidToDate: '0.00',
+    });
 
     const fees = (await s.history(a1)).filter((h) => h.event === 'FEES_UPDATED');
     expect(fees).toEqual([
@@ -128,8 +142,18 @@ describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
 
     // The export carries the current fees.
     const rows = await exportRows(s.db, L);
-    expect(rows.find((x) => x.casNumber === n.A1)!.fees).toEqual({ course: 2450000, coursePaid: 750000, accommodationPaid: null, boardingPaid: null });
-    expect(rows.find((x) => x.casNumber === n.US)!.fees).toEqual({ course: 2600050, coursePaid: null, accommodationPaid: 120050, boardingPaid: 0 });
+    expect(rows.find((x) => x.casNumber === n.A1)!.fees).toEqual({
+      course: 2450000,
+      coursePaid: 750000,
+      accommodationPaid: null,
+      boardingPaid: null,
+    });
+    expect(rows.find((x) => x.casNumber === n.US)!.fees).toEqual({
+      course: 2600050,
+      coursePaid: null,
+      accommodationPaid: 120050,
+      boardingPaid: 0,
+    });
   });
 
   it('replays an identical file without applying it again, and refuses a new file with an accepted update file id', async () => {
@@ -142,14 +166,22 @@ describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
     expect(again.result.Records!.Record[0]!.Outcome).toBe('UPDATED');
     expect((await s.history(await s.cas(L, 'A3'))).length).toBe(events);
 
-    const dup = await s.h.run(updateBytes({ licence: L, fileId: 'FEES-REPLAY', records: [{ casNumber: n.A3!, coursePaid: '20.00' }] }), 'dup.xml', L);
+    const dup = await s.h.run(
+      updateBytes({ licence: L, fileId: 'FEES-REPLAY', records: [{ casNumber: n.A3!, coursePaid: '20.00' }] }),
+      'dup.xml',
+      L,
+    );
     expect(dup.result.Outcome).toBe('REJECTED');
     expect(dup.result.FileErrors!.Error.map((e) => e['@_code'])).toEqual(['E_DUPLICATE_FILE_ID']);
     expect(dup.result.FileErrors!.Error[0]!['#text']).toContain('BulkUpdateFileId "FEES-REPLAY" was already used by accepted submission');
     expect((await s.cas(L, 'A3')).fees.courseFeesPaidToDate).toBe('10.00');
 
     // Update file ids are apart from upload file ids: an upload's id is free for an update file.
-    const sameAsUpload = await s.h.run(updateBytes({ licence: L, fileId: 'FEE-UP-1', records: [{ casNumber: n.A3!, coursePaid: '30.00' }] }), 'up-id.xml', L);
+    const sameAsUpload = await s.h.run(
+      updateBytes({ licence: L, fileId: 'FEE-UP-1', records: [{ casNumber: n.A3!, coursePaid: '30.00' }] }),
+      'up-id.xml',
+      L,
+    );
     expect(sameAsUpload.result.Outcome).toBe('ACCEPTED');
     expect((await s.cas(L, 'A3')).fees.courseFeesPaidToDate).toBe('30.00');
     // Judged against the fees the earlier file stored.
@@ -158,7 +190,11 @@ describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
   });
 
   it('refuses a whole file for its header or schema, changing nothing', async () => {
-    const mismatch = await s.h.run(updateBytes({ licence: other, fileId: 'FEES-OTHER', records: [{ casNumber: n.OT!, coursePaid: '1.00' }] }), 'other.xml', L);
+    const mismatch = await s.h.run(
+      updateBytes({ licence: other, fileId: 'FEES-OTHER', records: [{ casNumber: n.OT!, coursePaid: '1.00' }] }),
+      'other.xml',
+      L,
+    );
     expect(mismatch.result.Outcome).toBe('REJECTED');
     expect(mismatch.result.Submission.FileType).toBe('UPDATE_FEES');
     expect(mismatch.result.FileErrors!.Error.map((e) => e['@_code'])).toEqual(['E_SPONSOR_MISMATCH']);

@@ -54,7 +54,14 @@ describe.each(STORE_KINDS)('fee commands on %s', (kind) => {
   it('processes an update file, sets fees and notes by hand, and shows them in cas show and the export', async () => {
     expect((await cli('sponsor', 'add', L, '--name', 'Fee College', '--allocation', '10')).code).toBe(0);
     const up = path.join(dir, 'up.xml');
-    writeFileSync(up, uploadBytes({ licence: L, fileId: 'FCLI-UP', records: ['F1', 'F2', 'F3'].map((a, i) => casXml({ applicantId: a, passport: `FC00000${i}` })) }));
+    writeFileSync(
+      up,
+      uploadBytes({
+        licence: L,
+        fileId: 'FCLI-UP',
+        records: ['F1', 'F2', 'F3'].map((a, i) => casXml({ applicantId: a, passport: `FC00000${i}` })),
+      }),
+    );
     expect((await cli('process', up, '--sponsor', L)).code).toBe(0);
     const list = (await cli('cas', 'list', '--sponsor', L, '--json')).json<CasView[]>();
     const [n1, n2, n3] = ['F1', 'F2', 'F3'].map((a) => list.find((c) => c.applicantId === a)!.casNumber!);
@@ -90,7 +97,12 @@ describe.each(STORE_KINDS)('fee commands on %s', (kind) => {
     expect(same.code).toBe(0);
     expect(same.json<{ changed: boolean; fees: Record<string, string | null> }>()).toMatchObject({
       changed: false,
-      fees: { courseFeesForFirstYearOnly: '24500.00', courseFeesPaidToDate: '5000.00', accommodationFeesPaidToDate: '250.50', boardingFeesPaidToDate: null },
+      fees: {
+        courseFeesForFirstYearOnly: '24500.00',
+        courseFeesPaidToDate: '5000.00',
+        accommodationFeesPaidToDate: '250.50',
+        boardingFeesPaidToDate: null,
+      },
     });
 
     const refused = await cli('cas', 'fees', n3!, '--course-paid', '1');
@@ -98,7 +110,7 @@ describe.each(STORE_KINDS)('fee commands on %s', (kind) => {
     expect(refused.stderr).toContain(`CAS ${n3} has status WITHDRAWN; fees can be updated only on an ASSIGNED or USED CAS`);
     expect((await cli('cas', 'fees', 'E4G0AA0A00A0A1', '--course-paid', '1')).code).toBe(4);
 
-    const note = "Scholarship confirmed by the Müller Trust & paid in full.\nSecond instalment waived.";
+    const note = 'Scholarship confirmed by the Müller Trust & paid in full.\nSecond instalment waived.';
     expect((await cli('cas', 'note', n1!, '--text', note)).code).toBe(0);
     const noteRefused = await cli('cas', 'note', n3!, '--text', 'too late');
     expect(noteRefused.code).toBe(3);
@@ -112,10 +124,16 @@ describe.each(STORE_KINDS)('fee commands on %s', (kind) => {
 
     const shown = await cli('cas', 'show', n1!);
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toContain('Fees (GBP):   course 24500.00 (first year); paid: course 5000.00, accommodation 250.50, boarding (not given)');
+    expect(shown.stdout).toContain(
+      'Fees (GBP):   course 24500.00 (first year); paid: course 5000.00, accommodation 250.50, boarding (not given)',
+    );
     expect(shown.stdout).toMatch(/FEES UPDATED: course fees paid \(none\) -> 4321\.09 {2}\(fee update by submission \d+\)/);
-    expect(shown.stdout).toContain('FEES UPDATED: course fees paid 4321.09 -> 5000.00; accommodation fees paid (none) -> 250.50  (fees updated by the sponsor (cas-bdt cas fees))');
-    expect(shown.stdout).toContain('NOTE  (note by the sponsor (cas-bdt cas note))\n      Scholarship confirmed by the Müller Trust & paid in full.\n      Second instalment waived.\n');
+    expect(shown.stdout).toContain(
+      'FEES UPDATED: course fees paid 4321.09 -> 5000.00; accommodation fees paid (none) -> 250.50  (fees updated by the sponsor (cas-bdt cas fees))',
+    );
+    expect(shown.stdout).toContain(
+      'NOTE  (note by the sponsor (cas-bdt cas note))\n      Scholarship confirmed by the Müller Trust & paid in full.\n      Second instalment waived.\n',
+    );
     const history = (await cli('cas', 'show', n1!, '--json')).json<{ history: CasHistoryEntry[] }>().history;
     expect(history.map((h) => h.event)).toEqual([undefined, undefined, 'FEES_UPDATED', 'FEES_UPDATED', 'NOTE']);
     expect(history[4]).toMatchObject({ event: 'NOTE', from: 'ASSIGNED', to: 'ASSIGNED', note });

@@ -121,9 +121,20 @@ describe.each(STORE_KINDS)('sponsor folders that are links, on %s', (kind) => {
     const session = await t.store.session();
     const dead = await acquireInstanceKey(session.db);
     const received = await readReceivedFile(file, a, 1e7);
-    const got = await claimFile(t.store.db, { licence: a, fileName: 'half.xml', sha256: received.sha256, size: received.size, owner: dead, leaseMs: 60_000 });
+    const got = await claimFile(t.store.db, {
+      licence: a,
+      fileName: 'half.xml',
+      sha256: received.sha256,
+      size: received.size,
+      owner: dead,
+      leaseMs: 60_000,
+    });
     await processFile(
-      { db: t.store.db, settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 1e7 }, onStored: (tx, id) => tieSubmission(tx, got!.claim.id, dead, id) },
+      {
+        db: t.store.db,
+        settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 1e7 },
+        onStored: (tx, id) => tieSubmission(tx, got!.claim.id, dead, id),
+      },
       received,
     );
     // On the in-process PGlite (one session) the lock has to be released explicitly.

@@ -15,7 +15,11 @@ import { openTestStore, resetStore, STORE_KINDS, type TestStore } from '../helpe
 const EXAMPLES = path.resolve(import.meta.dirname, '../../../shared/reference/homeoffice-bdt-v2.1/examples');
 const present = existsSync(EXAMPLES);
 if (!present) console.warn(`Home Office examples not found at ${EXAMPLES}: skipping; fixtures/ cover the same ground.`);
-const files = present ? readdirSync(EXAMPLES).filter((f) => f.endsWith('.xml')).sort() : [];
+const files = present
+  ? readdirSync(EXAMPLES)
+      .filter((f) => f.endsWith('.xml'))
+      .sort()
+  : [];
 
 describe.skipIf(!present).each(STORE_KINDS)('Home Office examples on %s', (kind) => {
   let t: TestStore;
@@ -43,8 +47,9 @@ describe.skipIf(!present).each(STORE_KINDS)('Home Office examples on %s', (kind)
     const [row] = await t.store.db.select().from(cas).where(eq(cas.casNumber, rec!.CASNumber!));
     // Padded values are trimmed before use; the stored record keeps every BDT field.
     expect(row!.familyName).toBe('Barry');
-    const partner = (row!.data as { NonSponsorEducationInstitutionData: { PartnerInstitutionDetails: { AddressDetails: { City: string } } } })
-      .NonSponsorEducationInstitutionData.PartnerInstitutionDetails.AddressDetails.City;
+    const partner = (
+      row!.data as { NonSponsorEducationInstitutionData: { PartnerInstitutionDetails: { AddressDetails: { City: string } } } }
+    ).NonSponsorEducationInstitutionData.PartnerInstitutionDetails.AddressDetails.City;
     expect(partner).toBe('Bracknell');
   });
 

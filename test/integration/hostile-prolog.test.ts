@@ -88,19 +88,40 @@ interface Kind {
 }
 
 const KINDS: Record<string, Kind> = {
-  systemEntity: { name: 'general entity, SYSTEM id', markup: (u) => `<!DOCTYPE ns2:BulkFileUploadGeneralRootElement [<!ENTITY xxe SYSTEM "${u}">]>`, ref: true },
-  publicEntity: { name: 'general entity, PUBLIC id', markup: (u) => `<!DOCTYPE r [<!ENTITY xxe PUBLIC "-//CASBDT//HOSTILE//EN" "${u}">]>`, ref: true },
+  systemEntity: {
+    name: 'general entity, SYSTEM id',
+    markup: (u) => `<!DOCTYPE ns2:BulkFileUploadGeneralRootElement [<!ENTITY xxe SYSTEM "${u}">]>`,
+    ref: true,
+  },
+  publicEntity: {
+    name: 'general entity, PUBLIC id',
+    markup: (u) => `<!DOCTYPE r [<!ENTITY xxe PUBLIC "-//CASBDT//HOSTILE//EN" "${u}">]>`,
+    ref: true,
+  },
   systemSubset: { name: 'external DTD subset, SYSTEM id', markup: (u) => `<!DOCTYPE r SYSTEM "${u}">`, ref: false },
-  publicSubset: { name: 'external DTD subset, PUBLIC id', markup: (u) => `<!DOCTYPE r PUBLIC "-//CASBDT//HOSTILE//EN" "${u}">`, ref: false },
+  publicSubset: {
+    name: 'external DTD subset, PUBLIC id',
+    markup: (u) => `<!DOCTYPE r PUBLIC "-//CASBDT//HOSTILE//EN" "${u}">`,
+    ref: false,
+  },
   parameterEntity: { name: 'parameter entity %pe;', markup: (u) => `<!DOCTYPE r [<!ENTITY % pe SYSTEM "${u}"> %pe;]>`, ref: false },
   outOfBand: {
     name: 'out-of-band parameter entities',
     markup: (u) => `<!DOCTYPE r [<!ENTITY % secret SYSTEM "${u}"><!ENTITY % dtd SYSTEM "${base}/oob.dtd"> %dtd;]>`,
     ref: false,
   },
-  subsetComment: { name: 'comment inside the internal subset', markup: (u) => `<!DOCTYPE r [<!-- ]> --><!ENTITY xxe SYSTEM "${u}">]>`, ref: true },
+  subsetComment: {
+    name: 'comment inside the internal subset',
+    markup: (u) => `<!DOCTYPE r [<!-- ]> --><!ENTITY xxe SYSTEM "${u}">]>`,
+    ref: true,
+  },
   entityAlone: { name: '<!ENTITY alone in the prolog', markup: (u) => `<!ENTITY xxe SYSTEM "${u}">`, ref: true },
-  lowerCase: { name: 'lower-case <!doctype', markup: (u) => `<!doctype r [<!ENTITY xxe SYSTEM "${u}">]>`, ref: true, orNotWellFormed: true },
+  lowerCase: {
+    name: 'lower-case <!doctype',
+    markup: (u) => `<!doctype r [<!ENTITY xxe SYSTEM "${u}">]>`,
+    ref: true,
+    orNotWellFormed: true,
+  },
 };
 
 interface Disguise {
@@ -134,8 +155,10 @@ function uploadWith(prolog: string, opts: { ref?: boolean; records?: string[]; r
   const text = uploadText({ licence: LICENCE, fileId: `PROLOG-${++fileNo}`, ...(opts.records ? { records: opts.records } : {}) });
   if (!text.startsWith(`${DECLARATION}\n`)) throw new Error('unexpected upload layout');
   let body = text.slice(DECLARATION.length + 1);
-  if (opts.ref) body = body.replace(`<SponsorLicenceNumber>${LICENCE}</SponsorLicenceNumber>`, '<SponsorLicenceNumber>&xxe;</SponsorLicenceNumber>');
-  if (opts.rootAttrs) body = body.replace('<ns2:BulkFileUploadGeneralRootElement ', `<ns2:BulkFileUploadGeneralRootElement ${opts.rootAttrs} `);
+  if (opts.ref)
+    body = body.replace(`<SponsorLicenceNumber>${LICENCE}</SponsorLicenceNumber>`, '<SponsorLicenceNumber>&xxe;</SponsorLicenceNumber>');
+  if (opts.rootAttrs)
+    body = body.replace('<ns2:BulkFileUploadGeneralRootElement ', `<ns2:BulkFileUploadGeneralRootElement ${opts.rootAttrs} `);
   return `${DECLARATION}\n${prolog}${prolog ? '\n' : ''}${body}`;
 }
 
@@ -180,7 +203,8 @@ const ISSUE_7 = DISGUISES[1]!;
 const CORPUS: Array<{ h: Hostile; encoding: Encoding }> = [];
 const corpus = () => {
   if (CORPUS.length) return CORPUS;
-  for (const d of DISGUISES) for (const target of ['file', 'http'] as const) CORPUS.push({ h: hostile(d, KINDS.systemEntity!, target), encoding: 'ISO-8859-1' });
+  for (const d of DISGUISES)
+    for (const target of ['file', 'http'] as const) CORPUS.push({ h: hostile(d, KINDS.systemEntity!, target), encoding: 'ISO-8859-1' });
   for (const k of Object.values(KINDS)) {
     if (k === KINDS.systemEntity) continue;
     for (const target of ['file', 'http'] as const) CORPUS.push({ h: hostile(PLAIN, k, target), encoding: 'ISO-8859-1' });
@@ -219,7 +243,10 @@ afterAll(async () => {
 function expectRefused(got: string[], h: Hostile, where: string): void {
   if (h.orNotWellFormed) {
     expect(got.length, where).toBeGreaterThan(0);
-    expect(got.every((c) => c === 'E_DOCTYPE_FORBIDDEN' || c === 'E_NOT_WELL_FORMED'), `${where}: ${got.join(', ')}`).toBe(true);
+    expect(
+      got.every((c) => c === 'E_DOCTYPE_FORBIDDEN' || c === 'E_NOT_WELL_FORMED'),
+      `${where}: ${got.join(', ')}`,
+    ).toBe(true);
   } else {
     expect(got, where).toEqual(['E_DOCTYPE_FORBIDDEN']);
   }
@@ -241,9 +268,21 @@ describe('hostile prologs through processFile (PGlite)', () => {
   it('has a corpus covering every disguise, kind, target and encoding', () => {
     const all = corpus();
     expect(all.length).toBeGreaterThanOrEqual(60);
-    for (const d of DISGUISES) expect(all.some((c) => c.h.title.startsWith(d.name)), d.name).toBe(true);
-    for (const k of Object.values(KINDS)) expect(all.some((c) => c.h.title.includes(`| ${k.name} |`)), k.name).toBe(true);
-    for (const target of Object.keys(TARGETS)) expect(all.some((c) => c.h.title.endsWith(`| ${target}`)), target).toBe(true);
+    for (const d of DISGUISES)
+      expect(
+        all.some((c) => c.h.title.startsWith(d.name)),
+        d.name,
+      ).toBe(true);
+    for (const k of Object.values(KINDS))
+      expect(
+        all.some((c) => c.h.title.includes(`| ${k.name} |`)),
+        k.name,
+      ).toBe(true);
+    for (const target of Object.keys(TARGETS))
+      expect(
+        all.some((c) => c.h.title.endsWith(`| ${target}`)),
+        target,
+      ).toBe(true);
     // The documents name the bait only by its location, never by its content.
     for (const c of all) expect(c.h.text).not.toContain(MARKER);
   });
@@ -257,7 +296,8 @@ describe('hostile prologs through processFile (PGlite)', () => {
       expect(run.result.Outcome).toBe('REJECTED');
       expect(run.result.Records).toBeUndefined();
       expectRefused(codes(run), c.h, c.h.title);
-      if (!c.h.orNotWellFormed) expect(run.result.FileErrors!.Error[0]!['@_line'], 'the line of the first forbidden <!').toBe(String(c.h.line));
+      if (!c.h.orNotWellFormed)
+        expect(run.result.FileErrors!.Error[0]!['@_line'], 'the line of the first forbidden <!').toBe(String(c.h.line));
     });
   }
 
@@ -279,7 +319,10 @@ describe('hostile prologs through processFile (PGlite)', () => {
   it('judges a hinted file by the project schema only: the permissive hinted schema changes nothing', async () => {
     const xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
     const bad = [casXml({ applicantId: 'HINT-1' }).replace('<Gender>2</Gender>', '<Gender>3</Gender>')];
-    for (const attrs of [`${xsi} xsi:schemaLocation="${UPLOAD_NS} ${base}/upload.xsd"`, `${xsi} xsi:schemaLocation="${UPLOAD_NS} ${pathToFileURL(permissiveXsd).href}"`]) {
+    for (const attrs of [
+      `${xsi} xsi:schemaLocation="${UPLOAD_NS} ${base}/upload.xsd"`,
+      `${xsi} xsi:schemaLocation="${UPLOAD_NS} ${pathToFileURL(permissiveXsd).href}"`,
+    ]) {
       const run = await h.run(Buffer.from(uploadWith('', { rootAttrs: attrs, records: bad }), 'latin1'), 'hinted-bad.xml', LICENCE);
       expect(run.result.Outcome, attrs).toBe('REJECTED');
       expect(new Set(codes(run)), attrs).toEqual(new Set(['E_SCHEMA']));
@@ -328,7 +371,11 @@ interface Spawned {
 /** Runs bin/cas-bdt.js; kills it (and reports so) when it runs longer than `boundMs`. */
 function cli(args: string[], cwd: string, boundMs = BOUND_MS): Promise<Spawned> {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -361,7 +408,10 @@ describe('hostile prologs through the CLI (cas-bdt process)', () => {
     cwd = tempDir('cas-bdt-prolog-cwd-');
     dir = path.join(cwd, 'files');
     mkdirSync(dir);
-    const add = await runCli([...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'sponsor', 'add', CLI_LICENCE, '--name', 'Prolog University'], { cwd });
+    const add = await runCli(
+      [...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'sponsor', 'add', CLI_LICENCE, '--name', 'Prolog University'],
+      { cwd },
+    );
     expect(add.code, add.stderr).toBe(0);
   });
   afterAll(async () => {
@@ -385,14 +435,21 @@ describe('hostile prologs through the CLI (cas-bdt process)', () => {
     ];
     const files = docs.map((d) => write(encode(forCli(d.h.text), d.encoding)));
     const out = path.join(cwd, 'out-small');
-    const res = await runCli([...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'process', ...files, '--sponsor', CLI_LICENCE, '--out', out, '--json'], { cwd });
+    const res = await runCli(
+      [...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'process', ...files, '--sponsor', CLI_LICENCE, '--out', out, '--json'],
+      { cwd },
+    );
     expect(res.code, res.stderr).toBe(3);
     expect(res.stdout + res.stderr).not.toContain(MARKER);
     const summaries = res.json<Array<{ outcome: string; resultFile: string; fileErrors: { code: string }[] }>>();
     expect(summaries).toHaveLength(docs.length);
     summaries.forEach((s, i) => {
       expect(s.outcome).toBe('REJECTED');
-      expectRefused(s.fileErrors.map((e) => e.code), docs[i]!.h, docs[i]!.h.title);
+      expectRefused(
+        s.fileErrors.map((e) => e.code),
+        docs[i]!.h,
+        docs[i]!.h.title,
+      );
       expect(readFileSync(s.resultFile, 'utf8')).not.toContain(MARKER);
     });
   });
@@ -401,14 +458,23 @@ describe('hostile prologs through the CLI (cas-bdt process)', () => {
   async function large(name: string, text: string, expectOutcome: { outcome: 'ACCEPTED' } | { outcome: 'REJECTED'; code: string }) {
     const file = write(Buffer.from(forCli(text), 'latin1'));
     const out = path.join(cwd, `out-${n}`);
-    const res = await cli([...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'process', file, '--sponsor', CLI_LICENCE, '--out', out, '--json'], cwd);
+    const res = await cli(
+      [...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'process', file, '--sponsor', CLI_LICENCE, '--out', out, '--json'],
+      cwd,
+    );
     const mb = (Buffer.byteLength(text, 'latin1') / 1024 / 1024).toFixed(1);
-    console.info(`[hostile-prolog] ${name} (${mb} MB): ${res.killed ? `killed after ${res.ms} ms` : `${res.ms} ms`} through cas-bdt process`);
+    console.info(
+      `[hostile-prolog] ${name} (${mb} MB): ${res.killed ? `killed after ${res.ms} ms` : `${res.ms} ms`} through cas-bdt process`,
+    );
     expect(res.killed, `${name}: cas-bdt process did not finish within ${BOUND_MS / 1000} s (the prolog scan is not linear)`).toBe(false);
     expect(res.stdout + res.stderr).not.toContain(MARKER);
     const [s] = JSON.parse(res.stdout) as Array<{ outcome: string; fileErrors: { code: string }[]; resultFile: string }>;
     expect(s!.outcome, `${name}: ${JSON.stringify(s!.fileErrors).slice(0, 500)}`).toBe(expectOutcome.outcome);
-    if (expectOutcome.outcome === 'REJECTED') expect(s!.fileErrors.map((e) => e.code), name).toEqual([expectOutcome.code]);
+    if (expectOutcome.outcome === 'REJECTED')
+      expect(
+        s!.fileErrors.map((e) => e.code),
+        name,
+      ).toEqual([expectOutcome.code]);
     else expect(res.code).toBe(0);
     expect(readFileSync(s!.resultFile, 'utf8')).not.toContain(MARKER);
   }
@@ -416,21 +482,37 @@ describe('hostile prologs through the CLI (cas-bdt process)', () => {
   const FIVE_MB_OF_ENTITY = '<!ENTITY '.repeat(Math.ceil((5 * 1024 * 1024) / 9));
   const PIS_WITH_COMMENT_START = '<?p <!-- ?>\n'.repeat(100_000);
 
-  it('5 MB of <!ENTITY inside one comment is a comment: accepted, in linear time', async () => {
-    await large('5 MB of <!ENTITY in a comment', uploadWith(`<!-- ${FIVE_MB_OF_ENTITY} -->`), { outcome: 'ACCEPTED' });
-  }, 2 * BOUND_MS);
+  it(
+    '5 MB of <!ENTITY inside one comment is a comment: accepted, in linear time',
+    async () => {
+      await large('5 MB of <!ENTITY in a comment', uploadWith(`<!-- ${FIVE_MB_OF_ENTITY} -->`), { outcome: 'ACCEPTED' });
+    },
+    2 * BOUND_MS,
+  );
 
-  it('5 MB of <!ENTITY inside one comment, then a DOCTYPE: refused, in linear time', async () => {
-    const text = uploadWith(`<!-- ${FIVE_MB_OF_ENTITY} -->\n${KINDS.systemEntity!.markup(TARGETS.http())}`, { ref: true });
-    await large('5 MB of <!ENTITY in a comment, then a DOCTYPE', text, { outcome: 'REJECTED', code: 'E_DOCTYPE_FORBIDDEN' });
-  }, 2 * BOUND_MS);
+  it(
+    '5 MB of <!ENTITY inside one comment, then a DOCTYPE: refused, in linear time',
+    async () => {
+      const text = uploadWith(`<!-- ${FIVE_MB_OF_ENTITY} -->\n${KINDS.systemEntity!.markup(TARGETS.http())}`, { ref: true });
+      await large('5 MB of <!ENTITY in a comment, then a DOCTYPE', text, { outcome: 'REJECTED', code: 'E_DOCTYPE_FORBIDDEN' });
+    },
+    2 * BOUND_MS,
+  );
 
-  it('100,000 PIs each holding <!-- are PIs: accepted, in linear time', async () => {
-    await large('100,000 PIs holding <!--', uploadWith(PIS_WITH_COMMENT_START.trimEnd()), { outcome: 'ACCEPTED' });
-  }, 2 * BOUND_MS);
+  it(
+    '100,000 PIs each holding <!-- are PIs: accepted, in linear time',
+    async () => {
+      await large('100,000 PIs holding <!--', uploadWith(PIS_WITH_COMMENT_START.trimEnd()), { outcome: 'ACCEPTED' });
+    },
+    2 * BOUND_MS,
+  );
 
-  it('100,000 PIs each holding <!--, then a DOCTYPE: refused, in linear time', async () => {
-    const text = uploadWith(`${PIS_WITH_COMMENT_START}${KINDS.systemEntity!.markup(TARGETS.file())}`, { ref: true });
-    await large('100,000 PIs holding <!--, then a DOCTYPE', text, { outcome: 'REJECTED', code: 'E_DOCTYPE_FORBIDDEN' });
-  }, 2 * BOUND_MS);
+  it(
+    '100,000 PIs each holding <!--, then a DOCTYPE: refused, in linear time',
+    async () => {
+      const text = uploadWith(`${PIS_WITH_COMMENT_START}${KINDS.systemEntity!.markup(TARGETS.file())}`, { ref: true });
+      await large('100,000 PIs holding <!--, then a DOCTYPE', text, { outcome: 'REJECTED', code: 'E_DOCTYPE_FORBIDDEN' });
+    },
+    2 * BOUND_MS,
+  );
 });

@@ -79,10 +79,13 @@ describe.each(STORE_KINDS)('hostile and broken files on %s', (kind) => {
   });
 
   it('accepts UTF-8 with a BOM and UTF-16 (LE and BE) with a BOM', async () => {
-    const text = (id: string) => uploadText({ licence: LICENCE, fileId: id, records: [casXml({ applicantId: id, familyName: 'Zoë Ñandú' })] });
+    const text = (id: string) =>
+      uploadText({ licence: LICENCE, fileId: id, records: [casXml({ applicantId: id, familyName: 'Zoë Ñandú' })] });
     const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text('BOM8').replace('ISO-8859-1', 'UTF-8'), 'utf8')]);
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text('BOM16LE').replace('ISO-8859-1', 'UTF-16'), 'utf16le')]);
-    const be = Buffer.from(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text('BOM16BE').replace('ISO-8859-1', 'UTF-16'), 'utf16le')]).swap16());
+    const be = Buffer.from(
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text('BOM16BE').replace('ISO-8859-1', 'UTF-16'), 'utf16le')]).swap16(),
+    );
     for (const bytes of [withBom, le, be]) {
       const run = await h.run(bytes, 'enc.xml', LICENCE);
       expect(run.result.Outcome).toBe('ACCEPTED');

@@ -35,7 +35,8 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
     const sp = (await getSponsor(s.db, licence))!;
     return { granted: sp.allocationGranted, used: sp.allocationUsed };
   };
-  const paymentsOf = (licence: string) => s.db.select().from(payments).where(eq(payments.sponsorLicenceNumber, licence)).orderBy(payments.id);
+  const paymentsOf = (licence: string) =>
+    s.db.select().from(payments).where(eq(payments.sponsorLicenceNumber, licence)).orderBy(payments.id);
 
   it('assigns a no-auto-assign batch all or nothing: refused while the allocation is smaller, assigned with one payment after an increase', async () => {
     const L = await s.sponsor(licenceFor('BIGB'), { allocation: 2, autoAssign: false });
@@ -57,7 +58,10 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
     expect(await paymentsOf(L)).toEqual([]);
     expect((await s.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, L))).every((c) => c.casNumber === null)).toBe(true);
 
-    expect(await assignLater(s.db, L, { batch: 'NO-SUCH' }, { now: new Date(), settings })).toEqual({ kind: 'not-found', what: `batch NO-SUCH of sponsor ${L}` });
+    expect(await assignLater(s.db, L, { batch: 'NO-SUCH' }, { now: new Date(), settings })).toEqual({
+      kind: 'not-found',
+      what: `batch NO-SUCH of sponsor ${L}`,
+    });
 
     await grantAllocation(s.db, L, 1, new Date());
     const now = new Date('2027-04-15T09:00:00Z');
@@ -70,15 +74,26 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
     expect(new Set(done.assigned.map((a) => a.casNumber)).size).toBe(3);
     expect(done.expiresOn).toBe(addMonths('2027-04-15', 6));
     expect(done.payment).toMatchObject({ casCount: 3, amountPence: 7500, currency: 'GBP' });
-    for (const v of [b1!, b2!, b4!]) expect(v).toMatchObject({ status: 'ASSIGNED', expiresAt: '2027-10-15', assignedAt: now.toISOString() });
+    for (const v of [b1!, b2!, b4!])
+      expect(v).toMatchObject({ status: 'ASSIGNED', expiresAt: '2027-10-15', assignedAt: now.toISOString() });
     expect(b3!.status).toBe('WORK_IN_PROGRESS');
     const paid = await paymentsOf(L);
     expect(paid).toHaveLength(1);
-    expect(paid[0]).toMatchObject({ casCount: 3, amount: '75.00', reference: done.payment.reference, reason: 'assigned by cas-bdt assign (batch BIG-1)' });
+    expect(paid[0]).toMatchObject({
+      casCount: 3,
+      amount: '75.00',
+      reference: done.payment.reference,
+      reason: 'assigned by cas-bdt assign (batch BIG-1)',
+    });
     const rows = await s.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, L));
     expect(rows.filter((r) => r.status === 'ASSIGNED').every((r) => r.paymentId === paid[0]!.id)).toBe(true);
     expect(await allocation(L)).toEqual({ granted: 3, used: 3 });
-    expect((await s.history(b1!)).at(-1)).toEqual({ from: 'READY_TO_GO', to: 'ASSIGNED', at: now.toISOString(), reason: 'assigned by cas-bdt assign (batch BIG-1)' });
+    expect((await s.history(b1!)).at(-1)).toEqual({
+      from: 'READY_TO_GO',
+      to: 'ASSIGNED',
+      at: now.toISOString(),
+      reason: 'assigned by cas-bdt assign (batch BIG-1)',
+    });
 
     // Nothing left to assign in the batch; a WORK IN PROGRESS CAS cannot be assigned.
     expect(await assignLater(s.db, L, { batch: 'BIG-1' }, { now, settings })).toEqual({
@@ -93,11 +108,20 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
     // One CAS by id: needs unused allocation, belongs to the sponsor, one payment of one.
     await s.upload(L, 'BIG-2', [{ applicantId: 'B5', passport: 'B0000005' }]);
     const b5 = await s.cas(L, 'B5');
-    expect(await assignLater(s.db, L, { id: b5.id }, { now, settings })).toMatchObject({ kind: 'refused', message: expect.stringContaining(`the unused allocation of ${L} is 0`) });
+    expect(await assignLater(s.db, L, { id: b5.id }, { now, settings })).toMatchObject({
+      kind: 'refused',
+      message: expect.stringContaining(`the unused allocation of ${L} is 0`),
+    });
     const other = await s.sponsor(licenceFor('OTHR'));
-    expect(await assignLater(s.db, other, { id: b5.id }, { now, settings })).toEqual({ kind: 'not-found', what: `CAS id ${b5.id} of sponsor ${other}` });
+    expect(await assignLater(s.db, other, { id: b5.id }, { now, settings })).toEqual({
+      kind: 'not-found',
+      what: `CAS id ${b5.id} of sponsor ${other}`,
+    });
     await grantAllocation(s.db, L, 1, new Date());
-    expect(await assignLater(s.db, L, { id: b5.id }, { now, settings })).toMatchObject({ kind: 'done', payment: { casCount: 1, amountPence: 2500 } });
+    expect(await assignLater(s.db, L, { id: b5.id }, { now, settings })).toMatchObject({
+      kind: 'done',
+      payment: { casCount: 1, amountPence: 2500 },
+    });
     expect(await paymentsOf(L)).toHaveLength(2);
     expect(await allocation(L)).toEqual({ granted: 4, used: 4 });
 
@@ -119,15 +143,32 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
       { applicantId: 'S1', passport: 'S0000001' },
       { applicantId: 'S2', passport: 'S0000002' },
     ]);
-    await s.upload(F, 'F-C', [{ applicantId: 'C1', passport: 'C0000001' }, { applicantId: 'C2', passport: 'C0000002' }], { route: 'child' });
+    await s.upload(
+      F,
+      'F-C',
+      [
+        { applicantId: 'C1', passport: 'C0000001' },
+        { applicantId: 'C2', passport: 'C0000002' },
+      ],
+      { route: 'child' },
+    );
     const [s1, s2, c1, c2] = await Promise.all(['S1', 'S2', 'C1', 'C2'].map((a) => s.cas(F, a)));
     expect(c1!.casNumber!.startsWith('E4C')).toBe(true);
     await useCas(s.db, { casNumber: s1!.casNumber! }, isoDateUtc(new Date()), new Date());
 
     const surrendered = await changeLicenceStatus(s.db, F, { status: 'surrendered', route: 'child' }, new Date('2027-05-05T05:05:05Z'));
-    expect(surrendered).toMatchObject({ kind: 'done', cancelled: [c1!.casNumber, c2!.casNumber].sort(), sponsor: { status: 'active', routes: ['student'] } });
+    expect(surrendered).toMatchObject({
+      kind: 'done',
+      cancelled: [c1!.casNumber, c2!.casNumber].sort(),
+      sponsor: { status: 'active', routes: ['student'] },
+    });
     expect((await s.reload(c1!))!.status).toBe('CANCELLED');
-    expect((await s.history(c2!)).at(-1)).toEqual({ from: 'ASSIGNED', to: 'CANCELLED', at: '2027-05-05T05:05:05.000Z', reason: 'route child surrendered (cas-bdt sponsor status)' });
+    expect((await s.history(c2!)).at(-1)).toEqual({
+      from: 'ASSIGNED',
+      to: 'CANCELLED',
+      at: '2027-05-05T05:05:05.000Z',
+      reason: 'route child surrendered (cas-bdt sponsor status)',
+    });
     expect((await s.reload(s1!))!.status).toBe('USED');
     expect((await s.reload(s2!))!.status).toBe('ASSIGNED');
     expect(await changeLicenceStatus(s.db, F, { status: 'surrendered', route: 'child' }, new Date())).toEqual({
@@ -135,7 +176,11 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
       message: `sponsor ${F} is not licensed for the child route`,
     });
     // Uploads on the surrendered route are refused, the other route still works.
-    const child = await s.process(F, uploadBytes({ licence: F, fileId: 'F-C2', route: 'child', records: [casXml({ applicantId: 'C3' }, 'child')] }), 'c2.xml');
+    const child = await s.process(
+      F,
+      uploadBytes({ licence: F, fileId: 'F-C2', route: 'child', records: [casXml({ applicantId: 'C3' }, 'child')] }),
+      'c2.xml',
+    );
     expect(child.result.FileErrors!.Error.map((e) => e['@_code'])).toEqual(['E_ROUTE_NOT_LICENSED']);
     await s.upload(F, 'F-S2', [{ applicantId: 'S3', passport: 'S0000003' }]);
 
@@ -150,11 +195,18 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
     const revoked = await changeLicenceStatus(s.db, F, { status: 'revoked' }, new Date());
     expect(revoked).toMatchObject({ kind: 'done', cancelled: [s2!.casNumber, s3.casNumber].sort(), sponsor: { status: 'revoked' } });
     expect((await s.reload(s1!))!.status).toBe('USED');
-    expect((await s.history(s2!)).at(-1)).toMatchObject({ from: 'ASSIGNED', to: 'CANCELLED', reason: 'licence revoked (cas-bdt sponsor status)' });
+    expect((await s.history(s2!)).at(-1)).toMatchObject({
+      from: 'ASSIGNED',
+      to: 'CANCELLED',
+      reason: 'licence revoked (cas-bdt sponsor status)',
+    });
     // Reactivating does not bring cancelled CAS back; a cancelled CAS is final.
     await changeLicenceStatus(s.db, F, { status: 'active' }, new Date());
     expect((await s.reload(s2!))!.status).toBe('CANCELLED');
-    expect(await withdrawCas(s.db, { casNumber: s2!.casNumber! }, new Date())).toMatchObject({ kind: 'refused', message: expect.stringContaining('it is CANCELLED') });
+    expect(await withdrawCas(s.db, { casNumber: s2!.casNumber! }, new Date())).toMatchObject({
+      kind: 'refused',
+      message: expect.stringContaining('it is CANCELLED'),
+    });
   });
 
   it('an expired or surrendered licence cancels the ASSIGNED CAS too', async () => {
@@ -162,12 +214,20 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
       const K = await s.sponsor(licenceFor(status));
       await s.upload(K, `K-${status}`, [{ applicantId: 'K1', passport: 'K0000001' }]);
       const k1 = await s.cas(K, 'K1');
-      expect(await changeLicenceStatus(s.db, K, { status }, new Date())).toMatchObject({ kind: 'done', cancelled: [k1.casNumber], sponsor: { status } });
-      expect((await s.history(k1)).at(-1)).toMatchObject({ from: 'ASSIGNED', to: 'CANCELLED', reason: `licence ${status} (cas-bdt sponsor status)` });
+      expect(await changeLicenceStatus(s.db, K, { status }, new Date())).toMatchObject({
+        kind: 'done',
+        cancelled: [k1.casNumber],
+        sponsor: { status },
+      });
+      expect((await s.history(k1)).at(-1)).toMatchObject({
+        from: 'ASSIGNED',
+        to: 'CANCELLED',
+        reason: `licence ${status} (cas-bdt sponsor status)`,
+      });
     }
   });
 
-  it('graduate reports: own USED CAS only, another sponsor\'s CAS is not found, re-reports change nothing', async () => {
+  it("graduate reports: own USED CAS only, another sponsor's CAS is not found, re-reports change nothing", async () => {
     const H = await s.sponsor(licenceFor('GRAH'));
     const I = await s.sponsor(licenceFor('GRAI'));
     await s.upload(H, 'H-1', [
@@ -186,7 +246,12 @@ describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (
     do unknown = generateCasNumber('student', (n) => Math.floor(Math.random() * n));
     while ([g1, g2, g3, i1].some((v) => v!.casNumber === unknown));
 
-    const first = await s.process(H, graduateBytes('GRAD-H-1', [g1!.casNumber!, g2!.casNumber!, g3!.casNumber!, i1.casNumber!, unknown]), 'grad1.xml', new Date('2028-07-01T10:00:00Z'));
+    const first = await s.process(
+      H,
+      graduateBytes('GRAD-H-1', [g1!.casNumber!, g2!.casNumber!, g3!.casNumber!, i1.casNumber!, unknown]),
+      'grad1.xml',
+      new Date('2028-07-01T10:00:00Z'),
+    );
     expect(first.result.Outcome).toBe('ACCEPTED');
     const recs = first.result.Records!.Record;
     expect(recs.map((r) => [r.Outcome, issueCodes(r)])).toEqual([

@@ -74,12 +74,19 @@ describe.each(STORE_KINDS)('lifecycle commands on %s', (kind) => {
 
     const small = await cli('assign', '--sponsor', L, '--batch', 'CLI-1');
     expect(small.code).toBe(3);
-    expect(small.stderr).toBe(`cas-bdt: batch CLI-1 has 3 READY TO GO CAS but the unused allocation of ${L} is 1 (granted 1, used 0); nothing was assigned\n`);
+    expect(small.stderr).toBe(
+      `cas-bdt: batch CLI-1 has 3 READY TO GO CAS but the unused allocation of ${L} is 1 (granted 1, used 0); nothing was assigned\n`,
+    );
 
     expect((await cli('sponsor', 'allocate', L, '2')).code).toBe(0);
     const assigned = await cli('assign', '--sponsor', L, '--batch', 'CLI-1', '--json');
     expect(assigned.code).toBe(0);
-    const a = assigned.json<{ assigned: { id: number; casNumber: string }[]; expiryDate: string; payment: Record<string, unknown>; allocation: Record<string, number> }>();
+    const a = assigned.json<{
+      assigned: { id: number; casNumber: string }[];
+      expiryDate: string;
+      payment: Record<string, unknown>;
+      allocation: Record<string, number>;
+    }>();
     expect(a.assigned).toHaveLength(3);
     expect(a.payment).toMatchObject({ casCount: 3, amount: '75.00', currency: 'GBP' });
     expect(a.allocation).toEqual({ granted: 3, used: 3, unused: 0 });

@@ -30,7 +30,7 @@ describe.each(STORE_KINDS)('CAS lifecycle on %s', (kind) => {
     await t?.cleanup();
   });
 
-  it('use makes the same person\'s overlapping ASSIGNED CAS at another sponsor OBSOLETE, and leaves consecutive courses and other people alone', async () => {
+  it("use makes the same person's overlapping ASSIGNED CAS at another sponsor OBSOLETE, and leaves consecutive courses and other people alone", async () => {
     const A = await s.sponsor(licenceFor('UNIA'));
     const B = await s.sponsor(licenceFor('UNIB'));
     const person = { passport: 'P77000001', nationality: 'NGA' };
@@ -104,9 +104,15 @@ describe.each(STORE_KINDS)('CAS lifecycle on %s', (kind) => {
       kind: 'refused',
       message: `CAS ${b1!.casNumber} cannot be used: it is OBSOLETE; only a CAS that is ASSIGNED or EXPIRED can be used`,
     });
-    expect(await withdrawCas(s.db, { casNumber: b1!.casNumber! }, new Date())).toMatchObject({ kind: 'refused', message: expect.stringContaining('it is OBSOLETE') });
+    expect(await withdrawCas(s.db, { casNumber: b1!.casNumber! }, new Date())).toMatchObject({
+      kind: 'refused',
+      message: expect.stringContaining('it is OBSOLETE'),
+    });
     expect(await s.snapshot(b1!)).toEqual(before);
-    expect(await useCas(s.db, { casNumber: a1.casNumber! }, '2027-08-20', new Date())).toMatchObject({ kind: 'refused', message: expect.stringContaining('it is USED') });
+    expect(await useCas(s.db, { casNumber: a1.casNumber! }, '2027-08-20', new Date())).toMatchObject({
+      kind: 'refused',
+      message: expect.stringContaining('it is USED'),
+    });
     expect(await useCas(s.db, { casNumber: 'E4G0AA0A00A0A0' }, '2027-08-20', new Date())).toEqual({ kind: 'not-found' });
   });
 
@@ -133,10 +139,18 @@ describe.each(STORE_KINDS)('CAS lifecycle on %s', (kind) => {
     expect(await expireDue(s.db, '2020-07-11', swept)).toEqual([]);
     expect((await s.reload(e1!))!.status).toBe('EXPIRED');
     expect((await s.reload(e3!))!.status).toBe('ASSIGNED');
-    expect((await s.history(e1!)).at(-1)).toEqual({ from: 'ASSIGNED', to: 'EXPIRED', at: swept.toISOString(), reason: 'expiry sweep as of 2020-07-11' });
+    expect((await s.history(e1!)).at(-1)).toEqual({
+      from: 'ASSIGNED',
+      to: 'EXPIRED',
+      at: swept.toISOString(),
+      reason: 'expiry sweep as of 2020-07-11',
+    });
 
     // An application made on the expiry date, considered later: EXPIRED -> USED.
-    expect(await useCas(s.db, { casNumber: e1!.casNumber! }, '2020-07-10', at('2020-08-01T00:00:00Z'))).toMatchObject({ kind: 'done', from: 'EXPIRED' });
+    expect(await useCas(s.db, { casNumber: e1!.casNumber! }, '2020-07-10', at('2020-08-01T00:00:00Z'))).toMatchObject({
+      kind: 'done',
+      from: 'EXPIRED',
+    });
     expect(await s.reload(e1!)).toMatchObject({ status: 'USED', usedAt: '2020-07-10' });
     expect((await s.history(e1!)).at(-1)).toMatchObject({ from: 'EXPIRED', to: 'USED' });
 
@@ -166,8 +180,16 @@ describe.each(STORE_KINDS)('CAS lifecycle on %s', (kind) => {
     const [w1, w2, w3] = await Promise.all(['W1', 'W2', 'W3'].map((id) => s.cas(D, id)));
     expect([w1!.status, w2!.status, w3!.status]).toEqual(['ASSIGNED', 'READY_TO_GO', 'WORK_IN_PROGRESS']);
 
-    expect(await withdrawCas(s.db, { casNumber: w1!.casNumber! }, new Date())).toEqual({ kind: 'done', id: w1!.id, casNumber: w1!.casNumber });
-    expect((await s.history(w1!)).at(-1)).toMatchObject({ from: 'ASSIGNED', to: 'WITHDRAWN', reason: 'withdrawn by the sponsor (cas-bdt cas withdraw)' });
+    expect(await withdrawCas(s.db, { casNumber: w1!.casNumber! }, new Date())).toEqual({
+      kind: 'done',
+      id: w1!.id,
+      casNumber: w1!.casNumber,
+    });
+    expect((await s.history(w1!)).at(-1)).toMatchObject({
+      from: 'ASSIGNED',
+      to: 'WITHDRAWN',
+      reason: 'withdrawn by the sponsor (cas-bdt cas withdraw)',
+    });
 
     // Refusals change nothing at all.
     const refused = async (v: { id: number }, op: () => Promise<unknown>, message: string) => {
@@ -175,9 +197,21 @@ describe.each(STORE_KINDS)('CAS lifecycle on %s', (kind) => {
       expect(await op()).toEqual({ kind: 'refused', message });
       expect(await s.snapshot(v)).toEqual(before);
     };
-    await refused(w1!, () => withdrawCas(s.db, { casNumber: w1!.casNumber! }, new Date()), `CAS ${w1!.casNumber} cannot be withdrawn: it is WITHDRAWN; only a CAS that is ASSIGNED can be withdrawn`);
-    await refused(w2!, () => withdrawCas(s.db, { id: w2!.id }, new Date()), `CAS id ${w2!.id} cannot be withdrawn: it is READY TO GO; only a CAS that is ASSIGNED can be withdrawn`);
-    await refused(w1!, () => useCas(s.db, { casNumber: w1!.casNumber! }, '2000-01-01', new Date()), `CAS ${w1!.casNumber} cannot be used: it is WITHDRAWN; only a CAS that is ASSIGNED or EXPIRED can be used`);
+    await refused(
+      w1!,
+      () => withdrawCas(s.db, { casNumber: w1!.casNumber! }, new Date()),
+      `CAS ${w1!.casNumber} cannot be withdrawn: it is WITHDRAWN; only a CAS that is ASSIGNED can be withdrawn`,
+    );
+    await refused(
+      w2!,
+      () => withdrawCas(s.db, { id: w2!.id }, new Date()),
+      `CAS id ${w2!.id} cannot be withdrawn: it is READY TO GO; only a CAS that is ASSIGNED can be withdrawn`,
+    );
+    await refused(
+      w1!,
+      () => useCas(s.db, { casNumber: w1!.casNumber! }, '2000-01-01', new Date()),
+      `CAS ${w1!.casNumber} cannot be used: it is WITHDRAWN; only a CAS that is ASSIGNED or EXPIRED can be used`,
+    );
     await refused(
       w1!,
       () => deleteCas(s.db, { id: w1!.id }, new Date()),
@@ -185,7 +219,12 @@ describe.each(STORE_KINDS)('CAS lifecycle on %s', (kind) => {
     );
 
     const deletedAt = at('2027-02-02T02:02:02Z');
-    expect(await deleteCas(s.db, { id: w2!.id }, deletedAt)).toEqual({ kind: 'done', id: w2!.id, from: 'READY_TO_GO', sponsorLicenceNumber: D });
+    expect(await deleteCas(s.db, { id: w2!.id }, deletedAt)).toEqual({
+      kind: 'done',
+      id: w2!.id,
+      from: 'READY_TO_GO',
+      sponsorLicenceNumber: D,
+    });
     expect(await deleteCas(s.db, { id: w3!.id }, deletedAt)).toMatchObject({ kind: 'done', from: 'WORK_IN_PROGRESS' });
     expect(await deleteCas(s.db, { id: w2!.id }, deletedAt)).toEqual({ kind: 'not-found' });
     expect((await listCas(s.db, { licence: D })).map((v) => v.applicantId)).toEqual(['W1']);
@@ -204,6 +243,11 @@ describe.each(STORE_KINDS)('CAS lifecycle on %s', (kind) => {
     expect(again.result.Records!.Record[0]).toMatchObject({ Outcome: 'CREATED', Status: 'ASSIGNED' });
     const w2b = await s.cas(D, 'W2');
     expect(w2b.id).not.toBe(w2!.id);
-    expect(await s.db.select().from(cas).where(and(eq(cas.sponsorLicenceNumber, D), eq(cas.applicantId, 'W3')))).toEqual([]);
+    expect(
+      await s.db
+        .select()
+        .from(cas)
+        .where(and(eq(cas.sponsorLicenceNumber, D), eq(cas.applicantId, 'W3'))),
+    ).toEqual([]);
   });
 });

@@ -65,7 +65,10 @@ describe('the embedded store lock across hosts and containers', () => {
     const lock = await acquireLock(lockFile, { waitMs: 500, heartbeatMs: 50, onLost: () => lost++ });
     expect(lock).toBeDefined();
     // What a process elsewhere writes when it judged this owner stale.
-    writeFileSync(path.join(`${lockFile}.d`, 'owner.json'), JSON.stringify({ token: 'other', pid: 1, start: '1', host: 'x', boot: 'y', pidns: 'z' }));
+    writeFileSync(
+      path.join(`${lockFile}.d`, 'owner.json'),
+      JSON.stringify({ token: 'other', pid: 1, start: '1', host: 'x', boot: 'y', pidns: 'z' }),
+    );
     await waitFor(() => lost === 1, { what: 'the owner to notice' });
     await lock!.release();
   });
@@ -82,7 +85,10 @@ describe('the embedded store lock across hosts and containers', () => {
         `console.log(l ? 'held by ' + process.pid : 'busy');\nsetInterval(() => {}, 1000);\n`,
     );
     // A container: its own PID namespace, where the holder's PID is 1 or close to it.
-    const child = spawn('unshare', ['-Urpf', '--mount-proc', '--kill-child=SIGKILL', process.execPath, '--import', 'tsx', script], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('unshare', ['-Urpf', '--mount-proc', '--kill-child=SIGKILL', process.execPath, '--import', 'tsx', script], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += String(d)));

@@ -28,7 +28,11 @@ describe('without Java', () => {
     expect(JSON.parse(good.stdout)[0]).toMatchObject({ outcome: 'ACCEPTED' });
 
     const bad = path.join(work, 'bad.xml');
-    writeFileSync(bad, readFileSync(path.join(REPO, 'fixtures/upload/general-basic.xml'), 'latin1').replace(/<Gender>[^<]*</, '<Gender>9<'), 'latin1');
+    writeFileSync(
+      bad,
+      readFileSync(path.join(REPO, 'fixtures/upload/general-basic.xml'), 'latin1').replace(/<Gender>[^<]*</, '<Gender>9<'),
+      'latin1',
+    );
     const refused = cli(['process', bad, '--sponsor', 'QHDGHB91X', '--json']);
     expect(refused.status, refused.stderr).toBe(3);
     expect(JSON.parse(refused.stdout)[0].fileErrors.map((e: { code: string }) => e.code)).toEqual(['E_SCHEMA']);

@@ -43,7 +43,11 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
         casXml({ applicantId: 'A5', nationality: 'ZZZ', partnerCountry: 'QQQ' }), // 5 E_COUNTRY_CODE x2
         casXml({ applicantId: 'A6', evidence: '<SELTRequired>false</SELTRequired><ReasonSELTNotRequired>NOPE</ReasonSELTNotRequired>' }), // 6 E_CODE_VALUE
         casXml({ applicantId: 'A7', dateOfBirth: '<Year>2028</Year>' }), // 7 E_DATE_OF_BIRTH
-        casXml({ applicantId: 'A8', hasWorkPlacement: true, workPlacementDetails: '<WorkPlacementPercentage>50</WorkPlacementPercentage>' }), // 8 W_WORK_PLACEMENT
+        casXml({
+          applicantId: 'A8',
+          hasWorkPlacement: true,
+          workPlacementDetails: '<WorkPlacementPercentage>50</WorkPlacementPercentage>',
+        }), // 8 W_WORK_PLACEMENT
         casXml({ applicantId: 'A9', evidence: '<SELTRequired>true</SELTRequired><PreviousUKStudy>true</PreviousUKStudy>' }), // 9 W_SELT_DETAILS + W_PROGRESSION
         casXml({ applicantId: 'A10' }), // 10 ready -> assigned (allocation 2)
         casXml({ applicantId: 'A11' }), // 11 ready -> W_NO_ALLOCATION
@@ -53,10 +57,30 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
     expect(run.result.Outcome).toBe('ACCEPTED');
     const recs = records(run);
     expect(recs.map((r) => r.Outcome)).toEqual([
-      'CREATED', 'CREATED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'CREATED', 'CREATED', 'CREATED', 'CREATED',
+      'CREATED',
+      'CREATED',
+      'REJECTED',
+      'REJECTED',
+      'REJECTED',
+      'REJECTED',
+      'REJECTED',
+      'CREATED',
+      'CREATED',
+      'CREATED',
+      'CREATED',
     ]);
     expect(recs.map((r) => r.Status ?? null)).toEqual([
-      'ASSIGNED', 'WORK_IN_PROGRESS', null, null, null, null, null, 'WORK_IN_PROGRESS', 'WORK_IN_PROGRESS', 'ASSIGNED', 'READY_TO_GO',
+      'ASSIGNED',
+      'WORK_IN_PROGRESS',
+      null,
+      null,
+      null,
+      null,
+      null,
+      'WORK_IN_PROGRESS',
+      'WORK_IN_PROGRESS',
+      'ASSIGNED',
+      'READY_TO_GO',
     ]);
     expect(issueCodes(recs[1]!)).toEqual(['W_SELT_NOT_PROVIDED']);
     expect(issueCodes(recs[2]!)).toContain('E_COURSE_DATES');
@@ -70,7 +94,14 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
     expect(issueCodes(recs[10]!)).toEqual(['W_NO_ALLOCATION']);
 
     expect(run.result.Summary).toMatchObject({
-      '@_records': '11', '@_created': '6', '@_amended': '0', '@_rejected': '5', '@_assigned': '2', '@_readyToGo': '1', '@_workInProgress': '3', '@_reported': '0',
+      '@_records': '11',
+      '@_created': '6',
+      '@_amended': '0',
+      '@_rejected': '5',
+      '@_assigned': '2',
+      '@_readyToGo': '1',
+      '@_workInProgress': '3',
+      '@_reported': '0',
     });
     expect(run.result.Payment).toMatchObject({ '@_casCount': '2', '@_amount': '50.00', '@_currency': 'GBP' });
 
@@ -125,7 +156,11 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
     );
     expect(records(first).map((r) => r.Status)).toEqual(['WORK_IN_PROGRESS', 'ASSIGNED']);
     const second = await h.run(
-      uploadBytes({ licence, fileId: 'AMEND-2', records: [casXml({ applicantId: 'M1', familyName: 'Corrected' }), casXml({ applicantId: 'M2' })] }),
+      uploadBytes({
+        licence,
+        fileId: 'AMEND-2',
+        records: [casXml({ applicantId: 'M1', familyName: 'Corrected' }), casXml({ applicantId: 'M2' })],
+      }),
       'second.xml',
       licence,
     );
@@ -145,9 +180,17 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
     ]);
   });
 
-  it('reports E_DUPLICATE_CAS together with the record\'s other errors (all issues of a record)', async () => {
+  it("reports E_DUPLICATE_CAS together with the record's other errors (all issues of a record)", async () => {
     const licence = await h.sponsor({ licence: nextLicence(), allocation: 10 });
-    await h.run(uploadBytes({ licence, fileId: 'DUPALL-1', records: [casXml({ applicantId: 'DA1' }), casXml({ applicantId: 'DA2', evidence: null })] }), 'first.xml', licence);
+    await h.run(
+      uploadBytes({
+        licence,
+        fileId: 'DUPALL-1',
+        records: [casXml({ applicantId: 'DA1' }), casXml({ applicantId: 'DA2', evidence: null })],
+      }),
+      'first.xml',
+      licence,
+    );
     const second = await h.run(
       uploadBytes({
         licence,
@@ -228,11 +271,23 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
   it('reports graduates: own USED CAS only, once', async () => {
     const licence = await h.sponsor({ licence: nextLicence(), allocation: 5 });
     const other = await h.sponsor({ licence: nextLicence(), allocation: 5 });
-    const mine = records(await h.run(uploadBytes({ licence, fileId: 'G1', records: [casXml({ applicantId: 'G1' }), casXml({ applicantId: 'G2' })] }), 'g.xml', licence));
-    const theirs = records(await h.run(uploadBytes({ licence: other, fileId: 'G1', records: [casXml({ applicantId: 'G9' })] }), 'g.xml', other));
+    const mine = records(
+      await h.run(
+        uploadBytes({ licence, fileId: 'G1', records: [casXml({ applicantId: 'G1' }), casXml({ applicantId: 'G2' })] }),
+        'g.xml',
+        licence,
+      ),
+    );
+    const theirs = records(
+      await h.run(uploadBytes({ licence: other, fileId: 'G1', records: [casXml({ applicantId: 'G9' })] }), 'g.xml', other),
+    );
     const used = mine[0]!.CASNumber!;
     await t.store.db.update(cas).set({ status: 'USED', usedOn: '2027-09-01' }).where(eq(cas.casNumber, used));
-    const report = await h.run(graduateBytes('REP-1', [used, mine[1]!.CASNumber!, theirs[0]!.CASNumber!, 'E4G0AA0A00A0A1', used]), 'grads.xml', licence);
+    const report = await h.run(
+      graduateBytes('REP-1', [used, mine[1]!.CASNumber!, theirs[0]!.CASNumber!, 'E4G0AA0A00A0A1', used]),
+      'grads.xml',
+      licence,
+    );
     expect(report.result.Submission.FileType).toBe('GRADUATE_REPORT');
     const r = records(report);
     expect(r.map((x) => x.Outcome)).toEqual(['REPORTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REPORTED']);
@@ -246,10 +301,16 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
 
   it('processes the same file at once only once', async () => {
     const licence = await h.sponsor({ licence: nextLicence(), allocation: 50 });
-    const file = uploadBytes({ licence, fileId: 'RACE', records: Array.from({ length: 5 }, (_, i) => casXml({ applicantId: `RACE-${i}` })) });
+    const file = uploadBytes({
+      licence,
+      fileId: 'RACE',
+      records: Array.from({ length: 5 }, (_, i) => casXml({ applicantId: `RACE-${i}` })),
+    });
     const runs = await Promise.allSettled([1, 2, 3].map((i) => h.run(file, `race${i}.xml`, licence)));
     expect(runs.every((r) => r.status === 'fulfilled')).toBe(true);
-    const outcomes = runs.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof h.run>>>).value.result.Submission.Replay).sort();
+    const outcomes = runs
+      .map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof h.run>>>).value.result.Submission.Replay)
+      .sort();
     expect(outcomes).toEqual(['false', 'true', 'true']);
     const rows = await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence));
     expect(rows).toHaveLength(5);

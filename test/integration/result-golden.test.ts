@@ -57,10 +57,22 @@ function mainRecord(i: number): string {
     6: { applicantId: id, latestAcceptance: '2027-09-01' }, // E_COURSE_DATES (latest before start)
     7: { applicantId: id, dateOfBirth: '<YearMonth>2028-01</YearMonth>' }, // E_DATE_OF_BIRTH
     8: { applicantId: id, nationality: 'ZZZ', partnerCountry: 'QQQ' }, // E_COUNTRY_CODE
-    9: { applicantId: id, evidence: '<SELTRequired>true</SELTRequired><EnglishLanguageLevelAttained>D9</EnglishLanguageLevelAttained><TestProvider>NOPE</TestProvider>' },
+    9: {
+      applicantId: id,
+      evidence:
+        '<SELTRequired>true</SELTRequired><EnglishLanguageLevelAttained>D9</EnglishLanguageLevelAttained><TestProvider>NOPE</TestProvider>',
+    },
     10: { applicantId: id, hasWorkPlacement: true, workPlacementDetails: '<WorkPlacementPercentage>50</WorkPlacementPercentage>' },
-    11: { applicantId: id, hasWorkPlacement: true, workPlacementDetails: '<WorkPlacementJustificationText>needed</WorkPlacementJustificationText>' },
-    12: { applicantId: id, evidence: '<SELTRequired>true</SELTRequired><PreviousUKStudy>true</PreviousUKStudy><PreviousAcademicLevel>RQF6</PreviousAcademicLevel><CurrentPreviousCourseLevelComparison>SAME</CurrentPreviousCourseLevelComparison>' },
+    11: {
+      applicantId: id,
+      hasWorkPlacement: true,
+      workPlacementDetails: '<WorkPlacementJustificationText>needed</WorkPlacementJustificationText>',
+    },
+    12: {
+      applicantId: id,
+      evidence:
+        '<SELTRequired>true</SELTRequired><PreviousUKStudy>true</PreviousUKStudy><PreviousAcademicLevel>RQF6</PreviousAcademicLevel><CurrentPreviousCourseLevelComparison>SAME</CurrentPreviousCourseLevelComparison>',
+    },
     13: { applicantId: 'GLD-00005', courseId: null, courseTitle: 'BA Fine Art & Design' }, // E_DUPLICATE_IN_FILE of 6 (no CourseID)
     1004: { applicantId: 'GLD-00020' }, // E_DUPLICATE_IN_FILE across the chunk boundary
   };
@@ -97,7 +109,9 @@ function compare(name: string, actual: string): void {
     let at = 0;
     while (at < actual.length && actual[at] === expected[at]) at++;
     const line = expected.slice(0, at).split('\n').length;
-    expect.fail(`${name} differs from line ${line}:\n  expected ${JSON.stringify(expected.slice(at - 40, at + 80))}\n  actual   ${JSON.stringify(actual.slice(at - 40, at + 80))}`);
+    expect.fail(
+      `${name} differs from line ${line}:\n  expected ${JSON.stringify(expected.slice(at - 40, at + 80))}\n  actual   ${JSON.stringify(actual.slice(at - 40, at + 80))}`,
+    );
   }
 }
 
@@ -106,7 +120,11 @@ describe.each(STORE_KINDS)('result XML byte for byte on %s', (kind) => {
 
   beforeAll(async () => {
     t = await openTestStore(kind);
-    await addSponsor(t.store.db, { licenceNumber: LICENCE, name: 'Golden University', routes: ['student'], autoAssign: true, allocation: 1 }, RECEIVED);
+    await addSponsor(
+      t.store.db,
+      { licenceNumber: LICENCE, name: 'Golden University', routes: ['student'], autoAssign: true, allocation: 1 },
+      RECEIVED,
+    );
   });
   afterAll(async () => {
     await t?.cleanup();
@@ -114,7 +132,11 @@ describe.each(STORE_KINDS)('result XML byte for byte on %s', (kind) => {
 
   const run = (bytes: Buffer, fileName: string, seed: number) =>
     processFile(
-      { db: t.store.db, settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 200 * 1024 * 1024, randomInt: seededRandomInt(seed) }, clock: () => NOW },
+      {
+        db: t.store.db,
+        settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 200 * 1024 * 1024, randomInt: seededRandomInt(seed) },
+        clock: () => NOW,
+      },
       { sponsorLicenceNumber: LICENCE, fileName, bytes, size: bytes.length, sha256: sha256Of(bytes), receivedAt: RECEIVED },
     );
 

@@ -39,7 +39,9 @@ describe('readable E_SCHEMA messages', () => {
       ['CAS[3]/ApplicantData/FamilyName', 'S-3'],
     ]);
     const [walesa, lodz, ivanov] = errors.map((e) => e.message);
-    expect(walesa).toMatch(/^CAS\[1\]\/ApplicantData\/FamilyName \(ApplicantID S-1\): FamilyName 'Wałęsa' has characters outside the Home Office set: U\+0142 'ł', U\+0119 'ę'\./);
+    expect(walesa).toMatch(
+      /^CAS\[1\]\/ApplicantData\/FamilyName \(ApplicantID S-1\): FamilyName 'Wałęsa' has characters outside the Home Office set: U\+0142 'ł', U\+0119 'ę'\./,
+    );
     expect(walesa).toContain("write it as 'Walesa'");
     // Address fields are ASCII: the Latin-1 ó goes too.
     expect(lodz).toContain("U+0141 'Ł', U+00F3 'ó', U+017A 'ź'");
@@ -56,7 +58,10 @@ describe('readable E_SCHEMA messages', () => {
   });
 
   it('tell a UTF-8 file that declares ISO-8859-1 so, in those words', async () => {
-    const bytes = Buffer.from(uploadText({ records: [casXml({ applicantId: 'S-5', familyName: 'Şahin' })], encoding: 'ISO-8859-1' }), 'utf8');
+    const bytes = Buffer.from(
+      uploadText({ records: [casXml({ applicantId: 'S-5', familyName: 'Şahin' })], encoding: 'ISO-8859-1' }),
+      'utf8',
+    );
     const [e] = await schemaErrors(bytes);
     expect(e!.field).toBe('CAS[1]/ApplicantData/FamilyName');
     expect(e!.message).toContain('the file declares encoding ISO-8859-1 but is written in UTF-8');
@@ -93,7 +98,9 @@ describe('readable E_SCHEMA messages', () => {
     const [e] = await schemaErrors(uploadBytes({ licence: 'lower0001' }));
     expect(e!.field).toBe('Header/SponsorLicenceNumber');
     expect(e!.applicantId).toBeUndefined();
-    expect(e!.message).toBe("Header/SponsorLicenceNumber: SponsorLicenceNumber 'lower0001' is not in the form required: a sponsor licence number: 8 capital letters or digits, then a digit or X");
+    expect(e!.message).toBe(
+      "Header/SponsorLicenceNumber: SponsorLicenceNumber 'lower0001' is not in the form required: a sponsor licence number: 8 capital letters or digits, then a digit or X",
+    );
   });
 });
 
@@ -113,11 +120,17 @@ describe.each(STORE_KINDS)('process and submissions print the messages on %s', (
 
   it('shows each refused file with its errors in words', async () => {
     const file = path.join(root, 'names.xml');
-    writeFileSync(file, utf8([casXml({ applicantId: 'P-1', familyName: 'Wałęsa' })].map((r) => r)).toString('utf8').replace('QHDGHB91X', L));
+    writeFileSync(
+      file,
+      utf8([casXml({ applicantId: 'P-1', familyName: 'Wałęsa' })].map((r) => r))
+        .toString('utf8')
+        .replace('QHDGHB91X', L),
+    );
     const args = [...t.cliArgs, '--root', root];
     const processed = await runCli([...args, 'process', file, '--sponsor', L]);
     expect(processed.code).toBe(3);
-    const message = "E_SCHEMA at 13:7: CAS[1]/ApplicantData/FamilyName (ApplicantID P-1): FamilyName 'Wałęsa' has characters outside the Home Office set";
+    const message =
+      "E_SCHEMA at 13:7: CAS[1]/ApplicantData/FamilyName (ApplicantID P-1): FamilyName 'Wałęsa' has characters outside the Home Office set";
     expect(processed.stdout).toContain(message);
     const listed = await runCli([...args, 'submissions', '--sponsor', L]);
     expect(listed.code).toBe(0);

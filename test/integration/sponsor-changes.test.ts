@@ -19,16 +19,29 @@ interface CasRow {
 describe.each(STORE_KINDS)('sponsor changes on %s', (kind) => {
   const on = cliOnStore(kind, 'cas-bdt-sponsor-changes-');
   const { cli } = on;
-  const statuses = async (licence: string) => (await cli('cas', 'list', '--sponsor', licence, '--json')).json<CasRow[]>().map((c) => c.status).sort();
-
+  const statuses = async (licence: string) =>
+    (await cli('cas', 'list', '--sponsor', licence, '--json'))
+      .json<CasRow[]>()
+      .map((c) => c.status)
+      .sort();
 
   /** A sponsor with `n` ASSIGNED CAS. */
   async function sponsorWithAssigned(licence: string, n: number): Promise<string[]> {
     expect((await cli('sponsor', 'add', licence, '--name', 'Change College', '--allocation', String(n))).code).toBe(0);
     const file = path.join(on.cwd, `${licence}.xml`);
-    writeFileSync(file, uploadBytes({ licence, fileId: `F-${licence}`, records: Array.from({ length: n }, (_, i) => casXml({ applicantId: `${licence}-${i}` })) }));
+    writeFileSync(
+      file,
+      uploadBytes({
+        licence,
+        fileId: `F-${licence}`,
+        records: Array.from({ length: n }, (_, i) => casXml({ applicantId: `${licence}-${i}` })),
+      }),
+    );
     expect((await cli('process', file, '--sponsor', licence)).code).toBe(0);
-    return (await cli('cas', 'list', '--sponsor', licence, '--json')).json<CasRow[]>().map((c) => c.casNumber!).sort();
+    return (await cli('cas', 'list', '--sponsor', licence, '--json'))
+      .json<CasRow[]>()
+      .map((c) => c.casNumber!)
+      .sort();
   }
 
   it('cancels nothing without --yes; --dry-run lists what it would cancel; a terminal is asked', async () => {
@@ -70,7 +83,10 @@ describe.each(STORE_KINDS)('sponsor changes on %s', (kind) => {
     expect(done.code).toBe(0);
     expect(done.stdout).toBe(`REVOKE002: status revoked; 1 ASSIGNED CAS cancelled.\n${numbers[0]}\n`);
     const shown = (await cli('cas', 'show', numbers[0]!, '--json')).json<{ history: { to: string; reason: string }[] }>();
-    expect(shown.history.at(-1)).toMatchObject({ to: 'CANCELLED', reason: 'licence revoked (cas-bdt sponsor status): Home Office letter 12' });
+    expect(shown.history.at(-1)).toMatchObject({
+      to: 'CANCELLED',
+      reason: 'licence revoked (cas-bdt sponsor status): Home Office letter 12',
+    });
     const active = await cli('sponsor', 'status', 'REVOKE002', 'active');
     expect(active.stdout).toBe('REVOKE002: status active.\n');
     expect((await cli('sponsor', 'status', 'REVOKE002', 'revoked', '--yes', '--reason', 'two\nlines')).code).toBe(2);
@@ -86,7 +102,11 @@ describe.each(STORE_KINDS)('sponsor changes on %s', (kind) => {
     expect(set.json()).toMatchObject({ name: 'New Name', routes: ['child', 'student'], autoAssign: false });
     const back = await cli('sponsor', 'set', 'SETSPON01', '--auto-assign');
     expect(back.stdout).toContain('Changed auto-assign of SETSPON01.');
-    expect((await cli('sponsor', 'show', 'SETSPON01', '--json')).json()).toMatchObject({ name: 'New Name', routes: ['child', 'student'], autoAssign: true });
+    expect((await cli('sponsor', 'show', 'SETSPON01', '--json')).json()).toMatchObject({
+      name: 'New Name',
+      routes: ['child', 'student'],
+      autoAssign: true,
+    });
     const removing = await cli('sponsor', 'set', 'SETSPON01', '--routes', 'child');
     expect(removing.code).toBe(3);
     expect(removing.stderr).toContain('sponsor status SETSPON01 surrendered --route student');
@@ -109,6 +129,9 @@ describe.each(STORE_KINDS)('sponsor changes on %s', (kind) => {
     expect(res.code).toBe(0);
     const shown = (await cli('cas', 'show', number!, '--json')).json<{ status: string; history: { to: string; reason: string }[] }>();
     expect(shown.status).toBe('WITHDRAWN');
-    expect(shown.history.at(-1)).toMatchObject({ to: 'WITHDRAWN', reason: 'withdrawn by the sponsor (cas-bdt cas withdraw): student declined the offer' });
+    expect(shown.history.at(-1)).toMatchObject({
+      to: 'WITHDRAWN',
+      reason: 'withdrawn by the sponsor (cas-bdt cas withdraw): student declined the offer',
+    });
   });
 });

@@ -18,7 +18,9 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('PostgreSQL store', () => {
       const stores = await Promise.all([1, 2, 3, 4].map(() => openStore({ databaseUrl: pg.url, dataDir: '/nonexistent' })));
       const [first] = stores;
       const applied = await rowsOf<{ n: number }>(first!.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-      const files = (await import('node:fs')).readdirSync(path.resolve(import.meta.dirname, '../../drizzle')).filter((f) => f.endsWith('.sql'));
+      const files = (await import('node:fs'))
+        .readdirSync(path.resolve(import.meta.dirname, '../../drizzle'))
+        .filter((f) => f.endsWith('.sql'));
       expect(applied[0]!.n).toBe(files.length);
       await Promise.all(stores.map((s) => s.close()));
     } finally {
@@ -55,7 +57,10 @@ describe('the embedded store lock', () => {
       script,
       `import { acquireLock } from ${JSON.stringify(lockModule)};\nconst l = await acquireLock(${JSON.stringify(lockFile)}, 5000);\nconsole.log(l ? 'held' : 'busy');\nsetInterval(() => {}, 1000);\n`,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));
     try {

@@ -14,7 +14,8 @@ import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts
 let seq = 0;
 const nextLicence = () => `V${String(++seq).padStart(7, '0')}${seq % 10}`;
 
-const many = (n: number) => Array.from({ length: n }, (_, i) => casXml({ applicantId: `V-${i}`, passport: `V${String(i).padStart(8, '0')}` }));
+const many = (n: number) =>
+  Array.from({ length: n }, (_, i) => casXml({ applicantId: `V-${i}`, passport: `V${String(i).padStart(8, '0')}` }));
 
 describe.each(STORE_KINDS)('validation while storing on %s', (kind) => {
   let t: TestStore;
@@ -30,8 +31,14 @@ describe.each(STORE_KINDS)('validation while storing on %s', (kind) => {
 
   async function nothingStored(licence: string): Promise<void> {
     const [c] = await rowsOf<{ n: number }>(t.store.db, sql`select count(*)::int as n from cas where sponsor_licence_number = ${licence}`);
-    const [b] = await rowsOf<{ n: number }>(t.store.db, sql`select count(*)::int as n from batches where sponsor_licence_number = ${licence}`);
-    const [p] = await rowsOf<{ n: number }>(t.store.db, sql`select count(*)::int as n from payments where sponsor_licence_number = ${licence}`);
+    const [b] = await rowsOf<{ n: number }>(
+      t.store.db,
+      sql`select count(*)::int as n from batches where sponsor_licence_number = ${licence}`,
+    );
+    const [p] = await rowsOf<{ n: number }>(
+      t.store.db,
+      sql`select count(*)::int as n from payments where sponsor_licence_number = ${licence}`,
+    );
     expect({ cas: c!.n, batches: b!.n, payments: p!.n }).toEqual({ cas: 0, batches: 0, payments: 0 });
     expect((await getSponsor(t.store.db, licence))!.allocationUsed).toBe(0);
   }
@@ -51,7 +58,11 @@ describe.each(STORE_KINDS)('validation while storing on %s', (kind) => {
   it('reports the schema errors, not the reading failure, when an invalid record cannot be read', async () => {
     const licence = await h.sponsor({ licence: nextLicence() });
     const bad = casXml({ applicantId: 'V-NOFAMILY' }).replace(/<FamilyName>[^<]*<\/FamilyName>/, '');
-    const run = await h.run(uploadBytes({ licence, fileId: 'UNREADABLE', records: [casXml({ applicantId: 'V-OK' }), bad] }), 'unreadable.xml', licence);
+    const run = await h.run(
+      uploadBytes({ licence, fileId: 'UNREADABLE', records: [casXml({ applicantId: 'V-OK' }), bad] }),
+      'unreadable.xml',
+      licence,
+    );
     expect(run.result.Outcome).toBe('REJECTED');
     expect(run.result.FileErrors!.Error.map((e) => e['@_code'])).toEqual(['E_SCHEMA']);
     await nothingStored(licence);
@@ -59,7 +70,11 @@ describe.each(STORE_KINDS)('validation while storing on %s', (kind) => {
 
   it('gives the schema errors before a header mismatch', async () => {
     const licence = await h.sponsor({ licence: nextLicence() });
-    const run = await h.run(uploadBytes({ licence: 'OTHER0001', fileId: 'BOTH-BAD', records: [casXml({ nationality: 'nga' })] }), 'both-bad.xml', licence);
+    const run = await h.run(
+      uploadBytes({ licence: 'OTHER0001', fileId: 'BOTH-BAD', records: [casXml({ nationality: 'nga' })] }),
+      'both-bad.xml',
+      licence,
+    );
     expect(run.result.FileErrors!.Error.map((e) => e['@_code'])).toEqual(['E_SCHEMA']);
     await nothingStored(licence);
   });

@@ -50,7 +50,12 @@ interface Report {
 
 /** What a record was judged: outcome, status, issue codes (not the CAS number). */
 const verdicts = (records: { '@_index': string; Outcome: string; Status?: string; Issue?: { '@_code': string }[] }[]) =>
-  records.map((r) => ({ index: Number(r['@_index']), outcome: r.Outcome, status: r.Status, codes: (r.Issue ?? []).map((i) => i['@_code']) }));
+  records.map((r) => ({
+    index: Number(r['@_index']),
+    outcome: r.Outcome,
+    status: r.Status,
+    codes: (r.Issue ?? []).map((i) => i['@_code']),
+  }));
 
 describe.each(STORE_KINDS)('validate on %s', (kind) => {
   let t: TestStore;
@@ -94,7 +99,10 @@ describe.each(STORE_KINDS)('validate on %s', (kind) => {
         ],
       }),
     );
-    writeFileSync(path.join(dir, 'broken.xml'), uploadBytes({ licence: L, fileId: 'BROKEN-1', records: [casXml().replace('<Gender>2</Gender>', '')] }));
+    writeFileSync(
+      path.join(dir, 'broken.xml'),
+      uploadBytes({ licence: L, fileId: 'BROKEN-1', records: [casXml().replace('<Gender>2</Gender>', '')] }),
+    );
     if (kind === 'pglite') await t.store.close(); // the in-process CLI opens the embedded store itself
   });
   afterAll(async () => {
@@ -129,7 +137,15 @@ describe.each(STORE_KINDS)('validate on %s', (kind) => {
     expect(processed!.counts).toEqual(report!.counts);
     const parsedReal = parseResult(readFileSync(processed!.resultFile!, 'utf8'));
     expect(verdicts(parsedReal.Records!.Record)).toEqual(verdicts(parsedDry.Records!.Record));
-    expect(verdicts(parsedDry.Records!.Record).map((v) => v.codes)).toEqual([[], ['E_DUPLICATE_CAS'], [], ['W_SELT_NOT_PROVIDED'], ['E_COURSE_DATES'], [], ['W_NO_ALLOCATION']]);
+    expect(verdicts(parsedDry.Records!.Record).map((v) => v.codes)).toEqual([
+      [],
+      ['E_DUPLICATE_CAS'],
+      [],
+      ['W_SELT_NOT_PROVIDED'],
+      ['E_COURSE_DATES'],
+      [],
+      ['W_NO_ALLOCATION'],
+    ]);
     expect(parsedReal.Records!.Record.filter((r) => r.CASNumber).length).toBe(3);
     expect(parsedReal.Payment?.['@_casCount']).toBe('3');
 
@@ -154,7 +170,10 @@ describe.each(STORE_KINDS)('validate on %s', (kind) => {
       return snapshot(db);
     });
     // A file not yet accepted (an accepted one would be a replay, whatever the licence).
-    writeFileSync(path.join(dir, 'fresh.xml'), uploadBytes({ licence: L, fileId: 'FRESH-1', records: [casXml({ applicantId: 'FRESH', passport: 'V0000021' })] }));
+    writeFileSync(
+      path.join(dir, 'fresh.xml'),
+      uploadBytes({ licence: L, fileId: 'FRESH-1', records: [casXml({ applicantId: 'FRESH', passport: 'V0000021' })] }),
+    );
     const refused = await runCli([...args, 'validate', path.join(dir, 'fresh.xml'), '--sponsor', L, '--json']);
     expect(refused.code).toBe(3);
     expect(refused.json<Report[]>()[0]!.fileErrors.map((e) => e.code)).toEqual(['E_LICENCE_NOT_ACTIVE']);

@@ -57,14 +57,38 @@ describe.each(STORE_KINDS)('watch stopped hard on %s', (kind) => {
       : postgres({ host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', max: 1, prepare: false, onnotice: () => {} });
 
   const watch = () => {
-    const c = spawnCli(['watch', ...storeArgs, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500', '--concurrency', '2', '--lease-ms', '3000']);
+    const c = spawnCli([
+      'watch',
+      ...storeArgs,
+      '--root',
+      root,
+      '--settle-ms',
+      '200',
+      '--scan-interval-ms',
+      '500',
+      '--concurrency',
+      '2',
+      '--lease-ms',
+      '3000',
+    ]);
     children.push(c);
     return c;
   };
 
   it('finishes every file exactly once after repeated kills', async () => {
     const { files, records } = PLAN[kind];
-    const added = await runCli(['sponsor', 'add', licence, '--name', 'Crash University', '--allocation', String(files * records), ...storeArgs, '--root', root]);
+    const added = await runCli([
+      'sponsor',
+      'add',
+      licence,
+      '--name',
+      'Crash University',
+      '--allocation',
+      String(files * records),
+      ...storeArgs,
+      '--root',
+      root,
+    ]);
     expect(added.code, added.stderr).toBe(0);
     const inbox = path.join(root, licence, 'inbox');
     const archive = path.join(root, licence, 'archive');
@@ -96,7 +120,10 @@ describe.each(STORE_KINDS)('watch stopped hard on %s', (kind) => {
     for (const [k, makePoint] of killPoints.entries()) {
       const c = watch();
       await waitForLog(c, /INFO\s+ready/, 90_000);
-      if (k === 0) names.slice(files / 2).forEach((n, i) => writeFileSync(path.join(inbox, n), upload(licence, `K${kind[1]}${files / 2 + i}`, records)));
+      if (k === 0)
+        names
+          .slice(files / 2)
+          .forEach((n, i) => writeFileSync(path.join(inbox, n), upload(licence, `K${kind[1]}${files / 2 + i}`, records)));
       const sql = observer();
       try {
         const point = makePoint();
@@ -120,9 +147,13 @@ describe.each(STORE_KINDS)('watch stopped hard on %s', (kind) => {
 
     const last = watch();
     await waitForLog(last, /INFO\s+ready/, 90_000);
-    await waitFor(() => ls(inbox).length === 0 && ls(archive).length >= files, { timeoutMs: 180_000, what: 'backlog finished' }).catch((err: Error) => {
-      throw new Error(`${err.message}; still in the inbox: ${ls(inbox).join(', ')}; the last instance said:\n${last.stderr().slice(-6000)}`);
-    });
+    await waitFor(() => ls(inbox).length === 0 && ls(archive).length >= files, { timeoutMs: 180_000, what: 'backlog finished' }).catch(
+      (err: Error) => {
+        throw new Error(
+          `${err.message}; still in the inbox: ${ls(inbox).join(', ')}; the last instance said:\n${last.stderr().slice(-6000)}`,
+        );
+      },
+    );
     last.kill('SIGTERM');
     expect(await last.exited, last.stderr()).toBe(0);
     expect(last.stderr()).toMatch(/INFO\s+stopped/);

@@ -45,7 +45,10 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('watch on the embedded store', 
     await waitForLog(service, /watching a new sponsor sponsor=EMBED0002/, 30_000);
     drop(path.join(root, 'EMBED0002', 'inbox'), 'first.xml', upload('EMBED0002', 'E2A', 2));
     await waitProcessed(root, 'EMBED0002', ['first.xml']);
-    await waitForLog(service, /processed sponsor=EMBED0002 file=first.xml outcome=ACCEPTED submission=\d+ records=2 created=2 amended=0 assigned=2/);
+    await waitForLog(
+      service,
+      /processed sponsor=EMBED0002 file=first.xml outcome=ACCEPTED submission=\d+ records=2 created=2 amended=0 assigned=2/,
+    );
 
     const list = await cli('cas', 'list', '--sponsor', 'EMBED0002', '--json');
     expect(list.code, list.stderr).toBe(0);
@@ -67,7 +70,12 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('watch on the embedded store', 
     for (const [i, name] of bulk.entries()) writeFileSync(path.join(inbox1, name), upload('EMBED0001', `E1B${i}`, 500));
     // Under way: a first result is out and files are still waiting.
     await waitFor(() => ls(outbox1).length >= 1, { timeoutMs: 120_000, what: 'the backlog under way' });
-    const busy = await Promise.all([cli('sponsor', 'list', '--json'), cli('submissions', '--json'), cli('cas', 'list', '--sponsor', 'EMBED0002', '--json'), cli('sponsor', 'show', 'EMBED0001', '--json')]);
+    const busy = await Promise.all([
+      cli('sponsor', 'list', '--json'),
+      cli('submissions', '--json'),
+      cli('cas', 'list', '--sponsor', 'EMBED0002', '--json'),
+      cli('sponsor', 'show', 'EMBED0001', '--json'),
+    ]);
     for (const r of busy) expect(r.code, r.stderr).toBe(0);
     expect(busy[0]!.json<unknown[]>()).toHaveLength(2);
     // SIGTERM with work in progress: what was taken is finished, then the service exits 0.
@@ -84,8 +92,11 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('watch on the embedded store', 
     // The store is free again: commands open it directly, and no claim is left unfinished.
     const after = await cli('submissions', '--json');
     expect(after.code, after.stderr).toBe(0);
-    expect(after.json<{ file: string; outcome: string }[]>().map((s) => [s.file, s.outcome]).sort()).toEqual(
-      [['first.xml', 'ACCEPTED'], ...results.map((r) => [r.replace('.result.xml', '.xml'), 'ACCEPTED'])].sort(),
-    );
+    expect(
+      after
+        .json<{ file: string; outcome: string }[]>()
+        .map((s) => [s.file, s.outcome])
+        .sort(),
+    ).toEqual([['first.xml', 'ACCEPTED'], ...results.map((r) => [r.replace('.result.xml', '.xml'), 'ACCEPTED'])].sort());
   }, 300_000);
 });

@@ -38,7 +38,21 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one P
 
   // A long lease: a takeover within this test can only come from the liveness lock.
   const watch = () => {
-    const c = spawnCli(['watch', '--db', url, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500', '--concurrency', '2', '--lease-ms', '600000']);
+    const c = spawnCli([
+      'watch',
+      '--db',
+      url,
+      '--root',
+      root,
+      '--settle-ms',
+      '200',
+      '--scan-interval-ms',
+      '500',
+      '--concurrency',
+      '2',
+      '--lease-ms',
+      '600000',
+    ]);
     children.push(c);
     return c;
   };
@@ -82,7 +96,9 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one P
         timeoutMs: 180_000,
         what: 'all files archived by the survivor',
       });
-      await waitFor(async () => (await observer`select count(*)::int as n from file_claims where state <> 'done'`)[0]!.n === 0, { what: 'claims done' });
+      await waitFor(async () => (await observer`select count(*)::int as n from file_claims where state <> 'done'`)[0]!.n === 0, {
+        what: 'claims done',
+      });
       survivor.kill('SIGTERM');
       expect(await survivor.exited, survivor.stderr()).toBe(0);
       // Counted in the database, not in log lines (the victim may die between finishing a

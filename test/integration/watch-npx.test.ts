@@ -54,7 +54,11 @@ const alive = (pid: number) => {
 
 /** `npx cas-bdt ...` from the repository root, its stderr collected until every writer (node included) has closed it. */
 function spawnNpx(args: string[]): Child {
-  const proc = spawn('npx', ['--yes', 'cas-bdt', ...args], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('npx', ['--yes', 'cas-bdt', ...args], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<number>((resolve) => proc.once('close', (code) => resolve(code ?? 143)));
@@ -79,7 +83,9 @@ describe.each(STORE_KINDS)('npx cas-bdt watch on %s', (kind) => {
     const work = tempDir('cas-bdt-npx-');
     const root = path.join(work, 'bdt');
     const licence = kind === 'pglite' ? 'NPXSTOP01' : 'NPXSTOP02';
-    expect((await runCli([...t.cliArgs, '--root', root, 'sponsor', 'add', licence, '--name', 'Npx College', '--allocation', '10'])).code).toBe(0);
+    expect(
+      (await runCli([...t.cliArgs, '--root', root, 'sponsor', 'add', licence, '--name', 'Npx College', '--allocation', '10'])).code,
+    ).toBe(0);
     const args = [...t.cliArgs, '--root', root, 'watch', '--http', 'off', '--settle-ms', '200'];
 
     const npx = spawnNpx(args);

@@ -45,7 +45,10 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('watch stopped after a databa
     // Down until files, the lease renewal and the health check have all met the outage.
     await waitFor(
       async () => {
-        await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.arrayBuffer(), () => {});
+        await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.arrayBuffer(),
+          () => {},
+        );
         return inst.saw(/could not renew claim leases/) && (inst.log().match(/ECONNREFUSED/g) ?? []).length >= 20;
       },
       { timeoutMs: 90_000, intervalMs: 300, what: 'the service retrying against a stopped server' },
@@ -53,7 +56,10 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('watch stopped after a databa
     await cluster.start();
     await waitFor(() => inst.saw(/claim leases renewed again/), { timeoutMs: 90_000, what: 'leases renewed after the outage' });
     inst.proc.kill('SIGTERM');
-    const code = await Promise.race([inst.exited, waitFor(() => false, { timeoutMs: 90_000, what: 'the stopped service to exit' }).catch(() => 'still running')]);
+    const code = await Promise.race([
+      inst.exited,
+      waitFor(() => false, { timeoutMs: 90_000, what: 'the stopped service to exit' }).catch(() => 'still running'),
+    ]);
     expect(code, inst.log().slice(-3000)).toBe(0);
     expect(inst.log()).toMatch(/INFO\s+stopped/);
   }, 240_000);

@@ -34,7 +34,19 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('watch and signals, watch and a
   const setUp = async (name: string, licence: string) => {
     const root = path.join(work, name, 'bdt');
     const data = path.join(work, name, 'data');
-    const added = await runCli(['sponsor', 'add', licence, '--name', 'Signals College', '--allocation', '100', '--data', data, '--root', root]);
+    const added = await runCli([
+      'sponsor',
+      'add',
+      licence,
+      '--name',
+      'Signals College',
+      '--allocation',
+      '100',
+      '--data',
+      data,
+      '--root',
+      root,
+    ]);
     expect(added.code, added.stderr).toBe(0);
     // A long scan interval: what SIGHUP does is not the periodic scan's doing.
     const service = spawnCli(['watch', '--data', data, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '3600000']);

@@ -141,7 +141,9 @@ describe('validation in chunks', () => {
   });
 
   it('lists the first 100 schema violations and says how many more there were', async () => {
-    const bad = Array.from({ length: 150 }, (_, i) => casXml({ applicantId: `E-${i}` }).replace(/<Gender>[^<]*<\/Gender>/, '<Gender>7</Gender>'));
+    const bad = Array.from({ length: 150 }, (_, i) =>
+      casXml({ applicantId: `E-${i}` }).replace(/<Gender>[^<]*<\/Gender>/, '<Gender>7</Gender>'),
+    );
     const inspection = await inspectFile(Buffer.from(uploadText({ records: bad }), 'latin1'));
     expect(inspection.ok).toBe(false);
     if (inspection.ok) return;

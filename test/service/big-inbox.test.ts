@@ -29,7 +29,8 @@ function inotifyWatches(): number {
 }
 
 /** fs.watchFile pollers (what polling costs). */
-const statWatchers = () => (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles().filter((h) => h.constructor.name === 'StatWatcher').length;
+const statWatchers = () =>
+  (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles().filter((h) => h.constructor.name === 'StatWatcher').length;
 
 // The watcher does not depend on the store; one store is enough for this size.
 describe.skipIf(STORE_KINDS.length === 0)(`an inbox of ${FILES} files`, () => {

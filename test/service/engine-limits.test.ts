@@ -29,10 +29,16 @@ describe.each(STORE_KINDS)('validator limits in the service on %s', (kind) => {
     const hostile: Record<string, { bytes: Buffer; code: string }> = {
       'field-1mb.xml': { bytes: uploadBytes({ licence: a, fileId: 'X'.repeat(1_000_000) }), code: 'E_LIMIT' },
       'nested-300k.xml': {
-        bytes: Buffer.from(uploadText({ licence: a }).replace('<Header>', `<Header>${'<n>'.repeat(300_000)}${'</n>'.repeat(300_000)}`), 'latin1'),
+        bytes: Buffer.from(
+          uploadText({ licence: a }).replace('<Header>', `<Header>${'<n>'.repeat(300_000)}${'</n>'.repeat(300_000)}`),
+          'latin1',
+        ),
         code: 'E_LIMIT',
       },
-      'errors-48mb.xml': { bytes: uploadBytes({ licence: a, fileId: 'ERR', records: Array(Math.floor(48e6 / bad.length)).fill(bad) }), code: 'E_SCHEMA' },
+      'errors-48mb.xml': {
+        bytes: uploadBytes({ licence: a, fileId: 'ERR', records: Array(Math.floor(48e6 / bad.length)).fill(bad) }),
+        code: 'E_SCHEMA',
+      },
     };
     const started = Date.now();
     for (const [name, f] of Object.entries(hostile)) drop(path.join(root, a, 'inbox'), name, f.bytes);
@@ -43,7 +49,8 @@ describe.each(STORE_KINDS)('validator limits in the service on %s', (kind) => {
     await waitFor(
       () => {
         for (const [licence, name] of [...Object.keys(hostile).map((n) => [a, n]), [b, 'good.xml']] as [string, string][]) {
-          if (!done.has(name) && ls(path.join(root, licence, 'outbox')).includes(path.basename(resultOf(licence, name)))) done.set(name, Date.now() - started);
+          if (!done.has(name) && ls(path.join(root, licence, 'outbox')).includes(path.basename(resultOf(licence, name))))
+            done.set(name, Date.now() - started);
         }
         return done.size === 4;
       },
@@ -60,6 +67,8 @@ describe.each(STORE_KINDS)('validator limits in the service on %s', (kind) => {
     }
     const schemaErrors = codes(readFileSync(resultOf(a, 'errors-48mb.xml'), 'utf8'));
     expect(schemaErrors).toHaveLength(101);
-    await waitFor(() => ls(path.join(root, a, 'rejected')).length === 3 && ls(path.join(root, a, 'inbox')).length === 0, { what: 'the inputs moved to rejected/' });
+    await waitFor(() => ls(path.join(root, a, 'rejected')).length === 3 && ls(path.join(root, a, 'inbox')).length === 0, {
+      what: 'the inputs moved to rejected/',
+    });
   });
 });

@@ -83,7 +83,9 @@ describe.each(STORE_KINDS)('fairness on %s', (kind) => {
     );
     const svc = (running = await startInProcess(t.store, root));
     const me = svc.service.instanceKey;
-    await waitFor(async () => (await t.store.db.select().from(fileClaims).where(eq(fileClaims.owner, me))).length === 100, { what: 'the lost claims taken over' });
+    await waitFor(async () => (await t.store.db.select().from(fileClaims).where(eq(fileClaims.owner, me))).length === 100, {
+      what: 'the lost claims taken over',
+    });
 
     // Then a file of this instance is committed but its result cannot be written, and the
     // sponsor's system takes the input back: only the reconciliation can finish it now.

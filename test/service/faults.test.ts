@@ -18,7 +18,11 @@ import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/
 import { waitFor } from '../helpers/wait.ts';
 import { drop, ls, nextLicence, sponsor, startInProcess, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';
 
-const failure = async (p: Promise<unknown>) => p.then(() => expect.fail('expected a failure'), (err: unknown) => err);
+const failure = async (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected a failure'),
+    (err: unknown) => err,
+  );
 
 describe.each(STORE_KINDS)('faults on %s', (kind) => {
   let t: TestStore;
@@ -39,7 +43,8 @@ describe.each(STORE_KINDS)('faults on %s', (kind) => {
   });
 
   const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
-  const subsOf = (licence: string) => t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
+  const subsOf = (licence: string) =>
+    t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
   const start = async (over: Parameters<typeof startInProcess>[2] = {}) => (running = await startInProcess(t.store, root, over));
 
   it('classifies real database errors by SQLSTATE along the cause chain', async () => {
@@ -49,19 +54,26 @@ describe.each(STORE_KINDS)('faults on %s', (kind) => {
     expect(classifyFault(await failure(db.execute(sql`select ${'123456.78'}::numeric(6,2)`)))).toEqual({ kind: 'file', code: '22003' });
     expect(classifyFault(await failure(db.execute(sql`select * from no_such_table`)))).toEqual({ kind: 'unknown', code: '42P01' });
     const licence = await sponsor(db, nextLicence('F'));
-    const dup = await failure(addSponsor(db, { licenceNumber: licence, name: 'again', routes: ['student'], autoAssign: true, allocation: 0 }, new Date()));
+    const dup = await failure(
+      addSponsor(db, { licenceNumber: licence, name: 'again', routes: ['student'], autoAssign: true, allocation: 0 }, new Date()),
+    );
     expect(classifyFault(dup)).toEqual({ kind: 'environment', code: '23505' });
-    const readOnly = await failure(db.transaction(async (tx) => {
-      await tx.execute(sql`set transaction read only`);
-      await tx.execute(sql`create table never_made (x int)`);
-    }));
+    const readOnly = await failure(
+      db.transaction(async (tx) => {
+        await tx.execute(sql`set transaction read only`);
+        await tx.execute(sql`create table never_made (x int)`);
+      }),
+    );
     expect(classifyFault(readOnly)).toEqual({ kind: 'environment', code: '25006' });
   });
 
   it('classifies real file-system errors by errno: our folders are the environment, a name too long is the file', async () => {
     const base = tempDir('cas-bdt-errno-');
     writeFileSync(path.join(base, 'outbox'), 'a file where a folder should be');
-    expect(classifyFault(await failure(open(path.join(base, 'outbox', 'x.result.xml'), 'wx')))).toEqual({ kind: 'environment', code: 'ENOTDIR' });
+    expect(classifyFault(await failure(open(path.join(base, 'outbox', 'x.result.xml'), 'wx')))).toEqual({
+      kind: 'environment',
+      code: 'ENOTDIR',
+    });
     expect(classifyFault(await failure(open(path.join(base, 'n'.repeat(300)), 'r')))).toEqual({ kind: 'file', code: 'ENAMETOOLONG' });
     const full = new Error('write failed', { cause: Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }) });
     expect(classifyFault(full).kind).toBe('environment');
@@ -82,7 +94,9 @@ describe.each(STORE_KINDS)('faults on %s', (kind) => {
     await waitProcessed(root, licence, ['poison.xml']);
     const result = readFileSync(path.join(dir(licence, 'outbox'), 'poison.result.xml'), 'utf8');
     expect(result).toContain('<Outcome>ACCEPTED</Outcome>');
-    expect(result).toMatch(/code="E_COURSE_DATES" field="CourseDetails\/ExpectedCourseEndDate">ExpectedCourseEndDate \(99999999-06-30\) is outside/);
+    expect(result).toMatch(
+      /code="E_COURSE_DATES" field="CourseDetails\/ExpectedCourseEndDate">ExpectedCourseEndDate \(99999999-06-30\) is outside/,
+    );
     expect(ls(dir(licence, 'archive'))).toHaveLength(1);
     expect((await subsOf(licence)).length).toBe(1);
     expect(svc.logs.join('')).not.toMatch(/fault/);
@@ -135,7 +149,9 @@ describe.each(STORE_KINDS)('faults on %s', (kind) => {
     drop(dir(licence, 'inbox'), 'nul.xml', Buffer.from(text.replace('ID-NUL-1', 'ID&#0;1'), 'latin1'));
     await waitProcessed(root, licence, ['nul.xml']);
     const result = readFileSync(path.join(dir(licence, 'outbox'), 'nul.result.xml'), 'utf8');
-    expect(result).toMatch(/<Error code="E_INTERNAL">the file could not be processed: a value in it could not be stored \(22[0-9A-Z]{3}\); the operator has been alerted<\/Error>/);
+    expect(result).toMatch(
+      /<Error code="E_INTERNAL">the file could not be processed: a value in it could not be stored \(22[0-9A-Z]{3}\); the operator has been alerted<\/Error>/,
+    );
     expect(attempts).toBe(1);
     expect(ls(dir(licence, 'rejected'))).toHaveLength(1);
     await waitFor(() => svc.logs.some((l) => / ERROR .*set aside.*fault=file/.test(l)), { what: 'the error line' });

@@ -40,49 +40,57 @@ describe('escaped names', () => {
 describe.each(STORE_KINDS)('refused file names on %s', (kind) => {
   storeTest.override({ kind });
 
-  const subsOfDb = (db: Db, licence: string) => db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
+  const subsOfDb = (db: Db, licence: string) =>
+    db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
   const inFolders = (root: string, licence: string) => {
     const dir = (f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
     return { dir, rawPath: (name: Buffer) => Buffer.concat([Buffer.from(dir('inbox') + path.sep), name]) };
   };
 
-  storeTest('rejects names that are not UTF-8, hold control characters or pass 200 bytes with E_FILE_NAME; a 200-byte name is fine', async ({ t, root, licence, start }) => {
-    const { dir, rawPath } = inFolders(root, licence);
-    const subsOf = (l: string) => subsOfDb(t.store.db, l);
-    const svc = await start();
-    await waitFor(() => svc.service.sponsors().includes(licence));
-    const refused = [
-      { raw: Buffer.from([0x6c, 0x61, 0x74, 0x69, 0x6e, 0xe9, 0x2e, 0x78, 0x6d, 0x6c]), shown: 'latin\\xe9.xml', why: 'not valid UTF-8' },
-      { raw: Buffer.from('clear\x1b[2Kline.xml', 'utf8'), shown: 'clear\\x1b[2Kline.xml', why: 'control characters' },
-      { raw: Buffer.from(`${'n'.repeat(241)}.xml`), shown: `${'n'.repeat(241)}.xml`, why: '245 bytes long' },
-    ];
-    const fine = `${'o'.repeat(196)}.xml`;
-    refused.forEach((r, i) => writeFileSync(rawPath(r.raw), upload(licence, `${licence}R${i}`)));
-    writeFileSync(path.join(dir('inbox'), fine), upload(licence, `${licence}OK`));
+  storeTest(
+    'rejects names that are not UTF-8, hold control characters or pass 200 bytes with E_FILE_NAME; a 200-byte name is fine',
+    async ({ t, root, licence, start }) => {
+      const { dir, rawPath } = inFolders(root, licence);
+      const subsOf = (l: string) => subsOfDb(t.store.db, l);
+      const svc = await start();
+      await waitFor(() => svc.service.sponsors().includes(licence));
+      const refused = [
+        { raw: Buffer.from([0x6c, 0x61, 0x74, 0x69, 0x6e, 0xe9, 0x2e, 0x78, 0x6d, 0x6c]), shown: 'latin\\xe9.xml', why: 'not valid UTF-8' },
+        { raw: Buffer.from('clear\x1b[2Kline.xml', 'utf8'), shown: 'clear\\x1b[2Kline.xml', why: 'control characters' },
+        { raw: Buffer.from(`${'n'.repeat(241)}.xml`), shown: `${'n'.repeat(241)}.xml`, why: '245 bytes long' },
+      ];
+      const fine = `${'o'.repeat(196)}.xml`;
+      refused.forEach((r, i) => writeFileSync(rawPath(r.raw), upload(licence, `${licence}R${i}`)));
+      writeFileSync(path.join(dir('inbox'), fine), upload(licence, `${licence}OK`));
 
-    await waitFor(() => rawLs(dir('inbox')).length === 0 && ls(dir('outbox')).length === 4, { what: 'every file taken' });
-    const subs = await subsOf(licence);
-    expect(subs).toHaveLength(4);
-    for (const r of refused) {
-      const sub = subs.find((s) => s.fileName === r.shown);
-      expect(sub, r.shown).toBeDefined();
-      expect(sub!.outcome).toBe('REJECTED');
-      const result = readFileSync(path.join(dir('outbox'), `rejected-${sub!.id}.result.xml`), 'utf8');
-      expect(result).toMatch(new RegExp(`<Error code="E_FILE_NAME">[^<]*${r.why}`));
-      expect(result).toContain(`<FileName>${r.shown}</FileName>`);
-    }
-    const ok = subs.find((s) => s.fileName === fine)!;
-    expect(ok.outcome).toBe('ACCEPTED');
-    expect(ls(dir('archive'))).toEqual([expect.stringMatching(new RegExp(`^\\d{8}T\\d{6}Z_${fine}$`))]);
-    // Inputs set aside under their submission id.
-    const ids = subs.filter((s) => s.outcome === 'REJECTED').map((s) => s.id);
-    expect(ls(dir('rejected')).map((f) => f.replace(/^\d{8}T\d{6}Z_/, '')).sort()).toEqual(ids.map(String).sort());
-    // Each logged, escaped; never raw.
-    await waitFor(() => svc.logs.filter((l) => l.includes('errors=E_FILE_NAME')).length === 3, { what: 'three log lines' });
-    const text = svc.logs.join('');
-    expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\ufffd]/);
-    expect(text).toContain('file=latin\\xe9.xml');
-  });
+      await waitFor(() => rawLs(dir('inbox')).length === 0 && ls(dir('outbox')).length === 4, { what: 'every file taken' });
+      const subs = await subsOf(licence);
+      expect(subs).toHaveLength(4);
+      for (const r of refused) {
+        const sub = subs.find((s) => s.fileName === r.shown);
+        expect(sub, r.shown).toBeDefined();
+        expect(sub!.outcome).toBe('REJECTED');
+        const result = readFileSync(path.join(dir('outbox'), `rejected-${sub!.id}.result.xml`), 'utf8');
+        expect(result).toMatch(new RegExp(`<Error code="E_FILE_NAME">[^<]*${r.why}`));
+        expect(result).toContain(`<FileName>${r.shown}</FileName>`);
+      }
+      const ok = subs.find((s) => s.fileName === fine)!;
+      expect(ok.outcome).toBe('ACCEPTED');
+      expect(ls(dir('archive'))).toEqual([expect.stringMatching(new RegExp(`^\\d{8}T\\d{6}Z_${fine}$`))]);
+      // Inputs set aside under their submission id.
+      const ids = subs.filter((s) => s.outcome === 'REJECTED').map((s) => s.id);
+      expect(
+        ls(dir('rejected'))
+          .map((f) => f.replace(/^\d{8}T\d{6}Z_/, ''))
+          .sort(),
+      ).toEqual(ids.map(String).sort());
+      // Each logged, escaped; never raw.
+      await waitFor(() => svc.logs.filter((l) => l.includes('errors=E_FILE_NAME')).length === 3, { what: 'three log lines' });
+      const text = svc.logs.join('');
+      expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\ufffd]/);
+      expect(text).toContain('file=latin\\xe9.xml');
+    },
+  );
 
   storeTest('finishes a refused name after a restart from its stored (escaped) name', async ({ t, root, licence, start }) => {
     const { dir, rawPath } = inFolders(root, licence);
@@ -94,7 +102,9 @@ describe.each(STORE_KINDS)('refused file names on %s', (kind) => {
     writeFileSync(dir('outbox'), 'not a folder');
     const raw = Buffer.from([0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9, 0x2e, 0x78, 0x6d, 0x6c]);
     writeFileSync(rawPath(raw), upload(licence, `${licence}X`));
-    await waitFor(() => svc.logs.some((l) => l.includes('infrastructure fault') && l.includes('file=r\\xe9sum\\xe9.xml')), { what: 'the fault' });
+    await waitFor(() => svc.logs.some((l) => l.includes('infrastructure fault') && l.includes('file=r\\xe9sum\\xe9.xml')), {
+      what: 'the fault',
+    });
     await svc.stop();
     const [sub] = await subsOf(licence);
     expect(sub!.fileName).toBe('r\\xe9sum\\xe9.xml');
@@ -106,6 +116,8 @@ describe.each(STORE_KINDS)('refused file names on %s', (kind) => {
     expect(ls(dir('outbox'))).toEqual([`rejected-${sub!.id}.result.xml`]);
     expect(ls(dir('rejected'))).toEqual([expect.stringMatching(new RegExp(`^\\d{8}T\\d{6}Z_${sub!.id}$`))]);
     expect(await subsOf(licence)).toHaveLength(1);
-    await waitFor(() => again.logs.some((l) => /finished \(left unfinished earlier\)/.test(l) && l.includes('E_FILE_NAME')), { what: 'the recovery line' });
+    await waitFor(() => again.logs.some((l) => /finished \(left unfinished earlier\)/.test(l) && l.includes('E_FILE_NAME')), {
+      what: 'the recovery line',
+    });
   });
 });

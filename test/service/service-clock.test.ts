@@ -33,7 +33,9 @@ describe.each(STORE_KINDS)("the service's own clock on %s", (kind) => {
     await waitProcessed(root, licence, ['future-broken.xml', 'future-good.xml'], 30_000);
     expect(svc.logs.some((l) => l.includes('deferred') && l.includes('future-broken.xml'))).toBe(true);
     expect(readFileSync(path.join(dir(root, licence, 'outbox'), 'future-broken.result.xml'), 'utf8')).toContain('E_NOT_WELL_FORMED');
-    expect(readFileSync(path.join(dir(root, licence, 'outbox'), 'future-good.result.xml'), 'utf8')).toContain('<Outcome>ACCEPTED</Outcome>');
+    expect(readFileSync(path.join(dir(root, licence, 'outbox'), 'future-good.result.xml'), 'utf8')).toContain(
+      '<Outcome>ACCEPTED</Outcome>',
+    );
     expect(ls(dir(root, licence, 'rejected'))).toHaveLength(1);
     // The grace was the service's 1.5 s, not "2099 plus a minute".
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);

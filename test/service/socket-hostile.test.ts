@@ -77,17 +77,24 @@ describe('a hostile client of the served store', () => {
 
     // Still connected, and the service writes and reads its own table as itself.
     expect(await serviceWrites(101)).toBe(1);
-    const [state] = await service`select current_user as u, current_setting('default_transaction_read_only') as ro, current_setting('search_path') as sp`;
+    const [state] =
+      await service`select current_user as u, current_setting('default_transaction_read_only') as ro, current_setting('search_path') as sp`;
     expect(state).toEqual(before);
     expect(before).toMatchObject({ u: 'postgres', ro: 'off' });
 
     // Gone: its named statements go with it, and nothing it set is left.
-    const statementsBefore = (await service`select count(*)::int as n from pg_prepared_statements where statement like ${'%prepared_by_hostile%'}`)[0]!.n;
+    const statementsBefore = (
+      await service`select count(*)::int as n from pg_prepared_statements where statement like ${'%prepared_by_hostile%'}`
+    )[0]!.n;
     expect(statementsBefore).toBe(1);
     await hostile.end({ timeout: 1 });
-    await waitFor(async () => (await service`select count(*)::int as n from pg_prepared_statements where statement like ${'%prepared_by_hostile%'}`)[0]!.n === 0, {
-      what: "the hostile client's statements deallocated",
-    });
+    await waitFor(
+      async () =>
+        (await service`select count(*)::int as n from pg_prepared_statements where statement like ${'%prepared_by_hostile%'}`)[0]!.n === 0,
+      {
+        what: "the hostile client's statements deallocated",
+      },
+    );
     expect(await serviceWrites(102)).toBe(1);
   });
 

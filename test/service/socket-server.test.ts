@@ -67,7 +67,15 @@ describe('PGlite served on a socket', () => {
   });
 
   it('rolls back the transaction of a client that goes away inside it', async () => {
-    const quitter = postgres({ host: dir, port: 5432, user: 'postgres', database: 'template1', max: 1, prepare: false, onnotice: () => {} });
+    const quitter = postgres({
+      host: dir,
+      port: 5432,
+      user: 'postgres',
+      database: 'template1',
+      max: 1,
+      prepare: false,
+      onnotice: () => {},
+    });
     let inside: () => void = () => {};
     const entered = new Promise<void>((r) => (inside = r));
     const abandoned = quitter

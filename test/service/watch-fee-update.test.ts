@@ -74,13 +74,22 @@ describe.each(STORE_KINDS)('watch: fee update files on %s', (kind) => {
     expect(ls(path.join(root, licence, 'archive')).filter((f) => f.endsWith('_fees-june.xml'))).toHaveLength(1);
     expect(ls(inbox)).toEqual([]);
 
-    expect((await findCas(t.store.db, { id: a!.id }))!.fees).toMatchObject({ courseFeesPaidToDate: '13579.24', accommodationFeesPaidToDate: '864.20' });
+    expect((await findCas(t.store.db, { id: a!.id }))!.fees).toMatchObject({
+      courseFeesPaidToDate: '13579.24',
+      accommodationFeesPaidToDate: '864.20',
+    });
     expect((await findCas(t.store.db, { id: c!.id }))!.fees.boardingFeesPaidToDate).toBeNull();
 
     const svc = running;
-    await waitFor(() => new RegExp(`processed sponsor=${licence} file=fees-june.xml outcome=ACCEPTED submission=\\d+ records=3 updated=1 rejected=2`).test(svc.logs.join('')), {
-      what: 'the log line of the update file',
-    });
+    await waitFor(
+      () =>
+        new RegExp(`processed sponsor=${licence} file=fees-june.xml outcome=ACCEPTED submission=\\d+ records=3 updated=1 rejected=2`).test(
+          svc.logs.join(''),
+        ),
+      {
+        what: 'the log line of the update file',
+      },
+    );
     expect(svc.logs.join('')).not.toMatch(/13579|864\.2|97531|Okafor|A01234567/);
   });
 });

@@ -42,7 +42,8 @@ describe.each(STORE_KINDS)('watch log lines on %s', (kind) => {
     expect(progress[0]).toMatch(new RegExp(`sponsor=${licence} file=large\\.xml done=\\d{1,2}% bytes=\\d+ seconds=\\d+`));
     // The finished line comes after every progress line.
     // The input is moved before the line is written.
-    const finished = await waitFor(() => 1 + running!.logs.findIndex((l) => /INFO\s+processed /.test(l)), { what: 'the processed line' }) - 1;
+    const finished =
+      (await waitFor(() => 1 + running!.logs.findIndex((l) => /INFO\s+processed /.test(l)), { what: 'the processed line' })) - 1;
     expect(running.logs.indexOf(progress.at(-1)!)).toBeLessThan(finished);
   }, 240_000);
 
@@ -53,7 +54,9 @@ describe.each(STORE_KINDS)('watch log lines on %s', (kind) => {
     drop(path.join(root, licence, 'inbox'), 'three.xml', upload(licence, 'THREE', 3));
     await waitProcessed(root, licence, ['three.xml']);
     await waitFor(() => lines(/WARN\s+allocation exhausted/).length === 1, { what: 'the allocation warning' });
-    expect(lines(/WARN\s+allocation exhausted/)[0]).toMatch(new RegExp(`sponsor=${licence} file=three\\.xml submission=\\d+ notAssigned=2`));
+    expect(lines(/WARN\s+allocation exhausted/)[0]).toMatch(
+      new RegExp(`sponsor=${licence} file=three\\.xml submission=\\d+ notAssigned=2`),
+    );
     // A file fully assigned says nothing of the kind.
     const other = await sponsor(t.store.db, nextLicence('A'), 10);
     await ensureSponsorFolders(root, other);
@@ -75,6 +78,8 @@ describe.each(STORE_KINDS)('watch log lines on %s', (kind) => {
     await running.service.scan();
     expect(lines(/folder=QHDGHB9IX/)).toHaveLength(1);
     expect(lines(/folder=LATER0001/)).toHaveLength(1);
-    expect(lines(/WARN\s+a folder under the root is not a registered sponsor/).every((l) => /folder=(QHDGHB9IX|LATER0001)\n?$/.test(l))).toBe(true);
+    expect(
+      lines(/WARN\s+a folder under the root is not a registered sponsor/).every((l) => /folder=(QHDGHB9IX|LATER0001)\n?$/.test(l)),
+    ).toBe(true);
   });
 });

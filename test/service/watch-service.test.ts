@@ -40,7 +40,8 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
   });
 
   const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
-  const subsOf = (licence: string) => t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
+  const subsOf = (licence: string) =>
+    t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
   const start = async (over: Parameters<typeof startInProcess>[2] = {}) => {
     running = await startInProcess(t.store, root, over);
     return running;
@@ -63,12 +64,21 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     expect(result).toContain('ACCEPTED');
     const rows = await subsOf(licence);
     expect(rows.map((r) => [r.fileName, r.outcome, r.resultFile !== null])).toEqual(
-      expect.arrayContaining([['before.xml', 'ACCEPTED', true], ['after.XML', 'ACCEPTED', true]]),
+      expect.arrayContaining([
+        ['before.xml', 'ACCEPTED', true],
+        ['after.XML', 'ACCEPTED', true],
+      ]),
     );
     const stored = await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence));
     expect(stored.map((c) => c.status)).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED']);
     // The line comes once the claim is done, just after the move.
-    await waitFor(() => new RegExp(`processed sponsor=${licence} file=before.xml outcome=ACCEPTED submission=\\d+ records=2 created=2`).test(svc.logs.join('')), { what: 'log line' });
+    await waitFor(
+      () =>
+        new RegExp(`processed sponsor=${licence} file=before.xml outcome=ACCEPTED submission=\\d+ records=2 created=2`).test(
+          svc.logs.join(''),
+        ),
+      { what: 'log line' },
+    );
     // No personal data in the log.
     expect(svc.logs.join('')).not.toMatch(/Okafor|Ada|A01234567|2001-04-12/);
   });
@@ -106,7 +116,16 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     await waitProcessed(root, licence, ['a.xml']);
     await svc.service.scan();
     expect((await subsOf(licence)).map((s) => s.fileName)).toEqual(['a.xml']);
-    expect(ls(inbox)).toEqual(['.hidden.xml', 'F.XML.PART', 'b.xml.filepart', 'c.xml.partial', 'd.xml.tmp', 'e.xml~', 'folder.xml', 'link.xml']);
+    expect(ls(inbox)).toEqual([
+      '.hidden.xml',
+      'F.XML.PART',
+      'b.xml.filepart',
+      'c.xml.partial',
+      'd.xml.tmp',
+      'e.xml~',
+      'folder.xml',
+      'link.xml',
+    ]);
     // The link's target was never touched.
     expect(ls(root)).toContain(`outside-${licence}.xml`);
   });
@@ -167,7 +186,9 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     drop(dir(licence, 'inbox'), 'twice.xml', bytes);
     await waitProcessed(root, licence, ['twice.xml']);
     drop(dir(licence, 'inbox'), 'twice.xml', bytes);
-    await waitFor(() => ls(dir(licence, 'archive')).length === 2 && ls(dir(licence, 'outbox')).length === 2, { what: 'second drop processed' });
+    await waitFor(() => ls(dir(licence, 'archive')).length === 2 && ls(dir(licence, 'outbox')).length === 2, {
+      what: 'second drop processed',
+    });
     const rows = await subsOf(licence);
     expect(rows.map((r) => [r.outcome, r.replayOf === null])).toEqual([
       ['ACCEPTED', true],
@@ -209,7 +230,9 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     rmSync(dir(licence, 'outbox'), { recursive: true });
     writeFileSync(dir(licence, 'outbox'), 'not a folder');
     drop(dir(licence, 'inbox'), 'fault.xml', upload(licence, `${licence}F`));
-    await waitFor(() => svc.logs.filter((l) => l.includes('infrastructure fault') && l.includes('fault.xml')).length >= 2, { what: 'fault logged twice' });
+    await waitFor(() => svc.logs.filter((l) => l.includes('infrastructure fault') && l.includes('fault.xml')).length >= 2, {
+      what: 'fault logged twice',
+    });
     expect(ls(dir(licence, 'inbox'))).toEqual(['fault.xml']);
     unlinkSync(dir(licence, 'outbox'));
     mkdirSync(dir(licence, 'outbox'));
@@ -231,7 +254,9 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     unlinkSync(dir(licence, 'outbox'));
     mkdirSync(dir(licence, 'outbox'));
     await waitFor(() => ls(dir(licence, 'outbox')).includes('gone.result.xml'), { what: 'result written' });
-    await waitFor(async () => (await listClaims(t.store.db)).filter((c) => c.fileName === 'gone.xml').every((c) => c.state === 'done'), { what: 'claim done' });
+    await waitFor(async () => (await listClaims(t.store.db)).filter((c) => c.fileName === 'gone.xml').every((c) => c.state === 'done'), {
+      what: 'claim done',
+    });
     expect((await subsOf(licence)).length).toBe(1);
   });
 
@@ -240,9 +265,14 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     const f = path.join(tempDir(), 'old.xml');
     writeFileSync(f, upload(licence, `${licence}E`));
     const longAgo = new Date(Date.now() - 400 * 86_400_000);
-    await processFile({ db: t.store.db, settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 1e7 }, clock: () => longAgo }, await readReceivedFile(f, licence, 1e7, longAgo));
+    await processFile(
+      { db: t.store.db, settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 1e7 }, clock: () => longAgo },
+      await readReceivedFile(f, licence, 1e7, longAgo),
+    );
     await start();
-    await waitFor(async () => (await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence)))[0]?.status === 'EXPIRED', { what: 'expired' });
+    await waitFor(async () => (await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence)))[0]?.status === 'EXPIRED', {
+      what: 'expired',
+    });
   });
 
   describe('recovery of half-finished files (a crash seeded directly)', () => {
@@ -262,12 +292,28 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       const instance = await otherInstance();
       const dead = instance.key;
       const received = await readReceivedFile(file, licence, 1e7);
-      const got = await claimFile(t.store.db, { licence, fileName: name, sha256: received.sha256, size: received.size, owner: dead, leaseMs: 60_000 });
+      const got = await claimFile(t.store.db, {
+        licence,
+        fileName: name,
+        sha256: received.sha256,
+        size: received.size,
+        owner: dead,
+        leaseMs: 60_000,
+      });
       const processed = await processFile(
-        { db: t.store.db, settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 1e7 }, onStored: (tx, id) => tieSubmission(tx, got!.claim.id, dead, id) },
+        {
+          db: t.store.db,
+          settings: { feePence: 2500, validityMonths: 6, maxFileBytes: 1e7 },
+          onStored: (tx, id) => tieSubmission(tx, got!.claim.id, dead, id),
+        },
         received,
       );
-      if (stage !== 'committed') await emitResult(t.store.db, dir(licence, 'outbox'), { submissionId: processed.submissionId, fileName: name, resultXml: processed.resultXml });
+      if (stage !== 'committed')
+        await emitResult(t.store.db, dir(licence, 'outbox'), {
+          submissionId: processed.submissionId,
+          fileName: name,
+          resultXml: processed.resultXml,
+        });
       if (stage === 'moved') {
         const dest = path.join(dir(licence, 'archive'), `20260101T000000Z_${name}`);
         await setMovedTo(t.store.db, got!.claim.id, dead, dest);
@@ -304,7 +350,9 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       const licence = await sponsor(t.store.db, nextLicence());
       await crashedAt(licence, 'c3.xml', 'moved');
       await start();
-      await waitFor(async () => (await listClaims(t.store.db)).every((c) => c.sponsorLicenceNumber !== licence || c.state === 'done'), { what: 'claim done' });
+      await waitFor(async () => (await listClaims(t.store.db)).every((c) => c.sponsorLicenceNumber !== licence || c.state === 'done'), {
+        what: 'claim done',
+      });
       expect(ls(dir(licence, 'archive'))).toEqual(['20260101T000000Z_c3.xml']);
       expect(ls(dir(licence, 'outbox'))).toEqual(['c3.result.xml']);
       expect((await subsOf(licence)).length).toBe(1);
@@ -316,7 +364,9 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       const again = readFileSync(path.join(dir(licence, 'archive'), '20260101T000000Z_c4.xml'));
       writeFileSync(path.join(dir(licence, 'inbox'), 'c4.xml'), again);
       await start();
-      await waitFor(() => ls(dir(licence, 'inbox')).length === 0 && ls(dir(licence, 'archive')).length === 2, { what: 'second file archived' });
+      await waitFor(() => ls(dir(licence, 'inbox')).length === 0 && ls(dir(licence, 'archive')).length === 2, {
+        what: 'second file archived',
+      });
       const rows = await subsOf(licence);
       expect(rows.map((r) => r.replayOf !== null)).toEqual([false, true]);
       expect(ls(dir(licence, 'outbox'))).toHaveLength(2);
@@ -329,7 +379,14 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       writeFileSync(file, upload(licence, `${licence}C5`));
       const dead = await otherInstance();
       const received = await readReceivedFile(file, licence, 1e7);
-      await claimFile(t.store.db, { licence, fileName: 'c5.xml', sha256: received.sha256, size: received.size, owner: dead.key, leaseMs: 60_000 });
+      await claimFile(t.store.db, {
+        licence,
+        fileName: 'c5.xml',
+        sha256: received.sha256,
+        size: received.size,
+        owner: dead.key,
+        leaseMs: 60_000,
+      });
       await dead.die();
       await start();
       await waitProcessed(root, licence, ['c5.xml']);
@@ -343,7 +400,14 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       writeFileSync(file, upload(licence, `${licence}H`));
       const other = await otherInstance();
       const received = await readReceivedFile(file, licence, 1e7);
-      await claimFile(t.store.db, { licence, fileName: 'held.xml', sha256: received.sha256, size: received.size, owner: other.key, leaseMs: 600_000 });
+      await claimFile(t.store.db, {
+        licence,
+        fileName: 'held.xml',
+        sha256: received.sha256,
+        size: received.size,
+        owner: other.key,
+        leaseMs: 600_000,
+      });
       const svc = await start();
       // A sentinel file of the same sponsor proves the service is past this inbox.
       drop(dir(licence, 'inbox'), 'sentinel.xml', upload(licence, `${licence}SN`));
@@ -355,10 +419,16 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
       await other.die();
       await waitProcessed(root, licence, ['held.xml']);
       expect((await subsOf(licence)).length).toBe(2);
-      await waitFor(async () => {
-        const [after] = await rowsOf<{ owner: number; state: string }>(t.store.db, sql`select owner, state from file_claims where file_name = 'held.xml'`);
-        return after?.state === 'done' && after.owner === svc.service.instanceKey;
-      }, { what: 'claim done by this instance' });
+      await waitFor(
+        async () => {
+          const [after] = await rowsOf<{ owner: number; state: string }>(
+            t.store.db,
+            sql`select owner, state from file_claims where file_name = 'held.xml'`,
+          );
+          return after?.state === 'done' && after.owner === svc.service.instanceKey;
+        },
+        { what: 'claim done by this instance' },
+      );
     });
   });
 });

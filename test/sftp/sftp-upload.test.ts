@@ -60,11 +60,14 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
         const data = t.cliArgs[1]!;
         run('chown', ['-R', `${server().serviceUser}:`, path.dirname(data)]);
       }
-      service = spawnCli(['watch', ...t.cliArgs, '--root', server().root, '--settle-ms', '1000', '--scan-interval-ms', '1000', '--http', 'off'], {
-        asUser: server().serviceUser,
-        cwd: server().base,
-        env: { HOME: server().base },
-      });
+      service = spawnCli(
+        ['watch', ...t.cliArgs, '--root', server().root, '--settle-ms', '1000', '--scan-interval-ms', '1000', '--http', 'off'],
+        {
+          asUser: server().serviceUser,
+          cwd: server().base,
+          env: { HOME: server().base },
+        },
+      );
       await waitForLog(service, /INFO\s+ready/, 90_000);
     });
     afterAll(async () => {
@@ -85,7 +88,10 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
     };
     const results = (licence: string) => ls(dir(licence, 'outbox')).filter((f) => f.endsWith('.result.xml'));
     const waitResults = (licence: string, n: number) =>
-      waitFor(() => results(licence).length >= n && ls(dir(licence, 'inbox')).length === 0, { timeoutMs: 120_000, what: `${n} results for ${licence}` });
+      waitFor(() => results(licence).length >= n && ls(dir(licence, 'inbox')).length === 0, {
+        timeoutMs: 120_000,
+        what: `${n} results for ${licence}`,
+      });
 
     it('gives each upload exactly one result, whatever the client does, readable by the sponsor over SFTP', async () => {
       const userA = server().account(A);
@@ -103,7 +109,9 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       // An upload cut off half-way: the part on the server is deferred, never rejected...
       const cut = server().sftpProcess(userA, [`put ${resumed} resumed.xml`], { limitKbit: 1600 });
       const cutExited = new Promise((r) => cut.once('close', r));
-      await waitFor(() => existsSync(dir(A, 'inbox/resumed.xml')) && statSync(dir(A, 'inbox/resumed.xml')).size > 200_000, { what: 'half of resumed.xml uploaded' });
+      await waitFor(() => existsSync(dir(A, 'inbox/resumed.xml')) && statSync(dir(A, 'inbox/resumed.xml')).size > 200_000, {
+        what: 'half of resumed.xml uploaded',
+      });
       cut.kill('SIGKILL');
       await cutExited;
       expect(statSync(dir(A, 'inbox/resumed.xml')).size).toBeLessThan(statSync(resumed).size);
@@ -136,7 +144,11 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       expect(again.map((r) => `${r.outcome} ${r.records} ${r.replay}`).sort()).toEqual(['ACCEPTED 2 false', 'ACCEPTED 3 false']);
       // Nothing half-read: no temporary name was taken, nothing was rejected.
       expect(ls(dir(A, 'rejected'))).toEqual([]);
-      expect(ls(dir(A, 'archive')).map((f) => f.replace(/^\d{8}T\d{6}Z(\.\d+)?_/, '')).sort()).toEqual(['again.xml', 'again.xml', 'big.xml', 'fp.xml', 'resumed.xml']);
+      expect(
+        ls(dir(A, 'archive'))
+          .map((f) => f.replace(/^\d{8}T\d{6}Z(\.\d+)?_/, ''))
+          .sort(),
+      ).toEqual(['again.xml', 'again.xml', 'big.xml', 'fp.xml', 'resumed.xml']);
 
       // What the service wrote belongs to the sponsor's group, 0640, in the set-group-id folders.
       const gid = Number(run('id', ['-g', userA]).trim());
@@ -190,7 +202,9 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       const store = t.kind === 'pglite' ? await openStore({ databaseUrl: undefined, dataDir: t.cliArgs[1]! }) : t.store;
       if (store !== t.store) opened = store;
       const count = async (l: string) =>
-        (await store.db.select({ outcome: submissions.outcome }).from(submissions).where(eq(submissions.sponsorLicenceNumber, l))).map((r) => r.outcome);
+        (await store.db.select({ outcome: submissions.outcome }).from(submissions).where(eq(submissions.sponsorLicenceNumber, l))).map(
+          (r) => r.outcome,
+        );
       expect(await count(A)).toEqual(Array(5).fill('ACCEPTED'));
       expect(await count(B)).toEqual(['ACCEPTED']);
     });

@@ -25,7 +25,7 @@ if (unavailable) console.warn(`SFTP set-up B (sshfs) tests skipped: ${unavailabl
 /** The mount options the README gives for set-up B. */
 const MOUNT_OPTIONS = ['dir_cache=no', 'reconnect', 'ServerAliveInterval=15'];
 
-describe.skipIf(unavailable !== undefined)('cas-bdt on an sshfs mount of the sponsors\' server (set-up B)', () => {
+describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the sponsors' server (set-up B)", () => {
   const server = sftpServerForSuite();
 
   describe.each(STORE_KINDS)('on %s', (kind) => {
@@ -83,19 +83,31 @@ describe.skipIf(unavailable !== undefined)('cas-bdt on an sshfs mount of the spo
         // Group-writable: the server lets the service hard-link it, and sshfs shows the link as another inode.
         writeSlowly('shared.xml', files['shared.xml'], [], 0o660),
       ]);
-      await waitFor(() => ls(onServer('inbox')).length === 0 && ls(onServer('outbox')).length >= 4, { timeoutMs: 120_000, what: 'four results' });
+      await waitFor(() => ls(onServer('inbox')).length === 0 && ls(onServer('outbox')).length >= 4, {
+        timeoutMs: 120_000,
+        what: 'four results',
+      });
 
       expect(ls(onServer('outbox'))).toEqual(['paused.result.xml', 'quick.result.xml', 'shared.result.xml', 'slow.result.xml']);
       const records = (f: string) => Number(/<Summary records="(\d+)"/.exec(readFileSync(onServer(`outbox/${f}`), 'utf8'))?.[1]);
       expect([records('slow.result.xml'), records('paused.result.xml'), records('quick.result.xml')]).toEqual([300, 200, 3]);
       expect(ls(onServer('rejected'))).toEqual([]);
       const archived = ls(onServer('archive'));
-      expect(archived.map((f) => f.replace(/^\d{8}T\d{6}Z(\.\d+)?_/, '')).sort()).toEqual(['paused.xml', 'quick.xml', 'shared.xml', 'slow.xml']);
+      expect(archived.map((f) => f.replace(/^\d{8}T\d{6}Z(\.\d+)?_/, '')).sort()).toEqual([
+        'paused.xml',
+        'quick.xml',
+        'shared.xml',
+        'slow.xml',
+      ]);
       // Archived whole, byte for byte.
-      for (const f of archived) expect(readFileSync(onServer(`archive/${f}`)).equals(files[f.replace(/^[^_]+_/, '') as keyof typeof files]), f).toBe(true);
+      for (const f of archived)
+        expect(readFileSync(onServer(`archive/${f}`)).equals(files[f.replace(/^[^_]+_/, '') as keyof typeof files]), f).toBe(true);
       // The half-written file was seen and deferred, not rejected.
       expect(running!.logs.join('')).toMatch(/deferred .*file=paused\.xml/);
-      const subs = await t.store.db.select({ outcome: submissions.outcome }).from(submissions).where(eq(submissions.sponsorLicenceNumber, L));
+      const subs = await t.store.db
+        .select({ outcome: submissions.outcome })
+        .from(submissions)
+        .where(eq(submissions.sponsorLicenceNumber, L));
       expect(subs.map((s) => s.outcome)).toEqual(Array(4).fill('ACCEPTED'));
 
       // On the server the service's account wrote them, in the sponsor's group, 0640: the sponsor reads them.

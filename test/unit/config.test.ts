@@ -68,7 +68,9 @@ describe('configuration', () => {
   });
 
   it('refuses an out-of-range value as a usage error from the environment and from the file alike', () => {
-    expect(() => resolve([], { CAS_BDT_CONCURRENCY: '65' })).toThrow(expect.objectContaining({ code: 'usage', message: expect.stringContaining('from 1 to 64') }));
+    expect(() => resolve([], { CAS_BDT_CONCURRENCY: '65' })).toThrow(
+      expect.objectContaining({ code: 'usage', message: expect.stringContaining('from 1 to 64') }),
+    );
     expect(() => resolve([], {}, { validityMonths: 600 })).toThrow(expect.objectContaining({ code: 'usage' }));
     expect(() => resolve([], {}, { colour: 'blue' })).toThrow(/unknown setting "colour"/);
     // A flag with a bad value is refused by commander before anything else.

@@ -10,16 +10,21 @@ import { createLogger } from '../../src/log.ts';
 
 /** What drizzle throws for a failed insert: its own wrapper around the driver's error. */
 function failedQuery(driver: Error & { code?: string }): Error {
-  return new Error(`Failed query: insert into "cas" ("family_name", "passport_number") values ($1, $2)\nparams: Oyelaran,P99887766`, { cause: driver });
+  return new Error(`Failed query: insert into "cas" ("family_name", "passport_number") values ($1, $2)\nparams: Oyelaran,P99887766`, {
+    cause: driver,
+  });
 }
 
 const PERSONAL = /Oyelaran|P99887766|1990-02-03/;
 
 describe('describeError', () => {
   it("never says a failed query's parameters or the values an integrity error quotes", () => {
-    const unique = Object.assign(new Error('duplicate key value violates unique constraint "cas_key_uq"; Key (passport_number)=(P99887766) already exists.'), {
-      code: '23505',
-    });
+    const unique = Object.assign(
+      new Error('duplicate key value violates unique constraint "cas_key_uq"; Key (passport_number)=(P99887766) already exists.'),
+      {
+        code: '23505',
+      },
+    );
     const d = describeError(failedQuery(unique));
     expect(d.code).toBe('23505');
     expect(d.message).not.toMatch(PERSONAL);
@@ -27,7 +32,9 @@ describe('describeError', () => {
   });
 
   it('drops the wrapper text even when the cause says nothing itself', () => {
-    const d = describeError(new Error('Failed query: select 1\nparams: Oyelaran', { cause: new Error('Failed query: nested\nparams: P99887766') }));
+    const d = describeError(
+      new Error('Failed query: select 1\nparams: Oyelaran', { cause: new Error('Failed query: nested\nparams: P99887766') }),
+    );
     expect(d.message).toBe('database query failed');
   });
 

@@ -47,13 +47,7 @@ export function registerCasCommands(program: Command, run: Runner): Command {
         if (!v) throw notFound('id' in by ? `CAS id ${by.id}` : `CAS ${by.casNumber}`);
         const history = await casHistory(db, v.id);
         if (opts.json) return ctx.json({ ...v, history });
-        ctx.out(
-          [
-            ...describe(v),
-            'History:',
-            ...history.flatMap(historyLines),
-          ].join('\n'),
-        );
+        ctx.out([...describe(v), 'History:', ...history.flatMap(historyLines)].join('\n'));
       }),
     );
 
@@ -92,12 +86,25 @@ export function registerCasCommands(program: Command, run: Runner): Command {
       };
       const rows = await listCas(db, filter, paging);
       if (opts.json) return ctx.json(rows);
-      const footer = pageFooter(paging, rows.length, paging.limit === undefined && paging.offset === 0 ? rows.length : await countCas(db, filter));
+      const footer = pageFooter(
+        paging,
+        rows.length,
+        paging.limit === undefined && paging.offset === 0 ? rows.length : await countCas(db, filter),
+      );
       if (rows.length === 0) return ctx.out(footer ?? 'No CAS match.');
       ctx.out(
         table(
           ['ID', 'CAS NUMBER', 'STATUS', 'APPLICANT', 'COURSE', 'START', 'BATCH', 'EXPIRES'],
-          rows.map((r) => [r.id, r.casNumber, human(r.status), r.applicantId, r.courseId ?? r.courseTitle, r.courseStartDate, r.batch, r.expiresAt]),
+          rows.map((r) => [
+            r.id,
+            r.casNumber,
+            human(r.status),
+            r.applicantId,
+            r.courseId ?? r.courseTitle,
+            r.courseStartDate,
+            r.batch,
+            r.expiresAt,
+          ]),
         ) + (footer ? `\n${footer}` : ''),
       );
     }),

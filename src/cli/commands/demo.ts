@@ -30,14 +30,22 @@ interface DemoFile {
 
 /** The four files, in the real Home Office format (ISO-8859-1 but for the broken one). */
 function demoFiles(): DemoFile[] {
-  const upload = (fileId: string, records: string[], encoding?: 'UTF-8') => uploadBytes({ licence: LICENCE, fileId, records, ...(encoding ? { encoding } : {}) });
+  const upload = (fileId: string, records: string[], encoding?: 'UTF-8') =>
+    uploadBytes({ licence: LICENCE, fileId, records, ...(encoding ? { encoding } : {}) });
   return [
     {
       name: '1-good.xml',
       what: 'two complete records',
       bytes: upload('DEMO-GOOD', [
         casXml({ applicantId: 'DEMO-001', familyName: 'Okafor', givenName: 'Ada', passport: 'D0000001' }),
-        casXml({ applicantId: 'DEMO-002', familyName: 'Müller', givenName: 'Jörg', nationality: 'DEU', countryOfBirth: 'DEU', passport: 'D0000002' }),
+        casXml({
+          applicantId: 'DEMO-002',
+          familyName: 'Müller',
+          givenName: 'Jörg',
+          nationality: 'DEU',
+          countryOfBirth: 'DEU',
+          passport: 'D0000002',
+        }),
       ]),
     },
     {
@@ -45,7 +53,13 @@ function demoFiles(): DemoFile[] {
       what: 'two records with details missing',
       bytes: upload('DEMO-WARN', [
         casXml({ applicantId: 'DEMO-003', familyName: 'Silva', passport: 'D0000003', evidence: null }),
-        casXml({ applicantId: 'DEMO-004', familyName: 'Tanaka', passport: 'D0000004', hasWorkPlacement: true, workPlacementDetails: '<WorkPlacementJustificationText>Industrial year</WorkPlacementJustificationText>' }),
+        casXml({
+          applicantId: 'DEMO-004',
+          familyName: 'Tanaka',
+          passport: 'D0000004',
+          hasWorkPlacement: true,
+          workPlacementDetails: '<WorkPlacementJustificationText>Industrial year</WorkPlacementJustificationText>',
+        }),
       ]),
     },
     {
@@ -73,7 +87,10 @@ function demoFiles(): DemoFile[] {
 
 /** What happened to one file, in plain words. */
 async function story(sub: SubmissionRow, what: string): Promise<string[]> {
-  const s = sub.summary as { counts: { created: number; assigned: number; workInProgress: number; rejected: number; readyToGo: number }; fileErrors: Parameters<typeof fileErrorLines>[0] };
+  const s = sub.summary as {
+    counts: { created: number; assigned: number; workInProgress: number; rejected: number; readyToGo: number };
+    fileErrors: Parameters<typeof fileErrorLines>[0];
+  };
   const head = `${sub.fileName} (${what}):`;
   if (sub.outcome === 'REJECTED') {
     return [`${head} REFUSED as a whole: nothing was created, no CAS number given. Why:`, ...fileErrorLines(s.fileErrors, 10, '    ')];
@@ -89,7 +106,14 @@ async function story(sub: SubmissionRow, what: string): Promise<string[]> {
 }
 
 async function runDemo(ctx: Context, keep: boolean): Promise<number> {
-  const [{ openStore }, { addSponsor }, { getSponsor, listSubmissions }, { ensureSponsorFolders, sponsorDir }, { createLogger }, { startService }] = await Promise.all([
+  const [
+    { openStore },
+    { addSponsor },
+    { getSponsor, listSubmissions },
+    { ensureSponsorFolders, sponsorDir },
+    { createLogger },
+    { startService },
+  ] = await Promise.all([
     import('../../ops/store.ts'),
     import('../../ops/sponsors.ts'),
     import('../../ops/queries.ts'),
@@ -104,7 +128,11 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
   ctx.out(`cas-bdt demo: a new store and folder tree in ${dir} (your own store and folders are not touched).`);
   const store = await openStore({ databaseUrl: undefined, dataDir });
   try {
-    await addSponsor(store.db, { licenceNumber: LICENCE, name: 'Demo University', routes: ['student'], autoAssign: true, allocation: ALLOCATION }, new Date());
+    await addSponsor(
+      store.db,
+      { licenceNumber: LICENCE, name: 'Demo University', routes: ['student'], autoAssign: true, allocation: ALLOCATION },
+      new Date(),
+    );
     await ensureSponsorFolders(rootDir, LICENCE);
     ctx.out(`Sponsor ${LICENCE} "Demo University": Student route, allocation of ${ALLOCATION} CAS, CAS assigned automatically.`);
     // The service's own log lines go to stderr, as under `watch`.
@@ -153,7 +181,9 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
       if (sub) ctx.out((await story(sub, f.what)).join('\n'));
     }
     const sponsor = (await getSponsor(store.db, LICENCE))!;
-    ctx.out(`\nAllocation of ${LICENCE}: granted ${sponsor.allocationGranted}, used ${sponsor.allocationUsed}, unused ${sponsor.allocationGranted - sponsor.allocationUsed}.`);
+    ctx.out(
+      `\nAllocation of ${LICENCE}: granted ${sponsor.allocationGranted}, used ${sponsor.allocationUsed}, unused ${sponsor.allocationGranted - sponsor.allocationUsed}.`,
+    );
     const folder = (name: 'inbox' | 'outbox' | 'archive' | 'rejected') => sponsorDir(rootDir, LICENCE, name);
     ctx.out(
       [

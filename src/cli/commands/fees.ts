@@ -40,7 +40,11 @@ export function registerFeeCommands(casCmd: Command, run: Runner): void {
         const [{ setFees }, { findCas }] = await Promise.all([import('../../ops/fees.ts'), import('../../ops/queries.ts')]);
         const res = settled(await setFees(db, casNumber, change, new Date()), `CAS ${casNumber}`);
         if (opts.json) return ctx.json({ ...(await findCas(db, { casNumber })), changed: res.changed });
-        ctx.out(res.changed ? `Fees of ${casNumber} updated: ${describeFeeChange(inPounds(res.before), inPounds(res.after))}.` : `Fees of ${casNumber} unchanged: they are already these amounts.`);
+        ctx.out(
+          res.changed
+            ? `Fees of ${casNumber} updated: ${describeFeeChange(inPounds(res.before), inPounds(res.after))}.`
+            : `Fees of ${casNumber} unchanged: they are already these amounts.`,
+        );
       }),
     );
 

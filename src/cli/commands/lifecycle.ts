@@ -46,12 +46,21 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
         const [{ assignLater }, { sponsorView }] = await Promise.all([import('../../ops/assign.ts'), casQuery()]);
         const cfg = ctx.config;
         const res = settled(
-          await assignLater(db, licence, target, { now: new Date(), settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths } }),
+          await assignLater(db, licence, target, {
+            now: new Date(),
+            settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths },
+          }),
           `sponsor ${licence}`,
         );
         const allocation = sponsorView(res.sponsor).allocation;
-        const payment = { reference: res.payment.reference, casCount: res.payment.casCount, amount: formatPence(res.payment.amountPence), currency: res.payment.currency };
-        if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, assigned: res.assigned, expiryDate: res.expiresOn, payment, allocation });
+        const payment = {
+          reference: res.payment.reference,
+          casCount: res.payment.casCount,
+          amount: formatPence(res.payment.amountPence),
+          currency: res.payment.currency,
+        };
+        if (opts.json)
+          return ctx.json({ sponsorLicenceNumber: licence, assigned: res.assigned, expiryDate: res.expiresOn, payment, allocation });
         ctx.out(
           [
             `Assigned ${res.assigned.length} CAS of ${licence}, valid until ${res.expiresOn}. Payment ${payment.reference}: ${payment.amount} ${payment.currency}.`,
@@ -117,7 +126,10 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
           [
             `${casNumber} is USED (application ${date}; was ${human(res.from)}).`,
             obsoleted.length
-              ? `Made OBSOLETE (${obsoleted.length}):\n${table(['CAS NUMBER', 'SPONSOR'], obsoleted.map((o) => [o.casNumber, o.sponsorLicenceNumber]))}`
+              ? `Made OBSOLETE (${obsoleted.length}):\n${table(
+                  ['CAS NUMBER', 'SPONSOR'],
+                  obsoleted.map((o) => [o.casNumber, o.sponsorLicenceNumber]),
+                )}`
               : 'No other CAS made OBSOLETE.',
           ].join('\n'),
         );
@@ -144,7 +156,7 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
     .command('export')
     .description("write the export XML of a sponsor's assigned (ever) CAS with their current status")
     .requiredOption('--sponsor <licence>', 'the sponsor')
-    .option('--out <file>', "where to write it (default <root>/<LICENCE>/outbox/export-<UTC yyyymmddThhmmssZ>.xml); never overwritten")
+    .option('--out <file>', 'where to write it (default <root>/<LICENCE>/outbox/export-<UTC yyyymmddThhmmssZ>.xml); never overwritten')
     .option('--zip', 'the XML inside a zip, as the SMS delivers exports (default name EXP-YYYY-MM-DD-<milliseconds>.zip)')
     .option('--json', 'print JSON')
     .action(

@@ -32,10 +32,7 @@ export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string 
 }
 
 export function summaryLine(s: FileSummary): string {
-  const what =
-    s.outcome === 'REJECTED'
-      ? errorCodes(s)
-      : countsLine(s);
+  const what = s.outcome === 'REJECTED' ? errorCodes(s) : countsLine(s);
   const line = `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
   // A refused file's errors in words, not only their codes.
   return [line, ...(s.outcome === 'REJECTED' ? fileErrorLines(s.fileErrors) : [])].join('\n');
@@ -103,23 +100,48 @@ export function registerProcessCommands(program: Command, run: Runner): void {
             throw usage(`cannot read ${f}: ${(err as Error).message}`);
           }
           const bar = received.size > 5 * 1024 * 1024 ? await progressBar(ctx, escapeControls(received.fileName)) : undefined;
-          const processed = await timed('pipeline', () => processFile(
-            {
-              db,
-              settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, maxFileBytes: cfg.maxFileBytes, validateTimeoutMs: cfg.validateTimeoutMs },
-              ...(bar ? { onProgress: (x: number) => bar.update(Math.round(x * 100)) } : {}),
-            },
-            received,
-          ));
+          const processed = await timed('pipeline', () =>
+            processFile(
+              {
+                db,
+                settings: {
+                  feePence: cfg.feePence,
+                  validityMonths: cfg.validityMonths,
+                  maxFileBytes: cfg.maxFileBytes,
+                  validateTimeoutMs: cfg.validateTimeoutMs,
+                },
+                ...(bar ? { onProgress: (x: number) => bar.update(Math.round(x * 100)) } : {}),
+              },
+              received,
+            ),
+          );
           bar?.stop();
-          const resultFile = await timed('result write', () => emitResult(db, outDir, { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml }, realOutDir));
+          const resultFile = await timed('result write', () =>
+            emitResult(
+              db,
+              outDir,
+              { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml },
+              realOutDir,
+            ),
+          );
           const summary = { ...processed.summary, resultFile };
           summaries.push(summary);
           if (!opts.json) ctx.out(summaryLine(summary));
         }
         if (opts.json) ctx.json(summaries);
         const stages = timingsSoFar();
-        if (stages) ctx.err(JSON.stringify({ timings: { 'process start (node, modules)': Math.round(startedMs), ...stages, 'command total': Math.round(performance.now()) }, memoryPeaksMb: memoryPeaksMb(), stagesAtPeakRss: stagesAtPeakRss() }));
+        if (stages)
+          ctx.err(
+            JSON.stringify({
+              timings: {
+                'process start (node, modules)': Math.round(startedMs),
+                ...stages,
+                'command total': Math.round(performance.now()),
+              },
+              memoryPeaksMb: memoryPeaksMb(),
+              stagesAtPeakRss: stagesAtPeakRss(),
+            }),
+          );
         return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
       }),
     );
@@ -128,7 +150,11 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .command('submissions')
     .description('received files, newest first (`submissions show ID` for one)')
     .option('--sponsor <licence>', 'only this sponsor')
-    .addOption(new Option('--outcome <outcome>', 'only ACCEPTED or REJECTED files').choices(['ACCEPTED', 'REJECTED']).argParser((v) => v.toUpperCase()))
+    .addOption(
+      new Option('--outcome <outcome>', 'only ACCEPTED or REJECTED files')
+        .choices(['ACCEPTED', 'REJECTED'])
+        .argParser((v) => v.toUpperCase()),
+    )
     .addOption(new Option('--type <type>', `only this file type (${FILE_TYPES.join('|')})`).argParser((v) => v.toUpperCase()))
     .option('--file <name>', 'only files of this name')
     .option('--since <date>', 'received on or after this day, YYYY-MM-DD (UTC)')
@@ -153,7 +179,11 @@ export function registerProcessCommands(program: Command, run: Runner): void {
       const { listSubmissions, countSubmissions } = await queries();
       const views = (await listSubmissions(db, filter, paging)).map(submissionView);
       if (opts.json) return ctx.json(views);
-      const footer = pageFooter(paging, views.length, paging.limit === undefined && paging.offset === 0 ? views.length : await countSubmissions(db, filter));
+      const footer = pageFooter(
+        paging,
+        views.length,
+        paging.limit === undefined && paging.offset === 0 ? views.length : await countSubmissions(db, filter),
+      );
       if (views.length === 0) return ctx.out(footer ?? 'No submissions.');
       ctx.out(
         table(
@@ -174,7 +204,8 @@ export function registerProcessCommands(program: Command, run: Runner): void {
       );
       // What the errors say, under the table: the first few of each refused file.
       const refused = views.filter((v) => v.fileErrors.length > 0);
-      for (const v of refused.slice(0, 20)) ctx.out([`\nsubmission ${v.submissionId} (${v.file}):`, ...fileErrorLines(v.fileErrors, 3)].join('\n'));
+      for (const v of refused.slice(0, 20))
+        ctx.out([`\nsubmission ${v.submissionId} (${v.file}):`, ...fileErrorLines(v.fileErrors, 3)].join('\n'));
       if (refused.length > 20) ctx.out(`\n... and ${refused.length - 20} more refused files (\`submissions --json\` lists every error)`);
       // How to see more comes last, where the eye ends.
       if (footer) ctx.out(`\n${footer}`);
@@ -201,7 +232,13 @@ export function registerProcessCommands(program: Command, run: Runner): void {
       // Only the records with something to say: an accepted record without issues is in the counts.
       const noted = result.records.filter((r) => r.issues.length > 0);
       const page = noted.slice(paging.offset, paging.limit === undefined ? undefined : paging.offset + paging.limit);
-      if (opts.json) return ctx.json({ ...v, sizeBytes: sub.sizeBytes, ...(result.payment ? { payment: result.payment } : {}), records: result.records.slice(paging.offset, paging.limit === undefined ? undefined : paging.offset + paging.limit) });
+      if (opts.json)
+        return ctx.json({
+          ...v,
+          sizeBytes: sub.sizeBytes,
+          ...(result.payment ? { payment: result.payment } : {}),
+          records: result.records.slice(paging.offset, paging.limit === undefined ? undefined : paging.offset + paging.limit),
+        });
       const lines = [
         `Submission:   ${v.submissionId}`,
         `File:         ${v.file} (${sub.sizeBytes} bytes, sha256 ${v.sha256})`,
@@ -210,16 +247,25 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         `Received:     ${v.receivedAt}, processed ${v.processedAt}`,
         `Outcome:      ${v.outcome}${v.replay ? ' (replay of an earlier identical file)' : ''}`,
         ...(v.outcome === 'ACCEPTED' ? [`Records:      ${countsLine(v)}`] : []),
-        ...(result.payment ? [`Payment:      ${result.payment.reference}, ${result.payment.casCount} CAS, ${result.payment.amount} ${result.payment.currency}`] : []),
+        ...(result.payment
+          ? [
+              `Payment:      ${result.payment.reference}, ${result.payment.casCount} CAS, ${result.payment.amount} ${result.payment.currency}`,
+            ]
+          : []),
         `Result file:  ${v.resultFile ?? '(not written yet)'}`,
       ];
       if (result.fileErrors.length) {
-        lines.push('File errors:', ...result.fileErrors.map((e) => `  ${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}: ${e.message}`));
+        lines.push(
+          'File errors:',
+          ...result.fileErrors.map((e) => `  ${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}: ${e.message}`),
+        );
       }
       if (noted.length) {
         lines.push(`Records with issues (${noted.length}):`);
         for (const r of page) {
-          lines.push(`  #${r.index}${r.applicantId ? ` ${r.applicantId}` : r.casNumber ? ` ${r.casNumber}` : ''}: ${r.outcome}${r.status ? `, ${r.status.replaceAll('_', ' ')}` : ''}`);
+          lines.push(
+            `  #${r.index}${r.applicantId ? ` ${r.applicantId}` : r.casNumber ? ` ${r.casNumber}` : ''}: ${r.outcome}${r.status ? `, ${r.status.replaceAll('_', ' ')}` : ''}`,
+          );
           for (const i of r.issues) lines.push(`    ${i.code}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
         }
         const footer = pageFooter(paging, page.length, noted.length);
@@ -228,7 +274,6 @@ export function registerProcessCommands(program: Command, run: Runner): void {
       ctx.out(lines.join('\n'));
     }),
   );
-
 
   program
     .command('rerun')
@@ -242,11 +287,22 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         const [{ getSubmission }, { emitResultReporting }] = await Promise.all([queries(), emit()]);
         const sub = await getSubmission(db, id);
         if (!sub) throw notFound(`submission ${id}`);
-        const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
-        const { file, adopted } = await emitResultReporting(db, outDir, { submissionId: sub.id, fileName: sub.fileName, resultXml: sub.resultXml });
+        const outDir = opts.out
+          ? path.resolve(ctx.io.cwd, String(opts.out))
+          : sponsorDir(ctx.config.rootDir, sub.sponsorLicenceNumber, 'outbox');
+        const { file, adopted } = await emitResultReporting(db, outDir, {
+          submissionId: sub.id,
+          fileName: sub.fileName,
+          resultXml: sub.resultXml,
+        });
         // A result never overwrites a file: one already holding exactly this result is left as it is.
         if (opts.json) ctx.json({ submissionId: sub.id, resultFile: file, unchanged: adopted });
-        else ctx.out(adopted ? `The result of submission ${sub.id} is already in ${file}, unchanged; nothing was written.` : `Wrote the result of submission ${sub.id} to ${file}`);
+        else
+          ctx.out(
+            adopted
+              ? `The result of submission ${sub.id} is already in ${file}, unchanged; nothing was written.`
+              : `Wrote the result of submission ${sub.id} to ${file}`,
+          );
       }),
     );
 }

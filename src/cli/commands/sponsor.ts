@@ -20,7 +20,14 @@ export function parseLicence(value: string): string {
 }
 
 function parseRoutes(value: string): Route[] {
-  const routes = [...new Set(value.split(',').map((r) => r.trim().toLowerCase()).filter(Boolean))];
+  const routes = [
+    ...new Set(
+      value
+        .split(',')
+        .map((r) => r.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
   if (routes.length === 0 || routes.some((r) => !(ROUTES as readonly string[]).includes(r))) {
     throw usage(`--routes takes student, child or student,child; got "${value}"`);
   }
@@ -55,7 +62,9 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .argument('<licence>', 'licence number')
     .requiredOption('--name <name>', 'the institution name')
     .option('--routes <routes>', 'student, child or student,child', 'student')
-    .addOption(new Option('--allocation <n>', `CAS allocation granted now, 0 to ${MAX_GRANT}`).default(0).argParser(wholeNumber(0, MAX_GRANT)))
+    .addOption(
+      new Option('--allocation <n>', `CAS allocation granted now, 0 to ${MAX_GRANT}`).default(0).argParser(wholeNumber(0, MAX_GRANT)),
+    )
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
     .option('--json', 'print JSON')
     .action(
@@ -67,11 +76,17 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const allocation = Number(opts.allocation);
         const { db } = await ctx.store();
         const [{ addSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
-        const { sponsor } = settled(await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date()), `sponsor ${licence}`);
+        const { sponsor } = settled(
+          await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date()),
+          `sponsor ${licence}`,
+        );
         await ensureSponsorFolders(ctx.config.rootDir, licence);
         const view = sponsorView(sponsor);
         if (opts.json) ctx.json(view);
-        else ctx.out(`Added sponsor ${licence}.\n${describe(view)}\nFolders:      ${path.dirname(sponsorDir(ctx.config.rootDir, licence, 'inbox'))}/{inbox,outbox,archive,rejected}`);
+        else
+          ctx.out(
+            `Added sponsor ${licence}.\n${describe(view)}\nFolders:      ${path.dirname(sponsorDir(ctx.config.rootDir, licence, 'inbox'))}/{inbox,outbox,archive,rejected}`,
+          );
       }),
     );
 
@@ -105,7 +120,16 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         ctx.out(
           table(
             ['LICENCE', 'NAME', 'STATUS', 'ROUTES', 'AUTO', 'GRANTED', 'USED', 'UNUSED'],
-            views.map((v) => [v.licenceNumber, v.name, v.status, v.routes.join(','), v.autoAssign ? 'yes' : 'no', v.allocation.granted, v.allocation.used, v.allocation.unused]),
+            views.map((v) => [
+              v.licenceNumber,
+              v.name,
+              v.status,
+              v.routes.join(','),
+              v.autoAssign ? 'yes' : 'no',
+              v.allocation.granted,
+              v.allocation.used,
+              v.allocation.unused,
+            ]),
           ) + `\n${where}`,
         );
       }),
@@ -125,7 +149,10 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const { sponsor } = settled(await grantAllocation(db, licence, n, new Date()), `sponsor ${licence}`);
         const view = sponsorView(sponsor);
         if (opts.json) ctx.json(view);
-        else ctx.out(`Granted ${n} CAS to ${licence}: granted ${view.allocation.granted}, used ${view.allocation.used}, unused ${view.allocation.unused}.`);
+        else
+          ctx.out(
+            `Granted ${n} CAS to ${licence}: granted ${view.allocation.granted}, used ${view.allocation.used}, unused ${view.allocation.unused}.`,
+          );
       }),
     );
 
@@ -145,7 +172,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         if (name === '') throw usage('--name must not be empty');
         const routes = opts.routes === undefined ? undefined : parseRoutes(String(opts.routes));
         const autoAssign = opts.autoAssign === undefined ? undefined : opts.autoAssign !== false;
-        if (name === undefined && routes === undefined && autoAssign === undefined) throw usage('give what to change: --name, --routes, --auto-assign or --no-auto-assign');
+        if (name === undefined && routes === undefined && autoAssign === undefined)
+          throw usage('give what to change: --name, --routes, --auto-assign or --no-auto-assign');
         const { db } = await ctx.store();
         const [{ updateSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
         const res = settled(await updateSponsor(db, licence, { name, routes, autoAssign }, new Date()), `sponsor ${licence}`);
@@ -162,7 +190,11 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .argument('<licence>', 'licence number')
     .argument('<status>', LICENCE_STATUSES.join('|'))
     .option('--route <route>', 'with surrendered: surrender only this route (student|child)')
-    .addOption(new Option('--reason <text>', `why, kept in the history of every CAS cancelled (at most ${MAX_REASON} characters)`).argParser(parseReason))
+    .addOption(
+      new Option('--reason <text>', `why, kept in the history of every CAS cancelled (at most ${MAX_REASON} characters)`).argParser(
+        parseReason,
+      ),
+    )
     .option('--yes', 'confirm cancelling the ASSIGNED CAS (asked on a terminal otherwise)')
     .option('--dry-run', 'print what would be cancelled and change nothing')
     .option('--json', 'print JSON')
@@ -198,7 +230,9 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         const view = sponsorView(res.sponsor);
         if (opts.json) return ctx.json({ ...view, cancelled: res.cancelled });
         if (!cancelling) return ctx.out(`${licence}: ${what}.`);
-        ctx.out(`${licence}: ${what}; ${res.cancelled.length} ASSIGNED CAS cancelled.${res.cancelled.length ? `\n${res.cancelled.join('\n')}` : ''}`);
+        ctx.out(
+          `${licence}: ${what}; ${res.cancelled.length} ASSIGNED CAS cancelled.${res.cancelled.length ? `\n${res.cancelled.join('\n')}` : ''}`,
+        );
       }),
     );
 }

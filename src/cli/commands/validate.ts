@@ -24,7 +24,8 @@ export interface DryRunSummary extends Omit<FileSummary, 'submissionId'> {
 
 function describe(s: Omit<FileSummary, 'submissionId'>, records: Parameters<typeof recordLines>[0]): string[] {
   const c = s.counts;
-  if (s.replay) return [`${s.file}: identical to a file already accepted: processing it would only write its earlier result again (a replay)`];
+  if (s.replay)
+    return [`${s.file}: identical to a file already accepted: processing it would only write its earlier result again (a replay)`];
   if (s.outcome === 'REJECTED') return [`${s.file}: would be REJECTED`, ...fileErrorLines(s.fileErrors)];
   const head =
     s.fileType === 'GRADUATE_REPORT'
@@ -37,7 +38,9 @@ function describe(s: Omit<FileSummary, 'submissionId'>, records: Parameters<type
 export function registerValidateCommand(program: Command, run: Runner): void {
   program
     .command('validate')
-    .description('dry run of process: every check and rule against the sponsor as it is now; nothing stored, no allocation used, no CAS number given')
+    .description(
+      'dry run of process: every check and rule against the sponsor as it is now; nothing stored, no allocation used, no CAS number given',
+    )
     .argument('<files...>', 'BDT files')
     .requiredOption('--sponsor <licence>', 'the sponsor the files would belong to')
     .option('--out <dir>', 'write each would-be result there as NAME.dry-run.result.xml (default: print the outcome)')
@@ -62,7 +65,12 @@ export function registerValidateCommand(program: Command, run: Runner): void {
           } catch (err) {
             throw usage(`cannot read ${f}: ${(err as Error).message}`);
           }
-          const settings = { feePence: cfg.feePence, validityMonths: cfg.validityMonths, maxFileBytes: cfg.maxFileBytes, validateTimeoutMs: cfg.validateTimeoutMs };
+          const settings = {
+            feePence: cfg.feePence,
+            validityMonths: cfg.validityMonths,
+            maxFileBytes: cfg.maxFileBytes,
+            validateTimeoutMs: cfg.validateTimeoutMs,
+          };
           const processed = await processFile({ db, settings, dryRun: true }, received);
           let resultFile: string | null = null;
           if (outDir) {

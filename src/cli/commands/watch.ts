@@ -32,10 +32,28 @@ export function registerWatchCommand(program: Command, run: Runner): void {
   program
     .command('watch')
     .description("watch every sponsor's inbox and process files until SIGINT or SIGTERM")
-    .addOption(new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)').argParser(wholeNumber(100, 86_400_000)).hideHelp())
-    .addOption(new Option('--http <addr>', `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`))
-    .addOption(new Option('--http-token <token>', 'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)'))
-    .addOption(new Option('--log-format <format>', 'log lines for people (text) or log shippers (json, with level names and ISO times)').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)')
+        .argParser(wholeNumber(100, 86_400_000))
+        .hideHelp(),
+    )
+    .addOption(
+      new Option(
+        '--http <addr>',
+        `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--http-token <token>',
+        'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)',
+      ),
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log lines for people (text) or log shippers (json, with level names and ISO times)')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .addHelpText('after', SIGNALS_HELP)
     .action(
       run(async (ctx, opts) => {
@@ -64,7 +82,12 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         let store: Store;
         try {
           store = cfg.databaseUrl
-            ? await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false })
+            ? await openStore({
+                databaseUrl: cfg.databaseUrl,
+                dataDir: cfg.dataDir,
+                maxConnections: cfg.concurrency + 4,
+                fetchTypes: false,
+              })
             : await openServedStore({ dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false });
         } catch (err) {
           process.off('SIGHUP', onHangup);
@@ -93,14 +116,18 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         // good. Log those; for the second, replace the pool. Every file's own work is
         // caught and retried anyway. Anything else escaping is a bug: stop (exit 1) and
         // let the restart finish what was in progress.
-        const fromDriver = (err: unknown) => /node_modules[\\/]postgres[\\/]/.test((err as Error)?.stack ?? '') || sqlState(err) !== undefined;
+        const fromDriver = (err: unknown) =>
+          /node_modules[\\/]postgres[\\/]/.test((err as Error)?.stack ?? '') || sqlState(err) !== undefined;
         let resetting: Promise<void> | undefined;
         const resetPool = () => {
           if (store.reset) resetting ??= store.reset().finally(() => (resetting = undefined));
         };
         const onStray = (err: unknown, origin: string) => {
           if (!fromDriver(err)) {
-            log.fatal({ err: describeError(err), stack: (err as Error)?.stack }, 'unexpected error; stopping (a restart finishes what was in progress)');
+            log.fatal(
+              { err: describeError(err), stack: (err as Error)?.stack },
+              'unexpected error; stopping (a restart finishes what was in progress)',
+            );
             process.exit(1);
           }
           if (origin === 'unhandledRejection' || !store.reset) {

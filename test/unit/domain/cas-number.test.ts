@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CAS_NUMBER_PATTERN,
-  casNumberCheckChar,
-  generateCasNumber,
-  isValidCasNumber,
-} from '../../../src/domain/cas-number.ts';
+import { CAS_NUMBER_PATTERN, casNumberCheckChar, generateCasNumber, isValidCasNumber } from '../../../src/domain/cas-number.ts';
 
 /** A deterministic "random" source that replays the given draws. */
 function replay(draws: number[]): (max: number) => number {
@@ -54,9 +49,7 @@ describe('generateCasNumber', () => {
     // digit, letter, letter, digit, letter, digit, digit, letter, digit, letter
     const draws = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     expect(generateCasNumber('student', replay(draws))).toBe('E4G0AA0A00A0A1');
-    expect(generateCasNumber('child', replay([1, 1, 2, 2, 3, 3, 4, 4, 5, 5]))).toBe(
-      'E4C1BC2D34E5F8',
-    );
+    expect(generateCasNumber('child', replay([1, 1, 2, 2, 3, 3, 4, 4, 5, 5]))).toBe('E4C1BC2D34E5F8');
   });
 
   it('asks for 10 values for digits and 26 for letters, in pattern order', () => {
@@ -69,9 +62,7 @@ describe('generateCasNumber', () => {
   });
 
   it('uses the top of each range', () => {
-    expect(generateCasNumber('student', replay([9, 25, 25, 9, 25, 9, 9, 25, 9, 25]))).toBe(
-      'E4G9ZZ9Z99Z9Z4',
-    );
+    expect(generateCasNumber('student', replay([9, 25, 25, 9, 25, 9, 9, 25, 9, 25]))).toBe('E4G9ZZ9Z99Z9Z4');
   });
 
   it('throws when the random source returns something out of range', () => {

@@ -13,7 +13,22 @@ describe('isValidCountryCode', () => {
 
   it('accepts every Home Office extra code', () => {
     expect(HOME_OFFICE_EXTRA_CODES).toEqual([
-      'BNO', 'BOC', 'BTC', 'GBD', 'GBN', 'GBO', 'GBP', 'GBS', 'UNA', 'UNO', 'XXA', 'XXB', 'XXC', 'XXX', 'UNS', 'XXK',
+      'BNO',
+      'BOC',
+      'BTC',
+      'GBD',
+      'GBN',
+      'GBO',
+      'GBP',
+      'GBS',
+      'UNA',
+      'UNO',
+      'XXA',
+      'XXB',
+      'XXC',
+      'XXX',
+      'UNS',
+      'XXK',
     ]);
     for (const code of HOME_OFFICE_EXTRA_CODES) {
       expect(isValidCountryCode(code, plain), code).toBe(true);

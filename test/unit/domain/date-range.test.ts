@@ -37,7 +37,9 @@ describe('date ranges', () => {
 
   it('refuses a course start or latest acceptance date outside 1900-2199, and nothing else follows from it', () => {
     expect(errors(record({ courseStartDate: '1899-12-31' }))).toEqual([['E_COURSE_DATES', 'CourseDetails/CourseStartDate']]);
-    expect(errors(record({ latestAcceptanceDate: '2200-01-01' }))).toEqual([['E_COURSE_DATES', 'CourseDetails/LatestDateForAcceptanceOnCourse']]);
+    expect(errors(record({ latestAcceptanceDate: '2200-01-01' }))).toEqual([
+      ['E_COURSE_DATES', 'CourseDetails/LatestDateForAcceptanceOnCourse'],
+    ]);
     expect(errors(record({ courseStartDate: '12013-12-26', expectedCourseEndDate: '12014-12-28' }), 'child')).toEqual([
       ['E_COURSE_DATES', 'CourseDetails/CourseStartDate'],
       ['E_COURSE_DATES', 'CourseDetails/ExpectedCourseEndDate'],

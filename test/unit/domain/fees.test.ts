@@ -13,7 +13,13 @@ import {
   type Fees,
 } from '../../../src/domain/fees.ts';
 
-const fees = (over: Partial<Fees> = {}): Fees => ({ course: 2450000, coursePaid: null, accommodationPaid: null, boardingPaid: null, ...over });
+const fees = (over: Partial<Fees> = {}): Fees => ({
+  course: 2450000,
+  coursePaid: null,
+  accommodationPaid: null,
+  boardingPaid: null,
+  ...over,
+});
 const CAS = 'E4G7QK3M58T2B4';
 
 describe('parsePounds', () => {
@@ -37,7 +43,13 @@ describe('parsePounds', () => {
 
 describe('current fees', () => {
   it('are the updated ones when there are, else those of the upload', () => {
-    const uploaded = { FinancialAndAccommodationDetails: { CourseFeesForFirstYearOnly: '24500.00', CourseFeesPaidToDate: '5000', BoardingFeesForFirstYearOnly: '0' } };
+    const uploaded = {
+      FinancialAndAccommodationDetails: {
+        CourseFeesForFirstYearOnly: '24500.00',
+        CourseFeesPaidToDate: '5000',
+        BoardingFeesForFirstYearOnly: '0',
+      },
+    };
     expect(currentFees(null, uploaded)).toEqual(fees({ coursePaid: 500000 }));
     expect(currentFees(fees({ coursePaid: 1 }), uploaded)).toEqual(fees({ coursePaid: 1 }));
     expect(currentFees(null, {})).toEqual({ course: null, coursePaid: null, accommodationPaid: null, boardingPaid: null });
@@ -75,13 +87,19 @@ describe('judgeFeeUpdate', () => {
   });
 
   it('warns W_NO_CHANGE, changing nothing, when the result equals the current fees', () => {
-    const j = judgeFeeUpdate(CAS, { course: 2450000, coursePaid: 500000 }, { status: 'ASSIGNED', fees: fees({ coursePaid: 500000, boardingPaid: 0 }) });
+    const j = judgeFeeUpdate(
+      CAS,
+      { course: 2450000, coursePaid: 500000 },
+      { status: 'ASSIGNED', fees: fees({ coursePaid: 500000, boardingPaid: 0 }) },
+    );
     expect(j.issues.map((i) => [i.code, i.severity])).toEqual([['W_NO_CHANGE', 'WARNING']]);
     expect(j.fees).toBeUndefined();
   });
 
   it('counts a new course fee as a change', () => {
-    expect(judgeFeeUpdate(CAS, { course: 2500000, coursePaid: 500000 }, { status: 'USED', fees: fees({ coursePaid: 500000 }) }).fees).toEqual(fees({ course: 2500000, coursePaid: 500000 }));
+    expect(
+      judgeFeeUpdate(CAS, { course: 2500000, coursePaid: 500000 }, { status: 'USED', fees: fees({ coursePaid: 500000 }) }).fees,
+    ).toEqual(fees({ course: 2500000, coursePaid: 500000 }));
   });
 });
 
@@ -89,7 +107,9 @@ describe('describing fees', () => {
   it('names only the amounts that changed, in pounds', () => {
     const before = fees({ coursePaid: 432109 });
     const after = applyFees(before, { coursePaid: 500000, boardingPaid: 0 });
-    expect(describeFeeChange(inPounds(before), inPounds(after))).toBe('course fees paid 4321.09 -> 5000.00; boarding fees paid (none) -> 0.00');
+    expect(describeFeeChange(inPounds(before), inPounds(after))).toBe(
+      'course fees paid 4321.09 -> 5000.00; boarding fees paid (none) -> 0.00',
+    );
     expect(describeFeeChange(inPounds(before), inPounds(before))).toBe('no change');
   });
 });

@@ -65,7 +65,9 @@ describe('refusal messages', () => {
     expect(refusalMessage('withdraw', 'CAS E4G1AB2C34D5E6', 'USED')).toBe(
       'CAS E4G1AB2C34D5E6 cannot be withdrawn: it is USED; only a CAS that is ASSIGNED can be withdrawn',
     );
-    expect(refusalMessage('use', 'CAS X', 'WITHDRAWN')).toBe('CAS X cannot be used: it is WITHDRAWN; only a CAS that is ASSIGNED or EXPIRED can be used');
+    expect(refusalMessage('use', 'CAS X', 'WITHDRAWN')).toBe(
+      'CAS X cannot be used: it is WITHDRAWN; only a CAS that is ASSIGNED or EXPIRED can be used',
+    );
     expect(refusalMessage('assign', 'CAS id 7', 'WORK_IN_PROGRESS')).toBe(
       'CAS id 7 cannot be assigned: it is WORK IN PROGRESS; only a CAS that is READY TO GO can be assigned',
     );
@@ -95,7 +97,12 @@ describe('applicationDateAllowed', () => {
 });
 
 describe('makesObsolete', () => {
-  const used: PersonCourse = { passportNumber: 'A01234567', nationality: 'NGA', courseStartDate: '2027-09-20', expectedCourseEndDate: '2028-06-30' };
+  const used: PersonCourse = {
+    passportNumber: 'A01234567',
+    nationality: 'NGA',
+    courseStartDate: '2027-09-20',
+    expectedCourseEndDate: '2028-06-30',
+  };
   const other = (o: Partial<PersonCourse>): PersonCourse => ({ ...used, ...o });
 
   it('catches the same person on an overlapping course', () => {

@@ -32,9 +32,7 @@ function base(over: Partial<CasRecord> = {}): CasRecord {
     courseStartDate: '2013-12-26',
     latestAcceptanceDate: '2013-12-27',
     expectedCourseEndDate: '2014-12-28',
-    addressCountries: [
-      { field: 'NonSponsorEducationInstitutionData/PartnerInstitutionDetails/AddressDetails/Country', value: 'AFG' },
-    ],
+    addressCountries: [{ field: 'NonSponsorEducationInstitutionData/PartnerInstitutionDetails/AddressDetails/Country', value: 'AFG' }],
     applicantHasWorkPlacement: false,
     evidence: {
       seltRequired: true,
@@ -53,7 +51,12 @@ function withEvidence(ev: Partial<Evidence>): CasRecord {
 
 /** A child-route record (no EvidenceDetails on that route) of a given birth date. */
 function child(dob: CasRecord['dateOfBirth'], start = '2024-09-01'): CasRecord {
-  const { evidence: _drop, ...rest } = base({ dateOfBirth: dob, courseStartDate: start, latestAcceptanceDate: start, expectedCourseEndDate: '2025-07-15' });
+  const { evidence: _drop, ...rest } = base({
+    dateOfBirth: dob,
+    courseStartDate: start,
+    latestAcceptanceDate: start,
+    expectedCourseEndDate: '2025-07-15',
+  });
   return rest;
 }
 
@@ -102,10 +105,7 @@ describe('E_COURSE_DATES', () => {
 
   it('reports both problems of one record', () => {
     const issues = judge(base({ latestAcceptanceDate: '2013-12-01', expectedCourseEndDate: '2013-12-02' }));
-    expect(issues.map((i) => i.field)).toEqual([
-      'CourseDetails/ExpectedCourseEndDate',
-      'CourseDetails/LatestDateForAcceptanceOnCourse',
-    ]);
+    expect(issues.map((i) => i.field)).toEqual(['CourseDetails/ExpectedCourseEndDate', 'CourseDetails/LatestDateForAcceptanceOnCourse']);
   });
 });
 
@@ -149,8 +149,7 @@ describe('E_CHILD_AGE (child route, age at CourseStartDate 2024-09-01)', () => {
         severity: 'ERROR',
         code: 'E_CHILD_AGE',
         field: 'ApplicantData/DateOfBirth',
-        message:
-          'The applicant is younger than 4 on CourseStartDate (2024-09-01); the Child route needs an age from 4 to 17',
+        message: 'The applicant is younger than 4 on CourseStartDate (2024-09-01); the Child route needs an age from 4 to 17',
       },
     ]);
   });
@@ -358,9 +357,9 @@ describe('W_PROGRESSION_NOT_PROVIDED', () => {
         message: 'CurrentPreviousCourseLevelComparison is required when PreviousUKStudy is true',
       },
     ]);
-    expect(
-      judge(withEvidence({ ...selt, previousUkStudy: true, comparison: 'HIGHER' })).map((i) => i.field),
-    ).toEqual(['EvidenceDetails/PreviousAcademicLevel']);
+    expect(judge(withEvidence({ ...selt, previousUkStudy: true, comparison: 'HIGHER' })).map((i) => i.field)).toEqual([
+      'EvidenceDetails/PreviousAcademicLevel',
+    ]);
   });
 
   it('wants a justification when the comparison is not HIGHER', () => {
@@ -449,7 +448,9 @@ describe('all issues of a record are reported', () => {
       applicantHasWorkPlacement: true,
       evidence: undefined,
     });
-    const text = judge(rec).map((i) => i.message).join('\n');
+    const text = judge(rec)
+      .map((i) => i.message)
+      .join('\n');
     expect(text).not.toMatch(/Barry|Gareth|P1234567|2014-02-03/);
   });
 });

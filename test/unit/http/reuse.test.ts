@@ -9,7 +9,11 @@ describe('reuseFor', () => {
   it('loads once per period and shares a load in progress', async () => {
     let t = 0;
     let loads = 0;
-    const get = reuseFor(5_000, async () => ++loads, () => t);
+    const get = reuseFor(
+      5_000,
+      async () => ++loads,
+      () => t,
+    );
     const [a, b] = await Promise.all([get(), get()]);
     expect([a, b, loads]).toEqual([1, 1, 1]);
     t = 4_999;
@@ -22,11 +26,15 @@ describe('reuseFor', () => {
   it('does not keep a failed load', async () => {
     let fail = true;
     let loads = 0;
-    const get = reuseFor(60_000, async () => {
-      loads++;
-      if (fail) throw new Error('store down');
-      return 'ok';
-    }, () => 0);
+    const get = reuseFor(
+      60_000,
+      async () => {
+        loads++;
+        if (fail) throw new Error('store down');
+        return 'ok';
+      },
+      () => 0,
+    );
     await expect(get()).rejects.toThrow('store down');
     fail = false;
     expect(await get()).toBe('ok');

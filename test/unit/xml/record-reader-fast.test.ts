@@ -14,7 +14,9 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 const EXAMPLES = path.resolve(ROOT, '../shared/reference/homeoffice-bdt-v2.1/examples');
 
 function recordsOf(xml: string): string[] {
-  return [...xml.matchAll(/<((?:[\w.-]+:)?(?:CAS|BulkReportingCASData|Header|BulkReportingFileHeader))\b[^>]*>[\s\S]*?<\/\1>/g)].map((m) => m[0]);
+  return [...xml.matchAll(/<((?:[\w.-]+:)?(?:CAS|BulkReportingCASData|Header|BulkReportingFileHeader))\b[^>]*>[\s\S]*?<\/\1>/g)].map(
+    (m) => m[0],
+  );
 }
 
 function filesIn(dir: string): string[] {
@@ -28,7 +30,12 @@ const same = (xml: string) => expect(parseRecordXml(xml)).toEqual(parseRecordXml
 
 describe('parseRecordXml fast path', () => {
   it('agrees with the general parser on every record of the fixtures and examples', () => {
-    const files = [...filesIn(path.join(ROOT, 'fixtures/upload')), ...filesIn(path.join(ROOT, 'fixtures/conformance')), ...filesIn(path.join(ROOT, 'fixtures/graduate')), ...filesIn(EXAMPLES)];
+    const files = [
+      ...filesIn(path.join(ROOT, 'fixtures/upload')),
+      ...filesIn(path.join(ROOT, 'fixtures/conformance')),
+      ...filesIn(path.join(ROOT, 'fixtures/graduate')),
+      ...filesIn(EXAMPLES),
+    ];
     let seen = 0;
     for (const f of files) {
       for (const rec of recordsOf(readFileSync(f, 'latin1'))) {
@@ -46,7 +53,15 @@ describe('parseRecordXml fast path', () => {
   });
 
   it('agrees on generated records with every optional part', () => {
-    same(casXml({ applicantId: 'A&B <x> "q"', familyName: '  Müller  ', partnerCountry: 'NGA', hasWorkPlacement: true, workPlacementDetails: '<WorkPlacementPercentage>50</WorkPlacementPercentage>' }));
+    same(
+      casXml({
+        applicantId: 'A&B <x> "q"',
+        familyName: '  Müller  ',
+        partnerCountry: 'NGA',
+        hasWorkPlacement: true,
+        workPlacementDetails: '<WorkPlacementPercentage>50</WorkPlacementPercentage>',
+      }),
+    );
     same(casXml({ courseId: null, latestAcceptance: '2027-09-01', evidence: null, dateOfBirth: '<YearMonth>2001-04</YearMonth>' }));
     same(casXml({ familyName: esc('a & b'), givenName: '' }));
   });

@@ -2,12 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { judgeRecord } from '../../../src/domain/rules.ts';
-import {
-  ADDRESS_COUNTRY_PATHS,
-  parseRecordXml,
-  readCasRecord,
-  readGraduateRecord,
-} from '../../../src/xml/record-reader.ts';
+import { ADDRESS_COUNTRY_PATHS, parseRecordXml, readCasRecord, readGraduateRecord } from '../../../src/xml/record-reader.ts';
 
 // Reference data lives outside the repository; it is read, never copied.
 const EXAMPLES = fileURLToPath(new URL('../../../../shared/reference/homeoffice-bdt-v2.1/examples/', import.meta.url));
@@ -157,9 +152,7 @@ describe.skipIf(!haveExamples)('Home Office reference examples', () => {
 
   it('reads the graduate notifications of "13. Graduate Notifications"', () => {
     const xml = example('13. Graduate Notifications.xml');
-    const fragments = [...xml.matchAll(/<bulk:BulkReportingCASData>[\s\S]*?<\/bulk:BulkReportingCASData>/g)].map(
-      (m) => m[0],
-    );
+    const fragments = [...xml.matchAll(/<bulk:BulkReportingCASData>[\s\S]*?<\/bulk:BulkReportingCASData>/g)].map((m) => m[0]);
     expect(fragments).toHaveLength(4);
     expect(fragments.map((f, i) => readGraduateRecord(parseRecordXml(f), i + 1))).toEqual([
       { index: 1, report: 'GRADUATED', casNumber: 'E4G0AA0A00A0A1' },

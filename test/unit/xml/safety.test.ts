@@ -14,7 +14,10 @@ describe('the prolog', () => {
   it.each([
     ['a declaration and the root', `${DECL}\n${ROOT}`],
     ['no declaration', ROOT],
-    ['comments and processing instructions', `${DECL}\n<!-- a comment -->\n<?pi data?>\n<!-- <!DOCTYPE r> inside a comment is text -->\n${ROOT}`],
+    [
+      'comments and processing instructions',
+      `${DECL}\n<!-- a comment -->\n<?pi data?>\n<!-- <!DOCTYPE r> inside a comment is text -->\n${ROOT}`,
+    ],
     ['a PI whose data looks like markup', `${DECL}<?x <!DOCTYPE y> ?>${ROOT}`],
     ['a comment holding <?', `<!-- <? -->${ROOT}`],
     ['white space of every kind', ` \t\r\n${ROOT}\n \t`],

@@ -27,13 +27,36 @@ function errorsOf(messages: { line: number; element: string; message: string }[]
 describe('readableSchemaErrors', () => {
   it('gives the path from the record, its ApplicantID as written, and lists a value refused twice once', () => {
     const errors = errorsOf([
-      { line: 3, element: 'FamilyName', message: `Element '${NS}FamilyName': [facet 'minLength'] The value has a length of '0'; this underruns the allowed minimum length of '1'.` },
-      { line: 3, element: 'FamilyName', message: `Element '${NS}FamilyName': [facet 'pattern'] The value '' is not accepted by the pattern '[ -~\u00a0-\u00ff]+'.` },
-      { line: 5, element: 'FamilyName', message: `Element '${NS}FamilyName': 'x' is not a valid value of the atomic type '${NS}NameType'.` },
-      { line: 5, element: 'City', message: `Element '${NS}City': [facet 'pattern'] The value 'Gdańsk #1' is not accepted by the pattern '[A-Za-z0-9 ~!@%()\\*\\+,-./:;=?^_\\{\\}&']+'.` },
+      {
+        line: 3,
+        element: 'FamilyName',
+        message: `Element '${NS}FamilyName': [facet 'minLength'] The value has a length of '0'; this underruns the allowed minimum length of '1'.`,
+      },
+      {
+        line: 3,
+        element: 'FamilyName',
+        message: `Element '${NS}FamilyName': [facet 'pattern'] The value '' is not accepted by the pattern '[ -~\u00a0-\u00ff]+'.`,
+      },
+      {
+        line: 5,
+        element: 'FamilyName',
+        message: `Element '${NS}FamilyName': 'x' is not a valid value of the atomic type '${NS}NameType'.`,
+      },
+      {
+        line: 5,
+        element: 'City',
+        message: `Element '${NS}City': [facet 'pattern'] The value 'Gdańsk #1' is not accepted by the pattern '[A-Za-z0-9 ~!@%()\\*\\+,-./:;=?^_\\{\\}&']+'.`,
+      },
     ]);
     expect(errors).toEqual([
-      { code: 'E_SCHEMA', line: 3, column: 70, field: 'CAS[1]/ApplicantData/FamilyName', applicantId: "O'Neil & Co", message: "CAS[1]/ApplicantData/FamilyName (ApplicantID O'Neil & Co): FamilyName is empty; it needs a value" },
+      {
+        code: 'E_SCHEMA',
+        line: 3,
+        column: 70,
+        field: 'CAS[1]/ApplicantData/FamilyName',
+        applicantId: "O'Neil & Co",
+        message: "CAS[1]/ApplicantData/FamilyName (ApplicantID O'Neil & Co): FamilyName is empty; it needs a value",
+      },
       {
         code: 'E_SCHEMA',
         line: 5,
