@@ -3,93 +3,81 @@
  * the outbox (UPDATED and REJECTED records), the input archived, the new fees on the CAS,
  * and a log line with counts only: no amount, no CAS's personal data.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { findCas, listCas } from '../../src/db/cas-query.ts';
 import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { updateBytes } from '../helpers/bdt.ts';
+import { storeTest } from '../helpers/fixture.ts';
 import { issueCodes, parseResult } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, nextLicence, sponsor, startInProcess, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';
+import { drop, ls, upload, waitProcessed } from '../helpers/watch.ts';
 import { validateXsd } from '../../src/xml/xsd.ts';
 
 describe.each(STORE_KINDS)('watch: fee update files on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
+  storeTest.override({ kind });
 
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-watch-fees-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
+  storeTest(
+    'processes a dropped update file: result with each record, fees set, input archived, amounts never logged',
+    async ({ t, root, licence, start }) => {
+      await ensureSponsorFolders(root, licence);
+      const inbox = path.join(root, licence, 'inbox');
+      const outbox = path.join(root, licence, 'outbox');
+      const running = await start();
+      drop(inbox, 'students.xml', upload(licence, `${licence}S`, 3));
+      await waitProcessed(root, licence, ['students.xml']);
+      const [a, b, c] = await listCas(t.store.db, { licence });
+      await withdrawCas(t.store.db, { casNumber: c!.casNumber! }, new Date());
 
-  it('processes a dropped update file: result with each record, fees set, input archived, amounts never logged', async () => {
-    const licence = await sponsor(t.store.db, nextLicence('F'));
-    await ensureSponsorFolders(root, licence);
-    const inbox = path.join(root, licence, 'inbox');
-    const outbox = path.join(root, licence, 'outbox');
-    running = await startInProcess(t.store, root);
-    drop(inbox, 'students.xml', upload(licence, `${licence}S`, 3));
-    await waitProcessed(root, licence, ['students.xml']);
-    const [a, b, c] = await listCas(t.store.db, { licence });
-    await withdrawCas(t.store.db, { casNumber: c!.casNumber! }, new Date());
+      drop(
+        inbox,
+        'fees-june.xml',
+        updateBytes({
+          licence,
+          fileId: 'FEES-JUNE',
+          records: [
+            { casNumber: a!.casNumber!, coursePaid: '13579.24', accommodationPaid: '864.20' },
+            { casNumber: b!.casNumber! },
+            { casNumber: c!.casNumber!, boardingPaid: '97531.86' },
+          ],
+        }),
+      );
+      await waitProcessed(root, licence, ['students.xml', 'fees-june.xml']);
 
-    drop(
-      inbox,
-      'fees-june.xml',
-      updateBytes({
-        licence,
-        fileId: 'FEES-JUNE',
-        records: [
-          { casNumber: a!.casNumber!, coursePaid: '13579.24', accommodationPaid: '864.20' },
-          { casNumber: b!.casNumber! },
-          { casNumber: c!.casNumber!, boardingPaid: '97531.86' },
-        ],
-      }),
-    );
-    await waitProcessed(root, licence, ['students.xml', 'fees-june.xml']);
+      const resultFile = path.join(outbox, 'fees-june.result.xml');
+      expect(await validateXsd({ file: resultFile }, 'result')).toEqual([]);
+      const result = parseResult(readFileSync(resultFile, 'utf8'));
+      expect(result.Outcome).toBe('ACCEPTED');
+      expect(result.Submission.FileType).toBe('UPDATE_FEES');
+      expect(result.Summary).toMatchObject({ '@_records': '3', '@_updated': '1', '@_rejected': '2' });
+      expect(result.Records!.Record.map((r) => [r['@_casNumber'], r.Outcome, issueCodes(r)])).toEqual([
+        [a!.casNumber, 'UPDATED', []],
+        [b!.casNumber, 'REJECTED', ['E_FEES_PAID_MISSING']],
+        [c!.casNumber, 'REJECTED', ['E_CAS_STATUS']],
+      ]);
+      expect(ls(path.join(root, licence, 'archive')).filter((f) => f.endsWith('_fees-june.xml'))).toHaveLength(1);
+      expect(ls(inbox)).toEqual([]);
 
-    const resultFile = path.join(outbox, 'fees-june.result.xml');
-    expect(await validateXsd({ file: resultFile }, 'result')).toEqual([]);
-    const result = parseResult(readFileSync(resultFile, 'utf8'));
-    expect(result.Outcome).toBe('ACCEPTED');
-    expect(result.Submission.FileType).toBe('UPDATE_FEES');
-    expect(result.Summary).toMatchObject({ '@_records': '3', '@_updated': '1', '@_rejected': '2' });
-    expect(result.Records!.Record.map((r) => [r['@_casNumber'], r.Outcome, issueCodes(r)])).toEqual([
-      [a!.casNumber, 'UPDATED', []],
-      [b!.casNumber, 'REJECTED', ['E_FEES_PAID_MISSING']],
-      [c!.casNumber, 'REJECTED', ['E_CAS_STATUS']],
-    ]);
-    expect(ls(path.join(root, licence, 'archive')).filter((f) => f.endsWith('_fees-june.xml'))).toHaveLength(1);
-    expect(ls(inbox)).toEqual([]);
+      expect((await findCas(t.store.db, { id: a!.id }))!.fees).toMatchObject({
+        courseFeesPaidToDate: '13579.24',
+        accommodationFeesPaidToDate: '864.20',
+      });
+      expect((await findCas(t.store.db, { id: c!.id }))!.fees.boardingFeesPaidToDate).toBeNull();
 
-    expect((await findCas(t.store.db, { id: a!.id }))!.fees).toMatchObject({
-      courseFeesPaidToDate: '13579.24',
-      accommodationFeesPaidToDate: '864.20',
-    });
-    expect((await findCas(t.store.db, { id: c!.id }))!.fees.boardingFeesPaidToDate).toBeNull();
-
-    const svc = running;
-    await waitFor(
-      () =>
-        new RegExp(`processed sponsor=${licence} file=fees-june.xml outcome=ACCEPTED submission=\\d+ records=3 updated=1 rejected=2`).test(
-          svc.logs.join(''),
-        ),
-      {
-        what: 'the log line of the update file',
-      },
-    );
-    expect(svc.logs.join('')).not.toMatch(/13579|864\.2|97531|Okafor|A01234567/);
-  });
+      const svc = running;
+      await waitFor(
+        () =>
+          new RegExp(
+            `processed sponsor=${licence} file=fees-june.xml outcome=ACCEPTED submission=\\d+ records=3 updated=1 rejected=2`,
+          ).test(svc.logs.join('')),
+        {
+          what: 'the log line of the update file',
+        },
+      );
+      expect(svc.logs.join('')).not.toMatch(/13579|864\.2|97531|Okafor|A01234567/);
+    },
+  );
 });
