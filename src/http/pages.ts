@@ -43,29 +43,10 @@ form.search input[type=search]{width:22em;padding:.3em}
 
 export function page(title: string, body: Html): string {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · cas-bdt</title>
-        <style>
-          ${STYLE}
-        </style>
-      </head>
-      <body>
-        <header>
-          <strong>cas-bdt</strong>
-          <nav>
-            <a href="/">Overview</a> · <a href="/submissions">Submissions</a> · <a href="/cas">CAS search</a> ·
-            <a href="/healthz">Health</a> · <a href="/metrics">Metrics</a>
-          </nav>
-        </header>
-        <main>
-          <h1>${title}</h1>
-          ${body}
-        </main>
-      </body>
-    </html>`.text;
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · cas-bdt</title><style>${STYLE}</style></head>
+<body><header><strong>cas-bdt</strong><nav><a href="/">Overview</a> · <a href="/submissions">Submissions</a> · <a href="/cas">CAS search</a> · <a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></nav></header>
+<main><h1>${title}</h1>${body}</main></body></html>`.text;
 }
 
 const time = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '');
@@ -85,35 +66,12 @@ function countsText(s: SubmissionListItem | FileSummary): string {
 
 function submissionsTable(rows: SubmissionListItem[], withSponsor = true): Html {
   if (!rows.length) return html`<p class="muted">No files received yet.</p>`;
-  return html`<table>
-    <thead>
-      <tr>
-        <th>#</th>
-        <th>Processed (UTC)</th>
-        ${withSponsor ? html`<th>Sponsor</th>` : ''}
-        <th>File</th>
-        <th>Type</th>
-        <th>Outcome</th>
-        <th>Counts</th>
-        <th>Errors</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(
-        (s) =>
-          html`<tr>
-            <td><a href="/submissions/${s.id}">${s.id}</a></td>
-            <td>${time(s.processedAt)}</td>
-            ${withSponsor ? html`<td>${s.sponsorLicenceNumber}</td>` : ''}
-            <td><a href="/submissions/${s.id}">${s.fileName}</a>${s.replay ? html` <span class="muted">(replay)</span>` : ''}</td>
-            <td>${s.fileType}</td>
-            <td class="${s.outcome}">${s.outcome}</td>
-            <td>${countsText(s)}</td>
-            <td>${s.errorCodes.join(', ')}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return html`<table><thead><tr><th>#</th><th>Processed (UTC)</th>${withSponsor ? html`<th>Sponsor</th>` : ''}<th>File</th><th>Type</th><th>Outcome</th><th>Counts</th><th>Errors</th></tr></thead><tbody>
+${rows.map(
+  (s) =>
+    html`<tr><td><a href="/submissions/${s.id}">${s.id}</a></td><td>${time(s.processedAt)}</td>${withSponsor ? html`<td>${s.sponsorLicenceNumber}</td>` : ''}<td><a href="/submissions/${s.id}">${s.fileName}</a>${s.replay ? html` <span class="muted">(replay)</span>` : ''}</td><td>${s.fileType}</td><td class="${s.outcome}">${s.outcome}</td><td>${countsText(s)}</td><td>${s.errorCodes.join(', ')}</td></tr>`,
+)}
+</tbody></table>`;
 }
 
 /** `hours`: the chart's figures, which the server reuses for a while (see reuse.ts). */
@@ -126,51 +84,20 @@ export async function overviewPage(db: Db, live: LiveState, hours: () => Promise
     const { granted, used, unused } = s.allocation;
     const pct = granted > 0 ? Math.min(100, Math.round((used / granted) * 100)) : 0;
     const problems = unhealthy.get(s.licenceNumber);
-    return html`<tr>
-      <td><a href="/submissions${query({ sponsor: s.licenceNumber })}">${s.licenceNumber}</a></td>
-      <td>${s.name}</td>
-      <td>${s.status}</td>
-      <td>${s.routes.join(', ')}</td>
-      <td>${problems ? html`<span class="bad">unhealthy: ${problems.join('; ')}</span>` : html`<span class="ok">ok</span>`}</td>
-      <td class="n">${granted}</td>
-      <td class="n">${used}</td>
-      <td class="n">${unused}</td>
-      <td>
-        <span class="bar" title="${used} of ${granted} used"><span style="width:${pct}%"></span></span>${pct}% used
-      </td>
-    </tr>`;
+    return html`<tr><td><a href="/submissions${query({ sponsor: s.licenceNumber })}">${s.licenceNumber}</a></td><td>${s.name}</td><td>${s.status}</td><td>${s.routes.join(', ')}</td>
+<td>${problems ? html`<span class="bad">unhealthy: ${problems.join('; ')}</span>` : html`<span class="ok">ok</span>`}</td>
+<td class="n">${granted}</td><td class="n">${used}</td><td class="n">${unused}</td><td><span class="bar" title="${used} of ${granted} used"><span style="width:${pct}%"></span></span>${pct}% used</td></tr>`;
   });
   return page(
     'Overview',
     html`<p>Inbox files: ${stats.running} in progress, ${stats.ready} ready, ${stats.waiting} waiting.</p>
-      <h2>Sponsors</h2>
-      ${
-        sponsors.length
-          ? html`<table>
-              <thead>
-                <tr>
-                  <th>Licence</th>
-                  <th>Name</th>
-                  <th>Status</th>
-                  <th>Routes</th>
-                  <th>Folders</th>
-                  <th>Granted</th>
-                  <th>Used</th>
-                  <th>Unused</th>
-                  <th>Allocation</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${sponsorRows}
-              </tbody>
-            </table>`
-          : html`<p class="muted">No sponsors yet (add one with <code>cas-bdt sponsor add</code>).</p>`
-      }
-      <h2>Last 24 hours</h2>
-      ${throughputChart(buckets)}
-      <h2>Recent submissions</h2>
-      ${submissionsTable(recent)}
-      <p><a href="/submissions">All submissions</a></p>`,
+<h2>Sponsors</h2>
+${sponsors.length ? html`<table><thead><tr><th>Licence</th><th>Name</th><th>Status</th><th>Routes</th><th>Folders</th><th>Granted</th><th>Used</th><th>Unused</th><th>Allocation</th></tr></thead><tbody>${sponsorRows}</tbody></table>` : html`<p class="muted">No sponsors yet (add one with <code>cas-bdt sponsor add</code>).</p>`}
+<h2>Last 24 hours</h2>
+${throughputChart(buckets)}
+<h2>Recent submissions</h2>
+${submissionsTable(recent)}
+<p><a href="/submissions">All submissions</a></p>`,
   );
 }
 
@@ -184,9 +111,7 @@ export async function submissionsPage(db: Db, opts: { before?: number; licence?:
   return page(
     opts.licence ? `Submissions of ${opts.licence}` : 'Submissions',
     html`${submissionsTable(shown, !opts.licence)}
-      <p>
-        ${opts.before !== undefined ? html`<a href="/submissions${query({ sponsor: opts.licence })}">Newest</a> · ` : ''}${more && last ? html`<a href="/submissions${query({ sponsor: opts.licence, before: last.id })}">Older</a>` : html`<span class="muted">No older submissions.</span>`}
-      </p>`,
+<p>${opts.before !== undefined ? html`<a href="/submissions${query({ sponsor: opts.licence })}">Newest</a> · ` : ''}${more && last ? html`<a href="/submissions${query({ sponsor: opts.licence, before: last.id })}">Older</a>` : html`<span class="muted">No older submissions.</span>`}</p>`,
   );
 }
 
@@ -199,100 +124,36 @@ export async function submissionPage(db: Db, id: number): Promise<string | undef
   return page(
     `Submission ${sub.id}`,
     html`<dl class="summary">
-        <dt>File</dt>
-        <dd>${sub.fileName}</dd>
-        <dt>Sponsor</dt>
-        <dd>${sub.sponsorLicenceNumber}</dd>
-        <dt>Type</dt>
-        <dd>${sub.fileType}</dd>
-        <dt>Outcome</dt>
-        <dd class="${sub.outcome}">${sub.outcome}${summary.replay ? ' (replay of an earlier identical file)' : ''}</dd>
-        <dt>Received</dt>
-        <dd>${time(sub.receivedAt)}</dd>
-        <dt>Processed</dt>
-        <dd>${time(sub.processedAt)}</dd>
-        <dt>Counts</dt>
-        <dd>${countsText(summary)}</dd>
-        <dt>Result file</dt>
-        <dd>${sub.resultFile ? sub.resultFile.split('/').pop() : 'not written yet'}</dd>
-        <dt>SHA-256</dt>
-        <dd><code>${sub.sha256}</code></dd>
-        ${
-          result.payment
-            ? html`<dt>Payment</dt>
-                <dd>${result.payment.reference}: ${result.payment.casCount} CAS, ${result.payment.amount} ${result.payment.currency}</dd>`
-            : ''
-        }
-      </dl>
-      ${
-        result.fileErrors.length
-          ? html`<h2>File errors</h2>
-              <table>
-                <thead>
-                  <tr>
-                    <th>Code</th>
-                    <th>Line</th>
-                    <th>Column</th>
-                    <th>Message</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${result.fileErrors.map(
-                    (e) =>
-                      html`<tr>
-                        <td>${e.code}</td>
-                        <td class="n">${e.line ?? ''}</td>
-                        <td class="n">${e.column ?? ''}</td>
-                        <td>${e.message}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`
-          : ''
-      }
-      ${
-        records.length
-          ? html`<h2>Records</h2>
-              <table>
-                <thead>
-                  <tr>
-                    <th>#</th>
-                    <th>
-                      ${sub.fileType === 'GRADUATE_REPORT' ? 'CAS reported' : sub.fileType === 'UPDATE_FEES' ? 'CAS updated' : 'ApplicantID'}
-                    </th>
-                    <th>Outcome</th>
-                    <th>Status</th>
-                    <th>CAS number</th>
-                    <th>Expires</th>
-                    <th>Issues</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${records.map(
-                    (r) =>
-                      html`<tr>
-                        <td class="n">${r.index}</td>
-                        <td>${r.applicantId ?? r.casNumber ?? ''}</td>
-                        <td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td>
-                        <td>${r.status ?? ''}</td>
-                        <td>${r.casNumber ? html`<a href="/cas${query({ q: r.casNumber })}">${r.casNumber}</a>` : ''}</td>
-                        <td>${r.expiryDate ?? ''}</td>
-                        <td>
-                          ${
-                            r.issues.length
-                              ? html`<ul class="issues">
-                                  ${r.issues.map((i) => html`<li><strong>${i.severity} ${i.code}</strong>${i.field ? html` <code>${i.field}</code>` : ''}: ${i.message}</li>`)}
-                                </ul>`
-                              : ''
-                          }
-                        </td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`
-          : ''
-      }
-      <p><a href="/submissions${query({ sponsor: sub.sponsorLicenceNumber })}">Other submissions of ${sub.sponsorLicenceNumber}</a></p>`,
+<dt>File</dt><dd>${sub.fileName}</dd>
+<dt>Sponsor</dt><dd>${sub.sponsorLicenceNumber}</dd>
+<dt>Type</dt><dd>${sub.fileType}</dd>
+<dt>Outcome</dt><dd class="${sub.outcome}">${sub.outcome}${summary.replay ? ' (replay of an earlier identical file)' : ''}</dd>
+<dt>Received</dt><dd>${time(sub.receivedAt)}</dd>
+<dt>Processed</dt><dd>${time(sub.processedAt)}</dd>
+<dt>Counts</dt><dd>${countsText(summary)}</dd>
+<dt>Result file</dt><dd>${sub.resultFile ? sub.resultFile.split('/').pop() : 'not written yet'}</dd>
+<dt>SHA-256</dt><dd><code>${sub.sha256}</code></dd>
+${result.payment ? html`<dt>Payment</dt><dd>${result.payment.reference}: ${result.payment.casCount} CAS, ${result.payment.amount} ${result.payment.currency}</dd>` : ''}
+</dl>
+${
+  result.fileErrors.length
+    ? html`<h2>File errors</h2><table><thead><tr><th>Code</th><th>Line</th><th>Column</th><th>Message</th></tr></thead><tbody>
+${result.fileErrors.map((e) => html`<tr><td>${e.code}</td><td class="n">${e.line ?? ''}</td><td class="n">${e.column ?? ''}</td><td>${e.message}</td></tr>`)}</tbody></table>`
+    : ''
+}
+${
+  records.length
+    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${sub.fileType === 'GRADUATE_REPORT' ? 'CAS reported' : sub.fileType === 'UPDATE_FEES' ? 'CAS updated' : 'ApplicantID'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
+${records.map(
+  (
+    r,
+  ) => html`<tr><td class="n">${r.index}</td><td>${r.applicantId ?? r.casNumber ?? ''}</td><td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td><td>${r.status ?? ''}</td>
+<td>${r.casNumber ? html`<a href="/cas${query({ q: r.casNumber })}">${r.casNumber}</a>` : ''}</td><td>${r.expiryDate ?? ''}</td>
+<td>${r.issues.length ? html`<ul class="issues">${r.issues.map((i) => html`<li><strong>${i.severity} ${i.code}</strong>${i.field ? html` <code>${i.field}</code>` : ''}: ${i.message}</li>`)}</ul>` : ''}</td></tr>`,
+)}</tbody></table>`
+    : ''
+}
+<p><a href="/submissions${query({ sponsor: sub.sponsorLicenceNumber })}">Other submissions of ${sub.sponsorLicenceNumber}</a></p>`,
   );
 }
 
@@ -301,42 +162,16 @@ export async function casSearchPage(db: Db, q: string): Promise<string> {
   const hits = term ? await searchCas(db, term) : [];
   return page(
     'CAS search',
-    html`<form class="search" method="get" action="/cas">
-        <label for="q">CAS number or ApplicantID</label> <input type="search" id="q" name="q" value="${term}" maxlength="100" autofocus />
-        <button type="submit">Search</button>
-      </form>
-      ${
-        term
-          ? hits.length
-            ? html`<p>${hits.length} CAS found for <strong>${term}</strong>.</p>
-                <table>
-                  <thead>
-                    <tr>
-                      <th>CAS number</th>
-                      <th>Status</th>
-                      <th>Sponsor</th>
-                      <th>ApplicantID</th>
-                      <th>Name</th>
-                      <th>Course</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${hits.map(
-                      (c) =>
-                        html`<tr>
-                          <td><a href="/cas/${c.id}">${c.casNumber ?? '(not assigned)'}</a></td>
-                          <td>${c.status}</td>
-                          <td>${c.sponsorLicenceNumber}</td>
-                          <td>${c.applicantId}</td>
-                          <td>${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}</td>
-                          <td>${c.courseTitle}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
-            : html`<p>No CAS found for <strong>${term}</strong>.</p>`
-          : ''
-      }`,
+    html`<form class="search" method="get" action="/cas"><label for="q">CAS number or ApplicantID</label>
+<input type="search" id="q" name="q" value="${term}" maxlength="100" autofocus> <button type="submit">Search</button></form>
+${
+  term
+    ? hits.length
+      ? html`<p>${hits.length} CAS found for <strong>${term}</strong>.</p><table><thead><tr><th>CAS number</th><th>Status</th><th>Sponsor</th><th>ApplicantID</th><th>Name</th><th>Course</th></tr></thead><tbody>
+${hits.map((c) => html`<tr><td><a href="/cas/${c.id}">${c.casNumber ?? '(not assigned)'}</a></td><td>${c.status}</td><td>${c.sponsorLicenceNumber}</td><td>${c.applicantId}</td><td>${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}</td><td>${c.courseTitle}</td></tr>`)}</tbody></table>`
+      : html`<p>No CAS found for <strong>${term}</strong>.</p>`
+    : ''
+}`,
   );
 }
 
@@ -347,53 +182,21 @@ export async function casPage(db: Db, id: number): Promise<string | undefined> {
   return page(
     c.casNumber ? `CAS ${c.casNumber}` : `CAS (id ${c.id}, not assigned)`,
     html`<dl class="summary">
-        <dt>Status</dt>
-        <dd>${c.status}</dd>
-        <dt>Sponsor</dt>
-        <dd>${c.sponsorLicenceNumber}</dd>
-        <dt>Route</dt>
-        <dd>${c.route}</dd>
-        <dt>ApplicantID</dt>
-        <dd>${c.applicantId}</dd>
-        <dt>Name</dt>
-        <dd>${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}</dd>
-        <dt>Nationality</dt>
-        <dd>${c.nationality}</dd>
-        <dt>Course</dt>
-        <dd>${c.courseTitle}${c.courseId ? ` (${c.courseId})` : ''}, ${c.courseStartDate} to ${c.expectedCourseEndDate}</dd>
-        <dt>Batch</dt>
-        <dd>${c.batch}</dd>
-        ${
-          c.assignedAt
-            ? html`<dt>Assigned</dt>
-                <dd>${time(c.assignedAt)}</dd>`
-            : ''
-        }
-        ${
-          c.expiresAt
-            ? html`<dt>Expires</dt>
-                <dd>${c.expiresAt}</dd>`
-            : ''
-        }
-        ${
-          c.usedAt
-            ? html`<dt>Used</dt>
-                <dd>${c.usedAt}</dd>`
-            : ''
-        }
-        ${
-          c.graduatedAt
-            ? html`<dt>Graduated</dt>
-                <dd>${c.graduatedAt}</dd>`
-            : ''
-        }
-        <dt>Fees (GBP)</dt>
-        <dd>${describeFees(c.fees)}</dd>
-      </dl>
-      <h2>History</h2>
-      <ol class="timeline">
-        ${history.map((e) => html`<li><time datetime="${e.at}">${time(e.at)}</time>: <strong>${eventTitle(e)}</strong>${eventText(e)}<br /><span class="muted">${reasonText(e.reason)}</span></li>`)}
-      </ol>`,
+<dt>Status</dt><dd>${c.status}</dd>
+<dt>Sponsor</dt><dd>${c.sponsorLicenceNumber}</dd><dt>Route</dt><dd>${c.route}</dd>
+<dt>ApplicantID</dt><dd>${c.applicantId}</dd>
+<dt>Name</dt><dd>${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}</dd>
+<dt>Nationality</dt><dd>${c.nationality}</dd>
+<dt>Course</dt><dd>${c.courseTitle}${c.courseId ? ` (${c.courseId})` : ''}, ${c.courseStartDate} to ${c.expectedCourseEndDate}</dd>
+<dt>Batch</dt><dd>${c.batch}</dd>
+${c.assignedAt ? html`<dt>Assigned</dt><dd>${time(c.assignedAt)}</dd>` : ''}
+${c.expiresAt ? html`<dt>Expires</dt><dd>${c.expiresAt}</dd>` : ''}
+${c.usedAt ? html`<dt>Used</dt><dd>${c.usedAt}</dd>` : ''}
+${c.graduatedAt ? html`<dt>Graduated</dt><dd>${c.graduatedAt}</dd>` : ''}
+<dt>Fees (GBP)</dt><dd>${describeFees(c.fees)}</dd>
+</dl>
+<h2>History</h2>
+<ol class="timeline">${history.map((e) => html`<li><time datetime="${e.at}">${time(e.at)}</time>: <strong>${eventTitle(e)}</strong>${eventText(e)}<br><span class="muted">${reasonText(e.reason)}</span></li>`)}</ol>`,
   );
 }
 
@@ -406,7 +209,7 @@ function eventTitle(e: CasHistoryEntry): string {
 /** A fee update's amounts, a note's text (shown as written, line breaks kept). */
 function eventText(e: CasHistoryEntry): Html | string {
   if (e.fees) return `: ${describeFeeChange(e.fees.before, e.fees.after)}`;
-  if (e.note !== undefined) return html`<br /><span class="note">${e.note}</span>`;
+  if (e.note !== undefined) return html`<br><span class="note">${e.note}</span>`;
   return '';
 }
 
