@@ -72,10 +72,14 @@ describe.skipIf(!onPostgres)('fee updates racing withdraw and use on postgres', 
     const L = await s.sponsor(licenceFor('RWF'));
     const [v] = await assigned(L, 'WF', 1);
     const held = gate();
+    const holds = gate();
     const withdrawing = other.transaction(async (tx) => {
       await changeStatus(tx, refWhere({ casNumber: v!.casNumber! }), 'withdraw', { now: new Date(), reason: 'withdrawn (race test)' });
+      holds.open();
       await held.opened;
     });
+    // The update starts only once the withdraw holds the row (its connection may still be opening).
+    await Promise.race([holds.opened, withdrawing]);
     const updating = s.h.run(
       updateBytes({ licence: L, fileId: 'RWF-1', records: [{ casNumber: v!.casNumber!, coursePaid: '100.00' }] }),
       'rwf.xml',
