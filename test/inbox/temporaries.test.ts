@@ -7,12 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { sweepTemporaries, temporaryName } from '../../src/inbox/temporaries.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { storeTest } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ls, nextLicence, sponsor, startInProcess, type InProcessService } from '../helpers/watch.ts';
+import { ls } from '../helpers/watch.ts';
 
 /** The PID of a process that has exited. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
@@ -50,30 +51,15 @@ describe('stale temporary files', () => {
 });
 
 describe.each(STORE_KINDS)('the service sweeps outboxes on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-tmp-svc-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
+  storeTest.override({ kind });
 
-  it('removes what a killed instance was writing when it starts watching the sponsor', async () => {
-    const licence = await sponsor(t.store.db, nextLicence('T'));
+  storeTest('removes what a killed instance was writing when it starts watching the sponsor', async ({ root, licence, start }) => {
     await ensureSponsorFolders(root, licence);
     const outbox = path.join(root, licence, 'outbox');
     const left = temporaryName(deadPid());
     writeFileSync(path.join(outbox, left), '<?xml version="1.0"?><Result');
     writeFileSync(path.join(outbox, 'kept.result.xml'), '<Result/>');
-    running = await startInProcess(t.store, root);
+    const running = await start();
     await waitFor(() => !ls(outbox).includes(left), { timeoutMs: 30_000, what: 'the leftover removed' });
     expect(ls(outbox)).toEqual(['kept.result.xml']);
     expect(running.logs.join('')).toMatch(/removed 1 temporary file/);
