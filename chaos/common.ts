@@ -9,6 +9,20 @@ import { waitFor } from '../test/helpers/wait.ts';
 import { clean, unfinished, type Figures } from './checks.ts';
 import type { Input } from './tree.ts';
 
+/** `watch` flags for every chaos run: short settle and scans, a short lease, no HTTP (a run may add its own later). */
+export const WATCH_FLAGS = [
+  '--settle-ms',
+  '200',
+  '--scan-interval-ms',
+  '2000',
+  '--concurrency',
+  '2',
+  '--lease-ms',
+  '5000',
+  '--http',
+  'off',
+];
+
 export interface ScenarioResult {
   title: string;
   figures: Figures;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { openStore } from '../../src/db/client.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { checkRun, unfinished } from '../checks.ts';
-import { randomPause, seconds, waitFinished, type ScenarioResult } from '../common.ts';
+import { randomPause, seconds, waitFinished, WATCH_FLAGS, type ScenarioResult } from '../common.ts';
 import { BIN, startWatch, type Instance } from '../instances.ts';
 import { addSponsors, inputPlan, licences, rng } from '../tree.ts';
 
@@ -45,19 +45,7 @@ export async function embeddedScenario(o: EmbeddedOptions): Promise<ScenarioResu
   const random = rng(o.seed);
   const failures: string[] = [];
   const where = ['--data', data, '--root', root];
-  const watchArgs = [
-    ...where,
-    '--settle-ms',
-    '200',
-    '--scan-interval-ms',
-    '2000',
-    '--concurrency',
-    '2',
-    '--lease-ms',
-    '5000',
-    '--http',
-    'off',
-  ];
+  const watchArgs = [...where, ...WATCH_FLAGS];
   let inst: Instance | undefined;
   const stopHard = async () => {
     if (!inst) return;

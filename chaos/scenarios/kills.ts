@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { checkRun, unfinished } from '../checks.ts';
-import { midFile, openClaims, randomPause, scenarioDatabase, seconds, waitFinished, type ScenarioResult } from '../common.ts';
+import { midFile, openClaims, randomPause, scenarioDatabase, seconds, waitFinished, WATCH_FLAGS, type ScenarioResult } from '../common.ts';
 import { Fleet } from '../instances.ts';
 import { addSponsors, inputPlan, licences, rng, type Hostile } from '../tree.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
@@ -39,23 +39,7 @@ export interface KillsOptions {
 }
 
 /** `watch` arguments for the chaos runs: short settle and scans, a short lease. */
-export const watchArgs = (url: string, root: string, extra: string[] = []) => [
-  '--db',
-  url,
-  '--root',
-  root,
-  '--settle-ms',
-  '200',
-  '--scan-interval-ms',
-  '2000',
-  '--concurrency',
-  '2',
-  '--lease-ms',
-  '5000',
-  '--http',
-  'off',
-  ...extra,
-];
+export const watchArgs = (url: string, root: string, extra: string[] = []) => ['--db', url, '--root', root, ...WATCH_FLAGS, ...extra];
 
 export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
   const title = `${o.instances} instances, ${o.files} files, ${o.kills} kill -9`;

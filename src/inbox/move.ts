@@ -12,6 +12,7 @@ import { link, lstat, mkdir, open, rename, unlink, type FileHandle } from 'node:
 import path from 'node:path';
 import { CREATE_NEW, fsyncDir, linksUnsupported } from './atomic-write.ts';
 import { entryAt } from './fd-path.ts';
+import { sha256OfFile } from './read-file.ts';
 import { FILE_MODE, FOLDER_MODE, utcStamp } from './layout.ts';
 
 /** Which file was processed: a move of any other file is refused. */
@@ -199,17 +200,7 @@ async function sameContent(a: string, b: string): Promise<boolean> {
     if (!ha || !hb) return false;
     const [sa, sb] = await Promise.all([ha.stat(), hb.stat()]);
     if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
-    const digest = async (h: FileHandle) => {
-      const hash = createHash('sha256');
-      const buf = Buffer.alloc(1 << 20);
-      for (let pos = 0; ;) {
-        const { bytesRead } = await h.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) return hash.digest('hex');
-        hash.update(buf.subarray(0, bytesRead));
-        pos += bytesRead;
-      }
-    };
-    return (await digest(ha)) === (await digest(hb));
+    return (await sha256OfFile(ha, sa.size)) === (await sha256OfFile(hb, sb.size));
   } finally {
     await Promise.all([ha?.close(), hb?.close()]);
   }
