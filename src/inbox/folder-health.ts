@@ -62,7 +62,13 @@ async function checkWithRoot(root: string, licence: string): Promise<{ health: F
   } catch (err) {
     return { health: { ok: false, unsafe: false, reasons: [`the root folder: ${errCode(err)}`] } };
   }
-  // The sponsor folder and its subfolders are checked at once: a file waits for these calls.
+  // The common case first, in one call per subfolder: `<sub>/.` resolves only through
+  // directories, and to exactly `<real root>/<LICENCE>/<sub>` only if neither the sponsor
+  // folder nor the subfolder is a link (a link resolving to its own path is a loop).
+  const expected = (f: string) => path.join(realRoot, licence, f);
+  const resolved = await Promise.all(SPONSOR_FOLDERS.map((f) => realpath(path.join(root, licence, f, '.')).catch(() => undefined)));
+  if (resolved.every((real, k) => real === expected(SPONSOR_FOLDERS[k]!))) return { health: { ok: true }, realRoot };
+  // Something is wrong: each folder is looked at on its own, for the reasons.
   const [top, ...subs] = await Promise.all([
     checkFolder(path.join(root, licence), path.join(realRoot, licence), licence),
     ...SPONSOR_FOLDERS.map((f) => checkFolder(path.join(root, licence, f), path.join(realRoot, licence, f), `${licence}/${f}`)),
