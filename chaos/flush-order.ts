@@ -20,14 +20,15 @@ export interface FlushOrder {
 
 const WAL = String.raw`<[^>]*/pg_wal/[0-9A-F]{24}>`;
 const walWrite = new RegExp(String.raw`\bp?write(64)?\(\d+${WAL}`);
-const walFlush = new RegExp(String.raw`\bf(data)?sync\(\d+${WAL}\) = 0`);
-const tmpFlush = /\bfsync\(\d+<[^>]*\/(\.[^/>]*\.tmp)>\) = 0/;
-const resultLink = /\blink\("[^"]*\/(\.[^/"]*\.tmp)", "([^"]*\.result\.xml)"\) = 0/;
+const walFlush = new RegExp(String.raw`\bf(data)?sync\(\d+${WAL}\)\s+= 0`);
+const tmpFlush = /\bfsync\(\d+<[^>]*\/(\.[^/>]*\.tmp)>\)\s+= 0/;
+const resultLink = /\blink\("[^"]*\/(\.[^/"]*\.tmp)", "([^"]*\.result\.xml)"\)\s+= 0/;
 
 /**
  * The trace's calls in the order they completed: a call strace split across lines while
  * another thread ran (`... <unfinished ...>`, then `<... fsync resumed>) = 0`) is joined
- * and placed where it completed.
+ * and placed where it completed. strace pads a resumed call's result for alignment
+ * (`<... fsync resumed>)              = 0`): the patterns allow any white space before `=`.
  */
 function completedCalls(trace: string): string[] {
   const pending = new Map<string, string>();
