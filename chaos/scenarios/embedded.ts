@@ -10,7 +10,7 @@ import path from 'node:path';
 import { openStore } from '../../src/db/client.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { checkRun, unfinished } from '../checks.ts';
-import { randomPause, seconds, waitFinished, WATCH_FLAGS, type ScenarioResult } from '../common.ts';
+import { seconds, waitFinished, WATCH_FLAGS, type ScenarioResult } from '../common.ts';
 import { BIN, startWatch, type Instance } from '../instances.ts';
 import { addSponsors, inputPlan, licences, rng } from '../tree.ts';
 
@@ -82,7 +82,10 @@ export async function embeddedScenario(o: EmbeddedOptions): Promise<ScenarioResu
       // Through the running service's socket.
       await command(['cas', 'list', '--sponsor', sponsors[kills % sponsors.length]!, '--json'], 'cas list (served)');
       await command(['sponsor', 'show', sponsors[0]!], 'sponsor show (served)');
-      await randomPause(random, 1500);
+      // Each kill lands at a random point of its share of the backlog, so that all of them
+      // fall while files are being processed, however fast the machine drains it.
+      const goal = Math.floor((o.files * (kills + random())) / (o.kills + 1));
+      await waitFor(() => o.files - unfinished(root, plan.inputs).length >= goal, { timeoutMs: o.timeoutMs, what: `${goal} files done` });
       await stopHard();
       kills++;
       // The killed owner's store, opened directly.
