@@ -7,9 +7,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { lstat, opendir, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, opendir, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { openedAt } from './fd-path.ts';
 
 const readOr = (f: () => string) => {
   try {
@@ -47,11 +49,24 @@ function gone(pid: number): boolean {
 /** Default age after which a temporary file from another host is left over (ms). */
 export const STALE_TEMPORARY_MS = 3_600_000;
 
+/** True when `file` is a regular file, reached without a link, that the system places at `expected` (or cannot say where it is). */
+async function regularFileAt(file: string, expected: string): Promise<boolean> {
+  const h = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!h) return false;
+  try {
+    return (await h.stat()).isFile() && (await openedAt(h, expected));
+  } finally {
+    await h.close();
+  }
+}
+
 /**
  * Removes the temporary files in `dir` whose writer is gone (on this host) or that are
  * older than `staleMs`; returns how many. Only regular files with a temporary's name.
+ * With `realDir` (where `dir` must really be), a file is removed only once the system
+ * places it there: a folder swapped for a link meanwhile is not swept.
  */
-export async function sweepTemporaries(dir: string, opts: { staleMs?: number; nowMs?: number } = {}): Promise<number> {
+export async function sweepTemporaries(dir: string, opts: { staleMs?: number; nowMs?: number; realDir?: string } = {}): Promise<number> {
   const staleMs = opts.staleMs ?? STALE_TEMPORARY_MS;
   const now = opts.nowMs ?? Date.now();
   let removed = 0;
@@ -63,6 +78,7 @@ export async function sweepTemporaries(dir: string, opts: { staleMs?: number; no
     if (!st?.isFile()) continue;
     const writerGone = m[2] === HERE && Number(m[1]) !== process.pid && gone(Number(m[1]));
     if (!writerGone && now - st.mtimeMs < staleMs) continue;
+    if (opts.realDir !== undefined && !(await regularFileAt(file, path.join(opts.realDir, d.name)))) continue;
     await unlink(file).then(
       () => removed++,
       (err: NodeJS.ErrnoException) => {

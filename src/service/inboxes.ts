@@ -6,6 +6,7 @@
 import { opendir, readdir } from 'node:fs/promises';
 import type { Db } from '../db/client.ts';
 import { listSponsors } from '../db/sponsors.ts';
+import { realSponsorDir } from '../inbox/fd-path.ts';
 import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
 import { isCandidateName } from '../inbox/settle.ts';
 import { sweepTemporaries } from '../inbox/temporaries.ts';
@@ -100,7 +101,10 @@ export class SponsorInboxes {
   /** Removes the temporary files a killed writer left in the sponsor's outbox. */
   async sweepOutbox(licence: string): Promise<void> {
     try {
-      const removed = await sweepTemporaries(sponsorDir(this.ctx.rootDir, licence, 'outbox'));
+      // As for every write: never through a linked sponsor folder, and each file checked where it really is.
+      if (!(await this.ctx.folders.check(licence))) return;
+      const realDir = await realSponsorDir(this.ctx.rootDir, licence, 'outbox');
+      const removed = await sweepTemporaries(sponsorDir(this.ctx.rootDir, licence, 'outbox'), { realDir });
       if (removed)
         this.ctx.log.info(
           { sponsor: licence, removed },

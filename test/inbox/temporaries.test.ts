@@ -5,7 +5,7 @@
  * sponsor's outbox when it starts watching it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
@@ -47,6 +47,22 @@ describe('stale temporary files', () => {
 
     expect(await sweepTemporaries(box)).toBe(3);
     expect(ls(box)).toEqual([live, parent, oldFormatYoung, '.hidden.tmp', linked, folder, 'a.result.xml'].sort());
+  });
+
+  it('sweeps nothing through a folder that is not where it must really be (a link to another folder)', async () => {
+    const other = path.join(dir, 'other-outbox');
+    const own = path.join(dir, 'own');
+    mkdirSync(other);
+    mkdirSync(own);
+    const left = temporaryName(deadPid());
+    writeFileSync(path.join(other, left), 'partial');
+    // `own/outbox` leads to another folder: what is there is not this outbox's to remove.
+    symlinkSync(other, path.join(own, 'outbox'));
+    expect(await sweepTemporaries(path.join(own, 'outbox'), { realDir: path.join(realpathSync(own), 'outbox') })).toBe(0);
+    expect(ls(other)).toEqual([left]);
+    // Checked where it really is, the same file is swept.
+    expect(await sweepTemporaries(other, { realDir: realpathSync(other) })).toBe(1);
+    expect(ls(other)).toEqual([]);
   });
 });
 
