@@ -41,3 +41,11 @@ export function pageFooter(paging: Paging, shown: number, total: number): string
   const next = paging.offset + shown < total ? `; --offset ${paging.offset + shown} for the next, --limit 0 for all` : '';
   return `Showing ${range}${next}.`;
 }
+
+/**
+ * pageFooter for a listing read from the store: when the page is the whole listing (no
+ * limit, no offset) its length is the total; otherwise the store is asked (`countAll`).
+ */
+export async function listingFooter(paging: Paging, shown: number, countAll: () => Promise<number>): Promise<string | undefined> {
+  return pageFooter(paging, shown, paging.limit === undefined && paging.offset === 0 ? shown : await countAll());
+}

@@ -4,7 +4,7 @@ import { human } from '../../domain/lifecycle.ts';
 import { CAS_STATUSES, ROUTES, type CasStatus, type Route } from '../../domain/types.ts';
 import { notFound, table, usage, type Runner } from '../context.ts';
 import type { CasView } from '../../ops/queries.ts';
-import { addPagingOptions, pageFooter, pagingOf } from '../paging.ts';
+import { addPagingOptions, listingFooter, pagingOf } from '../paging.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
 import { feesLine, historyLines } from './fees.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -86,11 +86,7 @@ export function registerCasCommands(program: Command, run: Runner): Command {
       };
       const rows = await listCas(db, filter, paging);
       if (opts.json) return ctx.json(rows);
-      const footer = pageFooter(
-        paging,
-        rows.length,
-        paging.limit === undefined && paging.offset === 0 ? rows.length : await countCas(db, filter),
-      );
+      const footer = await listingFooter(paging, rows.length, () => countCas(db, filter));
       if (rows.length === 0) return ctx.out(footer ?? 'No CAS match.');
       ctx.out(
         table(

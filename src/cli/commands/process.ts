@@ -9,7 +9,7 @@ import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } fro
 import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
 import { errorCodes, fileErrorLines } from '../outcome-text.ts';
 import { escapeControls } from '../../escape.ts';
-import { addPagingOptions, pageFooter, pagingOf } from '../paging.ts';
+import { addPagingOptions, listingFooter, pageFooter, pagingOf } from '../paging.ts';
 import { parseId } from '../parse.ts';
 import { count } from '../words.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -179,11 +179,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
       const { listSubmissions, countSubmissions } = await queries();
       const views = (await listSubmissions(db, filter, paging)).map(submissionView);
       if (opts.json) return ctx.json(views);
-      const footer = pageFooter(
-        paging,
-        views.length,
-        paging.limit === undefined && paging.offset === 0 ? views.length : await countSubmissions(db, filter),
-      );
+      const footer = await listingFooter(paging, views.length, () => countSubmissions(db, filter));
       if (views.length === 0) return ctx.out(footer ?? 'No submissions.');
       ctx.out(
         table(
