@@ -50,8 +50,11 @@ describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the spo
       await t?.cleanup();
     });
 
-    /** The sponsor's system writing `bytes` into its inbox on the server, `chunks` at a time with `pauses` between. */
-    async function writeSlowly(name: string, bytes: Buffer, pauses: number[], mode = 0o640): Promise<void> {
+    /**
+     * The sponsor's system writing `bytes` into its inbox on the server, in `pauses.length + 1`
+     * pieces; between two pieces it sleeps (a number of ms) or waits for a state (a function).
+     */
+    async function writeSlowly(name: string, bytes: Buffer, pauses: (number | (() => Promise<unknown>))[], mode = 0o640): Promise<void> {
       const uid = Number(run('id', ['-u', server().account(L)]).trim());
       const gid = Number(run('id', ['-g', server().account(L)]).trim());
       const fd = openSync(onServer(`inbox/${name}`), 'wx', mode);
@@ -61,7 +64,9 @@ describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the spo
         const size = Math.ceil(bytes.length / (pauses.length + 1));
         for (let i = 0, off = 0; off < bytes.length; i++, off += size) {
           writeSync(fd, bytes, off, Math.min(size, bytes.length - off));
-          if (pauses[i]) await sleep(pauses[i]);
+          const pause = pauses[i];
+          if (typeof pause === 'function') await pause();
+          else if (pause) await sleep(pause);
         }
       } finally {
         closeSync(fd);
@@ -77,8 +82,11 @@ describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the spo
       };
       await Promise.all([
         writeSlowly('slow.xml', files['slow.xml'], Array(15).fill(250)),
-        // Half, then nothing for longer than the settle time (and the attribute cache), then the rest.
-        writeSlowly('paused.xml', files['paused.xml'], [4000]),
+        // Half, then nothing until the service has looked at it and deferred it (the settle time
+        // and the attribute cache have passed), then the rest.
+        writeSlowly('paused.xml', files['paused.xml'], [
+          () => waitFor(() => /deferred .*file=paused\.xml/.test(running!.logs.join('')), { timeoutMs: 60_000, what: 'the half deferred' }),
+        ]),
         writeSlowly('quick.xml', files['quick.xml'], []),
         // Group-writable: the server lets the service hard-link it, and sshfs shows the link as another inode.
         writeSlowly('shared.xml', files['shared.xml'], [], 0o660),
