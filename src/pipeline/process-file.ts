@@ -8,7 +8,7 @@ import { lockSponsor } from '../db/sponsors.ts';
 import { findAccepted, findAcceptedByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
 import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
-import type { ReceivedFile } from '../inbox/read-file.ts';
+import { verifyUnchanged, type ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
@@ -63,6 +63,8 @@ async function reject(
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
   return inTransaction(deps.db, deps.dryRun, async (tx) => {
     id ??= await nextSubmissionId(tx);
+    // What was found in a large file read twice is stored only if it is still that file.
+    await verifyUnchanged(file);
     return storeResult(
       tx,
       file,
@@ -142,8 +144,10 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     if (replayed) return replayed;
   }
   // A large file's schema verdict comes later: validation runs in the engine threads while its records are stored.
+  // A large file is read from its open handle after the safety pass (its bytes are let go below).
   const inspection = await inspectFile(file.bytes, {
     deferSchema: !validateFirst,
+    ...(file.open ? { fd: file.open.handle.fd } : {}),
     ...(deps.validate ? { validate: deps.validate } : {}),
     ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}),
   });
@@ -151,9 +155,11 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
-  // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
-  letGo(file.bytes);
-  file.bytes = undefined;
+  if (file.open) {
+    // A large file is read from its handle from here on: its bytes are let go, so it is not held at all.
+    letGo(file.bytes);
+    file.bytes = undefined;
+  }
 
   const outcome = await timed('db transaction (all of the storing)', () =>
     explainedBySchema(
@@ -215,6 +221,8 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
           deps.dryRun,
         );
         const [, processed] = await Promise.all([stored.written, saving]);
+        // A large file was read twice (scanned, then its records): nothing is committed unless it is still the same file.
+        await verifyUnchanged(file);
         return 'notAssigned' in stored && stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
       }),
     ),

@@ -123,12 +123,14 @@ export async function storeUpload(
   let index = 0;
 
   let writing: Promise<unknown> = Promise.resolve();
+  // The records are read in order with a reader of their own (the engine reads the same file meanwhile).
+  const text = file.source.fork();
   for (const spans of chunks(file)) {
     // The file failed validation meanwhile: the caller rolls back and reports why.
     if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
     const judged = spans.map((span) => {
       index++;
-      const rec = timed('record parse', () => readCasRecord(parseRecordXml(file.text.slice(span.start, span.end)), index));
+      const rec = timed('record parse', () => readCasRecord(parseRecordXml(text.slice(span.start, span.end)), index));
       const key = recordKey(rec);
       const issues = timed('rules', () => judgeRecord(rec, route));
       const first = firstIndexOfKey.get(key);
@@ -216,7 +218,7 @@ export async function storeUpload(
     // This chunk's records are final: counted and rendered now, not kept.
     recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r))).join('')));
     const last = spans[spans.length - 1];
-    if (last) opts.onProgress?.(last.end / file.text.length);
+    if (last) opts.onProgress?.(last.end / text.byteLength);
   }
 
   // An upload without records still has its batch.
