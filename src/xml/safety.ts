@@ -164,11 +164,15 @@ function doctypeOr(d: Bytes, lt: number): Refusal {
 }
 
 interface Tag {
-  name: string;
+  /** The name's bytes [nameStart, nameEnd): decoded only where it is needed (nameOf). */
+  nameStart: number;
+  nameEnd: number;
   end: number;
   empty: boolean;
   attrs: Map<string, string> | undefined;
 }
+
+const nameOf = (d: Bytes, tag: { nameStart: number; nameEnd: number }) => textOf(d, tag.nameStart, tag.nameEnd);
 
 /** Reads the start tag at `lt`; attribute values are measured and, when `keepAttrs`, kept. */
 function readStartTag(d: Bytes, lt: number, limits: SafetyLimits, keepAttrs: boolean): Tag {
@@ -181,60 +185,70 @@ function readStartTag(d: Bytes, lt: number, limits: SafetyLimits, keepAttrs: boo
     i++;
   }
   if (i === lt + 1) throw new Refusal('E_NOT_WELL_FORMED', lt, "a '<' is not followed by an element name");
-  const name = textOf(d, lt + 1, i);
+  const nameStart = lt + 1;
+  const nameEnd = i;
   const attrs = keepAttrs ? new Map<string, string>() : undefined;
   for (;;) {
     i = skipWs(d, i);
-    if (i >= n) throw new Refusal('E_NOT_WELL_FORMED', n, `the file ends inside the start tag of <${name}> (is it truncated?)`);
+    if (i >= n) throw new Refusal('E_NOT_WELL_FORMED', n, `the file ends inside the start tag of <${textOf(d, nameStart, nameEnd)}> (is it truncated?)`);
     const c = b[i]!;
-    if (c === GT) return { name, end: i + 1, empty: false, attrs };
+    if (c === GT) return { nameStart, nameEnd, end: i + 1, empty: false, attrs };
     if (c === SLASH) {
-      if (b[i + 1] !== GT) throw new Refusal('E_NOT_WELL_FORMED', i, `the start tag of <${name}> is malformed`);
-      return { name, end: i + 2, empty: true, attrs };
+      if (b[i + 1] !== GT) throw new Refusal('E_NOT_WELL_FORMED', i, `the start tag of <${textOf(d, nameStart, nameEnd)}> is malformed`);
+      return { nameStart, nameEnd, end: i + 2, empty: true, attrs };
     }
-    const nameStart = i;
+    const attrStart = i;
     while (i < n) {
       const a = b[i]!;
       if (isWs(a) || a === EQ || a === GT || a === SLASH || a === LT) break;
       i++;
     }
-    const attrName = textOf(d, nameStart, i);
+    const attrEnd = i;
     i = skipWs(d, i);
-    if (attrName === '' || b[i] !== EQ) throw new Refusal('E_NOT_WELL_FORMED', i, `an attribute of <${name}> is malformed`);
+    if (attrEnd === attrStart || b[i] !== EQ) throw new Refusal('E_NOT_WELL_FORMED', i, `an attribute of <${textOf(d, nameStart, nameEnd)}> is malformed`);
     i = skipWs(d, i + 1);
     const quote = b[i];
     if (quote !== QUOT && quote !== APOS)
-      throw new Refusal('E_NOT_WELL_FORMED', i, `the value of attribute ${attrName} of <${name}> is not quoted`);
+      throw new Refusal('E_NOT_WELL_FORMED', i, `the value of attribute ${textOf(d, attrStart, attrEnd)} of <${textOf(d, nameStart, nameEnd)}> is not quoted`);
     const close = b.indexOf(quote, i + 1);
-    if (close === -1) throw new Refusal('E_NOT_WELL_FORMED', n, `the file ends inside an attribute value of <${name}> (is it truncated?)`);
+    if (close === -1)
+      throw new Refusal('E_NOT_WELL_FORMED', n, `the file ends inside an attribute value of <${textOf(d, nameStart, nameEnd)}> (is it truncated?)`);
     // Bytes are never fewer than characters: counted only when they could be too many.
     if (close - i - 1 > limits.maxValueChars && charsIn(d, i + 1, close) > limits.maxValueChars) {
       throw new Refusal(
         'E_LIMIT',
         i + 1,
-        `the value of attribute ${attrName} of <${name}> is longer than the limit of ${limits.maxValueChars} characters`,
+        `the value of attribute ${textOf(d, attrStart, attrEnd)} of <${textOf(d, nameStart, nameEnd)}> is longer than the limit of ${limits.maxValueChars} characters`,
       );
     }
-    attrs?.set(attrName, textOf(d, i + 1, close));
+    attrs?.set(textOf(d, attrStart, attrEnd), textOf(d, i + 1, close));
     i = close + 1;
   }
 }
 
-/** Reads the end tag at `lt`; returns its name and end. */
-function readEndTag(d: Bytes, lt: number): { name: string; end: number } {
-  const gt = d.b.indexOf(GT, lt + 2);
-  if (gt === -1) throw new Refusal('E_NOT_WELL_FORMED', d.b.length, 'the file ends inside an end tag (is it truncated?)');
-  return { name: textOf(d, lt + 2, gt).trimEnd(), end: gt + 1 };
+/** Reads the end tag at `lt`: its end, and whether it closes the element whose name is bytes [openStart, openEnd). */
+function readEndTag(d: Bytes, lt: number, openStart: number, openEnd: number): { end: number; matches: boolean } {
+  const b = d.b;
+  const gt = b.indexOf(GT, lt + 2);
+  if (gt === -1) throw new Refusal('E_NOT_WELL_FORMED', b.length, 'the file ends inside an end tag (is it truncated?)');
+  let e = gt;
+  while (e > lt + 2 && isWs(b[e - 1])) e--;
+  let same = e - lt - 2 === openEnd - openStart && b[e - 1]! < 0x80;
+  for (let k = 0; same && k < openEnd - openStart; k++) same = b[lt + 2 + k] === b[openStart + k];
+  // Names compared as bytes; one that ends in a non-ASCII character (white space that
+  // trimming removes, maybe) is compared as text, as it always was.
+  return { end: gt + 1, matches: same || textOf(d, lt + 2, gt).trimEnd() === textOf(d, openStart, openEnd) };
 }
 
 const localOf = (qname: string) => qname.slice(qname.indexOf(':') + 1);
 
-function rootInfo(tag: Tag, lt: number): Omit<RootInfo, 'end'> {
-  const colon = tag.name.indexOf(':');
-  const prefix = colon === -1 ? '' : tag.name.slice(0, colon);
+function rootInfo(d: Bytes, tag: Tag, lt: number): Omit<RootInfo, 'end'> {
+  const name = nameOf(d, tag);
+  const colon = name.indexOf(':');
+  const prefix = colon === -1 ? '' : name.slice(0, colon);
   return {
-    qname: tag.name,
-    local: localOf(tag.name),
+    qname: name,
+    local: localOf(name),
     prefix,
     namespace: tag.attrs?.get(prefix ? `xmlns:${prefix}` : 'xmlns'),
     start: lt,
@@ -303,7 +317,7 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
   }
   const rootLt = skipProlog(d);
   const rootTag = readStartTag(d, rootLt, limits, true);
-  const head = rootInfo(rootTag, rootLt);
+  const head = rootInfo(d, rootTag, rootLt);
   const children: ElementSpan[] = [];
   if (rootTag.empty) {
     checkEpilog(d, rootTag.end);
@@ -311,7 +325,10 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
   }
   if (limits.maxDepth < 1) throw new Refusal('E_LIMIT', rootLt, `elements are nested deeper than the limit of ${limits.maxDepth}`);
 
-  const stack: string[] = [rootTag.name];
+  // The open elements' names, as byte ranges.
+  const stackStart: number[] = [rootTag.nameStart];
+  const stackEnd: number[] = [rootTag.nameEnd];
+  const openNames = () => stackStart.map((s, k) => textOf(d, s, stackEnd[k]!)).join(', ');
   let childStart = -1;
   let childElements = 0;
   // One value's pieces (text between markup, CDATA content): bytes are never fewer than
@@ -342,7 +359,7 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
   for (;;) {
     const lt = b.indexOf(LT, i);
     if (lt === -1) {
-      throw new Refusal('E_NOT_WELL_FORMED', n, `the file ends before element(s) ${stack.join(', ')} are closed (is it truncated?)`);
+      throw new Refusal('E_NOT_WELL_FORMED', n, `the file ends before element(s) ${openNames()} are closed (is it truncated?)`);
     }
     addValue(i, lt);
     const next = b[lt + 1];
@@ -358,13 +375,21 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
     }
     endValue();
     if (next === SLASH) {
-      const end = readEndTag(d, lt);
-      const open = stack.pop()!;
-      if (end.name !== open) {
-        throw new Refusal('E_NOT_WELL_FORMED', lt, `the end tag </${end.name}> does not match the start tag <${open}>`);
+      const openStart = stackStart.pop()!;
+      const openEnd = stackEnd.pop()!;
+      const end = readEndTag(d, lt, openStart, openEnd);
+      if (!end.matches) {
+        throw new Refusal(
+          'E_NOT_WELL_FORMED',
+          lt,
+          `the end tag </${textOf(d, lt + 2, end.end - 1).trimEnd()}> does not match the start tag <${textOf(d, openStart, openEnd)}>`,
+        );
       }
-      if (stack.length === 1) children.push({ qname: open, local: localOf(open), start: childStart, end: end.end });
-      if (stack.length === 0) {
+      if (stackStart.length === 1) {
+        const open = textOf(d, openStart, openEnd);
+        children.push({ qname: open, local: localOf(open), start: childStart, end: end.end });
+      }
+      if (stackStart.length === 0) {
         checkEpilog(d, end.end);
         return { root: { ...head, end: lt }, children };
       }
@@ -372,10 +397,11 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
       continue;
     }
     const tag = readStartTag(d, lt, limits, false);
-    if (stack.length >= limits.maxDepth) {
+    const depth = stackStart.length;
+    if (depth >= limits.maxDepth) {
       throw new Refusal('E_LIMIT', lt, `elements are nested deeper than the limit of ${limits.maxDepth}`);
     }
-    if (stack.length === 1) {
+    if (depth === 1) {
       childStart = lt;
       childElements = 0;
     }
@@ -386,8 +412,13 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
         `the element <${charsFrom(d, childStart + 1, 100).split(/[\s/>]/)[0]}> holds more than the limit of ${limits.maxElementsPerChild} elements`,
       );
     }
-    if (!tag.empty) stack.push(tag.name);
-    else if (stack.length === 1) children.push({ qname: tag.name, local: localOf(tag.name), start: lt, end: tag.end });
+    if (!tag.empty) {
+      stackStart.push(tag.nameStart);
+      stackEnd.push(tag.nameEnd);
+    } else if (depth === 1) {
+      const name = nameOf(d, tag);
+      children.push({ qname: name, local: localOf(name), start: lt, end: tag.end });
+    }
     i = tag.end;
   }
 }
