@@ -70,7 +70,7 @@ export async function verifyUnchanged(file: ReceivedFile): Promise<void> {
   const was = open.stat;
   const same =
     now.size === was.size && now.mtimeMs === was.mtimeMs && now.ctimeMs === was.ctimeMs && now.ino === was.ino && now.dev === was.dev;
-  if (!same || (await timed('sha256 again', () => sha256OfFile(open.handle, file.size))) !== file.sha256) {
+  if (!same || (await timed('sha256 again', () => sha256Reading(open.handle, file.size))) !== file.sha256) {
     throw Object.assign(new Error('the file changed while it was being processed; it will be read again'), { code: 'ESTALE' });
   }
 }
@@ -88,6 +88,19 @@ export async function sha256OfFile(file: string | FileHandle, size?: number): Pr
   const stream =
     typeof file === 'string' ? createReadStream(file, { ...range }) : file.createReadStream({ start: 0, ...range, autoClose: false });
   for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** sha256 of the first `size` bytes of an open file, read into one buffer over and over (no garbage to collect). */
+async function sha256Reading(h: FileHandle, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafeSlow(Math.min(size, 1 << 20));
+  for (let at = 0; at < size; ) {
+    const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, size - at), at);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    at += bytesRead;
+  }
   return hash.digest('hex');
 }
 

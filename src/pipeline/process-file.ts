@@ -10,6 +10,7 @@ import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
 import { verifyUnchanged, type ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
+import { HeapNudge } from '../heap-nudge.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
 import { inTransaction } from './dry-run.ts';
@@ -26,6 +27,8 @@ export type { Processed } from './store-submission.ts';
 export interface FileSettings extends AssignSettings {
   /** Longest XSD validation of one file before it is refused with E_LIMIT (default 60000 ms). */
   validateTimeoutMs?: number;
+  /** No garbage collection between a large file's record chunks (default false: see heap-nudge.ts). */
+  noHeapNudge?: boolean;
 }
 
 export interface PipelineDeps {
@@ -199,7 +202,13 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
             ? await storeGraduateReport(tx, inspected, byNumber)
             : inspected.fileType === 'UPDATE_FEES'
               ? await storeFeeUpdate(tx, inspected, byNumber)
-              : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
+              : await storeUpload(tx, inspected, sponsor, {
+                  submissionId,
+                  now,
+                  settings: deps.settings,
+                  onProgress: deps.onProgress,
+                  heap: file.open && !deps.settings.noHeapNudge ? new HeapNudge() : undefined,
+                });
         // Nothing is committed unless the whole file validated.
         const verdict = await inspected.schema;
         if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
