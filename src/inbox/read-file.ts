@@ -95,7 +95,7 @@ export async function sha256OfFile(file: string | FileHandle, size?: number): Pr
 async function sha256Reading(h: FileHandle, size: number): Promise<string> {
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafeSlow(Math.min(size, 1 << 20));
-  for (let at = 0; at < size; ) {
+  for (let at = 0; at < size;) {
     const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, size - at), at);
     if (bytesRead === 0) break;
     hash.update(buf.subarray(0, bytesRead));

@@ -190,7 +190,12 @@ function readStartTag(d: Bytes, lt: number, limits: SafetyLimits, keepAttrs: boo
   const attrs = keepAttrs ? new Map<string, string>() : undefined;
   for (;;) {
     i = skipWs(d, i);
-    if (i >= n) throw new Refusal('E_NOT_WELL_FORMED', n, `the file ends inside the start tag of <${textOf(d, nameStart, nameEnd)}> (is it truncated?)`);
+    if (i >= n)
+      throw new Refusal(
+        'E_NOT_WELL_FORMED',
+        n,
+        `the file ends inside the start tag of <${textOf(d, nameStart, nameEnd)}> (is it truncated?)`,
+      );
     const c = b[i]!;
     if (c === GT) return { nameStart, nameEnd, end: i + 1, empty: false, attrs };
     if (c === SLASH) {
@@ -205,14 +210,23 @@ function readStartTag(d: Bytes, lt: number, limits: SafetyLimits, keepAttrs: boo
     }
     const attrEnd = i;
     i = skipWs(d, i);
-    if (attrEnd === attrStart || b[i] !== EQ) throw new Refusal('E_NOT_WELL_FORMED', i, `an attribute of <${textOf(d, nameStart, nameEnd)}> is malformed`);
+    if (attrEnd === attrStart || b[i] !== EQ)
+      throw new Refusal('E_NOT_WELL_FORMED', i, `an attribute of <${textOf(d, nameStart, nameEnd)}> is malformed`);
     i = skipWs(d, i + 1);
     const quote = b[i];
     if (quote !== QUOT && quote !== APOS)
-      throw new Refusal('E_NOT_WELL_FORMED', i, `the value of attribute ${textOf(d, attrStart, attrEnd)} of <${textOf(d, nameStart, nameEnd)}> is not quoted`);
+      throw new Refusal(
+        'E_NOT_WELL_FORMED',
+        i,
+        `the value of attribute ${textOf(d, attrStart, attrEnd)} of <${textOf(d, nameStart, nameEnd)}> is not quoted`,
+      );
     const close = b.indexOf(quote, i + 1);
     if (close === -1)
-      throw new Refusal('E_NOT_WELL_FORMED', n, `the file ends inside an attribute value of <${textOf(d, nameStart, nameEnd)}> (is it truncated?)`);
+      throw new Refusal(
+        'E_NOT_WELL_FORMED',
+        n,
+        `the file ends inside an attribute value of <${textOf(d, nameStart, nameEnd)}> (is it truncated?)`,
+      );
     // Bytes are never fewer than characters: counted only when they could be too many.
     if (close - i - 1 > limits.maxValueChars && charsIn(d, i + 1, close) > limits.maxValueChars) {
       throw new Refusal(
@@ -433,7 +447,8 @@ export function scanDocument(
   limits: SafetyLimits = DEFAULT_LIMITS,
 ): SafetyScan {
   const source = typeof input === 'string' ? sourceOfText(input) : input.source;
-  const d: Bytes = typeof input === 'string' ? { b: source.bytes(0, source.byteLength), enc: 'utf8' } : { b: input.bytes, enc: input.encoding };
+  const d: Bytes =
+    typeof input === 'string' ? { b: source.bytes(0, source.byteLength), enc: 'utf8' } : { b: input.bytes, enc: input.encoding };
   try {
     return { ok: true, doc: walk(d, limits) };
   } catch (err) {

@@ -64,7 +64,7 @@ export abstract class DocSource {
     const w = this.window(start);
     if (end <= w.start + w.buf.length) return w.buf.subarray(start - w.start, end - w.start);
     const parts: Buffer[] = [];
-    for (let at = start; at < end; ) {
+    for (let at = start; at < end;) {
       const v = this.window(at);
       const to = Math.min(end, v.start + v.buf.length);
       parts.push(Buffer.from(v.buf.subarray(at - v.start, to - v.start)));
@@ -142,7 +142,7 @@ export abstract class DocSource {
 
   /** The first CR or LF at or after `from` and before `limit`, or -1. */
   private nextBreak(from: number, limit = this.byteLength): number {
-    for (let at = from; at < limit; ) {
+    for (let at = from; at < limit;) {
       const w = this.window(at);
       const seg = w.buf.subarray(at - w.start, Math.min(limit, w.start + w.buf.length) - w.start);
       const lf = seg.indexOf(LF);

@@ -43,7 +43,7 @@ function offsets(raw: string, encoding: TextEncoding): { byte: number; char: num
   const out: { byte: number; char: number }[] = [];
   let byte = 0;
   let char = 0;
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     const cp = raw.codePointAt(i)!;
     const s = String.fromCodePoint(cp);
     const crlf = s === '\r' && raw[i + 1] === '\n';
@@ -82,29 +82,32 @@ describe.each(TEXTS)('a document source over %s', (_name, raw, encoding) => {
     }
   });
 
-  it.each([1, 2, 3, 7, 1 << 20])('gives the normalised text of any range, line starts and offsets of positions (windows of %i bytes)', (window) => {
-    const lines = text.split('\n');
-    for (const s of sources(body, encoding, window, Buffer.from([0xef, 0xbb, 0xbf]))) {
-      expect(s.slice(0, s.byteLength)).toBe(text);
-      for (let i = 0; i < at.length; i += 3) {
-        for (let j = i; j < at.length; j += 5) expect(s.slice(at[i]!.byte, at[j]!.byte)).toBe(text.slice(at[i]!.char, at[j]!.char));
-      }
-      for (let line = 1; line <= lines.length; line++) {
-        const start = s.lineStart(line);
-        expect(s.lineColumn(start)).toEqual({ line, column: 1 });
-        expect(s.lineText(line, 1000)).toBe(lines[line - 1]);
-        expect(s.lineText(line, 2)).toBe(lines[line - 1]!.slice(0, 2));
-      }
-      // Each character's position leads back to its offset (in order, then from the start again).
-      for (const pass of [0, 1]) {
-        for (const o of at.slice(0, -1)) {
-          const p = reference(text, o.char);
-          if (pass === 1 && p.column % 2 === 0) continue;
-          expect(s.offsetOf(p.line, p.column), `line ${p.line} column ${p.column}`).toBe(o.byte);
+  it.each([1, 2, 3, 7, 1 << 20])(
+    'gives the normalised text of any range, line starts and offsets of positions (windows of %i bytes)',
+    (window) => {
+      const lines = text.split('\n');
+      for (const s of sources(body, encoding, window, Buffer.from([0xef, 0xbb, 0xbf]))) {
+        expect(s.slice(0, s.byteLength)).toBe(text);
+        for (let i = 0; i < at.length; i += 3) {
+          for (let j = i; j < at.length; j += 5) expect(s.slice(at[i]!.byte, at[j]!.byte)).toBe(text.slice(at[i]!.char, at[j]!.char));
+        }
+        for (let line = 1; line <= lines.length; line++) {
+          const start = s.lineStart(line);
+          expect(s.lineColumn(start)).toEqual({ line, column: 1 });
+          expect(s.lineText(line, 1000)).toBe(lines[line - 1]);
+          expect(s.lineText(line, 2)).toBe(lines[line - 1]!.slice(0, 2));
+        }
+        // Each character's position leads back to its offset (in order, then from the start again).
+        for (const pass of [0, 1]) {
+          for (const o of at.slice(0, -1)) {
+            const p = reference(text, o.char);
+            if (pass === 1 && p.column % 2 === 0) continue;
+            expect(s.offsetOf(p.line, p.column), `line ${p.line} column ${p.column}`).toBe(o.byte);
+          }
         }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('a file source', () => {
