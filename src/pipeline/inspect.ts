@@ -209,8 +209,9 @@ function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source
 
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
 export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Promise<Inspection> {
-  // The engine threads start (and compile the schemas) while the file is decoded and scanned.
-  if (!opts.validate) startXsdEngine(1).catch(() => {});
+  // The engine threads start (and compile the schemas) while the file is decoded and scanned;
+  // for a large file only once it is scanned, so that its memory does not add to the bytes'.
+  if (!opts.validate && opts.fd === undefined) startXsdEngine(1).catch(() => {});
   const scanned = prepare(bytes);
   if (!scanned.ok) return fail([scanned.error]);
   const { doc } = scanned;
