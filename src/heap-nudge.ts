@@ -33,9 +33,9 @@ export class HeapNudge {
   /** @param growthBytes growth of the used heap since the last collection that triggers one (default 32 MiB). */
   constructor(private readonly growthBytes = 32 * 1024 * 1024) {}
 
-  /** Called between chunks of work: collects if the heap grew past the bound. */
-  between(): void {
-    if (used() - this.base < this.growthBytes) return;
+  /** Called between chunks of work: collects if the heap grew past the bound (or `growthBytes`, 0 to collect now). */
+  between(growthBytes = this.growthBytes): void {
+    if (used() - this.base < growthBytes) return;
     const gc = collector();
     if (!gc) return;
     gc();

@@ -197,6 +197,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
         const now = clock();
         const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
         const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
+        const heap = file.open && !deps.settings.noHeapNudge ? new HeapNudge() : undefined;
         const stored =
           inspected.fileType === 'GRADUATE_REPORT'
             ? await storeGraduateReport(tx, inspected, byNumber)
@@ -207,11 +208,13 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
                   now,
                   settings: deps.settings,
                   onProgress: deps.onProgress,
-                  heap: file.open && !deps.settings.noHeapNudge ? new HeapNudge() : undefined,
+                  heap,
                 });
         // Nothing is committed unless the whole file validated.
         const verdict = await inspected.schema;
         if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
+        // The result is rendered and sent next, the largest allocations of all: the records' garbage goes first.
+        heap?.between(0);
         // The submission's statements go out behind the last writes of the records, which may
         // still be on their way: one round trip for all, then the commit.
         const saving = storeResult(
