@@ -1,11 +1,12 @@
 /**
  * Reads a settled inbox file for the pipeline without following a symbolic link and
- * without blocking on a FIFO, and returns the identity of exactly what was read.
+ * without blocking on a FIFO, and returns the identity of exactly what was read. A large
+ * file comes back with its handle open (`file.open`): the caller releases it.
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { ReceivedFile } from './read-file.ts';
+import type { ReadOptions, ReceivedFile } from './read-file.ts';
 import { readFromHandle } from './read-file.ts';
 import { openedAt } from './fd-path.ts';
 import { identityOf, type FileIdentity } from './settle.ts';
@@ -32,6 +33,7 @@ export async function readCandidate(
   maxFileBytes: number,
   receivedAt: Date,
   realInbox?: string,
+  opts: ReadOptions = {},
 ): Promise<ReadCandidate | undefined> {
   let h;
   try {
@@ -42,15 +44,15 @@ export async function readCandidate(
     if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENXIO') return undefined;
     throw err;
   }
+  let read: ReceivedFile | undefined;
   try {
     const st = await h.stat();
     if (!st.isFile()) return undefined;
     if (realInbox !== undefined && !(await openedAt(h, inFolder(realInbox, file)))) return undefined;
-    return {
-      file: await readFromHandle(h, st, { fileName, sponsorLicenceNumber: licence, receivedAt }, maxFileBytes),
-      identity: identityOf(st),
-    };
+    read = await readFromHandle(h, st, { fileName, sponsorLicenceNumber: licence, receivedAt }, maxFileBytes, opts);
+    return { file: read, identity: identityOf(st) };
   } finally {
-    await h.close();
+    // A large file's handle stays open for the pipeline (the caller releases it).
+    if (!read?.open) await h.close();
   }
 }

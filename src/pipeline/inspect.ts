@@ -7,7 +7,8 @@ import { decodeXml, type Encoding } from '../xml/decode.ts';
 import { parseRecordXml } from '../xml/record-reader.ts';
 import { scanDocument, type ScannedDocument } from '../xml/safety.ts';
 import { readableSchemaErrors } from '../xml/schema-messages.ts';
-import { lineColumnAt, position, type ElementSpan, type RootInfo } from '../xml/scan.ts';
+import { position, type ElementSpan, type RootInfo } from '../xml/scan.ts';
+import { DocSource, FileSource, MemorySource, type TextEncoding } from '../xml/source.ts';
 import { startXsdEngine, validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
 import { timed } from '../timings.ts';
 
@@ -32,7 +33,8 @@ export interface Header {
 }
 
 export interface Inspected {
-  text: string;
+  /** The document's text, read a slice at a time (from memory, or from the open file for a large one). */
+  source: DocSource;
   root: RootInfo;
   /** The root's child elements in document order (Header first, then the records). */
   children: ElementSpan[];
@@ -63,6 +65,13 @@ export interface InspectOptions {
   timeoutMs?: number;
   /** Return as soon as the file's type and header are known, the schema verdict in `file.schema` (default false). */
   deferSchema?: boolean;
+  /**
+   * The open file the bytes were read from: when given, everything after the safety pass
+   * reads the document from it, so that the caller may let the bytes go (a UTF-16 file,
+   * transcoded, is read from memory all the same). It must stay open and unchanged until
+   * the file is done with.
+   */
+  fd?: number;
 }
 
 /** E_SCHEMA entries listed per file; the rest are counted in one more entry. */
@@ -76,10 +85,10 @@ const fail = (errors: FileError[], fileType: FileType = 'UNKNOWN', fileId?: stri
   notWellFormed: errors.some((e) => e.code === 'E_NOT_WELL_FORMED'),
 });
 
-function readHeader(text: string, children: ElementSpan[]): Header {
+function readHeader(source: DocSource, children: ElementSpan[]): Header {
   const child = children[0];
   if (!child) return {};
-  const node = parseRecordXml(text.slice(child.start, child.end));
+  const node = parseRecordXml(source.slice(child.start, child.end));
   const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
   if (child.local === 'Header') {
     return {
@@ -96,15 +105,26 @@ function readHeader(text: string, children: ElementSpan[]): Header {
 }
 
 /** Best effort, for the result of a file rejected before its header could be trusted. */
-function tryHeader(text: string, children: ElementSpan[]): Header {
+function tryHeader(source: DocSource, children: ElementSpan[]): Header {
   try {
-    return readHeader(text, children);
+    return readHeader(source, children);
   } catch {
     return {};
   }
 }
 
-type Prepared = { ok: true; text: string; doc: ScannedDocument; encoding: Encoding } | { ok: false; error: FileError };
+interface Scanned {
+  ok: true;
+  /** The document in memory (the bytes given to prepare, or their UTF-16 transcoding). */
+  source: MemorySource;
+  doc: ScannedDocument;
+  encoding: Encoding;
+  textEncoding: TextEncoding;
+  bomLength: number;
+  transcoded: boolean;
+}
+
+type Prepared = Scanned | { ok: false; error: FileError };
 
 /**
  * Decoding and the safety pass, done once per file: the watcher's early look
@@ -120,15 +140,30 @@ function prepare(bytes: Buffer): Prepared {
   return p;
 }
 
+/** True when the text holds nothing but white space (as String.prototype.trim sees it). */
+function blank(bytes: Buffer, encoding: TextEncoding): boolean {
+  let i = 0;
+  while (i < bytes.length) {
+    const c = bytes[i]!;
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) i++;
+    else if (c < 0x80) return false;
+    // Other white space (no-break space, byte-order marks...) is rare: that part is decoded to tell.
+    else return bytes.toString(encoding, i).trim() === '';
+  }
+  return true;
+}
+
 function prepareUncached(bytes: Buffer): Prepared {
   const decoded = timed('decode', () => decodeXml(bytes));
   if (!decoded.ok) return decoded;
-  const { text } = decoded;
-  if (text.trim() === '')
+  const body = decoded.bytes;
+  if (blank(body, decoded.textEncoding))
     return { ok: false, error: { code: 'E_NOT_WELL_FORMED', message: 'the file holds no XML (it is empty or only white space)' } };
-  const scan = timed('safety pass', () => scanDocument(text));
+  const source = new MemorySource(body, decoded.textEncoding);
+  const scan = timed('safety pass', () => scanDocument({ bytes: body, encoding: decoded.textEncoding, source }));
   if (!scan.ok) return scan;
-  return { ok: true, text, doc: scan.doc, encoding: decoded.encoding };
+  const { encoding, textEncoding, bomLength, transcoded } = decoded;
+  return { ok: true, source, doc: scan.doc, encoding, textEncoding, bomLength, transcoded };
 }
 
 /**
@@ -145,7 +180,7 @@ export function looksUnfinished(bytes: Buffer): boolean {
 const readable = (message: string) => message.replace(/\{[^{}]*\}(?=\w)/g, '');
 
 /** The document an engine verdict is about, for readable schema messages. */
-type Source = { text: string; doc: ScannedDocument; encoding: Encoding };
+type Source = { source: DocSource; doc: ScannedDocument; encoding: Encoding };
 
 function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source: Source): FileError[] {
   switch (verdict.kind) {
@@ -159,7 +194,7 @@ function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source
     }
     case 'invalid': {
       const shown = verdict.violations.slice(0, MAX_SCHEMA_ERRORS);
-      const listed = readableSchemaErrors(shown, source.text, source.doc, { encoding: source.encoding });
+      const listed = readableSchemaErrors(shown, source.source, source.doc, { encoding: source.encoding });
       const more = verdict.total - shown.length;
       if (more > 0) {
         listed.push({
@@ -174,11 +209,17 @@ function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source
 
 /** Steps 3 to 6 of the pipeline (decode, safety, well-formedness, type, schema). */
 export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Promise<Inspection> {
-  // The engine threads start (and compile the schemas) while the file is decoded and scanned.
-  if (!opts.validate) startXsdEngine(1).catch(() => {});
-  const p = prepare(bytes);
-  if (!p.ok) return fail([p.error]);
-  const { text, doc } = p;
+  // The engine threads start (and compile the schemas) while the file is decoded and scanned;
+  // for a large file only once it is scanned, so that its memory does not add to the bytes'.
+  if (!opts.validate && opts.fd === undefined) startXsdEngine(1).catch(() => {});
+  const scanned = prepare(bytes);
+  if (!scanned.ok) return fail([scanned.error]);
+  const { doc } = scanned;
+  const source: DocSource =
+    opts.fd !== undefined && !scanned.transcoded
+      ? new FileSource(opts.fd, scanned.bomLength, scanned.source.byteLength, scanned.textEncoding)
+      : scanned.source;
+  const p: Source = { source, doc, encoding: scanned.encoding };
   const validate = opts.validate ?? validateScanned;
   const engineOpts = { timeoutMs: opts.timeoutMs ?? 60_000, maxViolations: MAX_SCHEMA_ERRORS };
   const { root, children } = doc;
@@ -186,29 +227,29 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
   const kind = TYPES.find((t) => t.local === root.local && t.ns === root.namespace);
   if (!kind) {
     // The type is judged after well-formedness: let the engine parse the file first.
-    const parsed = await validate(text, doc, null, engineOpts);
+    const parsed = await validate(source, doc, null, engineOpts);
     if (parsed.kind !== 'valid') return fail(engineErrors(parsed, p));
     const ns = root.namespace ? `{${root.namespace}}` : '(no namespace)';
     return fail([
       {
         code: 'E_UNKNOWN_FILE_TYPE',
         message: `root element ${ns}${root.local} is not a BDT upload (BulkFileUploadGeneralRootElement, BulkFileUploadChildRootElement), a graduate notification (BulkReportingRootElement) nor a fee update (BulkFileUpdateRootElement) in its namespace`,
-        ...lineColumnAt(text, root.start),
+        ...source.fork().lineColumn(root.start),
       },
     ]);
   }
 
-  const checking: Promise<SchemaCheck> = timed('xsd validation', () => validate(text, doc, kind.schema, engineOpts)).then((verdict) => {
+  const checking: Promise<SchemaCheck> = timed('xsd validation', () => validate(source, doc, kind.schema, engineOpts)).then((verdict) => {
     if (verdict.kind === 'valid') return { ok: true };
     const errors = engineErrors(verdict, p);
-    const fileId = errors[0]?.code === 'E_SCHEMA' ? tryHeader(text, children).fileId : undefined;
+    const fileId = errors[0]?.code === 'E_SCHEMA' ? tryHeader(source, children).fileId : undefined;
     return { ok: false, errors, fileType: kind.type, ...(fileId !== undefined ? { fileId } : {}) };
   });
   const known = (c: SchemaCheck) => (c.ok ? undefined : fail(c.errors, c.fileType, c.fileId));
-  const base = { text, root, children, fileType: kind.type, ...(kind.route ? { route: kind.route } : {}) };
+  const base = { source, root, children, fileType: kind.type, ...(kind.route ? { route: kind.route } : {}) };
   if (!opts.deferSchema) {
     const c = await checking;
-    return known(c) ?? { ok: true, file: { ...base, header: readHeader(text, children), schema: checking, schemaFailed: () => false } };
+    return known(c) ?? { ok: true, file: { ...base, header: readHeader(source, children), schema: checking, schemaFailed: () => false } };
   }
 
   let failed = false;
@@ -218,7 +259,7 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
   );
   let header: Header;
   try {
-    header = readHeader(text, children);
+    header = readHeader(source, children);
   } catch (err) {
     // A header the engine has not yet passed: its verdict explains the failure.
     const c = await checking;

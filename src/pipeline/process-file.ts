@@ -8,8 +8,9 @@ import { lockSponsor } from '../db/sponsors.ts';
 import { findAccepted, findAcceptedByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
 import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
-import type { ReceivedFile } from '../inbox/read-file.ts';
+import { verifyUnchanged, type ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
+import { HeapNudge } from '../heap-nudge.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
 import { inTransaction } from './dry-run.ts';
@@ -26,6 +27,8 @@ export type { Processed } from './store-submission.ts';
 export interface FileSettings extends AssignSettings {
   /** Longest XSD validation of one file before it is refused with E_LIMIT (default 60000 ms). */
   validateTimeoutMs?: number;
+  /** No garbage collection between a large file's record chunks (default false: see heap-nudge.ts). */
+  noHeapNudge?: boolean;
 }
 
 export interface PipelineDeps {
@@ -63,6 +66,8 @@ async function reject(
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
   return inTransaction(deps.db, deps.dryRun, async (tx) => {
     id ??= await nextSubmissionId(tx);
+    // What was found in a large file read twice is stored only if it is still that file.
+    await verifyUnchanged(file);
     return storeResult(
       tx,
       file,
@@ -142,8 +147,10 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     if (replayed) return replayed;
   }
   // A large file's schema verdict comes later: validation runs in the engine threads while its records are stored.
+  // A large file is read from its open handle after the safety pass (its bytes are let go below).
   const inspection = await inspectFile(file.bytes, {
     deferSchema: !validateFirst,
+    ...(file.open ? { fd: file.open.handle.fd } : {}),
     ...(deps.validate ? { validate: deps.validate } : {}),
     ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}),
   });
@@ -151,9 +158,11 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
   const fileId = inspected.header.fileId;
-  // The decoded text is all that is read from here on: the bytes are let go, so a large file is not held twice.
-  letGo(file.bytes);
-  file.bytes = undefined;
+  if (file.open) {
+    // A large file is read from its handle from here on: its bytes are let go, so it is not held at all.
+    letGo(file.bytes);
+    file.bytes = undefined;
+  }
 
   const outcome = await timed('db transaction (all of the storing)', () =>
     explainedBySchema(
@@ -188,15 +197,24 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
         const now = clock();
         const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
         const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
+        const heap = file.open && !deps.settings.noHeapNudge ? new HeapNudge() : undefined;
         const stored =
           inspected.fileType === 'GRADUATE_REPORT'
             ? await storeGraduateReport(tx, inspected, byNumber)
             : inspected.fileType === 'UPDATE_FEES'
               ? await storeFeeUpdate(tx, inspected, byNumber)
-              : await storeUpload(tx, inspected, sponsor, { submissionId, now, settings: deps.settings, onProgress: deps.onProgress });
+              : await storeUpload(tx, inspected, sponsor, {
+                  submissionId,
+                  now,
+                  settings: deps.settings,
+                  onProgress: deps.onProgress,
+                  heap,
+                });
         // Nothing is committed unless the whole file validated.
         const verdict = await inspected.schema;
         if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
+        // The result is rendered and sent next, the largest allocations of all: the records' garbage goes first.
+        heap?.between(0);
         // The submission's statements go out behind the last writes of the records, which may
         // still be on their way: one round trip for all, then the commit.
         const saving = storeResult(
@@ -215,6 +233,8 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
           deps.dryRun,
         );
         const [, processed] = await Promise.all([stored.written, saving]);
+        // A large file was read twice (scanned, then its records): nothing is committed unless it is still the same file.
+        await verifyUnchanged(file);
         return 'notAssigned' in stored && stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
       }),
     ),

@@ -24,8 +24,9 @@ export interface ByNumberOptions {
 /** The file's record elements named `local`, in order, each read by `read` with its 1-based index. */
 export function readRecords<T>(file: Inspected, local: string, read: (node: ReturnType<typeof parseRecordXml>, index: number) => T): T[] {
   const out: T[] = [];
+  const text = file.source.fork();
   for (const span of file.children) {
-    if (span.local === local) out.push(read(parseRecordXml(file.text.slice(span.start, span.end)), out.length + 1));
+    if (span.local === local) out.push(read(parseRecordXml(text.slice(span.start, span.end)), out.length + 1));
   }
   return out;
 }

@@ -33,6 +33,7 @@ import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
 import type { ElementSpan } from '../xml/scan.ts';
 import type { Inspected } from './inspect.ts';
 import { timed } from '../timings.ts';
+import type { HeapNudge } from '../heap-nudge.ts';
 
 export const RECORD_CHUNK = 1000;
 
@@ -88,7 +89,14 @@ export async function storeUpload(
   tx: Db,
   file: Inspected,
   sponsor: SponsorRow,
-  opts: { submissionId: number; now: Date; settings: AssignSettings; onProgress?: ((fraction: number) => void) | undefined },
+  opts: {
+    submissionId: number;
+    now: Date;
+    settings: AssignSettings;
+    onProgress?: ((fraction: number) => void) | undefined;
+    /** A large file's garbage is collected between chunks (see heap-nudge.ts). */
+    heap?: HeapNudge | undefined;
+  },
 ): Promise<Stored> {
   const route = file.route as Route;
   const licence = sponsor.licenceNumber;
@@ -123,12 +131,15 @@ export async function storeUpload(
   let index = 0;
 
   let writing: Promise<unknown> = Promise.resolve();
+  // The records are read in order with a reader of their own (the engine reads the same file meanwhile).
+  const text = file.source.fork();
   for (const spans of chunks(file)) {
     // The file failed validation meanwhile: the caller rolls back and reports why.
     if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
+    opts.heap?.between();
     const judged = spans.map((span) => {
       index++;
-      const rec = timed('record parse', () => readCasRecord(parseRecordXml(file.text.slice(span.start, span.end)), index));
+      const rec = timed('record parse', () => readCasRecord(parseRecordXml(text.slice(span.start, span.end)), index));
       const key = recordKey(rec);
       const issues = timed('rules', () => judgeRecord(rec, route));
       const first = firstIndexOfKey.get(key);
@@ -216,7 +227,7 @@ export async function storeUpload(
     // This chunk's records are final: counted and rendered now, not kept.
     recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r))).join('')));
     const last = spans[spans.length - 1];
-    if (last) opts.onProgress?.(last.end / file.text.length);
+    if (last) opts.onProgress?.(last.end / text.byteLength);
   }
 
   // An upload without records still has its batch.

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { busyElsewhere, claimFile, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import type { FileError } from '../domain/types.ts';
-import { readCandidate } from '../inbox/read.ts';
+import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
+import { release } from '../inbox/read-file.ts';
 import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
 import { describeError, isCasBdtError } from '../errors.ts';
 import { looksUnfinished } from '../pipeline/inspect.ts';
@@ -91,6 +92,18 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
       : await realSponsorDir(ctx.rootDir, c.licence, 'inbox');
   const read = await readCandidate(c.file.fsPath, name, c.licence, ctx.maxFileBytes, ctx.clock(), realInbox);
   if (!read) return { kind: 'vanished' };
+  try {
+    return await handleRead(ctx, c, read, started);
+  } finally {
+    // A large file's handle was left open for the pipeline.
+    await release(read.file);
+  }
+}
+
+/** The rest of handleClaimed, once the file is read. */
+async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate, started: number): Promise<RunResult> {
+  const { db, me } = ctx;
+  const name = c.file.name;
   if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
   if (!sameIdentity(read.identity, c.identity)) return { kind: 'changed' };
   const rejection = ownRejection(c);

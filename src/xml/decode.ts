@@ -1,12 +1,30 @@
 /**
- * Turns a file's bytes into text, honouring the byte-order mark and the XML declaration's
- * encoding. Only ISO-8859-1, UTF-8 and UTF-16 (with a BOM) are accepted.
+ * Works out a file's encoding, honouring the byte-order mark and the XML declaration's
+ * encoding, and checks its bytes. Only ISO-8859-1, UTF-8 and UTF-16 (with a BOM) are
+ * accepted. No text is made: UTF-8 and ISO-8859-1 bytes are read as they are (a slice at
+ * a time, see source.ts); UTF-16 (rare) is transcoded to UTF-8 in memory.
  */
+import { isUtf8 } from 'node:buffer';
 import type { FileError } from '../domain/types.ts';
+import type { TextEncoding } from './source.ts';
 
 export type Encoding = 'ISO-8859-1' | 'UTF-8' | 'UTF-16LE' | 'UTF-16BE';
 
-export type Decoded = { ok: true; text: string; encoding: Encoding } | { ok: false; error: FileError };
+export type Decoded =
+  | {
+      ok: true;
+      /** The body (after any byte-order mark) as UTF-8 or ISO-8859-1: a view of the file's bytes, or for UTF-16 a transcoded copy. */
+      bytes: Buffer;
+      /** How `bytes` read. */
+      textEncoding: TextEncoding;
+      /** The file's encoding. */
+      encoding: Encoding;
+      /** Bytes of the byte-order mark before the body in the file. */
+      bomLength: number;
+      /** True when `bytes` are not the file's own (UTF-16 transcoded). */
+      transcoded: boolean;
+    }
+  | { ok: false; error: FileError };
 
 const LATIN1_NAMES = new Set(['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1', 'latin-1', 'l1', 'iso-ir-100', 'cp819', 'ibm819']);
 const UTF8_NAMES = new Set(['utf-8', 'utf8']);
@@ -28,11 +46,13 @@ function bomOf(bytes: Buffer): { encoding: Encoding; length: number } | undefine
   return undefined;
 }
 
-function strictDecode(bytes: Buffer, encoding: Encoding): string | undefined {
-  if (encoding === 'ISO-8859-1') return bytes.toString('latin1');
-  const label = encoding === 'UTF-8' ? 'utf-8' : encoding === 'UTF-16LE' ? 'utf-16le' : 'utf-16be';
+/** The body as UTF-8 or ISO-8859-1 bytes, or undefined when it is not valid in its encoding. */
+function checkedBody(bytes: Buffer, encoding: Encoding): Buffer | undefined {
+  if (encoding === 'ISO-8859-1') return bytes;
+  if (encoding === 'UTF-8') return isUtf8(bytes) ? bytes : undefined;
+  const label = encoding === 'UTF-16LE' ? 'utf-16le' : 'utf-16be';
   try {
-    return new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(bytes);
+    return Buffer.from(new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(bytes), 'utf8');
   } catch {
     return undefined;
   }
@@ -117,9 +137,10 @@ export function decodeXml(bytes: Buffer): Decoded {
     return encodingError(`encoding "${declared}" is not accepted; use ISO-8859-1, UTF-8 or UTF-16 with a byte-order mark`);
   }
 
-  const body = bytes.subarray(bom?.length ?? 0);
-  const text = strictDecode(body, encoding);
-  if (text === undefined) {
+  const bomLength = bom?.length ?? 0;
+  const body = bytes.subarray(bomLength);
+  const checked = checkedBody(body, encoding);
+  if (checked === undefined) {
     const at = encoding === 'UTF-8' ? firstBadUtf8(body) : undefined;
     return {
       ok: false,
@@ -130,6 +151,12 @@ export function decodeXml(bytes: Buffer): Decoded {
       },
     };
   }
-  // XML reads CR LF and a lone CR as one line end (section 2.11); so do line numbers.
-  return { ok: true, text: text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text, encoding };
+  return {
+    ok: true,
+    bytes: checked,
+    textEncoding: encoding === 'ISO-8859-1' ? 'latin1' : 'utf8',
+    encoding,
+    bomLength,
+    transcoded: checked !== body,
+  };
 }

@@ -10,7 +10,8 @@
 import anyAscii from 'any-ascii';
 import type { FileError } from '../domain/types.ts';
 import type { ScannedDocument } from './safety.ts';
-import { LineStarts, position, type ElementSpan } from './scan.ts';
+import { position, type ElementSpan } from './scan.ts';
+import { sourceOfText, type DocSource } from './source.ts';
 
 /** What the engine reported (xsd.ts's XsdViolation). */
 export interface Violation {
@@ -232,13 +233,18 @@ const valueIn = (body: string, name: string) =>
 class Locator {
   private ordinals: number[] | undefined;
   private child = -1;
+  /** The current child's text, and where in it the tags were last read to. */
+  private body = '';
   private pos = 0;
+  /** A byte offset in the current child and its offset in `body`, for counting forward. */
+  private fromByte = 0;
+  private fromChar = 0;
   private last = 0;
   private stack: string[] = [];
   private ids: { applicantId?: string; casNumber?: string } = {};
 
   constructor(
-    private readonly text: string,
+    private readonly source: DocSource,
     private readonly doc: ScannedDocument,
   ) {}
 
@@ -255,22 +261,28 @@ class Locator {
     return this.ordinals[i]!;
   }
 
-  /** The names of the elements open at `offset` inside child `i` (the element starting there included). */
+  /** The names of the elements open at byte `offset` inside child `i` (the element starting there included). */
   private openAt(i: number, span: ElementSpan, offset: number): string[] {
     if (i !== this.child || offset < this.last) {
       this.child = i;
-      this.pos = span.start;
+      this.pos = 0;
       this.stack = [];
-      const body = this.text.slice(span.start, span.end);
-      const applicantId = valueIn(body, 'ApplicantID');
-      const casNumber = span.local === 'CAS' ? undefined : valueIn(body, 'CASNumber');
+      this.body = this.source.slice(span.start, span.end);
+      this.fromByte = span.start;
+      this.fromChar = 0;
+      const applicantId = valueIn(this.body, 'ApplicantID');
+      const casNumber = span.local === 'CAS' ? undefined : valueIn(this.body, 'CASNumber');
       this.ids = { ...(applicantId ? { applicantId } : {}), ...(casNumber ? { casNumber } : {}) };
     }
     this.last = offset;
+    const body = this.body;
+    const at = this.fromChar + this.source.slice(this.fromByte, offset).length;
+    this.fromByte = offset;
+    this.fromChar = at;
     // Each tag before the offset is read once; none after it (it may be long) is read at all.
-    for (let lt = this.text.indexOf('<', this.pos); lt !== -1 && lt < offset && lt < span.end; lt = this.text.indexOf('<', this.pos)) {
+    for (let lt = body.indexOf('<', this.pos); lt !== -1 && lt < at; lt = body.indexOf('<', this.pos)) {
       TAG.lastIndex = lt;
-      const m = TAG.exec(this.text);
+      const m = TAG.exec(body);
       this.pos = m ? TAG.lastIndex : lt + 1;
       const name = m?.[2];
       if (name === undefined) continue;
@@ -278,8 +290,8 @@ class Locator {
       else if (!m![3]) this.stack.push(local(name));
     }
     const names = [...this.stack];
-    START_AT.lastIndex = offset;
-    const here = START_AT.exec(this.text)?.[1];
+    START_AT.lastIndex = at;
+    const here = START_AT.exec(body)?.[1];
     if (here !== undefined) names.push(local(here));
     return names;
   }
@@ -315,9 +327,14 @@ export interface ReadableOptions {
 }
 
 /** The engine's violations as E_SCHEMA entries: path, record, one sentence; duplicates dropped. */
-export function readableSchemaErrors(violations: Violation[], text: string, doc: ScannedDocument, opts: ReadableOptions = {}): FileError[] {
-  const lines = new LineStarts(text);
-  const locator = new Locator(text, doc);
+export function readableSchemaErrors(
+  violations: Violation[],
+  input: string | DocSource,
+  doc: ScannedDocument,
+  opts: ReadableOptions = {},
+): FileError[] {
+  const source = typeof input === 'string' ? sourceOfText(input) : input.fork();
+  const locator = new Locator(source, doc);
   const seen = new Set<string>();
   const out: FileError[] = [];
   for (const v of violations) {
@@ -332,7 +349,7 @@ export function readableSchemaErrors(violations: Violation[], text: string, doc:
       if (seen.has(key)) continue;
       seen.add(key);
     }
-    const where = v.line !== undefined && v.column !== undefined ? locator.locate(lines.of(v.line) + v.column - 1) : undefined;
+    const where = v.line !== undefined && v.column !== undefined ? locator.locate(source.offsetOf(v.line, v.column)) : undefined;
     const record =
       where?.applicantId !== undefined
         ? ` (ApplicantID ${shown(where.applicantId).slice(1, -1)})`

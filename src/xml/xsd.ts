@@ -14,7 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeXml } from './decode.ts';
 import { scanDocument, type ScannedDocument } from './safety.ts';
-import { LineStarts, position } from './scan.ts';
+import { position } from './scan.ts';
+import { DocSource, MemorySource, sourceOfText } from './source.ts';
 import { isCasBdtError } from '../errors.ts';
 import { EnginePool, loadSchemas } from './xsd-pool.ts';
 import type { EngineDetail } from './xsd-protocol.ts';
@@ -49,7 +50,7 @@ export interface EngineOptions {
   timeoutMs?: number;
   /** Violations to list; all are counted (default 100). */
   maxViolations?: number;
-  /** Target size of one chunk in characters (default 500,000: the engine's memory, which never shrinks, grows with the largest chunk). */
+  /** Target size of one chunk in bytes of the file (default 500,000: the engine's memory, which never shrinks, grows with the largest chunk). */
   chunkChars?: number;
 }
 
@@ -83,34 +84,14 @@ export async function closeXsdEngine(): Promise<void> {
   await p?.close();
 }
 
-/** Line and column of increasing offsets, counted forward once over the text. */
-class LineCounter {
-  private offset = 0;
-  private line = 1;
-  private lineStart = 0;
-
-  constructor(private readonly text: string) {}
-
-  at(offset: number): { line: number; column: number } {
-    for (let nl = this.text.indexOf('\n', this.offset); nl !== -1 && nl < offset; nl = this.text.indexOf('\n', nl + 1)) {
-      this.line++;
-      this.lineStart = nl + 1;
-    }
-    this.offset = Math.max(this.offset, offset);
-    return { line: this.line, column: offset - this.lineStart + 1 };
-  }
-}
-
 /**
  * libxml2 gives schema violations a line but no column: point at the element's start tag
  * on that line (named in the message), or at the line's first character.
  */
-function addColumn(v: XsdViolation, text: string, starts: LineStarts): void {
+function addColumn(v: XsdViolation, source: DocSource): void {
   if (v.line === undefined || v.column !== undefined) return;
-  const from = starts.of(v.line);
-  const nl = text.indexOf('\n', from);
   // Bounded, so that a file written on one line costs no more per violation than any other.
-  const lineText = text.slice(from, Math.min(nl === -1 ? text.length : nl, from + 100_000));
+  const lineText = source.lineText(v.line, 100_000);
   const name = /^Element '(?:\{[^}]*\})?([^']+)'/.exec(v.message)?.[1];
   const at = name === undefined ? -1 : lineText.search(new RegExp(`<(?:[\\w.-]+:)?${name.replace(/[.-]/g, '\\$&')}(?=[\\s/>])`));
   v.column = at === -1 ? 1 : at + 1;
@@ -141,12 +122,11 @@ function utf8Of(...parts: string[]): Uint8Array {
   return out;
 }
 
-/** The document as chunks of whole children of the root (one chunk for a small file). */
-function* chunksOf(text: string, doc: ScannedDocument, target: number): Generator<Chunk> {
+/** The document as chunks of whole children of the root (one chunk for a small file); `target` in bytes. */
+function* chunksOf(source: DocSource, doc: ScannedDocument, target: number): Generator<Chunk> {
   const { root, children } = doc;
-  const lines = new LineCounter(text);
-  const head = text.slice(root.start, root.contentStart);
-  const start = lines.at(root.start);
+  const head = source.slice(root.start, root.contentStart);
+  const start = source.lineColumn(root.start);
   if (root.end === root.contentStart) {
     // An empty root (`<r/>`): the start tag is the whole document.
     yield { bytes: utf8Of(head), fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
@@ -154,9 +134,9 @@ function* chunksOf(text: string, doc: ScannedDocument, target: number): Generato
   }
   const close = `</${root.qname}>`;
   const first = children[0];
-  const header = first ? text.slice(first.start, first.end) : '';
+  const header = first ? source.slice(first.start, first.end) : '';
   // Each chunk repeats the start tag and Header; chunks at least twice their size keep that linear.
-  const size = Math.max(target, 2 * (head.length + header.length));
+  const size = Math.max(target, 2 * (root.contentStart - root.start + (first ? first.end - first.start : 0)));
   let from = root.contentStart;
   let k = 0;
   let isFirst = true;
@@ -170,13 +150,13 @@ function* chunksOf(text: string, doc: ScannedDocument, target: number): Generato
         break;
       }
     }
-    const body = text.slice(from, to);
+    const body = source.slice(from, to);
     if (isFirst) {
       yield { bytes: utf8Of(head, body, close), fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
     } else {
       const prefix = `${head}\n${header}\n`;
       const engineLine = newlines(prefix) + 1;
-      const at = lines.at(from);
+      const at = source.lineColumn(from);
       yield { bytes: utf8Of(prefix, body, close), fromLine: engineLine, engineLine, fileLine: at.line, fileColumn: at.column };
     }
     isFirst = false;
@@ -198,7 +178,7 @@ function mapDetail(d: EngineDetail, c: Chunk, severity: 'error' | 'fatal'): XsdV
  * engine cannot run at all (an infrastructure fault).
  */
 export async function validateScanned(
-  text: string,
+  input: string | DocSource,
   doc: ScannedDocument,
   schema: SchemaName | null,
   opts: EngineOptions = {},
@@ -208,7 +188,8 @@ export async function validateScanned(
   const violations: XsdViolation[] = [];
   let total = 0;
   const engine = enginePool();
-  for (const chunk of chunksOf(text, doc, opts.chunkChars ?? 500_000)) {
+  const source = typeof input === 'string' ? sourceOfText(input) : input;
+  for (const chunk of chunksOf(source.fork(), doc, opts.chunkChars ?? 500_000)) {
     const started = performance.now();
     let reply;
     try {
@@ -235,8 +216,8 @@ export async function validateScanned(
       for (const d of reply.details) violations.push(mapDetail(d, chunk, 'error'));
     }
   }
-  const starts = new LineStarts(text);
-  for (const v of violations) addColumn(v, text, starts);
+  const lines = source.fork();
+  for (const v of violations) addColumn(v, lines);
   return total === 0 ? { kind: 'valid' } : { kind: 'invalid', violations, total };
 }
 
@@ -253,9 +234,10 @@ export async function validateXsd(
   const bytes = 'file' in input ? await readFile(input.file) : input.bytes;
   const decoded = decodeXml(bytes);
   if (!decoded.ok) return [{ severity: 'fatal', message: decoded.error.message, ...position(decoded.error) }];
-  const scan = scanDocument(decoded.text);
+  const source = new MemorySource(decoded.bytes, decoded.textEncoding);
+  const scan = scanDocument({ bytes: decoded.bytes, encoding: decoded.textEncoding, source });
   if (!scan.ok) return [{ severity: 'fatal', message: scan.error.message, ...position(scan.error) }];
-  const verdict = await validateScanned(decoded.text, scan.doc, schema, { maxViolations: Number.MAX_SAFE_INTEGER, ...opts });
+  const verdict = await validateScanned(source, scan.doc, schema, { maxViolations: Number.MAX_SAFE_INTEGER, ...opts });
   switch (verdict.kind) {
     case 'valid':
       return [];

@@ -163,8 +163,8 @@ describe.each(STORE_KINDS)('faults on %s', (kind) => {
     let crashes = 0;
     const svc = await start({
       // A validator that crashes on one sponsor's file (the files here need no real validation).
-      validate: async (text) => {
-        if (text.includes(crashing)) {
+      validate: async (doc) => {
+        if ((typeof doc === 'string' ? doc : doc.slice(0, doc.byteLength)).includes(crashing)) {
           crashes++;
           throw new Error('validator process exited with signal SIGSEGV');
         }

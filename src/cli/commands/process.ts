@@ -82,7 +82,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         const licence = parseLicence(String(opts.sponsor));
         await timed('open store', () => requireSponsor(ctx, licence));
         const { db } = await ctx.store();
-        const [{ processFile }, { readReceivedFile }, { emitResult }] = await Promise.all([pipeline(), readFile(), emit()]);
+        const [{ processFile }, { readReceivedFile, release }, { emitResult }] = await Promise.all([pipeline(), readFile(), emit()]);
         const cfg = ctx.config;
         const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : sponsorDir(cfg.rootDir, licence, 'outbox');
         // Results never go through a sponsor folder that is a link: refused before anything is stored.
@@ -100,6 +100,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
             throw usage(`cannot read ${f}: ${(err as Error).message}`);
           }
           const bar = received.size > 5 * 1024 * 1024 ? await progressBar(ctx, escapeControls(received.fileName)) : undefined;
+          const got = received;
           const processed = await timed('pipeline', () =>
             processFile(
               {
@@ -112,8 +113,8 @@ export function registerProcessCommands(program: Command, run: Runner): void {
                 },
                 ...(bar ? { onProgress: (x: number) => bar.update(Math.round(x * 100)) } : {}),
               },
-              received,
-            ),
+              got,
+            ).finally(() => release(got)),
           );
           bar?.stop();
           const resultFile = await timed('result write', () =>

@@ -50,7 +50,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
         const licence = parseLicence(String(opts.sponsor));
         await requireSponsor(ctx, licence);
         const { db } = await ctx.store();
-        const [{ processFile }, { readReceivedFile }, { writeNewFile }] = await Promise.all([
+        const [{ processFile }, { readReceivedFile, release }, { writeNewFile }] = await Promise.all([
           import('../../pipeline/process-file.ts'),
           import('../../inbox/read-file.ts'),
           import('../../inbox/atomic-write.ts'),
@@ -71,7 +71,8 @@ export function registerValidateCommand(program: Command, run: Runner): void {
             maxFileBytes: cfg.maxFileBytes,
             validateTimeoutMs: cfg.validateTimeoutMs,
           };
-          const processed = await processFile({ db, settings, dryRun: true }, received);
+          const file = received;
+          const processed = await processFile({ db, settings, dryRun: true }, file).finally(() => release(file));
           let resultFile: string | null = null;
           if (outDir) {
             const name = baseName(received.fileName);

@@ -1,0 +1,291 @@
+/**
+ * A document's text, read a slice at a time. Offsets are byte offsets into the document's
+ * body (after any byte-order mark), in UTF-8 or ISO-8859-1: every markup character is one
+ * ASCII byte in both, so the safety pass finds spans in bytes and later steps decode only
+ * the spans they read. Text comes back with XML's line ends (CR LF and a lone CR read as
+ * LF, section 2.11); lines and columns are those of that text, a column counting the
+ * UTF-16 code units of the decoded line, as a JavaScript string does.
+ *
+ * Two kinds: over a Buffer in memory, and over an open file (synchronous reads into a
+ * window, so reading in order costs one read per window). Each consumer that reads on
+ * its own schedule (the engine's chunker, the record reader) takes its own `fork()`.
+ */
+import { readSync } from 'node:fs';
+
+export type TextEncoding = 'utf8' | 'latin1';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Bytes read from a file at a time. */
+export const WINDOW_BYTES = 1 << 20;
+
+interface Window {
+  buf: Buffer;
+  /** Offset of buf[0] in the body. */
+  start: number;
+}
+
+/** Characters (UTF-16 code units) of bytes [from, to) of buf, line ends not looked at. */
+function unitsIn(buf: Buffer, from: number, to: number, encoding: TextEncoding): number {
+  if (encoding === 'latin1') return to - from;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
+    if ((c & 0xc0) !== 0x80) n += c >= 0xf0 ? 2 : 1;
+  }
+  return n;
+}
+
+export abstract class DocSource {
+  private pos = 0;
+  private line = 1;
+  private lineStartAt = 0;
+  /** Characters in [lineStartAt, pos). */
+  private col = 0;
+  /** pos is just past a CR (an LF there ends no line). */
+  private afterCr = false;
+
+  constructor(
+    readonly byteLength: number,
+    readonly encoding: TextEncoding,
+  ) {}
+
+  /** The window holding `pos` (0 <= pos < byteLength). */
+  protected abstract window(pos: number): Window;
+
+  /** A new reader of the same document, with windows and a line cursor of its own. */
+  abstract fork(): DocSource;
+
+  /** Bytes [start, end), in a buffer that may be shared: read it before the next call. */
+  bytes(start: number, end: number): Buffer {
+    end = Math.min(end, this.byteLength);
+    if (end <= start) return Buffer.alloc(0);
+    const w = this.window(start);
+    if (end <= w.start + w.buf.length) return w.buf.subarray(start - w.start, end - w.start);
+    const parts: Buffer[] = [];
+    for (let at = start; at < end;) {
+      const v = this.window(at);
+      const to = Math.min(end, v.start + v.buf.length);
+      parts.push(Buffer.from(v.buf.subarray(at - v.start, to - v.start)));
+      at = to;
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** The text of bytes [start, end), line ends normalised. */
+  slice(start: number, end: number): string {
+    const text = this.bytes(start, end).toString(this.encoding);
+    return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  }
+
+  private byteAt(pos: number): number | undefined {
+    if (pos >= this.byteLength) return undefined;
+    const w = this.window(pos);
+    return w.buf[pos - w.start];
+  }
+
+  private reset(): void {
+    this.pos = 0;
+    this.line = 1;
+    this.lineStartAt = 0;
+    this.col = 0;
+    this.afterCr = false;
+  }
+
+  /** Moves the line cursor forward to `to`. */
+  private advance(to: number): void {
+    to = Math.min(to, this.byteLength);
+    while (this.pos < to) {
+      const w = this.window(this.pos);
+      const seg = w.buf.subarray(this.pos - w.start, Math.min(to, w.start + w.buf.length) - w.start);
+      const base = this.pos;
+      if (!this.afterCr && seg.indexOf(CR) === -1) {
+        let last = -1;
+        for (let nl = seg.indexOf(LF); nl !== -1; nl = seg.indexOf(LF, nl + 1)) {
+          this.line++;
+          last = nl;
+        }
+        if (last !== -1) {
+          this.col = 0;
+          this.lineStartAt = base + last + 1;
+        }
+        this.col += unitsIn(seg, last + 1, seg.length, this.encoding);
+      } else {
+        for (let k = 0; k < seg.length; k++) {
+          const c = seg[k]!;
+          if (c === LF && this.afterCr) {
+            this.afterCr = false;
+            this.lineStartAt = base + k + 1;
+          } else if (c === LF || c === CR) {
+            this.line++;
+            this.col = 0;
+            this.lineStartAt = base + k + 1;
+            this.afterCr = c === CR;
+          } else {
+            this.afterCr = false;
+            if (this.encoding === 'latin1') this.col++;
+            else if ((c & 0xc0) !== 0x80) this.col += c >= 0xf0 ? 2 : 1;
+          }
+        }
+      }
+      this.pos = base + seg.length;
+    }
+  }
+
+  /** Line and column (1-based) of a byte offset; cheapest for increasing offsets. */
+  lineColumn(offset: number): { line: number; column: number } {
+    if (offset < this.pos) this.reset();
+    this.advance(offset);
+    return { line: this.line, column: this.col + 1 };
+  }
+
+  /** The first CR or LF at or after `from` and before `limit`, or -1. */
+  private nextBreak(from: number, limit = this.byteLength): number {
+    for (let at = from; at < limit;) {
+      const w = this.window(at);
+      const seg = w.buf.subarray(at - w.start, Math.min(limit, w.start + w.buf.length) - w.start);
+      const lf = seg.indexOf(LF);
+      const cr = seg.subarray(0, lf === -1 ? seg.length : lf).indexOf(CR);
+      const k = cr !== -1 ? cr : lf;
+      if (k !== -1) return at + k;
+      at += seg.length;
+    }
+    return -1;
+  }
+
+  /** Byte offset where `line` starts (the last line's start past the end); cheapest for increasing lines. */
+  lineStart(line: number): number {
+    if (line < this.line) this.reset();
+    while (this.line < line) {
+      const found = this.nextBreak(this.pos);
+      if (found === -1) break;
+      // An LF that completes a CR LF ends no line: the loop goes on to the next break.
+      this.advance(found + 1);
+      if (this.afterCr && this.byteAt(found + 1) === LF) this.advance(found + 2);
+    }
+    return this.lineStartAt;
+  }
+
+  private lastOffset: { line: number; column: number; at: number } | undefined;
+
+  /**
+   * Byte offset of the `column`th character of `line` (columns run on across line ends,
+   * counting CR LF once); cheapest for increasing positions.
+   */
+  offsetOf(line: number, column: number): number {
+    const last = this.lastOffset;
+    let at: number;
+    let units: number;
+    if (last && last.line === line && last.column <= column) {
+      at = last.at;
+      units = column - last.column;
+    } else {
+      at = this.lineStart(line);
+      units = column - 1;
+    }
+    const utf8 = this.encoding === 'utf8';
+    while (units > 0 && at < this.byteLength) {
+      const w = this.window(at);
+      const b = w.buf;
+      let k = at - w.start;
+      while (units > 0 && k < b.length) {
+        const c = b[k]!;
+        if (c === CR) {
+          // CR LF is one character, whichever window the LF is in.
+          k++;
+          units--;
+          if (k < b.length) {
+            if (b[k] === LF) k++;
+          } else if (this.byteAt(w.start + k) === LF) {
+            k++;
+          }
+          continue;
+        }
+        k++;
+        if (!utf8 || c < 0x80) units--;
+        else if ((c & 0xc0) !== 0x80) units -= c >= 0xf0 ? 2 : 1;
+      }
+      at = w.start + k;
+      // Past the lead byte: over the continuation bytes of the same character.
+      if (utf8) while (at < this.byteLength && ((this.byteAt(at) ?? 0) & 0xc0) === 0x80) at++;
+    }
+    this.lastOffset = { line, column, at };
+    return at;
+  }
+
+  /** The text of `line`, at most its first `maxChars` characters (the file read for no more than that). */
+  lineText(line: number, maxChars: number): string {
+    const from = this.lineStart(line);
+    const limit = Math.min(this.byteLength, from + 4 * maxChars);
+    const found = this.nextBreak(from, limit);
+    let end = found === -1 ? limit : found;
+    // Cut at a character's start.
+    if (this.encoding === 'utf8') while (end > from && end < this.byteLength && ((this.byteAt(end) ?? 0) & 0xc0) === 0x80) end--;
+    return this.bytes(from, end).toString(this.encoding).slice(0, maxChars);
+  }
+}
+
+/** A document held in memory. */
+export class MemorySource extends DocSource {
+  private readonly whole: Window;
+
+  constructor(
+    private readonly buf: Buffer,
+    encoding: TextEncoding,
+  ) {
+    super(buf.length, encoding);
+    this.whole = { buf, start: 0 };
+  }
+
+  protected window(): Window {
+    return this.whole;
+  }
+
+  fork(): DocSource {
+    return new MemorySource(this.buf, this.encoding);
+  }
+}
+
+/** The source of a string (tests, and callers that have text): its UTF-8 bytes. */
+export const sourceOfText = (text: string): DocSource => new MemorySource(Buffer.from(text, 'utf8'), 'utf8');
+
+/**
+ * A document read from an open file: bytes [base, base + byteLength) of `fd`. The file
+ * must not change while it is read (the pipeline proves it did not before it commits).
+ */
+export class FileSource extends DocSource {
+  private last: Window | undefined;
+  private scratch: Buffer | undefined;
+
+  constructor(
+    private readonly fd: number,
+    private readonly base: number,
+    byteLength: number,
+    encoding: TextEncoding,
+    private readonly windowBytes: number = WINDOW_BYTES,
+  ) {
+    super(byteLength, encoding);
+  }
+
+  protected window(pos: number): Window {
+    const last = this.last;
+    if (last && pos >= last.start && pos < last.start + last.buf.length) return last;
+    const start = pos - (pos % this.windowBytes);
+    const length = Math.min(this.windowBytes, this.byteLength - start);
+    this.scratch ??= Buffer.allocUnsafeSlow(this.windowBytes);
+    const into = this.scratch.subarray(0, length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(this.fd, into, got, length - got, this.base + start + got);
+      if (n === 0) throw Object.assign(new Error('the file is shorter than when it was read'), { code: 'ESTALE' });
+      got += n;
+    }
+    this.last = { buf: into, start };
+    return this.last;
+  }
+
+  fork(): DocSource {
+    return new FileSource(this.fd, this.base, this.byteLength, this.encoding, this.windowBytes);
+  }
+}
