@@ -9,7 +9,7 @@
  * of it is committed (`verifyUnchanged`).
  */
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, type Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { allocOwned } from './file-bytes.ts';
@@ -70,7 +70,7 @@ export async function verifyUnchanged(file: ReceivedFile): Promise<void> {
   const was = open.stat;
   const same =
     now.size === was.size && now.mtimeMs === was.mtimeMs && now.ctimeMs === was.ctimeMs && now.ino === was.ino && now.dev === was.dev;
-  if (!same || (await timed('sha256 again', () => sha256Reading(open.handle, file.size))) !== file.sha256) {
+  if (!same || (await timed('sha256 again', () => sha256OfFile(open.handle, file.size))) !== file.sha256) {
     throw Object.assign(new Error('the file changed while it was being processed; it will be read again'), { code: 'ESTALE' });
   }
 }
@@ -78,23 +78,13 @@ export async function verifyUnchanged(file: ReceivedFile): Promise<void> {
 export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * sha256 of a file's content, streamed so a large file is never held whole; with `size`,
- * of its first `size` bytes only (what was there when it was looked at).
+ * sha256 of an open file's content, read in pieces into one buffer (a large file is never
+ * held whole, and no garbage is made); with `size`, of its first `size` bytes only (what
+ * was there when it was looked at).
  */
-export async function sha256OfFile(file: string | FileHandle, size?: number): Promise<string> {
+export async function sha256OfFile(h: FileHandle, size = Infinity): Promise<string> {
   const hash = createHash('sha256');
-  if (size === 0) return hash.digest('hex');
-  const range = size === undefined ? {} : { end: size - 1 };
-  const stream =
-    typeof file === 'string' ? createReadStream(file, { ...range }) : file.createReadStream({ start: 0, ...range, autoClose: false });
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** sha256 of the first `size` bytes of an open file, read into one buffer over and over (no garbage to collect). */
-async function sha256Reading(h: FileHandle, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafeSlow(Math.min(size, 1 << 20));
+  const buf = Buffer.allocUnsafeSlow(Math.max(1, Math.min(size, 1 << 20)));
   for (let at = 0; at < size;) {
     const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, size - at), at);
     if (bytesRead === 0) break;

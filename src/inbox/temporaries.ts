@@ -7,11 +7,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { constants } from 'node:fs';
-import { lstat, open, opendir, unlink } from 'node:fs/promises';
+import { lstat, opendir, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openedAt } from './fd-path.ts';
+import { entryAt } from './fd-path.ts';
 
 const readOr = (f: () => string) => {
   try {
@@ -49,17 +48,6 @@ function gone(pid: number): boolean {
 /** Default age after which a temporary file from another host is left over (ms). */
 export const STALE_TEMPORARY_MS = 3_600_000;
 
-/** True when `file` is a regular file, reached without a link, that the system places at `expected` (or cannot say where it is). */
-async function regularFileAt(file: string, expected: string): Promise<boolean> {
-  const h = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
-  if (!h) return false;
-  try {
-    return (await h.stat()).isFile() && (await openedAt(h, expected));
-  } finally {
-    await h.close();
-  }
-}
-
 /**
  * Removes the temporary files in `dir` whose writer is gone (on this host) or that are
  * older than `staleMs`; returns how many. Only regular files with a temporary's name.
@@ -78,7 +66,7 @@ export async function sweepTemporaries(dir: string, opts: { staleMs?: number; no
     if (!st?.isFile()) continue;
     const writerGone = m[2] === HERE && Number(m[1]) !== process.pid && gone(Number(m[1]));
     if (!writerGone && now - st.mtimeMs < staleMs) continue;
-    if (opts.realDir !== undefined && !(await regularFileAt(file, path.join(opts.realDir, d.name)))) continue;
+    if (opts.realDir !== undefined && !(await entryAt(file, path.join(opts.realDir, d.name)))) continue;
     await unlink(file).then(
       () => removed++,
       (err: NodeJS.ErrnoException) => {

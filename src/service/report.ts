@@ -4,6 +4,7 @@
  * took. Codes and counts only: never a name, a file name or any personal data.
  */
 import { latestSubmissionNamed } from '../db/console.ts';
+import type { Counts } from '../domain/result.ts';
 import { describeError } from '../log.ts';
 import type { ServiceContext } from './context.ts';
 import { handleFile } from './handle-file.ts';
@@ -13,15 +14,7 @@ export interface FileReport {
   fileType: string;
   outcome: string;
   replay: boolean;
-  counts: {
-    records: number;
-    assigned: number;
-    readyToGo: number;
-    workInProgress: number;
-    rejected: number;
-    reported: number;
-    updated?: number;
-  };
+  counts: Pick<Counts, 'records' | 'assigned' | 'readyToGo' | 'workInProgress' | 'rejected' | 'reported' | 'updated'>;
   /** Distinct file error codes (E_SCHEMA, ...). */
   errorCodes: string[];
   /** From the file being taken to its input moved. */
