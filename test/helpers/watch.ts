@@ -3,8 +3,9 @@
  * captured log, BDT files that differ per name, folder listings, the real CLI as a child
  * process, and the invariants every crash test checks.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -170,9 +171,36 @@ export interface Child {
 
 const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
 
+/** What the CLI needs at run time, copied for a user who cannot reach the clone. */
+const PROGRAM_PARTS = ['bin', 'dist', 'schemas', 'drizzle', 'node_modules', 'package.json'];
+const programCopies = new Map<string, string>();
+
+/**
+ * The CLI's entry point as `user` can run it. The clone may sit in a folder only its owner
+ * can enter (a 0700 temporary folder, a home directory): then the compiled program is
+ * copied once per test process to a folder every user can read, removed when the process
+ * exits.
+ */
+export function binFor(user: string): string {
+  const readable = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', '--', 'test', '-r', BIN]).status === 0;
+  if (readable) return BIN;
+  let copy = programCopies.get('all');
+  if (!copy) {
+    copy = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-program-'));
+    for (const part of PROGRAM_PARTS) cpSync(path.join(REPO, part), path.join(copy, part), { recursive: true, verbatimSymlinks: true });
+    // Folders 0755 and files a+r, whatever the clone's umask was.
+    spawnSync('chmod', ['-R', 'a+rX', copy]);
+    chmodSync(copy, 0o755);
+    programCopies.set('all', copy);
+    const made = copy;
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+  }
+  return path.join(copy, 'bin/cas-bdt.js');
+}
+
 /** `asUser`: run as that local user, its group of the same name and its other groups (needs root), as a service is run. */
 export function spawnCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; asUser?: string } = {}): Child {
-  const command = [process.execPath, BIN, ...args];
+  const command = [process.execPath, opts.asUser ? binFor(opts.asUser) : BIN, ...args];
   if (opts.asUser) command.unshift('setpriv', `--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, '--init-groups', '--');
   const proc = spawn(command[0]!, command.slice(1), {
     cwd: opts.cwd ?? REPO,

@@ -78,6 +78,7 @@ describe.each(STORE_KINDS)('the service sweeps outboxes on %s', (kind) => {
     const running = await start();
     await waitFor(() => !ls(outbox).includes(left), { timeoutMs: 30_000, what: 'the leftover removed' });
     expect(ls(outbox)).toEqual(['kept.result.xml']);
-    expect(running.logs.join('')).toMatch(/removed 1 temporary file/);
+    // The line is written after the removal: wait for it rather than expect it at once.
+    await waitFor(() => /removed 1 temporary file/.test(running.logs.join('')), { timeoutMs: 30_000, what: 'the sweep logged' });
   });
 });
