@@ -76,7 +76,16 @@ export async function openPostgres(
           },
           max,
         )
-      : postgresClient({ url, ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}), ...common, ...extra }, max);
+      : postgresClient(
+          {
+            url,
+            ...(opts.databasePassword !== undefined ? { pass: opts.databasePassword } : {}),
+            ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}),
+            ...common,
+            ...extra,
+          },
+          max,
+        );
   // Through the socket, a recycled connection would leave its prepared statements behind.
   const newClient = () => connect(opts.maxConnections ?? (socketDir ? 4 : 10), socketDir && opts.prepare ? { max_lifetime: null } : {});
   let client = newClient();
