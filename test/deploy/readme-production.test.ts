@@ -109,7 +109,10 @@ describe.skipIf(skip !== undefined)("the README's production steps, run as writt
       text
         // The service user, wherever it names the account (not the command, package or paths).
         .replaceAll('cas-bdt:cas-bdt', `${user}:${user}`)
-        .replace(/(-[ugo] |chgrp |chown |Match User |^User=|^Group=|--shell \/usr\/sbin\/nologin |--password '\*' )cas-bdt(?![\w./-])/gm, `$1${user}`)
+        .replace(
+          /(-[ugo] |chgrp |chown |Match User |^User=|^Group=|--shell \/usr\/sbin\/nologin |--password '\*' )cas-bdt(?![\w./-])/gm,
+          `$1${user}`,
+        )
         .replaceAll('cas-bdt-keys/cas-bdt', `cas-bdt-keys/${user}`)
         .replaceAll('cas-bdt@sftp.example.ac.uk:/', `${user}@127.0.0.1:${S}/`)
         .replaceAll('ssh-keyscan -t ed25519 sftp.example.ac.uk', `ssh-keyscan -p ${sshPortB} -t ed25519 127.0.0.1`)
