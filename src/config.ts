@@ -288,8 +288,10 @@ function passfileFields(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (c === '\\' && i + 1 < line.length) field += line[++i];
-    else if (c === ':' && fields.length < 4) (fields.push(field), (field = ''));
-    else field += c;
+    else if (c === ':' && fields.length < 4) {
+      fields.push(field);
+      field = '';
+    } else field += c;
   }
   fields.push(field);
   return fields;
