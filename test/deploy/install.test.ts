@@ -101,6 +101,11 @@ describe('the npm package, installed outside the clone', () => {
     expect(existsSync(path.join(elsewhere, '.cas-bdt'))).toBe(true);
   });
 
+  it('is a file git ignores where npm pack leaves it, in the clone', () => {
+    const ignored = sh('git', ['check-ignore', '--no-index', '-q', path.basename(tarball)], REPO);
+    expect(ignored.code, 'cas-bdt-*.tgz in .gitignore').toBe(0);
+  });
+
   it.skipIf(!SYSTEMD_ANALYZE)('has a systemd unit that runs the installed binary and passes systemd-analyze verify', () => {
     const unit = readFileSync(path.join(REPO, 'deploy/cas-bdt.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/cas-bdt watch /m);
