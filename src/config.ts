@@ -81,6 +81,12 @@ function parseDatabaseUrl(value: unknown): string {
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
     throw new CasBdtError('usage', 'db must be a PostgreSQL URL such as postgres://user@host:5432/database');
   }
+  const mode = url.searchParams.get('sslmode');
+  const rootcert = url.searchParams.get('sslrootcert');
+  if (mode !== null && !['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(mode))
+    throw new CasBdtError('usage', `db: sslmode must be disable, allow, prefer, require, verify-ca or verify-full, got "${mode}"`);
+  if (rootcert && rootcert !== 'system' && !['require', 'verify-ca', 'verify-full'].includes(mode ?? ''))
+    throw new CasBdtError('usage', 'db: sslrootcert (a CA file) needs sslmode=verify-full (or verify-ca)');
   return s;
 }
 

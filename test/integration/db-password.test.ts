@@ -4,9 +4,11 @@
  * without one. The password comes from PGPASSWORD or from a 0600 password file in libpq's
  * format (PGPASSFILE, --db-passfile, or `db-passfile` in the config file); a file others
  * may read is refused with the fix; a password in a `--db` URL still works but is warned
- * about, once.
+ * about, once. Over TLS, libpq's `sslrootcert=FILE` names the CA the server's certificate
+ * must come from (with the host name checked for verify-full, not for verify-ca).
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,5 +94,88 @@ describe('a PostgreSQL password from the environment or a password file', () => 
     const fromEnv = await runCli(['sponsor', 'list'], { cwd: dir, env: { HOME: dir, DATABASE_URL: withPassword } });
     expect(fromEnv.code, fromEnv.stderr).toBe(0);
     expect(fromEnv.stderr).not.toMatch(/warning/);
+  });
+
+  describe('over TLS, checked against the CA file of sslrootcert', () => {
+    let ca: string;
+    let otherCa: string;
+
+    /** Runs openssl in `dir`, failing with its output. */
+    function openssl(args: string[]) {
+      const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+    }
+
+    beforeAll(async () => {
+      const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+      openssl(['req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=cas-bdt test CA', '-days', '2']);
+      openssl(['req', '-x509', ...key, '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=another CA', '-days', '2']);
+      openssl(['req', ...key, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+      writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.crt',
+        '-days',
+        '2',
+        '-extfile',
+        'san.ext',
+      ]);
+      ca = path.join(dir, 'ca.crt');
+      otherCa = path.join(dir, 'other.crt');
+      const admin = postgres(cluster.url, { max: 1, onnotice: () => {} });
+      try {
+        const [{ data_directory: data }] = (await admin`show data_directory`) as unknown as [{ data_directory: string }];
+        const owner = statSync(data);
+        for (const f of ['server.crt', 'server.key']) {
+          const to = path.join(data, f);
+          writeFileSync(to, readFileSync(path.join(dir, f)), { mode: 0o600 });
+          chownSync(to, owner.uid, owner.gid);
+        }
+        await admin.unsafe('alter system set ssl = on');
+        await admin`select pg_reload_conf()`;
+      } finally {
+        await admin.end();
+      }
+    }, 120_000);
+
+    const list = (dbUrl: string) => runCli(['--db', dbUrl, 'sponsor', 'list'], { cwd: dir, env: { HOME: dir, PGPASSWORD: password } });
+    const at = (host: string, query: string) => `postgres://app@${host}:${cluster.port}/appdb?${query}`;
+
+    it('connects when the certificate comes from that CA and names the host (verify-full)', async () => {
+      const r = await list(at('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`));
+      expect(r.code, r.stderr).toBe(0);
+    });
+
+    it('refuses a certificate for another host name with verify-full, takes it with verify-ca', async () => {
+      const full = await list(at('127.0.0.1', `sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`));
+      expect(full.code).toBe(1);
+      expect(full.stderr).toMatch(/127\.0\.0\.1|altnames|host/i);
+      const chainOnly = await list(at('127.0.0.1', `sslmode=verify-ca&sslrootcert=${encodeURIComponent(ca)}`));
+      expect(chainOnly.code, chainOnly.stderr).toBe(0);
+    });
+
+    it("refuses a certificate from another CA, and one Node's own CAs do not know", async () => {
+      const other = await list(at('localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(otherCa)}`));
+      expect(other.code).toBe(1);
+      const bundled = await list(at('localhost', 'sslmode=verify-full'));
+      expect(bundled.code).toBe(1);
+    });
+
+    it('refuses a CA file with an sslmode that would not use it, and an unknown sslmode, as usage errors', async () => {
+      const prefer = await list(at('localhost', `sslmode=prefer&sslrootcert=${encodeURIComponent(ca)}`));
+      expect(prefer.code).toBe(2);
+      expect(prefer.stderr).toMatch(/sslrootcert .* needs sslmode=verify-full/);
+      const typo = await list(at('localhost', 'sslmode=verify_full'));
+      expect(typo.code).toBe(2);
+    });
   });
 });
