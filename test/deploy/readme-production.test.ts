@@ -9,8 +9,11 @@
  * `postgres`, the unit checked by `systemd-analyze verify` and started as systemd would (its
  * user, groups, umask, working folder and command line), OpenSSH's sshd with a copy of
  * this machine's sshd_config and the fragment the README installs, a sponsor uploading with
- * `sftp`, and (set-up B) the tree mounted with sshfs from the README's fstab line. Only
- * `systemctl` and `mount` are stood in for: the test does what they would.
+ * `sftp`, and (set-up B) the tree mounted with sshfs from the README's fstab line. Stood
+ * in for: `systemctl` and `mount` (the test does what they would), `sshd -t` (given the
+ * temporary root's sshd_config), and the default config file /etc/cas-bdt/config.json,
+ * which the commands are pointed at in the temporary root by CAS_BDT_CONFIG (the default
+ * itself is proven in test/unit/config.test.ts). One machine plays both servers of set-up B.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
