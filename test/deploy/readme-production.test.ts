@@ -422,4 +422,22 @@ describe.skipIf(skip !== undefined)("the README's production steps, run as writt
     expect(next, 'every production step of the README was run').toBe(steps.length);
     await stopService();
   }, 600_000);
+
+  it('without "db", the service keeps the embedded store in /var/lib/cas-bdt and the service user\'s commands reach it', async () => {
+    const file = `${R}/etc/cas-bdt/config.json`;
+    const { db: _db, 'db-passfile': _passfile, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify(rest));
+    await startService(R);
+    expect(serviceLog).toMatch(new RegExp(`store: embedded store at ${R}/var/lib/cas-bdt`));
+    // The README's operator command again, as written.
+    const listed = runStep(
+      steps.find((s) => s.startsWith('runuser -u cas-bdt -- cas-bdt sponsor list'))!,
+      R,
+      path.join(R, 'root'),
+    );
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`embedded store at ${R}/var/lib/cas-bdt (through the running service)`);
+    expect(listed.stderr).not.toMatch(/created a new/);
+    await stopService();
+  }, 600_000);
 });
