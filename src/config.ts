@@ -7,7 +7,8 @@
  * source ranks first. (`Option.env()` would read process.env itself; the CLI is given its
  * environment, so that tests run in process with their own.)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CasBdtError } from './errors.ts';
@@ -15,6 +16,11 @@ import { CasBdtError } from './errors.ts';
 export interface Config {
   /** PostgreSQL URL; undefined means the embedded store. */
   databaseUrl: string | undefined;
+  /**
+   * The database password when the URL holds none: `PGPASSWORD`, else the matching line of
+   * the password file (`--db-passfile`, `PGPASSFILE`, else `~/.pgpass`). Never printed.
+   */
+  databasePassword: string | undefined;
   /** Embedded store directory (default ./.cas-bdt). */
   dataDir: string;
   /** Sponsor folder tree (default ./bdt). */
@@ -75,6 +81,12 @@ function parseDatabaseUrl(value: unknown): string {
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
     throw new CasBdtError('usage', 'db must be a PostgreSQL URL such as postgres://user@host:5432/database');
   }
+  const mode = url.searchParams.get('sslmode');
+  const rootcert = url.searchParams.get('sslrootcert');
+  if (mode !== null && !['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(mode))
+    throw new CasBdtError('usage', `db: sslmode must be disable, allow, prefer, require, verify-ca or verify-full, got "${mode}"`);
+  if (rootcert && rootcert !== 'system' && !['require', 'verify-ca', 'verify-full'].includes(mode ?? ''))
+    throw new CasBdtError('usage', 'db: sslrootcert (a CA file) needs sslmode=verify-full (or verify-ca)');
   return s;
 }
 
@@ -122,12 +134,18 @@ export const SETTINGS = {
     description: 'PostgreSQL server URL; without it the embedded store is used',
     parse: parseDatabaseUrl,
   },
+  dbPassfile: {
+    flags: '--db-passfile <file>',
+    env: 'PGPASSFILE',
+    description: "PostgreSQL password file in libpq's format, 0600 (default ~/.pgpass if present)",
+    parse: text,
+  },
   data: { flags: '--data <dir>', env: 'CAS_BDT_DATA', description: 'embedded store location', parse: text },
   root: { flags: '--root <dir>', env: 'CAS_BDT_ROOT', description: 'the sponsor folder tree', parse: text },
   config: {
     flags: '--config <file>',
     env: 'CAS_BDT_CONFIG',
-    description: 'settings as JSON (default ./cas-bdt.config.json if present)',
+    description: 'settings as JSON (default ./cas-bdt.config.json, else /etc/cas-bdt/config.json, if present)',
     parse: text,
   },
   fee: {
@@ -199,14 +217,27 @@ const FILE_KEYS: Record<string, SettingName> = Object.fromEntries(
   ]),
 );
 
+/** The system-wide configuration, read by every command when no other is given. */
+export const SYSTEM_CONFIG = '/etc/cas-bdt/config.json';
+
 function readConfigFile(file: string, required: boolean): Partial<Record<SettingName, unknown>> {
   if (!existsSync(file)) {
     if (required) throw new CasBdtError('usage', `config file not found: ${file}`);
     return {};
   }
+  let body: string;
+  try {
+    body = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new CasBdtError(
+      'usage',
+      `config file ${file} cannot be read (${code})${code === 'EACCES' ? ': run the command as the service user (runuser -u cas-bdt -- cas-bdt ...)' : ''}`,
+    );
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(body);
   } catch (err) {
     throw new CasBdtError('usage', `config file ${file} is not valid JSON: ${(err as Error).message}`);
   }
@@ -224,25 +255,110 @@ function readConfigFile(file: string, required: boolean): Partial<Record<Setting
 
 /**
  * Gives `cmd` (the program, which holds the global options) the environment's values and
- * then the config file's, each where no source that ranks higher gave one.
+ * then the config file's, each where no source that ranks higher gave one. The config file
+ * is `--config` (or `CAS_BDT_CONFIG`), else `./cas-bdt.config.json`, else `systemConfig`
+ * (`/etc/cas-bdt/config.json`), the first that exists; only a named one must exist.
  */
-export function applyEnvironmentAndFile(cmd: Command, env: NodeJS.ProcessEnv, cwd: string): void {
+export function applyEnvironmentAndFile(cmd: Command, env: NodeJS.ProcessEnv, cwd: string, systemConfig = SYSTEM_CONFIG): void {
   const unset = (name: SettingName, outranks: string[]) => !outranks.includes(cmd.getOptionValueSource(name) ?? '');
   for (const name of NAMES) {
     const value = env[SETTINGS[name].env];
     if (value !== undefined && value !== '' && unset(name, ['cli'])) cmd.setOptionValueWithSource(name, SETTINGS[name].parse(value), 'env');
   }
   const explicit = cmd.getOptionValue('config') as string | undefined;
-  const fromFile = readConfigFile(path.resolve(cwd, explicit ?? 'cas-bdt.config.json'), explicit !== undefined);
+  const local = path.resolve(cwd, 'cas-bdt.config.json');
+  const file = explicit !== undefined ? path.resolve(cwd, explicit) : existsSync(local) ? local : systemConfig;
+  const fromFile = readConfigFile(file, explicit !== undefined);
   for (const [name, value] of Object.entries(fromFile) as [SettingName, unknown][]) {
     if (unset(name, ['cli', 'env'])) cmd.setOptionValueWithSource(name, SETTINGS[name].parse(value), 'config');
   }
 }
 
+/** The warning for a password given on the command line (it shows in `ps` and in shell histories), if one was. */
+export function commandLineSecretWarning(cmd: Command): string | undefined {
+  if (cmd.getOptionValueSource('db') !== 'cli') return undefined;
+  let password = '';
+  try {
+    password = new URL(String(cmd.getOptionValue('db'))).password;
+  } catch {
+    return undefined;
+  }
+  if (!password) return undefined;
+  return 'warning: the --db URL holds a password, which other local users can see in the process list: put it in a 0600 password file (--db-passfile, PGPASSFILE or ~/.pgpass) or in PGPASSWORD';
+}
+
+/** One field of a password file line (`\:` and `\\` escaped); `*` matches anything but in the password. */
+function passfileFields(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '\\' && i + 1 < line.length) field += line[++i];
+    else if (c === ':' && fields.length < 4) {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/**
+ * The password for `url` from a password file in libpq's format (`host:port:database:user:password`
+ * per line, `*` for any, `#` comments): the first matching line. Like libpq, a file that
+ * group or others may read or write is not used; unlike libpq (which warns and carries on
+ * without it), that is an error here, so that a service does not start half-configured.
+ */
+export function passwordFromFile(file: string, url: string): string | undefined {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CasBdtError('usage', `password file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!st.isFile()) throw new CasBdtError('usage', `password file ${file} is not a regular file`);
+  if ((st.mode & 0o077) !== 0)
+    throw new CasBdtError(
+      'usage',
+      `password file ${file} may be read or written by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 ${file}`,
+    );
+  let body: string;
+  try {
+    body = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CasBdtError('usage', `password file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const u = new URL(url);
+  const want = [
+    decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1') || 'localhost',
+    u.port || '5432',
+    decodeURIComponent(u.pathname.replace(/^\//, '')),
+    decodeURIComponent(u.username),
+  ];
+  for (const raw of body.split(/\r?\n/)) {
+    if (raw === '' || raw.startsWith('#')) continue;
+    const fields = passfileFields(raw);
+    if (fields.length !== 5) continue;
+    if (want.every((w, i) => fields[i] === '*' || fields[i] === w)) return fields[4];
+  }
+  return undefined;
+}
+
+/** The database password when the URL holds none: PGPASSWORD, else the password file's matching line. */
+function databasePassword(v: SettingValues, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  if (!v.db || new URL(v.db).password) return undefined;
+  if (env.PGPASSWORD) return env.PGPASSWORD;
+  const home = env.HOME || homedir();
+  const file = v.dbPassfile !== undefined ? path.resolve(cwd, v.dbPassfile) : path.join(home, '.pgpass');
+  return passwordFromFile(file, v.db);
+}
+
 /** The frozen configuration from the settings' values, with the defaults for those no source gave. */
-export function configFrom(v: SettingValues, cwd: string): Config {
+export function configFrom(v: SettingValues, cwd: string, env: NodeJS.ProcessEnv = {}): Config {
   return Object.freeze({
     databaseUrl: v.db,
+    databasePassword: databasePassword(v, env, cwd),
     dataDir: path.resolve(cwd, v.data ?? '.cas-bdt'),
     rootDir: path.resolve(cwd, v.root ?? 'bdt'),
     feePence: v.fee ?? 2500,

@@ -89,7 +89,9 @@ export class Context {
   store(): Promise<Store> {
     // Loaded on first use: commands that need no store (--help) start without the drivers.
     this.storePromise ??= import('../ops/store.ts')
-      .then(({ openStore }) => openStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }))
+      .then(({ openStore }) =>
+        openStore({ databaseUrl: this.config.databaseUrl, databasePassword: this.config.databasePassword, dataDir: this.config.dataDir }),
+      )
       .then((store) => {
         if (store.created) this.io.stderr(`${escapeControls(createdMessage(this.config.dataDir))}\n`);
         return store;

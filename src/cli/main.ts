@@ -1,7 +1,7 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { applyEnvironmentAndFile, configFrom, settingOptions, type SettingValues } from '../config.ts';
+import { applyEnvironmentAndFile, commandLineSecretWarning, configFrom, settingOptions, type SettingValues } from '../config.ts';
 import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
@@ -72,10 +72,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   return program;
 }
 
+const warned = new WeakSet<Command>();
+
 /** The settings: flags, then the environment and the config file, then the defaults. */
 function resolved(program: Command, io: Io) {
+  const warning = commandLineSecretWarning(program);
+  if (warning && !warned.has(program)) {
+    warned.add(program);
+    io.stderr(`cas-bdt: ${warning}\n`);
+  }
   applyEnvironmentAndFile(program, io.env, io.cwd);
-  return configFrom(program.opts<SettingValues>(), io.cwd);
+  return configFrom(program.opts<SettingValues>(), io.cwd, io.env);
 }
 
 function applyOutput(cmd: Command, io: Io): void {

@@ -41,6 +41,8 @@ export interface Store {
 
 export interface OpenOptions {
   databaseUrl: string | undefined;
+  /** The password when the URL holds none (from PGPASSWORD or a password file, resolved by the settings). */
+  databasePassword?: string | undefined;
   dataDir: string;
   /** Apply migrations (default true). */
   migrate?: boolean;

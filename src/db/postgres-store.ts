@@ -4,6 +4,8 @@
  */
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
 import postgres from 'postgres';
 import { CasBdtError, sqlState } from '../errors.ts';
 import type { Db, OpenOptions, Store, StoreKind } from './client.ts';
@@ -35,10 +37,49 @@ function missingDatabase(url: string, cause: unknown): CasBdtError {
   );
 }
 
+/**
+ * libpq's `sslrootcert=FILE` in the URL (postgres.js knows only `sslrootcert=system`, and
+ * would send any other value to the server as a setting): the server's certificate is
+ * checked against that CA file instead of Node's bundled CAs, with the host name too for
+ * `verify-full` (the URL's host, an IP address included), the chain only for `verify-ca`
+ * and `require` (as libpq does when a root certificate is given). The settings have
+ * already refused any other sslmode with a root certificate.
+ */
+export function tlsFromUrl(url: string): { url: string; ssl?: tls.ConnectionOptions } {
+  const u = new URL(url);
+  const file = u.searchParams.get('sslrootcert');
+  if (!file || file === 'system') return { url };
+  let ca: Buffer;
+  try {
+    ca = readFileSync(file);
+  } catch (err) {
+    throw new CasBdtError(
+      'failed',
+      `the database URL's sslrootcert ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        cause: err,
+      },
+    );
+  }
+  u.searchParams.delete('sslrootcert');
+  const host = decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1');
+  const checkHost = u.searchParams.get('sslmode') === 'verify-full';
+  return {
+    url: u.toString(),
+    ssl: {
+      ca,
+      rejectUnauthorized: true,
+      checkServerIdentity: (_servername, cert) => (checkHost ? tls.checkServerIdentity(host, cert) : undefined),
+    },
+  };
+}
+
 function postgresClient(options: postgres.Options<{}> & { url?: string }, max: number) {
   const { url, ...rest } = options;
   const common = { max, onnotice: () => {}, ...rest };
-  return url ? postgres(url, common) : postgres(common);
+  if (!url) return postgres(common);
+  const secure = tlsFromUrl(url);
+  return postgres(secure.url, secure.ssl ? { ...common, ssl: secure.ssl } : common);
 }
 
 async function migrateWithLock(client: postgres.Sql, db: Db): Promise<void> {
@@ -76,7 +117,16 @@ export async function openPostgres(
           },
           max,
         )
-      : postgresClient({ url, ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}), ...common, ...extra }, max);
+      : postgresClient(
+          {
+            url,
+            ...(opts.databasePassword !== undefined ? { pass: opts.databasePassword } : {}),
+            ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}),
+            ...common,
+            ...extra,
+          },
+          max,
+        );
   // Through the socket, a recycled connection would leave its prepared statements behind.
   const newClient = () => connect(opts.maxConnections ?? (socketDir ? 4 : 10), socketDir && opts.prepare ? { max_lifetime: null } : {});
   let client = newClient();

@@ -101,6 +101,11 @@ describe('the npm package, installed outside the clone', () => {
     expect(existsSync(path.join(elsewhere, '.cas-bdt'))).toBe(true);
   });
 
+  it('is a file git ignores where npm pack leaves it, in the clone', () => {
+    const ignored = sh('git', ['check-ignore', '--no-index', '-q', path.basename(tarball)], REPO);
+    expect(ignored.code, 'cas-bdt-*.tgz in .gitignore').toBe(0);
+  });
+
   it.skipIf(!SYSTEMD_ANALYZE)('has a systemd unit that runs the installed binary and passes systemd-analyze verify', () => {
     const unit = readFileSync(path.join(REPO, 'deploy/cas-bdt.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/cas-bdt watch /m);
@@ -114,7 +119,9 @@ describe('the npm package, installed outside the clone', () => {
       'UMask=0027',
     ])
       expect(unit).toContain(key);
-    expect(unit).toMatch(/^ReadWritePaths=.*\/srv\/bdt/m);
+    // '-': a folder missing at start must not fail every start with 226/NAMESPACE.
+    expect(unit).toMatch(/^ReadWritePaths=-\/srv\/bdt -\/var\/lib\/cas-bdt$/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/cas-bdt watch --config \/etc\/cas-bdt\/config.json$/m);
     expect(unit).toMatch(/^TimeoutStopSec=\d+/m);
     // Where `npm install -g` put it here instead of /usr/local; the unit is otherwise as shipped.
     const dir = path.join(work, 'units');

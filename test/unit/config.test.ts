@@ -3,12 +3,21 @@
  * commander options the CLI has; every source checked by the same parser (a bad value is
  * a usage error wherever it came from). Only a temporary config file, no store.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { applyEnvironmentAndFile, configFrom, settingOptions, type SettingValues } from '../../src/config.ts';
+import {
+  applyEnvironmentAndFile,
+  commandLineSecretWarning,
+  configFrom,
+  passwordFromFile,
+  settingOptions,
+  type SettingValues,
+} from '../../src/config.ts';
 import { tempDir } from '../helpers/stores.ts';
+import { REPO } from '../helpers/watch.ts';
 
 function resolve(argv: string[], env: NodeJS.ProcessEnv, file?: Record<string, unknown>) {
   const cwd = tempDir('cas-bdt-config-');
@@ -79,5 +88,145 @@ describe('configuration', () => {
 
   it('keeps a valid flag when the environment holds a bad value for the same setting', () => {
     expect(resolve(['--concurrency', '3'], { CAS_BDT_CONCURRENCY: 'lots' }).config.concurrency).toBe(3);
+  });
+
+  describe('the system-wide config file', () => {
+    /** A program resolved in `cwd` with `system` standing for /etc/cas-bdt/config.json. */
+    function withSystem(cwd: string, system: string, argv: string[] = [], env: NodeJS.ProcessEnv = {}) {
+      const program = new Command('cas-bdt').exitOverride();
+      for (const option of settingOptions()) program.addOption(option);
+      program.parse(argv, { from: 'user' });
+      applyEnvironmentAndFile(program, env, cwd, system);
+      return configFrom(program.opts<SettingValues>(), cwd, env);
+    }
+
+    it("is read from any folder when no other config is given, so every command sees the service's store", () => {
+      const etc = tempDir('cas-bdt-etc-');
+      const system = path.join(etc, 'config.json');
+      writeFileSync(system, JSON.stringify({ root: '/srv/bdt', data: '/var/lib/cas-bdt', 'settle-ms': 5000 }));
+      const config = withSystem(tempDir('cas-bdt-elsewhere-'), system);
+      expect(config).toMatchObject({ rootDir: '/srv/bdt', dataDir: '/var/lib/cas-bdt', settleMs: 5000 });
+    });
+
+    it('gives way to ./cas-bdt.config.json, to CAS_BDT_CONFIG and to --config; a missing one is no error', () => {
+      const etc = tempDir('cas-bdt-etc-');
+      const system = path.join(etc, 'config.json');
+      writeFileSync(system, JSON.stringify({ concurrency: 3 }));
+      const cwd = tempDir('cas-bdt-config-');
+      writeFileSync(path.join(cwd, 'other.json'), JSON.stringify({ concurrency: 5 }));
+      expect(withSystem(cwd, system, [], { CAS_BDT_CONFIG: 'other.json' }).concurrency).toBe(5);
+      expect(withSystem(cwd, system, ['--config', 'other.json']).concurrency).toBe(5);
+      writeFileSync(path.join(cwd, 'cas-bdt.config.json'), JSON.stringify({ concurrency: 4 }));
+      expect(withSystem(cwd, system).concurrency).toBe(4);
+      expect(withSystem(tempDir('cas-bdt-config-'), path.join(etc, 'absent.json')).concurrency).toBe(2);
+    });
+
+    it('says how to read one the user may not read (as another user, through the CLI)', () => {
+      const etc = tempDir('cas-bdt-etc-');
+      chmodSync(etc, 0o755);
+      const system = path.join(etc, 'config.json');
+      writeFileSync(system, '{}', { mode: 0o600 });
+      chmodSync(system, 0o600);
+      if (process.getuid?.() !== 0) {
+        chmodSync(system, 0o000);
+        expect(() => withSystem(tempDir('cas-bdt-config-'), system)).toThrow(
+          /cannot be read \(EACCES\): run the command as the service user/,
+        );
+        return;
+      }
+      const r = spawnSync(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          path.join(REPO, 'bin/cas-bdt.js'),
+          '--config',
+          system,
+          'sponsor',
+          'list',
+        ],
+        { cwd: '/', encoding: 'utf8' },
+      );
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/cannot be read \(EACCES\): run the command as the service user/);
+    });
+  });
+
+  describe('the database password', () => {
+    const url = 'postgres://cas_bdt@db.example.ac.uk:5432/cas_bdt?sslmode=verify-full';
+
+    function passfile(body: string, mode = 0o600): string {
+      const dir = tempDir('cas-bdt-pgpass-');
+      const file = path.join(dir, 'pgpass');
+      writeFileSync(file, body, { mode });
+      chmodSync(file, mode);
+      return file;
+    }
+
+    it('takes the first matching line of a libpq password file, with wildcards and escapes', () => {
+      const file = passfile(
+        [
+          '# comment',
+          'other.example:5432:cas_bdt:cas_bdt:wrong-host',
+          'db.example.ac.uk:5433:*:*:wrong-port',
+          'db.example.ac.uk:*:cas_bdt:someone:wrong-user',
+          'db.example.ac.uk:5432:*:cas_bdt:pa\\:ss\\\\word:with-colon',
+          '*:*:*:*:fallback',
+          '',
+        ].join('\n'),
+      );
+      expect(passwordFromFile(file, url)).toBe('pa:ss\\word:with-colon');
+      expect(passwordFromFile(file, 'postgres://x@h/d')).toBe('fallback');
+      expect(passwordFromFile(passfile('h:5432:d:u:p\n'), 'postgres://cas_bdt@db.example.ac.uk/cas_bdt')).toBeUndefined();
+    });
+
+    it('refuses a password file that group or others may read, as libpq does, and says how to fix it', () => {
+      const file = passfile('*:*:*:*:secret\n', 0o640);
+      expect(() => passwordFromFile(file, url)).toThrow(/may be read or written by group or others \(mode 0640\): chmod 600/);
+      expect(() => passwordFromFile(file, url)).not.toThrow(/secret/);
+      expect(passwordFromFile(path.join(tempDir('cas-bdt-pgpass-'), 'absent'), url)).toBeUndefined();
+    });
+
+    it('comes from the URL, else PGPASSWORD, else --db-passfile / PGPASSFILE / the config file, else ~/.pgpass', () => {
+      const file = passfile('*:*:*:*:from-file\n');
+      const home = tempDir('cas-bdt-home-');
+      writeFileSync(path.join(home, '.pgpass'), '*:*:*:*:from-home\n', { mode: 0o600 });
+      const { config: inUrl } = resolve(['--db', 'postgres://u:in-url@h/d'], { PGPASSWORD: 'env', HOME: home });
+      expect(inUrl.databasePassword).toBeUndefined(); // the URL's own, which the driver reads
+      const cases: [string[], NodeJS.ProcessEnv, Record<string, unknown> | undefined, string | undefined][] = [
+        [['--db', url], { PGPASSWORD: 'from-env', PGPASSFILE: file, HOME: home }, undefined, 'from-env'],
+        [['--db', url, '--db-passfile', file], { HOME: home }, undefined, 'from-file'],
+        [['--db', url], { PGPASSFILE: file, HOME: home }, undefined, 'from-file'],
+        [[], { HOME: home }, { db: url, 'db-passfile': file }, 'from-file'],
+        [['--db', url], { HOME: home }, undefined, 'from-home'],
+        [['--db', url], { HOME: tempDir('cas-bdt-home-') }, undefined, undefined],
+        [[], { PGPASSWORD: 'unused', HOME: home }, undefined, undefined], // the embedded store needs none
+      ];
+      for (const [argv, env, file, want] of cases) {
+        const cwd = tempDir('cas-bdt-config-');
+        if (file) writeFileSync(path.join(cwd, 'cas-bdt.config.json'), JSON.stringify(file));
+        const program = new Command('cas-bdt').exitOverride();
+        for (const option of settingOptions()) program.addOption(option);
+        program.parse(argv, { from: 'user' });
+        applyEnvironmentAndFile(program, env, cwd, path.join(cwd, 'no-system.json'));
+        expect(configFrom(program.opts<SettingValues>(), cwd, env).databasePassword, JSON.stringify([argv, env, file])).toBe(want);
+      }
+    });
+
+    it('warns about a password in a --db URL, and only there', () => {
+      const warning = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+        const program = new Command('cas-bdt').exitOverride();
+        for (const option of settingOptions()) program.addOption(option);
+        program.parse(argv, { from: 'user' });
+        applyEnvironmentAndFile(program, env, tempDir('cas-bdt-config-'), '/nonexistent/config.json');
+        return commandLineSecretWarning(program);
+      };
+      expect(warning(['--db', 'postgres://u:hunter2@h/d'])).toMatch(/--db URL holds a password.*process list/);
+      expect(warning(['--db', 'postgres://u:hunter2@h/d'])).not.toMatch(/hunter2/);
+      expect(warning(['--db', 'postgres://u@h/d'])).toBeUndefined();
+      expect(warning([], { DATABASE_URL: 'postgres://u:hunter2@h/d' })).toBeUndefined();
+    });
   });
 });

@@ -84,6 +84,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           store = cfg.databaseUrl
             ? await openStore({
                 databaseUrl: cfg.databaseUrl,
+                databasePassword: cfg.databasePassword,
                 dataDir: cfg.dataDir,
                 maxConnections: cfg.concurrency + 4,
                 fetchTypes: false,
