@@ -15,6 +15,23 @@ import { tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const IDLE_MS = 2000;
+const HOLD_MS = 4000;
+const MAX_MESSAGE = 1024 * 1024;
+
+/** A raw connection that has sent its startup packet and seen ReadyForQuery. */
+async function rawSession(socketFile: string) {
+  const raw = net.connect(socketFile);
+  const state = { closed: false, received: '' };
+  raw.on('close', () => (state.closed = true));
+  raw.on('error', () => {});
+  raw.on('data', (d: Buffer) => (state.received += d.toString('latin1')));
+  const startupBody = Buffer.from('\0\x03\0\0user\0postgres\0database\0template1\0\0', 'latin1');
+  const startup = Buffer.alloc(4);
+  startup.writeInt32BE(startupBody.length + 4);
+  raw.write(Buffer.concat([startup, startupBody]));
+  await waitFor(() => state.received.includes('Z\0\0\0\x05I'), { what: 'ReadyForQuery after the startup' });
+  return { raw, state };
+}
 
 describe('a hostile client of the served store', () => {
   let dir: string;
@@ -39,7 +56,12 @@ describe('a hostile client of the served store', () => {
   beforeAll(async () => {
     dir = tempDir('cas-bdt-hostile-');
     pg = await PGlite.create();
-    server = await serveOnSocket(pg, path.join(dir, '.s.PGSQL.5432'), { idleInTransactionMs: IDLE_MS, silentConnectionMs: IDLE_MS });
+    server = await serveOnSocket(pg, path.join(dir, '.s.PGSQL.5432'), {
+      idleInTransactionMs: IDLE_MS,
+      silentConnectionMs: IDLE_MS,
+      maxHoldMs: HOLD_MS,
+      maxMessageBytes: MAX_MESSAGE,
+    });
     service = client({ prepare: true, max: 2 });
     await service`create table t (id serial primary key, owner int not null, v int not null)`;
     await service`create role intruder`;
@@ -145,5 +167,84 @@ describe('a hostile client of the served store', () => {
     await waitFor(() => closed, { what: 'the half-finished client disconnected' });
     expect(received).toContain('25P03');
     expect((await service`select count(*)::int as n from t where owner = 3`)[0]!.n).toBe(0);
+  });
+
+  it('disconnects a client that holds the session past the cap however busy it keeps it, and rolls it back', async () => {
+    const hostile = client({ prepare: false });
+    let inside: () => void = () => {};
+    const entered = new Promise<void>((r) => (inside = r));
+    const started = Date.now();
+    const outcome = hostile
+      .begin(async (tx) => {
+        await tx`insert into t (owner, v) values (4, 1)`;
+        inside();
+        // Never idle: a statement after another, for ever.
+        for (;;) await tx`select 1`;
+      })
+      .then(
+        () => 'committed',
+        (err: { code?: string }) => err.code ?? 'error',
+      );
+    await entered;
+    expect(await serviceWrites(401)).toBe(1);
+    expect(await outcome).toMatch(/25P04|CONNECTION_CLOSED|CONNECTION_DESTROYED/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(HOLD_MS - 100);
+    expect((await service`select count(*)::int as n from t where owner = 4`)[0]!.n).toBe(0);
+  });
+
+  it('disconnects a client whose message announces more than the cap, before reading it', async () => {
+    const { raw, state } = await rawSession(path.join(dir, '.s.PGSQL.5432'));
+    const head = Buffer.alloc(5);
+    head.write('Q', 0, 'latin1');
+    head.writeInt32BE(1024 * 1024 * 1024, 1);
+    raw.write(Buffer.concat([head, Buffer.alloc(64 * 1024, 0x20)]));
+    // It keeps sending; the server has stopped listening.
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = setInterval(() => raw.writable && raw.write(chunk), 10);
+    try {
+      await waitFor(() => state.closed, { what: 'the client disconnected' });
+    } finally {
+      clearInterval(pump);
+    }
+    expect(state.received).toContain('54000');
+    expect(await serviceWrites(501)).toBe(1);
+  });
+
+  it('accepts a message just under the cap', async () => {
+    const ok = client({ prepare: false });
+    const [row] = await ok.unsafe(`select length('${'x'.repeat(MAX_MESSAGE - 4096)}') as n`);
+    expect(row!.n).toBe(MAX_MESSAGE - 4096);
+    await ok.end({ timeout: 1 });
+  });
+
+  it('refuses statements that outlive the session, and undoes what gets through and what is prepared in SQL', async () => {
+    const hostile = client({ prepare: false });
+    const refused = async (q: string) =>
+      hostile.unsafe(q).then(
+        () => 'ran',
+        (err: { code?: string; message?: string }) => `${err.code}: ${err.message}`,
+      );
+    expect(await refused(`ALTER SYSTEM SET work_mem = '1MB'`)).toMatch(/^42501: ALTER SYSTEM is refused/);
+    expect(await refused(`/* x */ alter/**/role postgres set search_path = nowhere`)).toMatch(/^42501: ALTER ROLE is refused/);
+    expect(await refused(`ALTER USER postgres SET default_transaction_read_only = on`)).toMatch(/^42501/);
+    expect(await refused(`alter database template1 set default_transaction_read_only = on`)).toMatch(/^42501/);
+    // Through the extended protocol too.
+    expect(
+      await hostile`alter role postgres set search_path = nowhere`.then(
+        () => 'ran',
+        (e: { code?: string }) => e.code,
+      ),
+    ).toBe('42501');
+    // Spelled so that no text check sees it, and a statement prepared in SQL.
+    await hostile.unsafe(`DO $$ BEGIN EXECUTE 'AL' || 'TER ROLE postgres SET default_transaction_read_only = on'; END $$`);
+    await hostile.unsafe(`PREPARE leftover AS SELECT 42`);
+    expect((await hostile`select count(*)::int as n from pg_db_role_setting`)[0]!.n).toBe(1);
+
+    // The session passes to the service: nothing of it is left, with the client still connected.
+    const [after] = await service`select (select count(*)::int from pg_db_role_setting) as settings,
+      (select count(*)::int from pg_prepared_statements where from_sql) as prepared`;
+    expect(after).toEqual({ settings: 0, prepared: 0 });
+    expect(await serviceWrites(601)).toBe(1);
+    await hostile.end({ timeout: 1 });
   });
 });
