@@ -1,8 +1,8 @@
 /**
  * Serves an in-process PGlite to other processes on a Unix socket (the `watch` service's
  * embedded store). PGlite is a single session; SessionQueue lends it to one client at a
- * time and keeps the clients' session state apart. Framing, SSL refusal and cancel
- * requests are handled by the package's PGLiteSocketHandler.
+ * time and keeps the clients' session state apart; SocketClient cuts each client's bytes
+ * into messages (and answers SSL requests, ignores cancel requests).
  *
  * Only the owner's user may connect. Node offers no peer credentials (SO_PEERCRED) without
  * native code, so the file system is the control: the socket is 0600 inside the data
@@ -11,7 +11,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
+import { SocketClient } from './socket-client.ts';
 import { SessionQueue } from './session-queue.ts';
 
 export interface SocketServer {
@@ -37,45 +37,6 @@ export interface ServeOptions {
   maxHoldMs?: number;
   /** Largest protocol message a client may send; a longer one disconnects it before it is read whole (default 128 MiB). */
   maxMessageBytes?: number;
-}
-
-/** PostgreSQL's startup-style messages (no type byte): protocol 3.0, SSL and cancel requests, by their code. */
-const STARTUP_CODES = new Set([196608, 80877103, 80877102]);
-
-/**
- * Follows the message boundaries of a client's byte stream as the package's handler cuts
- * it (startup-style messages are told by their code) and says when a message announces a
- * length over `max`, before any of it needs to be held.
- */
-export function messageLengthGuard(max: number): (chunk: Buffer) => boolean {
-  let skip = 0;
-  let head = Buffer.alloc(0);
-  return (chunk) => {
-    let at = 0;
-    while (at < chunk.length) {
-      if (skip > 0) {
-        const n = Math.min(skip, chunk.length - at);
-        skip -= n;
-        at += n;
-        continue;
-      }
-      const take = Math.min(8 - head.length, chunk.length - at);
-      head = Buffer.concat([head, chunk.subarray(at, at + take)]);
-      at += take;
-      if (head.length < 8) return true;
-      const startup = STARTUP_CODES.has(head.readInt32BE(4));
-      const length = startup ? head.readInt32BE(0) : 1 + head.readInt32BE(1);
-      if (length > max || length < (startup ? 8 : 5)) return false;
-      // A message shorter than the 8 bytes looked at: the rest of them start the next one.
-      if (length < 8) {
-        head = Buffer.from(head.subarray(length));
-        continue;
-      }
-      skip = length - 8;
-      head = Buffer.alloc(0);
-    }
-    return true;
-  };
 }
 
 /** PostgreSQL's ErrorResponse for why a client is disconnected, so the client can say why. */
@@ -104,7 +65,7 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeO
   const maxHoldMs = opts.maxHoldMs ?? 300_000;
   const maxMessageBytes = opts.maxMessageBytes ?? 128 * 1024 * 1024;
   if (existsSync(socketFile)) unlinkSync(socketFile);
-  const handlers = new Set<PGLiteSocketHandler>();
+  const clients = new Set<SocketClient>();
   const sockets = new Set<net.Socket>();
   const socketOf = new Map<number, net.Socket>();
   const [who] = (await pg.query<{ u: string }>('select session_user as u')).rows;
@@ -116,7 +77,7 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeO
     onIdle: (handlerId, why) => {
       const socket = socketOf.get(handlerId);
       if (!socket) return;
-      // Closing the socket detaches the handler, which ends the transaction (SessionQueue).
+      // Closing the socket ends what the client left in the session (SessionQueue).
       socket.end(dismissalError(why), () => socket.destroy());
       socket.setTimeout(1000, () => socket.destroy());
     },
@@ -124,44 +85,25 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeO
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    if (handlers.size >= maxConnections) {
+    if (clients.size >= maxConnections) {
       socket.destroy();
       return;
     }
-    const handler = new PGLiteSocketHandler({
-      // Structurally the package's queue; its class is not exported.
-      queryQueue: queue as unknown as ConstructorParameters<typeof PGLiteSocketHandler>[0]['queryQueue'],
-      closeOnDetach: true,
-    });
-    const id = handler.handlerId;
-    handlers.add(handler);
-    socketOf.set(id, socket);
-    const withinLimit = messageLengthGuard(maxMessageBytes);
-    // Ahead of the handler's own listener: a message announced too long is never gathered.
-    socket.on('data', (chunk: Buffer) => {
-      if (!withinLimit(chunk)) {
-        // Nothing more of it is read: the client is told why, then the connection is closed.
-        socket.removeAllListeners('data');
-        socket.pause();
-        socket.end(dismissalError('too-long'), () => socket.destroy());
-        socket.setTimeout(1000, () => socket.destroy());
-        return;
-      }
-      queue.touch(id);
-    });
+    const dismiss = (why: keyof typeof DISMISSALS) => {
+      socket.end(dismissalError(why), () => socket.destroy());
+      socket.setTimeout(1000, () => socket.destroy());
+    };
+    const client = new SocketClient(socket, queue, { maxMessageBytes, onTooLong: () => dismiss('too-long') });
+    clients.add(client);
+    socketOf.set(client.id, socket);
+    socket.on('data', () => queue.touch(client.id));
     const silent = setTimeout(() => socket.destroy(), opts.silentConnectionMs ?? 10_000);
     silent.unref();
     socket.once('data', () => clearTimeout(silent));
-    socket.once('close', () => clearTimeout(silent));
-    const forget = () => {
-      handlers.delete(handler);
-      socketOf.delete(id);
-    };
-    handler.addEventListener('close', forget);
-    handler.addEventListener('error', forget);
-    handler.attach(socket).catch(() => {
-      forget();
-      socket.destroy();
+    socket.once('close', () => {
+      clearTimeout(silent);
+      socketOf.delete(client.id);
+      void client.done.then(() => clients.delete(client));
     });
   });
   server.maxConnections = maxConnections;
@@ -177,8 +119,9 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeO
     path: socketFile,
     close: async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
-      for (const h of handlers) await h.detach(true).catch(() => {});
       for (const s of sockets) s.destroy();
+      // What each client left in the session is cleaned before the store closes.
+      await Promise.all([...clients].map((c) => c.done));
       await closed;
       if (existsSync(socketFile)) {
         try {
