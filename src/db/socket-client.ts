@@ -30,6 +30,8 @@ export class SocketClient {
   private size = 0;
   private working = false;
   private closed = false;
+  /** Refused (a message too long): what it still sends is dropped unread. */
+  private refused = false;
   /** Resolves once what the client left in the session is cleaned. */
   readonly done: Promise<void>;
 
@@ -41,6 +43,7 @@ export class SocketClient {
     let finished: () => void = () => {};
     this.done = new Promise((r) => (finished = r));
     socket.on('data', (chunk: Buffer) => {
+      if (this.refused) return;
       this.chunks.push(chunk);
       this.size += chunk.length;
       void this.work();
@@ -90,7 +93,7 @@ export class SocketClient {
     if (this.working) return;
     this.working = true;
     try {
-      while (!this.closed && this.size >= 5) {
+      while (!this.closed && !this.refused && this.size >= 5) {
         let length: number;
         let startup = false;
         if (this.size >= 8 && STARTUP_CODES.has(this.peek(8).readInt32BE(4))) {
@@ -98,7 +101,7 @@ export class SocketClient {
           length = this.peek(8).readInt32BE(0);
         } else length = 1 + this.peek(5).readInt32BE(1);
         if (length > this.opts.maxMessageBytes || length < (startup ? 8 : 5)) {
-          this.closed = true;
+          this.refused = true;
           this.chunks = [];
           this.size = 0;
           this.opts.onTooLong();

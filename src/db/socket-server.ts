@@ -46,6 +46,15 @@ const DISMISSALS = {
   'too-long': ['54000', 'terminating connection: message too long'],
 } as const;
 
+/**
+ * Tells the client why and closes its side: what it still sends is read and dropped, so
+ * that it reads the reason before the connection goes; gone for good within a second.
+ */
+function dismissSocket(socket: net.Socket, why: keyof typeof DISMISSALS): void {
+  socket.end(dismissalError(why));
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
 function dismissalError(why: keyof typeof DISMISSALS): Buffer {
   const [code, message] = DISMISSALS[why];
   const fields = ['SFATAL', 'VFATAL', `C${code}`, `M${message}`];
@@ -78,8 +87,7 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeO
       const socket = socketOf.get(handlerId);
       if (!socket) return;
       // Closing the socket ends what the client left in the session (SessionQueue).
-      socket.end(dismissalError(why), () => socket.destroy());
-      socket.setTimeout(1000, () => socket.destroy());
+      dismissSocket(socket, why);
     },
   });
   const server = net.createServer((socket) => {
@@ -89,11 +97,7 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeO
       socket.destroy();
       return;
     }
-    const dismiss = (why: keyof typeof DISMISSALS) => {
-      socket.end(dismissalError(why), () => socket.destroy());
-      socket.setTimeout(1000, () => socket.destroy());
-    };
-    const client = new SocketClient(socket, queue, { maxMessageBytes, onTooLong: () => dismiss('too-long') });
+    const client = new SocketClient(socket, queue, { maxMessageBytes, onTooLong: () => dismissSocket(socket, 'too-long') });
     clients.add(client);
     socketOf.set(client.id, socket);
     socket.on('data', () => queue.touch(client.id));

@@ -252,4 +252,27 @@ describe('a hostile client of the served store', () => {
     expect(await serviceWrites(601)).toBe(1);
     await hostile.end({ timeout: 1 });
   });
+
+  it('answers an SSL request with N and takes a startup and a query sent a byte at a time', async () => {
+    const raw = net.connect(path.join(dir, '.s.PGSQL.5432'));
+    let received = '';
+    raw.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    raw.on('error', () => {});
+    const ssl = Buffer.alloc(8);
+    ssl.writeInt32BE(8, 0);
+    ssl.writeInt32BE(80877103, 4);
+    raw.write(ssl);
+    await waitFor(() => received === 'N', { what: 'N to the SSL request' });
+    const startupBody = Buffer.from('\0\x03\0\0user\0postgres\0database\0template1\0\0', 'latin1');
+    const startup = Buffer.alloc(4);
+    startup.writeInt32BE(startupBody.length + 4);
+    const queryBody = Buffer.from('select 6 * 7 as answer\0', 'utf8');
+    const queryHead = Buffer.alloc(5);
+    queryHead.write('Q', 0, 'latin1');
+    queryHead.writeInt32BE(queryBody.length + 4, 1);
+    const bytes = Buffer.concat([startup, startupBody, queryHead, queryBody]);
+    for (const b of bytes) await new Promise<void>((r) => raw.write(Buffer.from([b]), () => r()));
+    await waitFor(() => received.includes('42') && received.endsWith('Z\0\0\0\x05I'), { what: 'the answer to the query' });
+    raw.destroy();
+  });
 });
