@@ -8,6 +8,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../chaos/cluster.ts';
+import { createLogger } from '../../src/log.ts';
+import { DiskGuard } from '../../src/service/disk.ts';
 import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { canMountTinyFs, mountTinyFs, unmountTinyFs } from '../helpers/tiny-fs.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -97,4 +99,35 @@ describe.skipIf(!canMountTinyFs).each(STORE_KINDS)('a sponsor tree below --min-f
     w.kill('SIGTERM');
     expect(await w.exited, w.stderr()).toBe(0);
   }, 180_000);
+});
+
+describe.skipIf(!canMountTinyFs)('the free-space guard over several folders', () => {
+  it('pauses when any one of them (the embedded store, say) is short of space, once, and resumes once', async () => {
+    const small = mountTinyFs(4 * 1024)!;
+    const big = tempDir('cas-bdt-disk-big-');
+    try {
+      const lines: string[] = [];
+      const changes: boolean[] = [];
+      const guard = new DiskGuard({
+        paths: [big, small],
+        minFreeBytes: 2 * 1024 * 1024,
+        log: createLogger({ write: (l) => void lines.push(l) }),
+        onChange: (paused) => changes.push(paused),
+      });
+      expect(await guard.check()).toBe(false);
+      writeFileSync(path.join(small, 'filler'), Buffer.alloc(3 * 1024 * 1024));
+      expect(await guard.check()).toBe(true);
+      expect(await guard.check()).toBe(true);
+      expect(guard.reason()).toContain(`disk: ${small} has`);
+      rmSync(path.join(small, 'filler'));
+      expect(await guard.check()).toBe(false);
+      expect(guard.reason()).toBeUndefined();
+      expect(changes).toEqual([true, false]);
+      expect(lines.filter((l) => /disk space low/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => /disk space freed/.test(l))).toHaveLength(1);
+    } finally {
+      unmountTinyFs(small);
+      rmSync(big, { recursive: true, force: true });
+    }
+  });
 });
