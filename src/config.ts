@@ -41,6 +41,10 @@ export interface Config {
   poll: boolean;
   /** Longest XSD validation of one file before it is stopped with E_LIMIT (default 60000 ms). */
   validateTimeoutMs: number;
+  /** Below this much free space (sponsor tree, embedded store) no new file is taken (default 512 MiB; 0 = never pause). */
+  minFreeBytes: number;
+  /** Files in archive/, rejected/ and outbox/ placed there longer ago than this are removed by the hourly sweep (0 = kept forever). */
+  retainDays: number;
 }
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
@@ -183,6 +187,20 @@ export const SETTINGS = {
     'longest XSD validation of one file before it is refused with E_LIMIT',
     [1, 3600],
     60,
+  ),
+  minFreeMb: whole(
+    '--min-free-mb <mb>',
+    'CAS_BDT_MIN_FREE_MB',
+    'below this much free space on the sponsor tree (or the embedded store) no new file is taken, 0 never pauses',
+    [0, 1_048_576],
+    512,
+  ),
+  retainDays: whole(
+    '--retain-days <days>',
+    'CAS_BDT_RETAIN_DAYS',
+    'days files stay in archive/, rejected/ and outbox/ before the hourly sweep removes them, 0 keeps them forever',
+    [0, 36_500],
+    0,
   ),
 } satisfies Record<string, Setting>;
 
@@ -369,5 +387,7 @@ export function configFrom(v: SettingValues, cwd: string, env: NodeJS.ProcessEnv
     concurrency: v.concurrency ?? 2,
     poll: v.poll ?? false,
     validateTimeoutMs: (v.validateTimeoutS ?? 60) * 1000,
+    minFreeBytes: (v.minFreeMb ?? 512) * 1024 * 1024,
+    retainDays: v.retainDays ?? 0,
   });
 }

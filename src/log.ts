@@ -89,3 +89,24 @@ export function createLogger(opts: LogOptions = {}): Logger {
     { write: (line: string) => write(text ? toText(line) : line) },
   );
 }
+
+/**
+ * What the fatal line says of an unexpected error: its class, code and message with any
+ * quoted or bracketed part left out (an unexpected error may quote the data it choked
+ * on: a name, a passport number), and where it was thrown (the stack's frames, which
+ * name functions and files only), never the raw stack, which repeats the message whole.
+ */
+export function fatalFields(err: unknown): { err: { code?: string; message: string }; errorClass: string; frames: string[] } {
+  const d = describeError(err);
+  const message = d.message
+    .replace(/"[^"]*"|'[^']*'|`[^`]*`|\([^)]*\)|\[[^\]]*\]|\{[^}]*\}/g, '…')
+    .replace(/[^\s…]*\d[^\s…]*/g, '…')
+    .slice(0, 200);
+  const errorClass = err instanceof Error ? err.constructor.name : typeof err;
+  const frames = (err instanceof Error ? (err.stack ?? '') : '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 8)
+    .map((l) => l.trim().replace(/^at /, ''));
+  return { err: d.code ? { code: d.code, message } : { message }, errorClass, frames };
+}

@@ -41,7 +41,99 @@ const SYNC_MESSAGE = new Uint8Array([SYNC, 0, 0, 0, 4]);
  * no DEFAULT to go back to: the session's own user is named.
  */
 const handoverReset = (sessionUser: string) =>
-  `RESET ALL; SET SESSION AUTHORIZATION ${quoteIdent(sessionUser)}; RESET ROLE; CLOSE ALL; DISCARD TEMP`;
+  `RESET ALL; SET SESSION AUTHORIZATION ${quoteIdent(sessionUser)}; RESET ROLE; CLOSE ALL; DISCARD TEMP; ${FORGET_PERSISTED}`;
+
+/**
+ * What a client could leave behind beyond the session: statements it prepared in SQL
+ * (PREPARE; those of the protocol are its own until it leaves), and settings stored for a
+ * role or a database (ALTER ROLE/DATABASE ... SET, whatever the spelling, a DO block's
+ * dynamic SQL included), which the store would apply at its next start. The embedded
+ * store stores none of its own, so every one found is undone.
+ */
+const FORGET_PERSISTED = `DO $cas_bdt$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT name FROM pg_prepared_statements WHERE from_sql LOOP
+    EXECUTE format('DEALLOCATE %I', r.name);
+  END LOOP;
+  FOR r IN SELECT s.setdatabase AS db, d.datname, s.setrole AS role, a.rolname
+           FROM pg_db_role_setting s
+           LEFT JOIN pg_database d ON d.oid = s.setdatabase
+           LEFT JOIN pg_roles a ON a.oid = s.setrole LOOP
+    IF r.role = 0 AND r.db = 0 THEN EXECUTE 'ALTER ROLE ALL RESET ALL';
+    ELSIF r.role = 0 THEN EXECUTE format('ALTER DATABASE %I RESET ALL', r.datname);
+    ELSIF r.db = 0 THEN EXECUTE format('ALTER ROLE %I RESET ALL', r.rolname);
+    ELSE EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET ALL', r.rolname, r.datname);
+    END IF;
+  END LOOP;
+END $cas_bdt$`;
+
+/**
+ * Statements refused on the socket, for what they store beyond the session: ALTER SYSTEM
+ * (which can only run alone, so comments are all that can surround it), ALTER ROLE, ALTER
+ * USER and ALTER DATABASE. The text is looked at as sent and with its comments blanked out.
+ */
+const PERSISTING = /\balter\s+(system|role|user|database)\b/i;
+
+/** The text with its comments (`--` to the end of the line, nested block comments) replaced by spaces, in one pass. */
+export function blankComments(sql: string): string {
+  let out = '';
+  let depth = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    const next = sql[i + 1];
+    if (depth === 0 && c === '-' && next === '-') {
+      const end = sql.indexOf('\n', i);
+      out += ' ';
+      if (end === -1) break;
+      i = end - 1;
+    } else if (c === '/' && next === '*') {
+      depth++;
+      i++;
+      out += ' ';
+    } else if (depth > 0 && c === '*' && next === '/') {
+      depth--;
+      i++;
+      out += ' ';
+    } else if (depth === 0) out += c;
+  }
+  return out;
+}
+
+/** Why a statement's text is refused, or undefined. */
+export function refusedStatement(sql: string): string | undefined {
+  const m = PERSISTING.exec(sql) ?? PERSISTING.exec(blankComments(sql));
+  return m ? `ALTER ${m[1]!.toUpperCase()} is refused on the store's socket (it would outlive the session)` : undefined;
+}
+
+/** `message` with its statement text replaced by one that fails with `reason` (SQLSTATE 42501), for the client to read. */
+function refusalInstead(message: Uint8Array, reason: string): Uint8Array {
+  const raise = `DO $cas_bdt$ BEGIN RAISE EXCEPTION '%', ${`'${reason.replace(/'/g, "''")}'`} USING ERRCODE = '42501'; END $cas_bdt$`;
+  const type = message[0]!;
+  let body: Buffer;
+  if (type === QUERY) body = Buffer.from(`${raise}\0`, 'utf8');
+  else {
+    // Parse: name, text, then the parameter types (kept: the Bind that follows must still fit).
+    const nameEnd = message.indexOf(0, 5);
+    const textEnd = message.indexOf(0, nameEnd + 1);
+    body = Buffer.concat([
+      Buffer.from(message.subarray(5, nameEnd + 1)),
+      Buffer.from(`${raise}\0`, 'utf8'),
+      Buffer.from(message.subarray(textEnd + 1)),
+    ]);
+  }
+  const head = Buffer.alloc(5);
+  head[0] = type;
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** The statement text of a Query or Parse message, or undefined for any other message. */
+function statementText(m: Uint8Array): string | undefined {
+  if (m[0] === QUERY) return cstring(m, 5);
+  if (m[0] === PARSE) return cstring(m, m.indexOf(0, 5) + 1);
+  return undefined;
+}
 
 /** True for a startup packet (no type byte: length, then protocol version 3.0). */
 function isStartup(m: Uint8Array): boolean {
@@ -61,8 +153,16 @@ export interface SessionQueueOptions {
   sessionUser: string;
   /** Longest silence of a client that holds the session (ms). */
   idleMs: number;
-  /** Called with a handler that held the session idle for `idleMs`; it must disconnect it. */
-  onIdle: (handlerId: number) => void;
+  /** Longest time one client may hold the session at a stretch, however busy (ms). */
+  maxHoldMs: number;
+  /** Largest message a client may send (bytes). */
+  maxMessageBytes: number;
+  /**
+   * Called with a handler that held the session idle for `idleMs` (`idle`), held it
+   * longer than `maxHoldMs` (`held`) or sent a message over `maxMessageBytes` (`too-long`);
+   * it must disconnect it.
+   */
+  onIdle: (handlerId: number, why: 'idle' | 'held' | 'too-long') => void;
 }
 
 export class SessionQueue {
@@ -75,6 +175,10 @@ export class SessionQueue {
   private readonly seen = new Map<number, number>();
   private readonly statements = new Map<number, Set<string>>();
   private idleTimer: NodeJS.Timeout | undefined;
+  /** When the current owner took the session (it keeps it across messages until its exchange ends). */
+  private heldSince = 0;
+  /** Clients told to go: nothing more of theirs runs, only the cleanup after them. */
+  private readonly dismissed = new Set<number>();
 
   constructor(
     private readonly pg: PGlite,
@@ -88,6 +192,10 @@ export class SessionQueue {
 
   // pg.exec takes PGlite's query lock itself; the raw protocol calls take it with runExclusive.
   enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
+    if (message.length > this.opts.maxMessageBytes) {
+      this.dismiss(handlerId, 'too-long');
+      return Promise.reject(new Error('message too long'));
+    }
     this.touch(handlerId);
     return new Promise((resolve, reject) => {
       this.queue.push({ handlerId, message, onData, resolve, reject });
@@ -108,6 +216,7 @@ export class SessionQueue {
   /** Called when a client goes away: end whatever it left, in its turn, so the next client starts clean. */
   clearTransactionIfNeeded(handlerId: number): Promise<void> {
     this.seen.delete(handlerId);
+    this.dismissed.delete(handlerId);
     const statements = this.statements.get(handlerId);
     this.statements.delete(handlerId);
     // A client that never ran anything left nothing (a liveness probe, say).
@@ -153,21 +262,33 @@ export class SessionQueue {
     }
   }
 
+  private dismiss(handlerId: number, why: 'idle' | 'held' | 'too-long'): void {
+    if (this.dismissed.has(handlerId)) return;
+    this.dismissed.add(handlerId);
+    this.opts.onIdle(handlerId, why);
+  }
+
   private async runItem(item: Queued): Promise<number> {
     if (item.job) {
       await item.job();
       return 0;
     }
+    // A client that keeps its messages coming keeps the queue busy: its hold is checked here too.
+    if (this.owner === item.handlerId && Date.now() - this.heldSince >= this.opts.maxHoldMs) this.dismiss(item.handlerId, 'held');
+    if (this.dismissed.has(item.handlerId)) throw new Error('client dismissed');
     const message = item.message!;
     if (this.owner === undefined && this.lastUser !== undefined && this.lastUser !== item.handlerId) {
       // A new turn for another client: nothing of the previous client's session state stays.
       await this.pg.exec(handoverReset(this.opts.sessionUser)).catch(() => {});
     }
     this.lastUser = item.handlerId;
+    if (this.owner !== item.handlerId) this.heldSince = Date.now();
     this.track(item.handlerId, message);
+    const text = statementText(message);
+    const refused = text === undefined ? undefined : refusedStatement(text);
     let bytes = 0;
     await this.pg.runExclusive(() =>
-      this.pg.execProtocolRawStream(message, {
+      this.pg.execProtocolRawStream(refused ? refusalInstead(message, refused) : message, {
         onRawData: (data) => {
           bytes += data.length;
           item.onData(data);
@@ -206,7 +327,8 @@ export class SessionQueue {
     const holder = this.owner;
     if (holder === undefined) return;
     const since = this.seen.get(holder) ?? Date.now();
-    this.idleTimer = setTimeout(() => this.checkIdle(holder), Math.max(0, since + this.opts.idleMs - Date.now()));
+    const at = Math.min(since + this.opts.idleMs, this.heldSince + this.opts.maxHoldMs);
+    this.idleTimer = setTimeout(() => this.checkIdle(holder), Math.max(0, at - Date.now()));
     this.idleTimer.unref();
   }
 
@@ -216,7 +338,9 @@ export class SessionQueue {
     setImmediate(() => {
       if (this.owner !== holder || this.running) return;
       const since = this.seen.get(holder) ?? 0;
-      if (Date.now() - since >= this.opts.idleMs) this.opts.onIdle(holder);
+      // Talking does not extend a hold for ever: the others get their turn.
+      if (Date.now() - this.heldSince >= this.opts.maxHoldMs) this.dismiss(holder, 'held');
+      else if (Date.now() - since >= this.opts.idleMs) this.dismiss(holder, 'idle');
       else this.armIdle();
     });
   }

@@ -1,8 +1,8 @@
 /**
  * Serves an in-process PGlite to other processes on a Unix socket (the `watch` service's
  * embedded store). PGlite is a single session; SessionQueue lends it to one client at a
- * time and keeps the clients' session state apart. Framing, SSL refusal and cancel
- * requests are handled by the package's PGLiteSocketHandler.
+ * time and keeps the clients' session state apart; SocketClient cuts each client's bytes
+ * into messages (and answers SSL requests, ignores cancel requests).
  *
  * Only the owner's user may connect. Node offers no peer credentials (SO_PEERCRED) without
  * native code, so the file system is the control: the socket is 0600 inside the data
@@ -11,7 +11,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
+import { SocketClient } from './socket-client.ts';
 import { SessionQueue } from './session-queue.ts';
 
 export interface SocketServer {
@@ -29,11 +29,35 @@ export interface ServeOptions {
   idleInTransactionMs?: number;
   /** A connection that sends nothing this long after connecting is closed, so silent ones cannot fill the slots (default 10000 ms). */
   silentConnectionMs?: number;
+  /**
+   * Longest a client may hold the session at a stretch, however busy it keeps it: then it
+   * is disconnected and its transaction rolled back, so the service gets its turn (default
+   * 300000 ms; a `process` of the largest file the embedded store takes is well within it).
+   */
+  maxHoldMs?: number;
+  /** Largest protocol message a client may send; a longer one disconnects it before it is read whole (default 128 MiB). */
+  maxMessageBytes?: number;
 }
 
-/** PostgreSQL's ErrorResponse for idle_in_transaction_session_timeout, so the client can say why. */
-function idleError(): Buffer {
-  const fields = ['SFATAL', 'VFATAL', 'C25P03', 'Mterminating connection due to idle-in-transaction timeout'];
+/** PostgreSQL's ErrorResponse for why a client is disconnected, so the client can say why. */
+const DISMISSALS = {
+  idle: ['25P03', 'terminating connection due to idle-in-transaction timeout'],
+  held: ['25P04', "terminating connection: it held the store's session too long"],
+  'too-long': ['54000', 'terminating connection: message too long'],
+} as const;
+
+/**
+ * Tells the client why and closes its side: what it still sends is read and dropped, so
+ * that it reads the reason before the connection goes; gone for good within a second.
+ */
+function dismissSocket(socket: net.Socket, why: keyof typeof DISMISSALS): void {
+  socket.end(dismissalError(why));
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+function dismissalError(why: keyof typeof DISMISSALS): Buffer {
+  const [code, message] = DISMISSALS[why];
+  const fields = ['SFATAL', 'VFATAL', `C${code}`, `M${message}`];
   const body = Buffer.concat([...fields.map((f) => Buffer.from(`${f}\0`, 'utf8')), Buffer.from([0])]);
   const head = Buffer.alloc(5);
   head.write('E', 0, 'latin1');
@@ -47,51 +71,43 @@ function idleError(): Buffer {
  */
 export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeOptions = {}): Promise<SocketServer> {
   const maxConnections = opts.maxConnections ?? 64;
+  const maxHoldMs = opts.maxHoldMs ?? 300_000;
+  const maxMessageBytes = opts.maxMessageBytes ?? 128 * 1024 * 1024;
   if (existsSync(socketFile)) unlinkSync(socketFile);
-  const handlers = new Set<PGLiteSocketHandler>();
+  const clients = new Set<SocketClient>();
   const sockets = new Set<net.Socket>();
   const socketOf = new Map<number, net.Socket>();
   const [who] = (await pg.query<{ u: string }>('select session_user as u')).rows;
   const queue = new SessionQueue(pg, {
     sessionUser: who?.u ?? 'postgres',
     idleMs: opts.idleInTransactionMs ?? 30_000,
-    onIdle: (handlerId) => {
+    maxHoldMs,
+    maxMessageBytes,
+    onIdle: (handlerId, why) => {
       const socket = socketOf.get(handlerId);
       if (!socket) return;
-      // Closing the socket detaches the handler, which ends the transaction (SessionQueue).
-      socket.end(idleError(), () => socket.destroy());
-      socket.setTimeout(1000, () => socket.destroy());
+      // Closing the socket ends what the client left in the session (SessionQueue).
+      dismissSocket(socket, why);
     },
   });
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    if (handlers.size >= maxConnections) {
+    if (clients.size >= maxConnections) {
       socket.destroy();
       return;
     }
-    const handler = new PGLiteSocketHandler({
-      // Structurally the package's queue; its class is not exported.
-      queryQueue: queue as unknown as ConstructorParameters<typeof PGLiteSocketHandler>[0]['queryQueue'],
-      closeOnDetach: true,
-    });
-    const id = handler.handlerId;
-    handlers.add(handler);
-    socketOf.set(id, socket);
-    socket.on('data', () => queue.touch(id));
+    const client = new SocketClient(socket, queue, { maxMessageBytes, onTooLong: () => dismissSocket(socket, 'too-long') });
+    clients.add(client);
+    socketOf.set(client.id, socket);
+    socket.on('data', () => queue.touch(client.id));
     const silent = setTimeout(() => socket.destroy(), opts.silentConnectionMs ?? 10_000);
     silent.unref();
     socket.once('data', () => clearTimeout(silent));
-    socket.once('close', () => clearTimeout(silent));
-    const forget = () => {
-      handlers.delete(handler);
-      socketOf.delete(id);
-    };
-    handler.addEventListener('close', forget);
-    handler.addEventListener('error', forget);
-    handler.attach(socket).catch(() => {
-      forget();
-      socket.destroy();
+    socket.once('close', () => {
+      clearTimeout(silent);
+      socketOf.delete(client.id);
+      void client.done.then(() => clients.delete(client));
     });
   });
   server.maxConnections = maxConnections;
@@ -107,8 +123,9 @@ export async function serveOnSocket(pg: PGlite, socketFile: string, opts: ServeO
     path: socketFile,
     close: async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
-      for (const h of handlers) await h.detach(true).catch(() => {});
       for (const s of sockets) s.destroy();
+      // What each client left in the session is cleaned before the store closes.
+      await Promise.all([...clients].map((c) => c.done));
       await closed;
       if (existsSync(socketFile)) {
         try {

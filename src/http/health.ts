@@ -58,6 +58,8 @@ export async function checkHealth(db: Db, rootDir: string, live: LiveState, stor
   for (const u of live.unhealthySponsors()) if (!bad.has(u.licence) && !licences.includes(u.licence)) bad.set(u.licence, u.reasons);
   const unhealthy = [...bad].map(([licence, r]) => ({ licence, reasons: r })).sort((a, b) => a.licence.localeCompare(b.licence));
   for (const u of unhealthy) reasons.push(...u.reasons);
+  const disk = live.diskLow();
+  if (disk) reasons.push(disk);
   return {
     status: reasons.length ? 'unhealthy' : 'ok',
     store,

@@ -15,7 +15,7 @@ export interface Metrics {
   attach(service: LiveState): void;
 }
 
-export type LiveState = Pick<WatchService, 'stats' | 'unhealthySponsors' | 'sponsors' | 'oldestWaitingMs'>;
+export type LiveState = Pick<WatchService, 'stats' | 'unhealthySponsors' | 'sponsors' | 'oldestWaitingMs' | 'diskLow'>;
 
 export function createMetrics(): Metrics {
   const registry = new Registry();

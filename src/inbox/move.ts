@@ -96,7 +96,7 @@ async function putBack(aside: string, from: string): Promise<void> {
 }
 
 /** Archived files are not world-readable (spec section 7); the sponsor's own mode may be wider. */
-async function restrictMode(file: string): Promise<void> {
+export async function restrictMode(file: string): Promise<void> {
   const h = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
   if (!h) return;
   try {

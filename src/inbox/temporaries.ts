@@ -34,7 +34,7 @@ export function temporaryName(pid = process.pid): string {
 }
 
 /** Ours, and those of earlier versions (`.<pid>.<random>.tmp`, judged by age alone). */
-const TEMPORARY = /^\.(\d+)\.(?:([0-9a-f]{8})\.)?[0-9a-f]{12}\.tmp$/;
+export const TEMPORARY_NAME = /^\.(\d+)\.(?:([0-9a-f]{8})\.)?[0-9a-f]{12}\.tmp$/;
 
 function gone(pid: number): boolean {
   try {
@@ -59,7 +59,7 @@ export async function sweepTemporaries(dir: string, opts: { staleMs?: number; no
   const now = opts.nowMs ?? Date.now();
   let removed = 0;
   for await (const d of await opendir(dir, { bufferSize: 256 })) {
-    const m = TEMPORARY.exec(d.name);
+    const m = TEMPORARY_NAME.exec(d.name);
     if (!m || !d.isFile()) continue;
     const file = path.join(dir, d.name);
     const st = await lstat(file).catch(() => undefined);

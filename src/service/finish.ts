@@ -18,7 +18,7 @@ import { getSubmission, setResultFile, type SubmissionRow } from '../db/submissi
 import { fsyncDir, writeNewFile } from '../inbox/atomic-write.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import { resultNames, sponsorDir } from '../inbox/layout.ts';
-import { completeMove, exists, freeDestination, moveNoClobber } from '../inbox/move.ts';
+import { completeMove, exists, freeDestination, moveNoClobber, restrictMode } from '../inbox/move.ts';
 import { regularFileIdentity, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
 import { sha256OfFile } from '../inbox/read-file.ts';
 import type { ServiceContext } from './context.ts';
@@ -94,6 +94,8 @@ async function moveInput(from: string | Buffer, to: string, still: FileIdentity,
   if (typeof from === 'string') return (await moveNoClobber(from, to, still, realTo)) === 'moved';
   if (await exists(to)) throw Object.assign(new Error(`${to} already exists`), { code: 'EEXIST' });
   await rename(from, to);
+  // A rename keeps the uploaded mode: made 0640 like every moved input.
+  await restrictMode(to);
   await fsyncDir(path.dirname(to));
   return true;
 }

@@ -9,6 +9,7 @@ import { listSponsors } from '../db/sponsors.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import { ensureSponsorFolders, sponsorDir } from '../inbox/layout.ts';
 import { isCandidateName } from '../inbox/settle.ts';
+import { sweepRetained } from '../inbox/retention.ts';
 import { sweepTemporaries } from '../inbox/temporaries.ts';
 import type { TreeWatcher } from '../inbox/watcher.ts';
 import { describeError } from '../log.ts';
@@ -112,6 +113,28 @@ export class SponsorInboxes {
         );
     } catch (err) {
       this.ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'could not sweep the outbox; retrying at the next sweep');
+    }
+  }
+
+  /** `--retain-days`: removes the files kept in archive/, rejected/ and outbox/ longer than `days`. */
+  async sweepRetained(licence: string, days: number): Promise<void> {
+    for (const folder of ['archive', 'rejected', 'outbox'] as const) {
+      try {
+        if (this.stopping || !(await this.ctx.folders.check(licence))) return;
+        const realDir = await realSponsorDir(this.ctx.rootDir, licence, folder);
+        const removed = await sweepRetained(sponsorDir(this.ctx.rootDir, licence, folder), {
+          olderThanMs: days * 86_400_000,
+          nowMs: this.ctx.clock().getTime(),
+          realDir,
+        });
+        if (removed)
+          this.ctx.log.info(
+            { sponsor: licence, folder, removed, retainDays: days },
+            `removed ${removed} file${removed === 1 ? '' : 's'} past the retention`,
+          );
+      } catch (err) {
+        this.ctx.log.warn({ sponsor: licence, folder, err: describeError(err) }, 'could not remove old files; retrying at the next sweep');
+      }
     }
   }
 

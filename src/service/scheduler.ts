@@ -95,6 +95,7 @@ export class Scheduler {
   private stopped = false;
   private running = 0;
   private held = false;
+  private paused = false;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
@@ -141,6 +142,17 @@ export class Scheduler {
 
   release(): void {
     this.held = false;
+    this.pump();
+    this.arm();
+  }
+
+  /** Takes no new file until `resume` (the disk is short of space); files in progress go on. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
     this.pump();
     this.arm();
   }
@@ -263,7 +275,7 @@ export class Scheduler {
   }
 
   private pump(): void {
-    if (this.stopped || this.held) return;
+    if (this.stopped || this.held || this.paused) return;
     while (this.queue.pending + this.queue.size < this.opts.concurrency) {
       const e = this.nextReady();
       if (!e) break;

@@ -23,6 +23,7 @@ import { describeError, type Logger } from '../log.ts';
 import { startXsdEngine } from '../xml/xsd.ts';
 import type { XsdValidator } from '../pipeline/inspect.ts';
 import type { ServiceContext } from './context.ts';
+import { DiskGuard } from './disk.ts';
 import { classifyFault } from './faults.ts';
 import { every } from './every.ts';
 import { logFault } from './fault-log.ts';
@@ -31,7 +32,7 @@ import { SponsorInboxes } from './inboxes.ts';
 import { registerInstance, type Instance } from './instance.ts';
 import { reconcileClaims } from './reconcile.ts';
 import { reporting, type FileReport } from './report.ts';
-import { Scheduler } from './scheduler.ts';
+import { Scheduler, type Candidate, type RunResult } from './scheduler.ts';
 
 export type { FileReport } from './report.ts';
 
@@ -67,6 +68,14 @@ export interface ServiceOptions {
   backoffMs?: { initial: number; max: number };
   clock?: () => Date;
   validate?: XsdValidator;
+  /** Below this much free space on any of `diskPaths` no new file is taken (default 0: never pauses). */
+  minFreeBytes?: number;
+  /** The folders whose file systems must keep `minFreeBytes` free (default the root). */
+  diskPaths?: string[];
+  /** How often the free space is looked at while nothing is taken (default 2000 ms). */
+  diskCheckMs?: number;
+  /** Files in archive/, rejected/ and outbox/ older than this many days are removed by the sweep (default 0: kept). */
+  retainDays?: number;
   /** Told of every file this instance finished (for `/metrics`); never given personal data. */
   onFileProcessed?: (report: FileReport) => void;
 }
@@ -81,6 +90,8 @@ export interface WatchService {
   scan(): Promise<void>;
   /** Sponsors whose folders are not usable, with the reasons (for `/healthz`). */
   unhealthySponsors(): { licence: string; reasons: string[] }[];
+  /** Why no new file is taken (the disk is short of space), or undefined (for `/healthz`). */
+  diskLow(): string | undefined;
   /** Age (ms) of the oldest inbox file waiting to be processed; 0 when none waits. */
   oldestWaitingMs(): number;
   /** The periodic scan, now (SIGHUP); joins one already running instead of overlapping it. */
@@ -120,7 +131,16 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     deferrals: new Map(),
   };
 
-  const scheduler = new Scheduler({
+  // eslint-disable-next-line prefer-const -- the guard and the scheduler each call the other
+  let scheduler: Scheduler;
+  const disk = new DiskGuard({
+    paths: opts.diskPaths ?? [rootDir],
+    minFreeBytes: opts.minFreeBytes ?? 0,
+    log,
+    onChange: (paused) => (paused ? scheduler.pause() : scheduler.resume()),
+  });
+  const run: (c: Candidate) => Promise<RunResult> = opts.onFileProcessed ? reporting(ctx, opts.onFileProcessed) : (c) => handleFile(ctx, c);
+  scheduler = new Scheduler({
     settleMs: opts.settleMs,
     concurrency: opts.concurrency,
     busyRecheckMs: Math.max(opts.settleMs, 1000),
@@ -128,7 +148,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     now: ctx.monotonic,
     identify: regularFileIdentity,
     classify: classifyFault,
-    run: opts.onFileProcessed ? reporting(ctx, opts.onFileProcessed) : (c) => handleFile(ctx, c),
+    // Looked at before every file: below the floor it waits untouched, as if held elsewhere.
+    run: async (c) => ((await disk.check()) ? { kind: 'busy' } : run(c)),
     onFault: (c, err, fault, counts) => {
       lost(err);
       logFault(log, c, err, fault, counts);
@@ -167,6 +188,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     const expired = await expireDue(opts.db, isoDateUtc(now), now);
     if (expired.length) log.info({ expired: expired.length }, 'expiry sweep');
     for (const licence of inboxes.watched) await inboxes.sweepOutbox(licence);
+    if (opts.retainDays) for (const licence of inboxes.watched) await inboxes.sweepRetained(licence, opts.retainDays);
   };
 
   const closeStarted = async () => {
@@ -213,6 +235,12 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     if (first) log.warn({ err: describeError(err) }, 'expiry sweep failed; retrying at the next one');
   });
   void sweepLoop.run();
+  const diskLoop = every(
+    opts.diskCheckMs ?? 2000,
+    async () => void (await disk.check()),
+    () => {},
+  );
+  void diskLoop.run();
   // The backlog found at start-up settles as a whole before the first file is taken, so
   // that it goes oldest first; files still being written do not hold it up for long.
   void (async () => {
@@ -237,12 +265,13 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     stats: () => scheduler.stats(),
     unhealthySponsors: () => ctx.folders.unhealthy(),
     oldestWaitingMs: () => scheduler.oldestWaitingMs(),
+    diskLow: () => disk.reason(),
     scan: () => scan(),
     rescan: () => scanLoop.run(),
     stop: async () => {
       if (inboxes.stopping) return;
       inboxes.stopping = true;
-      await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop()]);
+      await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop(), diskLoop.stop()]);
       await closeStarted();
     },
   };

@@ -82,6 +82,12 @@ describe('the npm package, installed outside the clone', () => {
     expect(existsSync(path.join(prefix, 'lib/node_modules/cas-bdt/node_modules/vitest'))).toBe(false);
   });
 
+  it('installs no TypeScript loader, no native build tool and no PGlite extension', () => {
+    const modules = path.join(prefix, 'lib/node_modules/cas-bdt/node_modules');
+    for (const dev of ['tsx', 'esbuild', '@esbuild']) expect(existsSync(path.join(modules, dev)), dev).toBe(false);
+    expect(readdirSync(path.join(modules, '@electric-sql'))).toEqual(['pglite']);
+  });
+
   it('gives a cas-bdt on the PATH that processes a file from another folder', () => {
     const bin = path.join(prefix, 'bin');
     const elsewhere = path.join(work, 'elsewhere');

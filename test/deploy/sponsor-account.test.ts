@@ -6,13 +6,16 @@
  * that is not one, and a missing service user, are refused before anything is made.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_SCRIPT, run } from '../helpers/sshd.ts';
 import { tempDir } from '../helpers/stores.ts';
 
 const canRun = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v useradd']).status === 0;
+const hasQuotaTools = spawnSync('sh', ['-c', 'command -v setquota && command -v mkfs.ext4']).status === 0;
+if (canRun && !hasQuotaTools)
+  console.warn('the quota part of the sponsor-account.sh test is skipped: it needs setquota (apt-get install quota) and mkfs.ext4');
 if (!canRun) console.warn('sponsor-account.sh test skipped: it needs root and useradd');
 
 describe.skipIf(!canRun)('deploy/sponsor-account.sh', () => {
@@ -20,6 +23,8 @@ describe.skipIf(!canRun)('deploy/sponsor-account.sh', () => {
   const svc = `${tag}-svc`;
   const L = 'QHDGHB91X';
   const account = `${tag}-qhdghb91x`;
+  const quotaAccount = `${tag}-quota0001`;
+  let quotaMount: string | undefined;
   let work: string;
   let root: string;
   let keys: string;
@@ -46,8 +51,9 @@ describe.skipIf(!canRun)('deploy/sponsor-account.sh', () => {
     };
   });
   afterAll(() => {
-    for (const u of [account, svc]) spawnSync('userdel', ['--force', u]);
-    for (const g of [account, svc, `${tag}-sponsors`]) spawnSync('groupdel', [g]);
+    for (const u of [account, quotaAccount, svc]) spawnSync('userdel', ['--force', u]);
+    for (const g of [account, quotaAccount, svc, `${tag}-sponsors`]) spawnSync('groupdel', [g]);
+    if (quotaMount) spawnSync('umount', [quotaMount]);
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -96,5 +102,74 @@ describe.skipIf(!canRun)('deploy/sponsor-account.sh', () => {
     expect(owner(path.join(root, L, 'inbox'))).toBe(`${svc}:${account} 2770`);
     expect(owner(path.join(root, L))).toBe(`root:${account} 0750`);
     expect(run('id', ['-nG', svc]).trim().split(' ')).toContain(account);
+  });
+
+  it('refuses a symbolic link planted where the licence folder, a sponsor folder or the key goes, changing nothing', () => {
+    const elsewhere = path.join(work, 'elsewhere');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    const before = owner(elsewhere);
+    // A planted inbox, in a licence folder made beforehand.
+    const L2 = 'LINKIN001';
+    mkdirSync(path.join(root, L2));
+    symlinkSync(elsewhere, path.join(root, L2, 'inbox'));
+    // A licence folder that is itself a link.
+    const L3 = 'LINKLIC01';
+    symlinkSync(elsewhere, path.join(root, L3));
+    for (const [licence, link] of [
+      [L2, path.join(root, L2, 'inbox')],
+      [L3, path.join(root, L3)],
+    ] as const) {
+      const r = script(licence);
+      expect(r.status, licence).not.toBe(0);
+      expect(r.stderr).toContain(`${link} is a symbolic link`);
+      expect(spawnSync('getent', ['passwd', `${tag}-${licence.toLowerCase()}`]).status).not.toBe(0);
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    }
+    // The key's place, for an account that exists.
+    rmSync(path.join(keys, account), { force: true });
+    symlinkSync(path.join(elsewhere, 'authorized'), path.join(keys, account));
+    const r = script(L, path.join(work, 'key.pub'));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('is a symbolic link');
+    expect(existsSync(path.join(elsewhere, 'authorized'))).toBe(false);
+    expect(owner(elsewhere)).toBe(before);
+    rmSync(path.join(keys, account));
+  });
+
+  it('says so when the file system keeps no group quotas, and goes on', () => {
+    const r = script(L);
+    expect(r.status, r.stderr).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/group quotas are not enabled|quota tools are not installed/);
+  });
+
+  it.skipIf(!hasQuotaTools)("sets the sponsor group's quota where group quotas are on, and the kernel holds the sponsor to it", () => {
+    const image = path.join(work, 'quota.img');
+    quotaMount = path.join(work, 'quota-fs');
+    mkdirSync(quotaMount);
+    run('truncate', ['-s', '64M', image]);
+    run('mkfs.ext4', ['-q', '-F', '-O', 'quota', '-E', 'quotatype=grpquota', image]);
+    const mounted = spawnSync('mount', ['-o', 'loop,grpquota', image, quotaMount], { encoding: 'utf8' });
+    if (mounted.status !== 0) {
+      console.warn(`quota test skipped: cannot mount a loop device (${mounted.stderr.trim()})`);
+      quotaMount = undefined;
+      return;
+    }
+    const qroot = path.join(quotaMount, 'bdt');
+    const r = spawnSync('sh', [ACCOUNT_SCRIPT, 'QUOTA0001'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env, CAS_BDT_ROOT: qroot, CAS_BDT_QUOTA_MB: '4', CAS_BDT_QUOTA_FILES: '50' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`quota for group ${quotaAccount} on ${quotaMount}: 4 MB, 50 files`);
+    // The sponsor uploads more than its quota: the kernel refuses it.
+    const inbox = path.join(qroot, 'QUOTA0001', 'inbox');
+    const dd = spawnSync(
+      'setpriv',
+      ['--reuid', quotaAccount, '--regid', quotaAccount, '--init-groups', 'dd', 'if=/dev/zero', `of=${inbox}/big.xml`, 'bs=1M', 'count=6'],
+      { encoding: 'utf8' },
+    );
+    expect(dd.status).not.toBe(0);
+    expect(dd.stderr).toMatch(/quota exceeded/i);
+    expect(statSync(path.join(inbox, 'big.xml')).size).toBeLessThanOrEqual(4 * 1024 * 1024);
   });
 });

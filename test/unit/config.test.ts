@@ -44,8 +44,18 @@ describe('configuration', () => {
       concurrency: 2,
       poll: false,
       validateTimeoutMs: 60_000,
+      minFreeBytes: 512 * 1024 * 1024,
+      retainDays: 0,
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('takes the free-space floor and the retention from any source, in range', () => {
+    const { config } = resolve(['--min-free-mb', '64'], { CAS_BDT_RETAIN_DAYS: '30' });
+    expect(config.minFreeBytes).toBe(64 * 1024 * 1024);
+    expect(config.retainDays).toBe(30);
+    expect(() => resolve(['--retain-days', '-1'], {})).toThrow();
+    expect(() => resolve([], { CAS_BDT_MIN_FREE_MB: 'lots' })).toThrow(/min-free-mb/);
   });
 
   it('ranks a flag over the environment, the environment over the config file, the file over the default', () => {

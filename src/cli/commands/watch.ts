@@ -58,7 +58,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts) => {
         // Loaded when the service starts, so that --help and other commands start without them.
-        const [{ openStore, openServedStore }, { createLogger }, { startService }] = await Promise.all([
+        const [{ openStore, openServedStore }, { createLogger, fatalFields }, { startService }] = await Promise.all([
           import('../../ops/store.ts'),
           import('../../log.ts'),
           import('../../service/service.ts'),
@@ -125,10 +125,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         };
         const onStray = (err: unknown, origin: string) => {
           if (!fromDriver(err)) {
-            log.fatal(
-              { err: describeError(err), stack: (err as Error)?.stack },
-              'unexpected error; stopping (a restart finishes what was in progress)',
-            );
+            log.fatal(fatalFields(err), 'unexpected error; stopping (a restart finishes what was in progress)');
             process.exit(1);
           }
           if (origin === 'unhandledRejection' || !store.reset) {
@@ -166,6 +163,10 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, validateTimeoutMs: cfg.validateTimeoutMs },
             leaseMs,
             log,
+            minFreeBytes: cfg.minFreeBytes,
+            // The embedded store's data directory may be on another file system than the tree.
+            diskPaths: cfg.databaseUrl ? [cfg.rootDir] : [cfg.rootDir, cfg.dataDir],
+            retainDays: cfg.retainDays,
             ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
           });
           if (metrics) {
