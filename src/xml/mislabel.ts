@@ -93,12 +93,23 @@ function firstHighByte(bytes: Buffer, from = 0): number {
   return -1;
 }
 
-/** Index of the first byte 0x80-0x9F that Windows-1252 assigns a character to, or -1. */
+const isCp1252Byte = (b: number) => b >= 0x80 && b <= 0x9f && CP1252[b - 0x80] !== undefined;
+
+/**
+ * Index of the first byte 0x80-0x9F that Windows-1252 assigns a character to, or -1. Read
+ * four bytes at a time: a word is looked at byte by byte only when one of its bytes is
+ * 100xxxxx (masked with 0xE0 and xored with 0x80, that byte is zero).
+ */
 function firstCp1252Byte(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    if (b >= 0x80 && b <= 0x9f && CP1252[b - 0x80] !== undefined) return i;
+  const head = Math.min(bytes.length, (4 - (bytes.byteOffset % 4)) % 4);
+  for (let i = 0; i < head; i++) if (isCp1252Byte(bytes[i]!)) return i;
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset + head, Math.floor((bytes.length - head) / 4));
+  for (let w = 0; w < words.length; w++) {
+    const x = (words[w]! & 0xe0e0e0e0) ^ 0x80808080;
+    if (((x - 0x01010101) & ~x & 0x80808080) === 0) continue;
+    for (let i = head + w * 4, end = i + 4; i < end; i++) if (isCp1252Byte(bytes[i]!)) return i;
   }
+  for (let i = head + words.length * 4; i < bytes.length; i++) if (isCp1252Byte(bytes[i]!)) return i;
   return -1;
 }
 

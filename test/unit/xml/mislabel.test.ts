@@ -38,6 +38,15 @@ describe('files declared ISO-8859-1', () => {
     expect(d.error.message).toContain("write ' instead");
   });
 
+  it('finds the Windows-1252 byte wherever it lies, whatever the alignment of the bytes', () => {
+    for (let pad = 0; pad < 9; pad++) {
+      const file = bytes(head('ISO-8859-1'), 'é'.repeat(pad), [0x96], 'x</n></a>');
+      // A view that does not start on a word boundary of its memory, as a slice of a larger read.
+      const view = Buffer.concat([Buffer.from('abc'), file]).subarray(3);
+      for (const b of [file, view]) expect(refusal(b).error, `pad ${pad}`).toMatchObject({ line: 3, column: 4 + pad });
+    }
+  });
+
   it('leaves bytes Windows-1252 does not assign to the schema, which names them', () => {
     expect(decodeXml(bytes(head('ISO-8859-1'), 'a', [0x81], 'b é</n></a>')).ok).toBe(true);
   });
