@@ -1,7 +1,8 @@
 /**
  * The contract stays in the repository and complete: every E_/W_ code the code can write
  * (a quoted literal in src/) is explained in docs/results.md and listed in the annotation
- * of schemas/result.xsd; nothing there names a code the code does not have; and no text
+ * of schemas/result.xsd; nothing there names a code the code does not have; docs/cli.md
+ * names every command and option --help lists; and no text
  * of the repository sends readers to a folder outside it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -58,5 +59,27 @@ describe('the codes in the repository contract', () => {
   it('is licensed as package.json says', () => {
     expect((JSON.parse(read('package.json')) as { license: string }).license).toBe('Apache-2.0');
     expect(read('LICENSE')).toMatch(/Apache License\s+Version 2\.0, January 2004[\s\S]*END OF TERMS AND CONDITIONS/);
+  });
+});
+
+describe('docs/cli.md', () => {
+  it('names every command and every option that --help lists', async () => {
+    const { buildProgram } = await import('../../../src/cli/main.ts');
+    const io = { stdout: () => {}, stderr: () => {}, env: {}, cwd: REPO, stderrIsTTY: false };
+    const program = buildProgram(io, () => {});
+    const cli = read('docs/cli.md');
+    const missing: string[] = [];
+    const walk = (cmd: typeof program, names: string[]) => {
+      for (const o of cmd.options)
+        if (o.long && !o.hidden && o.long !== '--help' && !cli.includes(o.long)) missing.push(`${names.join(' ') || 'cas-bdt'} ${o.long}`);
+      for (const sub of cmd.commands) {
+        if (sub.name() === 'help') continue;
+        const path = [...names, sub.name()];
+        if (!cli.includes(path.join(' '))) missing.push(path.join(' '));
+        walk(sub, path);
+      }
+    };
+    walk(program, []);
+    expect(missing).toEqual([]);
   });
 });
