@@ -156,7 +156,10 @@ describe.each(STORE_KINDS)('mislabelled encodings on %s', (kind) => {
     }
     const good = readFileSync(path.join(outbox, 'genuine-latin1.result.xml'), 'utf8');
     expect(good).toContain('<Outcome>ACCEPTED</Outcome>');
+    // The input is moved after its result is written.
+    await waitFor(() => readdirSync(inbox).length === 0, { timeoutMs: 30_000, what: 'the inputs moved' });
     expect(readdirSync(path.join(on.root, licence, 'rejected'))).toHaveLength(refused.length);
+    expect(readdirSync(path.join(on.root, licence, 'archive'))).toHaveLength(1);
     service.kill('SIGTERM');
     expect(await service.exited).toBe(0);
     service = undefined;
