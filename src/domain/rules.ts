@@ -333,6 +333,28 @@ function workPlacement(rec: CasRecord): RecordIssue[] {
 // ---------------------------------------------------------------------------------------
 // Issues raised outside the pure rules (they need the file or the database)
 
+/**
+ * Whether W_PROGRESSION_NOT_PROVIDED depends on what the store knows of the person: a
+ * student-route record that does not say whether there was earlier UK study.
+ */
+export function progressionNeedsHistory(rec: CasRecord, route: Route): boolean {
+  return route === 'student' && rec.evidence?.previousUkStudy === undefined;
+}
+
+/**
+ * W_PROGRESSION_NOT_PROVIDED when PreviousUKStudy is absent but the same person (passport
+ * number and nationality) already has a USED CAS, any sponsor's: the earlier UK study the
+ * file does not declare (as the SMS warns, knowing the person).
+ */
+export function progressionFromHistoryIssue(): RecordIssue {
+  return issue(
+    'W_PROGRESSION_NOT_PROVIDED',
+    'EvidenceDetails/PreviousUKStudy',
+    'PreviousUKStudy is not given, but this person (passport number and nationality) has already studied in the UK on a CAS that was used: ' +
+      'give PreviousUKStudy, PreviousAcademicLevel and CurrentPreviousCourseLevelComparison (and ProgressionJustification unless the new course is HIGHER)',
+  );
+}
+
 /** E_DUPLICATE_IN_FILE: `earlierIndex` is the 1-based position of the earlier CAS element. */
 export function duplicateInFileIssue(earlierIndex: number): RecordIssue {
   return issue(

@@ -124,7 +124,7 @@ interface Scanned {
   transcoded: boolean;
 }
 
-type Prepared = Scanned | { ok: false; error: FileError };
+type Prepared = Scanned | { ok: false; error: FileError; mislabelled?: true };
 
 /**
  * Decoding and the safety pass, done once per file: the watcher's early look
@@ -173,7 +173,8 @@ function prepareUncached(bytes: Buffer): Prepared {
 export function looksUnfinished(bytes: Buffer): boolean {
   if (bytes.length === 0) return true;
   const p = prepare(bytes);
-  return !p.ok && (p.error.code === 'E_ENCODING' || p.error.code === 'E_NOT_WELL_FORMED');
+  // A mislabelled file (UTF-8 or Windows-1252 declared ISO-8859-1) is judged on bytes already there.
+  return !p.ok && !p.mislabelled && (p.error.code === 'E_ENCODING' || p.error.code === 'E_NOT_WELL_FORMED');
 }
 
 /** Namespaces in engine messages are noise to a reader: the element's name says enough. */

@@ -16,6 +16,7 @@ import {
   type RecordContext,
 } from '../db/cas-records.ts';
 import type { Db } from '../db/client.ts';
+import { personKey, personsWithUsedCas } from '../db/person.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
 import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
 import { renderRecord } from '../xml/result-xml.ts';
@@ -25,6 +26,8 @@ import {
   hasErrors,
   hasWarnings,
   judgeRecord,
+  progressionFromHistoryIssue,
+  progressionNeedsHistory,
   noAllocationIssue,
   recordKey,
 } from '../domain/rules.ts';
@@ -150,12 +153,17 @@ export async function storeUpload(
     await writing;
     // Records with errors are looked up too: all issues of a record are reported (spec section 5),
     // E_DUPLICATE_CAS with the others. A repeat within the file is E_DUPLICATE_IN_FILE alone.
-    const live = await timed('db: find live keys', () =>
-      findLiveByKeys(
-        tx,
-        licence,
-        judged.filter((j) => !j.repeat).map((j) => j.key),
-      ),
+    // Who already has a USED CAS, for the progression rule: sent with the key look-ups (one round trip).
+    const unsure = judged.filter((j) => progressionNeedsHistory(j.rec, route)).map((j) => j.rec);
+    const [live, studied] = await timed('db: find live keys', () =>
+      Promise.all([
+        findLiveByKeys(
+          tx,
+          licence,
+          judged.filter((j) => !j.repeat).map((j) => j.key),
+        ),
+        unsure.length ? personsWithUsedCas(tx, unsure) : new Set<string>(),
+      ]),
     );
 
     const toInsert: { fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
@@ -165,6 +173,7 @@ export async function storeUpload(
     for (const { rec, key, issues, repeat } of judged) {
       const found = repeat ? undefined : live.get(key);
       if (found && (found.status === 'ASSIGNED' || found.status === 'USED')) issues.unshift(duplicateCasIssue(found.casNumber));
+      if (progressionNeedsHistory(rec, route) && studied.has(personKey(rec))) issues.push(progressionFromHistoryIssue());
       // Only a record without errors amends the unassigned CAS it matches.
       const existing = hasErrors(issues) ? undefined : found;
       const result: RecordResult = { index: rec.index, applicantId: rec.applicantId, outcome: 'REJECTED', issues };

@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { FileError } from '../domain/types.ts';
+import { mislabelledLatin1, notUtf8 } from './mislabel.ts';
 import type { TextEncoding } from './source.ts';
 
 export type Encoding = 'ISO-8859-1' | 'UTF-8' | 'UTF-16LE' | 'UTF-16BE';
@@ -24,7 +25,12 @@ export type Decoded =
       /** True when `bytes` are not the file's own (UTF-16 transcoded). */
       transcoded: boolean;
     }
-  | { ok: false; error: FileError };
+  | {
+      ok: false;
+      error: FileError;
+      /** The bytes are valid as declared but were written in another encoding: a verdict the rest of the file cannot change. */
+      mislabelled?: true;
+    };
 
 const LATIN1_NAMES = new Set(['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1', 'latin-1', 'l1', 'iso-ir-100', 'cp819', 'ibm819']);
 const UTF8_NAMES = new Set(['utf-8', 'utf8']);
@@ -58,18 +64,23 @@ function checkedBody(bytes: Buffer, encoding: Encoding): Buffer | undefined {
   }
 }
 
-/** Position (1-based line and column) of the first byte that is not valid UTF-8. */
-function firstBadUtf8(bytes: Buffer): { line: number; column: number } {
+/** Index and position (1-based line and column) of the first byte that is not valid UTF-8. */
+function firstBadUtf8(bytes: Buffer): { index: number; line: number; column: number } {
   let line = 1;
   let col = 1;
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
     const n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-    if (n < 0) return { line, column: col };
+    if (n < 0) return { index: i, line, column: col };
     for (let k = 1; k <= n; k++) {
       const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return { line, column: col };
+      if (c === undefined || (c & 0xc0) !== 0x80) return { index: i, line, column: col };
+    }
+    // Overlong forms, surrogates and code points above U+10FFFF, which isUtf8 refuses too.
+    const c1 = bytes[i + 1]!;
+    if ((b === 0xe0 && c1 < 0xa0) || (b === 0xed && c1 > 0x9f) || (b === 0xf0 && c1 < 0x90) || (b === 0xf4 && c1 > 0x8f)) {
+      return { index: i, line, column: col };
     }
     if (b === 0x0a && bytes[i - 1] === 0x0d) {
       // The second half of CR LF: the line was counted at the CR.
@@ -79,7 +90,7 @@ function firstBadUtf8(bytes: Buffer): { line: number; column: number } {
     } else col++;
     i += n + 1;
   }
-  return { line, column: col };
+  return { index: i, line, column: col };
 }
 
 export function decodeXml(bytes: Buffer): Decoded {
@@ -141,16 +152,12 @@ export function decodeXml(bytes: Buffer): Decoded {
   const body = bytes.subarray(bomLength);
   const checked = checkedBody(body, encoding);
   if (checked === undefined) {
-    const at = encoding === 'UTF-8' ? firstBadUtf8(body) : undefined;
-    return {
-      ok: false,
-      error: {
-        code: 'E_ENCODING',
-        message: `the file holds bytes that are not valid ${encoding}${declared ? ` (declared encoding "${declared}")` : ' (no encoding declared, so UTF-8 applies)'}`,
-        ...(at ?? {}),
-      },
-    };
+    if (encoding === 'UTF-8') return { ok: false, error: notUtf8(body, firstBadUtf8(body), declared) };
+    return encodingError(`the file holds bytes that are not valid ${encoding} (declared encoding "${declared}")`);
   }
+  // Valid ISO-8859-1 is any bytes at all: refuse the ones most likely written in another encoding.
+  const mislabelled = encoding === 'ISO-8859-1' ? mislabelledLatin1(body, declared!) : undefined;
+  if (mislabelled) return { ok: false, error: mislabelled, mislabelled: true };
   return {
     ok: true,
     bytes: checked,

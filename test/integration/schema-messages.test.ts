@@ -2,7 +2,8 @@
  * E_SCHEMA entries for people: the field's path from the record and its ApplicantID, one
  * plain sentence per fault (no namespace URLs, no regular expressions, no invisible
  * characters, no fault twice), characters outside the Home Office set named with their
- * code point and a spelling that passes, a UTF-8 file declaring ISO-8859-1 told so; and
+ * code point and a spelling that passes, a UTF-8 file declaring ISO-8859-1 refused
+ * before the schema (E_ENCODING); and
  * `process` and `submissions` print the messages (both stores).
  */
 import { writeFileSync } from 'node:fs';
@@ -57,16 +58,19 @@ describe('readable E_SCHEMA messages', () => {
     expect(e!.message).toContain("write it as 'Müller-Lukasz'");
   });
 
-  it('tell a UTF-8 file that declares ISO-8859-1 so, in those words', async () => {
+  it('refuse a UTF-8 file that declares ISO-8859-1 before the schema, in those words', async () => {
     const bytes = Buffer.from(
       uploadText({ records: [casXml({ applicantId: 'S-5', familyName: 'Şahin' })], encoding: 'ISO-8859-1' }),
       'utf8',
     );
-    const [e] = await schemaErrors(bytes);
-    expect(e!.field).toBe('CAS[1]/ApplicantData/FamilyName');
-    expect(e!.message).toContain('the file declares encoding ISO-8859-1 but is written in UTF-8');
-    expect(e!.message).toContain("'Å<U+009E>ahin' where 'Şahin' was meant");
+    const inspection = await inspectFile(bytes);
+    if (inspection.ok) throw new Error('expected the file to be refused');
+    const [e] = inspection.errors;
+    expect(inspection.errors.map((x) => x.code)).toEqual(['E_ENCODING']);
+    expect(e!.message).toContain('the file declares encoding "ISO-8859-1" but is most likely UTF-8');
+    expect(e!.message).toContain("'Ş' (bytes 0xC5 0x9E), which read as ISO-8859-1 would be stored as 'Å<U+009E>'");
     expect(e!.message).toContain('declare encoding="UTF-8"');
+    expect(e!.message).toContain('Ş (U+015E) is outside the Home Office character set (printable ISO-8859-1) either way: write S instead');
   });
 
   it('give each fault once, with its path and record, in a sentence without namespaces, patterns or invisible characters', async () => {

@@ -15,7 +15,7 @@ import type { Context } from '../context.ts';
 import type { Runner } from '../context.ts';
 import { fileErrorLines, recordLines, recordsOf } from '../outcome-text.ts';
 
-type SubmissionRow = Awaited<ReturnType<(typeof import('../../ops/queries.ts'))['listSubmissions']>>[number];
+export type SubmissionRow = Awaited<ReturnType<(typeof import('../../ops/queries.ts'))['listSubmissions']>>[number];
 
 const LICENCE = 'DEMO00001';
 const ALLOCATION = 3;
@@ -86,7 +86,7 @@ function demoFiles(): DemoFile[] {
 }
 
 /** What happened to one file, in plain words. */
-async function story(sub: SubmissionRow, what: string): Promise<string[]> {
+export async function story(sub: SubmissionRow, what: string): Promise<string[]> {
   const s = sub.summary as {
     counts: { created: number; assigned: number; workInProgress: number; rejected: number; readyToGo: number };
     fileErrors: Parameters<typeof fileErrorLines>[0];
@@ -228,5 +228,15 @@ export function registerDemoCommand(program: Command, run: Runner): void {
     .command('demo')
     .description('show the whole flow in a temporary store and folder tree: a sponsor, the service, four files, their results in words')
     .option('--keep', 'keep the temporary store and folder tree for a look (default: removed at the end)')
-    .action(run(async (ctx, opts) => runDemo(ctx, Boolean(opts.keep))));
+    .option(
+      '--home-office <dir>',
+      "instead, run a folder of the Home Office's example files, each with a fresh file id and ApplicantIDs, and tell each outcome",
+    )
+    .action(
+      run(async (ctx, opts) => {
+        if (typeof opts.homeOffice !== 'string') return runDemo(ctx, Boolean(opts.keep));
+        const { runHomeOfficeDemo } = await import('./demo-home-office.ts');
+        return runHomeOfficeDemo(ctx, path.resolve(ctx.io.cwd, opts.homeOffice), Boolean(opts.keep));
+      }),
+    );
 }
