@@ -10,7 +10,7 @@ import { notFound, table, usableOutbox, usage, type Context, type Runner } from 
 import { errorCodes, fileErrorLines } from '../outcome-text.ts';
 import { escapeControls } from '../../escape.ts';
 import { addPagingOptions, listingFooter, pageFooter, pagingOf } from '../paging.ts';
-import { parseId } from '../parse.ts';
+import { oneOf, parseId, upperCase } from '../parse.ts';
 import { count } from '../words.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import path from 'node:path';
@@ -152,11 +152,9 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .description('received files, newest first (`submissions show ID` for one)')
     .option('--sponsor <licence>', 'only this sponsor')
     .addOption(
-      new Option('--outcome <outcome>', 'only ACCEPTED or REJECTED files')
-        .choices(['ACCEPTED', 'REJECTED'])
-        .argParser((v) => v.toUpperCase()),
+      new Option('--outcome <outcome>', 'only ACCEPTED or REJECTED files').argParser(oneOf(['ACCEPTED', 'REJECTED'] as const, upperCase)),
     )
-    .addOption(new Option('--type <type>', `only this file type (${FILE_TYPES.join('|')})`).argParser((v) => v.toUpperCase()))
+    .addOption(new Option('--type <type>', `only this file type (${FILE_TYPES.join('|')})`).argParser(oneOf(FILE_TYPES, upperCase)))
     .option('--file <name>', 'only files of this name')
     .option('--since <date>', 'received on or after this day, YYYY-MM-DD (UTC)')
     .option('--until <date>', 'received on or before this day, YYYY-MM-DD (UTC)')
@@ -164,8 +162,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
   addPagingOptions(submissionsCmd).action(
     run(async (ctx, opts) => {
       const licence = opts.sponsor ? parseLicence(String(opts.sponsor)) : undefined;
-      const fileType = opts.type === undefined ? undefined : (String(opts.type) as FileType);
-      if (fileType && !FILE_TYPES.includes(fileType)) throw usage(`--type must be one of ${FILE_TYPES.join(', ')}`);
+      const fileType = opts.type as FileType | undefined;
       const filter: SubmissionFilter = {
         licence,
         outcome: opts.outcome as FileOutcome | undefined,
