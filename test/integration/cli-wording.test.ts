@@ -72,3 +72,18 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('a missing PostgreSQL databas
     expect(res.json<{ error: { code: string } }>().error.code).toBe('failed');
   });
 });
+
+describe('a PostgreSQL server that is down', () => {
+  it('is said in words, with the host and port, not as a raw ECONNREFUSED', async () => {
+    // Nothing listens on port 1 of the loopback: the connection is refused at once.
+    const res = await runCli(['--db', 'postgres://cas@127.0.0.1:1/cas_bdt', 'sponsor', 'list', '--json'], {
+      cwd: tempDir('cas-bdt-pgdown-'),
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      'cas-bdt: cannot reach the PostgreSQL database at 127.0.0.1:1: connection refused: nothing listens there (ECONNREFUSED). ' +
+        'Check that the server is running and listening there, and that --db or DATABASE_URL names it\n',
+    );
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('failed');
+  });
+});
