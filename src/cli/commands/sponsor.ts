@@ -74,7 +74,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         if (!name) throw usage('--name must not be empty');
         const routes = parseRoutes(String(opts.routes));
         const allocation = Number(opts.allocation);
-        const { db } = await ctx.store();
+        const { db } = await ctx.store({ create: true });
         const [{ addSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
         const { sponsor } = settled(
           await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date()),
