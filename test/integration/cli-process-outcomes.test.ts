@@ -4,7 +4,7 @@
  * many, and a file of another sponsor is refused without writing into the outbox of the
  * sponsor named by a mistyped `--sponsor`.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
@@ -80,5 +80,30 @@ describe.each(STORE_KINDS)('process outcomes on %s', (kind) => {
     );
     expect(readdirSync(out)).toHaveLength(1);
     expect(readdirSync(outbox())).toEqual(before);
+  });
+
+  it('validate takes no submission id, and its XML names none, as its JSON says', async () => {
+    const write = (name: string, fileId: string, applicantId: string) => {
+      const file = path.join(on.cwd, name);
+      writeFileSync(file, uploadBytes({ licence: L, fileId, records: [casXml({ applicantId })] }));
+      return file;
+    };
+    const first = await cli('process', write('ids-1.xml', 'IDS1', 'I-1'), '--sponsor', L, '--json');
+    const firstId = first.json<{ submissionId: number }[]>()[0]!.submissionId;
+    const out = path.join(on.cwd, 'dry');
+    for (const n of [1, 2, 3]) {
+      const dry = await cli('validate', write(`dry-${n}.xml`, `DRY${n}`, `D-${n}`), '--sponsor', L, '--out', out, '--json');
+      expect(dry.code, dry.stderr).toBe(0);
+      const [report] = dry.json<{ submissionId: null; resultXml: string; resultFile: string }[]>();
+      expect(report!.submissionId).toBeNull();
+      expect(report!.resultXml).toContain('<SubmissionId>DRY-RUN</SubmissionId>');
+      expect(readFileSync(report!.resultFile, 'utf8')).toContain('<SubmissionId>DRY-RUN</SubmissionId>');
+    }
+    // A replay's dry run too.
+    const again = await cli('validate', path.join(on.cwd, 'ids-1.xml'), '--sponsor', L, '--json');
+    expect(again.json<{ replay: boolean; resultXml: string }[]>()[0]).toMatchObject({ replay: true });
+    expect(again.json<{ resultXml: string }[]>()[0]!.resultXml).toContain('<SubmissionId>DRY-RUN</SubmissionId>');
+    const next = await cli('process', write('ids-2.xml', 'IDS2', 'I-2'), '--sponsor', L, '--json');
+    expect(next.json<{ submissionId: number }[]>()[0]!.submissionId).toBe(firstId + 1);
   });
 });

@@ -44,7 +44,8 @@ describe.each(STORE_KINDS)('wording on %s', (kind) => {
     const report = path.join(on.cwd, 'graduates.xml');
     writeFileSync(report, graduateBytes('GRAD-1', [mistyped]));
     const res = await cli('process', report, '--sponsor', 'WORDING01', '--json');
-    expect(res.code, res.stderr).toBe(0);
+    // Its only record refused: the file is ACCEPTED, yet nothing came of it (exit 3).
+    expect(res.code, res.stderr).toBe(3);
     const [summary] = res.json<{ resultFile: string }[]>();
     const record = parseResult(readFileSync(summary!.resultFile, 'utf8')).Records!.Record[0]!;
     expect(record.Issue![0]!['@_code']).toBe('E_CAS_NOT_FOUND');
