@@ -9,7 +9,7 @@ import { pgliteDir, redactUrl } from '../ops/where.ts';
 
 export function storeInUse(config: Config): string {
   if (config.databaseUrl) return `PostgreSQL ${redactUrl(config.databaseUrl)}`;
-  return `embedded store at ${config.dataDir}${existsSync(pgliteDir(config.dataDir)) ? '' : ' (none there yet: the first command creates it)'}`;
+  return `embedded store at ${config.dataDir}${existsSync(pgliteDir(config.dataDir)) ? '' : ' (none there yet: sponsor add, db migrate or watch makes it)'}`;
 }
 
 /** The lines `watch --help` ends with. */

@@ -158,7 +158,7 @@ export async function submissionPage(db: Db, id: number): Promise<string | undef
     `Submission ${sub.id}`,
     html`<dl class="summary">
 <dt>File</dt><dd>${sub.fileName}</dd>
-<dt>Sponsor</dt><dd>${sub.sponsorLicenceNumber}</dd>
+<dt>Sponsor</dt><dd><a href="/sponsors/${sub.sponsorLicenceNumber}">${sub.sponsorLicenceNumber}</a></dd>
 <dt>Type</dt><dd>${sub.fileType}</dd>
 <dt>Outcome</dt><dd class="${outcomeText(summary).css}">${outcomeText(summary).text}${summary.replay ? ' (replay of an earlier identical file)' : ''}</dd>
 <dt>Received</dt><dd>${time(sub.receivedAt)}</dd>
@@ -217,7 +217,7 @@ export async function casPage(db: Db, id: number): Promise<string | undefined> {
     c.casNumber ? `CAS ${c.casNumber}` : `CAS (id ${c.id}, not assigned)`,
     html`<dl class="summary">
 <dt>Status</dt><dd>${c.status}</dd>
-<dt>Sponsor</dt><dd>${c.sponsorLicenceNumber}</dd><dt>Route</dt><dd>${c.route}</dd>
+<dt>Sponsor</dt><dd><a href="/sponsors/${c.sponsorLicenceNumber}">${c.sponsorLicenceNumber}</a></dd><dt>Route</dt><dd>${c.route}</dd>
 <dt>ApplicantID</dt><dd>${c.applicantId}</dd>
 <dt>Name</dt><dd>${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}</dd>
 <dt>Nationality</dt><dd>${c.nationality}</dd>

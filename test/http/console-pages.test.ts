@@ -65,7 +65,10 @@ describe.each(STORE_KINDS)('console pages on %s', (kind) => {
     expect(assigned).not.toContain('<script>');
     const ready = (await s.get(`/sponsors/${s.licence}/cas?status=READY_TO_GO`)).body;
     const [, id] = /<a href="\/cas\/(\d+)">id \d+ \(no number yet\)<\/a>/.exec(ready) ?? [];
-    expect((await s.get(`/cas/${id}`)).status).toBe(200);
+    const one = await s.get(`/cas/${id}`);
+    expect(one.status).toBe(200);
+    // The CAS leads back to its sponsor's page.
+    expect(one.body).toContain(`<dt>Sponsor</dt><dd><a href="/sponsors/${s.licence}">${s.licence}</a></dd>`);
     expect((await s.get('/sponsors/NOSUCH001')).status).toBe(404);
     expect((await s.get('/sponsors/not-a-licence/cas')).status).toBe(404);
   });
