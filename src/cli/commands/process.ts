@@ -31,6 +31,9 @@ export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string 
       : `${count(c.records, 'record')}: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
 }
 
+/** Largest result (characters) whose refused records `process` prints; larger ones are in the result file. */
+const MAX_RESULT_READ_BACK = 8 * 1024 * 1024;
+
 /** The outcome in words: a file whose records were refused, all or some, is not told like a clean one. */
 export function outcomeWords(s: Pick<FileSummary, 'outcome' | 'counts'>): string {
   if (everyRecordRefused(s)) return 'ACCEPTED, but EVERY RECORD REFUSED (nothing stored)';
@@ -147,7 +150,12 @@ export function registerProcessCommands(program: Command, run: Runner): void {
               );
           const summary = { ...processed.summary, resultFile };
           summaries.push(summary);
-          if (!opts.json) ctx.out(summaryLine(summary, summary.counts.rejected > 0 ? await recordsOf(processed.resultXml) : []));
+          if (!opts.json) {
+            // The refused records' reasons, read back from the result; a very large result is
+            // not parsed again for a few lines (the result file lists them).
+            const readBack = summary.counts.rejected > 0 && processed.resultXml.length <= MAX_RESULT_READ_BACK;
+            ctx.out(summaryLine(summary, readBack ? await recordsOf(processed.resultXml) : []));
+          }
           if (notTheirs)
             ctx.err(
               `${received.fileName}: not written to the outbox of ${licence}: the file names another sponsor. ` +
