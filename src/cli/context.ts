@@ -1,4 +1,5 @@
 /** What every command gets: resolved config, the store (opened on first use), output streams. */
+import { existsSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import { CasBdtError } from '../errors.ts';
@@ -7,7 +8,8 @@ import { realSponsorDir } from '../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../inbox/folder-health.ts';
 import type { Store } from '../ops/store.ts';
 import { streamWriter } from '../output.ts';
-import { createdMessage } from './store-info.ts';
+import { pgliteDir } from '../ops/where.ts';
+import { createdMessage, noStoreMessage } from './store-info.ts';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -86,7 +88,16 @@ export class Context {
     return this.cachedConfig;
   }
 
-  store(): Promise<Store> {
+  /**
+   * The store. Only the commands that set one up (`sponsor add`, `db migrate`; `watch` and
+   * `demo` open theirs themselves) pass `create`: any other command refuses a data directory
+   * that holds no embedded store, since a mistyped `--data` or another current directory
+   * would otherwise get a new, empty store (and "No sponsors yet") after seconds of set-up.
+   */
+  store(opts: { create?: boolean } = {}): Promise<Store> {
+    if (!this.storePromise && !opts.create && !this.config.databaseUrl && !existsSync(pgliteDir(this.config.dataDir))) {
+      return Promise.reject(usage(noStoreMessage(this.config.dataDir)));
+    }
     // Loaded on first use: commands that need no store (--help) start without the drivers.
     this.storePromise ??= import('../ops/store.ts')
       .then(({ openStore }) =>

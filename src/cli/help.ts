@@ -5,7 +5,8 @@ Exit codes:
   0  success
   1  failure that is not the input's fault (database down, disk full, bug)
   2  usage error (unknown command or option, bad argument)
-  3  refused: a file REJECTED, a CAS operation not allowed in its status, allocation too small
+  3  refused: a file REJECTED or none of its records accepted, a CAS operation not allowed in its status,
+     allocation too small
   4  not found: unknown sponsor, CAS number, batch or submission
 With --json, an error also prints {"error":{"code","message"}} on stdout.`;
 

@@ -16,17 +16,44 @@ import { registerWatchCommand } from './commands/watch.ts';
 import { Context, processIo, type Action, type Io, type Runner } from './context.ts';
 import { EXIT_CODES_HELP, SIGNALS_HELP } from './help.ts';
 import { storeHelp } from './store-info.ts';
+import { usageHint } from './usage.ts';
+
+/**
+ * Commander checks required options before unknown ones, so `cas list --sponser X` was
+ * told that `--sponsor` is missing. A command without subcommands here names the unknown
+ * option first, with commander's suggestion (`--help` still wins, as in commander).
+ */
+class CasBdtCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new CasBdtCommand(name);
+  }
+
+  override parseOptions(argv: string[]): ReturnType<Command['parseOptions']> {
+    const parsed = super.parseOptions(argv);
+    const flag = parsed.unknown[0];
+    const end = argv.indexOf('--');
+    const asksHelp = (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+    if (this.commands.length === 0 && flag?.startsWith('-') && !asksHelp) {
+      // commander's own report of an unknown option, with its "Did you mean" suggestion.
+      (this as unknown as { unknownOption(flag: string): never }).unknownOption(flag);
+    }
+    return parsed;
+  }
+}
 
 /** The package's version (package.json is two levels up from src/cli and from dist/cli alike). */
 export function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-export function buildProgram(io: Io, setExit: (code: number) => void): Command {
-  const program = new Command('cas-bdt')
+/**
+ * The program; `onAction` hears which command is running, so that a usage error its action
+ * raises is followed by that command's usage line.
+ */
+export function buildProgram(io: Io, setExit: (code: number) => void, onAction: (cmd: Command) => void = () => {}): Command {
+  const program = new CasBdtCommand('cas-bdt')
     .description('Bulk Data Transfer of CAS: validate BDT files, create and assign CAS, write result XML.')
     .version(version(), '-V, --version', 'print the version and exit')
-    .showHelpAfterError()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout(s),
@@ -37,6 +64,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const run: Runner = <A extends unknown[]>(action: Action<A>) =>
     async function (this: Command, ...args: unknown[]) {
       // commander calls an action with its command as `this`.
+      onAction(this);
       const ctx = new Context(io, () => resolved(program, io));
       // The arguments as their parsers returned them (a variadic one as an array).
       const positional = args.slice(0, this.registeredArguments.length) as A;
@@ -57,7 +85,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerFeeCommands(casCmd, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
-  for (const cmd of program.commands) applyOutput(cmd, io);
+  applyOutput(program, io);
   program.addHelpText('after', `${EXIT_CODES_HELP}\n${SIGNALS_HELP}`);
   // Defaults are relative to the current directory: `watch --help` says which store and tree it would use.
   program.commands
@@ -85,10 +113,11 @@ function resolved(program: Command, io: Io) {
   return configFrom(program.opts<SettingValues>(), io.cwd, io.env);
 }
 
+/** Called once every command has its options, so that each usage line is complete. */
 function applyOutput(cmd: Command, io: Io): void {
   cmd
     .exitOverride()
-    .showHelpAfterError()
+    .showHelpAfterError(usageHint(cmd))
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   for (const sub of cmd.commands) applyOutput(sub, io);
 }
@@ -113,7 +142,12 @@ function wantsJson(argv: string[]): boolean {
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   restrictUmask();
   let exitCode = 0;
-  const program = buildProgram(io, (c) => (exitCode = c));
+  let running: Command | undefined;
+  const program = buildProgram(
+    io,
+    (c) => (exitCode = c),
+    (cmd) => (running = cmd),
+  );
   const json = wantsJson(argv);
   // With --json an error is a JSON document on stdout too (people still read stderr).
   const fail = (exit: number, code: string, message: string, text = `cas-bdt: ${message}\n`): number => {
@@ -135,7 +169,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       return err.exitCode === 0 ? 0 : fail(2, 'usage', err.message.replace(/^error: /, ''), '');
     }
     // Messages can quote file names: escaped like every line for people.
-    if (err instanceof CasBdtError) return fail(exitCodeOf(err), err.code, escapeControls(err.message));
+    if (err instanceof CasBdtError) {
+      const message = escapeControls(err.message);
+      // A usage error found by the command itself is told like commander's: with the usage line.
+      const hint = err.code === 'usage' && running ? `${usageHint(running)}\n` : '';
+      return fail(exitCodeOf(err), err.code, message, `cas-bdt: ${message}\n${hint}`);
+    }
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);
     const code = fail(1, safe.code ?? 'failed', `${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}`);

@@ -64,3 +64,19 @@ export function parseReason(value: string): string {
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) throw new InvalidArgumentError('one line of text, without control characters');
   return s;
 }
+
+/**
+ * One of a fixed set of values, as an argument parser: the check is the parser's, so it
+ * holds where commander's `.choices()` would be replaced by `.argParser()`. `normalize`
+ * maps what people type (any case, spaces for underscores) to the stored spelling.
+ */
+export function oneOf<T extends string>(values: readonly T[], normalize: (value: string) => string = (v) => v): (value: string) => T {
+  return (value) => {
+    const v = normalize(value.trim());
+    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+    return v as T;
+  };
+}
+
+export const upperCase = (v: string) => v.toUpperCase().replaceAll(' ', '_');
+export const lowerCase = (v: string) => v.toLowerCase();

@@ -9,7 +9,7 @@ import { pgliteDir, redactUrl } from '../ops/where.ts';
 
 export function storeInUse(config: Config): string {
   if (config.databaseUrl) return `PostgreSQL ${redactUrl(config.databaseUrl)}`;
-  return `embedded store at ${config.dataDir}${existsSync(pgliteDir(config.dataDir)) ? '' : ' (none there yet: the first command creates it)'}`;
+  return `embedded store at ${config.dataDir}${existsSync(pgliteDir(config.dataDir)) ? '' : ' (none there yet: sponsor add, db migrate or watch makes it)'}`;
 }
 
 /** The lines `watch --help` ends with. */
@@ -20,3 +20,9 @@ export function storeHelp(config: Config, cwd: string): string {
 /** Said on stderr when a command created a new store. */
 export const createdMessage = (dataDir: string) =>
   `cas-bdt: created a new, empty embedded store at ${dataDir} (--data DIR or CAS_BDT_DATA chooses another; the default is relative to the current directory)`;
+
+/** Said when a command that does not set up a store finds none in the data directory. */
+export const noStoreMessage = (dataDir: string) =>
+  `no store at ${dataDir}: is --data (or CAS_BDT_DATA, or the config file's "data") right, and is this the directory the store was made in? ` +
+  `The default ./.cas-bdt is relative to the current directory. A new store is made by 'cas-bdt sponsor add LICENCE --name NAME' ` +
+  `(the first sponsor), 'cas-bdt db migrate' or 'cas-bdt watch', with the same --data`;

@@ -2,9 +2,10 @@
  * Read-only queries for the operator's HTTP surface (`watch --http`): recent submissions,
  * CAS search, hourly throughput, a liveness query with a deadline. Nothing here writes.
  */
-import { and, desc, eq, gte, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { cas, submissions } from './schema.ts';
+import { batches, cas, fileClaims, submissions } from './schema.ts';
+import { CAS_STATUSES, type CasStatus } from '../domain/types.ts';
 import type { FileSummary } from '../domain/result.ts';
 import { rowsOf } from './sql-util.ts';
 
@@ -164,4 +165,94 @@ export async function pingStore(db: Db, timeoutMs: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Where a submission's input went, from the watch service's claim on it: `moved` to a
+ * path (archive/ or rejected/), `not-moved` (it had left the inbox before it could be
+ * moved), `moving` (still being finished), or `not-watched` (no claim: `cas-bdt process`,
+ * which leaves its inputs where they are).
+ */
+export type InputFate = { kind: 'moved'; to: string } | { kind: 'not-moved' } | { kind: 'moving' } | { kind: 'not-watched' };
+
+export async function inputFate(db: Db, submissionId: number): Promise<InputFate> {
+  const [row] = await db
+    .select({ state: fileClaims.state, movedTo: fileClaims.movedTo })
+    .from(fileClaims)
+    .where(eq(fileClaims.submissionId, submissionId))
+    .orderBy(desc(fileClaims.id))
+    .limit(1);
+  if (!row) return { kind: 'not-watched' };
+  if (row.movedTo) return { kind: 'moved', to: row.movedTo };
+  return row.state === 'done' ? { kind: 'not-moved' } : { kind: 'moving' };
+}
+
+/** How many CAS of the sponsor are in each status (every status present, 0 when none). */
+export async function casCountsByStatus(db: Db, licence: string): Promise<Record<CasStatus, number>> {
+  const rows = await db
+    .select({ status: cas.status, n: sql<string>`count(*)` })
+    .from(cas)
+    .where(eq(cas.sponsorLicenceNumber, licence))
+    .groupBy(cas.status);
+  const counts = Object.fromEntries(CAS_STATUSES.map((s) => [s, 0])) as Record<CasStatus, number>;
+  for (const r of rows) counts[r.status] = Number(r.n);
+  return counts;
+}
+
+export interface CasListItem {
+  id: number;
+  casNumber: string | null;
+  status: CasStatus;
+  applicantId: string;
+  familyName: string;
+  givenName: string | null;
+  courseTitle: string;
+  courseStartDate: string;
+  batch: string;
+  expiresOn: string | null;
+}
+
+/** A sponsor's CAS in one status, newest first; `before` (a CAS id) pages backwards without an offset scan. */
+export async function casInStatus(
+  db: Db,
+  opts: { licence: string; status: CasStatus; limit: number; before?: number },
+): Promise<CasListItem[]> {
+  return db
+    .select({
+      id: cas.id,
+      casNumber: cas.casNumber,
+      status: cas.status,
+      applicantId: cas.applicantId,
+      familyName: cas.familyName,
+      givenName: cas.givenName,
+      courseTitle: cas.courseTitle,
+      courseStartDate: cas.courseStartDate,
+      batch: batches.name,
+      expiresOn: cas.expiresOn,
+    })
+    .from(cas)
+    .innerJoin(batches, eq(batches.id, cas.batchId))
+    .where(
+      and(
+        eq(cas.sponsorLicenceNumber, opts.licence),
+        eq(cas.status, opts.status),
+        opts.before !== undefined ? lt(cas.id, opts.before) : undefined,
+      ),
+    )
+    .orderBy(desc(cas.id))
+    .limit(opts.limit);
+}
+
+/** The ids of the CAS with these numbers (those in the store), by number; looked up a thousand at a time on the unique index. */
+export async function casIdsByNumber(db: Db, numbers: readonly string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  const distinct = [...new Set(numbers)];
+  for (let i = 0; i < distinct.length; i += 1000) {
+    const rows = await db
+      .select({ id: cas.id, casNumber: cas.casNumber })
+      .from(cas)
+      .where(inArray(cas.casNumber, distinct.slice(i, i + 1000)));
+    for (const r of rows) if (r.casNumber) found.set(r.casNumber, r.id);
+  }
+  return found;
 }

@@ -7,7 +7,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import postgres from 'postgres';
-import { CasBdtError, sqlState } from '../errors.ts';
+import { CasBdtError, causeChain, isConnectionError, sqlState } from '../errors.ts';
 import type { Db, OpenOptions, Store, StoreKind } from './client.ts';
 import { schema } from './schema.ts';
 import { MIGRATION_LOCK_KEY, MIGRATIONS, redactUrl, SOCKET_PORT } from './store-paths.ts';
@@ -74,6 +74,40 @@ export function tlsFromUrl(url: string): { url: string; ssl?: tls.ConnectionOpti
   };
 }
 
+/** What a failed connection's code says, in words; undefined when it is not a connection failure. */
+function unreachableReason(err: unknown): string | undefined {
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused: nothing listens there',
+    ETIMEDOUT: 'no answer in time',
+    CONNECT_TIMEOUT: 'no answer in time',
+    ENOTFOUND: 'no such host name',
+    EAI_AGAIN: 'the host name could not be looked up',
+    EHOSTUNREACH: 'no route to the host',
+    ENETUNREACH: 'no route to the network',
+    ECONNRESET: 'the connection was closed at once',
+  };
+  for (const e of causeChain(err)) {
+    if (typeof e.code === 'string' && words[e.code]) return `${words[e.code]} (${e.code})`;
+  }
+  return isConnectionError(err) ? 'the connection failed' : undefined;
+}
+
+/** The server in the URL cannot be reached: say so in words, with where it was looked for. */
+function unreachable(url: string, reason: string, cause: unknown): CasBdtError {
+  let server = 'the server in the URL';
+  try {
+    const u = new URL(url);
+    server = `${u.hostname}:${u.port || '5432'}`;
+  } catch {
+    // The URL was checked when the settings were read.
+  }
+  return new CasBdtError(
+    'failed',
+    `cannot reach the PostgreSQL database at ${server}: ${reason}. Check that the server is running and listening there, and that --db or DATABASE_URL names it`,
+    { cause },
+  );
+}
+
 function postgresClient(options: postgres.Options<{}> & { url?: string }, max: number) {
   const { url, ...rest } = options;
   const common = { max, onnotice: () => {}, ...rest };
@@ -137,6 +171,8 @@ export async function openPostgres(
   } catch (err) {
     await client.end({ timeout: 1 }).catch(() => {});
     if (url && sqlState(err) === '3D000') throw missingDatabase(url, err);
+    const reason = url ? unreachableReason(err) : undefined;
+    if (url && reason) throw unreachable(url, reason, err);
     throw err;
   }
   // `db` always reaches the current pool, so that `reset` can replace a broken one.

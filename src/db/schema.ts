@@ -228,6 +228,8 @@ export const fileClaims = pgTable(
     index('file_claims_open_idx')
       .on(t.state, t.owner)
       .where(sql`state <> 'done'`),
+    // The console's submission page says where that file's input went.
+    index('file_claims_submission_idx').on(t.submissionId),
   ],
 );
 

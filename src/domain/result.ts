@@ -92,3 +92,12 @@ export interface FileSummary {
   counts: Counts;
   fileErrors: FileError[];
 }
+
+/**
+ * An ACCEPTED file none of whose records was accepted: it passed the file-level checks
+ * (results.md), yet nothing was stored. People and scripts must not take it for a clean
+ * file: `process` and `validate` exit 3 for it, and the console does not show it green.
+ */
+export function everyRecordRefused(s: { outcome: string; counts?: Pick<Counts, 'records' | 'rejected'> | null }): boolean {
+  return s.outcome === 'ACCEPTED' && !!s.counts && s.counts.records > 0 && s.counts.rejected === s.counts.records;
+}

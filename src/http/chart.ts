@@ -1,6 +1,6 @@
 /** Files and CAS assigned per hour as an inline SVG bar chart (no script, readable as text too). */
 import type { HourBucket } from '../db/console.ts';
-import { html, type Html } from './html.ts';
+import { html, plural, type Html } from './html.ts';
 
 export function throughputChart(buckets: HourBucket[]): Html {
   const W = 760;
@@ -22,7 +22,7 @@ export function throughputChart(buckets: HourBucket[]): Html {
   return html`<figure class="chart">
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="chart-title chart-desc">
 <title id="chart-title">Files processed and CAS assigned per hour, last 24 hours</title>
-<desc id="chart-desc">${totalFiles} files processed and ${totalCas} CAS assigned in the last 24 hours.</desc>
+<desc id="chart-desc">${plural(totalFiles, 'file')} processed and ${totalCas} CAS assigned in the last 24 hours.</desc>
 ${ticks.map(
   (t) =>
     html`<line x1="${left}" x2="${W - 10}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="axis">${t}</text>`,
@@ -30,7 +30,7 @@ ${ticks.map(
 ${buckets.map((b, i) => {
   const x = left + i * slot + 1;
   const hour = b.hour.toISOString().slice(11, 13);
-  return html`<g><title>${b.hour.toISOString().slice(0, 13)}:00Z: ${b.files} files, ${b.casAssigned} CAS assigned</title>
+  return html`<g><title>${b.hour.toISOString().slice(0, 13)}:00Z: ${plural(b.files, 'file')}, ${b.casAssigned} CAS assigned</title>
 <rect x="${x.toFixed(1)}" y="${y(b.files).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plotH - y(b.files)).toFixed(1)}" class="files"/>
 <rect x="${(x + bar + 1).toFixed(1)}" y="${y(b.casAssigned).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plotH - y(b.casAssigned)).toFixed(1)}" class="cas"/>
 ${i % 3 === 0 ? html`<text x="${(x + bar).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle" class="axis">${hour}h</text>` : ''}</g>`;

@@ -42,3 +42,6 @@ export function query(params: Record<string, string | number | undefined>): stri
     .join('&');
   return q ? `?${q}` : '';
 }
+
+/** `1 record`, `2 records`. */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -2,17 +2,21 @@
  * `/metrics`: this instance's own work in the Prometheus text format (several instances on
  * one PostgreSQL each report what they did). Counters are fed by the service as files
  * finish; gauges read its live state at scrape time. Labels are outcomes, file types,
- * error codes and statuses only: never a licence holder's data or a file name.
+ * error codes, statuses and (for the allocation gauge) licence numbers only: never a licence
+ * holder's data or a file name. The allocation gauge reads the store, so it is the sponsors'
+ * state whichever instance is asked.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from '../db/client.ts';
+import { listSponsors, sponsorView } from '../db/sponsors.ts';
 import type { FileReport, WatchService } from '../service/service.ts';
 
 export interface Metrics {
   registry: Registry;
   /** Counts one finished file (the service's `onFileProcessed`). */
   fileProcessed(r: FileReport): void;
-  /** Binds the gauges to the running service. */
-  attach(service: LiveState): void;
+  /** Binds the gauges to the running service and its store (the allocation gauge reads it at scrape time). */
+  attach(service: LiveState, db?: Db): void;
 }
 
 export type LiveState = Pick<WatchService, 'stats' | 'unhealthySponsors' | 'sponsors' | 'oldestWaitingMs' | 'diskLow'>;
@@ -21,6 +25,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let live: LiveState | undefined;
+  let store: Db | undefined;
 
   const files = new Counter({
     name: 'cas_bdt_files_processed_total',
@@ -88,10 +93,31 @@ export function createMetrics(): Metrics {
     },
   });
 
+  new Gauge({
+    name: 'cas_bdt_allocation_unused',
+    help: 'CAS a sponsor may still be assigned (granted minus used), by licence number',
+    labelNames: ['licence'],
+    registers: [registry],
+    async collect() {
+      // Sponsors removed or renamed meanwhile must not linger with their last value.
+      this.reset();
+      if (!store) return;
+      let rows;
+      try {
+        rows = await listSponsors(store);
+      } catch {
+        // The store is down: /metrics still answers (and /healthz says why).
+        return;
+      }
+      for (const row of rows) this.set({ licence: row.licenceNumber }, sponsorView(row).allocation.unused);
+    },
+  });
+
   return {
     registry,
-    attach: (service) => {
+    attach: (service, db) => {
       live = service;
+      store = db;
     },
     fileProcessed: (r) => {
       files.inc({ file_type: r.fileType, outcome: r.outcome });

@@ -5,12 +5,25 @@
 import type { Db } from '../db/client.ts';
 import { casHistory, findCas, type CasHistoryEntry } from '../db/cas-query.ts';
 import { describeFeeChange, describeFees } from '../domain/fees.ts';
-import { recentSubmissions, searchCas, type HourBucket, type SubmissionListItem } from '../db/console.ts';
-import { listSponsors, sponsorView } from '../db/sponsors.ts';
+import {
+  casCountsByStatus,
+  casIdsByNumber,
+  casInStatus,
+  inputFate,
+  recentSubmissions,
+  searchCas,
+  type CasListItem,
+  type HourBucket,
+  type InputFate,
+  type SubmissionListItem,
+} from '../db/console.ts';
+import { getSponsor, listSponsors, sponsorView } from '../db/sponsors.ts';
+import { everyRecordRefused } from '../domain/result.ts';
+import { CAS_STATUSES, type CasStatus } from '../domain/types.ts';
 import { getSubmission } from '../db/submissions.ts';
 import type { FileSummary } from '../domain/result.ts';
 import { throughputChart } from './chart.ts';
-import { html, query, raw, type Html } from './html.ts';
+import { html, plural, query, raw, type Html } from './html.ts';
 import type { LiveState } from './metrics.ts';
 import { readResult } from './result-view.ts';
 
@@ -23,7 +36,7 @@ table{border-collapse:collapse;background:#fff;margin:.5em 0 1.5em;width:100%}
 th,td{border:1px solid #d0d0cc;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#ecece8}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .ACCEPTED{color:#1a6b2a;font-weight:600}.REJECTED{color:#a4161a;font-weight:600}
-.bad{color:#a4161a}.ok{color:#1a6b2a}
+.bad{color:#a4161a}.ok{color:#1a6b2a}.PARTIAL{color:#8a5300;font-weight:600}
 .bar{display:inline-block;width:140px;height:.8em;background:#dde3e8;vertical-align:middle;margin-right:.4em}
 .bar span{display:block;height:100%;background:#2f6690}
 .chart svg .files,.key.files{fill:#2f6690;background:#2f6690}.chart svg .cas,.key.cas{fill:#e0a526;background:#e0a526}
@@ -54,7 +67,7 @@ const time = (d: Date | string | null | undefined) => (d ? new Date(d).toISOStri
 function countsText(s: SubmissionListItem | FileSummary): string {
   const c = s.counts;
   if (!c) return '';
-  const parts = [`${c.records} records`];
+  const parts = [plural(c.records, 'record')];
   if (c.assigned) parts.push(`${c.assigned} assigned`);
   if (c.readyToGo) parts.push(`${c.readyToGo} ready to go`);
   if (c.workInProgress) parts.push(`${c.workInProgress} work in progress`);
@@ -64,12 +77,23 @@ function countsText(s: SubmissionListItem | FileSummary): string {
   return parts.join(', ');
 }
 
+/**
+ * A file's outcome as a table cell or a value: an ACCEPTED file whose records were all
+ * refused is not shown green like a clean one, one with some refused is told apart too.
+ */
+function outcomeText(s: { outcome: string; counts?: FileSummary['counts'] | null }): { css: string; text: string } {
+  if (everyRecordRefused(s)) return { css: 'REJECTED', text: 'ACCEPTED, every record refused' };
+  if (s.outcome === 'ACCEPTED' && s.counts?.rejected)
+    return { css: 'PARTIAL', text: `ACCEPTED, ${s.counts.rejected} of ${plural(s.counts.records, 'record')} refused` };
+  return { css: s.outcome, text: s.outcome };
+}
+
 function submissionsTable(rows: SubmissionListItem[], withSponsor = true): Html {
   if (!rows.length) return html`<p class="muted">No files received yet.</p>`;
   return html`<table><thead><tr><th>#</th><th>Processed (UTC)</th>${withSponsor ? html`<th>Sponsor</th>` : ''}<th>File</th><th>Type</th><th>Outcome</th><th>Counts</th><th>Errors</th></tr></thead><tbody>
 ${rows.map(
   (s) =>
-    html`<tr><td><a href="/submissions/${s.id}">${s.id}</a></td><td>${time(s.processedAt)}</td>${withSponsor ? html`<td>${s.sponsorLicenceNumber}</td>` : ''}<td><a href="/submissions/${s.id}">${s.fileName}</a>${s.replay ? html` <span class="muted">(replay)</span>` : ''}</td><td>${s.fileType}</td><td class="${s.outcome}">${s.outcome}</td><td>${countsText(s)}</td><td>${s.errorCodes.join(', ')}</td></tr>`,
+    html`<tr><td><a href="/submissions/${s.id}">${s.id}</a></td><td>${time(s.processedAt)}</td>${withSponsor ? html`<td>${s.sponsorLicenceNumber}</td>` : ''}<td><a href="/submissions/${s.id}">${s.fileName}</a>${s.replay ? html` <span class="muted">(replay)</span>` : ''}</td><td>${s.fileType}</td><td class="${outcomeText(s).css}">${outcomeText(s).text}</td><td>${countsText(s)}</td><td>${s.errorCodes.join(', ')}</td></tr>`,
 )}
 </tbody></table>`;
 }
@@ -84,7 +108,7 @@ export async function overviewPage(db: Db, live: LiveState, hours: () => Promise
     const { granted, used, unused } = s.allocation;
     const pct = granted > 0 ? Math.min(100, Math.round((used / granted) * 100)) : 0;
     const problems = unhealthy.get(s.licenceNumber);
-    return html`<tr><td><a href="/submissions${query({ sponsor: s.licenceNumber })}">${s.licenceNumber}</a></td><td>${s.name}</td><td>${s.status}</td><td>${s.routes.join(', ')}</td>
+    return html`<tr><td><a href="/sponsors/${s.licenceNumber}">${s.licenceNumber}</a></td><td>${s.name}</td><td>${s.status}</td><td>${s.routes.join(', ')}</td>
 <td>${problems ? html`<span class="bad">unhealthy: ${problems.join('; ')}</span>` : html`<span class="ok">ok</span>`}</td>
 <td class="n">${granted}</td><td class="n">${used}</td><td class="n">${unused}</td><td><span class="bar" title="${used} of ${granted} used"><span style="width:${pct}%"></span></span>${pct}% used</td></tr>`;
   });
@@ -121,17 +145,27 @@ export async function submissionPage(db: Db, id: number): Promise<string | undef
   const summary = sub.summary;
   const result = readResult(sub.resultXml);
   const records = result.records;
+  // A record's CAS number links to that CAS when the store holds it (a graduate report or a
+  // fee update can name numbers it does not), and is plain text otherwise.
+  const [fate, casIds] = await Promise.all([
+    inputFate(db, sub.id),
+    casIdsByNumber(
+      db,
+      records.flatMap((r) => (r.casNumber ? [r.casNumber] : [])),
+    ),
+  ]);
   return page(
     `Submission ${sub.id}`,
     html`<dl class="summary">
 <dt>File</dt><dd>${sub.fileName}</dd>
-<dt>Sponsor</dt><dd>${sub.sponsorLicenceNumber}</dd>
+<dt>Sponsor</dt><dd><a href="/sponsors/${sub.sponsorLicenceNumber}">${sub.sponsorLicenceNumber}</a></dd>
 <dt>Type</dt><dd>${sub.fileType}</dd>
-<dt>Outcome</dt><dd class="${sub.outcome}">${sub.outcome}${summary.replay ? ' (replay of an earlier identical file)' : ''}</dd>
+<dt>Outcome</dt><dd class="${outcomeText(summary).css}">${outcomeText(summary).text}${summary.replay ? ' (replay of an earlier identical file)' : ''}</dd>
 <dt>Received</dt><dd>${time(sub.receivedAt)}</dd>
 <dt>Processed</dt><dd>${time(sub.processedAt)}</dd>
 <dt>Counts</dt><dd>${countsText(summary)}</dd>
 <dt>Result file</dt><dd>${sub.resultFile ? sub.resultFile.split('/').pop() : 'not written yet'}</dd>
+<dt>Input</dt><dd>${fateText(fate)}</dd>
 <dt>SHA-256</dt><dd><code>${sub.sha256}</code></dd>
 ${result.payment ? html`<dt>Payment</dt><dd>${result.payment.reference}: ${result.payment.casCount} CAS, ${result.payment.amount} ${result.payment.currency}</dd>` : ''}
 </dl>
@@ -148,7 +182,7 @@ ${records.map(
   (
     r,
   ) => html`<tr><td class="n">${r.index}</td><td>${r.applicantId ?? r.casNumber ?? ''}</td><td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td><td>${r.status ?? ''}</td>
-<td>${r.casNumber ? html`<a href="/cas${query({ q: r.casNumber })}">${r.casNumber}</a>` : ''}</td><td>${r.expiryDate ?? ''}</td>
+<td>${casLink(r.casNumber, casIds)}</td><td>${r.expiryDate ?? ''}</td>
 <td>${r.issues.length ? html`<ul class="issues">${r.issues.map((i) => html`<li><strong>${i.severity} ${i.code}</strong>${i.field ? html` <code>${i.field}</code>` : ''}: ${i.message}</li>`)}</ul>` : ''}</td></tr>`,
 )}</tbody></table>`
     : ''
@@ -183,7 +217,7 @@ export async function casPage(db: Db, id: number): Promise<string | undefined> {
     c.casNumber ? `CAS ${c.casNumber}` : `CAS (id ${c.id}, not assigned)`,
     html`<dl class="summary">
 <dt>Status</dt><dd>${c.status}</dd>
-<dt>Sponsor</dt><dd>${c.sponsorLicenceNumber}</dd><dt>Route</dt><dd>${c.route}</dd>
+<dt>Sponsor</dt><dd><a href="/sponsors/${c.sponsorLicenceNumber}">${c.sponsorLicenceNumber}</a></dd><dt>Route</dt><dd>${c.route}</dd>
 <dt>ApplicantID</dt><dd>${c.applicantId}</dd>
 <dt>Name</dt><dd>${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}</dd>
 <dt>Nationality</dt><dd>${c.nationality}</dd>
@@ -217,4 +251,101 @@ function eventText(e: CasHistoryEntry): Html | string {
 function reasonText(reason: string): Html | string {
   const m = /^(.*)submission (\d+)$/.exec(reason);
   return m ? html`${m[1]}<a href="/submissions/${m[2]}">submission ${m[2]}</a>` : reason;
+}
+
+/** A CAS number as a link to its CAS, or as text (with why) when the store has no such CAS. */
+function casLink(casNumber: string | undefined, ids: Map<string, number>): Html | string {
+  if (!casNumber) return '';
+  const id = ids.get(casNumber);
+  return id === undefined ? html`${casNumber} <span class="muted">(no such CAS here)</span>` : html`<a href="/cas/${id}">${casNumber}</a>`;
+}
+
+/** Where a submission's input went, in words. */
+function fateText(fate: InputFate): string {
+  switch (fate.kind) {
+    case 'moved': {
+      const parts = fate.to.split('/');
+      return `moved to ${parts.at(-2) ?? ''}/${parts.at(-1) ?? ''}`;
+    }
+    case 'not-moved':
+      return 'not moved: it had left the inbox before the service could move it';
+    case 'moving':
+      return 'still in the inbox: the service is finishing it';
+    case 'not-watched':
+      return 'not moved: it was given to cas-bdt process, which leaves its inputs where they are';
+  }
+}
+
+/** What each status asks of the sponsor, when it asks anything. */
+const ACTION: Partial<Record<CasStatus, string>> = {
+  READY_TO_GO: 'complete and waiting for a CAS number: assign them (cas-bdt assign --sponsor LICENCE --batch NAME), allocation permitting',
+  WORK_IN_PROGRESS: 'incomplete (see each record’s warnings): send the record again, complete, in a new file',
+};
+
+const casName = (c: Pick<CasListItem, 'familyName' | 'givenName'>) => `${c.familyName}${c.givenName ? `, ${c.givenName}` : ''}`;
+
+function casTable(rows: CasListItem[]): Html {
+  return html`<table><thead><tr><th>CAS</th><th>Status</th><th>ApplicantID</th><th>Name</th><th>Course</th><th>Start</th><th>Batch</th><th>Expires</th></tr></thead><tbody>
+${rows.map((c) => html`<tr><td><a href="/cas/${c.id}">${c.casNumber ?? `id ${c.id} (no number yet)`}</a></td><td>${c.status}</td><td>${c.applicantId}</td><td>${casName(c)}</td><td>${c.courseTitle}</td><td>${c.courseStartDate}</td><td>${c.batch}</td><td>${c.expiresOn ?? ''}</td></tr>`)}</tbody></table>`;
+}
+
+const statusLink = (licence: string, status: CasStatus, label: string) =>
+  html`<a href="/sponsors/${licence}/cas${query({ status })}">${label}</a>`;
+
+/** Rows a sponsor's page shows of each status that needs action (the rest is one click away). */
+export const ACTION_ROWS = 50;
+
+/** One sponsor: its allocation, the CAS that need action, and its CAS counted by status. */
+export async function sponsorPage(db: Db, licence: string): Promise<string | undefined> {
+  const row = await getSponsor(db, licence);
+  if (!row) return undefined;
+  const s = sponsorView(row);
+  const [counts, ready, wip] = await Promise.all([
+    casCountsByStatus(db, licence),
+    casInStatus(db, { licence, status: 'READY_TO_GO', limit: ACTION_ROWS }),
+    casInStatus(db, { licence, status: 'WORK_IN_PROGRESS', limit: ACTION_ROWS }),
+  ]);
+  const needing = (status: CasStatus, rows: CasListItem[]) => {
+    const n = counts[status];
+    const label = status.replaceAll('_', ' ').toLowerCase();
+    if (n === 0) return html`<h3>${label[0]!.toUpperCase() + label.slice(1)}: none</h3>`;
+    return html`<h3>${label[0]!.toUpperCase() + label.slice(1)}: ${n} CAS</h3><p>${ACTION[status]}</p>${casTable(rows)}${
+      n > rows.length ? html`<p>${statusLink(licence, status, `All ${n} CAS ${label}`)}</p>` : ''
+    }`;
+  };
+  return page(
+    `Sponsor ${s.licenceNumber}`,
+    html`<dl class="summary">
+<dt>Name</dt><dd>${s.name}</dd>
+<dt>Status</dt><dd>${s.status}</dd>
+<dt>Routes</dt><dd>${s.routes.join(', ')}</dd>
+<dt>Auto-assign</dt><dd>${s.autoAssign ? 'yes' : 'no'}</dd>
+<dt>Allocation</dt><dd>granted ${s.allocation.granted}, used ${s.allocation.used}, unused ${s.allocation.unused}</dd>
+</dl>
+<h2>CAS that need action</h2>
+${needing('READY_TO_GO', ready)}
+${needing('WORK_IN_PROGRESS', wip)}
+<h2>CAS by status</h2>
+<table><thead><tr><th>Status</th><th>CAS</th></tr></thead><tbody>
+${CAS_STATUSES.map((st) => html`<tr><td>${counts[st] ? statusLink(licence, st, st) : st}</td><td class="n">${counts[st]}</td></tr>`)}</tbody></table>
+<p><a href="/submissions${query({ sponsor: licence })}">Files received from ${licence}</a></p>`,
+  );
+}
+
+/** A sponsor's CAS in one status, newest first, a page at a time. */
+export async function casStatusPage(db: Db, opts: { licence: string; status: CasStatus; before?: number }): Promise<string | undefined> {
+  const row = await getSponsor(db, opts.licence);
+  if (!row) return undefined;
+  const rows = await casInStatus(db, { ...opts, limit: PAGE_SIZE + 1 });
+  const shown = rows.slice(0, PAGE_SIZE);
+  const last = shown.at(-1);
+  const here = (extra: Record<string, string | number | undefined>) =>
+    `/sponsors/${opts.licence}/cas${query({ status: opts.status, ...extra })}`;
+  return page(
+    `CAS of ${opts.licence}: ${opts.status.replaceAll('_', ' ')}`,
+    html`<p>${CAS_STATUSES.map((st, i) => html`${i ? ' · ' : ''}${st === opts.status ? html`<strong>${st}</strong>` : statusLink(opts.licence, st, st)}`)}</p>
+${ACTION[opts.status] ? html`<p>${ACTION[opts.status]}</p>` : ''}
+${shown.length ? casTable(shown) : html`<p class="muted">No CAS of ${opts.licence} ${opts.before !== undefined ? 'further back ' : ''}in this status.</p>`}
+<p>${opts.before !== undefined ? html`<a href="${here({})}">Newest</a> · ` : ''}${rows.length > PAGE_SIZE && last ? html`<a href="${here({ before: last.id })}">Older</a>` : html`<span class="muted">No older CAS.</span>`} · <a href="/sponsors/${opts.licence}">Sponsor ${opts.licence}</a></p>`,
+  );
 }

@@ -12,7 +12,8 @@ import type { Logger } from '../log.ts';
 import type { HttpAddress } from './address.ts';
 import { checkHealth } from './health.ts';
 import type { LiveState, Metrics } from './metrics.ts';
-import { casPage, casSearchPage, overviewPage, page, submissionPage, submissionsPage } from './pages.ts';
+import { casPage, casSearchPage, casStatusPage, overviewPage, page, sponsorPage, submissionPage, submissionsPage } from './pages.ts';
+import { CAS_STATUSES } from '../domain/types.ts';
 import { hourlyThroughput } from '../db/console.ts';
 import { reuseFor } from './reuse.ts';
 import { html } from './html.ts';
@@ -122,6 +123,27 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
     const id = positiveInt(req.params.id);
     return sendPage(reply, id ? await casPage(opts.db, id) : undefined, 'That CAS');
   });
+
+  // A sponsor's page (CAS that need action, counts by status) and its CAS by status.
+  const licenceOf = (v: unknown) => (typeof v === 'string' && /^[A-Z0-9]{8}[0-9X]$/.test(v) ? v : undefined);
+  app.get<{ Params: { licence: string } }>('/sponsors/:licence', async (req, reply) => {
+    const licence = licenceOf(req.params.licence);
+    return sendPage(reply, licence ? await sponsorPage(opts.db, licence) : undefined, 'That sponsor');
+  });
+
+  app.get<{ Params: { licence: string }; Querystring: { status?: string; before?: string } }>(
+    '/sponsors/:licence/cas',
+    async (req, reply) => {
+      const licence = licenceOf(req.params.licence);
+      const status = CAS_STATUSES.find((st) => st === req.query.status) ?? 'READY_TO_GO';
+      const before = positiveInt(req.query.before);
+      return sendPage(
+        reply,
+        licence ? await casStatusPage(opts.db, { licence, status, ...(before ? { before } : {}) }) : undefined,
+        'That sponsor',
+      );
+    },
+  );
 
   app.setNotFoundHandler((_req, reply) => sendPage(reply, undefined, 'That page'));
   app.setErrorHandler((err, _req, reply) => {

@@ -31,3 +31,15 @@ export function wouldBe(result: SubmissionResult, recordsXml: string[]): { resul
   const { payment: _payment, ...rest } = result;
   return { result: rest, recordsXml: recordsXml.map((xml) => xml.replace(/^ *<CASNumber>[^<]*<\/CASNumber>\n/gm, '')) };
 }
+
+/**
+ * A dry run's result names no submission (none was stored): `SubmissionId` says DRY-RUN,
+ * as `validate --json` says null, instead of an id nothing holds.
+ */
+export function asDryRun<P extends { resultXml: string }>(processed: P): P {
+  // The element is in the document's head: the search stops there.
+  return {
+    ...processed,
+    resultXml: processed.resultXml.replace(/<SubmissionId>[^<]*<\/SubmissionId>/, '<SubmissionId>DRY-RUN</SubmissionId>'),
+  };
+}

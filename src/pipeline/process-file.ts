@@ -2,6 +2,7 @@
  * processFile: one received file -> one stored submission with its result XML.
  * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
  */
+import { randomInt } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import type { AssignSettings } from '../db/assign.ts';
 import { lockSponsor } from '../db/sponsors.ts';
@@ -13,7 +14,7 @@ import { timed } from '../timings.ts';
 import { HeapNudge } from '../heap-nudge.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
-import { inTransaction } from './dry-run.ts';
+import { asDryRun, inTransaction } from './dry-run.ts';
 import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
@@ -65,7 +66,7 @@ async function reject(
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
   return inTransaction(deps.db, deps.dryRun, async (tx) => {
-    id ??= await nextSubmissionId(tx);
+    id ??= await takeSubmissionId(tx, deps.dryRun);
     // What was found in a large file read twice is stored only if it is still that file.
     await verifyUnchanged(file);
     return storeResult(
@@ -89,7 +90,9 @@ export async function rejectFile(deps: PipelineDeps, file: ReceivedFile, errors:
 
 /** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
 async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
-  return inTransaction(deps.db, deps.dryRun, (tx) => storeReplay(tx, deps.onStored, file, earlier, now));
+  return inTransaction(deps.db, deps.dryRun, (tx) =>
+    storeReplay(tx, deps.onStored, file, earlier, now, deps.dryRun ? dryRunSubmissionId() : undefined),
+  );
 }
 
 class RejectInTx {
@@ -116,8 +119,21 @@ async function explainedBySchema<T>(file: Inspected, storing: Promise<T>): Promi
  */
 const VALIDATE_FIRST_BYTES = 1 << 20;
 
+/**
+ * A dry run takes no id from the sequence, which would leave gaps in the real ids: its
+ * rolled-back rows get a negative id of their own, never a stored submission's (a clash
+ * of two dry runs would only make the second wait for the first's rollback).
+ */
+const dryRunSubmissionId = () => -randomInt(1, 2 ** 47);
+const takeSubmissionId = (tx: Db, dryRun: boolean | undefined) => (dryRun ? Promise.resolve(dryRunSubmissionId()) : nextSubmissionId(tx));
+
 /** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
 export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
+  const processed = await processFileOnce(deps, file);
+  return deps.dryRun ? asDryRun(processed) : processed;
+}
+
+async function processFileOnce(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
   const clock = deps.clock ?? (() => new Date());
   const { db } = deps;
 
@@ -178,7 +194,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
           inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined
             ? findAcceptedByFileId(tx, licence, inspected.fileType, fileId)
             : undefined,
-          nextSubmissionId(tx),
+          takeSubmissionId(tx, deps.dryRun),
         ]);
         if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
         const errors = headerErrors(inspected, sponsor, licence, file.via);

@@ -107,6 +107,21 @@ export function suggestSpelling(value: string, set: CharSet): string {
 }
 
 /**
+ * For a text of the multi-line Latin-1 type (a CAS note) with characters outside it: what
+ * to write instead of each (the first five distinct ones), as the schema messages suggest
+ * a spelling: `; write ' instead of U+2019 '’'`. Empty when there is nothing to suggest.
+ */
+export function latin1Replacements(value: string): string {
+  const set = CHAR_SETS['[ -~\u00a0-\u00ff\\s]+']!;
+  const bad = [...new Set([...value].filter((ch) => !set.allows(ch)))].slice(0, 5);
+  const fixes = bad.flatMap((ch) => {
+    const fix = suggestSpelling(ch, set);
+    return fix ? [`${fix} instead of ${codePoint(ch)}`] : [];
+  });
+  return fixes.length ? `; write ${fixes.join(', ')}` : '';
+}
+
+/**
  * Bytes of a UTF-8 file read as ISO-8859-1 (the file declares it): the value's characters
  * taken as bytes are valid UTF-8 with at least one character of two bytes or more.
  */

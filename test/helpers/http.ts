@@ -33,7 +33,7 @@ export async function startHttpScenario(kind: StoreKind, opts: { token?: string 
   const licence = await sponsor(t.store.db, nextLicence('H'), 10);
   const metrics = createMetrics();
   const svc = await startInProcess(t.store, root, { onFileProcessed: metrics.fileProcessed });
-  metrics.attach(svc.service);
+  metrics.attach(svc.service, t.store.db);
   const logs: string[] = [];
   const log = createLogger({ write: (l) => void logs.push(l), level: 'debug' });
   const server = await startHttp(

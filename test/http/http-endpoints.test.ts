@@ -106,7 +106,7 @@ describe.each(STORE_KINDS)('HTTP surface on %s', (kind) => {
     const goodPage = (await s.get(`/submissions/${good.id}`)).body;
     expect(goodPage).toMatch(new RegExp(`<td>${s.applicants.refused}</td><td class="REJECTED">REJECTED</td>[\\s\\S]*?E_COURSE_DATES`));
     expect(goodPage).toMatch(
-      new RegExp(`<td>${s.applicants.ok}</td><td class="">CREATED</td><td>ASSIGNED</td>\\s*<td><a href="/cas\\?q=E4G`),
+      new RegExp(`<td>${s.applicants.ok}</td><td class="">CREATED</td><td>ASSIGNED</td>\\s*<td><a href="/cas/\\d+">E4G`),
     );
     expect((await s.get('/submissions/999999')).status).toBe(404);
   });

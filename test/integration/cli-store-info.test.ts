@@ -3,33 +3,51 @@
  * store. A new store is announced on stderr with its absolute path, and `watch --help`
  * and `sponsor list` say which store (and folder tree) is in use.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
 
 describe('the default embedded store, relative to the current directory', () => {
-  it('is announced with its absolute path when a command creates it, and only then', async () => {
+  it('is made only by the commands that set one up, and announced with its absolute path then', async () => {
     const cwd = tempDir('cas-bdt-elsewhere-');
     const dataDir = path.join(cwd, '.cas-bdt');
     const help = await runCli(['watch', '--help'], { cwd });
     expect(help.stdout).toContain(`store:   embedded store at ${dataDir} (none there yet`);
     expect(help.stdout).toContain(`folders: ${path.join(cwd, 'bdt')}`);
 
-    const first = await runCli(['sponsor', 'list'], { cwd });
-    expect(first.code).toBe(0);
+    // A listing in a directory without a store (a mistyped --data, another folder) is refused, at once.
+    const list = await runCli(['sponsor', 'list'], { cwd });
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain(`cas-bdt: no store at ${dataDir}: is --data (or CAS_BDT_DATA`);
+    expect(list.stderr).toContain("'cas-bdt sponsor add LICENCE --name NAME'");
+    expect(existsSync(dataDir)).toBe(false);
+    const mistyped = path.join(cwd, 'tyop');
+    const json = await runCli(['--data', mistyped, 'cas', 'list', '--sponsor', 'QHDGHB91X', '--json'], { cwd });
+    expect(json.code).toBe(2);
+    expect(json.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: 'usage',
+      message: expect.stringContaining(`no store at ${mistyped}`),
+    });
+    expect(existsSync(mistyped)).toBe(false);
+
+    // The first sponsor makes it, and says where.
+    const first = await runCli(['sponsor', 'add', 'ELSEWHER1', '--name', 'Elsewhere College'], { cwd });
+    expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain(`created a new, empty embedded store at ${dataDir}`);
-    expect(first.stdout).toContain(`Store: embedded store at ${dataDir}; folders under ${path.join(cwd, 'bdt')}`);
     const second = await runCli(['sponsor', 'list'], { cwd });
     expect(second.stderr).toBe('');
+    expect(second.stdout).toContain(`Store: embedded store at ${dataDir}; folders under ${path.join(cwd, 'bdt')}`);
     expect((await runCli(['watch', '--help'], { cwd })).stdout).toMatch(
       new RegExp(`store: +embedded store at ${dataDir.replaceAll('.', '\\.')}\\n`),
     );
-    // JSON output stays the array cli.md promises; the announcement is on stderr only.
+    // So does `db migrate`; JSON output stays what cli.md promises, the announcement is on stderr only.
     const other = tempDir('cas-bdt-elsewhere-');
-    const json = await runCli(['sponsor', 'list', '--json'], { cwd: other });
-    expect(json.json()).toEqual([]);
-    expect(json.stderr).toContain(path.join(other, '.cas-bdt'));
+    const migrated = await runCli(['db', 'migrate'], { cwd: other });
+    expect(migrated.code).toBe(0);
+    expect(migrated.stderr).toContain(path.join(other, '.cas-bdt'));
+    expect((await runCli(['sponsor', 'list', '--json'], { cwd: other })).json()).toEqual([]);
   }, 120_000);
 });
 

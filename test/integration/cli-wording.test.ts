@@ -44,7 +44,8 @@ describe.each(STORE_KINDS)('wording on %s', (kind) => {
     const report = path.join(on.cwd, 'graduates.xml');
     writeFileSync(report, graduateBytes('GRAD-1', [mistyped]));
     const res = await cli('process', report, '--sponsor', 'WORDING01', '--json');
-    expect(res.code, res.stderr).toBe(0);
+    // Its only record refused: the file is ACCEPTED, yet nothing came of it (exit 3).
+    expect(res.code, res.stderr).toBe(3);
     const [summary] = res.json<{ resultFile: string }[]>();
     const record = parseResult(readFileSync(summary!.resultFile, 'utf8')).Records!.Record[0]!;
     expect(record.Issue![0]!['@_code']).toBe('E_CAS_NOT_FOUND');
@@ -68,6 +69,21 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('a missing PostgreSQL databas
       `cas-bdt: the PostgreSQL database "cas_bdt_no_such_database" does not exist on ${u.hostname}:${u.port || '5432'}: create it ` +
         `(createdb -h ${u.hostname} -p ${u.port || '5432'}${u.username ? ` -U ${u.username}` : ''} cas_bdt_no_such_database, or CREATE DATABASE "cas_bdt_no_such_database" as a user allowed to), ` +
         'then run the command again; cas-bdt creates its tables itself\n',
+    );
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('failed');
+  });
+});
+
+describe('a PostgreSQL server that is down', () => {
+  it('is said in words, with the host and port, not as a raw ECONNREFUSED', async () => {
+    // Nothing listens on port 1 of the loopback: the connection is refused at once.
+    const res = await runCli(['--db', 'postgres://cas@127.0.0.1:1/cas_bdt', 'sponsor', 'list', '--json'], {
+      cwd: tempDir('cas-bdt-pgdown-'),
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      'cas-bdt: cannot reach the PostgreSQL database at 127.0.0.1:1: connection refused: nothing listens there (ECONNREFUSED). ' +
+        'Check that the server is running and listening there, and that --db or DATABASE_URL names it\n',
     );
     expect(res.json<{ error: { code: string } }>().error.code).toBe('failed');
   });

@@ -40,7 +40,11 @@ describe('cas-bdt demo', () => {
       expect(out).toContain("write it as 'Walesa'");
       expect(out).toContain('CAS[2]/ApplicantData/CountryOfBirth (ApplicantID DEMO-008)');
       expect(out).toContain(`Allocation of ${LICENCE}: granted 3, used 3, unused 0.`);
-      expect(out).toContain('cas-bdt demo --keep');
+      // Every command it suggests runs as pasted from the repository: with npx.
+      expect(out).toContain('`npx cas-bdt demo --keep`');
+      const howToGoOn = out.slice(out.indexOf('How to go on'));
+      expect(howToGoOn.match(/`cas-bdt /g)).toBeNull();
+      expect(howToGoOn.match(/`npx cas-bdt /g)).toHaveLength(5);
       const dir = demoDir(out)!;
       expect(out).toContain(path.join(dir, 'bdt', LICENCE, 'outbox'));
       expect(existsSync(dir)).toBe(false);

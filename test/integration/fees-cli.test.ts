@@ -87,7 +87,7 @@ describe.each(STORE_KINDS)('fee commands on %s', (kind) => {
       ['REJECTED', ['E_CAS_STATUS']],
     ]);
     const text = await cli('process', upd, '--sponsor', L);
-    expect(text.stdout).toContain('fees.xml: ACCEPTED (replay)');
+    expect(text.stdout).toContain('fees.xml: ACCEPTED, 2 of 3 records refused (replay)');
     expect(text.stdout).toContain('3 records: 1 updated, 2 rejected');
 
     const byHand = await cli('cas', 'fees', n1!, '--course-paid', '5000', '--accommodation-paid', '250.5');
@@ -118,6 +118,14 @@ describe.each(STORE_KINDS)('fee commands on %s', (kind) => {
     const badChar = await cli('cas', 'note', n1!, '--text', 'Paid by Łukasz');
     expect(badChar.code).toBe(2);
     expect(badChar.stderr).toContain("U+0141 'Ł'");
+    expect(badChar.stderr).toContain("; write L instead of U+0141 'Ł'");
+    // A word processor's apostrophe and dash: what to type instead is said, as in the schema messages.
+    const curly = await cli('cas', 'note', n1!, '--text', 'O\u2019Brien paid \u2013 in full');
+    expect(curly.code).toBe(2);
+    expect(curly.stderr).toContain(
+      "cas-bdt: --text: the note holds U+2019 '\u2019', which is outside the BDT character set (printable ISO-8859-1 and line breaks); " +
+        "write ' instead of U+2019 '\u2019', - instead of U+2013 '\u2013'\n",
+    );
     expect((await cli('cas', 'note', n1!, '--text', 'x'.repeat(2001))).code).toBe(2);
     expect((await cli('cas', 'note', n1!, '--text', '   ')).code).toBe(2);
     expect((await cli('cas', 'note', 'E4G0AA0A00A0A1', '--text', 'nobody')).code).toBe(4);

@@ -5,7 +5,7 @@ import { CAS_STATUSES, ROUTES, type CasStatus, type Route } from '../../domain/t
 import { notFound, table, usage, type Runner } from '../context.ts';
 import type { CasView } from '../../ops/queries.ts';
 import { addPagingOptions, listingFooter, pagingOf } from '../paging.ts';
-import { parseCasNumber, parseId } from '../parse.ts';
+import { lowerCase, oneOf, parseCasNumber, parseId, upperCase } from '../parse.ts';
 import { feesLine, historyLines } from './fees.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
@@ -55,24 +55,16 @@ export function registerCasCommands(program: Command, run: Runner): Command {
     .command('list')
     .description("a sponsor's CAS, by internal id")
     .requiredOption('--sponsor <licence>', 'the sponsor')
-    .option('--status <status>', CAS_STATUSES.join('|'))
-    .option('--route <route>', 'student|child')
+    .addOption(new Option('--status <status>', CAS_STATUSES.join('|')).argParser(oneOf(CAS_STATUSES, upperCase)))
+    .addOption(new Option('--route <route>', 'student|child').argParser(oneOf(ROUTES, lowerCase)))
     .option('--batch <name>', 'only this batch (BulkUploadFileId)')
     .option('--applicant <id>', 'only this ApplicantID')
     .option('--json', 'print JSON');
   addPagingOptions(list).action(
     run(async (ctx, opts) => {
       const licence = parseLicence(String(opts.sponsor));
-      let status: CasStatus | undefined;
-      if (opts.status !== undefined) {
-        status = String(opts.status).toUpperCase().replaceAll(' ', '_') as CasStatus;
-        if (!CAS_STATUSES.includes(status)) throw usage(`--status must be one of ${CAS_STATUSES.join(', ')}`);
-      }
-      let route: Route | undefined;
-      if (opts.route !== undefined) {
-        route = String(opts.route).toLowerCase() as Route;
-        if (!ROUTES.includes(route)) throw usage(`--route takes student or child; got "${String(opts.route)}"`);
-      }
+      const status = opts.status as CasStatus | undefined;
+      const route = opts.route as Route | undefined;
       const paging = pagingOf(ctx, opts);
       await requireSponsor(ctx, licence);
       const { db } = await ctx.store();

@@ -8,7 +8,7 @@ export function registerDbCommands(program: Command, run: Runner): void {
     .description('apply migrations (also done automatically on start)')
     .action(
       run(async (ctx) => {
-        const store = await ctx.store();
+        const store = await ctx.store({ create: true });
         ctx.out(`Migrations applied to the ${store.describe}.`);
       }),
     );

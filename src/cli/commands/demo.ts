@@ -209,9 +209,9 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
     } else {
       ctx.out(
         [
-          '\nHow to go on: run `cas-bdt demo --keep` to keep this store and folder tree for a look;',
-          'on your own: `cas-bdt sponsor add LICENCE --name NAME --allocation N`, then `cas-bdt validate FILE --sponsor LICENCE`',
-          '(a dry run) and `cas-bdt process FILE --sponsor LICENCE` or `cas-bdt watch` (README: "A first sponsor and a first file").',
+          '\nHow to go on: run `npx cas-bdt demo --keep` to keep this store and folder tree for a look;',
+          'on your own: `npx cas-bdt sponsor add LICENCE --name NAME --allocation N`, then `npx cas-bdt validate FILE --sponsor LICENCE`',
+          '(a dry run) and `npx cas-bdt process FILE --sponsor LICENCE` or `npx cas-bdt watch` (README: "A first sponsor and a first file").',
         ].join('\n'),
       );
     }

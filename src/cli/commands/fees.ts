@@ -59,7 +59,11 @@ export function registerFeeCommands(casCmd: Command, run: Runner): void {
         const text = String(opts.text);
         const { noteProblem } = await import('../../domain/fees.ts');
         const problem = noteProblem(text);
-        if (problem) throw usage(`--text: ${problem}`);
+        if (problem) {
+          // A curly apostrophe or dash pasted from a word processor: say what to type instead.
+          const { latin1Replacements } = await import('../../xml/schema-messages.ts');
+          throw usage(`--text: ${problem}${latin1Replacements(text)}`);
+        }
         const { db } = await ctx.store();
         const { addNote } = await import('../../ops/note.ts');
         const res = settled(await addNote(db, casNumber, text, new Date()), `CAS ${casNumber}`);

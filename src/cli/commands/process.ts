@@ -1,16 +1,16 @@
 /** `cas-bdt process`, `submissions` and `rerun` */
 import { Option, type Command } from 'commander';
 import { isIsoDate } from '../../domain/dates.ts';
-import type { FileSummary } from '../../domain/result.ts';
+import { everyRecordRefused, type FileSummary, type RecordResult } from '../../domain/result.ts';
 import { FILE_TYPES, type FileOutcome, type FileType } from '../../domain/types.ts';
 import type { SubmissionFilter, SubmissionRow } from '../../ops/queries.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
-import { errorCodes, fileErrorLines } from '../outcome-text.ts';
+import { errorCodes, fileErrorLines, recordLines, recordsOf } from '../outcome-text.ts';
 import { escapeControls } from '../../escape.ts';
 import { addPagingOptions, listingFooter, pageFooter, pagingOf } from '../paging.ts';
-import { parseId } from '../parse.ts';
+import { oneOf, parseId, upperCase } from '../parse.ts';
 import { count } from '../words.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import path from 'node:path';
@@ -31,11 +31,28 @@ export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string 
       : `${count(c.records, 'record')}: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
 }
 
-export function summaryLine(s: FileSummary): string {
+/** Largest result (characters) whose refused records `process` prints; larger ones are in the result file. */
+const MAX_RESULT_READ_BACK = 8 * 1024 * 1024;
+
+/** The outcome in words: a file whose records were refused, all or some, is not told like a clean one. */
+export function outcomeWords(s: Pick<FileSummary, 'outcome' | 'counts'>): string {
+  if (everyRecordRefused(s)) return 'ACCEPTED, but EVERY RECORD REFUSED (nothing stored)';
+  if (s.outcome === 'ACCEPTED' && s.counts.rejected > 0)
+    return `ACCEPTED, ${s.counts.rejected} of ${count(s.counts.records, 'record')} refused`;
+  return s.outcome;
+}
+
+/** `records`: the file's records as its result holds them; those refused are told with their reasons. */
+export function summaryLine(s: FileSummary, records: RecordResult[] = []): string {
   const what = s.outcome === 'REJECTED' ? errorCodes(s) : countsLine(s);
-  const line = `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
-  // A refused file's errors in words, not only their codes.
-  return [line, ...(s.outcome === 'REJECTED' ? fileErrorLines(s.fileErrors) : [])].join('\n');
+  const line = `${s.file}: ${outcomeWords(s)}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
+  // A refused file's errors in words, not only their codes; and why records were refused.
+  const refused = records.filter((r) => r.outcome === 'REJECTED');
+  const recordText =
+    refused.length > 10
+      ? [...recordLines(refused.slice(0, 10)), `  ... and ${refused.length - 10} more refused records (the result file lists them all)`]
+      : recordLines(refused);
+  return [line, ...(s.outcome === 'REJECTED' ? fileErrorLines(s.fileErrors) : recordText)].join('\n');
 }
 
 /** A stored submission as `submissions` prints it: the file summary of cli.md and the submission's own facts. */
@@ -117,17 +134,33 @@ export function registerProcessCommands(program: Command, run: Runner): void {
             ).finally(() => release(got)),
           );
           bar?.stop();
-          const resultFile = await timed('result write', () =>
-            emitResult(
-              db,
-              outDir,
-              { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml },
-              realOutDir,
-            ),
-          );
+          // A file of another sponsor (a mistyped --sponsor, the wrong file) is refused, and its
+          // refusal is not put in the outbox of --sponsor, where that sponsor would read of a file
+          // that was never theirs: it is printed, stored, and written only where --out says.
+          const notTheirs = !opts.out && processed.summary.fileErrors.some((e) => e.code === 'E_SPONSOR_MISMATCH');
+          const resultFile = notTheirs
+            ? null
+            : await timed('result write', () =>
+                emitResult(
+                  db,
+                  outDir,
+                  { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml },
+                  realOutDir,
+                ),
+              );
           const summary = { ...processed.summary, resultFile };
           summaries.push(summary);
-          if (!opts.json) ctx.out(summaryLine(summary));
+          if (!opts.json) {
+            // The refused records' reasons, read back from the result; a very large result is
+            // not parsed again for a few lines (the result file lists them).
+            const readBack = summary.counts.rejected > 0 && processed.resultXml.length <= MAX_RESULT_READ_BACK;
+            ctx.out(summaryLine(summary, readBack ? await recordsOf(processed.resultXml) : []));
+          }
+          if (notTheirs)
+            ctx.err(
+              `${received.fileName}: not written to the outbox of ${licence}: the file names another sponsor. ` +
+                `The refusal is kept as submission ${processed.submissionId} ('cas-bdt rerun ${processed.submissionId} --out DIR' writes it).`,
+            );
         }
         if (opts.json) ctx.json(summaries);
         const stages = timingsSoFar();
@@ -143,7 +176,8 @@ export function registerProcessCommands(program: Command, run: Runner): void {
               stagesAtPeakRss: stagesAtPeakRss(),
             }),
           );
-        return summaries.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
+        // 3 also for a file none of whose records was accepted: nothing came of it (cli.md's "refused").
+        return summaries.some((s) => s.outcome === 'REJECTED' || everyRecordRefused(s)) ? 3 : 0;
       }),
     );
 
@@ -152,11 +186,9 @@ export function registerProcessCommands(program: Command, run: Runner): void {
     .description('received files, newest first (`submissions show ID` for one)')
     .option('--sponsor <licence>', 'only this sponsor')
     .addOption(
-      new Option('--outcome <outcome>', 'only ACCEPTED or REJECTED files')
-        .choices(['ACCEPTED', 'REJECTED'])
-        .argParser((v) => v.toUpperCase()),
+      new Option('--outcome <outcome>', 'only ACCEPTED or REJECTED files').argParser(oneOf(['ACCEPTED', 'REJECTED'] as const, upperCase)),
     )
-    .addOption(new Option('--type <type>', `only this file type (${FILE_TYPES.join('|')})`).argParser((v) => v.toUpperCase()))
+    .addOption(new Option('--type <type>', `only this file type (${FILE_TYPES.join('|')})`).argParser(oneOf(FILE_TYPES, upperCase)))
     .option('--file <name>', 'only files of this name')
     .option('--since <date>', 'received on or after this day, YYYY-MM-DD (UTC)')
     .option('--until <date>', 'received on or before this day, YYYY-MM-DD (UTC)')
@@ -164,8 +196,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
   addPagingOptions(submissionsCmd).action(
     run(async (ctx, opts) => {
       const licence = opts.sponsor ? parseLicence(String(opts.sponsor)) : undefined;
-      const fileType = opts.type === undefined ? undefined : (String(opts.type) as FileType);
-      if (fileType && !FILE_TYPES.includes(fileType)) throw usage(`--type must be one of ${FILE_TYPES.join(', ')}`);
+      const fileType = opts.type as FileType | undefined;
       const filter: SubmissionFilter = {
         licence,
         outcome: opts.outcome as FileOutcome | undefined,
@@ -191,7 +222,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
             v.sponsorLicenceNumber,
             v.file,
             v.fileType,
-            v.outcome + (v.replay ? ' (replay)' : ''),
+            (everyRecordRefused(v) ? 'ACCEPTED, all records refused' : v.outcome) + (v.replay ? ' (replay)' : ''),
             v.counts.records,
             v.counts.assigned,
             v.counts.rejected,
@@ -242,7 +273,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
         `Sponsor:      ${v.sponsorLicenceNumber}`,
         `Type:         ${v.fileType}${v.fileId ? `, file id ${v.fileId}` : ''}`,
         `Received:     ${v.receivedAt}, processed ${v.processedAt}`,
-        `Outcome:      ${v.outcome}${v.replay ? ' (replay of an earlier identical file)' : ''}`,
+        `Outcome:      ${outcomeWords(v)}${v.replay ? ' (replay of an earlier identical file)' : ''}`,
         ...(v.outcome === 'ACCEPTED' ? [`Records:      ${countsLine(v)}`] : []),
         ...(result.payment
           ? [

@@ -6,7 +6,7 @@ import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Rou
 import { ensureSponsorFolders, sponsorDir } from '../../inbox/layout.ts';
 import type { SponsorView } from '../../ops/queries.ts';
 import { notFound, refusedError, settled, table, usage, type Context, type Runner } from '../context.ts';
-import { MAX_GRANT, MAX_REASON, parseReason, wholeNumber } from '../parse.ts';
+import { lowerCase, MAX_GRANT, MAX_REASON, oneOf, parseReason, wholeNumber } from '../parse.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the store's code.
 const queries = () => import('../../ops/queries.ts');
@@ -74,7 +74,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         if (!name) throw usage('--name must not be empty');
         const routes = parseRoutes(String(opts.routes));
         const allocation = Number(opts.allocation);
-        const { db } = await ctx.store();
+        const { db } = await ctx.store({ create: true });
         const [{ addSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
         const { sponsor } = settled(
           await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign !== false, allocation }, new Date()),
@@ -188,8 +188,10 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .command('status')
     .description('set the licence status; revoked, expired and surrendered cancel ASSIGNED CAS (confirm with --yes)')
     .argument('<licence>', 'licence number')
-    .argument('<status>', LICENCE_STATUSES.join('|'))
-    .option('--route <route>', 'with surrendered: surrender only this route (student|child)')
+    .argument('<status>', LICENCE_STATUSES.join('|'), oneOf(LICENCE_STATUSES, lowerCase))
+    .addOption(
+      new Option('--route <route>', 'with surrendered: surrender only this route (student|child)').argParser(oneOf(ROUTES, lowerCase)),
+    )
     .addOption(
       new Option('--reason <text>', `why, kept in the history of every CAS cancelled (at most ${MAX_REASON} characters)`).argParser(
         parseReason,
@@ -199,16 +201,10 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--dry-run', 'print what would be cancelled and change nothing')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, licenceArg: string, statusArg: string) => {
+      run(async (ctx, opts, licenceArg: string, status: LicenceStatus) => {
         const licence = parseLicence(licenceArg);
-        const status = String(statusArg).toLowerCase() as LicenceStatus;
-        if (!LICENCE_STATUSES.includes(status)) throw usage(`status must be one of ${LICENCE_STATUSES.join(', ')}; got "${statusArg}"`);
-        let route: Route | undefined;
-        if (opts.route !== undefined) {
-          route = String(opts.route).toLowerCase() as Route;
-          if (!ROUTES.includes(route)) throw usage(`--route takes student or child; got "${String(opts.route)}"`);
-          if (status !== 'surrendered') throw usage('--route goes only with the status surrendered');
-        }
+        const route = opts.route as Route | undefined;
+        if (route && status !== 'surrendered') throw usage('--route goes only with the status surrendered');
         const reason = opts.reason === undefined ? undefined : String(opts.reason);
         const { db } = await ctx.store();
         const [{ changeLicenceStatus, assignedCasNumbers, CANCELLING }, { sponsorView }] = await Promise.all([licenceOps(), queries()]);

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { FileSummary } from '../../domain/result.ts';
+import { everyRecordRefused, type FileSummary } from '../../domain/result.ts';
 import { baseName } from '../../inbox/layout.ts';
 import { recordLines, fileErrorLines, recordsOf } from '../outcome-text.ts';
 import { usage, type Context } from '../context.ts';
@@ -32,7 +32,8 @@ function describe(s: Omit<FileSummary, 'submissionId'>, records: Parameters<type
       ? `${c.records} record(s): ${c.reported} would be reported, ${c.rejected} rejected`
       : `${c.records} record(s): ${c.created} would be created, ${c.amended} amended, ${c.rejected} rejected; ` +
         `${c.assigned} would be assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
-  return [`${s.file}: would be ACCEPTED: ${head}`, ...recordLines(records, { wouldBe: true })];
+  const verdict = everyRecordRefused(s) ? 'would be ACCEPTED, but EVERY RECORD REFUSED (nothing would be stored)' : 'would be ACCEPTED';
+  return [`${s.file}: ${verdict}: ${head}`, ...recordLines(records, { wouldBe: true })];
 }
 
 export function registerValidateCommand(program: Command, run: Runner): void {
@@ -89,7 +90,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
         }
         if (opts.json) ctx.json(reports);
         else ctx.out('Dry run: nothing was stored, no allocation used, no CAS number given.');
-        return reports.some((s) => s.outcome === 'REJECTED') ? 3 : 0;
+        return reports.some((s) => s.outcome === 'REJECTED' || everyRecordRefused(s)) ? 3 : 0;
       }),
     );
 }

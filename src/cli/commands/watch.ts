@@ -170,7 +170,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
           });
           if (metrics) {
-            metrics.attach(service);
+            metrics.attach(service, store.db);
             const { startHttp } = await import('../../http/server.ts');
             http = await startHttp(httpAddress, { db: store.db, rootDir: cfg.rootDir, live: service, metrics, token: httpToken, log });
           }

@@ -1,0 +1,1 @@
+CREATE INDEX "file_claims_submission_idx" ON "file_claims" USING btree ("submission_id");
