@@ -5,6 +5,7 @@ import { applyEnvironmentAndFile, configFrom, settingOptions, type SettingValues
 import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
+import { registerStatementCommands } from './commands/statements.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
@@ -55,6 +56,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const casCmd = registerCasCommands(program, run);
   registerLifecycleCommands(program, casCmd, run);
   registerFeeCommands(casCmd, run);
+  registerStatementCommands(casCmd, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);

@@ -15,6 +15,7 @@ import type { LiveState, Metrics } from './metrics.ts';
 import { casPage, casSearchPage, overviewPage, page, submissionPage, submissionsPage } from './pages.ts';
 import { hourlyThroughput } from '../db/console.ts';
 import { reuseFor } from './reuse.ts';
+import { sendStatement } from './statement.ts';
 import { html } from './html.ts';
 
 export interface HttpOptions {
@@ -121,6 +122,10 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
   app.get<{ Params: { id: string } }>('/cas/:id', async (req, reply) => {
     const id = positiveInt(req.params.id);
     return sendPage(reply, id ? await casPage(opts.db, id) : undefined, 'That CAS');
+  });
+
+  app.get<{ Params: { id: string } }>('/cas/:id/statement.pdf', async (req, reply) => {
+    if (!(await sendStatement(opts.db, positiveInt(req.params.id), reply))) return sendPage(reply, undefined, 'That CAS');
   });
 
   app.setNotFoundHandler((_req, reply) => sendPage(reply, undefined, 'That page'));

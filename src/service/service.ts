@@ -31,7 +31,8 @@ import { SponsorInboxes } from './inboxes.ts';
 import { registerInstance, type Instance } from './instance.ts';
 import { reconcileClaims } from './reconcile.ts';
 import { reporting, type FileReport } from './report.ts';
-import { Scheduler } from './scheduler.ts';
+import { Scheduler, type Candidate } from './scheduler.ts';
+import { statementWriter } from './statements.ts';
 
 export type { FileReport } from './report.ts';
 
@@ -120,6 +121,9 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     deferrals: new Map(),
   };
 
+  // CAS statements owed to outboxes (`sponsor set --statements`): after each file, each scan, and now.
+  const statements = statementWriter(opts.db, rootDir, log, lost);
+  const handle = opts.onFileProcessed ? reporting(ctx, opts.onFileProcessed) : (c: Candidate) => handleFile(ctx, c);
   const scheduler = new Scheduler({
     settleMs: opts.settleMs,
     concurrency: opts.concurrency,
@@ -128,7 +132,11 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     now: ctx.monotonic,
     identify: regularFileIdentity,
     classify: classifyFault,
-    run: opts.onFileProcessed ? reporting(ctx, opts.onFileProcessed) : (c) => handleFile(ctx, c),
+    run: async (c) => {
+      const r = await handle(c);
+      if (r.kind === 'finished') statements.kick();
+      return r;
+    },
     onFault: (c, err, fault, counts) => {
       lost(err);
       logFault(log, c, err, fault, counts);
@@ -160,6 +168,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     await inboxes.refresh(opts.db);
     await inboxes.relistAll();
     await reconcileClaims(ctx, { isStopping: () => inboxes.stopping });
+    statements.kick();
   };
 
   const sweep = async () => {
@@ -171,6 +180,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
 
   const closeStarted = async () => {
     await scheduler.stop();
+    await statements.idle();
     await inboxes.watcher?.close().catch(() => {});
     await instance.close();
   };
@@ -186,6 +196,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     );
     const recovered = await reconcileClaims(ctx);
     if (recovered) log.info({ claims: recovered }, 'settled files left by a stopped instance');
+    statements.kick();
     scheduler.hold();
     for (const l of licences) await inboxes.watch(l);
     await inboxes.reportStrangers(new Set(licences));
