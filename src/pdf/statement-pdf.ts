@@ -1,10 +1,11 @@
 /**
  * A CAS statement as a PDF (A4, spec section 11): real text in the standard Helvetica fonts
  * with WinAnsi encoding (every Latin-1 letter; nothing embedded), a DRAFT band on every page
- * of an unassigned CAS, page numbers. The document's dates and trailer ID come from the
- * statement itself (pdfkit derives the ID from the info dictionary), so the same CAS gives
- * the same bytes.
+ * of an unassigned CAS, page numbers. The document's dates (the CAS's last change) and its
+ * trailer ID (a digest of the content) come from the statement itself, so the same CAS
+ * gives the same bytes.
  */
+import { createHash } from 'node:crypto';
 import anyAscii from 'any-ascii';
 import PDFDocument from 'pdfkit';
 import type { StatementContent } from '../domain/statement.ts';
@@ -51,6 +52,9 @@ export function statementPdf(s: StatementContent): Promise<Buffer> {
       ModDate: s.date,
     },
   });
+  // The trailer ID: pdfkit derives it from the info dictionary (the same for two drafts of one
+  // moment); a digest of the whole content makes it differ wherever the statements do.
+  (doc as unknown as { _id: Buffer })._id = createHash('md5').update(JSON.stringify(s)).digest();
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
