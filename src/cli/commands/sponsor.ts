@@ -67,8 +67,6 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
       new Option('--allocation <n>', `CAS allocation granted now, 0 to ${MAX_GRANT}`).default(0).argParser(wholeNumber(0, MAX_GRANT)),
     )
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
-    .option('--statements', "write each CAS assigned from now on as a PDF statement to the sponsor's outbox (<CAS-NUMBER>.statement.pdf)")
-    .option('--no-statements', 'no statements in the outbox (the default)')
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg: string) => {
@@ -167,6 +165,8 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--routes <routes>', 'the routes: student, child or student,child (a route is only added here; to take one away, surrender it)')
     .option('--auto-assign', 'assign CAS as files are processed, allocation permitting')
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
+    .option('--statements', "write each CAS assigned from now on as a PDF statement to the sponsor's outbox (<CAS-NUMBER>.statement.pdf)")
+    .option('--no-statements', 'no statements in the outbox (the default)')
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg: string) => {
