@@ -211,15 +211,17 @@ async function writeFirstFree(dir: string, names: string[], text: string | Buffe
 /**
  * Writes `file` whole or not at all, replacing what is there (an operator's `--out`):
  * under a temporary name beside it, flushed, then renamed over it. Created FILE_MODE.
+ * `syncDir: false` leaves flushing the folder to the caller (once after many files).
  */
-export async function replaceFile(file: string, data: string | Buffer): Promise<void> {
+export async function replaceFile(file: string, data: string | Buffer, opts: { syncDir?: boolean } = {}): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, temporaryName());
   try {
     await createDurably(tmp, contentOf(data));
     await rename(tmp, file);
-  } finally {
+  } catch (err) {
     await unlink(tmp).catch(() => {});
+    throw err;
   }
-  await fsyncDir(dir);
+  if (opts.syncDir ?? true) await fsyncDir(dir);
 }

@@ -86,14 +86,18 @@ export function statementPdf(s: StatementContent): Promise<Buffer> {
     doc.fillColor('black');
   };
 
+  /** The height of `text` in the current font at `w`: one line, without wrapping it, when it fits (most values). */
+  const heightIn = (text: string, w: number) =>
+    !text.includes('\n') && doc.widthOfString(text) <= w ? doc.currentLineHeight(true) : doc.heightOfString(text || ' ', { width: w });
+
   const row = (label: string, value: string) => {
     const l = drawable(label);
     const v = drawable(value);
     doc.fontSize(10);
-    const h = Math.max(
-      doc.font(BOLD).heightOfString(l || ' ', { width: LABEL_WIDTH }),
-      doc.font(FONT).heightOfString(v || ' ', { width: valueWidth }),
-    );
+    doc.font(BOLD);
+    const labelHeight = heightIn(l, LABEL_WIDTH);
+    doc.font(FONT);
+    const h = Math.max(labelHeight, heightIn(v, valueWidth));
     room(h);
     const y = doc.y;
     doc.font(BOLD).text(l, MARGIN, y, { width: LABEL_WIDTH });

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CAS_STATUSES, type CasStatus } from '../../domain/types.ts';
-import { replaceFile } from '../../inbox/atomic-write.ts';
+import { fsyncDir, replaceFile } from '../../inbox/atomic-write.ts';
 import { FOLDER_MODE } from '../../inbox/layout.ts';
 import { notFound, usage, type Context, type Runner } from '../context.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
@@ -79,13 +79,15 @@ export function registerStatementCommands(casCmd: Command, run: Runner): void {
         let written = 0;
         try {
           for await (const s of statementsOf(db, ids)) {
-            await replaceFile(path.join(dir, statementFileName(s)), s.pdf);
+            await replaceFile(path.join(dir, statementFileName(s)), s.pdf, { syncDir: false });
             if (s.casNumber === null) drafts++;
             written++;
             bar?.increment();
           }
         } finally {
           bar?.stop();
+          // Each file was flushed before its rename; the folder's entries once, after them all.
+          await fsyncDir(dir);
         }
         if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, dir, statements: written, drafts });
         ctx.out(
