@@ -53,7 +53,7 @@ export interface StatementContent {
   /** The document's fixed date: the CAS's last change, so the same CAS gives the same bytes. */
   date: Date;
   sections: StatementSection[];
-  /** Draft only: what keeps it from READY TO GO (empty when nothing does). */
+  /** Draft only: what keeps it from READY TO GO (its warnings), or that nothing does. */
   warnings: string[];
   notes: { at: string; text: string }[];
   history: { at: string; what: string; reason: string }[];
@@ -160,6 +160,14 @@ function eventWhat(e: StatementEvent): string {
     : `Created ${e.to === 'DELETED' ? '' : human(e.to)}`;
 }
 
+/** What keeps an unassigned CAS from READY TO GO: its warnings while WORK IN PROGRESS. */
+function readiness(s: StatementInput): string[] {
+  if (s.status === 'READY_TO_GO') return ['Nothing: it is READY TO GO and can be assigned.'];
+  if (s.status !== 'WORK_IN_PROGRESS') return [`It is ${human(s.status)}: it can no longer be assigned.`];
+  const held = s.warnings.map((w) => `- ${w.code}${w.field ? ` (${w.field})` : ''}: ${w.message}`);
+  return held.length ? held : ['It is WORK IN PROGRESS: a new upload of the record makes it READY TO GO.'];
+}
+
 /** The statement of one CAS: a draft when no CAS number was assigned. */
 export function statementContent(s: StatementInput): StatementContent {
   const draft = s.casNumber === null;
@@ -211,7 +219,7 @@ export function statementContent(s: StatementInput): StatementContent {
     title: draft ? 'CAS statement (DRAFT)' : `CAS statement ${s.casNumber}`,
     date: new Date(last),
     sections,
-    warnings: draft ? s.warnings.map((w) => `${w.code}${w.field ? ` (${w.field})` : ''}: ${w.message}`) : [],
+    warnings: draft ? readiness(s) : [],
     notes: s.history.filter((e) => e.event === 'NOTE' && e.note !== undefined).map((e) => ({ at: timeOf(e.at), text: e.note! })),
     history: s.history.filter((e) => e.event !== 'NOTE').map((e) => ({ at: timeOf(e.at), what: eventWhat(e), reason: e.reason })),
   };

@@ -121,8 +121,7 @@ export function statementPdf(s: StatementContent): Promise<Buffer> {
 
   if (s.draft) {
     heading('Why this CAS is not READY TO GO');
-    if (s.warnings.length === 0) paragraph('Nothing: it is READY TO GO and can be assigned.');
-    for (const w of s.warnings) paragraph(`- ${w}`, { color: '#8a1c1c' });
+    for (const w of s.warnings) paragraph(w, { color: w.startsWith('- ') ? '#8a1c1c' : 'black' });
   }
 
   for (const section of s.sections) {
