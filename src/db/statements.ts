@@ -119,8 +119,8 @@ export interface PendingStatement {
   casNumber: string;
 }
 
-/** Some of the statements owed (oldest first). */
-export async function pendingStatementsBatch(db: Db, limit: number): Promise<PendingStatement[]> {
+/** Some of the statements owed (oldest first), all sponsors' or one's. */
+export async function pendingStatementsBatch(db: Db, limit: number, licence?: string): Promise<PendingStatement[]> {
   return db
     .select({
       casId: pendingStatements.casId,
@@ -128,6 +128,7 @@ export async function pendingStatementsBatch(db: Db, limit: number): Promise<Pen
       casNumber: pendingStatements.casNumber,
     })
     .from(pendingStatements)
+    .where(licence === undefined ? undefined : eq(pendingStatements.sponsorLicenceNumber, licence))
     .orderBy(asc(pendingStatements.queuedAt), asc(pendingStatements.casId))
     .limit(limit);
 }

@@ -59,11 +59,11 @@ const isFile = async (file: string) => (await lstat(file).catch(() => undefined)
  * the same bytes or, when the CAS changed since, older ones) counts as written: the
  * outbox gets one statement per CAS, never a second. Returns how many were settled.
  */
-export async function writeOwedStatements(db: Db, rootDir: string, opts: { limit?: number } = {}): Promise<number> {
+export async function writeOwedStatements(db: Db, rootDir: string, opts: { limit?: number; licence?: string } = {}): Promise<number> {
   let settled = 0;
   const limit = opts.limit ?? Infinity;
   while (settled < limit) {
-    const owed = await pendingStatementsBatch(db, Math.min(STATEMENTS_PER_QUERY, limit - settled));
+    const owed = await pendingStatementsBatch(db, Math.min(STATEMENTS_PER_QUERY, limit - settled), opts.licence);
     if (owed.length === 0) break;
     const inputs = new Map(
       (

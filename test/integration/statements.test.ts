@@ -1,7 +1,8 @@
 /**
  * CAS statements (spec section 11) on both stores, read back with pdftotext: `cas statement`
  * and `cas statements` as an operator runs them (final and draft, hostile values, 0640,
- * the same bytes twice), `sponsor set --statements` through `watch` (one statement per
+ * the same bytes twice), `sponsor set --statements` through `process`, `assign` and
+ * `watch` (one statement per
  * CAS assigned, in the outbox, also when the service stopped between the assignment and
  * the writing), and the console's link behind its token.
  */
@@ -121,11 +122,37 @@ describe.each(STORE_KINDS)('cas statement and cas statements on %s', (kind) => {
     expect((await cli('cas', 'statements', '--sponsor', L, '--batch', 'NONE', '--out', only)).stdout).toContain('No CAS match');
   });
 
-  it('sponsor set --statements and --no-statements', async () => {
+  it('sponsor set --statements: process into the outbox and assign write the statements of the CAS they assign', async () => {
     const on = await cli('sponsor', 'set', L, '--statements', '--json');
     expect(on.code, on.stderr).toBe(0);
     expect(on.json()).toMatchObject({ statements: true });
     expect((await cli('sponsor', 'show', L)).stdout).toMatch(/Statements:\s+yes/);
+    const outbox = path.join(dir, 'bdt', L, 'outbox');
+    const before = statementsIn(outbox);
+
+    // Auto-assigned by `process` (results into the outbox).
+    expect((await cli('sponsor', 'allocate', L, '2')).code).toBe(0);
+    const auto = path.join(dir, 'auto.xml');
+    writeFileSync(auto, uploadBytes({ licence: L, fileId: 'STMT-AUTO', records: [casXml({ applicantId: 'AUTO-1', passport: 'PX3' })] }));
+    const p = await cli('process', auto, '--sponsor', L);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stderr).toContain(`Wrote 1 CAS statement to the outbox of ${L}.`);
+    const autoCas = (await cli('cas', 'list', '--sponsor', L, '--applicant', 'AUTO-1', '--json')).json<CasView[]>()[0]!;
+    expect(statementsIn(outbox)).toEqual([...before, `${autoCas.casNumber}.statement.pdf`].sort());
+
+    // Assigned later by `assign`.
+    expect((await cli('sponsor', 'set', L, '--no-auto-assign')).code).toBe(0);
+    const later = path.join(dir, 'later.xml');
+    writeFileSync(later, uploadBytes({ licence: L, fileId: 'STMT-LATER', records: [casXml({ applicantId: 'LATER-1', passport: 'PX4' })] }));
+    expect((await cli('process', later, '--sponsor', L)).code).toBe(0);
+    const a = await cli('assign', '--sponsor', L, '--batch', 'STMT-LATER', '--json');
+    expect(a.code, a.stderr).toBe(0);
+    const [assigned] = a.json<{ assigned: { casNumber: string }[] }>().assigned;
+    expect(statementsIn(outbox)).toContain(`${assigned!.casNumber}.statement.pdf`);
+    const pdf = readFileSync(path.join(outbox, `${assigned!.casNumber}.statement.pdf`));
+    expect(mode(path.join(outbox, `${assigned!.casNumber}.statement.pdf`))).toBe(0o640);
+    expect(pdfText(pdf)).toContain(assigned!.casNumber);
+
     expect((await cli('sponsor', 'set', L, '--no-statements', '--json')).json()).toMatchObject({ statements: false });
   });
 });

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { CAS_STATUSES, type CasStatus } from '../../domain/types.ts';
 import { fsyncDir, replaceFile } from '../../inbox/atomic-write.ts';
 import { FOLDER_MODE } from '../../inbox/layout.ts';
+import type { Db } from '../../ops/store.ts';
 import { notFound, usage, type Context, type Runner } from '../context.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
@@ -23,6 +24,21 @@ async function progressBar(ctx: Context, total: number) {
   });
   bar.start(total, 0);
   return bar;
+}
+
+/**
+ * After a command that assigned CAS (`process` into the outbox, `assign`): the sponsor's
+ * statements owed (`sponsor set --statements`) are written now rather than at the next
+ * `watch`. A failure leaves them owed, which `watch` writes; the command's work stands.
+ */
+export async function writeOwedStatementsOf(ctx: Context, db: Db, licence: string): Promise<void> {
+  const { writeOwedStatements } = await statementOps();
+  try {
+    const n = await writeOwedStatements(db, ctx.config.rootDir, { licence });
+    if (n) ctx.err(`Wrote ${n} CAS statement${n === 1 ? '' : 's'} to the outbox of ${licence}.`);
+  } catch (err) {
+    ctx.err(`CAS statements of ${licence} not written now (${(err as Error).message}); \`cas-bdt watch\` writes them.`);
+  }
 }
 
 export function registerStatementCommands(casCmd: Command, run: Runner): void {
