@@ -1,12 +1,12 @@
 /**
  * CAS statements (spec section 11) on both stores, read back with pdftotext: `cas statement`
  * and `cas statements` as an operator runs them (final and draft, hostile values, 0640,
- * the same bytes twice), `sponsor set --statements` through `process`, `assign` and
- * `watch` (one statement per
- * CAS assigned, in the outbox, also when the service stopped between the assignment and
- * the writing), and the console's link behind its token.
+ * the same bytes twice); `sponsor set --statements` through `process`, `assign` and
+ * `watch`: one statement per CAS assigned, in the outbox, also when the service stopped
+ * between the assignment and the writing, or the real `watch` process was killed in the
+ * middle of writing them; and the console's link behind its token.
  */
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CasView } from '../../src/db/cas-query.ts';
@@ -20,9 +20,9 @@ import { runCli } from '../helpers/cli.ts';
 import { storeTest } from '../helpers/fixture.ts';
 import { startHttpScenario } from '../helpers/http.ts';
 import { pdfPages, pdfText } from '../helpers/pdf.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { createPgDatabase, openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
+import { drop, ls, nextLicence, spawnCli, sponsor, upload, waitForLog, waitProcessed, type Child } from '../helpers/watch.ts';
 
 /** Schema-valid (Latin-1 printable, at most 35 characters in a name) and hostile to a PDF writer. */
 const HOSTILE_FAMILY = 'O(Brien) \\ 100% )( %%EOF endobj';
@@ -253,5 +253,63 @@ describe.each(STORE_KINDS)("the console's statement link on %s", (kind) => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe.each(STORE_KINDS)('the real watch process killed while writing statements on %s', (kind) => {
+  const work = tempDir('cas-bdt-stmt-kill-');
+  const root = path.join(work, 'bdt');
+  let storeArgs: string[];
+  let dropDb: (() => Promise<void>) | undefined;
+  const children: Child[] = [];
+  const L = nextLicence('K');
+  const RECORDS = 200;
+
+  beforeAll(async () => {
+    if (kind === 'postgres') {
+      const pg = await createPgDatabase();
+      dropDb = pg.drop;
+      storeArgs = ['--db', pg.url];
+    } else storeArgs = ['--data', path.join(work, 'data')];
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    await dropDb?.();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const cli = (...args: string[]) => runCli([...storeArgs, '--root', root, ...args], { cwd: work });
+  const watch = () => {
+    const c = spawnCli(['watch', ...storeArgs, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500']);
+    children.push(c);
+    return c;
+  };
+
+  it('SIGKILL in the middle of the statements: the next start writes the rest, one per CAS', async () => {
+    expect((await cli('sponsor', 'add', L, '--name', 'Kill University', '--allocation', String(RECORDS))).code).toBe(0);
+    expect((await cli('sponsor', 'set', L, '--statements')).code).toBe(0);
+    const outbox = path.join(root, L, 'outbox');
+    const first = watch();
+    await waitForLog(first, /INFO\s+ready/, 90_000);
+    drop(path.join(root, L, 'inbox'), 'many.xml', upload(L, `MK${L.slice(-4)}`, RECORDS));
+    // Killed as soon as the first statement is there: the rest are still being written.
+    await waitFor(() => statementsIn(outbox).length > 0, { intervalMs: 5, what: 'the first statement' });
+    first.kill('SIGKILL');
+    await first.exited;
+    const atKill = statementsIn(outbox).length;
+    expect(atKill).toBeLessThan(RECORDS);
+
+    const second = watch();
+    await waitForLog(second, /CAS statements written to outboxes/, 90_000);
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    const numbers = (await cli('cas', 'list', '--sponsor', L, '--json')).json<CasView[]>().map((c) => c.casNumber!);
+    expect(numbers).toHaveLength(RECORDS);
+    // One statement per CAS, nothing else left in the outbox but the result.
+    expect(statementsIn(outbox)).toEqual(numbers.map((n) => `${n}.statement.pdf`).sort());
+    expect(ls(outbox).filter((n) => !n.endsWith('.statement.pdf'))).toEqual(['many.result.xml']);
+    for (const n of numbers.slice(0, 3)) expect(pdfText(readFileSync(path.join(outbox, `${n}.statement.pdf`)))).toContain(n);
   });
 });
