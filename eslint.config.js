@@ -13,7 +13,7 @@ const LAYERS = [
   ['./src/http'],
   ['./src/service'],
   ['./src/ops', './src/pipeline'],
-  ['./src/xml', './src/inbox', './src/db'],
+  ['./src/xml', './src/inbox', './src/db', './src/pdf'],
   BASE,
   ['./src/domain'],
 ];

@@ -5,6 +5,7 @@ import { applyEnvironmentAndFile, commandLineSecretWarning, configFrom, settingO
 import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
+import { registerStatementCommands } from './commands/statements.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
@@ -83,6 +84,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, onAction: 
   const casCmd = registerCasCommands(program, run);
   registerLifecycleCommands(program, casCmd, run);
   registerFeeCommands(casCmd, run);
+  registerStatementCommands(casCmd, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   applyOutput(program, io);

@@ -12,6 +12,7 @@ import type { Db } from './client.ts';
 import { eventsTo, recordEvents } from './cas-events.ts';
 import { payments } from './schema.ts';
 import { useAllocation } from './sponsors.ts';
+import { queueStatements } from './statements.ts';
 import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
 export interface AssignSettings {
@@ -181,6 +182,7 @@ export async function assignCas(tx: Db, items: { id: number; route: Route }[], c
     ),
   );
   await useAllocation(tx, ctx.licence, items.length, ctx.now);
+  await queueStatements(tx, ctx.licence, numbers, ctx.now);
   return {
     casNumbers,
     expiresOn,

@@ -23,6 +23,8 @@ export const sponsors = pgTable('sponsors', {
   autoAssign: boolean('auto_assign').notNull().default(true),
   allocationGranted: integer('allocation_granted').notNull().default(0),
   allocationUsed: integer('allocation_used').notNull().default(0),
+  /** `sponsor set --statements`: each CAS assigned gets `outbox/<CAS-NUMBER>.statement.pdf`. */
+  statements: boolean('statements').notNull().default(false),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
@@ -233,4 +235,27 @@ export const fileClaims = pgTable(
   ],
 );
 
-export const schema = { sponsors, allocations, submissions, batches, payments, cas, casEvents, graduateReports, fileClaims };
+/**
+ * CAS statements owed to a sponsor's outbox (`sponsor set --statements`): a row is added in
+ * the transaction that assigns the CAS and removed once the PDF is in the outbox, so a kill
+ * in between ends, on the next start, with the statement written once.
+ */
+export const pendingStatements = pgTable('pending_statements', {
+  casId: bigint('cas_id', { mode: 'number' }).primaryKey(),
+  sponsorLicenceNumber: text('sponsor_licence_number').notNull(),
+  casNumber: text('cas_number').notNull(),
+  queuedAt: ts('queued_at').notNull(),
+});
+
+export const schema = {
+  sponsors,
+  allocations,
+  submissions,
+  batches,
+  payments,
+  cas,
+  casEvents,
+  graduateReports,
+  fileClaims,
+  pendingStatements,
+};

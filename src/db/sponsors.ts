@@ -12,6 +12,8 @@ export interface SponsorView {
   status: LicenceStatus;
   routes: Route[];
   autoAssign: boolean;
+  /** `outbox/<CAS-NUMBER>.statement.pdf` for each CAS assigned (`sponsor set --statements`). */
+  statements: boolean;
   allocation: { granted: number; used: number; unused: number };
 }
 
@@ -22,6 +24,7 @@ export function sponsorView(s: SponsorRow): SponsorView {
     status: s.status,
     routes: [...s.routes].sort(),
     autoAssign: s.autoAssign,
+    statements: s.statements,
     allocation: { granted: s.allocationGranted, used: s.allocationUsed, unused: s.allocationGranted - s.allocationUsed },
   };
 }

@@ -229,6 +229,7 @@ ${c.usedAt ? html`<dt>Used</dt><dd>${c.usedAt}</dd>` : ''}
 ${c.graduatedAt ? html`<dt>Graduated</dt><dd>${c.graduatedAt}</dd>` : ''}
 <dt>Fees (GBP)</dt><dd>${describeFees(c.fees)}</dd>
 </dl>
+<p><a href="/cas/${c.id}/statement.pdf">${c.casNumber ? 'Statement (PDF)' : 'Draft statement (PDF)'}</a></p>
 <h2>History</h2>
 <ol class="timeline">${history.map((e) => html`<li><time datetime="${e.at}">${time(e.at)}</time>: <strong>${eventTitle(e)}</strong>${eventText(e)}<br><span class="muted">${reasonText(e.reason)}</span></li>`)}</ol>`,
   );

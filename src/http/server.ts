@@ -16,6 +16,7 @@ import { casPage, casSearchPage, casStatusPage, overviewPage, page, sponsorPage,
 import { CAS_STATUSES } from '../domain/types.ts';
 import { hourlyThroughput } from '../db/console.ts';
 import { reuseFor } from './reuse.ts';
+import { sendStatement } from './statement.ts';
 import { html } from './html.ts';
 
 export interface HttpOptions {
@@ -144,6 +145,10 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
       );
     },
   );
+
+  app.get<{ Params: { id: string } }>('/cas/:id/statement.pdf', async (req, reply) => {
+    if (!(await sendStatement(opts.db, positiveInt(req.params.id), reply))) return sendPage(reply, undefined, 'That CAS');
+  });
 
   app.setNotFoundHandler((_req, reply) => sendPage(reply, undefined, 'That page'));
   app.setErrorHandler((err, _req, reply) => {

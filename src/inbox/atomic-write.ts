@@ -6,7 +6,7 @@
  * a name is free.
  */
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { entryAt } from './fd-path.ts';
 import { FILE_MODE, FOLDER_MODE } from './layout.ts';
@@ -206,4 +206,22 @@ async function writeFirstFree(dir: string, names: string[], text: string | Buffe
     // Whatever happened (disk full, EIO, all names taken), no temporary file is left.
     await unlink(tmp).catch(() => {});
   }
+}
+
+/**
+ * Writes `file` whole or not at all, replacing what is there (an operator's `--out`):
+ * under a temporary name beside it, flushed, then renamed over it. Created FILE_MODE.
+ * `syncDir: false` leaves flushing the folder to the caller (once after many files).
+ */
+export async function replaceFile(file: string, data: string | Buffer, opts: { syncDir?: boolean } = {}): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, temporaryName());
+  try {
+    await createDurably(tmp, contentOf(data));
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  if (opts.syncDir ?? true) await fsyncDir(dir);
 }

@@ -18,6 +18,7 @@ import {
 import type { Db } from '../db/client.ts';
 import { personKey, personsWithUsedCas } from '../db/person.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
+import { queueStatements } from '../db/statements.ts';
 import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
 import { renderRecord } from '../xml/result-xml.ts';
 import {
@@ -124,6 +125,8 @@ export async function storeUpload(
   const expiresOn = expiryOf(opts.now, opts.settings.validityMonths);
   // READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts.
   let unused = sponsor.autoAssign ? Math.max(0, sponsor.allocationGranted - sponsor.allocationUsed) : 0;
+  /** The CAS numbers assigned here whose statements the sponsor gets in its outbox. */
+  const statementsOwed: string[] = [];
   let assignedCount = 0;
   let payment: { id: number; reference: string } | undefined;
 
@@ -233,6 +236,7 @@ export async function storeUpload(
       r.result.expiryDate = expiresOn;
     }
     assignedCount += toAssign.length;
+    if (sponsor.statements) for (const r of toAssign) statementsOwed.push(r.casNumber!);
     // This chunk's records are final: counted and rendered now, not kept.
     recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r))).join('')));
     const last = spans[spans.length - 1];
@@ -243,7 +247,9 @@ export async function storeUpload(
   await batching;
   // The payment is closed behind the last chunk's write, not after it: queries on the transaction run in order.
   const paid = payment ? closePayment(tx, payment, assignedCount, assignCtx) : undefined;
-  const written = Promise.all([writing, paid && timed('db: assign', () => paid.written)]);
+  // The sponsor's statements of these CAS are owed from this same transaction (spec section 11).
+  const owed = statementsOwed.length ? queueStatements(tx, licence, statementsOwed, opts.now) : undefined;
+  const written = Promise.all([writing, paid && timed('db: assign', () => paid.written), owed]);
   written.catch(() => {}); // awaited by the caller, with the submission's own statements
   opts.onProgress?.(1);
   return { counts, recordsXml, written, ...(paid ? { payment: paid.summary } : {}), ...(notAssigned ? { notAssigned } : {}) };

@@ -33,6 +33,7 @@ import { registerInstance, type Instance } from './instance.ts';
 import { reconcileClaims } from './reconcile.ts';
 import { reporting, type FileReport } from './report.ts';
 import { Scheduler, type Candidate, type RunResult } from './scheduler.ts';
+import { statementWriter } from './statements.ts';
 
 export type { FileReport } from './report.ts';
 
@@ -131,6 +132,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     deferrals: new Map(),
   };
 
+  // CAS statements owed to outboxes (`sponsor set --statements`): after each file, each scan, and now.
+  const statements = statementWriter(opts.db, rootDir, log, lost);
   // eslint-disable-next-line prefer-const -- the guard and the scheduler each call the other
   let scheduler: Scheduler;
   const disk = new DiskGuard({
@@ -149,7 +152,12 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     identify: regularFileIdentity,
     classify: classifyFault,
     // Looked at before every file: below the floor it waits untouched, as if held elsewhere.
-    run: async (c) => ((await disk.check()) ? { kind: 'busy' } : run(c)),
+    run: async (c) => {
+      if (await disk.check()) return { kind: 'busy' };
+      const r = await run(c);
+      if (r.kind === 'finished') statements.kick();
+      return r;
+    },
     onFault: (c, err, fault, counts) => {
       lost(err);
       logFault(log, c, err, fault, counts);
@@ -181,6 +189,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     await inboxes.refresh(opts.db);
     await inboxes.relistAll();
     await reconcileClaims(ctx, { isStopping: () => inboxes.stopping });
+    statements.kick();
   };
 
   const sweep = async () => {
@@ -193,6 +202,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
 
   const closeStarted = async () => {
     await scheduler.stop();
+    await statements.idle();
     await inboxes.watcher?.close().catch(() => {});
     await instance.close();
   };
@@ -208,6 +218,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     );
     const recovered = await reconcileClaims(ctx);
     if (recovered) log.info({ claims: recovered }, 'settled files left by a stopped instance');
+    statements.kick();
     scheduler.hold();
     for (const l of licences) await inboxes.watch(l);
     await inboxes.reportStrangers(new Set(licences));

@@ -11,6 +11,7 @@ import type { AssignTarget } from '../../ops/assign.ts';
 import { settled, table, usableOutbox, usage, type Runner } from '../context.ts';
 import { MAX_REASON, parseCasNumber, parseId, parseReason } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
+import { writeOwedStatementsOf } from './statements.ts';
 
 // Store operations are loaded when a command runs, so that --help and other commands start without them.
 const casQuery = () => import('../../ops/queries.ts');
@@ -52,6 +53,7 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
           }),
           `sponsor ${licence}`,
         );
+        await writeOwedStatementsOf(ctx, db, licence);
         const allocation = sponsorView(res.sponsor).allocation;
         const payment = {
           reference: res.payment.reference,

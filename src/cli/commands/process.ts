@@ -13,6 +13,7 @@ import { addPagingOptions, listingFooter, pageFooter, pagingOf } from '../paging
 import { oneOf, parseId, upperCase } from '../parse.ts';
 import { count } from '../words.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
+import { writeOwedStatementsOf } from './statements.ts';
 import path from 'node:path';
 
 // Loaded when a command runs, so that --help and other commands start without the pipeline and the store's code.
@@ -162,6 +163,8 @@ export function registerProcessCommands(program: Command, run: Runner): void {
                 `The refusal is kept as submission ${processed.submissionId} ('cas-bdt rerun ${processed.submissionId} --out DIR' writes it).`,
             );
         }
+        // Results went to the outbox: so do the statements of the CAS assigned (`sponsor set --statements`).
+        if (!opts.out) await writeOwedStatementsOf(ctx, db, licence);
         if (opts.json) ctx.json(summaries);
         const stages = timingsSoFar();
         if (stages)

@@ -49,6 +49,7 @@ function describe(s: SponsorView): string {
     `Status:       ${s.status}`,
     `Routes:       ${s.routes.join(', ')}`,
     `Auto-assign:  ${s.autoAssign ? 'yes' : 'no'}`,
+    `Statements:   ${s.statements ? 'yes (outbox/<CAS-NUMBER>.statement.pdf for each CAS assigned)' : 'no'}`,
     `Allocation:   granted ${s.allocation.granted}, used ${s.allocation.used}, unused ${s.allocation.unused}`,
   ].join('\n');
 }
@@ -158,12 +159,14 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
 
   sponsor
     .command('set')
-    .description("change a sponsor's name, routes or auto-assign setting")
+    .description("change a sponsor's name, routes, auto-assign or statements setting")
     .argument('<licence>', 'licence number')
     .option('--name <name>', 'the institution name')
     .option('--routes <routes>', 'the routes: student, child or student,child (a route is only added here; to take one away, surrender it)')
     .option('--auto-assign', 'assign CAS as files are processed, allocation permitting')
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
+    .option('--statements', "write each CAS assigned from now on as a PDF statement to the sponsor's outbox (<CAS-NUMBER>.statement.pdf)")
+    .option('--no-statements', 'no statements in the outbox (the default)')
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg: string) => {
@@ -172,14 +175,17 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         if (name === '') throw usage('--name must not be empty');
         const routes = opts.routes === undefined ? undefined : parseRoutes(String(opts.routes));
         const autoAssign = opts.autoAssign === undefined ? undefined : opts.autoAssign !== false;
-        if (name === undefined && routes === undefined && autoAssign === undefined)
-          throw usage('give what to change: --name, --routes, --auto-assign or --no-auto-assign');
+        const statements = opts.statements === undefined ? undefined : opts.statements !== false;
+        if (name === undefined && routes === undefined && autoAssign === undefined && statements === undefined)
+          throw usage('give what to change: --name, --routes, --auto-assign, --no-auto-assign, --statements or --no-statements');
         const { db } = await ctx.store();
         const [{ updateSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
-        const res = settled(await updateSponsor(db, licence, { name, routes, autoAssign }, new Date()), `sponsor ${licence}`);
+        const res = settled(await updateSponsor(db, licence, { name, routes, autoAssign, statements }, new Date()), `sponsor ${licence}`);
         const view = sponsorView(res.sponsor);
         if (opts.json) return ctx.json(view);
-        const what = res.changed.map((k) => ({ name: 'name', routes: 'routes', autoAssign: 'auto-assign' })[k] ?? k);
+        const what = res.changed.map(
+          (k) => ({ name: 'name', routes: 'routes', autoAssign: 'auto-assign', statements: 'statements' })[k] ?? k,
+        );
         ctx.out(`${what.length ? `Changed ${what.join(', ')} of ${licence}.` : `Nothing to change for ${licence}.`}\n${describe(view)}`);
       }),
     );
