@@ -1,5 +1,6 @@
 /** Sponsors and their allocation. */
 import { asc, eq, sql } from 'drizzle-orm';
+import type { ExportSchema } from '../domain/export.ts';
 import type { LicenceStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { allocations, sponsors } from './schema.ts';
@@ -12,6 +13,8 @@ export interface SponsorView {
   status: LicenceStatus;
   routes: Route[];
   autoAssign: boolean;
+  /** The schema of the sponsor's exports: 2.1.1 or 1.1.1. */
+  exportSchema: ExportSchema;
   allocation: { granted: number; used: number; unused: number };
 }
 
@@ -22,6 +25,7 @@ export function sponsorView(s: SponsorRow): SponsorView {
     status: s.status,
     routes: [...s.routes].sort(),
     autoAssign: s.autoAssign,
+    exportSchema: s.exportSchema,
     allocation: { granted: s.allocationGranted, used: s.allocationUsed, unused: s.allocationGranted - s.allocationUsed },
   };
 }

@@ -14,6 +14,7 @@ import { checkHealth } from './health.ts';
 import type { LiveState, Metrics } from './metrics.ts';
 import { casPage, casSearchPage, overviewPage, page, submissionPage, submissionsPage } from './pages.ts';
 import { hourlyThroughput } from '../db/console.ts';
+import { exportsPage } from './exports-page.ts';
 import { reuseFor } from './reuse.ts';
 import { html } from './html.ts';
 
@@ -116,6 +117,11 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
   app.get<{ Querystring: { q?: string } }>('/cas', async (req, reply) => {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
     return sendPage(reply, await casSearchPage(opts.db, q), 'The page');
+  });
+
+  app.get<{ Querystring: { offset?: string; sponsor?: string } }>('/exports', async (req, reply) => {
+    const licence = typeof req.query.sponsor === 'string' && /^[A-Z0-9]{8}[0-9X]$/.test(req.query.sponsor) ? req.query.sponsor : undefined;
+    return sendPage(reply, await exportsPage(opts.db, { licence, offset: positiveInt(req.query.offset) }), 'The page');
   });
 
   app.get<{ Params: { id: string } }>('/cas/:id', async (req, reply) => {

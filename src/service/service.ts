@@ -25,6 +25,7 @@ import type { XsdValidator } from '../pipeline/inspect.ts';
 import type { ServiceContext } from './context.ts';
 import { classifyFault } from './faults.ts';
 import { every } from './every.ts';
+import { EXPORT_TICK_MS, exportRound, type DeliveryPause, type ExportRound } from './exports.ts';
 import { logFault } from './fault-log.ts';
 import { handleFile } from './handle-file.ts';
 import { SponsorInboxes } from './inboxes.ts';
@@ -69,6 +70,10 @@ export interface ServiceOptions {
   validate?: XsdValidator;
   /** Told of every file this instance finished (for `/metrics`); never given personal data. */
   onFileProcessed?: (report: FileReport) => void;
+  /** Period of the export deliveries (ms); undefined: none. */
+  exportEveryMs?: number | undefined;
+  /** Tests only: a delivery stops for good at this point (so that the process can be killed there). */
+  deliveryPause?: DeliveryPause | undefined;
 }
 
 export interface WatchService {
@@ -85,6 +90,8 @@ export interface WatchService {
   oldestWaitingMs(): number;
   /** The periodic scan, now (SIGHUP); joins one already running instead of overlapping it. */
   rescan(): Promise<void>;
+  /** An export delivery round now, whatever the period (SIGUSR2); undefined when deliveries are off. */
+  deliverExports(): Promise<ExportRound> | undefined;
   /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
   stop(): Promise<void>;
 }
@@ -213,6 +220,33 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     if (first) log.warn({ err: describeError(err) }, 'expiry sweep failed; retrying at the next one');
   });
   void sweepLoop.run();
+  const everyMs = opts.exportEveryMs;
+  // Rounds of this instance run one after another (periodic and SIGUSR2 alike): never two at once.
+  let exportChain: Promise<unknown> = Promise.resolve();
+  const queueRound = (force: boolean): Promise<ExportRound> => {
+    const next = exportChain.then(() =>
+      exportRound(ctx, [...inboxes.watched].sort(), {
+        everyMs: everyMs ?? 0,
+        force,
+        pause: opts.deliveryPause,
+        isStopping: () => inboxes.stopping,
+      }),
+    );
+    exportChain = next.catch(() => {});
+    return next;
+  };
+  const exportLoop =
+    everyMs === undefined
+      ? undefined
+      : every(
+          Math.min(everyMs, EXPORT_TICK_MS),
+          async () => void (await queueRound(false)),
+          (err, first) => {
+            lost(err);
+            if (first) log.warn({ err: describeError(err) }, 'export deliveries failed; retrying at the next round');
+          },
+        );
+  void exportLoop?.run();
   // The backlog found at start-up settles as a whole before the first file is taken, so
   // that it goes oldest first; files still being written do not hold it up for long.
   void (async () => {
@@ -226,6 +260,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
       scanIntervalMs: opts.scanIntervalMs,
       concurrency: opts.concurrency,
       watcher: opts.poll ? 'polling' : 'events',
+      ...(everyMs !== undefined ? { exportEveryMs: everyMs } : {}),
       instance: instance.key,
     },
     'ready',
@@ -239,10 +274,11 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     oldestWaitingMs: () => scheduler.oldestWaitingMs(),
     scan: () => scan(),
     rescan: () => scanLoop.run(),
+    deliverExports: () => (everyMs === undefined ? undefined : queueRound(true)),
     stop: async () => {
       if (inboxes.stopping) return;
       inboxes.stopping = true;
-      await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop()]);
+      await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop(), exportLoop?.stop(), exportChain]);
       await closeStarted();
     },
   };

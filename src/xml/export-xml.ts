@@ -1,10 +1,13 @@
-/** Renders the export XML of results.md (namespace urn:cas-bdt:export:1, schemas/export.xsd). */
+/**
+ * Renders the export XML of results.md: version 2 (namespace urn:cas-bdt:export:2,
+ * schemas/export-v2.xsd), in the sponsor's export schema (2.1.1 with Graduated, or 1.1.1).
+ */
 import { XMLBuilder } from 'fast-xml-parser';
-import type { ExportRow } from '../domain/export.ts';
+import type { ExportRow, ExportSchema } from '../domain/export.ts';
 import { FEE_ELEMENTS, FEE_KEYS, pounds } from '../domain/fees.ts';
 import { xmlSafe } from './xml-safe.ts';
 
-export const EXPORT_NS = 'urn:cas-bdt:export:1';
+export const EXPORT_NS = 'urn:cas-bdt:export:2';
 
 const builder = new XMLBuilder({
   format: true,
@@ -30,33 +33,52 @@ function feeElements(r: ExportRow): Record<string, string> {
   return out;
 }
 
+const optional = (name: string, v: string | null) => (v !== null ? { [name]: xmlSafe(v) } : {});
+
 /** Element order is the contract (results.md), so each CAS is built field by field. */
-function casObject(r: ExportRow): Record<string, unknown> {
+function casObject(r: ExportRow, schema: ExportSchema): Record<string, unknown> {
   return {
     CAS: {
       CASNumber: r.casNumber,
       ApplicantID: xmlSafe(r.applicantId),
+      ...optional('ApplicationID', r.applicationId),
+      BulkUploadFileId: xmlSafe(r.batch),
       FamilyName: xmlSafe(r.familyName),
-      ...(r.courseId !== null ? { CourseID: xmlSafe(r.courseId) } : {}),
+      ...optional('GivenName', r.givenName),
+      DateOfBirth: r.dateOfBirth,
+      Nationality: xmlSafe(r.nationality),
+      ...optional('CourseID', r.courseId),
       CourseCurriculumTitle: xmlSafe(r.courseTitle),
       CourseStartDate: r.courseStartDate,
+      ExpectedCourseEndDate: r.expectedCourseEndDate,
       Status: r.status,
       StatusDate: r.statusDate,
       AssignedDate: r.assignedDate,
       ExpiryDate: r.expiryDate,
-      Graduated: String(r.graduated),
+      ...(schema === '2.1.1' ? { Graduated: String(r.graduated) } : {}),
       ...feeElements(r),
     },
   };
 }
 
-export function renderExport(e: { licence: string; generatedAt: Date; rows: readonly ExportRow[] }): string {
+export interface ExportDocument {
+  licence: string;
+  schema: ExportSchema;
+  generatedAt: Date;
+  /** A delta: the CAS whose history changed after this time. */
+  changedSince?: Date | undefined;
+  rows: readonly ExportRow[];
+}
+
+export function renderExport(e: ExportDocument): string {
+  const head: Record<string, string> = { SponsorLicenceNumber: e.licence, GeneratedAt: e.generatedAt.toISOString() };
+  if (e.changedSince !== undefined) head.ChangedSince = e.changedSince.toISOString();
   const parts: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>\n',
-    `<CASExport xmlns="${EXPORT_NS}">\n`,
-    indent(builder.build({ SponsorLicenceNumber: e.licence, GeneratedAt: e.generatedAt.toISOString() }) as string, '  '),
+    `<CASExport xmlns="${EXPORT_NS}" schema="${e.schema}">\n`,
+    indent(builder.build(head) as string, '  '),
   ];
-  for (const r of e.rows) parts.push(indent(builder.build(casObject(r)) as string, '  '));
+  for (const r of e.rows) parts.push(indent(builder.build(casObject(r, e.schema)) as string, '  '));
   parts.push('</CASExport>\n');
   return parts.join('');
 }

@@ -28,6 +28,14 @@ function checkedHttp(value: string, token: string | undefined): HttpAddress {
   return address;
 }
 
+/**
+ * Tests only: CAS_BDT_TEST_DELIVERY_PAUSE=before-file|after-file stops every export
+ * delivery for good at that point, so that a test can kill the process there.
+ */
+function testDeliveryPause(value: string | undefined): 'before-file' | 'after-file' | undefined {
+  return value === 'before-file' || value === 'after-file' ? value : undefined;
+}
+
 export function registerWatchCommand(program: Command, run: Runner): void {
   program
     .command('watch')
@@ -79,6 +87,17 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           void service.rescan().then(() => log.info('SIGHUP rescan finished'));
         };
         process.on('SIGHUP', onHangup);
+        // SIGUSR2's default action would end the process too.
+        const onUser2 = () => {
+          const round = service?.deliverExports();
+          if (!round) return void log.info('SIGUSR2: export deliveries are off (--export-every) or the service is starting');
+          log.info('SIGUSR2: delivering exports now');
+          void round.then(
+            (r) => log.info({ delivered: r.delivered.length, failed: r.failed }, 'SIGUSR2 export round finished'),
+            (err: unknown) => log.warn({ err: describeError(err) }, 'SIGUSR2 export round failed'),
+          );
+        };
+        process.on('SIGUSR2', onUser2);
         let store: Store;
         try {
           store = cfg.databaseUrl
@@ -91,6 +110,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             : await openServedStore({ dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false });
         } catch (err) {
           process.off('SIGHUP', onHangup);
+          process.off('SIGUSR2', onUser2);
           throw err;
         }
         log.info(`store: ${store.describe}`);
@@ -165,6 +185,8 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, validateTimeoutMs: cfg.validateTimeoutMs },
             leaseMs,
             log,
+            exportEveryMs: cfg.exportEveryMs,
+            deliveryPause: testDeliveryPause(ctx.io.env.CAS_BDT_TEST_DELIVERY_PAUSE),
             ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
           });
           if (metrics) {
@@ -188,6 +210,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           process.off('SIGHUP', onHangup);
+          process.off('SIGUSR2', onUser2);
           process.off('unhandledRejection', onRejection);
           process.off('uncaughtException', onException);
         }
