@@ -3,6 +3,7 @@ CREATE TABLE "export_deliveries" (
 	"sponsor_licence_number" text NOT NULL,
 	"state" text NOT NULL,
 	"file_name" text NOT NULL,
+	"sha256" text,
 	"changed_since" timestamp with time zone,
 	"from_tx" bigint NOT NULL,
 	"to_tx" bigint NOT NULL,

@@ -89,6 +89,16 @@ export async function openDelivery(db: Db, r: OpenRequest): Promise<Opened> {
   }
 }
 
+/** Records the name and sha256 of the file about to be written; false when another instance took the delivery over. */
+export async function recordDeliveryFile(db: Db, id: number, me: number, fileName: string, sha256: string): Promise<boolean> {
+  const rows = await db
+    .update(exportDeliveries)
+    .set({ fileName, sha256 })
+    .where(and(eq(exportDeliveries.id, id), eq(exportDeliveries.owner, me), eq(exportDeliveries.state, 'pending')))
+    .returning({ id: exportDeliveries.id });
+  return rows.length === 1;
+}
+
 /** Marks our delivery done with what it held; false when another instance took it over meanwhile. */
 export async function finishDelivery(db: Db, id: number, me: number, casCount: number, lastEventId: number | null): Promise<boolean> {
   const rows = await db

@@ -223,9 +223,10 @@ export const graduateReports = pgTable(
 /**
  * Export deliveries (`watch --export-every`): one row per delta written into a sponsor's
  * outbox. A delivery covers the CAS whose history was written by transactions with ids in
- * [fromTx, toTx); the next one starts at this one's toTx. `pending` is committed before
- * the file is written and `done` after, so a delivery cut short is finished (the same
- * file name, the same range) by whichever instance looks next, never made twice.
+ * [fromTx, toTx); the next one starts at this one's toTx. `pending` (with the name and
+ * sha256 of the file about to be written) is committed before the file is written and
+ * `done` after, so a delivery cut short is finished (the same range) by whichever
+ * instance looks next, and its file is written once.
  */
 export const exportDeliveries = pgTable(
   'export_deliveries',
@@ -236,6 +237,11 @@ export const exportDeliveries = pgTable(
       .references(() => sponsors.licenceNumber),
     state: text('state').$type<'pending' | 'done'>().notNull(),
     fileName: text('file_name').notNull(),
+    /**
+     * The sha256 of the file about to be written under `fileName`, recorded before the
+     * write: after a stop, a file of that name is this delivery's only if its content matches.
+     */
+    sha256: text('sha256'),
     /** The delta's start: the previous delivery's time (null for a sponsor's first, complete export). */
     changedSince: ts('changed_since'),
     fromTx: bigint('from_tx', { mode: 'number' }).notNull(),

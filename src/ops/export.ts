@@ -3,10 +3,11 @@
  * (`cas-bdt export`), and the deliveries `watch --export-every` writes into each
  * sponsor's outbox: a zip of every CAS whose history changed since the last delivery.
  */
-import { lstat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../db/client.ts';
-import { finishDelivery, openDelivery, type DeliveryRow } from '../db/deliveries.ts';
+import { finishDelivery, openDelivery, recordDeliveryFile, type DeliveryRow } from '../db/deliveries.ts';
 import { changedInRange, exportRows, exportRowsOf } from '../db/export.ts';
 import { getSponsor } from '../db/sponsors.ts';
 import { exportStem, type ExportFilter, type ExportSchema } from '../domain/export.ts';
@@ -70,11 +71,34 @@ const exists = (file: string) =>
     },
   );
 
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The file's sha256, or undefined when there is no such regular file (links are never followed). */
+async function shaOfFile(file: string): Promise<string | undefined> {
+  const st = await lstat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st?.isFile()) return undefined;
+  return sha256(await readFile(file));
+}
+
+/** `CASEXPORT-<L>-<stamp>.zip`, or with `-2`, `-3`... when that name is taken in the outbox (an export made in the same second). */
+async function freeName(dir: string, stem: string): Promise<string> {
+  for (let k = 1; k <= 100; k++) {
+    const name = k === 1 ? `${stem}.zip` : `${stem}-${k}.zip`;
+    if (!(await exists(path.join(dir, name)))) return name;
+  }
+  throw new Error(`every name for ${stem}.zip is taken in ${dir}`);
+}
+
 /**
  * Delivers the sponsor's delta, if anything changed since its last delivery (or finishes
- * one a stopped instance left). The record is `pending` before the file is written and
- * `done` after; the file name is fixed when it is opened and the file is only ever
- * created under it, so a delivery cut short at any point is finished once, never twice.
+ * one a stopped instance left). The delivery is recorded `pending` before anything is
+ * written; the name and sha256 of its file are recorded before the file is written, and
+ * the delivery is `done` after. After a stop at any point, whoever finishes it knows
+ * whether the file was written (a file of that name with that content) and writes it only
+ * if not: each change is delivered in one file, never two.
  */
 export async function deliverExport(db: Db, licence: string, o: DeliveryOptions): Promise<Delivered | undefined> {
   const sponsor = await getSponsor(db, licence);
@@ -91,14 +115,12 @@ export async function deliverExport(db: Db, licence: string, o: DeliveryOptions)
   });
   if (opened.kind !== 'open') return undefined;
   const row = opened.row;
-  const file = path.join(outbox.dir, row.fileName);
-  await o.pause?.('before-file', row);
   const changed = await changedInRange(db, licence, row.fromTx, row.toTx);
-  const found = opened.resumed && (await exists(file));
-  let casCount: number;
-  if (found) {
-    casCount = changed.ids.length;
-  } else {
+  let file = path.join(outbox.dir, row.fileName);
+  const found = opened.resumed && row.sha256 !== null && (await shaOfFile(file)) === row.sha256;
+  let casCount = changed.ids.length;
+  if (!found) {
+    await o.pause?.('before-file', row);
     const rows = await exportRowsOf(db, changed.ids);
     casCount = rows.length;
     const xml = renderExport({
@@ -108,7 +130,10 @@ export async function deliverExport(db: Db, licence: string, o: DeliveryOptions)
       changedSince: row.changedSince ?? undefined,
       rows,
     });
-    await writeNewFile(outbox.dir, [row.fileName], await exportZip(row.fileName, xml, row.deliveredAt), outbox.realDir, { adopt: false });
+    const name = await freeName(outbox.dir, exportStem(licence, row.deliveredAt));
+    const zip = await exportZip(name, xml, row.deliveredAt);
+    if (!(await recordDeliveryFile(db, row.id, o.me, name, sha256(zip)))) return undefined;
+    file = await writeNewFile(outbox.dir, [name], zip, outbox.realDir);
   }
   await o.pause?.('after-file', row);
   if (!(await finishDelivery(db, row.id, o.me, casCount, changed.lastEventId))) return undefined;
