@@ -78,6 +78,7 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
       status: 'active',
       routes: ['child', 'student'],
       autoAssign: true,
+      exportSchema: '2.1.1',
       allocation: { granted: 2, used: 0, unused: 2 },
     });
     for (const f of ['inbox', 'outbox', 'archive', 'rejected']) expect(existsSync(path.join(root, 'CLITEST01', f))).toBe(true);

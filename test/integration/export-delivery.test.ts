@@ -18,6 +18,7 @@ import { setFees } from '../../src/ops/fees.ts';
 import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { ensureSponsorFolders, sponsorDir } from '../../src/inbox/layout.ts';
 import { sql } from 'drizzle-orm';
+import { exportsPage } from '../../src/http/exports-page.ts';
 import { expectValidExport, parseExport, unzipOne } from '../helpers/export.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
@@ -182,5 +183,19 @@ describe.each(STORE_KINDS)('export deliveries on %s', (kind) => {
     const d = await deliverExport(s.db, L, opts());
     expect(d).toMatchObject({ casCount: 1 });
     expect((await read(d!.file)).CAS![0]!.CourseFeesPaidToDate).toBe('2000.00');
+  });
+
+  it('the console lists the deliveries, newest first, per sponsor', async () => {
+    const all = await listDeliveries(s.db, { licence: L });
+    const page = await exportsPage(s.db, { licence: L });
+    expect(page).toContain(`Export deliveries to ${L}`);
+    const rows = [...page.matchAll(/<tr><td>[^<]*<\/td><td>(CASEXPORT-[^<]+)<\/td><td class="n">(\d+)<\/td>/g)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]);
+    expect(rows).toEqual(all.map((d) => [d.file, d.casCount]));
+    expect(page).toContain('everything (first delivery)');
+    const everyone = await exportsPage(s.db, {});
+    expect(everyone).toContain(`<a href="/exports?sponsor=${L}">${L}</a>`);
   });
 });

@@ -87,10 +87,15 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           void service.rescan().then(() => log.info('SIGHUP rescan finished'));
         };
         process.on('SIGHUP', onHangup);
-        // SIGUSR2's default action would end the process too.
+        // SIGUSR2's default action would end the process too. One that arrives while the service starts is kept for when it is ready.
+        let user2Waiting = false;
         const onUser2 = () => {
-          const round = service?.deliverExports();
-          if (!round) return void log.info('SIGUSR2: export deliveries are off (--export-every) or the service is starting');
+          if (!service) {
+            user2Waiting = true;
+            return void log.info('SIGUSR2 while starting: the exports are delivered once the service is ready');
+          }
+          const round = service.deliverExports();
+          if (!round) return void log.info('SIGUSR2: export deliveries are off (see --export-every)');
           log.info('SIGUSR2: delivering exports now');
           void round.then(
             (r) => log.info({ delivered: r.delivered.length, failed: r.failed }, 'SIGUSR2 export round finished'),
@@ -189,6 +194,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             deliveryPause: testDeliveryPause(ctx.io.env.CAS_BDT_TEST_DELIVERY_PAUSE),
             ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
           });
+          if (user2Waiting) onUser2();
           if (metrics) {
             metrics.attach(service);
             const { startHttp } = await import('../../http/server.ts');
