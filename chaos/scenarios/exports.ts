@@ -90,6 +90,7 @@ export async function exportsScenario(o: ExportsOptions): Promise<ScenarioResult
     const f = fleet;
     await waitFor(() => f.ready(), { timeoutMs: 120_000, what: 'the instances ready' });
     let changes = 0;
+    let midDelivery = 0;
     for (let round = 0; round < o.rounds; round++) {
       for (const l of sponsors) {
         const list = numbers.get(l)!;
@@ -99,11 +100,19 @@ export async function exportsScenario(o: ExportsOptions): Promise<ScenarioResult
           if (res.kind === 'done') changes++;
         }
       }
-      // Every instance at once, then (mostly) a kill while they deliver.
+      // Every instance at once, then (mostly) a kill: of the instance writing a delivery
+      // when one is seen in time (a delta takes tens of milliseconds), else of a random one.
       for (const m of f.members) if (m.saw(/INFO\s+ready/)) m.proc.kill('SIGUSR2');
       if (random() < 0.8) {
-        await randomPause(random, 60);
-        await f.killAndRestart(Math.floor(random() * o.instances));
+        const until = Date.now() + 1000 * random();
+        let slot: number | undefined;
+        while (slot === undefined && Date.now() < until) {
+          const [p] = await rowsOf<{ owner: number }>(db, sql`select owner from export_deliveries where state = 'pending' limit 1`);
+          if (p) slot = f.slotOf(p.owner);
+        }
+        if (slot !== undefined) midDelivery++;
+        else await randomPause(random, 60);
+        await f.killAndRestart(slot ?? Math.floor(random() * o.instances));
       }
     }
     // Settle: forced rounds until a round leaves nothing pending and nothing to deliver.
@@ -210,6 +219,7 @@ export async function exportsScenario(o: ExportsOptions): Promise<ScenarioResult
         changes,
         deliveries,
         kills: f.kills,
+        'kills-mid-delivery': midDelivery,
         'finished-for-a-killed-one': finishedForAnother,
         'ranges-with-gap': gaps,
         'ranges-overlapping': overlaps,

@@ -16,8 +16,10 @@ export type DeliveryRow = typeof exportDeliveries.$inferSelect;
 const DELIVERY_LOCK_CLASS = 727_104;
 
 export type Opened =
-  /** Nothing changed since the last delivery (or it is not due yet). */
+  /** Nothing changed since the last delivery. */
   | { kind: 'nothing' }
+  /** The last delivery is younger than the period. */
+  | { kind: 'not-due' }
   /** Another live instance is writing this sponsor's delivery. */
   | { kind: 'busy' }
   /** A delivery for us to write: new, or one a stopped instance left (`resumed`). */
@@ -60,7 +62,7 @@ export async function openDelivery(db: Db, r: OpenRequest): Promise<Opened> {
           .returning();
         return taken ? ({ kind: 'open', row: taken, resumed: true } as const) : ({ kind: 'busy' } as const);
       }
-      if (last && r.now.getTime() - last.deliveredAt.getTime() < r.minAgeMs) return { kind: 'nothing' } as const;
+      if (last && r.now.getTime() - last.deliveredAt.getTime() < r.minAgeMs) return { kind: 'not-due' } as const;
       const fromTx = last?.toTx ?? 0;
       const toTx = await settledTxBound(tx);
       if (toTx <= fromTx) return { kind: 'nothing' } as const;

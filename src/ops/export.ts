@@ -49,6 +49,8 @@ export interface DeliveryOptions {
   minAgeMs: number;
   outbox: OutboxOf;
   pause?: ((at: DeliveryPause, row: DeliveryRow) => Promise<void>) | undefined;
+  /** Told when the sponsor was due and nothing had changed since its last delivery. */
+  onNothing?: (() => void) | undefined;
 }
 
 export interface Delivered {
@@ -113,6 +115,7 @@ export async function deliverExport(db: Db, licence: string, o: DeliveryOptions)
     minAgeMs: o.minAgeMs,
     fileName: (at) => `${exportStem(licence, at)}.zip`,
   });
+  if (opened.kind === 'nothing') o.onNothing?.();
   if (opened.kind !== 'open') return undefined;
   const row = opened.row;
   const changed = await changedInRange(db, licence, row.fromTx, row.toTx);

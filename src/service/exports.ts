@@ -24,22 +24,29 @@ export interface ExportRound {
 
 /**
  * One round over the watched sponsors. `force`: deliver whatever changed, however recent
- * the last delivery. One sponsor's failure is logged and the others go on.
+ * the last delivery. One sponsor's failure is logged and the others go on. A sponsor found
+ * due with nothing changed is looked at again a period later (`quiet`, this instance's
+ * memory), not every minute: looking costs a scan of everyone's history since its last
+ * delivery, and a change made meanwhile goes out at the next period, as a period says.
  */
 export async function exportRound(
   ctx: ServiceContext,
   licences: readonly string[],
-  o: { everyMs: number; force: boolean; pause?: DeliveryPause | undefined; isStopping: () => boolean },
+  o: { everyMs: number; force: boolean; pause?: DeliveryPause | undefined; isStopping: () => boolean; quiet: Map<string, number> },
 ): Promise<ExportRound> {
   const out: ExportRound = { delivered: [], failed: 0 };
   for (const licence of licences) {
     if (o.isStopping()) break;
+    const quietSince = o.quiet.get(licence);
+    if (!o.force && quietSince !== undefined && ctx.monotonic() - quietSince < o.everyMs) continue;
+    o.quiet.delete(licence);
     try {
       const d = await deliverExport(ctx.db, licence, {
         me: ctx.me,
         leaseMs: ctx.leaseMs,
         now: ctx.clock(),
         minAgeMs: o.force ? 0 : o.everyMs,
+        onNothing: () => o.quiet.set(licence, ctx.monotonic()),
         outbox: async (l) => {
           const realRoot = await ctx.folders.require(l);
           const realDir = realRoot !== undefined ? path.join(realRoot, l, 'outbox') : await realSponsorDir(ctx.rootDir, l, 'outbox');

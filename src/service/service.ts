@@ -223,6 +223,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   const everyMs = opts.exportEveryMs;
   // Rounds of this instance run one after another (periodic and SIGUSR2 alike): never two at once.
   let exportChain: Promise<unknown> = Promise.resolve();
+  const quiet = new Map<string, number>();
   const queueRound = (force: boolean): Promise<ExportRound> => {
     const next = exportChain.then(() =>
       exportRound(ctx, [...inboxes.watched].sort(), {
@@ -230,6 +231,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
         force,
         pause: opts.deliveryPause,
         isStopping: () => inboxes.stopping,
+        quiet,
       }),
     );
     exportChain = next.catch(() => {});
