@@ -179,7 +179,7 @@ export async function exportsScenario(o: ExportsOptions): Promise<ScenarioResult
           continue;
         }
         const bytes = readFileSync(path.join(outbox, r.file_name));
-        const xml = execFileSync('unzip', ['-p', path.join(outbox, r.file_name)], { encoding: 'utf8' });
+        const xml = execFileSync('unzip', ['-p', path.join(outbox, r.file_name)], { encoding: 'utf8', maxBuffer: 1 << 30 });
         const inFile = [...xml.matchAll(/<CASNumber>([^<]+)<\/CASNumber>/g)].map((m) => m[1]!).sort();
         const { ids } = await changedInRange(db, l, r.from_tx, r.to_tx);
         const expected = ids.length

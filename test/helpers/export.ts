@@ -44,5 +44,5 @@ export async function expectValidExport(xml: string | Buffer): Promise<void> {
 /** The names of a zip's entries and its one entry's bytes, read by the `unzip` program. */
 export function unzipOne(zip: string): { entries: string[]; bytes: Buffer } {
   const entries = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n');
-  return { entries, bytes: execFileSync('unzip', ['-p', zip, entries[0]!]) };
+  return { entries, bytes: execFileSync('unzip', ['-p', zip, entries[0]!], { maxBuffer: 1 << 30 }) };
 }
