@@ -48,7 +48,9 @@ export async function exportRound(
         minAgeMs: o.force ? 0 : o.everyMs,
         onNothing: () => o.quiet.set(licence, ctx.monotonic()),
         outbox: async (l) => {
-          const realRoot = await ctx.folders.require(l);
+          // A sponsor whose folders must not be used (links) is skipped quietly: its state is logged once, by the folder checks.
+          const { usable, realRoot } = await ctx.folders.checkResolved(l);
+          if (!usable) return undefined;
           const realDir = realRoot !== undefined ? path.join(realRoot, l, 'outbox') : await realSponsorDir(ctx.rootDir, l, 'outbox');
           return { dir: sponsorDir(ctx.rootDir, l, 'outbox'), realDir };
         },
