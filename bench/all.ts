@@ -9,7 +9,14 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const BENCHES = ['start.bench.ts', 'process.bench.ts', 'small-files.bench.ts', 'console-load.bench.ts', 'statements.bench.ts'];
+const BENCHES = [
+  'start.bench.ts',
+  'process.bench.ts',
+  'small-files.bench.ts',
+  'console-load.bench.ts',
+  'statements.bench.ts',
+  'export-delta.bench.ts',
+];
 
 for (const bench of BENCHES) {
   console.log(`\n== ${bench}`);

@@ -20,11 +20,12 @@ import { diskFullScenario } from './scenarios/disk-full.ts';
 import { backlogScenario } from './scenarios/backlog.ts';
 import { embeddedScenario } from './scenarios/embedded.ts';
 import { durabilityScenario } from './scenarios/durability.ts';
+import { exportsScenario } from './scenarios/exports.ts';
 
 const { values } = parseArgs({
   strict: true,
   options: {
-    only: { type: 'string', default: '1,2,3,4,5,6' },
+    only: { type: 'string', default: '1,2,3,4,5,6,7' },
     scale: { type: 'string', default: '1' },
     seed: { type: 'string', default: '14' },
     backlog: { type: 'string' },
@@ -64,7 +65,7 @@ const report = (r: ScenarioResult) => {
   for (const p of [...r.figures.problems.slice(0, 20), ...r.failures]) console.log(`     ${p.split('\n').join('\n     ')}`);
 };
 try {
-  const needsCluster = [1, 2, 3, 4].some((s) => only.has(s));
+  const needsCluster = [1, 2, 3, 4, 7].some((s) => only.has(s));
   if (needsCluster) cluster = await startCluster();
   const adminUrl = cluster?.url ?? '';
   const scenarios: [number, () => Promise<ScenarioResult>][] = [
@@ -117,6 +118,21 @@ try {
     ],
     [5, () => embeddedScenario({ work, files: n(300, 10), maxRecords: 100, kills: n(20, 2), seed, timeoutMs: 15 * MIN })],
     [6, () => durabilityScenario({ work, files: n(20, 3), maxRecords: 500, seed })],
+    [
+      7,
+      () =>
+        exportsScenario({
+          adminUrl,
+          work,
+          instances: 3,
+          sponsors: 4,
+          cas: n(2000, 50),
+          rounds: n(40, 4),
+          changesPerRound: n(50, 5),
+          seed,
+          timeoutMs: 10 * MIN,
+        }),
+    ],
   ];
   for (const [id, scenario] of scenarios) {
     if (!only.has(id)) continue;

@@ -45,6 +45,8 @@ export interface Config {
   minFreeBytes: number;
   /** Files in archive/, rejected/ and outbox/ placed there longer ago than this are removed by the hourly sweep (0 = kept forever). */
   retainDays: number;
+  /** Period of the export deliveries of `watch` (at least 300000 ms); undefined: off (the default). */
+  exportEveryMs: number | undefined;
 }
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
@@ -100,6 +102,25 @@ function parseBool(value: unknown): boolean {
   if (['1', 'true', 'yes', 'on'].includes(s)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
   throw new CasBdtError('usage', `expected true or false, got "${String(value)}"`);
+}
+
+/** The shortest period of export deliveries: 5 minutes. */
+export const MIN_EXPORT_EVERY_MS = 5 * 60_000;
+const MAX_EXPORT_EVERY_MS = 366 * 86_400_000;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `12h`, `30m`, `1d` or `90m`, at least 5 minutes; `off` (or 0) for none. */
+export function parseExportEvery(value: unknown): number | null {
+  const s = String(value).trim().toLowerCase();
+  if (s === 'off' || s === '0') return null;
+  const m = /^(\d{1,9})(s|m|h|d)$/.exec(s);
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2]!]! : NaN;
+  if (!m || ms < MIN_EXPORT_EVERY_MS || ms > MAX_EXPORT_EVERY_MS)
+    throw new CasBdtError(
+      'usage',
+      `export-every must be a duration from 5m to 366d such as 12h, 30m or 1d (or off), got "${String(value)}"`,
+    );
+  return ms;
 }
 
 interface Setting {
@@ -202,6 +223,12 @@ export const SETTINGS = {
     [0, 36_500],
     0,
   ),
+  exportEvery: {
+    flags: '--export-every <duration>',
+    env: 'CAS_BDT_EXPORT_EVERY',
+    description: "watch: deliver each sponsor's changed CAS into its outbox this often, e.g. 12h, at least 5m (default off)",
+    parse: parseExportEvery,
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -389,5 +416,6 @@ export function configFrom(v: SettingValues, cwd: string, env: NodeJS.ProcessEnv
     validateTimeoutMs: (v.validateTimeoutS ?? 60) * 1000,
     minFreeBytes: (v.minFreeMb ?? 512) * 1024 * 1024,
     retainDays: v.retainDays ?? 0,
+    exportEveryMs: v.exportEvery ?? undefined,
   });
 }

@@ -13,4 +13,5 @@ With --json, an error also prints {"error":{"code","message"}} on stdout.`;
 export const SIGNALS_HELP = `
 Signals (watch):
   SIGTERM, SIGINT  stop taking files, finish the ones in progress, exit 0 (a second one: exit 130 at once)
-  SIGHUP           list every inbox now; never stops the service`;
+  SIGHUP           list every inbox now; never stops the service
+  SIGUSR2          with --export-every: deliver the exports of whatever changed now, without waiting for the period`;

@@ -25,7 +25,7 @@ export const LIVENESS_LOCK_CLASS = 727_103;
 const leaseEnd = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
 /** True when the owner's liveness lock is held by some session of this database. */
-const ownerAlive = (owner: SQL | number) => sql`exists (
+export const ownerAlive = (owner: SQL | number) => sql`exists (
   select 1 from pg_locks l
   where l.locktype = 'advisory' and l.granted and l.objsubid = 2
     and l.database = (select oid from pg_database where datname = current_database())

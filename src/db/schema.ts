@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, date, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { Fees } from '../domain/fees.ts';
 import type { FileSummary } from '../domain/result.ts';
+import { EXPORT_SCHEMAS } from '../domain/export.ts';
 import {
   CAS_STATUSES,
   LICENCE_STATUSES,
@@ -25,6 +26,8 @@ export const sponsors = pgTable('sponsors', {
   allocationUsed: integer('allocation_used').notNull().default(0),
   /** `sponsor set --statements`: each CAS assigned gets `outbox/<CAS-NUMBER>.statement.pdf`. */
   statements: boolean('statements').notNull().default(false),
+  /** The export schema the sponsor chose, as in the SMS: 2.1.1 (with Graduated) or the legacy 1.1.1. */
+  exportSchema: text('export_schema', { enum: EXPORT_SCHEMAS }).notNull().default('2.1.1'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
@@ -182,8 +185,21 @@ export const casEvents = pgTable(
      */
     kind: text('kind').$type<'STATUS_CHANGED' | 'FEES_UPDATED' | 'NOTE'>().notNull().default('STATUS_CHANGED'),
     details: jsonb('details').$type<{ before: Fees; after: Fees } | { text: string }>(),
+    /**
+     * The id of the transaction that wrote the event (xid8 as a number). Export deliveries
+     * cover the events of transactions below a snapshot's xmin: every such transaction has
+     * ended, so none can still add an event to a range already delivered.
+     */
+    tx: bigint('tx', { mode: 'number' })
+      .notNull()
+      .default(sql`(pg_current_xact_id()::text)::bigint`),
   },
-  (t) => [index('cas_events_cas_idx').on(t.casId, t.id)],
+  (t) => [
+    index('cas_events_cas_idx').on(t.casId, t.id),
+    // Deltas: the events of a range of transactions (deliveries), or after a time (export --changed-since).
+    index('cas_events_tx_idx').on(t.tx),
+    index('cas_events_at_idx').on(t.at),
+  ],
 );
 
 export const graduateReports = pgTable(
@@ -194,8 +210,63 @@ export const graduateReports = pgTable(
     submissionId: bigint('submission_id', { mode: 'number' }).notNull(),
     graduatedOn: date('graduated_on', { mode: 'string' }).notNull(),
     reportedAt: ts('reported_at').notNull(),
+    /** The writing transaction's id, as for cas_events: a graduation changes the export (Graduated). */
+    tx: bigint('tx', { mode: 'number' })
+      .notNull()
+      .default(sql`(pg_current_xact_id()::text)::bigint`),
   },
-  (t) => [uniqueIndex('graduate_reports_cas_uq').on(t.casId)],
+  (t) => [
+    uniqueIndex('graduate_reports_cas_uq').on(t.casId),
+    index('graduate_reports_tx_idx').on(t.tx),
+    index('graduate_reports_at_idx').on(t.reportedAt),
+  ],
+);
+
+/**
+ * Export deliveries (`watch --export-every`): one row per delta written into a sponsor's
+ * outbox. A delivery covers the CAS whose history was written by transactions with ids in
+ * [fromTx, toTx); the next one starts at this one's toTx. `pending` (with the name and
+ * sha256 of the file about to be written) is committed before the file is written and
+ * `done` after, so a delivery cut short is finished (the same range) by whichever
+ * instance looks next, and its file is written once.
+ */
+export const exportDeliveries = pgTable(
+  'export_deliveries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sponsorLicenceNumber: text('sponsor_licence_number')
+      .notNull()
+      .references(() => sponsors.licenceNumber),
+    state: text('state').$type<'pending' | 'done'>().notNull(),
+    fileName: text('file_name').notNull(),
+    /**
+     * The sha256 of the file about to be written under `fileName`, recorded before the
+     * write: after a stop, a file of that name is this delivery's only if its content matches.
+     */
+    sha256: text('sha256'),
+    /** The delta's start: the previous delivery's time (null for a sponsor's first, complete export). */
+    changedSince: ts('changed_since'),
+    fromTx: bigint('from_tx', { mode: 'number' }).notNull(),
+    toTx: bigint('to_tx', { mode: 'number' }).notNull(),
+    /** GeneratedAt of the file. */
+    deliveredAt: ts('delivered_at').notNull(),
+    /** CAS in the file (set when done). */
+    casCount: integer('cas_count'),
+    /** The last history event the delivery covers (its id), when it covers any. */
+    lastEventId: bigint('last_event_id', { mode: 'number' }),
+    /** The instance writing it (its liveness lock), and how long it may before another takes over. */
+    owner: integer('owner').notNull(),
+    leaseUntil: ts('lease_until').notNull(),
+  },
+  (t) => [
+    index('export_deliveries_sponsor_idx').on(t.sponsorLicenceNumber, t.id),
+    // At most one delivery of a sponsor in progress: a second instance's insert fails.
+    uniqueIndex('export_deliveries_pending_uq')
+      .on(t.sponsorLicenceNumber)
+      .where(sql`state = 'pending'`),
+    // Each delivery starts where the previous one ended: two that start at the same point cannot both exist.
+    uniqueIndex('export_deliveries_from_uq').on(t.sponsorLicenceNumber, t.fromTx),
+  ],
 );
 
 /**
@@ -258,4 +329,5 @@ export const schema = {
   graduateReports,
   fileClaims,
   pendingStatements,
+  exportDeliveries,
 };

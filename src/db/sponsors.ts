@@ -1,5 +1,6 @@
 /** Sponsors and their allocation. */
 import { asc, eq, sql } from 'drizzle-orm';
+import type { ExportSchema } from '../domain/export.ts';
 import type { LicenceStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { allocations, sponsors } from './schema.ts';
@@ -14,6 +15,8 @@ export interface SponsorView {
   autoAssign: boolean;
   /** `outbox/<CAS-NUMBER>.statement.pdf` for each CAS assigned (`sponsor set --statements`). */
   statements: boolean;
+  /** The schema of the sponsor's exports: 2.1.1 or 1.1.1. */
+  exportSchema: ExportSchema;
   allocation: { granted: number; used: number; unused: number };
 }
 
@@ -25,6 +28,7 @@ export function sponsorView(s: SponsorRow): SponsorView {
     routes: [...s.routes].sort(),
     autoAssign: s.autoAssign,
     statements: s.statements,
+    exportSchema: s.exportSchema,
     allocation: { granted: s.allocationGranted, used: s.allocationUsed, unused: s.allocationGranted - s.allocationUsed },
   };
 }

@@ -12,6 +12,9 @@ export const CAS_STATUSES = [
 ] as const;
 export type CasStatus = (typeof CAS_STATUSES)[number];
 
+/** The statuses a CAS can have once it has been assigned (the ones an export shows). */
+export const ASSIGNED_STATUSES: readonly CasStatus[] = ['ASSIGNED', 'USED', 'WITHDRAWN', 'CANCELLED', 'EXPIRED', 'OBSOLETE'];
+
 export const ROUTES = ['student', 'child'] as const;
 export type Route = (typeof ROUTES)[number];
 

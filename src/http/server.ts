@@ -15,6 +15,7 @@ import type { LiveState, Metrics } from './metrics.ts';
 import { casPage, casSearchPage, casStatusPage, overviewPage, page, sponsorPage, submissionPage, submissionsPage } from './pages.ts';
 import { CAS_STATUSES } from '../domain/types.ts';
 import { hourlyThroughput } from '../db/console.ts';
+import { exportsPage } from './exports-page.ts';
 import { reuseFor } from './reuse.ts';
 import { sendStatement } from './statement.ts';
 import { html } from './html.ts';
@@ -118,6 +119,11 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
   app.get<{ Querystring: { q?: string } }>('/cas', async (req, reply) => {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
     return sendPage(reply, await casSearchPage(opts.db, q), 'The page');
+  });
+
+  app.get<{ Querystring: { offset?: string; sponsor?: string } }>('/exports', async (req, reply) => {
+    const licence = typeof req.query.sponsor === 'string' && /^[A-Z0-9]{8}[0-9X]$/.test(req.query.sponsor) ? req.query.sponsor : undefined;
+    return sendPage(reply, await exportsPage(opts.db, { licence, offset: positiveInt(req.query.offset) }), 'The page');
   });
 
   app.get<{ Params: { id: string } }>('/cas/:id', async (req, reply) => {

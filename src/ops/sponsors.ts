@@ -6,6 +6,7 @@ import { addSponsor as insertSponsor, grantAllocation as grant, lockSponsor, typ
 import { isUniqueViolation } from '../db/sql-util.ts';
 import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 import { routeRemovedBySet, sponsorExists } from '../domain/refusals.ts';
+import type { ExportSchema } from '../domain/export.ts';
 import type { Route } from '../domain/types.ts';
 
 export type NewSponsor = Parameters<typeof insertSponsor>[1];
@@ -32,7 +33,13 @@ export async function grantAllocation(db: Db, licence: string, amount: number, n
 export async function updateSponsor(
   db: Db,
   licence: string,
-  change: { name?: string | undefined; routes?: Route[] | undefined; autoAssign?: boolean | undefined; statements?: boolean | undefined },
+  change: {
+    name?: string | undefined;
+    routes?: Route[] | undefined;
+    autoAssign?: boolean | undefined;
+    statements?: boolean | undefined;
+    exportSchema?: ExportSchema | undefined;
+  },
   now: Date,
 ): Promise<Outcome<{ sponsor: SponsorRow; changed: string[] }>> {
   return db.transaction(async (tx): Promise<Outcome<{ sponsor: SponsorRow; changed: string[] }>> => {
@@ -40,11 +47,12 @@ export async function updateSponsor(
     if (!current) return notFound(`sponsor ${licence}`);
     const removed = change.routes ? current.routes.filter((r) => !change.routes!.includes(r)) : [];
     if (removed[0]) return refused(routeRemovedBySet(licence, removed[0]));
-    const set: Partial<Pick<SponsorRow, 'name' | 'routes' | 'autoAssign' | 'statements'>> = {};
+    const set: Partial<Pick<SponsorRow, 'name' | 'routes' | 'autoAssign' | 'statements' | 'exportSchema'>> = {};
     if (change.name !== undefined && change.name !== current.name) set.name = change.name;
     if (change.routes && change.routes.length !== current.routes.length) set.routes = [...change.routes].sort();
     if (change.autoAssign !== undefined && change.autoAssign !== current.autoAssign) set.autoAssign = change.autoAssign;
     if (change.statements !== undefined && change.statements !== current.statements) set.statements = change.statements;
+    if (change.exportSchema !== undefined && change.exportSchema !== current.exportSchema) set.exportSchema = change.exportSchema;
     const changed = Object.keys(set);
     if (!changed.length) return { kind: 'done', sponsor: current, changed };
     const [row] = await tx

@@ -26,6 +26,7 @@ import type { ServiceContext } from './context.ts';
 import { DiskGuard } from './disk.ts';
 import { classifyFault } from './faults.ts';
 import { every } from './every.ts';
+import { EXPORT_TICK_MS, exportRound, type DeliveryPause, type ExportRound } from './exports.ts';
 import { logFault } from './fault-log.ts';
 import { handleFile } from './handle-file.ts';
 import { SponsorInboxes } from './inboxes.ts';
@@ -79,6 +80,10 @@ export interface ServiceOptions {
   retainDays?: number;
   /** Told of every file this instance finished (for `/metrics`); never given personal data. */
   onFileProcessed?: (report: FileReport) => void;
+  /** Period of the export deliveries (ms); undefined: none. */
+  exportEveryMs?: number | undefined;
+  /** Tests only: a delivery stops for good at this point (so that the process can be killed there). */
+  deliveryPause?: DeliveryPause | undefined;
 }
 
 export interface WatchService {
@@ -97,6 +102,8 @@ export interface WatchService {
   oldestWaitingMs(): number;
   /** The periodic scan, now (SIGHUP); joins one already running instead of overlapping it. */
   rescan(): Promise<void>;
+  /** An export delivery round now, whatever the period (SIGUSR2); undefined when deliveries are off. */
+  deliverExports(): Promise<ExportRound> | undefined;
   /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
   stop(): Promise<void>;
 }
@@ -252,6 +259,35 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     () => {},
   );
   void diskLoop.run();
+  const everyMs = opts.exportEveryMs;
+  // Rounds of this instance run one after another (periodic and SIGUSR2 alike): never two at once.
+  let exportChain: Promise<unknown> = Promise.resolve();
+  const quiet = new Map<string, number>();
+  const queueRound = (force: boolean): Promise<ExportRound> => {
+    const next = exportChain.then(() =>
+      exportRound(ctx, [...inboxes.watched].sort(), {
+        everyMs: everyMs ?? 0,
+        force,
+        pause: opts.deliveryPause,
+        isStopping: () => inboxes.stopping,
+        quiet,
+      }),
+    );
+    exportChain = next.catch(() => {});
+    return next;
+  };
+  const exportLoop =
+    everyMs === undefined
+      ? undefined
+      : every(
+          Math.min(everyMs, EXPORT_TICK_MS),
+          async () => void (await queueRound(false)),
+          (err, first) => {
+            lost(err);
+            if (first) log.warn({ err: describeError(err) }, 'export deliveries failed; retrying at the next round');
+          },
+        );
+  void exportLoop?.run();
   // The backlog found at start-up settles as a whole before the first file is taken, so
   // that it goes oldest first; files still being written do not hold it up for long.
   void (async () => {
@@ -265,6 +301,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
       scanIntervalMs: opts.scanIntervalMs,
       concurrency: opts.concurrency,
       watcher: opts.poll ? 'polling' : 'events',
+      ...(everyMs !== undefined ? { exportEveryMs: everyMs } : {}),
       instance: instance.key,
     },
     'ready',
@@ -279,10 +316,11 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     diskLow: () => disk.reason(),
     scan: () => scan(),
     rescan: () => scanLoop.run(),
+    deliverExports: () => (everyMs === undefined ? undefined : queueRound(true)),
     stop: async () => {
       if (inboxes.stopping) return;
       inboxes.stopping = true;
-      await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop(), diskLoop.stop()]);
+      await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop(), diskLoop.stop(), exportLoop?.stop(), exportChain]);
       await closeStarted();
     },
   };

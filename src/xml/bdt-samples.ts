@@ -10,8 +10,11 @@ export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bul
 
 export interface CasSpec {
   applicantId?: string;
+  /** Omitted unless given. */
+  applicationId?: string;
   familyName?: string;
-  givenName?: string;
+  /** null omits GivenName. */
+  givenName?: string | null;
   nationality?: string;
   countryOfBirth?: string;
   /** Inner XML of DateOfBirth, e.g. `<FullDate>2001-04-12</FullDate>` or `<Year>1980</Year>`. */
@@ -72,9 +75,8 @@ export function casXml(spec: CasSpec = {}, route: 'student' | 'child' = 'student
   const evidence = route === 'student' && evidenceInner !== null ? `<EvidenceDetails>${evidenceInner}</EvidenceDetails>` : '';
   return `  <CAS>
     <ApplicantData>
-      <ApplicantID>${esc(s.applicantId)}</ApplicantID>
-      <FamilyName>${esc(s.familyName)}</FamilyName>
-      <GivenName>${esc(s.givenName)}</GivenName>
+      <ApplicantID>${esc(s.applicantId)}</ApplicantID>${spec.applicationId !== undefined ? `\n      <ApplicationID>${esc(spec.applicationId)}</ApplicationID>` : ''}
+      <FamilyName>${esc(s.familyName)}</FamilyName>${s.givenName !== null ? `\n      <GivenName>${esc(s.givenName)}</GivenName>` : ''}
       <Nationality>${s.nationality}</Nationality>
       <Gender>2</Gender>
       <CountryOfBirth>${s.countryOfBirth}</CountryOfBirth>

@@ -4,11 +4,6 @@
  */
 import yazl from 'yazl';
 
-/** `EXP-YYYY-MM-DD-<milliseconds since 1970>.zip`, the name Tribal's SMS exports carry. */
-export function exportZipName(now: Date): string {
-  return `EXP-${now.toISOString().slice(0, 10)}-${now.getTime()}.zip`;
-}
-
 /** A zip holding `text` as `entryName` (UTF-8), dated `mtime`. */
 export function zipOne(entryName: string, text: string, mtime: Date): Promise<Buffer> {
   const zip = new yazl.ZipFile();

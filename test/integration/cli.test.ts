@@ -79,6 +79,7 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
       routes: ['child', 'student'],
       autoAssign: true,
       statements: false,
+      exportSchema: '2.1.1',
       allocation: { granted: 2, used: 0, unused: 2 },
     });
     for (const f of ['inbox', 'outbox', 'archive', 'rejected']) expect(existsSync(path.join(root, 'CLITEST01', f))).toBe(true);

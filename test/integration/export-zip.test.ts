@@ -1,13 +1,13 @@
 /**
- * `cas-bdt export --zip`: the export XML inside a zip named like the SMS's exports
- * (EXP-YYYY-MM-DD-<milliseconds>.zip), unpacked by the `unzip` program and compared with
- * the plain export of the same CAS. Both stores.
+ * `cas-bdt export --zip`: the export XML inside a zip named CASEXPORT-<LICENCE>-<UTC>.zip
+ * (never EXP-..., the name sponsors' systems give their own uploads), unpacked by the
+ * `unzip` program and compared with the plain export of the same CAS. Both stores.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateXsd } from '../../src/xml/xsd.ts';
+import { expectValidExport } from '../helpers/export.ts';
 import { runCli } from '../helpers/cli.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
@@ -45,15 +45,16 @@ describe.each(STORE_KINDS)('export --zip on %s', (kind) => {
     expect(casCount).toBe(2);
     expect(path.dirname(file)).toBe(path.join(root, L, 'outbox'));
     const name = path.basename(file);
-    expect(name).toMatch(/^EXP-\d{4}-\d{2}-\d{2}-\d{13}\.zip$/);
-    const [, day, ms] = /^EXP-(\d{4}-\d{2}-\d{2})-(\d+)\.zip$/.exec(name)!;
-    expect(new Date(Number(ms)).toISOString().slice(0, 10)).toBe(day);
+    expect(name).toMatch(new RegExp(`^CASEXPORT-${L}-\\d{8}T\\d{6}Z\\.zip$`));
+    const [, y, mo, d, h, mi, sec] = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.zip$/.exec(name)!;
+    const generatedAt = r.json<{ generatedAt: string }>().generatedAt;
+    expect(`${y}-${mo}-${d}T${h}:${mi}:${sec}`).toBe(generatedAt.slice(0, 19));
     expect(readdirSync(path.join(root, L, 'outbox'))).toEqual([name]);
 
     const entries = execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' }).trim().split('\n');
     expect(entries).toEqual([name.replace(/\.zip$/, '.xml')]);
     const unzipped = execFileSync('unzip', ['-p', file, entries[0]!]);
-    expect(await validateXsd({ bytes: unzipped }, 'export')).toEqual([]);
+    await expectValidExport(unzipped);
     expect(timeless(unzipped.toString('utf8'))).toBe(timeless(readFileSync(plainFile, 'utf8')));
     expect(unzipped.toString('utf8')).toContain('Müller &amp; &lt;Sons&gt;');
   });

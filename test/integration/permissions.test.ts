@@ -84,7 +84,7 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('modes of what cas-bdt creates'
     // The tree: no access for others, no writing for the group.
     const tree = modes(root);
     expect(tree.filter((m) => /^0\d\d[1-7] |^0\d[2367]\d /.test(m))).toEqual([]);
-    expect(ls(path.join(root, L, 'outbox')).some((f) => f.startsWith('export-'))).toBe(true);
+    expect(ls(path.join(root, L, 'outbox')).some((f) => f.startsWith('CASEXPORT-'))).toBe(true);
     expect(tree).toContain(`0640 f ${path.join(L, 'outbox', 'modes.result.xml')}`);
     expect(tree).toContain(`0750 d ${path.join(L, 'archive')}`);
   }, 300_000);

@@ -46,6 +46,7 @@ describe('configuration', () => {
       validateTimeoutMs: 60_000,
       minFreeBytes: 512 * 1024 * 1024,
       retainDays: 0,
+      exportEveryMs: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -56,6 +57,16 @@ describe('configuration', () => {
     expect(config.retainDays).toBe(30);
     expect(() => resolve(['--retain-days', '-1'], {})).toThrow();
     expect(() => resolve([], { CAS_BDT_MIN_FREE_MB: 'lots' })).toThrow(/min-free-mb/);
+  });
+
+  it('takes --export-every as a duration of at least 5 minutes, or off', () => {
+    expect(resolve(['--export-every', '12h'], {}).config.exportEveryMs).toBe(12 * 3_600_000);
+    expect(resolve([], { CAS_BDT_EXPORT_EVERY: '5m' }).config.exportEveryMs).toBe(300_000);
+    expect(resolve([], {}, { 'export-every': '1d' }).config.exportEveryMs).toBe(86_400_000);
+    expect(resolve([], { CAS_BDT_EXPORT_EVERY: 'off' }).config.exportEveryMs).toBeUndefined();
+    for (const bad of ['4m', '299s', '12', 'often', '1w', '-5m'])
+      expect(() => resolve([], { CAS_BDT_EXPORT_EVERY: bad }), bad).toThrow(/export-every must be a duration from 5m/);
+    expect(() => resolve(['--export-every', '1m'], {})).toThrow(/export-every must be a duration from 5m/);
   });
 
   it('ranks a flag over the environment, the environment over the config file, the file over the default', () => {

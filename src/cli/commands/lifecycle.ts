@@ -3,12 +3,15 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { isIsoDate, isoDateUtc } from '../../domain/dates.ts';
+import { exportStem, type ExportFilter } from '../../domain/export.ts';
+import { ASSIGNED_STATUSES, type CasStatus } from '../../domain/types.ts';
 import { human } from '../../domain/lifecycle.ts';
 import { formatPence } from '../../domain/result.ts';
 import { writeNewFile } from '../../inbox/atomic-write.ts';
-import { sponsorDir, utcStamp } from '../../inbox/layout.ts';
+import { sponsorDir } from '../../inbox/layout.ts';
 import type { AssignTarget } from '../../ops/assign.ts';
-import { settled, table, usableOutbox, usage, type Runner } from '../context.ts';
+import { notFound, settled, table, usableOutbox, usage, type Runner } from '../context.ts';
+import { addPagingOptions, listingFooter, pagingOf } from '../paging.ts';
 import { MAX_REASON, parseCasNumber, parseId, parseReason } from '../parse.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import { writeOwedStatementsOf } from './statements.ts';
@@ -20,6 +23,16 @@ function parseDate(value: unknown, flag: string): string {
   const s = String(value).trim();
   if (!isIsoDate(s)) throw usage(`${flag} must be a date YYYY-MM-DD, got "${String(value)}"`);
   return s;
+}
+
+/** `--changed-since`: a day (from its start, UTC) or an ISO 8601 time that says its zone. */
+function parseSince(value: string): Date {
+  const s = value.trim();
+  if (isIsoDate(s)) return new Date(`${s}T00:00:00Z`);
+  const d = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(s) ? new Date(s) : undefined;
+  if (!d || Number.isNaN(d.getTime()))
+    throw usage(`--changed-since must be a day YYYY-MM-DD or a time like 2026-11-01T09:30:00Z, got "${value}"`);
+  return d;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -156,17 +169,32 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
 
   program
     .command('export')
-    .description("write the export XML of a sponsor's assigned (ever) CAS with their current status")
+    .description("write the export XML of a sponsor's assigned (ever) CAS with their current status, in the sponsor's export schema")
     .requiredOption('--sponsor <licence>', 'the sponsor')
-    .option('--out <file>', 'where to write it (default <root>/<LICENCE>/outbox/export-<UTC yyyymmddThhmmssZ>.xml); never overwritten')
-    .option('--zip', 'the XML inside a zip, as the SMS delivers exports (default name EXP-YYYY-MM-DD-<milliseconds>.zip)')
+    .option(
+      '--out <file>',
+      'where to write it (default <root>/<LICENCE>/outbox/CASEXPORT-<LICENCE>-<UTC yyyymmddThhmmssZ>.xml); never overwritten',
+    )
+    .option('--zip', 'the XML inside a zip, as the SMS delivers exports (CASEXPORT-<LICENCE>-<UTC>.zip)')
+    .option(
+      '--changed-since <when>',
+      'only CAS whose history changed since then: a day YYYY-MM-DD (from its start, UTC) or a time in ISO 8601 with its zone',
+    )
+    .option('--status <status>', `only CAS in this status now: ${ASSIGNED_STATUSES.join('|')}`)
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts) => {
         const licence = parseLicence(String(opts.sponsor));
+        const filter: ExportFilter = {};
+        if (opts.changedSince !== undefined) filter.changedSince = parseSince(String(opts.changedSince));
+        if (opts.status !== undefined) {
+          const status = String(opts.status).trim().toUpperCase() as CasStatus;
+          if (!ASSIGNED_STATUSES.includes(status))
+            throw usage(`--status must be one of ${ASSIGNED_STATUSES.join(', ')}; got "${String(opts.status)}"`);
+          filter.status = status;
+        }
         await requireSponsor(ctx, licence);
         const now = new Date();
-        const zip = opts.zip ? await import('../../xml/export-zip.ts') : undefined;
         let dir: string;
         let names: string[];
         let realDir: string | undefined;
@@ -177,22 +205,70 @@ export function registerLifecycleCommands(program: Command, casCmd: Command, run
           names = [path.basename(file)];
         } else {
           dir = sponsorDir(ctx.config.rootDir, licence, 'outbox');
-          // Exports (with family names) never go through a sponsor folder that is a link.
+          // Exports (with names and dates of birth) never go through a sponsor folder that is a link.
           realDir = await usableOutbox(ctx.config.rootDir, licence);
-          const stamp = zip ? zip.exportZipName(now).slice(0, -'.zip'.length) : `export-${utcStamp(now)}`;
-          const ext = zip ? 'zip' : 'xml';
+          const stem = exportStem(licence, now);
+          const ext = opts.zip ? 'zip' : 'xml';
           // Two exports in the same second get distinct names.
-          names = [`${stamp}.${ext}`, ...Array.from({ length: 50 }, (_, k) => `${stamp}-${k + 2}.${ext}`)];
+          names = [`${stem}.${ext}`, ...Array.from({ length: 50 }, (_, k) => `${stem}-${k + 2}.${ext}`)];
         }
         const { db } = await ctx.store();
-        const [{ exportRows }, { renderExport }] = await Promise.all([casQuery(), import('../../xml/export-xml.ts')]);
-        const rows = await exportRows(db, licence);
-        const xml = renderExport({ licence, generatedAt: now, rows });
-        // The entry is named after the archive: EXP-....zip holds EXP-....xml.
-        const content = zip ? await zip.zipOne(`${path.basename(names[0]!).replace(/\.zip$/i, '')}.xml`, xml, now) : xml;
+        const { exportDocument, exportZip } = await import('../../ops/export.ts');
+        const doc = await exportDocument(db, licence, filter, now);
+        if (!doc) throw notFound(`sponsor ${licence}`);
+        // The entry is named after the archive: CASEXPORT-....zip holds CASEXPORT-....xml (the name actually free is known only on writing, so the first candidate's).
+        const content = opts.zip ? await exportZip(path.basename(names[0]!), doc.xml, now) : doc.xml;
         const file = await writeNewFile(dir, names, content, realDir);
-        if (opts.json) return ctx.json({ sponsorLicenceNumber: licence, file, casCount: rows.length, generatedAt: now.toISOString() });
-        ctx.out(`Exported ${rows.length} CAS of ${licence} to ${file}.`);
+        const summary = {
+          sponsorLicenceNumber: licence,
+          file,
+          casCount: doc.casCount,
+          schema: doc.schema,
+          generatedAt: now.toISOString(),
+          changedSince: filter.changedSince?.toISOString() ?? null,
+          status: filter.status ?? null,
+        };
+        if (opts.json) return ctx.json(summary);
+        ctx.out(`Exported ${doc.casCount} CAS of ${licence} to ${file}.`);
       }),
     );
+
+  addPagingOptions(
+    program
+      .command('exports')
+      .description('the export deliveries written by `watch --export-every`, newest first')
+      .option('--sponsor <licence>', "only this sponsor's")
+      .option('--json', 'print JSON'),
+  ).action(
+    run(async (ctx, opts) => {
+      const licence = opts.sponsor !== undefined ? parseLicence(String(opts.sponsor)) : undefined;
+      if (licence) await requireSponsor(ctx, licence);
+      const paging = pagingOf(ctx, opts);
+      const { db } = await ctx.store();
+      const { listDeliveries, countDeliveries } = await import('../../ops/export.ts');
+      const rows = await listDeliveries(db, { licence, limit: paging.limit, offset: paging.offset });
+      if (opts.json) return ctx.json(rows);
+      if (!rows.length && paging.offset === 0)
+        return ctx.out(
+          `No export deliveries${licence ? ` for ${licence}` : ''} yet (\`cas-bdt watch --export-every DURATION\` writes them).`,
+        );
+      const footer = await listingFooter(paging, rows.length, () => countDeliveries(db, licence));
+      ctx.out(
+        [
+          table(
+            ['DELIVERED', 'SPONSOR', 'FILE', 'CAS', 'LAST EVENT', 'CHANGED SINCE'],
+            rows.map((r) => [
+              r.deliveredAt,
+              r.sponsorLicenceNumber,
+              r.file + (r.state === 'pending' ? ' (being written)' : ''),
+              r.casCount ?? '',
+              r.lastEventId ?? '',
+              r.changedSince ?? '(everything)',
+            ]),
+          ),
+          ...(footer ? [footer] : []),
+        ].join('\n'),
+      );
+    }),
+  );
 }

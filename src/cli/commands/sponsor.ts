@@ -1,6 +1,7 @@
 /** `cas-bdt sponsor add|show|list|allocate|status` */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { EXPORT_SCHEMAS, isExportSchema } from '../../domain/export.ts';
 import { routeNotLicensed } from '../../domain/refusals.ts';
 import { LICENCE_PATTERN, LICENCE_STATUSES, ROUTES, type LicenceStatus, type Route } from '../../domain/types.ts';
 import { ensureSponsorFolders, sponsorDir } from '../../inbox/layout.ts';
@@ -50,6 +51,7 @@ function describe(s: SponsorView): string {
     `Routes:       ${s.routes.join(', ')}`,
     `Auto-assign:  ${s.autoAssign ? 'yes' : 'no'}`,
     `Statements:   ${s.statements ? 'yes (outbox/<CAS-NUMBER>.statement.pdf for each CAS assigned)' : 'no'}`,
+    `Exports:      schema ${s.exportSchema}`,
     `Allocation:   granted ${s.allocation.granted}, used ${s.allocation.used}, unused ${s.allocation.unused}`,
   ].join('\n');
 }
@@ -67,6 +69,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
       new Option('--allocation <n>', `CAS allocation granted now, 0 to ${MAX_GRANT}`).default(0).argParser(wholeNumber(0, MAX_GRANT)),
     )
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
+    .option('--export-schema <version>', `the schema of the sponsor's exports: ${EXPORT_SCHEMAS.join(' (with Graduated) or ')} (legacy)`)
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg: string) => {
@@ -159,7 +162,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
 
   sponsor
     .command('set')
-    .description("change a sponsor's name, routes, auto-assign or statements setting")
+    .description("change a sponsor's name, routes, auto-assign, statements setting or export schema")
     .argument('<licence>', 'licence number')
     .option('--name <name>', 'the institution name')
     .option('--routes <routes>', 'the routes: student, child or student,child (a route is only added here; to take one away, surrender it)')
@@ -167,6 +170,7 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
     .option('--statements', "write each CAS assigned from now on as a PDF statement to the sponsor's outbox (<CAS-NUMBER>.statement.pdf)")
     .option('--no-statements', 'no statements in the outbox (the default)')
+    .option('--export-schema <version>', `the schema of the sponsor's exports: ${EXPORT_SCHEMAS.join(' (with Graduated) or ')} (legacy)`)
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg: string) => {
@@ -175,16 +179,32 @@ export function registerSponsorCommands(program: Command, run: Runner): void {
         if (name === '') throw usage('--name must not be empty');
         const routes = opts.routes === undefined ? undefined : parseRoutes(String(opts.routes));
         const autoAssign = opts.autoAssign === undefined ? undefined : opts.autoAssign !== false;
+        const exportSchema = opts.exportSchema === undefined ? undefined : String(opts.exportSchema).trim();
+        if (exportSchema !== undefined && !isExportSchema(exportSchema))
+          throw usage(`--export-schema takes ${EXPORT_SCHEMAS.join(' or ')}; got "${exportSchema}"`);
         const statements = opts.statements === undefined ? undefined : opts.statements !== false;
-        if (name === undefined && routes === undefined && autoAssign === undefined && statements === undefined)
-          throw usage('give what to change: --name, --routes, --auto-assign, --no-auto-assign, --statements or --no-statements');
+        if (
+          name === undefined &&
+          routes === undefined &&
+          autoAssign === undefined &&
+          statements === undefined &&
+          exportSchema === undefined
+        )
+          throw usage(
+            'give what to change: --name, --routes, --auto-assign, --no-auto-assign, --statements, --no-statements or --export-schema',
+          );
         const { db } = await ctx.store();
         const [{ updateSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
-        const res = settled(await updateSponsor(db, licence, { name, routes, autoAssign, statements }, new Date()), `sponsor ${licence}`);
+        const res = settled(
+          await updateSponsor(db, licence, { name, routes, autoAssign, statements, exportSchema }, new Date()),
+          `sponsor ${licence}`,
+        );
         const view = sponsorView(res.sponsor);
         if (opts.json) return ctx.json(view);
         const what = res.changed.map(
-          (k) => ({ name: 'name', routes: 'routes', autoAssign: 'auto-assign', statements: 'statements' })[k] ?? k,
+          (k) =>
+            ({ name: 'name', routes: 'routes', autoAssign: 'auto-assign', statements: 'statements', exportSchema: 'export schema' })[k] ??
+            k,
         );
         ctx.out(`${what.length ? `Changed ${what.join(', ')} of ${licence}.` : `Nothing to change for ${licence}.`}\n${describe(view)}`);
       }),

@@ -28,6 +28,14 @@ function checkedHttp(value: string, token: string | undefined): HttpAddress {
   return address;
 }
 
+/**
+ * Tests only: CAS_BDT_TEST_DELIVERY_PAUSE=before-file|after-file stops every export
+ * delivery for good at that point, so that a test can kill the process there.
+ */
+function testDeliveryPause(value: string | undefined): 'before-file' | 'after-file' | undefined {
+  return value === 'before-file' || value === 'after-file' ? value : undefined;
+}
+
 export function registerWatchCommand(program: Command, run: Runner): void {
   program
     .command('watch')
@@ -79,6 +87,22 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           void service.rescan().then(() => log.info('SIGHUP rescan finished'));
         };
         process.on('SIGHUP', onHangup);
+        // SIGUSR2's default action would end the process too. One that arrives while the service starts is kept for when it is ready.
+        let user2Waiting = false;
+        const onUser2 = () => {
+          if (!service) {
+            user2Waiting = true;
+            return void log.info('SIGUSR2 while starting: the exports are delivered once the service is ready');
+          }
+          const round = service.deliverExports();
+          if (!round) return void log.info('SIGUSR2: export deliveries are off (see --export-every)');
+          log.info('SIGUSR2: delivering exports now');
+          void round.then(
+            (r) => log.info({ delivered: r.delivered.length, failed: r.failed }, 'SIGUSR2 export round finished'),
+            (err: unknown) => log.warn({ err: describeError(err) }, 'SIGUSR2 export round failed'),
+          );
+        };
+        process.on('SIGUSR2', onUser2);
         let store: Store;
         try {
           store = cfg.databaseUrl
@@ -92,6 +116,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             : await openServedStore({ dataDir: cfg.dataDir, maxConnections: cfg.concurrency + 4, fetchTypes: false });
         } catch (err) {
           process.off('SIGHUP', onHangup);
+          process.off('SIGUSR2', onUser2);
           throw err;
         }
         log.info(`store: ${store.describe}`);
@@ -167,8 +192,11 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             // The embedded store's data directory may be on another file system than the tree.
             diskPaths: cfg.databaseUrl ? [cfg.rootDir] : [cfg.rootDir, cfg.dataDir],
             retainDays: cfg.retainDays,
+            exportEveryMs: cfg.exportEveryMs,
+            deliveryPause: testDeliveryPause(ctx.io.env.CAS_BDT_TEST_DELIVERY_PAUSE),
             ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
           });
+          if (user2Waiting) onUser2();
           if (metrics) {
             metrics.attach(service, store.db);
             const { startHttp } = await import('../../http/server.ts');
@@ -190,6 +218,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           process.off('SIGHUP', onHangup);
+          process.off('SIGUSR2', onUser2);
           process.off('unhandledRejection', onRejection);
           process.off('uncaughtException', onException);
         }
