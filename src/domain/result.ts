@@ -61,6 +61,25 @@ export interface SubmissionResult {
   counts: Counts;
   fileErrors: FileError[];
   payment?: PaymentSummary;
+  /** A zip (spec section 4a): its entries, or null when the zip as a whole was refused. */
+  container?: ContainerSummary;
+}
+
+/** One entry of a zip: its submission and outcome, or why it was refused (E_ZIP_ENTRY). */
+export interface ContainerEntry {
+  /** The entry's name, control characters escaped. */
+  name: string;
+  submissionId?: number;
+  outcome?: FileOutcome;
+  /** The entry's result file inside the result zip. */
+  result?: string;
+  /** The E_ZIP_ENTRY message, when refused. */
+  error?: string;
+}
+
+/** `entries` null: the zip as a whole was refused (one plain result). */
+export interface ContainerSummary {
+  entries: ContainerEntry[] | null;
 }
 
 /** Adds one record's final state to the counts. */
@@ -91,4 +110,6 @@ export interface FileSummary {
   resultFile: string | null;
   counts: Counts;
   fileErrors: FileError[];
+  /** Zips only (spec section 4a). */
+  container?: ContainerSummary;
 }

@@ -41,7 +41,13 @@ export type FileErrorCode =
   /** The name is not UTF-8, holds control characters or is too long (spec section 3). */
   | 'E_FILE_NAME'
   /** The file failed with unexpected errors and was set aside; the operator has been alerted. */
-  | 'E_INTERNAL';
+  | 'E_INTERNAL'
+  /** A zip that cannot be read, holds no .xml file, or is over its limits (spec section 4a). */
+  | 'E_ZIP_CORRUPT'
+  | 'E_ZIP_EMPTY'
+  | 'E_ZIP_LIMIT'
+  /** One entry of a zip refused (listed in container.result.xml only). */
+  | 'E_ZIP_ENTRY';
 
 export type RecordIssueCode =
   | 'E_DUPLICATE_IN_FILE'

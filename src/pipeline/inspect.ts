@@ -2,6 +2,7 @@
  * The file-level steps that need no database: decoding, safety, well-formedness, type and
  * XSD validation. Expected failures come back as FileErrors, never as exceptions.
  */
+import { isZip, zipLooksUnfinished } from '../inbox/zip-reader.ts';
 import type { FileError, FileType, Route } from '../domain/types.ts';
 import { decodeXml, type Encoding } from '../xml/decode.ts';
 import { parseRecordXml } from '../xml/record-reader.ts';
@@ -172,6 +173,8 @@ function prepareUncached(bytes: Buffer): Prepared {
  */
 export function looksUnfinished(bytes: Buffer): boolean {
   if (bytes.length === 0) return true;
+  // A zip is written front to back: its central directory, last, is what says it is whole.
+  if (isZip(bytes)) return zipLooksUnfinished(bytes);
   const p = prepare(bytes);
   return !p.ok && (p.error.code === 'E_ENCODING' || p.error.code === 'E_NOT_WELL_FORMED');
 }

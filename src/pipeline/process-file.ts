@@ -2,8 +2,6 @@
  * processFile: one received file -> one stored submission with its result XML.
  * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
  */
-import type { Db } from '../db/client.ts';
-import type { AssignSettings } from '../db/assign.ts';
 import { lockSponsor } from '../db/sponsors.ts';
 import { findAccepted, findAcceptedByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
 import { zeroCounts } from '../domain/result.ts';
@@ -15,7 +13,11 @@ import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
 import { inTransaction } from './dry-run.ts';
 import { headerErrors } from './header.ts';
-import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
+import { inspectFile, type Inspected } from './inspect.ts';
+import type { PipelineDeps } from './deps.ts';
+import { isZip } from '../inbox/zip-reader.ts';
+import { processContainer } from './process-container.ts';
+import type { ContainerSummary } from '../domain/result.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { baseResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
 import { storeFeeUpdate } from './store-update.ts';
@@ -23,34 +25,7 @@ import { storeUpload } from './store-upload.ts';
 
 export type { Processed } from './store-submission.ts';
 
-/** Settings of the pipeline besides the size limit. */
-export interface FileSettings extends AssignSettings {
-  /** Longest XSD validation of one file before it is refused with E_LIMIT (default 60000 ms). */
-  validateTimeoutMs?: number;
-  /** No garbage collection between a large file's record chunks (default false: see heap-nudge.ts). */
-  noHeapNudge?: boolean;
-}
-
-export interface PipelineDeps {
-  db: Db;
-  settings: FileSettings & { maxFileBytes: number };
-  clock?: () => Date;
-  validate?: XsdValidator;
-  /** Progress of record handling, 0..1, for large files. */
-  onProgress?: (fraction: number) => void;
-  /**
-   * Runs in the same transaction that stores the submission, whatever the outcome
-   * (the watch service ties its claim on the file to the submission here).
-   */
-  onStored?: (tx: Db, submissionId: number) => Promise<void>;
-  /**
-   * A dry run (`cas-bdt validate`): every step runs as for real, against the sponsor's
-   * current state, in transactions that are rolled back once the outcome is known, so
-   * nothing is stored, no allocation used and no CAS number given (default false).
-   * The would-be result names no CAS number and no payment.
-   */
-  dryRun?: boolean;
-}
+export type { FileSettings, PipelineDeps } from './deps.ts';
 
 /** `id`: the submission id already taken for this file, if one was. */
 async function reject(
@@ -61,6 +36,7 @@ async function reject(
   now: Date,
   fileId?: string,
   id?: number,
+  container?: ContainerSummary,
 ): Promise<Processed> {
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
@@ -71,7 +47,13 @@ async function reject(
     return storeResult(
       tx,
       file,
-      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(fileType), fileErrors: errors },
+      {
+        ...baseResult(file, id, fileType, now, fileId),
+        outcome: 'REJECTED',
+        counts: zeroCounts(fileType),
+        fileErrors: errors,
+        ...(container ? { container } : {}),
+      },
       deps.onStored,
       [],
       deps.dryRun,
@@ -133,6 +115,14 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   }
   if (file.size === 0 || !file.bytes) {
     return reject(deps, file, [{ code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' }], 'UNKNOWN', clock());
+  }
+
+  // A zip, whatever its name (spec section 4a): its entries go through this pipeline one by one.
+  if (isZip(file.bytes)) {
+    return processContainer(deps, file, {
+      processEntry: processFile,
+      refuse: (errors) => reject(deps, file, errors, 'UNKNOWN', clock(), undefined, undefined, { entries: null }),
+    });
   }
 
   // A replay is a replay whatever its validation says now, and a large one is not validated

@@ -18,6 +18,8 @@ export interface Processed {
   summary: FileSummary;
   /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
   notAssigned?: number;
+  /** A zip's result files, container.result.xml first, as the result zip holds them (see result-file.ts). */
+  files?: { name: string; text: string }[];
 }
 
 /** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */
@@ -39,7 +41,7 @@ function submissionRow(
   };
 }
 
-function summaryOf(r: SubmissionResult): FileSummary {
+export function summaryOf(r: SubmissionResult): FileSummary {
   return {
     submissionId: r.submissionId,
     file: r.fileName,
@@ -50,6 +52,7 @@ function summaryOf(r: SubmissionResult): FileSummary {
     resultFile: null,
     counts: r.counts,
     fileErrors: r.fileErrors,
+    ...(r.container ? { container: r.container } : {}),
   };
 }
 

@@ -32,6 +32,16 @@ export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string 
 }
 
 export function summaryLine(s: FileSummary): string {
+  const entries = s.container?.entries;
+  if (entries) {
+    const head = `${s.file}: zip ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${count(entries.length, 'entry', 'entries')}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
+    const lines = entries.map((e) =>
+      e.error !== undefined
+        ? `  ${escapeControls(e.name)}: REFUSED E_ZIP_ENTRY: ${e.error}`
+        : `  ${escapeControls(e.name)}: ${e.outcome} [submission ${e.submissionId}] -> ${e.result}`,
+    );
+    return [head, ...lines].join('\n');
+  }
   const what = s.outcome === 'REJECTED' ? errorCodes(s) : countsLine(s);
   const line = `${s.file}: ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
   // A refused file's errors in words, not only their codes.
@@ -121,7 +131,13 @@ export function registerProcessCommands(program: Command, run: Runner): void {
             emitResult(
               db,
               outDir,
-              { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml },
+              {
+                submissionId: processed.submissionId,
+                fileName: received.fileName,
+                resultXml: processed.resultXml,
+                summary: processed.summary,
+                ...(processed.files ? { files: processed.files } : {}),
+              },
               realOutDir,
             ),
           );
@@ -291,6 +307,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           submissionId: sub.id,
           fileName: sub.fileName,
           resultXml: sub.resultXml,
+          summary: sub.summary,
         });
         // A result never overwrites a file: one already holding exactly this result is left as it is.
         if (opts.json) ctx.json({ submissionId: sub.id, resultFile: file, unchanged: adopted });
