@@ -10,7 +10,10 @@ import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { casXml, graduateBytes, uploadBytes } from '../../src/xml/bdt-samples.ts';
 import { validateXsd } from '../../src/xml/xsd.ts';
-import { parseResult, type ParsedResult } from './pipeline.ts';
+import { emitResult } from '../../src/pipeline/emit.ts';
+import { processFile, type Processed } from '../../src/pipeline/process-file.ts';
+import { sha256Of } from '../../src/inbox/read-file.ts';
+import { parseResult, type ParsedResult, type PipelineHarness } from './pipeline.ts';
 
 /** A zip of these entries, made as an ordinary archiver would (deflate), optionally zip64. */
 export function zipOf(entries: { name: string; data: Buffer }[], opts: { zip64?: boolean } = {}): Promise<Buffer> {
@@ -196,4 +199,159 @@ export async function readResultZip(
   const container = (parser.parse(containerXml.toString('utf8')) as { ContainerResult: ParsedContainer }).ContainerResult;
   container.Entry ??= [];
   return { container, results, names: [...files.keys()] };
+}
+
+/** What a hostile zip must come to: the whole zip refused with a code, or one entry refused for a reason. */
+export type ZipExpect =
+  { container: 'E_ZIP_CORRUPT' | 'E_ZIP_EMPTY' | 'E_ZIP_LIMIT' } | { entry: string; reason: RegExp } | { accepted: number };
+
+export interface ZipCase {
+  kind: string;
+  bytes: Buffer;
+  expect: ZipExpect;
+}
+
+/**
+ * The hostile zips of spec section 4a for `licence` (each entry-level case also holds a
+ * good upload, which must be processed as usual). `zeros`: 300 MB of zeros, deflated.
+ */
+export async function hostileZips(licence: string, tag: string, zeros: Buffer): Promise<ZipCase[]> {
+  let n = 0;
+  const good = () =>
+    uploadBytes({ licence, fileId: `HZ-${tag}-${++n}`, records: [casXml({ applicantId: `${tag}-${n}`, passport: `H${tag}${n}` })] });
+  const withGood = (bad: RawEntry): Buffer => rawZip([{ name: 'good.xml', data: good() }, bad]);
+  const entry = (name: string, reason: RegExp, bytes: Buffer) => ({ bytes, expect: { entry: name, reason } });
+  const tribal = await zipOf(tribalEntries(licence, `${tag}T`));
+  const corruptCd = Buffer.from(tribal);
+  corruptCd.writeUInt32LE(0xdeadbeef, corruptCd.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])));
+  const oneMbZeros = Buffer.alloc(1 << 20);
+  return [
+    { kind: 'path traversal', ...entry('../evil.xml', /holds a path/, withGood({ name: '../evil.xml', data: good() })) },
+    { kind: 'absolute name', ...entry('/etc/evil.xml', /holds a path/, withGood({ name: '/etc/evil.xml', data: good() })) },
+    { kind: 'backslash path', ...entry('dir\\evil.xml', /holds a path/, withGood({ name: 'dir\\evil.xml', data: good() })) },
+    { kind: 'bare ..', ...entry('..xml', /"\.\."/, withGood({ name: '..xml', data: good() })) },
+    { kind: 'drive letter', ...entry('C:evil.xml', /drive letter/, withGood({ name: 'C:evil.xml', data: good() })) },
+    { kind: 'control characters', ...entry('evil\\x07.xml', /control characters/, withGood({ name: 'evil\u0007.xml', data: good() })) },
+    {
+      kind: 'duplicate names',
+      bytes: rawZip([
+        { name: 'same.xml', data: good() },
+        { name: 'SAME.xml', data: good() },
+      ]),
+      expect: { entry: 'SAME.xml', reason: /repeats an earlier entry/ },
+    },
+    { kind: 'nested zip by name', ...entry('inner.zip', /nested zip/, withGood({ name: 'inner.zip', data: tribal })) },
+    { kind: 'nested zip named .xml', ...entry('inner.xml', /nested zip/, withGood({ name: 'inner.xml', data: tribal })) },
+    { kind: 'not an .xml file', ...entry('readme.txt', /not an \.xml file/, withGood({ name: 'readme.txt', data: Buffer.from('hello') })) },
+    { kind: 'encrypted entry', ...entry('secret.xml', /encrypted/, withGood({ name: 'secret.xml', data: good(), flags: 0x801 })) },
+    {
+      kind: 'symbolic link',
+      ...entry('link.xml', /a link/, withGood({ name: 'link.xml', data: Buffer.from('/etc/passwd'), method: 0, unixMode: 0o120777 })),
+    },
+    {
+      kind: 'unsupported method (bzip2)',
+      ...entry('bz.xml', /method 12/, withGood({ name: 'bz.xml', data: good(), method: 12, compressed: Buffer.from('BZh91AY&SY') })),
+    },
+    {
+      kind: 'a 300 MB entry of zeros',
+      ...entry(
+        'zeros.xml',
+        /expands to 300\.0 MB; the limit/,
+        withGood({ name: 'zeros.xml', data: Buffer.alloc(0), compressed: zeros, statedSize: 300 * 1024 * 1024, crc: 0 }),
+      ),
+    },
+    {
+      kind: 'an entry at 1,000x its compressed size',
+      ...entry(
+        'ratio.xml',
+        /more than 200 times/,
+        withGood({ name: 'ratio.xml', data: oneMbZeros, compressed: deflateRawSync(oneMbZeros, { level: 9 }) }),
+      ),
+    },
+    {
+      kind: 'a header that under-states the size (300 MB of zeros stated as 1 KB)',
+      ...entry(
+        'understated.xml',
+        /another size than its headers state/,
+        withGood({ name: 'understated.xml', data: Buffer.alloc(0), compressed: zeros, statedSize: 1024, crc: 0 }),
+      ),
+    },
+    { kind: 'a wrong CRC', ...entry('crc.xml', /another CRC/, withGood({ name: 'crc.xml', data: good(), crc: 0x12345678 })) },
+    {
+      kind: 'corrupt deflate data',
+      ...entry(
+        'bad.xml',
+        /corrupt|another size/,
+        withGood({ name: 'bad.xml', data: good(), compressed: Buffer.alloc(2000, 0xff) }),
+      ),
+    },
+    {
+      kind: '1,001 entries',
+      bytes: rawZip(Array.from({ length: 1001 }, (_, i) => ({ name: `e${i}.xml`, data: Buffer.from('<a/>'), method: 0 }))),
+      expect: { container: 'E_ZIP_LIMIT' },
+    },
+    { kind: 'truncated archive', bytes: tribal.subarray(0, Math.floor(tribal.length / 2)), expect: { container: 'E_ZIP_CORRUPT' } },
+    { kind: 'corrupt central directory', bytes: corruptCd, expect: { container: 'E_ZIP_CORRUPT' } },
+    { kind: 'no .xml entry', bytes: rawZip([{ name: 'notes.txt', data: Buffer.from('hello') }]), expect: { container: 'E_ZIP_EMPTY' } },
+    { kind: 'zip64', bytes: await zipOf([{ name: 'z64.xml', data: good() }], { zip64: true }), expect: { accepted: 1 } },
+  ];
+}
+
+export interface ZipRun {
+  processed: Processed;
+  resultFile: string;
+  /** The plain result of a zip refused as a whole. */
+  plain?: ParsedResult;
+  /** The result zip of a zip whose entries were processed. */
+  zip?: Awaited<ReturnType<typeof readResultZip>>;
+}
+
+/** Runs the pipeline on zip bytes and reads (and validates) what it wrote. */
+export async function runZip(h: PipelineHarness, bytes: Buffer, name: string, licence: string): Promise<ZipRun> {
+  const processed = await processFile(
+    { db: h.store.db, settings: h.settings, ...(h.now ? { clock: () => h.now! } : {}) },
+    { sponsorLicenceNumber: licence, fileName: name, bytes, size: bytes.length, sha256: sha256Of(bytes), receivedAt: new Date() },
+  );
+  const resultFile = await emitResult(h.store.db, h.outDir, {
+    submissionId: processed.submissionId,
+    fileName: name,
+    resultXml: processed.resultXml,
+    summary: processed.summary,
+    ...(processed.files ? { files: processed.files } : {}),
+  });
+  if (resultFile.endsWith('.zip')) return { processed, resultFile, zip: await readResultZip(resultFile) };
+  const violations = await validateXsd({ file: resultFile }, 'result');
+  if (violations.length) throw new Error(`result does not validate: ${JSON.stringify(violations)}`);
+  return { processed, resultFile, plain: parseResult(readFileSync(resultFile, 'utf8')) };
+}
+
+/** Checks a run against what its case expects; returns a description of the mismatch, or undefined. */
+export function mismatch(
+  run: { plain?: ParsedResult; zip?: Awaited<ReturnType<typeof readResultZip>> },
+  expected: ZipExpect,
+): string | undefined {
+  if ('container' in expected) {
+    const codes = run.plain?.FileErrors?.Error.map((e) => e['@_code']) ?? [];
+    return codes.length === 1 && codes[0] === expected.container
+      ? undefined
+      : `expected ${expected.container}, got ${codes.join(',') || 'a result zip'}`;
+  }
+  const entries = run.zip?.container.Entry;
+  if (!entries) return `expected a result zip, got ${run.plain?.FileErrors?.Error.map((e) => `${e['@_code']}: ${e['#text']}`).join(',')}`;
+  if ('accepted' in expected) {
+    const ok = entries.filter((e) => e['#text'] === 'ACCEPTED').length;
+    return ok === expected.accepted && run.zip!.container.Outcome === 'ACCEPTED'
+      ? undefined
+      : `expected ${expected.accepted} accepted, got ${JSON.stringify(entries)}`;
+  }
+  const bad = entries.find((e) => e['@_name'] === expected.entry);
+  if (!bad?.Error || bad.Error['@_code'] !== 'E_ZIP_ENTRY' || !expected.reason.test(bad.Error['#text']))
+    return `expected ${expected.entry} refused (${expected.reason}), got ${JSON.stringify(entries)}`;
+  const others = entries.filter((e) => e !== bad);
+  if (others.some((e) => e.Error === undefined && e['#text'] !== 'ACCEPTED'))
+    return `the good entry was not accepted: ${JSON.stringify(entries)}`;
+  if (bad['@_submissionId'] !== undefined || run.zip!.names.some((n) => n.startsWith(expected.entry.replace(/\.xml$/, '') + '.'))) {
+    if (expected.entry !== 'SAME.xml') return `the refused entry has a submission or a result file: ${JSON.stringify(bad)}`;
+  }
+  return run.zip!.container.Outcome === 'REJECTED' ? undefined : 'the container should be REJECTED';
 }
