@@ -279,11 +279,7 @@ export async function hostileZips(licence: string, tag: string, zeros: Buffer): 
     { kind: 'a wrong CRC', ...entry('crc.xml', /another CRC/, withGood({ name: 'crc.xml', data: good(), crc: 0x12345678 })) },
     {
       kind: 'corrupt deflate data',
-      ...entry(
-        'bad.xml',
-        /corrupt|another size/,
-        withGood({ name: 'bad.xml', data: good(), compressed: Buffer.alloc(2000, 0xff) }),
-      ),
+      ...entry('bad.xml', /corrupt|another size/, withGood({ name: 'bad.xml', data: good(), compressed: Buffer.alloc(2000, 0xff) })),
     },
     {
       kind: '1,001 entries',
