@@ -44,6 +44,7 @@ export async function processContainer(deps: PipelineDeps, file: ReceivedFile, h
   if (!scan.ok) return hooks.refuse([{ code: scan.code, message: scan.message }]);
   const entries: ContainerEntry[] = [];
   const files: { name: string; text: string }[] = [];
+  const done: { name: string; processed: Processed }[] = [];
   const counts = zeroCounts();
   try {
     for (const [index, scanned] of scan.entries.entries()) {
@@ -55,6 +56,7 @@ export async function processContainer(deps: PipelineDeps, file: ReceivedFile, h
       const result = entryResultName(scanned.name, processed.submissionId);
       entries.push({ name: scanned.name, submissionId: processed.submissionId, outcome: processed.summary.outcome, result });
       files.push({ name: result, text: processed.resultXml });
+      done.push({ name: scanned.name, processed });
       addCounts(counts, processed.summary.counts);
     }
   } finally {
@@ -62,7 +64,7 @@ export async function processContainer(deps: PipelineDeps, file: ReceivedFile, h
   }
   const outcome: FileOutcome = entries.every((e) => e.outcome === 'ACCEPTED') ? 'ACCEPTED' : 'REJECTED';
   const stored = await storeContainer(deps, file, entries, outcome, counts, clock());
-  return { ...stored, files: [{ name: 'container.result.xml', text: stored.resultXml }, ...files] };
+  return { ...stored, files: [{ name: 'container.result.xml', text: stored.resultXml }, ...files], entries: done };
 }
 
 async function processEntry(

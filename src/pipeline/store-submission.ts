@@ -20,6 +20,8 @@ export interface Processed {
   notAssigned?: number;
   /** A zip's result files, container.result.xml first, as the result zip holds them (see result-file.ts). */
   files?: { name: string; text: string }[];
+  /** A zip's processed entries, in order (what `validate` describes; not stored). */
+  entries?: { name: string; processed: Processed }[];
 }
 
 /** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */

@@ -71,6 +71,17 @@ describe.each(STORE_KINDS)('zipped files through process on %s', (kind) => {
     writeFileSync(zip, await zipOf(tribalEntries(licence, 'P')));
     const out = path.join(on.cwd, 'out');
     mkdirSync(out);
+    // First a dry run: every entry judged, the would-be result zip written, nothing stored.
+    const dry = await on.cli('validate', zip, '--sponsor', licence, '--out', path.join(on.cwd, 'dry'));
+    expect(dry.code, dry.stderr).toBe(3);
+    expect(dry.stdout).toContain(`${TRIBAL_NAME}: zip would be REJECTED`);
+    expect(dry.stdout).toMatch(/\n {2}upload-1\.xml: would be ACCEPTED: 1 record\(s\): 1 would be created/);
+    expect(dry.stdout).toMatch(/\n {2}upload-2\.xml: would be REJECTED\n.*E_SCHEMA/);
+    expect(ls(path.join(on.cwd, 'dry'))).toEqual(['EXP-2024-02-02-092514533.dry-run.result.zip']);
+    const wouldBe = await readResultZip(path.join(on.cwd, 'dry', 'EXP-2024-02-02-092514533.dry-run.result.zip'));
+    expect(wouldBe.container.Entry).toHaveLength(3);
+    expect((await on.cli('cas', 'list', '--sponsor', licence, '--json')).json<unknown[]>()).toHaveLength(0);
+
     const run = await on.cli('process', zip, '--sponsor', licence, '--out', out);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(3);
