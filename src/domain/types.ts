@@ -23,6 +23,21 @@ export const LICENCE_PATTERN = /^[A-Z0-9]{8}[0-9X]$/;
 export const FILE_TYPES = ['UPLOAD_GENERAL', 'UPLOAD_CHILD', 'GRADUATE_REPORT', 'UPDATE_FEES', 'UNKNOWN'] as const;
 export type FileType = (typeof FILE_TYPES)[number];
 export type FileOutcome = 'ACCEPTED' | 'REJECTED';
+
+/** What a file's records came to (results.md, Summary). */
+export interface Counts {
+  records: number;
+  created: number;
+  amended: number;
+  assigned: number;
+  readyToGo: number;
+  workInProgress: number;
+  rejected: number;
+  reported: number;
+  /** Fee update files only. */
+  updated?: number;
+}
+
 export type RecordOutcome = 'CREATED' | 'AMENDED' | 'REJECTED' | 'REPORTED' | 'UPDATED';
 
 export type FileErrorCode =

@@ -9,6 +9,7 @@ import { recentSubmissions, searchCas, type HourBucket, type SubmissionListItem 
 import { listSponsors, sponsorView } from '../db/sponsors.ts';
 import { getSubmission } from '../db/submissions.ts';
 import type { FileSummary } from '../domain/result.ts';
+import { fileKind } from '../domain/file-kinds.ts';
 import { throughputChart } from './chart.ts';
 import { html, query, raw, type Html } from './html.ts';
 import type { LiveState } from './metrics.ts';
@@ -143,7 +144,7 @@ ${result.fileErrors.map((e) => html`<tr><td>${e.code}</td><td class="n">${e.line
 }
 ${
   records.length
-    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${sub.fileType === 'GRADUATE_REPORT' ? 'CAS reported' : sub.fileType === 'UPDATE_FEES' ? 'CAS updated' : 'ApplicantID'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
+    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${fileKind(sub.fileType)?.recordColumn ?? 'Record'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
 ${records.map(
   (
     r,

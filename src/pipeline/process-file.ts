@@ -18,10 +18,9 @@ import type { PipelineDeps } from './deps.ts';
 import { isZip } from '../inbox/zip-reader.ts';
 import { processContainer } from './process-container.ts';
 import type { ContainerSummary } from '../domain/result.ts';
-import { storeGraduateReport } from './store-graduates.ts';
 import { baseResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
-import { storeFeeUpdate } from './store-update.ts';
-import { storeUpload } from './store-upload.ts';
+import { STORE_STEPS } from './store-steps.ts';
+import { FILE_KINDS } from '../domain/file-kinds.ts';
 
 export type { Processed } from './store-submission.ts';
 
@@ -147,6 +146,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   if (!inspection.ok)
     return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
+  const kind = FILE_KINDS[inspected.fileType];
   const fileId = inspected.header.fileId;
   if (file.open) {
     // A large file is read from its handle from here on: its bytes are let go, so it is not held at all.
@@ -165,9 +165,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
         // won); sent together, for one round trip. The id taken serves every outcome.
         const [again, sameId, submissionId] = await Promise.all([
           findAccepted(tx, licence, file.sha256),
-          inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined
-            ? findAcceptedByFileId(tx, licence, inspected.fileType, fileId)
-            : undefined,
+          kind.fileIdGroup !== undefined && fileId !== undefined ? findAcceptedByFileId(tx, licence, kind.fileIdGroup, fileId) : undefined,
           nextSubmissionId(tx),
         ]);
         if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
@@ -178,7 +176,7 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
             [
               {
                 code: 'E_DUPLICATE_FILE_ID',
-                message: `${inspected.fileType === 'UPDATE_FEES' ? 'BulkUpdateFileId' : 'BulkUploadFileId'} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
+                message: `${kind.fileIdElement} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
               },
             ],
             submissionId,
@@ -188,18 +186,12 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
         const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
         const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
         const heap = file.open && !deps.settings.noHeapNudge ? new HeapNudge() : undefined;
-        const stored =
-          inspected.fileType === 'GRADUATE_REPORT'
-            ? await storeGraduateReport(tx, inspected, byNumber)
-            : inspected.fileType === 'UPDATE_FEES'
-              ? await storeFeeUpdate(tx, inspected, byNumber)
-              : await storeUpload(tx, inspected, sponsor, {
-                  submissionId,
-                  now,
-                  settings: deps.settings,
-                  onProgress: deps.onProgress,
-                  heap,
-                });
+        const stored = await STORE_STEPS[inspected.fileType](tx, inspected, {
+          sponsor,
+          ...byNumber,
+          settings: deps.settings,
+          heap,
+        });
         // Nothing is committed unless the whole file validated.
         const verdict = await inspected.schema;
         if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);

@@ -12,6 +12,7 @@ import { busyElsewhere, claimFile, recordEntry, releaseClaim, tieSubmission, typ
 import { getSubmission } from '../db/submissions.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import type { FileError } from '../domain/types.ts';
+import { fileKind } from '../domain/file-kinds.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
 import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
@@ -37,11 +38,7 @@ export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, 
       ...(s.replay ? { replay: true } : {}),
       submission: f.submission.id,
       records: c.records,
-      ...(s.fileType === 'GRADUATE_REPORT'
-        ? { reported: c.reported }
-        : s.fileType === 'UPDATE_FEES'
-          ? { updated: c.updated ?? 0 }
-          : { created: c.created, amended: c.amended, assigned: c.assigned, readyToGo: c.readyToGo, workInProgress: c.workInProgress }),
+      ...fileKind(s.fileType)?.logCounts(c),
       rejected: c.rejected,
       ...(s.fileErrors.length ? { errors: [...new Set(s.fileErrors.map((e) => e.code))].join(',') } : {}),
       result: f.resultFile.split('/').pop(),

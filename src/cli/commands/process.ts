@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { isIsoDate } from '../../domain/dates.ts';
 import type { FileSummary } from '../../domain/result.ts';
 import { FILE_TYPES, type FileOutcome, type FileType } from '../../domain/types.ts';
+import { fileKind } from '../../domain/file-kinds.ts';
 import type { SubmissionFilter, SubmissionRow } from '../../ops/queries.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
@@ -24,11 +25,7 @@ const emit = () => import('../../pipeline/emit.ts');
 /** What an accepted file's records came to, in words ("1 record: 1 created, ..."). */
 export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string {
   const c = s.counts;
-  return s.fileType === 'GRADUATE_REPORT'
-    ? `${count(c.records, 'record')}: ${c.reported} reported, ${c.rejected} rejected`
-    : s.fileType === 'UPDATE_FEES'
-      ? `${count(c.records, 'record')}: ${c.updated ?? 0} updated, ${c.rejected} rejected`
-      : `${count(c.records, 'record')}: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+  return `${count(c.records, 'record')}: ${fileKind(s.fileType)?.countsWords(c) ?? `${c.rejected} rejected`}`;
 }
 
 export function summaryLine(s: FileSummary): string {

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { FileSummary } from '../../domain/result.ts';
+import { fileKind } from '../../domain/file-kinds.ts';
 import { baseName } from '../../inbox/layout.ts';
 import { recordLines, fileErrorLines, recordsOf } from '../outcome-text.ts';
 import { usage, type Context } from '../context.ts';
@@ -28,11 +29,7 @@ function describe(s: Omit<FileSummary, 'submissionId'>, records: Parameters<type
   if (s.replay)
     return [`${s.file}: identical to a file already accepted: processing it would only write its earlier result again (a replay)`];
   if (s.outcome === 'REJECTED') return [`${s.file}: would be REJECTED`, ...fileErrorLines(s.fileErrors)];
-  const head =
-    s.fileType === 'GRADUATE_REPORT'
-      ? `${c.records} record(s): ${c.reported} would be reported, ${c.rejected} rejected`
-      : `${c.records} record(s): ${c.created} would be created, ${c.amended} amended, ${c.rejected} rejected; ` +
-        `${c.assigned} would be assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+  const head = `${c.records} record(s): ${fileKind(s.fileType)?.dryRunWords(c) ?? `${c.rejected} rejected`}`;
   return [`${s.file}: would be ACCEPTED: ${head}`, ...recordLines(records, { wouldBe: true })];
 }
 
