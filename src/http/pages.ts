@@ -154,6 +154,16 @@ ${records.map(
 )}</tbody></table>`
     : ''
 }
+${
+  summary.container?.entries
+    ? html`<h2>Files in the zip</h2><table><thead><tr><th>Entry</th><th>Submission</th><th>Outcome</th></tr></thead><tbody>
+${summary.container.entries.map((e) =>
+  e.submissionId !== undefined
+    ? html`<tr><td>${e.name}</td><td><a href="/submissions/${e.submissionId}">${e.submissionId}</a></td><td class="${e.outcome ?? ''}">${e.outcome ?? ''}</td></tr>`
+    : html`<tr><td>${e.name}</td><td></td><td class="REJECTED">E_ZIP_ENTRY: ${e.error ?? ''}</td></tr>`,
+)}</tbody></table>`
+    : ''
+}
 <p><a href="/submissions${query({ sponsor: sub.sponsorLicenceNumber })}">Other submissions of ${sub.sponsorLicenceNumber}</a></p>`,
   );
 }

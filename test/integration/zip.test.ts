@@ -11,6 +11,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { cas, submissions } from '../../src/db/schema.ts';
+import { submissionPage } from '../../src/http/pages.ts';
 import { storeTest } from '../helpers/fixture.ts';
 import { cliOnStore } from '../helpers/cli.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
@@ -58,6 +59,11 @@ describe.each(STORE_KINDS)('zipped files through watch on %s', (kind) => {
       [TRIBAL_NAME, `${TRIBAL_NAME}!graduates.xml`, `${TRIBAL_NAME}!upload-1.xml`, `${TRIBAL_NAME}!upload-2.xml`].sort(),
     );
     expect(await t.store.db.select().from(cas).where(eq(cas.sponsorLicenceNumber, licence))).toHaveLength(1);
+    // The console's page of the zip's own submission lists its files, each linked to its submission.
+    const zipRow = rows.find((r) => r.fileName === TRIBAL_NAME)!;
+    const page = (await submissionPage(t.store.db, zipRow.id))!;
+    expect(page).toContain('Files in the zip');
+    for (const r of rows.filter((x) => x.fileName !== TRIBAL_NAME)) expect(page).toContain(`<a href="/submissions/${r.id}">${r.id}</a>`);
   });
 });
 
