@@ -123,13 +123,14 @@ function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
 
 /**
  * Inflates one entry, counting and checking as the bytes come; `keep` collects them.
- * `budget`: how many bytes all entries together may still expand to.
+ * `spent`: the bytes inflated so far from all entries, refused ones too, so that the
+ * whole zip costs at most the limit in inflating, however many entries fail late.
  */
 async function inflate(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
   limits: ZipLimits,
-  budget: number,
+  spent: { bytes: number },
   keep: boolean,
 ): Promise<{ size: number; sha256: string; bytes?: Buffer }> {
   const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) =>
@@ -146,9 +147,10 @@ async function inflate(
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       size += chunk.length;
+      spent.bytes += chunk.length;
       if (size > limits.maxBytes) throw new Refusal(`the entry expands beyond ${mb(limits.maxBytes)}, the limit`);
       if (size > ratioLimit) throw new Refusal(`the entry expands to more than ${MAX_ZIP_RATIO} times its compressed size`);
-      if (size > budget) throw new Refusal(`the zip expands beyond ${mb(limits.maxBytes)} in total, the limit`, true);
+      if (spent.bytes > limits.maxBytes) throw new Refusal(`the zip expands beyond ${mb(limits.maxBytes)} in total, the limit`, true);
       if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4)]).subarray(0, 4);
       crc = crc32(chunk, crc);
       hash.update(chunk);
@@ -183,7 +185,7 @@ export async function scanContainer(bytes: Buffer, limits: ZipLimits): Promise<C
     return { ok: false, code: 'E_ZIP_LIMIT', message: `the zip holds ${zip.entryCount} entries; the limit is ${MAX_ZIP_ENTRIES}` };
   const entries: ScannedEntry[] = [];
   const seen = new Set<string>();
-  let budget = limits.maxBytes;
+  const spent = { bytes: 0 };
   let anyXml = false;
   try {
     for (let entry = await nextEntry(zip); entry; entry = await nextEntry(zip)) {
@@ -198,8 +200,7 @@ export async function scanContainer(bytes: Buffer, limits: ZipLimits): Promise<C
         continue;
       }
       try {
-        const got = await inflate(zip, entry, limits, budget, false);
-        budget -= got.size;
+        const got = await inflate(zip, entry, limits, spent, false);
         entries.push({ name, size: got.size, sha256: got.sha256, entry });
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
@@ -224,7 +225,7 @@ export async function scanContainer(bytes: Buffer, limits: ZipLimits): Promise<C
  */
 export async function readEntry(zip: yauzl.ZipFile, scanned: ScannedEntry, limits: ZipLimits): Promise<Buffer> {
   if (!scanned.entry) throw new Error(`entry ${scanned.name} was refused`);
-  const got = await inflate(zip, scanned.entry, limits, limits.maxBytes, true);
+  const got = await inflate(zip, scanned.entry, limits, { bytes: 0 }, true);
   if (got.sha256 !== scanned.sha256) throw new Error(`entry ${scanned.name} changed between two reads`);
   return got.bytes!;
 }

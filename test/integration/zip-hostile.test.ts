@@ -46,7 +46,7 @@ describe.each(STORE_KINDS)('hostile zips on %s', (kind) => {
     expect(Math.max(...Object.values(times))).toBeLessThan(10_000);
   }, 180_000);
 
-  it('refuses a zip whose entries together expand beyond the limit (E_ZIP_LIMIT), storing nothing of it', async () => {
+  it('refuses a zip whose entries together expand beyond the limit (E_ZIP_LIMIT), storing nothing of it, counting the bytes of refused entries too', async () => {
     const small = new PipelineHarness(t.store, { feePence: 2500, validityMonths: 6, maxFileBytes: 1024 * 1024 });
     const licence = await small.sponsor({ licence: 'HZIPB0001' });
     // Random hex deflates to about half: the zip is under the limit, its entries together over it.
@@ -55,7 +55,18 @@ describe.each(STORE_KINDS)('hostile zips on %s', (kind) => {
     const run = await runZip(small, rawZip([0, 1, 2].map((i) => ({ name: `pad-${i}.xml`, data: pad(i) }))), 'big.zip', licence);
     expect(mismatch(run, { container: 'E_ZIP_LIMIT' })).toBeUndefined();
     expect(run.resultFile.endsWith('/big.result.xml')).toBe(true);
+    // Entries refused only once inflated (a wrong CRC) count too: the zip's inflating costs at most the limit.
+    const late = await runZip(
+      small,
+      rawZip([0, 1, 2].map((i) => ({ name: `crc-${i}.xml`, data: pad(i + 3), crc: 1 }))),
+      'late.zip',
+      licence,
+    );
+    expect(mismatch(late, { container: 'E_ZIP_LIMIT' })).toBeUndefined();
     const rows = await t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence));
-    expect(rows.map((r) => [r.fileName, r.outcome])).toEqual([['big.zip', 'REJECTED']]);
+    expect(rows.map((r) => [r.fileName, r.outcome]).sort()).toEqual([
+      ['big.zip', 'REJECTED'],
+      ['late.zip', 'REJECTED'],
+    ]);
   });
 });
