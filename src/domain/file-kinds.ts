@@ -18,6 +18,8 @@ export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bul
 export const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
 
 export interface FileKind {
+  /** What the kind is, in words ("a graduate notification"). */
+  title: string;
   root: { ns: string; local: string };
   /** The project's XSD (schemas/NAME.xsd). */
   schema: 'upload-general' | 'upload-child' | 'graduate' | 'update';
@@ -61,6 +63,7 @@ const upload = { fileIdElement: 'BulkUploadFileId', fileIdGroup: 'uploads', head
 export const FILE_KINDS: { readonly [K in KnownFileType]: FileKind } = {
   UPLOAD_GENERAL: {
     ...upload,
+    title: 'a BDT upload (Student route)',
     root: { ns: UPLOAD_NS, local: 'BulkFileUploadGeneralRootElement' },
     schema: 'upload-general',
     route: 'student',
@@ -71,6 +74,7 @@ export const FILE_KINDS: { readonly [K in KnownFileType]: FileKind } = {
   },
   UPLOAD_CHILD: {
     ...upload,
+    title: 'a BDT upload (Child Student route)',
     root: { ns: UPLOAD_NS, local: 'BulkFileUploadChildRootElement' },
     schema: 'upload-child',
     route: 'child',
@@ -80,6 +84,7 @@ export const FILE_KINDS: { readonly [K in KnownFileType]: FileKind } = {
     logCounts: uploadLog,
   },
   GRADUATE_REPORT: {
+    title: 'a graduate notification',
     root: { ns: GRADUATE_NS, local: 'BulkReportingRootElement' },
     schema: 'graduate',
     fileIdElement: 'BulkReportingId',
@@ -91,6 +96,7 @@ export const FILE_KINDS: { readonly [K in KnownFileType]: FileKind } = {
     logCounts: (c) => ({ reported: c.reported }),
   },
   UPDATE_FEES: {
+    title: 'a fee update',
     root: { ns: UPDATE_NS, local: 'BulkFileUpdateRootElement' },
     schema: 'update',
     fileIdElement: 'BulkUpdateFileId',

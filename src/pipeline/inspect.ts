@@ -233,7 +233,7 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
     return fail([
       {
         code: 'E_UNKNOWN_FILE_TYPE',
-        message: `root element ${ns}${root.local} is not a BDT upload (BulkFileUploadGeneralRootElement, BulkFileUploadChildRootElement), a graduate notification (BulkReportingRootElement) nor a fee update (BulkFileUpdateRootElement) in its namespace`,
+        message: `root element ${ns}${root.local} is none of the BDT file kinds: ${KNOWN_FILE_TYPES.map((t) => `${FILE_KINDS[t].title} (${FILE_KINDS[t].root.local})`).join(', ')}, each in its namespace`,
         ...source.fork().lineColumn(root.start),
       },
     ]);
