@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { escapeControls } from '../escape.ts';
+import { collectNow } from '../heap-nudge.ts';
 
 /** A zip local-file header: what makes a file a container, whatever its name. */
 export const isZip = (bytes: Buffer | undefined): boolean =>
@@ -21,6 +22,9 @@ export function zipLooksUnfinished(bytes: Buffer): boolean {
   const tail = bytes.subarray(Math.max(0, bytes.length - 22 - 0xffff));
   return tail.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) < 0;
 }
+
+/** Inflated bytes discarded between two garbage collections in the first pass (16 MiB). */
+const DISCARDED_BEFORE_COLLECTING = 16 * 1024 * 1024;
 
 /** More entries than this -> E_ZIP_LIMIT. */
 export const MAX_ZIP_ENTRIES = 1000;
@@ -130,7 +134,7 @@ async function inflate(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
   limits: ZipLimits,
-  spent: { bytes: number },
+  spent: { bytes: number; sinceCollected?: number },
   keep: boolean,
 ): Promise<{ size: number; sha256: string; bytes?: Buffer }> {
   const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) =>
@@ -148,6 +152,13 @@ async function inflate(
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       size += chunk.length;
       spent.bytes += chunk.length;
+      // Discarded chunks are memory outside the heap, which V8 lets pile up (tens of MB)
+      // before it collects: a bomb inflated to its limit would cost that much.
+      spent.sinceCollected = (spent.sinceCollected ?? 0) + chunk.length;
+      if (!keep && spent.sinceCollected > DISCARDED_BEFORE_COLLECTING) {
+        spent.sinceCollected = 0;
+        collectNow();
+      }
       if (size > limits.maxBytes) throw new Refusal(`the entry expands beyond ${mb(limits.maxBytes)}, the limit`);
       if (size > ratioLimit) throw new Refusal(`the entry expands to more than ${MAX_ZIP_RATIO} times its compressed size`);
       if (spent.bytes > limits.maxBytes) throw new Refusal(`the zip expands beyond ${mb(limits.maxBytes)} in total, the limit`, true);
