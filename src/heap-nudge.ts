@@ -25,6 +25,11 @@ function collector(): (() => void) | null {
 
 const used = () => getHeapStatistics().used_heap_size;
 
+/** One full collection now, where the engine allows it (a zip's discarded inflated bytes: see zip-reader.ts). */
+export function collectNow(): void {
+  collector()?.();
+}
+
 export class HeapNudge {
   private base = used();
   /** Collections run so far. */

@@ -251,3 +251,18 @@ export async function releaseClaim(db: Db, claimId: number, me: number): Promise
 export async function listClaims(db: Db): Promise<ClaimRow[]> {
   return db.select().from(fileClaims).orderBy(fileClaims.id);
 }
+
+/**
+ * Inside a zip entry's transaction: the entry at `index` (central-directory order) is
+ * stored as `submissionId`. Only while the claim is ours and still open, else a
+ * 'claim-lost' CasBdtError rolls the entry back (an old owner stores no entry after a takeover).
+ */
+export async function recordEntry(tx: Db, claimId: number, me: number, index: number, sha256: string, submissionId: number): Promise<void> {
+  const entry = { [String(index)]: { sha256, submissionId } };
+  const rows = await tx
+    .update(fileClaims)
+    .set({ entries: sql`coalesce(${fileClaims.entries}, '{}'::jsonb) || ${JSON.stringify(entry)}::jsonb`, updatedAt: sql`now()` })
+    .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), eq(fileClaims.state, 'claimed')))
+    .returning({ id: fileClaims.id });
+  if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
+}

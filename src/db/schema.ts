@@ -291,6 +291,11 @@ export const fileClaims = pgTable(
     submissionId: bigint('submission_id', { mode: 'number' }),
     /** Where the input is being moved; set before the rename so a restart can tell. */
     movedTo: text('moved_to'),
+    /**
+     * A zip's entries stored so far, by position in its central directory (spec section 4a):
+     * after a crash the zip is processed again and these keep their one submission each.
+     */
+    entries: jsonb('entries').$type<Record<string, { sha256: string; submissionId: number }>>(),
     claimedAt: ts('claimed_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },

@@ -2,6 +2,7 @@
 import { and, count, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { FileOutcome, FileType } from '../domain/types.ts';
 import type { Db } from './client.ts';
+import { kindsInGroup, type FileKind } from '../domain/file-kinds.ts';
 import { submissions } from './schema.ts';
 import { rowsOf } from './sql-util.ts';
 
@@ -25,10 +26,18 @@ export function findAccepted(db: Db, licence: string, sha256: string): Promise<S
   return findOriginalAccepted(db, licence, eq(submissions.sha256, sha256));
 }
 
-/** Upload file ids are shared by both upload types; fee update file ids are a namespace of their own. */
-export function findAcceptedByFileId(db: Db, licence: string, fileType: FileType, fileId: string): Promise<SubmissionRow | undefined> {
-  const types = fileType === 'UPDATE_FEES' ? sql`('UPDATE_FEES')` : sql`('UPLOAD_GENERAL', 'UPLOAD_CHILD')`;
-  return findOriginalAccepted(db, licence, sql`${submissions.fileId} = ${fileId} and ${submissions.fileType} in ${types}`);
+/** An accepted file whose id is `fileId` among the kinds of `group` (FILE_KINDS: both upload kinds share one group). */
+export function findAcceptedByFileId(
+  db: Db,
+  licence: string,
+  group: NonNullable<FileKind['fileIdGroup']>,
+  fileId: string,
+): Promise<SubmissionRow | undefined> {
+  const types = sql.join(
+    kindsInGroup(group).map((t) => sql`${t}`),
+    sql`, `,
+  );
+  return findOriginalAccepted(db, licence, sql`${submissions.fileId} = ${fileId} and ${submissions.fileType} in (${types})`);
 }
 
 export async function insertSubmission(db: Db, row: typeof submissions.$inferInsert): Promise<void> {

@@ -1,20 +1,10 @@
 /** The result model of one submission: what the result XML and the JSON summary say. */
-import type { CasStatus, FileError, FileOutcome, FileType, RecordIssue, RecordOutcome } from './types.ts';
+import { fileKind } from './file-kinds.ts';
+import type { CasStatus, Counts, FileError, FileOutcome, FileType, RecordIssue, RecordOutcome } from './types.ts';
 
-export interface Counts {
-  records: number;
-  created: number;
-  amended: number;
-  assigned: number;
-  readyToGo: number;
-  workInProgress: number;
-  rejected: number;
-  reported: number;
-  /** Fee update files only. */
-  updated?: number;
-}
+export type { Counts } from './types.ts';
 
-/** Counts of nothing yet; a fee update file's (accepted or not) also count `updated`. */
+/** Counts of nothing yet; those of a kind that counts `updated` (fee updates, accepted or not) start it at 0. */
 export const zeroCounts = (fileType?: FileType): Counts => ({
   records: 0,
   created: 0,
@@ -24,7 +14,7 @@ export const zeroCounts = (fileType?: FileType): Counts => ({
   workInProgress: 0,
   rejected: 0,
   reported: 0,
-  ...(fileType === 'UPDATE_FEES' ? { updated: 0 } : {}),
+  ...(fileType && fileKind(fileType)?.countsUpdated ? { updated: 0 } : {}),
 });
 
 export interface RecordResult {
@@ -61,6 +51,25 @@ export interface SubmissionResult {
   counts: Counts;
   fileErrors: FileError[];
   payment?: PaymentSummary;
+  /** A zip (spec section 4a): its entries, or null when the zip as a whole was refused. */
+  container?: ContainerSummary;
+}
+
+/** One entry of a zip: its submission and outcome, or why it was refused (E_ZIP_ENTRY). */
+export interface ContainerEntry {
+  /** The entry's name, control characters escaped. */
+  name: string;
+  submissionId?: number;
+  outcome?: FileOutcome;
+  /** The entry's result file inside the result zip. */
+  result?: string;
+  /** The E_ZIP_ENTRY message, when refused. */
+  error?: string;
+}
+
+/** `entries` null: the zip as a whole was refused (one plain result). */
+export interface ContainerSummary {
+  entries: ContainerEntry[] | null;
 }
 
 /** Adds one record's final state to the counts. */
@@ -91,6 +100,8 @@ export interface FileSummary {
   resultFile: string | null;
   counts: Counts;
   fileErrors: FileError[];
+  /** Zips only (spec section 4a). */
+  container?: ContainerSummary;
 }
 
 /**

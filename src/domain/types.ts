@@ -26,6 +26,21 @@ export const LICENCE_PATTERN = /^[A-Z0-9]{8}[0-9X]$/;
 export const FILE_TYPES = ['UPLOAD_GENERAL', 'UPLOAD_CHILD', 'GRADUATE_REPORT', 'UPDATE_FEES', 'UNKNOWN'] as const;
 export type FileType = (typeof FILE_TYPES)[number];
 export type FileOutcome = 'ACCEPTED' | 'REJECTED';
+
+/** What a file's records came to (results.md, Summary). */
+export interface Counts {
+  records: number;
+  created: number;
+  amended: number;
+  assigned: number;
+  readyToGo: number;
+  workInProgress: number;
+  rejected: number;
+  reported: number;
+  /** Fee update files only. */
+  updated?: number;
+}
+
 export type RecordOutcome = 'CREATED' | 'AMENDED' | 'REJECTED' | 'REPORTED' | 'UPDATED';
 
 export type FileErrorCode =
@@ -44,7 +59,13 @@ export type FileErrorCode =
   /** The name is not UTF-8, holds control characters or is too long (spec section 3). */
   | 'E_FILE_NAME'
   /** The file failed with unexpected errors and was set aside; the operator has been alerted. */
-  | 'E_INTERNAL';
+  | 'E_INTERNAL'
+  /** A zip that cannot be read, holds no .xml file, or is over its limits (spec section 4a). */
+  | 'E_ZIP_CORRUPT'
+  | 'E_ZIP_EMPTY'
+  | 'E_ZIP_LIMIT'
+  /** One entry of a zip refused (listed in container.result.xml only). */
+  | 'E_ZIP_ENTRY';
 
 export type RecordIssueCode =
   | 'E_DUPLICATE_IN_FILE'

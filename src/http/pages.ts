@@ -22,6 +22,7 @@ import { everyRecordRefused } from '../domain/result.ts';
 import { CAS_STATUSES, type CasStatus } from '../domain/types.ts';
 import { getSubmission } from '../db/submissions.ts';
 import type { FileSummary } from '../domain/result.ts';
+import { fileKind } from '../domain/file-kinds.ts';
 import { throughputChart } from './chart.ts';
 import { html, plural, query, raw, type Html } from './html.ts';
 import type { LiveState } from './metrics.ts';
@@ -177,13 +178,23 @@ ${result.fileErrors.map((e) => html`<tr><td>${e.code}</td><td class="n">${e.line
 }
 ${
   records.length
-    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${sub.fileType === 'GRADUATE_REPORT' ? 'CAS reported' : sub.fileType === 'UPDATE_FEES' ? 'CAS updated' : 'ApplicantID'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
+    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${fileKind(sub.fileType)?.recordColumn ?? 'Record'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
 ${records.map(
   (
     r,
   ) => html`<tr><td class="n">${r.index}</td><td>${r.applicantId ?? r.casNumber ?? ''}</td><td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td><td>${r.status ?? ''}</td>
 <td>${casLink(r.casNumber, casIds)}</td><td>${r.expiryDate ?? ''}</td>
 <td>${r.issues.length ? html`<ul class="issues">${r.issues.map((i) => html`<li><strong>${i.severity} ${i.code}</strong>${i.field ? html` <code>${i.field}</code>` : ''}: ${i.message}</li>`)}</ul>` : ''}</td></tr>`,
+)}</tbody></table>`
+    : ''
+}
+${
+  summary.container?.entries
+    ? html`<h2>Files in the zip</h2><table><thead><tr><th>Entry</th><th>Submission</th><th>Outcome</th></tr></thead><tbody>
+${summary.container.entries.map((e) =>
+  e.submissionId !== undefined
+    ? html`<tr><td>${e.name}</td><td><a href="/submissions/${e.submissionId}">${e.submissionId}</a></td><td class="${e.outcome ?? ''}">${e.outcome ?? ''}</td></tr>`
+    : html`<tr><td>${e.name}</td><td></td><td class="REJECTED">E_ZIP_ENTRY: ${e.error ?? ''}</td></tr>`,
 )}</tbody></table>`
     : ''
 }

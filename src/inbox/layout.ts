@@ -49,6 +49,14 @@ export function resultNames(fileName: string, submissionId: number): string[] {
   return [`${name}.result.xml`, `${name}.${submissionId}.result.xml`, ...extra];
 }
 
+/** Candidate result names of a zip: NAME.result.zip (NAME without a final `.zip`), then NAME.<submission-id>.result.zip. */
+export function containerResultNames(fileName: string, submissionId: number): string[] {
+  const base = path.basename(fileName).replace(/\.zip$/i, '');
+  const name = base === '' ? 'file' : base;
+  const extra = Array.from({ length: 50 }, (_, k) => `${name}.${submissionId}-${k + 2}.result.zip`);
+  return [`${name}.result.zip`, `${name}.${submissionId}.result.zip`, ...extra];
+}
+
 /** `<UTC yyyymmddThhmmssZ>` */
 export function utcStamp(d: Date): string {
   return d

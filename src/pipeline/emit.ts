@@ -2,15 +2,10 @@
 import type { Db } from '../db/client.ts';
 import { setResultFile } from '../db/submissions.ts';
 import { writeOrAdopt } from '../inbox/atomic-write.ts';
-import { resultNames } from '../inbox/layout.ts';
+import { resultFileOf, type ResultSource } from './result-file.ts';
 
 /** `realOutDir`: where `outDir` must really be (a sponsor's outbox); see `writeNewFile`. */
-export async function emitResult(
-  db: Db,
-  outDir: string,
-  sub: { submissionId: number; fileName: string; resultXml: string },
-  realOutDir?: string,
-): Promise<string> {
+export async function emitResult(db: Db, outDir: string, sub: ResultSource, realOutDir?: string): Promise<string> {
   return (await emitResultReporting(db, outDir, sub, realOutDir)).file;
 }
 
@@ -18,10 +13,11 @@ export async function emitResult(
 export async function emitResultReporting(
   db: Db,
   outDir: string,
-  sub: { submissionId: number; fileName: string; resultXml: string },
+  sub: ResultSource,
   realOutDir?: string,
 ): Promise<{ file: string; adopted: boolean }> {
-  const written = await writeOrAdopt(outDir, resultNames(sub.fileName, sub.submissionId), sub.resultXml, realOutDir);
+  const { names, content } = await resultFileOf(db, sub);
+  const written = await writeOrAdopt(outDir, names, content, realOutDir);
   await setResultFile(db, sub.submissionId, written.file);
   return written;
 }

@@ -1,6 +1,7 @@
 /** Step 7 of the pipeline: a file's header against the sponsor whose inbox it came from (the sponsor's row locked). */
 import type { SponsorRow } from '../db/sponsors.ts';
 import type { FileError } from '../domain/types.ts';
+import { FILE_KINDS } from '../domain/file-kinds.ts';
 import type { Inspected } from './inspect.ts';
 
 /** Step 7: header checks against the (locked) sponsor row. */
@@ -11,7 +12,7 @@ export function headerErrors(
   via: 'inbox' | 'sponsor-flag' = 'inbox',
 ): FileError[] {
   const h = file.header;
-  if (file.fileType !== 'GRADUATE_REPORT' && h.sponsorLicenceNumber !== inboxLicence) {
+  if (FILE_KINDS[file.fileType].headerNamesLicence && h.sponsorLicenceNumber !== inboxLicence) {
     const expected =
       via === 'inbox' ? `the licence of this inbox (${inboxLicence})` : `the sponsor it was processed for (--sponsor ${inboxLicence})`;
     return [{ code: 'E_SPONSOR_MISMATCH', message: `SponsorLicenceNumber ${h.sponsorLicenceNumber ?? '(none)'} is not ${expected}` }];

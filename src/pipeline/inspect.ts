@@ -2,7 +2,9 @@
  * The file-level steps that need no database: decoding, safety, well-formedness, type and
  * XSD validation. Expected failures come back as FileErrors, never as exceptions.
  */
+import { isZip, zipLooksUnfinished } from '../inbox/zip-reader.ts';
 import type { FileError, FileType, Route } from '../domain/types.ts';
+import { FILE_KINDS, KNOWN_FILE_TYPES, type KnownFileType } from '../domain/file-kinds.ts';
 import { decodeXml, type Encoding } from '../xml/decode.ts';
 import { parseRecordXml } from '../xml/record-reader.ts';
 import { scanDocument, type ScannedDocument } from '../xml/safety.ts';
@@ -12,17 +14,13 @@ import { DocSource, FileSource, MemorySource, type TextEncoding } from '../xml/s
 import { startXsdEngine, validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
 import { timed } from '../timings.ts';
 
-export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
-export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
-/** The fee update file (provisional: schemas/update.xsd). */
-export const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
+export { GRADUATE_NS, UPDATE_NS, UPLOAD_NS } from '../domain/file-kinds.ts';
 
-const TYPES: { ns: string; local: string; type: Exclude<FileType, 'UNKNOWN'>; schema: SchemaName; route?: Route }[] = [
-  { ns: UPLOAD_NS, local: 'BulkFileUploadGeneralRootElement', type: 'UPLOAD_GENERAL', schema: 'upload-general', route: 'student' },
-  { ns: UPLOAD_NS, local: 'BulkFileUploadChildRootElement', type: 'UPLOAD_CHILD', schema: 'upload-child', route: 'child' },
-  { ns: GRADUATE_NS, local: 'BulkReportingRootElement', type: 'GRADUATE_REPORT', schema: 'graduate' },
-  { ns: UPDATE_NS, local: 'BulkFileUpdateRootElement', type: 'UPDATE_FEES', schema: 'update' },
-];
+/** Each kind's root, schema and route, from the registry (src/domain/file-kinds.ts). */
+const TYPES: { ns: string; local: string; type: KnownFileType; schema: SchemaName; route?: Route }[] = KNOWN_FILE_TYPES.map((type) => {
+  const k = FILE_KINDS[type];
+  return { ns: k.root.ns, local: k.root.local, type, schema: k.schema, ...(k.route ? { route: k.route } : {}) };
+});
 
 export interface Header {
   fileId?: string;
@@ -38,7 +36,7 @@ export interface Inspected {
   root: RootInfo;
   /** The root's child elements in document order (Header first, then the records). */
   children: ElementSpan[];
-  fileType: Exclude<FileType, 'UNKNOWN'>;
+  fileType: KnownFileType;
   route?: Route;
   header: Header;
   /**
@@ -172,6 +170,8 @@ function prepareUncached(bytes: Buffer): Prepared {
  */
 export function looksUnfinished(bytes: Buffer): boolean {
   if (bytes.length === 0) return true;
+  // A zip is written front to back: its central directory, last, is what says it is whole.
+  if (isZip(bytes)) return zipLooksUnfinished(bytes);
   const p = prepare(bytes);
   // A mislabelled file (UTF-8 or Windows-1252 declared ISO-8859-1) is judged on bytes already there.
   return !p.ok && !p.mislabelled && (p.error.code === 'E_ENCODING' || p.error.code === 'E_NOT_WELL_FORMED');
@@ -234,7 +234,7 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
     return fail([
       {
         code: 'E_UNKNOWN_FILE_TYPE',
-        message: `root element ${ns}${root.local} is not a BDT upload (BulkFileUploadGeneralRootElement, BulkFileUploadChildRootElement), a graduate notification (BulkReportingRootElement) nor a fee update (BulkFileUpdateRootElement) in its namespace`,
+        message: `root element ${ns}${root.local} is none of the BDT file kinds: ${KNOWN_FILE_TYPES.map((t) => `${FILE_KINDS[t].title} (${FILE_KINDS[t].root.local})`).join(', ')}, each in its namespace`,
         ...source.fork().lineColumn(root.start),
       },
     ]);

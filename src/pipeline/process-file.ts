@@ -4,7 +4,6 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import type { AssignSettings } from '../db/assign.ts';
 import { lockSponsor } from '../db/sponsors.ts';
 import { findAccepted, findAcceptedByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
 import { zeroCounts } from '../domain/result.ts';
@@ -16,42 +15,18 @@ import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
 import { asDryRun, inTransaction } from './dry-run.ts';
 import { headerErrors } from './header.ts';
-import { inspectFile, type Inspected, type XsdValidator } from './inspect.ts';
-import { storeGraduateReport } from './store-graduates.ts';
+import { inspectFile, type Inspected } from './inspect.ts';
+import type { PipelineDeps } from './deps.ts';
+import { isZip } from '../inbox/zip-reader.ts';
+import { processContainer } from './process-container.ts';
+import type { ContainerSummary } from '../domain/result.ts';
 import { baseResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
-import { storeFeeUpdate } from './store-update.ts';
-import { storeUpload } from './store-upload.ts';
+import { STORE_STEPS } from './store-steps.ts';
+import { FILE_KINDS } from '../domain/file-kinds.ts';
 
 export type { Processed } from './store-submission.ts';
 
-/** Settings of the pipeline besides the size limit. */
-export interface FileSettings extends AssignSettings {
-  /** Longest XSD validation of one file before it is refused with E_LIMIT (default 60000 ms). */
-  validateTimeoutMs?: number;
-  /** No garbage collection between a large file's record chunks (default false: see heap-nudge.ts). */
-  noHeapNudge?: boolean;
-}
-
-export interface PipelineDeps {
-  db: Db;
-  settings: FileSettings & { maxFileBytes: number };
-  clock?: () => Date;
-  validate?: XsdValidator;
-  /** Progress of record handling, 0..1, for large files. */
-  onProgress?: (fraction: number) => void;
-  /**
-   * Runs in the same transaction that stores the submission, whatever the outcome
-   * (the watch service ties its claim on the file to the submission here).
-   */
-  onStored?: (tx: Db, submissionId: number) => Promise<void>;
-  /**
-   * A dry run (`cas-bdt validate`): every step runs as for real, against the sponsor's
-   * current state, in transactions that are rolled back once the outcome is known, so
-   * nothing is stored, no allocation used and no CAS number given (default false).
-   * The would-be result names no CAS number and no payment.
-   */
-  dryRun?: boolean;
-}
+export type { FileSettings, PipelineDeps } from './deps.ts';
 
 /** `id`: the submission id already taken for this file, if one was. */
 async function reject(
@@ -62,6 +37,7 @@ async function reject(
   now: Date,
   fileId?: string,
   id?: number,
+  container?: ContainerSummary,
 ): Promise<Processed> {
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
@@ -72,7 +48,13 @@ async function reject(
     return storeResult(
       tx,
       file,
-      { ...baseResult(file, id, fileType, now, fileId), outcome: 'REJECTED', counts: zeroCounts(fileType), fileErrors: errors },
+      {
+        ...baseResult(file, id, fileType, now, fileId),
+        outcome: 'REJECTED',
+        counts: zeroCounts(fileType),
+        fileErrors: errors,
+        ...(container ? { container } : {}),
+      },
       deps.onStored,
       [],
       deps.dryRun,
@@ -151,6 +133,14 @@ async function processFileOnce(deps: PipelineDeps, file: ReceivedFile): Promise<
     return reject(deps, file, [{ code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' }], 'UNKNOWN', clock());
   }
 
+  // A zip, whatever its name (spec section 4a): its entries go through this pipeline one by one.
+  if (isZip(file.bytes)) {
+    return processContainer(deps, file, {
+      processEntry: processFile,
+      refuse: (errors) => reject(deps, file, errors, 'UNKNOWN', clock(), undefined, undefined, { entries: null }),
+    });
+  }
+
   // A replay is a replay whatever its validation says now, and a large one is not validated
   // again. A small file is validated first, and looked up here only if it was refused.
   const validateFirst = file.size <= VALIDATE_FIRST_BYTES;
@@ -173,6 +163,7 @@ async function processFileOnce(deps: PipelineDeps, file: ReceivedFile): Promise<
   if (!inspection.ok)
     return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
   const inspected = inspection.file;
+  const kind = FILE_KINDS[inspected.fileType];
   const fileId = inspected.header.fileId;
   if (file.open) {
     // A large file is read from its handle from here on: its bytes are let go, so it is not held at all.
@@ -191,9 +182,7 @@ async function processFileOnce(deps: PipelineDeps, file: ReceivedFile): Promise<
         // won); sent together, for one round trip. The id taken serves every outcome.
         const [again, sameId, submissionId] = await Promise.all([
           findAccepted(tx, licence, file.sha256),
-          inspected.fileType !== 'GRADUATE_REPORT' && fileId !== undefined
-            ? findAcceptedByFileId(tx, licence, inspected.fileType, fileId)
-            : undefined,
+          kind.fileIdGroup !== undefined && fileId !== undefined ? findAcceptedByFileId(tx, licence, kind.fileIdGroup, fileId) : undefined,
           takeSubmissionId(tx, deps.dryRun),
         ]);
         if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
@@ -204,7 +193,7 @@ async function processFileOnce(deps: PipelineDeps, file: ReceivedFile): Promise<
             [
               {
                 code: 'E_DUPLICATE_FILE_ID',
-                message: `${inspected.fileType === 'UPDATE_FEES' ? 'BulkUpdateFileId' : 'BulkUploadFileId'} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
+                message: `${kind.fileIdElement} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
               },
             ],
             submissionId,
@@ -214,18 +203,12 @@ async function processFileOnce(deps: PipelineDeps, file: ReceivedFile): Promise<
         const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
         const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
         const heap = file.open && !deps.settings.noHeapNudge ? new HeapNudge() : undefined;
-        const stored =
-          inspected.fileType === 'GRADUATE_REPORT'
-            ? await storeGraduateReport(tx, inspected, byNumber)
-            : inspected.fileType === 'UPDATE_FEES'
-              ? await storeFeeUpdate(tx, inspected, byNumber)
-              : await storeUpload(tx, inspected, sponsor, {
-                  submissionId,
-                  now,
-                  settings: deps.settings,
-                  onProgress: deps.onProgress,
-                  heap,
-                });
+        const stored = await STORE_STEPS[inspected.fileType](tx, inspected, {
+          sponsor,
+          ...byNumber,
+          settings: deps.settings,
+          heap,
+        });
         // Nothing is committed unless the whole file validated.
         const verdict = await inspected.schema;
         if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);

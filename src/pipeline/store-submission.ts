@@ -18,6 +18,10 @@ export interface Processed {
   summary: FileSummary;
   /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
   notAssigned?: number;
+  /** A zip's result files, container.result.xml first, as the result zip holds them (see result-file.ts). */
+  files?: { name: string; text: string }[];
+  /** A zip's processed entries, in order (what `validate` describes; not stored). */
+  entries?: { name: string; processed: Processed }[];
 }
 
 /** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */
@@ -39,7 +43,7 @@ function submissionRow(
   };
 }
 
-function summaryOf(r: SubmissionResult): FileSummary {
+export function summaryOf(r: SubmissionResult): FileSummary {
   return {
     submissionId: r.submissionId,
     file: r.fileName,
@@ -50,6 +54,7 @@ function summaryOf(r: SubmissionResult): FileSummary {
     resultFile: null,
     counts: r.counts,
     fileErrors: r.fileErrors,
+    ...(r.container ? { container: r.container } : {}),
   };
 }
 

@@ -17,7 +17,8 @@ import { confirmClaim, markDone, setMovedTo, setResultAndMovedTo, type ClaimRow 
 import { getSubmission, setResultFile, type SubmissionRow } from '../db/submissions.ts';
 import { fsyncDir, writeNewFile } from '../inbox/atomic-write.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
-import { resultNames, sponsorDir } from '../inbox/layout.ts';
+import { sponsorDir } from '../inbox/layout.ts';
+import { resultFileOf } from '../pipeline/result-file.ts';
 import { completeMove, exists, freeDestination, moveNoClobber, restrictMode } from '../inbox/move.ts';
 import { regularFileIdentity, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
 import { sha256OfFile } from '../inbox/read-file.ts';
@@ -79,10 +80,16 @@ async function writeResult(
   fresh: boolean,
 ): Promise<string> {
   const outbox = sponsorDir(ctx.rootDir, licence, 'outbox');
-  const names = refusedName(submission)
-    ? [`rejected-${submission.id}.result.xml`, ...Array.from({ length: 20 }, (_, k) => `rejected-${submission.id}-${k + 2}.result.xml`)]
-    : resultNames(submission.fileName, submission.id);
-  return writeNewFile(outbox, names, submission.resultXml, await realFolder(ctx, licence, 'outbox', realRoot), { adopt: !fresh });
+  const { names, content } = refusedName(submission)
+    ? {
+        names: [
+          `rejected-${submission.id}.result.xml`,
+          ...Array.from({ length: 20 }, (_, k) => `rejected-${submission.id}-${k + 2}.result.xml`),
+        ],
+        content: submission.resultXml,
+      }
+    : await resultFileOf(ctx.db, { submissionId: submission.id, ...submission });
+  return writeNewFile(outbox, names, content, await realFolder(ctx, licence, 'outbox', realRoot), { adopt: !fresh });
 }
 
 /**

@@ -8,15 +8,18 @@
  * running the pipeline on it.
  */
 import path from 'node:path';
-import { busyElsewhere, claimFile, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
+import { busyElsewhere, claimFile, recordEntry, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
+import { getSubmission } from '../db/submissions.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import type { FileError } from '../domain/types.ts';
+import { fileKind } from '../domain/file-kinds.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
 import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
 import { describeError, isCasBdtError } from '../errors.ts';
 import { looksUnfinished } from '../pipeline/inspect.ts';
 import { processFile, rejectFile, type PipelineDeps } from '../pipeline/process-file.ts';
+import type { EntryMemo } from '../pipeline/deps.ts';
 import { fileKey, type ServiceContext } from './context.ts';
 import { internalMessage } from './faults.ts';
 import { finishStored, refusedName, type Finished, type StoredSubmission } from './finish.ts';
@@ -35,11 +38,7 @@ export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, 
       ...(s.replay ? { replay: true } : {}),
       submission: f.submission.id,
       records: c.records,
-      ...(s.fileType === 'GRADUATE_REPORT'
-        ? { reported: c.reported }
-        : s.fileType === 'UPDATE_FEES'
-          ? { updated: c.updated ?? 0 }
-          : { created: c.created, amended: c.amended, assigned: c.assigned, readyToGo: c.readyToGo, workInProgress: c.workInProgress }),
+      ...fileKind(s.fileType)?.logCounts(c),
       rejected: c.rejected,
       ...(s.fileErrors.length ? { errors: [...new Set(s.fileErrors.map((e) => e.code))].join(',') } : {}),
       result: f.resultFile.split('/').pop(),
@@ -156,6 +155,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
       clock: ctx.clock,
       ...(ctx.validate ? { validate: ctx.validate } : {}),
       onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId, ctx.leaseMs),
+      entryMemo: entryMemo(ctx, claim),
       onProgress: progressLogger(ctx, c, read.file.size),
     };
     const processed = rejection ? await rejectFile(deps, read.file, [rejection]) : await processFile(deps, read.file);
@@ -198,6 +198,25 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
     );
   }
   return { kind: 'finished' };
+}
+
+/**
+ * A zip's entries across a crash: those its claim says were stored (by an earlier owner
+ * that died mid-zip) keep their submission; each new one is recorded in its own transaction.
+ */
+function entryMemo(ctx: ServiceContext, claim: ClaimRow): EntryMemo {
+  const earlier = claim.entries ?? {};
+  return {
+    stored: async (index, sha256) => {
+      const e = earlier[String(index)];
+      return e && e.sha256 === sha256 ? e.submissionId : undefined;
+    },
+    onStored: (tx, index, sha256, submissionId) => recordEntry(tx, claim.id, ctx.me, index, sha256, submissionId),
+    load: async (submissionId) => {
+      const row = await getSubmission(ctx.db, submissionId);
+      return row && { submissionId: row.id, resultXml: row.resultXml, summary: row.summary };
+    },
+  };
 }
 
 /** A progress line every `progressLogMs` while a file is processed (a large one takes tens of seconds). */

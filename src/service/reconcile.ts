@@ -3,7 +3,8 @@
  * this instance's own committed claims whose result or move failed, when no file in the
  * inbox will bring them back to a worker):
  * - `claimed`: its transaction never committed, so nothing of the file is stored; the
- *   claim is dropped and the file, still in the inbox, is processed like any other.
+ *   claim is dropped and the file, still in the inbox, is processed like any other. A zip
+ *   whose claim records entries already stored keeps its claim, taken over, for the worker.
  * - `stored`: the submission is committed; write its result if that never happened, move
  *   the input if it is still there, and mark the claim done (one info line per file).
  * Claims of live instances are left alone (their liveness lock is held, lease current).
@@ -64,7 +65,9 @@ async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<num
     const claim = found.owner === ctx.me ? found : await takeOver(ctx.db, found.id, ctx.me, ctx.leaseMs);
     if (!claim) return false;
     if (claim.state === 'claimed') {
-      await releaseClaim(ctx.db, claim.id, ctx.me);
+      // A zip with entries stored keeps its claim (now ours): the worker that takes the zip
+      // from the inbox finds them there, and they keep their submissions.
+      if (!claim.entries) await releaseClaim(ctx.db, claim.id, ctx.me);
     } else {
       logProcessed(ctx, claim.sponsorLicenceNumber, await finishStored(ctx, claim), Date.now() - started, true);
     }

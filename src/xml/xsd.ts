@@ -20,7 +20,7 @@ import { isCasBdtError } from '../errors.ts';
 import { EnginePool, loadSchemas } from './xsd-pool.ts';
 import type { EngineDetail } from './xsd-protocol.ts';
 
-export type SchemaName = 'upload-general' | 'upload-child' | 'graduate' | 'update' | 'result' | 'export' | 'export-v2';
+export type SchemaName = 'upload-general' | 'upload-child' | 'graduate' | 'update' | 'result' | 'container-result' | 'export' | 'export-v2';
 
 export const SCHEMA_DIR: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
 
@@ -34,6 +34,7 @@ const ENTRIES: Record<SchemaName, string> = {
   graduate: 'graduate.xsd',
   update: 'update.xsd',
   result: 'result.xsd',
+  'container-result': 'container-result.xsd',
   export: 'export.xsd',
   'export-v2': 'export-v2.xsd',
 };

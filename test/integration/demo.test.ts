@@ -16,7 +16,7 @@ const demoDir = (stdout: string) => /in (\S+) \(your own store/.exec(stdout)?.[1
 
 describe('cas-bdt demo', () => {
   it(
-    'shows the four files and their results in words, in a tree it removes, leaving the configured store alone',
+    'shows the four files and a zip and their results in words, in a tree it removes, leaving the configured store alone',
     { timeout: 180_000 },
     async () => {
       const cwd = tempDir('cas-bdt-demo-cwd-');
@@ -39,6 +39,10 @@ describe('cas-bdt demo', () => {
       );
       expect(out).toContain("write it as 'Walesa'");
       expect(out).toContain('CAS[2]/ApplicantData/CountryOfBirth (ApplicantID DEMO-008)');
+      // The zip: each of its files a file of its own.
+      expect(out).toMatch(/EXP-2027-01-15-093000123\.zip \(.*\): each \.xml file in it is processed as a file of its own/);
+      expect(out).toMatch(/\n {2}upload\.xml \(in the zip\): ACCEPTED: 1 ready to go but not assigned/);
+      expect(out).toMatch(/\n {2}graduates\.xml \(in the zip\): ACCEPTED: 1 record\(s\) refused/);
       expect(out).toContain(`Allocation of ${LICENCE}: granted 3, used 3, unused 0.`);
       // Every command it suggests runs as pasted from the repository: with npx.
       expect(out).toContain('`npx cas-bdt demo --keep`');
@@ -60,8 +64,15 @@ describe('cas-bdt demo', () => {
     const dir = demoDir(r.stdout)!;
     try {
       const folder = (f: string) => readdirSync(path.join(dir, 'bdt', LICENCE, f)).sort();
-      expect(folder('outbox')).toEqual(['1-good.result.xml', '2-warnings.result.xml', '3-one-refused.result.xml', '4-broken.result.xml']);
-      expect(folder('archive')).toHaveLength(3);
+      expect(folder('outbox')).toEqual([
+        '1-good.result.xml',
+        '2-warnings.result.xml',
+        '3-one-refused.result.xml',
+        '4-broken.result.xml',
+        'EXP-2027-01-15-093000123.result.zip',
+      ]);
+      // Both files in the zip were accepted: the zip is archived.
+      expect(folder('archive')).toHaveLength(4);
       expect(folder('rejected')).toHaveLength(1);
       expect(folder('inbox')).toEqual([]);
       const listed = /npx cas-bdt (--data \S+ --root \S+) cas list/.exec(r.stdout)![1]!.split(' ');
@@ -72,7 +83,7 @@ describe('cas-bdt demo', () => {
           .json<{ status: string }[]>()
           .map((c) => c.status)
           .sort(),
-      ).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED', 'WORK_IN_PROGRESS', 'WORK_IN_PROGRESS']);
+      ).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED', 'READY_TO_GO', 'WORK_IN_PROGRESS', 'WORK_IN_PROGRESS']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,14 +3,14 @@
  * temporary folder (never the configured store or root): an embedded store, a sponsor
  * with a small allocation, the watch service started, four files in the Home Office
  * format dropped into its inbox (a good one, one with warnings, one with a refused
- * record, one the schema refuses), and each result told in plain words, with where
+ * record, one the schema refuses) and a zip of two more as a vendor sends it, and each result told in plain words, with where
  * the files are and how to go on. `--keep` leaves the folder for a look.
  */
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { casXml, uploadBytes } from '../../xml/bdt-samples.ts';
+import { casXml, graduateBytes, uploadBytes } from '../../xml/bdt-samples.ts';
 import type { Context } from '../context.ts';
 import type { Runner } from '../context.ts';
 import { fileErrorLines, recordLines, recordsOf } from '../outcome-text.ts';
@@ -28,8 +28,12 @@ interface DemoFile {
   bytes: Buffer;
 }
 
-/** The four files, in the real Home Office format (ISO-8859-1 but for the broken one). */
-function demoFiles(): DemoFile[] {
+/** The zip a vendor's system sends (Tribal Edge's name for its uploads): an upload and a graduate report. */
+const DEMO_ZIP = 'EXP-2027-01-15-093000123.zip';
+
+/** The four files, in the real Home Office format (ISO-8859-1 but for the broken one), and a zip of two more. */
+async function demoFiles(): Promise<DemoFile[]> {
+  const { zipMany } = await import('../../xml/export-zip.ts');
   const upload = (fileId: string, records: string[], encoding?: 'UTF-8') =>
     uploadBytes({ licence: LICENCE, fileId, records, ...(encoding ? { encoding } : {}) });
   return [
@@ -80,6 +84,22 @@ function demoFiles(): DemoFile[] {
           casXml({ applicantId: 'DEMO-008', passport: 'D0000008' }).replace(/<Gender>2<\/Gender>\s*/, ''),
         ],
         'UTF-8',
+      ),
+    },
+    {
+      name: DEMO_ZIP,
+      what: 'a zip as a vendor system sends it: one more upload, and a graduate report naming a CAS that does not exist',
+      bytes: await zipMany(
+        [
+          {
+            name: 'upload.xml',
+            text: upload('DEMO-ZIP', [casXml({ applicantId: 'DEMO-009', familyName: 'Kowalski', passport: 'D0000009' })]).toString(
+              'latin1',
+            ),
+          },
+          { name: 'graduates.xml', text: graduateBytes('DEMO-GRAD', ['E4G1AB2C34D5E6']).toString('utf8') },
+        ],
+        new Date('2027-01-15T09:30:00Z'),
       ),
     },
   ];
@@ -149,7 +169,7 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
       settings: { feePence: 2500, validityMonths: 6 },
       log,
     });
-    const files = demoFiles();
+    const files = await demoFiles();
     const inbox = sponsorDir(rootDir, LICENCE, 'inbox');
     let subs: SubmissionRow[] = [];
     try {
@@ -164,21 +184,31 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
       const deadline = Date.now() + TIMEOUT_MS;
       for (;;) {
         subs = await listSubmissions(store.db, { licence: LICENCE });
-        if (subs.length >= files.length) break;
+        // A zip's own submission is stored after its entries'.
+        if (files.every((f) => subs.some((s) => s.fileName === f.name))) break;
         if (Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
       await service.stop();
     }
-    if (subs.length < files.length) {
-      ctx.err(`cas-bdt demo: only ${subs.length} of ${files.length} files were processed within ${TIMEOUT_MS / 1000} s`);
+    const done = files.filter((f) => subs.some((s) => s.fileName === f.name)).length;
+    if (done < files.length) {
+      ctx.err(`cas-bdt demo: only ${done} of ${files.length} files were processed within ${TIMEOUT_MS / 1000} s`);
       return 1;
     }
     ctx.out('\nWhat happened:');
     for (const f of files) {
       const sub = subs.find((s) => s.fileName === f.name);
-      if (sub) ctx.out((await story(sub, f.what)).join('\n'));
+      const entries = sub?.summary.container?.entries;
+      if (sub && entries) {
+        ctx.out(`${sub.fileName} (${f.what}): each .xml file in it is processed as a file of its own:`);
+        for (const e of entries) {
+          const entry = subs.find((s) => s.id === e.submissionId);
+          if (entry) ctx.out((await story({ ...entry, fileName: e.name }, 'in the zip')).map((l) => `  ${l}`).join('\n'));
+          else ctx.out(`  ${e.name}: refused: ${e.error ?? ''}`);
+        }
+      } else if (sub) ctx.out((await story(sub, f.what)).join('\n'));
     }
     const sponsor = (await getSponsor(store.db, LICENCE))!;
     ctx.out(
@@ -188,7 +218,8 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
     ctx.out(
       [
         '\nWhere the files are:',
-        `  ${folder('outbox')}: one result XML per file (NAME.result.xml), with the CAS numbers or the reasons`,
+        `  ${folder('outbox')}: one result XML per file (NAME.result.xml), with the CAS numbers or the reasons;`,
+        `    for the zip, NAME.result.zip: each file's result and container.result.xml listing them`,
         `  ${folder('archive')}: the inputs that were accepted`,
         `  ${folder('rejected')}: the input that was refused`,
         `  ${folder('inbox')}: where a sponsor's system drops files (empty again)`,
@@ -226,7 +257,9 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
 export function registerDemoCommand(program: Command, run: Runner): void {
   program
     .command('demo')
-    .description('show the whole flow in a temporary store and folder tree: a sponsor, the service, four files, their results in words')
+    .description(
+      'show the whole flow in a temporary store and folder tree: a sponsor, the service, four files and a zip, their results in words',
+    )
     .option('--keep', 'keep the temporary store and folder tree for a look (default: removed at the end)')
     .option(
       '--home-office <dir>',

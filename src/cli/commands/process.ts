@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { isIsoDate } from '../../domain/dates.ts';
 import { everyRecordRefused, type FileSummary, type RecordResult } from '../../domain/result.ts';
 import { FILE_TYPES, type FileOutcome, type FileType } from '../../domain/types.ts';
+import { fileKind } from '../../domain/file-kinds.ts';
 import type { SubmissionFilter, SubmissionRow } from '../../ops/queries.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
@@ -25,11 +26,7 @@ const emit = () => import('../../pipeline/emit.ts');
 /** What an accepted file's records came to, in words ("1 record: 1 created, ..."). */
 export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string {
   const c = s.counts;
-  return s.fileType === 'GRADUATE_REPORT'
-    ? `${count(c.records, 'record')}: ${c.reported} reported, ${c.rejected} rejected`
-    : s.fileType === 'UPDATE_FEES'
-      ? `${count(c.records, 'record')}: ${c.updated ?? 0} updated, ${c.rejected} rejected`
-      : `${count(c.records, 'record')}: ${c.created} created, ${c.amended} amended, ${c.rejected} rejected; ${c.assigned} assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+  return `${count(c.records, 'record')}: ${fileKind(s.fileType)?.countsWords(c) ?? `${c.rejected} rejected`}`;
 }
 
 /** Largest result (characters) whose refused records `process` prints; larger ones are in the result file. */
@@ -45,6 +42,16 @@ export function outcomeWords(s: Pick<FileSummary, 'outcome' | 'counts'>): string
 
 /** `records`: the file's records as its result holds them; those refused are told with their reasons. */
 export function summaryLine(s: FileSummary, records: RecordResult[] = []): string {
+  const entries = s.container?.entries;
+  if (entries) {
+    const head = `${s.file}: zip ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${count(entries.length, 'entry', 'entries')}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
+    const lines = entries.map((e) =>
+      e.error !== undefined
+        ? `  ${escapeControls(e.name)}: REFUSED E_ZIP_ENTRY: ${e.error}`
+        : `  ${escapeControls(e.name)}: ${e.outcome} [submission ${e.submissionId}] -> ${e.result}`,
+    );
+    return [head, ...lines].join('\n');
+  }
   const what = s.outcome === 'REJECTED' ? errorCodes(s) : countsLine(s);
   const line = `${s.file}: ${outcomeWords(s)}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
   // A refused file's errors in words, not only their codes; and why records were refused.
@@ -145,7 +152,13 @@ export function registerProcessCommands(program: Command, run: Runner): void {
                 emitResult(
                   db,
                   outDir,
-                  { submissionId: processed.submissionId, fileName: received.fileName, resultXml: processed.resultXml },
+                  {
+                    submissionId: processed.submissionId,
+                    fileName: received.fileName,
+                    resultXml: processed.resultXml,
+                    summary: processed.summary,
+                    ...(processed.files ? { files: processed.files } : {}),
+                  },
                   realOutDir,
                 ),
               );
@@ -325,6 +338,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           submissionId: sub.id,
           fileName: sub.fileName,
           resultXml: sub.resultXml,
+          summary: sub.summary,
         });
         // A result never overwrites a file: one already holding exactly this result is left as it is.
         if (opts.json) ctx.json({ submissionId: sub.id, resultFile: file, unchanged: adopted });

@@ -7,11 +7,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { everyRecordRefused, type FileSummary } from '../../domain/result.ts';
+import { fileKind } from '../../domain/file-kinds.ts';
 import { baseName } from '../../inbox/layout.ts';
 import { recordLines, fileErrorLines, recordsOf } from '../outcome-text.ts';
 import { usage, type Context } from '../context.ts';
 import type { Runner } from '../context.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
+import { escapeControls } from '../../escape.ts';
 
 /** What validate reports per file (JSON): the file summary without a submission, with each record. */
 export interface DryRunSummary extends Omit<FileSummary, 'submissionId'> {
@@ -27,11 +29,7 @@ function describe(s: Omit<FileSummary, 'submissionId'>, records: Parameters<type
   if (s.replay)
     return [`${s.file}: identical to a file already accepted: processing it would only write its earlier result again (a replay)`];
   if (s.outcome === 'REJECTED') return [`${s.file}: would be REJECTED`, ...fileErrorLines(s.fileErrors)];
-  const head =
-    s.fileType === 'GRADUATE_REPORT'
-      ? `${c.records} record(s): ${c.reported} would be reported, ${c.rejected} rejected`
-      : `${c.records} record(s): ${c.created} would be created, ${c.amended} amended, ${c.rejected} rejected; ` +
-        `${c.assigned} would be assigned, ${c.readyToGo} ready to go, ${c.workInProgress} work in progress`;
+  const head = `${c.records} record(s): ${fileKind(s.fileType)?.dryRunWords(c) ?? `${c.rejected} rejected`}`;
   const verdict = everyRecordRefused(s) ? 'would be ACCEPTED, but EVERY RECORD REFUSED (nothing would be stored)' : 'would be ACCEPTED';
   return [`${s.file}: ${verdict}: ${head}`, ...recordLines(records, { wouldBe: true })];
 }
@@ -75,15 +73,33 @@ export function registerValidateCommand(program: Command, run: Runner): void {
           const file = received;
           const processed = await processFile({ db, settings, dryRun: true }, file).finally(() => release(file));
           let resultFile: string | null = null;
-          if (outDir) {
+          if (outDir && processed.files) {
+            const name = path.basename(received.fileName).replace(/\.zip$/i, '') || 'file';
+            const names = [`${name}.dry-run.result.zip`, ...Array.from({ length: 50 }, (_, k) => `${name}.dry-run-${k + 2}.result.zip`)];
+            const { zipMany } = await import('../../xml/export-zip.ts');
+            resultFile = await writeNewFile(outDir, names, await zipMany(processed.files, new Date()));
+          } else if (outDir) {
             const name = baseName(received.fileName);
             const names = [`${name}.dry-run.result.xml`, ...Array.from({ length: 50 }, (_, k) => `${name}.dry-run-${k + 2}.result.xml`)];
             resultFile = await writeNewFile(outDir, names, processed.resultXml);
           }
           const { submissionId: _uncommitted, ...summary } = processed.summary;
-          const records = await recordsOf(processed.resultXml);
+          // A zip's own result lists entries, not records (each entry's are described below).
+          const records = processed.files ? [] : await recordsOf(processed.resultXml);
           reports.push({ ...summary, submissionId: null, dryRun: true, resultFile, records, resultXml: processed.resultXml });
-          if (!opts.json) {
+          if (!opts.json && summary.container?.entries) {
+            // A zip: each entry as a file of its own, and those refused with their reason.
+            ctx.out(`${summary.file}: zip would be ${summary.outcome}`);
+            for (const e of summary.container.entries) {
+              const got = processed.entries?.find((p) => p.name === e.name && p.processed.submissionId === e.submissionId);
+              if (!got) ctx.out(`  ${escapeControls(e.name)}: refused (E_ZIP_ENTRY): ${e.error ?? ''}`);
+              else {
+                const lines = describe({ ...got.processed.summary, file: e.name }, await recordsOf(got.processed.resultXml));
+                ctx.out(lines.map((l) => `  ${l}`).join('\n'));
+              }
+            }
+            if (resultFile) ctx.out(`  would-be result: ${resultFile}`);
+          } else if (!opts.json) {
             ctx.out(describe(summary, records).join('\n'));
             if (resultFile) ctx.out(`  would-be result: ${resultFile}`);
           }

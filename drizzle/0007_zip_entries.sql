@@ -1,0 +1,1 @@
+ALTER TABLE "file_claims" ADD COLUMN "entries" jsonb;

@@ -1,0 +1,37 @@
+/**
+ * Step 9 of each file kind: how its records are stored (the rest of a kind is declared in
+ * `src/domain/file-kinds.ts`). The table's type lists every kind, so a kind without a
+ * store step is a compile error, never an upload by default.
+ */
+import type { AssignSettings } from '../db/assign.ts';
+import type { Db } from '../db/client.ts';
+import type { SponsorRow } from '../db/sponsors.ts';
+import type { KnownFileType } from '../domain/file-kinds.ts';
+import type { HeapNudge } from '../heap-nudge.ts';
+import type { Inspected } from './inspect.ts';
+import { storeGraduateReport } from './store-graduates.ts';
+import { storeFeeUpdate } from './store-update.ts';
+import { storeUpload, type Stored } from './store-upload.ts';
+
+/** What every store step is given: the sponsor (its row locked), the submission being stored, and the pipeline's settings. */
+export interface StoreContext {
+  sponsor: SponsorRow;
+  licence: string;
+  submissionId: number;
+  now: Date;
+  settings: AssignSettings;
+  onProgress?: ((fraction: number) => void) | undefined;
+  /** A large file's garbage is collected between chunks (see heap-nudge.ts). */
+  heap?: HeapNudge | undefined;
+}
+
+export type StoreStep = (tx: Db, file: Inspected, ctx: StoreContext) => Promise<Stored>;
+
+const upload: StoreStep = (tx, file, ctx) => storeUpload(tx, file, ctx.sponsor, ctx);
+
+export const STORE_STEPS: { readonly [K in KnownFileType]: StoreStep } = {
+  UPLOAD_GENERAL: upload,
+  UPLOAD_CHILD: upload,
+  GRADUATE_REPORT: storeGraduateReport,
+  UPDATE_FEES: storeFeeUpdate,
+};

@@ -1,0 +1,143 @@
+/**
+ * Exactly once for zips (spec section 4a): the real `cas-bdt watch` killed with SIGKILL
+ * in the middle of a zip (some of its entries stored, the zip itself not), then started
+ * again: every entry has exactly one submission (those stored before the kill keep
+ * theirs), every CAS is created once with a CAS number of its own, allocation `used`
+ * equals the CAS assigned, and the result zip lists every entry.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql as dsql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/db/client.ts';
+import { rowsOf } from '../../src/db/sql-util.ts';
+import { SOCKET_PORT } from '../../src/db/store-paths.ts';
+import { runCli } from '../helpers/cli.ts';
+import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
+import { readResultZip, zipOf } from '../helpers/zips.ts';
+
+const ENTRIES = 6;
+const RECORDS = { postgres: 300, pglite: 200 } as const;
+const ZIP = 'EXP-2024-02-02-092514533.zip';
+
+describe.each(STORE_KINDS)('watch killed in the middle of a zip on %s', (kind) => {
+  const licence = kind === 'postgres' ? 'ZKILLPG01' : 'ZKILLPL01';
+  let work: string;
+  let root: string;
+  let storeArgs: string[];
+  let dbUrl: string | undefined;
+  let dataDir: string;
+  let dropDb: (() => Promise<void>) | undefined;
+  const children: Child[] = [];
+
+  beforeAll(async () => {
+    work = tempDir('cas-bdt-zipkill-');
+    root = path.join(work, 'bdt');
+    dataDir = path.join(work, 'data');
+    if (kind === 'postgres') {
+      const pg = await createPgDatabase();
+      dbUrl = pg.url;
+      dropDb = pg.drop;
+      storeArgs = ['--db', pg.url];
+    } else storeArgs = ['--data', dataDir];
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    await dropDb?.();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const observer = () =>
+    dbUrl
+      ? postgres(dbUrl, { max: 1, onnotice: () => {} })
+      : postgres({ host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', max: 1, prepare: false, onnotice: () => {} });
+  const watch = () => {
+    const c = spawnCli(['watch', ...storeArgs, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500', '--lease-ms', '3000']);
+    children.push(c);
+    return c;
+  };
+
+  it('gives every entry exactly one submission and every CAS once', async () => {
+    const records = RECORDS[kind];
+    const added = await runCli([
+      'sponsor',
+      'add',
+      licence,
+      '--name',
+      'Zip Crash College',
+      '--allocation',
+      String(ENTRIES * records),
+      ...storeArgs,
+      '--root',
+      root,
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const inbox = path.join(root, licence, 'inbox');
+    mkdirSync(inbox, { recursive: true });
+    const names = Array.from({ length: ENTRIES }, (_, i) => `upload-${i + 1}.xml`);
+    const zip = await zipOf(names.map((name, i) => ({ name, data: upload(licence, `Z${kind[1]}${i}`, records) })));
+
+    const first = watch();
+    await waitForLog(first, /INFO\s+ready/, 90_000);
+    writeFileSync(path.join(inbox, ZIP), zip);
+    const sql = observer();
+    let storedAtKill = 0;
+    try {
+      // Killed once two entries are stored and the zip itself is not.
+      await waitFor(
+        async () => {
+          const [row] = await sql<
+            { n: number }[]
+          >`select count(*)::int as n from file_claims, jsonb_object_keys(entries) where state = 'claimed'`;
+          storedAtKill = row?.n ?? 0;
+          return storedAtKill >= 2;
+        },
+        { timeoutMs: 120_000, intervalMs: 5, what: 'two entries of the zip stored' },
+      );
+      first.kill('SIGKILL');
+      expect(await first.exited).toBe(137);
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => {});
+    }
+    expect(storedAtKill).toBeLessThan(ENTRIES);
+    expect(ls(path.join(root, licence, 'outbox'))).toEqual([]);
+
+    const second = watch();
+    await waitForLog(second, /INFO\s+ready/, 90_000);
+    const archive = path.join(root, licence, 'archive');
+    await waitFor(() => ls(inbox).length === 0 && ls(archive).length === 1, { timeoutMs: 180_000, what: 'the zip finished' });
+    second.kill('SIGTERM');
+    expect(await second.exited, second.stderr()).toBe(0);
+
+    const { container } = await readResultZip(path.join(root, licence, 'outbox', 'EXP-2024-02-02-092514533.result.zip'));
+    expect(container.Outcome).toBe('ACCEPTED');
+    expect(container.Entry.map((e) => [e['@_name'], e['#text']])).toEqual(names.map((n) => [n, 'ACCEPTED']));
+
+    const store = await openStore({ databaseUrl: dbUrl, dataDir });
+    try {
+      const subs = await rowsOf<{ file_name: string; n: number; replays: number }>(
+        store.db,
+        dsql`select file_name, count(*)::int as n, count(replay_of)::int as replays from submissions group by file_name order by file_name`,
+      );
+      expect(subs).toEqual([ZIP, ...names.map((n) => `${ZIP}!${n}`)].sort().map((f) => ({ file_name: f, n: 1, replays: 0 })));
+      // The result zip names the very submissions stored before the kill.
+      const ids = await rowsOf<{ id: number }>(
+        store.db,
+        dsql`select id::int as id from submissions where file_name like ${`${ZIP}!%`} order by id`,
+      );
+      expect(container.Entry.map((e) => Number(e['@_submissionId'])).sort((a, b) => a - b)).toEqual(ids.map((r) => r.id));
+      const [c] = await rowsOf<{ n: number; numbers: number; used: number }>(
+        store.db,
+        dsql`select count(*)::int as n, count(distinct cas_number)::int as numbers,
+               (select allocation_used from sponsors where licence_number = ${licence})::int as used from cas`,
+      );
+      expect(c).toEqual({ n: ENTRIES * records, numbers: ENTRIES * records, used: ENTRIES * records });
+    } finally {
+      await store.close();
+    }
+  }, 400_000);
+});
