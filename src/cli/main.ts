@@ -5,6 +5,7 @@ import { applyEnvironmentAndFile, configFrom, settingOptions, type SettingValues
 import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
+import { registerConsoleCommand } from './commands/console.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
@@ -56,6 +57,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerLifecycleCommands(program, casCmd, run);
   registerFeeCommands(casCmd, run);
   registerWatchCommand(program, run);
+  registerConsoleCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);
   program.addHelpText('after', `${EXIT_CODES_HELP}\n${SIGNALS_HELP}`);
@@ -75,7 +77,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 /** The settings: flags, then the environment and the config file, then the defaults. */
 function resolved(program: Command, io: Io) {
   applyEnvironmentAndFile(program, io.env, io.cwd);
-  return configFrom(program.opts<SettingValues>(), io.cwd);
+  return configFrom(program.opts<SettingValues>(), io.cwd, (name) => program.getOptionValueSource(name));
 }
 
 function applyOutput(cmd: Command, io: Io): void {

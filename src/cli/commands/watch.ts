@@ -8,25 +8,16 @@
  * so the other commands keep working while it runs; a second service is refused.
  */
 import { Option, type Command } from 'commander';
-import { describeError, sqlState } from '../../errors.ts';
-import { DEFAULT_HTTP, isLoopback, parseHttpAddress, type HttpAddress } from '../../http/address.ts';
+import { describeError, isCasBdtError, sqlState } from '../../errors.ts';
+import { isLoopback } from '../../http/address.ts';
+import { ensureTokenFile } from '../../http/token.ts';
 import type { Store } from '../../ops/store.ts';
 import type { WatchService } from '../../service/service.ts';
-import { usage, type Runner } from '../context.ts';
+import { failed, type Runner } from '../context.ts';
 import { SIGNALS_HELP } from '../help.ts';
 import { watchLauncher } from '../launcher.ts';
 import { wholeNumber } from '../parse.ts';
 import { createdMessage } from '../store-info.ts';
-
-/** `--http` checked before anything starts: a bad address, or a non-loopback one without a token, is a usage error. */
-function checkedHttp(value: string, token: string | undefined): HttpAddress {
-  const address = parseHttpAddress(value);
-  if (token !== undefined && token.length < 16) throw usage('--http-token must be at least 16 characters');
-  if (address !== 'off' && !isLoopback(address.host) && !token) {
-    throw usage(`--http ${value} is reachable from other machines: give --http-token (or CAS_BDT_HTTP_TOKEN), and put TLS in front`);
-  }
-  return address;
-}
 
 export function registerWatchCommand(program: Command, run: Runner): void {
   program
@@ -36,18 +27,6 @@ export function registerWatchCommand(program: Command, run: Runner): void {
       new Option('--lease-ms <ms>', 'how long a claim on a file outlives a stuck instance (default 30000)')
         .argParser(wholeNumber(100, 86_400_000))
         .hideHelp(),
-    )
-    .addOption(
-      new Option(
-        '--http <addr>',
-        `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`,
-      ),
-    )
-    .addOption(
-      new Option(
-        '--http-token <token>',
-        'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)',
-      ),
     )
     .addOption(
       new Option('--log-format <format>', 'log lines for people (text) or log shippers (json, with level names and ISO times)')
@@ -65,11 +44,15 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         ]);
         const cfg = ctx.config;
         const leaseMs = (opts.leaseMs as number | undefined) ?? 30_000;
-        const httpToken = (opts.httpToken as string | undefined) ?? (ctx.io.env.CAS_BDT_HTTP_TOKEN || undefined);
-        const httpAddress = checkedHttp(String(opts.http ?? (ctx.io.env.CAS_BDT_HTTP || DEFAULT_HTTP)), httpToken);
+        const httpAddress = cfg.http;
         const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });
 
         log.info(`cas-bdt watch: root ${cfg.rootDir}`);
+        for (const flag of cfg.secretsOnCommandLine) {
+          log.warn(
+            `${flag} was given on the command line, where every local user can read it (ps): use its environment variable or --http-token-file`,
+          );
+        }
         // From the start: SIGHUP's default action would end the process.
         let service: WatchService | undefined;
         let http: { close(): Promise<void> } | undefined;
@@ -95,6 +78,24 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         }
         log.info(`store: ${store.describe}`);
         if (store.created) log.warn(createdMessage(cfg.dataDir).replace(/^cas-bdt: /, ''));
+        // The console's token: given as a setting, or the file's (made on the first start).
+        let httpToken = cfg.httpToken;
+        if (httpAddress !== 'off' && httpToken === undefined) {
+          try {
+            const t = ensureTokenFile(cfg.httpTokenFile);
+            httpToken = t.token;
+            if (t.created) log.info(`console token created in ${cfg.httpTokenFile} (0600); cas-bdt console prints the login link`);
+          } catch (err) {
+            await store.close();
+            process.off('SIGHUP', onHangup);
+            throw isCasBdtError(err)
+              ? err
+              : failed(`cannot create the console token file ${cfg.httpTokenFile}: ${describeError(err).message}`);
+          }
+        }
+        if (httpAddress !== 'off' && !isLoopback(httpAddress.host)) {
+          log.warn(`HTTP on ${httpAddress.host} is reachable from other machines in plain text: put a TLS-terminating proxy in front`);
+        }
 
         let signalled = 0;
         let wake: (signal: string) => void = () => {};
@@ -170,7 +171,15 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           if (metrics) {
             metrics.attach(service);
             const { startHttp } = await import('../../http/server.ts');
-            http = await startHttp(httpAddress, { db: store.db, rootDir: cfg.rootDir, live: service, metrics, token: httpToken, log });
+            http = await startHttp(httpAddress, {
+              db: store.db,
+              rootDir: cfg.rootDir,
+              live: service,
+              metrics,
+              token: httpToken!,
+              hosts: cfg.httpHosts,
+              log,
+            });
           }
           await stopRequested;
           await http?.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'HTTP server did not close cleanly'));
