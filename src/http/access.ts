@@ -75,10 +75,11 @@ export function allowedHosts(boundHost: string, extra: readonly string[]): Set<s
 }
 
 export interface Throttle {
-  /** Milliseconds the client must wait before its credential is checked again (0: check it now). */
-  waitMs(client: string, now?: number): number;
-  /** A wrong credential from `client`. */
-  failed(client: string, now?: number): void;
+  /**
+   * A wrong credential from `client`: how long to hold its answer (ms). The right key is
+   * never held, so no local user can lock the owner out by guessing.
+   */
+  failed(client: string, now?: number): number;
   /** A right one: the client's record is forgotten. */
   succeeded(client: string): void;
   /** Clients remembered (at most `maxClients`). */
@@ -86,47 +87,37 @@ export interface Throttle {
 }
 
 /**
- * Wrong credentials slowed down per client: the first few are free, then each one more
- * doubles the wait (to `maxWaitMs`) during which the client's credentials are not even
- * checked (429). At most `maxClients` are remembered (the oldest forgotten first), each
- * for `forgetMs` after its last failure, so a flood of clients cannot exhaust memory.
- * IPv6 clients are counted by their /64, which one host usually owns whole.
+ * Wrong credentials slowed down per client: the first few are answered at once, then each
+ * further one's answer is held twice as long as the last (to `maxWaitMs`). An answer held
+ * is a connection held, and connections are capped (limits.ts), so guesses are bounded
+ * to about `maxConnections / maxWaitMs` a second in all. At most `maxClients` are
+ * remembered (the oldest forgotten first), each for `forgetMs` after its last failure, so
+ * a flood of clients cannot exhaust memory. IPv6 clients are counted by their /64, which
+ * one host usually owns whole.
  */
 export function createThrottle(
   opts: { free?: number; baseMs?: number; maxWaitMs?: number; maxClients?: number; forgetMs?: number } = {},
 ): Throttle {
   const free = opts.free ?? 5;
   const baseMs = opts.baseMs ?? 250;
-  const maxWaitMs = opts.maxWaitMs ?? 30_000;
+  const maxWaitMs = opts.maxWaitMs ?? 2_000;
   const maxClients = opts.maxClients ?? 4096;
   const forgetMs = opts.forgetMs ?? 15 * 60_000;
-  const clients = new Map<string, { failures: number; last: number; until: number }>();
+  const clients = new Map<string, { failures: number; last: number }>();
   const keyOf = (client: string) => {
     const a = client.toLowerCase().replace(/^::ffff:(?=\d+\.)/, '');
     return isIP(a) === 6 ? a.split(':').slice(0, 4).join(':') : a;
   };
-  const entry = (client: string, now: number) => {
-    const k = keyOf(client);
-    const e = clients.get(k);
-    if (e && now - e.last > forgetMs) {
-      clients.delete(k);
-      return { k, e: undefined };
-    }
-    return { k, e };
-  };
   return {
-    waitMs: (client, now = Date.now()) => {
-      const { e } = entry(client, now);
-      return e ? Math.max(0, e.until - now) : 0;
-    },
     failed: (client, now = Date.now()) => {
-      const { k, e } = entry(client, now);
-      const failures = (e?.failures ?? 0) + 1;
-      const wait = failures <= free ? 0 : Math.min(maxWaitMs, baseMs * 2 ** Math.min(20, failures - free - 1));
+      const k = keyOf(client);
+      const e = clients.get(k);
+      const failures = (e && now - e.last <= forgetMs ? e.failures : 0) + 1;
       // Re-inserted so that the map's order is the order of last failures: the oldest goes first.
       clients.delete(k);
-      clients.set(k, { failures, last: now, until: now + wait });
+      clients.set(k, { failures, last: now });
       while (clients.size > maxClients) clients.delete(clients.keys().next().value!);
+      return failures <= free ? 0 : Math.min(maxWaitMs, baseMs * 2 ** Math.min(20, failures - free - 1));
     },
     succeeded: (client) => void clients.delete(keyOf(client)),
     size: () => clients.size,

@@ -5,13 +5,14 @@
  * Access (access.ts): a request whose `Host` is not one this console serves gets 421 (DNS
  * rebinding); `/healthz` and `/metrics` (no personal data) answer anyone else; every other
  * page needs the console token, as `Authorization: Bearer` or as the cookie `/login?key=`
- * sets. Wrong credentials are slowed down per client.
+ * sets. Answers to wrong credentials are held longer and longer per client.
  *
  * Load (limits.ts): a bounded number of connections, kept below the descriptor limit with
  * a reserve for the service's own files, and header, request and idle timeouts, so that
  * slow or half-open connections cannot take the descriptors the service needs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.ts';
 import { describeError } from '../errors.ts';
@@ -97,16 +98,11 @@ export function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHand
   const cookie = cookieValue(token);
 
   const refuse = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
-  /** 429 while the client must wait after wrong credentials; its credential is not looked at meanwhile. */
-  const throttled = (req: FastifyRequest, reply: FastifyReply) => {
-    const wait = throttle.waitMs(req.socket.remoteAddress ?? '');
-    if (wait === 0) return false;
-    void refuse(
-      reply.header('retry-after', String(Math.ceil(wait / 1000))),
-      429,
-      page('Too many wrong keys', html`<p>Too many wrong keys from this address: try again in ${Math.ceil(wait / 1000)} s.</p>`),
-    );
-    return true;
+  /** A wrong key's 401, held as long as the client's earlier failures ask (access.ts). */
+  const wrongKey = async (req: FastifyRequest, reply: FastifyReply) => {
+    const holdMs = throttle.failed(req.socket.remoteAddress ?? '');
+    if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs));
+    return refuse(reply.header('www-authenticate', 'Bearer realm="cas-bdt"'), 401, signInPage(true));
   };
 
   app.addHook('onRequest', async (req, reply) => {
@@ -120,14 +116,10 @@ export function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHand
     }
     const pathname = req.url.split('?', 1)[0]!;
     if (OPEN.has(pathname) || pathname === '/login') return;
-    const carries = req.headers.authorization !== undefined || req.headers.cookie !== undefined;
-    // While a client waits after wrong credentials, none of its credentials is looked at
-    // (answering 200 for the right one would let guesses run at full speed).
-    if (carries && throttled(req, reply)) return reply;
     const given = credentialOf(req.headers, token);
     if (given === 'good') return;
-    if (given === 'bad') throttle.failed(req.socket.remoteAddress ?? '');
-    return refuse(reply.header('www-authenticate', 'Bearer realm="cas-bdt"'), 401, signInPage(given === 'bad'));
+    if (given === 'bad') return wrongKey(req, reply);
+    return refuse(reply.header('www-authenticate', 'Bearer realm="cas-bdt"'), 401, signInPage(false));
   });
 
   const sendPage = (reply: FastifyReply, body: string | undefined, what: string) =>
@@ -143,11 +135,7 @@ export function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHand
   app.get<{ Querystring: { key?: string } }>('/login', async (req, reply) => {
     const key = typeof req.query.key === 'string' ? req.query.key : undefined;
     if (key === undefined || key === '') return refuse(reply, 401, signInPage(false));
-    if (throttled(req, reply)) return reply;
-    if (!sameSecret(key, token)) {
-      throttle.failed(req.socket.remoteAddress ?? '');
-      return refuse(reply, 401, signInPage(true));
-    }
+    if (!sameSecret(key, token)) return wrongKey(req, reply);
     throttle.succeeded(req.socket.remoteAddress ?? '');
     return reply.code(303).header('set-cookie', `${COOKIE}=${cookie}; Path=/; HttpOnly; SameSite=Strict`).header('location', '/').send();
   });
@@ -222,9 +210,29 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
       },
       handler,
     );
-    // A connection that sends nothing at all is closed after this much silence.
     server.setTimeout(limits.idleTimeoutMs);
     server.maxRequestsPerSocket = 1000;
+    // A connection that never completes a request's headers: Node's headers timeout answers
+    // 408 to one that sent part of them, but one that sends nothing at all (half-open) is
+    // kept whatever the socket timeout (seen with Node 20 once other connections were
+    // timed out). Closed here once it is as old as the headers timeout.
+    const fresh = new Map<Socket, number>();
+    server.on('connection', (sock: Socket) => {
+      fresh.set(sock, Date.now());
+      sock.once('close', () => fresh.delete(sock));
+    });
+    server.on('request', (req: IncomingMessage) => fresh.delete(req.socket));
+    const sweep = setInterval(() => {
+      const now = Date.now();
+      // Oldest first (insertion order): stop at the first one still young.
+      for (const [sock, at] of fresh) {
+        if (now - at < limits.headersTimeoutMs) break;
+        fresh.delete(sock);
+        sock.destroy();
+      }
+    }, 500);
+    sweep.unref();
+    server.on('close', () => clearInterval(sweep));
     return server;
   });
   const limit = connectionLimit(limits);
@@ -242,7 +250,15 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
   const s = server!;
   s.maxConnections = limit.current();
   // The descriptor limit can be lowered while the service runs (prlimit): follow it.
-  const follow = setInterval(() => (s.maxConnections = limit.current()), limits.recheckMs);
+  const follow = setInterval(() => {
+    const now = limit.current();
+    if (now === s.maxConnections) return;
+    s.maxConnections = now;
+    opts.log.info(
+      { maxConnections: now, descriptorLimit: limit.descriptors },
+      'HTTP: the descriptor limit changed; connections capped anew',
+    );
+  }, limits.recheckMs);
   follow.unref();
   s.on('close', () => clearInterval(follow));
   const a = s.address();
