@@ -175,6 +175,24 @@ describe('HTTP address, token and port', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('cas-bdt console prints the login link; a token given as a flag is warned about, one from the environment is not', async () => {
+    const token = 'T'.repeat(20) + '-0123456789abcdef';
+    const flag = await runCli(['--http', '127.0.0.1:9123', '--http-token', token, 'console', '--json']);
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(flag.json()).toEqual({ url: 'http://127.0.0.1:9123/', login: `http://127.0.0.1:9123/login?key=${token}`, tokenFile: null });
+    expect(flag.stderr).toMatch(/--http-token was given on the command line.*\(ps\)/);
+    expect(flag.stderr).not.toContain(token);
+    const env = await runCli(['--http', '[::]:9124', 'console'], { env: { CAS_BDT_HTTP_TOKEN: token } });
+    expect(env.code, env.stderr).toBe(0);
+    expect(env.stderr).toBe('');
+    expect(env.stdout).toContain(`http://[::1]:9124/login?key=${token}`);
+    const off = await runCli(['--http', 'off', '--http-token', token, 'console']);
+    expect(off.code).toBe(1);
+    const none = await runCli(['--data', '/nonexistent/data', 'console']);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toContain('/nonexistent/data/console-token');
+  });
+
   it('a port in use is a warning', async () => {
     const s = await startHttpScenario(STORE_KINDS[0]!);
     try {
