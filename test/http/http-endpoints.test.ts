@@ -12,7 +12,12 @@ import { bearerMatches, startHttp } from '../../src/http/server.ts';
 import { HOSTILE, removeInbox, startHttpScenario, type HttpScenario } from '../helpers/http.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort } from '../../chaos/cluster.ts';
 import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/stores.ts';
+import { spawnCli, waitForLog } from '../helpers/watch.ts';
 
 /** `name{labels} value` lines of the Prometheus text format, by series. */
 function parseMetrics(text: string): Map<string, number> {
@@ -192,6 +197,38 @@ describe('HTTP address, token and port', () => {
     expect(none.code).toBe(4);
     expect(none.stderr).toContain('/nonexistent/data/console-token');
   });
+
+  it('a token file other users can read is not used: watch runs on without HTTP and says why', async () => {
+    const dir = tempDir('cas-bdt-token-');
+    const data = path.join(dir, 'data');
+    mkdirSync(data, { mode: 0o700 });
+    // Outside the data directory (the embedded store makes everything in there 0600).
+    const tokenFile = path.join(dir, 'console-token');
+    writeFileSync(tokenFile, `${'z'.repeat(43)}\n`, { mode: 0o644 });
+    chmodSync(tokenFile, 0o644);
+    const port = await freePort();
+    const w = spawnCli([
+      'watch',
+      '--data',
+      data,
+      '--root',
+      path.join(dir, 'bdt'),
+      '--http',
+      `127.0.0.1:${port}`,
+      '--http-token-file',
+      tokenFile,
+    ]);
+    try {
+      await waitForLog(w, /HTTP not served \(the console token: .*can be read by other users \(mode 644\): chmod 600 it\)/);
+      await waitForLog(w, /ready/);
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+      expect(w.stderr()).not.toContain('z'.repeat(43));
+    } finally {
+      w.kill('SIGTERM');
+      await w.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('a port in use is a warning', async () => {
     const s = await startHttpScenario(STORE_KINDS[0]!);

@@ -13,7 +13,7 @@ import { isLoopback } from '../../http/address.ts';
 import { ensureTokenFile } from '../../http/token.ts';
 import type { Store } from '../../ops/store.ts';
 import type { WatchService } from '../../service/service.ts';
-import { failed, type Runner } from '../context.ts';
+import type { Runner } from '../context.ts';
 import { SIGNALS_HELP } from '../help.ts';
 import { watchLauncher } from '../launcher.ts';
 import { wholeNumber } from '../parse.ts';
@@ -86,13 +86,12 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             httpToken = t.token;
             if (t.created) log.info(`console token created in ${cfg.httpTokenFile} (0600); cas-bdt console prints the login link`);
           } catch (err) {
-            await store.close();
-            process.off('SIGHUP', onHangup);
-            throw isCasBdtError(err)
-              ? err
-              : failed(`cannot create the console token file ${cfg.httpTokenFile}: ${describeError(err).message}`);
+            // As with a port in use: the files go on being processed; the console waits for a fix.
+            const message = isCasBdtError(err) ? err.message : `cannot create ${cfg.httpTokenFile}: ${describeError(err).message}`;
+            log.warn(`HTTP not served (the console token: ${message}); the service runs on without it`);
           }
         }
+        const serveHttp = httpAddress !== 'off' && httpToken !== undefined;
         if (httpAddress !== 'off' && !isLoopback(httpAddress.host)) {
           log.warn(`HTTP on ${httpAddress.host} is reachable from other machines in plain text: put a TLS-terminating proxy in front`);
         }
@@ -149,7 +148,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         });
         process.on('unhandledRejection', onRejection);
         process.on('uncaughtException', onException);
-        const metrics = httpAddress === 'off' ? undefined : (await import('../../http/metrics.ts')).createMetrics();
+        const metrics = !serveHttp ? undefined : (await import('../../http/metrics.ts')).createMetrics();
         try {
           service = await startService({
             db: store.db,
@@ -168,7 +167,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             log,
             ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
           });
-          if (metrics) {
+          if (metrics && httpToken !== undefined) {
             metrics.attach(service);
             const { startHttp } = await import('../../http/server.ts');
             http = await startHttp(httpAddress, {
@@ -176,7 +175,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
               rootDir: cfg.rootDir,
               live: service,
               metrics,
-              token: httpToken!,
+              token: httpToken,
               hosts: cfg.httpHosts,
               log,
             });
