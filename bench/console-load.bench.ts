@@ -13,13 +13,18 @@
  *
  *   npm run bench -- [--records N] [--pairs P] [--stores pglite,postgres] [--console off]
  */
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { casXml, uploadText } from '../test/helpers/bdt.ts';
+
 import { createPgDatabase } from '../test/helpers/stores.ts';
+
+/** The console's token for this run: the pages need it (/healthz does not). */
+const CONSOLE_TOKEN = randomBytes(32).toString('base64url');
 
 const { values } = parseArgs({
   strict: false,
@@ -106,6 +111,8 @@ async function startWatch(storeArgs: string[], port: number) {
     ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
+      // The console's token for this run (the pages need it; /healthz does not).
+      env: { ...process.env, CAS_BDT_HTTP_TOKEN: CONSOLE_TOKEN },
     },
   );
   let buffered = '';
@@ -164,7 +171,7 @@ async function hammer(port: number, stop: { done: boolean }): Promise<number> {
   while (!stop.done) {
     for (const p of PAGES) {
       if (stop.done) break;
-      const res = await fetch(`http://127.0.0.1:${port}${p}`);
+      const res = await fetch(`http://127.0.0.1:${port}${p}`, { headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } });
       await res.arrayBuffer();
       if (!res.ok) throw new Error(`${p} answered ${res.status}`);
       pages++;

@@ -12,6 +12,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CasBdtError } from './errors.ts';
+import { DEFAULT_HTTP, parseHttpAddress, type HttpAddress } from './http/address.ts';
+import { checkToken } from './http/token.ts';
 
 export interface Config {
   /** PostgreSQL URL; undefined means the embedded store. */
@@ -47,6 +49,16 @@ export interface Config {
   retainDays: number;
   /** Period of the export deliveries of `watch` (at least 300000 ms); undefined: off (the default). */
   exportEveryMs: number | undefined;
+  /** Where `watch` serves the console, /healthz and /metrics (default 127.0.0.1:8470), or off. */
+  http: HttpAddress;
+  /** Names besides the bound address and localhost that a request's `Host` may carry. */
+  httpHosts: readonly string[];
+  /** The console token's file (default `<dataDir>/console-token`), created by `watch`. */
+  httpTokenFile: string;
+  /** A console token given as a setting instead of the file (at least 32 bytes). */
+  httpToken: string | undefined;
+  /** Secret settings given as flags, which every local user sees in `ps` (`--http-token`). */
+  secretsOnCommandLine: readonly string[];
 }
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
@@ -130,6 +142,22 @@ interface Setting {
   description: string;
   /** Checks a value from any source and returns it typed; throws a usage error. */
   parse: (value: unknown) => unknown;
+  /** A repeatable flag: each use adds to the list (the environment and the file give the whole list). */
+  repeatable?: boolean;
+  /** A secret: given as a flag, every local user can read it in `ps`. */
+  secret?: boolean;
+}
+
+/** Host names as a list: repeated flags, a comma list, or a JSON array in the config file. */
+function parseHostList(value: unknown): string[] {
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  const out = items.map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const h of out) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h) || h.length > 253) {
+      throw new CasBdtError('usage', `http-host must be host names or addresses (no port, no scheme), got "${h}"`);
+    }
+  }
+  return out;
 }
 
 const text = (value: unknown) => String(value);
@@ -229,6 +257,32 @@ export const SETTINGS = {
     description: "watch: deliver each sponsor's changed CAS into its outbox this often, e.g. 12h, at least 5m (default off)",
     parse: parseExportEvery,
   },
+  http: {
+    flags: '--http <addr>',
+    env: 'CAS_BDT_HTTP',
+    description: `where watch serves the console, /healthz and /metrics: HOST:PORT, or off (default ${DEFAULT_HTTP})`,
+    parse: (v: unknown) => parseHttpAddress(String(v)),
+  },
+  httpHost: {
+    flags: '--http-host <name>',
+    env: 'CAS_BDT_HTTP_HOST',
+    description: 'a name the console answers to besides its address and localhost (repeatable, or a comma list)',
+    parse: parseHostList,
+    repeatable: true,
+  },
+  httpTokenFile: {
+    flags: '--http-token-file <file>',
+    env: 'CAS_BDT_HTTP_TOKEN_FILE',
+    description: "the console token's file, created 0600 by watch (default <data>/console-token)",
+    parse: text,
+  },
+  httpToken: {
+    flags: '--http-token <token>',
+    env: 'CAS_BDT_HTTP_TOKEN',
+    description: 'the console token itself, at least 32 bytes, instead of the file (as a flag it shows in ps: prefer the file)',
+    parse: (v: unknown) => checkToken(String(v), 'http-token'),
+    secret: true,
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -244,9 +298,10 @@ export function settingOptions(): Option[] {
     const s: Setting = SETTINGS[name];
     const option = new Option(s.flags, `${s.description} (env ${s.env})`);
     if (!option.required) return option;
-    return option.argParser((value: string) => {
+    return option.argParser((value: string, previous: unknown) => {
       try {
-        return s.parse(value);
+        const parsed = s.parse(value);
+        return s.repeatable && Array.isArray(previous) && Array.isArray(parsed) ? [...(previous as unknown[]), ...parsed] : parsed;
       } catch (err) {
         throw new InvalidArgumentError((err as Error).message);
       }
@@ -399,12 +454,22 @@ function databasePassword(v: SettingValues, env: NodeJS.ProcessEnv, cwd: string)
   return passwordFromFile(file, v.db);
 }
 
-/** The frozen configuration from the settings' values, with the defaults for those no source gave. */
-export function configFrom(v: SettingValues, cwd: string, env: NodeJS.ProcessEnv = {}): Config {
+/**
+ * The frozen configuration from the settings' values, with the defaults for those no source
+ * gave. `sourceOf` tells where a value came from (commander's `cli`, `env`, `config`).
+ */
+export function configFrom(
+  v: SettingValues,
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  sourceOf: (name: SettingName) => string | undefined = () => undefined,
+): Config {
+  const dataDir = path.resolve(cwd, v.data ?? '.cas-bdt');
+  const secret = (n: SettingName) => (SETTINGS[n] as Setting).secret === true;
   return Object.freeze({
     databaseUrl: v.db,
     databasePassword: databasePassword(v, env, cwd),
-    dataDir: path.resolve(cwd, v.data ?? '.cas-bdt'),
+    dataDir,
     rootDir: path.resolve(cwd, v.root ?? 'bdt'),
     feePence: v.fee ?? 2500,
     validityMonths: v.validityMonths ?? 6,
@@ -417,5 +482,12 @@ export function configFrom(v: SettingValues, cwd: string, env: NodeJS.ProcessEnv
     minFreeBytes: (v.minFreeMb ?? 512) * 1024 * 1024,
     retainDays: v.retainDays ?? 0,
     exportEveryMs: v.exportEvery ?? undefined,
+    http: v.http ?? parseHttpAddress(DEFAULT_HTTP),
+    httpHosts: Object.freeze([...new Set(v.httpHost ?? [])]),
+    httpTokenFile: path.resolve(cwd, v.httpTokenFile ?? path.join(dataDir, 'console-token')),
+    httpToken: v.httpToken,
+    secretsOnCommandLine: Object.freeze(
+      NAMES.filter((n) => secret(n) && v[n] !== undefined && sourceOf(n) === 'cli').map((n) => SETTINGS[n].flags.split(' ')[0]!),
+    ),
   });
 }

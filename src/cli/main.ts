@@ -6,6 +6,7 @@ import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerStatementCommands } from './commands/statements.ts';
+import { registerConsoleCommand } from './commands/console.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
@@ -86,6 +87,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, onAction: 
   registerFeeCommands(casCmd, run);
   registerStatementCommands(casCmd, run);
   registerWatchCommand(program, run);
+  registerConsoleCommand(program, run);
   registerDbCommands(program, run);
   applyOutput(program, io);
   program.addHelpText('after', `${EXIT_CODES_HELP}\n${SIGNALS_HELP}`);
@@ -112,7 +114,7 @@ function resolved(program: Command, io: Io) {
     io.stderr(`cas-bdt: ${warning}\n`);
   }
   applyEnvironmentAndFile(program, io.env, io.cwd);
-  return configFrom(program.opts<SettingValues>(), io.cwd, io.env);
+  return configFrom(program.opts<SettingValues>(), io.cwd, io.env, (name) => program.getOptionValueSource(name));
 }
 
 /** Called once every command has its options, so that each usage line is complete. */

@@ -15,6 +15,9 @@
  *   and much more than clock skew between hosts sharing a volume.
  * The owner checks its token at every heartbeat; if another process took the lock (the
  * owner was frozen for longer than `staleMs`), `onLost` is called so it stops writing.
+ * Only another owner's file, read whole, proves that: a read that fails (out of
+ * descriptors, EIO) is a fault of the moment, logged and tried again at the next beat,
+ * and a lock that stays gone (removed by hand) is made again.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,8 @@ export interface LockOptions {
   staleMs?: number;
   /** Called once if the owner finds its lock taken by another process. */
   onLost?: () => void;
+  /** Told of a heartbeat that could not read or touch the lock (default: one line on stderr per run of faults). */
+  onFault?: (message: string) => void;
 }
 
 const RETRY_MS = 100;
@@ -106,10 +111,17 @@ function alive(owner: Owner, ownerFile: string, staleMs: number): boolean {
 }
 
 function readOwner(dir: string): string | undefined {
+  const r = readOwnerFile(dir);
+  return 'text' in r ? r.text : undefined;
+}
+
+/** The owner file's text, or why it could not be read: gone (ENOENT), or a fault (anything else). */
+function readOwnerFile(dir: string): { text: string } | { gone: true } | { fault: string } {
   try {
-    return readFileSync(`${dir}/owner.json`, 'utf8');
-  } catch {
-    return undefined;
+    return { text: readFileSync(`${dir}/owner.json`, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? { gone: true } : { fault: code ?? String(err) };
   }
 }
 
@@ -171,22 +183,47 @@ export async function acquireLock(file: string, options: number | LockOptions): 
     await new Promise((r) => setTimeout(r, RETRY_MS));
   }
   let released = false;
-  let unreadable = 0;
+  let gone = 0;
+  let faulty = false;
+  const fault =
+    opts.onFault ?? ((message: string) => void process.stderr.write(`cas-bdt: the embedded store's lock: ${message}; carrying on\n`));
   const beat = setInterval(() => {
-    const text = readOwner(dir);
-    // Unreadable for a moment while a waiter moves a lock aside and back; gone for good
-    // or someone else's: lost.
-    unreadable = text === undefined ? unreadable + 1 : 0;
-    if ((text !== undefined && text !== me) || unreadable >= 3) {
-      clearInterval(beat);
-      if (!released) opts.onLost?.();
+    const r = readOwnerFile(dir);
+    if ('fault' in r) {
+      // Out of descriptors, an I/O error: says nothing about who owns the lock.
+      if (!faulty) fault(`its heartbeat cannot read ${ownerFile} (${r.fault}); trying again every ${heartbeatMs} ms`);
+      faulty = true;
       return;
     }
-    const now = new Date();
+    if (faulty) fault('its heartbeat reads the lock again');
+    faulty = false;
+    if ('text' in r) {
+      gone = 0;
+      if (r.text !== me) {
+        // Another process's owner file, read whole: it took the lock.
+        clearInterval(beat);
+        if (!released) opts.onLost?.();
+        return;
+      }
+      const now = new Date();
+      try {
+        utimesSync(ownerFile, now, now);
+      } catch {
+        // Checked again at the next beat.
+      }
+      return;
+    }
+    // Gone for a moment while a waiter moves a lock aside to look at it and puts it back;
+    // gone for several beats: removed, and nobody holds it. Made again (if another process
+    // made it meanwhile, the next beat reads its file).
+    if (++gone < 3) return;
     try {
-      utimesSync(ownerFile, now, now);
+      mkdirSync(dir, { mode: 0o700 });
+      writeFileSync(ownerFile, me, { mode: 0o600 });
+      fault(`${dir} had been removed; made again`);
+      gone = 0;
     } catch {
-      // Checked again at the next beat.
+      // EEXIST (someone else's, read at the next beat) or a fault: tried again.
     }
   }, heartbeatMs);
   // The lock never keeps a process alive on its own.

@@ -26,7 +26,7 @@ import { fileKind } from '../domain/file-kinds.ts';
 import { throughputChart } from './chart.ts';
 import { html, plural, query, raw, type Html } from './html.ts';
 import type { LiveState } from './metrics.ts';
-import { readResult } from './result-view.ts';
+import { readResultPage, RESULT_PAGE_SIZE } from './result-view.ts';
 
 const STYLE = raw(`
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f4}
@@ -61,6 +61,21 @@ export function page(title: string, body: Html): string {
 <title>${title} · cas-bdt</title><style>${STYLE}</style></head>
 <body><header><strong>cas-bdt</strong><nav><a href="/">Overview</a> · <a href="/submissions">Submissions</a> · <a href="/cas">CAS search</a> · <a href="/exports">Exports</a> · <a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></nav></header>
 <main><h1>${title}</h1>${body}</main></body></html>`.text;
+}
+
+/** The 401 page: how the owner gets in (no data, no hint of the token). */
+export function signInPage(wrongKey: boolean): string {
+  return page(
+    'The console needs its key',
+    html`${wrongKey ? html`<p class="bad">That key is not this console's.</p>` : ''}
+<p>This console shows personal data, so it asks for the key that <code>cas-bdt watch</code> keeps in its token file
+(<code>console-token</code> in its data directory, readable by the service's user only).</p>
+<p>On the server, as the service's user, run</p>
+<pre><code>cas-bdt console</code></pre>
+<p>(with the service's settings, for example <code>sudo -u cas-bdt cas-bdt --data /var/lib/cas-bdt console</code>)
+and open the link it prints. Scripts send the key as <code>Authorization: Bearer &lt;key&gt;</code>.
+<a href="/healthz">/healthz</a> and <a href="/metrics">/metrics</a> need no key.</p>`,
+  );
 }
 
 const time = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '');
@@ -140,11 +155,12 @@ export async function submissionsPage(db: Db, opts: { before?: number; licence?:
   );
 }
 
-export async function submissionPage(db: Db, id: number): Promise<string | undefined> {
+/** `pageNo`: which page of the records (1-based, RESULT_PAGE_SIZE records each). */
+export async function submissionPage(db: Db, id: number, pageNo = 1): Promise<string | undefined> {
   const sub = await getSubmission(db, id);
   if (!sub) return undefined;
   const summary = sub.summary;
-  const result = readResult(sub.resultXml);
+  const result = readResultPage(sub.resultXml, (pageNo - 1) * RESULT_PAGE_SIZE);
   const records = result.records;
   // A record's CAS number links to that CAS when the store holds it (a graduate report or a
   // fee update can name numbers it does not), and is plain text otherwise.
@@ -155,6 +171,14 @@ export async function submissionPage(db: Db, id: number): Promise<string | undef
       records.flatMap((r) => (r.casNumber ? [r.casNumber] : [])),
     ),
   ]);
+  const pages = Math.max(1, Math.ceil(result.total / RESULT_PAGE_SIZE));
+  const current = Math.floor(result.from / RESULT_PAGE_SIZE) + 1;
+  const link = (n: number, label: string) => html`<a href="/submissions/${sub.id}${query({ page: n > 1 ? n : undefined })}">${label}</a>`;
+  const pager =
+    pages > 1
+      ? html`<p class="pager">Records ${result.from + 1} to ${result.from + records.length} of ${result.total}.
+${current > 1 ? html`${link(1, 'First')} · ${link(current - 1, 'Previous')}` : ''}${current > 1 && current < pages ? ' · ' : ''}${current < pages ? html`${link(current + 1, 'Next')} · ${link(pages, 'Last')}` : ''}</p>`
+      : '';
   return page(
     `Submission ${sub.id}`,
     html`<dl class="summary">
@@ -178,14 +202,14 @@ ${result.fileErrors.map((e) => html`<tr><td>${e.code}</td><td class="n">${e.line
 }
 ${
   records.length
-    ? html`<h2>Records</h2><table><thead><tr><th>#</th><th>${fileKind(sub.fileType)?.recordColumn ?? 'Record'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
+    ? html`<h2>Records</h2>${pager}<table><thead><tr><th>#</th><th>${fileKind(sub.fileType)?.recordColumn ?? 'Record'}</th><th>Outcome</th><th>Status</th><th>CAS number</th><th>Expires</th><th>Issues</th></tr></thead><tbody>
 ${records.map(
   (
     r,
   ) => html`<tr><td class="n">${r.index}</td><td>${r.applicantId ?? r.casNumber ?? ''}</td><td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td><td>${r.status ?? ''}</td>
 <td>${casLink(r.casNumber, casIds)}</td><td>${r.expiryDate ?? ''}</td>
 <td>${r.issues.length ? html`<ul class="issues">${r.issues.map((i) => html`<li><strong>${i.severity} ${i.code}</strong>${i.field ? html` <code>${i.field}</code>` : ''}: ${i.message}</li>`)}</ul>` : ''}</td></tr>`,
-)}</tbody></table>`
+)}</tbody></table>${pager}`
     : ''
 }
 ${

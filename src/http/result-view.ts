@@ -91,3 +91,35 @@ export function readResult(xml: string): ResultView {
     }),
   };
 }
+
+/** How many records one page of a result shows. */
+export const RESULT_PAGE_SIZE = 100;
+
+/**
+ * One page of a stored result: its file errors and payment, `size` records from the
+ * `from`-th (0-based), and how many records it holds in all. Only that page's records are
+ * parsed: the rest of the document is scanned for where its records start (a result of
+ * 5,000 records is read in a few milliseconds, not parsed whole on the service's thread).
+ * The result XML is ours: text and attribute values are escaped, so `<Record ` and
+ * `</Records>` occur only as the tags themselves.
+ */
+export function readResultPage(xml: string, from: number, size = RESULT_PAGE_SIZE): ResultView & { total: number; from: number } {
+  const open = xml.indexOf('<Records>');
+  if (open < 0) return { ...readResult(xml), total: 0, from: 0 };
+  const bodyStart = open + '<Records>'.length;
+  const close = xml.indexOf('</Records>', bodyStart);
+  const bodyEnd = close < 0 ? xml.length : close;
+  let total = 0;
+  let sliceStart = -1;
+  let sliceEnd = -1;
+  for (let at = xml.indexOf('<Record ', bodyStart); at >= 0 && at < bodyEnd; at = xml.indexOf('<Record ', at + 8)) {
+    if (total === from) sliceStart = at;
+    if (total === from + size) sliceEnd = at;
+    total++;
+  }
+  const first = Math.min(from, Math.max(0, total - 1));
+  if (sliceStart < 0 && total > 0) return readResultPage(xml, Math.floor(first / size) * size, size);
+  const records = sliceStart < 0 ? '' : xml.slice(sliceStart, sliceEnd < 0 ? bodyEnd : sliceEnd);
+  const view = readResult(`${xml.slice(0, bodyStart)}\n${records}</Records>\n</BulkResult>\n`);
+  return { ...view, total, from: sliceStart < 0 ? 0 : from };
+}

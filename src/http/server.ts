@@ -1,18 +1,38 @@
 /**
  * The operator's HTTP surface of `watch` (spec section 8): `/healthz`, `/metrics` and the
  * read-only console under `/`. Requests are never logged (a search holds an ApplicantID).
- * With a token, every request but `/healthz` needs `Authorization: Bearer <token>`, and
- * `/healthz` without it says only ok or not; the token is compared in constant time.
+ *
+ * Access (access.ts): a request whose `Host` is not one this console serves gets 421 (DNS
+ * rebinding); `/healthz` and `/metrics` (no personal data) answer anyone else; every other
+ * page needs the console token, as `Authorization: Bearer` or as the cookie `/login?key=`
+ * sets. Answers to wrong credentials are held longer and longer per client.
+ *
+ * Load (limits.ts): a bounded number of connections, kept below the descriptor limit with
+ * a reserve for the service's own files, and header, request and idle timeouts, so that
+ * slow or half-open connections cannot take the descriptors the service needs.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { allowedHosts, COOKIE, cookieValue, createThrottle, credentialOf, hostName, sameSecret } from './access.ts';
 import type { HttpAddress } from './address.ts';
 import { checkHealth } from './health.ts';
+import { connectionLimit, DEFAULT_LIMITS, type HttpLimits } from './limits.ts';
 import type { LiveState, Metrics } from './metrics.ts';
-import { casPage, casSearchPage, casStatusPage, overviewPage, page, sponsorPage, submissionPage, submissionsPage } from './pages.ts';
+import {
+  casPage,
+  casSearchPage,
+  casStatusPage,
+  overviewPage,
+  page,
+  signInPage,
+  sponsorPage,
+  submissionPage,
+  submissionsPage,
+} from './pages.ts';
 import { CAS_STATUSES } from '../domain/types.ts';
 import { hourlyThroughput } from '../db/console.ts';
 import { exportsPage } from './exports-page.ts';
@@ -20,13 +40,21 @@ import { reuseFor } from './reuse.ts';
 import { sendStatement } from './statement.ts';
 import { html } from './html.ts';
 
+export { bearerMatches } from './access.ts';
+
 export interface HttpOptions {
   db: Db;
   rootDir: string;
   live: LiveState;
   metrics: Metrics;
-  /** Bearer token; required by the caller for a non-loopback address. */
-  token?: string | undefined;
+  /** The console token (at least 32 bytes, token.ts). */
+  token: string;
+  /** Names besides the bound address and localhost that `Host` may carry (`--http-host`). */
+  hosts?: readonly string[];
+  /** Bound address, for the `Host` check (startHttp sets it). */
+  boundHost?: string;
+  /** Connections and timeouts (default DEFAULT_LIMITS). */
+  limits?: Partial<HttpLimits>;
   /** How long `/healthz` waits for the store (default 2000 ms). */
   storeTimeoutMs?: number;
   clock?: () => Date;
@@ -35,20 +63,15 @@ export interface HttpOptions {
 export interface HttpServer {
   /** `http://host:port` as bound (the port is the real one when 0 was asked). */
   url: string;
+  /** The most connections served at once (the rest are closed as they arrive). */
+  maxConnections: number;
   close(): Promise<void>;
-}
-
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/** Constant-time check of `Authorization: Bearer <token>` (hashing first makes the lengths equal). */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer[ \t]+(.+)$/i.exec(header ?? '');
-  const given = digest(m?.[1]?.trim() ?? '');
-  return timingSafeEqual(given, digest(token)) && m !== null;
 }
 
 /** How long the overview's hourly chart is reused (see reuse.ts). */
 export const CHART_REUSE_MS = 5_000;
+/** How long one `/healthz` answer is reused: a client polling in a loop costs one check per second. */
+export const HEALTH_REUSE_MS = 1_000;
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -57,29 +80,59 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  'permissions-policy':
+    'accelerometer=(), autoplay=(), camera=(), display-capture=(), fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()',
 };
+
+/** Paths anyone who reaches the address may read: no personal data. */
+const OPEN = new Set(['/healthz', '/metrics']);
 
 const positiveInt = (v: unknown): number | undefined => {
   const n = Number(v);
-  return typeof v === 'string' && /^\d{1,15}$/.test(v) && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 };
 
-export function buildApp(opts: HttpOptions): FastifyInstance {
-  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 200 }, bodyLimit: 1024, return503OnClosing: true });
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHandler) => Server = (h) => createServer(h)): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    routerOptions: { maxParamLength: 200 },
+    bodyLimit: 1024,
+    return503OnClosing: true,
+    serverFactory: (handler: RequestHandler) => serverFactory(handler),
+  });
   const clock = opts.clock ?? (() => new Date());
   const token = opts.token;
-  const authorised = (req: FastifyRequest) => token === undefined || bearerMatches(req.headers.authorization, token);
+  const hosts = allowedHosts(opts.boundHost ?? '127.0.0.1', opts.hosts ?? []);
+  const throttle = createThrottle();
+  const cookie = cookieValue(token);
+
+  const refuse = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
+  /** A wrong key's 401, held as long as the client's earlier failures ask (access.ts). */
+  const wrongKey = async (req: FastifyRequest, reply: FastifyReply) => {
+    const holdMs = throttle.failed(req.socket.remoteAddress ?? '');
+    if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs));
+    return refuse(reply.header('www-authenticate', 'Bearer realm="cas-bdt"'), 401, signInPage(true));
+  };
 
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS);
-    if (req.url === '/healthz' || req.url.startsWith('/healthz?')) return;
-    if (!authorised(req)) {
-      await reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="cas-bdt"')
+    const host = hostName(req.headers.host);
+    if (host === undefined || !hosts.has(host)) {
+      return reply
+        .code(421)
         .type('text/plain; charset=utf-8')
-        .send('a bearer token is required\n');
+        .send('421 Misdirected Request: this server does not answer to that Host name (see --http-host)\n');
     }
+    const pathname = req.url.split('?', 1)[0]!;
+    if (OPEN.has(pathname) || pathname === '/login') return;
+    const given = credentialOf(req.headers, token);
+    if (given === 'good') return;
+    if (given === 'bad') return wrongKey(req, reply);
+    return refuse(reply.header('www-authenticate', 'Bearer realm="cas-bdt"'), 401, signInPage(false));
   });
 
   const sendPage = (reply: FastifyReply, body: string | undefined, what: string) =>
@@ -90,10 +143,21 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
           .send(page('Not found', html`<p>${what} was not found.</p>`))
       : reply.type('text/html; charset=utf-8').send(body);
 
-  app.get('/healthz', async (req, reply) => {
-    const h = await checkHealth(opts.db, opts.rootDir, opts.live, opts.storeTimeoutMs ?? 2000);
+  // The link `cas-bdt console` prints: the key becomes an HttpOnly, SameSite=Strict cookie
+  // (no script can read it, no other site's page can send it), then the overview.
+  app.get<{ Querystring: { key?: string } }>('/login', async (req, reply) => {
+    const key = typeof req.query.key === 'string' ? req.query.key : undefined;
+    if (key === undefined || key === '') return refuse(reply, 401, signInPage(false));
+    if (!sameSecret(key, token)) return wrongKey(req, reply);
+    throttle.succeeded(req.socket.remoteAddress ?? '');
+    return reply.code(303).header('set-cookie', `${COOKIE}=${cookie}; Path=/; HttpOnly; SameSite=Strict`).header('location', '/').send();
+  });
+
+  const health = reuseFor(HEALTH_REUSE_MS, () => checkHealth(opts.db, opts.rootDir, opts.live, opts.storeTimeoutMs ?? 2000));
+  app.get('/healthz', async (_req, reply) => {
+    const h = await health();
     reply.code(h.status === 'ok' ? 200 : 503).type('application/json; charset=utf-8');
-    return authorised(req) ? h : { status: h.status };
+    return h;
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -111,9 +175,10 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
     return sendPage(reply, await submissionsPage(opts.db, { ...(before ? { before } : {}), ...(licence ? { licence } : {}) }), 'The list');
   });
 
-  app.get<{ Params: { id: string } }>('/submissions/:id', async (req, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { page?: string } }>('/submissions/:id', async (req, reply) => {
     const id = positiveInt(req.params.id);
-    return sendPage(reply, id ? await submissionPage(opts.db, id) : undefined, 'That submission');
+    const pageNo = Math.min(1_000_000, positiveInt(req.query.page) ?? 1);
+    return sendPage(reply, id ? await submissionPage(opts.db, id, pageNo) : undefined, 'That submission');
   });
 
   app.get<{ Querystring: { q?: string } }>('/cas', async (req, reply) => {
@@ -174,7 +239,46 @@ export function buildApp(opts: HttpOptions): FastifyInstance {
  */
 export async function startHttp(address: HttpAddress, opts: HttpOptions & { log: Logger }): Promise<HttpServer | undefined> {
   if (address === 'off') return undefined;
-  const app = buildApp(opts);
+  const limits: HttpLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  let server: Server | undefined;
+  const app = buildApp({ ...opts, boundHost: address.host }, (handler) => {
+    server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        // How often the timeouts above are enforced (Node's default is 30 s).
+        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+        maxHeaderSize: 16 * 1024,
+      },
+      handler,
+    );
+    server.setTimeout(limits.idleTimeoutMs);
+    server.maxRequestsPerSocket = 1000;
+    // A connection that never completes a request's headers: Node's headers timeout answers
+    // 408 to one that sent part of them, but one that sends nothing at all (half-open) is
+    // kept whatever the socket timeout (seen with Node 20 once other connections were
+    // timed out). Closed here once it is as old as the headers timeout.
+    const fresh = new Map<Socket, number>();
+    server.on('connection', (sock: Socket) => {
+      fresh.set(sock, Date.now());
+      sock.once('close', () => fresh.delete(sock));
+    });
+    server.on('request', (req: IncomingMessage) => fresh.delete(req.socket));
+    const sweep = setInterval(() => {
+      const now = Date.now();
+      // Oldest first (insertion order): stop at the first one still young.
+      for (const [sock, at] of fresh) {
+        if (now - at < limits.headersTimeoutMs) break;
+        fresh.delete(sock);
+        sock.destroy();
+      }
+    }, 500);
+    sweep.unref();
+    server.on('close', () => clearInterval(sweep));
+    return server;
+  });
+  const limit = connectionLimit(limits);
   try {
     await app.listen({ host: address.host, port: address.port });
   } catch (err) {
@@ -186,10 +290,39 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
     );
     return undefined;
   }
-  const a = app.server.address();
+  const s = server!;
+  s.maxConnections = limit.current();
+  // The descriptor limit can be lowered while the service runs (prlimit): follow it.
+  const follow = setInterval(() => {
+    const now = limit.current();
+    if (now === s.maxConnections) return;
+    s.maxConnections = now;
+    opts.log.info(
+      { maxConnections: now, descriptorLimit: limit.descriptors },
+      'HTTP: the descriptor limit changed; connections capped anew',
+    );
+  }, limits.recheckMs);
+  follow.unref();
+  s.on('close', () => clearInterval(follow));
+  const a = s.address();
   const port = a && typeof a === 'object' ? a.port : address.port;
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   const url = `http://${host}:${port}`;
-  opts.log.info({ url, auth: opts.token ? 'bearer token' : 'none (loopback)' }, 'HTTP: console, /healthz and /metrics');
-  return { url, close: () => app.close() };
+  opts.log.info(
+    { url, maxConnections: s.maxConnections, ...(limit.descriptors ? { descriptorLimit: limit.descriptors } : {}) },
+    'HTTP: the console (token needed), /healthz and /metrics',
+  );
+  return {
+    url,
+    get maxConnections() {
+      return s.maxConnections;
+    },
+    close: async () => {
+      clearInterval(follow);
+      const closing = app.close();
+      // Keep-alive and slow connections would hold close() up to their timeouts.
+      s.closeAllConnections();
+      await closing;
+    },
+  };
 }

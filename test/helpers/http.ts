@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics, type Metrics } from '../../src/http/metrics.ts';
 import { startHttp, type HttpServer } from '../../src/http/server.ts';
+import { newToken } from '../../src/http/token.ts';
 import { casXml, uploadBytes } from './bdt.ts';
 import { openTestStore, tempDir, type StoreKind, type TestStore } from './stores.ts';
 import { drop, nextLicence, sponsor, startInProcess, waitProcessed, type InProcessService } from './watch.ts';
@@ -23,11 +24,17 @@ export interface HttpScenario {
   logs: string[];
   /** ApplicantIDs of the accepted file: assigned, hostile name (assigned), refused. */
   applicants: { ok: string; hostile: string; refused: string };
+  /** The console token the server asks for. */
+  token: string;
+  /** A request with the owner's bearer token (unless `headers` gives its own `authorization`). */
   get(pathname: string, headers?: Record<string, string>): Promise<{ status: number; type: string; body: string }>;
+  /** A request with only `headers`: no credential unless given. */
+  anonymous(pathname: string, headers?: Record<string, string>): Promise<{ status: number; type: string; body: string }>;
   close(): Promise<void>;
 }
 
-export async function startHttpScenario(kind: StoreKind, opts: { token?: string } = {}): Promise<HttpScenario> {
+export async function startHttpScenario(kind: StoreKind, opts: { token?: string; hosts?: string[] } = {}): Promise<HttpScenario> {
+  const token = opts.token ?? newToken();
   const t = await openTestStore(kind);
   const root = tempDir('cas-bdt-http-');
   const licence = await sponsor(t.store.db, nextLicence('H'), 10);
@@ -38,7 +45,7 @@ export async function startHttpScenario(kind: StoreKind, opts: { token?: string 
   const log = createLogger({ write: (l) => void logs.push(l), level: 'debug' });
   const server = await startHttp(
     { host: '127.0.0.1', port: 0 },
-    { db: t.store.db, rootDir: root, live: svc.service, metrics, token: opts.token, log },
+    { db: t.store.db, rootDir: root, live: svc.service, metrics, token, hosts: opts.hosts ?? [], log },
   );
   if (!server) throw new Error(`HTTP did not start: ${logs.join('')}`);
   const tag = licence.slice(-5);
@@ -77,16 +84,20 @@ export async function startHttpScenario(kind: StoreKind, opts: { token?: string 
     server,
     logs,
     applicants,
-    get: async (pathname, headers = {}) => {
-      const res = await fetch(server.url + pathname, { headers });
-      return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
-    },
+    token,
+    get: (pathname, headers = {}) => request(server.url + pathname, { authorization: `Bearer ${token}`, ...headers }),
+    anonymous: (pathname, headers = {}) => request(server.url + pathname, headers),
     close: async () => {
       await server.close();
       await svc.stop();
       await t.cleanup();
     },
   };
+}
+
+async function request(url: string, headers: Record<string, string>): Promise<{ status: number; type: string; body: string }> {
+  const res = await fetch(url, { headers, redirect: 'manual' });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
 }
 
 /** Moves a sponsor's inbox away and returns the function that puts it back. */

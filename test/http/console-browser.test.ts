@@ -1,7 +1,8 @@
 /**
  * The console in a real browser (Debian's Chromium driven by playwright-core), with
  * JavaScript switched off: what a person sees on each page, a hostile family name shown
- * as text (and never run), the CAS search form working without script. Screenshots go to
+ * as text (and never run), the CAS search form working without script, the way in (a
+ * page saying how without the key, the login link's cookie with it). Screenshots go to
  * test-artifacts/console/. Skipped, with a message, where /usr/bin/chromium is absent.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE, removeInbox, startHttpScenario, type HttpScenario } from '../helpers/http.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 import { REPO } from '../helpers/watch.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const CHROMIUM = process.env.CAS_BDT_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const ARTEFACTS = path.join(REPO, 'test-artifacts', 'console');
@@ -53,6 +55,22 @@ describe.skipIf(!present)('the console in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await s?.close();
+  });
+
+  it('without the key a page says how to get in; the login link sets the cookie and opens the overview', async () => {
+    const locked = await page.goto(s.server.url + '/');
+    expect(locked?.status()).toBe(401);
+    expect(await page.getByRole('heading', { name: 'The console needs its key' }).isVisible()).toBe(true);
+    expect(await page.locator('body').innerText()).toContain('cas-bdt console');
+    expect(await page.locator('body').innerText()).not.toContain(s.licence);
+    await shot('sign-in');
+
+    const opened = await page.goto(`${s.server.url}/login?key=${encodeURIComponent(s.token)}`);
+    expect(opened?.status()).toBe(200);
+    expect(new URL(page.url()).pathname).toBe('/');
+    const [cookie] = await page.context().cookies();
+    expect(cookie).toMatchObject({ name: 'cas-bdt-console', httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(cookie!.value).not.toContain(s.token);
   });
 
   it('the overview shows the sponsor, its allocation, the chart and the recent files', async () => {
@@ -116,13 +134,20 @@ describe.skipIf(!present)('the console in Chromium', () => {
   it('/healthz in the browser turns 503 when an inbox is removed and 200 when it is back', async () => {
     const restore = removeInbox(s.root, s.licence);
     try {
-      const bad = await page.goto(s.server.url + '/healthz');
-      expect(bad?.status()).toBe(503);
+      // An answer is reused for a second.
+      await waitFor(async () => (await page.goto(s.server.url + '/healthz'))?.status() === 503, {
+        what: '/healthz 503',
+        timeoutMs: 10_000,
+        intervalMs: 200,
+      });
       expect(await page.locator('body').innerText()).toContain(`${s.licence}/inbox is missing`);
     } finally {
       restore();
     }
-    const ok = await page.goto(s.server.url + '/healthz');
-    expect(ok?.status()).toBe(200);
+    await waitFor(async () => (await page.goto(s.server.url + '/healthz'))?.status() === 200, {
+      what: '/healthz 200 again',
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
   });
 });

@@ -5,7 +5,7 @@
  * its owner is noticed by the owner.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/db/lock.ts';
@@ -71,6 +71,50 @@ describe('the embedded store lock across hosts and containers', () => {
     );
     await waitFor(() => lost === 1, { what: 'the owner to notice' });
     await lock!.release();
+  });
+
+  it('keeps the lock through a heartbeat that cannot read it (a fault, as EMFILE would be), and says so once', async () => {
+    const lockFile = path.join(dir(), 'cas-bdt.lock');
+    let lost = 0;
+    const faults: string[] = [];
+    const lock = await acquireLock(lockFile, { waitMs: 500, heartbeatMs: 50, onLost: () => lost++, onFault: (m) => faults.push(m) });
+    expect(lock).toBeDefined();
+    const owner = path.join(`${lockFile}.d`, 'owner.json');
+    const mine = readFileSync(owner, 'utf8');
+    // A directory where the file was: reading it fails with EISDIR, not "gone", not "someone else's".
+    renameSync(owner, `${owner}.aside`);
+    mkdirSync(owner);
+    await waitFor(() => faults.length >= 1, { what: 'the fault logged' });
+    // Many beats later: still held, logged once.
+    const beats = Date.now() + 600;
+    await waitFor(() => Date.now() > beats, { what: 'several heartbeats' });
+    expect(lost).toBe(0);
+    expect(faults).toHaveLength(1);
+    expect(faults[0]).toMatch(/EISDIR.*trying again/);
+    rmSync(owner, { recursive: true });
+    renameSync(`${owner}.aside`, owner);
+    await waitFor(() => faults.length === 2, { what: 'the recovery logged' });
+    expect(readFileSync(owner, 'utf8')).toBe(mine);
+    expect(lost).toBe(0);
+    // A second process is still refused.
+    expect(await acquireLock(lockFile, { waitMs: 200 })).toBeUndefined();
+    await lock!.release();
+  });
+
+  it('makes its lock again when it was removed and nobody took it', async () => {
+    const lockFile = path.join(dir(), 'cas-bdt.lock');
+    let lost = 0;
+    const faults: string[] = [];
+    const lock = await acquireLock(lockFile, { waitMs: 500, heartbeatMs: 50, onLost: () => lost++, onFault: (m) => faults.push(m) });
+    const owner = path.join(`${lockFile}.d`, 'owner.json');
+    const mine = readFileSync(owner, 'utf8');
+    rmSync(`${lockFile}.d`, { recursive: true });
+    await waitFor(() => existsSync(owner), { what: 'the lock made again' });
+    expect(readFileSync(owner, 'utf8')).toBe(mine);
+    expect(lost).toBe(0);
+    expect(faults.join('\n')).toMatch(/removed; made again/);
+    await lock!.release();
+    expect(existsSync(`${lockFile}.d`)).toBe(false);
   });
 
   it.skipIf(!canUnshare)('respects an owner in another PID namespace while it beats, and takes over once it was killed', async () => {

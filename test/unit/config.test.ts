@@ -47,6 +47,11 @@ describe('configuration', () => {
       minFreeBytes: 512 * 1024 * 1024,
       retainDays: 0,
       exportEveryMs: undefined,
+      http: { host: '127.0.0.1', port: 8470 },
+      httpHosts: [],
+      httpTokenFile: path.join(cwd, '.cas-bdt', 'console-token'),
+      httpToken: undefined,
+      secretsOnCommandLine: [],
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -67,6 +72,37 @@ describe('configuration', () => {
     for (const bad of ['4m', '299s', '12', 'often', '1w', '-5m'])
       expect(() => resolve([], { CAS_BDT_EXPORT_EVERY: bad }), bad).toThrow(/export-every must be a duration from 5m/);
     expect(() => resolve(['--export-every', '1m'], {})).toThrow(/export-every must be a duration from 5m/);
+  });
+
+  it('the HTTP settings: --http-host repeated or as a list from any source, the token file beside --data, a token of 32 bytes', () => {
+    const { config } = resolve(['--http-host', 'console.example.org', '--http-host', 'a.example,B.example', '--data', 'store'], {});
+    expect(config.httpHosts).toEqual(['console.example.org', 'a.example', 'b.example']);
+    expect(config.httpTokenFile).toMatch(/\/store\/console-token$/);
+    expect(resolve([], { CAS_BDT_HTTP_HOST: 'x.example, y.example' }).config.httpHosts).toEqual(['x.example', 'y.example']);
+    expect(resolve([], {}, { 'http-host': ['f.example'], http: '0.0.0.0:9000' }).config).toMatchObject({
+      httpHosts: ['f.example'],
+      http: { host: '0.0.0.0', port: 9000 },
+    });
+    expect(resolve([], { CAS_BDT_HTTP: 'off' }).config.http).toBe('off');
+    expect(() => resolve(['--http-host', 'http://evil.example/'], {})).toThrow();
+    expect(() => resolve([], { CAS_BDT_HTTP_TOKEN: 'x'.repeat(31) })).toThrow(/at least 32 bytes/);
+    expect(resolve([], { CAS_BDT_HTTP_TOKEN: 'x'.repeat(32) }).config.httpToken).toBe('x'.repeat(32));
+  });
+
+  it('names a secret given as a flag (every local user sees it in ps), not one from the environment', () => {
+    const cwd = tempDir('cas-bdt-config-');
+    const program = new Command('cas-bdt').exitOverride();
+    for (const option of settingOptions()) program.addOption(option);
+    program.parse(['--http-token', 'y'.repeat(40)], { from: 'user' });
+    applyEnvironmentAndFile(program, {}, cwd);
+    expect(configFrom(program.opts<SettingValues>(), cwd, {}, (n) => program.getOptionValueSource(n)).secretsOnCommandLine).toEqual([
+      '--http-token',
+    ]);
+    const viaEnv = new Command('cas-bdt').exitOverride();
+    for (const option of settingOptions()) viaEnv.addOption(option);
+    viaEnv.parse([], { from: 'user' });
+    applyEnvironmentAndFile(viaEnv, { CAS_BDT_HTTP_TOKEN: 'y'.repeat(40) }, cwd);
+    expect(configFrom(viaEnv.opts<SettingValues>(), cwd, {}, (n) => viaEnv.getOptionValueSource(n)).secretsOnCommandLine).toEqual([]);
   });
 
   it('ranks a flag over the environment, the environment over the config file, the file over the default', () => {

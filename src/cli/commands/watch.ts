@@ -8,25 +8,16 @@
  * so the other commands keep working while it runs; a second service is refused.
  */
 import { Option, type Command } from 'commander';
-import { describeError, sqlState } from '../../errors.ts';
-import { DEFAULT_HTTP, isLoopback, parseHttpAddress, type HttpAddress } from '../../http/address.ts';
+import { describeError, isCasBdtError, sqlState } from '../../errors.ts';
+import { isLoopback } from '../../http/address.ts';
+import { ensureTokenFile } from '../../http/token.ts';
 import type { Store } from '../../ops/store.ts';
 import type { WatchService } from '../../service/service.ts';
-import { usage, type Runner } from '../context.ts';
+import type { Runner } from '../context.ts';
 import { SIGNALS_HELP } from '../help.ts';
 import { watchLauncher } from '../launcher.ts';
 import { wholeNumber } from '../parse.ts';
 import { createdMessage } from '../store-info.ts';
-
-/** `--http` checked before anything starts: a bad address, or a non-loopback one without a token, is a usage error. */
-function checkedHttp(value: string, token: string | undefined): HttpAddress {
-  const address = parseHttpAddress(value);
-  if (token !== undefined && token.length < 16) throw usage('--http-token must be at least 16 characters');
-  if (address !== 'off' && !isLoopback(address.host) && !token) {
-    throw usage(`--http ${value} is reachable from other machines: give --http-token (or CAS_BDT_HTTP_TOKEN), and put TLS in front`);
-  }
-  return address;
-}
 
 /**
  * Tests only: CAS_BDT_TEST_DELIVERY_PAUSE=before-file|after-file stops every export
@@ -46,18 +37,6 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         .hideHelp(),
     )
     .addOption(
-      new Option(
-        '--http <addr>',
-        `serve the console, /healthz and /metrics on HOST:PORT, or off (env CAS_BDT_HTTP; default ${DEFAULT_HTTP})`,
-      ),
-    )
-    .addOption(
-      new Option(
-        '--http-token <token>',
-        'bearer token the HTTP surface requires, needed for a non-loopback address (env CAS_BDT_HTTP_TOKEN)',
-      ),
-    )
-    .addOption(
       new Option('--log-format <format>', 'log lines for people (text) or log shippers (json, with level names and ISO times)')
         .choices(['text', 'json'])
         .default('text'),
@@ -73,11 +52,15 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         ]);
         const cfg = ctx.config;
         const leaseMs = (opts.leaseMs as number | undefined) ?? 30_000;
-        const httpToken = (opts.httpToken as string | undefined) ?? (ctx.io.env.CAS_BDT_HTTP_TOKEN || undefined);
-        const httpAddress = checkedHttp(String(opts.http ?? (ctx.io.env.CAS_BDT_HTTP || DEFAULT_HTTP)), httpToken);
+        const httpAddress = cfg.http;
         const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });
 
         log.info(`cas-bdt watch: root ${cfg.rootDir}`);
+        for (const flag of cfg.secretsOnCommandLine) {
+          log.warn(
+            `${flag} was given on the command line, where every local user can read it (ps): use its environment variable or --http-token-file`,
+          );
+        }
         // From the start: SIGHUP's default action would end the process.
         let service: WatchService | undefined;
         let http: { close(): Promise<void> } | undefined;
@@ -121,6 +104,23 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         }
         log.info(`store: ${store.describe}`);
         if (store.created) log.warn(createdMessage(cfg.dataDir).replace(/^cas-bdt: /, ''));
+        // The console's token: given as a setting, or the file's (made on the first start).
+        let httpToken = cfg.httpToken;
+        if (httpAddress !== 'off' && httpToken === undefined) {
+          try {
+            const t = ensureTokenFile(cfg.httpTokenFile);
+            httpToken = t.token;
+            if (t.created) log.info(`console token created in ${cfg.httpTokenFile} (0600); cas-bdt console prints the login link`);
+          } catch (err) {
+            // As with a port in use: the files go on being processed; the console waits for a fix.
+            const message = isCasBdtError(err) ? err.message : `cannot create ${cfg.httpTokenFile}: ${describeError(err).message}`;
+            log.warn(`HTTP not served (the console token: ${message}); the service runs on without it`);
+          }
+        }
+        const serveHttp = httpAddress !== 'off' && httpToken !== undefined;
+        if (httpAddress !== 'off' && !isLoopback(httpAddress.host)) {
+          log.warn(`HTTP on ${httpAddress.host} is reachable from other machines in plain text: put a TLS-terminating proxy in front`);
+        }
 
         let signalled = 0;
         let wake: (signal: string) => void = () => {};
@@ -171,7 +171,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         });
         process.on('unhandledRejection', onRejection);
         process.on('uncaughtException', onException);
-        const metrics = httpAddress === 'off' ? undefined : (await import('../../http/metrics.ts')).createMetrics();
+        const metrics = !serveHttp ? undefined : (await import('../../http/metrics.ts')).createMetrics();
         try {
           service = await startService({
             db: store.db,
@@ -197,10 +197,18 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
           });
           if (user2Waiting) onUser2();
-          if (metrics) {
+          if (metrics && httpToken !== undefined) {
             metrics.attach(service, store.db);
             const { startHttp } = await import('../../http/server.ts');
-            http = await startHttp(httpAddress, { db: store.db, rootDir: cfg.rootDir, live: service, metrics, token: httpToken, log });
+            http = await startHttp(httpAddress, {
+              db: store.db,
+              rootDir: cfg.rootDir,
+              live: service,
+              metrics,
+              token: httpToken,
+              hosts: cfg.httpHosts,
+              log,
+            });
           }
           await stopRequested;
           await http?.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'HTTP server did not close cleanly'));
