@@ -6,6 +6,7 @@ import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerDecideCommand } from './commands/decide.ts';
 import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerProcessCommands } from './commands/process.ts';
@@ -55,6 +56,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const casCmd = registerCasCommands(program, run);
   registerLifecycleCommands(program, casCmd, run);
   registerFeeCommands(casCmd, run);
+  registerDecideCommand(casCmd, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);

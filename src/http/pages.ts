@@ -193,6 +193,7 @@ ${c.assignedAt ? html`<dt>Assigned</dt><dd>${time(c.assignedAt)}</dd>` : ''}
 ${c.expiresAt ? html`<dt>Expires</dt><dd>${c.expiresAt}</dd>` : ''}
 ${c.usedAt ? html`<dt>Used</dt><dd>${c.usedAt}</dd>` : ''}
 ${c.graduatedAt ? html`<dt>Graduated</dt><dd>${c.graduatedAt}</dd>` : ''}
+${c.decision ? html`<dt>Visa decision</dt><dd>${c.decision} on ${c.decidedOn ?? ''}</dd>` : ''}
 <dt>Fees (GBP)</dt><dd>${describeFees(c.fees)}</dd>
 </dl>
 <h2>History</h2>
@@ -203,6 +204,8 @@ ${c.graduatedAt ? html`<dt>Graduated</dt><dd>${c.graduatedAt}</dd>` : ''}
 function eventTitle(e: CasHistoryEntry): string {
   if (e.event === 'FEES_UPDATED') return 'Fees updated';
   if (e.event === 'NOTE') return 'Note';
+  if (e.event === 'DECISION') return 'Visa decision';
+  if (e.event === 'REPORT') return `Report ${e.report?.kind ?? ''}`;
   return `${e.from ?? 'new'} → ${e.to}`;
 }
 
@@ -210,6 +213,17 @@ function eventTitle(e: CasHistoryEntry): string {
 function eventText(e: CasHistoryEntry): Html | string {
   if (e.fees) return `: ${describeFeeChange(e.fees.before, e.fees.after)}`;
   if (e.note !== undefined) return html`<br><span class="note">${e.note}</span>`;
+  if (e.decision) {
+    const was = e.decision.replaced ? ` (was ${e.decision.replaced.decision} on ${e.decision.replaced.decidedOn})` : '';
+    return `: ${e.decision.decision} on ${e.decision.decidedOn}${was}`;
+  }
+  if (e.report) {
+    const r = e.report;
+    const fields = Object.entries(r.fields)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    return html`: ${fields}; due ${r.dueDate}${r.late ? ' (late)' : ''}${r.notes ? html`<br><span class="note">${r.notes}</span>` : ''}`;
+  }
   return '';
 }
 

@@ -23,6 +23,7 @@ function describe(v: CasView): string[] {
     ...(v.assignedAt ? [`Assigned:     ${v.assignedAt}, expires ${v.expiresAt}`] : []),
     ...(v.usedAt ? [`Used:         ${v.usedAt}`] : []),
     ...(v.graduatedAt ? [`Graduated:    ${v.graduatedAt}`] : []),
+    ...(v.decision ? [`Decision:     ${v.decision} on ${v.decidedOn}`] : []),
     feesLine(v.fees),
   ];
 }
