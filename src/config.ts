@@ -11,6 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { isNation, NATIONS, type Nation } from './domain/working-days.ts';
 import { CasBdtError } from './errors.ts';
 
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   poll: boolean;
   /** Longest XSD validation of one file before it is stopped with E_LIMIT (default 60000 ms). */
   validateTimeoutMs: number;
+  /** Whose bank holidays a report's due date skips (default england-and-wales). */
+  holidays: Nation;
 }
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
@@ -87,6 +90,12 @@ function parseDatabaseUrl(value: unknown): string {
     throw new CasBdtError('usage', `db: sslmode must be disable, allow, prefer, require, verify-ca or verify-full, got "${mode}"`);
   if (rootcert && rootcert !== 'system' && !['require', 'verify-ca', 'verify-full'].includes(mode ?? ''))
     throw new CasBdtError('usage', 'db: sslrootcert (a CA file) needs sslmode=verify-full (or verify-ca)');
+  return s;
+}
+
+function parseNation(value: unknown): Nation {
+  const s = String(value).trim().toLowerCase();
+  if (!isNation(s)) throw new CasBdtError('usage', `holidays must be ${NATIONS.join(', ')}; got "${String(value)}"`);
   return s;
 }
 
@@ -184,6 +193,12 @@ export const SETTINGS = {
     [1, 3600],
     60,
   ),
+  holidays: {
+    flags: '--holidays <nation>',
+    env: 'CAS_BDT_HOLIDAYS',
+    description: `whose bank holidays a report's due date skips: ${NATIONS.join(', ')} (default england-and-wales)`,
+    parse: parseNation,
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -363,6 +378,7 @@ export function configFrom(v: SettingValues, cwd: string, env: NodeJS.ProcessEnv
     rootDir: path.resolve(cwd, v.root ?? 'bdt'),
     feePence: v.fee ?? 2500,
     validityMonths: v.validityMonths ?? 6,
+    holidays: v.holidays ?? 'england-and-wales',
     settleMs: v.settleMs ?? 2000,
     scanIntervalMs: v.scanIntervalMs ?? 30_000,
     maxFileBytes: Math.floor((v.maxFileMb ?? 200) * 1024 * 1024),
