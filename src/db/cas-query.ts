@@ -156,6 +156,8 @@ export interface CasFilter {
   route?: Route | undefined;
   batch?: string | undefined;
   applicantId?: string | undefined;
+  /** Only CAS with a student activity report of this kind. */
+  reported?: string | undefined;
 }
 
 function casWhere(f: CasFilter): SQL | undefined {
@@ -165,6 +167,7 @@ function casWhere(f: CasFilter): SQL | undefined {
     f.route ? eq(cas.route, f.route) : undefined,
     f.batch ? eq(batches.name, f.batch) : undefined,
     f.applicantId ? eq(cas.applicantId, f.applicantId) : undefined,
+    f.reported ? sql`exists (select 1 from cas_reports r where r.cas_id = ${cas.id} and r.kind = ${f.reported})` : undefined,
   );
 }
 
