@@ -6,6 +6,7 @@ import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerComplianceCommand } from './commands/compliance.ts';
 import { registerDecideCommand } from './commands/decide.ts';
 import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
@@ -57,6 +58,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerLifecycleCommands(program, casCmd, run);
   registerFeeCommands(casCmd, run);
   registerDecideCommand(casCmd, run);
+  registerComplianceCommand(program, run);
   registerWatchCommand(program, run);
   registerDbCommands(program, run);
   for (const cmd of program.commands) applyOutput(cmd, io);

@@ -81,12 +81,7 @@ export interface Compliance {
   missingReports: { casNumber: string; courseStartDate: string; dueDate: string }[];
 }
 
-export function assess(
-  licence: string,
-  asOf: string,
-  c: ComplianceCounts,
-  missing: Compliance['missingReports'],
-): Compliance {
+export function assess(licence: string, asOf: string, c: ComplianceCounts, missing: Compliance['missingReports']): Compliance {
   const t = thresholdsOn(asOf);
   return {
     sponsorLicenceNumber: licence,
