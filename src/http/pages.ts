@@ -45,7 +45,7 @@ export function page(title: string, body: Html): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · cas-bdt</title><style>${STYLE}</style></head>
-<body><header><strong>cas-bdt</strong><nav><a href="/">Overview</a> · <a href="/submissions">Submissions</a> · <a href="/cas">CAS search</a> · <a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></nav></header>
+<body><header><strong>cas-bdt</strong><nav><a href="/">Overview</a> · <a href="/submissions">Submissions</a> · <a href="/cas">CAS search</a> · <a href="/compliance">Compliance</a> · <a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></nav></header>
 <main><h1>${title}</h1>${body}</main></body></html>`.text;
 }
 

@@ -171,7 +171,15 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           if (metrics) {
             metrics.attach(service);
             const { startHttp } = await import('../../http/server.ts');
-            http = await startHttp(httpAddress, { db: store.db, rootDir: cfg.rootDir, live: service, metrics, token: httpToken, log });
+            http = await startHttp(httpAddress, {
+              db: store.db,
+              rootDir: cfg.rootDir,
+              live: service,
+              metrics,
+              token: httpToken,
+              log,
+              holidays: cfg.holidays,
+            });
           }
           await stopRequested;
           await http?.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'HTTP server did not close cleanly'));
