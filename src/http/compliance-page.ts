@@ -1,7 +1,9 @@
 /**
  * The console's `/compliance` page and the compliance gauges of `/metrics` (spec section 10).
- * Both read one cached computation (at most one run per period, shared by concurrent
- * requests), so a page reloaded in a loop or a frequent scrape never repeats the aggregate.
+ * Both read one cached computation: the first request computes it; afterwards every request
+ * is answered from the last figures at once, and once they are older than the period one
+ * recomputation runs in the background. A page reloaded in a loop or a frequent scrape
+ * never repeats the aggregate, and never waits for it after the first time.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/client.ts';
@@ -16,8 +18,30 @@ import { reuseFor } from './reuse.ts';
 /** How long one computation is shown and scraped before it is run again. */
 export const COMPLIANCE_REUSE_MS = 60_000;
 
-export function complianceSource(db: Db, nation: Nation, clock: () => Date): () => Promise<Compliance[]> {
-  return reuseFor(COMPLIANCE_REUSE_MS, () => compliance(db, { asOf: isoDateUtc(clock()), nation }));
+export function complianceSource(db: Db, nation: Nation, clock: () => Date, now: () => number = Date.now): () => Promise<Compliance[]> {
+  const first = reuseFor(COMPLIANCE_REUSE_MS, () => compliance(db, { asOf: isoDateUtc(clock()), nation }), now);
+  let last: { at: number; value: Compliance[] } | undefined;
+  let refreshing = false;
+  return async () => {
+    if (!last) {
+      const value = await first();
+      last ??= { at: now(), value };
+      return last.value;
+    }
+    if (now() - last.at >= COMPLIANCE_REUSE_MS && !refreshing) {
+      refreshing = true;
+      compliance(db, { asOf: isoDateUtc(clock()), nation }).then(
+        (value) => {
+          last = { at: now(), value };
+          refreshing = false;
+        },
+        () => {
+          refreshing = false; // the next request tries again; the last figures stay shown
+        },
+      );
+    }
+    return last.value;
+  };
 }
 
 const pct = (r: Rate) => (r.rate === null ? '–' : `${(r.rate * 100).toFixed(1)}%`);

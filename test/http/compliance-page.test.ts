@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCas } from '../../src/db/cas-query.ts';
 import { decideCas } from '../../src/ops/decide.ts';
 import { useCas } from '../../src/ops/use.ts';
+import { COMPLIANCE_REUSE_MS, complianceSource } from '../../src/http/compliance-page.ts';
 import { startHttpScenario, type HttpScenario } from '../helpers/http.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 describe.each(STORE_KINDS)('compliance over HTTP on %s', (kind) => {
   let s: HttpScenario;
@@ -50,5 +52,25 @@ describe.each(STORE_KINDS)('compliance over HTTP on %s', (kind) => {
     expect(text).not.toContain(`cas_bdt_compliance_enrolment_rate{licence="${s.licence}"}`);
     for (const line of text.split('\n').filter((l) => l.startsWith('cas_bdt_compliance_')))
       expect(line).toMatch(/^\w+\{licence="[A-Z0-9]{9}"\} \S+$/);
+  });
+
+  it('answers from the last figures at once, and recomputes them in the background once they are a period old', async () => {
+    let t = 1_000_000;
+    const source = complianceSource(
+      s.t.store.db,
+      'england-and-wales',
+      () => new Date(),
+      () => t,
+    );
+    const mine = async () => (await source()).find((c) => c.sponsorLicenceNumber === s.licence)!;
+    expect((await mine()).refusal.denominator).toBe(2);
+    // A correction changes the figures; within the period the old ones are shown.
+    const refused = (await listCas(s.t.store.db, { licence: s.licence, status: 'USED' })).find((c) => c.decision === 'refused')!;
+    expect((await decideCas(s.t.store.db, refused.casNumber!, 'granted', { correct: true, now: new Date() })).kind).toBe('done');
+    t += COMPLIANCE_REUSE_MS - 1;
+    expect((await mine()).refusal.numerator).toBe(1);
+    t += 1;
+    expect((await mine()).refusal.numerator).toBe(1); // still the last figures, while the new ones are computed
+    await waitFor(async () => (await mine()).refusal.numerator === 0, { what: 'the recomputed figures' });
   });
 });
