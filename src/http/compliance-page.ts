@@ -67,8 +67,15 @@ ${rows.map(
   );
 }
 
+const sources = new WeakMap<Registry, () => Promise<Compliance[]>>();
+
 /** Gauges per sponsor, the licence as the only label: the three rates (absent when nothing was counted), late and missing reports. */
 export function registerComplianceGauges(registry: Registry, load: () => Promise<Compliance[]>): void {
+  // One set of gauges per registry; an app built again on the same registry (a restart of the
+  // HTTP surface within one process) makes them read its own figures.
+  const known = sources.has(registry);
+  sources.set(registry, load);
+  if (known) return;
   const gauge = (name: string, help: string, value: (c: Compliance) => number | null) =>
     new Gauge({
       name,
@@ -77,7 +84,7 @@ export function registerComplianceGauges(registry: Registry, load: () => Promise
       registers: [registry],
       async collect() {
         this.reset();
-        for (const c of await load()) {
+        for (const c of await (sources.get(registry) ?? load)()) {
           const v = value(c);
           if (v !== null) this.set({ licence: c.sponsorLicenceNumber }, v);
         }
