@@ -11,6 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { isNation, NATIONS, type Nation } from './domain/working-days.ts';
 import { CasBdtError } from './errors.ts';
 import { DEFAULT_HTTP, parseHttpAddress, type HttpAddress } from './http/address.ts';
 import { checkToken } from './http/token.ts';
@@ -59,6 +60,8 @@ export interface Config {
   httpToken: string | undefined;
   /** Secret settings given as flags, which every local user sees in `ps` (`--http-token`). */
   secretsOnCommandLine: readonly string[];
+  /** Whose bank holidays a report's due date skips (default england-and-wales). */
+  holidays: Nation;
 }
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
@@ -105,6 +108,12 @@ function parseDatabaseUrl(value: unknown): string {
     throw new CasBdtError('usage', `db: sslmode must be disable, allow, prefer, require, verify-ca or verify-full, got "${mode}"`);
   if (rootcert && rootcert !== 'system' && !['require', 'verify-ca', 'verify-full'].includes(mode ?? ''))
     throw new CasBdtError('usage', 'db: sslrootcert (a CA file) needs sslmode=verify-full (or verify-ca)');
+  return s;
+}
+
+function parseNation(value: unknown): Nation {
+  const s = String(value).trim().toLowerCase();
+  if (!isNation(s)) throw new CasBdtError('usage', `holidays must be ${NATIONS.join(', ')}; got "${String(value)}"`);
   return s;
 }
 
@@ -282,6 +291,12 @@ export const SETTINGS = {
     description: 'the console token itself, at least 32 bytes, instead of the file (as a flag it shows in ps: prefer the file)',
     parse: (v: unknown) => checkToken(String(v), 'http-token'),
     secret: true,
+  },
+  holidays: {
+    flags: '--holidays <nation>',
+    env: 'CAS_BDT_HOLIDAYS',
+    description: `whose bank holidays a report's due date skips: ${NATIONS.join(', ')} (default england-and-wales)`,
+    parse: parseNation,
   },
 } satisfies Record<string, Setting>;
 
@@ -473,6 +488,7 @@ export function configFrom(
     rootDir: path.resolve(cwd, v.root ?? 'bdt'),
     feePence: v.fee ?? 2500,
     validityMonths: v.validityMonths ?? 6,
+    holidays: v.holidays ?? 'england-and-wales',
     settleMs: v.settleMs ?? 2000,
     scanIntervalMs: v.scanIntervalMs ?? 30_000,
     maxFileBytes: Math.floor((v.maxFileMb ?? 200) * 1024 * 1024),

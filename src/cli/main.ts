@@ -8,6 +8,8 @@ import { registerCasCommands } from './commands/cas.ts';
 import { registerStatementCommands } from './commands/statements.ts';
 import { registerConsoleCommand } from './commands/console.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerComplianceCommand } from './commands/compliance.ts';
+import { registerDecideCommand } from './commands/decide.ts';
 import { registerFeeCommands } from './commands/fees.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerProcessCommands } from './commands/process.ts';
@@ -86,6 +88,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void, onAction: 
   registerLifecycleCommands(program, casCmd, run);
   registerFeeCommands(casCmd, run);
   registerStatementCommands(casCmd, run);
+  registerDecideCommand(casCmd, run);
+  registerComplianceCommand(program, run);
   registerWatchCommand(program, run);
   registerConsoleCommand(program, run);
   registerDbCommands(program, run);

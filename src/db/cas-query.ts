@@ -24,6 +24,9 @@ export interface CasView {
   expiresAt: string | null;
   usedAt: string | null;
   graduatedAt: string | null;
+  /** The visa decision on the application made with this CAS (`cas decide`), and its date. */
+  decision: 'granted' | 'refused' | null;
+  decidedOn: string | null;
   /** The current fees in pounds (`5000.00`), null where not given. */
   fees: FeesView;
 }
@@ -31,7 +34,7 @@ export interface CasView {
 export type FeesView = FeesInPounds;
 
 /** Events that leave the status as it is; a status change has no `event`. */
-export type CasEventKind = 'FEES_UPDATED' | 'NOTE';
+export type CasEventKind = 'FEES_UPDATED' | 'NOTE' | 'DECISION' | 'REPORT';
 
 export interface CasHistoryEntry {
   from: CasStatus | null;
@@ -43,6 +46,21 @@ export interface CasHistoryEntry {
   fees?: { before: FeesView; after: FeesView };
   /** NOTE: the sponsor's text. */
   note?: string;
+  /** DECISION: the decision, its date, and the one it corrected. */
+  decision?: { decision: string; decidedOn: string; replaced: { decision: string; decidedOn: string } | null };
+  /** REPORT: the student activity report. */
+  report?: ReportEntry;
+}
+
+/** One student activity report as `cas show` and the console list it (notes included: shown, never logged). */
+export interface ReportEntry {
+  kind: string;
+  triggerDate: string;
+  fields: Record<string, string>;
+  notes: string | null;
+  dueDate: string;
+  late: boolean;
+  receivedAt: string;
 }
 
 const columns = {
@@ -64,6 +82,8 @@ const columns = {
   expiresOn: cas.expiresOn,
   usedOn: cas.usedOn,
   graduatedOn: cas.graduatedOn,
+  decision: cas.decision,
+  decidedOn: cas.decidedOn,
   feesUpdated: cas.fees,
   feesUploaded: sql<unknown>`${cas.data} -> 'FinancialAndAccommodationDetails'`,
 };
@@ -83,9 +103,11 @@ function selectRows(db: Db, where: SQL | undefined, page: Page = {}) {
   return q;
 }
 
-function view({ expiresOn, usedOn, graduatedOn, assignedAt, feesUpdated, feesUploaded, ...r }: Row): CasView {
+function view({ expiresOn, usedOn, graduatedOn, assignedAt, feesUpdated, feesUploaded, decision, decidedOn, ...r }: Row): CasView {
   return {
     ...r,
+    decision: decision ?? null,
+    decidedOn: decidedOn ?? null,
     fees: inPounds(currentFees(feesUpdated, { FinancialAndAccommodationDetails: feesUploaded })),
     status: r.status,
     route: r.route,
@@ -114,8 +136,10 @@ export async function casHistory(db: Db, id: number): Promise<CasHistoryEntry[]>
       at: e.at.toISOString(),
       reason: e.reason,
     };
-    if (e.kind === 'FEES_UPDATED' || e.kind === 'NOTE') entry.event = e.kind;
+    if (e.kind !== 'STATUS_CHANGED') entry.event = e.kind;
     const d = (e.details ?? {}) as { before?: unknown; after?: unknown; text?: unknown };
+    if (e.kind === 'DECISION') entry.decision = e.details as NonNullable<CasHistoryEntry['decision']>;
+    if (e.kind === 'REPORT') entry.report = e.details as unknown as ReportEntry;
     if (e.kind === 'FEES_UPDATED') {
       const before = feesFromJson(d.before);
       const after = feesFromJson(d.after);
@@ -132,6 +156,8 @@ export interface CasFilter {
   route?: Route | undefined;
   batch?: string | undefined;
   applicantId?: string | undefined;
+  /** Only CAS with a student activity report of this kind. */
+  reported?: string | undefined;
 }
 
 function casWhere(f: CasFilter): SQL | undefined {
@@ -141,6 +167,7 @@ function casWhere(f: CasFilter): SQL | undefined {
     f.route ? eq(cas.route, f.route) : undefined,
     f.batch ? eq(batches.name, f.batch) : undefined,
     f.applicantId ? eq(cas.applicantId, f.applicantId) : undefined,
+    f.reported ? sql`exists (select 1 from cas_reports r where r.cas_id = ${cas.id} and r.kind = ${f.reported})` : undefined,
   );
 }
 

@@ -152,6 +152,9 @@ export const cas = pgTable(
      * `{course, coursePaid, accommodationPaid, boardingPaid}`. Null: as uploaded (in `data`).
      */
     fees: jsonb('fees').$type<Fees>(),
+    /** The visa decision on the application made with this (USED) CAS, and its date (`cas decide`). */
+    decision: text('decision').$type<'granted' | 'refused'>(),
+    decidedOn: date('decided_on', { mode: 'string' }),
     paymentId: bigint('payment_id', { mode: 'number' }),
     statusChangedAt: ts('status_changed_at').notNull(),
     createdAt: ts('created_at').notNull(),
@@ -165,6 +168,7 @@ export const cas = pgTable(
     index('cas_sponsor_status_idx').on(t.sponsorLicenceNumber, t.status),
     index('cas_person_idx').on(t.passportNumber, t.nationality),
     index('cas_batch_idx').on(t.batchId),
+    index('cas_sponsor_decided_idx').on(t.sponsorLicenceNumber, t.decidedOn),
   ],
 );
 
@@ -181,10 +185,12 @@ export const casEvents = pgTable(
     submissionId: bigint('submission_id', { mode: 'number' }),
     /**
      * STATUS_CHANGED, or an event that leaves the status as it is (from = to): FEES_UPDATED
-     * (details: the old and new fees), NOTE (details: the sponsor's text).
+     * (details: the old and new fees), NOTE (details: the sponsor's text), DECISION
+     * (details: the decision, its date, and the one it corrected), REPORT (details: the
+     * student activity report, as in cas_reports).
      */
-    kind: text('kind').$type<'STATUS_CHANGED' | 'FEES_UPDATED' | 'NOTE'>().notNull().default('STATUS_CHANGED'),
-    details: jsonb('details').$type<{ before: Fees; after: Fees } | { text: string }>(),
+    kind: text('kind').$type<'STATUS_CHANGED' | 'FEES_UPDATED' | 'NOTE' | 'DECISION' | 'REPORT'>().notNull().default('STATUS_CHANGED'),
+    details: jsonb('details').$type<{ before: Fees; after: Fees } | { text: string } | Record<string, unknown>>(),
     /**
      * The id of the transaction that wrote the event (xid8 as a number). Export deliveries
      * cover the events of transactions below a snapshot's xmin: every such transaction has
@@ -200,6 +206,29 @@ export const casEvents = pgTable(
     index('cas_events_tx_idx').on(t.tx),
     index('cas_events_at_idx').on(t.at),
   ],
+);
+
+/**
+ * Student activity reports (spec section 9): one row per accepted report, also written as a
+ * REPORT event in the CAS's history. `fields` holds the block's dates, reason and course
+ * title; `notes` the sponsor's notes (personal data: stored and shown, never logged).
+ */
+export const casReports = pgTable(
+  'cas_reports',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    casId: bigint('cas_id', { mode: 'number' }).notNull(),
+    sponsorLicenceNumber: text('sponsor_licence_number').notNull(),
+    kind: text('kind').notNull(),
+    triggerDate: date('trigger_date', { mode: 'string' }).notNull(),
+    fields: jsonb('fields').$type<Record<string, string>>().notNull(),
+    notes: text('notes'),
+    dueDate: date('due_date', { mode: 'string' }).notNull(),
+    receivedAt: ts('received_at').notNull(),
+    late: boolean('late').notNull(),
+    submissionId: bigint('submission_id', { mode: 'number' }),
+  },
+  (t) => [index('cas_reports_cas_idx').on(t.casId, t.kind), index('cas_reports_sponsor_idx').on(t.sponsorLicenceNumber, t.kind)],
 );
 
 export const graduateReports = pgTable(
@@ -331,6 +360,7 @@ export const schema = {
   payments,
   cas,
   casEvents,
+  casReports,
   graduateReports,
   fileClaims,
   pendingStatements,

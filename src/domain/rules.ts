@@ -55,6 +55,8 @@ const SEVERITY: Record<RecordIssueCode, Severity> = {
   W_ALREADY_REPORTED: 'WARNING',
   E_FEES_PAID_MISSING: 'ERROR',
   W_NO_CHANGE: 'WARNING',
+  E_REPORT_DATE: 'ERROR',
+  W_LATE_REPORT: 'WARNING',
 };
 
 export function issueSeverity(code: RecordIssueCode): Severity {

@@ -84,7 +84,9 @@ export type RecordIssueCode =
   | 'E_CAS_STATUS'
   | 'W_ALREADY_REPORTED'
   | 'E_FEES_PAID_MISSING'
-  | 'W_NO_CHANGE';
+  | 'W_NO_CHANGE'
+  | 'E_REPORT_DATE'
+  | 'W_LATE_REPORT';
 
 /** A file-level failure: the whole file is REJECTED with these. */
 export interface FileError {

@@ -59,7 +59,7 @@ export function page(title: string, body: Html): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · cas-bdt</title><style>${STYLE}</style></head>
-<body><header><strong>cas-bdt</strong><nav><a href="/">Overview</a> · <a href="/submissions">Submissions</a> · <a href="/cas">CAS search</a> · <a href="/exports">Exports</a> · <a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></nav></header>
+<body><header><strong>cas-bdt</strong><nav><a href="/">Overview</a> · <a href="/submissions">Submissions</a> · <a href="/cas">CAS search</a> · <a href="/exports">Exports</a> · <a href="/compliance">Compliance</a> · <a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></nav></header>
 <main><h1>${title}</h1>${body}</main></body></html>`.text;
 }
 
@@ -262,6 +262,7 @@ ${c.assignedAt ? html`<dt>Assigned</dt><dd>${time(c.assignedAt)}</dd>` : ''}
 ${c.expiresAt ? html`<dt>Expires</dt><dd>${c.expiresAt}</dd>` : ''}
 ${c.usedAt ? html`<dt>Used</dt><dd>${c.usedAt}</dd>` : ''}
 ${c.graduatedAt ? html`<dt>Graduated</dt><dd>${c.graduatedAt}</dd>` : ''}
+${c.decision ? html`<dt>Visa decision</dt><dd>${c.decision} on ${c.decidedOn ?? ''}</dd>` : ''}
 <dt>Fees (GBP)</dt><dd>${describeFees(c.fees)}</dd>
 </dl>
 <p><a href="/cas/${c.id}/statement.pdf">${c.casNumber ? 'Statement (PDF)' : 'Draft statement (PDF)'}</a></p>
@@ -273,6 +274,8 @@ ${c.graduatedAt ? html`<dt>Graduated</dt><dd>${c.graduatedAt}</dd>` : ''}
 function eventTitle(e: CasHistoryEntry): string {
   if (e.event === 'FEES_UPDATED') return 'Fees updated';
   if (e.event === 'NOTE') return 'Note';
+  if (e.event === 'DECISION') return 'Visa decision';
+  if (e.event === 'REPORT') return `Report ${e.report?.kind ?? ''}`;
   return `${e.from ?? 'new'} → ${e.to}`;
 }
 
@@ -280,6 +283,17 @@ function eventTitle(e: CasHistoryEntry): string {
 function eventText(e: CasHistoryEntry): Html | string {
   if (e.fees) return `: ${describeFeeChange(e.fees.before, e.fees.after)}`;
   if (e.note !== undefined) return html`<br><span class="note">${e.note}</span>`;
+  if (e.decision) {
+    const was = e.decision.replaced ? ` (was ${e.decision.replaced.decision} on ${e.decision.replaced.decidedOn})` : '';
+    return `: ${e.decision.decision} on ${e.decision.decidedOn}${was}`;
+  }
+  if (e.report) {
+    const r = e.report;
+    const fields = Object.entries(r.fields)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    return html`: ${fields}; due ${r.dueDate}${r.late ? ' (late)' : ''}${r.notes ? html`<br><span class="note">${r.notes}</span>` : ''}`;
+  }
   return '';
 }
 

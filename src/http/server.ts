@@ -39,6 +39,8 @@ import { exportsPage } from './exports-page.ts';
 import { reuseFor } from './reuse.ts';
 import { sendStatement } from './statement.ts';
 import { html } from './html.ts';
+import { complianceSource, compliancePage, registerComplianceGauges } from './compliance-page.ts';
+import type { Nation } from '../domain/working-days.ts';
 
 export { bearerMatches } from './access.ts';
 
@@ -58,6 +60,8 @@ export interface HttpOptions {
   /** How long `/healthz` waits for the store (default 2000 ms). */
   storeTimeoutMs?: number;
   clock?: () => Date;
+  /** Whose bank holidays the compliance view's due dates skip (default england-and-wales). */
+  holidays?: Nation | undefined;
 }
 
 export interface HttpServer {
@@ -167,6 +171,9 @@ export function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHand
 
   // The chart's hours are whole, so figures a few seconds old are as good as new.
   const hours = reuseFor(CHART_REUSE_MS, () => hourlyThroughput(opts.db, clock()));
+  const complianceNow = complianceSource(opts.db, opts.holidays ?? 'england-and-wales', clock);
+  registerComplianceGauges(opts.metrics.registry, complianceNow);
+  app.get('/compliance', async (_req, reply) => sendPage(reply, await compliancePage(complianceNow), 'The page'));
   app.get('/', async (_req, reply) => sendPage(reply, await overviewPage(opts.db, opts.live, hours), 'The page'));
 
   app.get<{ Querystring: { before?: string; sponsor?: string } }>('/submissions', async (req, reply) => {

@@ -52,6 +52,7 @@ describe('configuration', () => {
       httpTokenFile: path.join(cwd, '.cas-bdt', 'console-token'),
       httpToken: undefined,
       secretsOnCommandLine: [],
+      holidays: 'england-and-wales',
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -141,6 +142,15 @@ describe('configuration', () => {
     expect(() => resolve([], {}, { colour: 'blue' })).toThrow(/unknown setting "colour"/);
     // A flag with a bad value is refused by commander before anything else.
     expect(() => resolve(['--fee', '10000.01'], {})).toThrow(/fee must be at most 10000.00/);
+  });
+
+  it('takes the nation whose bank holidays due dates skip from a flag, the environment or the file, and refuses others', () => {
+    expect(resolve(['--holidays', 'scotland'], {}).config.holidays).toBe('scotland');
+    expect(resolve([], { CAS_BDT_HOLIDAYS: 'Northern-Ireland' }).config.holidays).toBe('northern-ireland');
+    expect(resolve([], {}, { holidays: 'scotland' }).config.holidays).toBe('scotland');
+    expect(() => resolve([], { CAS_BDT_HOLIDAYS: 'wales' })).toThrow(
+      expect.objectContaining({ code: 'usage', message: expect.stringContaining('england-and-wales, scotland, northern-ireland') }),
+    );
   });
 
   it('keeps a valid flag when the environment holds a bad value for the same setting', () => {

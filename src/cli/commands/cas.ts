@@ -1,6 +1,7 @@
 /** `cas-bdt cas show|list` */
 import { Option, type Command } from 'commander';
 import { human } from '../../domain/lifecycle.ts';
+import { isReportKind, REPORT_KINDS, type ReportKind } from '../../domain/reports.ts';
 import { CAS_STATUSES, ROUTES, type CasStatus, type Route } from '../../domain/types.ts';
 import { notFound, table, usage, type Runner } from '../context.ts';
 import type { CasView } from '../../ops/queries.ts';
@@ -23,6 +24,7 @@ function describe(v: CasView): string[] {
     ...(v.assignedAt ? [`Assigned:     ${v.assignedAt}, expires ${v.expiresAt}`] : []),
     ...(v.usedAt ? [`Used:         ${v.usedAt}`] : []),
     ...(v.graduatedAt ? [`Graduated:    ${v.graduatedAt}`] : []),
+    ...(v.decision ? [`Decision:     ${v.decision} on ${v.decidedOn}`] : []),
     feesLine(v.fees),
   ];
 }
@@ -59,12 +61,19 @@ export function registerCasCommands(program: Command, run: Runner): Command {
     .addOption(new Option('--route <route>', 'student|child').argParser(oneOf(ROUTES, lowerCase)))
     .option('--batch <name>', 'only this batch (BulkUploadFileId)')
     .option('--applicant <id>', 'only this ApplicantID')
+    .option('--reported <kind>', `only CAS with a student activity report of this kind: ${REPORT_KINDS.join('|')}`)
     .option('--json', 'print JSON');
   addPagingOptions(list).action(
     run(async (ctx, opts) => {
       const licence = parseLicence(String(opts.sponsor));
       const status = opts.status as CasStatus | undefined;
       const route = opts.route as Route | undefined;
+      let reported: ReportKind | undefined;
+      if (opts.reported !== undefined) {
+        const k = String(opts.reported).toUpperCase();
+        if (!isReportKind(k)) throw usage(`--reported must be one of ${REPORT_KINDS.join(', ')}`);
+        reported = k;
+      }
       const paging = pagingOf(ctx, opts);
       await requireSponsor(ctx, licence);
       const { db } = await ctx.store();
@@ -75,6 +84,7 @@ export function registerCasCommands(program: Command, run: Runner): Command {
         route,
         ...(opts.batch !== undefined ? { batch: String(opts.batch) } : {}),
         ...(opts.applicant !== undefined ? { applicantId: String(opts.applicant) } : {}),
+        ...(reported ? { reported } : {}),
       };
       const rows = await listCas(db, filter, paging);
       if (opts.json) return ctx.json(rows);

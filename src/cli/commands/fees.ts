@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { describeFeeChange, describeFees, inPounds } from '../../domain/fees.ts';
 import { human } from '../../domain/lifecycle.ts';
-import type { CasHistoryEntry, FeesView } from '../../ops/queries.ts';
+import type { CasHistoryEntry, FeesView, ReportEntry } from '../../ops/queries.ts';
 import { settled, usage, type Runner } from '../context.ts';
 import { parseCasNumber, parseGbp } from '../parse.ts';
 
@@ -15,8 +15,23 @@ export function historyLines(h: CasHistoryEntry): string[] {
     const change = h.fees ? describeFeeChange(h.fees.before, h.fees.after) : 'fees updated';
     return [`  ${h.at}  FEES UPDATED: ${change}  (${h.reason})`];
   }
+  if (h.event === 'DECISION' && h.decision) {
+    const was = h.decision.replaced ? `; was ${h.decision.replaced.decision} on ${h.decision.replaced.decidedOn}` : '';
+    return [`  ${h.at}  DECISION: ${h.decision.decision} on ${h.decision.decidedOn}${was}  (${h.reason})`];
+  }
+  if (h.event === 'REPORT' && h.report) return reportLines(h.at, h.report, h.reason);
   if (h.event === 'NOTE') return [`  ${h.at}  NOTE  (${h.reason})`, ...(h.note ?? '').split(/\r\n?|\n/).map((l) => `      ${l}`)];
   return [`  ${h.at}  ${h.from ? human(h.from) : '(new)'} -> ${human(h.to)}  ${h.reason}`];
+}
+
+/** A student activity report as `cas show` prints it: kind, dates, reason, due date, notes. */
+export function reportLines(at: string, r: ReportEntry, reason: string): string[] {
+  const fields = Object.entries(r.fields).map(([k, v]) => `${k} ${v}`);
+  const late = r.late ? ' LATE' : '';
+  return [
+    `  ${at}  REPORT ${r.kind}: ${fields.join(', ')}; due ${r.dueDate}${late}  (${reason})`,
+    ...(r.notes ? r.notes.split(/\r\n?|\n/).map((l) => `      ${l}`) : []),
+  ];
 }
 
 /** `fees` and `note` in the `cas` group (cas.ts makes it). */

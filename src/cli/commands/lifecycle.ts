@@ -19,7 +19,7 @@ import { writeOwedStatementsOf } from './statements.ts';
 // Store operations are loaded when a command runs, so that --help and other commands start without them.
 const casQuery = () => import('../../ops/queries.ts');
 
-function parseDate(value: unknown, flag: string): string {
+export function parseDate(value: unknown, flag: string): string {
   const s = String(value).trim();
   if (!isIsoDate(s)) throw usage(`${flag} must be a date YYYY-MM-DD, got "${String(value)}"`);
   return s;

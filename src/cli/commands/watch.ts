@@ -208,6 +208,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
               token: httpToken,
               hosts: cfg.httpHosts,
               log,
+              holidays: cfg.holidays,
             });
           }
           await stopRequested;

@@ -1,0 +1,114 @@
+/**
+ * The console's `/compliance` page and the compliance gauges of `/metrics` (spec section 10).
+ * Both read one cached computation: the first request computes it; afterwards every request
+ * is answered from the last figures at once, and once they are older than the period one
+ * recomputation runs in the background. A page reloaded in a loop or a frequent scrape
+ * never repeats the aggregate, and never waits for it after the first time.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { Db } from '../db/client.ts';
+import { isoDateUtc } from '../domain/dates.ts';
+import type { Compliance, Rate } from '../domain/compliance.ts';
+import type { Nation } from '../domain/working-days.ts';
+import { compliance } from '../ops/compliance.ts';
+import { html } from './html.ts';
+import { page } from './pages.ts';
+import { reuseFor } from './reuse.ts';
+
+/** How long one computation is shown and scraped before it is run again. */
+export const COMPLIANCE_REUSE_MS = 60_000;
+
+export function complianceSource(db: Db, nation: Nation, clock: () => Date, now: () => number = Date.now): () => Promise<Compliance[]> {
+  const first = reuseFor(COMPLIANCE_REUSE_MS, () => compliance(db, { asOf: isoDateUtc(clock()), nation }), now);
+  let last: { at: number; value: Compliance[] } | undefined;
+  let refreshing = false;
+  return async () => {
+    if (!last) {
+      const value = await first();
+      last ??= { at: now(), value };
+      return last.value;
+    }
+    if (now() - last.at >= COMPLIANCE_REUSE_MS && !refreshing) {
+      refreshing = true;
+      compliance(db, { asOf: isoDateUtc(clock()), nation }).then(
+        (value) => {
+          last = { at: now(), value };
+          refreshing = false;
+        },
+        () => {
+          refreshing = false; // the next request tries again; the last figures stay shown
+        },
+      );
+    }
+    return last.value;
+  };
+}
+
+const pct = (r: Rate) => (r.rate === null ? '–' : `${(r.rate * 100).toFixed(1)}%`);
+const cls = (r: Rate) => (r.state === 'pass' ? 'ok' : r.state === 'fail' ? 'bad' : r.state === 'at risk' ? 'bad' : 'muted');
+
+function cell(r: Rate, rule: string) {
+  return html`<td class="n">${pct(r)} <span class="muted">(${r.numerator}/${r.denominator})</span></td><td>${rule} ${r.threshold}%</td><td class="${cls(r)}">${r.state}</td>`;
+}
+
+export async function compliancePage(load: () => Promise<Compliance[]>): Promise<string> {
+  const rows = await load();
+  const first = rows[0];
+  return page(
+    'Compliance',
+    html`<p>Basic Compliance Assessment measures over the 12 months ${first ? `${first.window.from} to ${first.window.to}` : ''}; fewer than 50 cases is too few to judge. Figures are at most a minute old.</p>
+<table><thead><tr><th rowspan="2">Sponsor</th><th colspan="3">Refusal</th><th colspan="3">Enrolment</th><th colspan="3">Completion</th><th rowspan="2">Late reports</th><th rowspan="2">Missing reports</th></tr>
+<tr>${['Rate', 'Threshold', 'State', 'Rate', 'Threshold', 'State', 'Rate', 'Threshold', 'State'].map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>
+${rows.map(
+  (c) =>
+    html`<tr><td><a href="/submissions?sponsor=${c.sponsorLicenceNumber}">${c.sponsorLicenceNumber}</a></td>${cell(c.refusal, 'below')}${cell(c.enrolment, 'at least')}${cell(c.completion, 'at least')}<td class="n">${c.lateReports}</td><td>${c.missingReports.length ? c.missingReports.map((m) => html`${m.casNumber} <span class="muted">(due ${m.dueDate})</span><br>`) : '0'}</td></tr>`,
+)}
+</tbody></table>`,
+  );
+}
+
+const sources = new WeakMap<Registry, () => Promise<Compliance[]>>();
+
+/** Gauges per sponsor, the licence as the only label: the three rates (absent when nothing was counted), late and missing reports. */
+export function registerComplianceGauges(registry: Registry, load: () => Promise<Compliance[]>): void {
+  // One set of gauges per registry; an app built again on the same registry (a restart of the
+  // HTTP surface within one process) makes them read its own figures.
+  const known = sources.has(registry);
+  sources.set(registry, load);
+  if (known) return;
+  const gauge = (name: string, help: string, value: (c: Compliance) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['licence'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const c of await (sources.get(registry) ?? load)()) {
+          const v = value(c);
+          if (v !== null) this.set({ licence: c.sponsorLicenceNumber }, v);
+        }
+      },
+    });
+  gauge(
+    'cas_bdt_compliance_refusal_rate',
+    'Refused visa decisions / all decisions over the last 12 months, per sponsor',
+    (c) => c.refusal.rate,
+  );
+  gauge(
+    'cas_bdt_compliance_enrolment_rate',
+    'Granted students who enrolled / granted (course started), last 12 months',
+    (c) => c.enrolment.rate,
+  );
+  gauge(
+    'cas_bdt_compliance_completion_rate',
+    'Enrolled students who completed / whose course ended, last 12 months',
+    (c) => c.completion.rate,
+  );
+  gauge('cas_bdt_compliance_late_reports', 'Student activity reports received after their due date, last 12 months', (c) => c.lateReports);
+  gauge(
+    'cas_bdt_compliance_missing_reports',
+    'ASSIGNED CAS overdue for a NOT_ENROLLED report (listed up to 100 per sponsor)',
+    (c) => c.missingReports.length,
+  );
+}
