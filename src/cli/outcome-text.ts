@@ -71,8 +71,8 @@ export async function recordsOf(resultXml: string): Promise<RecordResult[]> {
     parseAttributeValue: false,
     isArray: (name) => name === 'Record' || name === 'Issue',
   });
-  const doc = parser.parse(resultXml) as { BulkResult: { Records?: { Record: ParsedRecord[] } } };
-  return (doc.BulkResult.Records?.Record ?? []).map((r) => ({
+  const doc = parser.parse(resultXml) as { BulkResult?: { Records?: { Record: ParsedRecord[] } } };
+  return (doc.BulkResult?.Records?.Record ?? []).map((r) => ({
     index: Number(r.index),
     ...(r.applicantId !== undefined ? { applicantId: r.applicantId } : {}),
     outcome: r.Outcome as RecordResult['outcome'],

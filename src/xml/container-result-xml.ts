@@ -18,7 +18,8 @@ const attr = (s: string) => xmlAttr(xmlSafe(s));
 
 function entryXml(e: ContainerEntry): string {
   if (e.error !== undefined) return `  <Entry name="${attr(e.name)}">\n    <Error code="E_ZIP_ENTRY">${text(e.error)}</Error>\n  </Entry>`;
-  const id = e.submissionId !== undefined ? ` submissionId="${e.submissionId}"` : '';
+  // A dry run (`validate`) stores nothing: its entries' ids are placeholders, not submissions.
+  const id = e.submissionId !== undefined && e.submissionId > 0 ? ` submissionId="${e.submissionId}"` : '';
   const result = e.result !== undefined ? ` result="${attr(e.result)}"` : '';
   return `  <Entry name="${attr(e.name)}"${id}${result}>${e.outcome ?? 'REJECTED'}</Entry>`;
 }

@@ -247,7 +247,8 @@ describe.each(STORE_KINDS)("the console's statement link on %s", (kind) => {
       const pdf = Buffer.from(await res.arrayBuffer());
       expect(pdfText(pdf)).toContain(cas.casNumber!);
 
-      expect((await s.get(`/cas/${cas.id}/statement.pdf`)).status).toBe(401);
+      // `get` sends the token unless told otherwise: without it the statement is refused.
+      expect((await fetch(`${s.server.url}/cas/${cas.id}/statement.pdf`)).status).toBe(401);
       expect((await s.get('/cas/99999999/statement.pdf', auth)).status).toBe(404);
       expect((await s.get('/cas/x/statement.pdf', auth)).status).toBe(404);
     } finally {

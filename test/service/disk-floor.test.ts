@@ -65,7 +65,7 @@ describe.skipIf(!canMountTinyFs).each(STORE_KINDS)('a sponsor tree below --min-f
       '--min-free-mb',
       '4',
     ]));
-    await waitForLog(w, /INFO\s+HTTP: console/, 90_000);
+    await waitForLog(w, /INFO\s+HTTP: the console/, 90_000);
     const health = async () => {
       const r = await fetch(`http://127.0.0.1:${port}/healthz`);
       return { status: r.status, body: (await r.json()) as HealthBody };

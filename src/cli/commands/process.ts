@@ -166,8 +166,8 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           summaries.push(summary);
           if (!opts.json) {
             // The refused records' reasons, read back from the result; a very large result is
-            // not parsed again for a few lines (the result file lists them).
-            const readBack = summary.counts.rejected > 0 && processed.resultXml.length <= MAX_RESULT_READ_BACK;
+            // not parsed again for a few lines (the result file lists them); a zip's lines are its entries.
+            const readBack = !processed.files && summary.counts.rejected > 0 && processed.resultXml.length <= MAX_RESULT_READ_BACK;
             ctx.out(summaryLine(summary, readBack ? await recordsOf(processed.resultXml) : []));
           }
           if (notTheirs)
