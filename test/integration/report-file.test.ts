@@ -5,6 +5,8 @@
  * W_LATE_REPORT naming its due date, an identical one W_ALREADY_REPORTED, the result valid
  * against result.xsd, replay, the file-id rule and the header's licence.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoDateUtc } from '../../src/domain/dates.ts';
 import { dueDate } from '../../src/domain/working-days.ts';
@@ -13,6 +15,7 @@ import { reportBytes, type ReportSample } from '../../src/xml/bdt-samples.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { issueCodes } from '../helpers/pipeline.ts';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { REPO_ROOT } from '../conformance/support.ts';
 
 /** Today plus `n` days, as the pipeline's receipt date counts (UTC). */
 const day = (n: number) => isoDateUtc(new Date(Date.now() + n * 86_400_000));
@@ -123,6 +126,27 @@ describe.each(STORE_KINDS)('student activity report files on %s', (kind) => {
       ['WITHDRAWN', 'REJECTED', ['E_CODE_VALUE']],
     ]);
     expect((await s.history(a1)).length).toBe(before);
+  });
+
+  it('refuses every invalid document of the schema corpus as a whole, storing nothing', async () => {
+    const dir = path.join(REPO_ROOT, 'fixtures/report/conformance');
+    const expected = JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Record<string, { verdict: string }>;
+    const invalid = Object.keys(expected).filter((f) => expected[f]!.verdict === 'invalid');
+    const u1 = await s.cas(L, 'U1');
+    const events = (await s.history(u1)).length;
+    for (const [i, f] of invalid.entries()) {
+      const text = readFileSync(path.join(dir, f), 'utf8')
+        .replaceAll('QHDGHB91X', L)
+        .replaceAll('E4G7QK3M58T2B4', n.U1!)
+        .replace('REPORTS-2027-01', `BAD-${i}`);
+      const run = await s.h.run(Buffer.from(text), f, L);
+      expect([f, run.result.Outcome, [...new Set(run.result.FileErrors!.Error.map((e) => e['@_code']))]]).toEqual([
+        f,
+        'REJECTED',
+        ['E_SCHEMA'],
+      ]);
+    }
+    expect((await s.history(u1)).length).toBe(events);
   });
 
   it("replays the same bytes, refuses a reused BulkReportingId and another sponsor's header", async () => {
