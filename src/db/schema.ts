@@ -75,6 +75,10 @@ export const submissions = pgTable(
     uniqueIndex('submissions_accepted_update_id_uq')
       .on(t.sponsorLicenceNumber, t.fileId)
       .where(sql`outcome = 'ACCEPTED' and replay_of is null and file_type = 'UPDATE_FEES'`),
+    // BulkReportingId of a student activity report file: unique among the sponsor's accepted report files.
+    uniqueIndex('submissions_accepted_report_id_uq')
+      .on(t.sponsorLicenceNumber, t.fileId)
+      .where(sql`outcome = 'ACCEPTED' and replay_of is null and file_type = 'REPORT'`),
     index('submissions_sponsor_idx').on(t.sponsorLicenceNumber, t.receivedAt),
     // The console's hourly chart and the overview's totals look at the last day's files.
     index('submissions_processed_idx').on(t.processedAt),

@@ -16,13 +16,15 @@ export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-
 export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
 /** The fee update file (provisional: schemas/update.xsd). */
 export const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
+/** The student activity report file (provisional: schemas/report.xsd). */
+export const REPORT_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-200910';
 
 export interface FileKind {
   /** What the kind is, in words ("a graduate notification"). */
   title: string;
   root: { ns: string; local: string };
   /** The project's XSD (schemas/NAME.xsd). */
-  schema: 'upload-general' | 'upload-child' | 'graduate' | 'update';
+  schema: 'upload-general' | 'upload-child' | 'graduate' | 'update' | 'report';
   /** Upload kinds: the route the sponsor must be licensed for (and SchemaID and Category must name). */
   route?: Route;
   /** The header element holding the file id. */
@@ -31,7 +33,7 @@ export interface FileKind {
    * Accepted files whose ids may not repeat one another (E_DUPLICATE_FILE_ID); absent when
    * a kind's ids may repeat. Kinds sharing a group share one namespace of ids.
    */
-  fileIdGroup?: 'uploads' | 'updates';
+  fileIdGroup?: 'uploads' | 'updates' | 'reports';
   /** The header names the sponsor's licence (E_SPONSOR_MISMATCH when it is not the inbox's). */
   headerNamesLicence: boolean;
   /** The counts carry `updated` (results.md: update files only). */
@@ -107,6 +109,19 @@ export const FILE_KINDS: { readonly [K in KnownFileType]: FileKind } = {
     countsWords: (c) => `${c.updated ?? 0} updated, ${c.rejected} rejected`,
     dryRunWords: (c) => `${c.updated ?? 0} would be updated, ${c.rejected} rejected`,
     logCounts: (c) => ({ updated: c.updated ?? 0 }),
+  },
+  REPORT: {
+    title: 'a student activity report',
+    root: { ns: REPORT_NS, local: 'BulkReportingRootElement' },
+    schema: 'report',
+    fileIdElement: 'BulkReportingId',
+    fileIdGroup: 'reports',
+    headerNamesLicence: true,
+    countsUpdated: false,
+    recordColumn: 'CAS reported',
+    countsWords: (c) => `${c.reported} reported, ${c.rejected} rejected`,
+    dryRunWords: (c) => `${c.reported} would be reported, ${c.rejected} rejected`,
+    logCounts: (c) => ({ reported: c.reported }),
   },
 };
 

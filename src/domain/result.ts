@@ -27,6 +27,9 @@ export interface RecordResult {
   status?: CasStatus;
   casNumber?: string;
   expiryDate?: string;
+  /** Student activity reports: the record's CASReport, and its due date when REPORTED. */
+  report?: string;
+  dueDate?: string;
   issues: RecordIssue[];
 }
 

@@ -23,7 +23,7 @@ export type LicenceStatus = (typeof LICENCE_STATUSES)[number];
 
 export const LICENCE_PATTERN = /^[A-Z0-9]{8}[0-9X]$/;
 
-export const FILE_TYPES = ['UPLOAD_GENERAL', 'UPLOAD_CHILD', 'GRADUATE_REPORT', 'UPDATE_FEES', 'UNKNOWN'] as const;
+export const FILE_TYPES = ['UPLOAD_GENERAL', 'UPLOAD_CHILD', 'GRADUATE_REPORT', 'UPDATE_FEES', 'REPORT', 'UNKNOWN'] as const;
 export type FileType = (typeof FILE_TYPES)[number];
 export type FileOutcome = 'ACCEPTED' | 'REJECTED';
 

@@ -1,6 +1,7 @@
 /** What the pipeline is given: the store, its settings, and hooks of its callers. */
 import type { AssignSettings } from '../db/assign.ts';
 import type { Db } from '../db/client.ts';
+import type { Nation } from '../domain/working-days.ts';
 import type { XsdValidator } from './inspect.ts';
 import type { Processed } from './store-submission.ts';
 
@@ -10,6 +11,8 @@ export interface FileSettings extends AssignSettings {
   validateTimeoutMs?: number;
   /** No garbage collection between a large file's record chunks (default false: see heap-nudge.ts). */
   noHeapNudge?: boolean;
+  /** Whose bank holidays a student activity report's due date skips (default england-and-wales). */
+  holidays?: Nation | undefined;
 }
 
 export interface PipelineDeps {

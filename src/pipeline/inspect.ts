@@ -98,7 +98,11 @@ function readHeader(source: DocSource, children: ElementSpan[]): Header {
       sponsorLicenceNumber: s(node.SponsorLicenceNumber),
     };
   }
-  if (child.local === 'BulkReportingFileHeader') return { fileId: s(node.BulkReportingId) };
+  // A graduate notification's header (the id only), or a student activity report's (id and licence).
+  if (child.local === 'BulkReportingFileHeader') {
+    const licence = s(node.SponsorLicenceNumber);
+    return { fileId: s(node.BulkReportingId), ...(licence !== undefined ? { sponsorLicenceNumber: licence } : {}) };
+  }
   return {};
 }
 

@@ -207,6 +207,7 @@ async function processFileOnce(deps: PipelineDeps, file: ReceivedFile): Promise<
           sponsor,
           ...byNumber,
           settings: deps.settings,
+          receivedAt: file.receivedAt,
           heap,
         });
         // Nothing is committed unless the whole file validated.

@@ -8,8 +8,10 @@ import type { Db } from '../db/client.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
 import type { KnownFileType } from '../domain/file-kinds.ts';
 import type { HeapNudge } from '../heap-nudge.ts';
+import type { FileSettings } from './deps.ts';
 import type { Inspected } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
+import { storeActivityReport } from './store-reports.ts';
 import { storeFeeUpdate } from './store-update.ts';
 import { storeUpload, type Stored } from './store-upload.ts';
 
@@ -19,7 +21,9 @@ export interface StoreContext {
   licence: string;
   submissionId: number;
   now: Date;
-  settings: AssignSettings;
+  /** When the file was received (a student activity report's dates and lateness count from it). */
+  receivedAt: Date;
+  settings: AssignSettings & Pick<FileSettings, 'holidays'>;
   onProgress?: ((fraction: number) => void) | undefined;
   /** A large file's garbage is collected between chunks (see heap-nudge.ts). */
   heap?: HeapNudge | undefined;
@@ -34,4 +38,5 @@ export const STORE_STEPS: { readonly [K in KnownFileType]: StoreStep } = {
   UPLOAD_CHILD: upload,
   GRADUATE_REPORT: storeGraduateReport,
   UPDATE_FEES: storeFeeUpdate,
+  REPORT: storeActivityReport,
 };

@@ -4,6 +4,9 @@
  * sensible default making a READY-TO-GO record.
  */
 
+import type { ReportKind } from '../domain/reports.ts';
+import { REPORT_BLOCKS } from './record-reader.ts';
+
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
 export const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
 export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
@@ -159,6 +162,34 @@ export function graduateBytes(reportId: string, casNumbers: string[]): Buffer {
     .join('');
   return Buffer.from(
     `<?xml version="1.0" encoding="UTF-8"?>\n<g:BulkReportingRootElement xmlns:g="${GRADUATE_NS}">\n  <g:BulkReportingFileHeader>\n    <g:BulkReportingId>${reportId}</g:BulkReportingId>\n  </g:BulkReportingFileHeader>\n${entries}</g:BulkReportingRootElement>\n`,
+    'utf8',
+  );
+}
+
+export const REPORT_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-200910';
+
+/** One student activity report: its kind, its block's fields between CASNumber and Notes (in schema order), its notes. */
+export interface ReportSample {
+  kind: ReportKind;
+  casNumber: string;
+  fields: Record<string, string>;
+  notes?: string;
+}
+
+/** A student activity report file (schemas/report.xsd). */
+export function reportBytes(reportId: string, licence: string, reports: readonly ReportSample[]): Buffer {
+  const entries = reports
+    .map((r) => {
+      const fields = Object.entries(r.fields)
+        .map(([k, v]) => `      <r:${k}>${esc(v)}</r:${k}>\n`)
+        .join('');
+      const notes = r.notes !== undefined ? `      <r:Notes>${esc(r.notes)}</r:Notes>\n` : '';
+      const block = REPORT_BLOCKS[r.kind];
+      return `  <r:BulkReportingCASData>\n    <r:CASReport>${r.kind}</r:CASReport>\n    <r:${block}>\n      <r:CASNumber>${r.casNumber}</r:CASNumber>\n${fields}${notes}    </r:${block}>\n  </r:BulkReportingCASData>\n`;
+    })
+    .join('');
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<r:BulkReportingRootElement xmlns:r="${REPORT_NS}">\n  <r:BulkReportingFileHeader>\n    <r:BulkReportingId>${reportId}</r:BulkReportingId>\n    <r:SponsorLicenceNumber>${licence}</r:SponsorLicenceNumber>\n  </r:BulkReportingFileHeader>\n${entries}</r:BulkReportingRootElement>\n`,
     'utf8',
   );
 }

@@ -5,6 +5,7 @@
  */
 import { XMLParser, type X2jOptions } from 'fast-xml-parser';
 import { FEE_ELEMENTS, FEE_KEYS, parsePounds, type FeeChange } from '../domain/fees.ts';
+import { isReportKind, type ReportInput, type ReportKind } from '../domain/reports.ts';
 import type { CasRecord, GraduateRecord, PartialDate, XmlObject, XmlValue } from '../domain/types.ts';
 
 /**
@@ -369,6 +370,44 @@ export function readGraduateRecord(node: XmlObject, index: number): GraduateReco
     report: reqText(raw, 'CASReport', index),
     casNumber: reqText(raw, 'BulkReportingCASGraduation/CASNumber', index),
   };
+}
+
+/** The block element of each student activity report kind (schemas/report.xsd). */
+export const REPORT_BLOCKS: Record<ReportKind, string> = {
+  NOT_ENROLLED: 'BulkReportingCASNonEnrolment',
+  STOPPED_ATTENDING: 'BulkReportingCASNonAttendance',
+  WITHDRAWN: 'BulkReportingCASWithdrawal',
+  SUSPENDED: 'BulkReportingCASSuspension',
+  RESUMED: 'BulkReportingCASResumption',
+  COMPLETED_EARLY: 'BulkReportingCASEarlyCompletion',
+  COURSE_CHANGED: 'BulkReportingCASCourseChange',
+};
+
+/**
+ * One student activity report `BulkReportingCASData`: its CASReport, and the block that
+ * follows read as a ReportInput (every child between CASNumber and Notes is a field). A
+ * block of another kind than CASReport names (the schema cannot say so) is `mismatch`.
+ */
+export function readActivityReport(
+  node: XmlObject,
+  index: number,
+): { index: number; report: string; casNumber: string; mismatch?: string; input?: ReportInput } {
+  const raw = TRIMMED.has(node) ? node : (deepTrim(node) as XmlObject);
+  const report = reqText(raw, 'CASReport', index);
+  const block = Object.keys(raw).find((k) => k !== 'CASReport') ?? '';
+  const body = raw[block];
+  const content = (Array.isArray(body) ? body[0] : body) as XmlObject | undefined;
+  const casNumber = content && isObject(content) ? (optText(content, 'CASNumber') ?? '') : '';
+  if (!isReportKind(report) || REPORT_BLOCKS[report] !== block || !content || !isObject(content))
+    return { index, report, casNumber, mismatch: block };
+  const fields: Record<string, string> = {};
+  for (const name of Object.keys(content)) {
+    if (name === 'CASNumber' || name === 'Notes') continue;
+    const v = optText(content, name);
+    if (v !== undefined) fields[name] = v;
+  }
+  const notes = optText(content, 'Notes');
+  return { index, report, casNumber, input: { casNumber, kind: report, fields, ...(notes !== undefined ? { notes } : {}) } };
 }
 
 /** One fee update `CASUpdate` element: the CAS number and the amounts it gives, in pence. */

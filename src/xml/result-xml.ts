@@ -30,10 +30,12 @@ function recordObject(r: RecordResult): Record<string, unknown> {
   const attrs: Record<string, unknown> = { '@_index': r.index };
   if (r.applicantId !== undefined) attrs['@_applicantId'] = xmlText(xmlSafe(r.applicantId));
   if (r.reportedCasNumber !== undefined) attrs['@_casNumber'] = xmlText(xmlSafe(r.reportedCasNumber));
+  if (r.report !== undefined) attrs['@_report'] = xmlText(xmlSafe(r.report));
   const body: Record<string, unknown> = { ...attrs, Outcome: r.outcome };
   if (r.status) body.Status = r.status;
   if (r.casNumber) body.CASNumber = xmlText(r.casNumber);
   if (r.expiryDate) body.ExpiryDate = xmlText(r.expiryDate);
+  if (r.dueDate) body.DueDate = xmlText(r.dueDate);
   if (r.issues.length) {
     body.Issue = r.issues.map((i) => ({
       '@_severity': i.severity,
@@ -67,10 +69,12 @@ export function renderRecord(r: RecordResult): string {
   let out = `    <Record index="${r.index}"`;
   if (r.applicantId !== undefined) out += ` applicantId="${attr(xmlSafe(r.applicantId))}"`;
   if (r.reportedCasNumber !== undefined) out += ` casNumber="${attr(xmlSafe(r.reportedCasNumber))}"`;
+  if (r.report !== undefined) out += ` report="${attr(xmlSafe(r.report))}"`;
   out += `>\n      <Outcome>${r.outcome}</Outcome>\n`;
   if (r.status) out += `      <Status>${r.status}</Status>\n`;
   if (r.casNumber) out += `      <CASNumber>${text(r.casNumber)}</CASNumber>\n`;
   if (r.expiryDate) out += `      <ExpiryDate>${text(r.expiryDate)}</ExpiryDate>\n`;
+  if (r.dueDate) out += `      <DueDate>${text(r.dueDate)}</DueDate>\n`;
   for (const i of r.issues) {
     out += `      <Issue severity="${i.severity}" code="${i.code}"${i.field ? ` field="${attr(i.field)}"` : ''}>${text(xmlSafe(i.message))}</Issue>\n`;
   }

@@ -20,7 +20,8 @@ import { isCasBdtError } from '../errors.ts';
 import { EnginePool, loadSchemas } from './xsd-pool.ts';
 import type { EngineDetail } from './xsd-protocol.ts';
 
-export type SchemaName = 'upload-general' | 'upload-child' | 'graduate' | 'update' | 'result' | 'container-result' | 'export' | 'export-v2';
+export type SchemaName =
+  'upload-general' | 'upload-child' | 'graduate' | 'update' | 'report' | 'result' | 'container-result' | 'export' | 'export-v2';
 
 export const SCHEMA_DIR: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
 
@@ -33,6 +34,7 @@ const ENTRIES: Record<SchemaName, string> = {
   'upload-child': 'upload-child.xsd',
   graduate: 'graduate.xsd',
   update: 'update.xsd',
+  report: 'report.xsd',
   result: 'result.xsd',
   'container-result': 'container-result.xsd',
   export: 'export.xsd',

@@ -23,10 +23,12 @@ export interface ParsedRecord {
   '@_index': string;
   '@_applicantId'?: string;
   '@_casNumber'?: string;
+  '@_report'?: string;
   Outcome: string;
   Status?: string;
   CASNumber?: string;
   ExpiryDate?: string;
+  DueDate?: string;
   Issue?: { '@_severity': string; '@_code': string; '@_field'?: string; '#text': string }[];
 }
 

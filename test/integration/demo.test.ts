@@ -43,6 +43,8 @@ describe('cas-bdt demo', () => {
       expect(out).toMatch(/EXP-2027-01-15-093000123\.zip \(.*\): each \.xml file in it is processed as a file of its own/);
       expect(out).toMatch(/\n {2}upload\.xml \(in the zip\): ACCEPTED: 1 ready to go but not assigned/);
       expect(out).toMatch(/\n {2}graduates\.xml \(in the zip\): ACCEPTED: 1 record\(s\) refused/);
+      expect(out).toMatch(/\n {2}reports\.xml \(in the zip\): ACCEPTED: 1 record\(s\) refused/);
+      expect(out).toMatch(/E_CAS_NOT_FOUND[^\n]*/);
       expect(out).toContain(`Allocation of ${LICENCE}: granted 3, used 3, unused 0.`);
       // Every command it suggests runs as pasted from the repository: with npx.
       expect(out).toContain('`npx cas-bdt demo --keep`');

@@ -10,7 +10,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { casXml, graduateBytes, uploadBytes } from '../../xml/bdt-samples.ts';
+import { casXml, graduateBytes, reportBytes, uploadBytes } from '../../xml/bdt-samples.ts';
 import type { Context } from '../context.ts';
 import type { Runner } from '../context.ts';
 import { fileErrorLines, recordLines, recordsOf } from '../outcome-text.ts';
@@ -28,7 +28,7 @@ interface DemoFile {
   bytes: Buffer;
 }
 
-/** The zip a vendor's system sends (Tribal Edge's name for its uploads): an upload and a graduate report. */
+/** The zip a vendor's system sends (Tribal Edge's name for its uploads): an upload, a graduate report and a student activity report. */
 const DEMO_ZIP = 'EXP-2027-01-15-093000123.zip';
 
 /** The four files, in the real Home Office format (ISO-8859-1 but for the broken one), and a zip of two more. */
@@ -88,7 +88,7 @@ async function demoFiles(): Promise<DemoFile[]> {
     },
     {
       name: DEMO_ZIP,
-      what: 'a zip as a vendor system sends it: one more upload, and a graduate report naming a CAS that does not exist',
+      what: 'a zip as a vendor system sends it: one more upload, a graduate report and a student activity report, both naming a CAS that does not exist',
       bytes: await zipMany(
         [
           {
@@ -98,6 +98,12 @@ async function demoFiles(): Promise<DemoFile[]> {
             ),
           },
           { name: 'graduates.xml', text: graduateBytes('DEMO-GRAD', ['E4G1AB2C34D5E6']).toString('utf8') },
+          {
+            name: 'reports.xml',
+            text: reportBytes('DEMO-REPORT', LICENCE, [
+              { kind: 'NOT_ENROLLED', casNumber: 'E4G1AB2C34D5E6', fields: { ExpectedEnrollmentDate: '2026-09-14' } },
+            ]).toString('utf8'),
+          },
         ],
         new Date('2027-01-15T09:30:00Z'),
       ),

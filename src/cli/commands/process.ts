@@ -135,6 +135,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
                   validityMonths: cfg.validityMonths,
                   maxFileBytes: cfg.maxFileBytes,
                   validateTimeoutMs: cfg.validateTimeoutMs,
+                  holidays: cfg.holidays,
                 },
                 ...(bar ? { onProgress: (x: number) => bar.update(Math.round(x * 100)) } : {}),
               },

@@ -69,6 +69,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
             validityMonths: cfg.validityMonths,
             maxFileBytes: cfg.maxFileBytes,
             validateTimeoutMs: cfg.validateTimeoutMs,
+            holidays: cfg.holidays,
           };
           const file = received;
           const processed = await processFile({ db, settings, dryRun: true }, file).finally(() => release(file));

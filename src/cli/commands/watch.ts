@@ -185,7 +185,12 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             concurrency: cfg.concurrency,
             poll: cfg.poll,
             maxFileBytes: cfg.maxFileBytes,
-            settings: { feePence: cfg.feePence, validityMonths: cfg.validityMonths, validateTimeoutMs: cfg.validateTimeoutMs },
+            settings: {
+              feePence: cfg.feePence,
+              validityMonths: cfg.validityMonths,
+              validateTimeoutMs: cfg.validateTimeoutMs,
+              holidays: cfg.holidays,
+            },
             leaseMs,
             log,
             minFreeBytes: cfg.minFreeBytes,

@@ -56,6 +56,14 @@ describe('renderRecord', () => {
         issues: [{ severity: 'WARNING', code: 'W_ALREADY_REPORTED', message: 'already' }],
       },
       {
+        index: 5,
+        reportedCasNumber: 'E4G3KL0V83Y5K5',
+        report: 'NOT_ENROLLED',
+        outcome: 'REPORTED',
+        dueDate: '2026-09-14',
+        issues: [{ severity: 'WARNING', code: 'W_LATE_REPORT', message: 'This NOT_ENROLLED report was due by 2026-09-14' }],
+      },
+      {
         index: 4,
         outcome: 'REJECTED',
         issues: [

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "submissions_accepted_report_id_uq" ON "submissions" USING btree ("sponsor_licence_number","file_id") WHERE outcome = 'ACCEPTED' and replay_of is null and file_type = 'REPORT';
