@@ -20,7 +20,7 @@ import { casXml, uploadBytes } from '../helpers/bdt.ts';
 import { runCli } from '../helpers/cli.ts';
 import { openTestStore, STORE_KINDS, tempDir, type StoreKind, type TestStore } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { BIN, drop, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
+import { BIN, binFor, drop, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 const canDrop = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']).status === 0;
@@ -125,9 +125,11 @@ describe.skipIf(!canDrop || !hasPrlimit || !hasCurl).each(STORE_KINDS)('the cons
     }
     const link = spawnSync(
       NOBODY[0]!,
-      [...NOBODY.slice(1), process.execPath, BIN, ...t.cliArgs, '--root', root, '--http', `127.0.0.1:${port}`, 'console'],
+      [...NOBODY.slice(1), process.execPath, binFor('65534'), ...t.cliArgs, '--root', root, '--http', `127.0.0.1:${port}`, 'console'],
       { cwd: '/', encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } },
     );
+    // Refused for the token file, not for want of the program (a clone in a private folder).
+    expect(link.stderr).not.toMatch(/Cannot find module/);
     expect(link.status).not.toBe(0);
     expect(link.stdout).not.toContain('login?key=');
   });

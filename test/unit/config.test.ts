@@ -17,7 +17,7 @@ import {
   type SettingValues,
 } from '../../src/config.ts';
 import { tempDir } from '../helpers/stores.ts';
-import { REPO } from '../helpers/watch.ts';
+import { binFor } from '../helpers/watch.ts';
 
 function resolve(argv: string[], env: NodeJS.ProcessEnv, file?: Record<string, unknown>) {
   const cwd = tempDir('cas-bdt-config-');
@@ -203,17 +203,7 @@ describe('configuration', () => {
       }
       const r = spawnSync(
         'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          path.join(REPO, 'bin/cas-bdt.js'),
-          '--config',
-          system,
-          'sponsor',
-          'list',
-        ],
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, binFor('65534'), '--config', system, 'sponsor', 'list'],
         { cwd: '/', encoding: 'utf8' },
       );
       expect(r.status, r.stderr).toBe(2);
