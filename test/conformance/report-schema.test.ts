@@ -6,48 +6,15 @@
  * from the product's validator, and, where Java is installed, from Xerces on the same
  * schema. Then the pipeline's view: a valid file is typed REPORT with its header read.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectFile } from '../../src/pipeline/inspect.ts';
-import { briefly, hasJava, judge, judgeAll, limiter, REPO_ROOT, type Verdict } from './support.ts';
+import { corpusChecks, corpusOf } from './corpus-suite.ts';
 
-const DIR = path.join(REPO_ROOT, 'fixtures/report/conformance');
-const expected = JSON.parse(readFileSync(path.join(DIR, 'expected.json'), 'utf8')) as Record<string, { verdict: Verdict }>;
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.xml'))
-  .sort();
-const bytes = (f: string) => readFileSync(path.join(DIR, f));
-const run = limiter(2);
+const DIR = 'fixtures/report/conformance';
+const { files, bytes } = corpusOf(DIR);
 
 describe(`fixtures/report/conformance (${files.length} documents)`, () => {
-  it('lists every document with a verdict, both verdicts present', () => {
-    expect(Object.keys(expected).sort()).toEqual(files);
-    expect(files.filter((f) => expected[f]!.verdict === 'valid').length).toBeGreaterThanOrEqual(7);
-    expect(files.filter((f) => expected[f]!.verdict === 'invalid').length).toBeGreaterThanOrEqual(15);
-  });
-
-  it.concurrent.each(files)('%s gets its verdict from the product', async (f) => {
-    const got = await run(() => judge(bytes(f), 'report'));
-    expect(got.verdict, briefly(got.violations)).toBe(expected[f]!.verdict);
-    if (got.verdict === 'invalid')
-      expect(
-        got.violations.some((v) => (v.line ?? 0) > 0),
-        'a violation with a line',
-      ).toBe(true);
-  });
-
-  it.skipIf(!hasJava())(
-    'Xerces gives every document the same verdict on schemas/report.xsd',
-    async () => {
-      const judged = await judgeAll(files.map((f) => ({ bytes: bytes(f), schema: 'report' as const })));
-      const wrong = files.flatMap((f, i) =>
-        judged[i]!.verdict === expected[f]!.verdict ? [] : [`${f}: ${judged[i]!.verdict} ${briefly(judged[i]!.violations)}`],
-      );
-      expect(wrong).toEqual([]);
-    },
-    120_000,
-  );
+  corpusChecks(DIR, 'report', { valid: 7, invalid: 15 });
 
   it('a valid report file is typed REPORT, its header read; in the graduate namespace it is a graduate notification', async () => {
     const inspected = await inspectFile(bytes('008-all-kinds.xml'));
