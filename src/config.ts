@@ -126,12 +126,12 @@ function parseBool(value: unknown): boolean {
 }
 
 /** The shortest period of export deliveries: 5 minutes. */
-export const MIN_EXPORT_EVERY_MS = 5 * 60_000;
+const MIN_EXPORT_EVERY_MS = 5 * 60_000;
 const MAX_EXPORT_EVERY_MS = 366 * 86_400_000;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A duration such as `12h`, `30m`, `1d` or `90m`, at least 5 minutes; `off` (or 0) for none. */
-export function parseExportEvery(value: unknown): number | null {
+function parseExportEvery(value: unknown): number | null {
   const s = String(value).trim().toLowerCase();
   if (s === 'off' || s === '0') return null;
   const m = /^(\d{1,9})(s|m|h|d)$/.exec(s);
@@ -333,7 +333,7 @@ const FILE_KEYS: Record<string, SettingName> = Object.fromEntries(
 );
 
 /** The system-wide configuration, read by every command when no other is given. */
-export const SYSTEM_CONFIG = '/etc/cas-bdt/config.json';
+const SYSTEM_CONFIG = '/etc/cas-bdt/config.json';
 
 function readConfigFile(file: string, required: boolean): Partial<Record<SettingName, unknown>> {
   if (!existsSync(file)) {

@@ -5,7 +5,7 @@
  */
 
 /** Each code's exit code (cli.md): 2 usage, 3 refused, 4 not found, 1 anything else. */
-export const EXIT_CODES = {
+const EXIT_CODES = {
   /** A bad flag, argument, environment variable or config file value. */
   usage: 2,
   /** An operator action refused (its message says why). */
@@ -22,7 +22,7 @@ export const EXIT_CODES = {
   failed: 1,
 } as const;
 
-export type ErrorCode = keyof typeof EXIT_CODES;
+type ErrorCode = keyof typeof EXIT_CODES;
 
 export class CasBdtError extends Error {
   constructor(

@@ -12,7 +12,7 @@ import { escapeControls } from './escape.ts';
 
 export type { Logger };
 
-export interface LogOptions {
+interface LogOptions {
   /** Where lines go (default: process.stderr). */
   write?: (line: string) => void;
   /** Minimum level (default 'info'). */
@@ -60,8 +60,6 @@ function toText(line: string): string {
     return line;
   }
 }
-
-export { streamWriter } from './output.ts';
 
 export function createLogger(opts: LogOptions = {}): Logger {
   const sink = opts.write ?? streamWriter(process.stderr);

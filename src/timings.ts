@@ -48,7 +48,7 @@ export function timingsSoFar(): Record<string, number> | undefined {
 }
 
 /** Adds `ms` to a stage. */
-export function addTiming(stage: string, ms: number): void {
+function addTiming(stage: string, ms: number): void {
   if (active) active.set(stage, (active.get(stage) ?? 0) + ms);
 }
 

@@ -21,7 +21,7 @@ function parentOf(pid: number): number | undefined {
 }
 
 /** True when npm (npx, npm exec, npm run) started this process: npm sets these in its children's environment. */
-export function startedByNpm(env: NodeJS.ProcessEnv): boolean {
+function startedByNpm(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.npm_execpath || env.npm_command || env.npm_lifecycle_event);
 }
 

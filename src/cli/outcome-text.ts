@@ -6,7 +6,7 @@ import type { FileSummary, RecordResult } from '../domain/result.ts';
 import type { FileError, RecordIssue } from '../domain/types.ts';
 
 /** `E_SCHEMA at 13:7: message`, one line. */
-export function fileErrorLine(e: FileError): string {
+function fileErrorLine(e: FileError): string {
   return `${e.code}${e.line ? ` at ${e.line}:${e.column ?? 0}` : ''}: ${e.message}`;
 }
 

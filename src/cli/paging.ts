@@ -8,7 +8,7 @@ import type { Context } from './context.ts';
 import { wholeNumber } from './parse.ts';
 
 /** Rows a listing shows on a terminal when no `--limit` is given. */
-export const TERMINAL_PAGE = 50;
+const TERMINAL_PAGE = 50;
 
 const MAX_ROWS = 1_000_000_000;
 
@@ -22,7 +22,7 @@ export function addPagingOptions(cmd: Command): Command {
     .addOption(new Option('--offset <n>', 'skip the first N rows').argParser(wholeNumber(0, MAX_ROWS)));
 }
 
-export interface Paging {
+interface Paging {
   /** Undefined: every row. */
   limit: number | undefined;
   offset: number;

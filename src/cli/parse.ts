@@ -33,18 +33,6 @@ export function parseCasNumber(value: string): string {
   return n;
 }
 
-/** Runs a config setting's own check on its flag (config.ts parses the value again, with env and file). */
-export function checkedBy(parse: (value: unknown) => unknown): (value: string) => string {
-  return (value) => {
-    try {
-      parse(value);
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
-    }
-    return value;
-  };
-}
-
 /** An amount in GBP as the BDT files write it (`5000`, `5000.5`, `5000.00`): pence. */
 export function parseGbp(value: string): number {
   const s = value.trim();

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import { pgliteDir, redactUrl } from '../ops/where.ts';
 
-export function storeInUse(config: Config): string {
+function storeInUse(config: Config): string {
   if (config.databaseUrl) return `PostgreSQL ${redactUrl(config.databaseUrl)}`;
   return `embedded store at ${config.dataDir}${existsSync(pgliteDir(config.dataDir)) ? '' : ' (none there yet: sponsor add, db migrate or watch makes it)'}`;
 }

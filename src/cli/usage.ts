@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 
 /** `cas-bdt cas list`: the command's name with its parents'. */
-export function commandPath(cmd: Command): string {
+function commandPath(cmd: Command): string {
   const names: string[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');

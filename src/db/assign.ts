@@ -31,14 +31,14 @@ export interface AssignContext {
   submissionId?: number;
 }
 
-export interface Assigned {
+interface Assigned {
   casNumbers: Map<number, string>;
   expiresOn: string;
   payment?: PaymentSummary;
 }
 
 const B32 = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-export function paymentReference(now: Date): string {
+function paymentReference(now: Date): string {
   const bytes = randomBytes(10);
   let s = '';
   for (const b of bytes) s += B32[b % 32];

@@ -7,7 +7,7 @@ import type { Db } from './client.ts';
 import { casEvents } from './schema.ts';
 import { chunkFor } from './sql-util.ts';
 
-export type CasEvent = typeof casEvents.$inferInsert;
+type CasEvent = typeof casEvents.$inferInsert;
 
 /** The to_status of the last event of a deleted CAS (not a CAS status: the CAS is gone). */
 export const DELETED_EVENT = 'DELETED';

@@ -91,7 +91,7 @@ const columns = {
 type Row = Awaited<ReturnType<typeof selectRows>>[number];
 
 /** A page of a listing: at most `limit` rows (all when undefined) after skipping `offset`. */
-export interface Page {
+interface Page {
   limit?: number | undefined;
   offset?: number | undefined;
 }
@@ -150,7 +150,7 @@ export async function casHistory(db: Db, id: number): Promise<CasHistoryEntry[]>
   });
 }
 
-export interface CasFilter {
+interface CasFilter {
   licence: string;
   status?: CasStatus | undefined;
   route?: Route | undefined;

@@ -5,9 +5,9 @@ import type { Db } from './client.ts';
 import { batches } from './schema.ts';
 import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
-export const LIVE_STATUSES: CasStatus[] = ['WORK_IN_PROGRESS', 'READY_TO_GO', 'ASSIGNED', 'USED'];
+const LIVE_STATUSES: CasStatus[] = ['WORK_IN_PROGRESS', 'READY_TO_GO', 'ASSIGNED', 'USED'];
 
-export interface LiveCas {
+interface LiveCas {
   id: number;
   recordKey: string;
   status: CasStatus;

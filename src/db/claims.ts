@@ -16,10 +16,9 @@ import { fileClaims } from './schema.ts';
 import { rowsOf } from './sql-util.ts';
 
 export type ClaimRow = typeof fileClaims.$inferSelect;
-export type ClaimState = 'claimed' | 'stored' | 'done';
 
 /** First key of the two-key advisory locks that mark live service instances. */
-export const LIVENESS_LOCK_CLASS = 727_103;
+const LIVENESS_LOCK_CLASS = 727_103;
 
 /** The claim was taken over by another instance (its lease ran out or it looked dead). */
 const leaseEnd = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
@@ -81,7 +80,7 @@ export async function busyElsewhere(db: Db, licence: string, fileName: string, m
   return rows.length > 0;
 }
 
-export interface ClaimRequest {
+interface ClaimRequest {
   licence: string;
   fileName: string;
   sha256: string;

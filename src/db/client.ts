@@ -10,8 +10,6 @@ import type { schema } from './schema.ts';
 import { socketAnswers } from './store-paths.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
-/** A transaction handle; it offers the same query API as Db. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export type StoreKind = 'postgres' | 'pglite' | 'pglite-socket';
 

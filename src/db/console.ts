@@ -2,7 +2,7 @@
  * Read-only queries for the operator's HTTP surface (`watch --http`): recent submissions,
  * CAS search, hourly throughput, a liveness query with a deadline. Nothing here writes.
  */
-import { and, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { batches, cas, fileClaims, submissions } from './schema.ts';
 import { CAS_STATUSES, type CasStatus } from '../domain/types.ts';
@@ -80,7 +80,7 @@ export async function latestSubmissionNamed(
   return row ? { fileType: row.fileType, outcome: row.outcome, summary: row.summary } : undefined;
 }
 
-export interface CasHit {
+interface CasHit {
   id: number;
   casNumber: string | null;
   status: string;
@@ -141,15 +141,6 @@ export async function hourlyThroughput(db: Db, now: Date, hours = 24): Promise<H
     const hour = new Date(start.getTime() + i * 3_600_000);
     return { hour, files: f.get(key(hour)) ?? 0, casAssigned: a.get(key(hour)) ?? 0 };
   });
-}
-
-/** Submissions received since `since` (for the overview's totals). */
-export async function submissionsSince(db: Db, since: Date): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<string>`count(*)` })
-    .from(submissions)
-    .where(gte(submissions.processedAt, since));
-  return Number(row?.n ?? 0);
 }
 
 /** Resolves when the store answers a trivial query, rejects after `timeoutMs`. */

@@ -6,7 +6,7 @@ import type { Db } from './client.ts';
 import { recordEvents } from './cas-events.ts';
 import { cas } from './schema.ts';
 
-export interface DecisionRow {
+interface DecisionRow {
   id: number;
   sponsorLicenceNumber: string;
   status: CasStatus;

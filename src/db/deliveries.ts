@@ -15,7 +15,7 @@ export type DeliveryRow = typeof exportDeliveries.$inferSelect;
 /** First key of the transaction-level advisory lock that serialises the opening of a sponsor's deliveries. */
 const DELIVERY_LOCK_CLASS = 727_104;
 
-export type Opened =
+type Opened =
   /** Nothing changed since the last delivery. */
   | { kind: 'nothing' }
   /** The last delivery is younger than the period. */
@@ -25,7 +25,7 @@ export type Opened =
   /** A delivery for us to write: new, or one a stopped instance left (`resumed`). */
   | { kind: 'open'; row: DeliveryRow; resumed: boolean };
 
-export interface OpenRequest {
+interface OpenRequest {
   licence: string;
   me: number;
   leaseMs: number;
@@ -111,7 +111,7 @@ export async function finishDelivery(db: Db, id: number, me: number, casCount: n
   return rows.length === 1;
 }
 
-export interface DeliveryView {
+interface DeliveryView {
   id: number;
   sponsorLicenceNumber: string;
   state: 'pending' | 'done';

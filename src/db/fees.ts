@@ -13,7 +13,7 @@ import { jsonParam, rowsOf } from './sql-util.ts';
 /** Rows per statement: a few megabytes of JSON at most. */
 const ROWS_PER_STATEMENT = 5_000;
 
-export interface FeeCas {
+interface FeeCas {
   id: number;
   casNumber: string;
   status: CasStatus;

@@ -5,7 +5,7 @@ import type { Db } from './client.ts';
 import { cas, graduateReports } from './schema.ts';
 import { chunkFor } from './sql-util.ts';
 
-export interface GraduateTarget {
+interface GraduateTarget {
   id: number;
   casNumber: string;
   status: CasStatus;

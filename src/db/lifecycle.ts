@@ -15,14 +15,14 @@ export function refWhere(ref: CasRef): SQL {
   return 'id' in ref ? eq(cas.id, ref.id) : eq(cas.casNumber, ref.casNumber);
 }
 
-export type CasRow = typeof cas.$inferSelect;
+type CasRow = typeof cas.$inferSelect;
 
 export async function readCas(tx: Db, ref: CasRef): Promise<CasRow | undefined> {
   const [row] = await tx.select().from(cas).where(refWhere(ref));
   return row;
 }
 
-export type StatusChange = Operation & keyof typeof OPERATION_TARGET;
+type StatusChange = Operation & keyof typeof OPERATION_TARGET;
 
 /**
  * Moves the CAS matching `where` to the status `op` leads to, if and only if it is in a

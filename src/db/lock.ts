@@ -28,7 +28,7 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-export interface LockOptions {
+interface LockOptions {
   /** How long to wait for another holder (ms). */
   waitMs: number;
   /** Period of the owner's heartbeat (default 2000 ms). */

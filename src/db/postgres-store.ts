@@ -45,7 +45,7 @@ function missingDatabase(url: string, cause: unknown): CasBdtError {
  * and `require` (as libpq does when a root certificate is given). The settings have
  * already refused any other sslmode with a root certificate.
  */
-export function tlsFromUrl(url: string): { url: string; ssl?: tls.ConnectionOptions } {
+function tlsFromUrl(url: string): { url: string; ssl?: tls.ConnectionOptions } {
   const u = new URL(url);
   const file = u.searchParams.get('sslrootcert');
   if (!file || file === 'system') return { url };

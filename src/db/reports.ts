@@ -33,7 +33,7 @@ export interface ReportOutcome {
   issues: RecordIssue[];
 }
 
-export interface StoredReport {
+interface StoredReport {
   kind: string;
   fields: Record<string, string>;
   notes: string | null;

@@ -76,7 +76,7 @@ END $cas_bdt$`;
 const PERSISTING = /\balter\s+(system|role|user|database)\b/i;
 
 /** The text with its comments (`--` to the end of the line, nested block comments) replaced by spaces, in one pass. */
-export function blankComments(sql: string): string {
+function blankComments(sql: string): string {
   let out = '';
   let depth = 0;
   for (let i = 0; i < sql.length; i++) {
@@ -101,7 +101,7 @@ export function blankComments(sql: string): string {
 }
 
 /** Why a statement's text is refused, or undefined. */
-export function refusedStatement(sql: string): string | undefined {
+function refusedStatement(sql: string): string | undefined {
   const m = PERSISTING.exec(sql) ?? PERSISTING.exec(blankComments(sql));
   return m ? `ALTER ${m[1]!.toUpperCase()} is refused on the store's socket (it would outlive the session)` : undefined;
 }
@@ -148,7 +148,7 @@ function cstring(m: Uint8Array, from: number): string {
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-export interface SessionQueueOptions {
+interface SessionQueueOptions {
   /** The session's user when the server started (what every turn starts as). */
   sessionUser: string;
   /** Longest silence of a client that holds the session (ms). */

@@ -10,7 +10,7 @@
  */
 import type net from 'node:net';
 
-export interface MessageSink {
+interface MessageSink {
   enqueue(id: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number>;
   clearQueueForHandler(id: number): void;
   clearTransactionIfNeeded(id: number): Promise<void>;

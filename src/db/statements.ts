@@ -113,7 +113,7 @@ export async function queueStatements(tx: Db, licence: string, casNumbers: reado
   );
 }
 
-export interface PendingStatement {
+interface PendingStatement {
   casId: number;
   sponsorLicenceNumber: string;
   casNumber: string;

@@ -5,19 +5,18 @@
 import { addDays, addMonths, compareDates } from './dates.ts';
 import { dueDate, type Nation } from './working-days.ts';
 
-export type RateName = 'refusal' | 'enrolment' | 'completion';
 export type RateState = 'pass' | 'at risk' | 'fail' | 'too few';
 
 /** Thresholds in whole percent, each from the date it takes effect; the last one whose date is on or before the date judged applies. */
-export const THRESHOLDS: readonly { from: string; refusalBelow: number; enrolmentAtLeast: number; completionAtLeast: number }[] = [
+const THRESHOLDS: readonly { from: string; refusalBelow: number; enrolmentAtLeast: number; completionAtLeast: number }[] = [
   { from: '0001-01-01', refusalBelow: 10, enrolmentAtLeast: 90, completionAtLeast: 85 },
   { from: '2026-06-01', refusalBelow: 5, enrolmentAtLeast: 95, completionAtLeast: 85 },
 ];
 
 /** A rate over fewer cases than this is too few to judge. */
-export const MIN_CASES = 50;
+const MIN_CASES = 50;
 /** Within this many percentage points of its threshold, a passing rate is at risk. */
-export const AT_RISK_POINTS = 2;
+const AT_RISK_POINTS = 2;
 
 export function thresholdsOn(date: string) {
   let t = THRESHOLDS[0]!;

@@ -8,7 +8,7 @@
  */
 import type { PartialDate } from './types.ts';
 
-export interface DateParts {
+interface DateParts {
   year: number;
   month: number;
   day: number;
@@ -16,11 +16,11 @@ export interface DateParts {
 
 const ISO_DATE = /^(-?\d{4,})-(\d{2})-(\d{2})$/;
 
-export function isLeapYear(year: number): boolean {
+function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   if (month === 2) return isLeapYear(year) ? 29 : 28;
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
@@ -47,7 +47,7 @@ function parts(s: string): DateParts {
   return p;
 }
 
-export function formatIsoDate(p: DateParts): string {
+function formatIsoDate(p: DateParts): string {
   const sign = p.year < 0 ? '-' : '';
   const year = String(Math.abs(p.year)).padStart(4, '0');
   return `${sign}${year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
@@ -137,7 +137,7 @@ export function partialDateLatest(d: PartialDate): string {
   }
 }
 
-export interface DateRange {
+interface DateRange {
   start: string;
   end: string;
 }

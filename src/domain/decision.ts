@@ -13,7 +13,7 @@ export function isDecision(s: string): s is Decision {
   return (DECISIONS as readonly string[]).includes(s);
 }
 
-export interface DecisionState {
+interface DecisionState {
   status: CasStatus;
   decision: Decision | null;
   decidedOn: string | null;

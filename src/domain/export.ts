@@ -5,7 +5,6 @@ import type { CasStatus } from './types.ts';
 /** The export schemas a sponsor may choose, as in the SMS: 2.1.1 (the default, with Graduated) or the legacy 1.1.1. */
 export const EXPORT_SCHEMAS = ['2.1.1', '1.1.1'] as const;
 export type ExportSchema = (typeof EXPORT_SCHEMAS)[number];
-export const DEFAULT_EXPORT_SCHEMA: ExportSchema = '2.1.1';
 
 export const isExportSchema = (s: string): s is ExportSchema => (EXPORT_SCHEMAS as readonly string[]).includes(s);
 

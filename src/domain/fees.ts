@@ -36,7 +36,7 @@ const LABEL: Readonly<Record<keyof FeesInPounds, string>> = Object.freeze({
 });
 
 /** PoundsSterlingType: below this many pence (1,000,000,000 GBP). */
-export const MAX_PENCE_EXCLUSIVE = 100_000_000_000;
+const MAX_PENCE_EXCLUSIVE = 100_000_000_000;
 
 /**
  * An xs:decimal amount in pounds (`5000`, `5000.5`, `+0.00`, `.50`) as pence, or undefined
@@ -60,7 +60,7 @@ export function parsePounds(text: string): number | undefined {
 export const pounds = (pence: number | null): string | null => (pence === null ? null : formatPence(pence));
 
 /** The fees of an upload record's FinancialAndAccommodationDetails (its content, text trimmed). */
-export function feesOfUpload(details: XmlObject | undefined): Fees {
+function feesOfUpload(details: XmlObject | undefined): Fees {
   const amount = (key: FeeKey) => {
     const v = details?.[FEE_ELEMENTS[key]];
     return typeof v === 'string' ? (parsePounds(v) ?? null) : null;
@@ -94,7 +94,7 @@ export function currentFees(updated: unknown, uploadData: unknown): Fees {
   return feesOfUpload(typeof details === 'object' && !Array.isArray(details) ? details : undefined);
 }
 
-export function sameFees(a: Fees, b: Fees): boolean {
+function sameFees(a: Fees, b: Fees): boolean {
   return FEE_KEYS.every((k) => a[k] === b[k]);
 }
 
@@ -149,9 +149,9 @@ export function describeFees(f: FeesInPounds): string {
 }
 
 /** Only a live assigned CAS takes fee updates and notes. */
-export const FEE_STATUSES: readonly CasStatus[] = Object.freeze(['ASSIGNED', 'USED']);
+const FEE_STATUSES: readonly CasStatus[] = Object.freeze(['ASSIGNED', 'USED']);
 
-export const canUpdateFees = (status: CasStatus) => FEE_STATUSES.includes(status);
+const canUpdateFees = (status: CasStatus) => FEE_STATUSES.includes(status);
 /** Notes go on the same CAS as fee updates. */
 export const canAddNote = canUpdateFees;
 
@@ -162,7 +162,7 @@ function issue(code: RecordIssueCode, field: string | undefined, message: string
   return field === undefined ? { severity, code, message } : { severity, code, field, message };
 }
 
-export function feesPaidMissingIssue(): RecordIssue {
+function feesPaidMissingIssue(): RecordIssue {
   return issue(
     'E_FEES_PAID_MISSING',
     undefined,
@@ -171,25 +171,25 @@ export function feesPaidMissingIssue(): RecordIssue {
 }
 
 /** Also for another sponsor's CAS, with the same words: a sponsor never learns whether a number exists elsewhere. */
-export function feeCasNotFoundIssue(casNumber: string): RecordIssue {
+function feeCasNotFoundIssue(casNumber: string): RecordIssue {
   return issue('E_CAS_NOT_FOUND', CAS_FIELD, `CAS ${casNumber} was not found for this sponsor`);
 }
 
-export function feeCasStatusIssue(casNumber: string, status: CasStatus): RecordIssue {
+function feeCasStatusIssue(casNumber: string, status: CasStatus): RecordIssue {
   return issue('E_CAS_STATUS', CAS_FIELD, `CAS ${casNumber} has status ${status}; fees can be updated only on an ASSIGNED or USED CAS`);
 }
 
-export function noChangeIssue(casNumber: string): RecordIssue {
+function noChangeIssue(casNumber: string): RecordIssue {
   return issue('W_NO_CHANGE', undefined, `The fees given are those CAS ${casNumber} already has; nothing was changed`);
 }
 
 /** The CAS a fee update names, as the store found it (undefined: not this sponsor's). */
-export interface FeeTarget {
+interface FeeTarget {
   status: CasStatus;
   fees: Fees;
 }
 
-export interface FeeJudgement {
+interface FeeJudgement {
   issues: RecordIssue[];
   /** The fees after the update, when it is accepted and changes something. */
   fees?: Fees;

@@ -12,12 +12,12 @@ import type { Counts, FileType, Route } from './types.ts';
 /** Every kind the pipeline knows (UNKNOWN is what a file of none of them gets). */
 export type KnownFileType = Exclude<FileType, 'UNKNOWN'>;
 
-export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
-export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
+const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
+const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
 /** The fee update file (provisional: schemas/update.xsd). */
-export const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
+const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
 /** The student activity report file (provisional: schemas/report.xsd). */
-export const REPORT_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-200910';
+const REPORT_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-200910';
 
 export interface FileKind {
   /** What the kind is, in words ("a graduate notification"). */

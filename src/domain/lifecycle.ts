@@ -7,7 +7,7 @@ import { compareDates, rangesOverlap } from './dates.ts';
 import type { CasStatus } from './types.ts';
 
 /** Every allowed status change; anything not listed is refused. */
-export const TRANSITIONS: Readonly<Record<CasStatus, readonly CasStatus[]>> = Object.freeze({
+const TRANSITIONS: Readonly<Record<CasStatus, readonly CasStatus[]>> = Object.freeze({
   WORK_IN_PROGRESS: ['READY_TO_GO'],
   READY_TO_GO: ['WORK_IN_PROGRESS', 'ASSIGNED'],
   ASSIGNED: ['WITHDRAWN', 'USED', 'OBSOLETE', 'EXPIRED', 'CANCELLED'],

@@ -13,7 +13,7 @@ export const routesNotLicensed = (licence: string, routes: string[]) =>
 export const routeNotLicensed = (licence: string, route: string) => `sponsor ${licence} is not licensed for the ${route} route`;
 
 /** "2 ASSIGNED, 1 WORK IN PROGRESS" from counts by status. */
-export const statusSummary = (counts: { status: string; n: number }[]) =>
+const statusSummary = (counts: { status: string; n: number }[]) =>
   counts.length ? counts.map((r) => `${r.n} ${human(r.status)}`).join(', ') : 'no CAS at all';
 
 export const nothingReadyInBatch = (batch: string, counts: { status: string; n: number }[]) =>

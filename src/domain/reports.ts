@@ -22,10 +22,8 @@ export function isReportKind(s: string): s is ReportKind {
   return (REPORT_KINDS as readonly string[]).includes(s);
 }
 
-export const WITHDRAWAL_REASONS = ['STUDENT_WITHDREW', 'EXCLUDED', 'SPONSORSHIP_ENDED', 'OTHER'] as const;
-
 /** The field each kind's due date counts from. */
-export const TRIGGER_FIELD: Record<ReportKind, string> = {
+const TRIGGER_FIELD: Record<ReportKind, string> = {
   NOT_ENROLLED: 'ExpectedEnrollmentDate',
   STOPPED_ATTENDING: 'LastContactDate',
   WITHDRAWN: 'EffectiveDate',

@@ -11,7 +11,7 @@ import { isValidCountryCode } from './countries.ts';
 import { ageAt, isAfter, isBefore, parseIsoDate, partialDateEarliest } from './dates.ts';
 import type { CasRecord, CasStatus, RecordIssue, RecordIssueCode, Route, Severity } from './types.ts';
 
-export const SELT_NOT_REQUIRED_REASONS: readonly string[] = Object.freeze([
+const SELT_NOT_REQUIRED_REASONS: readonly string[] = Object.freeze([
   'HEI',
   'GIFTED',
   'T4SWITCH',
@@ -20,8 +20,8 @@ export const SELT_NOT_REQUIRED_REASONS: readonly string[] = Object.freeze([
   'ENG_VISA',
   'USA_HEI',
 ]);
-export const TEST_PROVIDERS: readonly string[] = Object.freeze(['IELTS', 'LANGCRT', 'PEARSON', 'PSI', 'TCLUK']);
-export const ENGLISH_LANGUAGE_LEVELS: readonly string[] = Object.freeze(['A1', 'A2', 'B1', 'B2', 'C1', 'C2']);
+const TEST_PROVIDERS: readonly string[] = Object.freeze(['IELTS', 'LANGCRT', 'PEARSON', 'PSI', 'TCLUK']);
+const ENGLISH_LANGUAGE_LEVELS: readonly string[] = Object.freeze(['A1', 'A2', 'B1', 'B2', 'C1', 'C2']);
 
 /**
  * Dates must fall within these years (spec section 7). The schema's xs:date allows any
@@ -32,10 +32,10 @@ export const MIN_YEAR = 1900;
 export const MAX_YEAR = 2199;
 
 /** Child route: the applicant's age at CourseStartDate must be within [min, max] whole years. */
-export const CHILD_MIN_AGE = 4;
-export const CHILD_MAX_AGE = 17;
+const CHILD_MIN_AGE = 4;
+const CHILD_MAX_AGE = 17;
 /** A work placement above this percentage of the course needs a justification. */
-export const WORK_PLACEMENT_THRESHOLD_PERCENT = 33;
+const WORK_PLACEMENT_THRESHOLD_PERCENT = 33;
 
 const SEVERITY: Record<RecordIssueCode, Severity> = {
   E_DUPLICATE_IN_FILE: 'ERROR',

@@ -18,7 +18,7 @@ export function isNation(s: string): s is Nation {
 const REGION: Record<Nation, string> = { 'england-and-wales': 'ENG', scotland: 'SCT', 'northern-ireland': 'NIR' };
 
 /** Working days from the trigger date to the due date. */
-export const REPORT_WORKING_DAYS = 10;
+const REPORT_WORKING_DAYS = 10;
 
 const cache = new Map<string, ReadonlySet<string>>();
 

@@ -29,7 +29,7 @@ export const COOKIE = 'cas-bdt-console';
 export const cookieValue = (token: string): string => createHmac('sha256', token).update('cas-bdt console cookie v1').digest('base64url');
 
 /** The value of cookie `name` in a `Cookie` header, or undefined. */
-export function cookieFrom(header: string | undefined, name = COOKIE): string | undefined {
+function cookieFrom(header: string | undefined, name = COOKIE): string | undefined {
   if (!header || header.length > 8192) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
@@ -38,7 +38,7 @@ export function cookieFrom(header: string | undefined, name = COOKIE): string | 
   return undefined;
 }
 
-export type Credential = 'none' | 'good' | 'bad';
+type Credential = 'none' | 'good' | 'bad';
 
 /** What the request carries: no credential at all, the right one, or a wrong one (a guess). */
 export function credentialOf(headers: { authorization?: string | undefined; cookie?: string | undefined }, token: string): Credential {
@@ -74,7 +74,7 @@ export function allowedHosts(boundHost: string, extra: readonly string[]): Set<s
   return names;
 }
 
-export interface Throttle {
+interface Throttle {
   /**
    * A wrong credential from `client`: how long to hold its answer (ms). The right key is
    * never held, so no local user can lock the owner out by guessing.

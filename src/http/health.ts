@@ -13,7 +13,7 @@ import { checkSponsorFolders } from '../inbox/folder-health.ts';
 import { SPONSOR_FOLDERS } from '../inbox/layout.ts';
 import type { LiveState } from './metrics.ts';
 
-export interface Health {
+interface Health {
   status: 'ok' | 'unhealthy';
   store: { ok: boolean; ms: number; error?: string };
   sponsors: { total: number; unhealthy: { licence: string; reasons: string[] }[] };

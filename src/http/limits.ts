@@ -35,7 +35,7 @@ export const DEFAULT_LIMITS: HttpLimits = {
 };
 
 /** The soft limit on open files (Linux /proc), or undefined where it cannot be read. */
-export function descriptorLimit(): number | undefined {
+function descriptorLimit(): number | undefined {
   try {
     const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
     return m && m[1] !== 'unlimited' ? Number(m[1]) : undefined;

@@ -343,7 +343,7 @@ const statusLink = (licence: string, status: CasStatus, label: string) =>
   html`<a href="/sponsors/${licence}/cas${query({ status })}">${label}</a>`;
 
 /** Rows a sponsor's page shows of each status that needs action (the rest is one click away). */
-export const ACTION_ROWS = 50;
+const ACTION_ROWS = 50;
 
 /** One sponsor: its allocation, the CAS that need action, and its CAS counted by status. */
 export async function sponsorPage(db: Db, licence: string): Promise<string | undefined> {

@@ -1,14 +1,14 @@
 /** A stored result XML read back for the console: file errors, and each record with its issues. */
 import { XMLParser } from 'fast-xml-parser';
 
-export interface ResultIssue {
+interface ResultIssue {
   severity: string;
   code: string;
   field?: string;
   message: string;
 }
 
-export interface ResultRecord {
+interface ResultRecord {
   index: number;
   applicantId?: string;
   casNumber?: string;
@@ -18,7 +18,7 @@ export interface ResultRecord {
   issues: ResultIssue[];
 }
 
-export interface ResultView {
+interface ResultView {
   fileErrors: { code: string; line?: number; column?: number; message: string }[];
   payment?: { reference: string; casCount: number; amount: string; currency: string };
   records: ResultRecord[];

@@ -44,7 +44,7 @@ import type { Nation } from '../domain/working-days.ts';
 
 export { bearerMatches } from './access.ts';
 
-export interface HttpOptions {
+interface HttpOptions {
   db: Db;
   rootDir: string;
   live: LiveState;
@@ -73,9 +73,9 @@ export interface HttpServer {
 }
 
 /** How long the overview's hourly chart is reused (see reuse.ts). */
-export const CHART_REUSE_MS = 5_000;
+const CHART_REUSE_MS = 5_000;
 /** How long one `/healthz` answer is reused: a client polling in a loop costs one check per second. */
-export const HEALTH_REUSE_MS = 1_000;
+const HEALTH_REUSE_MS = 1_000;
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -100,7 +100,7 @@ const positiveInt = (v: unknown): number | undefined => {
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHandler) => Server = (h) => createServer(h)): FastifyInstance {
+function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHandler) => Server = (h) => createServer(h)): FastifyInstance {
   const app = Fastify({
     logger: false,
     routerOptions: { maxParamLength: 200 },

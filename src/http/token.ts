@@ -11,7 +11,7 @@ import path from 'node:path';
 import { CasBdtError } from '../errors.ts';
 
 /** At least 32 bytes: a generated token is 32 random bytes (43 base64url characters, 256 bits). */
-export const MIN_TOKEN_BYTES = 32;
+const MIN_TOKEN_BYTES = 32;
 
 /** A token's bytes are checked, not its entropy: one given by hand must be long enough to be hard to guess. */
 export function checkToken(token: string, where: string): string {

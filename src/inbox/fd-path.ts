@@ -9,7 +9,7 @@ import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The real path of an open file, or undefined where the system does not say. */
-export async function pathOfOpen(h: FileHandle): Promise<string | undefined> {
+async function pathOfOpen(h: FileHandle): Promise<string | undefined> {
   try {
     return await readlink(`/proc/self/fd/${h.fd}`);
   } catch {

@@ -14,14 +14,14 @@ import { SPONSOR_FOLDERS } from './layout.ts';
  * is not used at all. Otherwise (a folder missing, or not a directory) the sponsor is
  * unhealthy but used: what cannot be written is an infrastructure fault, retried.
  */
-export type FolderHealth = { ok: true } | { ok: false; unsafe: boolean; reasons: string[] };
+type FolderHealth = { ok: true } | { ok: false; unsafe: boolean; reasons: string[] };
 
 interface Problem {
   reason: string;
   unsafe: boolean;
 }
 
-export class UnusableFoldersError extends Error {
+class UnusableFoldersError extends Error {
   readonly code = 'E_SPONSOR_FOLDERS';
   constructor(
     readonly licence: string,
@@ -81,7 +81,7 @@ async function checkWithRoot(root: string, licence: string): Promise<{ health: F
 }
 
 /** The two log levels the tracker uses (pino's Logger fits). */
-export interface HealthLog {
+interface HealthLog {
   warn(fields: object, msg: string): void;
   info(fields: object, msg: string): void;
 }

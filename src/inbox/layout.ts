@@ -8,7 +8,7 @@ export const FOLDER_MODE = 0o750;
 export const FILE_MODE = 0o640;
 
 export const SPONSOR_FOLDERS = ['inbox', 'outbox', 'archive', 'rejected'] as const;
-export type SponsorFolder = (typeof SPONSOR_FOLDERS)[number];
+type SponsorFolder = (typeof SPONSOR_FOLDERS)[number];
 
 export function sponsorDir(root: string, licence: string, folder: SponsorFolder): string {
   return path.join(root, licence, folder);

@@ -16,13 +16,13 @@ import { sha256OfFile } from './read-file.ts';
 import { FILE_MODE, FOLDER_MODE, utcStamp } from './layout.ts';
 
 /** Which file was processed: a move of any other file is refused. */
-export interface Inode {
+interface Inode {
   dev: number;
   ino: number;
 }
 
 /** `moved`, or `changed`: the file now at the inbox name is not the one processed; it is left there. */
-export type MoveOutcome = 'moved' | 'changed';
+type MoveOutcome = 'moved' | 'changed';
 
 const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
 /**

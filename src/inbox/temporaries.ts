@@ -46,7 +46,7 @@ function gone(pid: number): boolean {
 }
 
 /** Default age after which a temporary file from another host is left over (ms). */
-export const STALE_TEMPORARY_MS = 3_600_000;
+const STALE_TEMPORARY_MS = 3_600_000;
 
 /**
  * Removes the temporary files in `dir` whose writer is gone (on this host) or that are

@@ -11,7 +11,7 @@ import { lstatSync, watch as watchDir, watchFile, unwatchFile, type FSWatcher as
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
-export interface TreeWatcherOptions {
+interface TreeWatcherOptions {
   root: string;
   /** Poll instead of using file system events (`--poll`). */
   poll: boolean;

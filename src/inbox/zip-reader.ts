@@ -27,11 +27,11 @@ export function zipLooksUnfinished(bytes: Buffer): boolean {
 const DISCARDED_BEFORE_COLLECTING = 16 * 1024 * 1024;
 
 /** More entries than this -> E_ZIP_LIMIT. */
-export const MAX_ZIP_ENTRIES = 1000;
+const MAX_ZIP_ENTRIES = 1000;
 /** An entry that expands to more than this many times its compressed size is refused. */
-export const MAX_ZIP_RATIO = 200;
+const MAX_ZIP_RATIO = 200;
 
-export interface ZipLimits {
+interface ZipLimits {
   /** Largest inflated entry, and largest total of all inflated entries (bytes: --max-file-mb). */
   maxBytes: number;
 }
@@ -48,7 +48,7 @@ export interface ScannedEntry {
   entry?: yauzl.Entry;
 }
 
-export type ContainerScan =
+type ContainerScan =
   | { ok: false; code: 'E_ZIP_CORRUPT' | 'E_ZIP_EMPTY' | 'E_ZIP_LIMIT'; message: string }
   | { ok: true; entries: ScannedEntry[]; zip: yauzl.ZipFile };
 

@@ -14,7 +14,7 @@ import type { Route } from '../domain/types.ts';
 
 export type AssignTarget = { batch: string } | { id: number };
 
-export interface AssignedLater {
+interface AssignedLater {
   assigned: { id: number; casNumber: string }[];
   expiresOn: string;
   payment: PaymentSummary;

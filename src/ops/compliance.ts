@@ -4,10 +4,8 @@ import type { Db } from '../db/client.ts';
 import { assess, overdueStartCutoff, windowOf, type Compliance } from '../domain/compliance.ts';
 import { dueDate, type Nation } from '../domain/working-days.ts';
 
-export type { Compliance } from '../domain/compliance.ts';
-
 /** Missing reports listed per sponsor at most (the count of late ones is exact). */
-export const MISSING_LISTED = 100;
+const MISSING_LISTED = 100;
 
 export async function compliance(db: Db, opts: { asOf: string; nation: Nation; licence?: string | undefined }): Promise<Compliance[]> {
   const w = windowOf(opts.asOf);

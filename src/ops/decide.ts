@@ -10,7 +10,7 @@ import { isoDateUtc } from '../domain/dates.ts';
 import { decisionProblem, type Decision } from '../domain/decision.ts';
 import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 
-export interface Decided {
+interface Decided {
   casNumber: string;
   sponsorLicenceNumber: string;
   decision: Decision;

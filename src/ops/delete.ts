@@ -13,7 +13,7 @@ import { describeRef, refusalMessage, type CasRef } from '../domain/lifecycle.ts
 import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 import type { CasStatus } from '../domain/types.ts';
 
-export interface Deleted {
+interface Deleted {
   id: number;
   from: CasStatus;
   sponsorLicenceNumber: string;

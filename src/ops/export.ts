@@ -15,9 +15,9 @@ import { writeNewFile } from '../inbox/atomic-write.ts';
 import { renderExport } from '../xml/export-xml.ts';
 import { zipOne } from '../xml/export-zip.ts';
 
-export { countDeliveries, listDeliveries, type DeliveryView } from '../db/deliveries.ts';
+export { countDeliveries, listDeliveries } from '../db/deliveries.ts';
 
-export interface ExportContent {
+interface ExportContent {
   xml: string;
   casCount: number;
   schema: ExportSchema;

@@ -10,7 +10,7 @@ import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 import { judgeFeeUpdate, type FeeChange, type Fees } from '../domain/fees.ts';
 import { hasErrors } from '../domain/rules.ts';
 
-export interface FeesSet {
+interface FeesSet {
   casNumber: string;
   sponsorLicenceNumber: string;
   before: Fees;
@@ -19,7 +19,7 @@ export interface FeesSet {
   changed: boolean;
 }
 
-export const FEES_BY_HAND = 'fees updated by the sponsor (cas-bdt cas fees)';
+const FEES_BY_HAND = 'fees updated by the sponsor (cas-bdt cas fees)';
 
 export async function setFees(db: Db, casNumber: string, change: FeeChange, now: Date): Promise<Outcome<FeesSet>> {
   return withRetry(() =>

@@ -8,7 +8,7 @@ import { withRetry } from '../db/lifecycle.ts';
 import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 import { canAddNote, noteProblem, noteStatusMessage } from '../domain/fees.ts';
 
-export const NOTE_BY_HAND = 'note by the sponsor (cas-bdt cas note)';
+const NOTE_BY_HAND = 'note by the sponsor (cas-bdt cas note)';
 
 export async function addNote(
   db: Db,

@@ -8,8 +8,6 @@ import { storeReports, type ReportOutcome } from '../db/reports.ts';
 import type { ReportInput } from '../domain/reports.ts';
 import type { Nation } from '../domain/working-days.ts';
 
-export type { ReportOutcome } from '../db/reports.ts';
-
 export async function recordReports(
   db: Db,
   licence: string,

@@ -18,7 +18,7 @@ import {
 import { notFound, refused, type Outcome } from '../domain/outcome.ts';
 import type { CasStatus } from '../domain/types.ts';
 
-export interface Used {
+interface Used {
   id: number;
   casNumber: string;
   from: CasStatus;

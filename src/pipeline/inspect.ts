@@ -14,8 +14,6 @@ import { DocSource, FileSource, MemorySource, type TextEncoding } from '../xml/s
 import { startXsdEngine, validateScanned, type EngineVerdict, type SchemaName } from '../xml/xsd.ts';
 import { timed } from '../timings.ts';
 
-export { GRADUATE_NS, UPDATE_NS, UPLOAD_NS } from '../domain/file-kinds.ts';
-
 /** Each kind's root, schema and route, from the registry (src/domain/file-kinds.ts). */
 const TYPES: { ns: string; local: string; type: KnownFileType; schema: SchemaName; route?: Route }[] = KNOWN_FILE_TYPES.map((type) => {
   const k = FILE_KINDS[type];
@@ -51,13 +49,13 @@ export interface Inspected {
 
 export type SchemaCheck = { ok: true } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string };
 
-export type Inspection =
+type Inspection =
   { ok: true; file: Inspected } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string; notWellFormed: boolean };
 
 /** The engine step (injectable for tests); the pipeline uses validateScanned. */
 export type XsdValidator = typeof validateScanned;
 
-export interface InspectOptions {
+interface InspectOptions {
   validate?: XsdValidator;
   /** Longest XSD validation (default 60000 ms). */
   timeoutMs?: number;

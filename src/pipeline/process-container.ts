@@ -16,15 +16,14 @@ import { renderContainerResult } from '../xml/container-result-xml.ts';
 import { inTransaction } from './dry-run.ts';
 import type { Processed } from './store-submission.ts';
 import type { PipelineDeps } from './deps.ts';
-export type { EntryMemo } from './deps.ts';
 
 /** An entry's result file inside the result zip: ENTRY without its final `.xml`, never the container's own name. */
-export function entryResultName(entryName: string, submissionId: number): string {
+function entryResultName(entryName: string, submissionId: number): string {
   const name = `${entryName.replace(/\.xml$/i, '')}.result.xml`;
   return name.toLowerCase() === 'container.result.xml' ? `${entryName.replace(/\.xml$/i, '')}.${submissionId}.result.xml` : name;
 }
 
-export interface ContainerHooks {
+interface ContainerHooks {
   /** The pipeline for one entry (processFile; passed in, so that the two modules do not import each other). */
   processEntry(deps: PipelineDeps, file: ReceivedFile): Promise<Processed>;
   /** Stores the zip as REJECTED with `errors`, nothing else stored (E_ZIP_CORRUPT, E_ZIP_EMPTY, E_ZIP_LIMIT). */

@@ -29,7 +29,7 @@ export interface StoreContext {
   heap?: HeapNudge | undefined;
 }
 
-export type StoreStep = (tx: Db, file: Inspected, ctx: StoreContext) => Promise<Stored>;
+type StoreStep = (tx: Db, file: Inspected, ctx: StoreContext) => Promise<Stored>;
 
 const upload: StoreStep = (tx, file, ctx) => storeUpload(tx, file, ctx.sponsor, ctx);
 

@@ -25,7 +25,7 @@ export interface Processed {
 }
 
 /** Runs in the same transaction that stores the submission (see `PipelineDeps.onStored`). */
-export type OnStored = ((tx: Db, submissionId: number) => Promise<void>) | undefined;
+type OnStored = ((tx: Db, submissionId: number) => Promise<void>) | undefined;
 
 /** A submission row: what came in (the file), and what became of it. */
 function submissionRow(
@@ -43,7 +43,7 @@ function submissionRow(
   };
 }
 
-export function summaryOf(r: SubmissionResult): FileSummary {
+function summaryOf(r: SubmissionResult): FileSummary {
   return {
     submissionId: r.submissionId,
     file: r.fileName,

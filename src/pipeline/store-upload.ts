@@ -39,7 +39,7 @@ import type { Inspected } from './inspect.ts';
 import { timed } from '../timings.ts';
 import type { HeapNudge } from '../heap-nudge.ts';
 
-export const RECORD_CHUNK = 1000;
+const RECORD_CHUNK = 1000;
 
 export interface Stored {
   counts: Counts;

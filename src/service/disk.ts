@@ -8,7 +8,7 @@
 import { statfs } from 'node:fs/promises';
 import type { Logger } from '../log.ts';
 
-export interface DiskGuardOptions {
+interface DiskGuardOptions {
   /** The folders whose file systems must keep `minFreeBytes` free. */
   paths: string[];
   minFreeBytes: number;

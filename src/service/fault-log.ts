@@ -4,7 +4,7 @@ import { UNKNOWN_STRIKES, type Fault } from './faults.ts';
 import { escapeName, type InboxFile } from './inbox-file.ts';
 
 /** A file's name for a log line, control and bidi characters escaped. */
-export const inboxName = (f: InboxFile) => (f.nameProblem ? f.name : escapeName(f.name));
+const inboxName = (f: InboxFile) => (f.nameProblem ? f.name : escapeName(f.name));
 
 export function logFault(
   log: Logger,

@@ -11,7 +11,7 @@
 import path from 'node:path';
 
 /** Longest accepted name in bytes: room for the archive stamp and result suffixes within 255. */
-export const MAX_NAME_BYTES = 200;
+const MAX_NAME_BYTES = 200;
 
 export interface InboxFile {
   /** The scheduler's key: the inbox path joined with the display name. */
@@ -77,7 +77,7 @@ function inspectName(raw: Buffer): { utf8: boolean; control: boolean; escaped: s
 }
 
 /** Why a raw name is refused (E_FILE_NAME), or undefined when it is a usable name. */
-export function nameProblem(raw: Buffer): string | undefined {
+function nameProblem(raw: Buffer): string | undefined {
   const { utf8, control } = inspectName(raw);
   if (!utf8) return 'the file name is not valid UTF-8; rename the file using UTF-8';
   if (control) return 'the file name holds control characters; rename the file without them';

@@ -8,7 +8,7 @@ import { describeError, type Logger } from '../log.ts';
 import type { Db } from '../db/client.ts';
 import { writeOwedStatements } from '../ops/statements.ts';
 
-export interface StatementWriter {
+interface StatementWriter {
   /** Writes what is owed now (or again once the drain in progress ends). */
   kick(): void;
   /** Resolves when no drain is running. */

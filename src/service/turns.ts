@@ -6,7 +6,7 @@
  */
 import { MinHeap } from './heap.ts';
 
-export interface Turn {
+interface Turn {
   mtimeMs: number;
   key: string;
   gen: number;

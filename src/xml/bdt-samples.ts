@@ -8,8 +8,8 @@ import type { ReportKind } from '../domain/reports.ts';
 import { REPORT_BLOCKS } from './record-reader.ts';
 
 export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
-export const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
-export const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
+const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
+const GRADUATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-graduated-202102';
 
 export interface CasSpec {
   applicantId?: string;
@@ -39,7 +39,7 @@ export interface CasSpec {
 
 export const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-export const SELT_OK =
+const SELT_OK =
   '<SELTRequired>true</SELTRequired><EnglishLanguageLevelAttained>B2</EnglishLanguageLevelAttained><TestProvider>IELTS</TestProvider><PreviousUKStudy>false</PreviousUKStudy>';
 
 export function casXml(spec: CasSpec = {}, route: 'student' | 'child' = 'student'): string {
@@ -116,7 +116,7 @@ export function casXml(spec: CasSpec = {}, route: 'student' | 'child' = 'student
 `;
 }
 
-export interface UploadSpec {
+interface UploadSpec {
   fileId?: string;
   licence?: string;
   route?: 'student' | 'child';
@@ -166,7 +166,7 @@ export function graduateBytes(reportId: string, casNumbers: string[]): Buffer {
   );
 }
 
-export const REPORT_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-200910';
+const REPORT_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-reporting-200910';
 
 /** One student activity report: its kind, its block's fields between CASNumber and Notes (in schema order), its notes. */
 export interface ReportSample {

@@ -4,7 +4,7 @@ import type { FileOutcome } from '../domain/types.ts';
 import { RESULT_NS } from './result-xml.ts';
 import { xmlAttr, xmlSafe, xmlText } from './xml-safe.ts';
 
-export interface ContainerResult {
+interface ContainerResult {
   fileName: string;
   sha256: string;
   sponsorLicenceNumber: string;

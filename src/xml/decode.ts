@@ -11,7 +11,7 @@ import type { TextEncoding } from './source.ts';
 
 export type Encoding = 'ISO-8859-1' | 'UTF-8' | 'UTF-16LE' | 'UTF-16BE';
 
-export type Decoded =
+type Decoded =
   | {
       ok: true;
       /** The body (after any byte-order mark) as UTF-8 or ISO-8859-1: a view of the file's bytes, or for UTF-16 a transcoded copy. */

@@ -6,7 +6,7 @@ import type { ExportRow, ExportSchema } from '../domain/export.ts';
 import { FEE_ELEMENTS, FEE_KEYS, pounds } from '../domain/fees.ts';
 import { xmlAttr, xmlSafe, xmlText } from './xml-safe.ts';
 
-export const EXPORT_NS = 'urn:cas-bdt:export:2';
+const EXPORT_NS = 'urn:cas-bdt:export:2';
 
 /** One element per line, indented under CAS; the value made safe and escaped. */
 const el = (name: string, value: string) => `    <${name}>${xmlText(xmlSafe(value))}</${name}>\n`;
@@ -41,7 +41,7 @@ function casElement(r: ExportRow, schema: ExportSchema): string {
   return out + '  </CAS>\n';
 }
 
-export interface ExportDocument {
+interface ExportDocument {
   licence: string;
   schema: ExportSchema;
   generatedAt: Date;

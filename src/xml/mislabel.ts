@@ -71,7 +71,7 @@ const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCa
  * characters of the given encoding, CR LF and CR as one line break, as the rest of the
  * pipeline does.
  */
-export function positionOf(bytes: Buffer, index: number, encoding: 'utf8' | 'latin1'): { line: number; column: number } {
+function positionOf(bytes: Buffer, index: number, encoding: 'utf8' | 'latin1'): { line: number; column: number } {
   let line = 1;
   let column = 1;
   for (let i = 0; i < index; i++) {

@@ -411,7 +411,7 @@ export function readActivityReport(
 }
 
 /** One fee update `CASUpdate` element: the CAS number and the amounts it gives, in pence. */
-export interface FeeUpdateRecord {
+interface FeeUpdateRecord {
   index: number;
   casNumber: string;
   change: FeeChange;

@@ -42,7 +42,7 @@ export interface ScannedDocument {
   children: ElementSpan[];
 }
 
-export type SafetyScan = { ok: true; doc: ScannedDocument } | { ok: false; error: FileError };
+type SafetyScan = { ok: true; doc: ScannedDocument } | { ok: false; error: FileError };
 
 const LT = 0x3c;
 const GT = 0x3e;

@@ -14,7 +14,7 @@ import { position, type ElementSpan } from './scan.ts';
 import { sourceOfText, type DocSource } from './source.ts';
 
 /** What the engine reported (xsd.ts's XsdViolation). */
-export interface Violation {
+interface Violation {
   line?: number;
   column?: number;
   message: string;
@@ -96,7 +96,7 @@ export function shown(value: string): string {
 }
 
 /** `value` with each character outside `set` replaced by its transliteration (any-ascii), kept only where it passes. */
-export function suggestSpelling(value: string, set: CharSet): string {
+function suggestSpelling(value: string, set: CharSet): string {
   let out = '';
   for (const ch of value) {
     if (set.allows(ch)) out += ch;
@@ -336,7 +336,7 @@ const HEAD = /^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '(?:\{[^}]*\})?([^'
 /** A fault the engine reports twice (a value refused by a facet and then by its type, or by two facets) is listed once. */
 const valueFault = (body: string) => /^\[facet '|^'.*' is not a valid value of /s.test(body);
 
-export interface ReadableOptions {
+interface ReadableOptions {
   /** The encoding the file declared (ISO-8859-1 text read from UTF-8 bytes is recognised). */
   encoding?: string;
 }

@@ -18,7 +18,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /** Bytes read from a file at a time. */
-export const WINDOW_BYTES = 1 << 20;
+const WINDOW_BYTES = 1 << 20;
 
 interface Window {
   buf: Buffer;

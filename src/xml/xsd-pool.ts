@@ -109,7 +109,7 @@ class EngineThread {
   }
 }
 
-export interface PoolOptions {
+interface PoolOptions {
   /** Threads (default: the number of cores). */
   size?: number;
   /** JavaScript heap of one thread (MB, default 256); libxml2's own memory is separate. */

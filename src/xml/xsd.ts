@@ -49,7 +49,7 @@ export interface XsdViolation {
   message: string;
 }
 
-export interface EngineOptions {
+interface EngineOptions {
   /** Time the engine may spend on the document, in ms (default 60000). */
   timeoutMs?: number;
   /** Violations to list; all are counted (default 100). */
@@ -79,13 +79,6 @@ function enginePool(): EnginePool {
  */
 export function startXsdEngine(threads?: number): Promise<void> {
   return enginePool().warm(threads);
-}
-
-/** Stops the engine's threads (they are also unref'd, so an idle pool never keeps a process alive). */
-export async function closeXsdEngine(): Promise<void> {
-  const p = pool;
-  pool = undefined;
-  await p?.close();
 }
 
 /**

@@ -30,7 +30,7 @@ import {
 
 export type BaseName = 'selt' | 'selt-not-required' | 'progression-higher' | 'below-threshold' | 'no-work-placement' | 'child' | 'graduate';
 
-export type Bases = Record<BaseName, string>;
+type Bases = Record<BaseName, string>;
 
 export interface Case {
   /** Unique, file-name safe. */
@@ -55,7 +55,7 @@ const EXAMPLES: Record<Exclude<BaseName, 'child'>, string> = {
 };
 
 /** A child-route upload made from a General one: the Child CAS has no work placement and no evidence details. */
-export function toChild(general: string): string {
+function toChild(general: string): string {
   let doc = remove(general, 'WorkPlacementDetails');
   doc = remove(doc, 'EvidenceDetails');
   doc = renameTag(doc, 'ns2:BulkFileUploadGeneralRootElement', 'ns2:BulkFileUploadChildRootElement');
@@ -532,9 +532,6 @@ add(
   { base: 'selt', schema: 'upload-child' },
 );
 
-/** Upload cases: judged by both the project's schema and the reference. */
-export const UPLOAD_CASES: readonly Case[] = cases;
-
 // ----- Graduate notifications: no reference schema exists, so the verdicts are the project's own contract -----
 const graduate: Case[] = [];
 function grad(id: string, expect: Verdict, make: Case['make']): void {
@@ -562,8 +559,6 @@ grad('graduate-unqualified-children', 'invalid', (d) => d.replace(/<(\/?)bulk:(?
 grad('graduate-unknown-namespace', 'invalid', (d) =>
   d.replace('bulk-cas-reporting-graduated-202102', 'bulk-cas-reporting-graduated-209912'),
 );
-
-export const GRADUATE_CASES: readonly Case[] = graduate;
 
 export const ALL_CASES: readonly Case[] = [...cases, ...graduate];
 

@@ -10,7 +10,7 @@ import { expect, it } from 'vitest';
 import type { SchemaName } from '../../src/xml/xsd.ts';
 import { briefly, hasJava, judge, judgeAll, limiter, REPO_ROOT, type Verdict } from './support.ts';
 
-export interface Corpus {
+interface Corpus {
   /** The corpus's documents, sorted. */
   files: string[];
   bytes: (file: string) => Buffer;

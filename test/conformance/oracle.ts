@@ -45,7 +45,7 @@ export interface OracleEntry {
   because?: string;
 }
 
-export interface OracleFile {
+interface OracleFile {
   about: string;
   cases: Record<string, OracleEntry>;
 }

@@ -19,14 +19,14 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const REFERENCE_DIR = path.resolve(
   process.env.CONFORMANCE_REFERENCE_DIR ?? path.join(REPO_ROOT, '../shared/reference/homeoffice-bdt-v2.1'),
 );
-export const REFERENCE_COMMON_XSD = path.join(REFERENCE_DIR, 'BulkDataCommon-v2.1.xsd');
-export const REFERENCE_GENERAL_XSD = path.join(REFERENCE_DIR, 'BulkDataCASUpload-General-v2.1.xsd');
+const REFERENCE_COMMON_XSD = path.join(REFERENCE_DIR, 'BulkDataCommon-v2.1.xsd');
+const REFERENCE_GENERAL_XSD = path.join(REFERENCE_DIR, 'BulkDataCASUpload-General-v2.1.xsd');
 export const HAS_REFERENCE = existsSync(REFERENCE_COMMON_XSD) && existsSync(REFERENCE_GENERAL_XSD);
 
 export const CONFORMANCE_FIXTURES = path.join(REPO_ROOT, 'fixtures/conformance');
 
 /** The project's own schema files (what the product validates against). */
-export const projectSchemaPath = (name: SchemaName): string => path.join(REPO_ROOT, 'schemas', `${name}.xsd`);
+const projectSchemaPath = (name: SchemaName): string => path.join(REPO_ROOT, 'schemas', `${name}.xsd`);
 
 /**
  * Java (with javac) is only the test-time oracle: the live comparisons need it, nothing
@@ -40,13 +40,13 @@ export function hasJava(): boolean {
 }
 let javaFound: boolean | undefined;
 
-export const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
-export const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
+const UPLOAD_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-upload-200910';
+const COMMON_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910';
 
 export type Verdict = 'valid' | 'invalid';
 
 /** The reference's schemas by project schema name. The child root is not published by the Home Office, so a wrapper declares it over the reference common schema. */
-export interface ReferenceSchemas {
+interface ReferenceSchemas {
   'upload-general': string;
   'upload-child': string;
   dispose(): Promise<void>;

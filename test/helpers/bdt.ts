@@ -1,10 +1,10 @@
 /** BDT files in the real Home Office format for tests: the builders ship with the demo (src/xml/bdt-samples.ts). */
 export * from '../../src/xml/bdt-samples.ts';
 
-export const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
+const UPDATE_NS = 'http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-update-200910';
 
 /** One CASUpdate of a fee update file; amounts as written in the file (pounds), absent ones left out. */
-export interface FeeUpdateSpec {
+interface FeeUpdateSpec {
   casNumber: string;
   course?: string;
   coursePaid?: string;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { openTestStore, tempDir, type StoreKind, type TestStore } from './stores.ts';
 
-export interface CliRun {
+interface CliRun {
   code: number;
   stdout: string;
   stderr: string;

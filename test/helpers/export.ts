@@ -16,7 +16,7 @@ const parser = new XMLParser({
   isArray: (name) => name === 'CAS',
 });
 
-export type ParsedExport = {
+type ParsedExport = {
   '@schema': string;
   SponsorLicenceNumber: string;
   GeneratedAt: string;

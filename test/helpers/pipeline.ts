@@ -11,7 +11,7 @@ import type { Route } from '../../src/domain/types.ts';
 import { validateXsd } from '../../src/xml/xsd.ts';
 import { tempDir } from './stores.ts';
 
-export const LICENCE = 'QHDGHB91X';
+const LICENCE = 'QHDGHB91X';
 
 export interface Run extends Processed {
   resultFile: string;

@@ -30,7 +30,7 @@ import { waitFor } from './wait.ts';
 const SSHD = '/usr/sbin/sshd';
 const BASE = process.env.CAS_BDT_TEST_CHROOT_BASE ?? '/run/cas-bdt-test';
 export const ACCOUNT_SCRIPT = path.join(REPO, 'deploy/sponsor-account.sh');
-export const SSHD_FRAGMENT = path.join(REPO, 'deploy/sshd-sponsors.conf');
+const SSHD_FRAGMENT = path.join(REPO, 'deploy/sshd-sponsors.conf');
 
 const onPath = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
@@ -72,13 +72,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-export interface SftpResult {
+interface SftpResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-export interface SftpServer {
+interface SftpServer {
   /** The folder tree (`--root` of the service): `<base>/bdt`. */
   root: string;
   /** A root-owned 0755 scratch folder next to the tree. */
@@ -105,7 +105,7 @@ export interface SftpServer {
  * Starts sshd with the project's fragment, a service user, and a temporary base. Users
  * and groups get a per-run prefix so that parallel runs never meet.
  */
-export async function startSftpServer(): Promise<SftpServer> {
+async function startSftpServer(): Promise<SftpServer> {
   mkdirSync(BASE, { recursive: true, mode: 0o755 });
   chmodSync(BASE, 0o755);
   const base = mkdtempSync(path.join(BASE, 'sftp-'));

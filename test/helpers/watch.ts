@@ -4,7 +4,7 @@
  * process, and the invariants every crash test checks.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,7 +101,7 @@ export async function waitProcessed(root: string, licence: string, names: string
   );
 }
 
-export interface Invariants {
+interface Invariants {
   submissions: number;
   cas: number;
   casNumbers: number;
@@ -229,5 +229,3 @@ export async function waitForLog(child: Child, pattern: RegExp, timeoutMs = 60_0
     { timeoutMs, what: `log ${pattern}` },
   );
 }
-
-export const readText = (f: string) => readFileSync(f, 'utf8');

@@ -30,7 +30,7 @@ export function zipOf(entries: { name: string; data: Buffer }[], opts: { zip64?:
 }
 
 /** One entry of a hand-built zip: every field the hostile cases need to lie about. */
-export interface RawEntry {
+interface RawEntry {
   name: string | Buffer;
   data: Buffer;
   /** 0 stored, 8 deflate (default), anything else claimed as is. */
@@ -128,7 +128,7 @@ export function tribalEntries(licence: string, tag: string): { name: string; dat
 /** Tribal Edge's name for an upload it sends. */
 export const TRIBAL_NAME = 'EXP-2024-02-02-092514533.zip';
 
-export interface ContainerEntryParsed {
+interface ContainerEntryParsed {
   '@_name': string;
   '@_submissionId'?: string;
   '@_result'?: string;
@@ -136,7 +136,7 @@ export interface ContainerEntryParsed {
   Error?: { '@_code': string; '#text': string };
 }
 
-export interface ParsedContainer {
+interface ParsedContainer {
   FileName: string;
   Sha256: string;
   SponsorLicenceNumber: string;
@@ -154,7 +154,7 @@ const parser = new XMLParser({
 });
 
 /** Every entry of a zip, by name, in order. */
-export async function unzip(bytes: Buffer): Promise<Map<string, Buffer>> {
+async function unzip(bytes: Buffer): Promise<Map<string, Buffer>> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.fromBuffer(bytes, { lazyEntries: true }, (err, z) => (err ? reject(err) : resolve(z))),
   );
@@ -293,7 +293,7 @@ export async function hostileZips(licence: string, tag: string, zeros: Buffer): 
   ];
 }
 
-export interface ZipRun {
+interface ZipRun {
   processed: Processed;
   resultFile: string;
   /** The plain result of a zip refused as a whole. */

@@ -7,7 +7,7 @@ import { parseDate } from './lifecycle.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 /** `4.0% (2/50)` or `-` when nothing was counted. */
-export function rateText(r: Rate): string {
+function rateText(r: Rate): string {
   return r.rate === null ? `- (0/0)` : `${(r.rate * 100).toFixed(1)}% (${r.numerator}/${r.denominator})`;
 }
 

@@ -24,7 +24,7 @@ const queries = () => import('../../ops/queries.ts');
 const emit = () => import('../../pipeline/emit.ts');
 
 /** What an accepted file's records came to, in words ("1 record: 1 created, ..."). */
-export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string {
+function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string {
   const c = s.counts;
   return `${count(c.records, 'record')}: ${fileKind(s.fileType)?.countsWords(c) ?? `${c.rejected} rejected`}`;
 }
@@ -33,7 +33,7 @@ export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string 
 const MAX_RESULT_READ_BACK = 8 * 1024 * 1024;
 
 /** The outcome in words: a file whose records were refused, all or some, is not told like a clean one. */
-export function outcomeWords(s: Pick<FileSummary, 'outcome' | 'counts'>): string {
+function outcomeWords(s: Pick<FileSummary, 'outcome' | 'counts'>): string {
   if (everyRecordRefused(s)) return 'ACCEPTED, but EVERY RECORD REFUSED (nothing stored)';
   if (s.outcome === 'ACCEPTED' && s.counts.rejected > 0)
     return `ACCEPTED, ${s.counts.rejected} of ${count(s.counts.records, 'record')} refused`;
@@ -41,7 +41,7 @@ export function outcomeWords(s: Pick<FileSummary, 'outcome' | 'counts'>): string
 }
 
 /** `records`: the file's records as its result holds them; those refused are told with their reasons. */
-export function summaryLine(s: FileSummary, records: RecordResult[] = []): string {
+function summaryLine(s: FileSummary, records: RecordResult[] = []): string {
   const entries = s.container?.entries;
   if (entries) {
     const head = `${s.file}: zip ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${count(entries.length, 'entry', 'entries')}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;

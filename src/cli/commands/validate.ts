@@ -16,7 +16,7 @@ import { parseLicence, requireSponsor } from './sponsor.ts';
 import { escapeControls } from '../../escape.ts';
 
 /** What validate reports per file (JSON): the file summary without a submission, with each record. */
-export interface DryRunSummary extends Omit<FileSummary, 'submissionId'> {
+interface DryRunSummary extends Omit<FileSummary, 'submissionId'> {
   submissionId: null;
   dryRun: true;
   records: unknown[];
