@@ -2,7 +2,9 @@
  * The dry run of the pipeline (`cas-bdt validate`): the same steps in the same
  * transactions, rolled back once the outcome is known instead of committed.
  */
+import { randomInt } from 'node:crypto';
 import type { Db } from '../db/client.ts';
+import { nextSubmissionId } from '../db/submissions.ts';
 import type { SubmissionResult } from '../domain/result.ts';
 
 class RolledBack<T> {
@@ -43,3 +45,13 @@ export function asDryRun<P extends { resultXml: string }>(processed: P): P {
     resultXml: processed.resultXml.replace(/<SubmissionId>[^<]*<\/SubmissionId>/, '<SubmissionId>DRY-RUN</SubmissionId>'),
   };
 }
+
+/**
+ * A dry run's submission id: negative and random, never drawn from the sequence, so that
+ * `validate` uses up no id (its rows are rolled back, and never meet a real one).
+ */
+export const dryRunSubmissionId = (): number => -randomInt(1, 2 ** 47);
+
+/** The id a file (or a zip's entry) is stored under: the sequence's next, or a dry run's own. */
+export const takeSubmissionId = (tx: Db, dryRun: boolean | undefined): Promise<number> =>
+  dryRun ? Promise.resolve(dryRunSubmissionId()) : nextSubmissionId(tx);

@@ -6,14 +6,14 @@
  * crash before it leaves the zip in the inbox, processed again on restart: entries
  * stored by then are found again (`EntryMemo`) or replayed by their sha256.
  */
-import { findAccepted, insertSubmission, nextSubmissionId } from '../db/submissions.ts';
+import { findAccepted, insertSubmission } from '../db/submissions.ts';
 import type { ContainerEntry, Counts, FileSummary } from '../domain/result.ts';
 import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileOutcome } from '../domain/types.ts';
 import { sha256Of, type ReceivedFile } from '../inbox/read-file.ts';
 import { readEntry, scanContainer, type ScannedEntry } from '../inbox/zip-reader.ts';
 import { renderContainerResult } from '../xml/container-result-xml.ts';
-import { inTransaction } from './dry-run.ts';
+import { inTransaction, takeSubmissionId } from './dry-run.ts';
 import type { Processed } from './store-submission.ts';
 import type { PipelineDeps } from './deps.ts';
 
@@ -111,7 +111,7 @@ async function storeContainer(
     entries,
   });
   return inTransaction(deps.db, deps.dryRun, async (tx) => {
-    const id = await nextSubmissionId(tx);
+    const id = await takeSubmissionId(tx, deps.dryRun);
     // The same zip accepted before: this one is a replay of it (each of its entries was replayed too).
     const earlier = outcome === 'ACCEPTED' ? await findAccepted(tx, file.sponsorLicenceNumber, file.sha256) : undefined;
     const summary: FileSummary = {

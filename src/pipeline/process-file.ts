@@ -2,10 +2,8 @@
  * processFile: one received file -> one stored submission with its result XML.
  * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
  */
-import { randomInt } from 'node:crypto';
-import type { Db } from '../db/client.ts';
 import { lockSponsor } from '../db/sponsors.ts';
-import { findAccepted, findAcceptedByFileId, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
+import { findAccepted, findAcceptedByFileId, type SubmissionRow } from '../db/submissions.ts';
 import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
 import { verifyUnchanged, type ReceivedFile } from '../inbox/read-file.ts';
@@ -13,7 +11,7 @@ import { timed } from '../timings.ts';
 import { HeapNudge } from '../heap-nudge.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
-import { asDryRun, inTransaction } from './dry-run.ts';
+import { asDryRun, dryRunSubmissionId, inTransaction, takeSubmissionId } from './dry-run.ts';
 import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected } from './inspect.ts';
 import type { PipelineDeps } from './deps.ts';
@@ -106,8 +104,6 @@ const VALIDATE_FIRST_BYTES = 1 << 20;
  * rolled-back rows get a negative id of their own, never a stored submission's (a clash
  * of two dry runs would only make the second wait for the first's rollback).
  */
-const dryRunSubmissionId = () => -randomInt(1, 2 ** 47);
-const takeSubmissionId = (tx: Db, dryRun: boolean | undefined) => (dryRun ? Promise.resolve(dryRunSubmissionId()) : nextSubmissionId(tx));
 
 /** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
 export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {

@@ -29,6 +29,14 @@ function describe(v: CasView): string[] {
   ];
 }
 
+/** Which CAS a command names: its number as the argument, or `--id`, never both; and how to say it is missing. */
+export function casRef(numberArg: string | undefined, id: unknown): { by: { id: number } | { casNumber: string }; missing: string } {
+  if ((numberArg === undefined) === (id === undefined)) throw usage('give either a CAS number or --id ID');
+  return id !== undefined
+    ? { by: { id: Number(id) }, missing: `CAS id ${Number(id)}` }
+    : { by: { casNumber: numberArg! }, missing: `CAS ${numberArg}` };
+}
+
 /** The `cas` group with `show` and `list`; returned for the lifecycle commands' subcommands. */
 export function registerCasCommands(program: Command, run: Runner): Command {
   const casCmd = program.command('cas').description('look at CAS and change their status');
@@ -41,12 +49,11 @@ export function registerCasCommands(program: Command, run: Runner): Command {
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, numberArg: string | undefined) => {
-        if ((numberArg === undefined) === (opts.id === undefined)) throw usage('give either a CAS number or --id ID');
-        const by = opts.id !== undefined ? { id: Number(opts.id) } : { casNumber: numberArg! };
+        const { by, missing } = casRef(numberArg, opts.id);
         const { db } = await ctx.store();
         const { findCas, casHistory } = await casQuery();
         const v = await findCas(db, by);
-        if (!v) throw notFound('id' in by ? `CAS id ${by.id}` : `CAS ${by.casNumber}`);
+        if (!v) throw notFound(missing);
         const history = await casHistory(db, v.id);
         if (opts.json) return ctx.json({ ...v, history });
         ctx.out([...describe(v), 'History:', ...history.flatMap(historyLines)].join('\n'));

@@ -8,6 +8,7 @@ import { FOLDER_MODE } from '../../inbox/layout.ts';
 import type { Db } from '../../ops/store.ts';
 import { notFound, usage, type Context, type Runner } from '../context.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
+import { casRef } from './cas.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 
 // Loaded when a command runs: pdfkit and the store stay out of --help and the other commands.
@@ -51,12 +52,11 @@ export function registerStatementCommands(casCmd: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, numberArg: string | undefined) => {
-        if ((numberArg === undefined) === (opts.id === undefined)) throw usage('give either a CAS number or --id ID');
-        const by = opts.id !== undefined ? { id: Number(opts.id) } : { casNumber: numberArg! };
+        const { by, missing } = casRef(numberArg, opts.id);
         const { db } = await ctx.store();
         const { statementOf, statementFileName } = await statementOps();
         const s = await statementOf(db, by);
-        if (!s) throw notFound('id' in by ? `CAS id ${by.id}` : `CAS ${by.casNumber}`);
+        if (!s) throw notFound(missing);
         const file = path.resolve(ctx.io.cwd, opts.out !== undefined ? String(opts.out) : statementFileName(s));
         await replaceFile(file, s.pdf);
         if (opts.json) return ctx.json({ id: s.id, casNumber: s.casNumber, draft: s.casNumber === null, file, bytes: s.pdf.length });
