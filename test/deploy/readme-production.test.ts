@@ -13,7 +13,7 @@
  * in for: `systemctl` and `mount` (the test does what they would), `sshd -t` (given the
  * temporary root's sshd_config), and the default config file /etc/cas-bdt/config.json,
  * which the commands are pointed at in the temporary root by CAS_BDT_CONFIG (the default
- * itself is proven in test/unit/config.test.ts). One machine plays both servers of set-up B.
+ * itself is proven in test/cli/config.unit.test.ts). One machine plays both servers of set-up B.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {

@@ -12,7 +12,7 @@ import {
   partialDateEarliest,
   partialDateLatest,
   rangesOverlap,
-} from '../../../src/domain/dates.ts';
+} from '../../src/domain/dates.ts';
 
 describe('parseIsoDate / isIsoDate', () => {
   it('parses real dates only', () => {

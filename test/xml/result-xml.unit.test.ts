@@ -3,8 +3,8 @@
  * byte what the builder gives, whatever the values hold.
  */
 import { describe, expect, it } from 'vitest';
-import type { RecordResult } from '../../../src/domain/result.ts';
-import { renderRecord, renderRecordWithBuilder, renderResult } from '../../../src/xml/result-xml.ts';
+import type { RecordResult } from '../../src/domain/result.ts';
+import { renderRecord, renderRecordWithBuilder, renderResult } from '../../src/xml/result-xml.ts';
 
 const NASTY = [
   '',

@@ -7,10 +7,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRecordXml, parseRecordXmlGeneral } from '../../../src/xml/record-reader.ts';
-import { casXml, esc } from '../../helpers/bdt.ts';
+import { parseRecordXml, parseRecordXmlGeneral } from '../../src/xml/record-reader.ts';
+import { casXml, esc } from '../helpers/bdt.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ROOT = path.resolve(import.meta.dirname, '../..');
 const EXAMPLES = path.resolve(ROOT, '../shared/reference/homeoffice-bdt-v2.1/examples');
 
 function recordsOf(xml: string): string[] {

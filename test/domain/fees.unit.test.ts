@@ -11,7 +11,7 @@ import {
   noteProblem,
   parsePounds,
   type Fees,
-} from '../../../src/domain/fees.ts';
+} from '../../src/domain/fees.ts';
 
 const fees = (over: Partial<Fees> = {}): Fees => ({
   course: 2450000,

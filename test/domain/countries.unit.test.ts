@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOME_OFFICE_EXTRA_CODES, isValidCountryCode } from '../../../src/domain/countries.ts';
+import { HOME_OFFICE_EXTRA_CODES, isValidCountryCode } from '../../src/domain/countries.ts';
 
 const plain = { allowStateless: false };
 const nationality = { allowStateless: true };

@@ -3,7 +3,7 @@
  * requests that arrive while it runs, and a failure never kept.
  */
 import { describe, expect, it } from 'vitest';
-import { reuseFor } from '../../../src/http/reuse.ts';
+import { reuseFor } from '../../src/http/reuse.ts';
 
 describe('reuseFor', () => {
   it('loads once per period and shares a load in progress', async () => {

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSource, MemorySource, type DocSource, type TextEncoding } from '../../../src/xml/source.ts';
+import { FileSource, MemorySource, type DocSource, type TextEncoding } from '../../src/xml/source.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cas-bdt-source-'));
 const fds: number[] = [];

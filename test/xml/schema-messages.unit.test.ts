@@ -3,8 +3,8 @@
  * messages as libxml2 writes them, on a scanned document), and the spelling hints.
  */
 import { describe, expect, it } from 'vitest';
-import { scanDocument } from '../../../src/xml/safety.ts';
-import { codePoint, readableSchemaErrors, shown } from '../../../src/xml/schema-messages.ts';
+import { scanDocument } from '../../src/xml/safety.ts';
+import { codePoint, readableSchemaErrors, shown } from '../../src/xml/schema-messages.ts';
 
 const NS = '{http://homeoffice.gov.uk/immigration/migrant/cas/bulk-cas-common-200910}';
 const TEXT = [

@@ -4,7 +4,7 @@
  * line break), and what a file declared UTF-8 but holding single-byte text is told.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeXml } from '../../../src/xml/decode.ts';
+import { decodeXml } from '../../src/xml/decode.ts';
 
 const head = (encoding: string) => `<?xml version="1.0" encoding="${encoding}"?>\r\n<a>\r\n<n>`;
 const bytes = (...parts: (string | number[])[]) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeControls } from '../../src/escape.ts';
+import { escapeControls } from '../src/escape.ts';
 
 describe('escapeControls', () => {
   it.each([
@@ -17,7 +17,7 @@ describe('escapeControls', () => {
 
 describe('text log lines', () => {
   it('escape control and bidi characters of file names in the message and in fields', async () => {
-    const { createLogger } = await import('../../src/log.ts');
+    const { createLogger } = await import('../src/log.ts');
     const lines: string[] = [];
     const log = createLogger({ write: (l) => void lines.push(l) });
     log.info({ sponsor: 'QHDGHB91X', file: 'evil\x1b[2K\u202Elmx.exe' }, 'processed \x1b[31mred');

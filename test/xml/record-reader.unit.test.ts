@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { judgeRecord } from '../../../src/domain/rules.ts';
-import { ADDRESS_COUNTRY_PATHS, parseRecordXml, readCasRecord, readGraduateRecord } from '../../../src/xml/record-reader.ts';
+import { judgeRecord } from '../../src/domain/rules.ts';
+import { ADDRESS_COUNTRY_PATHS, parseRecordXml, readCasRecord, readGraduateRecord } from '../../src/xml/record-reader.ts';
 
 // Reference data lives outside the repository; it is read, never copied.
-const EXAMPLES = fileURLToPath(new URL('../../../../shared/reference/homeoffice-bdt-v2.1/examples/', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../../shared/reference/homeoffice-bdt-v2.1/examples/', import.meta.url));
 const haveExamples = existsSync(EXAMPLES);
 if (!haveExamples) console.warn(`Home Office examples not found at ${EXAMPLES}: skipping the reference-example tests`);
 

@@ -1,7 +1,7 @@
 /** Dates outside the years 1900-2199 are record errors (spec section 7), so no schema-valid date reaches the database. */
 import { describe, expect, it } from 'vitest';
-import { judgeRecord } from '../../../src/domain/rules.ts';
-import type { CasRecord } from '../../../src/domain/types.ts';
+import { judgeRecord } from '../../src/domain/rules.ts';
+import type { CasRecord } from '../../src/domain/types.ts';
 
 function record(over: Partial<CasRecord> = {}): CasRecord {
   return {

@@ -5,9 +5,9 @@
  * limits count characters, not bytes.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeXml } from '../../../src/xml/decode.ts';
-import { DEFAULT_LIMITS, scanDocument, type SafetyLimits } from '../../../src/xml/safety.ts';
-import { MemorySource } from '../../../src/xml/source.ts';
+import { decodeXml } from '../../src/xml/decode.ts';
+import { DEFAULT_LIMITS, scanDocument, type SafetyLimits } from '../../src/xml/safety.ts';
+import { MemorySource } from '../../src/xml/source.ts';
 
 /** The pipeline's own path: decode (UTF-16 transcoded), then the pass over the bytes. */
 function scanBytes(bytes: Buffer, limits: SafetyLimits = DEFAULT_LIMITS) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAS_NUMBER_PATTERN, casNumberCheckChar, generateCasNumber, isValidCasNumber } from '../../../src/domain/cas-number.ts';
+import { CAS_NUMBER_PATTERN, casNumberCheckChar, generateCasNumber, isValidCasNumber } from '../../src/domain/cas-number.ts';
 
 /** A deterministic "random" source that replays the given draws. */
 function replay(draws: number[]): (max: number) => number {

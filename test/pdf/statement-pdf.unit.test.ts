@@ -7,11 +7,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { statementContent } from '../../../src/domain/statement.ts';
-import { drawable, statementPdf } from '../../../src/pdf/statement-pdf.ts';
-import { pdfInfo, pdfPages, pdfText, pngSize, renderFirstPage } from '../../helpers/pdf.ts';
-import { sampleDraftInput, sampleStatementInput } from '../../helpers/statement-sample.ts';
-import { REPO } from '../../helpers/watch.ts';
+import { statementContent } from '../../src/domain/statement.ts';
+import { drawable, statementPdf } from '../../src/pdf/statement-pdf.ts';
+import { pdfInfo, pdfPages, pdfText, pngSize, renderFirstPage } from '../helpers/pdf.ts';
+import { sampleDraftInput, sampleStatementInput } from '../helpers/statement-sample.ts';
+import { REPO } from '../helpers/watch.ts';
 
 const GOLDEN_DIR = path.join(REPO, 'fixtures/statements');
 

@@ -5,10 +5,10 @@
  * No file system and no real waiting.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FileIdentity } from '../../../src/inbox/settle.ts';
-import type { Fault } from '../../../src/service/faults.ts';
-import type { InboxFile } from '../../../src/service/inbox-file.ts';
-import { Scheduler, type Candidate, type RunResult, type SchedulerOptions } from '../../../src/service/scheduler.ts';
+import type { FileIdentity } from '../../src/inbox/settle.ts';
+import type { Fault } from '../../src/service/faults.ts';
+import type { InboxFile } from '../../src/service/inbox-file.ts';
+import { Scheduler, type Candidate, type RunResult, type SchedulerOptions } from '../../src/service/scheduler.ts';
 
 const file = (licence: string, name: string): InboxFile => ({ key: `${licence}/inbox/${name}`, fsPath: `/${licence}/inbox/${name}`, name });
 

@@ -1,6 +1,6 @@
 /** The safety pass: what the prolog may hold, the limits, nesting, and what it records. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, scanDocument } from '../../../src/xml/safety.ts';
+import { DEFAULT_LIMITS, scanDocument } from '../../src/xml/safety.ts';
 
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const ROOT = '<r xmlns="urn:x"><a>1</a><b/></r>';

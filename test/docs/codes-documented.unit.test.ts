@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const REPO = path.resolve(import.meta.dirname, '../../..');
+const REPO = path.resolve(import.meta.dirname, '../..');
 const read = (f: string) => readFileSync(path.join(REPO, f), 'utf8');
 
 function sources(dir: string): string[] {
@@ -64,7 +64,7 @@ describe('the codes in the repository contract', () => {
 
 describe('docs/cli.md', () => {
   it('names every command and every option that --help lists', async () => {
-    const { buildProgram } = await import('../../../src/cli/main.ts');
+    const { buildProgram } = await import('../../src/cli/main.ts');
     const io = { stdout: () => {}, stderr: () => {}, env: {}, cwd: REPO, stderrIsTTY: false };
     const program = buildProgram(io, () => {});
     const cli = read('docs/cli.md');

@@ -5,8 +5,8 @@
  * vocabulary: one error type whose code decides the exit code.
  */
 import { describe, expect, it } from 'vitest';
-import { CasBdtError, causeChain, describeError, exitCodeOf, isCasBdtError, sqlState } from '../../src/errors.ts';
-import { createLogger } from '../../src/log.ts';
+import { CasBdtError, causeChain, describeError, exitCodeOf, isCasBdtError, sqlState } from '../src/errors.ts';
+import { createLogger } from '../src/log.ts';
 
 /** What drizzle throws for a failed insert: its own wrapper around the driver's error. */
 function failedQuery(driver: Error & { code?: string }): Error {

@@ -11,8 +11,8 @@ import {
   judgeRecord,
   noAllocationIssue,
   recordKey,
-} from '../../../src/domain/rules.ts';
-import type { CasRecord, RecordIssue, Route } from '../../../src/domain/types.ts';
+} from '../../src/domain/rules.ts';
+import type { CasRecord, RecordIssue, Route } from '../../src/domain/types.ts';
 
 type Evidence = NonNullable<CasRecord['evidence']>;
 
