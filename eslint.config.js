@@ -9,7 +9,6 @@ const BASE = ['./src/errors.ts', './src/escape.ts', './src/output.ts', './src/lo
 /** Each layer, top to bottom; a layer may import the ones after it, never those before it or its siblings. */
 const LAYERS = [
   ['./src/cli'],
-  ['./src/config.ts'],
   ['./src/http'],
   ['./src/service'],
   ['./src/ops', './src/pipeline'],

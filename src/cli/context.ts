@@ -1,6 +1,6 @@
 /** What every command gets: resolved config, the store (opened on first use), output streams. */
 import { existsSync } from 'node:fs';
-import type { Config } from '../config.ts';
+import type { Config } from './config.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import { CasBdtError } from '../errors.ts';
 import { escapeControls } from '../escape.ts';

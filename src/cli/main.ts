@@ -1,7 +1,7 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { applyEnvironmentAndFile, commandLineSecretWarning, configFrom, settingOptions, type SettingValues } from '../config.ts';
+import { applyEnvironmentAndFile, commandLineSecretWarning, configFrom, settingOptions, type SettingValues } from './config.ts';
 import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';

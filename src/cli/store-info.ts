@@ -4,7 +4,7 @@
  * (and create) another, empty store without a word.
  */
 import { existsSync } from 'node:fs';
-import type { Config } from '../config.ts';
+import type { Config } from './config.ts';
 import { pgliteDir, redactUrl } from '../ops/where.ts';
 
 function storeInUse(config: Config): string {

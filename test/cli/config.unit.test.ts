@@ -15,7 +15,7 @@ import {
   passwordFromFile,
   settingOptions,
   type SettingValues,
-} from '../../src/config.ts';
+} from '../../src/cli/config.ts';
 import { tempDir } from '../helpers/stores.ts';
 import { binFor } from '../helpers/watch.ts';
 

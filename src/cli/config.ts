@@ -11,10 +11,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { isNation, NATIONS, type Nation } from './domain/working-days.ts';
-import { CasBdtError } from './errors.ts';
-import { DEFAULT_HTTP, parseHttpAddress, type HttpAddress } from './http/address.ts';
-import { checkToken } from './http/token.ts';
+import { isNation, NATIONS, type Nation } from '../domain/working-days.ts';
+import { CasBdtError } from '../errors.ts';
+import { DEFAULT_HTTP, parseHttpAddress, type HttpAddress } from '../http/address.ts';
+import { checkToken } from '../http/token.ts';
 
 export interface Config {
   /** PostgreSQL URL; undefined means the embedded store. */
