@@ -10,11 +10,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { wholeNumberIn } from '../domain/numbers.ts';
 import { isNation, NATIONS, type Nation } from '../domain/working-days.ts';
 import { CasBdtError } from '../errors.ts';
 import { DEFAULT_HTTP, parseHttpAddress, type HttpAddress } from '../http/address.ts';
 import { checkToken } from '../http/token.ts';
+import { gbpPence } from './parse.ts';
 
 export interface Config {
   /** PostgreSQL URL; undefined means the embedded store. */
@@ -65,9 +67,8 @@ export interface Config {
 }
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new CasBdtError('usage', `${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
+  const n = wholeNumberIn(String(value), min, max);
+  if (n === undefined) throw new CasBdtError('usage', `${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
   return n;
 }
 
@@ -83,9 +84,8 @@ const MAX_FEE_PENCE = 1_000_000;
 
 function parseFee(value: unknown): number {
   const s = String(value).trim();
-  if (!/^\d{1,7}(\.\d{1,2})?$/.test(s)) throw new CasBdtError('usage', `fee must be an amount in GBP like 25.00, got "${s}"`);
-  const [whole, frac = ''] = s.split('.');
-  const pence = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+  const pence = gbpPence(s);
+  if (pence === undefined) throw new CasBdtError('usage', `fee must be an amount in GBP like 25.00, got "${s}"`);
   if (pence > MAX_FEE_PENCE) throw new CasBdtError('usage', `fee must be at most 10000.00, got "${s}"`);
   return pence;
 }
@@ -155,6 +155,8 @@ interface Setting {
   repeatable?: boolean;
   /** A secret: given as a flag, every local user can read it in `ps`. */
   secret?: boolean;
+  /** The values it takes, when they are a fixed set (commander's choices; `parse` still checks every source). */
+  choices?: readonly string[];
 }
 
 /** Host names as a list: repeated flags, a comma list, or a JSON array in the config file. */
@@ -297,6 +299,7 @@ export const SETTINGS = {
     env: 'CAS_BDT_HOLIDAYS',
     description: `whose bank holidays a report's due date skips: ${NATIONS.join(', ')} (default england-and-wales)`,
     parse: parseNation,
+    choices: NATIONS,
   },
 } satisfies Record<string, Setting>;
 
@@ -312,6 +315,7 @@ export function settingOptions(): Option[] {
   return NAMES.map((name) => {
     const s: Setting = SETTINGS[name];
     const option = new Option(s.flags, `${s.description} (env ${s.env})`);
+    if (s.choices) option.choices(s.choices);
     if (!option.required) return option;
     return option.argParser((value: string, previous: unknown) => {
       try {
@@ -374,7 +378,7 @@ function readConfigFile(file: string, required: boolean): Partial<Record<Setting
  * is `--config` (or `CAS_BDT_CONFIG`), else `./cas-bdt.config.json`, else `systemConfig`
  * (`/etc/cas-bdt/config.json`), the first that exists; only a named one must exist.
  */
-export function applyEnvironmentAndFile(cmd: Command, env: NodeJS.ProcessEnv, cwd: string, systemConfig = SYSTEM_CONFIG): void {
+export function applyEnvironmentAndFile(cmd: CommandUnknownOpts, env: NodeJS.ProcessEnv, cwd: string, systemConfig = SYSTEM_CONFIG): void {
   const unset = (name: SettingName, outranks: string[]) => !outranks.includes(cmd.getOptionValueSource(name) ?? '');
   for (const name of NAMES) {
     const value = env[SETTINGS[name].env];
@@ -390,7 +394,7 @@ export function applyEnvironmentAndFile(cmd: Command, env: NodeJS.ProcessEnv, cw
 }
 
 /** The warning for a password given on the command line (it shows in `ps` and in shell histories), if one was. */
-export function commandLineSecretWarning(cmd: Command): string | undefined {
+export function commandLineSecretWarning(cmd: CommandUnknownOpts): string | undefined {
   if (cmd.getOptionValueSource('db') !== 'cli') return undefined;
   let password = '';
   try {

@@ -1,12 +1,13 @@
 /** What every command gets: resolved config, the store (opened on first use), output streams. */
 import { existsSync } from 'node:fs';
+import type { CommandUnknownOpts, OptionValues } from '@commander-js/extra-typings';
 import type { Config } from './config.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import { CasBdtError } from '../errors.ts';
 import { escapeControls } from '../escape.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../inbox/folder-health.ts';
-import type { Store } from '../ops/store.ts';
+import type { Db, Store } from '../ops/store.ts';
 import { streamWriter } from '../output.ts';
 import { pgliteDir } from '../ops/where.ts';
 import { createdMessage, noStoreMessage } from './store-info.ts';
@@ -45,10 +46,19 @@ export const processIo = (): Io => ({
   ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
 });
 
-/** Runs one command's action with a Context, closing the store afterwards. */
-export type Action<A extends unknown[]> = (ctx: Context, opts: Record<string, unknown>, ...args: A) => Promise<number | void>;
-/** The positional arguments reach the action as their parsers returned them (a variadic one as an array). */
-export type Runner = <A extends unknown[]>(action: Action<A>) => (...args: unknown[]) => Promise<void>;
+/**
+ * A command's action: its options and its positional arguments (a variadic one as an
+ * array) as the command declares them, typed by their flags, parsers and choices.
+ */
+export type Action<Args extends unknown[], Opts> = (ctx: Context, opts: Opts, ...args: Args) => Promise<number | void>;
+/**
+ * Makes an action into commander's: a Context for it, whose store is closed afterwards;
+ * the number it returns is the exit code. `.action(run(async (ctx, opts, ...args) => ...))`
+ * types `opts` and `args` from the command's declarations.
+ */
+export type Runner = <Args extends unknown[], Opts extends OptionValues>(
+  action: Action<Args, Opts>,
+) => (...args: [...Args, Opts, CommandUnknownOpts]) => Promise<void>;
 
 // Expected failures; their exit codes are in errors.ts (cli.md).
 export const notFound = (what: string) => new CasBdtError('not-found', `${what} not found`);
@@ -64,6 +74,40 @@ export async function usableOutbox(rootDir: string, licence: string): Promise<st
   const health = await checkSponsorFolders(rootDir, licence);
   if (!health.ok && health.unsafe) throw failed(`the folders of ${licence} are not usable: ${health.reasons.join('; ')}`);
   return realSponsorDir(rootDir, licence, 'outbox').catch(() => undefined);
+}
+
+/** The sponsor, or not found (exit 4). */
+export async function requireSponsor(ctx: Context, licence: string) {
+  const { db } = await ctx.store();
+  const { getSponsor } = await import('../ops/queries.ts');
+  const s = await getSponsor(db, licence);
+  if (!s) throw notFound(`sponsor ${licence}`);
+  return s;
+}
+
+/** Which CAS a command names: its number as the argument, or `--id`, never both; and how to say it is missing. */
+export function casRef(
+  numberArg: string | undefined,
+  id: number | undefined,
+): { by: { id: number } | { casNumber: string }; missing: string } {
+  if ((numberArg === undefined) === (id === undefined)) throw usage('give either a CAS number or --id ID');
+  return id !== undefined ? { by: { id }, missing: `CAS id ${id}` } : { by: { casNumber: numberArg! }, missing: `CAS ${numberArg}` };
+}
+
+/**
+ * After a command that assigned CAS (`process` into the outbox, `assign`): the sponsor's
+ * statements owed (`sponsor set --statements`) are written now rather than at the next
+ * `watch`. A failure leaves them owed, which `watch` writes; the command's work stands.
+ */
+export async function writeOwedStatementsOf(ctx: Context, db: Db, licence: string): Promise<void> {
+  // Loaded when needed: pdfkit stays out of --help and the other commands.
+  const { writeOwedStatements } = await import('../ops/statements.ts');
+  try {
+    const n = await writeOwedStatements(db, ctx.config.rootDir, { licence });
+    if (n) ctx.err(`Wrote ${n} CAS statement${n === 1 ? '' : 's'} to the outbox of ${licence}.`);
+  } catch (err) {
+    ctx.err(`CAS statements of ${licence} not written now (${(err as Error).message}); \`cas-bdt watch\` writes them.`);
+  }
 }
 
 /** What an operator action did, or the error its refusal or unknown reference exits with. */

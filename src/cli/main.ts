@@ -1,22 +1,18 @@
 /** The command line: global options, one module per command group, exit codes of cli.md. */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import {
+  Command,
+  CommanderError,
+  Help,
+  type Argument,
+  type CommandUnknownOpts,
+  type Option,
+  type OptionValues,
+} from '@commander-js/extra-typings';
 import { applyEnvironmentAndFile, commandLineSecretWarning, configFrom, settingOptions, type SettingValues } from './config.ts';
 import { escapeControls } from '../escape.ts';
 import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
-import { registerCasCommands } from './commands/cas.ts';
-import { registerStatementCommands } from './commands/statements.ts';
-import { registerConsoleCommand } from './commands/console.ts';
-import { registerDbCommands } from './commands/db.ts';
-import { registerComplianceCommand } from './commands/compliance.ts';
-import { registerDecideCommand } from './commands/decide.ts';
-import { registerFeeCommands } from './commands/fees.ts';
-import { registerLifecycleCommands } from './commands/lifecycle.ts';
-import { registerProcessCommands } from './commands/process.ts';
-import { registerSponsorCommands } from './commands/sponsor.ts';
-import { registerDemoCommand } from './commands/demo.ts';
-import { registerValidateCommand } from './commands/validate.ts';
-import { registerWatchCommand } from './commands/watch.ts';
+import { registerCommands } from './commands.ts';
 import { Context, processIo, type Action, type Io, type Runner } from './context.ts';
 import { EXIT_CODES_HELP, SIGNALS_HELP } from './help.ts';
 import { storeHelp } from './store-info.ts';
@@ -32,6 +28,10 @@ class CasBdtCommand extends Command {
     return new CasBdtCommand(name);
   }
 
+  override createHelp(): Help {
+    return Object.assign(new CasBdtHelp(), this.configureHelp());
+  }
+
   override parseOptions(argv: string[]): ReturnType<Command['parseOptions']> {
     const parsed = super.parseOptions(argv);
     const flag = parsed.unknown[0];
@@ -45,6 +45,25 @@ class CasBdtCommand extends Command {
   }
 }
 
+/**
+ * commander's help, but an option or argument whose description already names each of its
+ * choices (`student|child`) is not followed by them again.
+ */
+class CasBdtHelp extends Help {
+  override optionDescription(option: Option): string {
+    return super.optionDescription(choicesUnsaid(option));
+  }
+
+  override argumentDescription(argument: Argument): string {
+    return super.argumentDescription(choicesUnsaid(argument));
+  }
+}
+
+function choicesUnsaid<T extends Option | Argument>(item: T): T {
+  const said = item.argChoices?.every((c) => item.description.includes(c));
+  return said ? Object.assign(Object.create(Object.getPrototypeOf(item) as object) as T, item, { argChoices: undefined }) : item;
+}
+
 /** The package's version (package.json is two levels up from src/cli and from dist/cli alike). */
 export function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -54,7 +73,11 @@ export function version(): string {
  * The program; `onAction` hears which command is running, so that a usage error its action
  * raises is followed by that command's usage line.
  */
-export function buildProgram(io: Io, setExit: (code: number) => void, onAction: (cmd: Command) => void = () => {}): Command {
+export function buildProgram(
+  io: Io,
+  setExit: (code: number) => void,
+  onAction: (cmd: CommandUnknownOpts) => void = () => {},
+): CommandUnknownOpts {
   const program = new CasBdtCommand('cas-bdt')
     .description('Bulk Data Transfer of CAS: validate BDT files, create and assign CAS, write result XML.')
     .version(version(), '-V, --version', 'print the version and exit')
@@ -65,34 +88,23 @@ export function buildProgram(io: Io, setExit: (code: number) => void, onAction: 
     });
   for (const option of settingOptions()) program.addOption(option);
 
-  const run: Runner = <A extends unknown[]>(action: Action<A>) =>
-    async function (this: Command, ...args: unknown[]) {
-      // commander calls an action with its command as `this`.
-      onAction(this);
+  const run: Runner =
+    <Args extends unknown[], Opts extends OptionValues>(action: Action<Args, Opts>) =>
+    async (...args: [...Args, Opts, CommandUnknownOpts]) => {
+      // commander calls an action with the arguments as their parsers returned them (a
+      // variadic one as an array), then the options and the command.
+      const cmd = args[args.length - 1] as CommandUnknownOpts;
+      onAction(cmd);
       const ctx = new Context(io, () => resolved(program, io));
-      // The arguments as their parsers returned them (a variadic one as an array).
-      const positional = args.slice(0, this.registeredArguments.length) as A;
       try {
-        const code = await action(ctx, this.opts() as Record<string, unknown>, ...positional);
+        const code = await action(ctx, args[args.length - 2] as Opts, ...(args.slice(0, -2) as Args));
         setExit(code ?? 0);
       } finally {
         await ctx.close();
       }
     };
 
-  registerSponsorCommands(program, run);
-  registerProcessCommands(program, run);
-  registerValidateCommand(program, run);
-  registerDemoCommand(program, run);
-  const casCmd = registerCasCommands(program, run);
-  registerLifecycleCommands(program, casCmd, run);
-  registerFeeCommands(casCmd, run);
-  registerStatementCommands(casCmd, run);
-  registerDecideCommand(casCmd, run);
-  registerComplianceCommand(program, run);
-  registerWatchCommand(program, run);
-  registerConsoleCommand(program, run);
-  registerDbCommands(program, run);
+  registerCommands(program, run);
   applyOutput(program, io);
   program.addHelpText('after', `${EXIT_CODES_HELP}\n${SIGNALS_HELP}`);
   // Defaults are relative to the current directory: `watch --help` says which store and tree it would use.
@@ -118,11 +130,11 @@ function resolved(program: Command, io: Io) {
     io.stderr(`cas-bdt: ${warning}\n`);
   }
   applyEnvironmentAndFile(program, io.env, io.cwd);
-  return configFrom(program.opts<SettingValues>(), io.cwd, io.env, (name) => program.getOptionValueSource(name));
+  return configFrom(program.opts() as SettingValues, io.cwd, io.env, (name) => program.getOptionValueSource(name));
 }
 
 /** Called once every command has its options, so that each usage line is complete. */
-function applyOutput(cmd: Command, io: Io): void {
+function applyOutput(cmd: CommandUnknownOpts, io: Io): void {
   cmd
     .exitOverride()
     .showHelpAfterError(usageHint(cmd))
@@ -150,7 +162,7 @@ function wantsJson(argv: string[]): boolean {
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   restrictUmask();
   let exitCode = 0;
-  let running: Command | undefined;
+  let running: CommandUnknownOpts | undefined;
   const program = buildProgram(
     io,
     (c) => (exitCode = c),

@@ -2,8 +2,10 @@
  * What a file's outcome says in words, for people: its errors with their messages (not
  * only codes) and each record's outcome. Shared by process, validate, submissions and demo.
  */
-import type { FileSummary, RecordResult } from '../domain/result.ts';
+import { fileKind } from '../domain/file-kinds.ts';
+import { everyRecordRefused, type FileSummary, type RecordResult } from '../domain/result.ts';
 import type { FileError, RecordIssue } from '../domain/types.ts';
+import { count } from './words.ts';
 
 /** `E_SCHEMA at 13:7: message`, one line. */
 function fileErrorLine(e: FileError): string {
@@ -83,4 +85,18 @@ export async function recordsOf(resultXml: string): Promise<RecordResult[]> {
       (i) => ({ severity: i.severity, code: i.code, ...(i.field ? { field: i.field } : {}), message: i.text }) as RecordIssue,
     ),
   }));
+}
+
+/** What an accepted file's records came to, in words ("1 record: 1 created, ..."). */
+export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string {
+  const c = s.counts;
+  return `${count(c.records, 'record')}: ${fileKind(s.fileType)?.countsWords(c) ?? `${c.rejected} rejected`}`;
+}
+
+/** The outcome in words: a file whose records were refused, all or some, is not told like a clean one. */
+export function outcomeWords(s: Pick<FileSummary, 'outcome' | 'counts'>): string {
+  if (everyRecordRefused(s)) return 'ACCEPTED, but EVERY RECORD REFUSED (nothing stored)';
+  if (s.outcome === 'ACCEPTED' && s.counts.rejected > 0)
+    return `ACCEPTED, ${s.counts.rejected} of ${count(s.counts.records, 'record')} refused`;
+  return s.outcome;
 }

@@ -3,7 +3,7 @@
  * (a sponsor's CAS can be tens of thousands of rows) and says how to see more; piped or
  * redirected, it is complete unless `--limit` says otherwise.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { Context } from './context.ts';
 import { wholeNumber } from './parse.ts';
 
@@ -12,7 +12,9 @@ const TERMINAL_PAGE = 50;
 
 const MAX_ROWS = 1_000_000_000;
 
-export function addPagingOptions(cmd: Command): Command {
+export function addPagingOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+  cmd: Command<Args, Opts, Globals>,
+) {
   return cmd
     .addOption(
       new Option('--limit <n>', `show at most N rows, 0 for all (default ${TERMINAL_PAGE} on a terminal, all otherwise)`).argParser(
@@ -28,10 +30,10 @@ interface Paging {
   offset: number;
 }
 
-export function pagingOf(ctx: Context, opts: Record<string, unknown>): Paging {
-  const given = opts.limit === undefined ? undefined : Number(opts.limit);
+export function pagingOf(ctx: Context, opts: { limit?: number | undefined; offset?: number | undefined }): Paging {
+  const given = opts.limit;
   const limit = given === undefined ? (ctx.io.stdoutIsTTY ? TERMINAL_PAGE : undefined) : given === 0 ? undefined : given;
-  return { limit, offset: opts.offset === undefined ? 0 : Number(opts.offset) };
+  return { limit, offset: opts.offset ?? 0 };
 }
 
 /** The line under a page that is not the whole listing: which rows, of how many, and how to see the rest. */

@@ -1,22 +1,26 @@
 /**
- * Argument parsers for commander (`Option.argParser`, `Argument.argParser`): a bad value is
- * a usage error (exit 2) reported by commander with the option's name, before any store is
- * opened. Numbers are bounded so that nothing out of range ever reaches the database.
+ * The values of the command line, one parser per kind. Argument parsers for commander
+ * (`Option.argParser`, `Argument.argParser`): a bad value is a usage error (exit 2)
+ * reported by commander with the option's name, before any store is opened. Numbers are
+ * bounded so that nothing out of range ever reaches the database. The checks that an
+ * action makes (licence numbers, routes, dates) name their flag and are told like
+ * commander's, with the usage line.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { CAS_NUMBER_PATTERN, casNumberCheckChar } from '../domain/cas-number.ts';
+import { isIsoDate } from '../domain/dates.ts';
 import { parsePounds } from '../domain/fees.ts';
+import { wholeNumberIn } from '../domain/numbers.ts';
+import { LICENCE_PATTERN, ROUTES, type Route } from '../domain/types.ts';
+import { usage } from './context.ts';
 
 /** Most CAS granted at once (the allocation columns are 32-bit). */
 export const MAX_GRANT = 1_000_000;
 
 export function wholeNumber(min: number, max: number): (value: string) => number {
   return (value) => {
-    const s = value.trim();
-    const n = Number(s);
-    if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    }
+    const n = wholeNumberIn(value, min, max);
+    if (n === undefined) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
     return n;
   };
 }
@@ -33,10 +37,15 @@ export function parseCasNumber(value: string): string {
   return n;
 }
 
-/** An amount in GBP as the BDT files write it (`5000`, `5000.5`, `5000.00`): pence. */
-export function parseGbp(value: string): number {
+/** An amount in GBP as the BDT files write it (`5000`, `5000.5`, `5000.00`), in pence; undefined when it is not one. */
+export function gbpPence(value: string): number | undefined {
   const s = value.trim();
-  const pence = /^\d{1,9}(\.\d{1,2})?$/.test(s) ? parsePounds(s) : undefined;
+  return /^\d{1,9}(\.\d{1,2})?$/.test(s) ? parsePounds(s) : undefined;
+}
+
+/** An amount in GBP (`--course-paid`): pence. */
+export function parseGbp(value: string): number {
+  const pence = gbpPence(value);
   if (pence === undefined) throw new InvalidArgumentError('expected an amount in GBP from 0 to 999999999.99, e.g. 5000.00');
   return pence;
 }
@@ -54,9 +63,9 @@ export function parseReason(value: string): string {
 }
 
 /**
- * One of a fixed set of values, as an argument parser: the check is the parser's, so it
- * holds where commander's `.choices()` would be replaced by `.argParser()`. `normalize`
- * maps what people type (any case, spaces for underscores) to the stored spelling.
+ * The parser of an option or argument that also has commander's `.choices(values)`
+ * (which types it, lists the values in --help and lets the usage test find it): what
+ * people type is mapped by `normalize` (any case, spaces for underscores) before the check.
  */
 export function oneOf<T extends string>(values: readonly T[], normalize: (value: string) => string = (v) => v): (value: string) => T {
   return (value) => {
@@ -68,3 +77,32 @@ export function oneOf<T extends string>(values: readonly T[], normalize: (value:
 
 export const upperCase = (v: string) => v.toUpperCase().replaceAll(' ', '_');
 export const lowerCase = (v: string) => v.toLowerCase();
+
+export function parseLicence(value: string): string {
+  const licence = value.trim().toUpperCase();
+  if (!LICENCE_PATTERN.test(licence)) throw usage(`"${value}" is not a sponsor licence number (9 characters, [A-Z0-9]{8}[0-9X])`);
+  return licence;
+}
+
+/** `--routes`: student, child or both, comma-separated. */
+export function parseRoutes(value: string): Route[] {
+  const routes = [
+    ...new Set(
+      value
+        .split(',')
+        .map((r) => r.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
+  if (routes.length === 0 || routes.some((r) => !(ROUTES as readonly string[]).includes(r))) {
+    throw usage(`--routes takes student, child or student,child; got "${value}"`);
+  }
+  return routes as Route[];
+}
+
+/** A day `YYYY-MM-DD` given with `flag`. */
+export function parseDate(value: string, flag: string): string {
+  const s = value.trim();
+  if (!isIsoDate(s)) throw usage(`${flag} must be a date YYYY-MM-DD, got "${value}"`);
+  return s;
+}

@@ -3,7 +3,7 @@
  * read more, instead of the whole help (which buries the message and commander's
  * suggestion under sixty lines).
  */
-import type { Command } from 'commander';
+import type { CommandUnknownOpts as Command } from '@commander-js/extra-typings';
 
 /** `cas-bdt cas list`: the command's name with its parents'. */
 function commandPath(cmd: Command): string {

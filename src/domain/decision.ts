@@ -9,10 +9,6 @@ import type { CasStatus } from './types.ts';
 export const DECISIONS = ['granted', 'refused'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
-export function isDecision(s: string): s is Decision {
-  return (DECISIONS as readonly string[]).includes(s);
-}
-
 interface DecisionState {
   status: CasStatus;
   decision: Decision | null;

@@ -6,8 +6,6 @@ import type { CasStatus } from './types.ts';
 export const EXPORT_SCHEMAS = ['2.1.1', '1.1.1'] as const;
 export type ExportSchema = (typeof EXPORT_SCHEMAS)[number];
 
-export const isExportSchema = (s: string): s is ExportSchema => (EXPORT_SCHEMAS as readonly string[]).includes(s);
-
 export interface ExportRow {
   casNumber: string;
   applicantId: string;

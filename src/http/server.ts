@@ -41,6 +41,7 @@ import { sendStatement } from './statement.ts';
 import { html } from './html.ts';
 import { complianceSource, compliancePage, registerComplianceGauges } from './compliance-page.ts';
 import type { Nation } from '../domain/working-days.ts';
+import { wholeNumberIn } from '../domain/numbers.ts';
 
 export { bearerMatches } from './access.ts';
 
@@ -93,10 +94,7 @@ const SECURITY_HEADERS = {
 /** Paths anyone who reaches the address may read: no personal data. */
 const OPEN = new Set(['/healthz', '/metrics']);
 
-const positiveInt = (v: unknown): number | undefined => {
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-};
+const positiveInt = (v: unknown): number | undefined => (typeof v === 'string' ? wholeNumberIn(v, 1, Number.MAX_SAFE_INTEGER) : undefined);
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 

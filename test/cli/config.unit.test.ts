@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
 import {
   applyEnvironmentAndFile,
@@ -26,7 +26,7 @@ function resolve(argv: string[], env: NodeJS.ProcessEnv, file?: Record<string, u
   for (const option of settingOptions()) program.addOption(option);
   program.parse(argv, { from: 'user' });
   applyEnvironmentAndFile(program, env, cwd);
-  return { config: configFrom(program.opts<SettingValues>(), cwd), cwd };
+  return { config: configFrom(program.opts() as SettingValues, cwd), cwd };
 }
 
 describe('configuration', () => {
@@ -96,14 +96,14 @@ describe('configuration', () => {
     for (const option of settingOptions()) program.addOption(option);
     program.parse(['--http-token', 'y'.repeat(40)], { from: 'user' });
     applyEnvironmentAndFile(program, {}, cwd);
-    expect(configFrom(program.opts<SettingValues>(), cwd, {}, (n) => program.getOptionValueSource(n)).secretsOnCommandLine).toEqual([
+    expect(configFrom(program.opts() as SettingValues, cwd, {}, (n) => program.getOptionValueSource(n)).secretsOnCommandLine).toEqual([
       '--http-token',
     ]);
     const viaEnv = new Command('cas-bdt').exitOverride();
     for (const option of settingOptions()) viaEnv.addOption(option);
     viaEnv.parse([], { from: 'user' });
     applyEnvironmentAndFile(viaEnv, { CAS_BDT_HTTP_TOKEN: 'y'.repeat(40) }, cwd);
-    expect(configFrom(viaEnv.opts<SettingValues>(), cwd, {}, (n) => viaEnv.getOptionValueSource(n)).secretsOnCommandLine).toEqual([]);
+    expect(configFrom(viaEnv.opts() as SettingValues, cwd, {}, (n) => viaEnv.getOptionValueSource(n)).secretsOnCommandLine).toEqual([]);
   });
 
   it('ranks a flag over the environment, the environment over the config file, the file over the default', () => {
@@ -128,7 +128,7 @@ describe('configuration', () => {
       for (const option of settingOptions()) program.addOption(option);
       program.parse(argv, { from: 'user' });
       applyEnvironmentAndFile(program, { CAS_BDT_CONFIG: 'a.json' }, cwd);
-      return configFrom(program.opts<SettingValues>(), cwd);
+      return configFrom(program.opts() as SettingValues, cwd);
     };
     expect(build([]).concurrency).toBe(4);
     expect(build(['--config', 'b.json']).concurrency).toBe(9);
@@ -164,7 +164,7 @@ describe('configuration', () => {
       for (const option of settingOptions()) program.addOption(option);
       program.parse(argv, { from: 'user' });
       applyEnvironmentAndFile(program, env, cwd, system);
-      return configFrom(program.opts<SettingValues>(), cwd, env);
+      return configFrom(program.opts() as SettingValues, cwd, env);
     }
 
     it("is read from any folder when no other config is given, so every command sees the service's store", () => {
@@ -268,7 +268,7 @@ describe('configuration', () => {
         for (const option of settingOptions()) program.addOption(option);
         program.parse(argv, { from: 'user' });
         applyEnvironmentAndFile(program, env, cwd, path.join(cwd, 'no-system.json'));
-        expect(configFrom(program.opts<SettingValues>(), cwd, env).databasePassword, JSON.stringify([argv, env, file])).toBe(want);
+        expect(configFrom(program.opts() as SettingValues, cwd, env).databasePassword, JSON.stringify([argv, env, file])).toBe(want);
       }
     });
 

@@ -17,7 +17,7 @@ import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/
 describe('cas decide without a store', () => {
   it.each([
     [['cas', 'decide', 'E4G0AA0A00A0A1'], "missing required argument 'decision'"],
-    [['cas', 'decide', 'E4G0AA0A00A0A1', 'maybe'], 'the decision must be granted or refused'],
+    [['cas', 'decide', 'E4G0AA0A00A0A1', 'maybe'], "invalid for argument 'decision'. expected one of granted, refused"],
     [['cas', 'decide', 'NOT-A-CAS', 'granted'], 'not a CAS number'],
     [['cas', 'decide', 'E4G0AA0A00A0A1', 'granted', '--date', '2026-13-01'], '--date must be a date'],
   ])('usage error: %j', async (args, message) => {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countCas, listCas } from '../../src/db/cas-query.ts';
 import type { ReportInput } from '../../src/domain/reports.ts';
-import { reportLines } from '../../src/cli/commands/fees.ts';
+import { reportLines } from '../../src/cli/commands/cas-show.ts';
 import { recordReports } from '../../src/ops/reports.ts';
 import { useCas } from '../../src/ops/use.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';

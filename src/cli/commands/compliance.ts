@@ -1,10 +1,9 @@
 /** `cas-bdt compliance`: the Basic Compliance Assessment computed live (spec section 10). */
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import type { Compliance, Rate } from '../../domain/compliance.ts';
 import { isoDateUtc } from '../../domain/dates.ts';
-import { table, type Runner } from '../context.ts';
-import { parseDate } from './lifecycle.ts';
-import { parseLicence, requireSponsor } from './sponsor.ts';
+import { requireSponsor, table, type Runner } from '../context.ts';
+import { parseDate, parseLicence } from '../parse.ts';
 
 /** `4.0% (2/50)` or `-` when nothing was counted. */
 function rateText(r: Rate): string {
@@ -37,7 +36,7 @@ export function registerComplianceCommand(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts) => {
         const asOf = opts.asOf !== undefined ? parseDate(opts.asOf, '--as-of') : isoDateUtc(new Date());
-        const licence = opts.sponsor !== undefined ? parseLicence(String(opts.sponsor)) : undefined;
+        const licence = opts.sponsor !== undefined ? parseLicence(opts.sponsor) : undefined;
         if (licence) await requireSponsor(ctx, licence);
         const { db } = await ctx.store();
         const { compliance } = await import('../../ops/compliance.ts');

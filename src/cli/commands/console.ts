@@ -3,7 +3,7 @@
  * token from the token file that `watch` created (0600), so only the service's user (or
  * root) can print it; the link sets the console's cookie and leads to the overview.
  */
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { isLoopback } from '../../http/address.ts';
 import { readTokenFile } from '../../http/token.ts';
 import { failed, notFound, type Runner } from '../context.ts';

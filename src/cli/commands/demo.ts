@@ -9,7 +9,7 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { casXml, graduateBytes, reportBytes, uploadBytes } from '../../xml/bdt-samples.ts';
 import type { Context } from '../context.ts';
 import type { Runner } from '../context.ts';
@@ -273,9 +273,9 @@ export function registerDemoCommand(program: Command, run: Runner): void {
     )
     .action(
       run(async (ctx, opts) => {
-        if (typeof opts.homeOffice !== 'string') return runDemo(ctx, Boolean(opts.keep));
+        if (opts.homeOffice === undefined) return runDemo(ctx, opts.keep === true);
         const { runHomeOfficeDemo } = await import('./demo-home-office.ts');
-        return runHomeOfficeDemo(ctx, path.resolve(ctx.io.cwd, opts.homeOffice), Boolean(opts.keep));
+        return runHomeOfficeDemo(ctx, path.resolve(ctx.io.cwd, opts.homeOffice), opts.keep === true);
       }),
     );
 }

@@ -5,14 +5,13 @@
  * written to `--out DIR` as NAME.dry-run.result.xml.
  */
 import path from 'node:path';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { everyRecordRefused, type FileSummary } from '../../domain/result.ts';
 import { fileKind } from '../../domain/file-kinds.ts';
 import { baseName } from '../../inbox/layout.ts';
 import { recordLines, fileErrorLines, recordsOf } from '../outcome-text.ts';
-import { usage, type Context } from '../context.ts';
-import type { Runner } from '../context.ts';
-import { parseLicence, requireSponsor } from './sponsor.ts';
+import { requireSponsor, usage, type Context, type Runner } from '../context.ts';
+import { parseLicence } from '../parse.ts';
 import { escapeControls } from '../../escape.ts';
 
 /** What validate reports per file (JSON): the file summary without a submission, with each record. */
@@ -46,7 +45,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .action(
       run(async (ctx: Context, opts, files: string[]) => {
-        const licence = parseLicence(String(opts.sponsor));
+        const licence = parseLicence(opts.sponsor);
         await requireSponsor(ctx, licence);
         const { db } = await ctx.store();
         const [{ processFile }, { readReceivedFile, release }, { writeNewFile }] = await Promise.all([
@@ -55,7 +54,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
           import('../../inbox/atomic-write.ts'),
         ]);
         const cfg = ctx.config;
-        const outDir = opts.out ? path.resolve(ctx.io.cwd, String(opts.out)) : undefined;
+        const outDir = opts.out ? path.resolve(ctx.io.cwd, opts.out) : undefined;
         const reports: DryRunSummary[] = [];
         for (const f of files) {
           let received;

@@ -7,7 +7,7 @@
  * On the embedded store the service owns the data directory and serves it on a socket,
  * so the other commands keep working while it runs; a second service is refused.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { describeError, isCasBdtError, sqlState } from '../../errors.ts';
 import { isLoopback } from '../../http/address.ts';
 import { ensureTokenFile } from '../../http/token.ts';
@@ -51,9 +51,9 @@ export function registerWatchCommand(program: Command, run: Runner): void {
           import('../../service/service.ts'),
         ]);
         const cfg = ctx.config;
-        const leaseMs = (opts.leaseMs as number | undefined) ?? 30_000;
+        const leaseMs = opts.leaseMs ?? 30_000;
         const httpAddress = cfg.http;
-        const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat === 'json' ? 'json' : 'text' });
+        const log = createLogger({ write: ctx.io.stderr, format: opts.logFormat });
 
         log.info(`cas-bdt watch: root ${cfg.rootDir}`);
         for (const flag of cfg.secretsOnCommandLine) {

@@ -1,23 +1,20 @@
 /** `cas-bdt cas decide`: the visa decision on an application made with a USED CAS (spec section 10). */
-import type { Command } from 'commander';
-import { DECISIONS, isDecision } from '../../domain/decision.ts';
-import { settled, usage, type Runner } from '../context.ts';
-import { parseCasNumber } from '../parse.ts';
-import { parseDate } from './lifecycle.ts';
+import { Argument, type Command } from '@commander-js/extra-typings';
+import { DECISIONS } from '../../domain/decision.ts';
+import { settled, type Runner } from '../context.ts';
+import { lowerCase, oneOf, parseCasNumber, parseDate } from '../parse.ts';
 
-export function registerDecideCommand(casCmd: Command, run: Runner): void {
+export function registerCasDecide(casCmd: Command, run: Runner): void {
   casCmd
     .command('decide')
     .description('record the visa decision on an application made with a USED CAS (one per CAS; --correct replaces it)')
     .argument('<cas-number>', 'the CAS number', parseCasNumber)
-    .argument('<decision>', DECISIONS.join('|'))
+    .addArgument(new Argument('<decision>', DECISIONS.join('|')).choices(DECISIONS).argParser(oneOf(DECISIONS, lowerCase)))
     .option('--date <date>', 'the decision date, YYYY-MM-DD (default today, UTC; never after today)')
     .option('--correct', 'replace the decision already recorded')
     .option('--json', 'print JSON')
     .action(
-      run(async (ctx, opts, casNumber: string, decisionArg: string) => {
-        const decision = String(decisionArg).toLowerCase();
-        if (!isDecision(decision)) throw usage(`the decision must be ${DECISIONS.join(' or ')}, got "${String(decisionArg)}"`);
+      run(async (ctx, opts, casNumber: string, decision) => {
         const date = opts.date !== undefined ? parseDate(opts.date, '--date') : undefined;
         const { db } = await ctx.store();
         const { decideCas } = await import('../../ops/decide.ts');

@@ -1,9 +1,8 @@
 /** `cas-bdt db migrate` */
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import type { Runner } from '../context.ts';
 
-export function registerDbCommands(program: Command, run: Runner): void {
-  const db = program.command('db').description('database maintenance');
+export function registerDbMigrate(db: Command, run: Runner): void {
   db.command('migrate')
     .description('apply migrations (also done automatically on start)')
     .action(
