@@ -8,6 +8,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+import { buildProgram } from '../../src/cli/main.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/stores.ts';
 
@@ -91,5 +93,59 @@ describe('usage errors', () => {
     expect(r.stderr).toContain('expected one of ACCEPTED, REJECTED');
     const s = await cli('cas', 'list', '--sponsor', 'QHDGHB91X', '--status', 'nope');
     expect(s.stderr).toContain('expected one of WORK_IN_PROGRESS');
+  });
+});
+
+/** Good values of the arguments that come before one with choices. */
+const SAMPLE_ARGUMENTS: Record<string, string> = { licence: 'QHDGHB91X', 'cas-number': 'E4G0AA0A00A0A1' };
+
+/**
+ * Every option and argument of the command tree that declares its values (`.choices()`),
+ * found by walking the program, with a command line that gives it a value outside them: a
+ * new one is covered without being listed here.
+ */
+function everyChoice(): [string, string[]][] {
+  const program = buildProgram({ stdout: () => {}, stderr: () => {}, env: {}, cwd: '/', stderrIsTTY: false }, () => {});
+  const found: [string, string[]][] = [];
+  const walk = (cmd: CommandUnknownOpts, names: string[]) => {
+    // Global options (the settings) go before a command that needs nothing else.
+    const line = (args: string[]) => (names.length ? [...names, ...args] : [...args, 'sponsor', 'list']);
+    for (const o of cmd.options) if (o.argChoices) found.push([`${names.join(' ') || 'cas-bdt'} ${o.long}`, line([o.long!, 'foo'])]);
+    cmd.registeredArguments.forEach((a, i) => {
+      if (!a.argChoices) return;
+      const before = cmd.registeredArguments.slice(0, i).map((b) => SAMPLE_ARGUMENTS[b.name()] ?? `(no sample value for <${b.name()}>)`);
+      found.push([`${names.join(' ')} <${a.name()}>`, line([...before, 'foo'])]);
+    });
+    for (const sub of cmd.commands) walk(sub, [...names, sub.name()]);
+  };
+  walk(program, []);
+  return found;
+}
+
+describe('every option and argument with choices', () => {
+  const cwd = tempDir('cas-bdt-choices-');
+  const found = everyChoice();
+
+  it('are found in the command tree (the walk itself works)', () => {
+    const names = found.map(([name]) => name);
+    for (const n of [
+      'submissions --outcome',
+      'cas list --status',
+      'sponsor status <status>',
+      'cas decide <decision>',
+      'cas-bdt --holidays',
+    ])
+      expect(names).toContain(n);
+    expect(names.length).toBeGreaterThanOrEqual(14);
+  });
+
+  it.each(found)('%s refuses a value outside them (exit 2, with the usage)', async (_name, args) => {
+    const r = await runCli(args, { cwd });
+    expect(r.code, r.stderr).toBe(2);
+    // commander's own report of the value, naming the option or argument.
+    expect(r.stderr).toMatch(/^error: (option '--[a-z-]+ <[a-z-]+>' argument 'foo'|command-argument value 'foo') is invalid/);
+    expect(r.stderr).toMatch(/Usage: cas-bdt .*\nRun 'cas-bdt .*--help' for every option\.\n$/);
+    expect(r.stdout).toBe('');
+    expect(existsSync(path.join(cwd, '.cas-bdt'))).toBe(false);
   });
 });
