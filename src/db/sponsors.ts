@@ -35,7 +35,7 @@ export function sponsorView(s: SponsorRow): SponsorView {
 
 export async function addSponsor(
   db: Db,
-  s: { licenceNumber: string; name: string; routes: Route[]; autoAssign: boolean; allocation: number },
+  s: { licenceNumber: string; name: string; routes: Route[]; autoAssign: boolean; allocation: number; exportSchema?: ExportSchema },
   now: Date,
 ): Promise<SponsorRow> {
   return db.transaction(async (tx) => {
@@ -47,6 +47,7 @@ export async function addSponsor(
         routes: s.routes,
         autoAssign: s.autoAssign,
         allocationGranted: s.allocation,
+        ...(s.exportSchema ? { exportSchema: s.exportSchema } : {}),
         createdAt: now,
         updatedAt: now,
       })

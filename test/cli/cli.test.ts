@@ -86,6 +86,10 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
     expect((await cli('sponsor', 'add', 'CLITEST01', '--name', 'Again')).code).toBe(3);
     expect((await cli('sponsor', 'add', 'bad', '--name', 'X')).code).toBe(2);
     expect((await cli('sponsor', 'add', 'CLITEST02')).code).toBe(2);
+    // The export schema chosen at registration is kept (the legacy one here).
+    const legacy = await cli('sponsor', 'add', 'CLITEST03', '--name', 'Legacy College', '--export-schema', '1.1.1', '--json');
+    expect(legacy.code, legacy.stderr).toBe(0);
+    expect(legacy.json<{ exportSchema: string }>().exportSchema).toBe('1.1.1');
     expect((await cli('sponsor', 'show', 'NOSUCH001')).code).toBe(4);
     expect((await cli('sponsor', 'allocate', 'CLITEST01', '0')).code).toBe(2);
     expect((await cli('sponsor', 'allocate', 'NOSUCH001', '3')).code).toBe(4);

@@ -41,7 +41,11 @@ export function registerSponsorAdd(sponsor: Command, run: Runner): void {
         const { db } = await ctx.store({ create: true });
         const [{ addSponsor }, { sponsorView }] = await Promise.all([sponsorOps(), queries()]);
         const { sponsor } = settled(
-          await addSponsor(db, { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign, allocation }, new Date()),
+          await addSponsor(
+            db,
+            { licenceNumber: licence, name, routes, autoAssign: opts.autoAssign, allocation, exportSchema: opts.exportSchema },
+            new Date(),
+          ),
           `sponsor ${licence}`,
         );
         await ensureSponsorFolders(ctx.config.rootDir, licence);
