@@ -6,7 +6,7 @@
  * action makes (licence numbers, routes, dates) name their flag and are told like
  * commander's, with the usage line.
  */
-import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { Argument, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { CAS_NUMBER_PATTERN, casNumberCheckChar } from '../domain/cas-number.ts';
 import { isIsoDate } from '../domain/dates.ts';
 import { parsePounds } from '../domain/fees.ts';
@@ -62,17 +62,39 @@ export function parseReason(value: string): string {
   return s;
 }
 
-/**
- * The parser of an option or argument that also has commander's `.choices(values)`
- * (which types it, lists the values in --help and lets the usage test find it): what
- * people type is mapped by `normalize` (any case, spaces for underscores) before the check.
- */
-export function oneOf<T extends string>(values: readonly T[], normalize: (value: string) => string = (v) => v): (value: string) => T {
+/** One of `values`, after `normalize` maps what people type (any case, spaces for underscores) to it. */
+function oneOf<T extends string>(values: readonly T[], normalize: (value: string) => string): (value: string) => T {
   return (value) => {
     const v = normalize(value.trim());
     if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
     return v as T;
   };
+}
+
+const asTyped = (v: string) => v;
+
+/**
+ * An option that takes one of `values`: commander's choices (which type it, list the values
+ * in --help unless the description does, and let the usage test find it), with `normalize`
+ * applied before the check.
+ */
+export function choiceOption<const Flags extends string, T extends string>(
+  flags: Flags,
+  description: string,
+  values: readonly T[],
+  normalize: (value: string) => string = asTyped,
+) {
+  return new Option(flags, description).choices(values).argParser(oneOf(values, normalize));
+}
+
+/** An argument that takes one of `values`, as `choiceOption`. */
+export function choiceArgument<const Name extends string, T extends string>(
+  name: Name,
+  description: string,
+  values: readonly T[],
+  normalize: (value: string) => string = asTyped,
+) {
+  return new Argument(name, description).choices(values).argParser(oneOf(values, normalize));
 }
 
 export const upperCase = (v: string) => v.toUpperCase().replaceAll(' ', '_');

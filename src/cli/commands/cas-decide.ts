@@ -1,15 +1,15 @@
 /** `cas-bdt cas decide`: the visa decision on an application made with a USED CAS (spec section 10). */
-import { Argument, type Command } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import { DECISIONS } from '../../domain/decision.ts';
 import { settled, type Runner } from '../context.ts';
-import { lowerCase, oneOf, parseCasNumber, parseDate } from '../parse.ts';
+import { choiceArgument, lowerCase, parseCasNumber, parseDate } from '../parse.ts';
 
 export function registerCasDecide(casCmd: Command, run: Runner): void {
   casCmd
     .command('decide')
     .description('record the visa decision on an application made with a USED CAS (one per CAS; --correct replaces it)')
     .argument('<cas-number>', 'the CAS number', parseCasNumber)
-    .addArgument(new Argument('<decision>', DECISIONS.join('|')).choices(DECISIONS).argParser(oneOf(DECISIONS, lowerCase)))
+    .addArgument(choiceArgument('<decision>', DECISIONS.join('|'), DECISIONS, lowerCase))
     .option('--date <date>', 'the decision date, YYYY-MM-DD (default today, UTC; never after today)')
     .option('--correct', 'replace the decision already recorded')
     .option('--json', 'print JSON')

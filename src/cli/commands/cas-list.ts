@@ -1,11 +1,11 @@
 /** `cas-bdt cas list`: a sponsor's CAS, by internal id. */
-import { Option, type Command } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import { human } from '../../domain/lifecycle.ts';
 import { REPORT_KINDS } from '../../domain/reports.ts';
 import { CAS_STATUSES, ROUTES } from '../../domain/types.ts';
 import { requireSponsor, table, type Runner } from '../context.ts';
 import { addPagingOptions, listingFooter, pagingOf } from '../paging.ts';
-import { lowerCase, oneOf, parseLicence, upperCase } from '../parse.ts';
+import { choiceOption, lowerCase, parseLicence, upperCase } from '../parse.ts';
 
 // Loaded when the command runs, so that --help and other commands start without the store's code.
 const casQuery = () => import('../../ops/queries.ts');
@@ -15,14 +15,17 @@ export function registerCasList(casCmd: Command, run: Runner): void {
     .command('list')
     .description("a sponsor's CAS, by internal id")
     .requiredOption('--sponsor <licence>', 'the sponsor')
-    .addOption(new Option('--status <status>', CAS_STATUSES.join('|')).choices(CAS_STATUSES).argParser(oneOf(CAS_STATUSES, upperCase)))
-    .addOption(new Option('--route <route>', 'student|child').choices(ROUTES).argParser(oneOf(ROUTES, lowerCase)))
+    .addOption(choiceOption('--status <status>', CAS_STATUSES.join('|'), CAS_STATUSES, upperCase))
+    .addOption(choiceOption('--route <route>', 'student|child', ROUTES, lowerCase))
     .option('--batch <name>', 'only this batch (BulkUploadFileId)')
     .option('--applicant <id>', 'only this ApplicantID')
     .addOption(
-      new Option('--reported <kind>', `only CAS with a student activity report of this kind: ${REPORT_KINDS.join('|')}`)
-        .choices(REPORT_KINDS)
-        .argParser(oneOf(REPORT_KINDS, upperCase)),
+      choiceOption(
+        '--reported <kind>',
+        `only CAS with a student activity report of this kind: ${REPORT_KINDS.join('|')}`,
+        REPORT_KINDS,
+        upperCase,
+      ),
     )
     .option('--json', 'print JSON');
   addPagingOptions(list).action(

@@ -1,12 +1,12 @@
 /** `cas-bdt cas statements`: a sponsor's CAS as PDF statements, one file each. */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import { CAS_STATUSES } from '../../domain/types.ts';
 import { fsyncDir, replaceFile } from '../../inbox/atomic-write.ts';
 import { FOLDER_MODE } from '../../inbox/layout.ts';
 import { requireSponsor, type Context, type Runner } from '../context.ts';
-import { oneOf, parseLicence, upperCase } from '../parse.ts';
+import { choiceOption, parseLicence, upperCase } from '../parse.ts';
 
 // Loaded when the command runs: pdfkit and the store stay out of --help and the other commands.
 const statementOps = () => import('../../ops/statements.ts');
@@ -30,7 +30,7 @@ export function registerCasStatements(casCmd: Command, run: Runner): void {
     .description("a sponsor's CAS as PDF statements, one file each (<CAS-NUMBER>.statement.pdf, draft-<id>.statement.pdf)")
     .requiredOption('--sponsor <licence>', 'the sponsor')
     .option('--batch <name>', 'only this batch (BulkUploadFileId)')
-    .addOption(new Option('--status <status>', CAS_STATUSES.join('|')).choices(CAS_STATUSES).argParser(oneOf(CAS_STATUSES, upperCase)))
+    .addOption(choiceOption('--status <status>', CAS_STATUSES.join('|'), CAS_STATUSES, upperCase))
     .requiredOption('--out <dir>', 'the folder to write them to (created if missing)')
     .option('--json', 'print JSON')
     .action(

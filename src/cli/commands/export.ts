@@ -1,14 +1,14 @@
 /** `cas-bdt export`: the export XML of a sponsor's CAS. */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import { isIsoDate } from '../../domain/dates.ts';
 import { exportStem, type ExportFilter } from '../../domain/export.ts';
 import { ASSIGNED_STATUSES } from '../../domain/types.ts';
 import { writeNewFile } from '../../inbox/atomic-write.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { notFound, requireSponsor, usableOutbox, usage, type Runner } from '../context.ts';
-import { oneOf, parseLicence, upperCase } from '../parse.ts';
+import { choiceOption, parseLicence, upperCase } from '../parse.ts';
 
 /** `--changed-since`: a day (from its start, UTC) or an ISO 8601 time that says its zone. */
 function parseSince(value: string): Date {
@@ -42,9 +42,7 @@ export function registerExportCommand(program: Command, run: Runner): void {
       'only CAS whose history changed since then: a day YYYY-MM-DD (from its start, UTC) or a time in ISO 8601 with its zone',
     )
     .addOption(
-      new Option('--status <status>', `only CAS in this status now: ${ASSIGNED_STATUSES.join('|')}`)
-        .choices(ASSIGNED_STATUSES)
-        .argParser(oneOf(ASSIGNED_STATUSES, upperCase)),
+      choiceOption('--status <status>', `only CAS in this status now: ${ASSIGNED_STATUSES.join('|')}`, ASSIGNED_STATUSES, upperCase),
     )
     .option('--json', 'print JSON')
     .action(

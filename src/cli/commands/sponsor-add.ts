@@ -1,11 +1,10 @@
 /** `cas-bdt sponsor add`: register a sponsor and create its folders. */
 import path from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
-import { EXPORT_SCHEMAS } from '../../domain/export.ts';
 import { ensureSponsorFolders, sponsorDir } from '../../inbox/layout.ts';
 import { settled, usage, type Runner } from '../context.ts';
-import { MAX_GRANT, oneOf, parseLicence, parseRoutes, wholeNumber } from '../parse.ts';
-import { describeSponsor } from './sponsor-show.ts';
+import { MAX_GRANT, parseLicence, parseRoutes, wholeNumber } from '../parse.ts';
+import { describeSponsor, exportSchemaOption } from './sponsor-show.ts';
 
 // Loaded when the command runs, so that --help and other commands start without the store's code.
 const queries = () => import('../../ops/queries.ts');
@@ -22,14 +21,7 @@ export function registerSponsorAdd(sponsor: Command, run: Runner): void {
       new Option('--allocation <n>', `CAS allocation granted now, 0 to ${MAX_GRANT}`).default(0).argParser(wholeNumber(0, MAX_GRANT)),
     )
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
-    .addOption(
-      new Option(
-        '--export-schema <version>',
-        `the schema of the sponsor's exports: ${EXPORT_SCHEMAS.join(' (with Graduated) or ')} (legacy)`,
-      )
-        .choices(EXPORT_SCHEMAS)
-        .argParser(oneOf(EXPORT_SCHEMAS)),
-    )
+    .addOption(exportSchemaOption())
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg: string) => {

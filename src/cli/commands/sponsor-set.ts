@@ -1,9 +1,8 @@
 /** `cas-bdt sponsor set`: change a sponsor's name, routes, auto-assign, statements or export schema. */
-import { Option, type Command } from '@commander-js/extra-typings';
-import { EXPORT_SCHEMAS } from '../../domain/export.ts';
+import type { Command } from '@commander-js/extra-typings';
 import { settled, usage, type Runner } from '../context.ts';
-import { oneOf, parseLicence, parseRoutes } from '../parse.ts';
-import { describeSponsor } from './sponsor-show.ts';
+import { parseLicence, parseRoutes } from '../parse.ts';
+import { describeSponsor, exportSchemaOption } from './sponsor-show.ts';
 
 // Loaded when the command runs, so that --help and other commands start without the store's code.
 const queries = () => import('../../ops/queries.ts');
@@ -20,14 +19,7 @@ export function registerSponsorSet(sponsor: Command, run: Runner): void {
     .option('--no-auto-assign', 'create CAS without assigning them (assign later with `cas-bdt assign`)')
     .option('--statements', "write each CAS assigned from now on as a PDF statement to the sponsor's outbox (<CAS-NUMBER>.statement.pdf)")
     .option('--no-statements', 'no statements in the outbox (the default)')
-    .addOption(
-      new Option(
-        '--export-schema <version>',
-        `the schema of the sponsor's exports: ${EXPORT_SCHEMAS.join(' (with Graduated) or ')} (legacy)`,
-      )
-        .choices(EXPORT_SCHEMAS)
-        .argParser(oneOf(EXPORT_SCHEMAS)),
-    )
+    .addOption(exportSchemaOption())
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, licenceArg: string) => {

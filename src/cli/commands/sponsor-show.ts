@@ -1,11 +1,20 @@
 /** `cas-bdt sponsor show`: one sponsor, and how `sponsor add` and `sponsor set` print one too. */
 import type { Command } from '@commander-js/extra-typings';
+import { EXPORT_SCHEMAS } from '../../domain/export.ts';
 import type { SponsorView } from '../../ops/queries.ts';
 import { requireSponsor, type Runner } from '../context.ts';
-import { parseLicence } from '../parse.ts';
+import { choiceOption, parseLicence } from '../parse.ts';
 
 // Loaded when the command runs, so that --help and other commands start without the store's code.
 const queries = () => import('../../ops/queries.ts');
+
+/** `--export-schema` of `sponsor add` and `sponsor set`. */
+export const exportSchemaOption = () =>
+  choiceOption(
+    '--export-schema <version>',
+    `the schema of the sponsor's exports: ${EXPORT_SCHEMAS.join(' (with Graduated) or ')} (legacy)`,
+    EXPORT_SCHEMAS,
+  );
 
 export function describeSponsor(s: SponsorView): string {
   return [

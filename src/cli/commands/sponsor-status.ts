@@ -1,9 +1,9 @@
 /** `cas-bdt sponsor status`: set the licence status; revoked, expired and surrendered cancel ASSIGNED CAS. */
-import { Argument, Option, type Command } from '@commander-js/extra-typings';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { ROUTES, LICENCE_STATUSES } from '../../domain/types.ts';
 import { routeNotLicensed } from '../../domain/refusals.ts';
 import { refusedError, requireSponsor, settled, usage, type Runner } from '../context.ts';
-import { lowerCase, MAX_REASON, oneOf, parseLicence, parseReason } from '../parse.ts';
+import { choiceArgument, choiceOption, lowerCase, MAX_REASON, parseLicence, parseReason } from '../parse.ts';
 
 // Loaded when the command runs, so that --help and other commands start without the store's code.
 const queries = () => import('../../ops/queries.ts');
@@ -14,14 +14,8 @@ export function registerSponsorStatus(sponsor: Command, run: Runner): void {
     .command('status')
     .description('set the licence status; revoked, expired and surrendered cancel ASSIGNED CAS (confirm with --yes)')
     .argument('<licence>', 'licence number')
-    .addArgument(
-      new Argument('<status>', LICENCE_STATUSES.join('|')).choices(LICENCE_STATUSES).argParser(oneOf(LICENCE_STATUSES, lowerCase)),
-    )
-    .addOption(
-      new Option('--route <route>', 'with surrendered: surrender only this route (student|child)')
-        .choices(ROUTES)
-        .argParser(oneOf(ROUTES, lowerCase)),
-    )
+    .addArgument(choiceArgument('<status>', LICENCE_STATUSES.join('|'), LICENCE_STATUSES, lowerCase))
+    .addOption(choiceOption('--route <route>', 'with surrendered: surrender only this route (student|child)', ROUTES, lowerCase))
     .addOption(
       new Option('--reason <text>', `why, kept in the history of every CAS cancelled (at most ${MAX_REASON} characters)`).argParser(
         parseReason,

@@ -1,12 +1,12 @@
 /** `cas-bdt submissions`: received files, newest first. */
-import { Option, type Command } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import { everyRecordRefused } from '../../domain/result.ts';
 import { FILE_TYPES, type FileOutcome } from '../../domain/types.ts';
 import type { SubmissionFilter, SubmissionRow } from '../../ops/queries.ts';
 import { requireSponsor, table, type Runner } from '../context.ts';
 import { errorCodes, fileErrorLines } from '../outcome-text.ts';
 import { addPagingOptions, listingFooter, pagingOf } from '../paging.ts';
-import { oneOf, parseDate, parseLicence, upperCase } from '../parse.ts';
+import { choiceOption, parseDate, parseLicence, upperCase } from '../parse.ts';
 
 // Loaded when the command runs, so that --help and other commands start without the store's code.
 const queries = () => import('../../ops/queries.ts');
@@ -37,12 +37,8 @@ export function registerSubmissionsCommand(program: Command, run: Runner) {
     .command('submissions')
     .description('received files, newest first (`submissions show ID` for one)')
     .option('--sponsor <licence>', 'only this sponsor')
-    .addOption(new Option('--outcome <outcome>', 'only ACCEPTED or REJECTED files').choices(OUTCOMES).argParser(oneOf(OUTCOMES, upperCase)))
-    .addOption(
-      new Option('--type <type>', `only this file type (${FILE_TYPES.join('|')})`)
-        .choices(FILE_TYPES)
-        .argParser(oneOf(FILE_TYPES, upperCase)),
-    )
+    .addOption(choiceOption('--outcome <outcome>', 'only ACCEPTED or REJECTED files', OUTCOMES, upperCase))
+    .addOption(choiceOption('--type <type>', `only this file type (${FILE_TYPES.join('|')})`, FILE_TYPES, upperCase))
     .option('--file <name>', 'only files of this name')
     .option('--since <date>', 'received on or after this day, YYYY-MM-DD (UTC)')
     .option('--until <date>', 'received on or before this day, YYYY-MM-DD (UTC)')
