@@ -1,4 +1,4 @@
-/** The command line: global options, one module per command group, exit codes of cli.md. */
+/** The command line: global options, the commands (commands.ts, one module each), exit codes of cli.md. */
 import { readFileSync } from 'node:fs';
 import {
   Command,
