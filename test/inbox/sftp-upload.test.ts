@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/client.ts';
 import { submissions } from '../../src/db/schema.ts';
 import { sftpServerForSuite, sftpUnavailable, run } from '../helpers/sshd.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ls, nextLicence, spawnCli, sponsor, upload, waitForLog, type Child } from '../helpers/watch.ts';
 
@@ -38,7 +39,7 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
   const server = sftpServerForSuite();
 
   describe.each(STORE_KINDS)('on %s', (kind) => {
-    let t: TestStore;
+    const t = suiteStore(kind);
     let service: Child | undefined;
     let client: string;
     let opened: Store | undefined;
@@ -47,7 +48,6 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
     const dir = (licence: string, f: string) => path.join(server().root, licence, f);
 
     beforeAll(async () => {
-      t = await openTestStore(kind);
       await sponsor(t.store.db, A, 5000);
       await sponsor(t.store.db, B, 5000);
       server().addSponsor(A);
@@ -74,7 +74,6 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       service?.kill('SIGKILL');
       await service?.exited;
       await opened?.close();
-      await t?.cleanup();
     });
 
     const local = (name: string, bytes: Buffer) => {

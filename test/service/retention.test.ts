@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { sweepRetained } from '../../src/inbox/retention.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore, suiteDir } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { drop, ls, nextLicence, sponsor, startInProcess, upload, waitProcessed } from '../helpers/watch.ts';
 
@@ -47,16 +48,8 @@ describe('the retention sweep of one folder', () => {
 });
 
 describe.each(STORE_KINDS)('what the service keeps, on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-keep-');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const t = suiteStore(kind);
+  const root = suiteDir('cas-bdt-keep-');
 
   it('makes an input refused for its name 0640 in rejected/', async () => {
     const L = await sponsor(t.store.db, nextLicence('M'));
