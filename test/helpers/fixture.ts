@@ -119,24 +119,24 @@ export function suiteStore(kind: StoreKind): TestStore {
   afterAll(async () => {
     await opened?.cleanup();
   });
-  const it = () => {
+  const current = () => {
     if (!opened) throw new Error('the suite store is opened before the first test of its describe block');
     return opened;
   };
   return {
     kind,
     get store() {
-      return it().store;
+      return current().store;
     },
     set store(s: Store) {
-      it().store = s;
+      current().store = s;
     },
     get cliArgs() {
-      return it().cliArgs;
+      return current().cliArgs;
     },
-    reopen: () => it().reopen(),
-    another: () => it().another(),
-    cleanup: () => it().cleanup(),
+    reopen: () => current().reopen(),
+    another: () => current().another(),
+    cleanup: () => current().cleanup(),
   };
 }
 
