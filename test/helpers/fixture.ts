@@ -196,10 +196,6 @@ export function suiteCliStore(kind: StoreKind, dataDir: string) {
     get cliArgs(): string[] {
       return kind === 'postgres' ? ['--db', url()!] : ['--data', dataDir];
     },
-    get url(): string | undefined {
-      return url();
-    },
-    dataDir,
     /** Opens the store in this process (on PGlite only while no child holds it). */
     open: (): Promise<Store> => openStore({ databaseUrl: url(), dataDir }),
     /** A plain client, for watching the tables while a child runs (through its socket on PGlite). */
