@@ -28,8 +28,10 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, test } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { listCas } from '../../src/db/cas-query.ts';
 import { openStore, type Store } from '../../src/db/client.ts';
+import { submissions } from '../../src/db/schema.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { SOCKET_PORT } from '../../src/db/store-paths.ts';
 import type { ServiceOptions } from '../../src/service/service.ts';
@@ -168,6 +170,24 @@ export function suiteServices(t: TestStore, root: string) {
     get running(): InProcessService | undefined {
       return started.at(-1);
     },
+  };
+}
+
+/** A suite of tests of the service in this process: its store, sponsor tree and services, and two looks at them. */
+export function suiteWatch(kind: StoreKind, prefix: string) {
+  const t = suiteStore(kind);
+  const root = suiteDir(prefix);
+  const services = suiteServices(t, root);
+  return {
+    t,
+    root,
+    services,
+    start: services.start,
+    /** One of a sponsor's folders. */
+    dir: (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f),
+    /** A sponsor's submissions, oldest first. */
+    subsOf: (licence: string) =>
+      t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id),
   };
 }
 

@@ -9,15 +9,13 @@ import { asc, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { fileClaims, submissions } from '../../src/db/schema.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
-import { suiteDir, suiteServices, suiteStore } from '../helpers/fixture.ts';
+import { suiteWatch } from '../helpers/fixture.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ls, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
 
 describe.each(STORE_KINDS)('fairness on %s', (kind) => {
-  const t = suiteStore(kind);
-  const root = suiteDir('cas-bdt-fair-');
-  const services = suiteServices(t, root);
+  const { t, root, services } = suiteWatch(kind, 'cas-bdt-fair-');
 
   const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
 

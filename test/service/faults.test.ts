@@ -8,13 +8,12 @@
 import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { addSponsor } from '../../src/db/sponsors.ts';
-import { submissions } from '../../src/db/schema.ts';
 import { classifyFault } from '../../src/service/faults.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { suiteDir, suiteServices, suiteStore } from '../helpers/fixture.ts';
+import { suiteWatch } from '../helpers/fixture.ts';
 import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { drop, ls, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
@@ -26,14 +25,7 @@ const failure = async (p: Promise<unknown>) =>
   );
 
 describe.each(STORE_KINDS)('faults on %s', (kind) => {
-  const t = suiteStore(kind);
-  const root = suiteDir('cas-bdt-faults-');
-  const services = suiteServices(t, root);
-
-  const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
-  const subsOf = (licence: string) =>
-    t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
-  const start = services.start;
+  const { t, root, start, dir, subsOf } = suiteWatch(kind, 'cas-bdt-faults-');
 
   it('classifies real database errors by SQLSTATE along the cause chain', async () => {
     const db = t.store.db;

@@ -9,13 +9,13 @@ import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { acquireInstanceKey, claimFile, listClaims, releaseInstanceKey, setMovedTo, tieSubmission } from '../../src/db/claims.ts';
-import { cas, fileClaims, submissions } from '../../src/db/schema.ts';
+import { cas, fileClaims } from '../../src/db/schema.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { emitResult } from '../../src/pipeline/emit.ts';
 import { processFile } from '../../src/pipeline/process-file.ts';
 import { readReceivedFile } from '../../src/inbox/read-file.ts';
-import { suiteDir, suiteServices, suiteStore } from '../helpers/fixture.ts';
+import { suiteWatch } from '../helpers/fixture.ts';
 import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { drop, ls, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
@@ -23,14 +23,7 @@ import { drop, ls, nextLicence, sponsor, upload, waitProcessed } from '../helper
 const MINUTE_AGO = () => new Date(Date.now() - 120_000);
 
 describe.each(STORE_KINDS)('watch service on %s', (kind) => {
-  const t = suiteStore(kind);
-  const root = suiteDir('cas-bdt-watch-');
-  const services = suiteServices(t, root);
-
-  const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
-  const subsOf = (licence: string) =>
-    t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
-  const start = services.start;
+  const { t, root, services, start, dir, subsOf } = suiteWatch(kind, 'cas-bdt-watch-');
 
   it('processes files present at start and files dropped later; results in outbox, inputs archived with a UTC stamp', async () => {
     const licence = await sponsor(t.store.db, nextLicence());
