@@ -13,8 +13,9 @@
  *
  * - for a suite whose tests build on each other: `suiteStore(kind)` (a store of its own,
  *   opened before its tests and removed after them), `suiteDir` (a folder likewise),
- *   `suiteServices` (in-process services stopped after each test) and `suiteCliStore` (a
- *   store the CLI creates itself, for tests that run `cas-bdt watch` as a child process).
+ *   `suiteServices` (in-process services stopped after each test), `suiteWatch` (the three
+ *   together), `suiteCliStore` (a store the CLI creates itself, for tests that run
+ *   `cas-bdt watch` as a child process) and `suiteChildren` (those processes, killed after).
  *
  *     describe.each(STORE_KINDS)('... on %s', (kind) => {
  *       const t = suiteStore(kind);
