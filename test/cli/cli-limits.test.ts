@@ -6,9 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { describe, expect, it } from 'vitest';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { upload } from '../helpers/watch.ts';
 
 describe('usage errors for out-of-range input (no store needed)', () => {
@@ -67,17 +67,9 @@ describe('usage errors for out-of-range input (no store needed)', () => {
 });
 
 describe.skipIf(STORE_KINDS.length === 0)('the bounds on a store, and escaped file names', () => {
-  let t: TestStore;
-  const dir = tempDir('cas-bdt-limits-store-');
+  const { t, cwd: dir, root } = cliOnStore(STORE_KINDS[0]!, 'cas-bdt-limits-store-');
   const L = 'LIMITS001';
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
-
-  beforeAll(async () => {
-    t = await openTestStore(STORE_KINDS[0]!);
-    await t.store.close();
-    cli = (...args) => runCli([...args, ...t.cliArgs, '--root', path.join(dir, 'bdt')], { cwd: dir });
-  });
-  afterAll(async () => t.cleanup());
+  const cli = (...args: string[]) => runCli([...args, ...t.cliArgs, '--root', root], { cwd: dir });
 
   it('accepts the values at the bounds and says "not found" only for a well-formed CAS number', async () => {
     const added = await cli(

@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { describe, expect, it } from 'vitest';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 describe('the default embedded store, relative to the current directory', () => {
   it('is made only by the commands that set one up, and announced with its absolute path then', async () => {
@@ -52,16 +52,7 @@ describe('the default embedded store, relative to the current directory', () => 
 });
 
 describe.each(STORE_KINDS)('the store in use on %s', (kind) => {
-  let t: TestStore;
-  let cwd: string;
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    if (kind === 'pglite') await t.store.close();
-    cwd = tempDir('cas-bdt-storeinfo-');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
+  const { t, cwd } = cliOnStore(kind, 'cas-bdt-storeinfo-');
 
   it('is named by watch --help and sponsor list, never with a password', async () => {
     const where = kind === 'pglite' ? `embedded store at ${t.cliArgs[1]}` : `PostgreSQL ${t.cliArgs[1]}`;

@@ -1,11 +1,11 @@
 /** The command line as an operator uses it: exit codes, JSON shapes, folders, results. */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isValidCasNumber } from '../../src/domain/cas-number.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 describe('usage', () => {
   it('prints help and exits 0 for --help, 2 with usage for mistakes', async () => {
@@ -27,21 +27,7 @@ describe('usage', () => {
 });
 
 describe.each(STORE_KINDS)('CLI on %s', (kind) => {
-  let t: TestStore;
-  let cwd: string;
-  let root: string;
-  const cli = (...args: string[]) => runCli([...t.cliArgs, '--root', root, ...args], { cwd });
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    // The CLI opens the embedded store itself: release this process's handle.
-    if (kind === 'pglite') await t.store.close();
-    cwd = tempDir('cas-bdt-cwd-');
-    root = path.join(cwd, 'bdt');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
+  const { root, cli } = cliOnStore(kind, 'cas-bdt-cwd-');
 
   // Each test makes its own sponsor and files, so that the tests pass alone and in any order.
   const addSponsor = async (licence: string, allocation: number) => {

@@ -6,13 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CasHistoryEntry, CasView } from '../../src/db/cas-query.ts';
 import { addDays, isoDateUtc } from '../../src/domain/dates.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
 import { licenceFor } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 describe('cas decide without a store', () => {
   it.each([
@@ -28,20 +28,8 @@ describe('cas decide without a store', () => {
 });
 
 describe.each(STORE_KINDS)('cas decide on %s', (kind) => {
-  let t: TestStore;
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
-  const dir = tempDir('cas-bdt-decide-');
+  const { cli, cwd: dir } = cliOnStore(kind, 'cas-bdt-decide-');
   const L = licenceFor('DCDE');
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    await t.store.close();
-    const base = [...t.cliArgs, '--root', path.join(dir, 'bdt')];
-    cli = (...args) => runCli([...base, ...args], { cwd: dir });
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
 
   it('records one decision per USED CAS, corrects it only with --correct, and shows it', async () => {
     expect((await cli('sponsor', 'add', L, '--name', 'Decision College', '--allocation', '10')).code).toBe(0);

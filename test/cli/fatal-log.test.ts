@@ -4,17 +4,15 @@
  * `watch` is started in a process that throws such an error once the service is ready.
  */
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/stores.ts';
+import { describe, expect, it } from 'vitest';
+import { suiteDir } from '../helpers/fixture.ts';
 import { REPO } from '../helpers/watch.ts';
 
 describe('the fatal log line', () => {
-  let work: string;
-  beforeAll(() => (work = tempDir('cas-bdt-fatal-')));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const work = suiteDir('cas-bdt-fatal-');
 
   it('names the error class, code and where it was thrown, not the raw stack or quoted data', async () => {
     const script = path.join(work, 'throw-when-ready.mjs');

@@ -6,13 +6,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CasHistoryEntry, CasView } from '../../src/db/cas-query.ts';
 import { casXml, updateBytes, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
 import { licenceFor } from '../helpers/lifecycle.ts';
 import { issueCodes, parseResult } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 describe('fee commands without a store', () => {
   it.each([
@@ -31,25 +31,15 @@ describe('fee commands without a store', () => {
 });
 
 describe.each(STORE_KINDS)('fee commands on %s', (kind) => {
-  let t: TestStore;
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
-  const dir = tempDir('cas-bdt-fcli-');
+  const on = cliOnStore(kind, 'cas-bdt-fcli-');
+  const dir = on.cwd;
   const L = licenceFor('FCLI');
   const stderr: string[] = [];
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    await t.store.close(); // everything below goes through the CLI, which opens the store itself
-    const base = [...t.cliArgs, '--root', path.join(dir, 'bdt')];
-    cli = async (...args) => {
-      const r = await runCli([...base, ...args], { cwd: dir });
-      stderr.push(r.stderr);
-      return r;
-    };
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
+  const cli = async (...args: string[]) => {
+    const r = await on.cli(...args);
+    stderr.push(r.stderr);
+    return r;
+  };
 
   it('processes an update file, sets fees and notes by hand, and shows them in cas show and the export', async () => {
     expect((await cli('sponsor', 'add', L, '--name', 'Fee College', '--allocation', '10')).code).toBe(0);

@@ -5,13 +5,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CasView } from '../../src/db/cas-query.ts';
 import { isoDateUtc } from '../../src/domain/dates.ts';
 import { casXml, graduateBytes, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
 import { licenceFor } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 describe('lifecycle commands without a store', () => {
   it.each(['assign', 'expire', 'export', 'cas delete', 'cas withdraw', 'cas use'])('%s --help', async (cmd) => {
@@ -39,20 +39,8 @@ describe('lifecycle commands without a store', () => {
 });
 
 describe.each(STORE_KINDS)('lifecycle commands on %s', (kind) => {
-  let t: TestStore;
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
-  const dir = tempDir('cas-bdt-lcli-');
+  const { cli, cwd: dir } = cliOnStore(kind, 'cas-bdt-lcli-');
   const L = licenceFor('CLIS');
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    await t.store.close(); // everything below goes through the CLI, which opens the store itself
-    const base = [...t.cliArgs, '--root', path.join(dir, 'bdt')];
-    cli = (...args) => runCli([...base, ...args], { cwd: dir });
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
 
   it('assigns a batch after an allocation increase, then withdraws, uses, refuses and deletes with the right exit codes', async () => {
     expect((await cli('sponsor', 'add', L, '--name', 'Cli College', '--allocation', '1', '--no-auto-assign')).code).toBe(0);

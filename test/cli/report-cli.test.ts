@@ -6,30 +6,18 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CasView } from '../../src/db/cas-query.ts';
 import { reportBytes } from '../../src/xml/bdt-samples.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
+import { cliOnStore } from '../helpers/cli.ts';
 import { licenceFor } from '../helpers/lifecycle.ts';
 import { issueCodes, parseResult } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 describe.each(STORE_KINDS)('report files through the CLI on %s', (kind) => {
-  let t: TestStore;
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
-  const dir = tempDir('cas-bdt-rcli-');
+  const { cli, cwd: dir } = cliOnStore(kind, 'cas-bdt-rcli-');
   const L = licenceFor('RCLI');
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    await t.store.close(); // everything below goes through the CLI, which opens the store itself
-    const base = [...t.cliArgs, '--root', path.join(dir, 'bdt')];
-    cli = (...args) => runCli([...base, ...args], { cwd: dir });
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
 
   it('processes a report file with due dates of the --holidays nation', async () => {
     expect((await cli('sponsor', 'add', L, '--name', 'Report College', '--allocation', '10')).code).toBe(0);

@@ -6,17 +6,18 @@
  * changes), a late one (W_LATE_REPORT naming the due date), due dates per nation, the
  * history entry (notes kept, status unchanged) and `cas list --reported`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { countCas, listCas } from '../../src/db/cas-query.ts';
 import type { ReportInput } from '../../src/domain/reports.ts';
 import { reportLines } from '../../src/cli/commands/cas-show.ts';
 import { recordReports } from '../../src/ops/reports.ts';
 import { useCas } from '../../src/ops/use.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 describe.each(STORE_KINDS)('student activity reports on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
   const L = licenceFor('REPT');
   const OTHER = licenceFor('REPO');
@@ -25,7 +26,6 @@ describe.each(STORE_KINDS)('student activity reports on %s', (kind) => {
   const opts = { receivedAt: received, nation: 'england-and-wales' as const, reason: 'test reports' };
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
     await s.sponsor(L);
     await s.sponsor(OTHER);
@@ -44,9 +44,6 @@ describe.each(STORE_KINDS)('student activity reports on %s', (kind) => {
     numbers.O1 = (await s.cas(OTHER, 'O1')).casNumber!;
     for (const a of ['U1', 'U2', 'U3'])
       expect((await useCas(s.db, { casNumber: numbers[a]! }, '2026-08-01', new Date())).kind).toBe('done');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   const r = (a: string, k: ReportInput['kind'], fields: Record<string, string>, notes?: string): ReportInput => ({

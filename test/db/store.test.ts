@@ -9,29 +9,28 @@ import { sql } from 'drizzle-orm';
 import { openStore } from '../../src/db/client.ts';
 import { openPgliteDirect } from '../../src/db/pglite-store.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
-import { createPgDatabase, openTestStore, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { suiteCliStore, suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 describe.skipIf(!STORE_KINDS.includes('postgres'))('PostgreSQL store', () => {
+  const db = suiteCliStore('postgres', '/nonexistent');
+
   it('applies migrations once when several processes start at once', async () => {
-    const pg = await createPgDatabase();
-    try {
-      const stores = await Promise.all([1, 2, 3, 4].map(() => openStore({ databaseUrl: pg.url, dataDir: '/nonexistent' })));
-      const [first] = stores;
-      const applied = await rowsOf<{ n: number }>(first!.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-      const files = (await import('node:fs'))
-        .readdirSync(path.resolve(import.meta.dirname, '../../drizzle'))
-        .filter((f) => f.endsWith('.sql'));
-      expect(applied[0]!.n).toBe(files.length);
-      await Promise.all(stores.map((s) => s.close()));
-    } finally {
-      await pg.drop();
-    }
+    const stores = await Promise.all([1, 2, 3, 4].map(() => db.open()));
+    const [first] = stores;
+    const applied = await rowsOf<{ n: number }>(first!.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    const files = (await import('node:fs'))
+      .readdirSync(path.resolve(import.meta.dirname, '../../drizzle'))
+      .filter((f) => f.endsWith('.sql'));
+    expect(applied[0]!.n).toBe(files.length);
+    await Promise.all(stores.map((s) => s.close()));
   });
 });
 
 describe.skipIf(!STORE_KINDS.includes('pglite'))('embedded store', () => {
+  const t = suiteStore('pglite');
+
   it('refuses a second opener of the same data directory with a clear error, and frees it on close', async () => {
-    const t = await openTestStore('pglite');
     const dataDir = t.cliArgs[1]!;
     const first = t.store;
     try {
@@ -43,7 +42,6 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('embedded store', () => {
     }
     const again = await openStore({ databaseUrl: undefined, dataDir, lockWaitMs: 300 });
     await again.close();
-    await t.cleanup();
   });
 });
 

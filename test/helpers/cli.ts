@@ -1,8 +1,9 @@
 /** Runs the CLI in-process (no subprocess) and captures what it prints. */
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { beforeAll } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { openTestStore, tempDir, type StoreKind, type TestStore } from './stores.ts';
+import { suiteDir, suiteStore } from './fixture.ts';
+import type { StoreKind } from './stores.ts';
 
 interface CliRun {
   code: number;
@@ -32,24 +33,15 @@ export async function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.
 }
 
 /**
- * The CLI on one test store (opened before the file's tests, released on PGlite so the CLI
- * can open it, removed after), in a temporary working folder whose `bdt` is the root.
+ * The CLI on the suite's own test store (released on PGlite so the CLI can open it), in a
+ * temporary working folder whose `bdt` is the root; both removed after the suite.
  */
 export function cliOnStore(kind: StoreKind, prefix: string) {
-  const on = {
-    t: undefined as unknown as TestStore,
-    cwd: '',
-    root: '',
-    cli: (...args: string[]) => runCli([...on.t.cliArgs, '--root', on.root, ...args], { cwd: on.cwd }),
-  };
+  const t = suiteStore(kind);
+  const cwd = suiteDir(prefix);
+  const root = path.join(cwd, 'bdt');
   beforeAll(async () => {
-    on.t = await openTestStore(kind);
-    if (kind === 'pglite') await on.t.store.close();
-    on.cwd = tempDir(prefix);
-    on.root = path.join(on.cwd, 'bdt');
+    if (kind === 'pglite') await t.store.close();
   });
-  afterAll(async () => {
-    await on.t?.cleanup();
-  });
-  return on;
+  return { t, cwd, root, cli: (...args: string[]) => runCli([...t.cliArgs, '--root', root, ...args], { cwd }) };
 }

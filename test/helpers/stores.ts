@@ -90,7 +90,16 @@ export interface TestStore {
   cliArgs: string[];
   /** Closes the store (the CLI can open the embedded one only then) and reopens it. */
   reopen(): Promise<Store>;
+  /** Another handle on the same PostgreSQL database, with connections of its own (closed by cleanup); the embedded store has but one. */
+  another(): Promise<Store>;
   cleanup(): Promise<void>;
+}
+
+/** The embedded store, closed at most once: a test releases it for the CLI, cleanup closes it again. */
+async function openPglite(dataDir: string): Promise<Store> {
+  const store = await openStore({ databaseUrl: undefined, dataDir });
+  let closing: Promise<void> | undefined;
+  return { ...store, close: () => (closing ??= store.close()) };
 }
 
 export async function openTestStore(kind: StoreKind): Promise<TestStore> {
@@ -100,11 +109,12 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
     cpSync(await pgliteTemplate(), pgliteDir(dataDir), { recursive: true });
     const t: TestStore = {
       kind,
-      store: await openStore({ databaseUrl: undefined, dataDir }),
+      store: await openPglite(dataDir),
       cliArgs: ['--data', dataDir],
+      another: () => Promise.reject(new Error('the embedded store has a single handle')),
       reopen: async () => {
         await t.store.close();
-        t.store = await openStore({ databaseUrl: undefined, dataDir });
+        t.store = await openPglite(dataDir);
         return t.store;
       },
       cleanup: async () => {
@@ -115,13 +125,19 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
     return t;
   }
   const pg = await createPgDatabase();
+  const others: Store[] = [];
   const t: TestStore = {
     kind,
     store: await openStore({ databaseUrl: pg.url, dataDir: '/nonexistent' }),
     cliArgs: ['--db', pg.url],
     reopen: async () => t.store,
+    another: async () => {
+      const other = await openStore({ databaseUrl: pg.url, dataDir: '/nonexistent', migrate: false });
+      others.push(other);
+      return other;
+    },
     cleanup: async () => {
-      await t.store.close().catch(() => {});
+      for (const s of [...others, t.store]) await s.close().catch(() => {});
       await pg.drop();
     },
   };

@@ -160,6 +160,22 @@ export async function checkInvariants(db: Db, root: string, licence: string, nam
   return { submissions: sub!.n, cas: c!.n, casNumbers: c!.numbers };
 }
 
+/** `cas-bdt watch` on a store and root, with short intervals, two files at a time and a lease of `leaseMs`. */
+export const watchArgs = (storeArgs: string[], root: string, leaseMs: number): string[] => [
+  'watch',
+  ...storeArgs,
+  '--root',
+  root,
+  '--settle-ms',
+  '200',
+  '--scan-interval-ms',
+  '500',
+  '--concurrency',
+  '2',
+  '--lease-ms',
+  String(leaseMs),
+];
+
 /** A `cas-bdt` child process with its stderr collected. */
 export interface Child {
   proc: ChildProcess;

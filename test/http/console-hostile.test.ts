@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../chaos/cluster.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
 import { runCli } from '../helpers/cli.ts';
-import { openTestStore, STORE_KINDS, tempDir, type StoreKind, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir, type StoreKind } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { BIN, binFor, drop, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
 
@@ -40,7 +41,7 @@ function curl(url: string, opts: { asNobody?: boolean; headers?: string[] } = {}
 }
 
 describe.skipIf(!canDrop || !hasPrlimit || !hasCurl).each(STORE_KINDS)('the console against local attackers on %s', (kind: StoreKind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let cwd: string;
   let root: string;
   let licence: string;
@@ -52,7 +53,6 @@ describe.skipIf(!canDrop || !hasPrlimit || !hasCurl).each(STORE_KINDS)('the cons
   const cli = (...args: string[]) => runCli([...t.cliArgs, '--root', root, '--http', `127.0.0.1:${port}`, ...args], { cwd });
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     cwd = tempDir('cas-bdt-hostile-http-');
     root = path.join(cwd, 'bdt');
     licence = await sponsor(t.store.db, nextLicence('N'), 100);
@@ -86,7 +86,6 @@ describe.skipIf(!canDrop || !hasPrlimit || !hasCurl).each(STORE_KINDS)('the cons
       watch.kill('SIGTERM');
       await new Promise((r) => watch.once('exit', r));
     }
-    await t?.cleanup();
   });
 
   it('watch made the token file 0600 in the data directory, 32 random bytes', () => {

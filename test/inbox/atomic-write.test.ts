@@ -21,6 +21,7 @@ import {
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeExclusive, writeNewFile } from '../../src/inbox/atomic-write.ts';
+import { suiteDir } from '../helpers/fixture.ts';
 import { tempDir } from '../helpers/stores.ts';
 import { canMountTinyFs, mountTinyFs, unmountTinyFs } from '../helpers/tiny-fs.ts';
 
@@ -126,11 +127,7 @@ describe('writeNewFile', () => {
 });
 
 describe('writeExclusive (file systems without hard links)', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = tempDir('cas-bdt-excl-');
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = suiteDir('cas-bdt-excl-');
 
   it('skips taken names, links included (even dangling ones), and never writes through them', async () => {
     const target = path.join(dir, 'target');

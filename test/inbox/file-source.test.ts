@@ -8,14 +8,15 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addSponsor } from '../../src/db/sponsors.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { readReceivedFile, release, type ReceivedFile } from '../../src/inbox/read-file.ts';
 import { processFile, type PipelineDeps } from '../../src/pipeline/process-file.ts';
 import { classifyFault } from '../../src/service/faults.ts';
 import { casXml, uploadText } from '../helpers/bdt.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 const NOW = new Date('2026-03-02T08:15:07.250Z');
 const RECEIVED = new Date('2026-03-02T08:15:00.000Z');
@@ -38,15 +39,8 @@ function fileText(licence: string, fileId: string, bad = false): string {
 }
 
 describe.each(STORE_KINDS)('a large file read from its open handle on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   const dir = tempDir('cas-bdt-file-source-');
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
 
   async function sponsor(): Promise<string> {
     const licence = nextLicence();

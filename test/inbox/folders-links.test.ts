@@ -7,39 +7,28 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireInstanceKey, claimFile, releaseInstanceKey, tieSubmission } from '../../src/db/claims.ts';
 import { submissions } from '../../src/db/schema.ts';
 import { processFile } from '../../src/pipeline/process-file.ts';
 import { readReceivedFile } from '../../src/inbox/read-file.ts';
 import { checkSponsorFolders } from '../../src/inbox/folder-health.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteDir, suiteServices, suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, nextLicence, sponsor, startInProcess, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';
+import { drop, ls, nextLicence, sponsor, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';
 
 describe.each(STORE_KINDS)('sponsor folders that are links, on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-links-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const t = suiteStore(kind);
+  const root = suiteDir('cas-bdt-links-');
+  const services = suiteServices(t, root);
 
   const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
   const subsOf = (licence: string) => t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence));
   const logged = (svc: InProcessService, re: RegExp) => svc.logs.filter((l) => re.test(l));
-  const unhealthyLogged = (licence: string) => logged(running!, new RegExp(`unhealthy.*${licence}|${licence}.*unhealthy`)).length > 0;
+  const unhealthyLogged = (licence: string) =>
+    logged(services.running!, new RegExp(`unhealthy.*${licence}|${licence}.*unhealthy`)).length > 0;
 
   /** Two sponsors with folders; B has one file processed and archived. */
   const twoSponsors = async () => {
@@ -52,7 +41,7 @@ describe.each(STORE_KINDS)('sponsor folders that are links, on %s', (kind) => {
 
   it("an inbox linked to another sponsor's archive is not used: B's archived inputs stay where they are", async () => {
     const { a, b } = await twoSponsors();
-    running = await startInProcess(t.store, root);
+    const running = await services.start();
     drop(dir(b, 'inbox'), 'b1.xml', upload(b, `${b}1`));
     await waitProcessed(root, b, ['b1.xml']);
     const archived = ls(dir(b, 'archive'));
@@ -99,7 +88,7 @@ describe.each(STORE_KINDS)('sponsor folders that are links, on %s', (kind) => {
     symlinkSync(dir(b, 'inbox'), dir(a, 'rejected'));
     // A file for B dropped in A's inbox: rejected (sponsor mismatch) and moved "to rejected/".
     drop(dir(a, 'inbox'), 'planted.xml', upload(b, `${b}P`));
-    running = await startInProcess(t.store, root);
+    const running = await services.start();
     drop(dir(b, 'inbox'), 'b1.xml', upload(b, `${b}1`));
     await waitProcessed(root, b, ['b1.xml']);
     await waitFor(() => unhealthyLogged(a) || ls(dir(a, 'inbox')).length === 0, { what: 'A reported unhealthy' });
@@ -142,7 +131,7 @@ describe.each(STORE_KINDS)('sponsor folders that are links, on %s', (kind) => {
     rmSync(dir(a, 'outbox'), { recursive: true });
     symlinkSync(dir(b, 'inbox'), dir(a, 'outbox'));
 
-    running = await startInProcess(t.store, root);
+    const running = await services.start();
     await running.service.scan();
     await running.service.scan();
     expect(ls(dir(b, 'inbox'))).toEqual([]);
@@ -180,7 +169,7 @@ describe.each(STORE_KINDS)('sponsor folders that are links, on %s', (kind) => {
       if (!hb.ok) expect(hb.reasons).toEqual([`${b}/outbox is a symbolic link`]);
       // Nothing is read, written or moved through either link.
       drop(path.join(elsewhere, 'inbox'), 'a1.xml', upload(a, `${a}1`));
-      running = await startInProcess(t.store, root);
+      const running = await services.start();
       expect(running.service.sponsors()).not.toContain(a);
       expect(running.service.sponsors()).not.toContain(b);
       await running.service.scan();

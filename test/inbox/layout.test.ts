@@ -4,17 +4,13 @@
  */
 import { lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkSponsorFolders } from '../../src/inbox/folder-health.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
-import { tempDir } from '../helpers/stores.ts';
+import { suiteDir } from '../helpers/fixture.ts';
 
 describe('ensureSponsorFolders', () => {
-  let base: string;
-  beforeAll(() => {
-    base = tempDir('cas-bdt-layout-');
-  });
-  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  const base = suiteDir('cas-bdt-layout-');
 
   it('creates the root, the sponsor folder and its four subfolders 0750', async () => {
     const root = path.join(base, 'new-root');

@@ -8,13 +8,13 @@ import { closeSync, constants, lstatSync, openSync, readFileSync, rmSync, symlin
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/db/client.ts';
 import { submissions } from '../../src/db/schema.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { ls, spawnCli, upload, type Child } from '../helpers/watch.ts';
 
 describe.each(STORE_KINDS)('process with links in the outbox, on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let dir: string;
   const root = () => path.join(dir, 'bdt');
   const run = async (...args: string[]) => {
@@ -28,13 +28,11 @@ describe.each(STORE_KINDS)('process with links in the outbox, on %s', (kind) => 
   };
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     // The CLI opens the embedded store itself: release this process's handle.
     if (kind === 'pglite') await t.store.close();
     dir = tempDir('cas-bdt-outbox-links-');
   });
   afterAll(async () => {
-    await t?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -91,8 +89,7 @@ describe.each(STORE_KINDS)('process with links in the outbox, on %s', (kind) => 
     expect(e.stderr).toMatch(/outbox is a symbolic link/);
     expect(ls(elsewhere)).toEqual([]);
     // Nothing stored (the embedded store is opened here again, the CLI being done with it).
-    if (kind === 'pglite') t.store = await openStore({ databaseUrl: undefined, dataDir: t.cliArgs[1]! });
-    const store = t.store;
+    const store = await t.reopen();
     expect(await store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence))).toEqual([]);
   });
 });

@@ -3,22 +3,18 @@
  * more, even when the file grows between the stat and the read. Real files.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFromHandle } from '../../src/inbox/read-file.ts';
-import { tempDir } from '../helpers/stores.ts';
+import { suiteDir } from '../helpers/fixture.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const received = { fileName: 'f.xml', sponsorLicenceNumber: 'QHDGHB91X', receivedAt: new Date() };
 
 describe('readFromHandle', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = tempDir('cas-bdt-read-');
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = suiteDir('cas-bdt-read-');
 
   it('a file that grows past the limit after its stat is read up to the stat size only', async () => {
     const file = path.join(dir, 'grows.xml');

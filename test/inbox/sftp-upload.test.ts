@@ -12,10 +12,10 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/db/client.ts';
 import { submissions } from '../../src/db/schema.ts';
 import { sftpServerForSuite, sftpUnavailable, run } from '../helpers/sshd.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ls, nextLicence, spawnCli, sponsor, upload, waitForLog, type Child } from '../helpers/watch.ts';
 
@@ -38,16 +38,14 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
   const server = sftpServerForSuite();
 
   describe.each(STORE_KINDS)('on %s', (kind) => {
-    let t: TestStore;
+    const t = suiteStore(kind);
     let service: Child | undefined;
     let client: string;
-    let opened: Store | undefined;
     const A = nextLicence('S');
     const B = nextLicence('S');
     const dir = (licence: string, f: string) => path.join(server().root, licence, f);
 
     beforeAll(async () => {
-      t = await openTestStore(kind);
       await sponsor(t.store.db, A, 5000);
       await sponsor(t.store.db, B, 5000);
       server().addSponsor(A);
@@ -73,8 +71,6 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
     afterAll(async () => {
       service?.kill('SIGKILL');
       await service?.exited;
-      await opened?.close();
-      await t?.cleanup();
     });
 
     const local = (name: string, bytes: Buffer) => {
@@ -199,8 +195,7 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
       service = undefined;
       // The embedded store was handed to the service user: taken back once it has stopped.
       if (t.kind === 'pglite') run('chown', ['-R', 'root:', path.dirname(t.cliArgs[1]!)]);
-      const store = t.kind === 'pglite' ? await openStore({ databaseUrl: undefined, dataDir: t.cliArgs[1]! }) : t.store;
-      if (store !== t.store) opened = store;
+      const store = await t.reopen();
       const count = async (l: string) =>
         (await store.db.select({ outcome: submissions.outcome }).from(submissions).where(eq(submissions.sponsorLicenceNumber, l))).map(
           (r) => r.outcome,

@@ -15,7 +15,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submissions } from '../../src/db/schema.ts';
 import { run, sftpServerForSuite, sftpUnavailable } from '../helpers/sshd.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ls, nextLicence, sponsor, startInProcess, upload, type InProcessService } from '../helpers/watch.ts';
 
@@ -29,14 +30,13 @@ describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the spo
   const server = sftpServerForSuite();
 
   describe.each(STORE_KINDS)('on %s', (kind) => {
-    let t: TestStore;
+    const t = suiteStore(kind);
     let mnt: string;
     let running: InProcessService | undefined;
     const L = nextLicence('M');
     const onServer = (f: string) => path.join(server().root, L, f);
 
     beforeAll(async () => {
-      t = await openTestStore(kind);
       await sponsor(t.store.db, L, 5000);
       server().addSponsor(L);
       mnt = tempDir('cas-bdt-sshfs-');
@@ -47,7 +47,6 @@ describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the spo
       await running?.stop();
       run('fusermount3', ['-u', mnt]);
       rmSync(mnt, { recursive: true, force: true });
-      await t?.cleanup();
     });
 
     /**

@@ -5,13 +5,13 @@
  * sponsor's outbox when it starts watching it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { sweepTemporaries, temporaryName } from '../../src/inbox/temporaries.ts';
-import { storeTest } from '../helpers/fixture.ts';
-import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { storeTest, suiteDir } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ls } from '../helpers/watch.ts';
 
@@ -19,11 +19,7 @@ import { ls } from '../helpers/watch.ts';
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
 
 describe('stale temporary files', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = tempDir('cas-bdt-tmp-');
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = suiteDir('cas-bdt-tmp-');
 
   it('removes those of a writer gone from this host, and any older than the limit', async () => {
     const box = path.join(dir, 'outbox');

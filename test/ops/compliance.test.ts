@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { inArray } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cas } from '../../src/db/schema.ts';
 import type { Compliance } from '../../src/domain/compliance.ts';
 import type { ReportInput } from '../../src/domain/reports.ts';
@@ -14,10 +14,11 @@ import { compliance } from '../../src/ops/compliance.ts';
 import { recordReports } from '../../src/ops/reports.ts';
 import { runCli } from '../helpers/cli.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 describe.each(STORE_KINDS)('compliance on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
   const L = licenceFor('COMP');
   const SMALL = licenceFor('COMS');
@@ -54,7 +55,6 @@ describe.each(STORE_KINDS)('compliance on %s', (kind) => {
   });
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
     const big = await build(L, 103);
     n = big.numbers;
@@ -85,9 +85,6 @@ describe.each(STORE_KINDS)('compliance on %s', (kind) => {
     );
     const small = await build(SMALL, 10);
     await decide(small.ids, 'granted');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   const rates = (c: Compliance) =>

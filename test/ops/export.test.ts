@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { exportRows } from '../../src/db/export.ts';
 import type { ExportRow } from '../../src/domain/export.ts';
 import { expireDue } from '../../src/ops/expire.ts';
@@ -20,7 +20,8 @@ import { graduateBytes } from '../helpers/bdt.ts';
 import { runCli } from '../helpers/cli.ts';
 import { expectValidExport, parseExport } from '../helpers/export.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -88,14 +89,13 @@ describe('renderExport', () => {
 });
 
 describe.each(STORE_KINDS)('export on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
   let L: string;
   let expected: Record<string, string>[];
   const root = tempDir('cas-bdt-export-');
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
     L = await s.sponsor(licenceFor('EXPO'), { routes: ['student', 'child'] });
     const other = await s.sponsor(licenceFor('OTHE'));
@@ -190,9 +190,6 @@ describe.each(STORE_KINDS)('export on %s', (kind) => {
       row('OBS', 'EX-1', 'OBSOLETE', '2027-03-01', { Nationality: 'IRL', CourseID: 'MSC-2', CourseStartDate: '2027-10-01' }),
       row('CAN', 'EX-C', 'CANCELLED', '2027-04-01', { DateOfBirth: '2015-03-01' }),
     ].sort((a, b) => (a.CASNumber! < b.CASNumber! ? -1 : 1));
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('round-trips every ever-assigned CAS of the sponsor: what was uploaded, and what changed since, by CAS number', async () => {

@@ -6,9 +6,9 @@
  * to be a possible sequence.
  */
 import { asc, inArray, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { listCas, type CasView } from '../../src/db/cas-query.ts';
-import { openStore, type Db, type Store } from '../../src/db/client.ts';
+import { type Db } from '../../src/db/client.ts';
 import { changeStatus, refWhere } from '../../src/db/lifecycle.ts';
 import { casEvents } from '../../src/db/schema.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
@@ -19,7 +19,8 @@ import { setFees } from '../../src/ops/fees.ts';
 import { updateBytes } from '../helpers/bdt.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { issueCodes } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const onPostgres = STORE_KINDS.includes('postgres');
@@ -32,20 +33,13 @@ function gate(): { open: () => void; opened: Promise<void> } {
 }
 
 describe.skipIf(!onPostgres)('fee updates racing withdraw and use on postgres', () => {
-  let t: TestStore;
+  const t = suiteStore('postgres');
   let s: Scenario;
-  let second: Store;
   let other: Db;
 
   beforeAll(async () => {
-    t = await openTestStore('postgres');
     s = new Scenario(t.store);
-    second = await openStore({ databaseUrl: t.cliArgs[1]!, dataDir: '/nonexistent', migrate: false });
-    other = second.db;
-  });
-  afterAll(async () => {
-    await second?.close();
-    await t?.cleanup();
+    other = (await t.another()).db;
   });
 
   /** True once some session of this database waits for a row lock. */

@@ -2,7 +2,7 @@
  * Assigning later (batch all or nothing, one payment), licence status changes that
  * cancel CAS, and graduate reports across sponsors and statuses, on both stores.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { assignLater } from '../../src/ops/assign.ts';
 import { changeLicenceStatus } from '../../src/ops/licence.ts';
@@ -15,20 +15,17 @@ import { addMonths, isoDateUtc } from '../../src/domain/dates.ts';
 import { casXml, graduateBytes, uploadBytes } from '../helpers/bdt.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { issueCodes } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const settings = { feePence: 2500, validityMonths: 6 };
 
 describe.each(STORE_KINDS)('assign later, licence status and graduates on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   const allocation = async (licence: string) => {

@@ -3,10 +3,10 @@
  * two store handles, so they truly overlap; PGlite has one connection and serialises
  * them, which must give the same guarantees.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { assignLater } from '../../src/ops/assign.ts';
-import { openStore, type Db, type Store } from '../../src/db/client.ts';
+import { type Db, type Store } from '../../src/db/client.ts';
 import { expireDue } from '../../src/ops/expire.ts';
 import { cas, casEvents, payments } from '../../src/db/schema.ts';
 import { getSponsor, grantAllocation } from '../../src/db/sponsors.ts';
@@ -14,26 +14,22 @@ import { useCas } from '../../src/ops/use.ts';
 import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const settings = { feePence: 2500, validityMonths: 6 };
 
 describe.each(STORE_KINDS)('lifecycle races on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
   let second: Store | undefined;
   /** Two handles: on PostgreSQL two pools, on PGlite the same one. */
   let dbs: [Db, Db];
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
-    if (kind === 'postgres') second = await openStore({ databaseUrl: t.cliArgs[1]!, dataDir: '/nonexistent', migrate: false });
+    if (kind === 'postgres') second = await t.another();
     dbs = [t.store.db, (second ?? t.store).db];
-  });
-  afterAll(async () => {
-    await second?.close();
-    await t?.cleanup();
   });
 
   /** Events after assignment, i.e. the changes the racing operations made. */

@@ -3,7 +3,7 @@
  * sponsors, expiry and late use, withdrawal, deletion, refused transitions and history.
  * CAS are created by the real pipeline.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import { listCas } from '../../src/db/cas-query.ts';
 import { DELETED_EVENT } from '../../src/db/cas-events.ts';
@@ -14,20 +14,17 @@ import { grantAllocation } from '../../src/db/sponsors.ts';
 import { useCas } from '../../src/ops/use.ts';
 import { withdrawCas } from '../../src/ops/withdraw.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const at = (iso: string) => new Date(iso);
 
 describe.each(STORE_KINDS)('CAS lifecycle on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it("use makes the same person's overlapping ASSIGNED CAS at another sponsor OBSOLETE, and leaves consecutive courses and other people alone", async () => {

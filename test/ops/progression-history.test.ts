@@ -5,12 +5,13 @@
  * record for a person without one, or declaring the earlier study, is not; the child route
  * does not ask. Both stores, through the real pipeline and `useCas`.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { isoDateUtc } from '../../src/domain/dates.ts';
 import { useCas } from '../../src/ops/use.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
 import { issueCodes, PipelineHarness } from '../helpers/pipeline.ts';
-import { openTestStore, resetStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { resetStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const A = 'PROGA0001';
 const B = 'PROGB0001';
@@ -21,19 +22,13 @@ const HIGHER =
   '<PreviousAcademicLevel>RQF6</PreviousAcademicLevel><CurrentPreviousCourseLevelComparison>HIGHER</CurrentPreviousCourseLevelComparison>';
 
 describe.each(STORE_KINDS)('progression known from the store on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let h: PipelineHarness;
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-  });
   beforeEach(async () => {
     await resetStore(t.store);
     h = new PipelineHarness(t.store);
     await h.sponsor({ licence: A, allocation: 20 });
     await h.sponsor({ licence: B, allocation: 20, routes: ['student', 'child'] });
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   const send = (licence: string, fileId: string, records: string[]) =>

@@ -6,9 +6,9 @@
  * between the assignment and the writing, or the real `watch` process was killed in the
  * middle of writing them; and the console's link behind its token.
  */
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CasView } from '../../src/db/cas-query.ts';
 import { listCas } from '../../src/db/cas-query.ts';
 import { pendingStatementCount } from '../../src/db/statements.ts';
@@ -16,13 +16,13 @@ import { assignLater } from '../../src/ops/assign.ts';
 import { updateSponsor } from '../../src/ops/sponsors.ts';
 import { statementOf } from '../../src/ops/statements.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
-import { storeTest } from '../helpers/fixture.ts';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
+import { storeTest, suiteChildren, suiteCliStore, suiteDir } from '../helpers/fixture.ts';
 import { startHttpScenario } from '../helpers/http.ts';
 import { pdfPages, pdfText } from '../helpers/pdf.ts';
-import { createPgDatabase, openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, nextLicence, spawnCli, sponsor, upload, waitForLog, waitProcessed, type Child } from '../helpers/watch.ts';
+import { drop, ls, nextLicence, sponsor, upload, waitForLog, waitProcessed } from '../helpers/watch.ts';
 
 /** Schema-valid (Latin-1 printable, at most 35 characters in a name) and hostile to a PDF writer. */
 const HOSTILE_FAMILY = 'O(Brien) \\ 100% )( %%EOF endobj';
@@ -31,20 +31,8 @@ const mode = (f: string) => statSync(f).mode & 0o777;
 const statementsIn = (dir: string) => ls(dir).filter((n) => n.endsWith('.statement.pdf'));
 
 describe.each(STORE_KINDS)('cas statement and cas statements on %s', (kind) => {
-  let t: TestStore;
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
-  const dir = tempDir('cas-bdt-stmt-');
+  const { cli, cwd: dir } = cliOnStore(kind, 'cas-bdt-stmt-');
   const L = nextLicence('S');
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    await t.store.close(); // the CLI opens the store itself
-    const base = [...t.cliArgs, '--root', path.join(dir, 'bdt')];
-    cli = (...args) => runCli([...base, ...args], { cwd: dir });
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
 
   it('writes a final and a draft statement with every value as given, the same bytes each time, 0640', async () => {
     expect((await cli('sponsor', 'add', L, '--name', LONG_NAME, '--allocation', '1')).code).toBe(0);
@@ -258,34 +246,15 @@ describe.each(STORE_KINDS)("the console's statement link on %s", (kind) => {
 });
 
 describe.each(STORE_KINDS)('the real watch process killed while writing statements on %s', (kind) => {
-  const work = tempDir('cas-bdt-stmt-kill-');
+  const work = suiteDir('cas-bdt-stmt-kill-');
   const root = path.join(work, 'bdt');
-  let storeArgs: string[];
-  let dropDb: (() => Promise<void>) | undefined;
-  const children: Child[] = [];
+  const db = suiteCliStore(kind, path.join(work, 'data'));
+  const spawn = suiteChildren();
   const L = nextLicence('K');
   const RECORDS = 200;
 
-  beforeAll(async () => {
-    if (kind === 'postgres') {
-      const pg = await createPgDatabase();
-      dropDb = pg.drop;
-      storeArgs = ['--db', pg.url];
-    } else storeArgs = ['--data', path.join(work, 'data')];
-  });
-  afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await dropDb?.();
-    rmSync(work, { recursive: true, force: true });
-  });
-
-  const cli = (...args: string[]) => runCli([...storeArgs, '--root', root, ...args], { cwd: work });
-  const watch = () => {
-    const c = spawnCli(['watch', ...storeArgs, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500']);
-    children.push(c);
-    return c;
-  };
+  const cli = (...args: string[]) => runCli([...db.cliArgs, '--root', root, ...args], { cwd: work });
+  const watch = () => spawn(['watch', ...db.cliArgs, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500']);
 
   it('SIGKILL in the middle of the statements: the next start writes the rest, one per CAS', async () => {
     expect((await cli('sponsor', 'add', L, '--name', 'Kill University', '--allocation', String(RECORDS))).code).toBe(0);

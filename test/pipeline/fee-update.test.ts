@@ -5,7 +5,7 @@
  * result valid against result.xsd, replay and file-id rules, header checks, and the
  * export carrying the new fees.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { exportRows } from '../../src/db/export.ts';
 import { useCas } from '../../src/ops/use.ts';
 import { withdrawCas } from '../../src/ops/withdraw.ts';
@@ -13,7 +13,8 @@ import { generateCasNumber } from '../../src/domain/cas-number.ts';
 import { updateBytes } from '../helpers/bdt.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { issueCodes } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const at = (iso: string) => new Date(iso);
 const UPLOADED = {
@@ -24,14 +25,13 @@ const UPLOADED = {
 };
 
 describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
   let L: string;
   let other: string;
   const n: Record<string, string> = {};
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
     L = await s.sponsor(licenceFor('FEES'));
     other = await s.sponsor(licenceFor('FEEO'));
@@ -46,9 +46,6 @@ describe.each(STORE_KINDS)('fee update files on %s', (kind) => {
     n.OT = (await s.cas(other, 'OT')).casNumber!;
     await withdrawCas(s.db, { casNumber: n.WD! }, at('2027-03-02T10:00:00Z'));
     await useCas(s.db, { casNumber: n.US! }, '2027-03-03', at('2027-03-03T10:00:00Z'));
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('judges each record on its own, updates the good ones with a history event, and says why the others were refused', async () => {

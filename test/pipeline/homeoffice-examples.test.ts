@@ -4,13 +4,14 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { cas } from '../../src/db/schema.ts';
 import { isValidCasNumber } from '../../src/domain/cas-number.ts';
 import { addMonths, isoDateUtc } from '../../src/domain/dates.ts';
 import { issueCodes, PipelineHarness } from '../helpers/pipeline.ts';
-import { openTestStore, resetStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { resetStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../../shared/reference/homeoffice-bdt-v2.1/examples');
 const present = existsSync(EXAMPLES);
@@ -22,15 +23,9 @@ const files = present
   : [];
 
 describe.skipIf(!present).each(STORE_KINDS)('Home Office examples on %s', (kind) => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-  });
+  const t = suiteStore(kind);
   beforeEach(async () => {
     await resetStore(t.store);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it.each(files.filter((f) => !/Graduate/i.test(f)))('%s: accepted, created and assigned', async (name) => {

@@ -21,9 +21,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateXsd } from '../../src/xml/xsd.ts';
 import { UPLOAD_NS, casXml, uploadText } from '../helpers/bdt.ts';
-import { runCli } from '../helpers/cli.ts';
+import { cliOnStore, runCli } from '../helpers/cli.ts';
 import { PipelineHarness, type Run } from '../helpers/pipeline.ts';
-import { openTestStore, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
 
 const LICENCE = 'PROLOG001';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -253,16 +253,12 @@ function expectRefused(got: string[], h: Hostile, where: string): void {
 }
 
 describe('hostile prologs through processFile (PGlite)', () => {
-  let t: TestStore;
+  const t = suiteStore('pglite');
   let h: PipelineHarness;
 
   beforeAll(async () => {
-    t = await openTestStore('pglite');
     h = new PipelineHarness(t.store);
     await h.sponsor({ licence: LICENCE });
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('has a corpus covering every disguise, kind, target and encoding', () => {
@@ -395,28 +391,15 @@ function cli(args: string[], cwd: string, boundMs = BOUND_MS): Promise<Spawned> 
 }
 
 describe('hostile prologs through the CLI (cas-bdt process)', () => {
-  let t: TestStore;
-  let cwd: string;
-  let dir: string;
+  const { t, cwd, root } = cliOnStore('pglite', 'cas-bdt-prolog-cwd-');
+  const dir = path.join(cwd, 'files');
   const CLI_LICENCE = 'PROLOGCL1';
   let n = 0;
 
   beforeAll(async () => {
-    t = await openTestStore('pglite');
-    // The CLI opens the embedded store itself: release this process's handle.
-    await t.store.close();
-    cwd = tempDir('cas-bdt-prolog-cwd-');
-    dir = path.join(cwd, 'files');
     mkdirSync(dir);
-    const add = await runCli(
-      [...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'sponsor', 'add', CLI_LICENCE, '--name', 'Prolog University'],
-      { cwd },
-    );
+    const add = await runCli([...t.cliArgs, '--root', root, 'sponsor', 'add', CLI_LICENCE, '--name', 'Prolog University'], { cwd });
     expect(add.code, add.stderr).toBe(0);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    if (cwd) rmSync(cwd, { recursive: true, force: true });
   });
 
   const forCli = (text: string) => text.replaceAll(`>${LICENCE}<`, `>${CLI_LICENCE}<`);
@@ -435,10 +418,9 @@ describe('hostile prologs through the CLI (cas-bdt process)', () => {
     ];
     const files = docs.map((d) => write(encode(forCli(d.h.text), d.encoding)));
     const out = path.join(cwd, 'out-small');
-    const res = await runCli(
-      [...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'process', ...files, '--sponsor', CLI_LICENCE, '--out', out, '--json'],
-      { cwd },
-    );
+    const res = await runCli([...t.cliArgs, '--root', root, 'process', ...files, '--sponsor', CLI_LICENCE, '--out', out, '--json'], {
+      cwd,
+    });
     expect(res.code, res.stderr).toBe(3);
     expect(res.stdout + res.stderr).not.toContain(MARKER);
     const summaries = res.json<Array<{ outcome: string; resultFile: string; fileErrors: { code: string }[] }>>();
@@ -458,10 +440,7 @@ describe('hostile prologs through the CLI (cas-bdt process)', () => {
   async function large(name: string, text: string, expectOutcome: { outcome: 'ACCEPTED' } | { outcome: 'REJECTED'; code: string }) {
     const file = write(Buffer.from(forCli(text), 'latin1'));
     const out = path.join(cwd, `out-${n}`);
-    const res = await cli(
-      [...t.cliArgs, '--root', path.join(cwd, 'bdt'), 'process', file, '--sponsor', CLI_LICENCE, '--out', out, '--json'],
-      cwd,
-    );
+    const res = await cli([...t.cliArgs, '--root', root, 'process', file, '--sponsor', CLI_LICENCE, '--out', out, '--json'], cwd);
     const mb = (Buffer.byteLength(text, 'latin1') / 1024 / 1024).toFixed(1);
     console.info(
       `[hostile-prolog] ${name} (${mb} MB): ${res.killed ? `killed after ${res.ms} ms` : `${res.ms} ms`} through cas-bdt process`,

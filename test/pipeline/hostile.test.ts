@@ -8,18 +8,18 @@ import { eq } from 'drizzle-orm';
 import { cas, sponsors } from '../../src/db/schema.ts';
 import { casXml, uploadBytes, uploadText } from '../helpers/bdt.ts';
 import { PipelineHarness, type Run } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const LICENCE = 'HOSTILE01';
 
 const codes = (r: Run) => r.result.FileErrors?.Error.map((e) => e['@_code']) ?? [];
 
 describe.each(STORE_KINDS)('hostile and broken files on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let h: PipelineHarness;
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     h = new PipelineHarness(t.store, { feePence: 2500, validityMonths: 6, maxFileBytes: 64 * 1024 });
     await h.sponsor({ licence: LICENCE, routes: ['student', 'child'] });
     await h.sponsor({ licence: 'SUSPEND01' });
@@ -29,7 +29,6 @@ describe.each(STORE_KINDS)('hostile and broken files on %s', (kind) => {
     const created = await t.store.db.select().from(cas);
     // Not one of the files in this suite may leave a CAS behind.
     expect(created).toHaveLength(0);
-    await t?.cleanup();
   });
 
   const reject = async (bytes: Buffer, name = 'bad.xml', licence = LICENCE) => {

@@ -2,7 +2,7 @@
  * The pipeline end to end on both stores: records, statuses, assignment, payment,
  * amendment, duplicates, replay and the result file (validated against the result XSD).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { getSponsor } from '../../src/db/sponsors.ts';
 import { cas, casEvents, payments, submissions } from '../../src/db/schema.ts';
@@ -10,22 +10,19 @@ import { isValidCasNumber } from '../../src/domain/cas-number.ts';
 import { addMonths, isoDateUtc } from '../../src/domain/dates.ts';
 import { casXml, graduateBytes, uploadBytes } from '../helpers/bdt.ts';
 import { issueCodes, PipelineHarness, type ParsedRecord } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 let licenceSeq = 0;
 /** A fresh valid licence number per test, so tests sharing a store do not see each other. */
 const nextLicence = () => `T${String(++licenceSeq).padStart(7, '0')}${licenceSeq % 10}`;
 
 describe.each(STORE_KINDS)('process on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let h: PipelineHarness;
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     h = new PipelineHarness(t.store);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   const records = (r: { result: { Records?: { Record: ParsedRecord[] } } }) => r.result.Records?.Record ?? [];

@@ -7,21 +7,22 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isoDateUtc } from '../../src/domain/dates.ts';
 import { dueDate } from '../../src/domain/working-days.ts';
 import { useCas } from '../../src/ops/use.ts';
 import { reportBytes, type ReportSample } from '../../src/xml/bdt-samples.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { issueCodes } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { REPO_ROOT } from '../conformance/support.ts';
 
 /** Today plus `n` days, as the pipeline's receipt date counts (UTC). */
 const day = (n: number) => isoDateUtc(new Date(Date.now() + n * 86_400_000));
 
 describe.each(STORE_KINDS)('student activity report files on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
   let L: string;
   let other: string;
@@ -34,7 +35,6 @@ describe.each(STORE_KINDS)('student activity report files on %s', (kind) => {
   });
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
     L = await s.sponsor(licenceFor('RFIL'));
     other = await s.sponsor(licenceFor('RFOT'));
@@ -48,9 +48,6 @@ describe.each(STORE_KINDS)('student activity report files on %s', (kind) => {
     for (const a of ids) n[a] = (await s.cas(L, a)).casNumber!;
     n.O1 = (await s.cas(other, 'O1')).casNumber!;
     for (const a of ids.slice(1)) expect((await useCas(s.db, { casNumber: n[a]! }, day(-90), new Date())).kind).toBe('done');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   const first = () => [

@@ -9,12 +9,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { addSponsor, grantAllocation } from '../../src/db/sponsors.ts';
 import { processFile } from '../../src/pipeline/process-file.ts';
 import { sha256Of } from '../../src/inbox/read-file.ts';
 import { casXml, uploadBytes, type CasSpec } from '../helpers/bdt.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const LICENCE = 'GOLDEN001';
 const EXPECTED_DIR = path.resolve(import.meta.dirname, '../../fixtures/results');
@@ -116,18 +117,14 @@ function compare(name: string, actual: string): void {
 }
 
 describe.each(STORE_KINDS)('result XML byte for byte on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     await addSponsor(
       t.store.db,
       { licenceNumber: LICENCE, name: 'Golden University', routes: ['student'], autoAssign: true, allocation: 1 },
       RECEIVED,
     );
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   const run = (bytes: Buffer, fileName: string, seed: number) =>

@@ -3,13 +3,14 @@
  * validation late (after many records were stored in the open transaction) or in a way
  * that breaks record reading is refused with its schema errors, and leaves nothing behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { getSponsor } from '../../src/db/sponsors.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
 import { PipelineHarness } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 let seq = 0;
 const nextLicence = () => `V${String(++seq).padStart(7, '0')}${seq % 10}`;
@@ -18,15 +19,11 @@ const many = (n: number) =>
   Array.from({ length: n }, (_, i) => casXml({ applicantId: `V-${i}`, passport: `V${String(i).padStart(8, '0')}` }));
 
 describe.each(STORE_KINDS)('validation while storing on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let h: PipelineHarness;
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     h = new PipelineHarness(t.store);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   async function nothingStored(licence: string): Promise<void> {

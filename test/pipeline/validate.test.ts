@@ -7,8 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Db } from '../../src/db/client.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Db } from '../../src/db/client.ts';
 import { changeLicenceStatus } from '../../src/ops/licence.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import type { RecordResult } from '../../src/domain/result.ts';
@@ -17,7 +17,8 @@ import { casXml, uploadBytes } from '../helpers/bdt.ts';
 import { runCli } from '../helpers/cli.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
 import { parseResult } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 /** Every row of every table (the migrations' too), as a count and a digest per table. */
 async function snapshot(db: Db): Promise<Record<string, { rows: number; digest: string }>> {
@@ -58,14 +59,14 @@ const verdicts = (records: { '@_index': string; Outcome: string; Status?: string
   }));
 
 describe.each(STORE_KINDS)('validate on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let L: string;
   const root = tempDir('cas-bdt-validate-');
   const dir = tempDir('cas-bdt-validate-files-');
   let args: string[];
   /** A look at the store between CLI runs (the embedded one is the CLI's while it runs). */
   const look = async <T>(f: (db: Db) => Promise<T>): Promise<T> => {
-    const store = kind === 'pglite' ? await openStore({ databaseUrl: undefined, dataDir: t.cliArgs[1]! }) : t.store;
+    const store = kind === 'pglite' ? await t.reopen() : t.store;
     try {
       return await f(store.db);
     } finally {
@@ -74,7 +75,6 @@ describe.each(STORE_KINDS)('validate on %s', (kind) => {
   };
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     const s = new Scenario(t.store);
     // Allocation 4: one used by ASSIGNED below, three left for the file's four READY_TO_GO records.
     L = await s.sponsor(licenceFor('VALI'), { allocation: 4 });
@@ -104,9 +104,6 @@ describe.each(STORE_KINDS)('validate on %s', (kind) => {
       uploadBytes({ licence: L, fileId: 'BROKEN-1', records: [casXml().replace('<Gender>2</Gender>', '')] }),
     );
     if (kind === 'pglite') await t.store.close(); // the in-process CLI opens the embedded store itself
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('judges every record against the stored state, stores nothing, and the same file then processes for real alike', async () => {

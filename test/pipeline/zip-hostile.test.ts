@@ -4,11 +4,12 @@
  * beside it processed as usual), every result valid against its schema, in bounded time.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { submissions } from '../../src/db/schema.ts';
 import { PipelineHarness } from '../helpers/pipeline.ts';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { deflatedZeros, hostileZips, mismatch, rawZip, runZip } from '../helpers/zips.ts';
 import { uploadBytes } from '../helpers/bdt.ts';
 
@@ -18,14 +19,10 @@ beforeAll(async () => {
 }, 60_000);
 
 describe.each(STORE_KINDS)('hostile zips on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let h: PipelineHarness;
   beforeAll(async () => {
-    t = await openTestStore(kind);
     h = new PipelineHarness(t.store);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('gives each hostile zip its code, quickly', async () => {

@@ -5,11 +5,12 @@
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteDir, suiteServices, suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { nextLicence, sponsor, startInProcess, type InProcessService } from '../helpers/watch.ts';
+import { nextLicence, sponsor } from '../helpers/watch.ts';
 
 const FILES = Number(process.env.CAS_BDT_TEST_BIG_INBOX ?? 20_000);
 /** Files drained end to end: each costs a transaction, a result and a move (CAS_BDT_TEST_DRAIN=20000 for the full size). */
@@ -35,22 +36,9 @@ const statWatchers = () =>
 // The watcher does not depend on the store; one store is enough for this size.
 describe.skipIf(STORE_KINDS.length === 0)(`an inbox of ${FILES} files`, () => {
   const kind = STORE_KINDS.includes('postgres') ? 'postgres' : 'pglite';
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-big-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const t = suiteStore(kind);
+  const root = suiteDir('cas-bdt-big-');
+  const services = suiteServices(t, root);
 
   for (const poll of [false, true]) {
     it(`watches the inbox directory, not each file (poll: ${poll})`, async () => {
@@ -60,7 +48,7 @@ describe.skipIf(STORE_KINDS.length === 0)(`an inbox of ${FILES} files`, () => {
       // Upload names in progress: candidates for a watcher, never processed.
       for (let i = 0; i < FILES; i++) writeFileSync(path.join(inbox, `f${i}.xml.part`), '');
       const before = { inotify: inotifyWatches(), stat: statWatchers() };
-      const svc = (running = await startInProcess(t.store, root, { poll, scanIntervalMs: 60_000 }));
+      const svc = await services.start({ poll, scanIntervalMs: 60_000 });
       await waitFor(() => svc.service.sponsors().includes(licence), { what: 'watching' });
       // A new file is seen (by the watcher: the periodic listing is a minute away)...
       writeFileSync(path.join(inbox, 'seen.xml'), '<seen/>');
@@ -78,7 +66,7 @@ describe.skipIf(STORE_KINDS.length === 0)(`an inbox of ${FILES} files`, () => {
     await ensureSponsorFolders(root, licence);
     const inbox = path.join(root, licence, 'inbox');
     // The periodic listing is far away: only the watch can find the file in time.
-    const svc = (running = await startInProcess(t.store, root, { scanIntervalMs: 600_000 }));
+    const svc = await services.start({ scanIntervalMs: 600_000 });
     await waitFor(() => svc.service.sponsors().includes(licence), { what: 'watching' });
     rmSync(inbox, { recursive: true });
     await ensureSponsorFolders(root, licence);
@@ -91,8 +79,8 @@ describe.skipIf(STORE_KINDS.length === 0)(`an inbox of ${FILES} files`, () => {
     const licence = await sponsor(t.store.db, nextLicence('Z'));
     await ensureSponsorFolders(root, licence);
     const inbox = path.join(root, licence, 'inbox');
-    running = await startInProcess(t.store, root, { concurrency: 4 });
-    await waitFor(() => running!.service.sponsors().includes(licence), { what: 'watching' });
+    const running = await services.start({ concurrency: 4 });
+    await waitFor(() => running.service.sponsors().includes(licence), { what: 'watching' });
     // Created quickly while it runs: tiny files, each refused (E_UNKNOWN_FILE_TYPE) with a result.
     for (let i = 0; i < DRAIN; i++) writeFileSync(path.join(inbox, `e${i}.xml`), '<e/>');
     await waitFor(() => readdirSync(inbox).length === 0, { timeoutMs: 600_000, intervalMs: 500, what: 'the inbox drained' });

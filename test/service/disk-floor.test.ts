@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../chaos/cluster.ts';
 import { createLogger } from '../../src/log.ts';
 import { DiskGuard } from '../../src/service/disk.ts';
-import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { suiteChildren, suiteCliStore, suiteDir } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { canMountTinyFs, mountTinyFs, unmountTinyFs } from '../helpers/tiny-fs.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, spawnCli, upload, waitForLog, waitProcessed, type Child } from '../helpers/watch.ts';
+import { drop, ls, upload, waitForLog, waitProcessed } from '../helpers/watch.ts';
 
 interface HealthBody {
   status: string;
@@ -23,37 +24,27 @@ interface HealthBody {
 
 describe.skipIf(!canMountTinyFs).each(STORE_KINDS)('a sponsor tree below --min-free-mb, %s', (kind) => {
   let fs: string;
-  let work: string;
-  let storeArgs: string[];
-  let dropDb: (() => Promise<void>) | undefined;
-  let watch: Child | undefined;
+  const work = suiteDir('cas-bdt-disk-');
+  const db = suiteCliStore(kind, path.join(work, 'data'));
   const L = kind === 'pglite' ? 'DISKF0011' : 'DISKF0022';
 
-  beforeAll(async () => {
+  beforeAll(() => {
     fs = mountTinyFs(8 * 1024)!;
-    work = tempDir('cas-bdt-disk-');
-    if (kind === 'postgres') {
-      const db = await createPgDatabase();
-      dropDb = db.drop;
-      storeArgs = ['--db', db.url];
-    } else storeArgs = ['--data', path.join(work, 'data')];
   });
-  afterAll(async () => {
-    watch?.kill('SIGKILL');
-    await watch?.exited;
+  afterAll(() => {
     unmountTinyFs(fs);
-    await dropDb?.();
-    rmSync(work, { recursive: true, force: true });
   });
+  // After the unmount hook, so that it runs first: the tree is unmounted once no child holds it.
+  const spawn = suiteChildren();
 
   it('takes no file while space is short, says why, and goes on by itself once it is freed', async () => {
     const root = path.join(fs, 'bdt');
-    const add = spawnCli(['sponsor', 'add', L, '--name', 'Disk College', '--allocation', '10', '--root', root, ...storeArgs]);
+    const add = spawn(['sponsor', 'add', L, '--name', 'Disk College', '--allocation', '10', '--root', root, ...db.cliArgs]);
     expect(await add.exited, add.stderr()).toBe(0);
     const port = await freePort();
-    const w = (watch = spawnCli([
+    const w = spawn([
       'watch',
-      ...storeArgs,
+      ...db.cliArgs,
       '--root',
       root,
       '--http',
@@ -64,7 +55,7 @@ describe.skipIf(!canMountTinyFs).each(STORE_KINDS)('a sponsor tree below --min-f
       '1000',
       '--min-free-mb',
       '4',
-    ]));
+    ]);
     await waitForLog(w, /INFO\s+HTTP: the console/, 90_000);
     const health = async () => {
       const r = await fetch(`http://127.0.0.1:${port}/healthz`);

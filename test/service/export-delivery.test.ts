@@ -8,7 +8,7 @@
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { acquireInstanceKey } from '../../src/db/claims.ts';
 import { listDeliveries } from '../../src/db/deliveries.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
@@ -21,13 +21,14 @@ import { sql } from 'drizzle-orm';
 import { exportsPage } from '../../src/http/exports-page.ts';
 import { expectValidExport, parseExport, unzipOne } from '../helpers/export.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 class Died extends Error {}
 
 describe.each(STORE_KINDS)('export deliveries on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let s: Scenario;
   let L: string;
   let other: string;
@@ -88,7 +89,6 @@ describe.each(STORE_KINDS)('export deliveries on %s', (kind) => {
   };
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     s = new Scenario(t.store);
     L = await s.sponsor(licenceFor('DELI'));
     other = await s.sponsor(licenceFor('DELO'));
@@ -102,9 +102,6 @@ describe.each(STORE_KINDS)('export deliveries on %s', (kind) => {
     await s.upload(other, 'O-1', [{ applicantId: 'O1', passport: 'D0000009' }]);
     const session = await t.store.session();
     me = await acquireInstanceKey(session.db);
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('delivers everything first, then only what changed, and nothing when nothing changed', async () => {

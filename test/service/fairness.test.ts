@@ -6,30 +6,16 @@
 import { mkdirSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { asc, eq, inArray } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileClaims, submissions } from '../../src/db/schema.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteWatch } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ls, nextLicence, sponsor, startInProcess, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';
+import { ls, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
 
 describe.each(STORE_KINDS)('fairness on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-fair-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const { t, root, services } = suiteWatch(kind, 'cas-bdt-fair-');
 
   const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
 
@@ -47,7 +33,7 @@ describe.each(STORE_KINDS)('fairness on %s', (kind) => {
     const quietNames = ['now-0.xml', 'now-1.xml', 'now-2.xml'];
     quietNames.forEach((n, i) => writeFileSync(path.join(dir(quiet, 'inbox'), n), upload(quiet, `${quiet}${i}`)));
 
-    running = await startInProcess(t.store, root, { concurrency: 1 });
+    await services.start({ concurrency: 1 });
     await waitProcessed(root, flood, floodNames);
     await waitProcessed(root, quiet, quietNames);
     const order = await t.store.db
@@ -81,7 +67,7 @@ describe.each(STORE_KINDS)('fairness on %s', (kind) => {
         submissionId: 1_000_000_000 + i,
       })),
     );
-    const svc = (running = await startInProcess(t.store, root));
+    const svc = await services.start();
     const me = svc.service.instanceKey;
     await waitFor(async () => (await t.store.db.select().from(fileClaims).where(eq(fileClaims.owner, me))).length === 100, {
       what: 'the lost claims taken over',

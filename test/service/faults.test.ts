@@ -8,15 +8,15 @@
 import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import { addSponsor } from '../../src/db/sponsors.ts';
-import { submissions } from '../../src/db/schema.ts';
 import { classifyFault } from '../../src/service/faults.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteWatch } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, nextLicence, sponsor, startInProcess, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';
+import { drop, ls, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
 
 const failure = async (p: Promise<unknown>) =>
   p.then(
@@ -25,27 +25,7 @@ const failure = async (p: Promise<unknown>) =>
   );
 
 describe.each(STORE_KINDS)('faults on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-faults-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
-  const subsOf = (licence: string) =>
-    t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
-  const start = async (over: Parameters<typeof startInProcess>[2] = {}) => (running = await startInProcess(t.store, root, over));
+  const { t, root, start, dir, subsOf } = suiteWatch(kind, 'cas-bdt-faults-');
 
   it('classifies real database errors by SQLSTATE along the cause chain', async () => {
     const db = t.store.db;

@@ -8,14 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
 import { changeLicenceStatus } from '../../src/ops/licence.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { casXml, uploadText } from '../helpers/bdt.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteDir, suiteServices, suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ls, nextLicence, sponsor, startInProcess, upload, type InProcessService } from '../helpers/watch.ts';
+import { ls, nextLicence, sponsor, upload } from '../helpers/watch.ts';
 
 type Expect =
   /** One result: the file REJECTED with exactly these file error codes (any of the sets). */
@@ -405,22 +406,12 @@ const results = (dir: string) => {
 };
 
 describe.each(STORE_KINDS)('the hostile corpus through the service on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
+  const t = suiteStore(kind);
+  const root = path.join(suiteDir('cas-bdt-corpus-'), 'bdt');
+  const services = suiteServices(t, root);
 
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = path.join(tempDir('cas-bdt-corpus-'), 'bdt');
+  beforeAll(() => {
     mkdirSync(root);
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(path.dirname(root), { recursive: true, force: true });
   });
 
   it(`gives each of ${CASES.length} kinds its outcome while other sponsors are served`, async () => {
@@ -435,7 +426,7 @@ describe.each(STORE_KINDS)('the hostile corpus through the service on %s', (kind
       await ensureSponsorFolders(root, licence);
       placed.push({ c, licence, dir: path.join(root, licence) });
     }
-    running = await startInProcess(t.store, root, { unfinishedGraceMs: 1000, maxFileBytes: 50 * 1024 * 1024 });
+    const running = await services.start({ unfinishedGraceMs: 1000, maxFileBytes: 50 * 1024 * 1024 });
 
     for (const p of placed) await p.c.setup({ dir: p.dir, licence: p.licence, root, db: t.store.db, other });
     // The canary's files go in with the corpus and after it: each must be served.

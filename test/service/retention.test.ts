@@ -5,21 +5,20 @@
  * swapped for a link; an input refused for its name, renamed into rejected/, is 0640
  * like every moved input, whatever mode it was uploaded with.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { sweepRetained } from '../../src/inbox/retention.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteDir, suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { drop, ls, nextLicence, sponsor, startInProcess, upload, waitProcessed } from '../helpers/watch.ts';
 
 const DAY = 86_400_000;
 
 describe('the retention sweep of one folder', () => {
-  let work: string;
-  beforeAll(() => (work = tempDir('cas-bdt-retain-')));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const work = suiteDir('cas-bdt-retain-');
 
   it('removes old regular files only, and nothing through a folder swapped for a link', async () => {
     const dir = path.join(work, 'archive');
@@ -47,16 +46,8 @@ describe('the retention sweep of one folder', () => {
 });
 
 describe.each(STORE_KINDS)('what the service keeps, on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-keep-');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const t = suiteStore(kind);
+  const root = suiteDir('cas-bdt-keep-');
 
   it('makes an input refused for its name 0640 in rejected/', async () => {
     const L = await sponsor(t.store.db, nextLicence('M'));

@@ -5,18 +5,16 @@
  * theirs), every CAS is created once with a CAS number of its own, allocation `used`
  * equals the CAS assigned, and the result zip lists every entry.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql as dsql } from 'drizzle-orm';
-import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/db/client.ts';
+import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/sql-util.ts';
-import { SOCKET_PORT } from '../../src/db/store-paths.ts';
 import { runCli } from '../helpers/cli.ts';
-import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { suiteChildren, suiteCliStore, suiteDir } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
+import { ls, upload, waitForLog } from '../helpers/watch.ts';
 import { readResultZip, zipOf } from '../helpers/zips.ts';
 
 const ENTRIES = 6;
@@ -25,56 +23,18 @@ const ZIP = 'EXP-2024-02-02-092514533.zip';
 
 describe.each(STORE_KINDS)('watch killed in the middle of a zip on %s', (kind) => {
   const licence = kind === 'postgres' ? 'ZKILLPG01' : 'ZKILLPL01';
-  let work: string;
-  let root: string;
-  let storeArgs: string[];
-  let dbUrl: string | undefined;
-  let dataDir: string;
-  let dropDb: (() => Promise<void>) | undefined;
-  const children: Child[] = [];
+  const work = suiteDir('cas-bdt-zipkill-');
+  const root = path.join(work, 'bdt');
+  const db = suiteCliStore(kind, path.join(work, 'data'));
+  const spawn = suiteChildren();
+  const cli = (...args: string[]) => runCli([...args, ...db.cliArgs, '--root', root]);
 
-  beforeAll(async () => {
-    work = tempDir('cas-bdt-zipkill-');
-    root = path.join(work, 'bdt');
-    dataDir = path.join(work, 'data');
-    if (kind === 'postgres') {
-      const pg = await createPgDatabase();
-      dbUrl = pg.url;
-      dropDb = pg.drop;
-      storeArgs = ['--db', pg.url];
-    } else storeArgs = ['--data', dataDir];
-  });
-  afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await dropDb?.();
-    rmSync(work, { recursive: true, force: true });
-  });
-
-  const observer = () =>
-    dbUrl
-      ? postgres(dbUrl, { max: 1, onnotice: () => {} })
-      : postgres({ host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', max: 1, prepare: false, onnotice: () => {} });
-  const watch = () => {
-    const c = spawnCli(['watch', ...storeArgs, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500', '--lease-ms', '3000']);
-    children.push(c);
-    return c;
-  };
+  const watch = () =>
+    spawn(['watch', ...db.cliArgs, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '500', '--lease-ms', '3000']);
 
   it('gives every entry exactly one submission and every CAS once', async () => {
     const records = RECORDS[kind];
-    const added = await runCli([
-      'sponsor',
-      'add',
-      licence,
-      '--name',
-      'Zip Crash College',
-      '--allocation',
-      String(ENTRIES * records),
-      ...storeArgs,
-      '--root',
-      root,
-    ]);
+    const added = await cli('sponsor', 'add', licence, '--name', 'Zip Crash College', '--allocation', String(ENTRIES * records));
     expect(added.code, added.stderr).toBe(0);
     const inbox = path.join(root, licence, 'inbox');
     mkdirSync(inbox, { recursive: true });
@@ -84,7 +44,7 @@ describe.each(STORE_KINDS)('watch killed in the middle of a zip on %s', (kind) =
     const first = watch();
     await waitForLog(first, /INFO\s+ready/, 90_000);
     writeFileSync(path.join(inbox, ZIP), zip);
-    const sql = observer();
+    const sql = db.observer();
     let storedAtKill = 0;
     try {
       // Killed once two entries are stored and the zip itself is not.
@@ -117,7 +77,7 @@ describe.each(STORE_KINDS)('watch killed in the middle of a zip on %s', (kind) =
     expect(container.Outcome).toBe('ACCEPTED');
     expect(container.Entry.map((e) => [e['@_name'], e['#text']])).toEqual(names.map((n) => [n, 'ACCEPTED']));
 
-    const store = await openStore({ databaseUrl: dbUrl, dataDir });
+    const store = await db.open();
     try {
       const subs = await rowsOf<{ file_name: string; n: number; replays: number }>(
         store.db,

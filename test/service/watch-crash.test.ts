@@ -4,16 +4,15 @@
  * after a commit and right after a move; restarted each time until the inbox is empty and
  * stopped with SIGTERM (exit 0). Every crash invariant is checked on the store afterwards.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/db/client.ts';
-import { SOCKET_PORT } from '../../src/db/store-paths.ts';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { suiteChildren, suiteCliStore, suiteDir } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { checkInvariants, ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
+import { checkInvariants, ls, upload, waitForLog, watchArgs } from '../helpers/watch.ts';
 
 const PLAN = {
   postgres: { files: 12, records: 1000 },
@@ -22,73 +21,17 @@ const PLAN = {
 
 describe.each(STORE_KINDS)('watch stopped hard on %s', (kind) => {
   const licence = kind === 'postgres' ? 'KILLPG001' : 'KILLPL001';
-  let work: string;
-  let root: string;
-  let storeArgs: string[];
-  let dbUrl: string | undefined;
-  let dataDir: string;
-  let dropDb: (() => Promise<void>) | undefined;
-  const children: Child[] = [];
+  const work = suiteDir('cas-bdt-kill-');
+  const root = path.join(work, 'bdt');
+  const db = suiteCliStore(kind, path.join(work, 'data'));
+  const spawn = suiteChildren();
+  const cli = (...args: string[]) => runCli([...args, ...db.cliArgs, '--root', root]);
 
-  beforeAll(async () => {
-    work = tempDir('cas-bdt-kill-');
-    root = path.join(work, 'bdt');
-    dataDir = path.join(work, 'data');
-    if (kind === 'postgres') {
-      const pg = await createPgDatabase();
-      dbUrl = pg.url;
-      dropDb = pg.drop;
-      storeArgs = ['--db', pg.url];
-    } else {
-      storeArgs = ['--data', dataDir];
-    }
-  });
-  afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await dropDb?.();
-    rmSync(work, { recursive: true, force: true });
-  });
-
-  /** A client for watching claim states while the service runs (through its socket on PGlite). */
-  const observer = () =>
-    dbUrl
-      ? postgres(dbUrl, { max: 1, onnotice: () => {} })
-      : postgres({ host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'template1', max: 1, prepare: false, onnotice: () => {} });
-
-  const watch = () => {
-    const c = spawnCli([
-      'watch',
-      ...storeArgs,
-      '--root',
-      root,
-      '--settle-ms',
-      '200',
-      '--scan-interval-ms',
-      '500',
-      '--concurrency',
-      '2',
-      '--lease-ms',
-      '3000',
-    ]);
-    children.push(c);
-    return c;
-  };
+  const watch = () => spawn(watchArgs(db.cliArgs, root, 3_000));
 
   it('finishes every file exactly once after repeated kills', async () => {
     const { files, records } = PLAN[kind];
-    const added = await runCli([
-      'sponsor',
-      'add',
-      licence,
-      '--name',
-      'Crash University',
-      '--allocation',
-      String(files * records),
-      ...storeArgs,
-      '--root',
-      root,
-    ]);
+    const added = await cli('sponsor', 'add', licence, '--name', 'Crash University', '--allocation', String(files * records));
     expect(added.code, added.stderr).toBe(0);
     const inbox = path.join(root, licence, 'inbox');
     const archive = path.join(root, licence, 'archive');
@@ -124,7 +67,7 @@ describe.each(STORE_KINDS)('watch stopped hard on %s', (kind) => {
         names
           .slice(files / 2)
           .forEach((n, i) => writeFileSync(path.join(inbox, n), upload(licence, `K${kind[1]}${files / 2 + i}`, records)));
-      const sql = observer();
+      const sql = db.observer();
       try {
         const point = makePoint();
         await waitFor(() => point(sql), { timeoutMs: 90_000, intervalMs: 5, what: `kill point ${k}` });
@@ -158,7 +101,7 @@ describe.each(STORE_KINDS)('watch stopped hard on %s', (kind) => {
     expect(await last.exited, last.stderr()).toBe(0);
     expect(last.stderr()).toMatch(/INFO\s+stopped/);
 
-    const store = await openStore({ databaseUrl: dbUrl, dataDir });
+    const store = await db.open();
     try {
       const inv = await checkInvariants(store.db, root, licence, names, records);
       expect(inv).toEqual({ submissions: files, cas: files * records, casNumbers: files * records });

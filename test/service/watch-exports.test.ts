@@ -7,12 +7,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { parseExport, unzipOne, expectValidExport } from '../helpers/export.ts';
-import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { suiteChildren, suiteCliStore, suiteDir } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
+import { ls, upload, waitForLog, type Child } from '../helpers/watch.ts';
 
 interface Delivery {
   state: string;
@@ -25,24 +26,20 @@ const count = (c: Child, re: RegExp) => (c.stderr().match(new RegExp(re.source, 
 const ROUND_DONE = /SIGUSR2 export round finished/;
 
 describe.skipIf(!STORE_KINDS.includes('postgres'))('export deliveries by two watch instances on one PostgreSQL', () => {
-  let work: string;
-  let root: string;
-  let url: string;
-  let dropDb: () => Promise<void>;
-  const children: Child[] = [];
+  const work = suiteDir('cas-bdt-watchexports-');
+  const root = path.join(work, 'bdt');
+  const db = suiteCliStore('postgres', work);
+  const spawn = suiteChildren();
   const L = 'DELIV0001';
-  const cli = (...args: string[]) => runCli([...args, '--db', url, '--root', root]);
+  const cli = (...args: string[]) => runCli([...args, ...db.cliArgs, '--root', root]);
   const deliveries = async () => {
     const r = await cli('exports', '--sponsor', L, '--json');
     expect(r.code, r.stderr).toBe(0);
     return r.json<Delivery[]>().reverse();
   };
   const zips = () => ls(path.join(root, L, 'outbox')).filter((f) => f.endsWith('.zip'));
-  const watch = (env: NodeJS.ProcessEnv = {}) => {
-    const c = spawnCli(['watch', '--db', url, '--root', root, '--export-every', '5m', '--http', 'off', '--settle-ms', '200'], { env });
-    children.push(c);
-    return c;
-  };
+  const watch = (env: NodeJS.ProcessEnv = {}) =>
+    spawn(['watch', ...db.cliArgs, '--root', root, '--export-every', '5m', '--http', 'off', '--settle-ms', '200'], { env });
   /** Forces a round on each instance at once and waits until each has finished it. */
   const roundOn = async (...cs: Child[]) => {
     const before = cs.map((c) => count(c, ROUND_DONE));
@@ -84,9 +81,6 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('export deliveries by two wat
   let numbers: string[] = [];
 
   beforeAll(async () => {
-    work = tempDir('cas-bdt-watchexports-');
-    root = path.join(work, 'bdt');
-    ({ url, drop: dropDb } = await createPgDatabase());
     expect((await cli('sponsor', 'add', L, '--name', 'Delivery College', '--allocation', '100')).code).toBe(0);
     const file = path.join(work, 'six.xml');
     writeFileSync(file, upload(L, 'DV', 6));
@@ -94,11 +88,6 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('export deliveries by two wat
     const list = await cli('cas', 'list', '--sponsor', L, '--json');
     numbers = list.json<{ casNumber: string }[]>().map((c) => c.casNumber);
     expect(numbers).toHaveLength(6);
-  });
-  afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await dropDb?.();
   });
 
   it('two instances deliver each change exactly once; a kill inside a delivery loses and doubles nothing', async () => {

@@ -6,15 +6,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
-import { findCas, listCas } from '../../src/db/cas-query.ts';
+import { findCas } from '../../src/db/cas-query.ts';
 import { withdrawCas } from '../../src/ops/withdraw.ts';
-import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { updateBytes } from '../helpers/bdt.ts';
 import { storeTest } from '../helpers/fixture.ts';
 import { issueCodes, parseResult } from '../helpers/pipeline.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, upload, waitProcessed } from '../helpers/watch.ts';
+import { drop, ls, waitProcessed } from '../helpers/watch.ts';
 import { validateXsd } from '../../src/xml/xsd.ts';
 
 describe.each(STORE_KINDS)('watch: fee update files on %s', (kind) => {
@@ -22,14 +21,9 @@ describe.each(STORE_KINDS)('watch: fee update files on %s', (kind) => {
 
   storeTest(
     'processes a dropped update file: result with each record, fees set, input archived, amounts never logged',
-    async ({ t, root, licence, start }) => {
-      await ensureSponsorFolders(root, licence);
-      const inbox = path.join(root, licence, 'inbox');
-      const outbox = path.join(root, licence, 'outbox');
-      const running = await start();
-      drop(inbox, 'students.xml', upload(licence, `${licence}S`, 3));
-      await waitProcessed(root, licence, ['students.xml']);
-      const [a, b, c] = await listCas(t.store.db, { licence });
+    async ({ t, root, licence, threeCas }) => {
+      const { inbox, outbox, running, cas } = threeCas;
+      const [a, b, c] = cas;
       await withdrawCas(t.store.db, { casNumber: c!.casNumber! }, new Date());
 
       drop(

@@ -4,63 +4,31 @@
  * and the files one of them was working on when it was killed (the other takes them over
  * as soon as its liveness lock is gone, without waiting for the lease).
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/db/client.ts';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { createPgDatabase, STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { suiteChildren, suiteCliStore, suiteDir } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { checkInvariants, drop, ls, spawnCli, upload, waitForLog, type Child } from '../helpers/watch.ts';
+import { checkInvariants, drop, ls, upload, waitForLog, type Child, watchArgs } from '../helpers/watch.ts';
 
 const processedLines = (c: Child) => (c.stderr().match(/INFO\s+(processed|finished \(left unfinished earlier\)) /g) ?? []).length;
 const instanceOf = (c: Child) => Number(/instance=(\d+)/.exec(c.stderr())?.[1]);
 
 describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one PostgreSQL and one tree', () => {
-  let work: string;
-  let root: string;
-  let url: string;
-  let dropDb: () => Promise<void>;
-  const children: Child[] = [];
-
-  beforeAll(async () => {
-    work = tempDir('cas-bdt-multi-');
-    root = path.join(work, 'bdt');
-    ({ url, drop: dropDb } = await createPgDatabase());
-  });
-  afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await dropDb?.();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const work = suiteDir('cas-bdt-multi-');
+  const root = path.join(work, 'bdt');
+  const db = suiteCliStore('postgres', work);
+  const spawn = suiteChildren();
 
   // A long lease: a takeover within this test can only come from the liveness lock.
-  const watch = () => {
-    const c = spawnCli([
-      'watch',
-      '--db',
-      url,
-      '--root',
-      root,
-      '--settle-ms',
-      '200',
-      '--scan-interval-ms',
-      '500',
-      '--concurrency',
-      '2',
-      '--lease-ms',
-      '600000',
-    ]);
-    children.push(c);
-    return c;
-  };
+  const watch = () => spawn(watchArgs(db.cliArgs, root, 600_000));
 
   it('processes each file exactly once, also after one instance is killed mid-file', async () => {
     const licences = ['MULTI0001', 'MULTI0002'];
     for (const l of licences) {
-      const r = await runCli(['sponsor', 'add', l, '--name', `Multi ${l}`, '--allocation', '100000', '--db', url, '--root', root]);
+      const r = await runCli(['sponsor', 'add', l, '--name', `Multi ${l}`, '--allocation', '100000', ...db.cliArgs, '--root', root]);
       expect(r.code, r.stderr).toBe(0);
     }
     const records = 200;
@@ -76,7 +44,7 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one P
     for (const l of licences) names.slice(3).forEach((n, i) => drop(inbox(l), n, upload(l, `${l}-${i + 3}`, records)));
 
     // Kill A while it holds a file inside its transaction.
-    const observer = postgres(url, { max: 1, onnotice: () => {} });
+    const observer = db.observer();
     try {
       // The victim has finished a file already and is inside the transaction of another.
       const victim = await waitFor(
@@ -116,7 +84,7 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one P
       await observer.end({ timeout: 1 });
     }
 
-    const store = await openStore({ databaseUrl: url, dataDir: work });
+    const store = await db.open();
     try {
       for (const l of licences) await checkInvariants(store.db, root, l, names, records);
     } finally {
@@ -126,12 +94,12 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one P
 
   it('keeps running when the database drops its connection mid-transaction, and processes the file once', async () => {
     const licence = 'DBDOWN001';
-    const r = await runCli(['sponsor', 'add', licence, '--name', 'Outage College', '--allocation', '10000', '--db', url, '--root', root]);
+    const r = await runCli(['sponsor', 'add', licence, '--name', 'Outage College', '--allocation', '10000', ...db.cliArgs, '--root', root]);
     expect(r.code, r.stderr).toBe(0);
     const service = watch();
     await waitForLog(service, /INFO\s+ready/, 90_000);
     drop(path.join(root, licence, 'inbox'), 'outage.xml', upload(licence, 'OUT', 1500));
-    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    const admin = db.observer();
     try {
       // The server closes the connection holding the file's transaction, until the service has hit it.
       await waitFor(
@@ -150,7 +118,7 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('two watch instances on one P
     service.kill('SIGTERM');
     expect(await service.exited, service.stderr()).toBe(0);
     expect(service.stderr()).not.toMatch(/FATAL/);
-    const store = await openStore({ databaseUrl: url, dataDir: work });
+    const store = await db.open();
     try {
       await checkInvariants(store.db, root, licence, ['outage.xml'], 1500);
     } finally {

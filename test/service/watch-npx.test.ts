@@ -5,11 +5,11 @@
  * The first npx run of a checkout installs it into npm's cache (running its build).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { cliOnStore } from '../helpers/cli.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { drop, REPO, spawnCli, upload, waitForLog, waitProcessed, type Child } from '../helpers/watch.ts';
 
@@ -66,26 +66,18 @@ function spawnNpx(args: string[]): Child {
 }
 
 describe.each(STORE_KINDS)('npx cas-bdt watch on %s', (kind) => {
-  const stores: TestStore[] = [];
+  const { t, root, cli } = cliOnStore(kind, 'cas-bdt-npx-');
   const children: Child[] = [];
   const leftovers: number[] = [];
   afterAll(async () => {
     for (const c of children) c.kill('SIGKILL');
     for (const pid of leftovers) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await Promise.all(children.map((c) => c.exited));
-    for (const t of stores) await t.cleanup();
   });
 
   it('stops the real node process when the npx process gets SIGTERM; the next start is not refused', async () => {
-    const t = await openTestStore(kind);
-    stores.push(t);
-    if (kind === 'pglite') await t.store.close();
-    const work = tempDir('cas-bdt-npx-');
-    const root = path.join(work, 'bdt');
     const licence = kind === 'pglite' ? 'NPXSTOP01' : 'NPXSTOP02';
-    expect(
-      (await runCli([...t.cliArgs, '--root', root, 'sponsor', 'add', licence, '--name', 'Npx College', '--allocation', '10'])).code,
-    ).toBe(0);
+    expect((await cli('sponsor', 'add', licence, '--name', 'Npx College', '--allocation', '10')).code).toBe(0);
     const args = [...t.cliArgs, '--root', root, 'watch', '--http', 'off', '--settle-ms', '200'];
 
     const npx = spawnNpx(args);
@@ -108,6 +100,5 @@ describe.each(STORE_KINDS)('npx cas-bdt watch on %s', (kind) => {
     await waitProcessed(root, licence, ['after-npx.xml']);
     again.kill('SIGTERM');
     expect(await again.exited, again.stderr()).toBe(0);
-    rmSync(work, { recursive: true, force: true });
   }, 400_000);
 });

@@ -7,18 +7,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
-import { listCas } from '../../src/db/cas-query.ts';
 import { isoDateUtc } from '../../src/domain/dates.ts';
 import { dueDate } from '../../src/domain/working-days.ts';
 import { useCas } from '../../src/ops/use.ts';
-import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { reportBytes } from '../../src/xml/bdt-samples.ts';
 import { validateXsd } from '../../src/xml/xsd.ts';
 import { storeTest } from '../helpers/fixture.ts';
 import { issueCodes, parseResult } from '../helpers/pipeline.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, upload, waitProcessed } from '../helpers/watch.ts';
+import { drop, ls, waitProcessed } from '../helpers/watch.ts';
 
 const day = (n: number) => isoDateUtc(new Date(Date.now() + n * 86_400_000));
 
@@ -27,14 +25,9 @@ describe.each(STORE_KINDS)('watch: student activity report files on %s', (kind) 
 
   storeTest(
     'processes a dropped report file: each kind, a late one, a refused one, then an identical one; notes never logged',
-    async ({ t, root, licence, start }) => {
-      await ensureSponsorFolders(root, licence);
-      const inbox = path.join(root, licence, 'inbox');
-      const outbox = path.join(root, licence, 'outbox');
-      const running = await start();
-      drop(inbox, 'students.xml', upload(licence, `${licence}S`, 3));
-      await waitProcessed(root, licence, ['students.xml']);
-      const [a, b, c] = await listCas(t.store.db, { licence });
+    async ({ t, root, licence, threeCas }) => {
+      const { inbox, outbox, running, cas } = threeCas;
+      const [a, b, c] = cas;
       for (const x of [b!, c!]) expect((await useCas(t.store.db, { casNumber: x.casNumber! }, day(-90), new Date())).kind).toBe('done');
       const reports = reportBytes('REPORTS-1', licence, [
         { kind: 'NOT_ENROLLED', casNumber: a!.casNumber!, fields: { ExpectedEnrollmentDate: day(-1) }, notes: 'Secret note 8675309' },

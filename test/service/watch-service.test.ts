@@ -7,45 +7,23 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireInstanceKey, claimFile, listClaims, releaseInstanceKey, setMovedTo, tieSubmission } from '../../src/db/claims.ts';
-import { cas, fileClaims, submissions } from '../../src/db/schema.ts';
+import { cas, fileClaims } from '../../src/db/schema.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { emitResult } from '../../src/pipeline/emit.ts';
 import { processFile } from '../../src/pipeline/process-file.ts';
 import { readReceivedFile } from '../../src/inbox/read-file.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteWatch } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, ls, nextLicence, sponsor, startInProcess, upload, waitProcessed, type InProcessService } from '../helpers/watch.ts';
+import { drop, ls, nextLicence, sponsor, upload, waitProcessed } from '../helpers/watch.ts';
 
 const MINUTE_AGO = () => new Date(Date.now() - 120_000);
 
 describe.each(STORE_KINDS)('watch service on %s', (kind) => {
-  let t: TestStore;
-  let root: string;
-  let running: InProcessService | undefined;
-
-  beforeAll(async () => {
-    t = await openTestStore(kind);
-    root = tempDir('cas-bdt-watch-');
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
-  const subsOf = (licence: string) =>
-    t.store.db.select().from(submissions).where(eq(submissions.sponsorLicenceNumber, licence)).orderBy(submissions.id);
-  const start = async (over: Parameters<typeof startInProcess>[2] = {}) => {
-    running = await startInProcess(t.store, root, over);
-    return running;
-  };
+  const { t, root, services, start, dir, subsOf } = suiteWatch(kind, 'cas-bdt-watch-');
 
   it('processes files present at start and files dropped later; results in outbox, inputs archived with a UTC stamp', async () => {
     const licence = await sponsor(t.store.db, nextLicence());
@@ -169,7 +147,7 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     const licence = await sponsor(t.store.db, nextLicence());
     const other = await sponsor(t.store.db, nextLicence());
     await start();
-    await waitFor(() => running!.service.sponsors().includes(licence));
+    await waitFor(() => services.running!.service.sponsors().includes(licence));
     drop(dir(licence, 'inbox'), 'theirs.xml', upload(other, `${other}X`));
     await waitProcessed(root, licence, ['theirs.xml']);
     expect(readFileSync(path.join(dir(licence, 'outbox'), 'theirs.result.xml'), 'utf8')).toContain('E_SPONSOR_MISMATCH');

@@ -4,13 +4,14 @@
  * away, the service neither stops nor spins (its CPU time is read from /proc) and goes on
  * processing files.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
+import { suiteChildren, suiteDir } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { drop, spawnCli, upload, waitForLog, waitProcessed, type Child } from '../helpers/watch.ts';
+import { drop, upload, waitForLog, waitProcessed } from '../helpers/watch.ts';
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s). */
 function cpuSeconds(pid: number): number {
@@ -20,37 +21,16 @@ function cpuSeconds(pid: number): number {
 }
 
 describe.skipIf(!STORE_KINDS.includes('pglite'))('watch and signals, watch and a lost stderr', () => {
-  let work: string;
-  const children: Child[] = [];
-  beforeAll(() => {
-    work = tempDir('cas-bdt-signals-');
-  });
-  afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    rmSync(work, { recursive: true, force: true });
-  });
+  const work = suiteDir('cas-bdt-signals-');
+  const spawn = suiteChildren();
 
   const setUp = async (name: string, licence: string) => {
     const root = path.join(work, name, 'bdt');
-    const data = path.join(work, name, 'data');
-    const added = await runCli([
-      'sponsor',
-      'add',
-      licence,
-      '--name',
-      'Signals College',
-      '--allocation',
-      '100',
-      '--data',
-      data,
-      '--root',
-      root,
-    ]);
+    const store = ['--data', path.join(work, name, 'data'), '--root', root];
+    const added = await runCli(['sponsor', 'add', licence, '--name', 'Signals College', '--allocation', '100', ...store]);
     expect(added.code, added.stderr).toBe(0);
     // A long scan interval: what SIGHUP does is not the periodic scan's doing.
-    const service = spawnCli(['watch', '--data', data, '--root', root, '--settle-ms', '200', '--scan-interval-ms', '3600000']);
-    children.push(service);
+    const service = spawn(['watch', ...store, '--settle-ms', '200', '--scan-interval-ms', '3600000']);
     await waitForLog(service, /INFO\s+ready/, 90_000);
     return { root, service };
   };

@@ -6,22 +6,22 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectValidExport } from '../helpers/export.ts';
 import { runCli } from '../helpers/cli.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 /** The export without the moment it was generated, which differs between two runs. */
 const timeless = (xml: string) => xml.replace(/<GeneratedAt>[^<]*<\/GeneratedAt>/, '<GeneratedAt/>');
 
 describe.each(STORE_KINDS)('export --zip on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let L: string;
   const root = tempDir('cas-bdt-exportzip-');
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     const s = new Scenario(t.store);
     L = await s.sponsor(licenceFor('ZIPX'));
     await s.upload(L, 'ZIP-1', [
@@ -29,9 +29,6 @@ describe.each(STORE_KINDS)('export --zip on %s', (kind) => {
       { applicantId: 'Z2', passport: 'Z0000002' },
     ]);
     await t.store.close(); // the in-process CLI opens the embedded store itself
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('writes one zip into the outbox whose only entry is the export XML', async () => {

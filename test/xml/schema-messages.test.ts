@@ -8,13 +8,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileError } from '../../src/domain/types.ts';
 import { inspectFile } from '../../src/pipeline/inspect.ts';
 import { casXml, uploadBytes, uploadText } from '../helpers/bdt.ts';
 import { runCli } from '../helpers/cli.ts';
 import { licenceFor, Scenario } from '../helpers/lifecycle.ts';
-import { openTestStore, STORE_KINDS, tempDir, type TestStore } from '../helpers/stores.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
 
 async function schemaErrors(bytes: Buffer): Promise<FileError[]> {
   const inspection = await inspectFile(bytes);
@@ -109,17 +110,13 @@ describe('readable E_SCHEMA messages', () => {
 });
 
 describe.each(STORE_KINDS)('process and submissions print the messages on %s', (kind) => {
-  let t: TestStore;
+  const t = suiteStore(kind);
   let L: string;
   const root = tempDir('cas-bdt-messages-');
 
   beforeAll(async () => {
-    t = await openTestStore(kind);
     L = await new Scenario(t.store).sponsor(licenceFor('MSGS'));
     if (kind === 'pglite') await t.store.close(); // the in-process CLI opens the embedded store itself
-  });
-  afterAll(async () => {
-    await t?.cleanup();
   });
 
   it('shows each refused file with its errors in words', async () => {
