@@ -20,7 +20,7 @@ import { personKey, personsWithUsedCas } from '../db/person.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
 import { queueStatements } from '../db/statements.ts';
 import { casExpiry } from '../domain/assignment.ts';
-import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
+import { countRecord, isDryRunId, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
 import { renderRecord } from '../xml/result-xml.ts';
 import {
   duplicateCasIssue,
@@ -123,6 +123,8 @@ export async function storeUpload(
     submissionId: opts.submissionId,
   };
   const randomInt = numberSource(opts.settings);
+  // A dry run's records are rendered without the CAS numbers its rolled-back rows were given.
+  const dryRun = isDryRunId(opts.submissionId);
   const expiresOn = casExpiry(opts.now, opts.settings.validityMonths);
   // READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts.
   let unused = sponsor.autoAssign ? Math.max(0, sponsor.allocationGranted - sponsor.allocationUsed) : 0;
@@ -239,7 +241,7 @@ export async function storeUpload(
     assignedCount += toAssign.length;
     if (sponsor.statements) for (const r of toAssign) statementsOwed.push(r.casNumber!);
     // This chunk's records are final: counted and rendered now, not kept.
-    recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r))).join('')));
+    recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r, dryRun))).join('')));
     const last = spans[spans.length - 1];
     if (last) opts.onProgress?.(last.end / text.byteLength);
   }
