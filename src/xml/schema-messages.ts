@@ -12,6 +12,7 @@ import type { FileError } from '../domain/types.ts';
 import type { ScannedDocument } from './safety.ts';
 import { position, type ElementSpan } from './scan.ts';
 import { sourceOfText, type DocSource } from './source.ts';
+import { unescapeXml } from './xml-safe.ts';
 
 /** What the engine reported (xsd.ts's XsdViolation). */
 interface Violation {
@@ -230,13 +231,6 @@ const local = (qname: string) => qname.slice(qname.indexOf(':') + 1);
 const START_AT = /<([A-Za-z_][\w.:-]*)/y;
 
 /** A value's text, trimmed: `[^<]*` rather than a lazy match, so that no value makes the search quadratic. */
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const unescapeXml = (s: string) =>
-  s.replace(/&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (all, e: string) => {
-    if (!e.startsWith('#')) return ENTITIES[e]!;
-    const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-    return cp <= 0x10ffff ? String.fromCodePoint(cp) : all;
-  });
 const valueIn = (body: string, name: string) =>
   unescapeXml(new RegExp(`<(?:[\\w.-]+:)?${name}>([^<]*)</`).exec(body)?.[1]?.trim() ?? '') || undefined;
 
