@@ -7,6 +7,7 @@ import { XMLParser, type X2jOptions } from 'fast-xml-parser';
 import { FEE_ELEMENTS, FEE_KEYS, parsePounds, type FeeChange } from '../domain/fees.ts';
 import { isReportKind, type ReportInput, type ReportKind } from '../domain/reports.ts';
 import type { CasRecord, GraduateRecord, PartialDate, XmlObject, XmlValue } from '../domain/types.ts';
+import { localName } from './scan.ts';
 import { referencedChar, unescapeXml } from './xml-safe.ts';
 
 /**
@@ -118,9 +119,7 @@ function parseSimpleRecord(text: string): XmlObject | undefined {
       if (top.children === undefined && top !== root && !isBlank(xml, top.textStart, i)) return undefined;
       let end = i + 1;
       while (end < xml.length && !isNameEnd(xml.charCodeAt(end))) end++;
-      const qname = xml.slice(i + 1, end);
-      const colon = qname.indexOf(':');
-      const name = colon === -1 ? qname : qname.slice(colon + 1);
+      const name = localName(xml.slice(i + 1, end));
       // The tag's end, past attribute values (which may hold '>').
       let close = end;
       for (;;) {

@@ -10,7 +10,7 @@
 import anyAscii from 'any-ascii';
 import type { FileError } from '../domain/types.ts';
 import type { ScannedDocument } from './safety.ts';
-import { position, type ElementSpan } from './scan.ts';
+import { localName, position, type ElementSpan } from './scan.ts';
 import { sourceOfText, type DocSource } from './source.ts';
 import { unescapeXml } from './xml-safe.ts';
 
@@ -225,7 +225,6 @@ function sentence(field: string, attribute: string | undefined, body: string, en
 
 const TAG =
   /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([A-Za-z_][\w.:-]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/y;
-const local = (qname: string) => qname.slice(qname.indexOf(':') + 1);
 
 /** The name of a start tag at a given offset (its attributes, however many, are not read). */
 const START_AT = /<([A-Za-z_][\w.:-]*)/y;
@@ -296,12 +295,12 @@ class Locator {
       const name = m?.[2];
       if (name === undefined) continue;
       if (m![1]) this.stack.pop();
-      else if (!m![3]) this.stack.push(local(name));
+      else if (!m![3]) this.stack.push(localName(name));
     }
     const names = [...this.stack];
     START_AT.lastIndex = at;
     const here = START_AT.exec(body)?.[1];
-    if (here !== undefined) names.push(local(here));
+    if (here !== undefined) names.push(localName(here));
     return names;
   }
 
