@@ -4,7 +4,7 @@
  */
 import { fileKind } from '../domain/file-kinds.ts';
 import { everyRecordRefused, type FileSummary, type RecordResult } from '../domain/result.ts';
-import type { FileError, RecordIssue } from '../domain/types.ts';
+import type { FileError } from '../domain/types.ts';
 import { count } from './words.ts';
 
 /** `E_SCHEMA at 13:7: message`, one line. */
@@ -49,42 +49,10 @@ export const errorCodes = (s: Pick<FileSummary, 'fileErrors'>) =>
     .filter((c, i, a) => a.indexOf(c) === i)
     .join(',');
 
-let parser: import('fast-xml-parser').XMLParser | undefined;
-
-type ParsedRecord = {
-  index: string;
-  applicantId?: string;
-  Outcome: string;
-  Status?: string;
-  CASNumber?: string;
-  ExpiryDate?: string;
-  Issue?: { severity: string; code: string; field?: string; text: string }[];
-};
-
-/** The records of a stored result, read back from its XML. */
+/** The records of a stored result, read back from its XML (the reader is loaded here: commands that never read a result start without it). */
 export async function recordsOf(resultXml: string): Promise<RecordResult[]> {
-  // Loaded here: the commands that never read a result start without the parser.
-  const { XMLParser } = await import('fast-xml-parser');
-  parser ??= new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    textNodeName: 'text',
-    parseTagValue: false,
-    parseAttributeValue: false,
-    isArray: (name) => name === 'Record' || name === 'Issue',
-  });
-  const doc = parser.parse(resultXml) as { BulkResult?: { Records?: { Record: ParsedRecord[] } } };
-  return (doc.BulkResult?.Records?.Record ?? []).map((r) => ({
-    index: Number(r.index),
-    ...(r.applicantId !== undefined ? { applicantId: r.applicantId } : {}),
-    outcome: r.Outcome as RecordResult['outcome'],
-    ...(r.Status ? { status: r.Status as RecordResult['status'] } : {}),
-    ...(r.CASNumber ? { casNumber: r.CASNumber } : {}),
-    ...(r.ExpiryDate ? { expiryDate: r.ExpiryDate } : {}),
-    issues: (r.Issue ?? []).map(
-      (i) => ({ severity: i.severity, code: i.code, ...(i.field ? { field: i.field } : {}), message: i.text }) as RecordIssue,
-    ),
-  }));
+  const { readResult } = await import('../xml/result-reader.ts');
+  return readResult(resultXml).records;
 }
 
 /** What an accepted file's records came to, in words ("1 record: 1 created, ..."). */

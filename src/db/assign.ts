@@ -1,12 +1,16 @@
 /**
- * Assigning READY_TO_GO CAS: CAS numbers, expiry, allocation and one payment. One
- * implementation for the upload path and `cas-bdt assign`.
+ * The assignment engine: CAS numbers, expiry, allocation and one payment, for the upload
+ * path (which writes its CAS assigned as it stores them: `freshNumbers`, `openPayment`,
+ * `closePayment`) and `cas-bdt assign` (`assignCas`, built on the same three). The fee and
+ * the expiry are domain rules (domain/assignment.ts); CAS numbers have one source of
+ * randomness (`numberSource`).
  */
 import { randomBytes, randomInt as cryptoRandomInt } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
+import { assignmentFee, casExpiry } from '../domain/assignment.ts';
 import { generateCasNumber } from '../domain/cas-number.ts';
-import { addMonths, isoDateUtc } from '../domain/dates.ts';
-import type { PaymentSummary } from '../domain/result.ts';
+import { isoDateUtc } from '../domain/dates.ts';
+import { formatPence, type PaymentSummary } from '../domain/result.ts';
 import type { Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { eventsTo, recordEvents } from './cas-events.ts';
@@ -45,8 +49,9 @@ function paymentReference(now: Date): string {
   return `PAY-${isoDateUtc(now).replaceAll('-', '')}-${s}`;
 }
 
-/** The default source of randomness for CAS numbers. */
-export const cryptoRandom = (n: number) => cryptoRandomInt(n);
+/** Where CAS numbers' randomness comes from: the settings' source (tests), else crypto. */
+export const numberSource = (settings: AssignSettings): ((maxExclusive: number) => number) =>
+  settings.randomInt ?? ((n) => cryptoRandomInt(n));
 
 /** Fresh CAS numbers, none already in the store (the unique index still guards races). */
 export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => number): Promise<string[]> {
@@ -77,9 +82,6 @@ export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: numbe
   }
   return out as string[];
 }
-
-/** The expiry date of a CAS assigned at `now`. */
-export const expiryOf = (now: Date, validityMonths: number) => addMonths(isoDateUtc(now), validityMonths);
 
 /**
  * The payment of CAS assigned a part at a time (an upload's auto-assignment): opened before
@@ -113,11 +115,11 @@ export function closePayment(
   casCount: number,
   ctx: AssignContext,
 ): { summary: PaymentSummary; written: Promise<unknown> } {
-  const amountPence = ctx.settings.feePence * casCount;
+  const amountPence = assignmentFee(ctx.settings.feePence, casCount);
   const written = Promise.all([
     tx
       .update(payments)
-      .set({ casCount, amount: (amountPence / 100).toFixed(2) })
+      .set({ casCount, amount: formatPence(amountPence) })
       .where(eq(payments.id, payment.id)),
     useAllocation(tx, ctx.licence, casCount, ctx.now),
   ]);
@@ -129,28 +131,17 @@ export function closePayment(
  * has checked that they are READY_TO_GO and that the unused allocation covers them.
  */
 export async function assignCas(tx: Db, items: { id: number; route: Route }[], ctx: AssignContext): Promise<Assigned> {
-  const expiresOn = addMonths(isoDateUtc(ctx.now), ctx.settings.validityMonths);
+  const expiresOn = casExpiry(ctx.now, ctx.settings.validityMonths);
   if (items.length === 0) return { casNumbers: new Map(), expiresOn };
-  const numbers = await freshNumbers(
-    tx,
-    items.map((i) => i.route),
-    ctx.settings.randomInt ?? ((n) => cryptoRandomInt(n)),
-  );
-  const amountPence = ctx.settings.feePence * items.length;
-  const reference = paymentReference(ctx.now);
-  const [payment] = await tx
-    .insert(payments)
-    .values({
-      reference,
-      sponsorLicenceNumber: ctx.licence,
-      casCount: items.length,
-      amount: (amountPence / 100).toFixed(2),
-      currency: 'GBP',
-      submissionId: ctx.submissionId ?? null,
-      reason: ctx.reason,
-      paidAt: ctx.now,
-    })
-    .returning({ id: payments.id });
+  // The numbers' look-up and the payment are independent: one round trip.
+  const [numbers, payment] = await Promise.all([
+    freshNumbers(
+      tx,
+      items.map((i) => i.route),
+      numberSource(ctx.settings),
+    ),
+    openPayment(tx, ctx),
+  ]);
 
   const nowIso = ctx.now.toISOString();
   const casNumbers = new Map<number, string>();
@@ -162,7 +153,7 @@ export async function assignCas(tx: Db, items: { id: number; route: Route }[], c
     const updated = await rowsOf<{ id: unknown }>(
       tx,
       sql`update cas c set status = 'ASSIGNED', cas_number = v.n, assigned_at = ${nowIso}::timestamptz,
-            expires_on = ${expiresOn}::date, payment_id = ${payment!.id}, status_changed_at = ${nowIso}::timestamptz
+            expires_on = ${expiresOn}::date, payment_id = ${payment.id}, status_changed_at = ${nowIso}::timestamptz
           from jsonb_to_recordset(${jsonParam(part)}) as v(id bigint, n text)
           where c.id = v.id and c.status = 'READY_TO_GO' and c.sponsor_licence_number = ${ctx.licence}
           returning c.id`,
@@ -181,11 +172,7 @@ export async function assignCas(tx: Db, items: { id: number; route: Route }[], c
       ctx.submissionId,
     ),
   );
-  await useAllocation(tx, ctx.licence, items.length, ctx.now);
-  await queueStatements(tx, ctx.licence, numbers, ctx.now);
-  return {
-    casNumbers,
-    expiresOn,
-    payment: { reference, casCount: items.length, amountPence, currency: 'GBP' },
-  };
+  const paid = closePayment(tx, payment, items.length, ctx);
+  await Promise.all([paid.written, queueStatements(tx, ctx.licence, numbers, ctx.now)]);
+  return { casNumbers, expiresOn, payment: paid.summary };
 }

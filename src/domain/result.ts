@@ -50,6 +50,11 @@ export interface SubmissionResult {
   receivedAt: Date;
   processedAt: Date;
   replay: boolean;
+  /**
+   * A dry run (`validate`): nothing was stored, so the result names no submission
+   * (SubmissionId DRY-RUN); its records show no CAS number (none is given) and it has no payment.
+   */
+  dryRun?: boolean;
   outcome: FileOutcome;
   counts: Counts;
   fileErrors: FileError[];
@@ -91,6 +96,16 @@ export function countRecord(counts: Counts, r: RecordResult): void {
 export function formatPence(pence: number): string {
   return `${Math.floor(pence / 100)}.${String(pence % 100).padStart(2, '0')}`;
 }
+
+/** An amount as formatPence writes it (`25.00`), in pence. */
+export function penceOf(amount: string): number {
+  const m = /^(\d+)\.(\d{2})$/.exec(amount);
+  if (!m) throw new Error(`not an amount in pounds and pence: ${JSON.stringify(amount)}`);
+  return Number(m[1]) * 100 + Number(m[2]);
+}
+
+/** A dry run's submission id is negative (pipeline/dry-run.ts): no stored submission has it. */
+export const isDryRunId = (id: number): boolean => id < 0;
 
 /** The file summary of cli.md, stored with the submission. */
 export interface FileSummary {

@@ -21,12 +21,12 @@ import { getSponsor, listSponsors, sponsorView } from '../db/sponsors.ts';
 import { everyRecordRefused } from '../domain/result.ts';
 import { CAS_STATUSES, type CasStatus } from '../domain/types.ts';
 import { getSubmission } from '../db/submissions.ts';
-import type { FileSummary } from '../domain/result.ts';
+import type { FileSummary, RecordResult } from '../domain/result.ts';
 import { fileKind } from '../domain/file-kinds.ts';
 import { throughputChart } from './chart.ts';
 import { html, plural, query, raw, type Html } from './html.ts';
 import type { LiveState } from './metrics.ts';
-import { readResultPage, RESULT_PAGE_SIZE } from './result-view.ts';
+import { readResultPage, RESULT_PAGE_SIZE } from '../xml/result-reader.ts';
 
 const STYLE = raw(`
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f4}
@@ -155,6 +155,9 @@ export async function submissionsPage(db: Db, opts: { before?: number; licence?:
   );
 }
 
+/** The CAS number a record shows: the one it was given, or the one a report or fee update names. */
+const numberOf = (r: RecordResult): string | undefined => r.casNumber ?? r.reportedCasNumber;
+
 /** `pageNo`: which page of the records (1-based, RESULT_PAGE_SIZE records each). */
 export async function submissionPage(db: Db, id: number, pageNo = 1): Promise<string | undefined> {
   const sub = await getSubmission(db, id);
@@ -168,7 +171,10 @@ export async function submissionPage(db: Db, id: number, pageNo = 1): Promise<st
     inputFate(db, sub.id),
     casIdsByNumber(
       db,
-      records.flatMap((r) => (r.casNumber ? [r.casNumber] : [])),
+      records.flatMap((r) => {
+        const n = numberOf(r);
+        return n ? [n] : [];
+      }),
     ),
   ]);
   const pages = Math.max(1, Math.ceil(result.total / RESULT_PAGE_SIZE));
@@ -206,8 +212,8 @@ ${
 ${records.map(
   (
     r,
-  ) => html`<tr><td class="n">${r.index}</td><td>${r.applicantId ?? r.casNumber ?? ''}</td><td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td><td>${r.status ?? ''}</td>
-<td>${casLink(r.casNumber, casIds)}</td><td>${r.expiryDate ?? ''}</td>
+  ) => html`<tr><td class="n">${r.index}</td><td>${r.applicantId ?? numberOf(r) ?? ''}</td><td class="${r.outcome === 'REJECTED' ? 'REJECTED' : ''}">${r.outcome}</td><td>${r.status ?? ''}</td>
+<td>${casLink(numberOf(r), casIds)}</td><td>${r.expiryDate ?? ''}</td>
 <td>${r.issues.length ? html`<ul class="issues">${r.issues.map((i) => html`<li><strong>${i.severity} ${i.code}</strong>${i.field ? html` <code>${i.field}</code>` : ''}: ${i.message}</li>`)}</ul>` : ''}</td></tr>`,
 )}</tbody></table>${pager}`
     : ''

@@ -1,6 +1,7 @@
 /**
  * `cas-bdt assign`: assigning READY_TO_GO CAS created earlier, one CAS or a whole batch,
- * all or nothing, with one payment, through the same `assignCas` as the upload path.
+ * all or nothing, with one payment, by the upload path's assignment engine (db/assign.ts:
+ * `assignCas` is its numbers, payment and allocation, applied to CAS already stored).
  */
 import { assignCas, type AssignSettings } from '../db/assign.ts';
 import { batchStatusCounts, findBatch, lockReadyOfBatch, lockSponsorCas } from '../db/batches.ts';

@@ -5,7 +5,6 @@
 import { randomInt } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { nextSubmissionId } from '../db/submissions.ts';
-import type { SubmissionResult } from '../domain/result.ts';
 
 class RolledBack<T> {
   constructor(readonly value: T) {}
@@ -23,27 +22,6 @@ export async function inTransaction<T>(db: Db, dryRun: boolean | undefined, work
     throw err;
   }
   throw new Error('a dry run transaction was committed');
-}
-
-/**
- * What a dry run reports: the outcome, statuses and expiry dates, but no CAS number and no
- * payment, since none is given (`recordsXml`: the Record elements as result-xml renders them).
- */
-export function wouldBe(result: SubmissionResult, recordsXml: string[]): { result: SubmissionResult; recordsXml: string[] } {
-  const { payment: _payment, ...rest } = result;
-  return { result: rest, recordsXml: recordsXml.map((xml) => xml.replace(/^ *<CASNumber>[^<]*<\/CASNumber>\n/gm, '')) };
-}
-
-/**
- * A dry run's result names no submission (none was stored): `SubmissionId` says DRY-RUN,
- * as `validate --json` says null, instead of an id nothing holds.
- */
-export function asDryRun<P extends { resultXml: string }>(processed: P): P {
-  // The element is in the document's head: the search stops there.
-  return {
-    ...processed,
-    resultXml: processed.resultXml.replace(/<SubmissionId>[^<]*<\/SubmissionId>/, '<SubmissionId>DRY-RUN</SubmissionId>'),
-  };
 }
 
 /**

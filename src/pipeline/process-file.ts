@@ -11,7 +11,7 @@ import { timed } from '../timings.ts';
 import { HeapNudge } from '../heap-nudge.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
-import { asDryRun, dryRunSubmissionId, inTransaction, takeSubmissionId } from './dry-run.ts';
+import { dryRunSubmissionId, inTransaction, takeSubmissionId } from './dry-run.ts';
 import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected } from './inspect.ts';
 import type { PipelineDeps } from './deps.ts';
@@ -107,11 +107,6 @@ const VALIDATE_FIRST_BYTES = 1 << 20;
 
 /** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
 export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
-  const processed = await processFileOnce(deps, file);
-  return deps.dryRun ? asDryRun(processed) : processed;
-}
-
-async function processFileOnce(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
   const clock = deps.clock ?? (() => new Date());
   const { db } = deps;
 

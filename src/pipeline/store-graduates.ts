@@ -59,5 +59,5 @@ export async function storeGraduateReport(tx: Db, file: Inspected, opts: ByNumbe
   const counts = zeroCounts();
   for (const r of records) countRecord(counts, r);
   opts.onProgress?.(1);
-  return { counts, recordsXml: [records.map(renderRecord).join('')] };
+  return { counts, recordsXml: [records.map((r) => renderRecord(r)).join('')] };
 }

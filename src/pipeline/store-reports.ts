@@ -42,5 +42,5 @@ export async function storeActivityReport(tx: Db, file: Inspected, ctx: StoreCon
   const counts = zeroCounts();
   for (const r of records) countRecord(counts, r);
   ctx.onProgress?.(1);
-  return { counts, recordsXml: [records.map(renderRecord).join('')] };
+  return { counts, recordsXml: [records.map((r) => renderRecord(r)).join('')] };
 }

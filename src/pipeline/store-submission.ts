@@ -4,13 +4,12 @@
  */
 import type { Db } from '../db/client.ts';
 import { insertSubmission, nextSubmissionId, type SubmissionRow } from '../db/submissions.ts';
-import type { FileSummary } from '../domain/result.ts';
-import type { SubmissionResult } from '../domain/result.ts';
+import { isDryRunId, penceOf, zeroCounts, type FileSummary, type SubmissionResult } from '../domain/result.ts';
 import type { FileType } from '../domain/types.ts';
 import type { ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
-import { asReplay, renderResult } from '../xml/result-xml.ts';
-import { wouldBe } from './dry-run.ts';
+import { readResultHead, recordElements } from '../xml/result-reader.ts';
+import { renderResult } from '../xml/result-xml.ts';
 
 export interface Processed {
   submissionId: number;
@@ -58,17 +57,28 @@ function summaryOf(r: SubmissionResult): FileSummary {
   };
 }
 
-/** Stores a submission row for a result and returns what the caller emits. */
-/** `recordsXml`: an accepted file's Record elements, rendered a chunk at a time (see Stored). */
+/**
+ * What a dry run reports: the outcome, statuses and expiry dates, but no payment (and its
+ * records, rendered with renderRecord's `dryRun`, no CAS number), since none is given.
+ */
+function wouldBe(result: SubmissionResult): SubmissionResult {
+  const { payment: _payment, ...rest } = result;
+  return { ...rest, dryRun: true };
+}
+
+/**
+ * Stores a submission row for a result and returns what the caller emits. `recordsXml`: an
+ * accepted file's Record elements, rendered a chunk at a time (see Stored).
+ */
 export async function storeResult(
   db: Db,
   file: ReceivedFile,
   judged: SubmissionResult,
   onStored: OnStored,
-  judgedXml: string[] = [],
+  recordsXml: string[] = [],
   dryRun?: boolean,
 ): Promise<Processed> {
-  const { result, recordsXml } = dryRun ? wouldBe(judged, judgedXml) : { result: judged, recordsXml: judgedXml };
+  const result = dryRun ? wouldBe(judged) : judged;
   const resultXml = timed('result xml', () => renderResult(result, recordsXml));
   // The pieces are in resultXml now; let them go before the statement is encoded.
   recordsXml.length = 0;
@@ -115,6 +125,31 @@ export function baseResult(
   };
 }
 
+/**
+ * The result of an earlier accepted file, given again: its submission as stored, with
+ * Replay true; its payment as its result gave it (a dry run's names no submission).
+ */
+function replayOf(earlier: SubmissionRow, dryRun: boolean): SubmissionResult {
+  const { payment } = readResultHead(earlier.resultXml);
+  return {
+    submissionId: earlier.id,
+    fileName: earlier.fileName,
+    sha256: earlier.sha256,
+    sponsorLicenceNumber: earlier.sponsorLicenceNumber,
+    fileType: earlier.fileType,
+    ...(earlier.fileId !== null ? { fileId: earlier.fileId } : {}),
+    receivedAt: earlier.receivedAt,
+    processedAt: earlier.processedAt,
+    replay: true,
+    ...(dryRun ? { dryRun } : {}),
+    outcome: 'ACCEPTED',
+    // In the order of the result's Summary (a jsonb document keeps no key order).
+    counts: { ...zeroCounts(earlier.fileType), ...earlier.summary.counts },
+    fileErrors: [],
+    ...(payment ? { payment: { ...payment, amountPence: penceOf(payment.amount) } } : {}),
+  };
+}
+
 export async function storeReplay(
   db: Db,
   onStored: OnStored,
@@ -124,7 +159,7 @@ export async function storeReplay(
   takenId?: number,
 ): Promise<Processed> {
   const id = takenId ?? (await nextSubmissionId(db));
-  const resultXml = asReplay(earlier.resultXml);
+  const resultXml = renderResult(replayOf(earlier, isDryRunId(id)), [recordElements(earlier.resultXml)]);
   const summary: FileSummary = { ...earlier.summary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
   await insertSubmission(
     db,

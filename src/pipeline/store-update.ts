@@ -45,5 +45,5 @@ export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOpti
   const counts = zeroCounts('UPDATE_FEES');
   for (const r of records) countRecord(counts, r);
   opts.onProgress?.(1);
-  return { counts, recordsXml: [records.map(renderRecord).join('')] };
+  return { counts, recordsXml: [records.map((r) => renderRecord(r)).join('')] };
 }

@@ -5,7 +5,7 @@
  * parsed and stored a chunk at a time, each chunk's CAS, events and numbers in one
  * statement, the next chunk read while the database writes the last.
  */
-import { closePayment, cryptoRandom, expiryOf, freshNumbers, openPayment, type AssignContext, type AssignSettings } from '../db/assign.ts';
+import { closePayment, freshNumbers, numberSource, openPayment, type AssignContext, type AssignSettings } from '../db/assign.ts';
 import {
   amendCas,
   findLiveByKeys,
@@ -19,7 +19,8 @@ import type { Db } from '../db/client.ts';
 import { personKey, personsWithUsedCas } from '../db/person.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
 import { queueStatements } from '../db/statements.ts';
-import { countRecord, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
+import { casExpiry } from '../domain/assignment.ts';
+import { countRecord, isDryRunId, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
 import { renderRecord } from '../xml/result-xml.ts';
 import {
   duplicateCasIssue,
@@ -121,8 +122,10 @@ export async function storeUpload(
     reason: `assigned by submission ${opts.submissionId}`,
     submissionId: opts.submissionId,
   };
-  const randomInt = opts.settings.randomInt ?? cryptoRandom;
-  const expiresOn = expiryOf(opts.now, opts.settings.validityMonths);
+  const randomInt = numberSource(opts.settings);
+  // A dry run's records are rendered without the CAS numbers its rolled-back rows were given.
+  const dryRun = isDryRunId(opts.submissionId);
+  const expiresOn = casExpiry(opts.now, opts.settings.validityMonths);
   // READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts.
   let unused = sponsor.autoAssign ? Math.max(0, sponsor.allocationGranted - sponsor.allocationUsed) : 0;
   /** The CAS numbers assigned here whose statements the sponsor gets in its outbox. */
@@ -238,7 +241,7 @@ export async function storeUpload(
     assignedCount += toAssign.length;
     if (sponsor.statements) for (const r of toAssign) statementsOwed.push(r.casNumber!);
     // This chunk's records are final: counted and rendered now, not kept.
-    recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r))).join('')));
+    recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r, dryRun))).join('')));
     const last = spans[spans.length - 1];
     if (last) opts.onProgress?.(last.end / text.byteLength);
   }

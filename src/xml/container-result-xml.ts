@@ -1,5 +1,5 @@
 /** Renders `container.result.xml`, the result of a zipped file (results.md; schemas/container-result.xsd). */
-import type { ContainerEntry } from '../domain/result.ts';
+import { isDryRunId, type ContainerEntry } from '../domain/result.ts';
 import type { FileOutcome } from '../domain/types.ts';
 import { RESULT_NS } from './result-xml.ts';
 import { xmlAttr, xmlSafe, xmlText } from './xml-safe.ts';
@@ -19,7 +19,7 @@ const attr = (s: string) => xmlAttr(xmlSafe(s));
 function entryXml(e: ContainerEntry): string {
   if (e.error !== undefined) return `  <Entry name="${attr(e.name)}">\n    <Error code="E_ZIP_ENTRY">${text(e.error)}</Error>\n  </Entry>`;
   // A dry run (`validate`) stores nothing: its entries' ids are placeholders, not submissions.
-  const id = e.submissionId !== undefined && e.submissionId > 0 ? ` submissionId="${e.submissionId}"` : '';
+  const id = e.submissionId !== undefined && !isDryRunId(e.submissionId) ? ` submissionId="${e.submissionId}"` : '';
   const result = e.result !== undefined ? ` result="${attr(e.result)}"` : '';
   return `  <Entry name="${attr(e.name)}"${id}${result}>${e.outcome ?? 'REJECTED'}</Entry>`;
 }

@@ -64,33 +64,23 @@ function checkedBody(bytes: Buffer, encoding: Encoding): Buffer | undefined {
   }
 }
 
-/** Index and position (1-based line and column) of the first byte that is not valid UTF-8. */
-function firstBadUtf8(bytes: Buffer): { index: number; line: number; column: number } {
-  let line = 1;
-  let col = 1;
+/** Index of the first byte that is not valid UTF-8 (its line and column are mislabel.ts's to tell). */
+function firstBadUtf8(bytes: Buffer): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
     const n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-    if (n < 0) return { index: i, line, column: col };
+    if (n < 0) return i;
     for (let k = 1; k <= n; k++) {
       const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return { index: i, line, column: col };
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
     }
     // Overlong forms, surrogates and code points above U+10FFFF, which isUtf8 refuses too.
     const c1 = bytes[i + 1]!;
-    if ((b === 0xe0 && c1 < 0xa0) || (b === 0xed && c1 > 0x9f) || (b === 0xf0 && c1 < 0x90) || (b === 0xf4 && c1 > 0x8f)) {
-      return { index: i, line, column: col };
-    }
-    if (b === 0x0a && bytes[i - 1] === 0x0d) {
-      // The second half of CR LF: the line was counted at the CR.
-    } else if (b === 0x0a || b === 0x0d) {
-      line++;
-      col = 1;
-    } else col++;
+    if ((b === 0xe0 && c1 < 0xa0) || (b === 0xed && c1 > 0x9f) || (b === 0xf0 && c1 < 0x90) || (b === 0xf4 && c1 > 0x8f)) return i;
     i += n + 1;
   }
-  return { index: i, line, column: col };
+  return i;
 }
 
 export function decodeXml(bytes: Buffer): Decoded {

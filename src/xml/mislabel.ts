@@ -170,11 +170,11 @@ export function mislabelledLatin1(body: Buffer, declared: string): FileError | u
  * The error for a body declared UTF-8 (or declaring nothing) that is not valid UTF-8: the
  * first bad byte's place and, when the file starts like XML, the encoding it most likely is.
  */
-export function notUtf8(body: Buffer, badAt: { index: number; line: number; column: number }, declared: string | undefined): FileError {
+export function notUtf8(body: Buffer, badAt: number, declared: string | undefined): FileError {
   const stated = declared ? ` (declared encoding "${declared}")` : ' (no encoding declared, so UTF-8 applies)';
-  const place = { line: badAt.line, column: badAt.column };
+  const place = positionOf(body, badAt, 'utf8');
   const base = `the file holds bytes that are not valid UTF-8${stated}, the first at ${at(place)}`;
-  const b = body[badAt.index];
+  const b = body[badAt];
   if (body[0] !== 0x3c || b === undefined || b < 0x80) return { code: 'E_ENCODING', message: base, ...place };
   const cp = b >= 0x80 && b <= 0x9f ? CP1252[b - 0x80] : undefined;
   // A file with any Windows-1252 byte is Windows-1252; else it reads as ISO-8859-1.

@@ -7,6 +7,8 @@ import { XMLParser, type X2jOptions } from 'fast-xml-parser';
 import { FEE_ELEMENTS, FEE_KEYS, parsePounds, type FeeChange } from '../domain/fees.ts';
 import { isReportKind, type ReportInput, type ReportKind } from '../domain/reports.ts';
 import type { CasRecord, GraduateRecord, PartialDate, XmlObject, XmlValue } from '../domain/types.ts';
+import { localName } from './scan.ts';
+import { referencedChar, unescapeXml } from './xml-safe.ts';
 
 /**
  * The fast-xml-parser options for every record and header: text stays text, prefixes and
@@ -41,10 +43,8 @@ function resolveCharacterReferences(xml: string): string {
     /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|&#(?:x([0-9A-Fa-f]+)|([0-9]+));/g,
     (match, hex: string | undefined, dec: string | undefined) => {
       if (hex === undefined && dec === undefined) return match;
-      const cp = hex !== undefined ? parseInt(hex, 16) : parseInt(dec as string, 10);
-      if (!Number.isSafeInteger(cp) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return match;
-      const ch = String.fromCodePoint(cp);
-      return PREDEFINED[ch] ?? ch;
+      const ch = referencedChar((hex ?? dec)!, hex !== undefined);
+      return ch === undefined ? match : (PREDEFINED[ch] ?? ch);
     },
   );
 }
@@ -63,9 +63,6 @@ function deepTrim(v: XmlValue): XmlValue {
 }
 
 const ALWAYS_ARRAY = new Set(['AddressLine', 'CAS', 'BulkReportingCASData', 'CASUpdate']);
-const ENTITY = /&(lt|gt|amp|quot|apos);/g;
-const ENTITY_CHARS: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-const decodeEntities = (s: string) => (s.includes('&') ? s.replace(ENTITY, (_, name: string) => ENTITY_CHARS[name]!) : s);
 const isNameEnd = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2f || c === 0x3e;
 
 interface Open {
@@ -115,16 +112,14 @@ function parseSimpleRecord(text: string): XmlObject | undefined {
       const closing = stack.pop()!;
       const parent = stack[stack.length - 1];
       if (gt === -1 || !parent) return undefined;
-      addChild(parent, closing.name, closing.children ?? decodeEntities(xml.slice(closing.textStart, i)).trim());
+      addChild(parent, closing.name, closing.children ?? unescapeXml(xml.slice(closing.textStart, i)).trim());
       i = gt;
     } else {
       // A first child: what came before it in its parent must be white space.
       if (top.children === undefined && top !== root && !isBlank(xml, top.textStart, i)) return undefined;
       let end = i + 1;
       while (end < xml.length && !isNameEnd(xml.charCodeAt(end))) end++;
-      const qname = xml.slice(i + 1, end);
-      const colon = qname.indexOf(':');
-      const name = colon === -1 ? qname : qname.slice(colon + 1);
+      const name = localName(xml.slice(i + 1, end));
       // The tag's end, past attribute values (which may hold '>').
       let close = end;
       for (;;) {

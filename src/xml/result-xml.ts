@@ -65,14 +65,15 @@ const attr = (s: string) => (s.includes('\n') ? continued(xmlAttr(s)) : xmlAttr(
  * One Record element, indented for its place in the file: byte for byte what the builder
  * gives for recordObject, written directly (the builder costs as much as storing the record).
  */
-export function renderRecord(r: RecordResult): string {
+export function renderRecord(r: RecordResult, dryRun = false): string {
   let out = `    <Record index="${r.index}"`;
   if (r.applicantId !== undefined) out += ` applicantId="${attr(xmlSafe(r.applicantId))}"`;
   if (r.reportedCasNumber !== undefined) out += ` casNumber="${attr(xmlSafe(r.reportedCasNumber))}"`;
   if (r.report !== undefined) out += ` report="${attr(xmlSafe(r.report))}"`;
   out += `>\n      <Outcome>${r.outcome}</Outcome>\n`;
   if (r.status) out += `      <Status>${r.status}</Status>\n`;
-  if (r.casNumber) out += `      <CASNumber>${text(r.casNumber)}</CASNumber>\n`;
+  // A dry run gives no CAS number: its records say what would be, not which number.
+  if (r.casNumber && !dryRun) out += `      <CASNumber>${text(r.casNumber)}</CASNumber>\n`;
   if (r.expiryDate) out += `      <ExpiryDate>${text(r.expiryDate)}</ExpiryDate>\n`;
   if (r.dueDate) out += `      <DueDate>${text(r.dueDate)}</DueDate>\n`;
   for (const i of r.issues) {
@@ -88,7 +89,7 @@ export function renderRecord(r: RecordResult): string {
 export function renderResult(res: SubmissionResult, recordsXml: readonly string[] = []): string {
   const head: Record<string, unknown> = {
     Submission: {
-      SubmissionId: String(res.submissionId),
+      SubmissionId: res.dryRun ? 'DRY-RUN' : String(res.submissionId),
       FileName: xmlText(xmlSafe(res.fileName)),
       Sha256: res.sha256,
       SponsorLicenceNumber: res.sponsorLicenceNumber,
@@ -128,9 +129,4 @@ export function renderResult(res: SubmissionResult, recordsXml: readonly string[
   }
   parts.push('</BulkResult>\n');
   return parts.join('');
-}
-
-/** The stored result of an earlier submission, marked as a replay. */
-export function asReplay(resultXml: string): string {
-  return resultXml.replace('<Replay>false</Replay>', '<Replay>true</Replay>');
 }

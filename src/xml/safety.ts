@@ -18,7 +18,7 @@
  * to the engine, which parses every byte of the root element.
  */
 import type { FileError } from '../domain/types.ts';
-import type { ElementSpan, RootInfo } from './scan.ts';
+import { localName, type ElementSpan, type RootInfo } from './scan.ts';
 import { DocSource, sourceOfText, type TextEncoding } from './source.ts';
 
 export interface SafetyLimits {
@@ -254,15 +254,13 @@ function readEndTag(d: Bytes, lt: number, openStart: number, openEnd: number): {
   return { end: gt + 1, matches: same || textOf(d, lt + 2, gt).trimEnd() === textOf(d, openStart, openEnd) };
 }
 
-const localOf = (qname: string) => qname.slice(qname.indexOf(':') + 1);
-
 function rootInfo(d: Bytes, tag: Tag, lt: number): Omit<RootInfo, 'end'> {
   const name = nameOf(d, tag);
   const colon = name.indexOf(':');
   const prefix = colon === -1 ? '' : name.slice(0, colon);
   return {
     qname: name,
-    local: localOf(name),
+    local: localName(name),
     prefix,
     namespace: tag.attrs?.get(prefix ? `xmlns:${prefix}` : 'xmlns'),
     start: lt,
@@ -401,7 +399,7 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
       }
       if (stackStart.length === 1) {
         const open = textOf(d, openStart, openEnd);
-        children.push({ qname: open, local: localOf(open), start: childStart, end: end.end });
+        children.push({ qname: open, local: localName(open), start: childStart, end: end.end });
       }
       if (stackStart.length === 0) {
         checkEpilog(d, end.end);
@@ -431,7 +429,7 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
       stackEnd.push(tag.nameEnd);
     } else if (depth === 1) {
       const name = nameOf(d, tag);
-      children.push({ qname: name, local: localOf(name), start: lt, end: tag.end });
+      children.push({ qname: name, local: localName(name), start: lt, end: tag.end });
     }
     i = tag.end;
   }

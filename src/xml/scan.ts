@@ -3,6 +3,9 @@
  * records, as byte offsets (source.ts reads text and line and column from them).
  */
 
+/** An element's or attribute's name without its namespace prefix (`cmn:CAS` -> `CAS`). */
+export const localName = (qname: string): string => qname.slice(qname.indexOf(':') + 1);
+
 export interface ElementSpan {
   qname: string;
   local: string;

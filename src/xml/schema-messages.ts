@@ -10,8 +10,9 @@
 import anyAscii from 'any-ascii';
 import type { FileError } from '../domain/types.ts';
 import type { ScannedDocument } from './safety.ts';
-import { position, type ElementSpan } from './scan.ts';
+import { localName, position, type ElementSpan } from './scan.ts';
 import { sourceOfText, type DocSource } from './source.ts';
+import { unescapeXml } from './xml-safe.ts';
 
 /** What the engine reported (xsd.ts's XsdViolation). */
 interface Violation {
@@ -224,19 +225,11 @@ function sentence(field: string, attribute: string | undefined, body: string, en
 
 const TAG =
   /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([A-Za-z_][\w.:-]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/y;
-const local = (qname: string) => qname.slice(qname.indexOf(':') + 1);
 
 /** The name of a start tag at a given offset (its attributes, however many, are not read). */
 const START_AT = /<([A-Za-z_][\w.:-]*)/y;
 
 /** A value's text, trimmed: `[^<]*` rather than a lazy match, so that no value makes the search quadratic. */
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const unescapeXml = (s: string) =>
-  s.replace(/&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (all, e: string) => {
-    if (!e.startsWith('#')) return ENTITIES[e]!;
-    const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-    return cp <= 0x10ffff ? String.fromCodePoint(cp) : all;
-  });
 const valueIn = (body: string, name: string) =>
   unescapeXml(new RegExp(`<(?:[\\w.-]+:)?${name}>([^<]*)</`).exec(body)?.[1]?.trim() ?? '') || undefined;
 
@@ -302,12 +295,12 @@ class Locator {
       const name = m?.[2];
       if (name === undefined) continue;
       if (m![1]) this.stack.pop();
-      else if (!m![3]) this.stack.push(local(name));
+      else if (!m![3]) this.stack.push(localName(name));
     }
     const names = [...this.stack];
     START_AT.lastIndex = at;
     const here = START_AT.exec(body)?.[1];
-    if (here !== undefined) names.push(local(here));
+    if (here !== undefined) names.push(localName(here));
     return names;
   }
 

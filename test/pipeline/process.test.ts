@@ -133,6 +133,12 @@ describe.each(STORE_KINDS)('process on %s', (kind) => {
     expect(stored).toHaveLength(2);
     expect((await getSponsor(t.store.db, licence))!.allocationUsed).toBe(2);
     expect(second.summary).toMatchObject({ outcome: 'ACCEPTED', replay: true });
+    // A dry run of it is the same replay, rendered from the same data, naming no submission of its own.
+    const dry = await h.run(file, 'nightly.xml', licence, { dryRun: true });
+    expect(dry.resultXml).toBe(
+      second.resultXml.replace(`<SubmissionId>${first.submissionId}</SubmissionId>`, '<SubmissionId>DRY-RUN</SubmissionId>'),
+    );
+    expect(dry.resultXml).toContain('<Payment ');
   });
 
   it('refuses a different file reusing an accepted BulkUploadFileId', async () => {

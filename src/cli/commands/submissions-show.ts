@@ -21,7 +21,7 @@ export function registerSubmissionsShow(submissionsCmd: ReturnType<typeof regist
       const opts = { ...submissionsCmd.opts(), ...own };
       const paging = pagingOf(ctx, opts);
       const { db } = await ctx.store();
-      const [{ getSubmission }, { readResult }] = await Promise.all([queries(), import('../../http/result-view.ts')]);
+      const [{ getSubmission }, { readResult }] = await Promise.all([queries(), import('../../xml/result-reader.ts')]);
       const sub = await getSubmission(db, id);
       if (!sub) throw notFound(`submission ${id}`);
       const v = submissionView(sub);
@@ -61,7 +61,7 @@ export function registerSubmissionsShow(submissionsCmd: ReturnType<typeof regist
         lines.push(`Records with issues (${noted.length}):`);
         for (const r of page) {
           lines.push(
-            `  #${r.index}${r.applicantId ? ` ${r.applicantId}` : r.casNumber ? ` ${r.casNumber}` : ''}: ${r.outcome}${r.status ? `, ${r.status.replaceAll('_', ' ')}` : ''}`,
+            `  #${r.index}${r.applicantId ? ` ${r.applicantId}` : r.reportedCasNumber ? ` ${r.reportedCasNumber}` : ''}: ${r.outcome}${r.status ? `, ${r.status.replaceAll('_', ' ')}` : ''}`,
           );
           for (const i of r.issues) lines.push(`    ${i.code}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
         }

@@ -1,27 +1,15 @@
-/** A stored result XML read back for the console: file errors, and each record with its issues. */
+/**
+ * The one reader of result XML (results.md; what result-xml.ts renders): a stored result
+ * read back as the result model, for the console, the CLI and a replay.
+ */
 import { XMLParser } from 'fast-xml-parser';
-
-interface ResultIssue {
-  severity: string;
-  code: string;
-  field?: string;
-  message: string;
-}
-
-interface ResultRecord {
-  index: number;
-  applicantId?: string;
-  casNumber?: string;
-  outcome: string;
-  status?: string;
-  expiryDate?: string;
-  issues: ResultIssue[];
-}
+import type { RecordResult } from '../domain/result.ts';
+import type { CasStatus, FileError, RecordIssue, RecordOutcome } from '../domain/types.ts';
 
 interface ResultView {
-  fileErrors: { code: string; line?: number; column?: number; message: string }[];
+  fileErrors: FileError[];
   payment?: { reference: string; casCount: number; amount: string; currency: string };
-  records: ResultRecord[];
+  records: RecordResult[];
 }
 
 const parser = new XMLParser({
@@ -45,6 +33,34 @@ const attr = (n: Node, name: string): string | undefined => {
 };
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
 
+function recordOf(r: Node): RecordResult {
+  const o: RecordResult = {
+    index: Number(attr(r, 'index') ?? 0),
+    outcome: text(r.Outcome) as RecordOutcome,
+    issues: ((r.Issue ?? []) as Node[]).map((i) => {
+      const field = attr(i, 'field');
+      return {
+        severity: attr(i, 'severity') ?? '',
+        code: attr(i, 'code') ?? '',
+        ...(field ? { field } : {}),
+        message: text(i),
+      } as RecordIssue;
+    }),
+  };
+  const applicantId = attr(r, 'applicantId');
+  const reported = attr(r, 'casNumber');
+  const report = attr(r, 'report');
+  if (applicantId !== undefined) o.applicantId = applicantId;
+  if (reported !== undefined) o.reportedCasNumber = reported;
+  if (report !== undefined) o.report = report;
+  if (r.Status !== undefined) o.status = text(r.Status) as CasStatus;
+  if (r.CASNumber !== undefined) o.casNumber = text(r.CASNumber);
+  if (r.ExpiryDate !== undefined) o.expiryDate = text(r.ExpiryDate);
+  if (r.DueDate !== undefined) o.dueDate = text(r.DueDate);
+  return o;
+}
+
+/** A whole result: its file errors, payment and every record. */
 export function readResult(xml: string): ResultView {
   const doc = parser.parse(xml) as Node;
   const root = (doc.BulkResult ?? {}) as Node;
@@ -60,7 +76,7 @@ export function readResult(xml: string): ResultView {
         message: text(e),
         ...(line !== undefined ? { line } : {}),
         ...(column !== undefined ? { column } : {}),
-      };
+      } as FileError;
     }),
     ...(pay
       ? {
@@ -72,23 +88,7 @@ export function readResult(xml: string): ResultView {
           },
         }
       : {}),
-    records: records.map((r) => {
-      const o: ResultRecord = {
-        index: Number(attr(r, 'index') ?? 0),
-        outcome: text(r.Outcome),
-        issues: ((r.Issue ?? []) as Node[]).map((i) => {
-          const field = attr(i, 'field');
-          return { severity: attr(i, 'severity') ?? '', code: attr(i, 'code') ?? '', message: text(i), ...(field ? { field } : {}) };
-        }),
-      };
-      const applicantId = attr(r, 'applicantId');
-      const casNumber = text(r.CASNumber) || attr(r, 'casNumber');
-      if (applicantId !== undefined) o.applicantId = applicantId;
-      if (casNumber) o.casNumber = casNumber;
-      if (r.Status !== undefined) o.status = text(r.Status);
-      if (r.ExpiryDate !== undefined) o.expiryDate = text(r.ExpiryDate);
-      return o;
-    }),
+    records: records.map(recordOf),
   };
 }
 
@@ -96,19 +96,46 @@ export function readResult(xml: string): ResultView {
 export const RESULT_PAGE_SIZE = 100;
 
 /**
+ * Where a result's Record elements are: from the first to the end of the last, as
+ * renderResult wrote them. The result XML is ours: text and attribute values are escaped,
+ * so `<Record ` and `</Records>` occur only as the tags themselves.
+ */
+function recordsSpan(xml: string): { start: number; end: number } | undefined {
+  const open = xml.indexOf('<Records>');
+  if (open < 0) return undefined;
+  const start = open + '<Records>'.length;
+  const close = xml.indexOf('</Records>', start);
+  return { start, end: close < 0 ? xml.length : close };
+}
+
+/** A result's head alone (file errors and payment, no records): only the part before its records is parsed. */
+export function readResultHead(xml: string): Omit<ResultView, 'records'> {
+  const span = recordsSpan(xml);
+  const { records: _none, ...head } = readResult(span ? `${xml.slice(0, span.start)}</Records>\n</BulkResult>\n` : xml);
+  return head;
+}
+
+/**
+ * The Record elements of a stored result as they were rendered, each line indented for its
+ * place: what renderResult takes as `recordsXml` (a replay gives the earlier records again).
+ */
+export function recordElements(xml: string): string {
+  const span = recordsSpan(xml);
+  if (!span) return '';
+  // The opening tag's line ends before the first record; the closing tag's indentation follows the last.
+  return xml.slice(xml.indexOf('\n', span.start) + 1, xml.lastIndexOf('\n', span.end) + 1);
+}
+
+/**
  * One page of a stored result: its file errors and payment, `size` records from the
  * `from`-th (0-based), and how many records it holds in all. Only that page's records are
  * parsed: the rest of the document is scanned for where its records start (a result of
  * 5,000 records is read in a few milliseconds, not parsed whole on the service's thread).
- * The result XML is ours: text and attribute values are escaped, so `<Record ` and
- * `</Records>` occur only as the tags themselves.
  */
 export function readResultPage(xml: string, from: number, size = RESULT_PAGE_SIZE): ResultView & { total: number; from: number } {
-  const open = xml.indexOf('<Records>');
-  if (open < 0) return { ...readResult(xml), total: 0, from: 0 };
-  const bodyStart = open + '<Records>'.length;
-  const close = xml.indexOf('</Records>', bodyStart);
-  const bodyEnd = close < 0 ? xml.length : close;
+  const span = recordsSpan(xml);
+  if (!span) return { ...readResult(xml), total: 0, from: 0 };
+  const { start: bodyStart, end: bodyEnd } = span;
   let total = 0;
   let sliceStart = -1;
   let sliceEnd = -1;
