@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { applyEnvironmentAndFile, commandLineSecretWarning, configFrom, settingOptions, type SettingValues } from '../config.ts';
 import { escapeControls } from '../escape.ts';
-import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
+import { CasBdtError, coerceError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCasCommands } from './commands/cas.ts';
 import { registerStatementCommands } from './commands/statements.ts';
 import { registerConsoleCommand } from './commands/console.ts';
@@ -102,7 +102,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, onAction: 
       try {
         return storeHelp(resolved(program, io), io.cwd);
       } catch (err) {
-        return `\nIn use here: the settings do not resolve: ${escapeControls((err as Error).message)}`;
+        return `\nIn use here: the settings do not resolve: ${escapeControls(coerceError(err).message)}`;
       }
     });
   return program;
@@ -186,7 +186,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);
     const code = fail(1, safe.code ?? 'failed', `${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}`);
-    const frames = (err as Error).stack?.split('\n').filter((l) => /^\s+at /.test(l));
+    const frames = coerceError(err)
+      .stack?.split('\n')
+      .filter((l) => /^\s+at /.test(l));
     if (io.env.CAS_BDT_DEBUG && frames) io.stderr(`${frames.join('\n')}\n`);
     return code;
   }

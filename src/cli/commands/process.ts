@@ -10,6 +10,7 @@ import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } fro
 import { notFound, table, usableOutbox, usage, type Context, type Runner } from '../context.ts';
 import { errorCodes, fileErrorLines, recordLines, recordsOf } from '../outcome-text.ts';
 import { escapeControls } from '../../escape.ts';
+import { coerceError } from '../../errors.ts';
 import { addPagingOptions, listingFooter, pageFooter, pagingOf } from '../paging.ts';
 import { oneOf, parseId, upperCase } from '../parse.ts';
 import { count } from '../words.ts';
@@ -122,7 +123,7 @@ export function registerProcessCommands(program: Command, run: Runner): void {
           try {
             received = await timed('read and sha256', () => readReceivedFile(file, licence, cfg.maxFileBytes));
           } catch (err) {
-            throw usage(`cannot read ${f}: ${(err as Error).message}`);
+            throw usage(`cannot read ${f}: ${coerceError(err).message}`);
           }
           const bar = received.size > 5 * 1024 * 1024 ? await progressBar(ctx, escapeControls(received.fileName)) : undefined;
           const got = received;

@@ -10,6 +10,7 @@ import { notFound, usage, type Context, type Runner } from '../context.ts';
 import { parseCasNumber, parseId } from '../parse.ts';
 import { casRef } from './cas.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
+import { coerceError } from '../../errors.ts';
 
 // Loaded when a command runs: pdfkit and the store stay out of --help and the other commands.
 const statementOps = () => import('../../ops/statements.ts');
@@ -38,7 +39,7 @@ export async function writeOwedStatementsOf(ctx: Context, db: Db, licence: strin
     const n = await writeOwedStatements(db, ctx.config.rootDir, { licence });
     if (n) ctx.err(`Wrote ${n} CAS statement${n === 1 ? '' : 's'} to the outbox of ${licence}.`);
   } catch (err) {
-    ctx.err(`CAS statements of ${licence} not written now (${(err as Error).message}); \`cas-bdt watch\` writes them.`);
+    ctx.err(`CAS statements of ${licence} not written now (${coerceError(err).message}); \`cas-bdt watch\` writes them.`);
   }
 }
 

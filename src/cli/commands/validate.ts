@@ -14,6 +14,7 @@ import { usage, type Context } from '../context.ts';
 import type { Runner } from '../context.ts';
 import { parseLicence, requireSponsor } from './sponsor.ts';
 import { escapeControls } from '../../escape.ts';
+import { coerceError } from '../../errors.ts';
 
 /** What validate reports per file (JSON): the file summary without a submission, with each record. */
 interface DryRunSummary extends Omit<FileSummary, 'submissionId'> {
@@ -62,7 +63,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
           try {
             received = await readReceivedFile(path.resolve(ctx.io.cwd, f), licence, cfg.maxFileBytes);
           } catch (err) {
-            throw usage(`cannot read ${f}: ${(err as Error).message}`);
+            throw usage(`cannot read ${f}: ${coerceError(err).message}`);
           }
           const settings = {
             feePence: cfg.feePence,
