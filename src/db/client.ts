@@ -8,7 +8,7 @@ import { openPostgres } from './postgres-store.ts';
 import { socketAnswers } from './store-paths.ts';
 import type { OpenOptions, Store } from './store-types.ts';
 
-export type { Db, OpenOptions, Store, StoreKind } from './store-types.ts';
+export type { Db, Store } from './store-types.ts';
 
 export async function openStore(opts: OpenOptions): Promise<Store> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, undefined, opts, 'postgres');

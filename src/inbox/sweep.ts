@@ -7,7 +7,7 @@ import { lstat, opendir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { entryAt } from './fd-path.ts';
 
-export interface SweepChoice {
+interface SweepChoice {
   /** Whether a name is one to look at (its file is not even looked up otherwise). */
   named: (name: string) => boolean;
   /** Whether a regular file of such a name goes, from its lstat. */
