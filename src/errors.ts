@@ -41,6 +41,17 @@ export const exitCodeOf = (err: CasBdtError): number => EXIT_CODES[err.code];
 
 type Link = { code?: unknown; cause?: unknown; message?: unknown };
 
+/**
+ * What a catch site holds, as an Error: the error itself, or a new one saying what was
+ * thrown (its `message` when it has one), with the thrown value as its `cause`.
+ */
+export function coerceError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  const message =
+    err && typeof err === 'object' && typeof (err as Link).message === 'string' ? (err as { message: string }).message : String(err);
+  return new Error(message, { cause: err });
+}
+
 /** An error and its causes, outermost first (at most 10, never around a loop). */
 export function* causeChain(err: unknown): Generator<Link> {
   const seen = new Set<unknown>();

@@ -5,7 +5,7 @@
  * vocabulary: one error type whose code decides the exit code.
  */
 import { describe, expect, it } from 'vitest';
-import { CasBdtError, causeChain, describeError, exitCodeOf, isCasBdtError, sqlState } from '../src/errors.ts';
+import { CasBdtError, causeChain, coerceError, describeError, exitCodeOf, isCasBdtError, sqlState } from '../src/errors.ts';
 import { createLogger } from '../src/log.ts';
 
 /** What drizzle throws for a failed insert: its own wrapper around the driver's error. */
@@ -74,5 +74,33 @@ describe('CasBdtError', () => {
     expect(exitCodeOf(new CasBdtError('store-busy', 'x'))).toBe(1);
     expect(isCasBdtError(new CasBdtError('claim-lost', 'x'), 'claim-lost')).toBe(true);
     expect(isCasBdtError(new Error('x'), 'claim-lost')).toBe(false);
+  });
+});
+
+describe('coerceError', () => {
+  it('gives back an Error as it is', () => {
+    const err = Object.assign(new TypeError('bad'), { code: 'EX' });
+    expect(coerceError(err)).toBe(err);
+  });
+
+  it('makes an Error of a thrown string, number or nothing, the value kept as its cause', () => {
+    for (const [thrown, message] of [
+      ['plain words', 'plain words'],
+      [42, '42'],
+      [undefined, 'undefined'],
+      [null, 'null'],
+    ] as const) {
+      const err = coerceError(thrown);
+      expect(err).toBeInstanceOf(Error);
+      expect(err.message).toBe(message);
+      expect(err.cause).toBe(thrown);
+    }
+  });
+
+  it("takes the message of an object that has one (an error from another realm or a driver's plain object), and keeps its code reachable", () => {
+    const thrown = { message: 'connection lost', code: 'ECONNRESET' };
+    const err = coerceError(thrown);
+    expect(err.message).toBe('connection lost');
+    expect(describeError(err)).toEqual({ code: 'ECONNRESET', message: 'connection lost' });
   });
 });

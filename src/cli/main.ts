@@ -11,7 +11,7 @@ import {
 } from '@commander-js/extra-typings';
 import { applyEnvironmentAndFile, commandLineSecretWarning, configFrom, settingOptions, type SettingValues } from './config.ts';
 import { escapeControls } from '../escape.ts';
-import { CasBdtError, describeError, exitCodeOf } from '../errors.ts';
+import { CasBdtError, coerceError, describeError, exitCodeOf } from '../errors.ts';
 import { registerCommands } from './commands.ts';
 import { Context, processIo, type Action, type Io, type Runner } from './context.ts';
 import { EXIT_CODES_HELP, SIGNALS_HELP } from './help.ts';
@@ -114,7 +114,7 @@ export function buildProgram(
       try {
         return storeHelp(resolved(program, io), io.cwd);
       } catch (err) {
-        return `\nIn use here: the settings do not resolve: ${escapeControls((err as Error).message)}`;
+        return `\nIn use here: the settings do not resolve: ${escapeControls(coerceError(err).message)}`;
       }
     });
   return program;
@@ -198,7 +198,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     // Database errors quote SQL parameters (names, passport numbers): say only what is safe.
     const safe = describeError(err);
     const code = fail(1, safe.code ?? 'failed', `${safe.code ? `${safe.code}: ` : ''}${escapeControls(safe.message)}`);
-    const frames = (err as Error).stack?.split('\n').filter((l) => /^\s+at /.test(l));
+    const frames = coerceError(err)
+      .stack?.split('\n')
+      .filter((l) => /^\s+at /.test(l));
     if (io.env.CAS_BDT_DEBUG && frames) io.stderr(`${frames.join('\n')}\n`);
     return code;
   }

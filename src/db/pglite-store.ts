@@ -3,7 +3,7 @@
  * (a lock file); `watch` serves it to the other commands on the directory's Unix socket.
  */
 import type { PGlite } from '@electric-sql/pglite';
-import type { Db, Store } from './client.ts';
+import type { Db, Store } from './store-types.ts';
 import { existsSync } from 'node:fs';
 import { CasBdtError } from '../errors.ts';
 import { prepareDataDir, tightenTree } from './data-dir.ts';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import postgres from 'postgres';
 import { CasBdtError, causeChain, isConnectionError, sqlState } from '../errors.ts';
-import type { Db, OpenOptions, Store, StoreKind } from './client.ts';
+import type { Db, OpenOptions, Store, StoreKind } from './store-types.ts';
 import { schema } from './schema.ts';
 import { MIGRATION_LOCK_KEY, MIGRATIONS, redactUrl, SOCKET_PORT } from './store-paths.ts';
 

@@ -18,6 +18,7 @@
  * `idleMs` is reported through `onIdle`, which disconnects it.
  */
 import type { PGlite } from '@electric-sql/pglite';
+import { coerceError } from '../errors.ts';
 
 interface Queued {
   handlerId: number;
@@ -311,7 +312,7 @@ export class SessionQueue {
         try {
           q.resolve(await this.runItem(q));
         } catch (err) {
-          q.reject(err as Error);
+          q.reject(coerceError(err));
         }
       }
     } finally {

@@ -1,5 +1,5 @@
 /** Files and CAS assigned per hour as an inline SVG bar chart (no script, readable as text too). */
-import type { HourBucket } from '../db/console.ts';
+import type { HourBucket } from '../ops/queries.ts';
 import { html, plural, type Html } from './html.ts';
 
 export function throughputChart(buckets: HourBucket[]): Html {

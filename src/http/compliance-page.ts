@@ -6,7 +6,7 @@
  * never repeats the aggregate, and never waits for it after the first time.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../ops/store.ts';
 import { isoDateUtc } from '../domain/dates.ts';
 import type { Compliance, Rate } from '../domain/compliance.ts';
 import type { Nation } from '../domain/working-days.ts';

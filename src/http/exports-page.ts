@@ -1,6 +1,6 @@
 /** The console's export deliveries (`watch --export-every`): newest first, per sponsor or all. */
-import type { Db } from '../db/client.ts';
-import { listDeliveries } from '../db/deliveries.ts';
+import type { Db } from '../ops/store.ts';
+import { listDeliveries } from '../ops/queries.ts';
 import { html, query } from './html.ts';
 import { page, PAGE_SIZE } from './pages.ts';
 

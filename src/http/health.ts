@@ -5,9 +5,8 @@
  */
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import type { Db } from '../db/client.ts';
-import { pingStore } from '../db/console.ts';
-import { listSponsors } from '../db/sponsors.ts';
+import type { Db } from '../ops/store.ts';
+import { listSponsors, pingStore } from '../ops/queries.ts';
 import { describeError } from '../errors.ts';
 import { checkSponsorFolders } from '../inbox/folder-health.ts';
 import { SPONSOR_FOLDERS } from '../inbox/layout.ts';

@@ -7,8 +7,8 @@
  * state whichever instance is asked.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Db } from '../db/client.ts';
-import { listSponsors, sponsorView } from '../db/sponsors.ts';
+import type { Db } from '../ops/store.ts';
+import { listSponsors, sponsorView } from '../ops/queries.ts';
 import type { FileReport, WatchService } from '../service/service.ts';
 
 export interface Metrics {

@@ -2,25 +2,29 @@
  * The console's pages: server-rendered, read-only, no script. Personal data (names,
  * ApplicantIDs) is shown here and nowhere else; every value goes through `html`.
  */
-import type { Db } from '../db/client.ts';
-import { casHistory, findCas, type CasHistoryEntry } from '../db/cas-query.ts';
-import { describeFeeChange, describeFees } from '../domain/fees.ts';
+import type { Db } from '../ops/store.ts';
 import {
   casCountsByStatus,
+  casHistory,
   casIdsByNumber,
   casInStatus,
+  findCas,
+  getSponsor,
+  getSubmission,
   inputFate,
+  listSponsors,
   recentSubmissions,
   searchCas,
+  sponsorView,
+  type CasHistoryEntry,
   type CasListItem,
   type HourBucket,
   type InputFate,
   type SubmissionListItem,
-} from '../db/console.ts';
-import { getSponsor, listSponsors, sponsorView } from '../db/sponsors.ts';
+} from '../ops/queries.ts';
+import { describeFeeChange, describeFees } from '../domain/fees.ts';
 import { everyRecordRefused } from '../domain/result.ts';
 import { CAS_STATUSES, type CasStatus } from '../domain/types.ts';
-import { getSubmission } from '../db/submissions.ts';
 import type { FileSummary, RecordResult } from '../domain/result.ts';
 import { fileKind } from '../domain/file-kinds.ts';
 import { throughputChart } from './chart.ts';

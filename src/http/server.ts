@@ -14,7 +14,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../ops/store.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { allowedHosts, COOKIE, cookieValue, createThrottle, credentialOf, hostName, sameSecret } from './access.ts';
@@ -34,7 +34,7 @@ import {
   submissionsPage,
 } from './pages.ts';
 import { CAS_STATUSES } from '../domain/types.ts';
-import { hourlyThroughput } from '../db/console.ts';
+import { hourlyThroughput } from '../ops/queries.ts';
 import { exportsPage } from './exports-page.ts';
 import { reuseFor } from './reuse.ts';
 import { sendStatement } from './statement.ts';

@@ -1,6 +1,6 @@
 /** The console's CAS statement (spec section 11): `/cas/:id/statement.pdf`, a draft for an unassigned CAS. */
 import type { FastifyReply } from 'fastify';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../ops/store.ts';
 
 /** Sends the statement of CAS `id`, or returns false when there is none (the caller answers 404). */
 export async function sendStatement(db: Db, id: number | undefined, reply: FastifyReply): Promise<boolean> {

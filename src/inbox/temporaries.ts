@@ -7,10 +7,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { lstat, opendir, unlink } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { entryAt } from './fd-path.ts';
+import { sweepFolder } from './sweep.ts';
 
 const readOr = (f: () => string) => {
   try {
@@ -54,25 +52,16 @@ const STALE_TEMPORARY_MS = 3_600_000;
  * With `realDir` (where `dir` must really be), a file is removed only once the system
  * places it there: a folder swapped for a link meanwhile is not swept.
  */
-export async function sweepTemporaries(dir: string, opts: { staleMs?: number; nowMs?: number; realDir?: string } = {}): Promise<number> {
+export function sweepTemporaries(dir: string, opts: { staleMs?: number; nowMs?: number; realDir?: string } = {}): Promise<number> {
   const staleMs = opts.staleMs ?? STALE_TEMPORARY_MS;
   const now = opts.nowMs ?? Date.now();
-  let removed = 0;
-  for await (const d of await opendir(dir, { bufferSize: 256 })) {
-    const m = TEMPORARY_NAME.exec(d.name);
-    if (!m || !d.isFile()) continue;
-    const file = path.join(dir, d.name);
-    const st = await lstat(file).catch(() => undefined);
-    if (!st?.isFile()) continue;
-    const writerGone = m[2] === HERE && Number(m[1]) !== process.pid && gone(Number(m[1]));
-    if (!writerGone && now - st.mtimeMs < staleMs) continue;
-    if (opts.realDir !== undefined && !(await entryAt(file, path.join(opts.realDir, d.name)))) continue;
-    await unlink(file).then(
-      () => removed++,
-      (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      },
-    );
-  }
-  return removed;
+  return sweepFolder(dir, {
+    named: (name) => TEMPORARY_NAME.test(name),
+    expired: (name, st) => {
+      const m = TEMPORARY_NAME.exec(name)!;
+      const writerGone = m[2] === HERE && Number(m[1]) !== process.pid && gone(Number(m[1]));
+      return writerGone || now - st.mtimeMs >= staleMs;
+    },
+    realDir: opts.realDir,
+  });
 }

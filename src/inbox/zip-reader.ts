@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { escapeControls } from '../escape.ts';
+import { coerceError } from '../errors.ts';
 import { collectNow } from '../heap-nudge.ts';
 
 /** A zip local-file header: what makes a file a container, whatever its name. */
@@ -171,7 +172,7 @@ async function inflate(
     stream.destroy();
     if (err instanceof Refusal) throw err;
     // yauzl's size check (a header that under- or over-states the size) or zlib's verdict.
-    const message = (err as Error).message;
+    const message = coerceError(err).message;
     throw new Refusal(
       /too many bytes|too few bytes|expected \d+|size/i.test(message)
         ? 'the entry inflates to another size than its headers state'
@@ -190,7 +191,7 @@ export async function scanContainer(bytes: Buffer, limits: ZipLimits): Promise<C
   try {
     zip = await openZip(bytes);
   } catch (err) {
-    return { ok: false, code: 'E_ZIP_CORRUPT', message: `the file is not a readable zip: ${(err as Error).message.slice(0, 200)}` };
+    return { ok: false, code: 'E_ZIP_CORRUPT', message: `the file is not a readable zip: ${coerceError(err).message.slice(0, 200)}` };
   }
   if (zip.entryCount > MAX_ZIP_ENTRIES)
     return { ok: false, code: 'E_ZIP_LIMIT', message: `the zip holds ${zip.entryCount} entries; the limit is ${MAX_ZIP_ENTRIES}` };
@@ -221,7 +222,7 @@ export async function scanContainer(bytes: Buffer, limits: ZipLimits): Promise<C
     }
   } catch (err) {
     zip.close();
-    return { ok: false, code: 'E_ZIP_CORRUPT', message: `the zip is corrupt: ${(err as Error).message.slice(0, 200)}` };
+    return { ok: false, code: 'E_ZIP_CORRUPT', message: `the zip is corrupt: ${coerceError(err).message.slice(0, 200)}` };
   }
   if (!anyXml) {
     zip.close();

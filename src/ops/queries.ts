@@ -1,4 +1,8 @@
-/** What operators look at (sponsors, CAS, submissions, export rows): the store's read queries the commands use. */
+/**
+ * What operators look at (sponsors, CAS, submissions, export rows, deliveries, the console's
+ * health and throughput): the store's read queries, for the two readers above ops/, the CLI
+ * and the console (http/), which reach db/ only through ops/ (eslint.config.js).
+ */
 export {
   casHistory,
   countCas,
@@ -12,3 +16,18 @@ export {
 export { exportRows } from '../db/export.ts';
 export { getSponsor, listSponsors, sponsorView, type SponsorRow, type SponsorView } from '../db/sponsors.ts';
 export { countSubmissions, getSubmission, listSubmissions, type SubmissionFilter, type SubmissionRow } from '../db/submissions.ts';
+export {
+  casCountsByStatus,
+  casIdsByNumber,
+  casInStatus,
+  hourlyThroughput,
+  inputFate,
+  pingStore,
+  recentSubmissions,
+  searchCas,
+  type CasListItem,
+  type HourBucket,
+  type InputFate,
+  type SubmissionListItem,
+} from '../db/console.ts';
+export { listDeliveries } from '../db/deliveries.ts';

@@ -81,9 +81,12 @@ const fail = (errors: FileError[], fileType: FileType = 'UNKNOWN', fileId?: stri
   notWellFormed: errors.some((e) => e.code === 'E_NOT_WELL_FORMED'),
 });
 
-function readHeader(source: DocSource, children: ElementSpan[]): Header {
+async function readHeader(doc: DocSource, children: ElementSpan[]): Promise<Header> {
   const child = children[0];
   if (!child) return {};
+  // A reader of its own: the verdict's handler may read the header while the pipeline does.
+  const source = doc.fork();
+  await source.load(child.start, child.end);
   const node = parseRecordXml(source.slice(child.start, child.end));
   const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
   if (child.local === 'Header') {
@@ -105,9 +108,9 @@ function readHeader(source: DocSource, children: ElementSpan[]): Header {
 }
 
 /** Best effort, for the result of a file rejected before its header could be trusted. */
-function tryHeader(source: DocSource, children: ElementSpan[]): Header {
+async function tryHeader(source: DocSource, children: ElementSpan[]): Promise<Header> {
   try {
-    return readHeader(source, children);
+    return await readHeader(source, children);
   } catch {
     return {};
   }
@@ -185,7 +188,7 @@ const readable = (message: string) => message.replace(/\{[^{}]*\}(?=\w)/g, '');
 /** The document an engine verdict is about, for readable schema messages. */
 type Source = { source: DocSource; doc: ScannedDocument; encoding: Encoding };
 
-function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source: Source): FileError[] {
+async function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source: Source): Promise<FileError[]> {
   switch (verdict.kind) {
     case 'forbidden':
       return [{ code: 'E_DOCTYPE_FORBIDDEN', message: 'the file has a DTD; DTDs and entities are never accepted' }];
@@ -197,7 +200,7 @@ function engineErrors(verdict: Exclude<EngineVerdict, { kind: 'valid' }>, source
     }
     case 'invalid': {
       const shown = verdict.violations.slice(0, MAX_SCHEMA_ERRORS);
-      const listed = readableSchemaErrors(shown, source.source, source.doc, { encoding: source.encoding });
+      const listed = await readableSchemaErrors(shown, source.source, source.doc, { encoding: source.encoding });
       const more = verdict.total - shown.length;
       if (more > 0) {
         listed.push({
@@ -231,28 +234,32 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
   if (!kind) {
     // The type is judged after well-formedness: let the engine parse the file first.
     const parsed = await validate(source, doc, null, engineOpts);
-    if (parsed.kind !== 'valid') return fail(engineErrors(parsed, p));
+    if (parsed.kind !== 'valid') return fail(await engineErrors(parsed, p));
     const ns = root.namespace ? `{${root.namespace}}` : '(no namespace)';
     return fail([
       {
         code: 'E_UNKNOWN_FILE_TYPE',
         message: `root element ${ns}${root.local} is none of the BDT file kinds: ${KNOWN_FILE_TYPES.map((t) => `${FILE_KINDS[t].title} (${FILE_KINDS[t].root.local})`).join(', ')}, each in its namespace`,
-        ...source.fork().lineColumn(root.start),
+        ...(await source.fork().lineColumnAt(root.start)),
       },
     ]);
   }
 
-  const checking: Promise<SchemaCheck> = timed('xsd validation', () => validate(source, doc, kind.schema, engineOpts)).then((verdict) => {
-    if (verdict.kind === 'valid') return { ok: true };
-    const errors = engineErrors(verdict, p);
-    const fileId = errors[0]?.code === 'E_SCHEMA' ? tryHeader(source, children).fileId : undefined;
-    return { ok: false, errors, fileType: kind.type, ...(fileId !== undefined ? { fileId } : {}) };
-  });
+  const checking: Promise<SchemaCheck> = timed('xsd validation', () => validate(source, doc, kind.schema, engineOpts)).then(
+    async (verdict) => {
+      if (verdict.kind === 'valid') return { ok: true };
+      const errors = await engineErrors(verdict, p);
+      const fileId = errors[0]?.code === 'E_SCHEMA' ? (await tryHeader(source, children)).fileId : undefined;
+      return { ok: false, errors, fileType: kind.type, ...(fileId !== undefined ? { fileId } : {}) };
+    },
+  );
   const known = (c: SchemaCheck) => (c.ok ? undefined : fail(c.errors, c.fileType, c.fileId));
   const base = { source, root, children, fileType: kind.type, ...(kind.route ? { route: kind.route } : {}) };
   if (!opts.deferSchema) {
     const c = await checking;
-    return known(c) ?? { ok: true, file: { ...base, header: readHeader(source, children), schema: checking, schemaFailed: () => false } };
+    return (
+      known(c) ?? { ok: true, file: { ...base, header: await readHeader(source, children), schema: checking, schemaFailed: () => false } }
+    );
   }
 
   let failed = false;
@@ -262,7 +269,7 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
   );
   let header: Header;
   try {
-    header = readHeader(source, children);
+    header = await readHeader(source, children);
   } catch (err) {
     // A header the engine has not yet passed: its verdict explains the failure.
     const c = await checking;

@@ -22,17 +22,23 @@ export interface ByNumberOptions {
 }
 
 /** The file's record elements named `local`, in order, each read by `read` with its 1-based index. */
-export function readRecords<T>(file: Inspected, local: string, read: (node: ReturnType<typeof parseRecordXml>, index: number) => T): T[] {
+export async function readRecords<T>(
+  file: Inspected,
+  local: string,
+  read: (node: ReturnType<typeof parseRecordXml>, index: number) => T,
+): Promise<T[]> {
   const out: T[] = [];
   const text = file.source.fork();
   for (const span of file.children) {
-    if (span.local === local) out.push(read(parseRecordXml(text.slice(span.start, span.end)), out.length + 1));
+    if (span.local !== local) continue;
+    await text.load(span.start, span.end);
+    out.push(read(parseRecordXml(text.slice(span.start, span.end)), out.length + 1));
   }
   return out;
 }
 
 export async function storeGraduateReport(tx: Db, file: Inspected, opts: ByNumberOptions): Promise<Stored> {
-  const entries = readRecords(file, 'BulkReportingCASData', readGraduateRecord);
+  const entries = await readRecords(file, 'BulkReportingCASData', readGraduateRecord);
   const found = await findSponsorCasByNumbers(
     tx,
     opts.licence,

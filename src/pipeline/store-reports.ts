@@ -17,7 +17,7 @@ import type { StoreContext } from './store-steps.ts';
 import type { Stored } from './store-upload.ts';
 
 export async function storeActivityReport(tx: Db, file: Inspected, ctx: StoreContext): Promise<Stored> {
-  const entries = readRecords(file, 'BulkReportingCASData', readActivityReport);
+  const entries = await readRecords(file, 'BulkReportingCASData', readActivityReport);
   const inputs: ReportInput[] = entries.flatMap((e) => (e.input ? [e.input] : []));
   const outcomes = await storeReports(tx, ctx.licence, inputs, {
     receivedAt: ctx.receivedAt,

@@ -17,7 +17,7 @@ import { readRecords, type ByNumberOptions } from './store-graduates.ts';
 import type { Stored } from './store-upload.ts';
 
 export async function storeFeeUpdate(tx: Db, file: Inspected, opts: ByNumberOptions): Promise<Stored> {
-  const updates = timed('fee update: read records', () => readRecords(file, 'CASUpdate', readFeeUpdateRecord));
+  const updates = await timed('fee update: read records', () => readRecords(file, 'CASUpdate', readFeeUpdateRecord));
   const found = await timed('fee update: lock the CAS', () =>
     lockSponsorCasByNumbers(
       tx,

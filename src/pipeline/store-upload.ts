@@ -146,6 +146,7 @@ export async function storeUpload(
     // The file failed validation meanwhile: the caller rolls back and reports why.
     if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
     opts.heap?.between();
+    await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
     const judged = spans.map((span) => {
       index++;
       const rec = timed('record parse', () => readCasRecord(parseRecordXml(text.slice(span.start, span.end)), index));

@@ -185,11 +185,12 @@ export class Scheduler {
     this.ready.push(e.licence, { mtimeMs: e.identity?.mtimeMs ?? 0, key: e.file.key, gen: e.gen });
   }
 
-  /** The next ready file, the sponsors taking turns. */
-  private nextReady(): Entry | undefined {
+  /** The next ready file, the sponsors taking turns; one whose identity is unknown (not looked at since it changed) is not ready. */
+  private nextReady(): (Entry & { identity: FileIdentity }) | undefined {
+    const identified = (e: Entry): e is Entry & { identity: FileIdentity } => e.identity !== undefined;
     const live = (key: string, gen: number) => {
       const e = this.entries.get(key);
-      return e && e.gen === gen && e.phase === 'ready' && e.identity ? e : undefined;
+      return e && e.gen === gen && e.phase === 'ready' && identified(e) ? e : undefined;
     };
     const top = this.ready.next((t) => live(t.key, t.gen) !== undefined);
     return top && live(top.key, top.gen);
@@ -285,7 +286,7 @@ export class Scheduler {
       const candidate: Candidate = {
         file: e.file,
         licence: e.licence,
-        identity: e.identity!,
+        identity: e.identity,
         changedAt: e.stableSince,
         ...(e.setAside ? { setAside: e.setAside } : {}),
       };

@@ -304,7 +304,7 @@ class Locator {
     return names;
   }
 
-  locate(offset: number): { path: string; applicantId?: string; casNumber?: string } {
+  async locate(offset: number): Promise<{ path: string; applicantId?: string; casNumber?: string }> {
     const { children, root } = this.doc;
     let lo = 0;
     let hi = children.length - 1;
@@ -314,6 +314,9 @@ class Locator {
       if (offset < c.start) hi = mid - 1;
       else if (offset >= c.end) lo = mid + 1;
       else {
+        // What openAt reads: the whole child when it starts on one, else from where it stopped.
+        const fresh = mid !== this.child || offset < this.last;
+        await this.source.load(fresh ? c.start : this.fromByte, fresh ? c.end : offset);
         const names = this.openAt(mid, c, offset);
         const repeated = children.length > 1 && mid > 0;
         names[0] = repeated ? `${c.local}[${this.ordinal(mid)}]` : c.local;
@@ -335,12 +338,12 @@ interface ReadableOptions {
 }
 
 /** The engine's violations as E_SCHEMA entries: path, record, one sentence; duplicates dropped. */
-export function readableSchemaErrors(
+export async function readableSchemaErrors(
   violations: Violation[],
   input: string | DocSource,
   doc: ScannedDocument,
   opts: ReadableOptions = {},
-): FileError[] {
+): Promise<FileError[]> {
   const source = typeof input === 'string' ? sourceOfText(input) : input.fork();
   const locator = new Locator(source, doc);
   const seen = new Set<string>();
@@ -357,7 +360,8 @@ export function readableSchemaErrors(
       if (seen.has(key)) continue;
       seen.add(key);
     }
-    const where = v.line !== undefined && v.column !== undefined ? locator.locate(source.offsetOf(v.line, v.column)) : undefined;
+    const where =
+      v.line !== undefined && v.column !== undefined ? await locator.locate(await source.offsetAt(v.line, v.column)) : undefined;
     const record =
       where?.applicantId !== undefined
         ? ` (ApplicantID ${shown(where.applicantId).slice(1, -1)})`

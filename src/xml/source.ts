@@ -6,11 +6,18 @@
  * LF, section 2.11); lines and columns are those of that text, a column counting the
  * UTF-16 code units of the decoded line, as a JavaScript string does.
  *
- * Two kinds: over a Buffer in memory, and over an open file (synchronous reads into a
- * window, so reading in order costs one read per window). Each consumer that reads on
- * its own schedule (the engine's chunker, the record reader) takes its own `fork()`.
+ * Two kinds: over a Buffer in memory, and over an open file. A file is read asynchronously,
+ * a window at a time, never with a blocking read on the main thread (a file on a hung NFS
+ * or sshfs server would stop the whole service): a reader first `load`s the byte range it
+ * is about to look at, then reads it with the synchronous methods, or uses the async walks
+ * (`lineColumnAt`, `offsetAt`, `lineTextAt`) that load as they go. Reading in order costs
+ * one read per window. Each consumer that reads on its own schedule (the engine's
+ * chunker, the record reader) takes its own `fork()`.
  */
-import { readSync } from 'node:fs';
+import { read } from 'node:fs';
+import { promisify } from 'node:util';
+
+const readAt = promisify(read);
 
 export type TextEncoding = 'utf8' | 'latin1';
 
@@ -51,8 +58,17 @@ export abstract class DocSource {
     readonly encoding: TextEncoding,
   ) {}
 
-  /** The window holding `pos` (0 <= pos < byteLength). */
+  /** The window holding `pos` (0 <= pos < byteLength), loaded. */
   protected abstract window(pos: number): Window;
+
+  /** Bytes an async walk loads at a time. */
+  protected abstract readonly step: number;
+
+  /**
+   * Makes bytes [start, end) readable by the synchronous methods until the next `load` of
+   * this reader (at once for a document in memory). One load at a time per reader.
+   */
+  abstract load(start: number, end: number): Promise<void>;
 
   /** A new reader of the same document, with windows and a line cursor of its own. */
   abstract fork(): DocSource;
@@ -214,6 +230,54 @@ export abstract class DocSource {
     return at;
   }
 
+  /** lineColumn, loading what the cursor walks over. */
+  async lineColumnAt(offset: number): Promise<{ line: number; column: number }> {
+    if (offset < this.pos) this.reset();
+    const end = Math.min(offset, this.byteLength);
+    while (this.pos < end) {
+      const to = Math.min(end, this.pos + this.step);
+      await this.load(this.pos, to);
+      this.advance(to);
+    }
+    return this.lineColumn(offset);
+  }
+
+  /** Moves the line cursor to the start of `line` (the last line's start past the end), loading as it goes. */
+  private async seekLine(line: number): Promise<number> {
+    if (line < this.line) this.reset();
+    while (this.line < line && this.pos < this.byteLength) {
+      const limit = Math.min(this.byteLength, this.pos + this.step);
+      // One byte more: the LF of a CR LF that ends the step.
+      await this.load(this.pos, limit + 1);
+      const found = this.nextBreak(this.pos, limit);
+      if (found === -1) {
+        this.advance(limit);
+        continue;
+      }
+      this.advance(found + 1);
+      if (this.afterCr && this.byteAt(found + 1) === LF) this.advance(found + 2);
+    }
+    return this.lineStartAt;
+  }
+
+  /** offsetOf, loading what it reads. */
+  async offsetAt(line: number, column: number): Promise<number> {
+    const last = this.lastOffset;
+    const near = last && last.line === line && last.column <= column;
+    const from = near ? last.at : await this.seekLine(line);
+    // A character is at most 4 bytes (a CR LF 2), plus the continuation bytes after the last one.
+    const units = column - (near ? last.column : 1);
+    await this.load(from, Math.min(this.byteLength, from + 4 * units + 4));
+    return this.offsetOf(line, column);
+  }
+
+  /** lineText, loading what it reads. */
+  async lineTextAt(line: number, maxChars: number): Promise<string> {
+    const from = await this.seekLine(line);
+    await this.load(from, Math.min(this.byteLength, from + 4 * maxChars + 1));
+    return this.lineText(line, maxChars);
+  }
+
   /** The text of `line`, at most its first `maxChars` characters (the file read for no more than that). */
   lineText(line: number, maxChars: number): string {
     const from = this.lineStart(line);
@@ -238,8 +302,14 @@ export class MemorySource extends DocSource {
     this.whole = { buf, start: 0 };
   }
 
+  protected readonly step = Infinity;
+
   protected window(): Window {
     return this.whole;
+  }
+
+  load(): Promise<void> {
+    return Promise.resolve();
   }
 
   fork(): DocSource {
@@ -255,8 +325,10 @@ export const sourceOfText = (text: string): DocSource => new MemorySource(Buffer
  * must not change while it is read (the pipeline proves it did not before it commits).
  */
 export class FileSource extends DocSource {
-  private last: Window | undefined;
-  private scratch: Buffer | undefined;
+  /** The windows of the last load that had to read, by index; a load that reads nothing keeps them all. */
+  private windows = new Map<number, Window>();
+  /** Buffers of windows let go, used again. */
+  private spare: Buffer[] = [];
 
   constructor(
     private readonly fd: number,
@@ -268,21 +340,47 @@ export class FileSource extends DocSource {
     super(byteLength, encoding);
   }
 
+  protected get step(): number {
+    return this.windowBytes;
+  }
+
   protected window(pos: number): Window {
-    const last = this.last;
-    if (last && pos >= last.start && pos < last.start + last.buf.length) return last;
-    const start = pos - (pos % this.windowBytes);
+    const w = this.windows.get(Math.floor(pos / this.windowBytes));
+    // A bug: a caller read bytes it did not load first.
+    if (!w) throw new Error(`byte ${pos} of the document was read before it was loaded`);
+    return w;
+  }
+
+  async load(start: number, end: number): Promise<void> {
+    end = Math.min(end, this.byteLength);
+    if (end <= start) return;
+    const first = Math.floor(start / this.windowBytes);
+    const last = Math.floor((end - 1) / this.windowBytes);
+    let missing = false;
+    for (let k = first; k <= last && !missing; k++) missing = !this.windows.has(k);
+    if (!missing) return;
+    const kept = new Map<number, Window>();
+    for (let k = first; k <= last; k++) {
+      const w = this.windows.get(k);
+      if (w) kept.set(k, w);
+    }
+    // Every window's buffer is a whole one of windowBytes (readWindow), at offset 0.
+    for (const [k, w] of this.windows) if (!kept.has(k)) this.spare.push(Buffer.from(w.buf.buffer, 0, this.windowBytes));
+    this.windows = kept;
+    for (let k = first; k <= last; k++) if (!kept.has(k)) kept.set(k, await this.readWindow(k));
+  }
+
+  private async readWindow(k: number): Promise<Window> {
+    const start = k * this.windowBytes;
     const length = Math.min(this.windowBytes, this.byteLength - start);
-    this.scratch ??= Buffer.allocUnsafeSlow(this.windowBytes);
-    const into = this.scratch.subarray(0, length);
+    const into = (this.spare.pop() ?? Buffer.allocUnsafeSlow(this.windowBytes)).subarray(0, length);
     let got = 0;
     while (got < length) {
-      const n = readSync(this.fd, into, got, length - got, this.base + start + got);
-      if (n === 0) throw Object.assign(new Error('the file is shorter than when it was read'), { code: 'ESTALE' });
-      got += n;
+      const { bytesRead } = await readAt(this.fd, into, got, length - got, this.base + start + got);
+      if (bytesRead === 0) throw Object.assign(new Error('the file is shorter than when it was read'), { code: 'ESTALE' });
+      got += bytesRead;
     }
-    this.last = { buf: into, start };
-    return this.last;
+    return { buf: into, start };
   }
 
   fork(): DocSource {

@@ -18,6 +18,7 @@ import {
   type ErrorDetail,
 } from 'libxml2-wasm';
 import type { EngineJob, EngineReply, EngineDetail, EngineInit } from './xsd-protocol.ts';
+import { coerceError } from '../errors.ts';
 
 const init = workerData as EngineInit;
 
@@ -60,7 +61,7 @@ function run(job: EngineJob): EngineReply {
     const details = errorsOf(err);
     if (!details) throw err;
     const first = details[0];
-    return { id: job.id, kind: 'fatal', detail: first ? toDetail(first) : { line: 0, column: 0, message: (err as Error).message } };
+    return { id: job.id, kind: 'fatal', detail: first ? toDetail(first) : { line: 0, column: 0, message: coerceError(err).message } };
   }
   try {
     if (doc.dtd !== null) return { id: job.id, kind: 'forbidden' };

@@ -85,10 +85,10 @@ export function startXsdEngine(threads?: number): Promise<void> {
  * libxml2 gives schema violations a line but no column: point at the element's start tag
  * on that line (named in the message), or at the line's first character.
  */
-function addColumn(v: XsdViolation, source: DocSource): void {
+async function addColumn(v: XsdViolation, source: DocSource): Promise<void> {
   if (v.line === undefined || v.column !== undefined) return;
   // Bounded, so that a file written on one line costs no more per violation than any other.
-  const lineText = source.lineText(v.line, 100_000);
+  const lineText = await source.lineTextAt(v.line, 100_000);
   const name = /^Element '(?:\{[^}]*\})?([^']+)'/.exec(v.message)?.[1];
   const at = name === undefined ? -1 : lineText.search(new RegExp(`<(?:[\\w.-]+:)?${name.replace(/[.-]/g, '\\$&')}(?=[\\s/>])`));
   v.column = at === -1 ? 1 : at + 1;
@@ -120,10 +120,11 @@ function utf8Of(...parts: string[]): Uint8Array {
 }
 
 /** The document as chunks of whole children of the root (one chunk for a small file); `target` in bytes. */
-function* chunksOf(source: DocSource, doc: ScannedDocument, target: number): Generator<Chunk> {
+async function* chunksOf(source: DocSource, doc: ScannedDocument, target: number): AsyncGenerator<Chunk> {
   const { root, children } = doc;
+  const start = await source.lineColumnAt(root.start);
+  await source.load(root.start, root.contentStart);
   const head = source.slice(root.start, root.contentStart);
-  const start = source.lineColumn(root.start);
   if (root.end === root.contentStart) {
     // An empty root (`<r/>`): the start tag is the whole document.
     yield { bytes: utf8Of(head), fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
@@ -131,6 +132,7 @@ function* chunksOf(source: DocSource, doc: ScannedDocument, target: number): Gen
   }
   const close = `</${root.qname}>`;
   const first = children[0];
+  if (first) await source.load(first.start, first.end);
   const header = first ? source.slice(first.start, first.end) : '';
   // Each chunk repeats the start tag and Header; chunks at least twice their size keep that linear.
   const size = Math.max(target, 2 * (root.contentStart - root.start + (first ? first.end - first.start : 0)));
@@ -147,13 +149,15 @@ function* chunksOf(source: DocSource, doc: ScannedDocument, target: number): Gen
         break;
       }
     }
+    // Where the chunk starts first: the cursor walks over the previous chunk's bytes, still loaded.
+    const at = isFirst ? start : await source.lineColumnAt(from);
+    await source.load(from, to);
     const body = source.slice(from, to);
     if (isFirst) {
       yield { bytes: utf8Of(head, body, close), fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
     } else {
       const prefix = `${head}\n${header}\n`;
       const engineLine = newlines(prefix) + 1;
-      const at = source.lineColumn(from);
       yield { bytes: utf8Of(prefix, body, close), fromLine: engineLine, engineLine, fileLine: at.line, fileColumn: at.column };
     }
     isFirst = false;
@@ -186,7 +190,7 @@ export async function validateScanned(
   let total = 0;
   const engine = enginePool();
   const source = typeof input === 'string' ? sourceOfText(input) : input;
-  for (const chunk of chunksOf(source.fork(), doc, opts.chunkChars ?? 500_000)) {
+  for await (const chunk of chunksOf(source.fork(), doc, opts.chunkChars ?? 500_000)) {
     const started = performance.now();
     let reply;
     try {
@@ -214,7 +218,7 @@ export async function validateScanned(
     }
   }
   const lines = source.fork();
-  for (const v of violations) addColumn(v, lines);
+  for (const v of violations) await addColumn(v, lines);
   return total === 0 ? { kind: 'valid' } : { kind: 'invalid', violations, total };
 }
 

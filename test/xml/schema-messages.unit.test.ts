@@ -25,8 +25,8 @@ function errorsOf(messages: { line: number; element: string; message: string }[]
 }
 
 describe('readableSchemaErrors', () => {
-  it('gives the path from the record, its ApplicantID as written, and lists a value refused twice once', () => {
-    const errors = errorsOf([
+  it('gives the path from the record, its ApplicantID as written, and lists a value refused twice once', async () => {
+    const errors = await errorsOf([
       {
         line: 3,
         element: 'FamilyName',
@@ -78,8 +78,8 @@ describe('readableSchemaErrors', () => {
     ]);
   });
 
-  it('says a header field has no record, and keeps an unknown message readable', () => {
-    const [e] = errorsOf([{ line: 2, element: 'Id', message: `Element '${NS}Id': Something new about {urn:x}Thing\u202e here.` }]);
+  it('says a header field has no record, and keeps an unknown message readable', async () => {
+    const [e] = await errorsOf([{ line: 2, element: 'Id', message: `Element '${NS}Id': Something new about {urn:x}Thing\u202e here.` }]);
     expect(e!.field).toBe('Header/Id');
     expect(e!.message).toBe('Header/Id: Id: Something new about Thing<U+202E> here.');
   });

@@ -74,35 +74,40 @@ describe.each(TEXTS)('a document source over %s', (_name, raw, encoding) => {
   const text = raw.replace(/\r\n?/g, '\n');
   const at = offsets(raw, encoding);
 
-  it.each([1, 2, 3, 5, 1 << 20])('gives line and column of every offset as the decoded text does (windows of %i bytes)', (window) => {
+  it.each([1, 2, 3, 5, 1 << 20])('gives line and column of every offset as the decoded text does (windows of %i bytes)', async (window) => {
     for (const s of sources(body, encoding, window)) {
       // In order (the cursor moves forward), then backwards (it starts again).
-      for (const o of at) expect(s.lineColumn(o.byte), `byte ${o.byte}`).toEqual(reference(text, o.char));
-      for (const o of [...at].reverse()) expect(s.lineColumn(o.byte), `byte ${o.byte}`).toEqual(reference(text, o.char));
+      for (const o of at) expect(await s.lineColumnAt(o.byte), `byte ${o.byte}`).toEqual(reference(text, o.char));
+      for (const o of [...at].reverse()) expect(await s.lineColumnAt(o.byte), `byte ${o.byte}`).toEqual(reference(text, o.char));
     }
   });
 
   it.each([1, 2, 3, 7, 1 << 20])(
     'gives the normalised text of any range, line starts and offsets of positions (windows of %i bytes)',
-    (window) => {
+    async (window) => {
       const lines = text.split('\n');
       for (const s of sources(body, encoding, window, Buffer.from([0xef, 0xbb, 0xbf]))) {
+        await s.load(0, s.byteLength);
         expect(s.slice(0, s.byteLength)).toBe(text);
         for (let i = 0; i < at.length; i += 3) {
-          for (let j = i; j < at.length; j += 5) expect(s.slice(at[i]!.byte, at[j]!.byte)).toBe(text.slice(at[i]!.char, at[j]!.char));
+          for (let j = i; j < at.length; j += 5) {
+            // Each range loaded alone: the windows of another range are let go.
+            await s.load(at[i]!.byte, at[j]!.byte);
+            expect(s.slice(at[i]!.byte, at[j]!.byte)).toBe(text.slice(at[i]!.char, at[j]!.char));
+          }
         }
         for (let line = 1; line <= lines.length; line++) {
+          expect(await s.lineTextAt(line, 1000)).toBe(lines[line - 1]);
+          expect(await s.lineTextAt(line, 2)).toBe(lines[line - 1]!.slice(0, 2));
           const start = s.lineStart(line);
-          expect(s.lineColumn(start)).toEqual({ line, column: 1 });
-          expect(s.lineText(line, 1000)).toBe(lines[line - 1]);
-          expect(s.lineText(line, 2)).toBe(lines[line - 1]!.slice(0, 2));
+          expect(await s.lineColumnAt(start)).toEqual({ line, column: 1 });
         }
         // Each character's position leads back to its offset (in order, then from the start again).
         for (const pass of [0, 1]) {
           for (const o of at.slice(0, -1)) {
             const p = reference(text, o.char);
             if (pass === 1 && p.column % 2 === 0) continue;
-            expect(s.offsetOf(p.line, p.column), `line ${p.line} column ${p.column}`).toBe(o.byte);
+            expect(await s.offsetAt(p.line, p.column), `line ${p.line} column ${p.column}`).toBe(o.byte);
           }
         }
       }
@@ -111,21 +116,32 @@ describe.each(TEXTS)('a document source over %s', (_name, raw, encoding) => {
 });
 
 describe('a file source', () => {
-  it('refuses to read past the end of a file that shrank (the file changed)', () => {
+  it('refuses to read past the end of a file that shrank (the file changed)', async () => {
     const [, file] = sources(Buffer.from('<r>\n<a/>\n</r>'), 'utf8', 4);
     const shrunk = new FileSource(fds.at(-1)!, 0, 100, 'utf8', 4);
+    await file!.load(0, 5);
     expect(file!.slice(0, 5)).toBe('<r>\n<');
-    expect(() => shrunk.slice(90, 100)).toThrow(expect.objectContaining({ code: 'ESTALE' }));
+    await expect(shrunk.load(90, 100)).rejects.toMatchObject({ code: 'ESTALE' });
   });
 
-  it('lets each fork keep its own place', () => {
+  it('reads nothing it was not asked to load: a read of bytes not loaded is a bug, said at once', async () => {
+    const [, file] = sources(Buffer.from('<r>\n<a/>\n</r>'), 'utf8', 4);
+    expect(() => file!.slice(0, 5)).toThrow(/read before it was loaded/);
+    await file!.load(0, 5);
+    expect(file!.slice(0, 5)).toBe('<r>\n<');
+    await file!.load(8, 12);
+    expect(() => file!.slice(0, 5)).toThrow(/read before it was loaded/);
+  });
+
+  it('lets each fork keep its own place', async () => {
     const raw = Array.from({ length: 40 }, (_, i) => `<a>${i}</a>`).join('\n');
     const [, file] = sources(Buffer.from(raw), 'utf8', 8);
     const a = file!.fork();
     const b = file!.fork();
-    expect(a.lineColumn(raw.indexOf('<a>30'))).toEqual({ line: 31, column: 1 });
-    expect(b.lineColumn(raw.indexOf('<a>3<'))).toEqual({ line: 4, column: 1 });
-    expect(a.lineColumn(raw.indexOf('<a>35'))).toEqual({ line: 36, column: 1 });
+    expect(await a.lineColumnAt(raw.indexOf('<a>30'))).toEqual({ line: 31, column: 1 });
+    expect(await b.lineColumnAt(raw.indexOf('<a>3<'))).toEqual({ line: 4, column: 1 });
+    expect(await a.lineColumnAt(raw.indexOf('<a>35'))).toEqual({ line: 36, column: 1 });
+    await b.load(raw.indexOf('<a>3<'), raw.indexOf('<a>4<'));
     expect(b.slice(raw.indexOf('<a>3<'), raw.indexOf('<a>4<'))).toBe('<a>3</a>\n');
   });
 });

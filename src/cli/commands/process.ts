@@ -8,6 +8,7 @@ import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } fro
 import { requireSponsor, usableOutbox, usage, writeOwedStatementsOf, type Context, type Runner } from '../context.ts';
 import { countsLine, errorCodes, fileErrorLines, outcomeWords, recordLines, recordsOf } from '../outcome-text.ts';
 import { parseLicence } from '../parse.ts';
+import { coerceError } from '../../errors.ts';
 import { count } from '../words.ts';
 
 // Loaded when a command runs, so that --help and other commands start without the pipeline and the store's code.
@@ -80,7 +81,7 @@ export function registerProcessCommand(program: Command, run: Runner): void {
           try {
             received = await timed('read and sha256', () => readReceivedFile(file, licence, cfg.maxFileBytes));
           } catch (err) {
-            throw usage(`cannot read ${f}: ${(err as Error).message}`);
+            throw usage(`cannot read ${f}: ${coerceError(err).message}`);
           }
           const bar = received.size > 5 * 1024 * 1024 ? await progressBar(ctx, escapeControls(received.fileName)) : undefined;
           const got = received;

@@ -13,6 +13,7 @@ import { recordLines, fileErrorLines, recordsOf } from '../outcome-text.ts';
 import { requireSponsor, usage, type Context, type Runner } from '../context.ts';
 import { parseLicence } from '../parse.ts';
 import { escapeControls } from '../../escape.ts';
+import { coerceError } from '../../errors.ts';
 
 /** What validate reports per file (JSON): the file summary without a submission, with each record. */
 interface DryRunSummary extends Omit<FileSummary, 'submissionId'> {
@@ -61,7 +62,7 @@ export function registerValidateCommand(program: Command, run: Runner): void {
           try {
             received = await readReceivedFile(path.resolve(ctx.io.cwd, f), licence, cfg.maxFileBytes);
           } catch (err) {
-            throw usage(`cannot read ${f}: ${(err as Error).message}`);
+            throw usage(`cannot read ${f}: ${coerceError(err).message}`);
           }
           const settings = {
             feePence: cfg.feePence,

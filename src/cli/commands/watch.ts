@@ -8,7 +8,7 @@
  * so the other commands keep working while it runs; a second service is refused.
  */
 import { Option, type Command } from '@commander-js/extra-typings';
-import { describeError, isCasBdtError, sqlState } from '../../errors.ts';
+import { coerceError, describeError, isCasBdtError, sqlState } from '../../errors.ts';
 import { isLoopback } from '../../http/address.ts';
 import { ensureTokenFile } from '../../http/token.ts';
 import type { Store } from '../../ops/store.ts';
@@ -143,7 +143,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
         // caught and retried anyway. Anything else escaping is a bug: stop (exit 1) and
         // let the restart finish what was in progress.
         const fromDriver = (err: unknown) =>
-          /node_modules[\\/]postgres[\\/]/.test((err as Error)?.stack ?? '') || sqlState(err) !== undefined;
+          /node_modules[\\/]postgres[\\/]/.test(coerceError(err).stack ?? '') || sqlState(err) !== undefined;
         let resetting: Promise<void> | undefined;
         const resetPool = () => {
           if (store.reset) resetting ??= store.reset().finally(() => (resetting = undefined));
