@@ -13,7 +13,7 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { wholeNumberIn } from '../domain/numbers.ts';
 import { isNation, NATIONS, type Nation } from '../domain/working-days.ts';
-import { CasBdtError } from '../errors.ts';
+import { CasBdtError, coerceError } from '../errors.ts';
 import { DEFAULT_HTTP, parseHttpAddress, type HttpAddress } from '../http/address.ts';
 import { checkToken } from '../http/token.ts';
 import { gbpPence } from './parse.ts';
@@ -322,7 +322,7 @@ export function settingOptions(): Option[] {
         const parsed = s.parse(value);
         return s.repeatable && Array.isArray(previous) && Array.isArray(parsed) ? [...(previous as unknown[]), ...parsed] : parsed;
       } catch (err) {
-        throw new InvalidArgumentError((err as Error).message);
+        throw new InvalidArgumentError(coerceError(err).message);
       }
     });
   });
@@ -358,7 +358,7 @@ function readConfigFile(file: string, required: boolean): Partial<Record<Setting
   try {
     parsed = JSON.parse(body);
   } catch (err) {
-    throw new CasBdtError('usage', `config file ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new CasBdtError('usage', `config file ${file} is not valid JSON: ${coerceError(err).message}`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CasBdtError('usage', `config file ${file} must hold a JSON object`);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { CommandUnknownOpts, OptionValues } from '@commander-js/extra-typings';
 import type { Config } from './config.ts';
 import type { Outcome } from '../domain/outcome.ts';
-import { CasBdtError } from '../errors.ts';
+import { CasBdtError, coerceError } from '../errors.ts';
 import { escapeControls } from '../escape.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import { checkSponsorFolders } from '../inbox/folder-health.ts';
@@ -106,7 +106,7 @@ export async function writeOwedStatementsOf(ctx: Context, db: Db, licence: strin
     const n = await writeOwedStatements(db, ctx.config.rootDir, { licence });
     if (n) ctx.err(`Wrote ${n} CAS statement${n === 1 ? '' : 's'} to the outbox of ${licence}.`);
   } catch (err) {
-    ctx.err(`CAS statements of ${licence} not written now (${(err as Error).message}); \`cas-bdt watch\` writes them.`);
+    ctx.err(`CAS statements of ${licence} not written now (${coerceError(err).message}); \`cas-bdt watch\` writes them.`);
   }
 }
 
