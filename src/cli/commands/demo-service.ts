@@ -12,7 +12,7 @@ import type { Store } from '../../ops/store.ts';
 import type { Route } from '../../domain/types.ts';
 import type { Context } from '../context.ts';
 
-export interface DemoSponsor {
+interface DemoSponsor {
   licence: string;
   name: string;
   routes: Route[];
