@@ -166,12 +166,15 @@ const RECOMPUTED_AT_MOST = 200;
  * Every sponsor's figures, current in this transaction's snapshot: the kept ones, with the
  * sponsors that changed since they were kept computed again (all of them when the day or
  * the nation is not the kept one, or nothing is kept yet), and kept in turn.
- * `recomputed` says which were computed: a list of licences, or 'all'.
+ * `recomputed` says which were computed: a list of licences, or 'all'. `version` names the
+ * kept figures (the snapshot they were computed in): given the version the caller holds,
+ * `figures` is left out when those are still current, and nothing is read.
  */
 export async function currentFigures(
   db: Db,
   key: FiguresKey & { asOf: string; nation: string },
-): Promise<{ figures: SponsorFigures[]; recomputed: string[] | 'all' }> {
+  held?: string,
+): Promise<{ figures?: SponsorFigures[]; recomputed: string[] | 'all'; version: string }> {
   return withRetry(() =>
     db.transaction(
       async (tx) => {
@@ -210,12 +213,14 @@ export async function currentFigures(
           // Every change older than the snapshot's oldest running transaction is in the figures now.
           await tx.execute(sql`delete from compliance_changes where tx < (pg_snapshot_xmin(${now}::pg_snapshot)::text)::bigint`);
         }
+        const version = recomputed === 'all' || recomputed.length ? now : state!.snapshot;
+        if (version === held) return { recomputed, version };
         const kept = await rowsOf<{ l: string; counts: ComplianceCounts | string; missing: MissingReport[] | string }>(
           tx,
           sql`select sponsor_licence_number as l, counts, missing from compliance_figures order by sponsor_licence_number`,
         );
         const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-        return { figures: kept.map((k) => ({ licence: k.l, counts: json(k.counts), missing: json(k.missing) })), recomputed };
+        return { figures: kept.map((k) => ({ licence: k.l, counts: json(k.counts), missing: json(k.missing) })), recomputed, version };
       },
       { isolationLevel: 'repeatable read' },
     ),

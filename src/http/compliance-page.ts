@@ -21,8 +21,13 @@ import { page } from './pages.ts';
  */
 export function complianceSource(db: Db, nation: Nation, clock: () => Date): () => Promise<Compliance[]> {
   let queue: Promise<unknown> = Promise.resolve();
+  let held: { version: string; rows: Compliance[] } | undefined;
   return () => {
-    const next = queue.then(async () => (await currentCompliance(db, { asOf: isoDateUtc(clock()), nation })).rows);
+    const next = queue.then(async () => {
+      const now = await currentCompliance(db, { asOf: isoDateUtc(clock()), nation }, held);
+      held = { version: now.version, rows: now.rows };
+      return now.rows;
+    });
     queue = next.catch(() => {}); // a failed request fails alone; the next one tries again
     return next;
   };
@@ -35,8 +40,19 @@ function cell(r: Rate, rule: string) {
   return html`<td class="n">${pct(r)} <span class="muted">(${r.numerator}/${r.denominator})</span></td><td>${rule} ${r.threshold}%</td><td class="${cls(r)}">${r.state}</td>`;
 }
 
+/** The page last made of each set of rows: the same rows (nothing changed) are not laid out again. */
+const made = new WeakMap<Compliance[], string>();
+
 export async function compliancePage(load: () => Promise<Compliance[]>): Promise<string> {
   const rows = await load();
+  const known = made.get(rows);
+  if (known !== undefined) return known;
+  const text = complianceTable(rows);
+  made.set(rows, text);
+  return text;
+}
+
+function complianceTable(rows: Compliance[]): string {
   const first = rows[0];
   return page(
     'Compliance',

@@ -13,15 +13,18 @@ const keyOf = (asOf: string, nation: Nation): FiguresKey => ({
   missingListed: MISSING_LISTED,
 });
 
-const assessed = (figures: SponsorFigures[], asOf: string, nation: Nation): Compliance[] =>
-  figures.map((f) =>
+function assessed(figures: SponsorFigures[], asOf: string, nation: Nation): Compliance[] {
+  const due = new Map<string, string>(); // many missing reports share a start date
+  const dueOn = (start: string) => due.get(start) ?? due.set(start, dueDate(start, nation)).get(start)!;
+  return figures.map((f) =>
     assess(
       f.licence,
       asOf,
       f.counts,
-      f.missing.map((m) => ({ ...m, dueDate: dueDate(m.courseStartDate, nation) })),
+      f.missing.map((m) => ({ ...m, dueDate: dueOn(m.courseStartDate) })),
     ),
   );
+}
 
 /** Computed from the CAS and reports now, whatever was computed before (the CLI's `compliance`, any date). */
 export async function compliance(db: Db, opts: { asOf: string; nation: Nation; licence?: string | undefined }): Promise<Compliance[]> {
@@ -32,12 +35,15 @@ export async function compliance(db: Db, opts: { asOf: string; nation: Nation; l
 /**
  * Every sponsor's, current when asked, from the figures kept by the last call: only the
  * sponsors whose CAS, reports or licence changed since are computed again (all of them on
- * the first call of a day). For the console and the metrics, which ask often.
+ * the first call of a day). For the console and the metrics, which ask often: given what
+ * the caller got last time (`held`), the same rows are returned when they are still current.
  */
 export async function currentCompliance(
   db: Db,
   opts: { asOf: string; nation: Nation },
-): Promise<{ rows: Compliance[]; recomputed: string[] | 'all' }> {
-  const { figures, recomputed } = await currentFigures(db, { ...keyOf(opts.asOf, opts.nation), asOf: opts.asOf, nation: opts.nation });
-  return { rows: assessed(figures, opts.asOf, opts.nation), recomputed };
+  held?: { version: string; rows: Compliance[] },
+): Promise<{ rows: Compliance[]; recomputed: string[] | 'all'; version: string }> {
+  const key = { ...keyOf(opts.asOf, opts.nation), asOf: opts.asOf, nation: opts.nation };
+  const { figures, recomputed, version } = await currentFigures(db, key, held?.version);
+  return { rows: figures ? assessed(figures, opts.asOf, opts.nation) : held!.rows, recomputed, version };
 }

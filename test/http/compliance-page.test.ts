@@ -62,8 +62,10 @@ describe.each(STORE_KINDS)('compliance over HTTP on %s', (kind) => {
     const source = complianceSource(db, nation, () => new Date());
     const mine = async () => (await source()).find((c) => c.sponsorLicenceNumber === s.licence)!;
     expect((await mine()).refusal).toMatchObject({ numerator: 1, denominator: 2 });
-    // Nothing changed since: nothing is computed again.
+    // Nothing changed since: nothing is computed again, and the source keeps the rows it holds (nor is the page laid out again).
     expect((await currentCompliance(db, { asOf, nation })).recomputed).toEqual([]);
+    const held = await source();
+    expect(await source()).toBe(held);
     // A correction changes the figures: the very next request shows them, the sponsor alone computed again.
     const refused = (await listCas(db, { licence: s.licence, status: 'USED' })).find((c) => c.decision === 'refused')!;
     expect((await decideCas(db, refused.casNumber!, 'granted', { correct: true, now: new Date() })).kind).toBe('done');
@@ -71,6 +73,7 @@ describe.each(STORE_KINDS)('compliance over HTTP on %s', (kind) => {
     expect(after.recomputed).toEqual([s.licence]);
     expect(after.rows).toEqual(await compliance(db, { asOf, nation }));
     expect((await mine()).refusal).toMatchObject({ numerator: 0, denominator: 2 });
+    expect(await source()).not.toBe(held);
     // Another day (or another nation's holidays): every sponsor is computed again, and kept for that day.
     const tomorrow = addDays(asOf, 1);
     expect((await currentCompliance(db, { asOf: tomorrow, nation })).recomputed).toBe('all');
