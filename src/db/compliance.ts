@@ -167,14 +167,15 @@ const RECOMPUTED_AT_MOST = 200;
  * sponsors that changed since they were kept computed again (all of them when the day or
  * the nation is not the kept one, or nothing is kept yet), and kept in turn.
  * `recomputed` says which were computed: a list of licences, or 'all'. `version` names the
- * kept figures (the snapshot they were computed in): given the version the caller holds,
- * `figures` is left out when those are still current, and nothing is read.
+ * kept figures (the snapshot they were computed in). Given the version the caller holds,
+ * `figures` is left out when those are still current, and nothing is read; when they were
+ * current until the sponsors recomputed, `figures` holds only theirs (`partial`).
  */
 export async function currentFigures(
   db: Db,
   key: FiguresKey & { asOf: string; nation: string },
   held?: string,
-): Promise<{ figures?: SponsorFigures[]; recomputed: string[] | 'all'; version: string }> {
+): Promise<{ figures?: SponsorFigures[]; partial?: boolean; recomputed: string[] | 'all'; version: string }> {
   return withRetry(() =>
     db.transaction(
       async (tx) => {
@@ -215,12 +216,16 @@ export async function currentFigures(
         }
         const version = recomputed === 'all' || recomputed.length ? now : state!.snapshot;
         if (version === held) return { recomputed, version };
+        const partial = held !== undefined && held === state!.snapshot && recomputed !== 'all';
         const kept = await rowsOf<{ l: string; counts: ComplianceCounts | string; missing: MissingReport[] | string }>(
           tx,
-          sql`select sponsor_licence_number as l, counts, missing from compliance_figures order by sponsor_licence_number`,
+          sql`select sponsor_licence_number as l, counts, missing from compliance_figures
+              where ${partial ? among(sql`sponsor_licence_number`, recomputed as string[]) : sql`true`}
+              order by sponsor_licence_number`,
         );
         const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-        return { figures: kept.map((k) => ({ licence: k.l, counts: json(k.counts), missing: json(k.missing) })), recomputed, version };
+        const figures = kept.map((k) => ({ licence: k.l, counts: json(k.counts), missing: json(k.missing) }));
+        return { figures, ...(partial ? { partial } : {}), recomputed, version };
       },
       { isolationLevel: 'repeatable read' },
     ),

@@ -11,7 +11,7 @@ import { isoDateUtc } from '../domain/dates.ts';
 import type { Compliance, Rate } from '../domain/compliance.ts';
 import type { Nation } from '../domain/working-days.ts';
 import { currentCompliance } from '../ops/compliance.ts';
-import { html } from './html.ts';
+import { html, type Html } from './html.ts';
 import { page } from './pages.ts';
 
 /**
@@ -40,6 +40,16 @@ function cell(r: Rate, rule: string) {
   return html`<td class="n">${pct(r)} <span class="muted">(${r.numerator}/${r.denominator})</span></td><td>${rule} ${r.threshold}%</td><td class="${cls(r)}">${r.state}</td>`;
 }
 
+/** Each sponsor's row of the table, laid out once per row (the rows of sponsors that did not change are kept). */
+const rowsMade = new WeakMap<Compliance, Html>();
+function rowOf(c: Compliance): Html {
+  const known = rowsMade.get(c);
+  if (known) return known;
+  const row = html`<tr><td><a href="/submissions?sponsor=${c.sponsorLicenceNumber}">${c.sponsorLicenceNumber}</a></td>${cell(c.refusal, 'below')}${cell(c.enrolment, 'at least')}${cell(c.completion, 'at least')}<td class="n">${c.lateReports}</td><td>${c.missingReports.length ? c.missingReports.map((m) => html`${m.casNumber} <span class="muted">(due ${m.dueDate})</span><br>`) : '0'}</td></tr>`;
+  rowsMade.set(c, row);
+  return row;
+}
+
 /** The page last made of each set of rows: the same rows (nothing changed) are not laid out again. */
 const made = new WeakMap<Compliance[], string>();
 
@@ -59,10 +69,7 @@ function complianceTable(rows: Compliance[]): string {
     html`<p>Basic Compliance Assessment measures over the 12 months ${first ? `${first.window.from} to ${first.window.to}` : ''}; fewer than 50 cases is too few to judge. Figures are as they are now.</p>
 <table><thead><tr><th rowspan="2">Sponsor</th><th colspan="3">Refusal</th><th colspan="3">Enrolment</th><th colspan="3">Completion</th><th rowspan="2">Late reports</th><th rowspan="2">Missing reports</th></tr>
 <tr>${['Rate', 'Threshold', 'State', 'Rate', 'Threshold', 'State', 'Rate', 'Threshold', 'State'].map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>
-${rows.map(
-  (c) =>
-    html`<tr><td><a href="/submissions?sponsor=${c.sponsorLicenceNumber}">${c.sponsorLicenceNumber}</a></td>${cell(c.refusal, 'below')}${cell(c.enrolment, 'at least')}${cell(c.completion, 'at least')}<td class="n">${c.lateReports}</td><td>${c.missingReports.length ? c.missingReports.map((m) => html`${m.casNumber} <span class="muted">(due ${m.dueDate})</span><br>`) : '0'}</td></tr>`,
-)}
+${rows.map(rowOf)}
 </tbody></table>`,
   );
 }

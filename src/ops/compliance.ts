@@ -44,6 +44,13 @@ export async function currentCompliance(
   held?: { version: string; rows: Compliance[] },
 ): Promise<{ rows: Compliance[]; recomputed: string[] | 'all'; version: string }> {
   const key = { ...keyOf(opts.asOf, opts.nation), asOf: opts.asOf, nation: opts.nation };
-  const { figures, recomputed, version } = await currentFigures(db, key, held?.version);
-  return { rows: figures ? assessed(figures, opts.asOf, opts.nation) : held!.rows, recomputed, version };
+  const { figures, partial, recomputed, version } = await currentFigures(db, key, held?.version);
+  if (!figures) return { rows: held!.rows, recomputed, version };
+  const fresh = assessed(figures, opts.asOf, opts.nation);
+  if (!partial || recomputed === 'all') return { rows: fresh, recomputed, version };
+  // The rows held, but those of the sponsors computed again (a sponsor that is no more has none).
+  const again = new Set(recomputed);
+  const rows = [...held!.rows.filter((r) => !again.has(r.sponsorLicenceNumber)), ...fresh];
+  rows.sort((a, b) => (a.sponsorLicenceNumber < b.sponsorLicenceNumber ? -1 : a.sponsorLicenceNumber > b.sponsorLicenceNumber ? 1 : 0));
+  return { rows, recomputed, version };
 }

@@ -74,6 +74,13 @@ describe.each(STORE_KINDS)('compliance over HTTP on %s', (kind) => {
     expect(after.rows).toEqual(await compliance(db, { asOf, nation }));
     expect((await mine()).refusal).toMatchObject({ numerator: 0, denominator: 2 });
     expect(await source()).not.toBe(held);
+    // Rows held and current until a change: only the changed sponsor's are read again, and the whole is as computed anew.
+    const kept = await currentCompliance(db, { asOf, nation });
+    expect((await decideCas(db, refused.casNumber!, 'refused', { correct: true, now: new Date() })).kind).toBe('done');
+    const merged = await currentCompliance(db, { asOf, nation }, kept);
+    expect(merged.recomputed).toEqual([s.licence]);
+    expect(merged.rows).toEqual(await compliance(db, { asOf, nation }));
+    expect(merged.rows.find((c) => c.sponsorLicenceNumber === s.licence)!.refusal).toMatchObject({ numerator: 1, denominator: 2 });
     // Another day (or another nation's holidays): every sponsor is computed again, and kept for that day.
     const tomorrow = addDays(asOf, 1);
     expect((await currentCompliance(db, { asOf: tomorrow, nation })).recomputed).toBe('all');
