@@ -1,6 +1,7 @@
 /** The one drizzle schema for PGlite and PostgreSQL. Migrations in ../../drizzle are generated from it. */
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, date, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { ComplianceCounts } from '../domain/compliance.ts';
 import type { Fees } from '../domain/fees.ts';
 import type { FileSummary } from '../domain/result.ts';
 import { EXPORT_SCHEMAS } from '../domain/export.ts';
@@ -356,6 +357,42 @@ export const pendingStatements = pgTable('pending_statements', {
   queuedAt: ts('queued_at').notNull(),
 });
 
+/**
+ * What may have moved a sponsor's compliance figures (spec section 10): one row per statement
+ * that inserts, updates or deletes rows of cas, cas_reports or sponsors, and per sponsor it
+ * touched, written by triggers on those tables (migration 0010), so no writer can forget it.
+ * `tx` as for cas_events: the figures stored in compliance_state are current for every
+ * change visible in their snapshot, and are brought up to date from the rows that are not.
+ */
+export const complianceChanges = pgTable(
+  'compliance_changes',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sponsorLicenceNumber: text('sponsor_licence_number').notNull(),
+    tx: bigint('tx', { mode: 'number' })
+      .notNull()
+      .default(sql`(pg_current_xact_id()::text)::bigint`),
+  },
+  (t) => [index('compliance_changes_tx_idx').on(t.tx)],
+);
+
+/** The compliance figures last computed (one row), with the day they are for and the snapshot they were computed in. */
+export const complianceState = pgTable('compliance_state', {
+  id: integer('id').primaryKey(),
+  asOf: date('as_of', { mode: 'string' }).notNull(),
+  /** Whose bank holidays the missing reports' due dates skip. */
+  nation: text('nation').notNull(),
+  /** pg_current_snapshot() as text. */
+  snapshot: text('snapshot').notNull(),
+});
+
+/** Per sponsor, the counts behind its rates and its missing reports (without due dates), as of compliance_state. */
+export const complianceFigures = pgTable('compliance_figures', {
+  sponsorLicenceNumber: text('sponsor_licence_number').primaryKey(),
+  counts: jsonb('counts').$type<ComplianceCounts>().notNull(),
+  missing: jsonb('missing').$type<{ casNumber: string; courseStartDate: string }[]>().notNull(),
+});
+
 export const schema = {
   sponsors,
   allocations,
@@ -369,4 +406,7 @@ export const schema = {
   fileClaims,
   pendingStatements,
   exportDeliveries,
+  complianceChanges,
+  complianceState,
+  complianceFigures,
 };

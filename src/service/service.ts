@@ -4,7 +4,7 @@
  * sponsors in turn and oldest first within each, `concurrency` at a time; results are
  * written and inputs moved. Failures are classified (faults.ts) and back off per file.
  * New sponsors are picked up while it runs. Claims left by a stopped instance are
- * finished. The expiry sweep runs at start and hourly. Nothing here dies of one error.
+ * finished. The expiry sweep (and the compliance figures' update) runs at start and hourly. Nothing here dies of one error.
  */
 import { mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { FileSettings } from '../pipeline/process-file.ts';
 import type { Db, Store } from '../db/client.ts';
 import { isConnectionError } from '../errors.ts';
+import { currentCompliance } from '../ops/compliance.ts';
 import { expireDue } from '../ops/expire.ts';
 import { listSponsors } from '../db/sponsors.ts';
 import { isoDateUtc } from '../domain/dates.ts';
@@ -205,6 +206,9 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     if (expired.length) log.info({ expired: expired.length }, 'expiry sweep');
     for (const licence of inboxes.watched) await inboxes.sweepOutbox(licence);
     if (opts.retainDays) for (const licence of inboxes.watched) await inboxes.sweepRetained(licence, opts.retainDays);
+    // The kept compliance figures brought up to date (the sponsors changed since, or all on a new day), so
+    // that the notes of changes do not pile up while no one looks, and a day's first view finds them computed.
+    await currentCompliance(opts.db, { asOf: isoDateUtc(now), nation: opts.settings.holidays ?? 'england-and-wales' });
   };
 
   const closeStarted = async () => {

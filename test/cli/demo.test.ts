@@ -46,6 +46,16 @@ describe('cas-bdt demo', () => {
       expect(out).toMatch(/\n {2}reports\.xml \(in the zip\): ACCEPTED: 1 record\(s\) refused/);
       expect(out).toMatch(/E_CAS_NOT_FOUND[^\n]*/);
       expect(out).toContain(`Allocation of ${LICENCE}: granted 3, used 3, unused 0.`);
+      // The compliance command, run on the demo store after two visa decisions, and what it shows.
+      expect(out).toMatch(/decided \(`cas use`, then `cas decide`\): E4G[0-9A-Z]{11} granted, E4G[0-9A-Z]{11} refused\./);
+      expect(out).toMatch(/npx cas-bdt --data \S+ --root \S+ compliance --sponsor DEMO00001\n/);
+      const shown = out.slice(out.indexOf('compliance --sponsor'), out.indexOf('What it shows:'));
+      expect(shown).toMatch(/\n {2}Sponsor DEMO00001, 12 months \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}:\n/);
+      expect(shown).toMatch(/\n {2}refusal +50\.0% \(1\/2\) +below \d+% +too few\n/);
+      expect(shown).toMatch(/\n {2}enrolment +- \(0\/0\) +at least \d+% +too few\n/);
+      expect(shown).toContain('\n  Late reports: 0\n');
+      expect(shown).toContain('\n  Missing reports (NOT_ENROLLED overdue): 0\n');
+      expect(out).toContain("only over 50 cases or more: below that it is 'too few', as here.");
       // Every command it suggests runs as pasted from the repository: with npx.
       expect(out).toContain('`npx cas-bdt demo --keep`');
       const howToGoOn = out.slice(out.indexOf('How to go on'));
@@ -85,7 +95,7 @@ describe('cas-bdt demo', () => {
           .json<{ status: string }[]>()
           .map((c) => c.status)
           .sort(),
-      ).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED', 'READY_TO_GO', 'WORK_IN_PROGRESS', 'WORK_IN_PROGRESS']);
+      ).toEqual(['ASSIGNED', 'READY_TO_GO', 'USED', 'USED', 'WORK_IN_PROGRESS', 'WORK_IN_PROGRESS']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCas } from '../../src/db/cas-query.ts';
 import { decideCas } from '../../src/ops/decide.ts';
 import { useCas } from '../../src/ops/use.ts';
-import { COMPLIANCE_REUSE_MS, complianceSource } from '../../src/http/compliance-page.ts';
+import { addDays, isoDateUtc } from '../../src/domain/dates.ts';
+import { complianceSource } from '../../src/http/compliance-page.ts';
+import { compliance, currentCompliance } from '../../src/ops/compliance.ts';
 import { startHttpScenario, type HttpScenario } from '../helpers/http.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 describe.each(STORE_KINDS)('compliance over HTTP on %s', (kind) => {
   let s: HttpScenario;
@@ -54,23 +55,36 @@ describe.each(STORE_KINDS)('compliance over HTTP on %s', (kind) => {
       expect(line).toMatch(/^\w+\{licence="[A-Z0-9]{9}"\} \S+$/);
   });
 
-  it('answers from the last figures at once, and recomputes them in the background once they are a period old', async () => {
-    let t = 1_000_000;
-    const source = complianceSource(
-      s.t.store.db,
-      'england-and-wales',
-      () => new Date(),
-      () => t,
-    );
+  it('brings the kept figures up to date at every request: a change shows at once, and only its sponsor is computed again', async () => {
+    const db = s.t.store.db;
+    const asOf = isoDateUtc(new Date());
+    const nation = 'england-and-wales';
+    const source = complianceSource(db, nation, () => new Date());
     const mine = async () => (await source()).find((c) => c.sponsorLicenceNumber === s.licence)!;
-    expect((await mine()).refusal.denominator).toBe(2);
-    // A correction changes the figures; within the period the old ones are shown.
-    const refused = (await listCas(s.t.store.db, { licence: s.licence, status: 'USED' })).find((c) => c.decision === 'refused')!;
-    expect((await decideCas(s.t.store.db, refused.casNumber!, 'granted', { correct: true, now: new Date() })).kind).toBe('done');
-    t += COMPLIANCE_REUSE_MS - 1;
-    expect((await mine()).refusal.numerator).toBe(1);
-    t += 1;
-    expect((await mine()).refusal.numerator).toBe(1); // still the last figures, while the new ones are computed
-    await waitFor(async () => (await mine()).refusal.numerator === 0, { what: 'the recomputed figures' });
+    expect((await mine()).refusal).toMatchObject({ numerator: 1, denominator: 2 });
+    // Nothing changed since: nothing is computed again, and the source keeps the rows it holds (nor is the page laid out again).
+    expect((await currentCompliance(db, { asOf, nation })).recomputed).toEqual([]);
+    const held = await source();
+    expect(await source()).toBe(held);
+    // A correction changes the figures: the very next request shows them, the sponsor alone computed again.
+    const refused = (await listCas(db, { licence: s.licence, status: 'USED' })).find((c) => c.decision === 'refused')!;
+    expect((await decideCas(db, refused.casNumber!, 'granted', { correct: true, now: new Date() })).kind).toBe('done');
+    const after = await currentCompliance(db, { asOf, nation });
+    expect(after.recomputed).toEqual([s.licence]);
+    expect(after.rows).toEqual(await compliance(db, { asOf, nation }));
+    expect((await mine()).refusal).toMatchObject({ numerator: 0, denominator: 2 });
+    expect(await source()).not.toBe(held);
+    // Rows held and current until a change: only the changed sponsor's are read again, and the whole is as computed anew.
+    const kept = await currentCompliance(db, { asOf, nation });
+    expect((await decideCas(db, refused.casNumber!, 'refused', { correct: true, now: new Date() })).kind).toBe('done');
+    const merged = await currentCompliance(db, { asOf, nation }, kept);
+    expect(merged.recomputed).toEqual([s.licence]);
+    expect(merged.rows).toEqual(await compliance(db, { asOf, nation }));
+    expect(merged.rows.find((c) => c.sponsorLicenceNumber === s.licence)!.refusal).toMatchObject({ numerator: 1, denominator: 2 });
+    // Another day (or another nation's holidays): every sponsor is computed again, and kept for that day.
+    const tomorrow = addDays(asOf, 1);
+    expect((await currentCompliance(db, { asOf: tomorrow, nation })).recomputed).toBe('all');
+    expect((await currentCompliance(db, { asOf: tomorrow, nation })).recomputed).toEqual([]);
+    expect((await currentCompliance(db, { asOf: tomorrow, nation: 'scotland' })).recomputed).toBe('all');
   });
 });

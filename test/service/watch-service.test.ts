@@ -253,6 +253,16 @@ describe.each(STORE_KINDS)('watch service on %s', (kind) => {
     });
   });
 
+  it('brings the kept compliance figures up to date in the sweep at start (a new sponsor has its row)', async () => {
+    const licence = await sponsor(t.store.db, nextLicence());
+    const kept = async () =>
+      (await rowsOf<{ counts: unknown }>(t.store.db, sql`select counts from compliance_figures where sponsor_licence_number = ${licence}`))
+        .length;
+    expect(await kept()).toBe(0);
+    await start();
+    await waitFor(async () => (await kept()) === 1, { what: "the new sponsor's kept compliance figures" });
+  });
+
   describe('recovery of half-finished files (a crash seeded directly)', () => {
     /** Another instance: its liveness lock on a connection of its own; `die` closes that connection, as kill -9 would. */
     async function otherInstance() {

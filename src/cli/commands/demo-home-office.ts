@@ -9,13 +9,14 @@
  * W_PROGRESSION_NOT_PROVIDED (what the Home Office's "8. WARNING - progression not
  * provided", example 2 with another ApplicantID, shows). The files are read, never changed.
  */
-import { lstat, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecordResult } from '../../domain/result.ts';
 import { usage, type Context } from '../context.ts';
 import { recordsOf } from '../outcome-text.ts';
-import { story, type SubmissionRow } from './demo.ts';
+import type { SubmissionRow } from '../../ops/queries.ts';
+import { withDemo } from './demo-service.ts';
+import { story } from './demo.ts';
 
 const LICENCE = 'QHDGHB91X';
 /** Longest wait for the service to finish one file. */
@@ -73,39 +74,19 @@ const declaresNoPreviousStudy = (bytes: Buffer) =>
 
 export async function runHomeOfficeDemo(ctx: Context, dir: string, keep: boolean): Promise<number> {
   const examples = await readExamples(dir);
-  const [
-    { openStore },
-    { addSponsor },
-    { getSponsor, listSubmissions },
-    { ensureSponsorFolders, sponsorDir },
-    { createLogger },
-    { startService },
-    { useCas },
-    { isoDateUtc },
-  ] = await Promise.all([
-    import('../../ops/store.ts'),
-    import('../../ops/sponsors.ts'),
+  const [{ getSponsor }, { sponsorDir }, { useCas }, { isoDateUtc }] = await Promise.all([
     import('../../ops/queries.ts'),
     import('../../inbox/layout.ts'),
-    import('../../log.ts'),
-    import('../../service/service.ts'),
     import('../../ops/use.ts'),
     import('../../domain/dates.ts'),
   ]);
   const started = performance.now();
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cas-bdt-demo-'));
-  const dataDir = path.join(tmp, 'store');
-  const rootDir = path.join(tmp, 'bdt');
-  ctx.out(`cas-bdt demo: the files of ${dir} in a new store and folder tree in ${tmp} (your own store and folders are not touched).`);
   const allocation = examples.length + 1;
-  const store = await openStore({ databaseUrl: undefined, dataDir });
-  try {
-    await addSponsor(
-      store.db,
-      { licenceNumber: LICENCE, name: 'Home Office example sponsor', routes: ['student', 'child'], autoAssign: true, allocation },
-      new Date(),
-    );
-    await ensureSponsorFolders(rootDir, LICENCE);
+  const sponsor = { licence: LICENCE, name: 'Home Office example sponsor', routes: ['student' as const, 'child' as const], allocation };
+  const intro = (tmp: string) =>
+    `cas-bdt demo: the files of ${dir} in a new store and folder tree in ${tmp} (your own store and folders are not touched).`;
+  return withDemo(ctx, { sponsor, concurrency: 2, maxFileBytes: MAX_FILE_BYTES, keep, intro }, async (demo) => {
+    const { store, dataDir, rootDir, dir: tmp } = demo;
     ctx.out(
       `Sponsor ${LICENCE} (the examples' licence): Student and Child routes, allocation of ${allocation} CAS, assigned automatically.`,
     );
@@ -113,86 +94,62 @@ export async function runHomeOfficeDemo(ctx: Context, dir: string, keep: boolean
       'The examples all carry the same BulkUploadFileId and ApplicantID (as received, only the first would be accepted and the others\n' +
         'refused as duplicates): each is sent with a fresh file id and fresh ApplicantIDs.\n',
     );
-    const log = createLogger({ write: ctx.io.stderr });
-    const service = await startService({
-      db: store.db,
-      openSession: () => store.session(),
-      rootDir,
-      settleMs: 200,
-      scanIntervalMs: 500,
-      concurrency: 2,
-      poll: false,
-      maxFileBytes: MAX_FILE_BYTES,
-      settings: { feePence: 2500, validityMonths: 6 },
-      log,
-    });
-    const inbox = sponsorDir(rootDir, LICENCE, 'inbox');
     const stamp = Date.now().toString(36).toUpperCase();
     let sent = 0;
     /** Drops files as an upload client does and waits for their submissions. */
     const send = async (files: { name: string; bytes: Buffer }[]): Promise<(SubmissionRow | undefined)[]> => {
-      for (const f of files) {
-        const hidden = path.join(inbox, `.${++sent}.part`);
-        await writeFile(hidden, f.bytes);
-        await rename(hidden, path.join(inbox, f.name));
-      }
-      const deadline = Date.now() + FILE_TIMEOUT_MS * files.length;
-      for (;;) {
-        const subs = await listSubmissions(store.db, { licence: LICENCE });
-        if (subs.length >= sent || Date.now() > deadline) return files.map((f) => subs.find((s) => s.fileName === f.name));
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await demo.drop(files);
+      sent += files.length;
+      const subs = await demo.submissions((all) => all.length >= sent, FILE_TIMEOUT_MS * files.length);
+      return files.map((f) => subs.find((s) => s.fileName === f.name));
     };
     /** The first ASSIGNED CAS of an example without PreviousUKStudy, and that example. */
     let progression: { example: Example; casNumber: string } | undefined;
-    try {
-      const subs = await send(examples.map((ex, i) => ({ name: ex.name, bytes: freshened(ex.bytes, `${stamp}-${i + 1}`) })));
-      for (const [i, ex] of examples.entries()) {
-        const sub = subs[i];
-        if (!sub) {
-          ctx.err(`cas-bdt demo: ${ex.name} was not processed in time`);
-          return 1;
-        }
-        ctx.out((await story(sub, 'a Home Office example')).join('\n'));
-        if (!progression && sub.outcome === 'ACCEPTED' && declaresNoPreviousStudy(ex.bytes)) {
-          const assigned = (await recordsOf(sub.resultXml)).find((r: RecordResult) => r.casNumber !== undefined);
-          if (assigned?.casNumber) progression = { example: ex, casNumber: assigned.casNumber };
-        }
+    const subs = await send(examples.map((ex, i) => ({ name: ex.name, bytes: freshened(ex.bytes, `${stamp}-${i + 1}`) })));
+    for (const [i, ex] of examples.entries()) {
+      const sub = subs[i];
+      if (!sub) {
+        ctx.err(`cas-bdt demo: ${ex.name} was not processed in time`);
+        return 1;
       }
-      if (progression) {
-        ctx.out(
-          [
-            '\nThe progression rule: the Home Office example "8. WARNING - progression not provided" is example 2 with another',
-            'ApplicantID; the SMS warns because it knows the person has studied in the UK before. A record that leaves out',
-            'PreviousUKStudy is warned W_PROGRESSION_NOT_PROVIDED when the same person (passport number and nationality)',
-            "already has a USED CAS, any sponsor's.",
-          ].join('\n'),
-        );
-        const used = await useCas(store.db, { casNumber: progression.casNumber }, isoDateUtc(new Date()), new Date());
-        if (used.kind !== 'done') {
-          ctx.err(`cas-bdt demo: CAS ${progression.casNumber} could not be recorded as used`);
-          return 1;
-        }
-        const others = used.obsoleted.length;
-        ctx.out(
-          `CAS ${progression.casNumber} (from ${progression.example.name}) is now recorded as used for a visa application (\`cas use\`)` +
-            (others ? `; the person's ${others} other assigned CAS for overlapping courses became OBSOLETE.` : '.'),
-        );
-        const name = `again - ${progression.example.name}`;
-        ctx.out(`${progression.example.name} is sent again, with fresh ids, as "${name}":`);
-        const [sub] = await send([{ name, bytes: freshened(progression.example.bytes, `${stamp}-again`) }]);
-        if (!sub) {
-          ctx.err(`cas-bdt demo: ${name} was not processed in time`);
-          return 1;
-        }
-        ctx.out((await story(sub, 'the same person, now with a used CAS')).join('\n'));
+      ctx.out((await story(sub, 'a Home Office example')).join('\n'));
+      if (!progression && sub.outcome === 'ACCEPTED' && declaresNoPreviousStudy(ex.bytes)) {
+        const assigned = (await recordsOf(sub.resultXml)).find((r: RecordResult) => r.casNumber !== undefined);
+        if (assigned?.casNumber) progression = { example: ex, casNumber: assigned.casNumber };
       }
-    } finally {
-      await service.stop();
     }
-    const sponsor = (await getSponsor(store.db, LICENCE))!;
+    if (progression) {
+      ctx.out(
+        [
+          '\nThe progression rule: the Home Office example "8. WARNING - progression not provided" is example 2 with another',
+          'ApplicantID; the SMS warns because it knows the person has studied in the UK before. A record that leaves out',
+          'PreviousUKStudy is warned W_PROGRESSION_NOT_PROVIDED when the same person (passport number and nationality)',
+          "already has a USED CAS, any sponsor's.",
+        ].join('\n'),
+      );
+      const used = await useCas(store.db, { casNumber: progression.casNumber }, isoDateUtc(new Date()), new Date());
+      if (used.kind !== 'done') {
+        ctx.err(`cas-bdt demo: CAS ${progression.casNumber} could not be recorded as used`);
+        return 1;
+      }
+      const others = used.obsoleted.length;
+      ctx.out(
+        `CAS ${progression.casNumber} (from ${progression.example.name}) is now recorded as used for a visa application (\`cas use\`)` +
+          (others ? `; the person's ${others} other assigned CAS for overlapping courses became OBSOLETE.` : '.'),
+      );
+      const name = `again - ${progression.example.name}`;
+      ctx.out(`${progression.example.name} is sent again, with fresh ids, as "${name}":`);
+      const [sub] = await send([{ name, bytes: freshened(progression.example.bytes, `${stamp}-again`) }]);
+      if (!sub) {
+        ctx.err(`cas-bdt demo: ${name} was not processed in time`);
+        return 1;
+      }
+      ctx.out((await story(sub, 'the same person, now with a used CAS')).join('\n'));
+    }
+    await demo.stopService();
+    const held = (await getSponsor(store.db, LICENCE))!;
     ctx.out(
-      `\nAllocation of ${LICENCE}: granted ${sponsor.allocationGranted}, used ${sponsor.allocationUsed}, unused ${sponsor.allocationGranted - sponsor.allocationUsed}.`,
+      `\nAllocation of ${LICENCE}: granted ${held.allocationGranted}, used ${held.allocationUsed}, unused ${held.allocationGranted - held.allocationUsed}.`,
     );
     const folder = (name: 'outbox' | 'archive' | 'rejected') => sponsorDir(rootDir, LICENCE, name);
     ctx.out(
@@ -206,8 +163,5 @@ export async function runHomeOfficeDemo(ctx: Context, dir: string, keep: boolean
     );
     ctx.out(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.${keep ? '' : ` The demo's folder ${tmp} is removed.`}`);
     return 0;
-  } finally {
-    await store.close();
-    if (!keep) await rm(tmp, { recursive: true, force: true });
-  }
+  });
 }

@@ -3,19 +3,18 @@
  * temporary folder (never the configured store or root): an embedded store, a sponsor
  * with a small allocation, the watch service started, four files in the Home Office
  * format dropped into its inbox (a good one, one with warnings, one with a refused
- * record, one the schema refuses) and a zip of two more as a vendor sends it, and each result told in plain words, with where
- * the files are and how to go on. `--keep` leaves the folder for a look.
+ * record, one the schema refuses) and a zip of three more as a vendor sends it, and each result told in plain words, with where
+ * the files are and how to go on; then two visa decisions and the `compliance` command's output on that store, with what it
+ * shows. `--keep` leaves the folder for a look.
  */
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { casXml, graduateBytes, reportBytes, uploadBytes } from '../../xml/bdt-samples.ts';
 import type { Context } from '../context.ts';
 import type { Runner } from '../context.ts';
 import { fileErrorLines, recordLines, recordsOf } from '../outcome-text.ts';
-
-export type SubmissionRow = Awaited<ReturnType<(typeof import('../../ops/queries.ts'))['listSubmissions']>>[number];
+import type { SubmissionRow } from '../../ops/queries.ts';
+import { withDemo, type Demo } from './demo-service.ts';
 
 const LICENCE = 'DEMO00001';
 const ALLOCATION = 3;
@@ -131,73 +130,86 @@ export async function story(sub: SubmissionRow, what: string): Promise<string[]>
   return [`${head} ACCEPTED: ${words.join('; ')}.`, ...recordLines(await recordsOf(sub.resultXml), { indent: '    ' })];
 }
 
-async function runDemo(ctx: Context, keep: boolean): Promise<number> {
-  const [
-    { openStore },
-    { addSponsor },
-    { getSponsor, listSubmissions },
-    { ensureSponsorFolders, sponsorDir },
-    { createLogger },
-    { startService },
-  ] = await Promise.all([
-    import('../../ops/store.ts'),
-    import('../../ops/sponsors.ts'),
+/**
+ * The compliance view: two visa decisions are recorded on the CAS assigned (one granted, one
+ * refused, as `cas use` and `cas decide` would), then `cas-bdt compliance` itself runs on
+ * the demo store and its output is shown, with what it says. False when it failed.
+ */
+async function showCompliance(ctx: Context, demo: Demo, cli: string): Promise<boolean> {
+  const [{ listCas }, { useCas }, { decideCas }, { isoDateUtc }, { main }] = await Promise.all([
     import('../../ops/queries.ts'),
-    import('../../inbox/layout.ts'),
-    import('../../log.ts'),
-    import('../../service/service.ts'),
+    import('../../ops/use.ts'),
+    import('../../ops/decide.ts'),
+    import('../../domain/dates.ts'),
+    import('../main.ts'),
   ]);
-  const started = performance.now();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'cas-bdt-demo-'));
-  const dataDir = path.join(dir, 'store');
-  const rootDir = path.join(dir, 'bdt');
-  ctx.out(`cas-bdt demo: a new store and folder tree in ${dir} (your own store and folders are not touched).`);
-  const store = await openStore({ databaseUrl: undefined, dataDir });
-  try {
-    await addSponsor(
-      store.db,
-      { licenceNumber: LICENCE, name: 'Demo University', routes: ['student'], autoAssign: true, allocation: ALLOCATION },
-      new Date(),
-    );
-    await ensureSponsorFolders(rootDir, LICENCE);
-    ctx.out(`Sponsor ${LICENCE} "Demo University": Student route, allocation of ${ALLOCATION} CAS, CAS assigned automatically.`);
-    // The service's own log lines go to stderr, as under `watch`.
-    const log = createLogger({ write: ctx.io.stderr });
-    const service = await startService({
-      db: store.db,
-      openSession: () => store.session(),
-      rootDir,
-      settleMs: 200,
-      scanIntervalMs: 500,
-      concurrency: 1,
-      poll: false,
-      maxFileBytes: 10 * 1024 * 1024,
-      settings: { feePence: 2500, validityMonths: 6 },
-      log,
-    });
-    const files = await demoFiles();
-    const inbox = sponsorDir(rootDir, LICENCE, 'inbox');
-    let subs: SubmissionRow[] = [];
-    try {
-      ctx.out(`The service is watching ${rootDir}. Dropping ${files.length} files into ${inbox}:`);
-      for (const f of files) {
-        // As an upload client does: a hidden name first, then the real one (the service ignores the first).
-        const hidden = path.join(inbox, `.${f.name}.part`);
-        await writeFile(hidden, f.bytes);
-        await rename(hidden, path.join(inbox, f.name));
-        ctx.out(`  ${f.name}: ${f.what}`);
-      }
-      const deadline = Date.now() + TIMEOUT_MS;
-      for (;;) {
-        subs = await listSubmissions(store.db, { licence: LICENCE });
-        // A zip's own submission is stored after its entries'.
-        if (files.every((f) => subs.some((s) => s.fileName === f.name))) break;
-        if (Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    } finally {
-      await service.stop();
+  const assigned = (await listCas(demo.store.db, { licence: LICENCE, status: 'ASSIGNED' })).map((c) => c.casNumber!).sort();
+  const decided: string[] = [];
+  for (const [casNumber, decision] of [
+    [assigned[0], 'granted'],
+    [assigned[1], 'refused'],
+  ] as const) {
+    if (!casNumber) break;
+    const now = new Date();
+    const used = await useCas(demo.store.db, { casNumber }, isoDateUtc(now), now);
+    const done = used.kind === 'done' && (await decideCas(demo.store.db, casNumber, decision, { now })).kind === 'done';
+    if (!done) {
+      ctx.err(`cas-bdt demo: the visa decision on ${casNumber} could not be recorded`);
+      return false;
     }
+    decided.push(`${casNumber} ${decision}`);
+  }
+  ctx.out(
+    [
+      '\nThe compliance view: the Home Office judges each sponsor on its refusal, enrolment and completion rates over 12 months.',
+      `Two of the CAS were used for visa applications and decided (\`cas use\`, then \`cas decide\`): ${decided.join(', ')}.`,
+      `${cli} compliance --sponsor ${LICENCE}`,
+    ].join('\n'),
+  );
+  // The command runs on the store as any command does: the demo closes its own handle first.
+  await demo.closeStore();
+  let text = '';
+  const code = await main(['--data', demo.dataDir, '--root', demo.rootDir, 'compliance', '--sponsor', LICENCE], {
+    ...ctx.io,
+    stdout: (chunk) => void (text += chunk),
+  });
+  if (code !== 0) {
+    ctx.err(`cas-bdt demo: cas-bdt compliance exited ${code}`);
+    return false;
+  }
+  ctx.out(
+    [
+      ...text
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+      'What it shows: the refusal rate counts the decisions of the 12 months (here 1 refused of 2); enrolment counts the granted',
+      'CAS whose course has started, completion those whose course has ended (none yet: 0/0). Each rate is judged against the',
+      "threshold of the day, but only over 50 cases or more: below that it is 'too few', as here. Late reports are student activity",
+      'reports received after their due date; missing reports are ASSIGNED CAS still unreported 10 working days after their course',
+      'started. The console of `watch` shows the same at /compliance, and /metrics as gauges.',
+    ].join('\n'),
+  );
+  return true;
+}
+
+async function runDemo(ctx: Context, keep: boolean): Promise<number> {
+  const [{ getSponsor }, { sponsorDir }] = await Promise.all([import('../../ops/queries.ts'), import('../../inbox/layout.ts')]);
+  const started = performance.now();
+  const sponsor = { licence: LICENCE, name: 'Demo University', routes: ['student' as const], allocation: ALLOCATION };
+  const intro = (dir: string) => `cas-bdt demo: a new store and folder tree in ${dir} (your own store and folders are not touched).`;
+  return withDemo(ctx, { sponsor, concurrency: 1, maxFileBytes: 10 * 1024 * 1024, keep, intro }, async (demo) => {
+    const { dir, dataDir, rootDir } = demo;
+    ctx.out(`Sponsor ${LICENCE} "Demo University": Student route, allocation of ${ALLOCATION} CAS, CAS assigned automatically.`);
+    const files = await demoFiles();
+    ctx.out(`The service is watching ${rootDir}. Dropping ${files.length} files into ${sponsorDir(rootDir, LICENCE, 'inbox')}:`);
+    for (const f of files) {
+      await demo.drop([f]);
+      ctx.out(`  ${f.name}: ${f.what}`);
+    }
+    // A zip's own submission is stored after its entries'.
+    const subs = await demo.submissions((all) => files.every((f) => all.some((s) => s.fileName === f.name)), TIMEOUT_MS);
+    await demo.stopService();
     const done = files.filter((f) => subs.some((s) => s.fileName === f.name)).length;
     if (done < files.length) {
       ctx.err(`cas-bdt demo: only ${done} of ${files.length} files were processed within ${TIMEOUT_MS / 1000} s`);
@@ -216,10 +228,12 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
         }
       } else if (sub) ctx.out((await story(sub, f.what)).join('\n'));
     }
-    const sponsor = (await getSponsor(store.db, LICENCE))!;
+    const held = (await getSponsor(demo.store.db, LICENCE))!;
     ctx.out(
-      `\nAllocation of ${LICENCE}: granted ${sponsor.allocationGranted}, used ${sponsor.allocationUsed}, unused ${sponsor.allocationGranted - sponsor.allocationUsed}.`,
+      `\nAllocation of ${LICENCE}: granted ${held.allocationGranted}, used ${held.allocationUsed}, unused ${held.allocationGranted - held.allocationUsed}.`,
     );
+    const cli = `npx cas-bdt --data ${dataDir} --root ${rootDir}`;
+    if (!(await showCompliance(ctx, demo, cli))) return 1;
     const folder = (name: 'inbox' | 'outbox' | 'archive' | 'rejected') => sponsorDir(rootDir, LICENCE, name);
     ctx.out(
       [
@@ -231,7 +245,6 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
         `  ${folder('inbox')}: where a sponsor's system drops files (empty again)`,
       ].join('\n'),
     );
-    const cli = `npx cas-bdt --data ${dataDir} --root ${rootDir}`;
     if (keep) {
       ctx.out(
         [
@@ -254,10 +267,7 @@ async function runDemo(ctx: Context, keep: boolean): Promise<number> {
     }
     ctx.out(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.${keep ? '' : ` The demo's folder ${dir} is removed.`}`);
     return 0;
-  } finally {
-    await store.close();
-    if (!keep) await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export function registerDemoCommand(program: Command, run: Runner): void {
