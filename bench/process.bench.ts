@@ -3,9 +3,11 @@
  * records in the real format (10,000 and 50,000 by default), runs the real CLI in a child
  * process, and prints records per second, the child's peak RSS (GNU time's maximum
  * resident set size), where the time went stage by stage (`process --timings`), and the
- * ratio to `xmllint --noout --schema` on the same file when xmllint is installed.
+ * ratio to `xmllint --noout --schema` on the same file when xmllint is installed. The
+ * peer (peer.ts) runs first on the same file, on a fresh database of its own, and each
+ * side's speed is given as a ratio: PostgreSQL to the peer, PGlite to PostgreSQL.
  *
- *   npm run bench -- [--records N[,N...]] [--stores pglite,postgres]
+ *   npm run bench -- [--records N[,N...]] [--stores pglite,postgres] [--peer FILE]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { casXml, uploadText } from '../test/helpers/bdt.ts';
 import { createPgDatabase } from '../test/helpers/stores.ts';
+import { findPeer, speedRatio } from './peer.ts';
 
 const { values } = parseArgs({
   strict: false,
@@ -81,6 +84,11 @@ function stagesOf(stderr: string): Timings {
   return line ? (JSON.parse(line) as Timings) : { timings: {}, memoryPeaksMb: {} };
 }
 
+const peer = findPeer();
+if ('missing' in peer) console.log(`no peer columns: ${peer.missing}`);
+/** Every ratio of the run, printed together at the end. */
+const ratios: string[] = [];
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-bench-'));
 try {
   for (const n of sizes) {
@@ -93,6 +101,14 @@ try {
           ? ' (xmllint not installed: no ratio)'
           : `; xmllint --noout --schema: ${(lintMs / 1000).toFixed(2)} s, ${Math.round((n * 1000) / lintMs)} records/s`),
     );
+    const wallMs: Record<string, number> = {};
+    if (!('missing' in peer)) {
+      const p = await peer.one(file, path.join(dir, `peer-${n}.result.xml`));
+      wallMs.peer = p.ms;
+      console.log(
+        `peer     ${(p.ms / 1000).toFixed(2)} s wall, ${Math.round((n * 1000) / p.ms)} records/s, peak RSS ${(p.maxRssKb / 1024).toFixed(0)} MB (lxml + psycopg2, start-up included)`,
+      );
+    }
     for (const store of stores) {
       const work = mkdtempSync(path.join(dir, `${store}-`));
       const pg = store === 'postgres' ? await createPgDatabase() : undefined;
@@ -117,6 +133,11 @@ try {
           work,
         );
         const [summary] = JSON.parse(run.stdout) as { outcome: string; counts: Record<string, number> }[];
+        wallMs[store] = run.ms;
+        const rss = `${(run.maxRssKb / 1024).toFixed(0)} MB`;
+        if (store === 'postgres' && wallMs.peer !== undefined)
+          ratios.push(`${n} records, PostgreSQL / peer: ${speedRatio(wallMs.peer, run.ms)} (peak RSS ${rss})`);
+        if (store === 'pglite') ratios.push(`${n} records, PGlite peak RSS ${rss}`);
         const ratio = lintMs === undefined ? '' : `, ${(run.ms / lintMs).toFixed(1)}x xmllint`;
         console.log(
           `${store.padEnd(8)} ${summary!.outcome} ${JSON.stringify(summary!.counts)}\n` +
@@ -142,8 +163,17 @@ try {
         rmSync(work, { recursive: true, force: true });
       }
     }
+    if (wallMs.pglite !== undefined && wallMs.postgres !== undefined)
+      ratios.push(`${n} records, PGlite / PostgreSQL: ${speedRatio(wallMs.postgres, wallMs.pglite)}`);
     rmSync(file, { force: true });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+console.log(`\nratios (speed, higher is faster; wall times of this run): \n  ${ratios.join('\n  ')}`);
+console.log(
+  `load average: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -2,9 +2,11 @@
  * Many small files through the real service: `cas-bdt watch` runs as a child process,
  * a backlog of N one-record files is dropped into one inbox at once and drained (files
  * per second), then files are dropped one at a time to measure the latency from the drop
- * to the result, beyond the settle time.
+ * to the result, beyond the settle time. Then S sponsors (20) each get F one-record files
+ * (30) at once, in their own inboxes, drained by one service; the peer (peer.ts) takes
+ * the same files in one process on a fresh database, and the ratio of the two is printed.
  *
- *   npm run bench -- [--files N] [--trickle M] [--stores postgres,pglite] [--settle-ms MS]
+ *   npm run bench -- [--files N] [--trickle M] [--stores postgres,pglite] [--settle-ms MS] [--sponsors S] [--per-sponsor F]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { casXml, uploadText } from '../test/helpers/bdt.ts';
 import { createPgDatabase } from '../test/helpers/stores.ts';
+import { findPeer, speedRatio } from './peer.ts';
 
 const { values } = parseArgs({
   strict: false,
@@ -21,6 +24,8 @@ const { values } = parseArgs({
     trickle: { type: 'string', default: '20' },
     stores: { type: 'string', default: 'postgres' },
     'settle-ms': { type: 'string', default: '500' },
+    sponsors: { type: 'string', default: '20' },
+    'per-sponsor': { type: 'string', default: '30' },
   },
 });
 const files = Number(values.files);
@@ -31,11 +36,11 @@ const BIN = path.resolve(import.meta.dirname, '../bin/cas-bdt.js');
 
 let seq = 0;
 /** Writes a one-record file under a temporary name and renames it into the inbox: the drop is one moment. */
-function drop(inbox: string): string {
+function drop(inbox: string, licence = LICENCE): string {
   const n = seq++;
   const name = `small-${String(n).padStart(6, '0')}.xml`;
   const text = uploadText({
-    licence: LICENCE,
+    licence,
     fileId: `SMALL-${n}`,
     records: [casXml({ applicantId: `S-${n}`, passport: `P${String(n).padStart(9, '0')}` })],
   });
@@ -124,3 +129,98 @@ for (const store of String(values.stores).split(',')) {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** S sponsors x F one-record files, all dropped at once into their inboxes, beside the peer on the same files. */
+const sponsors = Number(values.sponsors);
+const perSponsor = Number(values['per-sponsor']);
+const licences = Array.from({ length: sponsors }, (_, i) => `BENCHS${String(i).padStart(3, '0')}`);
+const peer = findPeer();
+const peerMs = await (async () => {
+  if ('missing' in peer) {
+    console.log(`no peer column: ${peer.missing}`);
+    return undefined;
+  }
+  const work = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-small-peer-'));
+  try {
+    const files: string[] = [];
+    for (const licence of licences)
+      for (let i = 0; i < perSponsor; i++) {
+        const file = path.join(work, `${licence}-${i}.xml`);
+        const n = seq++;
+        const text = uploadText({
+          licence,
+          fileId: `SMALL-${n}`,
+          records: [casXml({ applicantId: `S-${n}`, passport: `P${String(n).padStart(9, '0')}` })],
+        });
+        writeFileSync(file, Buffer.from(text, 'latin1'));
+        files.push(file);
+      }
+    const { ms } = await peer.many(files, work);
+    console.log(`peer     ${sponsors} sponsors x ${perSponsor} one-record files: ${(ms / 1000).toFixed(2)} s (its own time, one process)`);
+    return ms;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+})();
+
+for (const store of String(values.stores).split(',')) {
+  const work = mkdtempSync(path.join(os.tmpdir(), `cas-bdt-sponsors-${store}-`));
+  const pg = store === 'postgres' ? await createPgDatabase() : undefined;
+  const where = pg ? ['--db', pg.url] : ['--data', path.join(work, 'data')];
+  const root = path.join(work, 'bdt');
+  for (const licence of licences) {
+    const added = spawnSync(
+      process.execPath,
+      [BIN, ...where, '--root', root, 'sponsor', 'add', licence, '--name', 'Bench', '--allocation', String(perSponsor + 10)],
+      { encoding: 'utf8' },
+    );
+    if (added.status !== 0) throw new Error(`sponsor add failed: ${added.stderr}`);
+  }
+  const service = spawn(
+    process.execPath,
+    [BIN, ...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let log = '';
+  service.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
+  const outbox = (licence: string) => path.join(root, licence, 'outbox');
+  try {
+    // Ready once each inbox has taken a first file.
+    const firsts = licences.map((licence) => [licence, drop(path.join(root, licence, 'inbox'), licence)] as const);
+    await until(() => firsts.every(([licence, name]) => results(outbox(licence)).has(name)), 'the first results');
+    const expected = new Map<string, string[]>(licences.map((l) => [l, []]));
+    const dropped = performance.now();
+    for (let i = 0; i < perSponsor; i++)
+      for (const licence of licences) expected.get(licence)!.push(drop(path.join(root, licence, 'inbox'), licence));
+    await until(
+      () =>
+        licences.every((l) => {
+          const have = results(outbox(l));
+          return expected.get(l)!.every((n) => have.has(n));
+        }),
+      `${sponsors * perSponsor} results`,
+    );
+    const ms = performance.now() - dropped - settleMs;
+    const vsPeer = peerMs === undefined ? '' : `; ${speedRatio(peerMs, ms)} the peer`;
+    console.log(
+      `${store.padEnd(8)} ${sponsors} sponsors x ${perSponsor} one-record files at once: ${(ms / 1000).toFixed(2)} s beyond the ${settleMs} ms settle, ` +
+        `${((sponsors * perSponsor * 1000) / ms).toFixed(1)} files/s${vsPeer}`,
+    );
+  } catch (err) {
+    console.error(log);
+    throw err;
+  } finally {
+    service.kill('SIGTERM');
+    await new Promise((r) => service.once('exit', r));
+    await pg?.drop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+console.log(
+  `load average: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
