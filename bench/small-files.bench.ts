@@ -61,21 +61,23 @@ async function until(check: () => boolean, what: string, timeoutMs = 600_000): P
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-for (const store of String(values.stores).split(',')) {
+/**
+ * A fresh store with these sponsors and `cas-bdt watch` on it, for the time of `run`
+ * (given the folder tree's root); the service's last log lines are printed if it fails.
+ */
+async function withService(store: string, sponsorsAllocations: [string, number][], run: (root: string) => Promise<void>): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), `cas-bdt-small-${store}-`));
   const pg = store === 'postgres' ? await createPgDatabase() : undefined;
   const where = pg ? ['--db', pg.url] : ['--data', path.join(work, 'data')];
   const root = path.join(work, 'bdt');
-  const inbox = path.join(root, LICENCE, 'inbox');
-  const outbox = path.join(root, LICENCE, 'outbox');
-  const added = spawnSync(
-    process.execPath,
-    [BIN, ...where, '--root', root, 'sponsor', 'add', LICENCE, '--name', 'Bench', '--allocation', String(files + trickle + 10)],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (added.status !== 0) throw new Error(`sponsor add failed: ${added.stderr}`);
+  for (const [licence, allocation] of sponsorsAllocations) {
+    const added = spawnSync(
+      process.execPath,
+      [BIN, ...where, '--root', root, 'sponsor', 'add', licence, '--name', 'Bench', '--allocation', String(allocation)],
+      { encoding: 'utf8' },
+    );
+    if (added.status !== 0) throw new Error(`sponsor add failed: ${added.stderr}`);
+  }
   const service = spawn(
     process.execPath,
     [BIN, ...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'],
@@ -86,6 +88,22 @@ for (const store of String(values.stores).split(',')) {
   let log = '';
   service.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
   try {
+    await run(root);
+  } catch (err) {
+    console.error(log);
+    throw err;
+  } finally {
+    service.kill('SIGTERM');
+    await new Promise((r) => service.once('exit', r));
+    await pg?.drop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+for (const store of String(values.stores).split(',')) {
+  await withService(store, [[LICENCE, files + trickle + 10]], async (root) => {
+    const inbox = path.join(root, LICENCE, 'inbox');
+    const outbox = path.join(root, LICENCE, 'outbox');
     // Ready once a first file has gone through.
     const first = drop(inbox);
     await until(() => results(outbox).has(first), 'the first result');
@@ -119,15 +137,7 @@ for (const store of String(values.stores).split(',')) {
       `${store.padEnd(8)} one file at a time (${trickle}): drop-to-result beyond settle p50 ${Math.round(pct(latencies, 50))} ms, ` +
         `p95 ${Math.round(pct(latencies, 95))} ms, max ${Math.round(latencies.at(-1)!)} ms`,
     );
-  } catch (err) {
-    console.error(log);
-    throw err;
-  } finally {
-    service.kill('SIGTERM');
-    await new Promise((r) => service.once('exit', r));
-    await pg?.drop();
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /** S sponsors x F one-record files, all dropped at once into their inboxes, beside the peer on the same files. */
@@ -164,59 +174,34 @@ const peerMs = await (async () => {
 })();
 
 for (const store of String(values.stores).split(',')) {
-  const work = mkdtempSync(path.join(os.tmpdir(), `cas-bdt-sponsors-${store}-`));
-  const pg = store === 'postgres' ? await createPgDatabase() : undefined;
-  const where = pg ? ['--db', pg.url] : ['--data', path.join(work, 'data')];
-  const root = path.join(work, 'bdt');
-  for (const licence of licences) {
-    const added = spawnSync(
-      process.execPath,
-      [BIN, ...where, '--root', root, 'sponsor', 'add', licence, '--name', 'Bench', '--allocation', String(perSponsor + 10)],
-      { encoding: 'utf8' },
-    );
-    if (added.status !== 0) throw new Error(`sponsor add failed: ${added.stderr}`);
-  }
-  const service = spawn(
-    process.execPath,
-    [BIN, ...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
+  await withService(
+    store,
+    licences.map((l) => [l, perSponsor + 10]),
+    async (root) => {
+      const outbox = (licence: string) => path.join(root, licence, 'outbox');
+      // Ready once each inbox has taken a first file.
+      const firsts = licences.map((licence) => [licence, drop(path.join(root, licence, 'inbox'), licence)] as const);
+      await until(() => firsts.every(([licence, name]) => results(outbox(licence)).has(name)), 'the first results');
+      const expected = new Map<string, string[]>(licences.map((l) => [l, []]));
+      const dropped = performance.now();
+      for (let i = 0; i < perSponsor; i++)
+        for (const licence of licences) expected.get(licence)!.push(drop(path.join(root, licence, 'inbox'), licence));
+      await until(
+        () =>
+          licences.every((l) => {
+            const have = results(outbox(l));
+            return expected.get(l)!.every((n) => have.has(n));
+          }),
+        `${sponsors * perSponsor} results`,
+      );
+      const ms = performance.now() - dropped - settleMs;
+      const vsPeer = peerMs === undefined ? '' : `; ${speedRatio(peerMs, ms)} the peer`;
+      console.log(
+        `${store.padEnd(8)} ${sponsors} sponsors x ${perSponsor} one-record files at once: ${(ms / 1000).toFixed(2)} s beyond the ${settleMs} ms settle, ` +
+          `${((sponsors * perSponsor * 1000) / ms).toFixed(1)} files/s${vsPeer}`,
+      );
     },
   );
-  let log = '';
-  service.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
-  const outbox = (licence: string) => path.join(root, licence, 'outbox');
-  try {
-    // Ready once each inbox has taken a first file.
-    const firsts = licences.map((licence) => [licence, drop(path.join(root, licence, 'inbox'), licence)] as const);
-    await until(() => firsts.every(([licence, name]) => results(outbox(licence)).has(name)), 'the first results');
-    const expected = new Map<string, string[]>(licences.map((l) => [l, []]));
-    const dropped = performance.now();
-    for (let i = 0; i < perSponsor; i++)
-      for (const licence of licences) expected.get(licence)!.push(drop(path.join(root, licence, 'inbox'), licence));
-    await until(
-      () =>
-        licences.every((l) => {
-          const have = results(outbox(l));
-          return expected.get(l)!.every((n) => have.has(n));
-        }),
-      `${sponsors * perSponsor} results`,
-    );
-    const ms = performance.now() - dropped - settleMs;
-    const vsPeer = peerMs === undefined ? '' : `; ${speedRatio(peerMs, ms)} the peer`;
-    console.log(
-      `${store.padEnd(8)} ${sponsors} sponsors x ${perSponsor} one-record files at once: ${(ms / 1000).toFixed(2)} s beyond the ${settleMs} ms settle, ` +
-        `${((sponsors * perSponsor * 1000) / ms).toFixed(1)} files/s${vsPeer}`,
-    );
-  } catch (err) {
-    console.error(log);
-    throw err;
-  } finally {
-    service.kill('SIGTERM');
-    await new Promise((r) => service.once('exit', r));
-    await pg?.drop();
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 console.log(
   `load average: ${os
