@@ -105,9 +105,13 @@ export class Fleet {
     this.members[slot] = this.spawn(slot);
   }
 
-  /** SIGTERM to every instance; resolves with the exit codes (0 is a clean stop). */
+  /**
+   * SIGTERM to every instance once it is ready (one still starting has no handler yet and
+   * would die of the signal, 143); resolves with the exit codes (0 is a clean stop).
+   */
   async stop(): Promise<number[]> {
     for (const m of this.members) this.expected.add(m);
+    await Promise.all(this.members.map((m) => untilReadyOrExited(m)));
     for (const m of this.members) m.proc.kill('SIGTERM');
     return Promise.all(this.members.map((m) => m.exited));
   }
@@ -118,4 +122,12 @@ export class Fleet {
     for (const m of this.members) m.proc.kill('SIGKILL');
     await Promise.all(this.members.map((m) => m.exited));
   }
+}
+
+/** Resolves once `inst` has logged that it is ready or has exited, or after a minute. */
+async function untilReadyOrExited(inst: Instance): Promise<void> {
+  let done = false;
+  void inst.exited.then(() => (done = true));
+  const until = Date.now() + 60_000;
+  while (!done && !inst.saw(/INFO\s+ready/) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
 }

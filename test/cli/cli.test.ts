@@ -73,7 +73,7 @@ describe.each(STORE_KINDS)('CLI on %s', (kind) => {
     expect((await cli('sponsor', 'add', 'bad', '--name', 'X')).code).toBe(2);
     expect((await cli('sponsor', 'add', 'CLITEST02')).code).toBe(2);
     // The export schema chosen at registration is kept (the legacy one here).
-    const legacy = await cli('sponsor', 'add', 'CLITEST03', '--name', 'Legacy College', '--export-schema', '1.1.1', '--json');
+    const legacy = await cli('sponsor', 'add', 'CLILEGAC1', '--name', 'Legacy College', '--export-schema', '1.1.1', '--json');
     expect(legacy.code, legacy.stderr).toBe(0);
     expect(legacy.json<{ exportSchema: string }>().exportSchema).toBe('1.1.1');
     expect((await cli('sponsor', 'show', 'NOSUCH001')).code).toBe(4);
