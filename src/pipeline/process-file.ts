@@ -3,9 +3,10 @@
  * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
  */
 import { lockSponsor } from '../db/sponsors.ts';
-import { findAccepted, findAcceptedByFileId, type SubmissionRow } from '../db/submissions.ts';
+import { findAccepted, findAcceptedByFileId } from '../db/submissions.ts';
 import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
+import type { SponsorRow } from '../db/sponsors.ts';
 import { verifyUnchanged, type ReceivedFile } from '../inbox/read-file.ts';
 import { timed } from '../timings.ts';
 import { HeapNudge } from '../heap-nudge.ts';
@@ -18,79 +19,105 @@ import type { PipelineDeps } from './deps.ts';
 import { isZip } from '../inbox/zip-reader.ts';
 import { processContainer } from './process-container.ts';
 import type { ContainerSummary } from '../domain/result.ts';
+import type { Db } from '../db/client.ts';
 import { baseResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
 import { STORE_STEPS } from './store-steps.ts';
-import { FILE_KINDS } from '../domain/file-kinds.ts';
+import { FILE_KINDS, type FileKind } from '../domain/file-kinds.ts';
 
 export type { Processed } from './store-submission.ts';
 
 export type { FileSettings, PipelineDeps } from './deps.ts';
 
-/** `id`: the submission id already taken for this file, if one was. */
-async function reject(
-  deps: PipelineDeps,
-  file: ReceivedFile,
-  found: FileError[],
-  fileType: FileType,
-  now: Date,
-  fileId?: string,
-  id?: number,
-  container?: ContainerSummary,
-): Promise<Processed> {
+/** What a refused file's submission records. */
+interface Refusal {
+  errors: FileError[];
+  fileType: FileType;
+  fileId?: string | undefined;
+  /** The submission id already taken for this file, if one was. */
+  submissionId?: number | undefined;
+  /** A zip refused as a whole. */
+  container?: ContainerSummary;
+}
+
+/** Stores `file` as REJECTED, in a transaction of its own. */
+async function storeRefusal(deps: PipelineDeps, file: ReceivedFile, refusal: Refusal): Promise<Processed> {
+  const now = clockOf(deps)();
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
-  const errors = found.map((e) => ({ ...e, message: xmlSafe(e.message) }));
+  const errors = refusal.errors.map((e) => ({ ...e, message: xmlSafe(e.message) }));
   return inTransaction(deps.db, deps.dryRun, async (tx) => {
-    id ??= await takeSubmissionId(tx, deps.dryRun);
+    const id = refusal.submissionId ?? (await takeSubmissionId(tx, deps.dryRun));
     // What was found in a large file read twice is stored only if it is still that file.
     await verifyUnchanged(file);
-    return storeResult(
-      tx,
-      file,
-      {
-        ...baseResult(file, id, fileType, now, fileId),
-        outcome: 'REJECTED',
-        counts: zeroCounts(fileType),
-        fileErrors: errors,
-        ...(container ? { container } : {}),
-      },
-      deps.onStored,
-      [],
-      deps.dryRun,
-    );
+    const result = {
+      ...baseResult(file, id, refusal.fileType, now, refusal.fileId),
+      outcome: 'REJECTED' as const,
+      counts: zeroCounts(refusal.fileType),
+      fileErrors: errors,
+      ...(refusal.container ? { container: refusal.container } : {}),
+    };
+    return storeResult(tx, { file, result, onStored: deps.onStored, dryRun: deps.dryRun });
   });
 }
+
+const clockOf = (deps: PipelineDeps) => deps.clock ?? (() => new Date());
 
 /**
  * Stores `file` as REJECTED with `errors` without looking at its content: for what the
  * service decides about a file itself (a refused name, a file set aside after faults).
  */
 export async function rejectFile(deps: PipelineDeps, file: ReceivedFile, errors: FileError[]): Promise<Processed> {
-  return reject(deps, file, errors, 'UNKNOWN', (deps.clock ?? (() => new Date()))());
+  return storeRefusal(deps, file, { errors, fileType: 'UNKNOWN' });
 }
 
-/** Idempotent replay: the earlier result, re-emitted with Replay true, as a submission of its own. */
-async function replay(deps: PipelineDeps, file: ReceivedFile, earlier: SubmissionRow, now: Date): Promise<Processed> {
-  return inTransaction(deps.db, deps.dryRun, (tx) =>
-    storeReplay(tx, deps.onStored, file, earlier, now, deps.dryRun ? dryRunSubmissionId() : undefined),
-  );
-}
-
-class RejectInTx {
+/**
+ * A file refused once its storing transaction has begun: a header that does not fit the
+ * sponsor, a file id already used, a schema violation found while its records were stored.
+ * It is always thrown, never returned, so the transaction rolls back whatever the file's
+ * records had written (and releases the sponsor's lock); the refusal is then stored by
+ * storeRefusal in a transaction of its own, under the submission id already taken (a
+ * sequence's values outlive a rollback, so that id is never given to another file).
+ */
+class Refused extends Error {
   constructor(
     readonly errors: FileError[],
-    readonly submissionId?: number,
-  ) {}
+    readonly submissionId: number,
+  ) {
+    super(errors[0]?.message ?? 'refused');
+  }
 }
 
-/** A failure while storing a file that turns out not to validate is explained by the schema verdict (the transaction was rolled back). */
-async function explainedBySchema<T>(file: Inspected, storing: Promise<T>): Promise<T | RejectInTx> {
-  try {
-    return await storing;
-  } catch (err) {
-    const verdict = await file.schema;
-    if (verdict && !verdict.ok) return new RejectInTx(verdict.errors);
-    throw err;
+/**
+ * What a failure of the storing transaction means. A schema violation comes first,
+ * whatever else was found meanwhile: storing a file that does not validate may fail in
+ * ways of its own (the transaction was rolled back either way). Anything else is not the
+ * file's fault and is thrown on (the service retries the file).
+ */
+async function refusalOf(err: unknown, inspected: Inspected): Promise<Refusal> {
+  const submissionId = err instanceof Refused ? err.submissionId : undefined;
+  const verdict = await inspected.schema;
+  if (verdict && !verdict.ok) return { errors: verdict.errors, fileType: verdict.fileType, fileId: verdict.fileId, submissionId };
+  if (err instanceof Refused) return { errors: err.errors, fileType: inspected.fileType, fileId: inspected.header.fileId, submissionId };
+  throw err;
+}
+
+/** Refusals decided from the file's size alone, before anything is read. */
+function refusedUnread(deps: PipelineDeps, file: ReceivedFile): FileError | undefined {
+  if (file.size > deps.settings.maxFileBytes) {
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    return { code: 'E_FILE_TOO_LARGE', message: `the file is ${mb(file.size)} MB; the limit is ${mb(deps.settings.maxFileBytes)} MB` };
   }
+  if (file.size === 0 || !file.bytes) return { code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' };
+  return undefined;
+}
+
+/** Idempotent replay: an accepted file's copy gets the earlier result again, Replay true, as a submission of its own. */
+async function replayIfAccepted(deps: PipelineDeps, file: ReceivedFile): Promise<Processed | undefined> {
+  const earlier = await findAccepted(deps.db, file.sponsorLicenceNumber, file.sha256);
+  if (!earlier) return undefined;
+  const submissionId = deps.dryRun ? dryRunSubmissionId() : undefined;
+  return inTransaction(deps.db, deps.dryRun, (tx) =>
+    storeReplay(tx, { file, earlier, now: clockOf(deps)(), submissionId, onStored: deps.onStored }),
+  );
 }
 
 /**
@@ -99,48 +126,112 @@ async function explainedBySchema<T>(file: Inspected, storing: Promise<T>): Promi
  */
 const VALIDATE_FIRST_BYTES = 1 << 20;
 
+/** The sponsor, locked for the transaction, and what is looked up under its lock. */
+interface Locked {
+  sponsor: SponsorRow;
+  /** An accepted file with these bytes (a concurrent copy of this file may have won). */
+  again: Awaited<ReturnType<typeof findAccepted>>;
+  /** An accepted file of the same kind with this file's id. */
+  sameId: Awaited<ReturnType<typeof findAcceptedByFileId>> | undefined;
+  /** The id every outcome of this file is stored under. */
+  submissionId: number;
+}
+
+/** Locks the sponsor, then sends the look-ups and takes the id together, for one round trip. */
+async function lockAndLookUp(tx: Db, deps: PipelineDeps, file: ReceivedFile, kind: FileKind, fileId: string | undefined): Promise<Locked> {
+  const licence = file.sponsorLicenceNumber;
+  const sponsor = await lockSponsor(tx, licence);
+  if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
+  const [again, sameId, submissionId] = await Promise.all([
+    findAccepted(tx, licence, file.sha256),
+    kind.fileIdGroup !== undefined && fileId !== undefined ? findAcceptedByFileId(tx, licence, kind.fileIdGroup, fileId) : undefined,
+    takeSubmissionId(tx, deps.dryRun),
+  ]);
+  return { sponsor, again, sameId, submissionId };
+}
+
+/** What stops a file that validated from being stored for this sponsor: its header, or a file id already used. */
+function headerRefusal(inspected: Inspected, file: ReceivedFile, kind: FileKind, locked: Locked): FileError[] {
+  const errors = headerErrors(inspected, locked.sponsor, file.sponsorLicenceNumber, file.via);
+  if (errors.length || !locked.sameId) return errors;
+  const { id, fileName } = locked.sameId;
+  return [
+    {
+      code: 'E_DUPLICATE_FILE_ID',
+      message: `${kind.fileIdElement} "${inspected.header.fileId}" was already used by accepted submission ${id} (${fileName}); give each new file a new id`,
+    },
+  ];
+}
+
 /**
- * A dry run takes no id from the sequence, which would leave gaps in the real ids: its
- * rolled-back rows get a negative id of their own, never a stored submission's (a clash
- * of two dry runs would only make the second wait for the first's rollback).
+ * The storing transaction of an inspected file: the sponsor locked, a replay if a copy
+ * won meanwhile, else the header checked, the records stored by the kind's store step, the
+ * schema verdict awaited (nothing is committed unless the whole file validated) and the
+ * accepted submission stored. A refusal is thrown (see Refused).
  */
+async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected: Inspected): Promise<Processed> {
+  const clock = clockOf(deps);
+  const kind = FILE_KINDS[inspected.fileType];
+  const fileId = inspected.header.fileId;
+  return inTransaction(deps.db, deps.dryRun, async (tx) => {
+    const locked = await lockAndLookUp(tx, deps, file, kind, fileId);
+    const { sponsor, submissionId } = locked;
+    if (locked.again) return storeReplay(tx, { file, earlier: locked.again, now: clock(), submissionId, onStored: deps.onStored });
+    const refusal = headerRefusal(inspected, file, kind, locked);
+    if (refusal.length) throw new Refused(refusal, submissionId);
+
+    const now = clock();
+    const heap = file.open && !deps.settings.noHeapNudge ? new HeapNudge() : undefined;
+    const stored = await STORE_STEPS[inspected.fileType](tx, inspected, {
+      sponsor,
+      licence: sponsor.licenceNumber,
+      submissionId,
+      now,
+      onProgress: deps.onProgress,
+      settings: deps.settings,
+      receivedAt: file.receivedAt,
+      heap,
+    });
+    const verdict = await inspected.schema;
+    if (verdict && !verdict.ok) throw new Refused(verdict.errors, submissionId);
+    // The result is rendered and sent next, the largest allocations of all: the records' garbage goes first.
+    heap?.between(0);
+    const result = {
+      ...baseResult(file, submissionId, inspected.fileType, now, fileId),
+      processedAt: clock(),
+      outcome: 'ACCEPTED' as const,
+      counts: stored.counts,
+      fileErrors: [],
+      ...(stored.payment ? { payment: stored.payment } : {}),
+    };
+    // The submission's statements go out behind the last writes of the records, which may
+    // still be on their way: one round trip for all, then the commit.
+    const saving = storeResult(tx, { file, result, recordsXml: stored.recordsXml, onStored: deps.onStored, dryRun: deps.dryRun });
+    const [, processed] = await Promise.all([stored.written, saving]);
+    // A large file was read twice (scanned, then its records): nothing is committed unless it is still the same file.
+    await verifyUnchanged(file);
+    return stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
+  });
+}
 
 /** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
 export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
-  const clock = deps.clock ?? (() => new Date());
-  const { db } = deps;
-
-  if (file.size > deps.settings.maxFileBytes) {
-    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    return reject(
-      deps,
-      file,
-      [{ code: 'E_FILE_TOO_LARGE', message: `the file is ${mb(file.size)} MB; the limit is ${mb(deps.settings.maxFileBytes)} MB` }],
-      'UNKNOWN',
-      clock(),
-    );
-  }
-  if (file.size === 0 || !file.bytes) {
-    return reject(deps, file, [{ code: 'E_NOT_WELL_FORMED', message: 'the file is empty (zero bytes)' }], 'UNKNOWN', clock());
-  }
+  const unread = refusedUnread(deps, file);
+  if (unread || !file.bytes) return storeRefusal(deps, file, { errors: unread ? [unread] : [], fileType: 'UNKNOWN' });
 
   // A zip, whatever its name (spec section 4a): its entries go through this pipeline one by one.
   if (isZip(file.bytes)) {
     return processContainer(deps, file, {
       processEntry: processFile,
-      refuse: (errors) => reject(deps, file, errors, 'UNKNOWN', clock(), undefined, undefined, { entries: null }),
+      refuse: (errors) => storeRefusal(deps, file, { errors, fileType: 'UNKNOWN', container: { entries: null } }),
     });
   }
 
   // A replay is a replay whatever its validation says now, and a large one is not validated
   // again. A small file is validated first, and looked up here only if it was refused.
   const validateFirst = file.size <= VALIDATE_FIRST_BYTES;
-  const replayOf = async () => {
-    const earlier = await findAccepted(db, file.sponsorLicenceNumber, file.sha256);
-    return earlier && replay(deps, file, earlier, clock());
-  };
   if (!validateFirst) {
-    const replayed = await replayOf();
+    const replayed = await replayIfAccepted(deps, file);
     if (replayed) return replayed;
   }
   // A large file's schema verdict comes later: validation runs in the engine threads while its records are stored.
@@ -151,91 +242,18 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
     ...(deps.validate ? { validate: deps.validate } : {}),
     ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}),
   });
-  if (!inspection.ok)
-    return (validateFirst && (await replayOf())) || reject(deps, file, inspection.errors, inspection.fileType, clock(), inspection.fileId);
-  const inspected = inspection.file;
-  const kind = FILE_KINDS[inspected.fileType];
-  const fileId = inspected.header.fileId;
+  if (!inspection.ok) {
+    const { errors, fileType, fileId } = inspection;
+    return (validateFirst && (await replayIfAccepted(deps, file))) || storeRefusal(deps, file, { errors, fileType, fileId });
+  }
   if (file.open) {
     // A large file is read from its handle from here on: its bytes are let go, so it is not held at all.
     letGo(file.bytes);
     file.bytes = undefined;
   }
-
-  const outcome = await timed('db transaction (all of the storing)', () =>
-    explainedBySchema(
-      inspected,
-      inTransaction(db, deps.dryRun, async (tx) => {
-        const licence = file.sponsorLicenceNumber;
-        const sponsor = await lockSponsor(tx, licence);
-        if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
-        // Looked up again under the sponsor's lock (a concurrent copy of this file may have
-        // won); sent together, for one round trip. The id taken serves every outcome.
-        const [again, sameId, submissionId] = await Promise.all([
-          findAccepted(tx, licence, file.sha256),
-          kind.fileIdGroup !== undefined && fileId !== undefined ? findAcceptedByFileId(tx, licence, kind.fileIdGroup, fileId) : undefined,
-          takeSubmissionId(tx, deps.dryRun),
-        ]);
-        if (again) return storeReplay(tx, deps.onStored, file, again, clock(), submissionId);
-        const errors = headerErrors(inspected, sponsor, licence, file.via);
-        if (errors.length) return new RejectInTx(errors, submissionId);
-        if (sameId) {
-          return new RejectInTx(
-            [
-              {
-                code: 'E_DUPLICATE_FILE_ID',
-                message: `${kind.fileIdElement} "${fileId}" was already used by accepted submission ${sameId.id} (${sameId.fileName}); give each new file a new id`,
-              },
-            ],
-            submissionId,
-          );
-        }
-        const now = clock();
-        const base = baseResult(file, submissionId, inspected.fileType, now, fileId);
-        const byNumber = { licence: sponsor.licenceNumber, submissionId, now, onProgress: deps.onProgress };
-        const heap = file.open && !deps.settings.noHeapNudge ? new HeapNudge() : undefined;
-        const stored = await STORE_STEPS[inspected.fileType](tx, inspected, {
-          sponsor,
-          ...byNumber,
-          settings: deps.settings,
-          receivedAt: file.receivedAt,
-          heap,
-        });
-        // Nothing is committed unless the whole file validated.
-        const verdict = await inspected.schema;
-        if (verdict && !verdict.ok) throw new RejectInTx(verdict.errors, submissionId);
-        // The result is rendered and sent next, the largest allocations of all: the records' garbage goes first.
-        heap?.between(0);
-        // The submission's statements go out behind the last writes of the records, which may
-        // still be on their way: one round trip for all, then the commit.
-        const saving = storeResult(
-          tx,
-          file,
-          {
-            ...base,
-            processedAt: clock(),
-            outcome: 'ACCEPTED',
-            counts: stored.counts,
-            fileErrors: [],
-            ...(stored.payment ? { payment: stored.payment } : {}),
-          },
-          deps.onStored,
-          stored.recordsXml,
-          deps.dryRun,
-        );
-        const [, processed] = await Promise.all([stored.written, saving]);
-        // A large file was read twice (scanned, then its records): nothing is committed unless it is still the same file.
-        await verifyUnchanged(file);
-        return 'notAssigned' in stored && stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
-      }),
-    ),
-  );
-
-  if (outcome instanceof RejectInTx) {
-    // A schema violation comes first, whatever else was found meanwhile.
-    const verdict = await inspected.schema;
-    if (verdict && !verdict.ok) return reject(deps, file, verdict.errors, verdict.fileType, clock(), verdict.fileId, outcome.submissionId);
-    return reject(deps, file, outcome.errors, inspected.fileType, clock(), fileId, outcome.submissionId);
+  try {
+    return await timed('db transaction (all of the storing)', () => storeInspected(deps, file, inspection.file));
+  } catch (err) {
+    return storeRefusal(deps, file, await refusalOf(err, inspection.file));
   }
-  return outcome;
 }

@@ -31,11 +31,9 @@ export interface StoreContext {
 
 type StoreStep = (tx: Db, file: Inspected, ctx: StoreContext) => Promise<Stored>;
 
-const upload: StoreStep = (tx, file, ctx) => storeUpload(tx, file, ctx.sponsor, ctx);
-
 export const STORE_STEPS: { readonly [K in KnownFileType]: StoreStep } = {
-  UPLOAD_GENERAL: upload,
-  UPLOAD_CHILD: upload,
+  UPLOAD_GENERAL: storeUpload,
+  UPLOAD_CHILD: storeUpload,
   GRADUATE_REPORT: storeGraduateReport,
   UPDATE_FEES: storeFeeUpdate,
   REPORT: storeActivityReport,

@@ -66,18 +66,19 @@ function wouldBe(result: SubmissionResult): SubmissionResult {
   return { ...rest, dryRun: true };
 }
 
-/**
- * Stores a submission row for a result and returns what the caller emits. `recordsXml`: an
- * accepted file's Record elements, rendered a chunk at a time (see Stored).
- */
-export async function storeResult(
-  db: Db,
-  file: ReceivedFile,
-  judged: SubmissionResult,
-  onStored: OnStored,
-  recordsXml: string[] = [],
-  dryRun?: boolean,
-): Promise<Processed> {
+/** What storeResult stores: the file, its judged result, and how. */
+export interface ResultToStore {
+  file: ReceivedFile;
+  result: SubmissionResult;
+  /** An accepted file's Record elements, rendered a chunk at a time (see Stored); let go once rendered. */
+  recordsXml?: string[];
+  onStored: OnStored;
+  /** A dry run reports what would be: no payment, no CAS numbers. */
+  dryRun?: boolean | undefined;
+}
+
+/** Stores a submission row for a result and returns what the caller emits. */
+export async function storeResult(db: Db, { file, result: judged, recordsXml = [], onStored, dryRun }: ResultToStore): Promise<Processed> {
   const result = dryRun ? wouldBe(judged) : judged;
   const resultXml = timed('result xml', () => renderResult(result, recordsXml));
   // The pieces are in resultXml now; let them go before the statement is encoded.
@@ -150,15 +151,18 @@ function replayOf(earlier: SubmissionRow, dryRun: boolean): SubmissionResult {
   };
 }
 
-export async function storeReplay(
-  db: Db,
-  onStored: OnStored,
-  file: ReceivedFile,
-  earlier: SubmissionRow,
-  now: Date,
-  takenId?: number,
-): Promise<Processed> {
-  const id = takenId ?? (await nextSubmissionId(db));
+/** What storeReplay stores: a copy of an earlier accepted file, as a submission of its own. */
+export interface ReplayToStore {
+  file: ReceivedFile;
+  earlier: SubmissionRow;
+  now: Date;
+  /** The id already taken for this file, if one was (else the sequence's next). */
+  submissionId?: number | undefined;
+  onStored: OnStored;
+}
+
+export async function storeReplay(db: Db, { file, earlier, now, submissionId, onStored }: ReplayToStore): Promise<Processed> {
+  const id = submissionId ?? (await nextSubmissionId(db));
   const resultXml = renderResult(replayOf(earlier, isDryRunId(id)), [recordElements(earlier.resultXml)]);
   const summary: FileSummary = { ...earlier.summary, submissionId: id, file: file.fileName, replay: true, resultFile: null };
   await insertSubmission(

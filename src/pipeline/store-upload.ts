@@ -5,7 +5,7 @@
  * parsed and stored a chunk at a time, each chunk's CAS, events and numbers in one
  * statement, the next chunk read while the database writes the last.
  */
-import { closePayment, freshNumbers, numberSource, openPayment, type AssignContext, type AssignSettings } from '../db/assign.ts';
+import { closePayment, freshNumbers, numberSource, openPayment, type AssignContext } from '../db/assign.ts';
 import {
   amendCas,
   findLiveByKeys,
@@ -17,7 +17,6 @@ import {
 } from '../db/cas-records.ts';
 import type { Db } from '../db/client.ts';
 import { personKey, personsWithUsedCas } from '../db/person.ts';
-import type { SponsorRow } from '../db/sponsors.ts';
 import { queueStatements } from '../db/statements.ts';
 import { casExpiry } from '../domain/assignment.ts';
 import { countRecord, isDryRunId, zeroCounts, type Counts, type PaymentSummary, type RecordResult } from '../domain/result.ts';
@@ -33,12 +32,13 @@ import {
   noAllocationIssue,
   recordKey,
 } from '../domain/rules.ts';
-import type { CasRecord, CasStatus, Route } from '../domain/types.ts';
+import type { CasRecord, CasStatus, RecordIssue, Route } from '../domain/types.ts';
+import type { DocSource } from '../xml/source.ts';
 import { parseRecordXml, readCasRecord } from '../xml/record-reader.ts';
 import type { ElementSpan } from '../xml/scan.ts';
 import type { Inspected } from './inspect.ts';
 import { timed } from '../timings.ts';
-import type { HeapNudge } from '../heap-nudge.ts';
+import type { StoreContext } from './store-steps.ts';
 
 const RECORD_CHUNK = 1000;
 
@@ -90,171 +90,243 @@ function* chunks(file: Inspected): Generator<ElementSpan[]> {
   if (chunk.length) yield chunk;
 }
 
-export async function storeUpload(
-  tx: Db,
-  file: Inspected,
-  sponsor: SponsorRow,
-  opts: {
-    submissionId: number;
-    now: Date;
-    settings: AssignSettings;
-    onProgress?: ((fraction: number) => void) | undefined;
-    /** A large file's garbage is collected between chunks (see heap-nudge.ts). */
-    heap?: HeapNudge | undefined;
-  },
-): Promise<Stored> {
-  const route = file.route as Route;
-  const licence = sponsor.licenceNumber;
-  // Sent with the first chunk's look-ups (one round trip under the sponsor's lock, not two); awaited before the first write.
-  const batching = insertBatch(tx, {
-    licence,
-    name: file.header.fileId ?? `submission-${opts.submissionId}`,
-    route,
-    submissionId: opts.submissionId,
-    now: opts.now,
-  });
-  batching.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
-  let ctx: RecordContext | undefined;
-  const assignCtx: AssignContext = {
-    licence,
-    now: opts.now,
-    settings: opts.settings,
-    reason: `assigned by submission ${opts.submissionId}`,
-    submissionId: opts.submissionId,
-  };
-  const randomInt = numberSource(opts.settings);
-  // A dry run's records are rendered without the CAS numbers its rolled-back rows were given.
-  const dryRun = isDryRunId(opts.submissionId);
-  const expiresOn = casExpiry(opts.now, opts.settings.validityMonths);
-  // READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts.
-  let unused = sponsor.autoAssign ? Math.max(0, sponsor.allocationGranted - sponsor.allocationUsed) : 0;
+/** One record of a chunk, parsed and judged by the rules that need nothing stored. */
+interface Judged {
+  rec: CasRecord;
+  key: string;
+  issues: RecordIssue[];
+  /** A repeat of an earlier record of this file (E_DUPLICATE_IN_FILE). */
+  repeat: boolean;
+}
+
+type Row = { fields: CasFields; result: RecordResult; casNumber?: string };
+type Amend = Row & { id: number; from: CasStatus };
+
+/** What becomes of one chunk's records: new CAS, amended ones, and which of them get a number. */
+interface ChunkPlan {
+  records: RecordResult[];
+  toInsert: Row[];
+  toAmend: Amend[];
+  toAssign: Row[];
+}
+
+/**
+ * A promise awaited later, while other work goes on: marked as handled now, so that a
+ * rejection before the await is not reported as unhandled (the await still throws it).
+ */
+function inFlight<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+/**
+ * The upload being stored: the state that runs from one chunk to the next (counts, the
+ * allocation left, the payment, the keys seen) and the steps each chunk goes through:
+ * judge, look up, plan, assign numbers, write (sent, not awaited), render.
+ */
+class UploadRun {
+  private readonly route: Route;
+  private readonly licence: string;
+  private readonly assignCtx: AssignContext;
+  private readonly randomInt: ReturnType<typeof numberSource>;
+  /** A dry run's records are rendered without the CAS numbers its rolled-back rows were given. */
+  private readonly dryRun: boolean;
+  private readonly expiresOn: string;
+  /** The batch row's context, its insert sent with the first chunk's look-ups (one round trip under the sponsor's lock). */
+  private readonly batch: Promise<RecordContext>;
+  /** READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts. */
+  private unused: number;
   /** The CAS numbers assigned here whose statements the sponsor gets in its outbox. */
-  const statementsOwed: string[] = [];
-  let assignedCount = 0;
-  let payment: { id: number; reference: string } | undefined;
+  private readonly statementsOwed: string[] = [];
+  private assigned = 0;
+  private payment: { id: number; reference: string } | undefined;
+  private readonly firstIndexOfKey = new Map<string, number>();
+  private index = 0;
+  /** The last chunk's writes: queries on the transaction run in the order they are sent. */
+  private writing: Promise<unknown> = Promise.resolve();
+  readonly counts = zeroCounts();
+  notAssigned = 0;
+  readonly recordsXml: string[] = [];
 
-  const counts = zeroCounts();
-  let notAssigned = 0;
-  const recordsXml: string[] = [];
-  const firstIndexOfKey = new Map<string, number>();
-  let index = 0;
+  constructor(
+    private readonly tx: Db,
+    file: Inspected,
+    private readonly ctx: StoreContext,
+  ) {
+    this.route = file.route as Route;
+    this.licence = ctx.sponsor.licenceNumber;
+    const { submissionId, now, settings } = ctx;
+    this.assignCtx = { licence: this.licence, now, settings, reason: `assigned by submission ${submissionId}`, submissionId };
+    this.randomInt = numberSource(settings);
+    this.dryRun = isDryRunId(submissionId);
+    this.expiresOn = casExpiry(now, settings.validityMonths);
+    this.unused = ctx.sponsor.autoAssign ? Math.max(0, ctx.sponsor.allocationGranted - ctx.sponsor.allocationUsed) : 0;
+    const name = file.header.fileId ?? `submission-${submissionId}`;
+    this.batch = inFlight(
+      insertBatch(tx, { licence: this.licence, name, route: this.route, submissionId, now }).then((batchId) => ({
+        licence: this.licence,
+        route: this.route,
+        batchId,
+        submissionId,
+        now,
+      })),
+    );
+  }
 
-  let writing: Promise<unknown> = Promise.resolve();
+  /** Parses a chunk's records and applies the rules that need nothing stored, repeats within the file included. */
+  judge(text: DocSource, spans: ElementSpan[]): Judged[] {
+    return spans.map((span) => {
+      const rec = timed('record parse', () => readCasRecord(parseRecordXml(text.slice(span.start, span.end)), ++this.index));
+      const key = recordKey(rec);
+      const issues = timed('rules', () => judgeRecord(rec, this.route));
+      const first = this.firstIndexOfKey.get(key);
+      if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
+      else this.firstIndexOfKey.set(key, rec.index);
+      return { rec, key, issues, repeat: first !== undefined };
+    });
+  }
+
+  /**
+   * The stored CAS of the chunk's keys, and who already has a USED CAS (the progression
+   * rule), in one round trip, behind the last chunk's writes. Records with errors are looked
+   * up too: all issues of a record are reported (spec section 5), E_DUPLICATE_CAS with the
+   * others; a repeat within the file is E_DUPLICATE_IN_FILE alone.
+   */
+  async lookUp(judged: Judged[]) {
+    await this.writing;
+    const unsure = judged.filter((j) => progressionNeedsHistory(j.rec, this.route)).map((j) => j.rec);
+    const keys = judged.filter((j) => !j.repeat).map((j) => j.key);
+    const [live, studied] = await timed('db: find live keys', () =>
+      Promise.all([findLiveByKeys(this.tx, this.licence, keys), unsure.length ? personsWithUsedCas(this.tx, unsure) : new Set<string>()]),
+    );
+    return { live, studied };
+  }
+
+  /** Each record's outcome: rejected, a new CAS or an amended one, and whether the allocation gives it a number. */
+  plan(judged: Judged[], { live, studied }: Awaited<ReturnType<UploadRun['lookUp']>>): ChunkPlan {
+    const plan: ChunkPlan = { records: [], toInsert: [], toAmend: [], toAssign: [] };
+    for (const { rec, key, issues, repeat } of judged) {
+      const found = repeat ? undefined : live.get(key);
+      if (found && (found.status === 'ASSIGNED' || found.status === 'USED')) issues.unshift(duplicateCasIssue(found.casNumber));
+      if (progressionNeedsHistory(rec, this.route) && studied.has(personKey(rec))) issues.push(progressionFromHistoryIssue());
+      const result: RecordResult = { index: rec.index, applicantId: rec.applicantId, outcome: 'REJECTED', issues };
+      plan.records.push(result);
+      if (hasErrors(issues)) continue;
+      const status: CasStatus = hasWarnings(issues) ? 'WORK_IN_PROGRESS' : 'READY_TO_GO';
+      result.status = status;
+      const warnings = issues.map((i) => ({ code: i.code, field: i.field ?? null, message: i.message }));
+      const row: Row = { fields: fieldsOf(rec, key, status, warnings), result };
+      // Only a record without errors amends the unassigned CAS it matches.
+      if (found) {
+        result.outcome = 'AMENDED';
+        plan.toAmend.push(Object.assign(row, { id: found.id, from: found.status }));
+      } else {
+        result.outcome = 'CREATED';
+        plan.toInsert.push(row);
+      }
+      if (status === 'READY_TO_GO' && this.ctx.sponsor.autoAssign) {
+        if (this.unused > 0) {
+          this.unused--;
+          plan.toAssign.push(row);
+        } else {
+          issues.push(noAllocationIssue());
+          this.notAssigned++;
+        }
+      }
+    }
+    return plan;
+  }
+
+  /** Fresh numbers for the records to assign, and the upload's payment opened once: one round trip. */
+  async assignNumbers(toAssign: Row[]): Promise<void> {
+    if (!toAssign.length) return;
+    const [numbers, opened] = await timed('db: assign', () =>
+      Promise.all([
+        freshNumbers(
+          this.tx,
+          toAssign.map(() => this.route),
+          this.randomInt,
+        ),
+        this.payment ?? openPayment(this.tx, this.assignCtx),
+      ]),
+    );
+    toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
+    this.payment = opened;
+  }
+
+  /**
+   * Sends the chunk's inserts and amendments and does not wait for them: the next chunk is
+   * read and judged while the database writes this one, and its look-ups, sent behind
+   * these writes on the same transaction, see their rows.
+   */
+  async write(plan: ChunkPlan): Promise<void> {
+    const record = await this.batch;
+    const assign: AssignAtWrite | undefined = this.payment && {
+      paymentId: this.payment.id,
+      expiresOn: this.expiresOn,
+      reason: this.assignCtx.reason,
+    };
+    this.writing = inFlight(
+      Promise.all([
+        timed('db: insert cas and events', () => insertCas(this.tx, plan.toInsert, record, assign)),
+        plan.toAmend.length ? timed('db: amend cas', () => amendCas(this.tx, plan.toAmend, record, assign)) : undefined,
+      ]),
+    );
+    for (const r of plan.toAssign) {
+      r.result.status = 'ASSIGNED';
+      r.result.casNumber = r.casNumber!;
+      r.result.expiryDate = this.expiresOn;
+      if (this.ctx.sponsor.statements) this.statementsOwed.push(r.casNumber!);
+    }
+    this.assigned += plan.toAssign.length;
+  }
+
+  /** The chunk's records are final: counted and rendered now, not kept. */
+  render(records: RecordResult[]): void {
+    this.recordsXml.push(
+      timed('result xml', () => records.map((r) => (countRecord(this.counts, r), renderRecord(r, this.dryRun))).join('')),
+    );
+  }
+
+  /**
+   * The payment closed and the statements owed, sent behind the last chunk's writes (queries
+   * on the transaction run in order); returns what is still being written.
+   */
+  async finish(): Promise<{ written: Promise<unknown>; payment?: PaymentSummary }> {
+    // An upload without records still has its batch.
+    await this.batch;
+    const paid = this.payment ? closePayment(this.tx, this.payment, this.assigned, this.assignCtx) : undefined;
+    // The sponsor's statements of these CAS are owed from this same transaction (spec section 11).
+    const owed = this.statementsOwed.length ? queueStatements(this.tx, this.licence, this.statementsOwed, this.ctx.now) : undefined;
+    const written = inFlight(Promise.all([this.writing, paid && timed('db: assign', () => paid.written), owed]));
+    return paid ? { written, payment: paid.summary } : { written };
+  }
+}
+
+export async function storeUpload(tx: Db, file: Inspected, ctx: StoreContext): Promise<Stored> {
+  const run = new UploadRun(tx, file, ctx);
   // The records are read in order with a reader of their own (the engine reads the same file meanwhile).
   const text = file.source.fork();
   for (const spans of chunks(file)) {
     // The file failed validation meanwhile: the caller rolls back and reports why.
     if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
-    opts.heap?.between();
+    ctx.heap?.between();
     await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
-    const judged = spans.map((span) => {
-      index++;
-      const rec = timed('record parse', () => readCasRecord(parseRecordXml(text.slice(span.start, span.end)), index));
-      const key = recordKey(rec);
-      const issues = timed('rules', () => judgeRecord(rec, route));
-      const first = firstIndexOfKey.get(key);
-      if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
-      else firstIndexOfKey.set(key, rec.index);
-      return { rec, key, issues, repeat: first !== undefined };
-    });
-    await writing;
-    // Records with errors are looked up too: all issues of a record are reported (spec section 5),
-    // E_DUPLICATE_CAS with the others. A repeat within the file is E_DUPLICATE_IN_FILE alone.
-    // Who already has a USED CAS, for the progression rule: sent with the key look-ups (one round trip).
-    const unsure = judged.filter((j) => progressionNeedsHistory(j.rec, route)).map((j) => j.rec);
-    const [live, studied] = await timed('db: find live keys', () =>
-      Promise.all([
-        findLiveByKeys(
-          tx,
-          licence,
-          judged.filter((j) => !j.repeat).map((j) => j.key),
-        ),
-        unsure.length ? personsWithUsedCas(tx, unsure) : new Set<string>(),
-      ]),
-    );
-
-    const toInsert: { fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
-    const toAmend: { id: number; from: CasStatus; fields: CasFields; result: RecordResult; casNumber?: string }[] = [];
-    const toAssign: { result: RecordResult; casNumber?: string }[] = [];
-    const records: RecordResult[] = [];
-    for (const { rec, key, issues, repeat } of judged) {
-      const found = repeat ? undefined : live.get(key);
-      if (found && (found.status === 'ASSIGNED' || found.status === 'USED')) issues.unshift(duplicateCasIssue(found.casNumber));
-      if (progressionNeedsHistory(rec, route) && studied.has(personKey(rec))) issues.push(progressionFromHistoryIssue());
-      // Only a record without errors amends the unassigned CAS it matches.
-      const existing = hasErrors(issues) ? undefined : found;
-      const result: RecordResult = { index: rec.index, applicantId: rec.applicantId, outcome: 'REJECTED', issues };
-      records.push(result);
-      if (hasErrors(issues)) continue;
-      const status: CasStatus = hasWarnings(issues) ? 'WORK_IN_PROGRESS' : 'READY_TO_GO';
-      result.status = status;
-      const warnings = issues.map((i) => ({ code: i.code, field: i.field ?? null, message: i.message }));
-      const fields = fieldsOf(rec, key, status, warnings);
-      const row = existing ? { id: existing.id, from: existing.status, fields, result } : { fields, result };
-      if (existing) {
-        result.outcome = 'AMENDED';
-        toAmend.push(row as (typeof toAmend)[number]);
-      } else {
-        result.outcome = 'CREATED';
-        toInsert.push(row);
-      }
-      if (status === 'READY_TO_GO' && sponsor.autoAssign) {
-        if (unused > 0) {
-          unused--;
-          toAssign.push(row);
-        } else {
-          issues.push(noAllocationIssue());
-          notAssigned++;
-        }
-      }
-    }
-
-    if (toAssign.length) {
-      // The numbers' look-up and the payment are independent: one round trip.
-      const [numbers, opened] = await timed('db: assign', () =>
-        Promise.all([
-          freshNumbers(
-            tx,
-            toAssign.map(() => route),
-            randomInt,
-          ),
-          payment ?? openPayment(tx, assignCtx),
-        ]),
-      );
-      toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
-      payment = opened;
-    }
-    ctx ??= { licence, route, batchId: await batching, submissionId: opts.submissionId, now: opts.now };
-    const assign: AssignAtWrite | undefined = payment ? { paymentId: payment.id, expiresOn, reason: assignCtx.reason } : undefined;
-    // Not awaited here: the next chunk is read and judged while the database writes this one.
-    // Queries on the transaction run in the order they are sent, so the next chunk's look-ups see these rows.
-    const write = Promise.all([
-      timed('db: insert cas and events', () => insertCas(tx, toInsert, ctx!, assign)),
-      toAmend.length ? timed('db: amend cas', () => amendCas(tx, toAmend, ctx!, assign)) : undefined,
-    ]);
-    write.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
-    writing = write;
-    for (const r of toAssign) {
-      r.result.status = 'ASSIGNED';
-      r.result.casNumber = r.casNumber!;
-      r.result.expiryDate = expiresOn;
-    }
-    assignedCount += toAssign.length;
-    if (sponsor.statements) for (const r of toAssign) statementsOwed.push(r.casNumber!);
-    // This chunk's records are final: counted and rendered now, not kept.
-    recordsXml.push(timed('result xml', () => records.map((r) => (countRecord(counts, r), renderRecord(r, dryRun))).join('')));
+    const judged = run.judge(text, spans);
+    const plan = run.plan(judged, await run.lookUp(judged));
+    await run.assignNumbers(plan.toAssign);
+    await run.write(plan);
+    run.render(plan.records);
     const last = spans[spans.length - 1];
-    if (last) opts.onProgress?.(last.end / text.byteLength);
+    if (last) ctx.onProgress?.(last.end / text.byteLength);
   }
-
-  // An upload without records still has its batch.
-  await batching;
-  // The payment is closed behind the last chunk's write, not after it: queries on the transaction run in order.
-  const paid = payment ? closePayment(tx, payment, assignedCount, assignCtx) : undefined;
-  // The sponsor's statements of these CAS are owed from this same transaction (spec section 11).
-  const owed = statementsOwed.length ? queueStatements(tx, licence, statementsOwed, opts.now) : undefined;
-  const written = Promise.all([writing, paid && timed('db: assign', () => paid.written), owed]);
-  written.catch(() => {}); // awaited by the caller, with the submission's own statements
-  opts.onProgress?.(1);
-  return { counts, recordsXml, written, ...(paid ? { payment: paid.summary } : {}), ...(notAssigned ? { notAssigned } : {}) };
+  const { written, payment } = await run.finish();
+  ctx.onProgress?.(1);
+  return {
+    counts: run.counts,
+    recordsXml: run.recordsXml,
+    written,
+    ...(payment ? { payment } : {}),
+    ...(run.notAssigned ? { notAssigned: run.notAssigned } : {}),
+  };
 }
