@@ -89,6 +89,20 @@ export function createLogger(opts: LogOptions = {}): Logger {
 }
 
 /**
+ * One child logger per sponsor, made the first time the sponsor logs and kept: each of its
+ * lines says `sponsor=<licence>` before the fields of the call (pino writes a child's bound
+ * fields first). Bind a file with `.child({ file })` on it; never bind personal data.
+ */
+export function perSponsor(log: Logger): (licence: string) => Logger {
+  const made = new Map<string, Logger>();
+  return (licence) => {
+    let child = made.get(licence);
+    if (!child) made.set(licence, (child = log.child({ sponsor: licence })));
+    return child;
+  };
+}
+
+/**
  * What the fatal line says of an unexpected error: its class, code and message with any
  * quoted or bracketed part left out (an unexpected error may quote the data it choked
  * on: a name, a passport number), and where it was thrown (the stack's frames, which

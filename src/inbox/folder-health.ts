@@ -80,10 +80,10 @@ async function checkWithRoot(root: string, licence: string): Promise<{ health: F
   return { health: { ok: false, unsafe: problems.some((p) => p.unsafe), reasons: problems.map((p) => p.reason) }, realRoot };
 }
 
-/** The two log levels the tracker uses (pino's Logger fits). */
+/** The two log levels the tracker uses, of a logger bound to the sponsor (pino's child logger fits). */
 interface HealthLog {
   warn(fields: object, msg: string): void;
-  info(fields: object, msg: string): void;
+  info(msg: string): void;
 }
 
 /**
@@ -95,7 +95,8 @@ export class SponsorFolderHealth {
 
   constructor(
     private readonly root: string,
-    private readonly log: HealthLog,
+    /** The sponsor's own logger: its lines say which sponsor. */
+    private readonly logOf: (licence: string) => HealthLog,
   ) {}
 
   /** Checks now; false when the sponsor's folders must not be used at all (links). */
@@ -118,14 +119,14 @@ export class SponsorFolderHealth {
   async checkResolved(licence: string): Promise<{ usable: boolean; realRoot?: string | undefined }> {
     const { health: h, realRoot } = await checkWithRoot(this.root, licence);
     if (h.ok) {
-      if (this.bad.delete(licence)) this.log.info({ sponsor: licence }, "the sponsor's folders are usable again");
+      if (this.bad.delete(licence)) this.logOf(licence).info("the sponsor's folders are usable again");
       return { usable: true, realRoot };
     }
     const before = this.bad.get(licence);
     if (!before || before.unsafe !== h.unsafe) {
       const consequence = h.unsafe ? 'its files are left alone until this is fixed' : 'files that cannot be written are retried';
-      this.log.warn(
-        { sponsor: licence, reasons: h.reasons.join('; ') },
+      this.logOf(licence).warn(
+        { reasons: h.reasons.join('; ') },
         `the sponsor's folders are not usable: sponsor unhealthy, ${consequence}`,
       );
     }

@@ -4,6 +4,7 @@ import type { SponsorFolderHealth } from '../inbox/folder-health.ts';
 import type { Logger } from '../log.ts';
 import type { XsdValidator } from '../pipeline/inspect.ts';
 import type { FileSettings } from '../pipeline/process-file.ts';
+import { shownName, type InboxFile } from './inbox-file.ts';
 
 export interface ServiceContext {
   db: Db;
@@ -19,6 +20,8 @@ export interface ServiceContext {
   maxFileBytes: number;
   settings: FileSettings;
   log: Logger;
+  /** The sponsor's own logger (`perSponsor`): its lines say `sponsor=<licence>`. */
+  sponsorLog: (licence: string) => Logger;
   clock: () => Date;
   /** Monotonic milliseconds, the scheduler's clock: how long a file has been unchanged is measured on it. */
   monotonic: () => number;
@@ -32,3 +35,7 @@ export interface ServiceContext {
 }
 
 export const fileKey = (licence: string, fileName: string) => `${licence}/${fileName}`;
+
+/** The logger of one inbox file: its lines say `sponsor=` and `file=` (the name as shown) first. */
+export const fileLog = (ctx: Pick<ServiceContext, 'sponsorLog'>, licence: string, file: InboxFile): Logger =>
+  ctx.sponsorLog(licence).child({ file: shownName(file) });

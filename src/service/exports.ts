@@ -40,6 +40,7 @@ export async function exportRound(
     const quietSince = o.quiet.get(licence);
     if (!o.force && quietSince !== undefined && ctx.monotonic() - quietSince < o.everyMs) continue;
     o.quiet.delete(licence);
+    const log = ctx.sponsorLog(licence);
     try {
       const d = await deliverExport(ctx.db, licence, {
         me: ctx.me,
@@ -59,15 +60,14 @@ export async function exportRound(
             ? undefined
             : async (at, row) => {
                 if (at !== o.pause) return;
-                ctx.log.warn({ sponsor: licence, delivery: row.id, at }, 'export delivery paused for a test (CAS_BDT_TEST_DELIVERY_PAUSE)');
+                log.warn({ delivery: row.id, at }, 'export delivery paused for a test (CAS_BDT_TEST_DELIVERY_PAUSE)');
                 await new Promise(() => {});
               },
       });
       if (d) {
         out.delivered.push(d);
-        ctx.log.info(
+        log.info(
           {
-            sponsor: licence,
             file: path.basename(d.file),
             cas: d.casCount,
             lastEvent: d.lastEventId,
@@ -78,7 +78,7 @@ export async function exportRound(
       }
     } catch (err) {
       out.failed++;
-      ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'export delivery failed; retrying at the next round');
+      log.warn({ err: describeError(err) }, 'export delivery failed; retrying at the next round');
     }
   }
   return out;

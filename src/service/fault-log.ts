@@ -1,21 +1,15 @@
 /** How a file's fault is logged: at the start of a streak and at each doubling, never personal data. */
 import { describeError, type Logger } from '../log.ts';
 import { UNKNOWN_STRIKES, type Fault } from './faults.ts';
-import { escapeName, type InboxFile } from './inbox-file.ts';
 
-/** A file's name for a log line, control and bidi characters escaped. */
-const inboxName = (f: InboxFile) => (f.nameProblem ? f.name : escapeName(f.name));
-
+/** `log` is the file's own (`fileLog`): its lines say the sponsor and the file. */
 export function logFault(
   log: Logger,
-  c: { licence: string; file: InboxFile },
   err: unknown,
   fault: Fault,
   { retryInMs, failures, strikes }: { retryInMs: number; failures: number; strikes: number },
 ): void {
   const fields = {
-    sponsor: c.licence,
-    file: inboxName(c.file),
     fault: fault.kind,
     err: describeError(err),
     retryInS: Math.round(retryInMs / 100) / 10,

@@ -23,7 +23,7 @@ import { completeMove, exists, freeDestination, moveNoClobber, restrictMode } fr
 import { regularFileIdentity, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
 import { sha256OfFile } from '../inbox/read-file.ts';
 import type { ServiceContext } from './context.ts';
-import { inboxPathOf } from './inbox-file.ts';
+import { escapeName, inboxPathOf } from './inbox-file.ts';
 
 /** What finishing needs of a stored submission (the pipeline returns it, a recovery reads it). */
 export type StoredSubmission = Pick<SubmissionRow, 'id' | 'fileName' | 'outcome' | 'summary' | 'resultXml' | 'resultFile'>;
@@ -36,7 +36,10 @@ export interface Finished {
 }
 
 /** Was this submission refused for its file name (stored escaped, named after its id)? */
-export const refusedName = (s: Pick<SubmissionRow, 'summary'>) => s.summary.fileErrors.some((e) => e.code === 'E_FILE_NAME');
+const refusedName = (s: Pick<SubmissionRow, 'summary'>) => s.summary.fileErrors.some((e) => e.code === 'E_FILE_NAME');
+/** A stored submission's file name for a log line: refused names were stored escaped, others may hold bidi controls. */
+export const shownStoredName = (s: Pick<SubmissionRow, 'fileName' | 'summary'>) => (refusedName(s) ? s.fileName : escapeName(s.fileName));
+
 async function sha256At(file: string | Buffer): Promise<string | undefined> {
   const h = await open(file, 'r').catch(() => undefined);
   if (!h) return undefined;

@@ -17,23 +17,24 @@ import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
 import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
 import { describeError, isCasBdtError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import { looksUnfinished } from '../pipeline/inspect.ts';
 import { processFile, rejectFile, type PipelineDeps } from '../pipeline/process-file.ts';
 import type { EntryMemo } from '../pipeline/deps.ts';
-import { fileKey, type ServiceContext } from './context.ts';
+import { fileKey, fileLog, type ServiceContext } from './context.ts';
 import { internalMessage } from './faults.ts';
-import { finishStored, refusedName, type Finished, type StoredSubmission } from './finish.ts';
-import { escapeName } from './inbox-file.ts';
+import { finishStored, type Finished, type StoredSubmission } from './finish.ts';
 import type { Candidate, RunResult } from './scheduler.ts';
 
-/** The operator's line for a finished file: no personal data, only names, codes and counts. */
-export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, ms: number, recovered: boolean): void {
+/**
+ * The operator's line for a finished file: no personal data, only names, codes and counts.
+ * `log` is the file's own: its lines say the sponsor and the file.
+ */
+export function logProcessed(log: Logger, f: Finished, ms: number, recovered: boolean): void {
   const s = f.submission.summary;
   const c = s.counts;
-  ctx.log.info(
+  log.info(
     {
-      sponsor: licence,
-      file: refusedName(f.submission) ? f.submission.fileName : escapeName(f.submission.fileName),
       outcome: f.submission.outcome,
       ...(s.replay ? { replay: true } : {}),
       submission: f.submission.id,
@@ -49,18 +50,16 @@ export function logProcessed(ctx: ServiceContext, licence: string, f: Finished, 
   );
 }
 
-/** A name fit for a log line: refused names are escaped already, others may hold bidi controls. */
-const shown = (c: Candidate) => (c.file.nameProblem ? c.file.name : escapeName(c.file.name));
-
 export async function handleFile(ctx: ServiceContext, c: Candidate): Promise<RunResult> {
   const key = fileKey(c.licence, c.file.name);
   if (ctx.busyKeys.has(key)) return { kind: 'busy' };
   ctx.busyKeys.add(key);
+  const log = fileLog(ctx, c.licence, c.file);
   try {
-    return await handleClaimed(ctx, c);
+    return await handleClaimed(ctx, c, log);
   } catch (err) {
     if (isCasBdtError(err, 'claim-lost')) {
-      ctx.log.warn({ sponsor: c.licence, file: shown(c) }, 'another instance took this file over; leaving it to it');
+      log.warn('another instance took this file over; leaving it to it');
       return { kind: 'busy' };
     }
     throw err;
@@ -76,7 +75,7 @@ function ownRejection(c: Candidate): FileError | undefined {
   return undefined;
 }
 
-async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResult> {
+async function handleClaimed(ctx: ServiceContext, c: Candidate, log: Logger): Promise<RunResult> {
   const { db, me } = ctx;
   const name = c.file.name;
   // Cheap check before reading a large file another instance is already working on; and
@@ -92,7 +91,7 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
   const read = await readCandidate(c.file.fsPath, name, c.licence, ctx.maxFileBytes, ctx.clock(), realInbox);
   if (!read) return { kind: 'vanished' };
   try {
-    return await handleRead(ctx, c, read, started);
+    return await handleRead(ctx, c, log, read, started);
   } finally {
     // A large file's handle was left open for the pipeline.
     await release(read.file);
@@ -100,7 +99,7 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResu
 }
 
 /** The rest of handleClaimed, once the file is read. */
-async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate, started: number): Promise<RunResult> {
+async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: ReadCandidate, started: number): Promise<RunResult> {
   const { db, me } = ctx;
   const name = c.file.name;
   if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
@@ -112,10 +111,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
     // Said once per change, not at every look during the grace.
     if (ctx.deferrals.get(c.file.key) !== c.changedAt) {
       ctx.deferrals.set(c.file.key, c.changedAt);
-      ctx.log.info(
-        { sponsor: c.licence, file: shown(c) },
-        'not well-formed yet and changed less than a minute ago: deferred (a writer may still be at it)',
-      );
+      log.info('not well-formed yet and changed less than a minute ago: deferred (a writer may still be at it)');
     }
     return { kind: 'deferred', until: graceEnds };
   }
@@ -139,7 +135,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
     if (claim.state === 'claimed') await releaseClaim(db, claim.id, me);
     if (claim.state === 'stored') {
       // Recovery of a crashed owner's file: finish it whatever is in the inbox now.
-      logProcessed(ctx, c.licence, await finishStored(ctx, claim, { path: c.file.fsPath }), Date.now() - started, true);
+      logProcessed(log, await finishStored(ctx, claim, { path: c.file.fsPath }), Date.now() - started, true);
     }
     return here ? { kind: 'changed' } : { kind: 'vanished' };
   }
@@ -156,7 +152,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
       ...(ctx.validate ? { validate: ctx.validate } : {}),
       onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId, ctx.leaseMs),
       entryMemo: entryMemo(ctx, claim),
-      onProgress: progressLogger(ctx, c, read.file.size),
+      onProgress: progressLogger(ctx, log, read.file.size),
     };
     const processed = rejection ? await rejectFile(deps, read.file, [rejection]) : await processFile(deps, read.file);
     notAssigned = processed.notAssigned ?? 0;
@@ -177,10 +173,8 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
   });
   if (c.setAside && !recovered && rejection?.code === 'E_INTERNAL') {
     // The one line that tells the operator what happened; the cause says no personal data.
-    ctx.log.error(
+    log.error(
       {
-        sponsor: c.licence,
-        file: shown(c),
         submission: finished.submission.id,
         fault: c.setAside.fault.kind,
         strikes: c.setAside.strikes,
@@ -190,10 +184,10 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
       'set aside: REJECTED with E_INTERNAL after a fault that retrying cannot fix; look at the cause',
     );
   }
-  logProcessed(ctx, c.licence, finished, Date.now() - started, recovered);
+  logProcessed(log, finished, Date.now() - started, recovered);
   if (notAssigned) {
-    ctx.log.warn(
-      { sponsor: c.licence, file: shown(c), submission: finished.submission.id, notAssigned },
+    log.warn(
+      { submission: finished.submission.id, notAssigned },
       'allocation exhausted: READY TO GO CAS left unassigned (W_NO_ALLOCATION); grant more with `cas-bdt sponsor allocate`, then `cas-bdt assign`',
     );
   }
@@ -220,16 +214,13 @@ function entryMemo(ctx: ServiceContext, claim: ClaimRow): EntryMemo {
 }
 
 /** A progress line every `progressLogMs` while a file is processed (a large one takes tens of seconds). */
-function progressLogger(ctx: ServiceContext, c: Candidate, bytes: number): (fraction: number) => void {
+function progressLogger(ctx: ServiceContext, log: Logger, bytes: number): (fraction: number) => void {
   const started = ctx.monotonic();
   let next = started + ctx.progressLogMs;
   return (fraction) => {
     const now = ctx.monotonic();
     if (now < next || fraction >= 1) return;
     next = now + ctx.progressLogMs;
-    ctx.log.info(
-      { sponsor: c.licence, file: shown(c), done: `${Math.floor(fraction * 100)}%`, bytes, seconds: Math.round((now - started) / 1000) },
-      'processing',
-    );
+    log.info({ done: `${Math.floor(fraction * 100)}%`, bytes, seconds: Math.round((now - started) / 1000) }, 'processing');
   };
 }

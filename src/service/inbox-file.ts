@@ -90,6 +90,9 @@ export function escapeName(raw: Buffer | string): string {
   return inspectName(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw).escaped;
 }
 
+/** A name fit for a log line: refused names are escaped already, others may hold bidi controls. */
+export const shownName = (f: InboxFile) => (f.nameProblem ? f.name : escapeName(f.name));
+
 /** The bytes of an escaped name (the inverse of `escapeName`). */
 export function nameBytes(escaped: string): Buffer {
   const parts: Buffer[] = [];

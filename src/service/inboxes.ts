@@ -57,7 +57,7 @@ export class SponsorInboxes {
   /** Lists the inbox, logging a failure (a failed listing is repeated by every scan). */
   listLogged(licence: string): Promise<void> {
     return this.list(licence).catch((err: unknown) =>
-      this.ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'could not list the inbox'),
+      this.ctx.sponsorLog(licence).warn({ err: describeError(err) }, 'could not list the inbox'),
     );
   }
 
@@ -80,12 +80,12 @@ export class SponsorInboxes {
 
   async watch(licence: string): Promise<void> {
     const { ctx } = this;
+    const log = ctx.sponsorLog(licence);
     try {
       await ensureSponsorFolders(ctx.rootDir, licence);
     } catch (err) {
       // One sponsor's broken folder must not stop the others.
-      if (!this.broken.has(licence))
-        ctx.log.warn({ sponsor: licence, err: describeError(err) }, "cannot prepare the sponsor's folders; retrying");
+      if (!this.broken.has(licence)) log.warn({ err: describeError(err) }, "cannot prepare the sponsor's folders; retrying");
       this.broken.add(licence);
       return;
     }
@@ -93,7 +93,7 @@ export class SponsorInboxes {
     if (!(await ctx.folders.check(licence))) return;
     this.watcher?.addInbox(sponsorDir(ctx.rootDir, licence, 'inbox'));
     this.watched.add(licence);
-    if (this.broken.delete(licence) || this.started) ctx.log.info({ sponsor: licence }, 'watching a new sponsor');
+    if (this.broken.delete(licence) || this.started) log.info('watching a new sponsor');
     await this.listLogged(licence);
     // In the background: an outbox may hold many results, and the inbox comes first.
     void this.sweepOutbox(licence);
@@ -101,23 +101,22 @@ export class SponsorInboxes {
 
   /** Removes the temporary files a killed writer left in the sponsor's outbox. */
   async sweepOutbox(licence: string): Promise<void> {
+    const log = this.ctx.sponsorLog(licence);
     try {
       // As for every write: never through a linked sponsor folder, and each file checked where it really is.
       if (!(await this.ctx.folders.check(licence))) return;
       const realDir = await realSponsorDir(this.ctx.rootDir, licence, 'outbox');
       const removed = await sweepTemporaries(sponsorDir(this.ctx.rootDir, licence, 'outbox'), { realDir });
       if (removed)
-        this.ctx.log.info(
-          { sponsor: licence, removed },
-          `removed ${removed} temporary file${removed === 1 ? '' : 's'} left in the outbox by a stopped writer`,
-        );
+        log.info({ removed }, `removed ${removed} temporary file${removed === 1 ? '' : 's'} left in the outbox by a stopped writer`);
     } catch (err) {
-      this.ctx.log.warn({ sponsor: licence, err: describeError(err) }, 'could not sweep the outbox; retrying at the next sweep');
+      log.warn({ err: describeError(err) }, 'could not sweep the outbox; retrying at the next sweep');
     }
   }
 
   /** `--retain-days`: removes the files kept in archive/, rejected/ and outbox/ longer than `days`. */
   async sweepRetained(licence: string, days: number): Promise<void> {
+    const log = this.ctx.sponsorLog(licence);
     for (const folder of ['archive', 'rejected', 'outbox'] as const) {
       try {
         if (this.stopping || !(await this.ctx.folders.check(licence))) return;
@@ -128,12 +127,9 @@ export class SponsorInboxes {
           realDir,
         });
         if (removed)
-          this.ctx.log.info(
-            { sponsor: licence, folder, removed, retainDays: days },
-            `removed ${removed} file${removed === 1 ? '' : 's'} past the retention`,
-          );
+          log.info({ folder, removed, retainDays: days }, `removed ${removed} file${removed === 1 ? '' : 's'} past the retention`);
       } catch (err) {
-        this.ctx.log.warn({ sponsor: licence, folder, err: describeError(err) }, 'could not remove old files; retrying at the next sweep');
+        log.warn({ folder, err: describeError(err) }, 'could not remove old files; retrying at the next sweep');
       }
     }
   }

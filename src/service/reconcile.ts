@@ -15,7 +15,7 @@ import { ownStoredClaims, releaseClaim, takeableClaims, takeOver, type ClaimRow 
 import { describeError, isCasBdtError } from '../errors.ts';
 import { fileKey, type ServiceContext } from './context.ts';
 import { classifyFault, UNKNOWN_STRIKES } from './faults.ts';
-import { finishStored } from './finish.ts';
+import { finishStored, shownStoredName } from './finish.ts';
 import { logProcessed } from './handle-file.ts';
 import { escapeName } from './inbox-file.ts';
 
@@ -59,6 +59,7 @@ async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<num
   // Taken before the first await, so that a worker cannot start on the file meanwhile.
   ctx.busyKeys.add(key);
   const started = Date.now();
+  const log = ctx.sponsorLog(found.sponsorLicenceNumber);
   try {
     // A sponsor whose folders are links is left alone (logged once by the check).
     if (!(await ctx.folders.check(found.sponsorLicenceNumber))) return false;
@@ -69,7 +70,8 @@ async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<num
       // from the inbox finds them there, and they keep their submissions.
       if (!claim.entries) await releaseClaim(ctx.db, claim.id, ctx.me);
     } else {
-      logProcessed(ctx, claim.sponsorLicenceNumber, await finishStored(ctx, claim), Date.now() - started, true);
+      const finished = await finishStored(ctx, claim);
+      logProcessed(log.child({ file: shownStoredName(finished.submission) }), finished, Date.now() - started, true);
     }
     failures.delete(found.id);
     return true;
@@ -78,17 +80,12 @@ async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<num
     const n = (failures.get(found.id) ?? 0) + 1;
     failures.set(found.id, n);
     const fault = classifyFault(err);
-    const fields = {
-      sponsor: found.sponsorLicenceNumber,
-      file: escapeName(found.fileName),
-      claim: found.id,
-      fault: fault.kind,
-      err: describeError(err),
-    };
-    if (n === 1) ctx.log.warn(fields, 'could not finish a file left unfinished; retrying at every scan');
+    const fileLog = log.child({ file: escapeName(found.fileName) });
+    const fields = { claim: found.id, fault: fault.kind, err: describeError(err) };
+    if (n === 1) fileLog.warn(fields, 'could not finish a file left unfinished; retrying at every scan');
     else if (n === UNKNOWN_STRIKES && fault.kind !== 'environment')
-      ctx.log.error({ ...fields, failures: n }, 'a file left unfinished keeps failing; look at the cause');
-    else ctx.log.debug(fields, 'could not finish a file left unfinished');
+      fileLog.error({ ...fields, failures: n }, 'a file left unfinished keeps failing; look at the cause');
+    else fileLog.debug(fields, 'could not finish a file left unfinished');
     return false;
   } finally {
     ctx.busyKeys.delete(key);

@@ -57,6 +57,6 @@ async function readBack(ctx: ServiceContext, c: Candidate, seconds: number, repo
       seconds,
     });
   } catch (err) {
-    ctx.log.debug({ sponsor: c.licence, err: describeError(err) }, 'could not read the finished file back for the metrics');
+    ctx.sponsorLog(c.licence).debug({ err: describeError(err) }, 'could not read the finished file back for the metrics');
   }
 }

@@ -20,10 +20,10 @@ import { SponsorFolderHealth } from '../inbox/folder-health.ts';
 import { FOLDER_MODE } from '../inbox/layout.ts';
 import { regularFileIdentity } from '../inbox/settle.ts';
 import { watchTree } from '../inbox/watcher.ts';
-import { describeError, type Logger } from '../log.ts';
+import { describeError, perSponsor, type Logger } from '../log.ts';
 import { startXsdEngine } from '../xml/xsd.ts';
 import type { XsdValidator } from '../pipeline/inspect.ts';
-import type { ServiceContext } from './context.ts';
+import { fileLog, type ServiceContext } from './context.ts';
 import { DiskGuard } from './disk.ts';
 import { classifyFault } from './faults.ts';
 import { every } from './every.ts';
@@ -122,6 +122,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
   const lost = (err: unknown) => {
     if (isConnectionError(err)) opts.onConnectionLost?.(err);
   };
+  const sponsorLog = perSponsor(log);
   const ctx: ServiceContext = {
     db: opts.db,
     rootDir,
@@ -132,11 +133,12 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     maxFileBytes: opts.maxFileBytes,
     settings: opts.settings,
     log,
+    sponsorLog,
     clock: opts.clock ?? (() => new Date()),
     monotonic: () => performance.now(),
     validate: opts.validate,
     busyKeys: new Set(),
-    folders: new SponsorFolderHealth(rootDir, log),
+    folders: new SponsorFolderHealth(rootDir, sponsorLog),
     deferrals: new Map(),
   };
 
@@ -168,7 +170,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     },
     onFault: (c, err, fault, counts) => {
       lost(err);
-      logFault(log, c, err, fault, counts);
+      logFault(fileLog(ctx, c.licence, c.file), err, fault, counts);
     },
   });
 
