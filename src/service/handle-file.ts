@@ -153,7 +153,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
       db,
       settings: { ...ctx.settings, maxFileBytes: ctx.maxFileBytes },
       clock: ctx.clock,
-      ...(ctx.validate ? { validate: ctx.validate } : {}),
+      validate: ctx.validate,
       onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId, ctx.leaseMs),
       entryMemo: entryMemo(ctx, claim),
       onProgress: progressLogger(ctx, c, read.file.size),
@@ -173,7 +173,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
   const finished = await finishStored(ctx, claim, {
     path: c.file.fsPath,
     identity: read.identity,
-    ...(stored ? { submission: stored } : {}),
+    submission: stored,
   });
   if (c.setAside && !recovered && rejection?.code === 'E_INTERNAL') {
     // The one line that tells the operator what happened; the cause says no personal data.
