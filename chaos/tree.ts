@@ -121,7 +121,7 @@ export interface PlanOptions {
   /** One file in `hostileEvery` is hostile (0: none). */
   hostileEvery: number;
   /** Hostile kinds to use, in turn. */
-  hostileKinds?: Hostile[];
+  hostileKinds?: Hostile[] | undefined;
   seed: number;
 }
 

@@ -77,7 +77,8 @@ export function createLogger(opts: LogOptions = {}): Logger {
   return pino(
     {
       level: opts.level ?? 'info',
-      base: undefined,
+      // No pid or hostname on each line.
+      base: null,
       // Level names and ISO 8601 UTC times, for people and log shippers alike.
       formatters: { level: (label) => ({ level: label }) },
       timestamp: stdTimeFunctions.isoTime,

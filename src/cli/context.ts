@@ -22,7 +22,7 @@ export interface Io {
   /** Whether stdout is a terminal (listings are paged only then). */
   stdoutIsTTY?: boolean;
   /** Asks a yes/no question of a person at a terminal; absent when there is none (then `--yes` is needed). */
-  confirm?: (question: string) => Promise<boolean>;
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
 }
 
 /** Asks on stderr, reads one line from stdin: only "y" or "yes" goes on. */
@@ -43,7 +43,7 @@ export const processIo = (): Io => ({
   cwd: process.cwd(),
   stderrIsTTY: Boolean(process.stderr.isTTY),
   stdoutIsTTY: Boolean(process.stdout.isTTY),
-  ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
+  confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
 });
 
 /**

@@ -31,6 +31,6 @@ export function eventsTo(
     toStatus: to,
     at,
     reason,
-    ...(submissionId !== undefined ? { submissionId } : {}),
+    submissionId,
   }));
 }

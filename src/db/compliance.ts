@@ -225,7 +225,7 @@ export async function currentFigures(
         );
         const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
         const figures = kept.map((k) => ({ licence: k.l, counts: json(k.counts), missing: json(k.missing) }));
-        return { figures, ...(partial ? { partial } : {}), recomputed, version };
+        return { figures, partial, recomputed, version };
       },
       { isolationLevel: 'repeatable read' },
     ),

@@ -23,7 +23,10 @@ export interface SubmissionListItem {
 }
 
 /** Newest first; `before` (a submission id) pages backwards without an offset scan. */
-export async function recentSubmissions(db: Db, opts: { limit: number; before?: number; licence?: string }): Promise<SubmissionListItem[]> {
+export async function recentSubmissions(
+  db: Db,
+  opts: { limit: number; before?: number | undefined; licence?: string | undefined },
+): Promise<SubmissionListItem[]> {
   const rows = await db
     .select({
       id: submissions.id,
@@ -206,7 +209,7 @@ export interface CasListItem {
 /** A sponsor's CAS in one status, newest first; `before` (a CAS id) pages backwards without an offset scan. */
 export async function casInStatus(
   db: Db,
-  opts: { licence: string; status: CasStatus; limit: number; before?: number },
+  opts: { licence: string; status: CasStatus; limit: number; before?: number | undefined },
 ): Promise<CasListItem[]> {
   return db
     .select({

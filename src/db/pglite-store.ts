@@ -139,7 +139,7 @@ export async function openServedStore(opts: {
         migrate: false,
         prepare: true,
         maxConnections: opts.maxConnections ?? 6,
-        ...(opts.fetchTypes !== undefined ? { fetchTypes: opts.fetchTypes } : {}),
+        fetchTypes: opts.fetchTypes,
       },
       'pglite-socket',
     );
@@ -150,7 +150,7 @@ export async function openServedStore(opts: {
       describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})`,
       created,
       session: client.session,
-      ...(client.reset ? { reset: client.reset } : {}),
+      reset: client.reset,
       close: closeReverse,
     };
   } catch (err) {

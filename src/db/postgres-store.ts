@@ -108,7 +108,7 @@ function unreachable(url: string, reason: string, cause: unknown): CasBdtError {
   );
 }
 
-function postgresClient(options: postgres.Options<{}> & { url?: string }, max: number) {
+function postgresClient(options: postgres.Options<{}> & { url?: string | undefined }, max: number) {
   const { url, ...rest } = options;
   const common = { max, onnotice: () => {}, ...rest };
   if (!url) return postgres(common);
@@ -154,7 +154,8 @@ export async function openPostgres(
       : postgresClient(
           {
             url,
-            ...(opts.databasePassword !== undefined ? { pass: opts.databasePassword } : {}),
+            pass: opts.databasePassword,
+            // postgres.js asks `'prepare' in options`: an undefined one would turn prepared statements off.
             ...(opts.prepare !== undefined ? { prepare: opts.prepare } : {}),
             ...common,
             ...extra,

@@ -137,7 +137,7 @@ export async function storeReports(
       casId: row.id,
       sponsorLicenceNumber: licence,
       ...report,
-      ...(opts.submissionId !== undefined ? { submissionId: opts.submissionId } : {}),
+      submissionId: opts.submissionId,
     });
     await recordEvents(tx, [
       {
@@ -148,7 +148,7 @@ export async function storeReports(
         reason: opts.reason,
         kind: 'REPORT',
         details: { ...report, receivedAt: opts.receivedAt.toISOString() },
-        ...(opts.submissionId !== undefined ? { submissionId: opts.submissionId } : {}),
+        submissionId: opts.submissionId,
       },
     ]);
     mine.push(report);

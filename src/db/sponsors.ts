@@ -35,7 +35,14 @@ export function sponsorView(s: SponsorRow): SponsorView {
 
 export async function addSponsor(
   db: Db,
-  s: { licenceNumber: string; name: string; routes: Route[]; autoAssign: boolean; allocation: number; exportSchema?: ExportSchema },
+  s: {
+    licenceNumber: string;
+    name: string;
+    routes: Route[];
+    autoAssign: boolean;
+    allocation: number;
+    exportSchema?: ExportSchema | undefined;
+  },
   now: Date,
 ): Promise<SponsorRow> {
   return db.transaction(async (tx) => {
@@ -47,7 +54,7 @@ export async function addSponsor(
         routes: s.routes,
         autoAssign: s.autoAssign,
         allocationGranted: s.allocation,
-        ...(s.exportSchema ? { exportSchema: s.exportSchema } : {}),
+        exportSchema: s.exportSchema,
         createdAt: now,
         updatedAt: now,
       })

@@ -81,7 +81,10 @@ export async function statementCasId(db: Db, by: { id: number } | { casNumber: s
 }
 
 /** The ids of a sponsor's CAS, optionally of one batch and status, in id order. */
-export async function statementCasIds(db: Db, f: { licence: string; batch?: string; status?: CasStatus }): Promise<number[]> {
+export async function statementCasIds(
+  db: Db,
+  f: { licence: string; batch?: string | undefined; status?: CasStatus | undefined },
+): Promise<number[]> {
   const rows = await db
     .select({ id: cas.id })
     .from(cas)

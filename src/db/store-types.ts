@@ -29,7 +29,7 @@ export interface Store {
    * on it hang until the connect timeout); the service calls this after a lost
    * connection. Queries still running on the old pool get 10 s to finish.
    */
-  reset?(): Promise<void>;
+  reset?: (() => Promise<void>) | undefined;
   close(): Promise<void>;
 }
 
@@ -56,5 +56,5 @@ export interface OpenOptions {
    * killed while it runs (database restart) becomes an unhandled rejection that would
    * stop the service (porsager/postgres#1192). drizzle parses array columns itself.
    */
-  fetchTypes?: boolean;
+  fetchTypes?: boolean | undefined;
 }

@@ -99,7 +99,7 @@ function sameFees(a: Fees, b: Fees): boolean {
 }
 
 /** What one update gives: amounts it leaves out stay as they are. */
-export type FeeChange = Partial<Record<FeeKey, number>>;
+export type FeeChange = { [K in FeeKey]?: number | undefined };
 
 export function applyFees(current: Fees, change: FeeChange): Fees {
   const out = { ...current };

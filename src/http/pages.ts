@@ -147,7 +147,7 @@ ${submissionsTable(recent)}
 
 export const PAGE_SIZE = 50;
 
-export async function submissionsPage(db: Db, opts: { before?: number; licence?: string }): Promise<string> {
+export async function submissionsPage(db: Db, opts: { before?: number | undefined; licence?: string | undefined }): Promise<string> {
   const rows = await recentSubmissions(db, { limit: PAGE_SIZE + 1, ...opts });
   const more = rows.length > PAGE_SIZE;
   const shown = rows.slice(0, PAGE_SIZE);
@@ -393,7 +393,10 @@ ${CAS_STATUSES.map((st) => html`<tr><td>${counts[st] ? statusLink(licence, st, s
 }
 
 /** A sponsor's CAS in one status, newest first, a page at a time. */
-export async function casStatusPage(db: Db, opts: { licence: string; status: CasStatus; before?: number }): Promise<string | undefined> {
+export async function casStatusPage(
+  db: Db,
+  opts: { licence: string; status: CasStatus; before?: number | undefined },
+): Promise<string | undefined> {
   const row = await getSponsor(db, opts.licence);
   if (!row) return undefined;
   const rows = await casInStatus(db, { ...opts, limit: PAGE_SIZE + 1 });

@@ -177,7 +177,7 @@ function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHandler) =>
   app.get<{ Querystring: { before?: string; sponsor?: string } }>('/submissions', async (req, reply) => {
     const before = positiveInt(req.query.before);
     const licence = typeof req.query.sponsor === 'string' && /^[A-Z0-9]{8}[0-9X]$/.test(req.query.sponsor) ? req.query.sponsor : undefined;
-    return sendPage(reply, await submissionsPage(opts.db, { ...(before ? { before } : {}), ...(licence ? { licence } : {}) }), 'The list');
+    return sendPage(reply, await submissionsPage(opts.db, { before, licence }), 'The list');
   });
 
   app.get<{ Params: { id: string }; Querystring: { page?: string } }>('/submissions/:id', async (req, reply) => {
@@ -214,11 +214,7 @@ function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHandler) =>
       const licence = licenceOf(req.params.licence);
       const status = CAS_STATUSES.find((st) => st === req.query.status) ?? 'READY_TO_GO';
       const before = positiveInt(req.query.before);
-      return sendPage(
-        reply,
-        licence ? await casStatusPage(opts.db, { licence, status, ...(before ? { before } : {}) }) : undefined,
-        'That sponsor',
-      );
+      return sendPage(reply, licence ? await casStatusPage(opts.db, { licence, status, before }) : undefined, 'That sponsor');
     },
   );
 
@@ -314,7 +310,7 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   const url = `http://${host}:${port}`;
   opts.log.info(
-    { url, maxConnections: s.maxConnections, ...(limit.descriptors ? { descriptorLimit: limit.descriptors } : {}) },
+    { url, maxConnections: s.maxConnections, descriptorLimit: limit.descriptors },
     'HTTP: the console (token needed), /healthz and /metrics',
   );
   return {

@@ -19,7 +19,7 @@ export interface ReceivedFile {
   /** The licence of the inbox the file came from, or `process --sponsor`. */
   sponsorLicenceNumber: string;
   /** How the sponsor was named: the file came from its inbox (the default), or a command's `--sponsor`. */
-  via?: 'inbox' | 'sponsor-flag';
+  via?: 'inbox' | 'sponsor-flag' | undefined;
   /** The original file name, as received. */
   fileName: string;
   /** The bytes; undefined when the file was too large to read (see `size`). processFile lets them go once they are decoded. */

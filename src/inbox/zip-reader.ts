@@ -137,7 +137,7 @@ async function inflate(
   limits: ZipLimits,
   spent: { bytes: number; sinceCollected?: number },
   keep: boolean,
-): Promise<{ size: number; sha256: string; bytes?: Buffer }> {
+): Promise<{ size: number; sha256: string; bytes: Buffer | undefined }> {
   const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) =>
     zip.openReadStream(entry, (err, s) =>
       err || !s ? reject(new Refusal(`the entry cannot be read: ${err?.message ?? 'no data'}`)) : resolve(s),
@@ -182,7 +182,7 @@ async function inflate(
   if (size !== entry.uncompressedSize) throw new Refusal('the entry inflates to another size than its headers state');
   if (crc >>> 0 !== entry.crc32 >>> 0) throw new Refusal('the entry inflates to another CRC than its headers state');
   if (isZip(head)) throw new Refusal('the entry is a nested zip; put its files in the outer zip');
-  return { size, sha256: hash.digest('hex'), ...(keep ? { bytes: Buffer.concat(chunks, size) } : {}) };
+  return { size, sha256: hash.digest('hex'), bytes: keep ? Buffer.concat(chunks, size) : undefined };
 }
 
 /** Reads the central directory and checks every entry (first pass: nothing is kept). */

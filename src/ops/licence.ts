@@ -52,7 +52,7 @@ export async function changeLicenceStatus(
         }
         const remaining = sponsor.routes.filter((r) => r !== change.route);
         const cancelled = await cancelAssigned(tx, licence, change.route, because(`route ${change.route} surrendered`, change.reason), now);
-        // Surrendering the last route surrenders the licence.
+        // Surrendering the last route surrenders the licence; otherwise the status is left as it is.
         const [row] = await tx
           .update(sponsors)
           .set({ routes: remaining, updatedAt: now, ...(remaining.length === 0 ? { status: 'surrendered' } : {}) })

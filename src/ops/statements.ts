@@ -40,7 +40,8 @@ export async function statementOf(db: Db, by: { id: number } | { casNumber: stri
 }
 
 /** The ids of the CAS `cas statements` makes statements of. */
-export const statementIds = (db: Db, f: { licence: string; batch?: string; status?: CasStatus }) => statementCasIds(db, f);
+export const statementIds = (db: Db, f: { licence: string; batch?: string | undefined; status?: CasStatus | undefined }) =>
+  statementCasIds(db, f);
 
 /** The statements of these CAS, loaded a part at a time. */
 export async function* statementsOf(db: Db, ids: readonly number[]): AsyncGenerator<Statement> {

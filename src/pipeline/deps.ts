@@ -19,14 +19,14 @@ export interface PipelineDeps {
   db: Db;
   settings: FileSettings & { maxFileBytes: number };
   clock?: () => Date;
-  validate?: XsdValidator;
+  validate?: XsdValidator | undefined;
   /** Progress of record handling, 0..1, for large files. */
-  onProgress?: (fraction: number) => void;
+  onProgress?: ((fraction: number) => void) | undefined;
   /**
    * Runs in the same transaction that stores the submission, whatever the outcome
    * (the watch service ties its claim on the file to the submission here).
    */
-  onStored?: (tx: Db, submissionId: number) => Promise<void>;
+  onStored?: ((tx: Db, submissionId: number) => Promise<void>) | undefined;
   /**
    * A dry run (`cas-bdt validate`): every step runs as for real, against the sponsor's
    * current state, in transactions that are rolled back once the outcome is known, so

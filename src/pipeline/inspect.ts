@@ -15,17 +15,20 @@ import { startXsdEngine, validateScanned, type EngineVerdict, type SchemaName } 
 import { timed } from '../timings.ts';
 
 /** Each kind's root, schema and route, from the registry (src/domain/file-kinds.ts). */
-const TYPES: { ns: string; local: string; type: KnownFileType; schema: SchemaName; route?: Route }[] = KNOWN_FILE_TYPES.map((type) => {
-  const k = FILE_KINDS[type];
-  return { ns: k.root.ns, local: k.root.local, type, schema: k.schema, ...(k.route ? { route: k.route } : {}) };
-});
+const TYPES: { ns: string; local: string; type: KnownFileType; schema: SchemaName; route?: Route | undefined }[] = KNOWN_FILE_TYPES.map(
+  (type) => {
+    const k = FILE_KINDS[type];
+    return { ns: k.root.ns, local: k.root.local, type, schema: k.schema, route: k.route };
+  },
+);
 
+/** The header's fields; undefined where the file does not give one. */
 export interface Header {
-  fileId?: string;
-  schemaId?: string;
-  tierId?: string;
-  category?: string;
-  sponsorLicenceNumber?: string;
+  fileId?: string | undefined;
+  schemaId?: string | undefined;
+  tierId?: string | undefined;
+  category?: string | undefined;
+  sponsorLicenceNumber?: string | undefined;
 }
 
 export interface Inspected {
@@ -35,7 +38,7 @@ export interface Inspected {
   /** The root's child elements in document order (Header first, then the records). */
   children: ElementSpan[];
   fileType: KnownFileType;
-  route?: Route;
+  route?: Route | undefined;
   header: Header;
   /**
    * The XSD verdict. With `deferSchema` the file comes back while its validation still
@@ -47,10 +50,11 @@ export interface Inspected {
   schemaFailed?: () => boolean;
 }
 
-export type SchemaCheck = { ok: true } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string };
+export type SchemaCheck = { ok: true } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string | undefined };
 
 type Inspection =
-  { ok: true; file: Inspected } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string; notWellFormed: boolean };
+  | { ok: true; file: Inspected }
+  | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string | undefined; notWellFormed: boolean };
 
 /** The engine step (injectable for tests); the pipeline uses validateScanned. */
 export type XsdValidator = typeof validateScanned;
@@ -77,7 +81,7 @@ const fail = (errors: FileError[], fileType: FileType = 'UNKNOWN', fileId?: stri
   ok: false,
   errors,
   fileType,
-  ...(fileId !== undefined ? { fileId } : {}),
+  fileId,
   notWellFormed: errors.some((e) => e.code === 'E_NOT_WELL_FORMED'),
 });
 
@@ -101,8 +105,7 @@ async function readHeader(doc: DocSource, children: ElementSpan[]): Promise<Head
   }
   // A graduate notification's header (the id only), or a student activity report's (id and licence).
   if (child.local === 'BulkReportingFileHeader') {
-    const licence = s(node.SponsorLicenceNumber);
-    return { fileId: s(node.BulkReportingId), ...(licence !== undefined ? { sponsorLicenceNumber: licence } : {}) };
+    return { fileId: s(node.BulkReportingId), sponsorLicenceNumber: s(node.SponsorLicenceNumber) };
   }
   return {};
 }
@@ -250,11 +253,11 @@ export async function inspectFile(bytes: Buffer, opts: InspectOptions = {}): Pro
       if (verdict.kind === 'valid') return { ok: true };
       const errors = await engineErrors(verdict, p);
       const fileId = errors[0]?.code === 'E_SCHEMA' ? (await tryHeader(source, children)).fileId : undefined;
-      return { ok: false, errors, fileType: kind.type, ...(fileId !== undefined ? { fileId } : {}) };
+      return { ok: false, errors, fileType: kind.type, fileId };
     },
   );
   const known = (c: SchemaCheck) => (c.ok ? undefined : fail(c.errors, c.fileType, c.fileId));
-  const base = { source, root, children, fileType: kind.type, ...(kind.route ? { route: kind.route } : {}) };
+  const base = { source, root, children, fileType: kind.type, route: kind.route };
   if (!opts.deferSchema) {
     const c = await checking;
     return (

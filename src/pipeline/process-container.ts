@@ -83,7 +83,7 @@ async function processEntry(
   const bytes = await readEntry(zip, scanned, limits);
   const entryFile: ReceivedFile = {
     sponsorLicenceNumber: zipFile.sponsorLicenceNumber,
-    ...(zipFile.via ? { via: zipFile.via } : {}),
+    via: zipFile.via,
     fileName: `${zipFile.fileName}!${scanned.name}`,
     bytes,
     size: bytes.length,
@@ -91,7 +91,7 @@ async function processEntry(
     receivedAt: zipFile.receivedAt,
   };
   const { entryMemo: _memo, onStored: _onStored, ...rest } = deps;
-  return hooks.processEntry({ ...rest, ...(memo ? { onStored: (tx, id) => memo.onStored(tx, index, sha256, id) } : {}) }, entryFile);
+  return hooks.processEntry({ ...rest, onStored: memo ? (tx, id) => memo.onStored(tx, index, sha256, id) : undefined }, entryFile);
 }
 
 async function storeContainer(

@@ -17,7 +17,7 @@ export interface ResultSource {
   resultXml: string;
   summary?: Pick<FileSummary, 'container'>;
   /** A zip's result files, when the pipeline has them at hand (else read from the store). */
-  files?: { name: string; text: string }[];
+  files?: { name: string; text: string }[] | undefined;
 }
 
 /** The zip's processing time, from its container result: the result zip's entries are dated with it. */

@@ -27,6 +27,7 @@ export async function storeActivityReport(tx: Db, file: Inspected, ctx: StoreCon
   });
   let next = 0;
   const records: RecordResult[] = entries.map((e) => {
+    // A record without a CASNumber reads as '': its result names none (no casNumber attribute).
     const base = { index: e.index, ...(e.casNumber ? { reportedCasNumber: e.casNumber } : {}), report: e.report };
     if (!e.input) {
       const message = `CASReport ${e.report} is followed by ${e.mismatch || 'no block'}; it needs its own block`;

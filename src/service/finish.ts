@@ -118,7 +118,7 @@ async function moveInput(from: string | Buffer, to: string, still: FileIdentity,
 export async function finishStored(
   ctx: ServiceContext,
   claim: ClaimRow,
-  input: { path?: string | Buffer; identity?: FileIdentity | undefined; submission?: StoredSubmission } = {},
+  input: { path?: string | Buffer; identity?: FileIdentity | undefined; submission?: StoredSubmission | undefined } = {},
 ): Promise<Finished> {
   const { db, me } = ctx;
   const licence = claim.sponsorLicenceNumber;

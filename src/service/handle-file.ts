@@ -149,7 +149,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: 
       db,
       settings: { ...ctx.settings, maxFileBytes: ctx.maxFileBytes },
       clock: ctx.clock,
-      ...(ctx.validate ? { validate: ctx.validate } : {}),
+      validate: ctx.validate,
       onStored: (tx, submissionId) => tieSubmission(tx, claimId, me, submissionId, ctx.leaseMs),
       entryMemo: entryMemo(ctx, claim),
       onProgress: progressLogger(ctx, log, read.file.size),
@@ -169,7 +169,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: 
   const finished = await finishStored(ctx, claim, {
     path: c.file.fsPath,
     identity: read.identity,
-    ...(stored ? { submission: stored } : {}),
+    submission: stored,
   });
   if (c.setAside && !recovered && rejection?.code === 'E_INTERNAL') {
     // The one line that tells the operator what happened; the cause says no personal data.

@@ -26,7 +26,7 @@ export interface Candidate {
   /** When (scheduler clock, ms) the service last saw the file change or first saw it. */
   changedAt: number;
   /** Set when the file is to be set aside (REJECTED) because of this fault. */
-  setAside?: { err: unknown; fault: Fault; strikes: number };
+  setAside?: { err: unknown; fault: Fault; strikes: number } | undefined;
 }
 
 export type RunResult =
@@ -288,7 +288,7 @@ export class Scheduler {
         licence: e.licence,
         identity: e.identity,
         changedAt: e.stableSince,
-        ...(e.setAside ? { setAside: e.setAside } : {}),
+        setAside: e.setAside,
       };
       void this.queue.add(() => this.execute(e, candidate));
     }

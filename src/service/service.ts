@@ -80,7 +80,7 @@ export interface ServiceOptions {
   /** Files in archive/, rejected/ and outbox/ older than this many days are removed by the sweep (default 0: kept). */
   retainDays?: number;
   /** Told of every file this instance finished (for `/metrics`); never given personal data. */
-  onFileProcessed?: (report: FileReport) => void;
+  onFileProcessed?: ((report: FileReport) => void) | undefined;
   /** Period of the export deliveries (ms); undefined: none. */
   exportEveryMs?: number | undefined;
   /** Tests only: a delivery stops for good at this point (so that the process can be killed there). */

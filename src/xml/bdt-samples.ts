@@ -125,7 +125,7 @@ interface UploadSpec {
   category?: string;
   /** The CAS elements (casXml output). Defaults to one default record. */
   records?: string[];
-  encoding?: 'ISO-8859-1' | 'UTF-8';
+  encoding?: 'ISO-8859-1' | 'UTF-8' | undefined;
 }
 
 export function uploadText(spec: UploadSpec = {}): string {

@@ -402,7 +402,7 @@ export function readActivityReport(
     if (v !== undefined) fields[name] = v;
   }
   const notes = optText(content, 'Notes');
-  return { index, report, casNumber, input: { casNumber, kind: report, fields, ...(notes !== undefined ? { notes } : {}) } };
+  return { index, report, casNumber, input: { casNumber, kind: report, fields, notes } };
 }
 
 /** One fee update `CASUpdate` element: the CAS number and the amounts it gives, in pence. */

@@ -37,6 +37,7 @@ function recordOf(r: Node): RecordResult {
   const o: RecordResult = {
     index: Number(attr(r, 'index') ?? 0),
     outcome: text(r.Outcome) as RecordOutcome,
+    // As in the model the result was rendered from, an attribute the XML lacks is left out (not undefined).
     issues: ((r.Issue ?? []) as Node[]).map((i) => {
       const field = attr(i, 'field');
       return {

@@ -5,6 +5,10 @@ import { xmlAttr, xmlSafe, xmlText } from './xml-safe.ts';
 
 export const RESULT_NS = 'urn:cas-bdt:result:1';
 
+/**
+ * The result's builder. The objects given to it hold only what is written: an element or attribute that is not
+ * there is left out of them (a conditional spread), never set to undefined.
+ */
 const builder = new XMLBuilder({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',

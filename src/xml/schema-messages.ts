@@ -249,7 +249,7 @@ class Locator {
   private fromChar = 0;
   private last = 0;
   private stack: string[] = [];
-  private ids: { applicantId?: string; casNumber?: string } = {};
+  private ids: { applicantId?: string | undefined; casNumber?: string | undefined } = {};
 
   constructor(
     private readonly source: DocSource,
@@ -280,7 +280,7 @@ class Locator {
       this.fromChar = 0;
       const applicantId = valueIn(this.body, 'ApplicantID');
       const casNumber = span.local === 'CAS' ? undefined : valueIn(this.body, 'CASNumber');
-      this.ids = { ...(applicantId ? { applicantId } : {}), ...(casNumber ? { casNumber } : {}) };
+      this.ids = { applicantId, casNumber };
     }
     this.last = offset;
     const body = this.body;
@@ -304,7 +304,7 @@ class Locator {
     return names;
   }
 
-  async locate(offset: number): Promise<{ path: string; applicantId?: string; casNumber?: string }> {
+  async locate(offset: number): Promise<{ path: string; applicantId?: string | undefined; casNumber?: string | undefined }> {
     const { children, root } = this.doc;
     let lo = 0;
     let hi = children.length - 1;

@@ -135,7 +135,7 @@ export async function judgeAll(items: { bytes: Buffer; schema: SchemaName | { pa
         current = undefined;
       } else if (line.startsWith('ERR ') && current) {
         const m = /^ERR (\w+) (-?\d+) (-?\d+) (.*)$/.exec(line)!;
-        const v: XsdViolation = { severity: m[1] as XsdViolation['severity'], message: m[4]!.replace(/^cvc-[\w.-]+:\s*/, '') };
+        const v: XsdViolation = { severity: m[1] as NonNullable<XsdViolation['severity']>, message: m[4]!.replace(/^cvc-[\w.-]+:\s*/, '') };
         if (Number(m[2]) > 0) v.line = Number(m[2]);
         if (Number(m[3]) > 0) v.column = Number(m[3]);
         current.push(v);

@@ -15,11 +15,7 @@ export function registerCasFees(casCmd: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts, casNumber: string) => {
-        const change = {
-          coursePaid: opts.coursePaid,
-          ...(opts.accommodationPaid !== undefined ? { accommodationPaid: opts.accommodationPaid } : {}),
-          ...(opts.boardingPaid !== undefined ? { boardingPaid: opts.boardingPaid } : {}),
-        };
+        const change = { coursePaid: opts.coursePaid, accommodationPaid: opts.accommodationPaid, boardingPaid: opts.boardingPaid };
         const { db } = await ctx.store();
         const [{ setFees }, { findCas }] = await Promise.all([import('../../ops/fees.ts'), import('../../ops/queries.ts')]);
         const res = settled(await setFees(db, casNumber, change, new Date()), `CAS ${casNumber}`);

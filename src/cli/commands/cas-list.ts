@@ -40,9 +40,9 @@ export function registerCasList(casCmd: Command, run: Runner): void {
         licence,
         status,
         route,
-        ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
-        ...(opts.applicant !== undefined ? { applicantId: opts.applicant } : {}),
-        ...(reported ? { reported } : {}),
+        batch: opts.batch,
+        applicantId: opts.applicant,
+        reported,
       };
       const rows = await listCas(db, filter, paging);
       if (opts.json) return ctx.json(rows);

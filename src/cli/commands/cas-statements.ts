@@ -43,8 +43,8 @@ export function registerCasStatements(casCmd: Command, run: Runner): void {
         const { statementIds, statementsOf, statementFileName } = await statementOps();
         const ids = await statementIds(db, {
           licence,
-          ...(opts.batch !== undefined ? { batch: opts.batch.trim() } : {}),
-          ...(status ? { status } : {}),
+          batch: opts.batch?.trim(),
+          status,
         });
         await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
         const bar = await progressBar(ctx, ids.length);

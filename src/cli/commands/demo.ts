@@ -33,8 +33,7 @@ const DEMO_ZIP = 'EXP-2027-01-15-093000123.zip';
 /** The four files, in the real Home Office format (ISO-8859-1 but for the broken one), and a zip of two more. */
 async function demoFiles(): Promise<DemoFile[]> {
   const { zipMany } = await import('../../xml/export-zip.ts');
-  const upload = (fileId: string, records: string[], encoding?: 'UTF-8') =>
-    uploadBytes({ licence: LICENCE, fileId, records, ...(encoding ? { encoding } : {}) });
+  const upload = (fileId: string, records: string[], encoding?: 'UTF-8') => uploadBytes({ licence: LICENCE, fileId, records, encoding });
   return [
     {
       name: '1-good.xml',

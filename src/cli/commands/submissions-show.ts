@@ -33,7 +33,7 @@ export function registerSubmissionsShow(submissionsCmd: ReturnType<typeof regist
         return ctx.json({
           ...v,
           sizeBytes: sub.sizeBytes,
-          ...(result.payment ? { payment: result.payment } : {}),
+          payment: result.payment,
           records: result.records.slice(paging.offset, paging.limit === undefined ? undefined : paging.offset + paging.limit),
         });
       const lines = [

@@ -51,9 +51,9 @@ export function registerSubmissionsCommand(program: Command, run: Runner) {
         licence,
         outcome: opts.outcome,
         fileType,
-        ...(opts.file !== undefined ? { fileName: opts.file } : {}),
-        ...(opts.since !== undefined ? { since: dayStart(opts.since, '--since') } : {}),
-        ...(opts.until !== undefined ? { until: new Date(dayStart(opts.until, '--until').getTime() + 86_400_000) } : {}),
+        fileName: opts.file,
+        since: opts.since === undefined ? undefined : dayStart(opts.since, '--since'),
+        until: opts.until === undefined ? undefined : new Date(dayStart(opts.until, '--until').getTime() + 86_400_000),
       };
       const paging = pagingOf(ctx, opts);
       if (licence) await requireSponsor(ctx, licence);

@@ -199,7 +199,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             retainDays: cfg.retainDays,
             exportEveryMs: cfg.exportEveryMs,
             deliveryPause: testDeliveryPause(ctx.io.env.CAS_BDT_TEST_DELIVERY_PAUSE),
-            ...(metrics ? { onFileProcessed: metrics.fileProcessed } : {}),
+            onFileProcessed: metrics?.fileProcessed,
           });
           if (user2Waiting) onUser2();
           if (metrics && httpToken !== undefined) {
