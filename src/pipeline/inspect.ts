@@ -60,9 +60,9 @@ type Inspection =
 export type XsdValidator = typeof validateScanned;
 
 interface InspectOptions {
-  validate?: XsdValidator;
+  validate?: XsdValidator | undefined;
   /** Longest XSD validation (default 60000 ms). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Return as soon as the file's type and header are known, the schema verdict in `file.schema` (default false). */
   deferSchema?: boolean;
   /**
@@ -71,7 +71,7 @@ interface InspectOptions {
    * transcoded, is read from memory all the same). It must stay open and unchanged until
    * the file is done with.
    */
-  fd?: number;
+  fd?: number | undefined;
 }
 
 /** E_SCHEMA entries listed per file; the rest are counted in one more entry. */

@@ -238,9 +238,9 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   // A large file is read from its open handle after the safety pass (its bytes are let go below).
   const inspection = await inspectFile(file.bytes, {
     deferSchema: !validateFirst,
-    ...(file.open ? { fd: file.open.handle.fd } : {}),
-    ...(deps.validate ? { validate: deps.validate } : {}),
-    ...(deps.settings.validateTimeoutMs !== undefined ? { timeoutMs: deps.settings.validateTimeoutMs } : {}),
+    fd: file.open?.handle.fd,
+    validate: deps.validate,
+    timeoutMs: deps.settings.validateTimeoutMs,
   });
   if (!inspection.ok) {
     const { errors, fileType, fileId } = inspection;

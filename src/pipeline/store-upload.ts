@@ -49,9 +49,9 @@ export interface Stored {
    * records are final: a large file's results are held as compact text, not as objects.
    */
   recordsXml: string[];
-  payment?: PaymentSummary;
+  payment?: PaymentSummary | undefined;
   /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
-  notAssigned?: number;
+  notAssigned?: number | undefined;
   /** The last writes, sent but not yet awaited: the caller sends its own behind them and awaits all before committing. */
   written?: Promise<unknown>;
 }
@@ -292,14 +292,14 @@ class UploadRun {
    * The payment closed and the statements owed, sent behind the last chunk's writes (queries
    * on the transaction run in order); returns what is still being written.
    */
-  async finish(): Promise<{ written: Promise<unknown>; payment?: PaymentSummary }> {
+  async finish(): Promise<{ written: Promise<unknown>; payment: PaymentSummary | undefined }> {
     // An upload without records still has its batch.
     await this.batch;
     const paid = this.payment ? closePayment(this.tx, this.payment, this.assigned, this.assignCtx) : undefined;
     // The sponsor's statements of these CAS are owed from this same transaction (spec section 11).
     const owed = this.statementsOwed.length ? queueStatements(this.tx, this.licence, this.statementsOwed, this.ctx.now) : undefined;
     const written = inFlight(Promise.all([this.writing, paid && timed('db: assign', () => paid.written), owed]));
-    return paid ? { written, payment: paid.summary } : { written };
+    return { written, payment: paid?.summary };
   }
 }
 
@@ -326,7 +326,7 @@ export async function storeUpload(tx: Db, file: Inspected, ctx: StoreContext): P
     counts: run.counts,
     recordsXml: run.recordsXml,
     written,
-    ...(payment ? { payment } : {}),
-    ...(run.notAssigned ? { notAssigned: run.notAssigned } : {}),
+    payment,
+    notAssigned: run.notAssigned,
   };
 }
