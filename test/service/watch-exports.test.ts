@@ -47,16 +47,19 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('export deliveries by two wat
     await waitFor(() => cs.every((c, i) => count(c, ROUND_DONE) > before[i]!), { timeoutMs: 60_000, what: 'the forced export rounds' });
   };
   /**
-   * Forced rounds on both until `n` deliveries are done. A delivery covers the history
-   * written by transactions that had all ended when it looked (a long transaction anywhere
-   * on the server holds that point back): a change is delivered by a later round then.
+   * Forced rounds on both until the deltas (every delivery after the first) hold `n` CAS
+   * in all. A delivery covers the history written by transactions that had all ended when
+   * it looked, and a long transaction anywhere on the server (another suite's) holds that
+   * point back: a change is then delivered by a later round, so how changes are grouped
+   * into deltas is not fixed, only that each is delivered once.
    */
   const deliveredUpTo = async (n: number, ...cs: Child[]) => {
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 40; i++) {
       await roundOn(...cs);
-      if ((await deliveries()).filter((d) => d.state === 'done').length >= n) return;
+      const done = (await deliveries()).filter((d) => d.state === 'done');
+      if (done.slice(1).reduce((sum, d) => sum + d.casCount!, 0) >= n) return;
     }
-    throw new Error(`fewer than ${n} deliveries after 20 rounds`);
+    throw new Error(`fewer than ${n} changes delivered after 40 rounds`);
   };
   /** Forces rounds on the instance until it has paused inside a delivery. */
   const pausedIn = async (c: Child) =>
@@ -95,7 +98,11 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('export deliveries by two wat
     const b = watch();
     await Promise.all([waitForLog(a, /INFO\s+ready/, 90_000), waitForLog(b, /INFO\s+ready/, 90_000)]);
     // The first round of whichever instance gets there first: every CAS.
-    await waitFor(async () => (await deliveries()).some((d) => d.state === 'done'), { what: 'the first delivery' });
+    // (Forced rounds until then: a long transaction elsewhere on the server may hold the first back.)
+    for (let i = 0; !(await deliveries()).some((d) => d.state === 'done'); i++) {
+      if (i === 40) throw new Error('no delivery after 40 rounds');
+      await roundOn(a, b);
+    }
     await roundOn(a, b);
     let list = await deliveries();
     expect(list.map((d) => [d.state, d.casCount])).toEqual([['done', 6]]);
@@ -107,14 +114,12 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('export deliveries by two wat
     await deliveredUpTo(2, a, b);
     await withdraw(numbers[2]!);
     await deliveredUpTo(3, a, b);
+    const before = (await deliveries()).length;
     await roundOn(a, b); // nothing changed: nothing delivered
     list = await deliveries();
-    expect(list.map((d) => [d.state, d.casCount])).toEqual([
-      ['done', 6],
-      ['done', 2],
-      ['done', 1],
-    ]);
-    expect(count(a, /INFO\s+export delivered/) + count(b, /INFO\s+export delivered/)).toBe(3);
+    expect(list).toHaveLength(before);
+    expect(list.every((d) => d.state === 'done')).toBe(true);
+    expect(count(a, /INFO\s+export delivered/) + count(b, /INFO\s+export delivered/)).toBe(list.length);
 
     // Killed after writing its file, before recording it: the survivor finds the file and writes none.
     const c = watch({ CAS_BDT_TEST_DELIVERY_PAUSE: 'after-file' });
@@ -123,38 +128,32 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('export deliveries by two wat
     await pausedIn(c);
     c.kill('SIGKILL');
     expect(await c.exited).toBe(137);
-    expect(zips()).toHaveLength(4);
+    expect(zips()).toHaveLength(list.length + 1);
     await deliveredUpTo(4, a, b);
     expect(count(a, /its file was written before a stop/) + count(b, /its file was written before a stop/)).toBe(1);
 
     // Killed before writing its file: the survivor writes it.
     const d = watch({ CAS_BDT_TEST_DELIVERY_PAUSE: 'before-file' });
     await waitForLog(d, /INFO\s+ready/, 90_000);
+    const zipsBefore = zips().length;
     await withdraw(numbers[4]!);
     await pausedIn(d);
     d.kill('SIGKILL');
     expect(await d.exited).toBe(137);
-    expect(zips()).toHaveLength(4);
+    expect(zips()).toHaveLength(zipsBefore);
     await deliveredUpTo(5, a, b);
 
     list = await deliveries();
-    expect(list.map((x) => [x.state, x.casCount])).toEqual([
-      ['done', 6],
-      ['done', 2],
-      ['done', 1],
-      ['done', 1],
-      ['done', 1],
-    ]);
+    expect(list.every((x) => x.state === 'done')).toBe(true);
+    expect(list[0]!.casCount).toBe(6);
     // One file per delivery, nothing else, and each change in exactly one delta.
     expect(zips().sort()).toEqual(list.map((x) => x.file).sort());
     const files = await delivered(list);
     expect([...files[0]!.keys()].sort()).toEqual([...numbers].sort());
-    expect(files.slice(1).map((m) => Object.fromEntries(m))).toEqual([
-      { [numbers[0]!]: 'WITHDRAWN', [numbers[1]!]: 'WITHDRAWN' },
-      { [numbers[2]!]: 'WITHDRAWN' },
-      { [numbers[3]!]: 'WITHDRAWN' },
-      { [numbers[4]!]: 'WITHDRAWN' },
-    ]);
+    const deltas = files.slice(1).flatMap((m) => [...m.entries()]);
+    expect(deltas.map(([n]) => n).sort()).toEqual(numbers.slice(0, 5).sort());
+    expect(deltas.every(([, status]) => status === 'WITHDRAWN')).toBe(true);
+    expect(files.slice(1).every((m) => m.size > 0)).toBe(true);
     const events = list.map((x) => x.lastEventId!);
     expect(events).toEqual([...events].sort((x, y) => x - y));
 
