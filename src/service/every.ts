@@ -28,3 +28,21 @@ export function every(ms: number, job: () => Promise<void>, onError: (err: unkno
     },
   };
 }
+
+/**
+ * Runs `job` one second after each midnight UTC (the service's day: expiry dates and the
+ * compliance figures' day), so that a new day's work is done before anyone asks for it.
+ */
+export function afterEachMidnight(job: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const now = new Date();
+    const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 0, 0, 1);
+    timer = setTimeout(() => {
+      job();
+      arm();
+    }, next - now.getTime());
+  };
+  arm();
+  return { stop: () => clearTimeout(timer) };
+}

@@ -4,7 +4,7 @@
  * sponsors in turn and oldest first within each, `concurrency` at a time; results are
  * written and inputs moved. Failures are classified (faults.ts) and back off per file.
  * New sponsors are picked up while it runs. Claims left by a stopped instance are
- * finished. The expiry sweep (and the compliance figures' update) runs at start and hourly. Nothing here dies of one error.
+ * finished. The expiry sweep (and the compliance figures' update) runs at start, hourly and just after each midnight UTC. Nothing here dies of one error.
  */
 import { mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +26,7 @@ import type { XsdValidator } from '../pipeline/inspect.ts';
 import { fileLog, type ServiceContext } from './context.ts';
 import { DiskGuard } from './disk.ts';
 import { classifyFault } from './faults.ts';
-import { every } from './every.ts';
+import { afterEachMidnight, every } from './every.ts';
 import { EXPORT_TICK_MS, exportRound, type DeliveryPause, type ExportRound } from './exports.ts';
 import { logFault } from './fault-log.ts';
 import { handleFile } from './handle-file.ts';
@@ -259,6 +259,8 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     if (first) log.warn({ err: describeError(err) }, 'expiry sweep failed; retrying at the next one');
   });
   void sweepLoop.run();
+  // A new day's expiries and compliance figures at its start, not up to an hour into it.
+  const midnight = afterEachMidnight(() => void sweepLoop.run());
   const diskLoop = every(
     opts.diskCheckMs ?? 2000,
     async () => void (await disk.check()),
@@ -326,6 +328,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     stop: async () => {
       if (inboxes.stopping) return;
       inboxes.stopping = true;
+      midnight.stop();
       await Promise.all([sponsorLoopStarted.stop(), scanLoop.stop(), sweepLoop.stop(), diskLoop.stop(), exportLoop?.stop(), exportChain]);
       await closeStarted();
     },
