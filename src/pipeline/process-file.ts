@@ -55,7 +55,7 @@ async function storeRefusal(deps: PipelineDeps, file: ReceivedFile, refusal: Ref
       fileErrors: errors,
       ...(refusal.container ? { container: refusal.container } : {}),
     };
-    return storeResult(tx, { file, result, onStored: deps.onStored, dryRun: deps.dryRun });
+    return { ...(await storeResult(tx, { file, result, onStored: deps.onStored, dryRun: deps.dryRun })), statementsOwed: 0 };
   });
 }
 
@@ -210,7 +210,11 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
     const [, processed] = await Promise.all([stored.written, saving]);
     // A large file was read twice (scanned, then its records): nothing is committed unless it is still the same file.
     await verifyUnchanged(file);
-    return stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
+    return {
+      ...processed,
+      ...(stored.notAssigned ? { notAssigned: stored.notAssigned } : {}),
+      statementsOwed: stored.statementsOwed ?? 0,
+    };
   });
 }
 

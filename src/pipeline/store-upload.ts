@@ -52,6 +52,8 @@ export interface Stored {
   payment?: PaymentSummary;
   /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
   notAssigned?: number;
+  /** CAS statements owed to the sponsor's outbox by this transaction (`sponsor set --statements`). */
+  statementsOwed?: number;
   /** The last writes, sent but not yet awaited: the caller sends its own behind them and awaits all before committing. */
   written?: Promise<unknown>;
 }
@@ -137,7 +139,7 @@ class UploadRun {
   /** READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts. */
   private unused: number;
   /** The CAS numbers assigned here whose statements the sponsor gets in its outbox. */
-  private readonly statementsOwed: string[] = [];
+  readonly statementsOwed: string[] = [];
   private assigned = 0;
   private payment: { id: number; reference: string } | undefined;
   private readonly firstIndexOfKey = new Map<string, number>();
@@ -328,5 +330,6 @@ export async function storeUpload(tx: Db, file: Inspected, ctx: StoreContext): P
     written,
     ...(payment ? { payment } : {}),
     ...(run.notAssigned ? { notAssigned: run.notAssigned } : {}),
+    ...(run.statementsOwed.length ? { statementsOwed: run.statementsOwed.length } : {}),
   };
 }

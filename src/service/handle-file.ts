@@ -147,6 +147,8 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
   const recovered = claim.state === 'stored';
   let stored: StoredSubmission | undefined;
   let notAssigned = 0;
+  // Not known of a file finished for an earlier attempt, nor of a zip (its entries owe them).
+  let statementsOwed: number | undefined;
   if (claim.state === 'claimed') {
     const claimId = claim.id;
     const deps: PipelineDeps = {
@@ -160,6 +162,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
     };
     const processed = rejection ? await rejectFile(deps, read.file, [rejection]) : await processFile(deps, read.file);
     notAssigned = processed.notAssigned ?? 0;
+    statementsOwed = processed.statementsOwed;
     claim = { ...claim, state: 'stored', submissionId: processed.submissionId };
     stored = {
       id: processed.submissionId,
@@ -197,7 +200,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, read: ReadCandidate
       'allocation exhausted: READY TO GO CAS left unassigned (W_NO_ALLOCATION); grant more with `cas-bdt sponsor allocate`, then `cas-bdt assign`',
     );
   }
-  return { kind: 'finished' };
+  return { kind: 'finished', summary: finished.submission.summary, statementsOwed: statementsOwed !== 0 };
 }
 
 /**
