@@ -6,7 +6,7 @@
  * randomness (`numberSource`).
  */
 import { randomBytes, randomInt as cryptoRandomInt } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { assignmentFee, casExpiry } from '../domain/assignment.ts';
 import { generateCasNumber } from '../domain/cas-number.ts';
 import { isoDateUtc } from '../domain/dates.ts';
@@ -15,7 +15,6 @@ import type { Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { eventsTo, recordEvents } from './cas-events.ts';
 import { payments } from './schema.ts';
-import { useAllocation } from './sponsors.ts';
 import { queueStatements } from './statements.ts';
 import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
@@ -106,8 +105,9 @@ export async function openPayment(tx: Db, ctx: AssignContext): Promise<{ id: num
 }
 
 /**
- * Sets the count and amount of an opened payment and records the allocation used. The
- * summary is known at once; `written` settles when both statements (sent together) have run.
+ * Sets the count and amount of an opened payment and records the allocation used, in one
+ * statement (a data-modifying WITH runs to completion whatever the outer statement does).
+ * The summary is known at once; `written` settles when the statement has run.
  */
 export function closePayment(
   tx: Db,
@@ -116,13 +116,14 @@ export function closePayment(
   ctx: AssignContext,
 ): { summary: PaymentSummary; written: Promise<unknown> } {
   const amountPence = assignmentFee(ctx.settings.feePence, casCount);
-  const written = Promise.all([
-    tx
-      .update(payments)
-      .set({ casCount, amount: formatPence(amountPence) })
-      .where(eq(payments.id, payment.id)),
-    useAllocation(tx, ctx.licence, casCount, ctx.now),
-  ]);
+  // The caller holds the sponsor's row lock and has checked the unused allocation.
+  const written = Promise.resolve(
+    tx.execute(
+      sql`with paid as (update payments set cas_count = ${casCount}::int, amount = ${formatPence(amountPence)}::numeric where id = ${payment.id})
+        update sponsors set allocation_used = allocation_used + ${casCount}::int, updated_at = ${ctx.now.toISOString()}::timestamptz
+        where licence_number = ${ctx.licence}`,
+    ),
+  );
   return { summary: { reference: payment.reference, casCount, amountPence, currency: 'GBP' }, written };
 }
 
