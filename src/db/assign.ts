@@ -1,9 +1,9 @@
 /**
  * The assignment engine: CAS numbers, expiry, allocation and one payment, for the upload
- * path (which writes its CAS assigned as it stores them: `freshNumbers`, `openPayment`,
- * `closePayment`) and `cas-bdt assign` (`assignCas`, built on the same three). The fee and
- * the expiry are domain rules (domain/assignment.ts); CAS numbers have one source of
- * randomness (`numberSource`).
+ * path (which writes its CAS assigned as it stores them: `freshNumbers`, which opens the
+ * payment, and `closePayment`) and `cas-bdt assign` (`assignCas`, built on the same two).
+ * The fee and the expiry are domain rules (domain/assignment.ts); CAS numbers have one
+ * source of randomness (`numberSource`).
  */
 import { randomBytes, randomInt as cryptoRandomInt } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -52,43 +52,14 @@ function paymentReference(now: Date): string {
 export const numberSource = (settings: AssignSettings): ((maxExclusive: number) => number) =>
   settings.randomInt ?? ((n) => cryptoRandomInt(n));
 
-/** Fresh CAS numbers, none already in the store (the unique index still guards races). */
-export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => number): Promise<string[]> {
-  const out: (string | undefined)[] = new Array(routes.length).fill(undefined);
-  const seen = new Set<string>();
-  let todo = routes.map((_, i) => i);
-  for (let round = 0; todo.length > 0; round++) {
-    if (round > 20) throw new Error('could not generate unique CAS numbers');
-    for (const i of todo) {
-      let n: string;
-      do n = generateCasNumber(routes[i]!, randomInt);
-      while (seen.has(n));
-      seen.add(n);
-      out[i] = n;
-    }
-    const taken = new Set<string>();
-    for (const part of chunkFor(todo, 1)) {
-      // One jsonb parameter rather than one parameter per number.
-      const rows = await rowsOf<{ n: string }>(
-        tx,
-        // One index look-up per number (see findLiveByKeys: the planner misjudges a table filled in this transaction).
-        sql`select c.cas_number as n from jsonb_array_elements_text(${jsonParam(part.map((i) => out[i]!))}) as k(n),
-            lateral (select cas_number from cas where cas_number = k.n limit 1) c`,
-      );
-      for (const r of rows) taken.add(r.n);
-    }
-    todo = todo.filter((i) => taken.has(out[i]!));
-  }
-  return out as string[];
-}
+/** The numbers of these that some CAS already has (one index look-up each: see findLiveByKeys, the planner misjudges a table filled in this transaction). */
+const takenSql = (numbers: string[]) =>
+  sql`select c.cas_number as n from jsonb_array_elements_text(${jsonParam(numbers)}) as k(n),
+      lateral (select cas_number from cas where cas_number = k.n limit 1) c`;
 
-/**
- * The payment of CAS assigned a part at a time (an upload's auto-assignment): opened before
- * the first is written, its count and amount set by `closePayment` once all are.
- */
-export async function openPayment(tx: Db, ctx: AssignContext): Promise<{ id: number; reference: string }> {
-  const reference = paymentReference(ctx.now);
-  const [payment] = await tx
+/** The payment of CAS assigned a part at a time, opened with a count and amount of 0 (closePayment sets them). */
+const paymentInsert = (tx: Db, ctx: AssignContext, reference: string) =>
+  tx
     .insert(payments)
     .values({
       reference,
@@ -101,7 +72,54 @@ export async function openPayment(tx: Db, ctx: AssignContext): Promise<{ id: num
       paidAt: ctx.now,
     })
     .returning({ id: payments.id });
-  return { id: payment!.id, reference };
+
+interface FreshNumbers {
+  numbers: string[];
+  /** The payment opened, when `open` was given. */
+  payment?: { id: number; reference: string };
+}
+
+/**
+ * Fresh CAS numbers, none already in the store (the unique index still guards races).
+ * With `open`, the payment of the CAS assigned a part at a time (an upload's
+ * auto-assignment, `assignCas`) is opened by the statement of the first look-up; its
+ * count and amount are set by `closePayment` once all are written.
+ */
+export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => number, open?: AssignContext): Promise<FreshNumbers> {
+  const out: (string | undefined)[] = new Array(routes.length).fill(undefined);
+  const seen = new Set<string>();
+  let payment: FreshNumbers['payment'];
+  let todo = routes.map((_, i) => i);
+  for (let round = 0; todo.length > 0 || (open && !payment); round++) {
+    if (round > 20) throw new Error('could not generate unique CAS numbers');
+    for (const i of todo) {
+      let n: string;
+      do n = generateCasNumber(routes[i]!, randomInt);
+      while (seen.has(n));
+      seen.add(n);
+      out[i] = n;
+    }
+    const taken = new Set<string>();
+    const parts = chunkFor(todo, 1);
+    for (const part of parts.length ? parts : [[]]) {
+      // One jsonb parameter rather than one parameter per number.
+      const numbers = part.map((i) => out[i]!);
+      if (open && !payment) {
+        const reference = paymentReference(open.now);
+        const [row] = await rowsOf<{ payment_id: string | number; taken: string[] }>(
+          tx,
+          sql`with paid as (${paymentInsert(tx, open, reference).getSQL()})
+              select (select id from paid) as payment_id, (select coalesce(jsonb_agg(t.n), '[]'::jsonb) from (${takenSql(numbers)}) t) as taken`,
+        );
+        payment = { id: Number(row!.payment_id), reference };
+        for (const n of row!.taken) taken.add(n);
+      } else {
+        for (const r of await rowsOf<{ n: string }>(tx, takenSql(numbers))) taken.add(r.n);
+      }
+    }
+    todo = todo.filter((i) => taken.has(out[i]!));
+  }
+  return { numbers: out as string[], ...(payment ? { payment } : {}) };
 }
 
 /**
@@ -134,15 +152,14 @@ export function closePayment(
 export async function assignCas(tx: Db, items: { id: number; route: Route }[], ctx: AssignContext): Promise<Assigned> {
   const expiresOn = casExpiry(ctx.now, ctx.settings.validityMonths);
   if (items.length === 0) return { casNumbers: new Map(), expiresOn };
-  // The numbers' look-up and the payment are independent: one round trip.
-  const [numbers, payment] = await Promise.all([
-    freshNumbers(
-      tx,
-      items.map((i) => i.route),
-      numberSource(ctx.settings),
-    ),
-    openPayment(tx, ctx),
-  ]);
+  // The payment is opened by the numbers' look-up: one statement.
+  const { numbers, payment: opened } = await freshNumbers(
+    tx,
+    items.map((i) => i.route),
+    numberSource(ctx.settings),
+    ctx,
+  );
+  const payment = opened!;
 
   const nowIso = ctx.now.toISOString();
   const casNumbers = new Map<number, string>();

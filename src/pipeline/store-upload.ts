@@ -5,7 +5,7 @@
  * parsed and stored a chunk at a time, each chunk's CAS, events and numbers in one
  * statement, the next chunk read while the database writes the last.
  */
-import { closePayment, freshNumbers, numberSource, openPayment, type AssignContext } from '../db/assign.ts';
+import { closePayment, freshNumbers, numberSource, type AssignContext } from '../db/assign.ts';
 import {
   amendCas,
   findLiveByKeys,
@@ -239,21 +239,19 @@ class UploadRun {
     return plan;
   }
 
-  /** Fresh numbers for the records to assign, and the upload's payment opened once: one round trip. */
+  /** Fresh numbers for the records to assign, and the upload's payment opened with the first: one statement. */
   async assignNumbers(toAssign: Row[]): Promise<void> {
     if (!toAssign.length) return;
-    const [numbers, opened] = await timed('db: assign', () =>
-      Promise.all([
-        freshNumbers(
-          this.tx,
-          toAssign.map(() => this.route),
-          this.randomInt,
-        ),
-        this.payment ?? openPayment(this.tx, this.assignCtx),
-      ]),
+    const { numbers, payment } = await timed('db: assign', () =>
+      freshNumbers(
+        this.tx,
+        toAssign.map(() => this.route),
+        this.randomInt,
+        this.payment ? undefined : this.assignCtx,
+      ),
     );
     toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
-    this.payment = opened;
+    this.payment ??= payment;
   }
 
   /**
