@@ -76,13 +76,23 @@ function ownRejection(c: Candidate): FileError | undefined {
   return undefined;
 }
 
+/**
+ * Files up to this size are read without asking first whether another instance is working
+ * on a file of that name: reading one costs less than the question, and the claim that
+ * follows still finds another instance's claim on the same bytes.
+ */
+const READ_WITHOUT_ASKING_BYTES = 1 << 20;
+
 async function handleClaimed(ctx: ServiceContext, c: Candidate): Promise<RunResult> {
   const { db, me } = ctx;
   const name = c.file.name;
   // Cheap check before reading a large file another instance is already working on; and
   // never read through a linked sponsor folder (checked again once the file is read).
   // The two are independent: one waits for the database, the other for the file system.
-  const [busy, folders] = await Promise.all([busyElsewhere(db, c.licence, name, me), ctx.folders.checkResolved(c.licence)]);
+  const [busy, folders] = await Promise.all([
+    c.identity.size > READ_WITHOUT_ASKING_BYTES && busyElsewhere(db, c.licence, name, me),
+    ctx.folders.checkResolved(c.licence),
+  ]);
   if (busy || !folders.usable) return { kind: 'busy' };
   const started = Date.now();
   const realInbox =
