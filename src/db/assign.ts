@@ -1,12 +1,12 @@
 /**
  * The assignment engine: CAS numbers, expiry, allocation and one payment, for the upload
- * path (which writes its CAS assigned as it stores them: `freshNumbers`, `openPayment`,
- * `closePayment`) and `cas-bdt assign` (`assignCas`, built on the same three). The fee and
- * the expiry are domain rules (domain/assignment.ts); CAS numbers have one source of
- * randomness (`numberSource`).
+ * path (which writes its CAS assigned as it stores them: `freshNumbers`, which opens the
+ * payment, and `closePayment`) and `cas-bdt assign` (`assignCas`, built on the same two).
+ * The fee and the expiry are domain rules (domain/assignment.ts); CAS numbers have one
+ * source of randomness (`numberSource`).
  */
 import { randomBytes, randomInt as cryptoRandomInt } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { assignmentFee, casExpiry } from '../domain/assignment.ts';
 import { generateCasNumber } from '../domain/cas-number.ts';
 import { isoDateUtc } from '../domain/dates.ts';
@@ -15,7 +15,6 @@ import type { Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { eventsTo, recordEvents } from './cas-events.ts';
 import { payments } from './schema.ts';
-import { useAllocation } from './sponsors.ts';
 import { queueStatements } from './statements.ts';
 import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
@@ -53,43 +52,14 @@ function paymentReference(now: Date): string {
 export const numberSource = (settings: AssignSettings): ((maxExclusive: number) => number) =>
   settings.randomInt ?? ((n) => cryptoRandomInt(n));
 
-/** Fresh CAS numbers, none already in the store (the unique index still guards races). */
-export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => number): Promise<string[]> {
-  const out: (string | undefined)[] = new Array(routes.length).fill(undefined);
-  const seen = new Set<string>();
-  let todo = routes.map((_, i) => i);
-  for (let round = 0; todo.length > 0; round++) {
-    if (round > 20) throw new Error('could not generate unique CAS numbers');
-    for (const i of todo) {
-      let n: string;
-      do n = generateCasNumber(routes[i]!, randomInt);
-      while (seen.has(n));
-      seen.add(n);
-      out[i] = n;
-    }
-    const taken = new Set<string>();
-    for (const part of chunkFor(todo, 1)) {
-      // One jsonb parameter rather than one parameter per number.
-      const rows = await rowsOf<{ n: string }>(
-        tx,
-        // One index look-up per number (see findLiveByKeys: the planner misjudges a table filled in this transaction).
-        sql`select c.cas_number as n from jsonb_array_elements_text(${jsonParam(part.map((i) => out[i]!))}) as k(n),
-            lateral (select cas_number from cas where cas_number = k.n limit 1) c`,
-      );
-      for (const r of rows) taken.add(r.n);
-    }
-    todo = todo.filter((i) => taken.has(out[i]!));
-  }
-  return out as string[];
-}
+/** The numbers of these that some CAS already has (one index look-up each: see findLiveByKeys, the planner misjudges a table filled in this transaction). */
+const takenSql = (numbers: string[]) =>
+  sql`select c.cas_number as n from jsonb_array_elements_text(${jsonParam(numbers)}) as k(n),
+      lateral (select cas_number from cas where cas_number = k.n limit 1) c`;
 
-/**
- * The payment of CAS assigned a part at a time (an upload's auto-assignment): opened before
- * the first is written, its count and amount set by `closePayment` once all are.
- */
-export async function openPayment(tx: Db, ctx: AssignContext): Promise<{ id: number; reference: string }> {
-  const reference = paymentReference(ctx.now);
-  const [payment] = await tx
+/** The payment of CAS assigned a part at a time, opened with a count and amount of 0 (closePayment sets them). */
+const paymentInsert = (tx: Db, ctx: AssignContext, reference: string) =>
+  tx
     .insert(payments)
     .values({
       reference,
@@ -102,12 +72,60 @@ export async function openPayment(tx: Db, ctx: AssignContext): Promise<{ id: num
       paidAt: ctx.now,
     })
     .returning({ id: payments.id });
-  return { id: payment!.id, reference };
+
+interface FreshNumbers {
+  numbers: string[];
+  /** The payment opened, when `open` was given. */
+  payment?: { id: number; reference: string };
 }
 
 /**
- * Sets the count and amount of an opened payment and records the allocation used. The
- * summary is known at once; `written` settles when both statements (sent together) have run.
+ * Fresh CAS numbers, none already in the store (the unique index still guards races).
+ * With `open`, the payment of the CAS assigned a part at a time (an upload's
+ * auto-assignment, `assignCas`) is opened by the statement of the first look-up; its
+ * count and amount are set by `closePayment` once all are written.
+ */
+export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => number, open?: AssignContext): Promise<FreshNumbers> {
+  const out: (string | undefined)[] = new Array(routes.length).fill(undefined);
+  const seen = new Set<string>();
+  let payment: FreshNumbers['payment'];
+  let todo = routes.map((_, i) => i);
+  for (let round = 0; todo.length > 0 || (open && !payment); round++) {
+    if (round > 20) throw new Error('could not generate unique CAS numbers');
+    for (const i of todo) {
+      let n: string;
+      do n = generateCasNumber(routes[i]!, randomInt);
+      while (seen.has(n));
+      seen.add(n);
+      out[i] = n;
+    }
+    const taken = new Set<string>();
+    const parts = chunkFor(todo, 1);
+    for (const part of parts.length ? parts : [[]]) {
+      // One jsonb parameter rather than one parameter per number.
+      const numbers = part.map((i) => out[i]!);
+      if (open && !payment) {
+        const reference = paymentReference(open.now);
+        const [row] = await rowsOf<{ payment_id: string | number; taken: string[] }>(
+          tx,
+          sql`with paid as (${paymentInsert(tx, open, reference).getSQL()})
+              select (select id from paid) as payment_id, (select coalesce(jsonb_agg(t.n), '[]'::jsonb) from (${takenSql(numbers)}) t) as taken`,
+        );
+        payment = { id: Number(row!.payment_id), reference };
+        for (const n of row!.taken) taken.add(n);
+      } else {
+        for (const r of await rowsOf<{ n: string }>(tx, takenSql(numbers))) taken.add(r.n);
+      }
+    }
+    todo = todo.filter((i) => taken.has(out[i]!));
+  }
+  return { numbers: out as string[], ...(payment ? { payment } : {}) };
+}
+
+/**
+ * Sets the count and amount of an opened payment and records the allocation used, in one
+ * statement (a data-modifying WITH runs to completion whatever the outer statement does).
+ * The summary is known at once; `written` settles when the statement has run.
  */
 export function closePayment(
   tx: Db,
@@ -116,13 +134,14 @@ export function closePayment(
   ctx: AssignContext,
 ): { summary: PaymentSummary; written: Promise<unknown> } {
   const amountPence = assignmentFee(ctx.settings.feePence, casCount);
-  const written = Promise.all([
-    tx
-      .update(payments)
-      .set({ casCount, amount: formatPence(amountPence) })
-      .where(eq(payments.id, payment.id)),
-    useAllocation(tx, ctx.licence, casCount, ctx.now),
-  ]);
+  // The caller holds the sponsor's row lock and has checked the unused allocation.
+  const written = Promise.resolve(
+    tx.execute(
+      sql`with paid as (update payments set cas_count = ${casCount}::int, amount = ${formatPence(amountPence)}::numeric where id = ${payment.id})
+        update sponsors set allocation_used = allocation_used + ${casCount}::int, updated_at = ${ctx.now.toISOString()}::timestamptz
+        where licence_number = ${ctx.licence}`,
+    ),
+  );
   return { summary: { reference: payment.reference, casCount, amountPence, currency: 'GBP' }, written };
 }
 
@@ -133,15 +152,14 @@ export function closePayment(
 export async function assignCas(tx: Db, items: { id: number; route: Route }[], ctx: AssignContext): Promise<Assigned> {
   const expiresOn = casExpiry(ctx.now, ctx.settings.validityMonths);
   if (items.length === 0) return { casNumbers: new Map(), expiresOn };
-  // The numbers' look-up and the payment are independent: one round trip.
-  const [numbers, payment] = await Promise.all([
-    freshNumbers(
-      tx,
-      items.map((i) => i.route),
-      numberSource(ctx.settings),
-    ),
-    openPayment(tx, ctx),
-  ]);
+  // The payment is opened by the numbers' look-up: one statement.
+  const { numbers, payment: opened } = await freshNumbers(
+    tx,
+    items.map((i) => i.route),
+    numberSource(ctx.settings),
+    ctx,
+  );
+  const payment = opened!;
 
   const nowIso = ctx.now.toISOString();
   const casNumbers = new Map<number, string>();

@@ -65,24 +65,6 @@ export async function recentSubmissions(
   });
 }
 
-/**
- * The newest submission stored under this sponsor and file name: what the service just
- * finished (the metrics read its outcome and counts from it, never personal data).
- */
-export async function latestSubmissionNamed(
-  db: Db,
-  licence: string,
-  fileName: string,
-): Promise<{ fileType: string; outcome: string; summary: FileSummary } | undefined> {
-  const [row] = await db
-    .select({ fileType: submissions.fileType, outcome: submissions.outcome, summary: submissions.summary })
-    .from(submissions)
-    .where(and(eq(submissions.sponsorLicenceNumber, licence), eq(submissions.fileName, fileName)))
-    .orderBy(desc(submissions.id))
-    .limit(1);
-  return row ? { fileType: row.fileType, outcome: row.outcome, summary: row.summary } : undefined;
-}
-
 interface CasHit {
   id: number;
   casNumber: string | null;

@@ -116,6 +116,71 @@ function postgresClient(options: postgres.Options<{}> & { url?: string | undefin
   return postgres(secure.url, secure.ssl ? { ...common, ssl: secure.ssl } : common);
 }
 
+/**
+ * Statements with more parameters than this are not prepared: their texts vary with the
+ * number of values (an IN list, a multi-row insert), and each would stay prepared on its
+ * connection. The service's own statements take their rows as one jsonb parameter.
+ */
+const PREPARE_MAX_PARAMETERS = 32;
+
+/**
+ * A statement without parameters runs in one round trip unprepared, and such texts are
+ * built as they are needed (the migrations): only those with parameters are prepared.
+ */
+const isPrepared = (parameters: number) => parameters > 0 && parameters <= PREPARE_MAX_PARAMETERS;
+
+/**
+ * Statements of a transaction are pipelined (sent before the answers to those before
+ * them), so when one fails, those behind it fail too with 25P02 (the transaction is
+ * aborted), and the error the transaction's work throws may be one of theirs. postgres.js
+ * then throws the transaction's first error instead, the one that says what went wrong
+ * (a value the database cannot hold: the file's fault), but only when it is given its own
+ * error, which drizzle wraps: the driver's 25P02 is unwrapped for it.
+ */
+function abortedBy(err: unknown): postgres.PostgresError | undefined {
+  for (const e of causeChain(err)) if (e instanceof postgres.PostgresError && e.code === '25P02') return e;
+  return undefined;
+}
+
+/**
+ * The client as drizzle is to use it: drizzle-orm 0.45 runs every query it was not given
+ * a name for with `prepare: false`, whatever the client's option, and postgres.js then
+ * sends each statement with parameters in two round trips (Parse and Describe, then Bind
+ * and Execute). Through this wrapper a statement is prepared on its connection the first
+ * time its text is sent, and runs in one round trip afterwards, when the client's own
+ * `prepare` option is on (postgres.js ANDs the two; the URL's `prepare=false` or
+ * PGPREPARE=false turn it off, for a pooler that does not keep prepared statements).
+ * Transactions (and their savepoints) hand drizzle a client wrapped the same way, and
+ * throw their first error (abortedBy).
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (prop === 'unsafe') {
+        const unsafe = value as postgres.Sql['unsafe'];
+        return (query: string, args?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          unsafe(query, args, { ...options, prepare: isPrepared(args?.length ?? 0) });
+      }
+      if (prop === 'begin' || prop === 'savepoint') {
+        const scoped = value as (...a: unknown[]) => unknown;
+        return (...a: unknown[]) => {
+          const last = a.length - 1;
+          const fn = a[last] as (sql: postgres.Sql) => unknown;
+          return scoped(...a.slice(0, last), async (sql: postgres.Sql) => {
+            try {
+              return await fn(preparing(sql));
+            } catch (err) {
+              throw abortedBy(err) ?? err;
+            }
+          });
+        };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 async function migrateWithLock(client: postgres.Sql, db: Db): Promise<void> {
   const reserved = await client.reserve();
   try {
@@ -165,7 +230,7 @@ export async function openPostgres(
   // Through the socket, a recycled connection would leave its prepared statements behind.
   const newClient = () => connect(opts.maxConnections ?? (socketDir ? 4 : 10), socketDir && opts.prepare ? { max_lifetime: null } : {});
   let client = newClient();
-  let current = drizzlePostgres(client, { schema }) as unknown as Db;
+  let current = drizzlePostgres(preparing(client), { schema }) as unknown as Db;
   try {
     await client`select 1`;
     if (opts.migrate !== false) await migrateWithLock(client, current);
@@ -190,12 +255,12 @@ export async function openPostgres(
     session: async () => {
       // One connection that is never recycled; postgres.js reconnects it if it drops.
       const one = connect(1, { max_lifetime: null, idle_timeout: 0 });
-      return { db: drizzlePostgres(one, { schema }) as unknown as Db, close: () => one.end({ timeout: 5 }) };
+      return { db: drizzlePostgres(preparing(one), { schema }) as unknown as Db, close: () => one.end({ timeout: 5 }) };
     },
     reset: async () => {
       const old = client;
       client = newClient();
-      current = drizzlePostgres(client, { schema }) as unknown as Db;
+      current = drizzlePostgres(preparing(client), { schema }) as unknown as Db;
       // Work still running on the old pool may finish; a stuck connection is cut after the grace.
       await old.end({ timeout: 10 }).catch(() => {});
     },

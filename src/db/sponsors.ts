@@ -95,11 +95,3 @@ export async function grantAllocation(db: Db, licence: string, amount: number, n
     return row;
   });
 }
-
-/** Records `count` more CAS as assigned. The caller holds the sponsor's row lock and checked `unused`. */
-export async function useAllocation(tx: Db, licence: string, count: number, now: Date): Promise<void> {
-  await tx
-    .update(sponsors)
-    .set({ allocationUsed: sql`${sponsors.allocationUsed} + ${count}`, updatedAt: now })
-    .where(eq(sponsors.licenceNumber, licence));
-}

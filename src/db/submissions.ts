@@ -26,18 +26,57 @@ export function findAccepted(db: Db, licence: string, sha256: string): Promise<S
   return findOriginalAccepted(db, licence, eq(submissions.sha256, sha256));
 }
 
-/** An accepted file whose id is `fileId` among the kinds of `group` (FILE_KINDS: both upload kinds share one group). */
-export function findAcceptedByFileId(
+/** What a file's storing transaction looks up under the sponsor's lock (see lookUpAccepted). */
+export interface AcceptedLookUp {
+  /** The original accepted submission with these bytes (a copy of this file won meanwhile). */
+  againId: number | undefined;
+  /** An accepted file with this file id among the kinds of the group. */
+  sameId: { id: number; fileName: string } | undefined;
+  /** The sequence's next submission id, when one was asked for. */
+  nextId: number | undefined;
+}
+
+/**
+ * An accepted file with these bytes (findAccepted's, its id only), an accepted file whose
+ * id is `fileId` among the kinds of `group` (FILE_KINDS: both upload kinds share one
+ * group), and the next submission id, in one statement. The constants are written into the text, so that the partial unique
+ * indexes on accepted files serve it however it is planned.
+ */
+export async function lookUpAccepted(
   db: Db,
   licence: string,
-  group: NonNullable<FileKind['fileIdGroup']>,
-  fileId: string,
-): Promise<SubmissionRow | undefined> {
-  const types = sql.join(
-    kindsInGroup(group).map((t) => sql`${t}`),
-    sql`, `,
+  q: { sha256: string; fileId?: { group: NonNullable<FileKind['fileIdGroup']>; id: string } | undefined; takeId: boolean },
+): Promise<AcceptedLookUp> {
+  const original = sql`sponsor_licence_number = ${licence} and outcome = 'ACCEPTED' and replay_of is null`;
+  const types =
+    q.fileId &&
+    sql.raw(
+      kindsInGroup(q.fileId.group)
+        .map((t) => `'${t}'`)
+        .join(', '),
+    );
+  const [row] = await rowsOf<{
+    again: string | number | null;
+    same_id: string | number | null;
+    same_name: string | null;
+    next_id: string | null;
+  }>(
+    db,
+    sql`select (select id from submissions where ${original} and sha256 = ${q.sha256} limit 1) as again,
+          same.id as same_id, same.file_name as same_name,
+          ${q.takeId ? sql`nextval(pg_get_serial_sequence('submissions', 'id'))::text` : sql`null::text`} as next_id
+        from (select 1) one
+        left join lateral (${
+          q.fileId
+            ? sql`select id, file_name from submissions where ${original} and file_id = ${q.fileId.id} and file_type in (${types}) limit 1`
+            : sql`select null::bigint as id, null::text as file_name where false`
+        }) same on true`,
   );
-  return findOriginalAccepted(db, licence, sql`${submissions.fileId} = ${fileId} and ${submissions.fileType} in (${types})`);
+  return {
+    againId: row?.again == null ? undefined : Number(row.again),
+    sameId: row?.same_id == null ? undefined : { id: Number(row.same_id), fileName: row.same_name! },
+    nextId: row?.next_id == null ? undefined : Number(row.next_id),
+  };
 }
 
 export async function insertSubmission(db: Db, row: typeof submissions.$inferInsert): Promise<void> {

@@ -3,7 +3,7 @@
  * The same pipeline serves `cas-bdt process` and the watch service (spec section 4).
  */
 import { lockSponsor } from '../db/sponsors.ts';
-import { findAccepted, findAcceptedByFileId } from '../db/submissions.ts';
+import { findAccepted, getSubmission, lookUpAccepted, type AcceptedLookUp } from '../db/submissions.ts';
 import { zeroCounts } from '../domain/result.ts';
 import type { FileError, FileType } from '../domain/types.ts';
 import type { SponsorRow } from '../db/sponsors.ts';
@@ -55,7 +55,7 @@ async function storeRefusal(deps: PipelineDeps, file: ReceivedFile, refusal: Ref
       fileErrors: errors,
       ...(refusal.container ? { container: refusal.container } : {}),
     };
-    return storeResult(tx, { file, result, onStored: deps.onStored, dryRun: deps.dryRun });
+    return { ...(await storeResult(tx, { file, result, onStored: deps.onStored, dryRun: deps.dryRun })), statementsOwed: 0 };
   });
 }
 
@@ -132,22 +132,29 @@ interface Locked {
   /** An accepted file with these bytes (a concurrent copy of this file may have won). */
   again: Awaited<ReturnType<typeof findAccepted>>;
   /** An accepted file of the same kind with this file's id. */
-  sameId: Awaited<ReturnType<typeof findAcceptedByFileId>> | undefined;
+  sameId: AcceptedLookUp['sameId'];
   /** The id every outcome of this file is stored under. */
   submissionId: number;
 }
 
-/** Locks the sponsor, then sends the look-ups and takes the id together, for one round trip. */
+/**
+ * Locks the sponsor and looks up, in one statement sent behind the lock (one round trip
+ * for both), the accepted files this one may repeat, taking its id too. The server runs a
+ * transaction's statements in order, each seeing what was committed before it began: the
+ * look-up sees every file committed while the lock was awaited. A copy that won is read
+ * whole only then.
+ */
 async function lockAndLookUp(tx: Db, deps: PipelineDeps, file: ReceivedFile, kind: FileKind, fileId: string | undefined): Promise<Locked> {
   const licence = file.sponsorLicenceNumber;
-  const sponsor = await lockSponsor(tx, licence);
-  if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
-  const [again, sameId, submissionId] = await Promise.all([
-    findAccepted(tx, licence, file.sha256),
-    kind.fileIdGroup !== undefined && fileId !== undefined ? findAcceptedByFileId(tx, licence, kind.fileIdGroup, fileId) : undefined,
-    takeSubmissionId(tx, deps.dryRun),
+  const byFileId = kind.fileIdGroup !== undefined && fileId !== undefined ? { group: kind.fileIdGroup, id: fileId } : undefined;
+  const [sponsor, found] = await Promise.all([
+    lockSponsor(tx, licence),
+    lookUpAccepted(tx, licence, { sha256: file.sha256, fileId: byFileId, takeId: !deps.dryRun }),
   ]);
-  return { sponsor, again, sameId, submissionId };
+  if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
+  const again = found.againId === undefined ? undefined : await getSubmission(tx, found.againId);
+  const submissionId = deps.dryRun ? dryRunSubmissionId() : found.nextId!;
+  return { sponsor, again, sameId: found.sameId, submissionId };
 }
 
 /** What stops a file that validated from being stored for this sponsor: its header, or a file id already used. */
@@ -210,7 +217,11 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
     const [, processed] = await Promise.all([stored.written, saving]);
     // A large file was read twice (scanned, then its records): nothing is committed unless it is still the same file.
     await verifyUnchanged(file);
-    return stored.notAssigned ? { ...processed, notAssigned: stored.notAssigned } : processed;
+    return {
+      ...processed,
+      ...(stored.notAssigned ? { notAssigned: stored.notAssigned } : {}),
+      statementsOwed: stored.statementsOwed ?? 0,
+    };
   });
 }
 

@@ -17,6 +17,11 @@ export interface Processed {
   summary: FileSummary;
   /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
   notAssigned?: number;
+  /**
+   * CAS statements the file's transaction owed to the sponsor's outbox (spec section 11);
+   * undefined for a zip, whose entries' transactions owe them.
+   */
+  statementsOwed?: number;
   /** A zip's result files, container.result.xml first, as the result zip holds them (see result-file.ts). */
   files?: { name: string; text: string }[];
   /** A zip's processed entries, in order (what `validate` describes; not stored). */
@@ -179,5 +184,5 @@ export async function storeReplay(db: Db, { file, earlier, now, submissionId, on
     }),
   );
   await onStored?.(db, id);
-  return { submissionId: id, resultXml, summary };
+  return { submissionId: id, resultXml, summary, statementsOwed: 0 };
 }

@@ -5,7 +5,7 @@
  * parsed and stored a chunk at a time, each chunk's CAS, events and numbers in one
  * statement, the next chunk read while the database writes the last.
  */
-import { closePayment, freshNumbers, numberSource, openPayment, type AssignContext } from '../db/assign.ts';
+import { closePayment, freshNumbers, numberSource, type AssignContext } from '../db/assign.ts';
 import {
   amendCas,
   findLiveByKeys,
@@ -52,6 +52,8 @@ export interface Stored {
   payment?: PaymentSummary | undefined;
   /** READY TO GO records left unassigned because the allocation ran out (W_NO_ALLOCATION). */
   notAssigned?: number | undefined;
+  /** CAS statements owed to the sponsor's outbox by this transaction (`sponsor set --statements`). */
+  statementsOwed?: number | undefined;
   /** The last writes, sent but not yet awaited: the caller sends its own behind them and awaits all before committing. */
   written?: Promise<unknown>;
 }
@@ -137,7 +139,7 @@ class UploadRun {
   /** READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts. */
   private unused: number;
   /** The CAS numbers assigned here whose statements the sponsor gets in its outbox. */
-  private readonly statementsOwed: string[] = [];
+  readonly statementsOwed: string[] = [];
   private assigned = 0;
   private payment: { id: number; reference: string } | undefined;
   private readonly firstIndexOfKey = new Map<string, number>();
@@ -237,21 +239,19 @@ class UploadRun {
     return plan;
   }
 
-  /** Fresh numbers for the records to assign, and the upload's payment opened once: one round trip. */
+  /** Fresh numbers for the records to assign, and the upload's payment opened with the first: one statement. */
   async assignNumbers(toAssign: Row[]): Promise<void> {
     if (!toAssign.length) return;
-    const [numbers, opened] = await timed('db: assign', () =>
-      Promise.all([
-        freshNumbers(
-          this.tx,
-          toAssign.map(() => this.route),
-          this.randomInt,
-        ),
-        this.payment ?? openPayment(this.tx, this.assignCtx),
-      ]),
+    const { numbers, payment } = await timed('db: assign', () =>
+      freshNumbers(
+        this.tx,
+        toAssign.map(() => this.route),
+        this.randomInt,
+        this.payment ? undefined : this.assignCtx,
+      ),
     );
     toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
-    this.payment = opened;
+    this.payment ??= payment;
   }
 
   /**
@@ -328,5 +328,6 @@ export async function storeUpload(tx: Db, file: Inspected, ctx: StoreContext): P
     written,
     payment,
     notAssigned: run.notAssigned,
+    statementsOwed: run.statementsOwed.length,
   };
 }

@@ -75,13 +75,23 @@ function ownRejection(c: Candidate): FileError | undefined {
   return undefined;
 }
 
+/**
+ * Files up to this size are read without asking first whether another instance is working
+ * on a file of that name: reading one costs less than the question, and the claim that
+ * follows still finds another instance's claim on the same bytes.
+ */
+const READ_WITHOUT_ASKING_BYTES = 1 << 20;
+
 async function handleClaimed(ctx: ServiceContext, c: Candidate, log: Logger): Promise<RunResult> {
   const { db, me } = ctx;
   const name = c.file.name;
   // Cheap check before reading a large file another instance is already working on; and
   // never read through a linked sponsor folder (checked again once the file is read).
   // The two are independent: one waits for the database, the other for the file system.
-  const [busy, folders] = await Promise.all([busyElsewhere(db, c.licence, name, me), ctx.folders.checkResolved(c.licence)]);
+  const [busy, folders] = await Promise.all([
+    c.identity.size > READ_WITHOUT_ASKING_BYTES && busyElsewhere(db, c.licence, name, me),
+    ctx.folders.checkResolved(c.licence),
+  ]);
   if (busy || !folders.usable) return { kind: 'busy' };
   const started = Date.now();
   const realInbox =
@@ -143,6 +153,8 @@ async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: 
   const recovered = claim.state === 'stored';
   let stored: StoredSubmission | undefined;
   let notAssigned = 0;
+  // Not known of a file finished for an earlier attempt, nor of a zip (its entries owe them).
+  let statementsOwed: number | undefined;
   if (claim.state === 'claimed') {
     const claimId = claim.id;
     const deps: PipelineDeps = {
@@ -156,6 +168,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: 
     };
     const processed = rejection ? await rejectFile(deps, read.file, [rejection]) : await processFile(deps, read.file);
     notAssigned = processed.notAssigned ?? 0;
+    statementsOwed = processed.statementsOwed;
     claim = { ...claim, state: 'stored', submissionId: processed.submissionId };
     stored = {
       id: processed.submissionId,
@@ -191,7 +204,7 @@ async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: 
       'allocation exhausted: READY TO GO CAS left unassigned (W_NO_ALLOCATION); grant more with `cas-bdt sponsor allocate`, then `cas-bdt assign`',
     );
   }
-  return { kind: 'finished' };
+  return { kind: 'finished', summary: finished.submission.summary, statementsOwed: statementsOwed !== 0 };
 }
 
 /**

@@ -12,6 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
+import type { FileSummary } from '../domain/result.ts';
 import { isCandidateName, sameIdentity, type FileIdentity } from '../inbox/settle.ts';
 import { UNKNOWN_STRIKES, type Fault } from './faults.ts';
 import { MinHeap } from './heap.ts';
@@ -30,8 +31,12 @@ export interface Candidate {
 }
 
 export type RunResult =
-  /** Processed; the input was moved (or had gone). */
-  | { kind: 'finished' }
+  /**
+   * Processed; the input was moved (or had gone). `summary` is what its submission
+   * records; `statementsOwed` is false when its transaction is known to have owed no CAS
+   * statement to the outbox.
+   */
+  | { kind: 'finished'; summary?: FileSummary; statementsOwed?: boolean }
   /** Gone, or no longer a regular file. */
   | { kind: 'vanished' }
   /** Still being written: settle it again. */

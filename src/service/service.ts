@@ -142,7 +142,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     deferrals: new Map(),
   };
 
-  // CAS statements owed to outboxes (`sponsor set --statements`): after each file, each scan, and now.
+  // CAS statements owed to outboxes (`sponsor set --statements`): after each file that owed any, each scan, and now.
   const statements = statementWriter(opts.db, rootDir, log, lost);
   // eslint-disable-next-line prefer-const -- the guard and the scheduler each call the other
   let scheduler: Scheduler;
@@ -165,7 +165,7 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     run: async (c) => {
       if (await disk.check()) return { kind: 'busy' };
       const r = await run(c);
-      if (r.kind === 'finished') statements.kick();
+      if (r.kind === 'finished' && r.statementsOwed !== false) statements.kick();
       return r;
     },
     onFault: (c, err, fault, counts) => {

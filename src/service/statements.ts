@@ -1,8 +1,9 @@
 /**
  * The service's part of `sponsor set --statements` (spec section 11): the statements owed
  * (recorded in each assignment's transaction) are written to the sponsors' outboxes after
- * every finished file, every scan interval (CAS assigned by `cas-bdt assign`) and at start
- * (what a killed instance left). One drain at a time; a request during one runs it again.
+ * every finished file that owed any (or may have: a zip, a recovered file), every scan
+ * interval (CAS assigned by `cas-bdt assign`, and a drain that failed) and at start (what a
+ * killed instance left). One drain at a time; a request during one runs it again.
  */
 import { describeError, type Logger } from '../log.ts';
 import type { Db } from '../db/client.ts';

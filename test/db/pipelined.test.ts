@@ -1,0 +1,41 @@
+/**
+ * The PostgreSQL store's statements: prepared on their connection (one round trip each
+ * once prepared, drizzle's own choice notwithstanding), pipelined in a transaction, and
+ * a failed transaction throws its first statement's error, not the abort of one behind it.
+ */
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/sql-util.ts';
+import { classifyFault } from '../../src/service/faults.ts';
+import { suiteStore } from '../helpers/fixture.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
+
+describe.skipIf(!STORE_KINDS.includes('postgres'))('statements on PostgreSQL', () => {
+  const t = suiteStore('postgres');
+
+  it('prepares a statement with parameters once on its connection and runs it again prepared', async () => {
+    const prepared = await t.store.db.transaction(async (tx) => {
+      for (const n of [1, 2, 3]) await tx.execute(sql`select ${n}::int as pipelined_marker`);
+      return rowsOf<{ n: number }>(
+        tx,
+        sql`select count(*)::int as n from pg_prepared_statements where statement like ${'%pipelined_marker%'} and not from_sql`,
+      );
+    });
+    expect(prepared[0]!.n).toBe(1);
+  });
+
+  it('throws the first error of a transaction whatever statement behind it was awaited', async () => {
+    const err = await t.store.db
+      .transaction(async (tx) => {
+        const first = tx.execute(sql`select 1 / ${0}::int`);
+        first.catch(() => {});
+        // Sent behind the first, before its answer: it fails with 25P02 (the transaction is aborted).
+        await tx.execute(sql`select ${1}::int`);
+      })
+      .then(
+        () => expect.fail('the transaction should have failed'),
+        (e: unknown) => e,
+      );
+    expect(classifyFault(err)).toEqual({ kind: 'file', code: '22012' });
+  });
+});
