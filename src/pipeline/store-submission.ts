@@ -72,7 +72,7 @@ function wouldBe(result: SubmissionResult): SubmissionResult {
 }
 
 /** What storeResult stores: the file, its judged result, and how. */
-export interface ResultToStore {
+interface ResultToStore {
   file: ReceivedFile;
   result: SubmissionResult;
   /** An accepted file's Record elements, rendered a chunk at a time (see Stored); let go once rendered. */
@@ -157,7 +157,7 @@ function replayOf(earlier: SubmissionRow, dryRun: boolean): SubmissionResult {
 }
 
 /** What storeReplay stores: a copy of an earlier accepted file, as a submission of its own. */
-export interface ReplayToStore {
+interface ReplayToStore {
   file: ReceivedFile;
   earlier: SubmissionRow;
   now: Date;
