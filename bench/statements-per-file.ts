@@ -120,13 +120,6 @@ try {
   child.send('stop');
   const tally = await tallied;
 
-  console.error(
-    log
-      .split('\n')
-      .filter((l) => /error|fault|warn/i.test(l))
-      .slice(0, 3)
-      .join('\n'),
-  );
   const [outcomes] =
     await direct`select count(*) filter (where outcome = 'ACCEPTED')::int as accepted, count(*)::int as n from submissions`;
   const per = (n: number) => (n / files).toFixed(2).padStart(6);

@@ -148,8 +148,8 @@ function abortedBy(err: unknown): postgres.PostgresError | undefined {
  * sends each statement with parameters in two round trips (Parse and Describe, then Bind
  * and Execute). Through this wrapper a statement is prepared on its connection the first
  * time its text is sent, and runs in one round trip afterwards, when the client's own
- * `prepare` option is on (postgres.js ANDs the two; the URL's `prepare=false` or
- * PGPREPARE=false turn it off, for a pooler that does not keep prepared statements).
+ * `prepare` option is on (postgres.js ANDs the two; `prepare=false` in the URL turns it
+ * off, for a pooler that does not keep prepared statements).
  * Transactions (and their savepoints) hand drizzle a client wrapped the same way, and
  * throw their first error (abortedBy).
  */
