@@ -1,6 +1,7 @@
 /**
  * The PostgreSQL store's statements: prepared on their connection (one round trip each
- * once prepared, drizzle's own choice notwithstanding), pipelined in a transaction, and
+ * once prepared, drizzle's own choice notwithstanding, and planned for its values at every
+ * run), pipelined in a transaction, and
  * a failed transaction throws its first statement's error, not the abort of one behind it.
  */
 import { sql } from 'drizzle-orm';
@@ -22,6 +23,13 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('statements on PostgreSQL', (
       );
     });
     expect(prepared[0]!.n).toBe(1);
+  });
+
+  it('plans every run of a prepared statement for its values (no generic plan)', async () => {
+    const rows = await t.store.db.transaction((tx) =>
+      rowsOf<{ mode: string }>(tx, sql`select current_setting(${'plan_cache_mode'}) as mode`),
+    );
+    expect(rows[0]!.mode).toBe('force_custom_plan');
   });
 
   it('throws the first error of a transaction whatever statement behind it was awaited', async () => {
