@@ -82,15 +82,16 @@ interface FreshNumbers {
 /**
  * Fresh CAS numbers, none already in the store (the unique index still guards races).
  * With `open`, the payment of the CAS assigned a part at a time (an upload's
- * auto-assignment, `assignCas`) is opened by the statement of the first look-up; its
- * count and amount are set by `closePayment` once all are written.
+ * auto-assignment, `assignCas`) is opened by the statement of the first look-up (so none
+ * without a number to assign); its count and amount are set by `closePayment` once all
+ * are written.
  */
 export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: number) => number, open?: AssignContext): Promise<FreshNumbers> {
   const out: (string | undefined)[] = new Array(routes.length).fill(undefined);
   const seen = new Set<string>();
   let payment: FreshNumbers['payment'];
   let todo = routes.map((_, i) => i);
-  for (let round = 0; todo.length > 0 || (open && !payment); round++) {
+  for (let round = 0; todo.length > 0; round++) {
     if (round > 20) throw new Error('could not generate unique CAS numbers');
     for (const i of todo) {
       let n: string;
@@ -100,19 +101,13 @@ export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: numbe
       out[i] = n;
     }
     const taken = new Set<string>();
-    const parts = chunkFor(todo, 1);
-    for (const part of parts.length ? parts : [[]]) {
-      // One jsonb parameter rather than one parameter per number.
+    // One jsonb parameter rather than one parameter per number.
+    for (const part of chunkFor(todo, 1)) {
       const numbers = part.map((i) => out[i]!);
       if (open && !payment) {
-        const reference = paymentReference(open.now);
-        const [row] = await rowsOf<{ payment_id: string | number; taken: string[] }>(
-          tx,
-          sql`with paid as (${paymentInsert(tx, open, reference).getSQL()})
-              select (select id from paid) as payment_id, (select coalesce(jsonb_agg(t.n), '[]'::jsonb) from (${takenSql(numbers)}) t) as taken`,
-        );
-        payment = { id: Number(row!.payment_id), reference };
-        for (const n of row!.taken) taken.add(n);
+        const opened = await takenOpening(tx, numbers, open);
+        payment = opened.payment;
+        for (const n of opened.taken) taken.add(n);
       } else {
         for (const r of await rowsOf<{ n: string }>(tx, takenSql(numbers))) taken.add(r.n);
       }
@@ -120,6 +115,21 @@ export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: numbe
     todo = todo.filter((i) => taken.has(out[i]!));
   }
   return { numbers: out as string[], ...(payment ? { payment } : {}) };
+}
+
+/** The numbers of these that some CAS already has, and the payment opened, in one statement. */
+async function takenOpening(
+  tx: Db,
+  numbers: string[],
+  open: AssignContext,
+): Promise<{ taken: string[]; payment: { id: number; reference: string } }> {
+  const reference = paymentReference(open.now);
+  const [row] = await rowsOf<{ payment_id: string | number; taken: string[] }>(
+    tx,
+    sql`with paid as (${paymentInsert(tx, open, reference).getSQL()})
+        select (select id from paid) as payment_id, (select coalesce(jsonb_agg(t.n), '[]'::jsonb) from (${takenSql(numbers)}) t) as taken`,
+  );
+  return { taken: row!.taken, payment: { id: Number(row!.payment_id), reference } };
 }
 
 /**

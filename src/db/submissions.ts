@@ -1,5 +1,5 @@
 /** Received files and their stored results. */
-import { and, count, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { FileOutcome, FileType } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { kindsInGroup, type FileKind } from '../domain/file-kinds.ts';
@@ -8,17 +8,28 @@ import { rowsOf } from './sql-util.ts';
 
 export type SubmissionRow = typeof submissions.$inferSelect;
 
+/** The submissions sequence's next value, as text (a bigint). */
+const NEXT_ID = sql`nextval(pg_get_serial_sequence('submissions', 'id'))::text`;
+
 export async function nextSubmissionId(db: Db): Promise<number> {
-  const [row] = await rowsOf<{ id: string | number }>(db, sql`select nextval(pg_get_serial_sequence('submissions', 'id'))::text as id`);
+  const [row] = await rowsOf<{ id: string | number }>(db, sql`select ${NEXT_ID} as id`);
   return Number(row!.id);
 }
+
+/**
+ * The sponsor's original ACCEPTED submissions (not replays). The constants are written
+ * into the text, so that the partial unique indexes on accepted files serve it however it
+ * is planned.
+ */
+const originalAccepted = (licence: string) =>
+  sql`${submissions.sponsorLicenceNumber} = ${licence} and ${submissions.outcome} = 'ACCEPTED' and ${submissions.replayOf} is null`;
 
 /** The sponsor's original ACCEPTED submission (not a replay) matching `match`. */
 async function findOriginalAccepted(db: Db, licence: string, match: SQL): Promise<SubmissionRow | undefined> {
   const [row] = await db
     .select()
     .from(submissions)
-    .where(and(eq(submissions.sponsorLicenceNumber, licence), eq(submissions.outcome, 'ACCEPTED'), isNull(submissions.replayOf), match));
+    .where(and(originalAccepted(licence), match));
   return row;
 }
 
@@ -39,15 +50,14 @@ export interface AcceptedLookUp {
 /**
  * An accepted file with these bytes (findAccepted's, its id only), an accepted file whose
  * id is `fileId` among the kinds of `group` (FILE_KINDS: both upload kinds share one
- * group), and the next submission id, in one statement. The constants are written into the text, so that the partial unique
- * indexes on accepted files serve it however it is planned.
+ * group), and the next submission id, in one statement.
  */
 export async function lookUpAccepted(
   db: Db,
   licence: string,
   q: { sha256: string; fileId?: { group: NonNullable<FileKind['fileIdGroup']>; id: string } | undefined; takeId: boolean },
 ): Promise<AcceptedLookUp> {
-  const original = sql`sponsor_licence_number = ${licence} and outcome = 'ACCEPTED' and replay_of is null`;
+  const original = originalAccepted(licence);
   const types =
     q.fileId &&
     sql.raw(
@@ -64,7 +74,7 @@ export async function lookUpAccepted(
     db,
     sql`select (select id from submissions where ${original} and sha256 = ${q.sha256} limit 1) as again,
           same.id as same_id, same.file_name as same_name,
-          ${q.takeId ? sql`nextval(pg_get_serial_sequence('submissions', 'id'))::text` : sql`null::text`} as next_id
+          ${q.takeId ? NEXT_ID : sql`null::text`} as next_id
         from (select 1) one
         left join lateral (${
           q.fileId
