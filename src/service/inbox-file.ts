@@ -93,6 +93,12 @@ export function escapeName(raw: Buffer | string): string {
 /** A name fit for a log line: refused names are escaped already, others may hold bidi controls. */
 export const shownName = (f: InboxFile) => (f.nameProblem ? f.name : escapeName(f.name));
 
+/**
+ * An inbox file's name as a claim stores it, fit for a log line: a refused name was stored
+ * escaped already (its bytes, unescaped, are what made it refused), any other is escaped here.
+ */
+export const shownClaimName = (stored: string) => (nameProblem(nameBytes(stored)) ? stored : escapeName(stored));
+
 /** The bytes of an escaped name (the inverse of `escapeName`). */
 export function nameBytes(escaped: string): Buffer {
   const parts: Buffer[] = [];

@@ -17,7 +17,7 @@ import { fileKey, type ServiceContext } from './context.ts';
 import { classifyFault, UNKNOWN_STRIKES } from './faults.ts';
 import { finishStored, shownStoredName } from './finish.ts';
 import { logProcessed } from './handle-file.ts';
-import { escapeName } from './inbox-file.ts';
+import { shownClaimName } from './inbox-file.ts';
 
 const PAGE = 100;
 
@@ -80,7 +80,7 @@ async function settleOne(ctx: ServiceContext, found: ClaimRow, failures: Map<num
     const n = (failures.get(found.id) ?? 0) + 1;
     failures.set(found.id, n);
     const fault = classifyFault(err);
-    const fileLog = log.child({ file: escapeName(found.fileName) });
+    const fileLog = log.child({ file: shownClaimName(found.fileName) });
     const fields = { claim: found.id, fault: fault.kind, err: describeError(err) };
     if (n === 1) fileLog.warn(fields, 'could not finish a file left unfinished; retrying at every scan');
     else if (n === UNKNOWN_STRIKES && fault.kind !== 'environment')

@@ -11,7 +11,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
 import { submissions } from '../../src/db/schema.ts';
-import { escapeName, nameBytes } from '../../src/service/inbox-file.ts';
+import { escapeName, inboxFile, nameBytes, shownClaimName } from '../../src/service/inbox-file.ts';
 import { storeTest } from '../helpers/fixture.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -34,6 +34,18 @@ describe('escaped names', () => {
       expect(escapeName(raw)).toBe(shown);
       expect(nameBytes(shown).equals(raw)).toBe(true);
     }
+  });
+
+  it("shows a claim's name escaped once, whether the name was refused (stored escaped) or not", () => {
+    for (const raw of [
+      Buffer.from([0x72, 0xe9, 0x2e, 0x78]),
+      Buffer.from('x\x1b.xml\u0007', 'utf8'),
+      Buffer.from('a\\b\u202E.xml', 'utf8'),
+    ]) {
+      const f = inboxFile('/inbox', raw);
+      expect(shownClaimName(f.name)).toBe(escapeName(raw));
+    }
+    expect(shownClaimName('plain.xml')).toBe('plain.xml');
   });
 });
 
