@@ -32,6 +32,8 @@ const files = Number(values.files);
 const trickle = Number(values.trickle);
 const settleMs = Number(values['settle-ms']);
 const LICENCE = 'BENCH0001';
+/** Node options for the service alone, e.g. BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it. */
+const serviceNodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const BIN = path.resolve(import.meta.dirname, '../bin/cas-bdt.js');
 
 let seq = 0;
@@ -80,7 +82,7 @@ async function withService(store: string, sponsorsAllocations: [string, number][
   }
   const service = spawn(
     process.execPath,
-    [BIN, ...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'],
+    [...serviceNodeArgs, BIN, ...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },

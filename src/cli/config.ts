@@ -42,6 +42,8 @@ export interface Config {
   maxFileBytes: number;
   /** Files processed at once by the service (default 2). */
   concurrency: number;
+  /** Most small files of one sponsor the service stores together, in one transaction (default 64; 1: each alone). */
+  groupFiles: number;
   /** Make the watcher poll instead of using fs events. */
   poll: boolean;
   /** Longest XSD validation of one file before it is stopped with E_LIMIT (default 60000 ms). */
@@ -240,6 +242,13 @@ export const SETTINGS = {
     parse: maxFileMb,
   },
   concurrency: whole('--concurrency <n>', 'CAS_BDT_CONCURRENCY', 'files processed at once by watch', [1, 64], 2),
+  groupFiles: whole(
+    '--group-files <n>',
+    'CAS_BDT_GROUP_FILES',
+    'most small files of one sponsor watch stores together in one transaction, 1 each alone',
+    [1, 256],
+    64,
+  ),
   poll: { flags: '--poll', env: 'CAS_BDT_POLL', description: 'make the watcher poll the inboxes', parse: parseBool },
   validateTimeoutS: whole(
     '--validate-timeout-s <s>',
@@ -497,6 +506,7 @@ export function configFrom(
     scanIntervalMs: v.scanIntervalMs ?? 30_000,
     maxFileBytes: Math.floor((v.maxFileMb ?? 200) * 1024 * 1024),
     concurrency: v.concurrency ?? 2,
+    groupFiles: v.groupFiles ?? 64,
     poll: v.poll ?? false,
     validateTimeoutMs: (v.validateTimeoutS ?? 60) * 1000,
     minFreeBytes: (v.minFreeMb ?? 512) * 1024 * 1024,

@@ -9,7 +9,7 @@
  * old owner cannot store a second submission for the file (`tieSubmission` fails and its
  * transaction rolls back).
  */
-import { and, eq, gt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { CasBdtError } from '../errors.ts';
 import { fileClaims } from './schema.ts';
@@ -133,6 +133,36 @@ export async function claimFile(db: Db, r: ClaimRequest): Promise<{ claim: Claim
   return undefined;
 }
 
+/**
+ * New claims for `owner` on several files of one sponsor, in one statement. A file that
+ * has an open claim already (this instance's, or another's) is not claimed here: its
+ * entry is undefined, and claimFile settles it alone.
+ */
+export async function claimNewFiles(db: Db, rs: ClaimRequest[]): Promise<(ClaimRow | undefined)[]> {
+  if (rs.length === 0) return [];
+  const inserted = await db
+    .insert(fileClaims)
+    .values(
+      rs.map((r) => ({
+        sponsorLicenceNumber: r.licence,
+        fileName: r.fileName,
+        sha256: r.sha256,
+        sizeBytes: r.size,
+        owner: r.owner,
+        leaseUntil: leaseEnd(r.leaseMs),
+        state: 'claimed' as const,
+      })),
+    )
+    .onConflictDoNothing({
+      target: [fileClaims.sponsorLicenceNumber, fileClaims.fileName, fileClaims.sha256],
+      where: sql`state <> 'done'`,
+    })
+    .returning();
+  const key = (licence: string, fileName: string, sha256: string) => JSON.stringify([licence, fileName, sha256]);
+  const byKey = new Map(inserted.map((c) => [key(c.sponsorLicenceNumber, c.fileName, c.sha256), c]));
+  return rs.map((r) => byKey.get(key(r.licence, r.fileName, r.sha256)));
+}
+
 /** Takes over an open claim whose owner is gone or whose lease ran out. */
 export async function takeOver(db: Db, id: number, me: number, leaseMs: number): Promise<ClaimRow | undefined> {
   const [row] = await db
@@ -241,6 +271,17 @@ export async function setResultAndMovedTo(
 
 /** The file is finished: result written and input moved (or gone). */
 export const markDone = (db: Db, claimId: number, me: number) => updateOwn(db, claimId, me, { state: 'done' });
+
+/** Several files are finished (markDone in one statement); returns the ids still ours, which are now done. */
+export async function markAllDone(db: Db, claimIds: number[], me: number): Promise<Set<number>> {
+  if (claimIds.length === 0) return new Set();
+  const rows = await db
+    .update(fileClaims)
+    .set({ state: 'done', updatedAt: sql`now()` })
+    .where(and(inArray(fileClaims.id, claimIds), eq(fileClaims.owner, me), ne(fileClaims.state, 'done')))
+    .returning({ id: fileClaims.id });
+  return new Set(rows.map((r) => r.id));
+}
 
 /** Gives up a claim that stored nothing (the file changed or vanished before processing). */
 export async function releaseClaim(db: Db, claimId: number, me: number): Promise<void> {

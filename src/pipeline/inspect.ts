@@ -52,7 +52,7 @@ export interface Inspected {
 
 export type SchemaCheck = { ok: true } | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string | undefined };
 
-type Inspection =
+export type Inspection =
   | { ok: true; file: Inspected }
   | { ok: false; errors: FileError[]; fileType: FileType; fileId?: string | undefined; notWellFormed: boolean };
 

@@ -14,7 +14,7 @@ import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
 import { dryRunSubmissionId, inTransaction, takeSubmissionId } from './dry-run.ts';
 import { headerErrors } from './header.ts';
-import { inspectFile, type Inspected } from './inspect.ts';
+import { inspectFile, type Inspected, type Inspection } from './inspect.ts';
 import type { PipelineDeps } from './deps.ts';
 import { isZip } from '../inbox/zip-reader.ts';
 import { processContainer } from './process-container.ts';
@@ -225,8 +225,17 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
   });
 }
 
-/** Runs the whole pipeline for one file; stores the submission; returns the result to emit. */
-export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promise<Processed> {
+/** The inspection of a small file, started ahead of its turn (a group's files are validated side by side). */
+export const inspectAhead = (deps: PipelineDeps, file: ReceivedFile): Promise<Inspection> | undefined =>
+  file.bytes && !refusedUnread(deps, file) && !isZip(file.bytes) && file.size <= VALIDATE_FIRST_BYTES
+    ? inspectFile(file.bytes, { validate: deps.validate, timeoutMs: deps.settings.validateTimeoutMs })
+    : undefined;
+
+/**
+ * Runs the whole pipeline for one file; stores the submission; returns the result to emit.
+ * `ahead` is the file's inspection from inspectAhead, if it was started already.
+ */
+export async function processFile(deps: PipelineDeps, file: ReceivedFile, ahead?: Promise<Inspection>): Promise<Processed> {
   const unread = refusedUnread(deps, file);
   if (unread || !file.bytes) return storeRefusal(deps, file, { errors: unread ? [unread] : [], fileType: 'UNKNOWN' });
 
@@ -247,12 +256,13 @@ export async function processFile(deps: PipelineDeps, file: ReceivedFile): Promi
   }
   // A large file's schema verdict comes later: validation runs in the engine threads while its records are stored.
   // A large file is read from its open handle after the safety pass (its bytes are let go below).
-  const inspection = await inspectFile(file.bytes, {
-    deferSchema: !validateFirst,
-    fd: file.open?.handle.fd,
-    validate: deps.validate,
-    timeoutMs: deps.settings.validateTimeoutMs,
-  });
+  const inspection = await (ahead ??
+    inspectFile(file.bytes, {
+      deferSchema: !validateFirst,
+      fd: file.open?.handle.fd,
+      validate: deps.validate,
+      timeoutMs: deps.settings.validateTimeoutMs,
+    }));
   if (!inspection.ok) {
     const { errors, fileType, fileId } = inspection;
     return (validateFirst && (await replayIfAccepted(deps, file))) || storeRefusal(deps, file, { errors, fileType, fileId });

@@ -118,7 +118,13 @@ async function moveInput(from: string | Buffer, to: string, still: FileIdentity,
 export async function finishStored(
   ctx: ServiceContext,
   claim: ClaimRow,
-  input: { path?: string | Buffer; identity?: FileIdentity | undefined; submission?: StoredSubmission | undefined } = {},
+  input: {
+    path?: string | Buffer;
+    identity?: FileIdentity | undefined;
+    submission?: StoredSubmission | undefined;
+    /** The caller marks the claim done (a group's claims are marked in one statement). */
+    leaveOpen?: boolean;
+  } = {},
 ): Promise<Finished> {
   const { db, me } = ctx;
   const licence = claim.sponsorLicenceNumber;
@@ -175,6 +181,6 @@ export async function finishStored(
     await recordResult().catch(() => {});
     throw err;
   }
-  await markDone(db, claim.id, me);
+  if (!input.leaveOpen) await markDone(db, claim.id, me);
   return { submission, resultFile, movedTo };
 }

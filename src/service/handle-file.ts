@@ -19,7 +19,7 @@ import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
 import { describeError, isCasBdtError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { looksUnfinished } from '../pipeline/inspect.ts';
-import { processFile, rejectFile, type PipelineDeps } from '../pipeline/process-file.ts';
+import { processFile, rejectFile, type PipelineDeps, type Processed } from '../pipeline/process-file.ts';
 import type { EntryMemo } from '../pipeline/deps.ts';
 import { fileKey, fileLog, type ServiceContext } from './context.ts';
 import { internalMessage } from './faults.ts';
@@ -69,7 +69,7 @@ export async function handleFile(ctx: ServiceContext, c: Candidate): Promise<Run
 }
 
 /** Why the service itself rejects the file without reading its content, if it does. */
-function ownRejection(c: Candidate): FileError | undefined {
+export function ownRejection(c: Candidate): FileError | undefined {
   if (c.file.nameProblem) return { code: 'E_FILE_NAME', message: c.file.nameProblem };
   if (c.setAside) return { code: 'E_INTERNAL', message: internalMessage(c.setAside.fault) };
   return undefined;
@@ -80,7 +80,7 @@ function ownRejection(c: Candidate): FileError | undefined {
  * on a file of that name: reading one costs less than the question, and the claim that
  * follows still finds another instance's claim on the same bytes.
  */
-const READ_WITHOUT_ASKING_BYTES = 1 << 20;
+export const READ_WITHOUT_ASKING_BYTES = 1 << 20;
 
 async function handleClaimed(ctx: ServiceContext, c: Candidate, log: Logger): Promise<RunResult> {
   const { db, me } = ctx;
@@ -108,13 +108,19 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate, log: Logger): Pr
   }
 }
 
-/** The rest of handleClaimed, once the file is read. */
-async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: ReadCandidate, started: number): Promise<RunResult> {
-  const { db, me } = ctx;
-  const name = c.file.name;
-  if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
+/**
+ * What is decided of a file once read (and its sponsor's folders checked again), before it
+ * is claimed: undefined to go on, or why not now (it changed since it settled, or it is
+ * not well-formed yet and changed too recently).
+ */
+export function readVerdict(
+  ctx: ServiceContext,
+  c: Candidate,
+  log: Logger,
+  read: ReadCandidate,
+  rejection: FileError | undefined,
+): RunResult | undefined {
   if (!sameIdentity(read.identity, c.identity)) return { kind: 'changed' };
-  const rejection = ownRejection(c);
   // The grace counts from when the service saw the file change, never from its mtime.
   const graceEnds = c.changedAt + ctx.unfinishedGraceMs;
   if (!rejection && read.file.bytes && ctx.monotonic() < graceEnds && looksUnfinished(read.file.bytes)) {
@@ -126,6 +132,17 @@ async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: 
     return { kind: 'deferred', until: graceEnds };
   }
   ctx.deferrals.delete(c.file.key);
+  return undefined;
+}
+
+/** The rest of handleClaimed, once the file is read. */
+async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: ReadCandidate, started: number): Promise<RunResult> {
+  const { db, me } = ctx;
+  const name = c.file.name;
+  const rejection = ownRejection(c);
+  if (!(await ctx.folders.check(c.licence))) return { kind: 'busy' };
+  const notNow = readVerdict(ctx, c, log, read, rejection);
+  if (notNow) return notNow;
 
   const got = await claimFile(db, {
     licence: c.licence,
@@ -170,21 +187,35 @@ async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: 
     notAssigned = processed.notAssigned ?? 0;
     statementsOwed = processed.statementsOwed;
     claim = { ...claim, state: 'stored', submissionId: processed.submissionId };
-    stored = {
-      id: processed.submissionId,
-      fileName: read.file.fileName,
-      outcome: processed.summary.outcome,
-      summary: processed.summary,
-      resultXml: processed.resultXml,
-      resultFile: null,
-    };
+    stored = storedSubmission(read, processed);
   }
   const finished = await finishStored(ctx, claim, {
     path: c.file.fsPath,
     identity: read.identity,
     submission: stored,
   });
-  if (c.setAside && !recovered && rejection?.code === 'E_INTERNAL') {
+  logFinished(log, c, finished, { ms: Date.now() - started, recovered, notAssigned, rejection });
+  return { kind: 'finished', summary: finished.submission.summary, statementsOwed: statementsOwed !== 0 };
+}
+
+/** What finishing needs of a submission the pipeline has just stored. */
+export const storedSubmission = (read: ReadCandidate, processed: Processed): StoredSubmission => ({
+  id: processed.submissionId,
+  fileName: read.file.fileName,
+  outcome: processed.summary.outcome,
+  summary: processed.summary,
+  resultXml: processed.resultXml,
+  resultFile: null,
+});
+
+/** The lines of a finished file: why it was set aside (if it was), the processed line, and an allocation that ran out. */
+export function logFinished(
+  log: Logger,
+  c: Candidate,
+  finished: Finished,
+  how: { ms: number; recovered: boolean; notAssigned: number; rejection: FileError | undefined },
+): void {
+  if (c.setAside && !how.recovered && how.rejection?.code === 'E_INTERNAL') {
     // The one line that tells the operator what happened; the cause says no personal data.
     log.error(
       {
@@ -197,14 +228,13 @@ async function handleRead(ctx: ServiceContext, c: Candidate, log: Logger, read: 
       'set aside: REJECTED with E_INTERNAL after a fault that retrying cannot fix; look at the cause',
     );
   }
-  logProcessed(log, finished, Date.now() - started, recovered);
-  if (notAssigned) {
+  logProcessed(log, finished, how.ms, how.recovered);
+  if (how.notAssigned) {
     log.warn(
-      { submission: finished.submission.id, notAssigned },
+      { submission: finished.submission.id, notAssigned: how.notAssigned },
       'allocation exhausted: READY TO GO CAS left unassigned (W_NO_ALLOCATION); grant more with `cas-bdt sponsor allocate`, then `cas-bdt assign`',
     );
   }
-  return { kind: 'finished', summary: finished.submission.summary, statementsOwed: statementsOwed !== 0 };
 }
 
 /**

@@ -6,8 +6,7 @@
  */
 import type { Counts, FileSummary } from '../domain/result.ts';
 import type { ServiceContext } from './context.ts';
-import { handleFile } from './handle-file.ts';
-import type { Candidate, RunResult } from './scheduler.ts';
+import type { RunResult } from './scheduler.ts';
 
 export interface FileReport {
   fileType: string;
@@ -20,13 +19,10 @@ export interface FileReport {
   seconds: number;
 }
 
-/** `handleFile`, reporting each finished file to `report`. */
-export function reporting(ctx: ServiceContext, report: (r: FileReport) => void): (c: Candidate) => Promise<RunResult> {
-  return async (c) => {
-    const started = ctx.monotonic();
-    const r = await handleFile(ctx, c);
+/** Tells `report` of a file that was finished, taken at `started` (the service's monotonic clock). */
+export function reporter(ctx: ServiceContext, report: (r: FileReport) => void): (r: RunResult, started: number) => void {
+  return (r, started) => {
     if (r.kind === 'finished' && r.summary) report(fileReport(r.summary, (ctx.monotonic() - started) / 1000));
-    return r;
   };
 }
 

@@ -46,6 +46,20 @@ export type RunResult =
   /** Another instance (or this one's restart recovery) holds it: look again soon. */
   | { kind: 'busy' };
 
+/** What became of one file of a group: a result, or a fault to classify. */
+export type GroupOutcome = { result: RunResult } | { error: unknown };
+
+/** Group commit: several ready files of one sponsor taken at once (see handle-group.ts). */
+export interface GroupOptions {
+  /** Most files in a group. */
+  maxFiles: number;
+  /** Most bytes in a group, and the largest file that joins one. */
+  maxBytes: number;
+  maxFileBytes: number;
+  /** Runs the files of a group; one outcome per file, in their order. */
+  run(cs: Candidate[]): Promise<GroupOutcome[]>;
+}
+
 export interface SchedulerOptions {
   settleMs: number;
   concurrency: number;
@@ -59,6 +73,11 @@ export interface SchedulerOptions {
   identify(path: string | Buffer): Promise<FileIdentity | undefined>;
   classify(err: unknown): Fault;
   run(c: Candidate): Promise<RunResult>;
+  /**
+   * When a sponsor has several small files ready, they go as one group. A file ready
+   * alone goes at once: a group is never waited for.
+   */
+  group?: GroupOptions | undefined;
   /** An attempt threw; `retryInMs` is 0 when the file is set aside next. */
   onFault(c: Candidate, err: unknown, fault: Fault, info: { retryInMs: number; failures: number; strikes: number }): void;
 }
@@ -285,18 +304,44 @@ export class Scheduler {
     while (this.queue.pending + this.queue.size < this.opts.concurrency) {
       const e = this.nextReady();
       if (!e) break;
-      e.phase = 'running';
-      e.gen++;
-      this.running++;
-      const candidate: Candidate = {
-        file: e.file,
-        licence: e.licence,
-        identity: e.identity,
-        changedAt: e.stableSince,
-        setAside: e.setAside,
-      };
-      void this.queue.add(() => this.execute(e, candidate));
+      const group = this.opts.group && this.groupable(e, this.opts.group) ? [e, ...this.moreReady(e, this.opts.group)] : [e];
+      const candidates = group.map((x) => this.start(x));
+      if (group.length === 1) void this.queue.add(() => this.execute(e, candidates[0]!));
+      else void this.queue.add(() => this.executeGroup(group, candidates));
     }
+  }
+
+  /** The file is taken: running from now on. */
+  private start(e: Entry & { identity: FileIdentity }): Candidate {
+    e.phase = 'running';
+    e.gen++;
+    this.running++;
+    return { file: e.file, licence: e.licence, identity: e.identity, changedAt: e.stableSince, setAside: e.setAside };
+  }
+
+  /** May join a group: small, and neither refused for its name nor set aside. */
+  private groupable(e: Entry & { identity: FileIdentity }, g: GroupOptions): boolean {
+    return !e.setAside && !e.file.nameProblem && e.identity.size <= g.maxFileBytes;
+  }
+
+  /** The sponsor's next ready files that may join `first`'s group, oldest first, within the bounds. */
+  private moreReady(first: Entry & { identity: FileIdentity }, g: GroupOptions): (Entry & { identity: FileIdentity })[] {
+    let bytes = first.identity.size;
+    const taken: (Entry & { identity: FileIdentity })[] = [];
+    this.ready.more(
+      first.licence,
+      (t) => {
+        const e = this.entries.get(t.key);
+        if (!e || e.gen !== t.gen || e.phase !== 'ready' || !e.identity) return 'drop';
+        const x = e as Entry & { identity: FileIdentity };
+        if (!this.groupable(x, g) || bytes + x.identity.size > g.maxBytes) return 'stop';
+        bytes += x.identity.size;
+        taken.push(x);
+        return 'take';
+      },
+      g.maxFiles - 1,
+    );
+    return taken;
   }
 
   private async execute(e: Entry, c: Candidate): Promise<void> {
@@ -307,6 +352,28 @@ export class Scheduler {
       this.fault(e, err);
     } finally {
       this.running--;
+      this.pump();
+      this.arm();
+    }
+  }
+
+  private async executeGroup(es: Entry[], cs: Candidate[]): Promise<void> {
+    let outcomes: GroupOutcome[] | undefined;
+    let failure: unknown;
+    try {
+      outcomes = await this.opts.group!.run(cs);
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      for (const [k, e] of es.entries()) {
+        const o = outcomes?.[k];
+        if (!o) this.fault(e, failure ?? new Error('the group gave no outcome for this file'));
+        else if ('error' in o) this.fault(e, o.error);
+        else this.apply(e, o.result);
+      }
+    } finally {
+      this.running -= es.length;
       this.pump();
       this.arm();
     }

@@ -29,11 +29,12 @@ import { classifyFault } from './faults.ts';
 import { afterEachMidnight, every } from './every.ts';
 import { EXPORT_TICK_MS, exportRound, type DeliveryPause, type ExportRound } from './exports.ts';
 import { logFault } from './fault-log.ts';
-import { handleFile } from './handle-file.ts';
+import { handleFile, READ_WITHOUT_ASKING_BYTES } from './handle-file.ts';
 import { SponsorInboxes } from './inboxes.ts';
 import { registerInstance, type Instance } from './instance.ts';
 import { reconcileClaims } from './reconcile.ts';
-import { reporting, type FileReport } from './report.ts';
+import { reporter, type FileReport } from './report.ts';
+import { handleGroup } from './handle-group.ts';
 import { Scheduler, type Candidate, type RunResult } from './scheduler.ts';
 import { statementWriter } from './statements.ts';
 
@@ -79,6 +80,8 @@ export interface ServiceOptions {
   diskCheckMs?: number;
   /** Files in archive/, rejected/ and outbox/ older than this many days are removed by the sweep (default 0: kept). */
   retainDays?: number;
+  /** Most small files of one sponsor stored together in one transaction (default 64; 1: each alone). */
+  groupFiles?: number;
   /** Told of every file this instance finished (for `/metrics`); never given personal data. */
   onFileProcessed?: ((report: FileReport) => void) | undefined;
   /** Period of the export deliveries (ms); undefined: none. */
@@ -108,6 +111,10 @@ export interface WatchService {
   /** Stops taking files, finishes the ones in progress, closes watchers and timers. */
   stop(): Promise<void>;
 }
+
+/** A group of small files holds at most this much, and takes files up to the size read without asking (handle-file.ts). */
+const GROUP_MAX_BYTES = 8 << 20;
+const GROUP_MAX_FILE_BYTES = READ_WITHOUT_ASKING_BYTES;
 
 export async function startService(opts: ServiceOptions): Promise<WatchService> {
   const log = opts.log;
@@ -152,7 +159,13 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     log,
     onChange: (paused) => (paused ? scheduler.pause() : scheduler.resume()),
   });
-  const run: (c: Candidate) => Promise<RunResult> = opts.onFileProcessed ? reporting(ctx, opts.onFileProcessed) : (c) => handleFile(ctx, c);
+  const report = opts.onFileProcessed ? reporter(ctx, opts.onFileProcessed) : () => {};
+  /** After each file: the CAS statements it owed are written, and /metrics is told. */
+  const after = (r: RunResult, started: number) => {
+    if (r.kind === 'finished' && r.statementsOwed !== false) statements.kick();
+    report(r, started);
+  };
+  const maxFiles = opts.groupFiles ?? 64;
   scheduler = new Scheduler({
     settleMs: opts.settleMs,
     concurrency: opts.concurrency,
@@ -164,10 +177,26 @@ export async function startService(opts: ServiceOptions): Promise<WatchService> 
     // Looked at before every file: below the floor it waits untouched, as if held elsewhere.
     run: async (c) => {
       if (await disk.check()) return { kind: 'busy' };
-      const r = await run(c);
-      if (r.kind === 'finished' && r.statementsOwed !== false) statements.kick();
+      const started = ctx.monotonic();
+      const r = await handleFile(ctx, c);
+      after(r, started);
       return r;
     },
+    group:
+      maxFiles > 1
+        ? {
+            maxFiles,
+            maxBytes: GROUP_MAX_BYTES,
+            maxFileBytes: GROUP_MAX_FILE_BYTES,
+            run: async (cs) => {
+              if (await disk.check()) return cs.map(() => ({ result: { kind: 'busy' } }));
+              const started = ctx.monotonic();
+              const outcomes = await handleGroup(ctx, cs);
+              for (const o of outcomes) if ('result' in o) after(o.result, started);
+              return outcomes;
+            },
+          }
+        : undefined,
     onFault: (c, err, fault, counts) => {
       lost(err);
       logFault(fileLog(ctx, c.licence, c.file), err, fault, counts);

@@ -27,6 +27,22 @@ export class SponsorTurns {
     heap.push(item);
   }
 
+  /**
+   * Up to `max` more of one sponsor's oldest items, in order, without passing its turn on:
+   * `judge` takes an item, drops it (stale), or stops at it (it stays for its own turn).
+   */
+  more(licence: string, judge: (item: Turn) => 'take' | 'drop' | 'stop', max: number): Turn[] {
+    const heap = this.heaps.get(licence);
+    const taken: Turn[] = [];
+    for (let top = heap?.peek(); heap && top && taken.length < max; top = heap.peek()) {
+      const verdict = judge(top);
+      if (verdict === 'stop') break;
+      heap.pop();
+      if (verdict === 'take') taken.push(top);
+    }
+    return taken;
+  }
+
   /** The next sponsor's oldest item that `valid` accepts (stale items are dropped); that sponsor goes to the back. */
   next(valid: (item: Turn) => boolean): Turn | undefined {
     while (this.order.length > 0) {

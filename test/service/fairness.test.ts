@@ -19,7 +19,11 @@ describe.each(STORE_KINDS)('fairness on %s', (kind) => {
 
   const dir = (licence: string, f: 'inbox' | 'outbox' | 'archive' | 'rejected') => path.join(root, licence, f);
 
-  it('takes sponsors in turn: backdated files of one sponsor do not all go before another sponsor', async () => {
+  /** 12 backdated files of a flooding sponsor and 3 new ones of a quiet one, processed; the order their submissions were stored in (A or B). */
+  async function floodAndQuiet(over: {
+    concurrency: number;
+    groupFiles: number;
+  }): Promise<{ turns: string; floodOrder: string[]; floodNames: string[] }> {
     const flood = await sponsor(t.store.db, nextLicence('A'));
     const quiet = await sponsor(t.store.db, nextLicence('B'));
     for (const l of [flood, quiet]) await ensureSponsorFolders(root, l);
@@ -33,7 +37,7 @@ describe.each(STORE_KINDS)('fairness on %s', (kind) => {
     const quietNames = ['now-0.xml', 'now-1.xml', 'now-2.xml'];
     quietNames.forEach((n, i) => writeFileSync(path.join(dir(quiet, 'inbox'), n), upload(quiet, `${quiet}${i}`)));
 
-    await services.start({ concurrency: 1 });
+    await services.start(over);
     await waitProcessed(root, flood, floodNames);
     await waitProcessed(root, quiet, quietNames);
     const order = await t.store.db
@@ -41,13 +45,30 @@ describe.each(STORE_KINDS)('fairness on %s', (kind) => {
       .from(submissions)
       .where(inArray(submissions.sponsorLicenceNumber, [flood, quiet]))
       .orderBy(asc(submissions.id));
-    const turns = order.map((o) => (o.licence === flood ? 'A' : 'B')).join('');
+    return {
+      turns: order.map((o) => (o.licence === flood ? 'A' : 'B')).join(''),
+      floodOrder: order.filter((o) => o.licence === flood).map((o) => o.file),
+      floodNames,
+    };
+  }
+
+  it('takes sponsors in turn: backdated files of one sponsor do not all go before another sponsor', async () => {
+    const { turns, floodOrder, floodNames } = await floodAndQuiet({ concurrency: 1, groupFiles: 1 });
     // Turn by turn while both have files waiting (ABABAB...), so the quiet sponsor's three
     // files are among the first few, not after the whole flood; a slow start may let the
     // flood take a turn or two more.
     expect(turns.slice(0, 8).replace(/A/g, '')).toBe('BBB');
     // Oldest first within the flood.
-    expect(order.filter((o) => o.licence === flood).map((o) => o.file)).toEqual(floodNames);
+    expect(floodOrder).toEqual(floodNames);
+  });
+
+  it('takes sponsors in turn a group at a time: a flood goes in bounded groups, the quiet sponsor between them', async () => {
+    const { turns, floodOrder, floodNames } = await floodAndQuiet({ concurrency: 1, groupFiles: 4 });
+    // Groups of at most four, oldest first: the quiet sponsor's three files go together
+    // (one group) after one group of the flood, or two after a slow start; without turns
+    // they would come after all twelve.
+    expect(turns).toMatch(/^(AAAA){1,2}BBBA+$/);
+    expect(floodOrder).toEqual(floodNames);
   });
 
   it('reconciles every unfinished claim, also past the first hundred that cannot be finished', async () => {

@@ -183,6 +183,7 @@ export function registerWatchCommand(program: Command, run: Runner): void {
             settleMs: cfg.settleMs,
             scanIntervalMs: cfg.scanIntervalMs,
             concurrency: cfg.concurrency,
+            groupFiles: cfg.groupFiles,
             poll: cfg.poll,
             maxFileBytes: cfg.maxFileBytes,
             settings: {

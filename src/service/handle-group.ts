@@ -1,0 +1,233 @@
+/**
+ * A backlog of one sponsor's small files, handled as a group (group commit). The files are
+ * read side by side and claimed in one statement, validated side by side on the engine
+ * threads, and stored in one transaction: each file in a savepoint of its own (the
+ * pipeline's transaction nests), so each is its own submission with its own outcome, and
+ * one file's refusal rolls back only what that file wrote. Then their results are written
+ * and their inputs moved side by side, and the claims are marked done in one statement.
+ * Each file keeps the records of the single path (finish.ts) in the same order, so a crash
+ * at any point is recovered file by file as ever.
+ *
+ * Whatever is not a file's own refusal (a claim taken over, the database failing, a value
+ * it cannot hold) rolls the whole group back; each of its files is then handled alone
+ * (handleFile), which classifies a fault as ever. A file the group cannot take as it is
+ * (a zip, a file with an open claim already) is handled alone too.
+ */
+import path from 'node:path';
+import { claimNewFiles, markAllDone, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
+import { describeError } from '../errors.ts';
+import { realSponsorDir } from '../inbox/fd-path.ts';
+import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
+import { release } from '../inbox/read-file.ts';
+import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
+import { isZip } from '../inbox/zip-reader.ts';
+import type { Logger } from '../log.ts';
+import { inspectAhead, processFile, type PipelineDeps, type Processed } from '../pipeline/process-file.ts';
+import { fileKey, fileLog, type ServiceContext } from './context.ts';
+import { finishStored, type Finished } from './finish.ts';
+import { handleFile, logFinished, readVerdict, storedSubmission } from './handle-file.ts';
+import type { Candidate, GroupOutcome, RunResult } from './scheduler.ts';
+
+/** A file of the group, read and (once claimed) with its claim. */
+interface Member {
+  /** Its place in the candidates. */
+  at: number;
+  c: Candidate;
+  log: Logger;
+  read: ReadCandidate;
+}
+
+type Claimed = Member & { claim: ClaimRow };
+
+const settled = (p: Promise<RunResult>): Promise<GroupOutcome> =>
+  p.then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+
+/**
+ * Handles `cs`, ready files of one sponsor (small, none refused for its name or set aside),
+ * as one group; returns what became of each, in their order.
+ */
+export async function handleGroup(ctx: ServiceContext, cs: Candidate[]): Promise<GroupOutcome[]> {
+  const out: (GroupOutcome | undefined)[] = cs.map(() => undefined);
+  const mine: number[] = [];
+  for (const [at, c] of cs.entries()) {
+    const key = fileKey(c.licence, c.file.name);
+    if (ctx.busyKeys.has(key)) out[at] = { result: { kind: 'busy' } };
+    else {
+      ctx.busyKeys.add(key);
+      mine.push(at);
+    }
+  }
+  let alone: number[] = [];
+  try {
+    alone = await readGroup(ctx, cs, mine, out);
+  } catch (error) {
+    for (const at of mine) out[at] ??= { error };
+  } finally {
+    for (const at of mine) ctx.busyKeys.delete(fileKey(cs[at]!.licence, cs[at]!.file.name));
+  }
+  // One sponsor's files go one after the other anyway (its lock).
+  for (const at of alone) out[at] = await settled(handleFile(ctx, cs[at]!));
+  return out.map((o) => o ?? { result: { kind: 'busy' } });
+}
+
+/** Reads the files side by side; returns those to be handled alone. */
+async function readGroup(ctx: ServiceContext, cs: Candidate[], mine: number[], out: (GroupOutcome | undefined)[]): Promise<number[]> {
+  const licence = cs[0]!.licence;
+  const folders = await ctx.folders.checkResolved(licence);
+  if (!folders.usable) {
+    for (const at of mine) out[at] = { result: { kind: 'busy' } };
+    return [];
+  }
+  const started = Date.now();
+  const realInbox =
+    folders.realRoot !== undefined ? path.join(folders.realRoot, licence, 'inbox') : await realSponsorDir(ctx.rootDir, licence, 'inbox');
+  const reads = await Promise.all(
+    mine.map((at) => {
+      const c = cs[at]!;
+      return readCandidate(c.file.fsPath, c.file.name, licence, ctx.maxFileBytes, ctx.clock(), realInbox).then(
+        (read) => ({ at, read }),
+        (error: unknown) => ({ at, error }),
+      );
+    }),
+  );
+  try {
+    // Once more after the reads, as for a file alone: nothing read through a folder swapped meanwhile.
+    if (!(await ctx.folders.check(licence))) {
+      for (const at of mine) out[at] = { result: { kind: 'busy' } };
+      return [];
+    }
+    const members: Member[] = [];
+    const alone: number[] = [];
+    for (const r of reads) {
+      if ('error' in r) out[r.at] = { error: r.error };
+      else if (!r.read) out[r.at] = { result: { kind: 'vanished' } };
+      else {
+        const c = cs[r.at]!;
+        const log = fileLog(ctx, licence, c.file);
+        const notNow = readVerdict(ctx, c, log, r.read, undefined);
+        if (notNow) out[r.at] = { result: notNow };
+        else if (r.read.file.open || (r.read.file.bytes && isZip(r.read.file.bytes))) alone.push(r.at);
+        else members.push({ at: r.at, c, log, read: r.read });
+      }
+    }
+    alone.push(...(await storeGroup(ctx, members, out, started)));
+    return alone;
+  } finally {
+    await Promise.all(reads.map((r) => ('read' in r && r.read ? release(r.read.file) : undefined)));
+  }
+}
+
+/** Claims, stores and finishes the members; returns those to be handled alone. */
+async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOutcome | undefined)[], started: number): Promise<number[]> {
+  const { db, me } = ctx;
+  if (members.length === 0) return [];
+  const claims = await claimNewFiles(
+    db,
+    members.map((m) => ({
+      licence: m.c.licence,
+      fileName: m.c.file.name,
+      sha256: m.read.file.sha256,
+      size: m.read.file.size,
+      owner: me,
+      leaseMs: ctx.leaseMs,
+    })),
+  );
+  const alone: number[] = [];
+  const claimed: Claimed[] = [];
+  for (const [k, m] of members.entries()) {
+    const claim = claims[k];
+    if (claim) claimed.push({ ...m, claim });
+    else alone.push(m.at);
+  }
+  // Claimed, and the file still the one that was read (see handleRead).
+  const here = await Promise.all(claimed.map((m) => regularFileIdentity(m.c.file.fsPath)));
+  const toStore: Claimed[] = [];
+  for (const [k, m] of claimed.entries()) {
+    const now = here[k];
+    if (now && sameIdentity(now, m.read.identity)) toStore.push(m);
+    else {
+      await releaseClaim(db, m.claim.id, me);
+      out[m.at] = { result: now ? { kind: 'changed' } : { kind: 'vanished' } };
+    }
+  }
+  if (toStore.length === 0) return alone;
+
+  const base = { settings: { ...ctx.settings, maxFileBytes: ctx.maxFileBytes }, clock: ctx.clock, validate: ctx.validate };
+  const ahead = toStore.map((m) => inspectAhead({ ...base, db }, m.read.file));
+  // Awaited in the transaction below, or not at all when the group fails first.
+  for (const p of ahead) p?.catch(() => {});
+  let processed: Processed[];
+  try {
+    processed = await db.transaction(async (tx) => {
+      const done: Processed[] = [];
+      for (const [k, m] of toStore.entries()) {
+        const deps: PipelineDeps = {
+          ...base,
+          db: tx,
+          onStored: (t, submissionId) => tieSubmission(t, m.claim.id, me, submissionId, ctx.leaseMs),
+        };
+        done.push(await processFile(deps, m.read.file, ahead[k]));
+      }
+      return done;
+    });
+  } catch (err) {
+    ctx
+      .sponsorLog(toStore[0]!.c.licence)
+      .warn({ files: toStore.length, err: describeError(err) }, 'a group of files could not be stored together; each is taken alone');
+    return [...alone, ...toStore.map((m) => m.at)];
+  }
+  await finishGroup(ctx, toStore, processed, out, started);
+  return alone;
+}
+
+/** Results written and inputs moved side by side, then the claims marked done in one statement. */
+async function finishGroup(
+  ctx: ServiceContext,
+  stored: Claimed[],
+  processed: Processed[],
+  out: (GroupOutcome | undefined)[],
+  started: number,
+): Promise<void> {
+  const finishing = await Promise.all(
+    stored.map((m, k) => {
+      const p = processed[k]!;
+      const claim: ClaimRow = { ...m.claim, state: 'stored', submissionId: p.submissionId };
+      return finishStored(ctx, claim, {
+        path: m.c.file.fsPath,
+        identity: m.read.identity,
+        submission: storedSubmission(m.read, p),
+        leaveOpen: true,
+      }).then(
+        (finished): { finished: Finished } => ({ finished }),
+        (error: unknown) => ({ error }),
+      );
+    }),
+  );
+  const finishedIds = stored.flatMap((m, k) => ('finished' in finishing[k]! ? [m.claim.id] : []));
+  let done: Set<number>;
+  try {
+    done = await markAllDone(ctx.db, finishedIds, ctx.me);
+  } catch (error) {
+    for (const m of stored) out[m.at] = { error };
+    return;
+  }
+  for (const [k, m] of stored.entries()) {
+    const f = finishing[k]!;
+    if ('error' in f) {
+      out[m.at] = { error: f.error };
+      continue;
+    }
+    if (!done.has(m.claim.id)) {
+      // Taken over between the move and now: the new owner finds it moved.
+      m.log.warn('another instance took this file over; leaving it to it');
+      out[m.at] = { result: { kind: 'busy' } };
+      continue;
+    }
+    const p = processed[k]!;
+    logFinished(m.log, m.c, f.finished, { ms: Date.now() - started, recovered: false, notAssigned: p.notAssigned ?? 0, rejection: undefined });
+    out[m.at] = { result: { kind: 'finished', summary: f.finished.submission.summary, statementsOwed: p.statementsOwed !== 0 } };
+  }
+}
