@@ -30,7 +30,7 @@ import type { Candidate, RunResult } from './scheduler.ts';
  * The operator's line for a finished file: no personal data, only names, codes and counts.
  * `log` is the file's own: its lines say the sponsor and the file.
  */
-export function logProcessed(log: Logger, f: Finished, ms: number, recovered: boolean): void {
+export function logProcessed(log: Logger, f: Finished, ms: number, recovered: boolean, group?: number): void {
   const s = f.submission.summary;
   const c = s.counts;
   log.info(
@@ -44,6 +44,8 @@ export function logProcessed(log: Logger, f: Finished, ms: number, recovered: bo
       ...(s.fileErrors.length ? { errors: [...new Set(s.fileErrors.map((e) => e.code))].join(',') } : {}),
       result: f.resultFile.split('/').pop(),
       ms,
+      // Stored in one transaction with this many files in all (group commit).
+      ...(group ? { group } : {}),
       ...(recovered ? { recovered: true } : {}),
     },
     recovered ? 'finished (left unfinished earlier)' : 'processed',
@@ -213,7 +215,7 @@ export function logFinished(
   log: Logger,
   c: Candidate,
   finished: Finished,
-  how: { ms: number; recovered: boolean; notAssigned: number; rejection: FileError | undefined },
+  how: { ms: number; recovered: boolean; notAssigned: number; rejection: FileError | undefined; group?: number },
 ): void {
   if (c.setAside && !how.recovered && how.rejection?.code === 'E_INTERNAL') {
     // The one line that tells the operator what happened; the cause says no personal data.
@@ -228,7 +230,7 @@ export function logFinished(
       'set aside: REJECTED with E_INTERNAL after a fault that retrying cannot fix; look at the cause',
     );
   }
-  logProcessed(log, finished, how.ms, how.recovered);
+  logProcessed(log, finished, how.ms, how.recovered, how.group);
   if (how.notAssigned) {
     log.warn(
       { submission: finished.submission.id, notAssigned: how.notAssigned },

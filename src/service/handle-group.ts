@@ -227,7 +227,13 @@ async function finishGroup(
       continue;
     }
     const p = processed[k]!;
-    logFinished(m.log, m.c, f.finished, { ms: Date.now() - started, recovered: false, notAssigned: p.notAssigned ?? 0, rejection: undefined });
+    logFinished(m.log, m.c, f.finished, {
+      ms: Date.now() - started,
+      recovered: false,
+      notAssigned: p.notAssigned ?? 0,
+      rejection: undefined,
+      group: stored.length,
+    });
     out[m.at] = { result: { kind: 'finished', summary: f.finished.submission.summary, statementsOwed: p.statementsOwed !== 0 } };
   }
 }

@@ -54,7 +54,8 @@ describe.each(STORE_KINDS)('hostile zips through the service on %s', (kind) => {
         timeoutMs: 120_000,
         what: `${c.kind} processed`,
       });
-      const [name] = ls(outbox);
+      // The result itself, never the temporary file it was written under (linked, then removed).
+      const name = ls(outbox).find((n) => n.startsWith('EXP-2024-02-02-092514533.result.'));
       const file = path.join(outbox, name!);
       let wrong: string | undefined;
       if (name!.endsWith('.zip')) wrong = mismatch({ zip: await readResultZip(file) }, c.expect);
