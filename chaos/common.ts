@@ -84,6 +84,17 @@ export async function midFile(url: string, owners?: () => number[], timeoutMs = 
   }
 }
 
+/** How many files `owner` holds inside its transaction now (more than one: a group). */
+export async function heldBy(url: string, owner: number): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    const [row] = await sql`select count(*)::int as n from file_claims where state = 'claimed' and owner = ${owner}`;
+    return row!.n as number;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
 /** Waits until every input has left the inbox with a result; says what is left if it times out. */
 export async function waitFinished(
   root: string,

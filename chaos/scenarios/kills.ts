@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { checkRun, unfinished } from '../checks.ts';
-import { midFile, openClaims, randomPause, scenarioDatabase, seconds, waitFinished, WATCH_FLAGS, type ScenarioResult } from '../common.ts';
+import { heldBy, midFile, openClaims, randomPause, scenarioDatabase, seconds, waitFinished, WATCH_FLAGS, type ScenarioResult } from '../common.ts';
 import { Fleet } from '../instances.ts';
 import { addSponsors, inputPlan, licences, rng, type Hostile } from '../tree.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
@@ -65,12 +65,15 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
     fleet = new Fleet(() => watchArgs(url, root), o.instances);
     const f = fleet;
     // Kills at random moments while work is left, each of a random instance.
+    // A mid-file kill sent while its victim held several files in its transaction lands inside a group (group commit).
+    let killsInGroup = 0;
     while (f.kills < o.kills && unfinished(root, plan.inputs).length > 0) {
       let slot: number | undefined;
       if (o.aim === 'mid-file') {
         const owner = await midFile(url, () => f.members.flatMap((m) => m.key() ?? []));
         slot = f.slotOf(owner);
         if (slot === undefined) continue;
+        if ((await heldBy(url, owner)) > 1) killsInGroup++;
       } else {
         await randomPause(random, o.killEveryMs);
         slot = Math.floor(random() * o.instances);
@@ -92,7 +95,7 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
       title,
       figures,
       wallS,
-      extra: { kills: killedWhileBusy, records, hostile: plan.inputs.filter((i) => i.hostile).length, crashes: f.crashes.length },
+      extra: { kills: killedWhileBusy, 'kills inside a group': killsInGroup, records, hostile: plan.inputs.filter((i) => i.hostile).length, crashes: f.crashes.length },
       failures,
       run: { root, url, inputs: plan.inputs },
     };

@@ -58,6 +58,8 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('chaos, short', () => {
     });
     expect(restarted).toBe(true);
     expect(r.extra.kills).toBe(3);
+    // The backlog is there before the instances start, so files go in groups: a kill lands inside one.
+    expect(r.extra['kills inside a group']).toBeGreaterThanOrEqual(1);
     expect(passed(r), [formatLine(r), ...r.figures.problems, ...r.failures].join('\n')).toBe(true);
     expect(r.figures.processed).toBe(16);
 
