@@ -7,7 +7,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { checkRun, unfinished } from '../checks.ts';
-import { heldBy, midFile, openClaims, randomPause, scenarioDatabase, seconds, waitFinished, WATCH_FLAGS, type ScenarioResult } from '../common.ts';
+import {
+  heldBy,
+  midFile,
+  openClaims,
+  randomPause,
+  scenarioDatabase,
+  seconds,
+  waitFinished,
+  WATCH_FLAGS,
+  type ScenarioResult,
+} from '../common.ts';
 import { Fleet } from '../instances.ts';
 import { addSponsors, inputPlan, licences, rng, type Hostile } from '../tree.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
@@ -73,11 +83,12 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
         const owner = await midFile(url, () => f.members.flatMap((m) => m.key() ?? []));
         slot = f.slotOf(owner);
         if (slot === undefined) continue;
-        if ((await heldBy(url, owner)) > 1) killsInGroup++;
       } else {
         await randomPause(random, o.killEveryMs);
         slot = Math.floor(random() * o.instances);
       }
+      const victim = f.members[slot]?.key();
+      if (victim !== undefined && (await heldBy(url, victim)) > 1) killsInGroup++;
       await f.killAndRestart(slot);
       await o.midway?.(f.kills, f, url);
     }
@@ -95,7 +106,13 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
       title,
       figures,
       wallS,
-      extra: { kills: killedWhileBusy, 'kills inside a group': killsInGroup, records, hostile: plan.inputs.filter((i) => i.hostile).length, crashes: f.crashes.length },
+      extra: {
+        kills: killedWhileBusy,
+        'kills inside a group': killsInGroup,
+        records,
+        hostile: plan.inputs.filter((i) => i.hostile).length,
+        crashes: f.crashes.length,
+      },
       failures,
       run: { root, url, inputs: plan.inputs },
     };

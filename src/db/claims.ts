@@ -9,11 +9,11 @@
  * old owner cannot store a second submission for the file (`tieSubmission` fails and its
  * transaction rolls back).
  */
-import { and, eq, gt, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { CasBdtError } from '../errors.ts';
 import { fileClaims } from './schema.ts';
-import { rowsOf } from './sql-util.ts';
+import { jsonParam, rowsOf } from './sql-util.ts';
 
 export type ClaimRow = typeof fileClaims.$inferSelect;
 
@@ -278,7 +278,14 @@ export async function markAllDone(db: Db, claimIds: number[], me: number): Promi
   const rows = await db
     .update(fileClaims)
     .set({ state: 'done', updatedAt: sql`now()` })
-    .where(and(inArray(fileClaims.id, claimIds), eq(fileClaims.owner, me), ne(fileClaims.state, 'done')))
+    // One parameter whatever the number of files: one statement, prepared once.
+    .where(
+      and(
+        sql`${fileClaims.id} in (select value::bigint from jsonb_array_elements_text(${jsonParam(claimIds)}))`,
+        eq(fileClaims.owner, me),
+        ne(fileClaims.state, 'done'),
+      ),
+    )
     .returning({ id: fileClaims.id });
   return new Set(rows.map((r) => r.id));
 }

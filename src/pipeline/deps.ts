@@ -34,6 +34,12 @@ export interface PipelineDeps {
    * The would-be result names no CAS number and no payment.
    */
   dryRun?: boolean;
+  /**
+   * Runs each of the file's transactions as a part of a transaction the caller holds (a
+   * group's savepoint, see handle-group.ts) instead of one of its own: rolled back alone
+   * when it throws, committed with the caller's.
+   */
+  nest?: (<T>(work: (tx: Db) => Promise<T>) => Promise<T>) | undefined;
   /** Zips: what the service remembers of their entries across a crash (see EntryMemo). */
   entryMemo?: EntryMemo;
 }

@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Db } from '../db/client.ts';
+import type { PipelineDeps } from './deps.ts';
 import { nextSubmissionId } from '../db/submissions.ts';
 
 class RolledBack<T> {
@@ -33,3 +34,7 @@ export const dryRunSubmissionId = (): number => -randomInt(1, 2 ** 47);
 /** The id a file (or a zip's entry) is stored under: the sequence's next, or a dry run's own. */
 export const takeSubmissionId = (tx: Db, dryRun: boolean | undefined): Promise<number> =>
   dryRun ? Promise.resolve(dryRunSubmissionId()) : nextSubmissionId(tx);
+
+/** One of a file's transactions: its own, or a part of the caller's (`PipelineDeps.nest`). */
+export const fileTransaction = <T>(deps: Pick<PipelineDeps, 'db' | 'dryRun' | 'nest'>, work: (tx: Db) => Promise<T>): Promise<T> =>
+  deps.nest ? deps.nest(work) : inTransaction(deps.db, deps.dryRun, work);

@@ -12,7 +12,7 @@ import { timed } from '../timings.ts';
 import { HeapNudge } from '../heap-nudge.ts';
 import { xmlSafe } from '../xml/xml-safe.ts';
 import { letGo } from '../inbox/file-bytes.ts';
-import { dryRunSubmissionId, inTransaction, takeSubmissionId } from './dry-run.ts';
+import { dryRunSubmissionId, fileTransaction, takeSubmissionId } from './dry-run.ts';
 import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected, type Inspection } from './inspect.ts';
 import type { PipelineDeps } from './deps.ts';
@@ -44,7 +44,7 @@ async function storeRefusal(deps: PipelineDeps, file: ReceivedFile, refusal: Ref
   const now = clockOf(deps)();
   // Messages may quote a hostile file: NUL can be neither stored in jsonb nor written in XML.
   const errors = refusal.errors.map((e) => ({ ...e, message: xmlSafe(e.message) }));
-  return inTransaction(deps.db, deps.dryRun, async (tx) => {
+  return fileTransaction(deps, async (tx) => {
     const id = refusal.submissionId ?? (await takeSubmissionId(tx, deps.dryRun));
     // What was found in a large file read twice is stored only if it is still that file.
     await verifyUnchanged(file);
@@ -115,9 +115,7 @@ async function replayIfAccepted(deps: PipelineDeps, file: ReceivedFile): Promise
   const earlier = await findAccepted(deps.db, file.sponsorLicenceNumber, file.sha256);
   if (!earlier) return undefined;
   const submissionId = deps.dryRun ? dryRunSubmissionId() : undefined;
-  return inTransaction(deps.db, deps.dryRun, (tx) =>
-    storeReplay(tx, { file, earlier, now: clockOf(deps)(), submissionId, onStored: deps.onStored }),
-  );
+  return fileTransaction(deps, (tx) => storeReplay(tx, { file, earlier, now: clockOf(deps)(), submissionId, onStored: deps.onStored }));
 }
 
 /**
@@ -180,7 +178,7 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
   const clock = clockOf(deps);
   const kind = FILE_KINDS[inspected.fileType];
   const fileId = inspected.header.fileId;
-  return inTransaction(deps.db, deps.dryRun, async (tx) => {
+  return fileTransaction(deps, async (tx) => {
     const locked = await lockAndLookUp(tx, deps, file, kind, fileId);
     const { sponsor, submissionId } = locked;
     if (locked.again) return storeReplay(tx, { file, earlier: locked.again, now: clock(), submissionId, onStored: deps.onStored });

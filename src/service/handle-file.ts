@@ -71,7 +71,7 @@ export async function handleFile(ctx: ServiceContext, c: Candidate): Promise<Run
 }
 
 /** Why the service itself rejects the file without reading its content, if it does. */
-export function ownRejection(c: Candidate): FileError | undefined {
+function ownRejection(c: Candidate): FileError | undefined {
   if (c.file.nameProblem) return { code: 'E_FILE_NAME', message: c.file.nameProblem };
   if (c.setAside) return { code: 'E_INTERNAL', message: internalMessage(c.setAside.fault) };
   return undefined;

@@ -14,6 +14,8 @@
  * (a zip, a file with an open claim already) is handled alone too.
  */
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
 import { claimNewFiles, markAllDone, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
 import { describeError } from '../errors.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
@@ -163,10 +165,12 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
   try {
     processed = await db.transaction(async (tx) => {
       const done: Processed[] = [];
+      const nest = savepoints(tx);
       for (const [k, m] of toStore.entries()) {
         const deps: PipelineDeps = {
           ...base,
           db: tx,
+          nest,
           onStored: (t, submissionId) => tieSubmission(t, m.claim.id, me, submissionId, ctx.leaseMs),
         };
         done.push(await processFile(deps, m.read.file, ahead[k]));
@@ -181,6 +185,34 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
   }
   await finishGroup(ctx, toStore, processed, out, started);
   return alone;
+}
+
+/**
+ * Each of a file's transactions as a savepoint of the group's. The savepoint is sent ahead
+ * of the file's first statement without waiting for its answer (the connection runs them
+ * in order), and released once the file is stored, so that there is one at a time.
+ */
+function savepoints(tx: Db): <T>(work: (tx: Db) => Promise<T>) => Promise<T> {
+  const send = (text: string) => {
+    const q = tx.execute(sql.raw(text)).then(() => {});
+    // Awaited below; a failure shows in the file's own statements first.
+    q.catch(() => {});
+    return q;
+  };
+  return async (work) => {
+    const opened = send('savepoint file');
+    let value;
+    try {
+      value = await work(tx);
+      await opened;
+    } catch (err) {
+      await opened.catch(() => {});
+      await send('rollback to savepoint file');
+      throw err;
+    }
+    void send('release savepoint file');
+    return value;
+  };
 }
 
 /** Results written and inputs moved side by side, then the claims marked done in one statement. */

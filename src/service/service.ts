@@ -35,7 +35,7 @@ import { registerInstance, type Instance } from './instance.ts';
 import { reconcileClaims } from './reconcile.ts';
 import { reporter, type FileReport } from './report.ts';
 import { handleGroup } from './handle-group.ts';
-import { Scheduler, type Candidate, type RunResult } from './scheduler.ts';
+import { Scheduler, type RunResult } from './scheduler.ts';
 import { statementWriter } from './statements.ts';
 
 export type { FileReport } from './report.ts';
