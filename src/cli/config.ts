@@ -246,7 +246,8 @@ export const SETTINGS = {
     '--group-files <n>',
     'CAS_BDT_GROUP_FILES',
     'most small files of one sponsor watch stores together in one transaction, 1 each alone',
-    [1, 256],
+    // A file is a subtransaction of the group's: at most 64 keeps them within PostgreSQL's cache of them per session.
+    [1, 64],
     64,
   ),
   poll: { flags: '--poll', env: 'CAS_BDT_POLL', description: 'make the watcher poll the inboxes', parse: parseBool },
