@@ -77,6 +77,7 @@ interface Timings {
   timings: Record<string, number>;
   memoryPeaksMb: Record<string, number>;
   stagesAtPeakRss?: string[];
+  memoryAtPeakRssMb?: Record<string, number>;
 }
 
 function stagesOf(stderr: string): Timings {
@@ -145,7 +146,7 @@ try {
             `${Math.round((summary!.counts.assigned! * 1000) / run.ms)} CAS/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads), ` +
             `CPU ${run.cpuS.toFixed(2)} s (all threads of the process; the database server's not counted)${ratio}`,
         );
-        const { timings, memoryPeaksMb, stagesAtPeakRss } = stagesOf(run.stderr);
+        const { timings, memoryPeaksMb, stagesAtPeakRss, memoryAtPeakRssMb } = stagesOf(run.stderr);
         const stages = Object.entries(timings);
         if (stages.length)
           console.log(
@@ -157,6 +158,8 @@ try {
           console.log(
             `${store.padEnd(8)} main thread memory peaks (MB, sampled): ${peaks.map(([k, v]) => `${k} ${v}`).join(' | ')}${during}`,
           );
+          const atPeak = Object.entries(memoryAtPeakRssMb ?? {});
+          if (atPeak.length) console.log(`${store.padEnd(8)} at the peak of RSS (MB): ${atPeak.map(([k, v]) => `${k} ${v}`).join(' | ')}`);
         }
       } finally {
         await pg?.drop();

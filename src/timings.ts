@@ -14,10 +14,28 @@ let sampler: NodeJS.Timeout | undefined;
 /** Stages running now (a stage may run more than once at a time), and those running when RSS peaked. */
 const running = new Map<string, number>();
 let atPeakRss: string[] = [];
+/** Every figure at the moment RSS peaked. */
+let figuresAtPeakRss: Record<string, number> = {};
+
+/** Memory outside process.memoryUsage()'s own figures, sampled with them (the embedded store's WebAssembly heap). */
+const sources = new Map<string, () => number | undefined>();
+
+/** Samples `bytes()` as `name` with the memory figures from now on. */
+export function sampleMemoryOf(name: string, bytes: () => number | undefined): void {
+  sources.set(name, bytes);
+}
 
 function sample(): void {
-  const now = process.memoryUsage();
-  if (now.rss > (peaks.rss ?? 0)) atPeakRss = [...running.keys()];
+  const usage = process.memoryUsage();
+  const now: Record<string, number> = { ...usage };
+  for (const [name, bytes] of sources) {
+    const b = bytes();
+    if (b !== undefined) now[name] = b;
+  }
+  if (usage.rss > (peaks.rss ?? 0)) {
+    atPeakRss = [...running.keys()];
+    figuresAtPeakRss = now;
+  }
   for (const [k, v] of Object.entries(now)) peaks[k] = Math.max(peaks[k] ?? 0, v);
 }
 
@@ -26,6 +44,7 @@ export function startTimings(): void {
   active = new Map();
   peaks = {};
   atPeakRss = [];
+  figuresAtPeakRss = {};
   clearInterval(sampler);
   sampler = setInterval(sample, 50).unref();
 }
@@ -34,6 +53,11 @@ export function startTimings(): void {
 export function memoryPeaksMb(): Record<string, number> {
   sample();
   return Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 1048576)]));
+}
+
+/** Every memory figure (MB) as it was when the highest RSS was sampled: what the peak was made of. */
+export function memoryAtPeakRssMb(): Record<string, number> {
+  return Object.fromEntries(Object.entries(figuresAtPeakRss).map(([k, v]) => [k, Math.round(v / 1048576)]));
 }
 
 /** The stages that were running when the highest RSS was sampled (innermost last). */

@@ -6,6 +6,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Db, Store } from './store-types.ts';
 import { existsSync } from 'node:fs';
 import { CasBdtError } from '../errors.ts';
+import { sampleMemoryOf } from '../timings.ts';
 import { prepareDataDir, tightenTree } from './data-dir.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { openPostgres } from './postgres-store.ts';
@@ -49,6 +50,8 @@ async function openPgliteLocked(
       fs: new DurableNodeFS(pgliteDir(dataDir)),
       startParams: [...durableStartParams(PGlite.defaultStartParams), '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     });
+    // Its WebAssembly heap grows to what PostgreSQL asked of it and never shrinks: `process --timings` reports its peak.
+    sampleMemoryOf('embeddedStoreHeap', () => (pglite as unknown as { mod?: { HEAPU8?: Uint8Array } }).mod?.HEAPU8?.byteLength);
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
     if (opts.migrate !== false) {
       await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: MIGRATIONS });

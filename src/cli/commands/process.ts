@@ -4,7 +4,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { everyRecordRefused, type FileSummary, type RecordResult } from '../../domain/result.ts';
 import { escapeControls } from '../../escape.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
-import { memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
+import { memoryAtPeakRssMb, memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { requireSponsor, usableOutbox, usage, writeOwedStatementsOf, type Context, type Runner } from '../context.ts';
 import { countsLine, errorCodes, fileErrorLines, outcomeWords, recordLines, recordsOf } from '../outcome-text.ts';
 import { parseLicence } from '../parse.ts';
@@ -150,6 +150,7 @@ export function registerProcessCommand(program: Command, run: Runner): void {
               },
               memoryPeaksMb: memoryPeaksMb(),
               stagesAtPeakRss: stagesAtPeakRss(),
+              memoryAtPeakRssMb: memoryAtPeakRssMb(),
             }),
           );
         // 3 also for a file none of whose records was accepted: nothing came of it (cli.md's "refused").
