@@ -26,6 +26,8 @@ describe('usage errors for out-of-range input (no store needed)', () => {
     [['cas', 'withdraw', 'E4G1AB2C34D5E7'], 'not a valid CAS number'],
     [['--db', 'notaurl', 'sponsor', 'list'], 'db must be a PostgreSQL URL'],
     [['--concurrency', '10000', 'sponsor', 'list'], 'concurrency must be a whole number from 1 to 64'],
+    [['--group-files', '65', 'sponsor', 'list'], 'group-files must be a whole number from 1 to 64'],
+    [['--group-files', '0', 'sponsor', 'list'], 'group-files must be a whole number from 1 to 64'],
     [['--scan-interval-ms', '10', 'sponsor', 'list'], 'scan-interval-ms must be a whole number from 500 to 86400000'],
     [['--scan-interval-ms', '86400001', 'sponsor', 'list'], 'from 500 to 86400000'],
     [['--fee', '10000.01', 'sponsor', 'list'], 'fee must be at most 10000.00'],

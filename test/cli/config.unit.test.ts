@@ -42,6 +42,7 @@ describe('configuration', () => {
       scanIntervalMs: 30_000,
       maxFileBytes: 200 * 1024 * 1024,
       concurrency: 2,
+      groupFiles: 64,
       poll: false,
       validateTimeoutMs: 60_000,
       minFreeBytes: 512 * 1024 * 1024,
