@@ -1,7 +1,7 @@
 /**
  * A backlog of one sponsor's small files, handled as a group (group commit). The files are
- * read side by side and claimed in one statement, validated side by side on the engine
- * threads, and stored in one transaction: each file in a savepoint of its own (the
+ * read side by side and claimed in one statement, validated two at a time on the engine
+ * threads (which serve every sponsor), and stored in one transaction: each file in a savepoint of its own (the
  * pipeline's transaction nests), so each is its own submission with its own outcome, and
  * one file's refusal rolls back only what that file wrote. Then their results are written
  * and their inputs moved side by side, and the claims are marked done in one statement.
@@ -14,6 +14,7 @@
  * (a zip, a file with an open claim already) is handled alone too.
  */
 import path from 'node:path';
+import PQueue from 'p-queue';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { claimNewFiles, markAllDone, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
@@ -122,6 +123,9 @@ async function readGroup(ctx: ServiceContext, cs: Candidate[], mine: number[], o
   }
 }
 
+/** How many of a group's files are validated at once. */
+const GROUP_VALIDATIONS = 2;
+
 /** Claims, stores and finishes the members; returns those to be handled alone. */
 async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOutcome | undefined)[], started: number): Promise<number[]> {
   const { db, me } = ctx;
@@ -158,9 +162,11 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
   if (toStore.length === 0) return alone;
 
   const base = { settings: { ...ctx.settings, maxFileBytes: ctx.maxFileBytes }, clock: ctx.clock, validate: ctx.validate };
-  const ahead = toStore.map((m) => inspectAhead({ ...base, db }, m.read.file));
-  // Awaited in the transaction below, or not at all when the group fails first.
-  for (const p of ahead) p?.catch(() => {});
+  // Validated before the transaction, a few at a time: the engine threads serve every
+  // sponsor, and another sponsor's file waits behind at most that many of this group's.
+  const validations = new PQueue({ concurrency: GROUP_VALIDATIONS });
+  const ahead = toStore.map((m) => validations.add(async () => inspectAhead({ ...base, db }, m.read.file)));
+  await Promise.allSettled(ahead);
   let processed: Processed[];
   try {
     processed = await db.transaction(async (tx) => {
@@ -173,7 +179,8 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
           nest,
           onStored: (t, submissionId) => tieSubmission(t, m.claim.id, me, submissionId, ctx.leaseMs),
         };
-        done.push(await processFile(deps, m.read.file, ahead[k]));
+        const inspected = await ahead[k];
+        done.push(await processFile(deps, m.read.file, inspected ? Promise.resolve(inspected) : undefined));
       }
       return done;
     });
