@@ -18,7 +18,7 @@ import PQueue from 'p-queue';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { claimNewFiles, markAllDone, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
-import { describeError } from '../errors.ts';
+import { describeError, isCasBdtError } from '../errors.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
@@ -255,12 +255,12 @@ async function finishGroup(
   }
   for (const [k, m] of stored.entries()) {
     const f = finishing[k]!;
-    if ('error' in f) {
+    if ('error' in f && !isCasBdtError(f.error, 'claim-lost')) {
       out[m.at] = { error: f.error };
       continue;
     }
-    if (!done.has(m.claim.id)) {
-      // Taken over between the move and now: the new owner finds it moved.
+    if ('error' in f || !done.has(m.claim.id)) {
+      // Taken over before its move was recorded (nothing moved) or after (the new owner finds it moved), as for a file alone.
       m.log.warn('another instance took this file over; leaving it to it');
       out[m.at] = { result: { kind: 'busy' } };
       continue;
