@@ -245,7 +245,7 @@ export const SETTINGS = {
   groupFiles: whole(
     '--group-files <n>',
     'CAS_BDT_GROUP_FILES',
-    'most small files of one sponsor watch stores together in one transaction, 1 each alone',
+    'most small files of one sponsor that watch stores in one transaction (1: each alone)',
     // A file is a subtransaction of the group's: at most 64 keeps them within PostgreSQL's cache of them per session.
     [1, 64],
     64,
