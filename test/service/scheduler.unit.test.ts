@@ -1,7 +1,8 @@
 /**
  * The Scheduler on its injected clock (and vitest's fake timers for its wake-ups): a file
  * is taken only once it has been unchanged for the settle time, a sponsor's oldest file
- * goes first, a failing file backs off alone, and a file gone while it ran is forgotten.
+ * goes first, a failing file backs off alone, a file gone while it ran is forgotten, and a
+ * sponsor's ready small files go in bounded groups.
  * No file system and no real waiting.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -140,6 +141,46 @@ describe('Scheduler', () => {
     expect(w.runs).toEqual(['gone.xml']);
     await w.advance(3000);
     expect(w.runs).toEqual(['gone.xml']);
+    expect(s.stats()).toMatchObject({ known: 0, running: 0 });
+  });
+
+  it("hands a sponsor's ready small files over as groups, oldest first, within the bounds, and a file ready alone at once", async () => {
+    const groups: string[][] = [];
+    s = w.scheduler({
+      group: {
+        maxFiles: 3,
+        maxBytes: 100,
+        maxFileBytes: 48,
+        run: async (cs) => {
+          groups.push(cs.map((c) => c.file.name));
+          for (const c of cs) w.files.delete(String(c.file.fsPath));
+          return cs.map(() => ({ result: { kind: 'finished' } }));
+        },
+      },
+    });
+    // Sponsor A: seven files, one of them too large to join a group (it goes alone, in its turn).
+    const sizes = [10, 10, 10, 10, 50, 10, 10];
+    sizes.forEach((size, i) => {
+      const f = file('A', `a${i}.xml`);
+      w.put(f, 100 + i, size);
+      s!.offer(f, 'A');
+    });
+    // Sponsor B: two files of 45 bytes and one of 20; at most 100 bytes go together.
+    [45, 45, 20].forEach((size, i) => {
+      const f = file('B', `b${i}.xml`);
+      w.put(f, 100 + i, size);
+      s!.offer(f, 'B');
+    });
+    await w.advance(3000);
+    // Sponsors take turns a group at a time. A's group stops at three files; B's at 100
+    // bytes (45 + 45; b2 would make 110). A's next group stops at the large file, so a3
+    // goes alone; b2 is B's last; the large file goes alone; then A's last two.
+    expect(groups).toEqual([
+      ['a0.xml', 'a1.xml', 'a2.xml'],
+      ['b0.xml', 'b1.xml'],
+      ['a5.xml', 'a6.xml'],
+    ]);
+    expect(w.runs).toEqual(['a3.xml', 'b2.xml', 'a4.xml']);
     expect(s.stats()).toMatchObject({ known: 0, running: 0 });
   });
 });
