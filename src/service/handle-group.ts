@@ -1,18 +1,18 @@
 /**
  * A backlog of one sponsor's small files, handled as a group (group commit). The files are
  * read side by side and claimed in one statement, validated two at a time on the engine
- * threads (which serve every sponsor), and stored in one transaction: each file in a savepoint of its own (the
- * pipeline's transaction nests), so each is its own submission with its own outcome, and
- * one file's refusal rolls back only what that file wrote. Then their results are written
- * and their inputs moved side by side, and the claims are marked done in one statement.
- * Each file keeps the records of the single path (finish.ts) in the same order, so a crash
- * at any point is recovered file by file as ever.
+ * threads (which serve every sponsor), and stored in one transaction: each file in a
+ * savepoint of its own (the pipeline's transactions nest, see PipelineDeps.nest), so each
+ * is its own submission with its own outcome, and one file's refusal rolls back only what
+ * that file wrote. Then their results are written and their inputs moved side by side, and
+ * the claims are marked done in one statement. Each file keeps the records of the single
+ * path (finish.ts) in the same order, so a crash at any point is recovered file by file as
+ * ever.
  *
  * Whatever is not a file's own refusal (a claim taken over, the database failing, a value
  * it cannot hold) rolls the whole group back; each of its files is then handled alone
  * (handleFile), which classifies a fault as ever. A file the group cannot take as it is
- * (a zip, a file with an open claim already) is handled alone too.
- */
+ * (a zip, a file with an open claim already) is handled alone too. */
 import path from 'node:path';
 import PQueue from 'p-queue';
 import { sql } from 'drizzle-orm';
