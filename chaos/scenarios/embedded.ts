@@ -45,7 +45,11 @@ export async function embeddedScenario(o: EmbeddedOptions): Promise<ScenarioResu
   const random = rng(o.seed);
   const failures: string[] = [];
   const where = ['--data', data, '--root', root];
-  const watchArgs = [...where, ...WATCH_FLAGS];
+  // Groups of four files, so that the kills land inside groups; and files settle for 6 s
+  // on the service's clock, so that a restarted service takes none while the commands
+  // between two kills run: the backlog then lasts for every kill, however fast groups
+  // drain it.
+  const watchArgs = [...where, ...WATCH_FLAGS, '--group-files', '4', '--settle-ms', '6000'];
   let inst: Instance | undefined;
   const stopHard = async () => {
     if (!inst) return;
