@@ -3,8 +3,9 @@
  * a backlog of N one-record files is dropped into one inbox at once and drained (files
  * per second), then files are dropped one at a time to measure the latency from the drop
  * to the result, beyond the settle time. Then S sponsors (20) each get F one-record files
- * (30) at once, in their own inboxes, drained by one service; the peer (peer.ts) takes
- * the same files in one process on a fresh database, and the ratio of the two is printed.
+ * (30) at once, in their own inboxes, drained by one service. The peer (peer.ts) takes
+ * the same backlog, and the same S x F files, in one process on a fresh database each
+ * time, and the ratio of the two is printed for each.
  *
  *   npm run bench -- [--files N] [--trickle M] [--stores postgres,pglite] [--settle-ms MS] [--sponsors S] [--per-sponsor F]
  */
@@ -102,6 +103,40 @@ async function withService(store: string, sponsorsAllocations: [string, number][
   }
 }
 
+const peer = findPeer();
+if ('missing' in peer) console.log(`no peer column: ${peer.missing}`);
+
+/**
+ * The peer's own time (ms) for `count` one-record files of each licence, written like the
+ * service's, in one process on a fresh database; undefined without the peer.
+ */
+async function peerOn(counts: [string, number][], what: string): Promise<number | undefined> {
+  if ('missing' in peer) return undefined;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-small-peer-'));
+  try {
+    const files: string[] = [];
+    for (const [licence, count] of counts)
+      for (let i = 0; i < count; i++) {
+        const file = path.join(work, `${licence}-${i}.xml`);
+        const n = seq++;
+        const text = uploadText({
+          licence,
+          fileId: `SMALL-${n}`,
+          records: [casXml({ applicantId: `S-${n}`, passport: `P${String(n).padStart(9, '0')}` })],
+        });
+        writeFileSync(file, Buffer.from(text, 'latin1'));
+        files.push(file);
+      }
+    const { ms } = await peer.many(files, work);
+    console.log(`peer     ${what}: ${(ms / 1000).toFixed(2)} s (its own time, one process)`);
+    return ms;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const backlogPeerMs = await peerOn([[LICENCE, files]], `backlog of ${files} one-record files`);
+
 for (const store of String(values.stores).split(',')) {
   await withService(store, [[LICENCE, files + trickle + 10]], async (root) => {
     const inbox = path.join(root, LICENCE, 'inbox');
@@ -131,9 +166,10 @@ for (const store of String(values.stores).split(',')) {
       latencies.push(performance.now() - t - settleMs);
     }
     latencies.sort((a, b) => a - b);
+    const vsPeer = backlogPeerMs === undefined ? '' : `; ${speedRatio(backlogPeerMs, Math.max(1, drainedMs - settleMs))} the peer`;
     console.log(
       `${store.padEnd(8)} backlog of ${files} one-record files: drained in ${(drainedMs / 1000).toFixed(1)} s ` +
-        `(${drainRate.toFixed(1)} files/s beyond the ${settleMs} ms settle; first result ${Math.round(firstDone - dropped)} ms after the drop)`,
+        `(${drainRate.toFixed(1)} files/s beyond the ${settleMs} ms settle; first result ${Math.round(firstDone - dropped)} ms after the drop${vsPeer})`,
     );
     console.log(
       `${store.padEnd(8)} one file at a time (${trickle}): drop-to-result beyond settle p50 ${Math.round(pct(latencies, 50))} ms, ` +
@@ -146,34 +182,10 @@ for (const store of String(values.stores).split(',')) {
 const sponsors = Number(values.sponsors);
 const perSponsor = Number(values['per-sponsor']);
 const licences = Array.from({ length: sponsors }, (_, i) => `BENCHS${String(i).padStart(3, '0')}`);
-const peer = findPeer();
-const peerMs = await (async () => {
-  if ('missing' in peer) {
-    console.log(`no peer column: ${peer.missing}`);
-    return undefined;
-  }
-  const work = mkdtempSync(path.join(os.tmpdir(), 'cas-bdt-small-peer-'));
-  try {
-    const files: string[] = [];
-    for (const licence of licences)
-      for (let i = 0; i < perSponsor; i++) {
-        const file = path.join(work, `${licence}-${i}.xml`);
-        const n = seq++;
-        const text = uploadText({
-          licence,
-          fileId: `SMALL-${n}`,
-          records: [casXml({ applicantId: `S-${n}`, passport: `P${String(n).padStart(9, '0')}` })],
-        });
-        writeFileSync(file, Buffer.from(text, 'latin1'));
-        files.push(file);
-      }
-    const { ms } = await peer.many(files, work);
-    console.log(`peer     ${sponsors} sponsors x ${perSponsor} one-record files: ${(ms / 1000).toFixed(2)} s (its own time, one process)`);
-    return ms;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-})();
+const peerMs = await peerOn(
+  licences.map((l) => [l, perSponsor]),
+  `${sponsors} sponsors x ${perSponsor} one-record files`,
+);
 
 for (const store of String(values.stores).split(',')) {
   await withService(
