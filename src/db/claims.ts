@@ -95,22 +95,7 @@ interface ClaimRequest {
  */
 export async function claimFile(db: Db, r: ClaimRequest): Promise<{ claim: ClaimRow; mine: boolean } | undefined> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const [inserted] = await db
-      .insert(fileClaims)
-      .values({
-        sponsorLicenceNumber: r.licence,
-        fileName: r.fileName,
-        sha256: r.sha256,
-        sizeBytes: r.size,
-        owner: r.owner,
-        leaseUntil: leaseEnd(r.leaseMs),
-        state: 'claimed',
-      })
-      .onConflictDoNothing({
-        target: [fileClaims.sponsorLicenceNumber, fileClaims.fileName, fileClaims.sha256],
-        where: sql`state <> 'done'`,
-      })
-      .returning();
+    const [inserted] = await claimNewFiles(db, [r]);
     if (inserted) return { claim: inserted, mine: true };
 
     const [open] = await db

@@ -96,10 +96,7 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate, log: Logger): Pr
   ]);
   if (busy || !folders.usable) return { kind: 'busy' };
   const started = Date.now();
-  const realInbox =
-    folders.realRoot !== undefined
-      ? path.join(folders.realRoot, c.licence, 'inbox')
-      : await realSponsorDir(ctx.rootDir, c.licence, 'inbox');
+  const realInbox = await realInboxOf(ctx, c.licence, folders.realRoot);
   const read = await readCandidate(c.file.fsPath, name, c.licence, ctx.maxFileBytes, ctx.clock(), realInbox);
   if (!read) return { kind: 'vanished' };
   try {
@@ -109,6 +106,10 @@ async function handleClaimed(ctx: ServiceContext, c: Candidate, log: Logger): Pr
     await release(read.file);
   }
 }
+
+/** The sponsor's inbox as it really is, from the root the folder check just resolved when it did. */
+export const realInboxOf = async (ctx: ServiceContext, licence: string, realRoot: string | undefined): Promise<string> =>
+  realRoot !== undefined ? path.join(realRoot, licence, 'inbox') : realSponsorDir(ctx.rootDir, licence, 'inbox');
 
 /**
  * What is decided of a file once read (and its sponsor's folders checked again), before it

@@ -13,13 +13,11 @@
  * it cannot hold) rolls the whole group back; each of its files is then handled alone
  * (handleFile), which classifies a fault as ever. A file the group cannot take as it is
  * (a zip, a file with an open claim already) is handled alone too. */
-import path from 'node:path';
 import PQueue from 'p-queue';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { claimNewFiles, markAllDone, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
 import { describeError, isCasBdtError } from '../errors.ts';
-import { realSponsorDir } from '../inbox/fd-path.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
 import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
@@ -28,7 +26,7 @@ import type { Logger } from '../log.ts';
 import { inspectAhead, processFile, type PipelineDeps, type Processed } from '../pipeline/process-file.ts';
 import { fileKey, fileLog, type ServiceContext } from './context.ts';
 import { finishStored, type Finished } from './finish.ts';
-import { handleFile, logFinished, readVerdict, storedSubmission } from './handle-file.ts';
+import { handleFile, logFinished, readVerdict, realInboxOf, storedSubmission } from './handle-file.ts';
 import type { Candidate, GroupOutcome, RunResult } from './scheduler.ts';
 
 /** A file of the group, read and (once claimed) with its claim. */
@@ -85,8 +83,7 @@ async function readGroup(ctx: ServiceContext, cs: Candidate[], mine: number[], o
     return [];
   }
   const started = Date.now();
-  const realInbox =
-    folders.realRoot !== undefined ? path.join(folders.realRoot, licence, 'inbox') : await realSponsorDir(ctx.rootDir, licence, 'inbox');
+  const realInbox = await realInboxOf(ctx, licence, folders.realRoot);
   const reads = await Promise.all(
     mine.map((at) => {
       const c = cs[at]!;
