@@ -44,6 +44,8 @@ export interface KillsOptions {
   timeoutMs: number;
   /** Called after each kill (the short version restarts the database there). */
   midway?: (killsSoFar: number, fleet: Fleet, url: string) => Promise<void>;
+  /** More `watch` arguments (the short version takes groups of a few files, so that work is left for every kill). */
+  watchExtra?: string[];
   /** Database name inside the cluster. */
   database?: string;
 }
@@ -72,7 +74,7 @@ export async function killsScenario(o: KillsOptions): Promise<ScenarioResult> {
     });
     while (plan.next());
     const t0 = performance.now();
-    fleet = new Fleet(() => watchArgs(url, root), o.instances);
+    fleet = new Fleet(() => watchArgs(url, root, o.watchExtra), o.instances);
     const f = fleet;
     // Kills at random moments while work is left, each of a random instance.
     // A mid-file kill sent while its victim held several files in its transaction lands inside a group (group commit).

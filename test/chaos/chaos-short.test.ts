@@ -43,6 +43,8 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('chaos, short', () => {
       // A truncated file waits a minute for its writer: not in the short version.
       hostileKinds: ['schema', 'entity-bomb', 'replay', 'other-sponsor'],
       kills: 3,
+      // Groups of four: 16 files make several transactions, so a file is in flight for each kill.
+      watchExtra: ['--group-files', '4'],
       killEveryMs: 0,
       aim: 'mid-file',
       seed: 14,
