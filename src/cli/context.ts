@@ -100,9 +100,12 @@ export function casRef(
  * `watch`. A failure leaves them owed, which `watch` writes; the command's work stands.
  */
 export async function writeOwedStatementsOf(ctx: Context, db: Db, licence: string): Promise<void> {
-  // Loaded when needed: pdfkit stays out of --help and the other commands.
-  const { writeOwedStatements } = await import('../ops/statements.ts');
   try {
+    // Loaded only when a statement is owed: pdfkit stays out of --help, the other commands and
+    // a `process` that owes none (loading it costs a fifth of a second).
+    const { pendingStatementsBatch } = await import('../ops/queries.ts');
+    if ((await pendingStatementsBatch(db, 1, licence)).length === 0) return;
+    const { writeOwedStatements } = await import('../ops/statements.ts');
     const n = await writeOwedStatements(db, ctx.config.rootDir, { licence });
     if (n) ctx.err(`Wrote ${n} CAS statement${n === 1 ? '' : 's'} to the outbox of ${licence}.`);
   } catch (err) {

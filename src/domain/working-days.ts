@@ -4,7 +4,8 @@
  * a maintained library (date-holidays: moved and one-off bank holidays included), never
  * from a table written here. Pure: no clock, no I/O; each nation-year is computed once.
  */
-import Holidays from 'date-holidays';
+import { createRequire } from 'node:module';
+import type HolidaysLib from 'date-holidays';
 import { addDays, parseIsoDate } from './dates.ts';
 
 export const NATIONS = ['england-and-wales', 'scotland', 'northern-ireland'] as const;
@@ -22,12 +23,22 @@ const REPORT_WORKING_DAYS = 10;
 
 const cache = new Map<string, ReadonlySet<string>>();
 
+let holidaysLib: typeof HolidaysLib | undefined;
+
+/**
+ * The library, loaded at its first use (its CommonJS build, which has the same data): its
+ * 1.4 MB of code stays out of every command that computes no due date, `process` of an upload included.
+ */
+function Holidays(): typeof HolidaysLib {
+  return (holidaysLib ??= createRequire(import.meta.url)('date-holidays') as typeof HolidaysLib);
+}
+
 /** The nation's bank holidays in one year, as YYYY-MM-DD. */
 export function bankHolidays(nation: Nation, year: number): ReadonlySet<string> {
   const key = `${nation}:${year}`;
   let set = cache.get(key);
   if (!set) {
-    const lib = new Holidays('GB', REGION[nation]);
+    const lib = new (Holidays())('GB', REGION[nation]);
     set = new Set((lib.getHolidays(year) || []).filter((h) => h.type === 'public' || h.type === 'bank').map((h) => h.date.slice(0, 10)));
     cache.set(key, set);
   }

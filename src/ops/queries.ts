@@ -31,3 +31,4 @@ export {
   type SubmissionListItem,
 } from '../db/console.ts';
 export { listDeliveries } from '../db/deliveries.ts';
+export { pendingStatementsBatch } from '../db/statements.ts';
