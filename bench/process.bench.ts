@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { casXml, uploadText } from '../test/helpers/bdt.ts';
 import { createPgDatabase } from '../test/helpers/stores.ts';
+import { casBdt } from './command.ts';
 import { findPeer, speedRatio } from './peer.ts';
 
 const { values } = parseArgs({
@@ -28,7 +29,6 @@ const { values } = parseArgs({
 const sizes = String(values.records).split(',').map(Number);
 const stores = String(values.stores).split(',');
 const LICENCE = 'BENCH0001';
-const BIN = path.resolve(import.meta.dirname, '../bin/cas-bdt.js');
 
 function generate(file: string, n: number): number {
   const records: string[] = [];
@@ -51,8 +51,10 @@ function generate(file: string, n: number): number {
 
 function cli(args: string[], cwd: string): { ms: number; maxRssKb: number; cpuS: number; stdout: string; stderr: string } {
   const started = process.hrtime.bigint();
-  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', process.execPath, BIN, ...args], {
+  const c = casBdt(args);
+  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', c.command, ...c.args], {
     cwd,
+    env: c.env,
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });

@@ -14,6 +14,7 @@ import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { casBdt } from './command.ts';
 import { casXml, uploadText } from '../test/helpers/bdt.ts';
 import { createPgDatabase } from '../test/helpers/stores.ts';
 import { findPeer, speedRatio } from './peer.ts';
@@ -35,7 +36,6 @@ const settleMs = Number(values['settle-ms']);
 const LICENCE = 'BENCH0001';
 /** Node options for the service alone, e.g. BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it. */
 const serviceNodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const BIN = path.resolve(import.meta.dirname, '../bin/cas-bdt.js');
 
 let seq = 0;
 /** Writes a one-record file under a temporary name and renames it into the inbox: the drop is one moment. */
@@ -74,20 +74,12 @@ async function withService(store: string, sponsorsAllocations: [string, number][
   const where = pg ? ['--db', pg.url] : ['--data', path.join(work, 'data')];
   const root = path.join(work, 'bdt');
   for (const [licence, allocation] of sponsorsAllocations) {
-    const added = spawnSync(
-      process.execPath,
-      [BIN, ...where, '--root', root, 'sponsor', 'add', licence, '--name', 'Bench', '--allocation', String(allocation)],
-      { encoding: 'utf8' },
-    );
+    const c = casBdt([...where, '--root', root, 'sponsor', 'add', licence, '--name', 'Bench', '--allocation', String(allocation)]);
+    const added = spawnSync(c.command, c.args, { encoding: 'utf8', env: c.env });
     if (added.status !== 0) throw new Error(`sponsor add failed: ${added.stderr}`);
   }
-  const service = spawn(
-    process.execPath,
-    [...serviceNodeArgs, BIN, ...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const c = casBdt([...where, '--root', root, '--settle-ms', String(settleMs), 'watch', '--log-format', 'json'], serviceNodeArgs);
+  const service = spawn(c.command, c.args, { stdio: ['ignore', 'ignore', 'pipe'], env: c.env });
   let log = '';
   service.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
   try {

@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node
+// The first line pins glibc's mmap threshold (at its default, 128 KiB). Left to itself glibc
+// raises it to the size of each large buffer freed, and from then on serves such buffers from
+// its heaps, which stay resident: a 50,000-record file on the embedded store peaked at about
+// 460 MB, and at about 375 MB with the threshold fixed, no slower.
 // Runs the JavaScript compiled at install (`npm ci` runs `prepare`, which builds dist/).
 // Without it, or when a source file is newer than the build (a developer's edit), the
 // TypeScript sources run through tsx's loader instead, so what runs is never stale.
