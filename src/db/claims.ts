@@ -240,18 +240,38 @@ export async function setResultAndMovedTo(
   result: { submissionId: number; resultFile: string },
   movedTo: string,
 ): Promise<void> {
+  const ours = await setResultsAndMovedTo(db, me, [{ claimId, ...result, movedTo }]);
+  if (!ours.has(claimId)) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
+}
+
+/** One file's records for setResultsAndMovedTo. */
+export interface ResultAndMove {
+  claimId: number;
+  submissionId: number;
+  resultFile: string;
+  movedTo: string;
+}
+
+/**
+ * setResultAndMovedTo for several files (a group's) in one statement: every result is
+ * recorded, each destination only while its claim is ours. Returns the claim ids whose
+ * destination was recorded; for the others the caller moves nothing.
+ */
+export async function setResultsAndMovedTo(db: Db, me: number, files: ResultAndMove[]): Promise<Set<number>> {
+  if (files.length === 0) return new Set();
+  const rows = files.map((f) => ({ c: f.claimId, s: f.submissionId, r: f.resultFile, m: f.movedTo }));
   // Written in full: a data-modifying WITH runs to completion whatever the outer statement does.
-  const rows = await rowsOf<{ id: number }>(
+  const ours = await rowsOf<{ id: number | string }>(
     db,
-    sql`with result as (
-          update submissions set result_file = ${result.resultFile}::text,
-            summary = jsonb_set(summary, '{resultFile}', to_jsonb(${result.resultFile}::text))
-          where id = ${result.submissionId} returning id)
-        update file_claims set moved_to = ${movedTo}::text, updated_at = now()
-        where id = ${claimId} and owner = ${me} and state <> 'done'
-        returning id`,
+    sql`with v as (select * from jsonb_to_recordset(${jsonParam(rows)}) as v(c bigint, s bigint, r text, m text)),
+        result as (
+          update submissions s set result_file = v.r, summary = jsonb_set(s.summary, '{resultFile}', to_jsonb(v.r))
+          from v where s.id = v.s returning s.id)
+        update file_claims f set moved_to = v.m, updated_at = now()
+        from v where f.id = v.c and f.owner = ${me} and f.state <> 'done'
+        returning f.id`,
   );
-  if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
+  return new Set(ours.map((r) => Number(r.id)));
 }
 
 /** The file is finished: result written and input moved (or gone). */

@@ -13,7 +13,7 @@
  */
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { confirmClaim, markDone, setMovedTo, setResultAndMovedTo, type ClaimRow } from '../db/claims.ts';
+import { confirmClaim, markDone, setMovedTo, setResultAndMovedTo, type ClaimRow, type ResultAndMove } from '../db/claims.ts';
 import { getSubmission, setResultFile, type SubmissionRow } from '../db/submissions.ts';
 import { fsyncDir, writeNewFile } from '../inbox/atomic-write.ts';
 import { realSponsorDir } from '../inbox/fd-path.ts';
@@ -124,6 +124,8 @@ export async function finishStored(
     submission?: StoredSubmission | undefined;
     /** The caller marks the claim done (a group's claims are marked in one statement). */
     leaveOpen?: boolean;
+    /** Records the result and the destination (a group's in one statement); setResultAndMovedTo by default. */
+    record?: (r: ResultAndMove) => Promise<void>;
   } = {},
 ): Promise<Finished> {
   const { db, me } = ctx;
@@ -169,9 +171,9 @@ export async function finishStored(
       const name = byId ? String(submission.id) : path.basename(String(inputPath));
       const dest = await freeDestination(sponsorDir(ctx.rootDir, licence, folder), name, ctx.clock());
       const realDest = path.join(await realFolder(ctx, licence, folder, realRoot), path.basename(dest));
-      if (unrecorded !== undefined)
-        await setResultAndMovedTo(db, claim.id, me, { submissionId: submission.id, resultFile: unrecorded }, dest);
-      else await setMovedTo(db, claim.id, me, dest);
+      if (unrecorded === undefined) await setMovedTo(db, claim.id, me, dest);
+      else if (input.record) await input.record({ claimId: claim.id, submissionId: submission.id, resultFile: unrecorded, movedTo: dest });
+      else await setResultAndMovedTo(db, claim.id, me, { submissionId: submission.id, resultFile: unrecorded }, dest);
       unrecorded = undefined;
       if (await moveInput(inputPath, dest, still, realDest)) movedTo = dest;
     } else {

@@ -16,8 +16,16 @@
 import PQueue from 'p-queue';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { claimNewFiles, markAllDone, releaseClaim, tieSubmission, type ClaimRow } from '../db/claims.ts';
-import { describeError, isCasBdtError } from '../errors.ts';
+import {
+  claimNewFiles,
+  markAllDone,
+  releaseClaim,
+  setResultsAndMovedTo,
+  tieSubmission,
+  type ClaimRow,
+  type ResultAndMove,
+} from '../db/claims.ts';
+import { CasBdtError, describeError, isCasBdtError } from '../errors.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
 import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
@@ -219,7 +227,53 @@ function savepoints(tx: Db): <T>(work: (tx: Db) => Promise<T>) => Promise<T> {
   };
 }
 
-/** Results written and inputs moved side by side, then the claims marked done in one statement. */
+/**
+ * The group's results and destinations recorded in one statement (setResultsAndMovedTo):
+ * each member's record waits until every member has either asked for its own or finished
+ * without one (its input gone, a fault), so that the statement is sent once. A member
+ * whose claim was taken over meanwhile gets the 'claim-lost' of a file alone.
+ */
+function groupRecorder(db: Db, me: number, members: number) {
+  const waiting: { row: ResultAndMove; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  let arrived = 0;
+  const flush = async () => {
+    const batch = waiting.splice(0);
+    try {
+      const ours = await setResultsAndMovedTo(
+        db,
+        me,
+        batch.map((b) => b.row),
+      );
+      for (const b of batch) {
+        if (ours.has(b.row.claimId)) b.resolve();
+        else b.reject(new CasBdtError('claim-lost', `claim ${b.row.claimId} was taken over by another instance`));
+      }
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
+  };
+  const arrive = () => {
+    if (++arrived === members) void flush();
+  };
+  return {
+    member() {
+      let recorded = false;
+      return {
+        record: (row: ResultAndMove) =>
+          new Promise<void>((resolve, reject) => {
+            recorded = true;
+            waiting.push({ row, resolve, reject });
+            arrive();
+          }),
+        done: () => {
+          if (!recorded) arrive();
+        },
+      };
+    },
+  };
+}
+
+/** Results written and inputs moved side by side, their records made in one statement, then the claims marked done in one statement. */
 async function finishGroup(
   ctx: ServiceContext,
   stored: Claimed[],
@@ -227,19 +281,24 @@ async function finishGroup(
   out: (GroupOutcome | undefined)[],
   started: number,
 ): Promise<void> {
+  const recorder = groupRecorder(ctx.db, ctx.me, stored.length);
   const finishing = await Promise.all(
     stored.map((m, k) => {
       const p = processed[k]!;
       const claim: ClaimRow = { ...m.claim, state: 'stored', submissionId: p.submissionId };
+      const member = recorder.member();
       return finishStored(ctx, claim, {
         path: m.c.file.fsPath,
         identity: m.read.identity,
         submission: storedSubmission(m.read, p),
         leaveOpen: true,
-      }).then(
-        (finished): { finished: Finished } => ({ finished }),
-        (error: unknown) => ({ error }),
-      );
+        record: member.record,
+      })
+        .finally(member.done)
+        .then(
+          (finished): { finished: Finished } => ({ finished }),
+          (error: unknown) => ({ error }),
+        );
     }),
   );
   const finishedIds = stored.flatMap((m, k) => ('finished' in finishing[k]! ? [m.claim.id] : []));

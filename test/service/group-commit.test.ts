@@ -97,8 +97,15 @@ describe.each(STORE_KINDS)('group commit on %s', (kind) => {
       t.store.db,
       sql`select count(*) filter (where state <> 'done')::int as open from file_claims where sponsor_licence_number = ${licence}`,
     );
+    // The transaction that last wrote each submission of a file taken from the inbox (not the
+    // zip's entry): the one that recorded its result file.
+    const [writers] = await rowsOf<{ files: number; transactions: number }>(
+      t.store.db,
+      sql`select count(*)::int as files, count(distinct xmin::text)::int as transactions from submissions
+          where sponsor_licence_number = ${licence} and result_file is not null and file_name not like '%.zip%'`,
+    );
     const processed = svc.logs.filter((l) => / processed /.test(l) && l.includes(`sponsor=${licence} `));
-    return { licence, results, numbers: numbers!, openClaims: claims!.open, processed, files };
+    return { licence, results, numbers: numbers!, openClaims: claims!.open, processed, files, writers: writers! };
   }
 
   it('gives each file of a group what it would have got alone', async () => {
@@ -131,6 +138,9 @@ describe.each(STORE_KINDS)('group commit on %s', (kind) => {
     expect(inGroup).toHaveLength(15);
     expect(grouped.processed.filter((l) => l.includes('file=zipped.zip'))[0]).not.toMatch(/ group=/);
     expect(alone.processed.filter((l) => / group=/.test(l))).toEqual([]);
+    // A group's result files were recorded in one statement; files alone, each in its own.
+    expect(grouped.writers).toEqual({ files: 15, transactions: 1 });
+    expect(alone.writers).toEqual({ files: 15, transactions: 15 });
   });
 
   it('takes each file alone when the group fails for what is not a file refusal, and sets aside only the faulty one', async () => {
