@@ -90,13 +90,21 @@ interface HealthLog {
  * Remembers which sponsors are unhealthy and logs one line when a sponsor becomes
  * unhealthy and one when it is healthy again, however often it is checked.
  */
+type Resolved = { usable: boolean; realRoot?: string | undefined };
+
+const ignore = () => {};
+
 export class SponsorFolderHealth {
   private readonly bad = new Map<string, { unsafe: boolean; reasons: string[] }>();
+  /** Per sponsor, the check running now and the one that follows it, shared by whoever asks meanwhile. */
+  private readonly slots = new Map<string, { running: Promise<Resolved>; next?: Promise<Resolved> }>();
 
   constructor(
     private readonly root: string,
     /** The sponsor's own logger: its lines say which sponsor. */
     private readonly logOf: (licence: string) => HealthLog,
+    /** The check itself (a test counts and paces it). */
+    private readonly checkFolders: typeof checkWithRoot = checkWithRoot,
   ) {}
 
   /** Checks now; false when the sponsor's folders must not be used at all (links). */
@@ -115,9 +123,30 @@ export class SponsorFolderHealth {
     return realRoot;
   }
 
-  /** `check`, and the real root as this check resolved it, when it could. */
-  async checkResolved(licence: string): Promise<{ usable: boolean; realRoot?: string | undefined }> {
-    const { health: h, realRoot } = await checkWithRoot(this.root, licence);
+  /**
+   * `check`, and the real root as this check resolved it, when it could. Every answer comes
+   * from a check that began after the call: a caller that finds one running waits for the
+   * check that follows it, which serves everyone who asked meanwhile (a group's files
+   * finishing side by side share a few checks instead of making two each).
+   */
+  checkResolved(licence: string): Promise<Resolved> {
+    const slot = this.slots.get(licence);
+    if (!slot) return this.begin(licence);
+    slot.next ??= slot.running.then(ignore, ignore).then(() => this.begin(licence));
+    return slot.next;
+  }
+
+  private begin(licence: string): Promise<Resolved> {
+    const slot: { running: Promise<Resolved>; next?: Promise<Resolved> } = { running: this.checkNow(licence) };
+    this.slots.set(licence, slot);
+    void slot.running.then(ignore, ignore).then(() => {
+      if (this.slots.get(licence) === slot) this.slots.delete(licence);
+    });
+    return slot.running;
+  }
+
+  private async checkNow(licence: string): Promise<Resolved> {
+    const { health: h, realRoot } = await this.checkFolders(this.root, licence);
     if (h.ok) {
       if (this.bad.delete(licence)) this.logOf(licence).info("the sponsor's folders are usable again");
       return { usable: true, realRoot };
