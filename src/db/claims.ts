@@ -187,6 +187,31 @@ export async function ownStoredClaims(db: Db, me: number, limit = 100, afterId =
  * result write that follows at once). Throws a 'claim-lost' CasBdtError (rolling the transaction
  * back) when the claim is no longer ours.
  */
+/**
+ * tieSubmission for several claims (a group's, at the end of its transaction) in one
+ * statement; throws 'claim-lost' unless every one was still this instance's open claim.
+ */
+export async function tieSubmissions(
+  tx: Db,
+  me: number,
+  ties: { claimId: number; submissionId: number }[],
+  leaseMs: number,
+): Promise<void> {
+  if (ties.length === 0) return;
+  const tied = await rowsOf<{ id: number | string }>(
+    tx,
+    sql`with v as (select * from jsonb_to_recordset(${jsonParam(ties.map((t) => ({ c: t.claimId, s: t.submissionId })))}) as v(c bigint, s bigint))
+        update file_claims f set state = 'stored', submission_id = v.s, lease_until = ${leaseEnd(leaseMs)}, updated_at = now()
+        from v where f.id = v.c and f.owner = ${me} and f.state = 'claimed'
+        returning f.id`,
+  );
+  if (tied.length !== ties.length) {
+    const ours = new Set(tied.map((r) => Number(r.id)));
+    const lost = ties.filter((t) => !ours.has(t.claimId)).map((t) => t.claimId);
+    throw new CasBdtError('claim-lost', `claim${lost.length === 1 ? '' : 's'} ${lost.join(', ')} taken over by another instance`);
+  }
+}
+
 export async function tieSubmission(tx: Db, claimId: number, me: number, submissionId: number, leaseMs?: number): Promise<void> {
   const rows = await tx
     .update(fileClaims)

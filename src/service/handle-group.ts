@@ -21,7 +21,7 @@ import {
   markAllDone,
   releaseClaim,
   setResultsAndMovedTo,
-  tieSubmission,
+  tieSubmissions,
   type ClaimRow,
   type ResultAndMove,
 } from '../db/claims.ts';
@@ -177,16 +177,26 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
     processed = await db.transaction(async (tx) => {
       const done: Processed[] = [];
       const nest = savepoints(tx);
+      // Each claim is tied to the submission its file stored last (a file refused after its
+      // first attempt stores again), all in one statement before the commit.
+      const ties = new Map<number, number>();
       for (const [k, m] of toStore.entries()) {
         const deps: PipelineDeps = {
           ...base,
           db: tx,
           nest,
-          onStored: (t, submissionId) => tieSubmission(t, m.claim.id, me, submissionId, ctx.leaseMs),
+          onStored: async (_tx, submissionId) => void ties.set(m.claim.id, submissionId),
         };
         const inspected = await ahead[k];
         done.push(await processFile(deps, m.read.file, inspected ? Promise.resolve(inspected) : undefined));
       }
+      if (ties.size !== toStore.length) throw new Error(`${toStore.length - ties.size} file(s) of the group stored no submission`);
+      await tieSubmissions(
+        tx,
+        me,
+        [...ties].map(([claimId, submissionId]) => ({ claimId, submissionId })),
+        ctx.leaseMs,
+      );
       return done;
     });
   } catch (err) {

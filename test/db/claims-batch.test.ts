@@ -5,7 +5,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { claimFile, markAllDone, setResultsAndMovedTo } from '../../src/db/claims.ts';
+import { claimFile, markAllDone, setResultsAndMovedTo, tieSubmissions } from '../../src/db/claims.ts';
+import { isCasBdtError } from '../../src/errors.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { sha256Of } from '../../src/inbox/read-file.ts';
 import { casXml, uploadBytes } from '../helpers/bdt.ts';
@@ -69,5 +70,50 @@ describe.each(STORE_KINDS)('results and destinations of a group on %s', (kind) =
       [files[3]!.claimId, '/archive/also-ours.xml'],
     ]);
     expect(await setResultsAndMovedTo(t.store.db, me, [])).toEqual(new Set());
+  });
+
+  it('ties the claims of a group to their submissions in one statement, or none when one was taken over', async () => {
+    const h = new PipelineHarness(t.store);
+    const licence = await h.sponsor({ licence: `TIES${kind === 'pglite' ? 'L' : 'P'}0001`, allocation: 10 });
+    const me = 7101;
+    const ties: { claimId: number; submissionId: number }[] = [];
+    for (const i of [0, 1, 2]) {
+      const bytes = uploadBytes({ licence, fileId: `TIES-${i}`, records: [casXml({ applicantId: `TIES-${i}`, passport: `PT${i}` })] });
+      const got = await claimFile(t.store.db, {
+        licence,
+        fileName: `t${i}.xml`,
+        sha256: sha256Of(bytes),
+        size: bytes.length,
+        owner: me,
+        leaseMs: 60_000,
+      });
+      const run = await h.run(bytes, `t${i}.xml`, licence);
+      ties.push({ claimId: got!.claim.id, submissionId: run.submissionId });
+    }
+    const claims = () =>
+      rowsOf<{ state: string; submission_id: number | string | null }>(
+        t.store.db,
+        sql`select state, submission_id from file_claims where sponsor_licence_number = ${licence} order by id`,
+      ).then((rows) => rows.map((r) => [r.state, r.submission_id === null ? null : Number(r.submission_id)]));
+
+    // One claim taken over: the group's transaction fails with claim-lost and ties nothing.
+    await t.store.db.execute(sql`update file_claims set owner = ${me + 1} where id = ${ties[1]!.claimId}`);
+    const err = await t.store.db
+      .transaction((tx) => tieSubmissions(tx, me, ties, 60_000))
+      .then(
+        () => expect.fail('tying a claim taken over should fail'),
+        (e: unknown) => e,
+      );
+    expect(isCasBdtError(err, 'claim-lost')).toBe(true);
+    expect(String((err as Error).message)).toContain(String(ties[1]!.claimId));
+    expect(await claims()).toEqual([
+      ['claimed', null],
+      ['claimed', null],
+      ['claimed', null],
+    ]);
+
+    await t.store.db.execute(sql`update file_claims set owner = ${me} where id = ${ties[1]!.claimId}`);
+    await t.store.db.transaction((tx) => tieSubmissions(tx, me, ties, 60_000));
+    expect(await claims()).toEqual(ties.map((x) => ['stored', x.submissionId]));
   });
 });
