@@ -23,6 +23,15 @@ const LIVENESS_LOCK_CLASS = 727_103;
 /** The claim was taken over by another instance (its lease ran out or it looked dead). */
 const leaseEnd = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
+/** The 'claim-lost' CasBdtError of these claims: another instance took them over. */
+export const claimLost = (claimIds: number[]): CasBdtError =>
+  new CasBdtError(
+    'claim-lost',
+    claimIds.length === 1
+      ? `claim ${claimIds[0]} was taken over by another instance`
+      : `claims ${claimIds.join(', ')} were taken over by another instance`,
+  );
+
 /** True when the owner's liveness lock is held by some session of this database. */
 export const ownerAlive = (owner: SQL | number) => sql`exists (
   select 1 from pg_locks l
@@ -187,43 +196,34 @@ export async function ownStoredClaims(db: Db, me: number, limit = 100, afterId =
  * result write that follows at once). Throws a 'claim-lost' CasBdtError (rolling the transaction
  * back) when the claim is no longer ours.
  */
+export async function tieSubmission(tx: Db, claimId: number, me: number, submissionId: number, leaseMs?: number): Promise<void> {
+  await tieSubmissions(tx, me, [{ claimId, submissionId }], leaseMs);
+}
+
 /**
  * tieSubmission for several claims (a group's, at the end of its transaction) in one
- * statement; throws 'claim-lost' unless every one was still this instance's open claim.
+ * statement; throws 'claim-lost', tying none, unless every one was still this instance's
+ * open claim.
  */
 export async function tieSubmissions(
   tx: Db,
   me: number,
   ties: { claimId: number; submissionId: number }[],
-  leaseMs: number,
+  leaseMs?: number,
 ): Promise<void> {
   if (ties.length === 0) return;
+  const lease = leaseMs === undefined ? sql`f.lease_until` : leaseEnd(leaseMs);
   const tied = await rowsOf<{ id: number | string }>(
     tx,
     sql`with v as (select * from jsonb_to_recordset(${jsonParam(ties.map((t) => ({ c: t.claimId, s: t.submissionId })))}) as v(c bigint, s bigint))
-        update file_claims f set state = 'stored', submission_id = v.s, lease_until = ${leaseEnd(leaseMs)}, updated_at = now()
+        update file_claims f set state = 'stored', submission_id = v.s, lease_until = ${lease}, updated_at = now()
         from v where f.id = v.c and f.owner = ${me} and f.state = 'claimed'
         returning f.id`,
   );
   if (tied.length !== ties.length) {
     const ours = new Set(tied.map((r) => Number(r.id)));
-    const lost = ties.filter((t) => !ours.has(t.claimId)).map((t) => t.claimId);
-    throw new CasBdtError('claim-lost', `claim${lost.length === 1 ? '' : 's'} ${lost.join(', ')} taken over by another instance`);
+    throw claimLost(ties.filter((t) => !ours.has(t.claimId)).map((t) => t.claimId));
   }
-}
-
-export async function tieSubmission(tx: Db, claimId: number, me: number, submissionId: number, leaseMs?: number): Promise<void> {
-  const rows = await tx
-    .update(fileClaims)
-    .set({
-      state: 'stored',
-      submissionId,
-      ...(leaseMs !== undefined ? { leaseUntil: leaseEnd(leaseMs) as unknown as Date } : {}),
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), eq(fileClaims.state, 'claimed')))
-    .returning({ id: fileClaims.id });
-  if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
 }
 
 /** Extends the lease of every open claim of this instance; returns how many. */
@@ -242,7 +242,7 @@ async function updateOwn(db: Db, claimId: number, me: number, set: Partial<typeo
     .set({ ...set, updatedAt: sql`now()` })
     .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), ne(fileClaims.state, 'done')))
     .returning({ id: fileClaims.id });
-  if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
+  if (rows.length === 0) throw claimLost([claimId]);
 }
 
 /** Renews one claim's lease, failing when it is no longer ours (checked before each disk step). */
@@ -266,7 +266,7 @@ export async function setResultAndMovedTo(
   movedTo: string,
 ): Promise<void> {
   const ours = await setResultsAndMovedTo(db, me, [{ claimId, ...result, movedTo }]);
-  if (!ours.has(claimId)) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
+  if (!ours.has(claimId)) throw claimLost([claimId]);
 }
 
 /** One file's records for setResultsAndMovedTo. */
@@ -341,5 +341,5 @@ export async function recordEntry(tx: Db, claimId: number, me: number, index: nu
     .set({ entries: sql`coalesce(${fileClaims.entries}, '{}'::jsonb) || ${JSON.stringify(entry)}::jsonb`, updatedAt: sql`now()` })
     .where(and(eq(fileClaims.id, claimId), eq(fileClaims.owner, me), eq(fileClaims.state, 'claimed')))
     .returning({ id: fileClaims.id });
-  if (rows.length === 0) throw new CasBdtError('claim-lost', `claim ${claimId} was taken over by another instance`);
+  if (rows.length === 0) throw claimLost([claimId]);
 }

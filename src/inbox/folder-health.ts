@@ -86,14 +86,14 @@ interface HealthLog {
   info(msg: string): void;
 }
 
-/**
- * Remembers which sponsors are unhealthy and logs one line when a sponsor becomes
- * unhealthy and one when it is healthy again, however often it is checked.
- */
 type Resolved = { usable: boolean; realRoot?: string | undefined };
 
 const ignore = () => {};
 
+/**
+ * Remembers which sponsors are unhealthy and logs one line when a sponsor becomes
+ * unhealthy and one when it is healthy again, however often it is checked.
+ */
 export class SponsorFolderHealth {
   private readonly bad = new Map<string, { unsafe: boolean; reasons: string[] }>();
   /** Per sponsor, the check running now and the one that follows it, shared by whoever asks meanwhile. */

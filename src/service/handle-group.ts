@@ -4,19 +4,22 @@
  * threads (which serve every sponsor), and stored in one transaction: each file in a
  * savepoint of its own (the pipeline's transactions nest, see PipelineDeps.nest), so each
  * is its own submission with its own outcome, and one file's refusal rolls back only what
- * that file wrote. Then their results are written and their inputs moved side by side, and
- * the claims are marked done in one statement. Each file keeps the records of the single
- * path (finish.ts) in the same order, so a crash at any point is recovered file by file as
- * ever.
+ * that file wrote; the claims are tied to their submissions in one statement before the
+ * commit. Then their results are written and their inputs moved side by side, the results
+ * and destinations recorded in one statement, and the claims marked done in one more. Each
+ * file keeps the records of the single path (finish.ts) in the same order, so a crash at
+ * any point is recovered file by file as ever.
  *
  * Whatever is not a file's own refusal (a claim taken over, the database failing, a value
  * it cannot hold) rolls the whole group back; each of its files is then handled alone
  * (handleFile), which classifies a fault as ever. A file the group cannot take as it is
- * (a zip, a file with an open claim already) is handled alone too. */
+ * (a zip, a file with an open claim already) is handled alone too.
+ */
 import PQueue from 'p-queue';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import {
+  claimLost,
   claimNewFiles,
   markAllDone,
   releaseClaim,
@@ -25,7 +28,7 @@ import {
   type ClaimRow,
   type ResultAndMove,
 } from '../db/claims.ts';
-import { CasBdtError, describeError, isCasBdtError } from '../errors.ts';
+import { describeError, isCasBdtError } from '../errors.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
 import { regularFileIdentity, sameIdentity } from '../inbox/settle.ts';
@@ -256,7 +259,7 @@ function groupRecorder(db: Db, me: number, members: number) {
       );
       for (const b of batch) {
         if (ours.has(b.row.claimId)) b.resolve();
-        else b.reject(new CasBdtError('claim-lost', `claim ${b.row.claimId} was taken over by another instance`));
+        else b.reject(claimLost([b.row.claimId]));
       }
     } catch (err) {
       for (const b of batch) b.reject(err);
