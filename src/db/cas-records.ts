@@ -7,7 +7,7 @@ import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
 const LIVE_STATUSES: CasStatus[] = ['WORK_IN_PROGRESS', 'READY_TO_GO', 'ASSIGNED', 'USED'];
 
-interface LiveCas {
+export interface LiveCas {
   id: number;
   recordKey: string;
   status: CasStatus;

@@ -20,8 +20,9 @@ import { isZip } from '../inbox/zip-reader.ts';
 import { processContainer } from './process-container.ts';
 import type { ContainerSummary } from '../domain/result.ts';
 import type { Db } from '../db/client.ts';
-import { baseResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
-import { STORE_STEPS } from './store-steps.ts';
+import { baseResult, sendResult, storeReplay, storeResult, type Processed } from './store-submission.ts';
+import { STORE_STARTS, STORE_STEPS } from './store-steps.ts';
+import type { UploadStart } from './store-upload.ts';
 import { FILE_KINDS, type FileKind } from '../domain/file-kinds.ts';
 
 export type { Processed } from './store-submission.ts';
@@ -142,13 +143,23 @@ interface Locked {
  * look-up sees every file committed while the lock was awaited. A copy that won is read
  * whole only then.
  */
-async function lockAndLookUp(tx: Db, deps: PipelineDeps, file: ReceivedFile, kind: FileKind, fileId: string | undefined): Promise<Locked> {
+async function lockAndLookUp(
+  tx: Db,
+  deps: PipelineDeps,
+  file: ReceivedFile,
+  kind: FileKind,
+  fileId: string | undefined,
+  start: UploadStart | undefined,
+): Promise<Locked> {
   const licence = file.sponsorLicenceNumber;
   const byFileId = kind.fileIdGroup !== undefined && fileId !== undefined ? { group: kind.fileIdGroup, id: fileId } : undefined;
-  const [sponsor, found] = await Promise.all([
+  const both = Promise.all([
     lockSponsor(tx, licence),
     lookUpAccepted(tx, licence, { sha256: file.sha256, fileId: byFileId, takeId: !deps.dryRun }),
   ]);
+  // The lock is held already (deps.lockHeld): the records' look-ups go out in the same round trip.
+  start?.send(tx, licence);
+  const [sponsor, found] = await both;
   if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
   const again = found.againId === undefined ? undefined : await getSubmission(tx, found.againId);
   const submissionId = deps.dryRun ? dryRunSubmissionId() : found.nextId!;
@@ -178,8 +189,9 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
   const clock = clockOf(deps);
   const kind = FILE_KINDS[inspected.fileType];
   const fileId = inspected.header.fileId;
+  const start = deps.lockHeld ? await STORE_STARTS[inspected.fileType]?.(inspected) : undefined;
   return fileTransaction(deps, async (tx) => {
-    const locked = await lockAndLookUp(tx, deps, file, kind, fileId);
+    const locked = await lockAndLookUp(tx, deps, file, kind, fileId, start);
     const { sponsor, submissionId } = locked;
     if (locked.again) return storeReplay(tx, { file, earlier: locked.again, now: clock(), submissionId, onStored: deps.onStored });
     const refusal = headerRefusal(inspected, file, kind, locked);
@@ -196,6 +208,7 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
       settings: deps.settings,
       receivedAt: file.receivedAt,
       heap,
+      start,
     });
     const verdict = await inspected.schema;
     if (verdict && !verdict.ok) throw new Refused(verdict.errors, submissionId);
@@ -210,9 +223,18 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
       ...(stored.payment ? { payment: stored.payment } : {}),
     };
     // The submission's statements go out behind the last writes of the records, which may
-    // still be on their way: one round trip for all, then the commit.
-    const saving = storeResult(tx, { file, result, recordsXml: stored.recordsXml, onStored: deps.onStored, dryRun: deps.dryRun });
-    const [, processed] = await Promise.all([stored.written, saving]);
+    // still be on their way: one round trip for all, then the commit (or, in a group, the
+    // next file's first statements: see PipelineDeps.lateWrites).
+    const { processed, written } = sendResult(tx, {
+      file,
+      result,
+      recordsXml: stored.recordsXml,
+      onStored: deps.onStored,
+      dryRun: deps.dryRun,
+    });
+    const writes = Promise.all([stored.written, timed('submission insert', () => written)]);
+    if (deps.lateWrites) deps.lateWrites(writes);
+    else await writes;
     // A large file was read twice (scanned, then its records): nothing is committed unless it is still the same file.
     await verifyUnchanged(file);
     return {

@@ -13,7 +13,7 @@ import type { Inspected } from './inspect.ts';
 import { storeGraduateReport } from './store-graduates.ts';
 import { storeActivityReport } from './store-reports.ts';
 import { storeFeeUpdate } from './store-update.ts';
-import { storeUpload, type Stored } from './store-upload.ts';
+import { storeUpload, UploadStart, type Stored } from './store-upload.ts';
 
 /** What every store step is given: the sponsor (its row locked), the submission being stored, and the pipeline's settings. */
 export interface StoreContext {
@@ -27,6 +27,8 @@ export interface StoreContext {
   onProgress?: ((fraction: number) => void) | undefined;
   /** A large file's garbage is collected between chunks (see heap-nudge.ts). */
   heap?: HeapNudge | undefined;
+  /** An upload's first chunk, judged and looked up already (see UploadStart). */
+  start?: UploadStart | undefined;
 }
 
 type StoreStep = (tx: Db, file: Inspected, ctx: StoreContext) => Promise<Stored>;
@@ -37,4 +39,10 @@ export const STORE_STEPS: { readonly [K in KnownFileType]: StoreStep } = {
   GRADUATE_REPORT: storeGraduateReport,
   UPDATE_FEES: storeFeeUpdate,
   REPORT: storeActivityReport,
+};
+
+/** What a kind can do of its storing before its transaction has asked for anything (uploads: see UploadStart). */
+export const STORE_STARTS: { readonly [K in KnownFileType]?: (file: Inspected) => Promise<UploadStart> } = {
+  UPLOAD_GENERAL: UploadStart.of,
+  UPLOAD_CHILD: UploadStart.of,
 };

@@ -83,32 +83,43 @@ interface ResultToStore {
 }
 
 /** Stores a submission row for a result and returns what the caller emits. */
-export async function storeResult(db: Db, { file, result: judged, recordsXml = [], onStored, dryRun }: ResultToStore): Promise<Processed> {
+export async function storeResult(db: Db, what: ResultToStore): Promise<Processed> {
+  const { processed, written } = sendResult(db, what);
+  await timed('submission insert', () => written);
+  return processed;
+}
+
+/**
+ * storeResult's statements sent, not awaited: what the caller emits, known at once, and
+ * the writes, which the caller awaits before its commit.
+ */
+export function sendResult(
+  db: Db,
+  { file, result: judged, recordsXml = [], onStored, dryRun }: ResultToStore,
+): { processed: Processed; written: Promise<unknown> } {
   const result = dryRun ? wouldBe(judged) : judged;
   const resultXml = timed('result xml', () => renderResult(result, recordsXml));
   // The pieces are in resultXml now; let them go before the statement is encoded.
   recordsXml.length = 0;
   const summary = summaryOf(result);
   // Sent together, for one round trip (neither depends on the other; both roll back together).
-  await timed('submission insert', () =>
-    Promise.all([
-      insertSubmission(
-        db,
-        submissionRow(file, {
-          id: result.submissionId,
-          fileType: result.fileType,
-          fileId: result.fileId ?? null,
-          outcome: result.outcome,
-          replayOf: null,
-          processedAt: result.processedAt,
-          summary,
-          resultXml,
-        }),
-      ),
-      onStored?.(db, result.submissionId),
-    ]),
-  );
-  return { submissionId: result.submissionId, resultXml, summary };
+  const written = Promise.all([
+    insertSubmission(
+      db,
+      submissionRow(file, {
+        id: result.submissionId,
+        fileType: result.fileType,
+        fileId: result.fileId ?? null,
+        outcome: result.outcome,
+        replayOf: null,
+        processedAt: result.processedAt,
+        summary,
+        resultXml,
+      }),
+    ),
+    onStored?.(db, result.submissionId),
+  ]);
+  return { processed: { submissionId: result.submissionId, resultXml, summary }, written };
 }
 
 export function baseResult(

@@ -13,6 +13,7 @@ import {
   insertCas,
   type AssignAtWrite,
   type CasFields,
+  type LiveCas,
   type RecordContext,
 } from '../db/cas-records.ts';
 import type { Db } from '../db/client.ts';
@@ -122,6 +123,90 @@ function inFlight<T>(p: Promise<T>): Promise<T> {
 }
 
 /**
+ * The records of one upload, parsed and judged in file order by the rules that need
+ * nothing stored, repeats within the file included. It needs neither the transaction nor
+ * the sponsor's row, so a file's first chunk can be judged before either (UploadStart).
+ */
+class RecordJudge {
+  private readonly firstIndexOfKey = new Map<string, number>();
+  private index = 0;
+
+  constructor(private readonly route: Route) {}
+
+  judge(text: DocSource, spans: ElementSpan[]): Judged[] {
+    return spans.map((span) => {
+      const rec = timed('record parse', () => readCasRecord(parseRecordXml(text.slice(span.start, span.end)), ++this.index));
+      const key = recordKey(rec);
+      const issues = timed('rules', () => judgeRecord(rec, this.route));
+      const first = this.firstIndexOfKey.get(key);
+      if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
+      else this.firstIndexOfKey.set(key, rec.index);
+      return { rec, key, issues, repeat: first !== undefined };
+    });
+  }
+}
+
+type LookedUp = { live: Map<string, LiveCas>; studied: Set<string> };
+
+/**
+ * The stored CAS of the chunk's keys, and who already has a USED CAS (the progression
+ * rule), in one round trip. Records with errors are looked up too: all issues of a record
+ * are reported (spec section 5), E_DUPLICATE_CAS with the others; a repeat within the file
+ * is E_DUPLICATE_IN_FILE alone. What it sees must be seen under the sponsor's lock, after
+ * every earlier write of the transaction.
+ */
+async function lookUp(tx: Db, licence: string, route: Route, judged: Judged[]): Promise<LookedUp> {
+  const unsure = judged.filter((j) => progressionNeedsHistory(j.rec, route)).map((j) => j.rec);
+  const keys = judged.filter((j) => !j.repeat).map((j) => j.key);
+  const [live, studied] = await timed('db: find live keys', () =>
+    Promise.all([findLiveByKeys(tx, licence, keys), unsure.length ? personsWithUsedCas(tx, unsure) : new Set<string>()]),
+  );
+  return { live, studied };
+}
+
+/**
+ * An upload's first chunk, read and judged before its transaction asks for anything. In a
+ * transaction that holds the sponsor's lock already (a group's: PipelineDeps.lockHeld),
+ * its look-ups go out with the file's first statements (`send`), one round trip for all,
+ * and the store step (storeUpload, given it as StoreContext.start) goes on from the second chunk.
+ */
+export class UploadStart {
+  readonly text: DocSource;
+  readonly judge: RecordJudge;
+  readonly rest: Iterator<ElementSpan[]>;
+  first: { spans: ElementSpan[]; judged: Judged[] } | undefined;
+  private looked: Promise<LookedUp> | undefined;
+
+  private constructor(private readonly file: Inspected) {
+    this.text = file.source.fork();
+    this.judge = new RecordJudge(file.route as Route);
+    this.rest = chunks(file);
+  }
+
+  /** The upload's first chunk loaded and judged. */
+  static async of(file: Inspected): Promise<UploadStart> {
+    const start = new UploadStart(file);
+    const next = start.rest.next();
+    if (!next.done) {
+      const spans = next.value;
+      await start.text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
+      start.first = { spans, judged: start.judge.judge(start.text, spans) };
+    }
+    return start;
+  }
+
+  /** Sends the first chunk's look-ups; the caller holds the sponsor's lock and has nothing of this file's written yet. */
+  send(tx: Db, licence: string): void {
+    if (this.first && !this.looked) this.looked = inFlight(lookUp(tx, licence, this.file.route as Route, this.first.judged));
+  }
+
+  /** The look-ups sent by `send`, if they were. */
+  sent(): Promise<LookedUp> | undefined {
+    return this.looked;
+  }
+}
+
+/**
  * The upload being stored: the state that runs from one chunk to the next (counts, the
  * allocation left, the payment, the keys seen) and the steps each chunk goes through:
  * judge, look up, plan, assign numbers, write (sent, not awaited), render.
@@ -142,8 +227,6 @@ class UploadRun {
   readonly statementsOwed: string[] = [];
   private assigned = 0;
   private payment: { id: number; reference: string } | undefined;
-  private readonly firstIndexOfKey = new Map<string, number>();
-  private index = 0;
   /** The last chunk's writes: queries on the transaction run in the order they are sent. */
   private writing: Promise<unknown> = Promise.resolve();
   readonly counts = zeroCounts();
@@ -175,37 +258,14 @@ class UploadRun {
     );
   }
 
-  /** Parses a chunk's records and applies the rules that need nothing stored, repeats within the file included. */
-  judge(text: DocSource, spans: ElementSpan[]): Judged[] {
-    return spans.map((span) => {
-      const rec = timed('record parse', () => readCasRecord(parseRecordXml(text.slice(span.start, span.end)), ++this.index));
-      const key = recordKey(rec);
-      const issues = timed('rules', () => judgeRecord(rec, this.route));
-      const first = this.firstIndexOfKey.get(key);
-      if (first !== undefined) issues.unshift(duplicateInFileIssue(first));
-      else this.firstIndexOfKey.set(key, rec.index);
-      return { rec, key, issues, repeat: first !== undefined };
-    });
-  }
-
-  /**
-   * The stored CAS of the chunk's keys, and who already has a USED CAS (the progression
-   * rule), in one round trip, behind the last chunk's writes. Records with errors are looked
-   * up too: all issues of a record are reported (spec section 5), E_DUPLICATE_CAS with the
-   * others; a repeat within the file is E_DUPLICATE_IN_FILE alone.
-   */
-  async lookUp(judged: Judged[]) {
+  /** The look-ups of a chunk (lookUp), behind the last chunk's writes. */
+  async lookUp(judged: Judged[]): Promise<LookedUp> {
     await this.writing;
-    const unsure = judged.filter((j) => progressionNeedsHistory(j.rec, this.route)).map((j) => j.rec);
-    const keys = judged.filter((j) => !j.repeat).map((j) => j.key);
-    const [live, studied] = await timed('db: find live keys', () =>
-      Promise.all([findLiveByKeys(this.tx, this.licence, keys), unsure.length ? personsWithUsedCas(this.tx, unsure) : new Set<string>()]),
-    );
-    return { live, studied };
+    return lookUp(this.tx, this.licence, this.route, judged);
   }
 
   /** Each record's outcome: rejected, a new CAS or an amended one, and whether the allocation gives it a number. */
-  plan(judged: Judged[], { live, studied }: Awaited<ReturnType<UploadRun['lookUp']>>): ChunkPlan {
+  plan(judged: Judged[], { live, studied }: LookedUp): ChunkPlan {
     const plan: ChunkPlan = { records: [], toInsert: [], toAmend: [], toAssign: [] };
     for (const { rec, key, issues, repeat } of judged) {
       const found = repeat ? undefined : live.get(key);
@@ -304,21 +364,33 @@ class UploadRun {
 }
 
 export async function storeUpload(tx: Db, file: Inspected, ctx: StoreContext): Promise<Stored> {
+  const start = ctx.start ?? (await UploadStart.of(file));
+  // Sent with the file's first statements: their answer is in before the batch row is sent, with the numbers' look-up.
+  const early = await start.sent();
   const run = new UploadRun(tx, file, ctx);
   // The records are read in order with a reader of their own (the engine reads the same file meanwhile).
-  const text = file.source.fork();
-  for (const spans of chunks(file)) {
-    // The file failed validation meanwhile: the caller rolls back and reports why.
-    if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
-    ctx.heap?.between();
-    await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
-    const judged = run.judge(text, spans);
-    const plan = run.plan(judged, await run.lookUp(judged));
+  const { text } = start;
+  const storeChunk = async (spans: ElementSpan[], judged: Judged[], looked: LookedUp) => {
+    const plan = run.plan(judged, looked);
     await run.assignNumbers(plan.toAssign);
     await run.write(plan);
     run.render(plan.records);
     const last = spans[spans.length - 1];
     if (last) ctx.onProgress?.(last.end / text.byteLength);
+  };
+  if (start.first) {
+    // The file failed validation meanwhile: the caller rolls back and reports why.
+    if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
+    const { spans, judged } = start.first;
+    await storeChunk(spans, judged, early ?? (await run.lookUp(judged)));
+  }
+  for (let next = start.rest.next(); !next.done; next = start.rest.next()) {
+    const spans = next.value;
+    if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
+    ctx.heap?.between();
+    await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
+    const judged = start.judge.judge(text, spans);
+    await storeChunk(spans, judged, await run.lookUp(judged));
   }
   const { written, payment } = await run.finish();
   ctx.onProgress?.(1);

@@ -28,6 +28,7 @@ import {
   type ClaimRow,
   type ResultAndMove,
 } from '../db/claims.ts';
+import { lockSponsor } from '../db/sponsors.ts';
 import { describeError, isCasBdtError } from '../errors.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
@@ -180,19 +181,30 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
     processed = await db.transaction(async (tx) => {
       const done: Processed[] = [];
       const nest = savepoints(tx);
+      // The sponsor's lock, held from here to the commit: each file's look-ups go out with its first statements.
+      const lockHeld = (await lockSponsor(tx, toStore[0]!.c.licence)) !== undefined;
       // Each claim is tied to the submission its file stored last (a file refused after its
       // first attempt stores again), all in one statement before the commit.
       const ties = new Map<number, number>();
+      // Each file's last writes, awaited before the commit: the next file's statements go out behind them.
+      const late: Promise<unknown>[] = [];
+      const lateWrites = (writes: Promise<unknown>) => {
+        writes.catch(() => {});
+        late.push(writes);
+      };
       for (const [k, m] of toStore.entries()) {
         const deps: PipelineDeps = {
           ...base,
           db: tx,
           nest,
+          lockHeld,
+          lateWrites,
           onStored: async (_tx, submissionId) => void ties.set(m.claim.id, submissionId),
         };
         const inspected = await ahead[k];
         done.push(await processFile(deps, m.read.file, inspected ? Promise.resolve(inspected) : undefined));
       }
+      await Promise.all(late);
       if (ties.size !== toStore.length) throw new Error(`${toStore.length - ties.size} file(s) of the group stored no submission`);
       await tieSubmissions(
         tx,

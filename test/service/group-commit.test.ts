@@ -36,6 +36,11 @@ async function backlog(licence: string, other: string): Promise<{ name: string; 
       name: 'same-id.xml',
       bytes: uploadBytes({ licence, fileId: `FILE-${licence}-0`, records: [casXml({ applicantId: 'DUP-1', passport: 'PDUP1' })] }),
     },
+    // ok-2's record again, in a file of its own: stored already by the file before it in the group.
+    {
+      name: 'repeat.xml',
+      bytes: uploadBytes({ licence, fileId: 'F-REPEAT', records: [casXml({ applicantId: `${licence}-2-1`, passport: `P${licence}-20` })] }),
+    },
     // ok-1's bytes again: a replay of it.
     { name: 'copy.xml', bytes: ok[1]!.bytes },
     { name: 'empty.xml', bytes: Buffer.alloc(0) },
@@ -126,6 +131,8 @@ describe.each(STORE_KINDS)('group commit on %s', (kind) => {
       'empty.xml': 'REJECTED false E_NOT_WELL_FORMED',
       'broken.xml': 'REJECTED false E_NOT_WELL_FORMED',
     });
+    // The repeat saw the CAS that ok-2 had stored just before it in the same transaction.
+    expect(grouped.results.get('repeat.xml')!.records).toEqual([['REJECTED', undefined, 'no number']]);
     expect(outcomes['other-sponsor.xml']).toMatch(/^REJECTED false E_/);
     for (const r of [alone, grouped]) {
       // 8 + ok-last + the zip's entry: one CAS number each, none given twice, no claim left open.
@@ -134,13 +141,13 @@ describe.each(STORE_KINDS)('group commit on %s', (kind) => {
       expect(r.processed).toHaveLength(r.files.length);
     }
     // Grouped: the whole backlog was ready at once, so every file but the zip (taken alone) went in one group.
-    const inGroup = grouped.processed.filter((l) => / group=15\b/.test(l));
-    expect(inGroup).toHaveLength(15);
+    const inGroup = grouped.processed.filter((l) => / group=16\b/.test(l));
+    expect(inGroup).toHaveLength(16);
     expect(grouped.processed.filter((l) => l.includes('file=zipped.zip'))[0]).not.toMatch(/ group=/);
     expect(alone.processed.filter((l) => / group=/.test(l))).toEqual([]);
     // A group's result files were recorded in one statement; files alone, each in its own.
-    expect(grouped.writers).toEqual({ files: 15, transactions: 1 });
-    expect(alone.writers).toEqual({ files: 15, transactions: 15 });
+    expect(grouped.writers).toEqual({ files: 16, transactions: 1 });
+    expect(alone.writers).toEqual({ files: 16, transactions: 16 });
   });
 
   it('takes each file alone when the group fails for what is not a file refusal, and sets aside only the faulty one', async () => {
