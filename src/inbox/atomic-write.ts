@@ -11,6 +11,7 @@ import path from 'node:path';
 import { entryAt } from './fd-path.ts';
 import { FILE_MODE, FOLDER_MODE } from './layout.ts';
 import { temporaryName } from './temporaries.ts';
+import { SharedRuns } from '../shared-runs.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
 /** A new file, never through a link (O_EXCL refuses any existing name, links included). */
@@ -51,8 +52,19 @@ function contentOf(data: string | Buffer): Content {
   };
 }
 
-/** Flushes a directory entry change (a rename or link) to disk. */
-export async function fsyncDir(dir: string): Promise<void> {
+/**
+ * The directory flushes by path, shared: a call made while one runs joins the next, which
+ * starts once that one has ended (see SharedRuns). A group's files, linked and moved side
+ * by side, share a flush of each folder instead of paying one each.
+ */
+const flushes = new SharedRuns(syncDir);
+
+/** Flushes a directory entry change (a rename or link) to disk: once this settles, every change made before the call is durable. */
+export function fsyncDir(dir: string): Promise<void> {
+  return flushes.get(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
   const h = await open(dir, O_RDONLY | O_DIRECTORY).catch(() => undefined);
   if (!h) return;
   try {

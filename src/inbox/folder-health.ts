@@ -8,6 +8,7 @@
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { SPONSOR_FOLDERS } from './layout.ts';
+import { SharedRuns } from '../shared-runs.ts';
 
 /**
  * `unsafe`: a folder is a link or resolves outside the sponsor's folder, and the sponsor
@@ -88,8 +89,6 @@ interface HealthLog {
 
 type Resolved = { usable: boolean; realRoot?: string | undefined };
 
-const ignore = () => {};
-
 /**
  * Remembers which sponsors are unhealthy and logs one line when a sponsor becomes
  * unhealthy and one when it is healthy again, however often it is checked.
@@ -97,7 +96,7 @@ const ignore = () => {};
 export class SponsorFolderHealth {
   private readonly bad = new Map<string, { unsafe: boolean; reasons: string[] }>();
   /** Per sponsor, the check running now and the one that follows it, shared by whoever asks meanwhile. */
-  private readonly slots = new Map<string, { running: Promise<Resolved>; next?: Promise<Resolved> }>();
+  private readonly checks = new SharedRuns((licence) => this.checkNow(licence));
 
   constructor(
     private readonly root: string,
@@ -130,19 +129,7 @@ export class SponsorFolderHealth {
    * finishing side by side share a few checks instead of making two each).
    */
   checkResolved(licence: string): Promise<Resolved> {
-    const slot = this.slots.get(licence);
-    if (!slot) return this.begin(licence);
-    slot.next ??= slot.running.then(ignore, ignore).then(() => this.begin(licence));
-    return slot.next;
-  }
-
-  private begin(licence: string): Promise<Resolved> {
-    const slot: { running: Promise<Resolved>; next?: Promise<Resolved> } = { running: this.checkNow(licence) };
-    this.slots.set(licence, slot);
-    void slot.running.then(ignore, ignore).then(() => {
-      if (this.slots.get(licence) === slot) this.slots.delete(licence);
-    });
-    return slot.running;
+    return this.checks.get(licence);
   }
 
   private async checkNow(licence: string): Promise<Resolved> {
