@@ -10,7 +10,7 @@
  *   npm run bench -- [--files N] [--trickle M] [--stores postgres,pglite] [--settle-ms MS] [--sponsors S] [--per-sponsor F]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -52,13 +52,50 @@ function drop(inbox: string, licence = LICENCE): string {
   return name.replace(/\.xml$/, '.result.xml');
 }
 
-const results = (outbox: string) => new Set(readdirSync(outbox).filter((n) => n.endsWith('.result.xml')));
+/**
+ * The result files of the outboxes watched, as their events tell them (inotify), with a
+ * listing when a watch starts: waiting for results costs the machine next to nothing, so
+ * that the bench takes no CPU from the service it measures (a 2-core machine has little to
+ * spare). `until` looks again at each event, and every 50 ms in case one was missed.
+ */
+class Results {
+  private readonly seen = new Map<string, Set<string>>();
+  private readonly watchers: FSWatcher[] = [];
+  private wake: (() => void) | undefined;
 
-async function until(check: () => boolean, what: string, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+  /** Does `outbox` hold the result `name`? Starts watching `outbox` at its first question. */
+  has(outbox: string, name: string): boolean {
+    let names = this.seen.get(outbox);
+    if (!names) {
+      const set = (names = new Set<string>());
+      this.seen.set(outbox, set);
+      const w = watch(outbox, (_event, file) => {
+        if (typeof file === 'string' && file.endsWith('.result.xml')) set.add(file);
+        this.wake?.();
+      });
+      this.watchers.push(w);
+      for (const n of readdirSync(outbox)) if (n.endsWith('.result.xml')) set.add(n);
+    }
+    return names.has(name);
+  }
+
+  async until(check: () => boolean, what: string, timeoutMs = 600_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  close(): void {
+    for (const w of this.watchers.splice(0)) w.close();
+    this.seen.clear();
   }
 }
 
@@ -68,7 +105,11 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
  * A fresh store with these sponsors and `cas-bdt watch` on it, for the time of `run`
  * (given the folder tree's root); the service's last log lines are printed if it fails.
  */
-async function withService(store: string, sponsorsAllocations: [string, number][], run: (root: string) => Promise<void>): Promise<void> {
+async function withService(
+  store: string,
+  sponsorsAllocations: [string, number][],
+  run: (root: string, results: Results) => Promise<void>,
+): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), `cas-bdt-small-${store}-`));
   const pg = store === 'postgres' ? await createPgDatabase() : undefined;
   const where = pg ? ['--db', pg.url] : ['--data', path.join(work, 'data')];
@@ -82,12 +123,14 @@ async function withService(store: string, sponsorsAllocations: [string, number][
   const service = spawn(c.command, c.args, { stdio: ['ignore', 'ignore', 'pipe'], env: c.env });
   let log = '';
   service.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
+  const results = new Results();
   try {
-    await run(root);
+    await run(root, results);
   } catch (err) {
     console.error(log);
     throw err;
   } finally {
+    results.close();
     service.kill('SIGTERM');
     await new Promise((r) => service.once('exit', r));
     await pg?.drop();
@@ -130,20 +173,19 @@ async function peerOn(counts: [string, number][], what: string): Promise<number 
 const backlogPeerMs = await peerOn([[LICENCE, files]], `backlog of ${files} one-record files`);
 
 for (const store of String(values.stores).split(',')) {
-  await withService(store, [[LICENCE, files + trickle + 10]], async (root) => {
+  await withService(store, [[LICENCE, files + trickle + 10]], async (root, results) => {
     const inbox = path.join(root, LICENCE, 'inbox');
     const outbox = path.join(root, LICENCE, 'outbox');
     // Ready once a first file has gone through.
     const first = drop(inbox);
-    await until(() => results(outbox).has(first), 'the first result');
+    await results.until(() => results.has(outbox, first), 'the first result');
 
     const names: string[] = [];
     const dropped = performance.now();
     for (let i = 0; i < files; i++) names.push(drop(inbox));
     let firstDone = 0;
-    await until(() => {
-      const have = results(outbox);
-      const done = names.filter((n) => have.has(n)).length;
+    await results.until(() => {
+      const done = names.filter((n) => results.has(outbox, n)).length;
       if (done > 0 && firstDone === 0) firstDone = performance.now();
       return done === names.length;
     }, `${files} results`);
@@ -154,7 +196,7 @@ for (const store of String(values.stores).split(',')) {
     for (let i = 0; i < trickle; i++) {
       const t = performance.now();
       const name = drop(inbox);
-      await until(() => results(outbox).has(name), 'a trickled result');
+      await results.until(() => results.has(outbox, name), 'a trickled result');
       latencies.push(performance.now() - t - settleMs);
     }
     latencies.sort((a, b) => a - b);
@@ -183,21 +225,17 @@ for (const store of String(values.stores).split(',')) {
   await withService(
     store,
     licences.map((l) => [l, perSponsor + 10]),
-    async (root) => {
+    async (root, results) => {
       const outbox = (licence: string) => path.join(root, licence, 'outbox');
       // Ready once each inbox has taken a first file.
       const firsts = licences.map((licence) => [licence, drop(path.join(root, licence, 'inbox'), licence)] as const);
-      await until(() => firsts.every(([licence, name]) => results(outbox(licence)).has(name)), 'the first results');
+      await results.until(() => firsts.every(([licence, name]) => results.has(outbox(licence), name)), 'the first results');
       const expected = new Map<string, string[]>(licences.map((l) => [l, []]));
       const dropped = performance.now();
       for (let i = 0; i < perSponsor; i++)
         for (const licence of licences) expected.get(licence)!.push(drop(path.join(root, licence, 'inbox'), licence));
-      await until(
-        () =>
-          licences.every((l) => {
-            const have = results(outbox(l));
-            return expected.get(l)!.every((n) => have.has(n));
-          }),
+      await results.until(
+        () => licences.every((l) => expected.get(l)!.every((n) => results.has(outbox(l), n))),
         `${sponsors * perSponsor} results`,
       );
       const ms = performance.now() - dropped - settleMs;
