@@ -1,13 +1,15 @@
 /**
  * Many small files through the real service: `cas-bdt watch` runs as a child process,
- * a backlog of N one-record files is dropped into one inbox at once and drained (files
- * per second), then files are dropped one at a time to measure the latency from the drop
- * to the result, beyond the settle time. Then S sponsors (20) each get F one-record files
+ * takes a first file and then the rest of `--warmup` W files at once (1 in all by default:
+ * a service that has run a while has compiled its hot code), then a backlog of N
+ * one-record files is dropped into one inbox at once and drained (files per second), then
+ * files are dropped one at a time to measure the latency from the drop to the result,
+ * beyond the settle time. Then S sponsors (20) each get F one-record files
  * (30) at once, in their own inboxes, drained by one service. The peer (peer.ts) takes
  * the same backlog, and the same S x F files, in one process on a fresh database each
  * time, and the ratio of the two is printed for each.
  *
- *   npm run bench -- [--files N] [--trickle M] [--stores postgres,pglite] [--settle-ms MS] [--sponsors S] [--per-sponsor F]
+ *   npm run bench -- [--files N] [--trickle M] [--stores postgres,pglite] [--settle-ms MS] [--sponsors S] [--per-sponsor F] [--warmup W]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
@@ -28,11 +30,14 @@ const { values } = parseArgs({
     'settle-ms': { type: 'string', default: '500' },
     sponsors: { type: 'string', default: '20' },
     'per-sponsor': { type: 'string', default: '30' },
+    /** Files put through the service before each measure: a first one, then the rest at once. */
+    warmup: { type: 'string', default: '1' },
   },
 });
 const files = Number(values.files);
 const trickle = Number(values.trickle);
 const settleMs = Number(values['settle-ms']);
+const warmup = Math.max(1, Number(values.warmup));
 const LICENCE = 'BENCH0001';
 /** Node options for the service alone, e.g. BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it. */
 const serviceNodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -97,6 +102,14 @@ class Results {
     for (const w of this.watchers.splice(0)) w.close();
     this.seen.clear();
   }
+}
+
+/** A first file through the service, then the rest of the warm-up files dropped at once. */
+async function warmUp(results: Results, inbox: string, outbox: string, licence: string): Promise<void> {
+  const first = drop(inbox, licence);
+  await results.until(() => results.has(outbox, first), 'the first result');
+  const rest = Array.from({ length: warmup - 1 }, () => drop(inbox, licence));
+  await results.until(() => rest.every((n) => results.has(outbox, n)), 'the warm-up results');
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -173,13 +186,11 @@ async function peerOn(counts: [string, number][], what: string): Promise<number 
 const backlogPeerMs = await peerOn([[LICENCE, files]], `backlog of ${files} one-record files`);
 
 for (const store of String(values.stores).split(',')) {
-  await withService(store, [[LICENCE, files + trickle + 10]], async (root, results) => {
+  await withService(store, [[LICENCE, files + trickle + warmup + 10]], async (root, results) => {
     const inbox = path.join(root, LICENCE, 'inbox');
     const outbox = path.join(root, LICENCE, 'outbox');
-    // Ready once a first file has gone through.
-    const first = drop(inbox);
-    await results.until(() => results.has(outbox, first), 'the first result');
-
+    // Ready once a first file has gone through, then the rest of the warm-up, dropped at once.
+    await warmUp(results, inbox, outbox, LICENCE);
     const names: string[] = [];
     const dropped = performance.now();
     for (let i = 0; i < files; i++) names.push(drop(inbox));
@@ -224,10 +235,11 @@ const peerMs = await peerOn(
 for (const store of String(values.stores).split(',')) {
   await withService(
     store,
-    licences.map((l) => [l, perSponsor + 10]),
+    licences.map((l) => [l, perSponsor + warmup + 10]),
     async (root, results) => {
       const outbox = (licence: string) => path.join(root, licence, 'outbox');
-      // Ready once each inbox has taken a first file.
+      // Ready once the first sponsor has taken its warm-up and each inbox a first file.
+      await warmUp(results, path.join(root, licences[0]!, 'inbox'), outbox(licences[0]!), licences[0]!);
       const firsts = licences.map((licence) => [licence, drop(path.join(root, licence, 'inbox'), licence)] as const);
       await results.until(() => firsts.every(([licence, name]) => results.has(outbox(licence), name)), 'the first results');
       const expected = new Map<string, string[]>(licences.map((l) => [l, []]));
