@@ -5,7 +5,10 @@
  * savepoint of its own (the pipeline's transactions nest, see PipelineDeps.nest), so each
  * is its own submission with its own outcome, and one file's refusal rolls back only what
  * that file wrote; the claims are tied to their submissions in one statement before the
- * commit. Then their results are written and their inputs moved side by side, the results
+ * commit. The transaction locks the sponsor before its first file, so that each file's
+ * look-ups go out with its first statements (PipelineDeps.lockHeld), and a file's last
+ * writes are awaited only before the commit, the next file's statements going out behind
+ * them (PipelineDeps.lateWrites): about two round trips per file. Then their results are written and their inputs moved side by side, the results
  * and destinations recorded in one statement, and the claims marked done in one more. Each
  * file keeps the records of the single path (finish.ts) in the same order, so a crash at
  * any point is recovered file by file as ever.
