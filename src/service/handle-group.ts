@@ -207,9 +207,10 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
         const inspected = await ahead[k];
         done.push(await processFile(deps, m.read.file, inspected ? Promise.resolve(inspected) : undefined));
         // The file's last writes are on their way to the driver through promise callbacks
-        // alone: one turn of the event loop runs them all, so that they are sent before the
-        // next file's savepoint (were they sent after it, its refusal would roll them back).
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        // alone; a tick runs once every queued promise callback has run, so they are queued
+        // on the connection before the next file's savepoint (behind it, that file's refusal
+        // would roll them back), and no answer is waited for.
+        await new Promise<void>((resolve) => process.nextTick(resolve));
       }
       await Promise.all(late);
       if (ties.size !== toStore.length) throw new Error(`${toStore.length - ties.size} file(s) of the group stored no submission`);
