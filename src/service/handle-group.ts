@@ -8,10 +8,11 @@
  * commit. The transaction locks the sponsor before its first file, so that each file's
  * look-ups go out with its first statements (PipelineDeps.lockHeld), and a file's last
  * writes are awaited only before the commit, the next file's statements going out behind
- * them (PipelineDeps.lateWrites): about two round trips per file. Then their results are written and their inputs moved side by side, the results
- * and destinations recorded in one statement, and the claims marked done in one more. Each
- * file keeps the records of the single path (finish.ts) in the same order, so a crash at
- * any point is recovered file by file as ever.
+ * them (PipelineDeps.lateWrites): about two round trips per file. Then their results are
+ * written and their inputs moved side by side, the results and destinations recorded in
+ * one statement, and the claims marked done in one more. Each file keeps the records of
+ * the single path (finish.ts) in the same order, so a crash at any point is recovered file
+ * by file as ever.
  *
  * Whatever is not a file's own refusal (a claim taken over, the database failing, a value
  * it cannot hold) rolls the whole group back; each of its files is then handled alone
