@@ -171,33 +171,37 @@ async function lookUp(tx: Db, licence: string, route: Route, judged: Judged[]): 
  * and the store step (storeUpload, given it as StoreContext.start) goes on from the second chunk.
  */
 export class UploadStart {
-  readonly text: DocSource;
-  readonly judge: RecordJudge;
-  readonly rest: Iterator<ElementSpan[]>;
-  first: { spans: ElementSpan[]; judged: Judged[] } | undefined;
   private looked: Promise<LookedUp> | undefined;
 
-  private constructor(private readonly file: Inspected) {
-    this.text = file.source.fork();
-    this.judge = new RecordJudge(file.route as Route);
-    this.rest = chunks(file);
-  }
+  private constructor(
+    private readonly route: Route,
+    /** The records are read in order with a reader of their own (the engine reads the same file meanwhile). */
+    readonly text: DocSource,
+    readonly judge: RecordJudge,
+    /** The chunks after the first. */
+    readonly rest: Iterator<ElementSpan[]>,
+    readonly first: { spans: ElementSpan[]; judged: Judged[] } | undefined,
+  ) {}
 
   /** The upload's first chunk loaded and judged. */
   static async of(file: Inspected): Promise<UploadStart> {
-    const start = new UploadStart(file);
-    const next = start.rest.next();
+    const route = file.route as Route;
+    const text = file.source.fork();
+    const judge = new RecordJudge(route);
+    const rest = chunks(file);
+    const next = rest.next();
+    let first: UploadStart['first'];
     if (!next.done) {
       const spans = next.value;
-      await start.text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
-      start.first = { spans, judged: start.judge.judge(start.text, spans) };
+      await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
+      first = { spans, judged: judge.judge(text, spans) };
     }
-    return start;
+    return new UploadStart(route, text, judge, rest, first);
   }
 
   /** Sends the first chunk's look-ups; the caller holds the sponsor's lock and has nothing of this file's written yet. */
   send(tx: Db, licence: string): void {
-    if (this.first && !this.looked) this.looked = inFlight(lookUp(tx, licence, this.file.route as Route, this.first.judged));
+    if (this.first && !this.looked) this.looked = inFlight(lookUp(tx, licence, this.route, this.first.judged));
   }
 
   /** The look-ups sent by `send`, if they were. */
@@ -365,11 +369,15 @@ class UploadRun {
 
 export async function storeUpload(tx: Db, file: Inspected, ctx: StoreContext): Promise<Stored> {
   const start = ctx.start ?? (await UploadStart.of(file));
-  // Sent with the file's first statements: their answer is in before the batch row is sent, with the numbers' look-up.
+  // The first look-ups, when they went out with the file's first statements, are answered
+  // before the batch row is sent: it then goes out with the numbers' look-up.
   const early = await start.sent();
   const run = new UploadRun(tx, file, ctx);
-  // The records are read in order with a reader of their own (the engine reads the same file meanwhile).
   const { text } = start;
+  // The file failed validation meanwhile: the caller rolls back and reports why.
+  const stillValid = () => {
+    if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
+  };
   const storeChunk = async (spans: ElementSpan[], judged: Judged[], looked: LookedUp) => {
     const plan = run.plan(judged, looked);
     await run.assignNumbers(plan.toAssign);
@@ -379,14 +387,13 @@ export async function storeUpload(tx: Db, file: Inspected, ctx: StoreContext): P
     if (last) ctx.onProgress?.(last.end / text.byteLength);
   };
   if (start.first) {
-    // The file failed validation meanwhile: the caller rolls back and reports why.
-    if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
+    stillValid();
     const { spans, judged } = start.first;
     await storeChunk(spans, judged, early ?? (await run.lookUp(judged)));
   }
   for (let next = start.rest.next(); !next.done; next = start.rest.next()) {
     const spans = next.value;
-    if (file.schemaFailed?.()) throw new Error('the file failed XSD validation while it was being stored');
+    stillValid();
     ctx.heap?.between();
     await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
     const judged = start.judge.judge(text, spans);
