@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SharedRuns } from '../src/shared-runs.ts';
 
-/** Runs that end when the test says, each answering with its own number (from 1). */
+/** Shared runs that end when the test says, each answering with its own number (from 1). */
 function pacedRuns() {
   const started: { key: string; n: number; end: (ok: boolean) => void }[] = [];
   const run = (key: string) =>
@@ -14,7 +14,7 @@ function pacedRuns() {
       const n = started.length + 1;
       started.push({ key, n, end: (ok) => (ok ? resolve(`${key}#${n}`) : reject(new Error(`run ${n} failed`))) });
     });
-  return { started, run };
+  return { started, runs: new SharedRuns(run) };
 }
 
 /** Lets every settled promise's callbacks run. */
@@ -22,8 +22,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 describe('SharedRuns', () => {
   it('answers a burst of calls with at most two runs, each from a run begun after the call', async () => {
-    const { started, run } = pacedRuns();
-    const runs = new SharedRuns(run);
+    const { started, runs } = pacedRuns();
     const first = runs.get('d');
     // Asked while run 1 is in progress: answered by run 2, which starts only when run 1 ends.
     const later = Array.from({ length: 50 }, () => runs.get('d'));
@@ -46,8 +45,7 @@ describe('SharedRuns', () => {
   });
 
   it('keeps keys apart', async () => {
-    const { started, run } = pacedRuns();
-    const runs = new SharedRuns(run);
+    const { started, runs } = pacedRuns();
     const a = runs.get('a');
     const b = runs.get('b');
     await settle();
@@ -58,8 +56,7 @@ describe('SharedRuns', () => {
   });
 
   it('starts the next run after a failed one, and gives the failure only to those it answered', async () => {
-    const { started, run } = pacedRuns();
-    const runs = new SharedRuns(run);
+    const { started, runs } = pacedRuns();
     const first = runs.get('d');
     const second = runs.get('d');
     await settle();

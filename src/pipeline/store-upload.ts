@@ -164,6 +164,12 @@ async function lookUp(tx: Db, licence: string, route: Route, judged: Judged[]): 
   return { live, studied };
 }
 
+/** A chunk's records loaded and judged. */
+async function readChunk(text: DocSource, judge: RecordJudge, spans: ElementSpan[]): Promise<Judged[]> {
+  await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
+  return judge.judge(text, spans);
+}
+
 /**
  * An upload's first chunk, read and judged before its transaction asks for anything. In a
  * transaction that holds the sponsor's lock already (a group's: PipelineDeps.lockHeld),
@@ -177,7 +183,7 @@ export class UploadStart {
     private readonly route: Route,
     /** The records are read in order with a reader of their own (the engine reads the same file meanwhile). */
     readonly text: DocSource,
-    readonly judge: RecordJudge,
+    private readonly judge: RecordJudge,
     /** The chunks after the first. */
     readonly rest: Iterator<ElementSpan[]>,
     readonly first: { spans: ElementSpan[]; judged: Judged[] } | undefined,
@@ -190,13 +196,13 @@ export class UploadStart {
     const judge = new RecordJudge(route);
     const rest = chunks(file);
     const next = rest.next();
-    let first: UploadStart['first'];
-    if (!next.done) {
-      const spans = next.value;
-      await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
-      first = { spans, judged: judge.judge(text, spans) };
-    }
+    const first = next.done ? undefined : { spans: next.value, judged: await readChunk(text, judge, next.value) };
     return new UploadStart(route, text, judge, rest, first);
+  }
+
+  /** A later chunk's records, loaded and judged in file order. */
+  read(spans: ElementSpan[]): Promise<Judged[]> {
+    return readChunk(this.text, this.judge, spans);
   }
 
   /** Sends the first chunk's look-ups; the caller holds the sponsor's lock and has nothing of this file's written yet. */
@@ -395,8 +401,7 @@ export async function storeUpload(tx: Db, file: Inspected, ctx: StoreContext): P
     const spans = next.value;
     stillValid();
     ctx.heap?.between();
-    await text.load(spans[0]?.start ?? 0, spans.at(-1)?.end ?? 0);
-    const judged = start.judge.judge(text, spans);
+    const judged = await start.read(spans);
     await storeChunk(spans, judged, await run.lookUp(judged));
   }
   const { written, payment } = await run.finish();
