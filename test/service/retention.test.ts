@@ -7,7 +7,9 @@
  */
 import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/sql-util.ts';
 import { ensureSponsorFolders } from '../../src/inbox/layout.ts';
 import { sweepRetained } from '../../src/inbox/retention.ts';
 import { suiteDir, suiteStore } from '../helpers/fixture.ts';
@@ -59,7 +61,18 @@ describe.each(STORE_KINDS)('what the service keeps, on %s', (kind) => {
       writeFileSync(tmp, upload(L, `${L}N`));
       chmodSync(tmp, 0o666);
       renameSync(tmp, Buffer.concat([Buffer.from(`${inbox}/`), Buffer.from([0x61, 0xff, 0x2e, 0x78, 0x6d, 0x6c])]));
-      await waitFor(() => ls(path.join(root, L, 'rejected')).length === 1, { what: 'the input in rejected/' });
+      // Finished: its claim is done only once the move (the rename, then the mode) is over.
+      await waitFor(
+        async () =>
+          (
+            await rowsOf<{ n: number }>(
+              t.store.db,
+              sql`select count(*)::int as n from file_claims where sponsor_licence_number = ${L} and state = 'done'`,
+            )
+          )[0]!.n === 1,
+        { what: 'the input moved to rejected/' },
+      );
+      expect(ls(path.join(root, L, 'rejected'))).toHaveLength(1);
       const [moved] = ls(path.join(root, L, 'rejected'));
       expect((lstatSync(path.join(root, L, 'rejected', moved!)).mode & 0o777).toString(8)).toBe('640');
     } finally {
