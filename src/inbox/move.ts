@@ -174,8 +174,9 @@ export async function moveNoClobber(from: string, to: string, expected?: Inode, 
     if (cannotLink(err)) return moveByCopy(from, to, expected, realTo);
     throw err;
   }
-  await undoIfElsewhere(to, realTo);
-  // link(2) does not follow a link at `from`: `to` is exactly what was there.
+  // link(2) does not follow a link at `from`: `to` is exactly what was there. A link that
+  // is not the file is removed before anything opens it: on a FUSE mount (sshfs) a name
+  // unlinked just after a close can stay behind as a .fuse_hidden file.
   const st = await lstat(to);
   if (!st.isFile() || (expected && !sameInode(st, expected))) {
     await unlink(to);
@@ -185,6 +186,7 @@ export async function moveNoClobber(from: string, to: string, expected?: Inode, 
     if (now?.isFile() && expected && sameInode(now, expected)) return moveByCopy(from, to, expected, realTo);
     return 'changed';
   }
+  await undoIfElsewhere(to, realTo);
   await restrictMode(to);
   await fsyncDir(path.dirname(to));
   await removeInboxName(from, st, to);
