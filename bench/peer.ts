@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPgDatabase } from '../test/helpers/stores.ts';
+import { cpuPerFile, cpuSnapshot } from './cpu.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -30,7 +31,7 @@ export interface Peer {
   /** Wall time of the peer on one file, start-up (Python, schema) included, on a fresh database. */
   one(file: string, out: string): Promise<{ ms: number; maxRssKb: number }>;
   /** The peer's own time for many files in one process (one transaction per file), start-up excluded, on a fresh database. */
-  many(files: string[], outDir: string): Promise<{ ms: number }>;
+  many(files: string[], outDir: string): Promise<{ ms: number; cpu: string }>;
 }
 
 /** The peer, or why it cannot run here (printed in place of its columns). */
@@ -52,13 +53,18 @@ export function findPeer(): Peer | { missing: string } {
     const db = await createPgDatabase();
     try {
       const started = process.hrtime.bigint();
-      const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', python, script, ...args(db.url)], {
+      const before = cpuSnapshot(undefined);
+      const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', python, script, ...args(db.url)], {
         encoding: 'utf8',
         maxBuffer: 1 << 28,
       });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (res.status !== 0) throw new Error(`the peer failed (${res.status}): ${res.stderr.slice(0, 2000)}`);
-      return { ms, stdout: res.stdout, maxRssKb: Number(/MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN) };
+      const after = cpuSnapshot(undefined);
+      const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(res.stderr);
+      // The peer's process (Python's start and the schema's load included) and PostgreSQL's processes.
+      after.serviceMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN;
+      return { ms, stdout: res.stdout, maxRssKb: Number(/MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN), cpu: { before, after } };
     } finally {
       await db.drop();
     }
@@ -68,7 +74,7 @@ export function findPeer(): Peer | { missing: string } {
     many: async (files, outDir) => {
       const res = await run((url) => ['--many', xsd, url, outDir, ...files]);
       const own = /in ([\d.]+) s/.exec(res.stdout);
-      return { ms: own ? Number(own[1]) * 1000 : res.ms };
+      return { ms: own ? Number(own[1]) * 1000 : res.ms, cpu: cpuPerFile(res.cpu.before, res.cpu.after, files.length, 'the peer') };
     },
   };
 }

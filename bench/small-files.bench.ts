@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { casBdt } from './command.ts';
 import { casXml, uploadText } from '../test/helpers/bdt.ts';
 import { createPgDatabase } from '../test/helpers/stores.ts';
+import { cpuPerFile, cpuSnapshot } from './cpu.ts';
 import { findPeer, speedRatio } from './peer.ts';
 
 const { values } = parseArgs({
@@ -121,7 +122,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 async function withService(
   store: string,
   sponsorsAllocations: [string, number][],
-  run: (root: string, results: Results) => Promise<void>,
+  run: (root: string, results: Results, pid: number) => Promise<void>,
 ): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), `cas-bdt-small-${store}-`));
   const pg = store === 'postgres' ? await createPgDatabase() : undefined;
@@ -138,7 +139,7 @@ async function withService(
   service.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
   const results = new Results();
   try {
-    await run(root, results);
+    await run(root, results, service.pid!);
   } catch (err) {
     console.error(log);
     throw err;
@@ -175,8 +176,8 @@ async function peerOn(counts: [string, number][], what: string): Promise<number 
         writeFileSync(file, Buffer.from(text, 'latin1'));
         files.push(file);
       }
-    const { ms } = await peer.many(files, work);
-    console.log(`peer     ${what}: ${(ms / 1000).toFixed(2)} s (its own time, one process)`);
+    const { ms, cpu } = await peer.many(files, work);
+    console.log(`peer     ${what}: ${(ms / 1000).toFixed(2)} s (its own time, one process; ${cpu}, start included)`);
     return ms;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -186,12 +187,13 @@ async function peerOn(counts: [string, number][], what: string): Promise<number 
 const backlogPeerMs = await peerOn([[LICENCE, files]], `backlog of ${files} one-record files`);
 
 for (const store of String(values.stores).split(',')) {
-  await withService(store, [[LICENCE, files + trickle + warmup + 10]], async (root, results) => {
+  await withService(store, [[LICENCE, files + trickle + warmup + 10]], async (root, results, pid) => {
     const inbox = path.join(root, LICENCE, 'inbox');
     const outbox = path.join(root, LICENCE, 'outbox');
     // Ready once a first file has gone through, then the rest of the warm-up, dropped at once.
     await warmUp(results, inbox, outbox, LICENCE);
     const names: string[] = [];
+    const cpuBefore = cpuSnapshot(pid);
     const dropped = performance.now();
     for (let i = 0; i < files; i++) names.push(drop(inbox));
     let firstDone = 0;
@@ -201,6 +203,7 @@ for (const store of String(values.stores).split(',')) {
       return done === names.length;
     }, `${files} results`);
     const drainedMs = performance.now() - dropped;
+    const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), files);
     const drainRate = (files * 1000) / Math.max(1, drainedMs - settleMs);
 
     const latencies: number[] = [];
@@ -214,7 +217,7 @@ for (const store of String(values.stores).split(',')) {
     const vsPeer = backlogPeerMs === undefined ? '' : `; ${speedRatio(backlogPeerMs, Math.max(1, drainedMs - settleMs))} the peer`;
     console.log(
       `${store.padEnd(8)} backlog of ${files} one-record files: drained in ${(drainedMs / 1000).toFixed(1)} s ` +
-        `(${drainRate.toFixed(1)} files/s beyond the ${settleMs} ms settle; first result ${Math.round(firstDone - dropped)} ms after the drop${vsPeer})`,
+        `(${drainRate.toFixed(1)} files/s beyond the ${settleMs} ms settle; first result ${Math.round(firstDone - dropped)} ms after the drop${vsPeer}; ${cpu})`,
     );
     console.log(
       `${store.padEnd(8)} one file at a time (${trickle}): drop-to-result beyond settle p50 ${Math.round(pct(latencies, 50))} ms, ` +
@@ -236,13 +239,14 @@ for (const store of String(values.stores).split(',')) {
   await withService(
     store,
     licences.map((l) => [l, perSponsor + warmup + 10]),
-    async (root, results) => {
+    async (root, results, pid) => {
       const outbox = (licence: string) => path.join(root, licence, 'outbox');
       // Ready once the first sponsor has taken its warm-up and each inbox a first file.
       await warmUp(results, path.join(root, licences[0]!, 'inbox'), outbox(licences[0]!), licences[0]!);
       const firsts = licences.map((licence) => [licence, drop(path.join(root, licence, 'inbox'), licence)] as const);
       await results.until(() => firsts.every(([licence, name]) => results.has(outbox(licence), name)), 'the first results');
       const expected = new Map<string, string[]>(licences.map((l) => [l, []]));
+      const cpuBefore = cpuSnapshot(pid);
       const dropped = performance.now();
       for (let i = 0; i < perSponsor; i++)
         for (const licence of licences) expected.get(licence)!.push(drop(path.join(root, licence, 'inbox'), licence));
@@ -251,10 +255,11 @@ for (const store of String(values.stores).split(',')) {
         `${sponsors * perSponsor} results`,
       );
       const ms = performance.now() - dropped - settleMs;
+      const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), sponsors * perSponsor);
       const vsPeer = peerMs === undefined ? '' : `; ${speedRatio(peerMs, ms)} the peer`;
       console.log(
         `${store.padEnd(8)} ${sponsors} sponsors x ${perSponsor} one-record files at once: ${(ms / 1000).toFixed(2)} s beyond the ${settleMs} ms settle, ` +
-          `${((sponsors * perSponsor * 1000) / ms).toFixed(1)} files/s${vsPeer}`,
+          `${((sponsors * perSponsor * 1000) / ms).toFixed(1)} files/s${vsPeer}; ${cpu}`,
       );
     },
   );
