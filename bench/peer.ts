@@ -74,7 +74,10 @@ export function findPeer(): Peer | { missing: string } {
     many: async (files, outDir) => {
       const res = await run((url) => ['--many', xsd, url, outDir, ...files]);
       const own = /in ([\d.]+) s/.exec(res.stdout);
-      return { ms: own ? Number(own[1]) * 1000 : res.ms, cpu: cpuPerFile(res.cpu.before, res.cpu.after, files.length, 'the peer') };
+      return {
+        ms: own ? Number(own[1]) * 1000 : res.ms,
+        cpu: cpuPerFile(res.cpu.before, res.cpu.after, files.length, { service: 'the peer' }),
+      };
     },
   };
 }

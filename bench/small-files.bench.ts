@@ -203,7 +203,7 @@ for (const store of String(values.stores).split(',')) {
       return done === names.length;
     }, `${files} results`);
     const drainedMs = performance.now() - dropped;
-    const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), files);
+    const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), files, { embedded: store === 'pglite' });
     const drainRate = (files * 1000) / Math.max(1, drainedMs - settleMs);
 
     const latencies: number[] = [];
@@ -255,7 +255,7 @@ for (const store of String(values.stores).split(',')) {
         `${sponsors * perSponsor} results`,
       );
       const ms = performance.now() - dropped - settleMs;
-      const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), sponsors * perSponsor);
+      const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), sponsors * perSponsor, { embedded: store === 'pglite' });
       const vsPeer = peerMs === undefined ? '' : `; ${speedRatio(peerMs, ms)} the peer`;
       console.log(
         `${store.padEnd(8)} ${sponsors} sponsors x ${perSponsor} one-record files at once: ${(ms / 1000).toFixed(2)} s beyond the ${settleMs} ms settle, ` +
