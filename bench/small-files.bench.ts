@@ -186,6 +186,13 @@ async function peerOn(counts: [string, number][], what: string): Promise<number 
 
 const backlogPeerMs = await peerOn([[LICENCE, files]], `backlog of ${files} one-record files`);
 
+/** Files per second of each store, by workload: the embedded store's ratio to PostgreSQL is printed at the end. */
+const rates = new Map<string, Map<string, number>>();
+function rated(workload: string, store: string, perSecond: number): void {
+  if (!rates.has(workload)) rates.set(workload, new Map());
+  rates.get(workload)!.set(store, perSecond);
+}
+
 for (const store of String(values.stores).split(',')) {
   await withService(store, [[LICENCE, files + trickle + warmup + 10]], async (root, results, pid) => {
     const inbox = path.join(root, LICENCE, 'inbox');
@@ -205,6 +212,7 @@ for (const store of String(values.stores).split(',')) {
     const drainedMs = performance.now() - dropped;
     const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), files, { embedded: store === 'pglite' });
     const drainRate = (files * 1000) / Math.max(1, drainedMs - settleMs);
+    rated(`backlog of ${files} one-record files`, store, drainRate);
 
     const latencies: number[] = [];
     for (let i = 0; i < trickle; i++) {
@@ -255,6 +263,7 @@ for (const store of String(values.stores).split(',')) {
         `${sponsors * perSponsor} results`,
       );
       const ms = performance.now() - dropped - settleMs;
+      rated(`${sponsors} sponsors x ${perSponsor} one-record files`, store, (sponsors * perSponsor * 1000) / ms);
       const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), sponsors * perSponsor, { embedded: store === 'pglite' });
       const vsPeer = peerMs === undefined ? '' : `; ${speedRatio(peerMs, ms)} the peer`;
       console.log(
@@ -263,6 +272,11 @@ for (const store of String(values.stores).split(',')) {
       );
     },
   );
+}
+for (const [workload, byStore] of rates) {
+  const pg = byStore.get('postgres');
+  const embedded = byStore.get('pglite');
+  if (pg && embedded) console.log(`${workload}: PGlite / PostgreSQL ${(embedded / pg).toFixed(2)}x`);
 }
 console.log(
   `load average: ${os
