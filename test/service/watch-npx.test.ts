@@ -5,7 +5,7 @@
  * The first npx run of a checkout installs it into npm's cache (running its build).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliOnStore } from '../helpers/cli.ts';
@@ -52,18 +52,33 @@ const alive = (pid: number) => {
   }
 };
 
-/** `npx cas-bdt ...` from the repository root, its stderr collected until every writer (node included) has closed it. */
+/**
+ * `npx cas-bdt ...` from the repository root, its stderr collected until every writer (node
+ * included) has closed it. npm runs under a user's usual umask (022), not this test
+ * process's: the CLI run in-process for the set-up tightened it to 027, and npm's first
+ * run of the checkout sets the mode of its bin/cas-bdt.js from the umask (0750 under 027,
+ * which a package packed from the clone would then carry, unusable by a service user).
+ */
 function spawnNpx(args: string[]): Child {
-  const proc = spawn('npx', ['--yes', 'cas-bdt', ...args], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const own = process.umask(0o022);
+  let proc;
+  try {
+    proc = spawn('npx', ['--yes', 'cas-bdt', ...args], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } finally {
+    process.umask(own);
+  }
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<number>((resolve) => proc.once('close', (code) => resolve(code ?? 143)));
   return { proc, stderr: () => err, exited, kill: (s) => void proc.kill(s) };
 }
+
+const BIN_JS = path.join(REPO, 'bin/cas-bdt.js');
+const binMode = statSync(BIN_JS).mode & 0o777;
 
 describe.each(STORE_KINDS)('npx cas-bdt watch on %s', (kind) => {
   const { t, root, cli } = cliOnStore(kind, 'cas-bdt-npx-');
@@ -91,6 +106,7 @@ describe.each(STORE_KINDS)('npx cas-bdt watch on %s', (kind) => {
     await waitFor(() => !alive(node!.pid), { timeoutMs: 60_000, what: 'the node process started by npx to stop' });
     await npx.exited;
     expect(npx.stderr()).toMatch(/INFO\s+stopped/);
+    expect(statSync(BIN_JS).mode & 0o777, "the mode of the checkout's bin/cas-bdt.js after npx").toBe(binMode);
 
     // The store is free: a new service starts and processes a file.
     const again = spawnCli(args);
