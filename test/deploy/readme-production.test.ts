@@ -23,6 +23,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -69,6 +70,18 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Takes every permission from group and others under `dir` (links are not followed). */
+function restrictModes(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) continue;
+    chmodSync(p, st.mode & 0o750);
+    if (st.isDirectory()) restrictModes(p);
+  }
+  chmodSync(dir, lstatSync(dir).mode & 0o750);
 }
 
 /** A root-owned 0755 folder outside /tmp: sshd chroots only below folders no one else can write. */
@@ -316,6 +329,9 @@ describe.skipIf(skip !== undefined)("the README's production steps, run as writt
     const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { files: string[] };
     for (const f of [...pkg.files, 'package.json', 'package-lock.json'])
       if (existsSync(path.join(REPO, f))) cpSync(path.join(REPO, f), path.join(copy, f), { recursive: true });
+    // As a clone made under umask 027 has them (files 0640, folders and bin/cas-bdt.js 0750,
+    // root's alone): the install step must still leave a program the service user can run.
+    restrictModes(copy);
     symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'));
     const packed = spawnSync('npm', ['pack', '--pack-destination', path.join(R, 'root')], { cwd: copy, encoding: 'utf8' });
     expect(packed.status, packed.stderr).toBe(0);
