@@ -4,8 +4,9 @@
  * node options (a profile), node runs the launcher and the first line's settings are set here.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { builtAfterSources } from '../test/helpers/build.ts';
 
 export const BIN = path.resolve(import.meta.dirname, '../bin/cas-bdt.js');
 
@@ -15,12 +16,9 @@ export const BIN = path.resolve(import.meta.dirname, '../bin/cas-bdt.js');
  * `npm run bench` (which builds first) builds here, so that it measures what users run.
  */
 function buildIfStale(): void {
-  const src = path.resolve(import.meta.dirname, '../src');
-  const compiled = path.resolve(import.meta.dirname, '../dist/cli/main.js');
-  const built = existsSync(compiled) ? statSync(compiled).mtimeMs : 0;
-  if (readdirSync(src, { recursive: true }).every((f) => statSync(path.join(src, String(f))).mtimeMs <= built)) return;
+  if (builtAfterSources()) return;
   console.error('dist/ is older than src/: building it first (npm run build)');
-  const run = spawnSync('npm', ['run', '--silent', 'build'], { cwd: path.dirname(src), stdio: 'inherit' });
+  const run = spawnSync('npm', ['run', '--silent', 'build'], { cwd: path.resolve(import.meta.dirname, '..'), stdio: 'inherit' });
   if (run.status !== 0) throw new Error('npm run build failed');
 }
 buildIfStale();

@@ -8,6 +8,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
 
+/** CPU ms of the service's process tree (or a peer's process) and of PostgreSQL's processes. */
+export interface CpuTimes {
+  serviceMs: number;
+  postgresMs: number;
+}
+
 interface ProcStat {
   pid: number;
   ppid: number;
@@ -42,7 +48,7 @@ function all(): ProcStat[] {
 }
 
 /** CPU ms used so far by `root` and its descendants, and by every process called postgres. */
-export function cpuSnapshot(root: number | undefined): { serviceMs: number; postgresMs: number } {
+export function cpuSnapshot(root: number | undefined): CpuTimes {
   const procs = all();
   const tree = new Set(root === undefined ? [] : [root]);
   // Children are listed after their parents in most cases; a few passes settle the rest.
@@ -63,18 +69,19 @@ export function cpuSnapshot(root: number | undefined): { serviceMs: number; post
   return { serviceMs, postgresMs };
 }
 
+/** CPU ms used by the service's tree and by PostgreSQL since `before` was taken. */
+export function cpuSince(before: CpuTimes, root: number | undefined): CpuTimes {
+  const now = cpuSnapshot(root);
+  return { serviceMs: now.serviceMs - before.serviceMs, postgresMs: now.postgresMs - before.postgresMs };
+}
+
 /**
- * "service 4.1 + PostgreSQL 1.9 ms of CPU per file" between two snapshots; with
+ * "service 4.1 + PostgreSQL 1.9 ms of CPU per file" from the CPU used over `files`; with
  * `embedded`, the store runs in the service's process and PostgreSQL is left out.
  */
-export function cpuPerFile(
-  before: ReturnType<typeof cpuSnapshot>,
-  after: ReturnType<typeof cpuSnapshot>,
-  files: number,
-  opts: { service?: string; embedded?: boolean } = {},
-): string {
+export function cpuPerFile(used: CpuTimes, files: number, opts: { service?: string; embedded?: boolean } = {}): string {
   const per = (ms: number) => (ms / files).toFixed(1);
-  const service = `${opts.service ?? 'service'} ${per(after.serviceMs - before.serviceMs)}`;
+  const service = `${opts.service ?? 'service'} ${per(used.serviceMs)}`;
   if (opts.embedded) return `${service} ms of CPU per file (the embedded store's included)`;
-  return `${service} + PostgreSQL ${per(after.postgresMs - before.postgresMs)} ms of CPU per file`;
+  return `${service} + PostgreSQL ${per(used.postgresMs)} ms of CPU per file`;
 }

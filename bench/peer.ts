@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPgDatabase } from '../test/helpers/stores.ts';
-import { cpuPerFile, cpuSnapshot } from './cpu.ts';
+import { cpuPerFile, cpuSince, cpuSnapshot, type CpuTimes } from './cpu.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -60,11 +60,13 @@ export function findPeer(): Peer | { missing: string } {
       });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (res.status !== 0) throw new Error(`the peer failed (${res.status}): ${res.stderr.slice(0, 2000)}`);
-      const after = cpuSnapshot(undefined);
-      const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(res.stderr);
+      const own = /CPU ([\d.]+) ([\d.]+)/.exec(res.stderr);
       // The peer's process (Python's start and the schema's load included) and PostgreSQL's processes.
-      after.serviceMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN;
-      return { ms, stdout: res.stdout, maxRssKb: Number(/MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN), cpu: { before, after } };
+      const cpu: CpuTimes = {
+        serviceMs: own ? (Number(own[1]) + Number(own[2])) * 1000 : NaN,
+        postgresMs: cpuSince(before, undefined).postgresMs,
+      };
+      return { ms, stdout: res.stdout, maxRssKb: Number(/MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN), cpu };
     } finally {
       await db.drop();
     }
@@ -76,7 +78,7 @@ export function findPeer(): Peer | { missing: string } {
       const own = /in ([\d.]+) s/.exec(res.stdout);
       return {
         ms: own ? Number(own[1]) * 1000 : res.ms,
-        cpu: cpuPerFile(res.cpu.before, res.cpu.after, files.length, { service: 'the peer' }),
+        cpu: cpuPerFile(res.cpu, files.length, { service: 'the peer' }),
       };
     },
   };

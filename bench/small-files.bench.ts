@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { casBdt } from './command.ts';
 import { casXml, uploadText } from '../test/helpers/bdt.ts';
 import { createPgDatabase } from '../test/helpers/stores.ts';
-import { cpuPerFile, cpuSnapshot } from './cpu.ts';
+import { cpuPerFile, cpuSince, cpuSnapshot } from './cpu.ts';
 import { findPeer, speedRatio } from './peer.ts';
 
 const { values } = parseArgs({
@@ -184,7 +184,8 @@ async function peerOn(counts: [string, number][], what: string): Promise<number 
   }
 }
 
-const backlogPeerMs = await peerOn([[LICENCE, files]], `backlog of ${files} one-record files`);
+const BACKLOG = `backlog of ${files} one-record files`;
+const backlogPeerMs = await peerOn([[LICENCE, files]], BACKLOG);
 
 /** Files per second of each store, by workload: the embedded store's ratio to PostgreSQL is printed at the end. */
 const rates = new Map<string, Map<string, number>>();
@@ -210,9 +211,9 @@ for (const store of String(values.stores).split(',')) {
       return done === names.length;
     }, `${files} results`);
     const drainedMs = performance.now() - dropped;
-    const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), files, { embedded: store === 'pglite' });
+    const cpu = cpuPerFile(cpuSince(cpuBefore, pid), files, { embedded: store === 'pglite' });
     const drainRate = (files * 1000) / Math.max(1, drainedMs - settleMs);
-    rated(`backlog of ${files} one-record files`, store, drainRate);
+    rated(BACKLOG, store, drainRate);
 
     const latencies: number[] = [];
     for (let i = 0; i < trickle; i++) {
@@ -224,7 +225,7 @@ for (const store of String(values.stores).split(',')) {
     latencies.sort((a, b) => a - b);
     const vsPeer = backlogPeerMs === undefined ? '' : `; ${speedRatio(backlogPeerMs, Math.max(1, drainedMs - settleMs))} the peer`;
     console.log(
-      `${store.padEnd(8)} backlog of ${files} one-record files: drained in ${(drainedMs / 1000).toFixed(1)} s ` +
+      `${store.padEnd(8)} ${BACKLOG}: drained in ${(drainedMs / 1000).toFixed(1)} s ` +
         `(${drainRate.toFixed(1)} files/s beyond the ${settleMs} ms settle; first result ${Math.round(firstDone - dropped)} ms after the drop${vsPeer}; ${cpu})`,
     );
     console.log(
@@ -238,9 +239,10 @@ for (const store of String(values.stores).split(',')) {
 const sponsors = Number(values.sponsors);
 const perSponsor = Number(values['per-sponsor']);
 const licences = Array.from({ length: sponsors }, (_, i) => `BENCHS${String(i).padStart(3, '0')}`);
+const MANY = `${sponsors} sponsors x ${perSponsor} one-record files`;
 const peerMs = await peerOn(
   licences.map((l) => [l, perSponsor]),
-  `${sponsors} sponsors x ${perSponsor} one-record files`,
+  MANY,
 );
 
 for (const store of String(values.stores).split(',')) {
@@ -263,12 +265,13 @@ for (const store of String(values.stores).split(',')) {
         `${sponsors * perSponsor} results`,
       );
       const ms = performance.now() - dropped - settleMs;
-      rated(`${sponsors} sponsors x ${perSponsor} one-record files`, store, (sponsors * perSponsor * 1000) / ms);
-      const cpu = cpuPerFile(cpuBefore, cpuSnapshot(pid), sponsors * perSponsor, { embedded: store === 'pglite' });
+      const rate = (sponsors * perSponsor * 1000) / ms;
+      rated(MANY, store, rate);
+      const cpu = cpuPerFile(cpuSince(cpuBefore, pid), sponsors * perSponsor, { embedded: store === 'pglite' });
       const vsPeer = peerMs === undefined ? '' : `; ${speedRatio(peerMs, ms)} the peer`;
       console.log(
-        `${store.padEnd(8)} ${sponsors} sponsors x ${perSponsor} one-record files at once: ${(ms / 1000).toFixed(2)} s beyond the ${settleMs} ms settle, ` +
-          `${((sponsors * perSponsor * 1000) / ms).toFixed(1)} files/s${vsPeer}; ${cpu}`,
+        `${store.padEnd(8)} ${MANY} at once: ${(ms / 1000).toFixed(2)} s beyond the ${settleMs} ms settle, ` +
+          `${rate.toFixed(1)} files/s${vsPeer}; ${cpu}`,
       );
     },
   );

@@ -7,24 +7,16 @@
  * systemd unit in deploy/ runs that binary (not npx) and passes `systemd-analyze verify`.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/stores.ts';
+import { builtAfterSources } from '../helpers/build.ts';
 import { REPO } from '../helpers/watch.ts';
 
 function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-/** Is dist/ newer than every source file (as the launcher in bin/ judges it)? */
-function builtAfterSources(): boolean {
-  const main = path.join(REPO, 'dist/cli/main.js');
-  if (!existsSync(main)) return false;
-  const built = statSync(main).mtimeMs;
-  const src = path.join(REPO, 'src');
-  return readdirSync(src, { recursive: true }).every((f) => statSync(path.join(src, String(f))).mtimeMs <= built);
 }
 
 const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));

@@ -24,6 +24,9 @@ import { ls, nextLicence, sponsor, startInProcess, upload, type InProcessService
 const unavailable = sftpUnavailable({ sshfs: true });
 if (unavailable) console.warn(`SFTP set-up B (sshfs) tests skipped: ${unavailable}`);
 
+/** The user and group ids of an account on the server. */
+const idsOf = (account: string) => ({ uid: Number(run('id', ['-u', account]).trim()), gid: Number(run('id', ['-g', account]).trim()) });
+
 /** The mount options the README gives for set-up B. */
 const MOUNT_OPTIONS = ['dir_cache=no', 'reconnect', 'ServerAliveInterval=15'];
 
@@ -36,8 +39,7 @@ describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the spo
     const mnt = tempDir('cas-bdt-sshfs-');
     server().mount(server().serviceUser, server().root, mnt, MOUNT_OPTIONS);
     try {
-      const uid = Number(run('id', ['-u', server().account(L)]).trim());
-      const gid = Number(run('id', ['-g', server().account(L)]).trim());
+      const { uid, gid } = idsOf(server().account(L));
       // A name unlinked just after a close stays behind as .fuse_hidden only now and then
       // (libfuse races the close's late release): 300 moves make it likely to show.
       const names = Array.from({ length: 300 }, (_, i) => `f${String(i).padStart(3, '0')}.xml`);
@@ -85,8 +87,7 @@ describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the spo
      * pieces; between two pieces it sleeps (a number of ms) or waits for a state (a function).
      */
     async function writeSlowly(name: string, bytes: Buffer, pauses: (number | (() => Promise<unknown>))[], mode = 0o640): Promise<void> {
-      const uid = Number(run('id', ['-u', server().account(L)]).trim());
-      const gid = Number(run('id', ['-g', server().account(L)]).trim());
+      const { uid, gid } = idsOf(server().account(L));
       const fd = openSync(onServer(`inbox/${name}`), 'wx', mode);
       try {
         fchownSync(fd, uid, gid);
@@ -149,7 +150,7 @@ describe.skipIf(unavailable !== undefined)("cas-bdt on an sshfs mount of the spo
       expect(subs.map((s) => s.outcome)).toEqual(Array(4).fill('ACCEPTED'));
 
       // On the server the service's account wrote them, in the sponsor's group, 0640: the sponsor reads them.
-      const gid = Number(run('id', ['-g', server().account(L)]).trim());
+      const { gid } = idsOf(server().account(L));
       for (const f of ls(onServer('outbox'))) expect(statSync(onServer(`outbox/${f}`))).toMatchObject({ gid, mode: 0o100640 });
     });
   });
