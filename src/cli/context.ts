@@ -141,14 +141,19 @@ export class Context {
    * that holds no embedded store, since a mistyped `--data` or another current directory
    * would otherwise get a new, empty store (and "No sponsors yet") after seconds of set-up.
    */
-  store(opts: { create?: boolean } = {}): Promise<Store> {
+  store(opts: { create?: boolean; ownThread?: boolean } = {}): Promise<Store> {
     if (!this.storePromise && !opts.create && !this.config.databaseUrl && !existsSync(pgliteDir(this.config.dataDir))) {
       return Promise.reject(usage(noStoreMessage(this.config.dataDir)));
     }
     // Loaded on first use: commands that need no store (--help) start without the drivers.
     this.storePromise ??= import('../ops/store.ts')
       .then(({ openStore }) =>
-        openStore({ databaseUrl: this.config.databaseUrl, databasePassword: this.config.databasePassword, dataDir: this.config.dataDir }),
+        openStore({
+          databaseUrl: this.config.databaseUrl,
+          databasePassword: this.config.databasePassword,
+          dataDir: this.config.dataDir,
+          ownThread: opts.ownThread === true,
+        }),
       )
       .then((store) => {
         if (store.created) this.io.stderr(`${escapeControls(createdMessage(this.config.dataDir))}\n`);

@@ -4,14 +4,14 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import type { Db, Store } from './store-types.ts';
-import { existsSync } from 'node:fs';
 import { CasBdtError } from '../errors.ts';
 import { sampleMemoryOf } from '../timings.ts';
 import { prepareDataDir, tightenTree } from './data-dir.ts';
 import { acquireLock, type Lock } from './lock.ts';
+import { hostPglite } from './pglite-host.ts';
+import { openPglite, type OpenedPglite } from './pglite-open.ts';
 import { openPostgres } from './postgres-store.ts';
-import { schema } from './schema.ts';
-import { lockPath, MIGRATIONS, PGLITE_SHARED_BUFFERS, pgliteDir, socketAnswers, socketPath } from './store-paths.ts';
+import { COMMAND_SOCKET_PORT, lockPath, SOCKET_PORT, socketAnswers, socketPath, socketPathFits } from './store-paths.ts';
 
 /**
  * Two processes writing one PGlite directory corrupt it. If the lock was taken from this
@@ -27,6 +27,14 @@ function lockLost(dataDir: string): () => void {
   };
 }
 
+/** The store's thread ended while it served: stop at once, as when the lock is lost. */
+function storeLost(dataDir: string): (why: string) => void {
+  return (why) => {
+    process.stderr.write(`cas-bdt: the embedded store at ${dataDir} stopped (${why}); stopping\n`);
+    process.exit(1);
+  };
+}
+
 function takeLock(dataDir: string, waitMs: number): Promise<Lock | undefined> {
   return acquireLock(lockPath(dataDir), { waitMs, onLost: lockLost(dataDir) });
 }
@@ -34,30 +42,13 @@ function takeLock(dataDir: string, waitMs: number): Promise<Lock | undefined> {
 async function openPgliteLocked(
   dataDir: string,
   lock: Lock,
-  opts: { migrate?: boolean },
-): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
+  opts: { migrate?: boolean | undefined },
+): Promise<OpenedPglite & { lock: Lock }> {
   try {
-    const created = !existsSync(pgliteDir(dataDir));
-    // The embedded engine is loaded only when it is used (a PostgreSQL store never needs it).
-    const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }, { DurableNodeFS, durableStartParams }] = await Promise.all([
-      import('@electric-sql/pglite'),
-      import('drizzle-orm/pglite'),
-      import('drizzle-orm/pglite/migrator'),
-      import('./durable-fs.ts'),
-    ]);
-    // Every commit flushed to disk before it returns (durable-fs.ts): a power cut loses no committed file.
-    const pglite = await PGlite.create({
-      fs: new DurableNodeFS(pgliteDir(dataDir)),
-      startParams: [...durableStartParams(PGlite.defaultStartParams), '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
-    });
+    const opened = await openPglite(dataDir, opts);
     // Its WebAssembly heap grows to what PostgreSQL asked of it and never shrinks: `process --timings` reports its peak.
-    sampleMemoryOf('embeddedStoreHeap', () => (pglite as unknown as { mod?: { HEAPU8?: Uint8Array } }).mod?.HEAPU8?.byteLength);
-    const db = drizzlePglite(pglite, { schema }) as unknown as Db;
-    if (opts.migrate !== false) {
-      await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: MIGRATIONS });
-    }
-    tightenTree(dataDir);
-    return { pglite, db, lock, created };
+    sampleMemoryOf('embeddedStoreHeap', opened.heapBytes);
+    return { ...opened, lock };
   } catch (err) {
     await lock.release();
     throw err;
@@ -81,7 +72,7 @@ const busyMessage = (dataDir: string) =>
 /** Opens the embedded PGlite in this process, holding the data directory's lock. */
 export async function openPgliteDirect(
   dataDir: string,
-  opts: { migrate?: boolean; lockWaitMs?: number },
+  opts: { migrate?: boolean | undefined; lockWaitMs?: number | undefined },
 ): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
   prepareDataDir(dataDir);
   const lock = await takeLock(dataDir, opts.lockWaitMs ?? 15_000);
@@ -123,47 +114,77 @@ export async function openServedStore(opts: {
     await lock.release();
     throw serving();
   }
-  const { pglite, created } = await openPgliteLocked(dataDir, lock, { migrate: true });
-  const closeAll: (() => Promise<void>)[] = [() => closePglite(pglite, dataDir, lock)];
-  const closeReverse = async () => {
+  const store = await openHosted(dataDir, lock, SOCKET_PORT, {
+    migrate: true,
+    maxConnections: opts.maxConnections ?? 6,
+    fetchTypes: opts.fetchTypes,
+  });
+  return { ...store, describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})` };
+}
+
+/**
+ * The store in a thread of its own (pglite-host.ts), served on the data directory's socket
+ * for `port`, and this process's pool of connections to it; closing closes both and frees
+ * the directory.
+ */
+async function openHosted(
+  dataDir: string,
+  lock: Lock,
+  port: number,
+  opts: { migrate: boolean; maxConnections: number; fetchTypes?: boolean | undefined },
+): Promise<Store> {
+  let host;
+  try {
+    host = await hostPglite({ dataDir, socketFile: socketPath(dataDir, port), migrate: opts.migrate, serve: {} }, storeLost(dataDir));
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  const closeAll: (() => Promise<void>)[] = [() => host.close(), () => lock.release()];
+  const closeInOrder = async () => {
     for (const c of closeAll.splice(0)) await c().catch(() => {});
   };
   try {
-    const { serveOnSocket } = await import('./socket-server.ts');
-    const server = await serveOnSocket(pglite, socketPath(dataDir));
-    closeAll.unshift(() => server.close());
     const client = await openPostgres(
       undefined,
       dataDir,
-      // The service's connections live as long as it does, so prepared statements stay bounded.
-      {
-        databaseUrl: undefined,
-        dataDir,
-        migrate: false,
-        prepare: true,
-        maxConnections: opts.maxConnections ?? 6,
-        fetchTypes: opts.fetchTypes,
-      },
+      // Its connections live as long as the store is open, so prepared statements stay bounded.
+      { databaseUrl: undefined, dataDir, migrate: false, prepare: true, maxConnections: opts.maxConnections, fetchTypes: opts.fetchTypes },
       'pglite-socket',
+      port,
     );
     closeAll.unshift(() => client.close());
     return {
       db: client.db,
       kind: 'pglite-socket',
-      describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})`,
-      created,
+      describe: `embedded store at ${dataDir}`,
+      created: host.created,
       session: client.session,
       reset: client.reset,
-      close: closeReverse,
+      close: closeInOrder,
     };
   } catch (err) {
-    await closeReverse();
+    await closeInOrder();
     throw err;
   }
 }
 
-/** The embedded store opened in this process (no service serves it). */
-export async function openPgliteStore(dataDir: string, opts: { migrate?: boolean; lockWaitMs?: number }): Promise<Store> {
+/**
+ * The embedded store opened by this process (no service serves it). With `ownThread`, it
+ * runs in a thread of its own, reached on a socket of this process alone (the commands
+ * that store whole files: the store's work then runs beside theirs), unless the socket's
+ * path would be too long for one.
+ */
+export async function openPgliteStore(
+  dataDir: string,
+  opts: { migrate?: boolean | undefined; lockWaitMs?: number | undefined; ownThread?: boolean | undefined },
+): Promise<Store> {
+  if (opts.ownThread && socketPathFits(socketPath(dataDir, COMMAND_SOCKET_PORT))) {
+    prepareDataDir(dataDir);
+    const lock = await takeLock(dataDir, opts.lockWaitMs ?? 15_000);
+    if (!lock) throw new CasBdtError('store-busy', busyMessage(dataDir));
+    return openHosted(dataDir, lock, COMMAND_SOCKET_PORT, { migrate: opts.migrate !== false, maxConnections: 4 });
+  }
   const { pglite, db, lock, created } = await openPgliteDirect(dataDir, opts);
   return {
     db,

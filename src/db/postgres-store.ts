@@ -220,6 +220,7 @@ export async function openPostgres(
   socketDir: string | undefined,
   opts: OpenOptions,
   kind: StoreKind,
+  port = SOCKET_PORT,
 ): Promise<Store> {
   const common: postgres.Options<{}> = {
     ...(opts.fetchTypes === false ? { fetch_types: false } : {}),
@@ -230,7 +231,7 @@ export async function openPostgres(
       ? postgresClient(
           {
             host: socketDir,
-            port: SOCKET_PORT,
+            port,
             user: 'postgres',
             database: 'template1',
             prepare: opts.prepare ?? false,

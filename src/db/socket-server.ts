@@ -19,7 +19,7 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
-interface ServeOptions {
+export interface ServeOptions {
   /** Most clients at once (default 64). */
   maxConnections?: number;
   /**

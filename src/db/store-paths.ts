@@ -8,9 +8,16 @@ export const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 /** Any constant: all cas-bdt processes take this advisory lock around migrations. */
 export const MIGRATION_LOCK_KEY = 7_271_020_260;
 
+/** The socket `watch` serves the store on, to every command. */
 export const SOCKET_PORT = 5432;
-export function socketPath(dataDir: string): string {
-  return path.join(dataDir, `.s.PGSQL.${SOCKET_PORT}`);
+/** The socket a command that runs the store in a thread of its own reaches it on (pglite-store.ts); no other process looks for it. */
+export const COMMAND_SOCKET_PORT = 5433;
+export function socketPath(dataDir: string, port = SOCKET_PORT): string {
+  return path.join(dataDir, `.s.PGSQL.${port}`);
+}
+/** A Unix socket's path holds at most 107 bytes on Linux. */
+export function socketPathFits(file: string): boolean {
+  return Buffer.byteLength(file) <= 107;
 }
 /**
  * PGlite's buffer cache lives in its WebAssembly memory, which never shrinks: PostgreSQL's

@@ -42,6 +42,11 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Pool size for PostgreSQL connections (default 10). */
   maxConnections?: number;
+  /**
+   * The embedded store, when this process opens it, in a thread of its own (pglite-store.ts):
+   * for the commands that store whole files.
+   */
+  ownThread?: boolean;
   /** How long to wait for another process's lock on the embedded store (default 15000 ms). */
   lockWaitMs?: number;
   /**

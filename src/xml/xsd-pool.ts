@@ -12,17 +12,14 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import PQueue from 'p-queue';
 import { CasBdtError } from '../errors.ts';
+import { workerSource } from '../worker-source.ts';
 import type { EngineInit, EngineJob, EngineReply } from './xsd-protocol.ts';
 
 /** The engine gave up on a document: its time budget ran out or its thread died. */
 type Settled = Exclude<EngineReply, { kind: 'ready' }>;
 
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCES ? './xsd-worker.ts' : './xsd-worker.js', import.meta.url);
 // Run from the TypeScript sources, the thread registers tsx's loader before loading its module.
-const WORKER_SOURCE: string | URL = FROM_SOURCES
-  ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`
-  : WORKER_URL;
+const WORKER = workerSource(import.meta.url, 'xsd-worker');
 
 class EngineThread {
   readonly worker: Worker;
@@ -32,8 +29,8 @@ class EngineThread {
   private pending: { id: number; resolve: (r: Settled) => void; reject: (e: Error) => void } | undefined;
 
   constructor(init: EngineInit, heapMb: number) {
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: FROM_SOURCES,
+    this.worker = new Worker(WORKER.source, {
+      eval: WORKER.eval,
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: heapMb },
       stdout: true,

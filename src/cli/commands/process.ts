@@ -64,8 +64,9 @@ export function registerProcessCommand(program: Command, run: Runner): void {
         if (opts.timings) startTimings();
         const startedMs = performance.now();
         const licence = parseLicence(opts.sponsor);
-        await timed('open store', () => requireSponsor(ctx, licence));
-        const { db } = await ctx.store();
+        // The embedded store in a thread of its own: its work runs beside the pipeline's (pglite-store.ts).
+        const { db } = await timed('open store', () => ctx.store({ ownThread: true }));
+        await requireSponsor(ctx, licence);
         const [{ processFile }, { readReceivedFile, release }, { emitResult }] = await Promise.all([pipeline(), readFile(), emit()]);
         const cfg = ctx.config;
         const outDir = opts.out ? path.resolve(ctx.io.cwd, opts.out) : sponsorDir(cfg.rootDir, licence, 'outbox');

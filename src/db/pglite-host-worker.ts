@@ -1,0 +1,49 @@
+/**
+ * The embedded store's thread (pglite-host.ts): PGlite opened and migrated here, then
+ * served on a Unix socket (socket-server.ts), so that PostgreSQL's work runs beside the
+ * main thread's instead of in its turns. Says 'ready' (or 'failed'), reports the size of
+ * its WebAssembly memory as it grows, and on 'close' stops serving, closes the store and
+ * says 'closed'.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { coerceError } from '../errors.ts';
+import { openPglite } from './pglite-open.ts';
+import type { HostInit, HostReply, HostRequest } from './pglite-host.ts';
+import { serveOnSocket } from './socket-server.ts';
+
+const init = workerData as HostInit;
+const say = (m: HostReply) => parentPort!.postMessage(m);
+
+try {
+  const { pglite, created, heapBytes } = await openPglite(init.dataDir, { migrate: init.migrate });
+  const server = await serveOnSocket(pglite, init.socketFile, init.serve).catch(async (err: unknown) => {
+    await pglite.close().catch(() => {});
+    throw err;
+  });
+  let heap = 0;
+  const report = () => {
+    const bytes = heapBytes() ?? 0;
+    if (bytes !== heap) say({ kind: 'heap', bytes: (heap = bytes) });
+  };
+  report();
+  const reporter = setInterval(report, 50);
+  reporter.unref();
+  parentPort!.on('message', (m: HostRequest) => {
+    if (m.kind !== 'close') return;
+    clearInterval(reporter);
+    void (async () => {
+      try {
+        await server.close();
+        await pglite.close();
+        say({ kind: 'closed' });
+      } catch (err) {
+        say({ kind: 'failed', message: coerceError(err).message });
+      }
+      parentPort!.close();
+    })();
+  });
+  say({ kind: 'ready', created });
+} catch (err) {
+  say({ kind: 'failed', message: coerceError(err).message });
+  parentPort!.close();
+}

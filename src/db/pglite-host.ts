@@ -1,0 +1,88 @@
+/**
+ * The embedded store in a thread of its own, served on a Unix socket that this process
+ * (and, for `watch`, the other commands) reach with the PostgreSQL driver. PGlite runs
+ * PostgreSQL in WebAssembly on the thread that calls it: in the main thread, every
+ * statement would stop the reading, judging and writing of files while it runs, and
+ * theirs would wait on it; in its own thread, the two go on side by side (two cores).
+ * The caller holds the data directory's lock for as long as the thread runs.
+ */
+import { Worker } from 'node:worker_threads';
+import { tightenTree } from './data-dir.ts';
+import type { ServeOptions } from './socket-server.ts';
+import { sampleMemoryOf } from '../timings.ts';
+import { workerSource } from '../worker-source.ts';
+
+export interface HostInit {
+  dataDir: string;
+  socketFile: string;
+  migrate: boolean;
+  serve: ServeOptions;
+}
+
+export type HostRequest = { kind: 'close' };
+
+export type HostReply =
+  { kind: 'ready'; created: boolean } | { kind: 'failed'; message: string } | { kind: 'heap'; bytes: number } | { kind: 'closed' };
+
+export interface HostedPglite {
+  /** True when the data directory held no store before. */
+  created: boolean;
+  /** Stops serving, closes the store and ends the thread. */
+  close(): Promise<void>;
+}
+
+const WORKER = workerSource(import.meta.url, 'pglite-host-worker');
+
+/**
+ * Opens (and migrates) the store in its thread and serves it on `socketFile`. Once it
+ * serves, the thread's end other than by `close` is the end of the store: `onLost` is
+ * called (the callers stop the process, as when the lock is lost).
+ */
+export function hostPglite(init: HostInit, onLost: (why: string) => void): Promise<HostedPglite> {
+  const worker = new Worker(WORKER.source, {
+    eval: WORKER.eval,
+    workerData: init,
+  });
+  let heap: number | undefined;
+  let closing = false;
+  let closed: (() => void) | undefined;
+  let failed: ((why: string) => void) | undefined;
+  return new Promise((resolve, reject) => {
+    let serving = false;
+    const lost = (why: string) => {
+      if (closing) failed?.(why);
+      else if (serving) onLost(why);
+      else reject(new Error(`the embedded store could not be opened: ${why}`));
+    };
+    worker.on('message', (m: HostReply) => {
+      switch (m.kind) {
+        case 'heap':
+          heap = m.bytes;
+          break;
+        case 'ready':
+          serving = true;
+          sampleMemoryOf('embeddedStoreHeap', () => heap);
+          resolve({
+            created: m.created,
+            close: () => {
+              closing = true;
+              return new Promise<void>((done, fail) => {
+                closed = done;
+                failed = (why) => fail(new Error(`the embedded store did not close cleanly: ${why}`));
+                worker.postMessage({ kind: 'close' } satisfies HostRequest);
+              }).finally(() => tightenTree(init.dataDir));
+            },
+          });
+          break;
+        case 'closed':
+          closed?.();
+          break;
+        case 'failed':
+          lost(m.message);
+          break;
+      }
+    });
+    worker.on('error', (err) => lost(err.message));
+    worker.on('exit', (code) => lost(`its thread ended (${code})`));
+  });
+}
