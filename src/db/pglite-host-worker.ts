@@ -1,8 +1,8 @@
 /**
  * The embedded store's thread (pglite-host.ts): PGlite opened and migrated here, then
  * served on a Unix socket (socket-server.ts), so that PostgreSQL's work runs beside the
- * main thread's instead of in its turns. Says 'ready' (or 'failed'), reports the size of
- * its WebAssembly memory as it grows, and on 'close' stops serving, closes the store and
+ * main thread's instead of in its turns. Says 'ready' (or 'failed'), reports its memory
+ * (WebAssembly, its own heap and buffers) as it changes, and on 'close' stops serving, closes the store and
  * says 'closed'.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -20,10 +20,13 @@ try {
     await pglite.close().catch(() => {});
     throw err;
   });
-  let heap = 0;
+  let last = '';
   const report = () => {
-    const bytes = heapBytes() ?? 0;
-    if (bytes !== heap) say({ kind: 'heap', bytes: (heap = bytes) });
+    const { heapTotal, arrayBuffers } = process.memoryUsage();
+    const m: HostReply = { kind: 'memory', wasm: heapBytes() ?? 0, heap: heapTotal, buffers: arrayBuffers };
+    const key = `${m.wasm} ${m.heap >> 20} ${m.buffers >> 20}`;
+    if (key !== last) say(m);
+    last = key;
   };
   report();
   const reporter = setInterval(report, 50);

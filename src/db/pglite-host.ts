@@ -22,7 +22,10 @@ export interface HostInit {
 export type HostRequest = { kind: 'close' };
 
 export type HostReply =
-  { kind: 'ready'; created: boolean } | { kind: 'failed'; message: string } | { kind: 'heap'; bytes: number } | { kind: 'closed' };
+  | { kind: 'ready'; created: boolean }
+  | { kind: 'failed'; message: string }
+  | { kind: 'memory'; wasm: number; heap: number; buffers: number }
+  | { kind: 'closed' };
 
 export interface HostedPglite {
   /** True when the data directory held no store before. */
@@ -43,7 +46,7 @@ export function hostPglite(init: HostInit, onLost: (why: string) => void): Promi
     eval: WORKER.eval,
     workerData: init,
   });
-  let heap: number | undefined;
+  let memory: Extract<HostReply, { kind: 'memory' }> | undefined;
   let closing = false;
   let closed: (() => void) | undefined;
   let failed: ((why: string) => void) | undefined;
@@ -56,12 +59,15 @@ export function hostPglite(init: HostInit, onLost: (why: string) => void): Promi
     };
     worker.on('message', (m: HostReply) => {
       switch (m.kind) {
-        case 'heap':
-          heap = m.bytes;
+        case 'memory':
+          memory = m;
           break;
         case 'ready':
           serving = true;
-          sampleMemoryOf('embeddedStoreHeap', () => heap);
+          // `process --timings` reports their peaks: the WebAssembly memory never shrinks.
+          sampleMemoryOf('embeddedStoreHeap', () => memory?.wasm);
+          sampleMemoryOf('storeThreadHeap', () => memory?.heap);
+          sampleMemoryOf('storeThreadBuffers', () => memory?.buffers);
           resolve({
             created: m.created,
             close: () => {
