@@ -190,32 +190,44 @@ export async function validateScanned(
   let total = 0;
   const engine = enginePool();
   const source = typeof input === 'string' ? sourceOfText(input) : input;
-  for await (const chunk of chunksOf(source.fork(), doc, opts.chunkChars ?? 500_000)) {
-    const started = performance.now();
-    let reply;
-    try {
-      reply = await engine.run(
-        { schema, text: chunk.bytes, fromLine: chunk.fromLine, maxDetails: Math.max(0, maxViolations - violations.length) },
-        budgetMs,
-      );
-    } catch (err) {
-      if (!isCasBdtError(err, 'engine-limit')) throw err;
-      const seconds = Math.round((opts.timeoutMs ?? 60_000) / 1000);
-      return {
-        kind: 'limit',
-        message:
-          err.message === 'timeout'
-            ? `XSD validation took longer than the limit of ${seconds} s and was stopped`
-            : `XSD validation could not finish: ${err.message}`,
-      };
+  const chunks = chunksOf(source.fork(), doc, opts.chunkChars ?? 500_000);
+  // Each chunk is cut while the engine validates the one before: its thread is not kept
+  // waiting on this one, busy with the records meanwhile.
+  let next = chunks.next();
+  try {
+    for (let step = await next; !step.done; step = await next) {
+      const chunk = step.value;
+      next = chunks.next();
+      next.catch(() => {});
+      const started = performance.now();
+      let reply;
+      try {
+        reply = await engine.run(
+          { schema, text: chunk.bytes, fromLine: chunk.fromLine, maxDetails: Math.max(0, maxViolations - violations.length) },
+          budgetMs,
+        );
+      } catch (err) {
+        if (!isCasBdtError(err, 'engine-limit')) throw err;
+        const seconds = Math.round((opts.timeoutMs ?? 60_000) / 1000);
+        return {
+          kind: 'limit',
+          message:
+            err.message === 'timeout'
+              ? `XSD validation took longer than the limit of ${seconds} s and was stopped`
+              : `XSD validation could not finish: ${err.message}`,
+        };
+      }
+      budgetMs -= performance.now() - started;
+      if (reply.kind === 'forbidden') return { kind: 'forbidden' };
+      if (reply.kind === 'fatal') return { kind: 'not-well-formed', violation: mapDetail(reply.detail, chunk, 'fatal') };
+      if (reply.kind === 'invalid') {
+        total += reply.total;
+        for (const d of reply.details) violations.push(mapDetail(d, chunk, 'error'));
+      }
     }
-    budgetMs -= performance.now() - started;
-    if (reply.kind === 'forbidden') return { kind: 'forbidden' };
-    if (reply.kind === 'fatal') return { kind: 'not-well-formed', violation: mapDetail(reply.detail, chunk, 'fatal') };
-    if (reply.kind === 'invalid') {
-      total += reply.total;
-      for (const d of reply.details) violations.push(mapDetail(d, chunk, 'error'));
-    }
+  } finally {
+    // Stopped early (not well-formed, a limit): the chunk cut ahead is dropped.
+    await chunks.return(undefined);
   }
   const lines = source.fork();
   for (const v of violations) await addColumn(v, lines);
