@@ -27,7 +27,7 @@ export type HostReply =
   | { kind: 'memory'; wasm: number; heap: number; buffers: number }
   | { kind: 'closed' };
 
-export interface HostedPglite {
+interface HostedPglite {
   /** True when the data directory held no store before. */
   created: boolean;
   /** Stops serving, closes the store and ends the thread. */
