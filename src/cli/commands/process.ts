@@ -64,10 +64,13 @@ export function registerProcessCommand(program: Command, run: Runner): void {
         if (opts.timings) startTimings();
         const startedMs = performance.now();
         const licence = parseLicence(opts.sponsor);
+        // The pipeline's modules load while the store opens (awaited, and any failure thrown, below).
+        const modules = Promise.all([pipeline(), readFile(), emit()]);
+        modules.catch(() => {});
         // The embedded store in a thread of its own: its work runs beside the pipeline's (pglite-store.ts).
         const { db } = await timed('open store', () => ctx.store({ ownThread: true }));
         await requireSponsor(ctx, licence);
-        const [{ processFile }, { readReceivedFile, release }, { emitResult }] = await Promise.all([pipeline(), readFile(), emit()]);
+        const [{ processFile }, { readReceivedFile, release }, { emitResult }] = await modules;
         const cfg = ctx.config;
         const outDir = opts.out ? path.resolve(ctx.io.cwd, opts.out) : sponsorDir(cfg.rootDir, licence, 'outbox');
         // Results never go through a sponsor folder that is a link: refused before anything is stored.
