@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coerceError } from '../../src/errors.ts';
 import { submissions } from '../../src/db/schema.ts';
 import { sftpServerForSuite, sftpUnavailable, run } from '../helpers/sshd.ts';
 import { suiteStore } from '../helpers/fixture.ts';
@@ -89,68 +90,90 @@ describe.skipIf(unavailable !== undefined)('sponsors uploading over SFTP (set-up
         what: `${n} results for ${licence}`,
       });
 
-    it('gives each upload exactly one result, whatever the client does, readable by the sponsor over SFTP', async () => {
-      const userA = server().account(A);
-      const big = local('big.xml', upload(A, `${A}BIG`, 500));
-      const filepart = local('fp.xml', upload(A, `${A}FP`, 250));
-      const resumed = local('resumed.xml', upload(A, `${A}RS`, 400));
-      const first = local('again.xml', upload(A, `${A}AG1`, 3));
-      expect(statSync(big).size).toBeGreaterThan(1_000_000);
+    /** A failure says what the service logged and what the sponsor's folders hold (a slow machine's stall is seen, not guessed). */
+    const explained = async (licence: string, work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (err) {
+        const folders = ['inbox', 'outbox', 'archive', 'rejected'].map((f) => `${f}: ${ls(dir(licence, f)).join(' ')}`).join('\n');
+        throw new Error(`${coerceError(err).message}\n${folders}\nthe service's last log lines:\n${service?.stderr().slice(-8000)}`, {
+          cause: err,
+        });
+      }
+    };
 
-      // A direct put through a slow link: the file grows on its final name for seconds.
-      const direct = sftpOk(userA, [`put ${big} big.xml`], { limitKbit: 2400 });
-      // WinSCP and FileZilla: a temporary name, renamed at the end.
-      const renamed = sftpOk(userA, [`put ${filepart} fp.xml.filepart`, 'rename fp.xml.filepart fp.xml'], { limitKbit: 2400 });
+    it(
+      'gives each upload exactly one result, whatever the client does, readable by the sponsor over SFTP',
+      () =>
+        explained(A, async () => {
+          const userA = server().account(A);
+          const big = local('big.xml', upload(A, `${A}BIG`, 500));
+          const filepart = local('fp.xml', upload(A, `${A}FP`, 250));
+          const resumed = local('resumed.xml', upload(A, `${A}RS`, 400));
+          const first = local('again.xml', upload(A, `${A}AG1`, 3));
+          expect(statSync(big).size).toBeGreaterThan(1_000_000);
 
-      // An upload cut off half-way: the part on the server is deferred, never rejected...
-      const cut = server().sftpProcess(userA, [`put ${resumed} resumed.xml`], { limitKbit: 1600 });
-      const cutExited = new Promise((r) => cut.once('close', r));
-      await waitFor(() => existsSync(dir(A, 'inbox/resumed.xml')) && statSync(dir(A, 'inbox/resumed.xml')).size > 200_000, {
-        what: 'half of resumed.xml uploaded',
-      });
-      cut.kill('SIGKILL');
-      await cutExited;
-      expect(statSync(dir(A, 'inbox/resumed.xml')).size).toBeLessThan(statSync(resumed).size);
-      await waitForLog(service!, /deferred .*file=resumed\.xml/);
-      // ...and the client resumes it where it stopped.
-      await sftpOk(userA, [`reput ${resumed} resumed.xml`]);
-      await Promise.all([direct, renamed]);
+          // A direct put through a slow link: the file grows on its final name for seconds.
+          const direct = sftpOk(userA, [`put ${big} big.xml`], { limitKbit: 2400 });
+          // WinSCP and FileZilla: a temporary name, renamed at the end.
+          const renamed = sftpOk(userA, [`put ${filepart} fp.xml.filepart`, 'rename fp.xml.filepart fp.xml'], { limitKbit: 2400 });
 
-      // Same name again once the first one has its result.
-      await sftpOk(userA, [`put ${first} again.xml`]);
-      await waitFor(() => results(A).includes('again.result.xml'), { timeoutMs: 120_000, what: 'the first again.xml processed' });
-      const second = local('again-2.xml', upload(A, `${A}AG2`, 2));
-      await sftpOk(userA, [`put ${second} again.xml`]);
-      await waitResults(A, 5);
+          // An upload cut off half-way: the part on the server is deferred, never rejected...
+          const cut = server().sftpProcess(userA, [`put ${resumed} resumed.xml`], { limitKbit: 1600 });
+          const cutExited = new Promise((r) => cut.once('close', r));
+          await waitFor(() => existsSync(dir(A, 'inbox/resumed.xml')) && statSync(dir(A, 'inbox/resumed.xml')).size > 200_000, {
+            what: 'half of resumed.xml uploaded',
+          });
+          cut.kill('SIGKILL');
+          await cutExited;
+          expect(statSync(dir(A, 'inbox/resumed.xml')).size).toBeLessThan(statSync(resumed).size);
+          await waitForLog(service!, /deferred .*file=resumed\.xml/);
+          // ...and the client resumes it where it stopped.
+          await sftpOk(userA, [`reput ${resumed} resumed.xml`]);
+          await Promise.all([direct, renamed]);
 
-      const outbox = results(A);
-      expect(outbox.filter((f) => !f.startsWith('again.')).sort()).toEqual(['big.result.xml', 'fp.result.xml', 'resumed.result.xml']);
-      expect(outbox.filter((f) => f.startsWith('again.'))).toHaveLength(2);
-      // The sponsor takes its results over SFTP: they are readable through its group.
-      const got = path.join(client, 'got');
-      mkdirSync(got);
-      await sftpOk(userA, [`lcd ${got}`, 'cd /outbox', 'mget *.result.xml']);
-      expect(ls(got)).toEqual(outbox.sort());
-      const byName = new Map(ls(got).map((f) => [f, resultOf(readFileSync(path.join(got, f), 'utf8'))]));
-      for (const f of ls(got)) expect(readFileSync(path.join(got, f)).equals(readFileSync(dir(A, `outbox/${f}`))), f).toBe(true);
-      expect(byName.get('big.result.xml')).toMatchObject({ fileName: 'big.xml', outcome: 'ACCEPTED', records: 500, assigned: 500 });
-      expect(byName.get('fp.result.xml')).toMatchObject({ fileName: 'fp.xml', outcome: 'ACCEPTED', records: 250, assigned: 250 });
-      expect(byName.get('resumed.result.xml')).toMatchObject({ fileName: 'resumed.xml', outcome: 'ACCEPTED', records: 400, assigned: 400 });
-      const again = [...byName].filter(([f]) => f.startsWith('again.')).map(([, r]) => r);
-      expect(again.map((r) => `${r.outcome} ${r.records} ${r.replay}`).sort()).toEqual(['ACCEPTED 2 false', 'ACCEPTED 3 false']);
-      // Nothing half-read: no temporary name was taken, nothing was rejected.
-      expect(ls(dir(A, 'rejected'))).toEqual([]);
-      expect(
-        ls(dir(A, 'archive'))
-          .map((f) => f.replace(/^\d{8}T\d{6}Z(\.\d+)?_/, ''))
-          .sort(),
-      ).toEqual(['again.xml', 'again.xml', 'big.xml', 'fp.xml', 'resumed.xml']);
+          // Same name again once the first one has its result.
+          await sftpOk(userA, [`put ${first} again.xml`]);
+          await waitFor(() => results(A).includes('again.result.xml'), { timeoutMs: 120_000, what: 'the first again.xml processed' });
+          const second = local('again-2.xml', upload(A, `${A}AG2`, 2));
+          await sftpOk(userA, [`put ${second} again.xml`]);
+          await waitResults(A, 5);
 
-      // What the service wrote belongs to the sponsor's group, 0640, in the set-group-id folders.
-      const gid = Number(run('id', ['-g', userA]).trim());
-      for (const f of outbox) expect(statSync(dir(A, `outbox/${f}`))).toMatchObject({ gid, mode: 0o100640 });
-      for (const f of ls(dir(A, 'archive'))) expect(statSync(dir(A, `archive/${f}`)).gid).toBe(gid);
-    });
+          const outbox = results(A);
+          expect(outbox.filter((f) => !f.startsWith('again.')).sort()).toEqual(['big.result.xml', 'fp.result.xml', 'resumed.result.xml']);
+          expect(outbox.filter((f) => f.startsWith('again.'))).toHaveLength(2);
+          // The sponsor takes its results over SFTP: they are readable through its group.
+          const got = path.join(client, 'got');
+          mkdirSync(got);
+          await sftpOk(userA, [`lcd ${got}`, 'cd /outbox', 'mget *.result.xml']);
+          expect(ls(got)).toEqual(outbox.sort());
+          const byName = new Map(ls(got).map((f) => [f, resultOf(readFileSync(path.join(got, f), 'utf8'))]));
+          for (const f of ls(got)) expect(readFileSync(path.join(got, f)).equals(readFileSync(dir(A, `outbox/${f}`))), f).toBe(true);
+          expect(byName.get('big.result.xml')).toMatchObject({ fileName: 'big.xml', outcome: 'ACCEPTED', records: 500, assigned: 500 });
+          expect(byName.get('fp.result.xml')).toMatchObject({ fileName: 'fp.xml', outcome: 'ACCEPTED', records: 250, assigned: 250 });
+          expect(byName.get('resumed.result.xml')).toMatchObject({
+            fileName: 'resumed.xml',
+            outcome: 'ACCEPTED',
+            records: 400,
+            assigned: 400,
+          });
+          const again = [...byName].filter(([f]) => f.startsWith('again.')).map(([, r]) => r);
+          expect(again.map((r) => `${r.outcome} ${r.records} ${r.replay}`).sort()).toEqual(['ACCEPTED 2 false', 'ACCEPTED 3 false']);
+          // Nothing half-read: no temporary name was taken, nothing was rejected.
+          expect(ls(dir(A, 'rejected'))).toEqual([]);
+          expect(
+            ls(dir(A, 'archive'))
+              .map((f) => f.replace(/^\d{8}T\d{6}Z(\.\d+)?_/, ''))
+              .sort(),
+          ).toEqual(['again.xml', 'again.xml', 'big.xml', 'fp.xml', 'resumed.xml']);
+
+          // What the service wrote belongs to the sponsor's group, 0640, in the set-group-id folders.
+          const gid = Number(run('id', ['-g', userA]).trim());
+          for (const f of outbox) expect(statSync(dir(A, `outbox/${f}`))).toMatchObject({ gid, mode: 0o100640 });
+          for (const f of ls(dir(A, 'archive'))) expect(statSync(dir(A, `archive/${f}`)).gid).toBe(gid);
+        }),
+      300_000,
+    );
 
     it("keeps a sponsor out of other sponsors' folders and the store, and its own processed files read-only", async () => {
       const userA = server().account(A);
