@@ -65,8 +65,18 @@ describe.each(STORE_KINDS)('hostile zips through the service on %s', (kind) => {
       }
       if (wrong) failures.push(`${c.kind}: ${wrong}`);
       const moved = 'accepted' in c.expect ? 'archive' : 'rejected';
-      if (!ls(path.join(root, c.licence, moved)).some((n) => n.endsWith('_EXP-2024-02-02-092514533.zip')))
-        failures.push(`${c.kind}: not moved to ${moved}/`);
+      // The input is moved after its result is written: waited for, not looked at once.
+      const movedThere = await waitFor(
+        () => ls(path.join(root, c.licence, moved)).some((n) => n.endsWith('_EXP-2024-02-02-092514533.zip')),
+        {
+          timeoutMs: 60_000,
+          what: `${c.kind} moved to ${moved}/`,
+        },
+      ).then(
+        () => true,
+        () => false,
+      );
+      if (!movedThere) failures.push(`${c.kind}: not moved to ${moved}/`);
     }
     expect(failures).toEqual([]);
   });
