@@ -65,6 +65,9 @@ export function stagesAtPeakRss(): string[] {
   return atPeakRss;
 }
 
+/** Whether timings are being collected (`process --timings`). */
+export const timingsOn = (): boolean => active !== undefined;
+
 /** The totals so far in milliseconds, in the order stages were first seen; undefined when off. */
 export function timingsSoFar(): Record<string, number> | undefined {
   if (!active) return undefined;

@@ -1,9 +1,9 @@
 /**
  * The embedded store's thread (pglite-host.ts): PGlite opened and migrated here, then
  * served on a Unix socket (socket-server.ts), so that PostgreSQL's work runs beside the
- * main thread's instead of in its turns. Says 'ready' (or 'failed'), reports its memory
- * (WebAssembly, its own heap and buffers) as it changes, and on 'close' stops serving, closes the store and
- * says 'closed'.
+ * main thread's instead of in its turns. Says 'ready' (or 'failed'); when asked to
+ * (`process --timings`), reports its memory (WebAssembly, its own heap and buffers) as it
+ * changes; on 'close' stops serving, closes the store and says 'closed'.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { coerceError } from '../errors.ts';
@@ -16,7 +16,7 @@ const say = (m: HostReply) => parentPort!.postMessage(m);
 
 try {
   const { pglite, created, heapBytes } = await openPglite(init.dataDir, { migrate: init.migrate });
-  const server = await serveOnSocket(pglite, init.socketFile, init.serve).catch(async (err: unknown) => {
+  const server = await serveOnSocket(pglite, init.socketFile).catch(async (err: unknown) => {
     await pglite.close().catch(() => {});
     throw err;
   });
@@ -28,9 +28,8 @@ try {
     if (key !== last) say(m);
     last = key;
   };
-  report();
-  const reporter = setInterval(report, 50);
-  reporter.unref();
+  const reporter = init.reportMemory ? setInterval(report, 50).unref() : undefined;
+  if (reporter) report();
   parentPort!.on('message', (m: HostRequest) => {
     if (m.kind !== 'close') return;
     clearInterval(reporter);

@@ -8,15 +8,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import { tightenTree } from './data-dir.ts';
-import type { ServeOptions } from './socket-server.ts';
-import { sampleMemoryOf } from '../timings.ts';
+import { sampleMemoryOf, timingsOn } from '../timings.ts';
 import { workerSource } from '../worker-source.ts';
 
 export interface HostInit {
   dataDir: string;
   socketFile: string;
   migrate: boolean;
-  serve: ServeOptions;
+  /** Report the thread's memory as it changes (for `process --timings`); nothing else reads it. */
+  reportMemory: boolean;
 }
 
 export type HostRequest = { kind: 'close' };
@@ -41,19 +41,17 @@ const WORKER = workerSource(import.meta.url, 'pglite-host-worker');
  * serves, the thread's end other than by `close` is the end of the store: `onLost` is
  * called (the callers stop the process, as when the lock is lost).
  */
-export function hostPglite(init: HostInit, onLost: (why: string) => void): Promise<HostedPglite> {
-  const worker = new Worker(WORKER.source, {
-    eval: WORKER.eval,
-    workerData: init,
-  });
+export function hostPglite(opts: Omit<HostInit, 'reportMemory'>, onLost: (why: string) => void): Promise<HostedPglite> {
+  const init: HostInit = { ...opts, reportMemory: timingsOn() };
+  const worker = new Worker(WORKER.source, { eval: WORKER.eval, workerData: init });
   let memory: Extract<HostReply, { kind: 'memory' }> | undefined;
-  let closing = false;
+  /** Both set once `close` is asked for. */
   let closed: (() => void) | undefined;
   let failed: ((why: string) => void) | undefined;
   return new Promise((resolve, reject) => {
     let serving = false;
     const lost = (why: string) => {
-      if (closing) failed?.(why);
+      if (failed) failed(why);
       else if (serving) onLost(why);
       else reject(new Error(`the embedded store could not be opened: ${why}`));
     };
@@ -70,14 +68,12 @@ export function hostPglite(init: HostInit, onLost: (why: string) => void): Promi
           sampleMemoryOf('storeThreadBuffers', () => memory?.buffers);
           resolve({
             created: m.created,
-            close: () => {
-              closing = true;
-              return new Promise<void>((done, fail) => {
+            close: () =>
+              new Promise<void>((done, fail) => {
                 closed = done;
                 failed = (why) => fail(new Error(`the embedded store did not close cleanly: ${why}`));
                 worker.postMessage({ kind: 'close' } satisfies HostRequest);
-              }).finally(() => tightenTree(init.dataDir));
-            },
+              }).finally(() => tightenTree(init.dataDir)),
           });
           break;
         case 'closed':

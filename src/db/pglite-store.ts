@@ -13,30 +13,32 @@ import { openPglite, type OpenedPglite } from './pglite-open.ts';
 import { openPostgres } from './postgres-store.ts';
 import { COMMAND_SOCKET_PORT, lockPath, SOCKET_PORT, socketAnswers, socketPath, socketPathFits } from './store-paths.ts';
 
+/** Stops the process at once with `message` on stderr: the store cannot go on as it is. */
+function stopProcess(message: string): never {
+  process.stderr.write(`cas-bdt: ${message}; stopping\n`);
+  process.exit(1);
+}
+
 /**
  * Two processes writing one PGlite directory corrupt it. If the lock was taken from this
  * process (frozen past the stale limit, seen from another container), stop at once; the
- * restart waits for the other holder or finds the store free.
+ * restart waits for the other holder or finds the store free. The same when the store's
+ * thread (pglite-host.ts) ends while it serves.
  */
-function lockLost(dataDir: string): () => void {
-  return () => {
-    process.stderr.write(
-      `cas-bdt: another process took the lock on the embedded store at ${dataDir}; stopping so that the store keeps one writer\n`,
-    );
-    process.exit(1);
-  };
-}
-
-/** The store's thread ended while it served: stop at once, as when the lock is lost. */
-function storeLost(dataDir: string): (why: string) => void {
-  return (why) => {
-    process.stderr.write(`cas-bdt: the embedded store at ${dataDir} stopped (${why}); stopping\n`);
-    process.exit(1);
-  };
-}
+const lockLost = (dataDir: string) => () =>
+  stopProcess(`another process took the lock on the embedded store at ${dataDir}; stopping so that the store keeps one writer`);
+const storeLost = (dataDir: string) => (why: string) => stopProcess(`the embedded store at ${dataDir} stopped (${why})`);
 
 function takeLock(dataDir: string, waitMs: number): Promise<Lock | undefined> {
   return acquireLock(lockPath(dataDir), { waitMs, onLost: lockLost(dataDir) });
+}
+
+/** The data directory made ready and locked for this process; 'store-busy' when another holds it past `waitMs`. */
+async function lockDataDir(dataDir: string, waitMs: number | undefined): Promise<Lock> {
+  prepareDataDir(dataDir);
+  const lock = await takeLock(dataDir, waitMs ?? 15_000);
+  if (!lock) throw new CasBdtError('store-busy', busyMessage(dataDir));
+  return lock;
 }
 
 async function openPgliteLocked(
@@ -74,10 +76,7 @@ export async function openPgliteDirect(
   dataDir: string,
   opts: { migrate?: boolean | undefined; lockWaitMs?: number | undefined },
 ): Promise<{ pglite: PGlite; db: Db; lock: Lock; created: boolean }> {
-  prepareDataDir(dataDir);
-  const lock = await takeLock(dataDir, opts.lockWaitMs ?? 15_000);
-  if (!lock) throw new CasBdtError('store-busy', busyMessage(dataDir));
-  return openPgliteLocked(dataDir, lock, opts);
+  return openPgliteLocked(dataDir, await lockDataDir(dataDir, opts.lockWaitMs), opts);
 }
 
 /**
@@ -114,12 +113,12 @@ export async function openServedStore(opts: {
     await lock.release();
     throw serving();
   }
-  const store = await openHosted(dataDir, lock, SOCKET_PORT, {
+  return openHosted(dataDir, lock, SOCKET_PORT, {
+    describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})`,
     migrate: true,
     maxConnections: opts.maxConnections ?? 6,
     fetchTypes: opts.fetchTypes,
   });
-  return { ...store, describe: `embedded store at ${dataDir} (served to other commands on ${socketPath(dataDir)})` };
 }
 
 /**
@@ -131,11 +130,11 @@ async function openHosted(
   dataDir: string,
   lock: Lock,
   port: number,
-  opts: { migrate: boolean; maxConnections: number; fetchTypes?: boolean | undefined },
+  opts: { describe: string; migrate: boolean; maxConnections: number; fetchTypes?: boolean | undefined },
 ): Promise<Store> {
   let host;
   try {
-    host = await hostPglite({ dataDir, socketFile: socketPath(dataDir, port), migrate: opts.migrate, serve: {} }, storeLost(dataDir));
+    host = await hostPglite({ dataDir, socketFile: socketPath(dataDir, port), migrate: opts.migrate }, storeLost(dataDir));
   } catch (err) {
     await lock.release();
     throw err;
@@ -157,7 +156,7 @@ async function openHosted(
     return {
       db: client.db,
       kind: 'pglite-socket',
-      describe: `embedded store at ${dataDir}`,
+      describe: opts.describe,
       created: host.created,
       session: client.session,
       reset: client.reset,
@@ -180,10 +179,12 @@ export async function openPgliteStore(
   opts: { migrate?: boolean | undefined; lockWaitMs?: number | undefined; ownThread?: boolean | undefined },
 ): Promise<Store> {
   if (opts.ownThread && socketPathFits(socketPath(dataDir, COMMAND_SOCKET_PORT))) {
-    prepareDataDir(dataDir);
-    const lock = await takeLock(dataDir, opts.lockWaitMs ?? 15_000);
-    if (!lock) throw new CasBdtError('store-busy', busyMessage(dataDir));
-    return openHosted(dataDir, lock, COMMAND_SOCKET_PORT, { migrate: opts.migrate !== false, maxConnections: 4 });
+    const lock = await lockDataDir(dataDir, opts.lockWaitMs);
+    return openHosted(dataDir, lock, COMMAND_SOCKET_PORT, {
+      describe: `embedded store at ${dataDir}`,
+      migrate: opts.migrate !== false,
+      maxConnections: 4,
+    });
   }
   const { pglite, db, lock, created } = await openPgliteDirect(dataDir, opts);
   return {

@@ -19,7 +19,7 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
-export interface ServeOptions {
+interface ServeOptions {
   /** Most clients at once (default 64). */
   maxConnections?: number;
   /**
