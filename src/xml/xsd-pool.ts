@@ -25,6 +25,8 @@ class EngineThread {
   readonly worker: Worker;
   readonly ready: Promise<void>;
   dead = false;
+  /** Set while the thread waits idle in a pool that retires idle threads. */
+  idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private pending: { id: number; resolve: (r: Settled) => void; reject: (e: Error) => void } | undefined;
 
@@ -102,6 +104,7 @@ class EngineThread {
 
   terminate(): Promise<number> {
     this.dead = true;
+    clearTimeout(this.idleTimer);
     return this.worker.terminate();
   }
 }
@@ -118,6 +121,8 @@ export class EnginePool {
   private readonly all = new Set<EngineThread>();
   private readonly queue: PQueue;
   private readonly heapMb: number;
+  /** Idle threads are ended after this long (ms); undefined: kept (a service's files do not wait for a start). */
+  private idleMs: number | undefined;
 
   constructor(
     private readonly init: EngineInit,
@@ -125,6 +130,11 @@ export class EnginePool {
   ) {
     this.queue = new PQueue({ concurrency: Math.max(1, opts.size ?? availableParallelism()) });
     this.heapMb = opts.heapMb ?? 256;
+  }
+
+  /** Threads started and not ended. */
+  get threads(): number {
+    return this.all.size;
   }
 
   /** Jobs running on a thread now. */
@@ -137,11 +147,12 @@ export class EnginePool {
     return this.queue.add(
       async () => {
         const thread = this.idle.pop() ?? this.spawn();
+        clearTimeout(thread.idleTimer);
         try {
           return await thread.run(job, budgetMs);
         } finally {
           if (thread.dead) this.all.delete(thread);
-          else this.idle.push(thread);
+          else this.rest(thread);
         }
       },
       { throwOnTimeout: true },
@@ -150,7 +161,7 @@ export class EnginePool {
 
   /** Starts `threads` threads (default: all) now, so that the first files do not wait for the schemas to compile. */
   async warm(threads = this.queue.concurrency): Promise<void> {
-    while (this.all.size < Math.min(threads, this.queue.concurrency)) this.idle.push(this.spawn());
+    while (this.all.size < Math.min(threads, this.queue.concurrency)) this.rest(this.spawn());
     const started = await Promise.allSettled([...this.all].map((t) => t.ready));
     for (const t of [...this.all].filter((x) => x.dead)) {
       this.all.delete(t);
@@ -158,6 +169,29 @@ export class EnginePool {
     }
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * From now on a thread left idle for `ms` is ended, with its heap and libxml2's memory, and
+   * a later job starts a new one (about 150 ms). For a command whose validation ends long
+   * before its work does: `process` storing the last records of a large file.
+   */
+  retireIdle(ms: number): void {
+    this.idleMs = ms;
+    for (const t of this.idle) this.rest(t);
+  }
+
+  private rest(thread: EngineThread): void {
+    if (!this.idle.includes(thread)) this.idle.push(thread);
+    if (this.idleMs === undefined) return;
+    clearTimeout(thread.idleTimer);
+    thread.idleTimer = setTimeout(() => {
+      const at = this.idle.indexOf(thread);
+      if (at === -1) return;
+      this.idle.splice(at, 1);
+      this.all.delete(thread);
+      void thread.terminate();
+    }, this.idleMs).unref();
   }
 
   private spawn(): EngineThread {

@@ -81,6 +81,11 @@ export function startXsdEngine(threads?: number): Promise<void> {
   return enginePool().warm(threads);
 }
 
+/** Ends the engine's threads once they have been idle for `ms` (see EnginePool.retireIdle). */
+export function retireIdleXsdEngine(ms: number): void {
+  enginePool().retireIdle(ms);
+}
+
 /**
  * libxml2 gives schema violations a line but no column: point at the element's start tag
  * on that line (named in the message), or at the line's first character.

@@ -103,6 +103,24 @@ describe('limits of the engine', () => {
     }
   });
 
+  it('ends threads left idle once told to, never one at work, and starts a fresh one for a later job', async () => {
+    const pool = new EnginePool(loadSchemas(SCHEMA_DIR, { general: 'upload-general.xsd' }), { size: 2 });
+    try {
+      await pool.warm();
+      expect(pool.threads).toBe(2);
+      pool.retireIdle(1);
+      await waitFor(() => pool.threads === 0, { what: 'the idle threads to end' });
+      // A job far longer than the idle time runs to its end on its thread.
+      const reply = await pool.run({ schema: 'general', text: big, fromLine: 1, maxDetails: 1 }, 60_000);
+      expect(reply.kind).toBe('valid');
+      await waitFor(() => pool.threads === 0, { what: 'the thread to end after its job' });
+      const again = await pool.run({ schema: 'general', text: uploadText(), fromLine: 1, maxDetails: 1 }, 60_000);
+      expect(again.kind).toBe('valid');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('gives E_LIMIT through the pipeline when validation overruns --validate-timeout-s', async () => {
     const inspection = await inspectFile(Buffer.from(big, 'latin1'), { timeoutMs: 1 });
     expect(inspection.ok).toBe(false);

@@ -15,6 +15,15 @@ import { count } from '../words.ts';
 const pipeline = () => import('../../pipeline/process-file.ts');
 const readFile = () => import('../../inbox/read-file.ts');
 const emit = () => import('../../pipeline/emit.ts');
+const xsd = () => import('../../xml/xsd.ts');
+
+/**
+ * The XSD engine's threads end once idle this long (ms): a large file's validation ends
+ * well before its records are stored, and the thread's memory is then given back before
+ * the peak (the result, stored last). Longer than the pause between one file's validation
+ * and the next's, so that a run of files does not restart them.
+ */
+const ENGINE_IDLE_MS = 1000;
 
 /** Largest result (characters) whose refused records `process` prints; larger ones are in the result file. */
 const MAX_RESULT_READ_BACK = 8 * 1024 * 1024;
@@ -65,12 +74,13 @@ export function registerProcessCommand(program: Command, run: Runner): void {
         const startedMs = performance.now();
         const licence = parseLicence(opts.sponsor);
         // The pipeline's modules load while the store opens (awaited, and any failure thrown, below).
-        const modules = Promise.all([pipeline(), readFile(), emit()]);
+        const modules = Promise.all([pipeline(), readFile(), emit(), xsd()]);
         modules.catch(() => {});
         // The embedded store in a thread of its own: its work runs beside the pipeline's (pglite-store.ts).
         const { db } = await timed('open store', () => ctx.store({ ownThread: true }));
         await requireSponsor(ctx, licence);
-        const [{ processFile }, { readReceivedFile, release }, { emitResult }] = await modules;
+        const [{ processFile }, { readReceivedFile, release }, { emitResult }, { retireIdleXsdEngine }] = await modules;
+        retireIdleXsdEngine(ENGINE_IDLE_MS);
         const cfg = ctx.config;
         const outDir = opts.out ? path.resolve(ctx.io.cwd, opts.out) : sponsorDir(cfg.rootDir, licence, 'outbox');
         // Results never go through a sponsor folder that is a link: refused before anything is stored.
