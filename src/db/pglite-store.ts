@@ -11,7 +11,7 @@ import { acquireLock, type Lock } from './lock.ts';
 import { hostPglite } from './pglite-host.ts';
 import { openPglite, type OpenedPglite } from './pglite-open.ts';
 import { openPostgres } from './postgres-store.ts';
-import { COMMAND_SOCKET_PORT, lockPath, SOCKET_PORT, socketAnswers, socketPath, socketPathFits } from './store-paths.ts';
+import { COMMAND_SOCKET_PORT, lockPath, SOCKET_PORT, socketAnswers, socketPath, socketReach } from './store-paths.ts';
 
 /** Stops the process at once with `message` on stderr: the store cannot go on as it is. */
 function stopProcess(message: string): never {
@@ -133,13 +133,18 @@ async function openHosted(
   opts: { describe: string; migrate: boolean; maxConnections: number; fetchTypes?: boolean | undefined },
 ): Promise<Store> {
   let host;
+  let reach;
   try {
-    host = await hostPglite({ dataDir, socketFile: socketPath(dataDir, port), migrate: opts.migrate }, storeLost(dataDir));
+    // The thread binds it through this process's descriptor of a deep data directory, held until the thread is closed.
+    reach = socketReach(dataDir, port);
+    host = await hostPglite({ dataDir, socketFile: reach.file, migrate: opts.migrate }, storeLost(dataDir));
   } catch (err) {
+    reach?.close();
     await lock.release();
     throw err;
   }
-  const closeAll: (() => Promise<void>)[] = [() => host.close(), () => lock.release()];
+  const bound = reach;
+  const closeAll: (() => Promise<void>)[] = [() => host.close(), async () => bound.close(), () => lock.release()];
   const closeInOrder = async () => {
     for (const c of closeAll.splice(0)) await c().catch(() => {});
   };
@@ -171,14 +176,13 @@ async function openHosted(
 /**
  * The embedded store opened by this process (no service serves it). With `ownThread`, it
  * runs in a thread of its own, reached on a socket of this process alone (the commands
- * that store whole files: the store's work then runs beside theirs), unless the socket's
- * path would be too long for one.
+ * that store whole files: the store's work then runs beside theirs).
  */
 export async function openPgliteStore(
   dataDir: string,
   opts: { migrate?: boolean | undefined; lockWaitMs?: number | undefined; ownThread?: boolean | undefined },
 ): Promise<Store> {
-  if (opts.ownThread && socketPathFits(socketPath(dataDir, COMMAND_SOCKET_PORT))) {
+  if (opts.ownThread) {
     const lock = await lockDataDir(dataDir, opts.lockWaitMs);
     return openHosted(dataDir, lock, COMMAND_SOCKET_PORT, {
       describe: `embedded store at ${dataDir}`,

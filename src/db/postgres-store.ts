@@ -10,7 +10,7 @@ import postgres from 'postgres';
 import { CasBdtError, causeChain, isConnectionError, sqlState } from '../errors.ts';
 import type { Db, OpenOptions, Store, StoreKind } from './store-types.ts';
 import { schema } from './schema.ts';
-import { MIGRATION_LOCK_KEY, MIGRATIONS, redactUrl, SOCKET_PORT } from './store-paths.ts';
+import { MIGRATION_LOCK_KEY, MIGRATIONS, redactUrl, SOCKET_PORT, socketReach } from './store-paths.ts';
 
 /**
  * The server answers but the database in the URL is not there (SQLSTATE 3D000): say how
@@ -226,11 +226,13 @@ export async function openPostgres(
     ...(opts.fetchTypes === false ? { fetch_types: false } : {}),
     ...(prepares(url, socketDir ? (opts.prepare ?? false) : opts.prepare) ? PLAN_EACH_RUN : {}),
   };
+  // Held as long as the store is open: a deep data directory is reached through a descriptor of it.
+  const reach = socketDir ? socketReach(socketDir, port) : undefined;
   const connect = (max: number, extra: postgres.Options<{}> = {}) =>
-    socketDir
+    reach
       ? postgresClient(
           {
-            host: socketDir,
+            host: reach.dir,
             port,
             user: 'postgres',
             database: 'template1',
@@ -260,6 +262,7 @@ export async function openPostgres(
     if (opts.migrate !== false) await migrateWithLock(client, current);
   } catch (err) {
     await client.end({ timeout: 1 }).catch(() => {});
+    reach?.close();
     if (url && sqlState(err) === '3D000') throw missingDatabase(url, err);
     const reason = url ? unreachableReason(err) : undefined;
     if (url && reason) throw unreachable(url, reason, err);
@@ -288,6 +291,6 @@ export async function openPostgres(
       // Work still running on the old pool may finish; a stuck connection is cut after the grace.
       await old.end({ timeout: 10 }).catch(() => {});
     },
-    close: () => client.end({ timeout: 5 }),
+    close: () => client.end({ timeout: 5 }).finally(() => reach?.close()),
   };
 }

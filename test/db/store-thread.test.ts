@@ -3,12 +3,12 @@
  * works on a socket that only this process looks for, its work runs beside the main
  * thread's, and closing it leaves the directory free and no socket behind.
  */
-import { existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/client.ts';
-import { openPgliteDirect } from '../../src/db/pglite-store.ts';
+import { openPgliteDirect, openServedStore } from '../../src/db/pglite-store.ts';
 import { rowsOf } from '../../src/db/sql-util.ts';
 import { COMMAND_SOCKET_PORT, socketAnswers, socketPath } from '../../src/db/store-paths.ts';
 import { STORE_KINDS, tempDir } from '../helpers/stores.ts';
@@ -81,16 +81,47 @@ describe.skipIf(!STORE_KINDS.includes('pglite'))('the embedded store in a thread
     expect(existsSync(socketPath(dataDir, COMMAND_SOCKET_PORT))).toBe(false);
   });
 
-  it('stays in the main thread where the socket path would be too long for one', async () => {
+  it('on a data directory deeper than a socket path allows, runs in its own thread and is served to other commands all the same', async () => {
     const dataDir = path.join(tempDir(), 'd'.repeat(60), 'e'.repeat(40), 'data');
-    expect(Buffer.byteLength(socketPath(dataDir, COMMAND_SOCKET_PORT))).toBeGreaterThan(107);
+    expect(Buffer.byteLength(socketPath(dataDir))).toBeGreaterThan(107);
+    // This process's descriptors of the data directory (other tests' files may open and close theirs meanwhile).
+    const descriptors = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === dataDir;
+        } catch {
+          return false;
+        }
+      }).length;
     const store = await open(dataDir, true);
     try {
-      expect(store.kind).toBe('pglite');
-      const [row] = await rowsOf<{ n: number }>(store.db, sql`select 1::int as n`);
-      expect(row!.n).toBe(1);
+      expect(store.kind).toBe('pglite-socket');
+      expect(descriptors()).toBeGreaterThan(0);
+      expect(lstatSync(socketPath(dataDir, COMMAND_SOCKET_PORT)).mode & 0o777).toBe(0o600);
+      expect(await turnsDuring(store)).toBeGreaterThan(100);
     } finally {
       await store.close();
     }
+    expect(existsSync(socketPath(dataDir, COMMAND_SOCKET_PORT))).toBe(false);
+
+    // `watch`'s store, and another command reaching it through the service.
+    const served = await openServedStore({ dataDir, lockWaitMs: 300 });
+    try {
+      expect(lstatSync(socketPath(dataDir)).isSocket()).toBe(true);
+      expect(await socketAnswers(dataDir)).toBe(true);
+      const other = await open(dataDir, false);
+      try {
+        expect(other.kind).toBe('pglite-socket');
+        const [row] = await rowsOf<{ n: number }>(other.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+        expect(row!.n).toBeGreaterThan(0);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await served.close();
+    }
+    expect(existsSync(socketPath(dataDir))).toBe(false);
+    // Each descriptor of the directory was let go with what held it.
+    expect(descriptors()).toBe(0);
   });
 });
