@@ -29,7 +29,7 @@ const { values } = parseArgs({
 
 export interface Peer {
   /** Wall time of the peer on one file, start-up (Python, schema) included, on a fresh database. */
-  one(file: string, out: string): Promise<{ ms: number; maxRssKb: number }>;
+  one(file: string, out: string): Promise<{ ms: number; maxRssKb: number; cpu: CpuTimes }>;
   /** The peer's own time for many files in one process (one transaction per file), start-up excluded, on a fresh database. */
   many(files: string[], outDir: string): Promise<{ ms: number; cpu: string }>;
 }

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { casXml, uploadText } from '../test/helpers/bdt.ts';
 import { createPgDatabase } from '../test/helpers/stores.ts';
 import { casBdt } from './command.ts';
+import { cpuSince, cpuSnapshot } from './cpu.ts';
 import { findPeer, speedRatio } from './peer.ts';
 
 const { values } = parseArgs({
@@ -109,7 +110,8 @@ try {
       const p = await peer.one(file, path.join(dir, `peer-${n}.result.xml`));
       wallMs.peer = p.ms;
       console.log(
-        `peer     ${(p.ms / 1000).toFixed(2)} s wall, ${Math.round((n * 1000) / p.ms)} records/s, peak RSS ${(p.maxRssKb / 1024).toFixed(0)} MB (lxml + psycopg2, start-up included)`,
+        `peer     ${(p.ms / 1000).toFixed(2)} s wall, ${Math.round((n * 1000) / p.ms)} records/s, peak RSS ${(p.maxRssKb / 1024).toFixed(0)} MB (lxml + psycopg2, start-up included); ` +
+          `CPU ${(p.cpu.serviceMs / 1000).toFixed(2)} s, PostgreSQL's ${(p.cpu.postgresMs / 1000).toFixed(2)} s`,
       );
     }
     for (const store of stores) {
@@ -119,6 +121,7 @@ try {
       try {
         cli([...where, '--root', path.join(work, 'bdt'), 'sponsor', 'add', LICENCE, '--name', 'Bench', '--allocation', String(n)], work);
         // A generous validation limit: a busy machine must not turn a slow run into E_LIMIT.
+        const cpuBefore = cpuSnapshot(undefined);
         const run = cli(
           [
             ...where,
@@ -135,6 +138,7 @@ try {
           ],
           work,
         );
+        const postgresMs = cpuSince(cpuBefore, undefined).postgresMs;
         const [summary] = JSON.parse(run.stdout) as { outcome: string; counts: Record<string, number> }[];
         wallMs[store] = run.ms;
         const rss = `${(run.maxRssKb / 1024).toFixed(0)} MB`;
@@ -146,7 +150,9 @@ try {
           `${store.padEnd(8)} ${summary!.outcome} ${JSON.stringify(summary!.counts)}\n` +
             `${store.padEnd(8)} ${(run.ms / 1000).toFixed(2)} s wall, ${Math.round((n * 1000) / run.ms)} records/s, ` +
             `${Math.round((summary!.counts.assigned! * 1000) / run.ms)} CAS/s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB (node, with the validation threads), ` +
-            `CPU ${run.cpuS.toFixed(2)} s (all threads of the process; the database server's not counted)${ratio}`,
+            `CPU ${run.cpuS.toFixed(2)} s (all threads of the process)` +
+            (pg ? `, PostgreSQL's ${(postgresMs / 1000).toFixed(2)} s` : '') +
+            ratio,
         );
         const { timings, memoryPeaksMb, stagesAtPeakRss, memoryAtPeakRssMb } = stagesOf(run.stderr);
         const stages = Object.entries(timings);
