@@ -133,26 +133,20 @@ async function openHosted(
   port: number,
   opts: { describe: string; migrate: boolean; maxConnections: number; fetchTypes?: boolean | undefined },
 ): Promise<Store> {
-  let host;
-  let reach;
-  try {
-    // The thread binds it through this process's descriptor of a deep data directory, held until the thread is closed.
-    reach = socketReach(dataDir, port);
-    host = await hostPglite({ dataDir, socketFile: reach.file, migrate: opts.migrate }, storeLost(dataDir));
-  } catch (err) {
-    reach?.close();
-    await lock.release();
-    throw err;
-  }
-  const bound = reach;
-  const closeAll: (() => Promise<void>)[] = [() => host.close(), async () => bound.close(), () => lock.release()];
+  // Each part, once open, is closed before those opened before it; the lock last.
+  const closeAll: (() => Promise<void>)[] = [() => lock.release()];
   const closeInOrder = async () => {
     for (const c of closeAll.splice(0)) await c().catch(() => {});
   };
   try {
+    // A deep data directory is bound and reached through one descriptor of it, held until the thread is closed.
+    const reach = socketReach(dataDir, port);
+    closeAll.unshift(async () => reach.close());
+    const host = await hostPglite({ dataDir, socketFile: reach.file, migrate: opts.migrate }, storeLost(dataDir));
+    closeAll.unshift(() => host.close());
     const client = await openPostgres(
       undefined,
-      dataDir,
+      reach.dir,
       // Its connections live as long as the store is open, so prepared statements stay bounded.
       { databaseUrl: undefined, dataDir, migrate: false, prepare: true, maxConnections: opts.maxConnections, fetchTypes: opts.fetchTypes },
       'pglite-socket',

@@ -178,20 +178,32 @@ export class EnginePool {
    */
   retireIdle(ms: number): void {
     this.idleMs = ms;
-    for (const t of this.idle) this.rest(t);
+    for (const t of this.idle) this.armRetirement(t);
   }
 
   private rest(thread: EngineThread): void {
-    if (!this.idle.includes(thread)) this.idle.push(thread);
-    if (this.idleMs === undefined) return;
-    clearTimeout(thread.idleTimer);
-    thread.idleTimer = setTimeout(() => {
-      const at = this.idle.indexOf(thread);
-      if (at === -1) return;
-      this.idle.splice(at, 1);
-      this.all.delete(thread);
-      void thread.terminate();
-    }, this.idleMs).unref();
+    this.idle.push(thread);
+    this.armRetirement(thread);
+  }
+
+  /** An idle thread's clock starts once it is ready: one still compiling the schemas is not idle. */
+  private armRetirement(thread: EngineThread): void {
+    const ms = this.idleMs;
+    if (ms === undefined) return;
+    thread.ready.then(
+      () => {
+        if (!this.idle.includes(thread)) return;
+        clearTimeout(thread.idleTimer);
+        thread.idleTimer = setTimeout(() => {
+          const at = this.idle.indexOf(thread);
+          if (at === -1) return;
+          this.idle.splice(at, 1);
+          this.all.delete(thread);
+          void thread.terminate();
+        }, ms).unref();
+      },
+      () => {},
+    );
   }
 
   private spawn(): EngineThread {
