@@ -55,6 +55,12 @@ export async function recordsOf(resultXml: string): Promise<RecordResult[]> {
   return readResult(resultXml).records;
 }
 
+/** The first `max` refused records of a stored result, and how many it refuses in all (only those few are parsed). */
+export async function refusedOf(resultXml: string, max: number): Promise<{ records: RecordResult[]; total: number }> {
+  const { refusedRecords } = await import('../xml/result-reader.ts');
+  return refusedRecords(resultXml, max);
+}
+
 /** What an accepted file's records came to, in words ("1 record: 1 created, ..."). */
 export function countsLine(s: Pick<FileSummary, 'counts' | 'fileType'>): string {
   const c = s.counts;

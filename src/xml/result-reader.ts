@@ -151,3 +151,28 @@ export function readResultPage(xml: string, from: number, size = RESULT_PAGE_SIZ
   const view = readResult(`${xml.slice(0, bodyStart)}\n${records}</Records>\n</BulkResult>\n`);
   return { ...view, total, from: sliceStart < 0 ? 0 : from };
 }
+
+/**
+ * The first `max` refused records of a stored result, and how many it refuses in all.
+ * Only those few are parsed: the rest is scanned for `<Outcome>REJECTED</Outcome>` (each
+ * Record holds one Outcome, and escaped values never hold a tag), so that a result of
+ * 50,000 records costs a scan, not a parse, for the few lines `process` prints.
+ */
+export function refusedRecords(xml: string, max: number): { records: RecordResult[]; total: number } {
+  const span = recordsSpan(xml);
+  if (!span) return { records: [], total: 0 };
+  const tag = '<Outcome>REJECTED</Outcome>';
+  const slices: string[] = [];
+  let total = 0;
+  for (let at = xml.indexOf(tag, span.start); at >= 0 && at < span.end; at = xml.indexOf(tag, at + tag.length)) {
+    total++;
+    if (slices.length < max) {
+      const start = xml.lastIndexOf('<Record ', at);
+      const close = xml.indexOf('</Record>', at);
+      slices.push(xml.slice(start, close < 0 ? span.end : close + '</Record>'.length));
+    }
+  }
+  if (slices.length === 0) return { records: [], total };
+  const view = readResult(`${xml.slice(0, span.start)}\n${slices.join('\n')}\n</Records>\n</BulkResult>\n`);
+  return { records: view.records, total };
+}

@@ -52,6 +52,19 @@ describe.each(STORE_KINDS)('process outcomes on %s', (kind) => {
     expect(res.stdout).not.toContain('record 1 (ApplicantID S-1)');
   });
 
+  it('tells the first ten refused records with their reasons, and how many more the result lists', async () => {
+    const file = path.join(on.cwd, 'many-refused.xml');
+    const records = Array.from({ length: 14 }, (_, k) => (k === 0 ? casXml({ applicantId: 'M-1' }) : refusedRecord(`M-${k + 1}`)));
+    writeFileSync(file, uploadBytes({ licence: L, fileId: 'MANYREF', records }));
+    const res = await cli('process', file, '--sponsor', L);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^many-refused\.xml: ACCEPTED, 13 of 14 records refused/);
+    const told = [...res.stdout.matchAll(/record (\d+) \(ApplicantID M-\d+\): rejected/g)].map((m) => Number(m[1]));
+    expect(told).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(res.stdout).toContain('error E_COURSE_DATES');
+    expect(res.stdout).toContain('... and 3 more refused records (the result file lists them all)');
+  });
+
   it('a clean file is told as before', async () => {
     const file = path.join(on.cwd, 'clean.xml');
     writeFileSync(file, uploadBytes({ licence: L, fileId: 'CLEAN', records: [casXml({ applicantId: 'C-1' })] }));

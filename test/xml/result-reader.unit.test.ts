@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { zeroCounts, type RecordResult, type SubmissionResult } from '../../src/domain/result.ts';
-import { readResult, readResultHead, readResultPage, recordElements } from '../../src/xml/result-reader.ts';
+import { readResult, readResultHead, readResultPage, recordElements, refusedRecords } from '../../src/xml/result-reader.ts';
 import { renderRecord, renderResult } from '../../src/xml/result-xml.ts';
 
 const RECORDS: RecordResult[] = [
@@ -78,6 +78,27 @@ describe('readResult', () => {
     expect(recordElements(xml)).toBe(RECORDS.map((r) => renderRecord(r)).join(''));
     expect(renderResult(RESULT, [recordElements(xml)])).toBe(xml);
     expect(recordElements(render(RESULT, []))).toBe('');
+  });
+
+  it('gives the first refused records, parsed, and how many are refused in all', () => {
+    // Refused and not, interleaved; a refused one whose message names the outcome tag is still one record.
+    const many: RecordResult[] = Array.from({ length: 40 }, (_, k) =>
+      k % 3 === 1
+        ? {
+            index: k + 1,
+            applicantId: `R-${k + 1}`,
+            outcome: 'REJECTED',
+            issues: [{ severity: 'ERROR', code: 'E_X', message: '<Outcome>REJECTED</Outcome>' }],
+          }
+        : { index: k + 1, applicantId: `A-${k + 1}`, outcome: 'CREATED', status: 'WORK_IN_PROGRESS', issues: [] },
+    );
+    const xml = render({ ...RESULT, counts: { ...zeroCounts(), records: many.length } }, many);
+    const refused = many.filter((r) => r.outcome === 'REJECTED');
+    expect(refusedRecords(xml, 5)).toEqual({ records: refused.slice(0, 5), total: refused.length });
+    expect(refusedRecords(xml, 100)).toEqual({ records: refused, total: refused.length });
+    expect(refusedRecords(xml, 0)).toEqual({ records: [], total: refused.length });
+    expect(refusedRecords(render(), 10)).toEqual({ records: [RECORDS[1]], total: 1 });
+    expect(refusedRecords(render(RESULT, []), 10)).toEqual({ records: [], total: 0 });
   });
 });
 

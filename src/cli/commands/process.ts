@@ -6,7 +6,7 @@ import { escapeControls } from '../../escape.ts';
 import { sponsorDir } from '../../inbox/layout.ts';
 import { memoryAtPeakRssMb, memoryPeaksMb, stagesAtPeakRss, startTimings, timed, timingsSoFar } from '../../timings.ts';
 import { requireSponsor, usableOutbox, usage, writeOwedStatementsOf, type Context, type Runner } from '../context.ts';
-import { countsLine, errorCodes, fileErrorLines, outcomeWords, recordLines, recordsOf } from '../outcome-text.ts';
+import { countsLine, errorCodes, fileErrorLines, outcomeWords, recordLines, refusedOf } from '../outcome-text.ts';
 import { parseLicence } from '../parse.ts';
 import { coerceError } from '../../errors.ts';
 import { count } from '../words.ts';
@@ -25,11 +25,11 @@ const xsd = () => import('../../xml/xsd.ts');
  */
 const ENGINE_IDLE_MS = 1000;
 
-/** Largest result (characters) whose refused records `process` prints; larger ones are in the result file. */
-const MAX_RESULT_READ_BACK = 8 * 1024 * 1024;
+/** How many refused records `process` tells with their reasons; the result file lists them all. */
+const REFUSED_SHOWN = 10;
 
-/** `records`: the file's records as its result holds them; those refused are told with their reasons. */
-function summaryLine(s: FileSummary, records: RecordResult[] = []): string {
+/** `refused`: the first of the file's refused records, and how many there are; they are told with their reasons. */
+function summaryLine(s: FileSummary, refused: { records: RecordResult[]; total: number } = { records: [], total: 0 }): string {
   const entries = s.container?.entries;
   if (entries) {
     const head = `${s.file}: zip ${s.outcome}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${count(entries.length, 'entry', 'entries')}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
@@ -43,11 +43,9 @@ function summaryLine(s: FileSummary, records: RecordResult[] = []): string {
   const what = s.outcome === 'REJECTED' ? errorCodes(s) : countsLine(s);
   const line = `${s.file}: ${outcomeWords(s)}${s.replay ? ' (replay)' : ''} [submission ${s.submissionId}] ${what}${s.resultFile ? ` -> ${s.resultFile}` : ''}`;
   // A refused file's errors in words, not only their codes; and why records were refused.
-  const refused = records.filter((r) => r.outcome === 'REJECTED');
-  const recordText =
-    refused.length > 10
-      ? [...recordLines(refused.slice(0, 10)), `  ... and ${refused.length - 10} more refused records (the result file lists them all)`]
-      : recordLines(refused);
+  const recordText = recordLines(refused.records);
+  if (refused.total > refused.records.length)
+    recordText.push(`  ... and ${refused.total - refused.records.length} more refused records (the result file lists them all)`);
   return [line, ...(s.outcome === 'REJECTED' ? fileErrorLines(s.fileErrors) : recordText)].join('\n');
 }
 
@@ -139,10 +137,9 @@ export function registerProcessCommand(program: Command, run: Runner): void {
           const summary = { ...processed.summary, resultFile };
           summaries.push(summary);
           if (!opts.json) {
-            // The refused records' reasons, read back from the result; a very large result is
-            // not parsed again for a few lines (the result file lists them); a zip's lines are its entries.
-            const readBack = !processed.files && summary.counts.rejected > 0 && processed.resultXml.length <= MAX_RESULT_READ_BACK;
-            ctx.out(summaryLine(summary, readBack ? await recordsOf(processed.resultXml) : []));
+            // The first refused records' reasons, read back from the result; a zip's lines are its entries.
+            const readBack = !processed.files && summary.counts.rejected > 0;
+            ctx.out(summaryLine(summary, readBack ? await refusedOf(processed.resultXml, REFUSED_SHOWN) : undefined));
           }
           if (notTheirs)
             ctx.err(
