@@ -9,6 +9,7 @@
  * the root's content is in exactly one chunk; positions are mapped back to the file's
  * lines, and what the repeated start tag and Header produce is counted only once.
  */
+import { transcode } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,11 +118,29 @@ interface Chunk {
 }
 
 /** `parts` encoded as UTF-8 into one buffer of its own, with no intermediate string. */
-function utf8Of(...parts: string[]): Uint8Array {
-  const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + Buffer.byteLength(p, 'utf8'), 0));
+function utf8Of(...parts: (string | Uint8Array)[]): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.byteLength), 0));
   let at = 0;
-  for (const p of parts) at += out.write(p, at, 'utf8');
+  for (const p of parts) {
+    if (typeof p === 'string') at += out.write(p, at, 'utf8');
+    else {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+  }
   return out;
+}
+
+/**
+ * Bytes [from, to) of the document for the engine, as UTF-8: the file's own bytes when they
+ * can go as they are (a UTF-8 body, already checked valid, or ISO-8859-1 transcoded at
+ * once), not decoded to a string and encoded again. A span with a CR goes as text with its
+ * line ends normalised, so that the engine counts its lines as the source does.
+ */
+function bodyOf(source: DocSource, from: number, to: number): string | Uint8Array {
+  const bytes = source.bytes(from, to);
+  if (bytes.includes(0x0d)) return source.slice(from, to);
+  return source.encoding === 'utf8' ? bytes : transcode(bytes, 'latin1', 'utf8');
 }
 
 /** The document as chunks of whole children of the root (one chunk for a small file); `target` in bytes. */
@@ -157,7 +176,7 @@ async function* chunksOf(source: DocSource, doc: ScannedDocument, target: number
     // Where the chunk starts first: the cursor walks over the previous chunk's bytes, still loaded.
     const at = isFirst ? start : await source.lineColumnAt(from);
     await source.load(from, to);
-    const body = source.slice(from, to);
+    const body = bodyOf(source, from, to);
     if (isFirst) {
       yield { bytes: utf8Of(head, body, close), fromLine: 1, engineLine: 1, fileLine: start.line, fileColumn: start.column };
     } else {

@@ -88,7 +88,7 @@ describe('readResult', () => {
             index: k + 1,
             applicantId: `R-${k + 1}`,
             outcome: 'REJECTED',
-            issues: [{ severity: 'ERROR', code: 'E_X', message: '<Outcome>REJECTED</Outcome>' }],
+            issues: [{ severity: 'ERROR', code: 'E_COURSE_DATES', message: '<Outcome>REJECTED</Outcome>' }],
           }
         : { index: k + 1, applicantId: `A-${k + 1}`, outcome: 'CREATED', status: 'WORK_IN_PROGRESS', issues: [] },
     );

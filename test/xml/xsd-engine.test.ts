@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectFile, MAX_SCHEMA_ERRORS } from '../../src/pipeline/inspect.ts';
 import { scanDocument } from '../../src/xml/safety.ts';
+import { MemorySource, type TextEncoding } from '../../src/xml/source.ts';
 import { SCHEMA_DIR, validateScanned } from '../../src/xml/xsd.ts';
 import { EnginePool, loadSchemas } from '../../src/xml/xsd-pool.ts';
 import { casXml, uploadText } from '../helpers/bdt.ts';
@@ -145,6 +146,39 @@ describe('validation in chunks', () => {
     expect(whole.total).toBe(records.filter((r) => r.includes('<Gender>7')).length);
     const lines = text.split('\n');
     for (const v of whole.violations) expect(lines[v.line! - 1]!.slice(v.column! - 1)).toMatch(/^<Gender>7/);
+  });
+
+  it.each([
+    ['utf8', '\n'],
+    ['latin1', '\n'],
+    ['utf8', '\r\n'],
+    ['latin1', '\r'],
+  ] as const)('finds them at the same places in a file in %s with %j line ends, chunked or whole', async (encoding: TextEncoding, eol) => {
+    // Letters beyond ASCII before each violation on its line: columns count characters, not bytes.
+    const accented = records.map((r, i) =>
+      r.replace(/<Gender>/, i % 2 ? '<!-- Müller-Ñúñez ÿ -->  <Gender>' : '<Gender>').replace('<FamilyName>Okafor', '<FamilyName>Ñúñez'),
+    );
+    const lf = uploadText({ records: accented });
+    const bytes = Buffer.from(lf.replaceAll('\n', eol), encoding);
+    const source = new MemorySource(bytes, encoding);
+    const scan = scanDocument({ bytes, encoding, source });
+    if (!scan.ok) throw new Error(scan.error.message);
+    const whole = await validateScanned(source, scan.doc, 'upload-general', { chunkChars: 1e9, maxViolations: 1000 });
+    const chunked = await validateScanned(source, scan.doc, 'upload-general', { chunkChars: 20_000, maxViolations: 1000 });
+    expect(chunked).toEqual(whole);
+    if (whole.kind !== 'invalid') throw new Error(`expected violations, got ${whole.kind}`);
+    expect(whole.total).toBe(accented.filter((r) => r.includes('<Gender>7')).length);
+    const lines = lf.split('\n');
+    for (const v of whole.violations) expect(lines[v.line! - 1]!.slice(v.column! - 1)).toMatch(/^<Gender>7/);
+    // And a clean file is valid, chunked, in the same encoding.
+    const clean = Buffer.from(
+      uploadText({ records: accented.map((r) => r.replace('<Gender>7', '<Gender>1')) }).replaceAll('\n', eol),
+      encoding,
+    );
+    const cleanSource = new MemorySource(clean, encoding);
+    const cleanScan = scanDocument({ bytes: clean, encoding, source: cleanSource });
+    if (!cleanScan.ok) throw new Error(cleanScan.error.message);
+    expect(await validateScanned(cleanSource, cleanScan.doc, 'upload-general', { chunkChars: 20_000 })).toEqual({ kind: 'valid' });
   });
 
   it('counts a header violation once however many chunks repeat the header', async () => {
