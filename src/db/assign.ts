@@ -6,7 +6,7 @@
  * source of randomness (`numberSource`).
  */
 import { randomBytes, randomInt as cryptoRandomInt } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { assignmentFee, casExpiry } from '../domain/assignment.ts';
 import { generateCasNumber } from '../domain/cas-number.ts';
 import { isoDateUtc } from '../domain/dates.ts';
@@ -93,13 +93,7 @@ export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: numbe
   let todo = routes.map((_, i) => i);
   for (let round = 0; todo.length > 0; round++) {
     if (round > 20) throw new Error('could not generate unique CAS numbers');
-    for (const i of todo) {
-      let n: string;
-      do n = generateCasNumber(routes[i]!, randomInt);
-      while (seen.has(n));
-      seen.add(n);
-      out[i] = n;
-    }
+    for (const i of todo) out[i] = drawNumber(routes[i]!, randomInt, seen);
     const taken = new Set<string>();
     // One jsonb parameter rather than one parameter per number.
     for (const part of chunkFor(todo, 1)) {
@@ -115,6 +109,38 @@ export async function freshNumbers(tx: Db, routes: Route[], randomInt: (n: numbe
     todo = todo.filter((i) => taken.has(out[i]!));
   }
   return { numbers: out as string[], ...(payment ? { payment } : {}) };
+}
+
+/** A CAS number for the route, none of `seen` (to which it is added). */
+function drawNumber(route: Route, randomInt: (n: number) => number, seen: Set<string>): string {
+  let n: string;
+  do n = generateCasNumber(route, randomInt);
+  while (seen.has(n));
+  seen.add(n);
+  return n;
+}
+
+/**
+ * CAS numbers drawn without asking the store which are taken, none of `seen` (the numbers
+ * drawn already for the same file): for a transaction that must not wait for an answer
+ * before writing them (a group's, see handle-group.ts). The unique index on CAS numbers
+ * refuses one some CAS has (one chance in 1.2 x 10^12 per number for each CAS stored),
+ * which fails the whole group, whose files are then stored alone, each with freshNumbers.
+ */
+export function drawnNumbers(routes: Route[], randomInt: (n: number) => number, seen: Set<string>): string[] {
+  return routes.map((route) => drawNumber(route, randomInt, seen));
+}
+
+/**
+ * The payment of CAS assigned a part at a time, opened by a statement sent and not
+ * awaited: the statements behind it on the transaction find it by its reference (unique),
+ * as `id`. `written` settles when it has run.
+ */
+export function openPayment(tx: Db, open: AssignContext): { payment: { id: SQL; reference: string }; written: Promise<unknown> } {
+  const reference = paymentReference(open.now);
+  const written = paymentInsert(tx, open, reference).execute();
+  written.catch(() => {});
+  return { payment: { id: sql`(select id from payments where reference = ${reference})`, reference }, written };
 }
 
 /** The numbers of these that some CAS already has, and the payment opened, in one statement. */
@@ -139,7 +165,7 @@ async function takenOpening(
  */
 export function closePayment(
   tx: Db,
-  payment: { id: number; reference: string },
+  payment: { id: number | SQL; reference: string },
   casCount: number,
   ctx: AssignContext,
 ): { summary: PaymentSummary; written: Promise<unknown> } {

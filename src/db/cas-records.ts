@@ -1,5 +1,5 @@
 /** Storing upload records as CAS: bulk inserts of new CAS, bulk amendment of unassigned ones. */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { CasStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { batches } from './schema.ts';
@@ -36,6 +36,14 @@ export async function findLiveByKeys(tx: Db, licence: string, keys: string[]): P
   return out;
 }
 
+/**
+ * A batch's id as the statement that writes its CAS finds it, by the batch's unique key:
+ * for a transaction that sends the batch's insert and its CAS's without waiting for the
+ * id between them (a transaction's statements run in the order they are sent).
+ */
+export const batchIdByName = (licence: string, name: string): SQL =>
+  sql`(select id from batches where sponsor_licence_number = ${licence} and name = ${name})`;
+
 export async function insertBatch(
   tx: Db,
   b: { licence: string; name: string; route: Route; submissionId: number; now: Date },
@@ -69,7 +77,8 @@ export interface CasFields {
 export interface RecordContext {
   licence: string;
   route: Route;
-  batchId: number;
+  /** The batch's id, or the look-up of it (batchIdByName). */
+  batchId: number | SQL;
   submissionId: number;
   now: Date;
 }
@@ -79,7 +88,8 @@ export interface RecordContext {
  * written ASSIGNED with its number, with the READY_TO_GO event and then the assignment event.
  */
 export interface AssignAtWrite {
-  paymentId: number;
+  /** The payment's id, or the look-up of it (see openPayment). */
+  paymentId: number | SQL;
   expiresOn: string;
   /** The assignment event's reason. */
   reason: string;

@@ -209,6 +209,8 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
       receivedAt: file.receivedAt,
       heap,
       start,
+      // A group's transaction (its writes awaited late, before its commit): see StoreContext.pipelined.
+      pipelined: deps.lateWrites !== undefined,
     });
     const verdict = await inspected.schema;
     if (verdict && !verdict.ok) throw new Refused(verdict.errors, submissionId);

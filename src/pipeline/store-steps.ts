@@ -29,6 +29,13 @@ export interface StoreContext {
   heap?: HeapNudge | undefined;
   /** An upload's first chunk, judged and looked up already (see UploadStart). */
   start?: UploadStart | undefined;
+  /**
+   * The transaction is a group's, whose writes are awaited before its commit: an upload
+   * sends its batch, payment and CAS without waiting for an answer between them (the CAS
+   * find the batch and payment by their keys, and their numbers are drawn unchecked, see
+   * drawnNumbers). A failure fails the group, whose files are then stored alone.
+   */
+  pipelined?: boolean | undefined;
 }
 
 type StoreStep = (tx: Db, file: Inspected, ctx: StoreContext) => Promise<Stored>;

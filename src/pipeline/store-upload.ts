@@ -5,9 +5,11 @@
  * parsed and stored a chunk at a time, each chunk's CAS, events and numbers in one
  * statement, the next chunk read while the database writes the last.
  */
-import { closePayment, freshNumbers, numberSource, type AssignContext } from '../db/assign.ts';
+import type { SQL } from 'drizzle-orm';
+import { closePayment, drawnNumbers, freshNumbers, numberSource, openPayment, type AssignContext } from '../db/assign.ts';
 import {
   amendCas,
+  batchIdByName,
   findLiveByKeys,
   insertBatch,
   insertCas,
@@ -231,12 +233,16 @@ class UploadRun {
   private readonly expiresOn: string;
   /** The batch row's context, its insert sent with the first chunk's look-ups (one round trip under the sponsor's lock). */
   private readonly batch: Promise<RecordContext>;
+  /** In a group's transaction (StoreContext.pipelined): the batch's and payment's inserts, awaited with the last writes. */
+  private readonly opened: Promise<unknown>[] = [];
+  /** The numbers drawn for this file (StoreContext.pipelined), none given twice. */
+  private readonly drawn = new Set<string>();
   /** READY_TO_GO records are assigned in file order as they are stored, while the unused allocation lasts. */
   private unused: number;
   /** The CAS numbers assigned here whose statements the sponsor gets in its outbox. */
   readonly statementsOwed: string[] = [];
   private assigned = 0;
-  private payment: { id: number; reference: string } | undefined;
+  private payment: { id: number | SQL; reference: string } | undefined;
   /** The last chunk's writes: queries on the transaction run in the order they are sent. */
   private writing: Promise<unknown> = Promise.resolve();
   readonly counts = zeroCounts();
@@ -257,15 +263,12 @@ class UploadRun {
     this.expiresOn = casExpiry(now, settings.validityMonths);
     this.unused = ctx.sponsor.autoAssign ? Math.max(0, ctx.sponsor.allocationGranted - ctx.sponsor.allocationUsed) : 0;
     const name = file.header.fileId ?? `submission-${submissionId}`;
-    this.batch = inFlight(
-      insertBatch(tx, { licence: this.licence, name, route: this.route, submissionId, now }).then((batchId) => ({
-        licence: this.licence,
-        route: this.route,
-        batchId,
-        submissionId,
-        now,
-      })),
-    );
+    const inserted = insertBatch(tx, { licence: this.licence, name, route: this.route, submissionId, now });
+    const record = (batchId: RecordContext['batchId']) => ({ licence: this.licence, route: this.route, batchId, submissionId, now });
+    if (ctx.pipelined) {
+      this.opened.push(inFlight(inserted));
+      this.batch = Promise.resolve(record(batchIdByName(this.licence, name)));
+    } else this.batch = inFlight(inserted.then(record));
   }
 
   /** The look-ups of a chunk (lookUp), behind the last chunk's writes. */
@@ -312,6 +315,20 @@ class UploadRun {
   /** Fresh numbers for the records to assign, and the upload's payment opened with the first: one statement. */
   async assignNumbers(toAssign: Row[]): Promise<void> {
     if (!toAssign.length) return;
+    if (this.ctx.pipelined) {
+      const numbers = drawnNumbers(
+        toAssign.map(() => this.route),
+        this.randomInt,
+        this.drawn,
+      );
+      toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
+      if (!this.payment) {
+        const opened = openPayment(this.tx, this.assignCtx);
+        this.opened.push(opened.written);
+        this.payment = opened.payment;
+      }
+      return;
+    }
     const { numbers, payment } = await timed('db: assign', () =>
       freshNumbers(
         this.tx,
@@ -368,7 +385,7 @@ class UploadRun {
     const paid = this.payment ? closePayment(this.tx, this.payment, this.assigned, this.assignCtx) : undefined;
     // The sponsor's statements of these CAS are owed from this same transaction (spec section 11).
     const owed = this.statementsOwed.length ? queueStatements(this.tx, this.licence, this.statementsOwed, this.ctx.now) : undefined;
-    const written = inFlight(Promise.all([this.writing, paid && timed('db: assign', () => paid.written), owed]));
+    const written = inFlight(Promise.all([...this.opened, this.writing, paid && timed('db: assign', () => paid.written), owed]));
     return { written, payment: paid?.summary };
   }
 }

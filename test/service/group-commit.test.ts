@@ -191,4 +191,51 @@ describe.each(STORE_KINDS)('group commit on %s', (kind) => {
       await t.store.db.execute(sql.raw(`drop function ${fn}()`));
     }
   });
+
+  it('takes each file alone when a number drawn in the group is one some CAS has, and gives none twice', async () => {
+    const licence = await sponsor(t.store.db, nextLicence('N'));
+    await ensureSponsorFolders(root, licence);
+    // The first number each service draws is the same (ten zeros: E4G0AA0A00A0A and its check), the rest at random.
+    const planned = () => {
+      let calls = 0;
+      return (n: number) => (calls++ < 10 ? 0 : Math.floor(Math.random() * n));
+    };
+    const settings = { feePence: 2500, validityMonths: 6 };
+    const drop = (names: string[], from: number) =>
+      names.forEach((n, i) => {
+        const p = path.join(dir(licence, 'inbox'), n);
+        writeFileSync(p, upload(licence, `${licence}-${from + i}`));
+        const when = new Date(Date.UTC(2020, 0, 1, 0, 0, from + i));
+        utimesSync(p, when, when);
+      });
+    drop(['first.xml'], 0);
+    const one = await services.start({ concurrency: 1, groupFiles: 64, settings: { ...settings, randomInt: planned() } });
+    await waitProcessed(root, licence, ['first.xml']);
+    await one.stop();
+    const [{ n: taken } = { n: '' }] = await rowsOf<{ n: string }>(
+      t.store.db,
+      sql`select cas_number as n from cas where sponsor_licence_number = ${licence}`,
+    );
+    expect(taken).toMatch(/^E4G0AA0A00A0A.$/);
+
+    const names = ['a.xml', 'b.xml', 'c.xml', 'd.xml'];
+    drop(names, 1);
+    const svc = await services.start({ concurrency: 1, groupFiles: 64, settings: { ...settings, randomInt: planned() } });
+    await waitProcessed(root, licence, names);
+    for (const n of names) {
+      const r = parseResult(readFileSync(path.join(dir(licence, 'outbox'), n.replace(/\.xml$/, '.result.xml')), 'utf8'));
+      expect([r.Outcome, r.Records?.Record.map((x) => x.Status)], n).toEqual(['ACCEPTED', ['ASSIGNED']]);
+    }
+    // The group drew the number of first.xml's CAS for a.xml: the unique index refused it, and each file went alone.
+    expect(svc.logs.filter((l) => l.includes('could not be stored together') && l.includes(`sponsor=${licence}`))).toHaveLength(1);
+    const [numbers] = await rowsOf<{ n: number; distinct: number; payments: number; batches: number }>(
+      t.store.db,
+      sql`select count(cas_number)::int as n, count(distinct cas_number)::int as distinct,
+            (select count(*)::int from payments where sponsor_licence_number = ${licence}) as payments,
+            (select count(*)::int from batches where sponsor_licence_number = ${licence}) as batches
+          from cas where sponsor_licence_number = ${licence}`,
+    );
+    // Nothing of the group's attempt is left: one payment and one batch per file.
+    expect(numbers).toEqual({ n: 5, distinct: 5, payments: 5, batches: 5 });
+  });
 });
