@@ -312,7 +312,11 @@ class UploadRun {
     return plan;
   }
 
-  /** Fresh numbers for the records to assign, and the upload's payment opened with the first: one statement. */
+  /**
+   * Fresh numbers for the records to assign, and the upload's payment opened with the first:
+   * one statement, awaited. In a group's transaction (StoreContext.pipelined), numbers drawn
+   * unchecked and the payment opened by a statement not waited for.
+   */
   async assignNumbers(toAssign: Row[]): Promise<void> {
     if (!toAssign.length) return;
     if (this.ctx.pipelined) {
