@@ -41,11 +41,6 @@ export interface PipelineDeps {
    */
   nest?: (<T>(work: (tx: Db) => Promise<T>) => Promise<T>) | undefined;
   /**
-   * The transaction given by `nest` holds the sponsor's lock already (a group's): a file's
-   * look-ups need not wait for its own lock statement, and go out with it.
-   */
-  lockHeld?: boolean | undefined;
-  /**
    * Given a file's last writes instead of their being awaited, in a transaction given by
    * `nest` that the caller commits (a group's): the next file's statements go out behind
    * them at once, and the caller awaits them all before its commit. A write that fails

@@ -157,7 +157,8 @@ async function lockAndLookUp(
     lockSponsor(tx, licence),
     lookUpAccepted(tx, licence, { sha256: file.sha256, fileId: byFileId, takeId: !deps.dryRun }),
   ]);
-  // The lock is held already (deps.lockHeld): the records' look-ups go out in the same round trip.
+  // The records' look-ups go out in the same round trip, behind the lock: the server runs
+  // them once it is granted (or at once, in a group's transaction, which holds it already).
   start?.send(tx, licence);
   const [sponsor, found] = await both;
   if (!sponsor) throw new Error(`sponsor ${licence} is not registered`);
@@ -189,7 +190,7 @@ async function storeInspected(deps: PipelineDeps, file: ReceivedFile, inspected:
   const clock = clockOf(deps);
   const kind = FILE_KINDS[inspected.fileType];
   const fileId = inspected.header.fileId;
-  const start = deps.lockHeld ? await STORE_STARTS[inspected.fileType]?.(inspected) : undefined;
+  const start = await STORE_STARTS[inspected.fileType]?.(inspected);
   return fileTransaction(deps, async (tx) => {
     const locked = await lockAndLookUp(tx, deps, file, kind, fileId, start);
     const { sponsor, submissionId } = locked;

@@ -173,10 +173,10 @@ async function readChunk(text: DocSource, judge: RecordJudge, spans: ElementSpan
 }
 
 /**
- * An upload's first chunk, read and judged before its transaction asks for anything. In a
- * transaction that holds the sponsor's lock already (a group's: PipelineDeps.lockHeld),
- * its look-ups go out with the file's first statements (`send`), one round trip for all,
- * and the store step (storeUpload, given it as StoreContext.start) goes on from the second chunk.
+ * An upload's first chunk, read and judged before its transaction asks for anything: its
+ * look-ups go out with the file's first statements (`send`), right behind the sponsor's
+ * lock, which the server grants them after (one round trip for all), and the store step
+ * (storeUpload, given it as StoreContext.start) goes on from the second chunk.
  */
 export class UploadStart {
   private looked: Promise<LookedUp> | undefined;
@@ -207,7 +207,7 @@ export class UploadStart {
     return readChunk(this.text, this.judge, spans);
   }
 
-  /** Sends the first chunk's look-ups; the caller holds the sponsor's lock and has nothing of this file's written yet. */
+  /** Sends the first chunk's look-ups; the caller has sent the sponsor's lock before them and written nothing of this file yet. */
   send(tx: Db, licence: string): void {
     if (this.first && !this.looked) this.looked = inFlight(lookUp(tx, licence, this.route, this.first.judged));
   }

@@ -5,10 +5,11 @@
  * savepoint of its own (the pipeline's transactions nest, see PipelineDeps.nest), so each
  * is its own submission with its own outcome, and one file's refusal rolls back only what
  * that file wrote; the claims are tied to their submissions in one statement before the
- * commit. The transaction locks the sponsor before its first file, so that each file's
- * look-ups go out with its first statements (PipelineDeps.lockHeld), and a file's last
- * writes are awaited only before the commit, the next file's statements going out behind
- * them (PipelineDeps.lateWrites): about two round trips per file. Then their results are
+ * commit. The transaction locks the sponsor before its first file, outside the files'
+ * savepoints; each file's look-ups go out with its first statements (as a file's alone
+ * do), and a file's last writes are awaited only before the commit, the next file's
+ * statements going out behind them (PipelineDeps.lateWrites): a little over one round trip
+ * per file (StoreContext.pipelined). Then their results are
  * written and their inputs moved side by side, the results and destinations recorded in
  * one statement, and the claims marked done in one more. Each file keeps the records of
  * the single path (finish.ts) in the same order, so a crash at any point is recovered file
@@ -185,8 +186,9 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
     processed = await db.transaction(async (tx) => {
       const done: Processed[] = [];
       const nest = savepoints(tx);
-      // The sponsor's lock, held from here to the commit: each file's look-ups go out with its first statements.
-      const lockHeld = (await lockSponsor(tx, toStore[0]!.c.licence)) !== undefined;
+      // The sponsor's lock, held from here to the commit outside every file's savepoint (a
+      // file rolled back to its savepoint would release a lock it had taken itself).
+      await lockSponsor(tx, toStore[0]!.c.licence);
       // Each claim is tied to the submission its file stored last (a file refused after its
       // first attempt stores again), all in one statement before the commit.
       const ties = new Map<number, number>();
@@ -201,7 +203,6 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
           ...base,
           db: tx,
           nest,
-          lockHeld,
           lateWrites,
           onStored: async (_tx, submissionId) => void ties.set(m.claim.id, submissionId),
         };
