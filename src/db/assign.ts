@@ -127,8 +127,8 @@ function drawNumber(route: Route, randomInt: (n: number) => number, seen: Set<st
  * refuses one some CAS has (one chance in 1.2 x 10^12 per number for each CAS stored),
  * which fails the whole group, whose files are then stored alone, each with freshNumbers.
  */
-export function drawnNumbers(routes: Route[], randomInt: (n: number) => number, seen: Set<string>): string[] {
-  return routes.map((route) => drawNumber(route, randomInt, seen));
+export function drawnNumbers(route: Route, count: number, randomInt: (n: number) => number, seen: Set<string>): string[] {
+  return Array.from({ length: count }, () => drawNumber(route, randomInt, seen));
 }
 
 /**

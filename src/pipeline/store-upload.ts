@@ -320,11 +320,7 @@ class UploadRun {
   async assignNumbers(toAssign: Row[]): Promise<void> {
     if (!toAssign.length) return;
     if (this.ctx.pipelined) {
-      const numbers = drawnNumbers(
-        toAssign.map(() => this.route),
-        this.randomInt,
-        this.drawn,
-      );
+      const numbers = drawnNumbers(this.route, toAssign.length, this.randomInt, this.drawn);
       toAssign.forEach((r, i) => (r.casNumber = numbers[i]!));
       if (!this.payment) {
         const opened = openPayment(this.tx, this.assignCtx);

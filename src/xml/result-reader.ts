@@ -109,10 +109,18 @@ function recordsSpan(xml: string): { start: number; end: number } | undefined {
   return { start, end: close < 0 ? xml.length : close };
 }
 
+/**
+ * The result read with `records` (some of its Record elements, as they are in it) in place
+ * of all of them: the part before its records is parsed, and those alone after it.
+ */
+function readWithRecords(xml: string, span: { start: number }, records: string): ResultView {
+  return readResult(`${xml.slice(0, span.start)}\n${records}\n</Records>\n</BulkResult>\n`);
+}
+
 /** A result's head alone (file errors and payment, no records): only the part before its records is parsed. */
 export function readResultHead(xml: string): Omit<ResultView, 'records'> {
   const span = recordsSpan(xml);
-  const { records: _none, ...head } = readResult(span ? `${xml.slice(0, span.start)}</Records>\n</BulkResult>\n` : xml);
+  const { records: _none, ...head } = span ? readWithRecords(xml, span, '') : readResult(xml);
   return head;
 }
 
@@ -148,8 +156,7 @@ export function readResultPage(xml: string, from: number, size = RESULT_PAGE_SIZ
   const first = Math.min(from, Math.max(0, total - 1));
   if (sliceStart < 0 && total > 0) return readResultPage(xml, Math.floor(first / size) * size, size);
   const records = sliceStart < 0 ? '' : xml.slice(sliceStart, sliceEnd < 0 ? bodyEnd : sliceEnd);
-  const view = readResult(`${xml.slice(0, bodyStart)}\n${records}</Records>\n</BulkResult>\n`);
-  return { ...view, total, from: sliceStart < 0 ? 0 : from };
+  return { ...readWithRecords(xml, span, records), total, from: sliceStart < 0 ? 0 : from };
 }
 
 /**
@@ -172,7 +179,5 @@ export function refusedRecords(xml: string, max: number): { records: RecordResul
       slices.push(xml.slice(start, close < 0 ? span.end : close + '</Record>'.length));
     }
   }
-  if (slices.length === 0) return { records: [], total };
-  const view = readResult(`${xml.slice(0, span.start)}\n${slices.join('\n')}\n</Records>\n</BulkResult>\n`);
-  return { records: view.records, total };
+  return { records: slices.length ? readWithRecords(xml, span, slices.join('\n')).records : [], total };
 }

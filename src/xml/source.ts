@@ -91,7 +91,12 @@ export abstract class DocSource {
 
   /** The text of bytes [start, end), line ends normalised. */
   slice(start: number, end: number): string {
-    const text = this.bytes(start, end).toString(this.encoding);
+    return this.text(this.bytes(start, end));
+  }
+
+  /** The text of bytes of this document (from `bytes`), line ends normalised. */
+  text(bytes: Buffer): string {
+    const text = bytes.toString(this.encoding);
     return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
   }
 

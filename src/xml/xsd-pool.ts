@@ -165,7 +165,9 @@ export class EnginePool {
     const started = await Promise.allSettled([...this.all].map((t) => t.ready));
     for (const t of [...this.all].filter((x) => x.dead)) {
       this.all.delete(t);
-      this.idle.splice(this.idle.indexOf(t), 1);
+      // A thread that died at a job is not idle: its job's end forgets it.
+      const at = this.idle.indexOf(t);
+      if (at !== -1) this.idle.splice(at, 1);
     }
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -139,7 +139,7 @@ function utf8Of(...parts: (string | Uint8Array)[]): Uint8Array {
  */
 function bodyOf(source: DocSource, from: number, to: number): string | Uint8Array {
   const bytes = source.bytes(from, to);
-  if (bytes.includes(0x0d)) return source.slice(from, to);
+  if (bytes.includes(0x0d)) return source.text(bytes);
   return source.encoding === 'utf8' ? bytes : transcode(bytes, 'latin1', 'utf8');
 }
 
