@@ -240,12 +240,15 @@ const sponsors = Number(values.sponsors);
 const perSponsor = Number(values['per-sponsor']);
 const licences = Array.from({ length: sponsors }, (_, i) => `BENCHS${String(i).padStart(3, '0')}`);
 const MANY = `${sponsors} sponsors x ${perSponsor} one-record files`;
-const peerMs = await peerOn(
-  licences.map((l) => [l, perSponsor]),
-  MANY,
-);
+const peerMs =
+  sponsors > 0
+    ? await peerOn(
+        licences.map((l) => [l, perSponsor]),
+        MANY,
+      )
+    : undefined;
 
-for (const store of String(values.stores).split(',')) {
+for (const store of sponsors > 0 ? String(values.stores).split(',') : []) {
   await withService(
     store,
     licences.map((l) => [l, perSponsor + warmup + 10]),

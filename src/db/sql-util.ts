@@ -20,6 +20,20 @@ export function chunkFor<T>(rows: readonly T[], columns: number, maxParams = 30_
 /** A whole row set as one jsonb parameter, for `jsonb_to_recordset` bulk updates. */
 export const jsonParam = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 
+/**
+ * Lets the server plan this transaction's prepared statements generically, as PostgreSQL
+ * does by default: a statement's first five runs are planned for their values, later ones
+ * with one plan kept for the statement when it is judged no worse (`plan_cache_mode`
+ * auto, for this transaction only). For a transaction of many small files (a group: a
+ * one-record file's ten statements each), whose look-ups go by unique and partial indexes
+ * whose conditions are written into the statements' text; a large file's statements stay
+ * planned at every run (postgres-store.ts). Sent without waiting: the statements behind it
+ * run after it, and a failure fails the first of them.
+ */
+export function allowGenericPlans(tx: Db): void {
+  tx.execute(sql.raw('set local plan_cache_mode = auto')).catch(() => {});
+}
+
 export { sqlState } from '../errors.ts';
 
 export const isUniqueViolation = (err: unknown) => sqlState(err) === '23505';

@@ -6,7 +6,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { rowsOf } from '../../src/db/sql-util.ts';
+import { allowGenericPlans, rowsOf } from '../../src/db/sql-util.ts';
+import type { Db } from '../../src/db/client.ts';
 import { classifyFault } from '../../src/service/faults.ts';
 import { suiteStore } from '../helpers/fixture.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
@@ -30,6 +31,30 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('statements on PostgreSQL', (
       rowsOf<{ mode: string }>(tx, sql`select current_setting(${'plan_cache_mode'}) as mode`),
     );
     expect(rows[0]!.mode).toBe('force_custom_plan');
+  });
+
+  /** Runs a marked statement `runs` times in one transaction; how many of its runs had a generic plan. */
+  const genericRuns = (marker: string, runs: number, before: (tx: Db) => void) =>
+    t.store.db.transaction(async (tx) => {
+      before(tx);
+      for (let n = 0; n < runs; n++) await tx.execute(sql`select ${n}::int as ${sql.raw(marker)}`);
+      const [row] = await rowsOf<{ generic: number; custom: number }>(
+        tx,
+        sql`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where statement like ${`%${marker}%`} and not from_sql`,
+      );
+      return row;
+    });
+
+  it('plans a statement once for the rest of a transaction that allows generic plans (a group of files), and only there', async () => {
+    const allowed = await genericRuns('generic_allowed_marker', 8, allowGenericPlans);
+    expect(allowed!.custom).toBe(5);
+    expect(allowed!.generic).toBe(3);
+    const settingAfter = await t.store.db.transaction((tx) =>
+      rowsOf<{ mode: string }>(tx, sql`select current_setting(${'plan_cache_mode'}) as mode`),
+    );
+    expect(settingAfter[0]!.mode).toBe('force_custom_plan');
+    const forced = await genericRuns('generic_forced_marker', 8, () => {});
+    expect(forced).toEqual({ generic: 0, custom: 8 });
   });
 
   it('throws the first error of a transaction whatever statement behind it was awaited', async () => {

@@ -6,7 +6,8 @@
  * and writes its batch, payment and CAS without waiting for an answer between them
  * (StoreContext.pipelined): a little over one round trip per file. Waiting for the batch's
  * and payment's ids takes it to over two; without the first two, more than three. The
- * statements per file are held where they are too.
+ * statements per file are held where they are too, and each group's transaction lets its
+ * statements be planned once (allowGenericPlans): one statement per group.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -27,5 +28,8 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('round trips of a group on Po
     expect(run.stdout).toMatch(/155 of 155 submissions accepted/);
     expect(figure('round trips'), run.stdout).toBeLessThan(2);
     expect(figure('statements'), run.stdout).toBeLessThan(11);
+    const generic = /^\s+([\d.]+)\s+set local plan_cache_mode = auto$/m.exec(run.stdout);
+    expect(generic, run.stdout).not.toBeNull();
+    expect(Number(generic![1]), run.stdout).toBeLessThan(0.5);
   });
 });
