@@ -14,7 +14,6 @@ import { formatPence, type PaymentSummary } from '../domain/result.ts';
 import type { Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { eventsTo, recordEvents } from './cas-events.ts';
-import { payments } from './schema.ts';
 import { queueStatements } from './statements.ts';
 import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
@@ -57,21 +56,14 @@ const takenSql = (numbers: string[]) =>
   sql`select c.cas_number as n from jsonb_array_elements_text(${jsonParam(numbers)}) as k(n),
       lateral (select cas_number from cas where cas_number = k.n limit 1) c`;
 
-/** The payment of CAS assigned a part at a time, opened with a count and amount of 0 (closePayment sets them). */
-const paymentInsert = (tx: Db, ctx: AssignContext, reference: string) =>
-  tx
-    .insert(payments)
-    .values({
-      reference,
-      sponsorLicenceNumber: ctx.licence,
-      casCount: 0,
-      amount: '0.00',
-      currency: 'GBP',
-      submissionId: ctx.submissionId ?? null,
-      reason: ctx.reason,
-      paidAt: ctx.now,
-    })
-    .returning({ id: payments.id });
+/**
+ * The payment of CAS assigned a part at a time, opened with a count and amount of 0
+ * (closePayment sets them). A raw statement: it runs once per file of a backlog (see decodeRow).
+ */
+const paymentInsert = (ctx: AssignContext, reference: string) =>
+  sql`insert into payments (reference, sponsor_licence_number, cas_count, amount, currency, submission_id, reason, paid_at)
+      values (${reference}, ${ctx.licence}, 0, 0, 'GBP', ${ctx.submissionId ?? null}::bigint, ${ctx.reason}, ${ctx.now.toISOString()}::timestamptz)
+      returning id`;
 
 interface FreshNumbers {
   numbers: string[];
@@ -138,7 +130,8 @@ export function drawnNumbers(route: Route, count: number, randomInt: (n: number)
  */
 export function openPayment(tx: Db, open: AssignContext): { payment: { id: SQL; reference: string }; written: Promise<unknown> } {
   const reference = paymentReference(open.now);
-  const written = paymentInsert(tx, open, reference).execute();
+  // Resolved once: a drizzle query runs again at each `then`.
+  const written = Promise.resolve(tx.execute(paymentInsert(open, reference)));
   written.catch(() => {});
   return { payment: { id: sql`(select id from payments where reference = ${reference})`, reference }, written };
 }
@@ -152,7 +145,7 @@ async function takenOpening(
   const reference = paymentReference(open.now);
   const [row] = await rowsOf<{ payment_id: string | number; taken: string[] }>(
     tx,
-    sql`with paid as (${paymentInsert(tx, open, reference).getSQL()})
+    sql`with paid as (${paymentInsert(open, reference)})
         select (select id from paid) as payment_id, (select coalesce(jsonb_agg(t.n), '[]'::jsonb) from (${takenSql(numbers)}) t) as taken`,
   );
   return { taken: row!.taken, payment: { id: Number(row!.payment_id), reference } };

@@ -2,7 +2,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { CasStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { batches } from './schema.ts';
 import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
 
 const LIVE_STATUSES: CasStatus[] = ['WORK_IN_PROGRESS', 'READY_TO_GO', 'ASSIGNED', 'USED'];
@@ -48,11 +47,13 @@ export async function insertBatch(
   tx: Db,
   b: { licence: string; name: string; route: Route; submissionId: number; now: Date },
 ): Promise<number> {
-  const [row] = await tx
-    .insert(batches)
-    .values({ sponsorLicenceNumber: b.licence, name: b.name, route: b.route, submissionId: b.submissionId, createdAt: b.now })
-    .returning({ id: batches.id });
-  return row!.id;
+  // A raw statement: it runs once per file of a backlog (see decodeRow).
+  const [row] = await rowsOf<{ id: string | number }>(
+    tx,
+    sql`insert into batches (sponsor_licence_number, name, route, submission_id, created_at)
+        values (${b.licence}, ${b.name}, ${b.route}, ${b.submissionId}, ${b.now.toISOString()}::timestamptz) returning id`,
+  );
+  return Number(row!.id);
 }
 
 /** The stored columns of one record, new or amended. */

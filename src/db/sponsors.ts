@@ -4,6 +4,7 @@ import type { ExportSchema } from '../domain/export.ts';
 import type { LicenceStatus, Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { allocations, sponsors } from './schema.ts';
+import { decodeRow, rowsOf } from './sql-util.ts';
 
 export type SponsorRow = typeof sponsors.$inferSelect;
 
@@ -74,9 +75,10 @@ export async function getSponsor(db: Db, licence: string): Promise<SponsorRow | 
 }
 
 /** Reads the sponsor row and locks it until the transaction ends: allocation and uploads of one sponsor serialise here. */
+/** The sponsor's row, locked for the transaction (a raw statement: it runs once per file of a backlog, see decodeRow). */
 export async function lockSponsor(tx: Db, licence: string): Promise<SponsorRow | undefined> {
-  const [row] = await tx.select().from(sponsors).where(eq(sponsors.licenceNumber, licence)).for('update');
-  return row;
+  const [row] = await rowsOf<Record<string, unknown>>(tx, sql`select * from sponsors where licence_number = ${licence} for update`);
+  return row && decodeRow(sponsors, row);
 }
 
 export async function listSponsors(db: Db): Promise<SponsorRow[]> {

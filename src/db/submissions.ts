@@ -89,8 +89,15 @@ export async function lookUpAccepted(
   };
 }
 
-export async function insertSubmission(db: Db, row: typeof submissions.$inferInsert): Promise<void> {
-  await db.insert(submissions).values(row);
+/** Stores a submission (a raw statement: it runs once per file of a backlog, see decodeRow). */
+export async function insertSubmission(db: Db, row: SubmissionRow): Promise<void> {
+  await db.execute(
+    sql`insert into submissions (id, sponsor_licence_number, file_name, sha256, size_bytes, file_type, file_id, outcome, replay_of,
+          received_at, processed_at, summary, result_xml, result_file)
+        values (${row.id}, ${row.sponsorLicenceNumber}, ${row.fileName}, ${row.sha256}, ${row.sizeBytes}, ${row.fileType}, ${row.fileId},
+          ${row.outcome}, ${row.replayOf}, ${row.receivedAt.toISOString()}::timestamptz, ${row.processedAt.toISOString()}::timestamptz, ${JSON.stringify(row.summary)}::jsonb,
+          ${row.resultXml}, ${row.resultFile})`,
+  );
 }
 
 export async function setResultFile(db: Db, id: number, resultFile: string): Promise<void> {
