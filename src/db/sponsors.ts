@@ -74,8 +74,10 @@ export async function getSponsor(db: Db, licence: string): Promise<SponsorRow | 
   return row;
 }
 
-/** Reads the sponsor row and locks it until the transaction ends: allocation and uploads of one sponsor serialise here. */
-/** The sponsor's row, locked for the transaction (a raw statement: it runs once per file of a backlog, see decodeRow). */
+/**
+ * Reads the sponsor row and locks it until the transaction ends: allocation and uploads of
+ * one sponsor serialise here. A raw statement: it runs once per file of a backlog (see decodeRow).
+ */
 export async function lockSponsor(tx: Db, licence: string): Promise<SponsorRow | undefined> {
   const [row] = await rowsOf<Record<string, unknown>>(tx, sql`select * from sponsors where licence_number = ${licence} for update`);
   return row && decodeRow(sponsors, row);
