@@ -347,16 +347,20 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
   // characters, so characters are counted only once the bytes pass the limit, each once.
   let valueChars = 0;
   let valueUncounted = 0;
-  let pieces: [number, number][] = [];
+  // The uncounted pieces' [start, end) offsets, two numbers each, in one array used again
+  // (a file has a piece of text between every two tags: none is allocated).
+  const pieces: number[] = [];
+  let pieceNumbers = 0;
   let valueStart = -1;
   const addValue = (s: number, e: number, at = s) => {
     if (e <= s) return;
-    if (valueChars === 0 && pieces.length === 0) valueStart = at;
-    pieces.push([s, e]);
+    if (valueChars === 0 && pieceNumbers === 0) valueStart = at;
+    pieces[pieceNumbers++] = s;
+    pieces[pieceNumbers++] = e;
     valueUncounted += e - s;
     if (valueChars + valueUncounted <= limits.maxValueChars) return;
-    for (const [ps, pe] of pieces) valueChars += charsIn(d, ps, pe);
-    pieces = [];
+    for (let k = 0; k < pieceNumbers; k += 2) valueChars += charsIn(d, pieces[k]!, pieces[k + 1]!);
+    pieceNumbers = 0;
     valueUncounted = 0;
     if (valueChars > limits.maxValueChars) {
       throw new Refusal('E_LIMIT', valueStart, `a text value is longer than the limit of ${limits.maxValueChars} characters`);
@@ -365,7 +369,7 @@ function walk(d: Bytes, limits: SafetyLimits): ScannedDocument {
   const endValue = () => {
     valueChars = 0;
     valueUncounted = 0;
-    if (pieces.length) pieces = [];
+    pieceNumbers = 0;
   };
   let i = rootTag.end;
   for (;;) {

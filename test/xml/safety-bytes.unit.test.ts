@@ -105,6 +105,17 @@ describe('the limit on a value', () => {
     expect(attr.ok || attr.error.message).toBe('the value of attribute v of <b> is longer than the limit of 10 characters (line 1)');
   });
 
+  it('counts each piece of a value split by comments once, and each value afresh', () => {
+    const pieces = (value: string) => scanBytes(Buffer.from(`<r><a>${value}</a><a>日本語日本語日本語日</a><a>x</a></r>`, 'utf8'), limits);
+    // Pieces past the limit in bytes are counted as they come; ten characters in four pieces pass.
+    expect(pieces('日本語<!--c-->日本<?p?>語日<!--c-->本語日').ok).toBe(true);
+    const over = pieces('日本語<!--c-->日本<?p?>語日<!--c-->本語日本');
+    expect(over.ok || over.error.message).toBe('a text value is longer than the limit of 10 characters (line 1)');
+    // Values of ten characters each, one after the other, none counted with another.
+    const many = Array.from({ length: 50 }, () => '<a>日本語<!--c-->日本語日本語日</a>').join('\n');
+    expect(scanBytes(Buffer.from(`<r>${many}</r>`, 'utf8'), limits).ok).toBe(true);
+  });
+
   it('counts CR LF in a value as one character, as XML reads it', () => {
     expect(scanBytes(Buffer.from('<r><a>a\r\nb\r\nc\r\nd\r\ne\r\n</a></r>', 'utf8'), limits).ok).toBe(true);
     expect(scanBytes(Buffer.from('<r><a>a\r\nb\r\nc\r\nd\r\ne\r\nf</a></r>', 'utf8'), limits).ok).toBe(false);
