@@ -15,7 +15,7 @@ import type { Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { eventsTo, recordEvents } from './cas-events.ts';
 import { queueStatements } from './statements.ts';
-import { chunkFor, jsonParam, rowsOf } from './sql-util.ts';
+import { chunkFor, jsonParam, rowsOf, sendStatement } from './sql-util.ts';
 
 export interface AssignSettings {
   feePence: number;
@@ -130,9 +130,7 @@ export function drawnNumbers(route: Route, count: number, randomInt: (n: number)
  */
 export function openPayment(tx: Db, open: AssignContext): { payment: { id: SQL; reference: string }; written: Promise<unknown> } {
   const reference = paymentReference(open.now);
-  // Resolved once: a drizzle query runs again at each `then`.
-  const written = Promise.resolve(tx.execute(paymentInsert(open, reference)));
-  written.catch(() => {});
+  const written = sendStatement(tx, paymentInsert(open, reference));
   return { payment: { id: sql`(select id from payments where reference = ${reference})`, reference }, written };
 }
 
@@ -164,12 +162,11 @@ export function closePayment(
 ): { summary: PaymentSummary; written: Promise<unknown> } {
   const amountPence = assignmentFee(ctx.settings.feePence, casCount);
   // The caller holds the sponsor's row lock and has checked the unused allocation.
-  const written = Promise.resolve(
-    tx.execute(
-      sql`with paid as (update payments set cas_count = ${casCount}::int, amount = ${formatPence(amountPence)}::numeric where id = ${payment.id})
+  const written = sendStatement(
+    tx,
+    sql`with paid as (update payments set cas_count = ${casCount}::int, amount = ${formatPence(amountPence)}::numeric where id = ${payment.id})
         update sponsors set allocation_used = allocation_used + ${casCount}::int, updated_at = ${ctx.now.toISOString()}::timestamptz
         where licence_number = ${ctx.licence}`,
-    ),
   );
   return { summary: { reference: payment.reference, casCount, amountPence, currency: 'GBP' }, written };
 }

@@ -55,7 +55,19 @@ export const jsonParam = (value: unknown) => sql`${JSON.stringify(value)}::jsonb
  * run after it, and a failure fails the first of them.
  */
 export function allowGenericPlans(tx: Db): void {
-  tx.execute(sql.raw('set local plan_cache_mode = auto')).catch(() => {});
+  void sendStatement(tx, sql.raw('set local plan_cache_mode = auto'));
+}
+
+/**
+ * Sends `query` on the transaction now, without waiting for its answer (the statements
+ * sent after it run after it), and gives its outcome: taken once, for a drizzle query runs
+ * again at each `then`. An outcome nobody awaits is no unhandled rejection: a failure
+ * shows in the statements behind it as well.
+ */
+export function sendStatement(tx: Db, query: SQL): Promise<void> {
+  const sent = tx.execute(query).then(() => {});
+  sent.catch(() => {});
+  return sent;
 }
 
 export { sqlState } from '../errors.ts';

@@ -4,7 +4,7 @@ import type { FileOutcome, FileType } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { kindsInGroup, type FileKind } from '../domain/file-kinds.ts';
 import { submissions } from './schema.ts';
-import { rowsOf } from './sql-util.ts';
+import { jsonParam, rowsOf } from './sql-util.ts';
 
 export type SubmissionRow = typeof submissions.$inferSelect;
 
@@ -95,7 +95,7 @@ export async function insertSubmission(db: Db, row: SubmissionRow): Promise<void
     sql`insert into submissions (id, sponsor_licence_number, file_name, sha256, size_bytes, file_type, file_id, outcome, replay_of,
           received_at, processed_at, summary, result_xml, result_file)
         values (${row.id}, ${row.sponsorLicenceNumber}, ${row.fileName}, ${row.sha256}, ${row.sizeBytes}, ${row.fileType}, ${row.fileId},
-          ${row.outcome}, ${row.replayOf}, ${row.receivedAt.toISOString()}::timestamptz, ${row.processedAt.toISOString()}::timestamptz, ${JSON.stringify(row.summary)}::jsonb,
+          ${row.outcome}, ${row.replayOf}, ${row.receivedAt.toISOString()}::timestamptz, ${row.processedAt.toISOString()}::timestamptz, ${jsonParam(row.summary)},
           ${row.resultXml}, ${row.resultFile})`,
   );
 }

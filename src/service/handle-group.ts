@@ -34,7 +34,7 @@ import {
   type ResultAndMove,
 } from '../db/claims.ts';
 import { lockSponsor } from '../db/sponsors.ts';
-import { allowGenericPlans } from '../db/sql-util.ts';
+import { allowGenericPlans, sendStatement } from '../db/sql-util.ts';
 import { describeError, isCasBdtError } from '../errors.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
@@ -244,12 +244,8 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
  * in order), and released once the file is stored, so that there is one at a time.
  */
 function savepoints(tx: Db): <T>(work: (tx: Db) => Promise<T>) => Promise<T> {
-  const send = (text: string) => {
-    const q = tx.execute(sql.raw(text)).then(() => {});
-    // Awaited below; a failure shows in the file's own statements first.
-    q.catch(() => {});
-    return q;
-  };
+  // Awaited below; a failure shows in the file's own statements first.
+  const send = (text: string) => sendStatement(tx, sql.raw(text));
   return async (work) => {
     const opened = send('savepoint file');
     let value;
