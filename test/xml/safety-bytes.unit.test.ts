@@ -116,6 +116,22 @@ describe('the limit on a value', () => {
     expect(scanBytes(Buffer.from(`<r>${many}</r>`, 'utf8'), limits).ok).toBe(true);
   });
 
+  it('refuses a value split into more pieces than the limit, whatever its length, and counts only pieces with text', () => {
+    const few: SafetyLimits = { ...DEFAULT_LIMITS, maxValuePieces: 3 };
+    const scan = (value: string) => scanBytes(Buffer.from(`<r>\n<a>${value}</a>\n<a>x<!---->y<!---->z</a></r>`, 'utf8'), few);
+    expect(scan('a<!---->b<?p?>c').ok).toBe(true);
+    // Markup with no text between adds no piece.
+    expect(scan('a<!----><!----><?p?><!---->b').ok).toBe(true);
+    const over = scan('a<!---->b<?p?>c<![CDATA[d]]>');
+    expect(over.ok || `${over.error.code} ${over.error.line}:${over.error.column} ${over.error.message}`).toBe(
+      'E_LIMIT 2:19 a text value is split into more than 3 pieces by comments, processing instructions or CDATA sections (line 2)',
+    );
+    // The default: a thousand pieces pass, the next is refused.
+    const pieces = (n: number) => Buffer.from(`<r><a>${'a<!---->'.repeat(n)}</a></r>`, 'utf8');
+    expect(scanBytes(pieces(1_000)).ok).toBe(true);
+    expect(scanBytes(pieces(1_001)).ok).toBe(false);
+  });
+
   it('counts CR LF in a value as one character, as XML reads it', () => {
     expect(scanBytes(Buffer.from('<r><a>a\r\nb\r\nc\r\nd\r\ne\r\n</a></r>', 'utf8'), limits).ok).toBe(true);
     expect(scanBytes(Buffer.from('<r><a>a\r\nb\r\nc\r\nd\r\ne\r\nf</a></r>', 'utf8'), limits).ok).toBe(false);
