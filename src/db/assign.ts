@@ -15,7 +15,7 @@ import type { Route } from '../domain/types.ts';
 import type { Db } from './client.ts';
 import { eventsTo, recordEvents } from './cas-events.ts';
 import { queueStatements } from './statements.ts';
-import { chunkFor, jsonParam, rowsOf, sendStatement } from './sql-util.ts';
+import { chunkFor, jsonParam, rowsOf, sendQuery } from './sql-util.ts';
 
 export interface AssignSettings {
   feePence: number;
@@ -130,7 +130,7 @@ export function drawnNumbers(route: Route, count: number, randomInt: (n: number)
  */
 export function openPayment(tx: Db, open: AssignContext): { payment: { id: SQL; reference: string }; written: Promise<unknown> } {
   const reference = paymentReference(open.now);
-  const written = sendStatement(tx, paymentInsert(open, reference));
+  const written = sendQuery(tx, paymentInsert(open, reference));
   return { payment: { id: sql`(select id from payments where reference = ${reference})`, reference }, written };
 }
 
@@ -162,7 +162,7 @@ export function closePayment(
 ): { summary: PaymentSummary; written: Promise<unknown> } {
   const amountPence = assignmentFee(ctx.settings.feePence, casCount);
   // The caller holds the sponsor's row lock and has checked the unused allocation.
-  const written = sendStatement(
+  const written = sendQuery(
     tx,
     sql`with paid as (update payments set cas_count = ${casCount}::int, amount = ${formatPence(amountPence)}::numeric where id = ${payment.id})
         update sponsors set allocation_used = allocation_used + ${casCount}::int, updated_at = ${ctx.now.toISOString()}::timestamptz

@@ -55,7 +55,7 @@ export const jsonParam = (value: unknown) => sql`${JSON.stringify(value)}::jsonb
  * run after it, and a failure fails the first of them.
  */
 export function allowGenericPlans(tx: Db): void {
-  void sendStatement(tx, sql.raw('set local plan_cache_mode = auto'));
+  void sendQuery(tx, sql.raw('set local plan_cache_mode = auto'));
 }
 
 /**
@@ -64,7 +64,7 @@ export function allowGenericPlans(tx: Db): void {
  * again at each `then`. An outcome nobody awaits is no unhandled rejection: a failure
  * shows in the statements behind it as well.
  */
-export function sendStatement(tx: Db, query: SQL): Promise<void> {
+export function sendQuery(tx: Db, query: SQL): Promise<void> {
   const sent = tx.execute(query).then(() => {});
   sent.catch(() => {});
   return sent;

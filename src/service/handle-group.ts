@@ -34,7 +34,7 @@ import {
   type ResultAndMove,
 } from '../db/claims.ts';
 import { lockSponsor } from '../db/sponsors.ts';
-import { allowGenericPlans, sendStatement } from '../db/sql-util.ts';
+import { allowGenericPlans, sendQuery } from '../db/sql-util.ts';
 import { describeError, isCasBdtError } from '../errors.ts';
 import { readCandidate, type ReadCandidate } from '../inbox/read.ts';
 import { release } from '../inbox/read-file.ts';
@@ -245,7 +245,7 @@ async function storeGroup(ctx: ServiceContext, members: Member[], out: (GroupOut
  */
 function savepoints(tx: Db): <T>(work: (tx: Db) => Promise<T>) => Promise<T> {
   // Awaited below; a failure shows in the file's own statements first.
-  const send = (text: string) => sendStatement(tx, sql.raw(text));
+  const send = (text: string) => sendQuery(tx, sql.raw(text));
   return async (work) => {
     const opened = send('savepoint file');
     let value;
