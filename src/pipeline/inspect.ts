@@ -185,6 +185,16 @@ export function looksUnfinished(bytes: Buffer): boolean {
   return !p.ok && !p.mislabelled && (p.error.code === 'E_ENCODING' || p.error.code === 'E_NOT_WELL_FORMED');
 }
 
+/**
+ * Decoding and the safety pass of a file that inspectFile will be given later (the same
+ * Buffer: it shares the work), then the engine threads started: for a command that waits
+ * on something else meanwhile (`process` while its store opens). A zip is left alone.
+ */
+export function scanAhead(bytes: Buffer): void {
+  if (isZip(bytes)) return;
+  if (prepare(bytes).ok) startXsdEngine(1).catch(() => {});
+}
+
 /** Namespaces in engine messages are noise to a reader: the element's name says enough. */
 const readable = (message: string) => message.replace(/\{[^{}]*\}(?=\w)/g, '');
 

@@ -15,6 +15,8 @@ import { letGo } from '../inbox/file-bytes.ts';
 import { dryRunSubmissionId, fileTransaction, takeSubmissionId } from './dry-run.ts';
 import { headerErrors } from './header.ts';
 import { inspectFile, type Inspected, type Inspection } from './inspect.ts';
+
+export { scanAhead } from './inspect.ts';
 import type { PipelineDeps } from './deps.ts';
 import { isZip } from '../inbox/zip-reader.ts';
 import { processContainer } from './process-container.ts';
