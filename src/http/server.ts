@@ -60,6 +60,8 @@ interface HttpOptions {
   limits?: Partial<HttpLimits>;
   /** How long `/healthz` waits for the store (default 2000 ms). */
   storeTimeoutMs?: number;
+  /** How wrong keys are slowed down (access.ts's defaults unless given). */
+  throttle?: Parameters<typeof createThrottle>[0];
   clock?: () => Date;
   /** Whose bank holidays the compliance view's due dates skip (default england-and-wales). */
   holidays?: Nation | undefined;
@@ -68,7 +70,10 @@ interface HttpOptions {
 export interface HttpServer {
   /** `http://host:port` as bound (the port is the real one when 0 was asked). */
   url: string;
-  /** The most connections served at once (the rest are closed as they arrive). */
+  /**
+   * The most connections held at once: beyond it, the one waiting longest without a request
+   * in progress is closed, or else the new one.
+   */
   maxConnections: number;
   close(): Promise<void>;
 }
@@ -98,7 +103,17 @@ const positiveInt = (v: unknown): number | undefined => (typeof v === 'string' ?
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHandler) => Server = (h) => createServer(h)): FastifyInstance {
+/** The server's connections as the app sees them: one whose answer is held (a wrong key's) is waiting, not working. */
+interface Connections {
+  /** `sock`'s answer is held from now; the function returned ends that. */
+  held(sock: Socket): () => void;
+}
+
+function buildApp(
+  opts: HttpOptions,
+  serverFactory: (handler: RequestHandler) => Server = (h) => createServer(h),
+  connections?: Connections,
+): FastifyInstance {
   const app = Fastify({
     logger: false,
     routerOptions: { maxParamLength: 200 },
@@ -109,14 +124,18 @@ function buildApp(opts: HttpOptions, serverFactory: (handler: RequestHandler) =>
   const clock = opts.clock ?? (() => new Date());
   const token = opts.token;
   const hosts = allowedHosts(opts.boundHost ?? '127.0.0.1', opts.hosts ?? []);
-  const throttle = createThrottle();
+  const throttle = createThrottle(opts.throttle);
   const cookie = cookieValue(token);
 
   const refuse = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
   /** A wrong key's 401, held as long as the client's earlier failures ask (access.ts). */
   const wrongKey = async (req: FastifyRequest, reply: FastifyReply) => {
     const holdMs = throttle.failed(req.socket.remoteAddress ?? '');
-    if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs));
+    if (holdMs > 0) {
+      const release = connections?.held(req.socket);
+      await new Promise((r) => setTimeout(r, holdMs));
+      release?.();
+    }
     return refuse(reply.header('www-authenticate', 'Bearer realm="cas-bdt"'), 401, signInPage(true));
   };
 
@@ -242,43 +261,90 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
   if (address === 'off') return undefined;
   const limits: HttpLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   let server: Server | undefined;
-  const app = buildApp({ ...opts, boundHost: address.host }, (handler) => {
-    server = createServer(
-      {
-        headersTimeout: limits.headersTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        keepAliveTimeout: limits.keepAliveTimeoutMs,
-        // How often the timeouts above are enforced (Node's default is 30 s).
-        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-        maxHeaderSize: 16 * 1024,
-      },
-      handler,
-    );
-    server.setTimeout(limits.idleTimeoutMs);
-    server.maxRequestsPerSocket = 1000;
-    // A connection that never completes a request's headers: Node's headers timeout answers
-    // 408 to one that sent part of them, but one that sends nothing at all (half-open) is
-    // kept whatever the socket timeout (seen with Node 20 once other connections were
-    // timed out). Closed here once it is as old as the headers timeout.
-    const fresh = new Map<Socket, number>();
-    server.on('connection', (sock: Socket) => {
-      fresh.set(sock, Date.now());
-      sock.once('close', () => fresh.delete(sock));
-    });
-    server.on('request', (req: IncomingMessage) => fresh.delete(req.socket));
-    const sweep = setInterval(() => {
-      const now = Date.now();
-      // Oldest first (insertion order): stop at the first one still young.
-      for (const [sock, at] of fresh) {
-        if (now - at < limits.headersTimeoutMs) break;
+  /** The most connections held at once (set from the descriptor limit once listening, and followed). */
+  let cap = limits.maxConnections;
+  // Connections that hold a slot while nothing is being done for them, oldest first
+  // (insertion order): silent since they opened (`fresh`), kept alive between requests
+  // since their last response (`idle`), or whose answer is held (`held`: a wrong key's).
+  const fresh = new Map<Socket, number>();
+  const idle = new Map<Socket, number>();
+  const held = new Map<Socket, number>();
+  const connections: Connections = {
+    held: (sock) => {
+      held.set(sock, Date.now());
+      return () => held.delete(sock);
+    },
+  };
+  const app = buildApp(
+    { ...opts, boundHost: address.host },
+    (handler) => {
+      server = createServer(
+        {
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          // How often the timeouts above are enforced (Node's default is 30 s).
+          connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+          maxHeaderSize: 16 * 1024,
+        },
+        handler,
+      );
+      server.setTimeout(limits.idleTimeoutMs);
+      server.maxRequestsPerSocket = 1000;
+      // A connection that never completes a request's headers: Node's headers timeout answers
+      // 408 to one that sent part of them, but one that sends nothing at all (half-open) is
+      // kept whatever the socket timeout (seen with Node 20 once other connections were
+      // timed out). Closed here once it is as old as the headers timeout.
+      const open = new Set<Socket>();
+      /** The connection of `fresh`, `idle` or `held` that has waited longest, other than `sock`. */
+      const longestWaiting = (sock: Socket): Socket | undefined => {
+        let oldest: [Socket, number] | undefined;
+        for (const m of [fresh, idle, held])
+          for (const entry of m) {
+            if (entry[0] === sock) continue;
+            if (!oldest || entry[1] < oldest[1]) oldest = entry;
+            break;
+          }
+        return oldest?.[0];
+      };
+      server.on('connection', (sock: Socket) => {
+        open.add(sock);
+        fresh.set(sock, Date.now());
+        sock.once('close', () => {
+          open.delete(sock);
+          fresh.delete(sock);
+          idle.delete(sock);
+          held.delete(sock);
+        });
+        // Over the cap, the connection that has waited longest with nothing being done for it
+        // makes room, so that connections held open by another local account cannot keep a
+        // monitor from /healthz; with none such, the new one is closed. A request being
+        // answered is never cut.
+        if (open.size > cap) (longestWaiting(sock) ?? sock).destroy();
+      });
+      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        const sock = req.socket;
         fresh.delete(sock);
-        sock.destroy();
-      }
-    }, 500);
-    sweep.unref();
-    server.on('close', () => clearInterval(sweep));
-    return server;
-  });
+        idle.delete(sock);
+        res.once('finish', () => {
+          if (!sock.destroyed) idle.set(sock, Date.now());
+        });
+      });
+      const sweep = setInterval(() => {
+        const now = Date.now();
+        // Oldest first (insertion order): stop at the first one still young.
+        for (const [sock, at] of fresh) {
+          if (now - at < limits.headersTimeoutMs) break;
+          fresh.delete(sock);
+          sock.destroy();
+        }
+      }, 500);
+      sweep.unref();
+      server.on('close', () => clearInterval(sweep));
+      return server;
+    },
+    connections,
+  );
   const limit = connectionLimit(limits);
   try {
     await app.listen({ host: address.host, port: address.port });
@@ -292,12 +358,16 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
     return undefined;
   }
   const s = server!;
-  s.maxConnections = limit.current();
+  // Node closes a connection beyond its own cap as it arrives, before it can make room
+  // for it (see 'connection' above): one more than ours.
+  cap = limit.current();
+  s.maxConnections = cap + 1;
   // The descriptor limit can be lowered while the service runs (prlimit): follow it.
   const follow = setInterval(() => {
     const now = limit.current();
-    if (now === s.maxConnections) return;
-    s.maxConnections = now;
+    if (now === cap) return;
+    cap = now;
+    s.maxConnections = cap + 1;
     opts.log.info(
       { maxConnections: now, descriptorLimit: limit.descriptors },
       'HTTP: the descriptor limit changed; connections capped anew',
@@ -310,13 +380,13 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   const url = `http://${host}:${port}`;
   opts.log.info(
-    { url, maxConnections: s.maxConnections, descriptorLimit: limit.descriptors },
+    { url, maxConnections: cap, descriptorLimit: limit.descriptors },
     'HTTP: the console (token needed), /healthz and /metrics',
   );
   return {
     url,
     get maxConnections() {
-      return s.maxConnections;
+      return cap;
     },
     close: async () => {
       clearInterval(follow);
