@@ -291,10 +291,6 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
       );
       server.setTimeout(limits.idleTimeoutMs);
       server.maxRequestsPerSocket = 1000;
-      // A connection that never completes a request's headers: Node's headers timeout answers
-      // 408 to one that sent part of them, but one that sends nothing at all (half-open) is
-      // kept whatever the socket timeout (seen with Node 20 once other connections were
-      // timed out). Closed here once it is as old as the headers timeout.
       const open = new Set<Socket>();
       /** The connection of `fresh`, `idle` or `held` that has waited longest, other than `sock`. */
       const longestWaiting = (sock: Socket): Socket | undefined => {
@@ -330,6 +326,10 @@ export async function startHttp(address: HttpAddress, opts: HttpOptions & { log:
           if (!sock.destroyed) idle.set(sock, Date.now());
         });
       });
+      // A connection that never completes a request's headers: Node's headers timeout answers
+      // 408 to one that sent part of them, but one that sends nothing at all (half-open) is
+      // kept whatever the socket timeout (seen with Node 20 once other connections were
+      // timed out). Closed here once it is as old as the headers timeout.
       const sweep = setInterval(() => {
         const now = Date.now();
         // Oldest first (insertion order): stop at the first one still young.
