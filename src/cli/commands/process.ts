@@ -107,11 +107,9 @@ export function registerProcessCommand(program: Command, run: Runner): void {
           ({ db } = await timed('open store', () => ctx.store({ ownThread: true })));
           await requireSponsor(ctx, licence);
         } catch (err) {
-          // The first file read ahead is let go (its handle closed) before the command fails.
-          await firstRead?.then(
-            async (got) => got && (await readFile()).release(got),
-            () => {},
-          );
+          // The first file read ahead is let go (its handle closed) once read; the command
+          // fails now, without waiting on a file that may sit on a slow mount.
+          void firstRead?.then(async (got) => got && (await readFile()).release(got)).catch(() => {});
           throw err;
         }
         const [{ processFile }, { readReceivedFile, release }, { emitResult }, { retireIdleXsdEngine }] = await modules;
