@@ -15,10 +15,16 @@ import { entryAt } from './fd-path.ts';
 import { sha256OfFile } from './read-file.ts';
 import { FILE_MODE, FOLDER_MODE, utcStamp } from './layout.ts';
 
-/** Which file was processed: a move of any other file is refused. */
+/**
+ * Which file was processed: a move of any other file is refused, and of the same file
+ * rewritten in place since (a new upload under the same name: its size or modification
+ * time differs, where they were given).
+ */
 interface Inode {
   dev: number;
   ino: number;
+  size?: number;
+  mtimeMs?: number;
 }
 
 /** `moved`, or `changed`: the file now at the inbox name is not the one processed; it is left there. */
@@ -33,6 +39,11 @@ const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
  */
 const cannotLink = (err: unknown) => linksUnsupported(err) || codeOf(err) === 'EACCES';
 const sameInode = (a: Inode, b: Inode) => a.dev === b.dev && a.ino === b.ino;
+/** The file `expected` describes, unwritten since: the same inode, and its size and modification time when given. */
+const sameFile = (st: Inode, expected: Inode) =>
+  sameInode(st, expected) &&
+  (expected.size === undefined || st.size === expected.size) &&
+  (expected.mtimeMs === undefined || st.mtimeMs === expected.mtimeMs);
 
 async function taken(file: string): Promise<boolean> {
   try {
@@ -66,22 +77,35 @@ export const asideName = (from: string, to: string) =>
  * Removes the inbox name `from` of the file `moved` (bound for `to`), and nothing else:
  * the name is first renamed aside (atomic, so exactly one file is taken), and what was
  * taken is compared; a file swapped in meanwhile is put back under its name, never deleted.
+ * False when what was taken is the moved file rewritten in place since `moved` was seen
+ * (a new upload under the same name): it is put back too, and the move did not happen.
  */
-async function removeInboxName(from: string, moved: Inode, to: string): Promise<void> {
+async function removeInboxName(from: string, moved: Inode, to: string): Promise<boolean> {
   const aside = asideName(from, to);
   try {
     await rename(from, aside);
   } catch (err) {
     // Already gone from the inbox (taken by the sponsor): the input is where it belongs.
-    if (codeOf(err) === 'ENOENT') return;
+    if (codeOf(err) === 'ENOENT') return true;
     throw err;
   }
   const st = await lstat(aside);
-  if (sameInode(st, moved)) {
+  if (sameFile(st, moved)) {
     await unlink(aside);
-    return;
+    return true;
   }
   await putBack(aside, from);
+  return !sameInode(st, moved);
+}
+
+/**
+ * `to` made for a file rewritten in place while it was moved: removed, since it no longer
+ * holds the bytes processed (a hard link shows the new ones; a copy may hold part of them).
+ */
+async function undoRewritten(to: string): Promise<MoveOutcome> {
+  await unlink(to);
+  await fsyncDir(path.dirname(to));
+  return 'changed';
 }
 
 /** Puts a file taken aside by mistake back under its inbox name, never replacing one there. */
@@ -150,14 +174,14 @@ export async function moveByCopy(from: string, to: string, expected: Inode | und
   let st;
   try {
     st = await src.stat();
-    if (!st.isFile() || (expected && !sameInode(st, expected))) return 'changed';
+    if (!st.isFile() || (expected && !sameFile(st, expected))) return 'changed';
     await copyNew(src, to);
   } finally {
     await src.close();
   }
   await undoIfElsewhere(to, realTo);
   await fsyncDir(path.dirname(to));
-  await removeInboxName(from, st, to);
+  if (!(await removeInboxName(from, st, to))) return undoRewritten(to);
   return 'moved';
 }
 
@@ -178,18 +202,18 @@ export async function moveNoClobber(from: string, to: string, expected?: Inode, 
   // is not the file is removed before anything opens it: on a FUSE mount (sshfs) a name
   // unlinked just after a close can stay behind as a .fuse_hidden file.
   const st = await lstat(to);
-  if (!st.isFile() || (expected && !sameInode(st, expected))) {
+  if (!st.isFile() || (expected && !sameFile(st, expected))) {
     await unlink(to);
     // FUSE file systems (sshfs) number each name on its own, a new hard link included:
     // when `from` is still the file, its link cannot show it, so it is copied instead.
     const now = st.isFile() && expected ? await lstat(from).catch(() => undefined) : undefined;
-    if (now?.isFile() && expected && sameInode(now, expected)) return moveByCopy(from, to, expected, realTo);
+    if (now?.isFile() && expected && sameFile(now, expected)) return moveByCopy(from, to, expected, realTo);
     return 'changed';
   }
   await undoIfElsewhere(to, realTo);
   await restrictMode(to);
   await fsyncDir(path.dirname(to));
-  await removeInboxName(from, st, to);
+  if (!(await removeInboxName(from, st, to))) return undoRewritten(to);
   await fsyncDir(path.dirname(from));
   return 'moved';
 }

@@ -74,6 +74,20 @@ describe('moveNoClobber', () => {
     expect(readFileSync(file, 'utf8')).toBe('replacement');
   });
 
+  it('a file rewritten in place after it was processed (a new upload under the same name) is left in the inbox, not archived', async () => {
+    const { inbox, archive } = folders();
+    const file = path.join(inbox, 'a.xml');
+    writeFileSync(file, 'processed');
+    const processed = statSync(file);
+    // An SFTP put of the same name opens the file with O_TRUNC: the same inode, new bytes.
+    writeFileSync(file, 'the second upload');
+    expect(statSync(file).ino).toBe(processed.ino);
+    expect(await moveNoClobber(file, path.join(archive, 'stamp_a.xml'), processed)).toBe('changed');
+    expect(ls(archive)).toEqual([]);
+    expect(ls(inbox)).toEqual(['a.xml']);
+    expect(readFileSync(file, 'utf8')).toBe('the second upload');
+  });
+
   it('a symbolic link at the inbox name is not moved, nor what it points at', async () => {
     const { inbox, archive } = folders();
     const target = path.join(base, `target-${n}`);
@@ -179,6 +193,17 @@ describe('moveByCopy (file systems without hard links)', () => {
     expect(await moveByCopy(from, path.join(archive, 'stamp_b.xml'), processed, undefined)).toBe('changed');
     expect(readdirSync(archive)).toEqual(['stamp_a.xml']);
     expect(readFileSync(from, 'utf8')).toBe('replacement');
+  });
+
+  it('does not copy a file rewritten in place since it was processed', async () => {
+    const { inbox, archive } = folders();
+    const from = path.join(inbox, 'a.xml');
+    writeFileSync(from, 'processed');
+    const processed = statSync(from);
+    writeFileSync(from, 'the second upload');
+    expect(await moveByCopy(from, path.join(archive, 'stamp_a.xml'), processed, undefined)).toBe('changed');
+    expect(readdirSync(archive)).toEqual([]);
+    expect(readFileSync(from, 'utf8')).toBe('the second upload');
   });
 
   it.skipIf(!canMountTinyFs)(
