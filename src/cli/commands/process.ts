@@ -110,7 +110,9 @@ export function registerProcessCommand(program: Command, run: Runner): void {
         } catch (err) {
           // The first file read ahead is let go (its handle closed) once read; the command
           // fails now, without waiting on a file that may sit on a slow mount.
-          void firstRead?.then(async (got) => got && (await readFile()).release(got)).catch(() => {});
+          void Promise.all([firstRead, modules])
+            .then(([got, [, { release }]]) => got && release(got))
+            .catch(() => {});
           throw err;
         }
         const [{ processFile }, { readReceivedFile, release }, { emitResult }, { retireIdleXsdEngine }] = await modules;
